@@ -25,5 +25,5 @@ class Transactions(pp.Schema):
     agent_id: str | None = pp.Field()
 
     @pp.validate
-    def fee_within_amount(row):  # noqa: ANN001, ANN201 - traced with a symbolic row
+    def fee_within_amount(row):
         return row.fee <= row.amount

@@ -20,7 +20,7 @@ import re
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -161,7 +161,7 @@ def _datetime(parts: dict[str, str | None]) -> DateTimeValue:
     stamp = datetime(num.get("year", 1970), num.get("month", 1), num.get("day", 1),
                      num.get("hour", 0), num.get("minute", 0), num.get("second", 0))  # fmt: skip
     if parts.get("offset") is not None:
-        stamp = stamp.replace(tzinfo=timezone(_offset(parts["offset"]))).astimezone(timezone.utc)
+        stamp = stamp.replace(tzinfo=timezone(_offset(parts["offset"]))).astimezone(UTC)
         stamp = stamp.replace(tzinfo=None)
     return stamp, _nanos(parts.get("fraction"))
 
@@ -734,9 +734,7 @@ def _within(check: dict, value: Any) -> bool:
     lo, hi = check.get("min"), check.get("max")
     if lo is not None and (value < lo if check.get("min_inclusive", True) else value <= lo):
         return False
-    if hi is not None and (value > hi if check.get("max_inclusive", True) else value >= hi):
-        return False
-    return True
+    return not (hi is not None and (value > hi if check.get("max_inclusive", True) else value >= hi))
 
 
 def _allowed(tolerance: dict | None, rows: int) -> int:
