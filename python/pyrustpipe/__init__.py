@@ -1,0 +1,80 @@
+"""pyrustpipe: a data-quality gate. Write rules as a typed Python class; a Rust engine validates
+CSV, NDJSON and Parquet files (local or S3) against them in parallel.
+
+>>> import pyrustpipe as pp
+>>> class Transfers(pp.Schema):
+...     transfer_id: str = pp.Field(pattern=r"^TR[0-9]{6}$", unique=True)
+...     amount: float = pp.Field(gt=0)
+>>> Transfers.to_spec()["name"]
+'Transfers'
+
+See docs/dsl.md for the rule language and docs/cli.md for the command line.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from pyrustpipe.api import Spec, load_rules, validate
+from pyrustpipe.exceptions import (
+    DataFormatError,
+    PyRustPipeError,
+    SchemaError,
+    StorageError,
+    UntraceableRuleWarning,
+    ValidationFailed,
+)
+from pyrustpipe.expr import DatasetCheck, Expr, MetricExpr, col, lit, row_count
+from pyrustpipe.schema import Check, Field, Schema, Unique
+
+if TYPE_CHECKING:
+    from pyrustpipe.report import Report, RuleResult, Sample, SourceResult
+
+__all__ = [
+    "Check",
+    "DataFormatError",
+    "DatasetCheck",
+    "Expr",
+    "Field",
+    "MetricExpr",
+    "PyRustPipeError",
+    "Report",
+    "RuleResult",
+    "Sample",
+    "Schema",
+    "SchemaError",
+    "SourceResult",
+    "Spec",
+    "StorageError",
+    "Unique",
+    "UntraceableRuleWarning",
+    "ValidationFailed",
+    "__version__",
+    "col",
+    "lit",
+    "load_rules",
+    "row_count",
+    "validate",
+]
+
+try:
+    from pyrustpipe._core import __version__
+except ImportError:  # engine not built (DSL-only use, tests of the pure-Python parts)
+    __version__ = "0.0.0+noengine"
+
+_LAZY = {"Report", "RuleResult", "Sample", "SourceResult"}
+
+
+def __getattr__(name: str) -> object:
+    # the report module pulls in dataclasses; load it on first use to keep `import` light
+    if name in _LAZY:
+        from pyrustpipe import report
+
+        value = getattr(report, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'pyrustpipe' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | _LAZY)

@@ -1,0 +1,5 @@
+"""``python -m pyrustpipe``: the command line."""
+
+from pyrustpipe.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,94 @@
+"""Small helpers shared by the DSL modules: severity, tolerance and JSON-safe values."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+from decimal import Decimal
+from typing import Any
+
+from pyrustpipe.exceptions import SchemaError
+from pyrustpipe.spec import Severity, Tolerance
+
+__all__ = ["clone", "normalize_severity", "normalize_tolerance", "number", "scalar"]
+
+
+def normalize_severity(value: object, where: str) -> Severity:
+    """``"error"`` or ``"warn"`` (``"warning"`` is accepted as ``"warn"``)."""
+    if value is None or value == "error":
+        return "error"
+    if value in ("warn", "warning"):
+        return "warn"
+    raise SchemaError(f'{where}: severity must be "error" or "warn", not {value!r}')
+
+
+def normalize_tolerance(value: object, where: str) -> Tolerance | None:
+    """``None``; an ``int`` count; a ``float`` fraction in ``[0, 1]``; or the spec's dict form."""
+    if value is None:
+        return None
+    if isinstance(value, dict):
+        if set(value) == {"count"}:
+            value = value["count"]
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise SchemaError(f"{where}: tolerance count must be an int, not {value!r}")
+        elif set(value) == {"fraction"}:
+            value = value["fraction"]
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise SchemaError(f"{where}: tolerance fraction must be a float, not {value!r}")
+            value = float(value)
+        else:
+            raise SchemaError(
+                f'{where}: tolerance must be {{"count": N}} or {{"fraction": F}}, not {value!r}'
+            )
+    if isinstance(value, bool):
+        raise SchemaError(
+            f"{where}: tolerance must be an int count or a float fraction, not a bool"
+        )
+    if isinstance(value, int):
+        if value < 0:
+            raise SchemaError(f"{where}: tolerance must be >= 0, not {value}")
+        return {"count": value}
+    if isinstance(value, float):
+        if not math.isfinite(value) or value < 0 or value > 1:
+            raise SchemaError(
+                f"{where}: a fractional tolerance must be between 0 and 1, not {value!r} "
+                "(use an int for a count of rows)"
+            )
+        return {"fraction": value}
+    raise SchemaError(
+        f"{where}: tolerance must be an int count or a float fraction, not {type(value).__name__}"
+    )
+
+
+def number(value: object, where: str) -> int | float:
+    """A finite JSON number (Decimal becomes int when integral, else float)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
+        raise SchemaError(f"{where}: expected a number, not {value!r}")
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise SchemaError(f"{where}: expected a finite number, not {value!r}")
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        raise SchemaError(f"{where}: expected a finite number, not {value!r}")
+    return value
+
+
+def scalar(value: object, where: str) -> str | int | float | bool | None:
+    """A JSON scalar for ``isin`` lists and literals: dates and times become ISO strings."""
+    if value is None or isinstance(value, (str, bool)):
+        return value
+    if isinstance(value, (int, float, Decimal)):
+        return number(value, where)
+    if isinstance(value, (_dt.date, _dt.time)):  # datetime is a date
+        return value.isoformat()
+    raise SchemaError(f"{where}: cannot use {type(value).__name__} value {value!r}")
+
+
+def clone(value: Any) -> Any:  # noqa: ANN401 - any JSON value
+    """A deep copy of JSON-like data (dicts, lists, tuples, scalars) — cheaper to import than
+    :mod:`copy`."""
+    if isinstance(value, dict):
+        return {k: clone(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [clone(v) for v in value]
+    return value

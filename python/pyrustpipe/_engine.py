@@ -1,0 +1,50 @@
+"""Typed, lazily-importing wrappers around the Rust extension ``pyrustpipe._core``."""
+
+from __future__ import annotations
+
+import json
+from types import ModuleType
+from typing import Any
+
+__all__ = ["compile_spec", "core", "engine_version", "expand_sources", "profile", "validate"]
+
+
+def core() -> ModuleType:
+    """The extension module; a clear ImportError when it was not built."""
+    try:
+        from pyrustpipe import _core
+    except ImportError as exc:
+        raise ImportError(
+            "pyrustpipe's Rust engine (pyrustpipe._core) is not available: install a pyrustpipe "
+            "wheel, or build it from a checkout with `maturin develop --release`"
+        ) from exc
+    return _core
+
+
+def compile_spec(spec_json: str) -> dict[str, Any]:
+    """``{"spec": <normalized spec>, "ruleset_hash": "sha256:..."}``; raises SchemaError."""
+    result: dict[str, Any] = json.loads(core().compile_spec(spec_json))
+    return result
+
+
+def validate(spec_json: str, sources: list[str], options_json: str) -> str:
+    text: str = core().validate(spec_json, sources, options_json)
+    return text
+
+
+def profile(sources: list[str], options_json: str = "{}") -> dict[str, Any]:
+    result: dict[str, Any] = json.loads(core().profile(sources, options_json))
+    return result
+
+
+def expand_sources(sources: list[str]) -> list[str]:
+    files: list[str] = core().expand_sources(sources)
+    return files
+
+
+def engine_version() -> str | None:
+    try:
+        version: str = core().__version__
+    except ImportError:
+        return None
+    return version

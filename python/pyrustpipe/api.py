@@ -1,0 +1,369 @@
+"""``pp.validate`` (run a validation, or mark a row rule), ``pp.load_rules`` and ``pp.Spec``."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar, Union, overload
+
+from pyrustpipe import _engine
+from pyrustpipe._common import clone
+from pyrustpipe.exceptions import SchemaError
+from pyrustpipe.schema import PythonRule, Schema, rule_marker
+from pyrustpipe.spec import Severity, SpecDict, ValidateOptions
+
+if TYPE_CHECKING:
+    from pyrustpipe.report import Report
+
+__all__ = ["SchemaLike", "SourceLike", "Spec", "load_rules", "resolve_schema", "validate"]
+
+MAX_RULE_FILE_BYTES = 1 << 20
+_F = TypeVar("_F", bound=Callable[..., Any])
+_DECORATOR_KEYWORDS = frozenset({"severity", "tolerance", "name"})
+
+PathLike: TypeAlias = Union[str, "os.PathLike[str]"]
+SourceLike: TypeAlias = Union[str, "os.PathLike[str]", Sequence[Union[str, "os.PathLike[str]"]]]
+SchemaLike: TypeAlias = Union[type[Schema], "Spec", Mapping[str, Any], str, "os.PathLike[str]"]
+
+
+class Spec:
+    """A spec document (docs/spec.md) usable wherever a schema class is.
+
+    >>> import pyrustpipe as pp
+    >>> spec = pp.Spec({"spec_version": 1, "name": "Tiny", "columns": [
+    ...     {"name": "id", "dtype": "int", "nullable": False, "checks": []}]})
+    >>> spec.name, spec.to_spec()["columns"][0]["name"]
+    ('Tiny', 'id')
+    """
+
+    __slots__ = ("_spec", "origin")
+
+    def __init__(self, spec: Mapping[str, Any], *, origin: str | None = None) -> None:
+        if not isinstance(spec, Mapping):
+            raise SchemaError(f"{origin or 'spec'}: a spec is a mapping, not {type(spec).__name__}")
+        if spec.get("spec_version") != 1:
+            raise SchemaError(
+                f"{origin or 'spec'}: spec_version must be 1, not {spec.get('spec_version')!r}"
+            )
+        self._spec: dict[str, Any] = clone(dict(spec))
+        self.origin = origin
+
+    @property
+    def name(self) -> str:
+        return str(self._spec.get("name", "schema"))
+
+    def to_spec(self) -> SpecDict:
+        """A fresh copy of the spec."""
+        spec: SpecDict = clone(self._spec)
+        return spec
+
+    def spec_json(self, indent: int | None = None) -> str:
+        return json.dumps(self._spec, indent=indent, ensure_ascii=False)
+
+    def python_rules(self) -> tuple[PythonRule, ...]:
+        """Always empty: a spec file cannot hold Python code."""
+        return ()
+
+    @classmethod
+    def from_json(cls, text: str | bytes, *, origin: str | None = None) -> Spec:
+        try:
+            data = json.loads(text)
+        except ValueError as exc:
+            raise SchemaError(f"{origin or 'spec'}: invalid JSON ({exc})") from None
+        return cls(data, origin=origin)
+
+    @classmethod
+    def from_file(cls, path: PathLike) -> Spec:
+        """Read a ``.json``, ``.yaml`` or ``.yml`` spec file (YAML with safe loading only)."""
+        path = os.fspath(path)
+        size = os.stat(path).st_size
+        if size > MAX_RULE_FILE_BYTES:
+            raise SchemaError(f"{path}: a rule file is limited to 1 MiB ({size} bytes)")
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_RULE_FILE_BYTES + 1)
+        if path.lower().endswith((".yaml", ".yml")):
+            import yaml
+
+            try:
+                document = yaml.safe_load(data)
+            except yaml.YAMLError as exc:
+                raise SchemaError(f"{path}: invalid YAML ({exc})") from None
+            return cls(document, origin=path)
+        return cls.from_json(data, origin=path)
+
+    def __repr__(self) -> str:
+        where = f" from {self.origin}" if self.origin else ""
+        return f"<pp.Spec {self.name}{where}>"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Spec) and other._spec == self._spec
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def _import_file(path: str) -> ModuleType:
+    import hashlib
+    import importlib.util
+    from pathlib import Path
+
+    file = Path(path)
+    if not file.is_file():
+        raise FileNotFoundError(f"rules file not found: {path}")
+    digest = hashlib.sha1(str(file.resolve()).encode(), usedforsecurity=False).hexdigest()[:10]
+    module_name = f"_pyrustpipe_rules_{file.stem}_{digest}"
+    spec = importlib.util.spec_from_file_location(module_name, file)
+    if spec is None or spec.loader is None:
+        raise SchemaError(f"{path}: cannot be imported as Python")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    directory = str(file.resolve().parent)
+    sys.path.insert(0, directory)
+    try:
+        spec.loader.exec_module(module)
+    except SchemaError:
+        sys.modules.pop(module_name, None)
+        raise
+    except Exception as exc:
+        sys.modules.pop(module_name, None)
+        raise SchemaError(
+            f"{path}: importing the rules failed: {type(exc).__name__}: {exc}"
+        ) from exc
+    finally:
+        try:
+            sys.path.remove(directory)
+        except ValueError:
+            pass
+    return module
+
+
+def _pick_schema(module: ModuleType, where: str, attribute: str | None) -> type[Schema] | Spec:
+    if attribute is None:
+        found = [
+            value
+            for value in vars(module).values()
+            if isinstance(value, type)
+            and issubclass(value, Schema)
+            and value is not Schema
+            and value.__module__ == module.__name__
+        ]
+        if len(found) == 1:
+            return found[0]
+        names = ", ".join(sorted(c.__name__ for c in found)) or "none"
+        raise SchemaError(f"{where}: name the schema class as {where}:Class (found: {names})")
+    target: Any = module
+    for part in attribute.split("."):
+        try:
+            target = getattr(target, part)
+        except AttributeError:
+            raise SchemaError(f"{where}: has no attribute {attribute!r}") from None
+    if isinstance(target, type) and issubclass(target, Schema):
+        return target
+    if isinstance(target, Spec):
+        return target
+    if isinstance(target, Mapping):
+        return Spec(target, origin=f"{where}:{attribute}")
+    raise SchemaError(f"{where}:{attribute} is not a pp.Schema subclass ({type(target).__name__})")
+
+
+def load_rules(ref: PathLike) -> type[Schema] | Spec:
+    """Load rules from a reference: ``file.py:Class``, ``package.module:Class``, ``file.py`` (its
+    only Schema), or a ``.json`` / ``.yaml`` / ``.yml`` spec file.
+
+    >>> import json, os, tempfile, pyrustpipe as pp
+    >>> folder = tempfile.mkdtemp()
+    >>> path = os.path.join(folder, "rules.json")
+    >>> with open(path, "w") as f:
+    ...     json.dump({"spec_version": 1, "name": "Tiny", "columns": []}, f)
+    >>> pp.load_rules(path).name
+    'Tiny'
+    """
+    text = os.fspath(ref)
+    if not isinstance(text, str):
+        raise TypeError(f"load_rules() takes a str or a path, not {type(ref).__name__}")
+    lowered = text.lower()
+    if lowered.endswith((".json", ".yaml", ".yml")):
+        if not os.path.isfile(text):
+            raise FileNotFoundError(f"rules file not found: {text}")
+        return Spec.from_file(text)
+    location, attribute = text, None
+    head, sep, tail = text.rpartition(":")
+    if sep and head and tail and all(p.isidentifier() for p in tail.split(".")):
+        location, attribute = head, tail
+    if location.lower().endswith(".py") or os.sep in location or "/" in location:
+        return _pick_schema(_import_file(location), location, attribute)
+    if attribute is None:
+        raise SchemaError(
+            f"cannot load rules from {text!r}: use file.py:Class, module:Class, or a "
+            ".json / .yaml spec file"
+        )
+    try:
+        module = importlib.import_module(location)
+    except ImportError as exc:
+        raise SchemaError(f"cannot import rules module {location!r}: {exc}") from None
+    return _pick_schema(module, location, attribute)
+
+
+def resolve_schema(schema: SchemaLike) -> tuple[SpecDict, tuple[PythonRule, ...]]:
+    """The spec and the Python-run rules of anything accepted as a schema."""
+    if isinstance(schema, type) and issubclass(schema, Schema):
+        return schema.to_spec(), schema.python_rules()
+    if isinstance(schema, Spec):
+        return schema.to_spec(), ()
+    if isinstance(schema, Mapping):
+        return Spec(schema).to_spec(), ()
+    if isinstance(schema, (str, os.PathLike)):
+        return resolve_schema(load_rules(schema))
+    raise TypeError(
+        "schema must be a pp.Schema subclass, a spec dict, a pp.Spec or a rules reference "
+        f"string, not {schema!r}"
+    )
+
+
+def _source_list(source: SourceLike) -> list[str]:
+    if isinstance(source, (str, os.PathLike)):
+        items = [os.fspath(source)]
+    elif isinstance(source, Sequence):
+        items = [os.fspath(s) for s in source]
+    else:
+        raise TypeError(f"source must be a path, a glob or a list of them, not {source!r}")
+    if not items:
+        raise ValueError("no source given")
+    for item in items:
+        if not isinstance(item, str) or not item:
+            raise TypeError(f"a source must be a non-empty str path, not {item!r}")
+    return items
+
+
+def _output(value: PathLike | None) -> str | None:
+    return None if value is None else os.fspath(value)
+
+
+def run_validation(
+    source: SourceLike,
+    schema: SchemaLike,
+    *,
+    quarantine: PathLike | None = None,
+    valid_output: PathLike | None = None,
+    metrics_output: PathLike | None = None,
+    threads: int | None = None,
+    sample_size: int = 20,
+    storage_options: Mapping[str, str] | None = None,
+    allow_empty: bool = False,
+    chunk_size: int | None = None,
+) -> Report:
+    """The run form of :func:`validate` (see there)."""
+    from pyrustpipe._python_rules import run_python_rules
+    from pyrustpipe.report import Report
+
+    if threads is not None and (
+        isinstance(threads, bool) or not isinstance(threads, int) or threads < 1
+    ):
+        raise ValueError(f"threads must be an int >= 1 or None, not {threads!r}")
+    if isinstance(sample_size, bool) or not isinstance(sample_size, int) or sample_size < 0:
+        raise ValueError(f"sample_size must be an int >= 0, not {sample_size!r}")
+    if chunk_size is not None and (
+        isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1
+    ):
+        raise ValueError(f"chunk_size must be an int >= 1 or None, not {chunk_size!r}")
+    spec, python_rules = resolve_schema(schema)
+    sources = _source_list(source)
+    external = []
+    if python_rules:
+        sources = _engine.expand_sources(sources)
+        external = run_python_rules(spec, python_rules, sources)
+    options: ValidateOptions = {
+        "threads": threads,
+        "sample_size": sample_size,
+        "chunk_size": chunk_size,
+        "valid_output": _output(valid_output),
+        "quarantine": _output(quarantine),
+        "metrics_output": _output(metrics_output),
+        "allow_empty": bool(allow_empty),
+        "external_rules": external,
+    }
+    if storage_options is not None:
+        options["storage_options"] = {str(k): str(v) for k, v in storage_options.items()}
+    text = _engine.validate(json.dumps(spec), sources, json.dumps(options))
+    return Report.from_json(text)
+
+
+@overload
+def validate(func: _F, /) -> _F: ...
+
+
+@overload
+def validate(
+    *,
+    severity: Severity = "error",
+    tolerance: float | None = None,
+    name: str | None = None,
+) -> Callable[[_F], _F]: ...
+
+
+@overload
+def validate(
+    source: SourceLike,
+    schema: SchemaLike,
+    *,
+    quarantine: PathLike | None = None,
+    valid_output: PathLike | None = None,
+    metrics_output: PathLike | None = None,
+    threads: int | None = None,
+    sample_size: int = 20,
+    storage_options: Mapping[str, str] | None = None,
+    allow_empty: bool = False,
+    chunk_size: int | None = None,
+) -> Report: ...
+
+
+def validate(*args: Any, **kwargs: Any) -> Any:
+    """Validate data against rules — or, used as a decorator, declare a row rule.
+
+    **Run**: ``pp.validate(source, schema, *, quarantine=None, valid_output=None,
+    metrics_output=None, threads=None, sample_size=20, storage_options=None, allow_empty=False)``
+    returns a :class:`pp.Report`. ``source`` is a path, a directory (every file below it), a glob,
+    an ``s3://`` URI or a list of them; ``schema`` a ``pp.Schema`` subclass, a spec dict, a
+    ``pp.Spec`` or a rules reference (``rules.py:Class``, ``rules.yaml``). It does not raise when
+    rules fail — call :meth:`Report.raise_for_failures` to gate.
+
+    **Decorate**: ``@pp.validate`` or ``@pp.validate(severity="warn", tolerance=0.01,
+    name="...")`` on a function of one argument (the row) inside a ``pp.Schema``.
+
+    >>> import os, tempfile, pyrustpipe as pp
+    >>> class Orders(pp.Schema):
+    ...     order_id: int = pp.Field(unique=True)
+    ...     amount: float = pp.Field(gt=0)
+    ...     fee: float = pp.Field(ge=0)
+    ...
+    ...     @pp.validate(severity="warn")
+    ...     def fee_below_amount(row):
+    ...         return row.fee < row.amount
+    >>> folder = tempfile.mkdtemp()
+    >>> path = os.path.join(folder, "orders.csv")
+    >>> with open(path, "w") as f:
+    ...     _ = f.write("order_id,amount,fee\\n1,10.0,1.0\\n2,-5,0\\n2,7.5,9\\n")
+    >>> report = pp.validate(path, Orders)
+    >>> report.passed, report.rows, report.invalid_rows
+    (False, 3, 2)
+    >>> report.rule("amount:gt").failed, report.rule("fee_below_amount").failed
+    (1, 1)
+    """
+    if not args and kwargs and set(kwargs) <= _DECORATOR_KEYWORDS:
+
+        def decorator(func: _F) -> _F:
+            return rule_marker(func, **kwargs)
+
+        return decorator
+    if len(args) == 1 and set(kwargs) <= _DECORATOR_KEYWORDS and _is_rule_function(args[0]):
+        return rule_marker(args[0], **kwargs)
+    return run_validation(*args, **kwargs)
+
+
+def _is_rule_function(value: object) -> bool:
+    if isinstance(value, staticmethod):
+        return True
+    return callable(value) and not isinstance(value, (str, bytes, os.PathLike, type, Sequence))

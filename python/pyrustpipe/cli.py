@@ -1,0 +1,295 @@
+"""The ``pyrustpipe`` command line: ``validate``, ``init``, ``compile``, ``report``.
+
+Exit codes: 0 the report passed (or the command succeeded), 1 the report failed, 2 a usage,
+rules or input error (one line on stderr: ``pyrustpipe: error: ...``), 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import threading
+import warnings
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from pyrustpipe.report import Report
+
+__all__ = ["main"]
+
+PROG = "pyrustpipe"
+SPINNER_DELAY_S = 1.0
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with a one-line error message."""
+
+    def error(self, message: str) -> NoReturn:
+        sys.stderr.write(f"{PROG}: error: {message} (see `{self.prog} --help`)\n")
+        raise SystemExit(2)
+
+
+class _UsageError(Exception):
+    pass
+
+
+def _version() -> str:
+    from pyrustpipe import __version__
+
+    return f"{PROG} {__version__}"
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be >= 1")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be >= 0")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog=PROG,
+        description="A data-quality gate: validate CSV / NDJSON / Parquet files against typed rules.",
+    )
+    parser.add_argument("--version", action="version", version=_version())
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    run = commands.add_parser(
+        "validate",
+        help="validate data files against rules",
+        description="Validate DATA (files, directories, globs, s3:// URIs) against RULES. "
+        "Exit 0 when the report passes, 1 when it fails, 2 on a usage / rules / input error.",
+    )
+    run.add_argument("data", nargs="+", metavar="DATA", help="file, directory, glob or s3:// URI")
+    run.add_argument(
+        "--rules", "-r", required=True, help="file.py:Class, module:Class, or a .json / .yaml spec"
+    )
+    run.add_argument("--quarantine", metavar="PATH", help="write invalid rows (with reasons) here")
+    run.add_argument("--valid-output", metavar="PATH", help="write valid rows here")
+    run.add_argument("--metrics-output", metavar="PATH", help="write the JSON report here")
+    run.add_argument("--format", choices=("table", "json"), default="table", help="output format")
+    run.add_argument("--threads", type=_positive_int, metavar="N", help="worker threads")
+    run.add_argument(
+        "--sample-size", type=_non_negative_int, default=20, metavar="N", help="samples per rule"
+    )
+    run.add_argument(
+        "--allow-empty", action="store_true", help="an input without data rows is not an error"
+    )
+    run.add_argument("--chunk-size", type=_positive_int, metavar="BYTES", help=argparse.SUPPRESS)
+    run.set_defaults(handler=_cmd_validate)
+
+    init = commands.add_parser(
+        "init",
+        help="profile data and print a draft pp.Schema class",
+        description="Profile DATA and print a ready-to-edit pp.Schema class on stdout.",
+    )
+    init.add_argument("data", nargs="+", metavar="DATA")
+    init.add_argument("--name", metavar="CLASS", help="class name (default: from the file name)")
+    init.set_defaults(handler=_cmd_init)
+
+    comp = commands.add_parser(
+        "compile",
+        help="print the JSON spec of rules",
+        description="Check RULES with the engine and print their JSON spec on stdout; the "
+        "ruleset hash goes to stderr.",
+    )
+    comp.add_argument("rules", metavar="RULES")
+    comp.add_argument(
+        "--normalized", action="store_true", help="print the engine's normalized spec"
+    )
+    comp.set_defaults(handler=_cmd_compile)
+
+    rep = commands.add_parser(
+        "report",
+        help="render a saved JSON report",
+        description="Render a report saved with --metrics-output / --format json. Exit 0 when "
+        "it passed, 1 when it failed.",
+    )
+    rep.add_argument("path", metavar="REPORT.json")
+    rep.add_argument("--format", choices=("table", "json"), default="table")
+    rep.set_defaults(handler=_cmd_report)
+    return parser
+
+
+# ------------------------------------------------------------------------------------------------
+# output helpers
+
+
+def _console(stream: TextIO | None = None) -> Console:
+    from rich.console import Console
+
+    return Console(file=stream or sys.stdout, soft_wrap=False, highlight=False)
+
+
+def _print_report(report: Report, output_format: str) -> int:
+    if output_format == "json":
+        sys.stdout.write(report.to_json(indent=2) + "\n")
+    else:
+        _console().print(report)
+    sys.stdout.flush()
+    return 0 if report.passed else 1
+
+
+@contextmanager
+def _progress(message: str) -> Iterator[None]:
+    """A spinner on stderr when it is a terminal and the work takes more than a second."""
+    if not sys.stderr.isatty() or os.environ.get("PYRUSTPIPE_NO_PROGRESS"):
+        yield
+        return
+    state: dict[str, Any] = {}
+    lock = threading.Lock()
+
+    def start() -> None:
+        with lock:
+            if state.get("done"):
+                return
+            status = _console(sys.stderr).status(message, spinner="dots")
+            status.start()
+            state["status"] = status
+
+    timer = threading.Timer(SPINNER_DELAY_S, start)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
+        with lock:
+            state["done"] = True
+            if "status" in state:
+                state["status"].stop()
+
+
+def _show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: TextIO | None = None,
+    line: str | None = None,
+) -> None:
+    sys.stderr.write(f"{PROG}: warning: {message}\n")
+
+
+# ------------------------------------------------------------------------------------------------
+# commands
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from pyrustpipe.api import load_rules, run_validation
+
+    rules = load_rules(args.rules)
+    with _progress("validating…"):
+        report = run_validation(
+            args.data,
+            rules,
+            quarantine=args.quarantine,
+            valid_output=args.valid_output,
+            metrics_output=args.metrics_output,
+            threads=args.threads,
+            sample_size=args.sample_size,
+            allow_empty=args.allow_empty,
+            chunk_size=args.chunk_size,
+        )
+    return _print_report(report, args.format)
+
+
+def _cmd_init(args: argparse.Namespace) -> int:
+    from pyrustpipe import _engine
+    from pyrustpipe._codegen import class_name_for, schema_source
+
+    name = args.name or class_name_for(args.data[0])
+    with _progress("profiling…"):
+        profile = _engine.profile(list(args.data), "{}")
+    sys.stdout.write(schema_source(profile, name))
+    return 0
+
+
+def _cmd_compile(args: argparse.Namespace) -> int:
+    from pyrustpipe import _engine
+    from pyrustpipe.api import load_rules, resolve_schema
+
+    spec, python_rules = resolve_schema(load_rules(args.rules))
+    compiled = _engine.compile_spec(json.dumps(spec))
+    shown = compiled.get("spec", spec) if args.normalized else spec
+    sys.stdout.write(json.dumps(shown, indent=2, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+    sys.stderr.write(f"ruleset_hash: {compiled.get('ruleset_hash')}\n")
+    for rule in python_rules:
+        sys.stderr.write(
+            f"{PROG}: warning: row rule {rule.name!r} runs in Python and is not part of the spec\n"
+        )
+    return 0
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from pyrustpipe.report import Report
+
+    try:
+        report = Report.from_file(args.path)
+    except (ValueError, KeyError, TypeError) as exc:
+        raise _UsageError(f"{args.path}: not a pyrustpipe report ({exc})") from None
+    return _print_report(report, args.format)
+
+
+# ------------------------------------------------------------------------------------------------
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.filename and exc.strerror:
+        return f"{exc.strerror}: {exc.filename}"
+    text = str(exc) or type(exc).__name__
+    return " ".join(text.split()) if "\n" in text else text
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    from pyrustpipe.exceptions import PyRustPipeError
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    warnings.showwarning = _show_warning
+    try:
+        code: int = args.handler(args)
+    except KeyboardInterrupt:
+        sys.stderr.write(f"{PROG}: interrupted\n")
+        return 130
+    except BrokenPipeError:
+        return 1
+    except (PyRustPipeError, OSError, ImportError, ValueError, _UsageError) as exc:
+        if os.environ.get("PYRUSTPIPE_DEBUG"):
+            raise
+        sys.stderr.write(f"{PROG}: error: {_describe(exc)}\n")
+        return 2
+    except Exception as exc:
+        if os.environ.get("PYRUSTPIPE_DEBUG"):
+            raise
+        sys.stderr.write(
+            f"{PROG}: error: internal error ({type(exc).__name__}: {_describe(exc)}); "
+            "rerun with PYRUSTPIPE_DEBUG=1 for the traceback\n"
+        )
+        return 2
+    return code
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,353 @@
+"""``pp.Report``: the result of a run (docs/report.md), with a small typed facade.
+
+>>> import pyrustpipe as pp
+>>> report = pp.Report.from_dict({
+...     "report_version": 1, "schema_name": "Tx", "passed": False, "rows": 4, "valid_rows": 3,
+...     "invalid_rows": 1, "duration_s": 0.01, "ruleset_hash": "sha256:00",
+...     "rules": [{"name": "amount:gt", "kind": "gt", "scope": "column", "column": "amount",
+...                "severity": "error", "failed": 1, "failure_rate": 0.25, "tolerance": None,
+...                "allowed_failures": 0, "passed": False, "observed": None,
+...                "samples": [{"row": 2, "line": 3, "source": "tx.csv", "column": "amount",
+...                             "value": "-5", "message": "-5 is not > 0"}]}]})
+>>> report
+<Report Tx FAILED rows=4 valid=3 invalid=1 rules=1 failed_rules=1>
+>>> report.rule("amount:gt").samples[0].value
+'-5'
+>>> report.raise_for_failures()
+Traceback (most recent call last):
+...
+pyrustpipe.exceptions.ValidationFailed: Tx failed: 1 error rule failed: amount:gt (1 row, 25.00%); 1 of 4 rows invalid
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import html
+import json
+import os
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from pyrustpipe.exceptions import ValidationFailed
+from pyrustpipe.spec import ReportDict, Severity, Tolerance
+
+if TYPE_CHECKING:
+    from rich.console import Console, ConsoleOptions, RenderResult
+
+__all__ = ["Report", "RuleResult", "Sample", "SourceResult"]
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One failing value of a rule (the first ``sample_size`` by source and row)."""
+
+    row: int | None
+    line: int | None = None
+    source: str | None = None
+    column: str | None = None
+    value: str | None = None
+    message: str | None = None
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Sample:
+        return cls(
+            row=data.get("row"),
+            line=data.get("line"),
+            source=data.get("source"),
+            column=data.get("column"),
+            value=data.get("value"),
+            message=data.get("message"),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "row": self.row,
+            "line": self.line,
+            "source": self.source,
+            "column": self.column,
+            "value": self.value,
+            "message": self.message,
+        }
+
+
+@dataclass(frozen=True)
+class RuleResult:
+    """The outcome of one rule."""
+
+    name: str
+    column: str | None
+    severity: Severity
+    failed: int
+    failure_rate: float
+    tolerance: Tolerance | None
+    passed: bool
+    samples: tuple[Sample, ...] = ()
+    kind: str = ""
+    scope: str = "column"
+    observed: Any = None
+    allowed_failures: int = 0
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> RuleResult:
+        return cls(
+            name=str(data["name"]),
+            column=data.get("column"),
+            severity=data.get("severity", "error"),
+            failed=int(data.get("failed", 0)),
+            failure_rate=float(data.get("failure_rate", 0.0)),
+            tolerance=copy.deepcopy(data.get("tolerance")),
+            passed=bool(data.get("passed", True)),
+            samples=tuple(Sample.from_dict(s) for s in data.get("samples") or ()),
+            kind=str(data.get("kind", "")),
+            scope=str(data.get("scope", "column")),
+            observed=copy.deepcopy(data.get("observed")),
+            allowed_failures=int(data.get("allowed_failures", 0)),
+        )
+
+    @property
+    def tolerance_text(self) -> str:
+        """``-``, ``≤ 5 rows`` or ``≤ 1.00%``."""
+        if not self.tolerance:
+            return "-"
+        tolerance: dict[str, Any] = dict(self.tolerance)
+        if "count" in tolerance:
+            return f"≤ {tolerance['count']} rows"
+        return f"≤ {tolerance['fraction']:.2%}"
+
+
+@dataclass(frozen=True)
+class SourceResult:
+    """Counts of one source (file or object) of the run."""
+
+    uri: str
+    format: str = ""
+    bytes: int = 0
+    rows: int = 0
+    valid_rows: int = 0
+    invalid_rows: int = 0
+    skipped_blank_lines: int = 0
+    columns: tuple[str, ...] = ()
+    failures: Mapping[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> SourceResult:
+        return cls(
+            uri=str(data.get("uri", "")),
+            format=str(data.get("format", "")),
+            bytes=int(data.get("bytes", 0)),
+            rows=int(data.get("rows", 0)),
+            valid_rows=int(data.get("valid_rows", 0)),
+            invalid_rows=int(data.get("invalid_rows", 0)),
+            skipped_blank_lines=int(data.get("skipped_blank_lines", 0)),
+            columns=tuple(data.get("columns") or ()),
+            failures=dict(data.get("failures") or {}),
+        )
+
+
+class Report:
+    """The result of one validation run: a read-only facade over the report JSON."""
+
+    __slots__ = ("_data", "_rules", "_sources")
+
+    def __init__(self, data: Mapping[str, Any]) -> None:
+        if not isinstance(data, Mapping):
+            raise TypeError(f"a report is a mapping, not {type(data).__name__}")
+        if "rules" not in data or "passed" not in data:
+            raise ValueError("not a pyrustpipe report: 'rules' and 'passed' are required")
+        self._data: dict[str, Any] = copy.deepcopy(dict(data))
+        self._rules = tuple(RuleResult.from_dict(r) for r in self._data.get("rules") or ())
+        self._sources = tuple(SourceResult.from_dict(s) for s in self._data.get("sources") or ())
+
+    # -- construction / serialisation ----------------------------------------------------------
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Report:
+        return cls(data)
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> Report:
+        data = json.loads(text)
+        if not isinstance(data, dict):
+            raise TypeError("not a pyrustpipe report: the JSON document is not an object")
+        return cls(data)
+
+    @classmethod
+    def from_file(cls, path: str | os.PathLike[str]) -> Report:
+        """Read a report saved by ``metrics_output`` / ``--format json``."""
+        with open(path, encoding="utf-8") as handle:
+            return cls.from_json(handle.read())
+
+    def to_dict(self) -> ReportDict:
+        """The report JSON as a fresh dict."""
+        data: ReportDict = copy.deepcopy(self._data)  # type: ignore[assignment]
+        return data
+
+    def to_json(self, indent: int | None = None) -> str:
+        return json.dumps(self._data, indent=indent, ensure_ascii=False)
+
+    # -- facade --------------------------------------------------------------------------------
+
+    @property
+    def passed(self) -> bool:
+        """True when every error-severity rule passed."""
+        return bool(self._data["passed"])
+
+    @property
+    def rows(self) -> int:
+        return int(self._data.get("rows", 0))
+
+    @property
+    def valid_rows(self) -> int:
+        return int(self._data.get("valid_rows", 0))
+
+    @property
+    def invalid_rows(self) -> int:
+        return int(self._data.get("invalid_rows", 0))
+
+    @property
+    def rules(self) -> tuple[RuleResult, ...]:
+        """Every rule of the spec, in spec order."""
+        return self._rules
+
+    @property
+    def sources(self) -> tuple[SourceResult, ...]:
+        return self._sources
+
+    @property
+    def schema_name(self) -> str:
+        return str(self._data.get("schema_name", ""))
+
+    @property
+    def ruleset_hash(self) -> str:
+        return str(self._data.get("ruleset_hash", ""))
+
+    @property
+    def engine_version(self) -> str:
+        return str(self._data.get("engine_version", ""))
+
+    @property
+    def duration_s(self) -> float:
+        return float(self._data.get("duration_s", 0.0))
+
+    @property
+    def rows_per_s(self) -> float:
+        return float(self._data.get("rows_per_s", 0.0))
+
+    @property
+    def bytes(self) -> int:
+        return int(self._data.get("bytes", 0))
+
+    @property
+    def threads(self) -> int | None:
+        value = self._data.get("threads")
+        return None if value is None else int(value)
+
+    @property
+    def skipped_blank_lines(self) -> int:
+        return int(self._data.get("skipped_blank_lines", 0))
+
+    @property
+    def outputs(self) -> dict[str, str | None]:
+        """Where the valid rows, the quarantine and the metrics were written (``None``: not)."""
+        return dict(self._data.get("outputs") or {})
+
+    def rule(self, name: str) -> RuleResult:
+        """The result of rule ``name``; a KeyError suggesting close names otherwise."""
+        for rule in self._rules:
+            if rule.name == name:
+                return rule
+        names = [r.name for r in self._rules]
+        close = difflib.get_close_matches(name, names, n=3, cutoff=0.5)
+        hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
+        raise KeyError(f"no rule named {name!r} in this report{hint}")
+
+    def __contains__(self, name: object) -> bool:
+        return any(r.name == name for r in self._rules)
+
+    def __iter__(self) -> Iterator[RuleResult]:
+        return iter(self._rules)
+
+    def __len__(self) -> int:
+        return len(self._rules)
+
+    def failed_rules(self, severity: Severity | None = None) -> list[RuleResult]:
+        """Rules that did not pass (of ``severity`` when given)."""
+        return [
+            r for r in self._rules if not r.passed and (severity is None or r.severity == severity)
+        ]
+
+    def summary(self) -> str:
+        """One line: ``Tx FAILED: 4 rows, 3 valid, 1 invalid; failed: amount:gt``."""
+        status = "passed" if self.passed else "FAILED"
+        failed = self.failed_rules()
+        text = (
+            f"{self.schema_name or 'report'} {status}: {self.rows} rows, {self.valid_rows} valid, "
+            f"{self.invalid_rows} invalid"
+        )
+        if failed:
+            text += "; failed: " + ", ".join(r.name for r in failed)
+        return text
+
+    def raise_for_failures(self) -> Report:
+        """Raise :class:`pp.ValidationFailed` if an error-severity rule failed; else return self."""
+        if self.passed:
+            return self
+        failed = self.failed_rules("error")
+        parts = []
+        for rule in failed:
+            if rule.scope in ("dataset", "schema"):
+                observed = "" if rule.observed is None else f": observed {rule.observed!r}"
+                parts.append(f"{rule.name}{observed}")
+            else:
+                unit = "row" if rule.failed == 1 else "rows"
+                parts.append(f"{rule.name} ({rule.failed} {unit}, {rule.failure_rate:.2%})")
+        noun = "rule" if len(failed) == 1 else "rules"
+        message = (
+            f"{self.schema_name or 'validation'} failed: {len(failed)} error {noun} failed: "
+            f"{', '.join(parts)}; {self.invalid_rows} of {self.rows} rows invalid"
+        )
+        raise ValidationFailed(message, self)
+
+    def __repr__(self) -> str:
+        status = "passed" if self.passed else "FAILED"
+        return (
+            f"<Report {self.schema_name or '?'} {status} rows={self.rows} valid={self.valid_rows} "
+            f"invalid={self.invalid_rows} rules={len(self._rules)} "
+            f"failed_rules={len(self.failed_rules())}>"
+        )
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Report) and other._data == self._data
+
+    __hash__ = None  # type: ignore[assignment]
+
+    # -- rendering -----------------------------------------------------------------------------
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        from pyrustpipe._render import report_renderables
+
+        yield from report_renderables(self)
+
+    def _repr_html_(self) -> str:
+        esc = html.escape
+        status = "passed" if self.passed else "FAILED"
+        color = "#1a7f37" if self.passed else "#cf222e"
+        rows = []
+        for rule in self._rules:
+            style = "" if rule.passed else ' style="color:#cf222e;font-weight:bold"'
+            rows.append(
+                f"<tr{style}><td>{esc(rule.name)}</td><td>{esc(rule.severity)}</td>"
+                f"<td>{rule.failed}</td><td>{rule.failure_rate:.2%}</td>"
+                f"<td>{esc(rule.tolerance_text)}</td><td>{'ok' if rule.passed else 'FAIL'}</td></tr>"
+            )
+        return (
+            f"<div><p><b>{esc(self.schema_name)}</b> "
+            f'<span style="color:{color}">{status}</span>: {self.rows} rows, '
+            f"{self.valid_rows} valid, {self.invalid_rows} invalid</p>"
+            "<table><thead><tr><th>rule</th><th>severity</th><th>failed</th><th>rate</th>"
+            "<th>tolerance</th><th>status</th></tr></thead><tbody>"
+            + "".join(rows)
+            + "</tbody></table></div>"
+        )

@@ -1,0 +1,451 @@
+"""The wire types: the spec (docs/spec.md), the report (docs/report.md), the profile and the
+engine options, as ``TypedDict`` s.
+
+These dictionaries are what crosses into the Rust engine as JSON. Nothing here does any work;
+the DSL (:mod:`pyrustpipe.schema`) builds them and the engine reads them with serde.
+
+>>> from pyrustpipe.spec import SPEC_VERSION, DTYPES
+>>> SPEC_VERSION, DTYPES[:3]
+(1, ('str', 'int', 'float'))
+"""
+
+from __future__ import annotations
+
+from typing import Literal, NotRequired, TypeAlias, TypedDict
+
+__all__ = [
+    "CHECK_TYPES",
+    "DTYPES",
+    "METRICS",
+    "REPORT_VERSION",
+    "SPEC_VERSION",
+    "AbsExpr",
+    "BinaryExpr",
+    "BoundCheck",
+    "CaseExpr",
+    "ColExpr",
+    "ColumnCheck",
+    "ColumnSpec",
+    "CountTolerance",
+    "CsvDialect",
+    "DatasetCheckSpec",
+    "DtPartExpr",
+    "Dtype",
+    "ExprNode",
+    "ExternalFailure",
+    "ExternalRule",
+    "FractionTolerance",
+    "IsNullExpr",
+    "IsinExpr",
+    "LengthCheck",
+    "LitExpr",
+    "MatchesExpr",
+    "NegExpr",
+    "NotExpr",
+    "PatternCheck",
+    "ProfileColumn",
+    "ProfileDict",
+    "ReportDict",
+    "RowRuleSpec",
+    "RuleReportDict",
+    "RuleSettings",
+    "SampleDict",
+    "SetCheck",
+    "Severity",
+    "SourceReportDict",
+    "SpecDict",
+    "StrLenExpr",
+    "StrTestExpr",
+    "Tolerance",
+    "UniqueCheck",
+    "UniqueKeySpec",
+    "ValidateOptions",
+]
+
+SPEC_VERSION = 1
+REPORT_VERSION = 1
+
+Dtype: TypeAlias = Literal["str", "int", "float", "bool", "decimal", "date", "datetime", "time"]
+DTYPES: tuple[Dtype, ...] = ("str", "int", "float", "bool", "decimal", "date", "datetime", "time")
+Severity: TypeAlias = Literal["error", "warn"]
+CHECK_TYPES = (
+    "gt",
+    "ge",
+    "lt",
+    "le",
+    "min_length",
+    "max_length",
+    "pattern",
+    "isin",
+    "not_in",
+    "unique",
+)
+Metric: TypeAlias = Literal[
+    "row_count", "null_count", "null_fraction", "distinct_count", "min", "max", "mean", "sum"
+]
+METRICS: tuple[Metric, ...] = (
+    "row_count",
+    "null_count",
+    "null_fraction",
+    "distinct_count",
+    "min",
+    "max",
+    "mean",
+    "sum",
+)
+Scalar: TypeAlias = str | int | float | bool | None
+
+
+# --------------------------------------------------------------------------------------------
+# severity and tolerance
+
+
+class CountTolerance(TypedDict):
+    """At most ``count`` failing rows."""
+
+    count: int
+
+
+class FractionTolerance(TypedDict):
+    """At most ``floor(fraction × rows)`` failing rows (``0 <= fraction <= 1``)."""
+
+    fraction: float
+
+
+Tolerance: TypeAlias = CountTolerance | FractionTolerance
+
+
+class RuleSettings(TypedDict):
+    """Severity and tolerance of one rule (``not_null`` and ``type`` of a column)."""
+
+    severity: Severity
+    tolerance: Tolerance | None
+
+
+# --------------------------------------------------------------------------------------------
+# column checks
+
+
+class BoundCheck(TypedDict):
+    """``gt ge lt le``: ``value`` is a number, or an ISO string for date / datetime / time."""
+
+    type: Literal["gt", "ge", "lt", "le"]
+    value: int | float | str
+    severity: NotRequired[Severity]
+    tolerance: NotRequired[Tolerance | None]
+    name: NotRequired[str]
+
+
+class LengthCheck(TypedDict):
+    """``min_length max_length`` in Unicode characters (str columns)."""
+
+    type: Literal["min_length", "max_length"]
+    value: int
+    severity: NotRequired[Severity]
+    tolerance: NotRequired[Tolerance | None]
+    name: NotRequired[str]
+
+
+class PatternCheck(TypedDict):
+    """A Rust ``regex`` search (anchor with ``^…$``)."""
+
+    type: Literal["pattern"]
+    pattern: str
+    severity: NotRequired[Severity]
+    tolerance: NotRequired[Tolerance | None]
+    name: NotRequired[str]
+
+
+class SetCheck(TypedDict):
+    """``isin`` / ``not_in`` over typed values."""
+
+    type: Literal["isin", "not_in"]
+    values: list[Scalar]
+    severity: NotRequired[Severity]
+    tolerance: NotRequired[Tolerance | None]
+    name: NotRequired[str]
+
+
+class UniqueCheck(TypedDict):
+    """``keep="none"``: every occurrence of a repeated value fails; ``"first"``: later ones do."""
+
+    type: Literal["unique"]
+    keep: Literal["none", "first"]
+    severity: NotRequired[Severity]
+    tolerance: NotRequired[Tolerance | None]
+    name: NotRequired[str]
+
+
+ColumnCheck: TypeAlias = BoundCheck | LengthCheck | PatternCheck | SetCheck | UniqueCheck
+
+
+class ColumnSpec(TypedDict):
+    """One column of the schema."""
+
+    name: str
+    dtype: Dtype
+    nullable: bool
+    format: str | None
+    not_null: NotRequired[RuleSettings]
+    type: NotRequired[RuleSettings]
+    checks: list[ColumnCheck]
+
+
+# --------------------------------------------------------------------------------------------
+# expressions (row rules)
+
+
+class ColExpr(TypedDict):
+    type: Literal["col"]
+    name: str
+
+
+class LitExpr(TypedDict):
+    type: Literal["lit"]
+    value: Scalar
+    dtype: NotRequired[Literal["date", "datetime", "time", "decimal"]]
+
+
+class BinaryExpr(TypedDict):
+    type: Literal["binary"]
+    op: Literal["eq", "ne", "lt", "le", "gt", "ge", "add", "sub", "mul", "div", "mod", "and", "or"]
+    left: ExprNode
+    right: ExprNode
+
+
+class NotExpr(TypedDict):
+    type: Literal["not"]
+    expr: ExprNode
+
+
+class NegExpr(TypedDict):
+    type: Literal["neg"]
+    expr: ExprNode
+
+
+class AbsExpr(TypedDict):
+    type: Literal["abs"]
+    expr: ExprNode
+
+
+class IsinExpr(TypedDict):
+    type: Literal["isin"]
+    expr: ExprNode
+    values: list[Scalar]
+
+
+class IsNullExpr(TypedDict):
+    type: Literal["is_null"]
+    expr: ExprNode
+
+
+class StrLenExpr(TypedDict):
+    type: Literal["str_len"]
+    expr: ExprNode
+
+
+class StrTestExpr(TypedDict):
+    type: Literal["starts_with", "ends_with", "contains"]
+    expr: ExprNode
+    value: str
+
+
+class MatchesExpr(TypedDict):
+    type: Literal["matches"]
+    expr: ExprNode
+    pattern: str
+
+
+class CaseExpr(TypedDict):
+    type: Literal["lower", "upper"]
+    expr: ExprNode
+
+
+class DtPartExpr(TypedDict):
+    type: Literal["dt_part"]
+    expr: ExprNode
+    part: Literal["year", "month", "day", "hour", "minute", "second", "weekday"]
+
+
+ExprNode: TypeAlias = (
+    ColExpr
+    | LitExpr
+    | BinaryExpr
+    | NotExpr
+    | NegExpr
+    | AbsExpr
+    | IsinExpr
+    | IsNullExpr
+    | StrLenExpr
+    | StrTestExpr
+    | MatchesExpr
+    | CaseExpr
+    | DtPartExpr
+)
+
+
+class RowRuleSpec(TypedDict):
+    """A row rule: fails a row when ``expr`` is false."""
+
+    name: str
+    expr: ExprNode
+    severity: Severity
+    tolerance: Tolerance | None
+
+
+class UniqueKeySpec(TypedDict):
+    """A composite uniqueness key; rule name ``a,b:unique`` unless ``name`` is given."""
+
+    columns: list[str]
+    keep: Literal["none", "first"]
+    severity: Severity
+    tolerance: Tolerance | None
+    name: NotRequired[str | None]
+
+
+class DatasetCheckSpec(TypedDict):
+    """An aggregate check; passes when the observed value is within the bounds."""
+
+    metric: Metric
+    column: str | None
+    min: NotRequired[int | float | None]
+    max: NotRequired[int | float | None]
+    min_inclusive: bool
+    max_inclusive: bool
+    name: str | None
+    severity: Severity
+
+
+class CsvDialect(TypedDict):
+    delimiter: str
+    quote: str
+    null_values: list[str]
+
+
+class SpecDict(TypedDict):
+    """The top-level spec document (``spec_version`` 1)."""
+
+    spec_version: int
+    name: str
+    csv: CsvDialect
+    strict: bool
+    ordered: bool
+    columns: list[ColumnSpec]
+    row_rules: list[RowRuleSpec]
+    unique: list[UniqueKeySpec]
+    dataset_checks: list[DatasetCheckSpec]
+
+
+# --------------------------------------------------------------------------------------------
+# engine options
+
+
+class ExternalFailure(TypedDict):
+    source: str
+    row: int
+    message: str
+
+
+class ExternalRule(TypedDict):
+    """A rule evaluated in Python (an untraceable ``@pp.validate``) whose failures the engine
+    folds into the report and the quarantine."""
+
+    name: str
+    severity: Severity
+    tolerance: Tolerance | None
+    failures: list[ExternalFailure]
+
+
+class ValidateOptions(TypedDict):
+    threads: int | None
+    sample_size: int
+    chunk_size: int | None
+    valid_output: str | None
+    quarantine: str | None
+    metrics_output: str | None
+    allow_empty: bool
+    external_rules: list[ExternalRule]
+    storage_options: NotRequired[dict[str, str]]
+
+
+# --------------------------------------------------------------------------------------------
+# report (docs/report.md)
+
+
+class SampleDict(TypedDict):
+    row: int | None
+    line: NotRequired[int | None]
+    source: NotRequired[str | None]
+    column: NotRequired[str | None]
+    value: NotRequired[str | None]
+    message: NotRequired[str | None]
+
+
+class RuleReportDict(TypedDict):
+    name: str
+    kind: str
+    scope: str
+    column: str | None
+    severity: Severity
+    failed: int
+    failure_rate: float
+    tolerance: Tolerance | None
+    allowed_failures: int
+    passed: bool
+    observed: object
+    samples: list[SampleDict]
+
+
+class SourceReportDict(TypedDict):
+    uri: str
+    format: str
+    bytes: int
+    rows: int
+    valid_rows: int
+    invalid_rows: int
+    skipped_blank_lines: int
+    columns: list[str]
+    failures: dict[str, int]
+
+
+class ReportDict(TypedDict):
+    report_version: int
+    engine_version: str
+    schema_name: str
+    ruleset_hash: str
+    passed: bool
+    rows: int
+    valid_rows: int
+    invalid_rows: int
+    skipped_blank_lines: int
+    bytes: int
+    duration_s: float
+    rows_per_s: float
+    threads: int
+    sources: list[SourceReportDict]
+    rules: list[RuleReportDict]
+    outputs: dict[str, str | None]
+
+
+# --------------------------------------------------------------------------------------------
+# profile (pyrustpipe init)
+
+
+class ProfileColumn(TypedDict):
+    name: str
+    dtype: Literal["int", "float", "bool", "date", "datetime", "time", "str"]
+    null_count: int
+    distinct_count: int | None
+    unique: bool
+    min: int | float | str | None
+    max: int | float | str | None
+    min_length: int | None
+    max_length: int | None
+    top_values: list[str] | None
+    pattern: str | None
+
+
+class ProfileDict(TypedDict):
+    rows: int
+    sources: list[str]
+    columns: list[ProfileColumn]
