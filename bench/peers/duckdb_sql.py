@@ -1,7 +1,17 @@
 """Peer: DuckDB SQL over read_csv (all VARCHAR), one aggregate query."""
 
 import duckdb
-from _common import FLOAT, ISIN, PATTERNS, REQUIRED, RULES, TIMESTAMP, TIMESTAMP_FORMAT, csv_path, emit
+from _common import (
+    FLOAT,
+    ISIN,
+    PATTERNS,
+    REQUIRED,
+    RULES,
+    TIMESTAMP,
+    TIMESTAMP_FORMAT,
+    csv_path,
+    emit,
+)
 
 
 def _lit(text: str) -> str:

@@ -5,7 +5,16 @@ empty field is null here, as in pyrustpipe's default null_values.
 """
 
 import pandas as pd
-from _common import FLOAT, ISIN, PATTERNS, REQUIRED, TIMESTAMP, TIMESTAMP_FORMAT, csv_path, emit
+from _common import (
+    FLOAT,
+    ISIN,
+    PATTERNS,
+    REQUIRED,
+    TIMESTAMP,
+    TIMESTAMP_FORMAT,
+    csv_path,
+    emit,
+)
 
 
 def failure_masks(df: pd.DataFrame) -> dict[str, pd.Series]:

@@ -1,7 +1,16 @@
 """Peer: polars lazy scan, all columns as strings, vectorised checks, streaming engine."""
 
 import polars as pl
-from _common import FLOAT, ISIN, PATTERNS, REQUIRED, TIMESTAMP, TIMESTAMP_FORMAT, csv_path, emit
+from _common import (
+    FLOAT,
+    ISIN,
+    PATTERNS,
+    REQUIRED,
+    TIMESTAMP,
+    TIMESTAMP_FORMAT,
+    csv_path,
+    emit,
+)
 
 
 def failure_masks() -> dict[str, pl.Expr]:

@@ -1,0 +1,346 @@
+"""Benchmark pyrustpipe against its peers on the transactions workload (bench/README.md).
+
+    python bench/run.py --rows 1000000 [--rows 10000000] [--repeat 5] [--tools a,b] [--output F]
+
+Every tool runs as a whole process, from interpreter start to exit. Each tool gets one warm-up run
+(whose output is checked) then `--repeat` timed runs; the table shows the median wall and CPU time
+and the largest peak RSS. Timing comes from os.wait4 on the tool's own process: wall time around
+the process, CPU = user + system, peak RSS = ru_maxrss of the process (and any child it waited for).
+
+Every tool that reports counts must agree exactly with pyrustpipe's report (and with the
+generator's ground truth). A disagreement fails the run loudly, after the table is printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+PEERS = BENCH / "peers"
+DATA = BENCH / "data"
+PYRUSTPIPE = ROOT / ".venv" / "bin" / "pyrustpipe"
+RULES = "bench/rules.py:Transactions"
+
+# Tools in table order. "floor" tools only read the bytes: their counts are not checked.
+COUNTING = ["pyrustpipe", "polars_streaming", "duckdb_sql", "polars_eager", "pandas_pyarrow",
+            "pandera_pandas", "pure_python"]  # fmt: skip
+FLOORS = ["wc", "pyarrow_read"]
+# Too slow to repeat on 10M rows by default (minutes each); name them in --tools to run them.
+SLOW = {"pandera_pandas", "pure_python"}
+SLOW_ABOVE_ROWS = 2_000_000
+
+
+@dataclass
+class Run:
+    wall: float
+    cpu: float
+    peak_kib: int
+    rc: int
+    stdout: str
+    stderr: str
+
+
+@dataclass
+class Result:
+    tool: str
+    runs: list[Run] = field(default_factory=list)
+    counts: dict | None = None  # {"rows", "invalid_rows", "failures"}
+    error: str | None = None
+
+    @property
+    def wall(self) -> float:
+        return statistics.median(r.wall for r in self.runs)
+
+    @property
+    def cpu(self) -> float:
+        return statistics.median(r.cpu for r in self.runs)
+
+    @property
+    def peak_mib(self) -> float:
+        return max(r.peak_kib for r in self.runs) / 1024
+
+
+# ---------------------------------------------------------------------------------------------
+# Data
+
+
+def dataset(rows: int, seed: int) -> tuple[Path, dict]:
+    """The cached CSV and its ground truth; the name carries a hash of the generator's code, so
+    a changed generator never benchmarks stale data."""
+    code = (BENCH / "generate.py").read_bytes()
+    tag = hashlib.sha256(code).hexdigest()[:8]
+    path = DATA / f"tx_{rows}_seed{seed}_{tag}.csv"
+    truth = path.with_suffix(".truth.json")
+    if not (path.exists() and truth.exists()):
+        print(f"generating {path.relative_to(ROOT)} ...", file=sys.stderr, flush=True)
+        subprocess.run(
+            [sys.executable, str(BENCH / "generate.py"), "--rows", str(rows), "--seed", str(seed),
+             "--out", str(path), "--truth", str(truth)],
+            check=True,
+        )  # fmt: skip
+    return path, json.loads(truth.read_text())
+
+
+# ---------------------------------------------------------------------------------------------
+# Tools
+
+
+def command(tool: str, data: Path) -> list[str]:
+    if tool == "pyrustpipe":
+        return [str(PYRUSTPIPE), "validate", str(data), "--rules", RULES, "--format", "json"]
+    if tool == "wc":
+        return ["wc", "-l", str(data)]
+    return [sys.executable, str(PEERS / f"{tool}.py"), str(data)]
+
+
+def pyrustpipe_missing() -> str | None:
+    """Why the pyrustpipe CLI cannot run yet, or None."""
+    if not PYRUSTPIPE.exists():
+        return f"{PYRUSTPIPE.relative_to(ROOT)} not found (the CLI is not installed yet: maturin develop)"
+    probe = subprocess.run([str(PYRUSTPIPE), "--help"], check=False, capture_output=True, text=True, cwd=ROOT)
+    if probe.returncode != 0:
+        return f"`pyrustpipe --help` failed: {(probe.stderr or probe.stdout).strip()[-300:]}"
+    return None
+
+
+def run_once(cmd: list[str], timeout: float) -> Run:
+    """Run one process to exit and measure it with os.wait4 (its own rusage, nothing else's)."""
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=out, stderr=err, cwd=ROOT)
+        killer = threading.Timer(timeout, proc.kill)
+        killer.start()
+        try:
+            _, status, usage = os.wait4(proc.pid, 0)  # blocking: no polling error in the wall time
+        finally:
+            killer.cancel()
+        wall = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
+        out.seek(0)
+        err.seek(0)
+        return Run(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss, proc.returncode, out.read(), err.read())
+
+
+def parse_counts(tool: str, run: Run) -> dict:
+    """The tool's counts as {"rows", "invalid_rows", "failures"}; ValueError when unusable."""
+    text = run.stdout.strip()
+    if not text:
+        raise ValueError(f"no output (exit {run.rc}); stderr: {run.stderr.strip()[-500:]}")
+    if tool != "pyrustpipe":
+        if run.rc != 0:
+            raise ValueError(f"exit {run.rc}; stderr: {run.stderr.strip()[-500:]}")
+        return json.loads(text.splitlines()[-1])
+    # pyrustpipe exits non-zero when the gate fails (the data has bad rows): the report decides.
+    try:
+        report = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"report is not JSON ({exc}); exit {run.rc}; stderr: {run.stderr.strip()[-500:]}") from exc
+    return {
+        "rows": report["rows"],
+        "invalid_rows": report["invalid_rows"],
+        "failures": {rule["name"]: rule["failed"] for rule in report["rules"]},
+    }
+
+
+def measure(tool: str, data: Path, repeat: int, timeout: float) -> Result:
+    result = Result(tool)
+    cmd = command(tool, data)
+    warm = run_once(cmd, timeout)  # warm-up: page cache, imports; its output is the one checked
+    if tool not in FLOORS:
+        try:
+            result.counts = parse_counts(tool, warm)
+        except (ValueError, KeyError) as exc:
+            result.error = str(exc)
+            return result
+    elif warm.rc != 0:
+        result.error = f"exit {warm.rc}: {warm.stderr.strip()[-300:]}"
+        return result
+    for _ in range(repeat):
+        run = run_once(cmd, timeout)
+        if run.rc != warm.rc:
+            result.error = f"exit {run.rc} in a timed run (warm-up: {warm.rc})"
+            return result
+        result.runs.append(run)
+    return result
+
+
+# ---------------------------------------------------------------------------------------------
+# Agreement
+
+
+def disagreements(reference: dict, counts: dict) -> list[str]:
+    """Differences in rows, invalid_rows or any rule's count (a rule missing on one side is 0)."""
+    out = [f"{key}: {counts.get(key)} != {reference.get(key)}"
+           for key in ("rows", "invalid_rows") if counts.get(key) != reference.get(key)]  # fmt: skip
+    ref, got = reference["failures"], counts["failures"]
+    for name in sorted(set(ref) | set(got)):
+        if ref.get(name, 0) != got.get(name, 0):
+            out.append(f"{name}: {got.get(name, 0)} != {ref.get(name, 0)}")
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Output
+
+
+def machine() -> str:
+    model = platform.processor() or platform.machine()
+    try:
+        lscpu = subprocess.run(["lscpu"], check=False, capture_output=True, text=True).stdout
+        model = next(line.split(":", 1)[1].strip() for line in lscpu.splitlines() if line.startswith("Model name"))
+    except (OSError, StopIteration):
+        pass
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return f"{os.cpu_count()} CPUs ({model}), {mem:.0f} GiB RAM, Linux {platform.release()}, Python {platform.python_version()}"
+
+
+def versions() -> str:
+    code = (
+        "import importlib.metadata as m\n"
+        "for p in ['polars','duckdb','pandas','pyarrow','pandera','pyrustpipe']:\n"
+        "    try: print(p, m.version(p))\n"
+        "    except m.PackageNotFoundError: pass\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True).stdout.split("\n")
+    return ", ".join(line for line in out if line)
+
+
+def table(results: list[Result], rows: int) -> str:
+    ref = next((r for r in results if r.tool == "pyrustpipe" and r.runs), None)
+    lines = ["| tool | wall s | cpu s | peak MiB | rows/s | × pyrustpipe |", "|---|---|---|---|---|---|"]
+    for r in results:
+        if not r.runs:
+            lines.append(f"| {r.tool} | — | — | — | — | not run: {r.error or 'no timed runs'} |")
+            continue
+        ratio = f"{r.wall / ref.wall:.2f}" if ref else "—"
+        lines.append(
+            f"| {r.tool} | {r.wall:.2f} | {r.cpu:.2f} | {r.peak_mib:,.0f} | {rows / r.wall:,.0f} | {ratio} |"
+        )
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def select_tools(requested: list[str] | None, rows: int) -> list[str]:
+    known = COUNTING + FLOORS
+    if requested:
+        unknown = [t for t in requested if t not in known]
+        if unknown:
+            raise SystemExit(f"unknown tools {unknown}; known: {', '.join(known)}")
+        return [t for t in known if t in requested]
+    return [t for t in known if not (t in SLOW and rows > SLOW_ABOVE_ROWS)]
+
+
+def bench_size(rows: int, args: argparse.Namespace) -> tuple[str, list[str]]:
+    """Benchmark one data size; returns its markdown section and its failure messages."""
+    data, truth = dataset(rows, args.seed)
+    size_mb = data.stat().st_size / 1e6
+    tools = select_tools(args.tools, rows)
+    problems: list[str] = []
+    notes: list[str] = []
+    if "pyrustpipe" in tools:
+        why = pyrustpipe_missing()
+        if why:
+            msg = f"pyrustpipe skipped: {why}"
+            print(f"WARNING: {msg}", file=sys.stderr)
+            notes.append(msg)
+            if args.require_pyrustpipe:
+                problems.append(msg)
+            tools.remove("pyrustpipe")
+    results = []
+    for tool in tools:
+        print(f"[{rows:,} rows] {tool} ...", file=sys.stderr, flush=True)
+        result = measure(tool, data, args.repeat, args.timeout)
+        if result.error:
+            problems.append(f"{tool}: {result.error}")
+        elif result.runs:
+            print(f"    wall {result.wall:.2f} s  cpu {result.cpu:.2f} s  peak {result.peak_mib:,.0f} MiB",
+                  file=sys.stderr)  # fmt: skip
+        results.append(result)
+    reference = next((r.counts for r in results if r.tool == "pyrustpipe" and r.counts), None)
+    ref_name = "pyrustpipe" if reference else "the generator's ground truth"
+    checked = [r for r in results if r.counts]
+    for r in checked:
+        diffs = disagreements(reference or truth, r.counts)
+        if diffs:
+            problems.append(f"{r.tool} disagrees with {ref_name}: " + "; ".join(diffs))
+    if reference:
+        diffs = disagreements(truth, reference)
+        if diffs:
+            problems.append("pyrustpipe disagrees with the generator's ground truth: " + "; ".join(diffs))
+    agreed = [r.tool for r in checked if not disagreements(reference or truth, r.counts)]
+    section = [
+        f"### {rows:,} rows ({size_mb:,.0f} MB), {truth['invalid_rows']:,} invalid rows",
+        "",
+        table(results, rows),
+        "",
+        (
+            f"Counts ({len(truth['failures'])} rules with failures, `invalid_rows`) checked against {ref_name}: "
+            f"{', '.join(agreed) or 'none'} agree exactly."
+        ),
+    ]
+    section += [f"- {n}" for n in notes]
+    return "\n".join(section), problems
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, action="append", help="data rows (repeatable); default 1000000")
+    parser.add_argument("--repeat", type=int, default=5, help="timed runs per tool after one warm-up")
+    parser.add_argument("--tools", type=lambda s: [t for t in s.split(",") if t], help="comma-separated subset")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--timeout", type=float, default=1800, help="seconds per run")
+    parser.add_argument("--output", help="also write the markdown here (e.g. bench/out/results.md)")
+    parser.add_argument("--require-pyrustpipe", action="store_true", help="fail when the CLI is missing")
+    args = parser.parse_args()
+    sizes = args.rows or [1_000_000]
+    started = time.strftime("%Y-%m-%d %H:%M:%S %Z")
+    if shutil.which("lscpu") is None:
+        print("note: lscpu not found; machine info is partial", file=sys.stderr)
+    sections, problems = [], []
+    for rows in sizes:
+        section, found = bench_size(rows, args)
+        sections.append(section)
+        problems += found
+    doc = "\n".join([
+        f"## Benchmark run {started}",
+        "",
+        f"- command: `python bench/run.py {' '.join(sys.argv[1:])}`",
+        f"- machine: {machine()}",
+        f"- versions: {versions()}",
+        (
+            f"- method: whole process start to exit; median of {args.repeat} runs after 1 warm-up; "
+            "peak RSS = ru_maxrss from os.wait4; × pyrustpipe = tool wall / pyrustpipe wall"
+        ),
+        "",
+        *sections,
+        "",
+    ])  # fmt: skip
+    print(doc)
+    if args.output:
+        Path(args.output).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.output).write_text(doc)
+    if problems:
+        print("\nBENCHMARK FAILED:", file=sys.stderr)
+        for p in problems:
+            print(f"  - {p}", file=sys.stderr)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
