@@ -1,0 +1,453 @@
+//! Integer and float parsing, plus the number scanner shared with `decimal`.
+//!
+//! The grammars are deliberately narrower than Rust's `FromStr`: no `inf`/`nan`, no
+//! surrounding whitespace. Every function is allocation-free and total (never panics).
+
+/// Parses `[+-]?[0-9]+` into an `i64`; `None` outside the 64-bit signed range.
+pub fn parse_int(s: &[u8]) -> Option<i64> {
+    let (neg, digits) = split_sign(s);
+    if digits.is_empty() {
+        return None;
+    }
+    // 18 decimal digits always fit in i64, so the common case needs no overflow checks.
+    if digits.len() <= 18 {
+        let mut acc: i64 = 0;
+        for &b in digits {
+            let d = b.wrapping_sub(b'0');
+            if d > 9 {
+                return None;
+            }
+            acc = acc * 10 + i64::from(d);
+        }
+        return Some(if neg { -acc } else { acc });
+    }
+    // Accumulate towards negative so that i64::MIN (whose magnitude exceeds i64::MAX)
+    // parses without a detour through a wider type.
+    let mut acc: i64 = 0;
+    for &b in digits {
+        let d = b.wrapping_sub(b'0');
+        if d > 9 {
+            return None;
+        }
+        acc = acc.checked_mul(10)?.checked_sub(i64::from(d))?;
+    }
+    if neg {
+        Some(acc)
+    } else {
+        acc.checked_neg()
+    }
+}
+
+/// Parses `[+-]?(digits[.digits]|digits.|.digits)([eE][+-]?digits)?` into an `f64`.
+///
+/// The result is the correctly rounded nearest double (same as `str::parse::<f64>`).
+/// A value whose magnitude overflows to infinity (`1e400`) is rejected: the spec keeps
+/// infinities out of float columns, and a literal that overflows is no better than `inf`.
+/// Underflow to a subnormal or zero is accepted, as it is for `str::parse`.
+pub fn parse_float(s: &[u8]) -> Option<f64> {
+    let n = scan_number(s)?;
+    if let Some(v) = fast_float(&n) {
+        return Some(v);
+    }
+    // The scanner has proven `s` is ASCII in a grammar that `f64::from_str` accepts
+    // with identical meaning, so this cannot fail; `.ok()?` keeps us panic-free anyway.
+    let v: f64 = std::str::from_utf8(s).ok()?.parse().ok()?;
+    v.is_finite().then_some(v)
+}
+
+/// A number in the float/decimal grammar, split into its parts (no conversion yet).
+/// Value = sign * (int ++ frac as an integer) * 10^(exp - frac.len()).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Scanned<'a> {
+    pub neg: bool,
+    pub int: &'a [u8],
+    pub frac: &'a [u8],
+    /// The explicit exponent, saturated far outside any meaningful range so that
+    /// absurd inputs (`1e99999999999999999999`) cannot overflow later arithmetic.
+    pub exp: i64,
+}
+
+/// Exponents beyond this are all "too big" for both f64 and Decimal; saturating here keeps
+/// later sums with digit counts comfortably inside i64.
+const EXP_SATURATION: i64 = 1 << 40;
+
+/// Validates the float grammar and splits the number; `None` when `s` does not match.
+pub(crate) fn scan_number(s: &[u8]) -> Option<Scanned<'_>> {
+    let (neg, rest) = split_sign(s);
+    let int_len = count_digits(rest);
+    let int = &rest[..int_len];
+    let mut rest = &rest[int_len..];
+    let mut frac: &[u8] = &[];
+    if let Some((&b'.', after)) = rest.split_first() {
+        let frac_len = count_digits(after);
+        frac = &after[..frac_len];
+        rest = &after[frac_len..];
+    }
+    // "." and "" have no digits at all; "5." and ".5" are fine.
+    if int.is_empty() && frac.is_empty() {
+        return None;
+    }
+    let mut exp: i64 = 0;
+    if let Some((&e, after)) = rest.split_first() {
+        if e != b'e' && e != b'E' {
+            return None;
+        }
+        let (exp_neg, exp_digits) = split_sign(after);
+        if exp_digits.is_empty() {
+            return None;
+        }
+        for &b in exp_digits {
+            let d = b.wrapping_sub(b'0');
+            if d > 9 {
+                return None;
+            }
+            exp = (exp * 10 + i64::from(d)).min(EXP_SATURATION);
+        }
+        if exp_neg {
+            exp = -exp;
+        }
+    }
+    Some(Scanned {
+        neg,
+        int,
+        frac,
+        exp,
+    })
+}
+
+/// Powers of ten that are exact f64 values: 10^k = 5^k * 2^k and 5^k < 2^53 for k <= 22.
+pub(crate) const EXACT_POW10: [f64; 23] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+];
+
+/// Largest integer such that it and every smaller non-negative integer is exact in f64.
+pub(crate) const MAX_EXACT_INT: u64 = 1 << 53;
+
+/// Clinger's fast path: when the decimal mantissa `m` and `10^|k|` are both exact doubles,
+/// one IEEE multiply or divide is correctly rounded, so `m * 10^k` (or `m / 10^-k`) is
+/// exactly the nearest double to the true value. Returns `None` outside those conditions.
+pub(crate) fn clinger(m: u64, k: i64, neg: bool) -> Option<f64> {
+    // x87 without SSE2 computes in 80-bit registers and double-rounds; the proof needs
+    // a single rounding to binary64.
+    if cfg!(all(target_arch = "x86", not(target_feature = "sse2"))) {
+        return None;
+    }
+    if m > MAX_EXACT_INT || !(-22..=22).contains(&k) {
+        return None;
+    }
+    let mf = m as f64; // exact: m <= 2^53
+    let v = if k >= 0 {
+        mf * EXACT_POW10[k as usize]
+    } else {
+        mf / EXACT_POW10[(-k) as usize]
+    };
+    Some(if neg { -v } else { v })
+}
+
+fn fast_float(n: &Scanned<'_>) -> Option<f64> {
+    // Accumulate the significant digits; leading zeros contribute nothing and do not
+    // count towards the 19 digits a u64 can always hold.
+    let mut m: u64 = 0;
+    let mut sig = 0usize;
+    for &b in n.int.iter().chain(n.frac) {
+        let d = b - b'0';
+        if sig == 0 && d == 0 {
+            continue;
+        }
+        sig += 1;
+        if sig > 19 {
+            return None;
+        }
+        m = m * 10 + u64::from(d);
+    }
+    if m == 0 {
+        // Zero with any exponent is zero; keep the sign ("-0" is -0.0, as in str::parse).
+        return Some(if n.neg { -0.0 } else { 0.0 });
+    }
+    // frac.len() fits in i64 for any slice; exp is saturated, so this cannot overflow.
+    let k = n.exp - n.frac.len() as i64;
+    clinger(m, k, n.neg)
+}
+
+fn split_sign(s: &[u8]) -> (bool, &[u8]) {
+    match s.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        Some((b'+', rest)) => (false, rest),
+        _ => (false, s),
+    }
+}
+
+fn count_digits(s: &[u8]) -> usize {
+    s.iter().take_while(|b| b.is_ascii_digit()).count()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn int_table() {
+        let cases: &[(&str, Option<i64>)] = &[
+            ("0", Some(0)),
+            ("-0", Some(0)),
+            ("+0", Some(0)),
+            ("+5", Some(5)),
+            ("-5", Some(-5)),
+            ("007", Some(7)),
+            ("123456789", Some(123_456_789)),
+            ("9223372036854775807", Some(i64::MAX)),
+            ("-9223372036854775808", Some(i64::MIN)),
+            ("+9223372036854775807", Some(i64::MAX)),
+            ("0009223372036854775807", Some(i64::MAX)),
+            ("-0009223372036854775808", Some(i64::MIN)),
+            ("999999999999999999", Some(999_999_999_999_999_999)),
+            ("-999999999999999999", Some(-999_999_999_999_999_999)),
+            ("9223372036854775808", None),
+            ("-9223372036854775809", None),
+            ("99999999999999999999", None),
+            ("", None),
+            ("-", None),
+            ("+", None),
+            ("--1", None),
+            ("+-1", None),
+            ("1.0", None),
+            ("1.", None),
+            (".5", None),
+            ("1e3", None),
+            (" 1", None),
+            ("1 ", None),
+            ("1,000", None),
+            ("1_000", None),
+            ("0x10", None),
+            ("١", None), // Arabic-Indic digit one: not ASCII
+            ("12a", None),
+        ];
+        for &(text, want) in cases {
+            assert_eq!(parse_int(text.as_bytes()), want, "parse_int({text:?})");
+        }
+    }
+
+    #[test]
+    fn float_table() {
+        let cases: &[(&str, Option<f64>)] = &[
+            ("0", Some(0.0)),
+            ("1", Some(1.0)),
+            ("-1", Some(-1.0)),
+            ("+5", Some(5.0)),
+            (".5", Some(0.5)),
+            ("-.5", Some(-0.5)),
+            ("5.", Some(5.0)),
+            ("5.e2", Some(500.0)),
+            (".5e1", Some(5.0)),
+            ("1.25", Some(1.25)),
+            ("1e3", Some(1000.0)),
+            ("1E3", Some(1000.0)),
+            ("1e+3", Some(1000.0)),
+            ("1e-3", Some(0.001)),
+            ("0.1", Some(0.1)),
+            ("0.3", Some(0.3)),
+            (
+                "123456789012345678901234567890",
+                Some(1.2345678901234568e29),
+            ),
+            ("1.7976931348623157e308", Some(f64::MAX)),
+            ("-1.7976931348623157e308", Some(f64::MIN)),
+            ("5e-324", Some(5e-324)),
+            ("1e-400", Some(0.0)),
+            ("0e999999999999999999999", Some(0.0)),
+            ("9007199254740993", Some(9007199254740992.0)), // 2^53 + 1 rounds to even
+            ("1e22", Some(1e22)),
+            ("1e23", Some(1e23)),
+            ("000000000000000000000000001.5", Some(1.5)),
+            ("1e400", None), // overflows to infinity
+            ("-1e400", None),
+            ("1e99999999999999999999999", None),
+            ("", None),
+            (".", None),
+            ("-", None),
+            ("+", None),
+            ("-.", None),
+            ("1e", None),
+            ("1e+", None),
+            ("1e-", None),
+            ("e5", None),
+            (".e5", None),
+            ("1e5.0", None),
+            ("1.2.3", None),
+            ("NaN", None),
+            ("nan", None),
+            ("inf", None),
+            ("-inf", None),
+            ("infinity", None),
+            ("Infinity", None),
+            ("1,000", None),
+            ("1,000.5", None),
+            ("1_000.5", None),
+            ("0x10", None),
+            (" 1", None),
+            ("1 ", None),
+            ("1\n", None),
+            ("--1", None),
+            ("1d3", None),
+            ("1f", None),
+        ];
+        for &(text, want) in cases {
+            let got = parse_float(text.as_bytes());
+            assert_eq!(
+                got.map(f64::to_bits),
+                want.map(f64::to_bits),
+                "parse_float({text:?}) = {got:?}"
+            );
+        }
+        // Signed zero survives both the fast path and the fallback.
+        assert!(parse_float(b"-0").unwrap().is_sign_negative());
+        assert!(parse_float(b"-0e999999").unwrap().is_sign_negative());
+        assert!(parse_float(b"-0.000000000000000000000000")
+            .unwrap()
+            .is_sign_negative());
+    }
+
+    #[test]
+    fn fast_path_edges_match_std() {
+        // Boundaries of the Clinger conditions: 2^53 mantissa, |k| = 22, 19 digits.
+        let cases = [
+            "9007199254740992",
+            "9007199254740993",
+            "9007199254740992e22",
+            "9007199254740992e-22",
+            "9007199254740993e-22",
+            "1e-22",
+            "1e-23",
+            "123e20",
+            "123e21",
+            "1234567890123456789",
+            "12345678901234567890",
+            "0.0000000000000000000000001",
+            "4.9406564584124654e-324",
+            "2.2250738585072011e-308",
+            "2.2250738585072014e-308",
+        ];
+        for text in cases {
+            let want: f64 = text.parse().unwrap();
+            assert_eq!(
+                parse_float(text.as_bytes()).map(f64::to_bits),
+                Some(want.to_bits()),
+                "{text}"
+            );
+        }
+    }
+
+    /// Strings matching the float grammar, built from parts that stress both paths.
+    fn grammar_float() -> impl Strategy<Value = String> {
+        let sign = prop_oneof![Just(""), Just("+"), Just("-")];
+        let digits = "[0-9]{1,25}";
+        let body = prop_oneof![
+            (digits, proptest::option::of("[0-9]{0,25}")).prop_map(|(i, f)| match f {
+                Some(f) => format!("{i}.{f}"),
+                None => i,
+            }),
+            "[0-9]{1,25}".prop_map(|f| format!(".{f}")),
+        ];
+        let exp = proptest::option::of((
+            prop_oneof![Just("e"), Just("E")],
+            prop_oneof![Just(""), Just("+"), Just("-")],
+            prop_oneof!["[0-9]{1,2}", "[0-3][0-9]{2}", "[0-9]{1,6}"],
+        ));
+        (sign, body, exp).prop_map(|(s, b, e)| match e {
+            Some((e, es, ed)) => format!("{s}{b}{e}{es}{ed}"),
+            None => format!("{s}{b}"),
+        })
+    }
+
+    /// Reference grammar, written independently of the scanner (as a regex would be).
+    fn matches_float_grammar(s: &str) -> bool {
+        let b = s.as_bytes();
+        let mut i = 0;
+        if i < b.len() && (b[i] == b'+' || b[i] == b'-') {
+            i += 1;
+        }
+        let int_start = i;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        let mut ndigits = i - int_start;
+        if i < b.len() && b[i] == b'.' {
+            i += 1;
+            let f = i;
+            while i < b.len() && b[i].is_ascii_digit() {
+                i += 1;
+            }
+            ndigits += i - f;
+        }
+        if ndigits == 0 {
+            return false;
+        }
+        if i < b.len() && (b[i] == b'e' || b[i] == b'E') {
+            i += 1;
+            if i < b.len() && (b[i] == b'+' || b[i] == b'-') {
+                i += 1;
+            }
+            let e = i;
+            while i < b.len() && b[i].is_ascii_digit() {
+                i += 1;
+            }
+            if i == e {
+                return false;
+            }
+        }
+        i == b.len()
+    }
+
+    proptest! {
+        #[test]
+        fn int_agrees_with_std(s in "[+-]?[0-9]{1,22}") {
+            prop_assert_eq!(parse_int(s.as_bytes()), s.parse::<i64>().ok());
+        }
+
+        #[test]
+        fn int_roundtrips(v in any::<i64>()) {
+            prop_assert_eq!(parse_int(v.to_string().as_bytes()), Some(v));
+        }
+
+        #[test]
+        fn int_rejects_non_grammar(s in "[+-]?[0-9]{0,5}[^0-9][0-9]{0,5}") {
+            prop_assert_eq!(parse_int(s.as_bytes()), None);
+        }
+
+        #[test]
+        fn float_agrees_with_std(s in grammar_float()) {
+            let want: f64 = s.parse().unwrap();
+            let got = parse_float(s.as_bytes());
+            if want.is_finite() {
+                prop_assert_eq!(got.map(f64::to_bits), Some(want.to_bits()), "{}", s);
+            } else {
+                prop_assert_eq!(got, None, "{}", s);
+            }
+        }
+
+        #[test]
+        fn float_roundtrips_shortest(v in any::<f64>().prop_filter("finite", |v| v.is_finite())) {
+            // Display gives plain notation, `{:e}` scientific; both must come back exactly.
+            for text in [format!("{v}"), format!("{v:e}"), format!("{v:E}")] {
+                prop_assert_eq!(parse_float(text.as_bytes()).map(f64::to_bits), Some(v.to_bits()));
+            }
+        }
+
+        #[test]
+        fn float_accepts_exactly_the_grammar(s in "[-+0-9.eE ,xa-f_]{0,8}") {
+            let got = parse_float(s.as_bytes());
+            if matches_float_grammar(&s) {
+                let want: f64 = s.parse().unwrap();
+                if want.is_finite() {
+                    prop_assert_eq!(got.map(f64::to_bits), Some(want.to_bits()), "{}", s);
+                } else {
+                    prop_assert_eq!(got, None);
+                }
+            } else {
+                prop_assert_eq!(got, None, "{} should be rejected", s);
+            }
+        }
+    }
+}

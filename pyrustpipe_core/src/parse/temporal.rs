@@ -1,0 +1,999 @@
+//! Dates, date-times and times: ISO 8601 and compiled strftime-style formats.
+//!
+//! Representations (chosen so comparisons and `unique` are plain integer ops):
+//! a date is days since 1970-01-01, a date-time is microseconds since 1970-01-01T00:00:00
+//! UTC (a value with an offset is converted; a naive value is taken as UTC), a time is
+//! microseconds since midnight. Years are 0001..=9999, as in Python's `datetime`.
+
+use std::fmt::Write as _;
+
+const MICROS_PER_SECOND: i64 = 1_000_000;
+const MICROS_PER_DAY: i64 = 86_400 * MICROS_PER_SECOND;
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Hinnant's `days_from_civil`).
+/// Does not validate; any input is computed without overflow (absurd years wrap).
+pub fn days_from_civil(y: i32, m: u32, d: u32) -> i32 {
+    // Count years from March so the leap day is the last day of the (shifted) year.
+    let y = i64::from(y) - i64::from(m <= 2);
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400; // [0, 399]
+    let mp = (i64::from(m) + 9) % 12; // March = 0 .. February = 11
+    let doy = (153 * mp + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy; // [0, 146096] for valid dates
+    (era * 146_097 + doe - 719_468) as i32
+}
+
+/// Inverse of [`days_from_civil`]: `(year, month 1-12, day 1-31)`. Total over all of i32.
+pub fn civil_from_days(days: i32) -> (i32, u32, u32) {
+    let z = i64::from(days) + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097; // [0, 146096]
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365; // [0, 399]
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100); // [0, 365]
+    let mp = (5 * doy + 2) / 153; // [0, 11]
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y as i32, m as u32, d as u32)
+}
+
+/// Day of the week, Monday = 0 .. Sunday = 6.
+pub fn weekday_from_days(days: i32) -> u32 {
+    // 1970-01-01 was a Thursday (3).
+    (i64::from(days) + 3).rem_euclid(7) as u32
+}
+
+fn is_leap(y: u32) -> bool {
+    y.is_multiple_of(4) && (!y.is_multiple_of(100) || y.is_multiple_of(400))
+}
+
+fn days_in_month(y: u32, m: u32) -> u32 {
+    match m {
+        2 if is_leap(y) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Days since epoch of a real calendar date in years 1..=9999.
+fn checked_days(y: u32, m: u32, d: u32) -> Option<i32> {
+    let valid =
+        (1..=9999).contains(&y) && (1..=12).contains(&m) && d >= 1 && d <= days_in_month(y, m);
+    // y <= 9999 fits in i32.
+    valid.then(|| days_from_civil(y as i32, m, d))
+}
+
+/// Microseconds since midnight of a real time of day (no leap seconds, no 24:00).
+fn checked_time(h: u32, mi: u32, s: u32, us: u32) -> Option<i64> {
+    if h > 23 || mi > 59 || s > 59 || us > 999_999 {
+        return None;
+    }
+    let secs = i64::from(h) * 3600 + i64::from(mi) * 60 + i64::from(s);
+    Some(secs * MICROS_PER_SECOND + i64::from(us))
+}
+
+/// Exactly `n` ASCII digits at `s[at..at + n]` as a number (n <= 9, so u32 suffices).
+fn digits_at(s: &[u8], at: usize, n: usize) -> Option<u32> {
+    let field = s.get(at..at.checked_add(n)?)?;
+    let mut v = 0u32;
+    for &b in field {
+        let d = b.wrapping_sub(b'0');
+        if d > 9 {
+            return None;
+        }
+        v = v * 10 + u32::from(d);
+    }
+    Some(v)
+}
+
+/// 1 to 9 fraction digits at the start of `s` → (microseconds, digits consumed).
+/// Digits past the sixth are validated but truncated (not rounded), like a cast would.
+fn fraction(s: &[u8]) -> Option<(u32, usize)> {
+    let n = s.iter().take(9).take_while(|b| b.is_ascii_digit()).count();
+    if n == 0 {
+        return None;
+    }
+    let kept = n.min(6);
+    let mut us = digits_at(s, 0, kept)?;
+    for _ in kept..6 {
+        us *= 10;
+    }
+    Some((us, n))
+}
+
+/// `Z`, `±HH:MM` or `±HHMM` at the start of `s` → (offset seconds east of UTC, consumed).
+fn utc_offset(s: &[u8]) -> Option<(i64, usize)> {
+    let sign = match s.first()? {
+        b'Z' => return Some((0, 1)),
+        b'+' => 1,
+        b'-' => -1,
+        _ => return None,
+    };
+    let h = digits_at(s, 1, 2)?;
+    let (mi, used) = if s.get(3) == Some(&b':') {
+        (digits_at(s, 4, 2)?, 6)
+    } else {
+        (digits_at(s, 3, 2)?, 5)
+    };
+    if h > 23 || mi > 59 {
+        return None;
+    }
+    Some((sign * (i64::from(h) * 3600 + i64::from(mi) * 60), used))
+}
+
+/// `HH:MM[:SS[.f{1,9}]]` at the start of `s` → (micros since midnight, consumed).
+fn iso_time_prefix(s: &[u8]) -> Option<(i64, usize)> {
+    let h = digits_at(s, 0, 2)?;
+    if s.get(2) != Some(&b':') {
+        return None;
+    }
+    let mi = digits_at(s, 3, 2)?;
+    let (mut sec, mut us, mut used) = (0, 0, 5);
+    if s.get(5) == Some(&b':') {
+        sec = digits_at(s, 6, 2)?;
+        used = 8;
+        if s.get(8) == Some(&b'.') {
+            let (frac_us, n) = fraction(s.get(9..)?)?;
+            us = frac_us;
+            used = 9 + n;
+        }
+    }
+    Some((checked_time(h, mi, sec, us)?, used))
+}
+
+/// ISO `YYYY-MM-DD`, a real calendar day → days since 1970-01-01.
+pub fn parse_date_iso(s: &[u8]) -> Option<i32> {
+    if s.len() != 10 || s[4] != b'-' || s[7] != b'-' {
+        return None;
+    }
+    checked_days(
+        digits_at(s, 0, 4)?,
+        digits_at(s, 5, 2)?,
+        digits_at(s, 8, 2)?,
+    )
+}
+
+/// ISO `YYYY-MM-DD[T or space]HH:MM[:SS[.f{1,9}]][Z|±HH:MM|±HHMM]` → microseconds since the
+/// epoch in UTC. The offset is applied; a value without one is taken as UTC.
+pub fn parse_datetime_iso(s: &[u8]) -> Option<i64> {
+    let days = parse_date_iso(s.get(..10)?)?;
+    if !matches!(s.get(10), Some(b'T' | b' ')) {
+        return None;
+    }
+    let (time, used) = iso_time_prefix(s.get(11..)?)?;
+    let rest = s.get(11 + used..)?;
+    let offset = if rest.is_empty() {
+        0
+    } else {
+        match utc_offset(rest)? {
+            (off, n) if n == rest.len() => off,
+            _ => return None,
+        }
+    };
+    Some(i64::from(days) * MICROS_PER_DAY + time - offset * MICROS_PER_SECOND)
+}
+
+/// ISO `HH:MM[:SS[.f{1,9}]]` → microseconds since midnight.
+pub fn parse_time_iso(s: &[u8]) -> Option<i64> {
+    match iso_time_prefix(s)? {
+        (time, used) if used == s.len() => Some(time),
+        _ => None,
+    }
+}
+
+/// `YYYY-MM-DD` (for messages; years outside 0..=9999 print with their full width).
+pub fn format_date(days: i32) -> String {
+    let (y, m, d) = civil_from_days(days);
+    if y < 0 {
+        format!("-{:04}-{m:02}-{d:02}", y.unsigned_abs())
+    } else {
+        format!("{y:04}-{m:02}-{d:02}")
+    }
+}
+
+/// `YYYY-MM-DDTHH:MM:SS[.ffffff]` in UTC, without a suffix (for messages).
+pub fn format_datetime(micros: i64) -> String {
+    // |i64| / MICROS_PER_DAY < 1.1e8, so the day count always fits in i32.
+    let days = micros.div_euclid(MICROS_PER_DAY) as i32;
+    let mut out = format_date(days);
+    out.push('T');
+    push_time(&mut out, micros.rem_euclid(MICROS_PER_DAY));
+    out
+}
+
+/// `HH:MM:SS[.ffffff]` (for messages; wraps values outside one day).
+pub fn format_time(micros: i64) -> String {
+    let mut out = String::with_capacity(15);
+    push_time(&mut out, micros.rem_euclid(MICROS_PER_DAY));
+    out
+}
+
+fn push_time(out: &mut String, micros: i64) {
+    let secs = micros / MICROS_PER_SECOND;
+    let us = micros % MICROS_PER_SECOND;
+    let (h, mi, s) = (secs / 3600, secs / 60 % 60, secs % 60);
+    // Writing to a String cannot fail.
+    let _ = write!(out, "{h:02}:{mi:02}:{s:02}");
+    if us != 0 {
+        let _ = write!(out, ".{us:06}");
+    }
+}
+
+/// What a [`TemporalFormat`] produces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TemporalKind {
+    /// Days since 1970-01-01.
+    Date,
+    /// Microseconds since 1970-01-01T00:00:00 UTC.
+    DateTime,
+    /// Microseconds since midnight.
+    Time,
+}
+
+impl TemporalKind {
+    fn name(self) -> &'static str {
+        match self {
+            TemporalKind::Date => "date",
+            TemporalKind::DateTime => "datetime",
+            TemporalKind::Time => "time",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Item {
+    Literal(u8),
+    Year,
+    Month,
+    Day,
+    Hour,
+    Minute,
+    Second,
+    Fraction,
+    Offset,
+}
+
+impl Item {
+    fn directive(self) -> &'static str {
+        match self {
+            Item::Literal(_) => "literal",
+            Item::Year => "%Y",
+            Item::Month => "%m",
+            Item::Day => "%d",
+            Item::Hour => "%H",
+            Item::Minute => "%M",
+            Item::Second => "%S",
+            Item::Fraction => "%f",
+            Item::Offset => "%z",
+        }
+    }
+
+    /// Whether the item's text starts with a digit, which a greedy `%f` would swallow.
+    fn starts_with_digit(self) -> bool {
+        match self {
+            Item::Literal(b) => b.is_ascii_digit(),
+            Item::Offset => false,
+            _ => true,
+        }
+    }
+}
+
+/// A compiled strftime-style format: `%Y` (4 digits), `%m %d %H %M %S` (2 digits),
+/// `%f` (1-9 fraction digits), `%z` (`Z`, `±HH:MM` or `±HHMM`), `%%`, literal characters.
+/// The whole input must match, and the result must be a real date/time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TemporalFormat {
+    items: Vec<Item>,
+    kind: TemporalKind,
+    source: String,
+}
+
+impl TemporalFormat {
+    /// Compiles `format` for values of `kind`. Errors name the problem and the format.
+    pub fn compile(format: &str, kind: TemporalKind) -> Result<Self, String> {
+        let mut items = Vec::with_capacity(format.len());
+        let mut chars = format.chars();
+        while let Some(c) = chars.next() {
+            if c != '%' {
+                let mut utf8 = [0u8; 4];
+                items.extend(c.encode_utf8(&mut utf8).bytes().map(Item::Literal));
+                continue;
+            }
+            let item = match chars.next() {
+                None => return Err(format!("format {format:?} ends with a lone %")),
+                Some('%') => {
+                    items.push(Item::Literal(b'%'));
+                    continue;
+                }
+                Some('Y') => Item::Year,
+                Some('m') => Item::Month,
+                Some('d') => Item::Day,
+                Some('H') => Item::Hour,
+                Some('M') => Item::Minute,
+                Some('S') => Item::Second,
+                Some('f') => Item::Fraction,
+                Some('z') => Item::Offset,
+                Some(other) => {
+                    return Err(format!(
+                        "unsupported directive %{other} in format {format:?}"
+                    ))
+                }
+            };
+            if items.contains(&item) {
+                return Err(format!(
+                    "directive {} appears more than once in format {format:?}",
+                    item.directive()
+                ));
+            }
+            items.push(item);
+        }
+
+        let (required, forbidden): (&[Item], &[Item]) = match kind {
+            TemporalKind::Date => (
+                &[Item::Year, Item::Month, Item::Day],
+                &[
+                    Item::Hour,
+                    Item::Minute,
+                    Item::Second,
+                    Item::Fraction,
+                    Item::Offset,
+                ],
+            ),
+            TemporalKind::DateTime => (
+                &[Item::Year, Item::Month, Item::Day, Item::Hour, Item::Minute],
+                &[],
+            ),
+            // A time of day has no date, and an offset would make "since midnight" ambiguous.
+            TemporalKind::Time => (
+                &[Item::Hour, Item::Minute],
+                &[Item::Year, Item::Month, Item::Day, Item::Offset],
+            ),
+        };
+        let kind_name = kind.name();
+        if let Some(missing) = required.iter().find(|it| !items.contains(it)) {
+            return Err(format!(
+                "{kind_name} format {format:?} is missing {}",
+                missing.directive()
+            ));
+        }
+        if let Some(extra) = forbidden.iter().find(|it| items.contains(it)) {
+            return Err(format!(
+                "{kind_name} format {format:?} must not contain {}",
+                extra.directive()
+            ));
+        }
+        if items.contains(&Item::Fraction) && !items.contains(&Item::Second) {
+            return Err(format!("format {format:?} has %f without %S"));
+        }
+        // %f takes 1-9 digits greedily, so a digit right after it could never match.
+        if let Some(i) = items.iter().position(|&it| it == Item::Fraction) {
+            if items.get(i + 1).is_some_and(|it| it.starts_with_digit()) {
+                return Err(format!(
+                    "in format {format:?}, %f must not be followed directly by a digit \
+                     or a numeric directive"
+                ));
+            }
+        }
+        Ok(TemporalFormat {
+            items,
+            kind,
+            source: format.to_owned(),
+        })
+    }
+
+    /// The kind this format was compiled for.
+    pub fn kind(&self) -> TemporalKind {
+        self.kind
+    }
+
+    /// The format text as given to [`TemporalFormat::compile`].
+    pub fn as_str(&self) -> &str {
+        &self.source
+    }
+
+    /// Matches the whole of `s`. Date → days since epoch, DateTime → micros since epoch
+    /// UTC, Time → micros since midnight; `None` when `s` does not match or is not real.
+    pub fn parse(&self, s: &[u8]) -> Option<i64> {
+        // Defaults only matter for directives a kind does not require (%S, %f, %z).
+        let (mut y, mut mo, mut d) = (1970, 1, 1);
+        let (mut h, mut mi, mut sec, mut us, mut offset) = (0, 0, 0, 0, 0);
+        let mut pos = 0usize;
+        for &item in &self.items {
+            let rest = s.get(pos..)?;
+            pos += match item {
+                Item::Literal(b) => {
+                    if rest.first() != Some(&b) {
+                        return None;
+                    }
+                    1
+                }
+                Item::Year => {
+                    y = digits_at(rest, 0, 4)?;
+                    4
+                }
+                Item::Month => {
+                    mo = digits_at(rest, 0, 2)?;
+                    2
+                }
+                Item::Day => {
+                    d = digits_at(rest, 0, 2)?;
+                    2
+                }
+                Item::Hour => {
+                    h = digits_at(rest, 0, 2)?;
+                    2
+                }
+                Item::Minute => {
+                    mi = digits_at(rest, 0, 2)?;
+                    2
+                }
+                Item::Second => {
+                    sec = digits_at(rest, 0, 2)?;
+                    2
+                }
+                Item::Fraction => {
+                    let (frac_us, n) = fraction(rest)?;
+                    us = frac_us;
+                    n
+                }
+                Item::Offset => {
+                    let (off, n) = utc_offset(rest)?;
+                    offset = off;
+                    n
+                }
+            };
+        }
+        if pos != s.len() {
+            return None;
+        }
+        match self.kind {
+            TemporalKind::Date => checked_days(y, mo, d).map(i64::from),
+            TemporalKind::DateTime => {
+                let days = i64::from(checked_days(y, mo, d)?);
+                let time = checked_time(h, mi, sec, us)?;
+                Some(days * MICROS_PER_DAY + time - offset * MICROS_PER_SECOND)
+            }
+            TemporalKind::Time => checked_time(h, mi, sec, us),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const DAY: i64 = MICROS_PER_DAY;
+    const HOUR: i64 = 3600 * MICROS_PER_SECOND;
+    const MINUTE: i64 = 60 * MICROS_PER_SECOND;
+    const SECOND: i64 = MICROS_PER_SECOND;
+
+    /// Reference day numbers, computed independently of days_from_civil.
+    fn ymd(y: i32, m: u32, d: u32) -> i64 {
+        i64::from(days_from_civil(y, m, d))
+    }
+
+    #[test]
+    fn civil_anchors() {
+        assert_eq!(days_from_civil(1970, 1, 1), 0);
+        assert_eq!(days_from_civil(1969, 12, 31), -1);
+        assert_eq!(days_from_civil(2000, 3, 1), 11_017);
+        assert_eq!(days_from_civil(2024, 2, 29), 19_782);
+        assert_eq!(days_from_civil(1, 1, 1), -719_162); // Python: date(1,1,1).toordinal() - 719163
+        assert_eq!(days_from_civil(9999, 12, 31), 2_932_896);
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+        assert_eq!(civil_from_days(-719_162), (1, 1, 1));
+        assert_eq!(civil_from_days(19_782), (2024, 2, 29));
+        assert_eq!(weekday_from_days(0), 3); // Thursday
+        assert_eq!(weekday_from_days(days_from_civil(2024, 1, 1)), 0); // Monday
+        assert_eq!(weekday_from_days(days_from_civil(2024, 1, 7)), 6); // Sunday
+        assert_eq!(weekday_from_days(days_from_civil(1, 1, 1)), 0); // Monday, as in Python
+        assert_eq!(weekday_from_days(-1), 2);
+        // Total: extreme inputs compute something without panicking.
+        let _ = civil_from_days(i32::MIN);
+        let _ = civil_from_days(i32::MAX);
+        let _ = days_from_civil(i32::MIN, 0, u32::MAX);
+        let _ = days_from_civil(i32::MAX, u32::MAX, u32::MAX);
+        let _ = weekday_from_days(i32::MIN);
+    }
+
+    #[test]
+    fn civil_exhaustive_years_1_to_9999() {
+        // Walk every day with an independent calendar and check both directions.
+        let mut n = days_from_civil(1, 1, 1);
+        let mut weekday = 0; // 0001-01-01 was a Monday
+        for y in 1..=9999u32 {
+            let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+            let lengths = [
+                31,
+                if leap { 29 } else { 28 },
+                31,
+                30,
+                31,
+                30,
+                31,
+                31,
+                30,
+                31,
+                30,
+                31,
+            ];
+            for (m, &len) in (1u32..).zip(lengths.iter()) {
+                for d in 1..=len {
+                    assert_eq!(days_from_civil(y as i32, m, d), n, "{y}-{m}-{d}");
+                    assert_eq!(civil_from_days(n), (y as i32, m, d));
+                    assert_eq!(weekday_from_days(n), weekday);
+                    n += 1;
+                    weekday = (weekday + 1) % 7;
+                }
+            }
+        }
+        assert_eq!(n - 1, days_from_civil(9999, 12, 31));
+    }
+
+    #[test]
+    fn date_iso_table() {
+        let cases: &[(&str, Option<i64>)] = &[
+            ("1970-01-01", Some(0)),
+            ("2026-03-15", Some(ymd(2026, 3, 15))),
+            ("0001-01-01", Some(-719_162)),
+            ("9999-12-31", Some(2_932_896)),
+            ("2000-02-29", Some(ymd(2000, 2, 29))), // divisible by 400: leap
+            ("2024-02-29", Some(ymd(2024, 2, 29))), // divisible by 4: leap
+            ("1900-02-29", None),                   // divisible by 100 only: not leap
+            ("2023-02-29", None),
+            ("2026-02-30", None),
+            ("2024-02-30", None),
+            ("2026-04-31", None),
+            ("2026-12-31", Some(ymd(2026, 12, 31))),
+            ("2026-13-01", None),
+            ("2026-00-10", None),
+            ("2026-01-00", None),
+            ("2026-01-32", None),
+            ("0000-01-01", None),
+            ("2026-1-5", None),
+            ("2026-01-5", None),
+            ("26-01-05", None),
+            ("20260105", None),
+            ("2026/01/05", None),
+            ("2026-01-05 ", None),
+            (" 2026-01-05", None),
+            ("2026-01-05T00:00", None),
+            ("+2026-01-05", None),
+            ("2026-+1-05", None),
+            ("2026-01-+5", None),
+            ("", None),
+        ];
+        for &(text, want) in cases {
+            assert_eq!(
+                parse_date_iso(text.as_bytes()).map(i64::from),
+                want,
+                "parse_date_iso({text:?})"
+            );
+        }
+    }
+
+    #[test]
+    fn datetime_iso_table() {
+        let base = ymd(2026, 3, 15) * DAY;
+        let cases: &[(&str, Option<i64>)] = &[
+            ("1970-01-01T00:00", Some(0)),
+            ("1970-01-01 00:00", Some(0)),
+            ("1970-01-01T00:00:00Z", Some(0)),
+            ("2026-03-15T12:34", Some(base + 12 * HOUR + 34 * MINUTE)),
+            (
+                "2026-03-15T12:34:56",
+                Some(base + 12 * HOUR + 34 * MINUTE + 56 * SECOND),
+            ),
+            ("2026-03-15 23:59:59", Some(base + DAY - SECOND)),
+            ("2026-03-15T00:00:00.5", Some(base + 500_000)),
+            ("2026-03-15T00:00:00.123456", Some(base + 123_456)),
+            ("2026-03-15T00:00:00.123456789", Some(base + 123_456)), // truncated, not rounded
+            ("2026-03-15T00:00:00.999999999", Some(base + 999_999)),
+            ("2026-03-15T00:00:00.000001", Some(base + 1)),
+            ("2026-03-15T12:00Z", Some(base + 12 * HOUR)),
+            ("2026-03-15T12:00+00:00", Some(base + 12 * HOUR)),
+            ("2026-03-15T12:00-00:00", Some(base + 12 * HOUR)),
+            (
+                "2026-03-15T12:00:00+05:30",
+                Some(base + 12 * HOUR - 5 * HOUR - 30 * MINUTE),
+            ),
+            (
+                "2026-03-15T12:00:00+0530",
+                Some(base + 12 * HOUR - 5 * HOUR - 30 * MINUTE),
+            ),
+            ("2026-03-15T12:00:00-08:00", Some(base + 20 * HOUR)),
+            (
+                "2026-03-15T12:00:00.25-0800",
+                Some(base + 20 * HOUR + 250_000),
+            ),
+            ("2026-03-15T00:30:00+01:00", Some(base - 30 * MINUTE)), // previous UTC day
+            (
+                "2026-03-15T23:59:59+23:59",
+                Some(base + DAY - SECOND - 23 * HOUR - 59 * MINUTE),
+            ),
+            ("2024-02-29T00:00", Some(ymd(2024, 2, 29) * DAY)),
+            ("2023-02-29T00:00", None),
+            ("2026-13-01T00:00:00", None),
+            ("2026-03-15T24:00:00", None),
+            ("2026-03-15T24:00", None),
+            ("2026-03-15T23:60", None),
+            ("2026-03-15T23:59:60", None), // no leap seconds
+            ("2026-03-15t12:00", None),
+            ("2026-03-15X12:00", None),
+            ("2026-03-15T12:00z", None),
+            ("2026-03-15", None),
+            ("2026-03-15T", None),
+            ("2026-03-15T12", None),
+            ("2026-03-15T12:0", None),
+            ("2026-03-15T1:00", None),
+            ("2026-03-15T12:00:", None),
+            ("2026-03-15T12:00:0", None),
+            ("2026-03-15T12:00:00.", None),
+            ("2026-03-15T12:00.5", None), // fraction needs seconds
+            ("2026-03-15T12:00:00.1234567890", None), // 10 fraction digits
+            ("2026-03-15T12:00:00+05", None),
+            ("2026-03-15T12:00:00+5:30", None),
+            ("2026-03-15T12:00:00+05:3", None),
+            ("2026-03-15T12:00:00+24:00", None),
+            ("2026-03-15T12:00:00+05:60", None),
+            ("2026-03-15T12:00:00+05:30Z", None),
+            ("2026-03-15T12:00:00ZZ", None),
+            ("2026-03-15T12:00:00 Z", None),
+            ("2026-03-15T12:00:00 ", None),
+            ("2026-3-15T12:00:00", None),
+            ("", None),
+        ];
+        for &(text, want) in cases {
+            assert_eq!(
+                parse_datetime_iso(text.as_bytes()),
+                want,
+                "parse_datetime_iso({text:?})"
+            );
+        }
+    }
+
+    #[test]
+    fn time_iso_table() {
+        let cases: &[(&str, Option<i64>)] = &[
+            ("00:00", Some(0)),
+            ("00:00:00", Some(0)),
+            ("12:34", Some(12 * HOUR + 34 * MINUTE)),
+            ("23:59:59", Some(DAY - SECOND)),
+            ("23:59:59.999999", Some(DAY - 1)),
+            ("23:59:59.999999999", Some(DAY - 1)),
+            ("00:00:00.1", Some(100_000)),
+            ("00:00:00.000000001", Some(0)),
+            ("24:00", None),
+            ("25:00", None),
+            ("12:60", None),
+            ("12:00:60", None),
+            ("1:00", None),
+            ("12:0", None),
+            ("12", None),
+            ("12:", None),
+            ("1200", None),
+            ("12:00:00.", None),
+            ("12:00:00.1234567890", None),
+            ("12:00.5", None),
+            ("12:00Z", None),
+            ("12:00:00+01:00", None),
+            (" 12:00", None),
+            ("12:00 ", None),
+            ("", None),
+        ];
+        for &(text, want) in cases {
+            assert_eq!(
+                parse_time_iso(text.as_bytes()),
+                want,
+                "parse_time_iso({text:?})"
+            );
+        }
+    }
+
+    #[test]
+    fn format_functions() {
+        assert_eq!(format_date(0), "1970-01-01");
+        assert_eq!(format_date(-719_162), "0001-01-01");
+        assert_eq!(format_date(2_932_896), "9999-12-31");
+        assert_eq!(format_datetime(0), "1970-01-01T00:00:00");
+        assert_eq!(format_datetime(-1), "1969-12-31T23:59:59.999999");
+        assert_eq!(
+            format_datetime(ymd(2026, 3, 15) * DAY + 5 * HOUR + 123),
+            "2026-03-15T05:00:00.000123"
+        );
+        assert_eq!(format_time(0), "00:00:00");
+        assert_eq!(format_time(DAY - 1), "23:59:59.999999");
+        assert_eq!(format_time(12 * HOUR + 500_000), "12:00:00.500000");
+        // Total over all inputs.
+        let _ = format_datetime(i64::MIN);
+        let _ = format_datetime(i64::MAX);
+        let _ = format_time(i64::MIN);
+        let _ = format_date(i32::MIN);
+        let _ = format_date(i32::MAX);
+    }
+
+    #[test]
+    fn format_compile_errors() {
+        use TemporalKind::*;
+        let cases: &[(&str, TemporalKind, &str)] = &[
+            (
+                "%Y-%m-%e",
+                Date,
+                "unsupported directive %e in format \"%Y-%m-%e\"",
+            ),
+            ("%Y-%b-%d", Date, "unsupported directive %b"),
+            ("%Y-%m-%d %é", DateTime, "unsupported directive %é"),
+            ("%Y-%m-%d%", Date, "ends with a lone %"),
+            ("%Y-%m", Date, "date format \"%Y-%m\" is missing %d"),
+            ("%d/%m", Date, "is missing %Y"),
+            (
+                "%Y-%m-%d %H",
+                DateTime,
+                "datetime format \"%Y-%m-%d %H\" is missing %M",
+            ),
+            ("%Y-%m-%d", DateTime, "is missing %H"),
+            ("%M:%S", Time, "time format \"%M:%S\" is missing %H"),
+            (
+                "%Y-%m-%d %H:%M",
+                Date,
+                "date format \"%Y-%m-%d %H:%M\" must not contain %H",
+            ),
+            ("%Y-%m-%d%z", Date, "must not contain %z"),
+            ("%Y %H:%M", Time, "must not contain %Y"),
+            ("%H:%M%z", Time, "must not contain %z"),
+            ("%Y-%m-%d-%d", Date, "directive %d appears more than once"),
+            ("%H:%M.%f", Time, "has %f without %S"),
+            ("%H:%M:%S.%f%H", Time, "directive %H appears more than once"),
+            (
+                "%H:%M:%f%S",
+                Time,
+                "%f must not be followed directly by a digit",
+            ),
+            (
+                "%H:%M:%S.%f0",
+                Time,
+                "%f must not be followed directly by a digit",
+            ),
+            ("", Date, "date format \"\" is missing %Y"),
+        ];
+        for &(format, kind, want) in cases {
+            match TemporalFormat::compile(format, kind) {
+                Ok(_) => panic!("{format:?} as {kind:?} should not compile"),
+                Err(e) => assert!(e.contains(want), "{format:?}: got {e:?}, want {want:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn format_parse_table() {
+        use TemporalKind::*;
+        let day = ymd(2026, 3, 15);
+        let base = day * DAY;
+        let cases: &[(&str, TemporalKind, &str, Option<i64>)] = &[
+            ("%Y-%m-%d", Date, "2026-03-15", Some(day)),
+            ("%d/%m/%Y", Date, "15/03/2026", Some(day)),
+            ("%Y%m%d", Date, "20260315", Some(day)),
+            ("%Y%m%d", Date, "20240229", Some(ymd(2024, 2, 29))),
+            ("%Y%m%d", Date, "19000229", None),
+            ("%Y%m%d", Date, "20000229", Some(ymd(2000, 2, 29))),
+            ("%Y%m%d", Date, "20260230", None),
+            ("%Y%m%d", Date, "20261301", None),
+            ("%Y%m%d", Date, "00000101", None),
+            ("%d/%m/%Y", Date, "15/3/2026", None),
+            ("%d/%m/%Y", Date, "15/03/26", None),
+            ("%d/%m/%Y", Date, "15/03/2026 ", None),
+            ("%d/%m/%Y", Date, "15-03-2026", None),
+            ("%d.%m.%Y r.", Date, "15.03.2026 r.", Some(day)),
+            ("%Y年%m月%d日", Date, "2026年03月15日", Some(day)),
+            ("%Y年%m月%d日", Date, "2026年03月15", None),
+            ("%Y-%m-%d %%", Date, "2026-03-15 %", Some(day)),
+            ("%Y-%m-%d %%", Date, "2026-03-15 x", None),
+            (
+                "%Y-%m-%d %H:%M",
+                DateTime,
+                "2026-03-15 12:34",
+                Some(base + 12 * HOUR + 34 * MINUTE),
+            ),
+            ("%Y-%m-%d %H:%M", DateTime, "2026-03-15 24:00", None),
+            ("%Y-%m-%d %H:%M", DateTime, "2026-03-15 12:34:00", None),
+            (
+                "%d/%m/%Y %H:%M:%S",
+                DateTime,
+                "15/03/2026 23:59:59",
+                Some(base + DAY - SECOND),
+            ),
+            ("%d/%m/%Y %H:%M:%S", DateTime, "15/03/2026 23:59:60", None),
+            (
+                "%Y-%m-%dT%H:%M:%S.%f",
+                DateTime,
+                "2026-03-15T00:00:00.5",
+                Some(base + 500_000),
+            ),
+            (
+                "%Y-%m-%dT%H:%M:%S.%f",
+                DateTime,
+                "2026-03-15T00:00:00.123456789",
+                Some(base + 123_456),
+            ),
+            (
+                "%Y-%m-%dT%H:%M:%S.%f",
+                DateTime,
+                "2026-03-15T00:00:00.1234567890",
+                None,
+            ),
+            (
+                "%Y-%m-%dT%H:%M:%S.%f",
+                DateTime,
+                "2026-03-15T00:00:00.",
+                None,
+            ),
+            (
+                "%Y-%m-%dT%H:%M:%S.%f",
+                DateTime,
+                "2026-03-15T00:00:00",
+                None,
+            ),
+            (
+                "%Y-%m-%dT%H:%M:%S%z",
+                DateTime,
+                "2026-03-15T12:00:00Z",
+                Some(base + 12 * HOUR),
+            ),
+            (
+                "%Y-%m-%dT%H:%M:%S%z",
+                DateTime,
+                "2026-03-15T12:00:00+01:00",
+                Some(base + 11 * HOUR),
+            ),
+            (
+                "%Y-%m-%dT%H:%M:%S%z",
+                DateTime,
+                "2026-03-15T12:00:00-0130",
+                Some(base + 13 * HOUR + 30 * MINUTE),
+            ),
+            ("%Y-%m-%dT%H:%M:%S%z", DateTime, "2026-03-15T12:00:00", None),
+            (
+                "%Y-%m-%dT%H:%M:%S%z",
+                DateTime,
+                "2026-03-15T12:00:00+01",
+                None,
+            ),
+            (
+                "%Y-%m-%dT%H:%M:%S%z",
+                DateTime,
+                "2026-03-15T12:00:00+24:00",
+                None,
+            ),
+            (
+                "%Y-%m-%dT%H:%M:%S.%f%z",
+                DateTime,
+                "2026-03-15T12:00:00.1+00:00",
+                Some(base + 12 * HOUR + 100_000),
+            ),
+            (
+                "%Y-%m-%dT%H:%M:%S %z",
+                DateTime,
+                "2026-03-15T12:00:00 +0000",
+                Some(base + 12 * HOUR),
+            ),
+            ("%H:%M", Time, "00:00", Some(0)),
+            ("%H:%M", Time, "23:59", Some(DAY - MINUTE)),
+            ("%H:%M", Time, "24:00", None),
+            ("%H:%M", Time, "25:00", None),
+            (
+                "%H%M%S",
+                Time,
+                "123456",
+                Some(12 * HOUR + 34 * MINUTE + 56 * SECOND),
+            ),
+            ("%Hh%M", Time, "09h05", Some(9 * HOUR + 5 * MINUTE)),
+            ("%H:%M:%S.%f", Time, "23:59:59.999999999", Some(DAY - 1)),
+            ("%H:%M:%S,%f", Time, "00:00:01,5", Some(SECOND + 500_000)),
+            ("%H:%M", Time, "", None),
+            ("%H:%M", Time, "1:00", None),
+            ("%H:%M", Time, "-1:00", None),
+        ];
+        for &(format, kind, text, want) in cases {
+            let compiled = TemporalFormat::compile(format, kind)
+                .unwrap_or_else(|e| panic!("{format:?} should compile: {e}"));
+            assert_eq!(compiled.kind(), kind);
+            assert_eq!(compiled.as_str(), format);
+            assert_eq!(
+                compiled.parse(text.as_bytes()),
+                want,
+                "{format:?} on {text:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn iso_formats_agree_with_iso_parsers() {
+        let date = TemporalFormat::compile("%Y-%m-%d", TemporalKind::Date).unwrap();
+        let dt = TemporalFormat::compile("%Y-%m-%dT%H:%M:%S.%f%z", TemporalKind::DateTime).unwrap();
+        let time = TemporalFormat::compile("%H:%M:%S.%f", TemporalKind::Time).unwrap();
+        for text in [
+            "2024-02-29",
+            "1900-02-29",
+            "0001-01-01",
+            "9999-12-31",
+            "2026-13-01",
+        ] {
+            assert_eq!(
+                date.parse(text.as_bytes()),
+                parse_date_iso(text.as_bytes()).map(i64::from)
+            );
+        }
+        for text in [
+            "2026-03-15T12:00:00.5+05:30",
+            "2026-03-15T23:59:59.999999999Z",
+            "2026-03-15T24:00:00.0Z",
+        ] {
+            assert_eq!(
+                dt.parse(text.as_bytes()),
+                parse_datetime_iso(text.as_bytes())
+            );
+        }
+        for text in ["00:00:00.0", "23:59:59.123456789", "24:00:00.0"] {
+            assert_eq!(time.parse(text.as_bytes()), parse_time_iso(text.as_bytes()));
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn date_iso_roundtrips(d in -719_162i32..=2_932_896) {
+            prop_assert_eq!(parse_date_iso(format_date(d).as_bytes()), Some(d));
+        }
+
+        #[test]
+        fn datetime_iso_roundtrips(us in (-719_162 * DAY)..(2_932_897 * DAY)) {
+            prop_assert_eq!(parse_datetime_iso(format_datetime(us).as_bytes()), Some(us));
+        }
+
+        #[test]
+        fn time_iso_roundtrips(us in 0..DAY) {
+            prop_assert_eq!(parse_time_iso(format_time(us).as_bytes()), Some(us));
+        }
+
+        #[test]
+        fn offsets_shift_exactly(
+            h in 0i64..24,
+            m in 0i64..60,
+            east in any::<bool>(),
+            colon in any::<bool>(),
+        ) {
+            let sign = if east { '+' } else { '-' };
+            let off = if colon {
+                format!("{sign}{h:02}:{m:02}")
+            } else {
+                format!("{sign}{h:02}{m:02}")
+            };
+            let naive = parse_datetime_iso(b"2026-03-15T12:00:00").unwrap();
+            let text = format!("2026-03-15T12:00:00{off}");
+            let shifted = parse_datetime_iso(text.as_bytes()).unwrap();
+            let secs = (h * 3600 + m * 60) * if east { 1 } else { -1 };
+            prop_assert_eq!(shifted, naive - secs * SECOND);
+        }
+
+        #[test]
+        fn strftime_never_panics(s in proptest::collection::vec(any::<u8>(), 0..32)) {
+            for (format, kind) in [
+                ("%Y-%m-%dT%H:%M:%S.%f%z", TemporalKind::DateTime),
+                ("%d/%m/%Y", TemporalKind::Date),
+                ("%H%M%S", TemporalKind::Time),
+            ] {
+                let _ = TemporalFormat::compile(format, kind).unwrap().parse(&s);
+            }
+        }
+
+        #[test]
+        fn compile_never_panics(f in "(%.|[-/: TYmdHMSfz%é])*") {
+            for kind in [TemporalKind::Date, TemporalKind::DateTime, TemporalKind::Time] {
+                if let Ok(fmt) = TemporalFormat::compile(&f, kind) {
+                    let _ = fmt.parse(f.as_bytes());
+                }
+            }
+        }
+    }
+}
