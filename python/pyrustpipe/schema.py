@@ -708,7 +708,7 @@ def _build(cls: type[Schema]) -> None:
     attr_to_column: dict[str, str] = {}
     dtypes: dict[str, str] = {}
     for attr, (dtype_text, info, _annotation) in fields.items():
-        column_name = info.alias or attr
+        column_name = attr if info.alias is None else info.alias
         if not isinstance(column_name, str) or not column_name:
             raise SchemaError(f"{name}.{attr}: alias must be a non-empty string")
         if column_name in dtypes:

@@ -1,0 +1,170 @@
+"""``pp.load_rules``, ``pp.Spec`` and schema resolution (no engine needed)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import pyrustpipe as pp
+from pyrustpipe.api import resolve_schema
+
+RULES_PY = """
+import pyrustpipe as pp
+
+class Orders(pp.Schema):
+    order_id: int = pp.Field(unique=True)
+    amount: float = pp.Field(gt=0)
+
+class Other(pp.Schema):
+    name: str
+
+NOT_A_SCHEMA = 3
+AS_DICT = {"spec_version": 1, "name": "FromDict", "columns": []}
+"""
+SPEC = {
+    "spec_version": 1,
+    "name": "Tiny",
+    "columns": [{"name": "id", "dtype": "int", "nullable": False, "checks": []}],
+}
+
+
+@pytest.fixture
+def on_path(tmp_path: Path) -> Iterator[Path]:
+    sys.path.insert(0, str(tmp_path))
+    yield tmp_path
+    sys.path.remove(str(tmp_path))
+    for name in [m for m in sys.modules if m.startswith("my_rules_pkg")]:
+        del sys.modules[name]
+
+
+def test_file_and_class(write: Callable[[str, str], Path]) -> None:
+    path = write("rules.py", RULES_PY)
+    cls = pp.load_rules(f"{path}:Orders")
+    assert isinstance(cls, type) and issubclass(cls, pp.Schema)
+    assert cls.to_spec()["name"] == "Orders"
+    assert pp.load_rules(Path(f"{path}:Other")).to_spec()["name"] == "Other"  # type: ignore[union-attr]
+
+
+def test_file_attribute_may_be_a_spec_dict(write: Callable[[str, str], Path]) -> None:
+    path = write("rules.py", RULES_PY)
+    loaded = pp.load_rules(f"{path}:AS_DICT")
+    assert isinstance(loaded, pp.Spec) and loaded.name == "FromDict"
+
+
+def test_file_with_a_single_schema_needs_no_class(write: Callable[[str, str], Path]) -> None:
+    path = write("one.py", "import pyrustpipe as pp\nclass Only(pp.Schema):\n    a: int\n")
+    assert pp.load_rules(str(path)).to_spec()["name"] == "Only"
+
+
+def test_file_can_import_its_siblings(write: Callable[[str, str], Path]) -> None:
+    write("helpers_for_rules.py", "PATTERN = r'^[A-Z]+$'\n")
+    path = write(
+        "rules_sib.py",
+        "import pyrustpipe as pp\nfrom helpers_for_rules import PATTERN\n"
+        "class S(pp.Schema):\n    code: str = pp.Field(pattern=PATTERN)\n",
+    )
+    spec = pp.load_rules(f"{path}:S").to_spec()
+    assert spec["columns"][0]["checks"][0]["pattern"] == "^[A-Z]+$"
+
+
+def test_module_and_class(on_path: Path) -> None:
+    package = on_path / "my_rules_pkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "tx.py").write_text(RULES_PY)
+    cls = pp.load_rules("my_rules_pkg.tx:Orders")
+    assert cls.to_spec()["name"] == "Orders"
+
+
+@pytest.mark.parametrize("suffix", [".json", ".JSON"])
+def test_json_spec(write: Callable[[str, str], Path], suffix: str) -> None:
+    path = write(f"rules{suffix}", json.dumps(SPEC))
+    loaded = pp.load_rules(path)
+    assert isinstance(loaded, pp.Spec)
+    assert loaded.to_spec() == SPEC
+    assert loaded.origin == str(path)
+    assert "Tiny" in repr(loaded)
+
+
+@pytest.mark.parametrize("suffix", [".yaml", ".yml"])
+def test_yaml_spec(write: Callable[[str, str], Path], suffix: str) -> None:
+    text = "spec_version: 1\nname: Tiny\ncolumns:\n  - {name: id, dtype: int, nullable: false, checks: []}\n"
+    assert pp.load_rules(write(f"rules{suffix}", text)).to_spec() == SPEC
+
+
+def test_yaml_never_executes_code(write: Callable[[str, str], Path]) -> None:
+    path = write("evil.yaml", "spec_version: !!python/object/apply:os.system ['echo pwned']\n")
+    with pytest.raises(pp.SchemaError, match="invalid YAML"):
+        pp.load_rules(path)
+
+
+def test_rule_files_are_capped_at_one_mebibyte(write: Callable[[str, str], Path]) -> None:
+    path = write("big.json", json.dumps({**SPEC, "pad": "x" * (1 << 20)}))
+    with pytest.raises(pp.SchemaError, match="1 MiB"):
+        pp.load_rules(path)
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "message"),
+    [
+        ("bad.json", "{nope", "invalid JSON"),
+        ("list.json", "[1, 2]", "a spec is a mapping"),
+        ("v2.json", '{"spec_version": 2}', "spec_version must be 1"),
+        ("none.yaml", "", "a spec is a mapping"),
+        ("broken.yaml", "a: [1,", "invalid YAML"),
+    ],
+)
+def test_bad_spec_files(write: Callable[[str, str], Path], name: str, text: str, message: str) -> None:
+    with pytest.raises(pp.SchemaError, match=message):
+        pp.load_rules(write(name, text))
+
+
+@pytest.mark.parametrize(
+    ("ref", "error", "message"),
+    [
+        ("missing.py:Orders", FileNotFoundError, "rules file not found"),
+        ("missing.json", FileNotFoundError, "rules file not found"),
+        ("{dir}/rules.py:Nope", pp.SchemaError, "has no attribute 'Nope'"),
+        ("{dir}/rules.py:NOT_A_SCHEMA", pp.SchemaError, "is not a pp.Schema subclass"),
+        ("{dir}/rules.py", pp.SchemaError, r"name the schema class .*found: Orders, Other"),
+        ("{dir}/raises.py:X", pp.SchemaError, "importing the rules failed: ZeroDivisionError"),
+        ("{dir}/badschema.py:X", pp.SchemaError, "X.a: pattern applies to str columns"),
+        ("no_such_module_xyz:Cls", pp.SchemaError, "cannot import rules module"),
+        ("just-a-name", pp.SchemaError, "cannot load rules from"),
+    ],
+)
+def test_bad_references(
+    write: Callable[[str, str], Path], tmp_path: Path, ref: str, error: type[Exception], message: str
+) -> None:
+    write("rules.py", RULES_PY)
+    write("raises.py", "1 / 0\n")
+    write("badschema.py", "import pyrustpipe as pp\nclass X(pp.Schema):\n    a: int = pp.Field(pattern='x')\n")
+    with pytest.raises(error, match=message):
+        pp.load_rules(ref.format(dir=tmp_path))
+
+
+def test_resolve_schema_accepts_every_form(write: Callable[[str, str], Path]) -> None:
+    path = write("rules.py", RULES_PY)
+    json_path = write("rules.json", json.dumps(SPEC))
+    cls = pp.load_rules(f"{path}:Orders")
+    forms: list[Any] = [cls, pp.Spec(SPEC), SPEC, str(json_path), json_path, f"{path}:Orders"]
+    names = [resolve_schema(form)[0]["name"] for form in forms]
+    assert names == ["Orders", "Tiny", "Tiny", "Tiny", "Tiny", "Orders"]
+    with pytest.raises(TypeError, match="schema must be"):
+        resolve_schema(42)  # type: ignore[arg-type]
+
+
+def test_spec_wrapper() -> None:
+    spec = pp.Spec(SPEC)
+    assert spec == pp.Spec(dict(SPEC))
+    assert json.loads(spec.spec_json()) == SPEC
+    assert spec.python_rules() == ()
+    copy = spec.to_spec()
+    copy["name"] = "changed"
+    assert spec.name == "Tiny"
+    assert pp.Spec.from_json(json.dumps(SPEC)) == spec
