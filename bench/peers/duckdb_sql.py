@@ -49,11 +49,12 @@ def query(path: str) -> str:
     )
     counts = ",\n  ".join(f'count_if({f[name]}) AS "{name}"' for name in RULES)
     return f"""
-WITH t AS (
-  SELECT *, count(*) OVER (PARTITION BY txn_id) AS n_txn_id, {typed}
-  FROM read_csv({_lit(path)}, header = true, delim = ',', quote = '"', escape = '"',
-                all_varchar = true, nullstr = '')
-)
+WITH raw AS (
+  SELECT * FROM read_csv({_lit(path)}, header = true, delim = ',', quote = '"', escape = '"',
+                         all_varchar = true, nullstr = '')
+),
+dups AS (SELECT txn_id, 2 AS n_txn_id FROM raw WHERE txn_id IS NOT NULL GROUP BY txn_id HAVING count(*) > 1),
+t AS (SELECT raw.*, dups.n_txn_id, {typed} FROM raw LEFT JOIN dups USING (txn_id))
 SELECT count(*) AS rows,
   count_if({" OR ".join(f.values())}) AS invalid_rows,
   {counts}
