@@ -1,0 +1,258 @@
+//! The per-row check loop shared by every format: a block's rows arrive as text spans per plan
+//! column; this module parses them, runs the column checks, row rules and key hashing, and keeps
+//! per-block counts, first samples and failing rows. It runs inside worker threads and touches
+//! no shared state.
+
+use crate::plan::{Plan, SourceLayout};
+use crate::rules::dataset::ColumnStats;
+use crate::rules::RuleId;
+use crate::value::{sample_text, type_failure_message, Cell};
+
+/// Where a row's text for one plan column sits.
+#[derive(Debug, Clone, Copy)]
+pub enum TextRef {
+    Absent,
+    Buf(u32, u32),
+    Arena(u32, u32),
+}
+
+/// A block's rows, as text spans per plan column (`rows × width`).
+#[derive(Debug, Default)]
+pub struct Rows {
+    pub width: usize,
+    pub texts: Vec<TextRef>,
+    /// Line offset of each row's start from the block's first line (`None`: no lines, Parquet).
+    pub lines: Vec<Option<u64>>,
+    /// For each row: `Some(fields)` when the record's field count is not the header's.
+    pub ragged: Vec<Option<usize>>,
+    pub arena: Vec<u8>,
+}
+
+impl Rows {
+    pub fn len(&self) -> usize {
+        self.lines.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.lines.is_empty()
+    }
+}
+
+/// A sample before its block's position in the run is known.
+#[derive(Debug, Clone)]
+pub struct LocalSample {
+    pub row: u64,
+    pub line: Option<u64>,
+    pub column: Option<String>,
+    pub value: Option<String>,
+    pub message: String,
+}
+
+/// One key occurrence, hashed in the worker; `text` is the key's display text in `key_text`.
+#[derive(Debug, Clone, Copy)]
+pub struct KeyEntry {
+    pub hash: u128,
+    pub row: u32,
+    pub text: (u32, u32),
+}
+
+/// What checking one block found.
+#[derive(Debug, Default)]
+pub struct BlockFindings {
+    pub rows: u64,
+    pub counts: Vec<u64>,
+    pub samples: Vec<Vec<LocalSample>>,
+    /// Rows (block-local, 0-based) that failed at least one rule, in order; their rules are
+    /// `failed_rules[failure_starts[i]..failure_starts[i + 1]]`.
+    pub failed_rows: Vec<u32>,
+    pub failure_starts: Vec<u32>,
+    pub failed_rules: Vec<RuleId>,
+    pub keys: Vec<Vec<KeyEntry>>,
+    pub key_text: Vec<u8>,
+    pub distinct: Vec<Vec<u128>>,
+    pub stats: Vec<ColumnStats>,
+}
+
+impl BlockFindings {
+    pub fn new(plan: &Plan) -> Self {
+        BlockFindings {
+            rows: 0,
+            counts: vec![0; plan.rules.len()],
+            samples: vec![Vec::new(); plan.rules.len()],
+            failed_rows: Vec::new(),
+            failure_starts: vec![0],
+            failed_rules: Vec::new(),
+            keys: vec![Vec::new(); plan.unique_keys.len()],
+            key_text: Vec::new(),
+            distinct: vec![Vec::new(); plan.distinct_columns.len()],
+            stats: vec![ColumnStats::default(); plan.columns.len()],
+        }
+    }
+
+    pub fn rules_of(&self, index: usize) -> &[RuleId] {
+        let start = self.failure_starts[index] as usize;
+        let end = self.failure_starts[index + 1] as usize;
+        &self.failed_rules[start..end]
+    }
+}
+
+/// Check every row of a block.
+pub fn check_rows(plan: &Plan, layout: &SourceLayout, buf: &[u8], rows: &Rows, sample_size: usize, out: &mut BlockFindings) {
+    let width = rows.width;
+    let mut cells: Vec<Cell<'_>> = vec![Cell::Absent; plan.columns.len()];
+    let mut texts: Vec<&[u8]> = vec![&[]; plan.columns.len()];
+    let mut row_failed: Vec<RuleId> = Vec::new();
+    let mut key_scratch = Vec::new();
+    let numeric_stats: Vec<bool> = plan.columns.iter().map(|c| c.dtype.is_numeric()).collect();
+
+    for row in 0..rows.len() {
+        row_failed.clear();
+        let line = rows.lines[row];
+        let mut fail = |rule: RuleId, column: Option<&str>, text: Option<&[u8]>, message: &dyn Fn() -> String, failed: &mut Vec<RuleId>| {
+            failed.push(rule);
+            out.counts[rule as usize] += 1;
+            let samples = &mut out.samples[rule as usize];
+            if samples.len() < sample_size {
+                samples.push(LocalSample {
+                    row: row as u64,
+                    line,
+                    column: column.map(str::to_owned),
+                    value: text.map(sample_text),
+                    message: message(),
+                });
+            }
+        };
+
+        if let Some(fields) = rows.ragged[row] {
+            let expected = layout.width;
+            fail(
+                plan.field_count_rule,
+                None,
+                None,
+                &|| format!("expected {expected} fields, got {fields}"),
+                &mut row_failed,
+            );
+            record_failure(out, row, &row_failed);
+            continue;
+        }
+
+        let base = row * width;
+        for (index, column) in plan.columns.iter().enumerate() {
+            let text: &[u8] = match rows.texts[base + index] {
+                TextRef::Absent => {
+                    cells[index] = Cell::Absent;
+                    continue;
+                }
+                TextRef::Buf(s, e) => &buf[s as usize..e as usize],
+                TextRef::Arena(s, e) => &rows.arena[s as usize..e as usize],
+            };
+            texts[index] = text;
+            if plan.is_null(text) {
+                cells[index] = Cell::Null;
+                out.stats[index].nulls += 1;
+                if let Some(rule) = column.not_null {
+                    fail(rule, Some(&column.name), Some(text), &|| "missing required value".to_owned(), &mut row_failed);
+                }
+                continue;
+            }
+            match column.parser.parse(text) {
+                None => {
+                    cells[index] = Cell::Invalid;
+                    if let Some(rule) = column.type_rule {
+                        let format = column.format.as_deref();
+                        fail(
+                            rule,
+                            Some(&column.name),
+                            Some(text),
+                            &|| type_failure_message(column.dtype, format, text),
+                            &mut row_failed,
+                        );
+                    }
+                }
+                Some(value) => {
+                    cells[index] = Cell::Ok(value);
+                    for check in &column.checks {
+                        if !check.passes(&value) {
+                            let shown = String::from_utf8_lossy(text);
+                            fail(check.rule(), Some(&column.name), Some(text), &|| check.message(&shown), &mut row_failed);
+                        }
+                    }
+                    if numeric_stats[index] {
+                        if let Some(number) = value.as_f64() {
+                            out.stats[index].add(number);
+                        }
+                    }
+                }
+            }
+        }
+
+        for rule in &plan.row_rules {
+            if rule.expr.evaluate(&cells) == Some(false) {
+                fail(rule.rule, None, None, &|| "row rule is false".to_owned(), &mut row_failed);
+            }
+        }
+
+        let row_u32 = u32::try_from(row).expect("a block holds fewer than 2^32 rows");
+        for (key_index, key) in plan.unique_keys.iter().enumerate() {
+            let Some(hash) = key_hash_of(&key.columns, &cells, &mut key_scratch) else {
+                continue;
+            };
+            let text_start = out.key_text.len();
+            for (n, &column) in key.columns.iter().enumerate() {
+                if n > 0 {
+                    out.key_text.push(b',');
+                }
+                out.key_text.extend_from_slice(texts[column]);
+            }
+            out.keys[key_index].push(KeyEntry {
+                hash,
+                row: row_u32,
+                text: (as_u32(text_start), as_u32(out.key_text.len())),
+            });
+        }
+
+        for (slot, &column) in plan.distinct_columns.iter().enumerate() {
+            if let Cell::Ok(value) = &cells[column] {
+                let mut scratch = [0u8; 24];
+                out.distinct[slot].push(xxhash_rust::xxh3::xxh3_128(value.key_bytes(&mut scratch)));
+            }
+        }
+
+        if !row_failed.is_empty() {
+            record_failure(out, row, &row_failed);
+        }
+    }
+    out.rows += rows.len() as u64;
+}
+
+/// The key's hash, or `None` when a key column is null, absent or unparsed (the row is skipped).
+fn key_hash_of(columns: &[usize], cells: &[Cell<'_>], scratch: &mut Vec<u8>) -> Option<u128> {
+    let mut value_scratch = [0u8; 24];
+    if let [column] = columns {
+        let Cell::Ok(value) = &cells[*column] else {
+            return None;
+        };
+        return Some(xxhash_rust::xxh3::xxh3_128(value.key_bytes(&mut value_scratch)));
+    }
+    scratch.clear();
+    for &column in columns {
+        let Cell::Ok(value) = &cells[column] else {
+            return None;
+        };
+        let bytes = value.key_bytes(&mut value_scratch);
+        // Length-prefixed so ("ab", "c") and ("a", "bc") differ.
+        scratch.extend_from_slice(&(bytes.len() as u64).to_le_bytes());
+        scratch.extend_from_slice(bytes);
+    }
+    Some(xxhash_rust::xxh3::xxh3_128(scratch))
+}
+
+fn record_failure(out: &mut BlockFindings, row: usize, rules: &[RuleId]) {
+    out.failed_rows.push(u32::try_from(row).expect("a block holds fewer than 2^32 rows"));
+    out.failed_rules.extend_from_slice(rules);
+    out.failure_starts.push(as_u32(out.failed_rules.len()));
+}
+
+fn as_u32(n: usize) -> u32 {
+    u32::try_from(n).expect("block-local sizes fit in u32")
+}

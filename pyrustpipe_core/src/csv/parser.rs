@@ -1,0 +1,410 @@
+//! A CSV record parser over an in-memory block, with csv-core's semantics (RFC 4180 quoting,
+//! `""` escapes, a quote opens a quoted field only at the start of a field, CR, LF and CRLF all
+//! end a record, blank lines are skipped) plus what csv-core leaves out and the engine needs:
+//! exact byte spans and physical line counts for every record, and an error for an unterminated
+//! quote instead of silently swallowing the rest of the file.
+
+use memchr::{memchr, memchr2};
+
+/// How a field's bytes are stored in the block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldKind {
+    /// `start..end` is the value.
+    Plain,
+    /// `start..end` is the raw field including quotes; the value needs [`unescape`].
+    Quoted,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct FieldSpan {
+    pub start: u32,
+    pub end: u32,
+    pub kind: FieldKind,
+}
+
+/// One record found in a block.
+#[derive(Debug, Clone, Copy)]
+pub struct RecordSpan {
+    /// Offset of the first byte of the record (after any skipped blank lines).
+    pub start: usize,
+    /// Offset one past the last byte of the record's fields (the terminator is not included).
+    pub end: usize,
+    /// Offset one past the terminator (`== end` when the record ends at end of input).
+    pub next: usize,
+    /// Blank lines skipped before this record.
+    pub blank_lines_before: u32,
+    /// Line breaks inside quoted fields of this record (the record spans `1 + this` lines).
+    pub inner_line_breaks: u32,
+    /// A closing quote was followed by more text (`"ab"cd`): read leniently, counted in metrics.
+    pub quote_garbage: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    Record,
+    /// Only blank lines (`blank_lines` of them) remained before the end of the block.
+    End { blank_lines: u32, next: usize },
+    /// The block ends inside a record. Outside end of input this means the block was cut inside
+    /// a quoted field (or a record is longer than the block); at end of input it is an
+    /// unterminated quote opened at `quote_at`.
+    Incomplete {
+        record_start: usize,
+        quote_at: Option<usize>,
+        field_index: usize,
+        blank_lines_before: u32,
+    },
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Dialect {
+    pub delimiter: u8,
+    pub quote: u8,
+}
+
+impl Default for Dialect {
+    fn default() -> Self {
+        Dialect {
+            delimiter: b',',
+            quote: b'"',
+        }
+    }
+}
+
+/// Bytes that end an unquoted field.
+fn stop_table(delimiter: u8) -> [bool; 256] {
+    let mut table = [false; 256];
+    table[usize::from(delimiter)] = true;
+    table[usize::from(b'\n')] = true;
+    table[usize::from(b'\r')] = true;
+    table
+}
+
+pub struct Parser {
+    pub dialect: Dialect,
+    stops: [bool; 256],
+}
+
+impl Parser {
+    pub fn new(dialect: Dialect) -> Self {
+        Parser {
+            stops: stop_table(dialect.delimiter),
+            dialect,
+        }
+    }
+
+    /// Parse the record that starts at or after `pos` (skipping blank lines). `eof` says that
+    /// `buf` ends where the input ends. On [`Step::Record`], `fields` and `record` describe it.
+    pub fn next_record(
+        &self,
+        buf: &[u8],
+        mut pos: usize,
+        eof: bool,
+        fields: &mut Vec<FieldSpan>,
+        record: &mut RecordSpan,
+    ) -> Step {
+        fields.clear();
+        let len = buf.len();
+        let mut blank_lines = 0u32;
+        // Skip blank lines: they are not records (csv-core agrees), but they are counted.
+        while pos < len && (buf[pos] == b'\n' || buf[pos] == b'\r') {
+            if buf[pos] == b'\r' && pos + 1 < len && buf[pos + 1] == b'\n' {
+                pos += 1;
+            }
+            pos += 1;
+            blank_lines += 1;
+        }
+        if pos >= len {
+            return Step::End {
+                blank_lines,
+                next: pos,
+            };
+        }
+        let start = pos;
+        let mut inner_breaks = 0u32;
+        let mut garbage = false;
+        loop {
+            // At the start of a field.
+            let field_start = pos;
+            if pos < len && buf[pos] == self.dialect.quote {
+                let quote_at = pos;
+                pos += 1;
+                // Find the closing quote, stepping over `""` escapes.
+                loop {
+                    match memchr(self.dialect.quote, &buf[pos..]) {
+                        None => {
+                            return Step::Incomplete {
+                                record_start: start,
+                                quote_at: Some(quote_at),
+                                field_index: fields.len(),
+                                blank_lines_before: blank_lines,
+                            };
+                        }
+                        Some(offset) => {
+                            inner_breaks += count_line_breaks(&buf[pos..pos + offset]);
+                            pos += offset + 1;
+                            if pos < len && buf[pos] == self.dialect.quote {
+                                pos += 1;
+                                continue;
+                            }
+                            if pos >= len && !eof {
+                                // The closing quote may be followed by `"` in the next block.
+                                return Step::Incomplete {
+                                    record_start: start,
+                                    quote_at: Some(quote_at),
+                                    field_index: fields.len(),
+                                    blank_lines_before: blank_lines,
+                                };
+                            }
+                            break;
+                        }
+                    }
+                }
+                // Lenient like csv-core: text after the closing quote joins the field.
+                if pos < len && !self.stops[usize::from(buf[pos])] {
+                    garbage = true;
+                    while pos < len && !self.stops[usize::from(buf[pos])] {
+                        pos += 1;
+                    }
+                }
+                fields.push(FieldSpan {
+                    start: as_u32(field_start),
+                    end: as_u32(pos),
+                    kind: FieldKind::Quoted,
+                });
+            } else {
+                while pos < len && !self.stops[usize::from(buf[pos])] {
+                    pos += 1;
+                }
+                fields.push(FieldSpan {
+                    start: as_u32(field_start),
+                    end: as_u32(pos),
+                    kind: FieldKind::Plain,
+                });
+            }
+            if pos >= len {
+                if !eof {
+                    return Step::Incomplete {
+                        record_start: start,
+                        quote_at: None,
+                        field_index: fields.len(),
+                        blank_lines_before: blank_lines,
+                    };
+                }
+                *record = RecordSpan {
+                    start,
+                    end: pos,
+                    next: pos,
+                    blank_lines_before: blank_lines,
+                    inner_line_breaks: inner_breaks,
+                    quote_garbage: garbage,
+                };
+                return Step::Record;
+            }
+            let byte = buf[pos];
+            if byte == self.dialect.delimiter {
+                pos += 1;
+                if pos >= len && !eof {
+                    return Step::Incomplete {
+                        record_start: start,
+                        quote_at: None,
+                        field_index: fields.len(),
+                        blank_lines_before: blank_lines,
+                    };
+                }
+                continue;
+            }
+            // A terminator: CR, LF or CRLF.
+            let end = pos;
+            pos += 1;
+            if byte == b'\r' && pos < len && buf[pos] == b'\n' {
+                pos += 1;
+            }
+            *record = RecordSpan {
+                start,
+                end,
+                next: pos,
+                blank_lines_before: blank_lines,
+                inner_line_breaks: inner_breaks,
+                quote_garbage: garbage,
+            };
+            return Step::Record;
+        }
+    }
+}
+
+fn as_u32(offset: usize) -> u32 {
+    u32::try_from(offset).expect("blocks are smaller than 4 GiB")
+}
+
+/// Line breaks in `bytes`: LF, CRLF and lone CR each count once.
+pub fn count_line_breaks(bytes: &[u8]) -> u32 {
+    let mut count = 0u32;
+    let mut pos = 0;
+    while let Some(offset) = memchr2(b'\n', b'\r', &bytes[pos..]) {
+        let at = pos + offset;
+        count += 1;
+        pos = at + 1;
+        if bytes[at] == b'\r' && pos < bytes.len() && bytes[pos] == b'\n' {
+            pos += 1;
+        }
+    }
+    count
+}
+
+/// The value of a quoted field: the text between the quotes with `""` turned into `"`, followed
+/// by any text after the closing quote (csv-core's lenient reading of `"ab"cd`).
+pub fn unescape(raw: &[u8], quote: u8, out: &mut Vec<u8>) {
+    out.clear();
+    let mut pos = 1;
+    while pos < raw.len() {
+        match memchr(quote, &raw[pos..]) {
+            None => {
+                out.extend_from_slice(&raw[pos..]);
+                return;
+            }
+            Some(offset) => {
+                out.extend_from_slice(&raw[pos..pos + offset]);
+                pos += offset + 1;
+                if pos < raw.len() && raw[pos] == quote {
+                    out.push(quote);
+                    pos += 1;
+                } else {
+                    out.extend_from_slice(&raw[pos..]);
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// Where to cut a block so that the next block starts after a line break: after the last LF, or
+/// after the last CR that is not followed by LF (so a CRLF pair is never split). `None` when the
+/// block holds no usable line break.
+pub fn cut_point(buf: &[u8], lookahead: Option<u8>) -> Option<usize> {
+    if let Some(at) = memchr::memrchr(b'\n', buf) {
+        return Some(at + 1);
+    }
+    let at = memchr::memrchr(b'\r', buf)?;
+    let next = if at + 1 < buf.len() {
+        Some(buf[at + 1])
+    } else {
+        lookahead
+    };
+    // With no byte after the CR yet we cannot know whether an LF follows.
+    match next {
+        Some(b'\n') | None => None,
+        Some(_) => Some(at + 1),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_all(input: &[u8]) -> Vec<Vec<Vec<u8>>> {
+        let parser = Parser::new(Dialect::default());
+        let mut fields = Vec::new();
+        let mut record = RecordSpan {
+            start: 0,
+            end: 0,
+            next: 0,
+            blank_lines_before: 0,
+            inner_line_breaks: 0,
+            quote_garbage: false,
+        };
+        let mut pos = 0;
+        let mut out = Vec::new();
+        let mut scratch = Vec::new();
+        loop {
+            match parser.next_record(input, pos, true, &mut fields, &mut record) {
+                Step::Record => {
+                    let row = fields
+                        .iter()
+                        .map(|f| {
+                            let raw = &input[f.start as usize..f.end as usize];
+                            match f.kind {
+                                FieldKind::Plain => raw.to_vec(),
+                                FieldKind::Quoted => {
+                                    unescape(raw, b'"', &mut scratch);
+                                    scratch.clone()
+                                }
+                            }
+                        })
+                        .collect();
+                    out.push(row);
+                    pos = record.next;
+                }
+                Step::End { .. } => return out,
+                Step::Incomplete { .. } => panic!("incomplete at eof"),
+            }
+        }
+    }
+
+    fn rows(spec: &[&[&str]]) -> Vec<Vec<Vec<u8>>> {
+        spec.iter()
+            .map(|r| r.iter().map(|f| f.as_bytes().to_vec()).collect())
+            .collect()
+    }
+
+    #[test]
+    fn parses_the_csv_spectrum_shapes() {
+        let cases: &[(&[u8], &[&[&str]])] = &[
+            (b"a,b\n1,2\n", &[&["a", "b"], &["1", "2"]]),
+            (b"a,b\r\n1,2\r\n", &[&["a", "b"], &["1", "2"]]),
+            (b"a,b\r1,2", &[&["a", "b"], &["1", "2"]]),
+            (b"\"a,b\",c\n", &[&["a,b", "c"]]),
+            (b"\"a\"\"b\",c\n", &[&["a\"b", "c"]]),
+            (b"\"a\nb\",c\n", &[&["a\nb", "c"]]),
+            (b"\"a\r\nb\",c\r\n", &[&["a\r\nb", "c"]]),
+            (b"a,b,\n", &[&["a", "b", ""]]),
+            (b"a\n\n\nb\n", &[&["a"], &["b"]]),
+            (b"5\"inch,x\n", &[&["5\"inch", "x"]]),
+            (b"\"ab\"cd,x\n", &[&["abcd", "x"]]),
+            (b"\"\",x\n", &[&["", "x"]]),
+            (b" \n", &[&[" "]]),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(parse_all(input), rows(expected), "input {:?}", String::from_utf8_lossy(input));
+        }
+    }
+
+    #[test]
+    fn unterminated_quote_is_incomplete_at_eof() {
+        let parser = Parser::new(Dialect::default());
+        let mut fields = Vec::new();
+        let mut record = RecordSpan {
+            start: 0,
+            end: 0,
+            next: 0,
+            blank_lines_before: 0,
+            inner_line_breaks: 0,
+            quote_garbage: false,
+        };
+        let step = parser.next_record(b"a,\"bc\nd,e\n", 0, true, &mut fields, &mut record);
+        assert_eq!(
+            step,
+            Step::Incomplete {
+                record_start: 0,
+                quote_at: Some(2),
+                field_index: 1,
+                blank_lines_before: 0
+            }
+        );
+    }
+
+    #[test]
+    fn counts_inner_line_breaks() {
+        assert_eq!(count_line_breaks(b"a\nb\r\nc\rd"), 3);
+        assert_eq!(count_line_breaks(b"abc"), 0);
+    }
+
+    #[test]
+    fn cut_point_never_splits_crlf() {
+        assert_eq!(cut_point(b"a\nb", None), Some(2));
+        assert_eq!(cut_point(b"a\rb", None), Some(2));
+        assert_eq!(cut_point(b"a\r", None), None);
+        assert_eq!(cut_point(b"a\r", Some(b'\n')), None);
+        assert_eq!(cut_point(b"a\r", Some(b'x')), Some(2));
+        assert_eq!(cut_point(b"abc", None), None);
+    }
+}

@@ -1,0 +1,67 @@
+//! pyrustpipe's engine: a rule spec (docs/spec.md) compiled once into a plan, run in parallel
+//! over CSV files in bounded memory, producing a report (docs/report.md) and, on request, valid
+//! and quarantine outputs. Pure Rust: the Python bindings live in `pyrustpipe_py`.
+//!
+//! ```
+//! let dir = tempfile::tempdir().unwrap();
+//! let path = dir.path().join("t.csv");
+//! std::fs::write(&path, "id,amount\n1,5\n2,-1\n").unwrap();
+//! let spec = r#"{"spec_version": 1, "columns": [
+//!     {"name": "id", "dtype": "int"},
+//!     {"name": "amount", "dtype": "float", "checks": [{"type": "gt", "value": 0}]}]}"#;
+//! let report = pyrustpipe_core::validate(spec, &[path.display().to_string()], &Default::default()).unwrap();
+//! assert_eq!((report.rows, report.invalid_rows), (2, 1));
+//! ```
+
+pub mod check;
+pub mod csv;
+pub mod engine;
+pub mod error;
+pub mod parse;
+pub mod pipeline;
+pub mod plan;
+pub mod report;
+pub mod rules;
+pub mod sink;
+pub mod source;
+pub mod spec;
+pub mod value;
+
+use std::sync::Arc;
+
+pub use engine::{Options, ENGINE_VERSION};
+pub use error::{Error, Position, Result};
+pub use report::Report;
+
+use plan::{ExternalRule, Plan};
+use spec::Spec;
+
+/// Check a spec and return it normalised (defaults filled in) with its ruleset hash.
+pub fn compile_spec(spec_json: &str) -> Result<(String, String)> {
+    let spec = Spec::from_json(spec_json)?;
+    let plan = Plan::compile(spec, &[])?;
+    let normalised = serde_json::to_string(&plan.spec).expect("a spec always serialises");
+    Ok((normalised, plan.ruleset_hash))
+}
+
+/// Validate files (paths, directories or globs) against a spec.
+pub fn validate(spec_json: &str, sources: &[String], options: &Options) -> Result<Report> {
+    let spec = Spec::from_json(spec_json)?;
+    let external: Vec<ExternalRule> = options
+        .external_rules
+        .iter()
+        .map(|r| ExternalRule {
+            name: r.name.clone(),
+            severity: r.severity,
+            tolerance: r.tolerance,
+        })
+        .collect();
+    let plan = Arc::new(Plan::compile(spec, &external)?);
+    let paths = source::expand(sources)?;
+    engine::run(&plan, &paths, options)
+}
+
+/// Expand paths, directories and globs into the files a run would read.
+pub fn expand_sources(sources: &[String]) -> Result<Vec<String>> {
+    source::expand(sources)
+}

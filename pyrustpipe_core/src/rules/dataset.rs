@@ -1,0 +1,170 @@
+//! Dataset checks: aggregates over a column (or the row count) gathered in the same pass as the
+//! row checks and compared with bounds at the end.
+
+use crate::spec::{DatasetCheckSpec, Metric};
+
+/// Per-column aggregates. Merging two in either order gives the same result, so the outcome does
+/// not depend on how the data was split into blocks.
+#[derive(Debug, Clone, Default)]
+pub struct ColumnStats {
+    pub nulls: u64,
+    pub values: u64,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+    pub sum: ExactSum,
+}
+
+impl ColumnStats {
+    pub fn add(&mut self, value: f64) {
+        self.values += 1;
+        self.min = Some(self.min.map_or(value, |m| m.min(value)));
+        self.max = Some(self.max.map_or(value, |m| m.max(value)));
+        self.sum.add(value);
+    }
+
+    pub fn merge(&mut self, other: &ColumnStats) {
+        self.nulls += other.nulls;
+        self.values += other.values;
+        if let Some(v) = other.min {
+            self.min = Some(self.min.map_or(v, |m| m.min(v)));
+        }
+        if let Some(v) = other.max {
+            self.max = Some(self.max.map_or(v, |m| m.max(v)));
+        }
+        self.sum.merge(&other.sum);
+    }
+}
+
+/// An exactly rounded floating-point sum (Shewchuk's partials, as Python's `math.fsum`): the
+/// result is the true sum rounded once, whatever the order of the additions.
+#[derive(Debug, Clone, Default)]
+pub struct ExactSum {
+    partials: Vec<f64>,
+}
+
+impl ExactSum {
+    pub fn add(&mut self, mut x: f64) {
+        let mut kept = 0;
+        for index in 0..self.partials.len() {
+            let mut y = self.partials[index];
+            if x.abs() < y.abs() {
+                std::mem::swap(&mut x, &mut y);
+            }
+            let hi = x + y;
+            let lo = y - (hi - x);
+            if lo != 0.0 {
+                self.partials[kept] = lo;
+                kept += 1;
+            }
+            x = hi;
+        }
+        self.partials.truncate(kept);
+        self.partials.push(x);
+    }
+
+    pub fn merge(&mut self, other: &ExactSum) {
+        for &p in &other.partials {
+            self.add(p);
+        }
+    }
+
+    pub fn value(&self) -> f64 {
+        let mut n = self.partials.len();
+        if n == 0 {
+            return 0.0;
+        }
+        n -= 1;
+        let mut hi = self.partials[n];
+        let mut lo = 0.0;
+        while n > 0 {
+            let x = hi;
+            n -= 1;
+            let y = self.partials[n];
+            hi = x + y;
+            let yr = hi - x;
+            lo = y - yr;
+            if lo != 0.0 {
+                break;
+            }
+        }
+        // Round half to even across the remaining partials, as fsum does.
+        if n > 0 && ((lo < 0.0 && self.partials[n - 1] < 0.0) || (lo > 0.0 && self.partials[n - 1] > 0.0)) {
+            let y = lo * 2.0;
+            let x = hi + y;
+            let yr = x - hi;
+            if y == yr {
+                hi = x;
+            }
+        }
+        hi
+    }
+}
+
+/// A dataset check with its bounds.
+#[derive(Debug)]
+pub struct DatasetCheck {
+    pub rule: super::RuleId,
+    pub metric: Metric,
+    pub column: Option<usize>,
+    pub spec: DatasetCheckSpec,
+}
+
+impl DatasetCheck {
+    /// The observed value, or `None` when it is undefined (a mean over no values).
+    #[allow(clippy::cast_precision_loss)]
+    pub fn observe(&self, rows: u64, stats: Option<&ColumnStats>, distinct: Option<usize>) -> Option<f64> {
+        let stats = stats.cloned().unwrap_or_default();
+        match self.metric {
+            Metric::RowCount => Some(rows as f64),
+            Metric::NullCount => Some(stats.nulls as f64),
+            Metric::NullFraction => Some(if rows == 0 { 0.0 } else { stats.nulls as f64 / rows as f64 }),
+            Metric::DistinctCount => Some(distinct.unwrap_or(0) as f64),
+            Metric::Min => stats.min,
+            Metric::Max => stats.max,
+            Metric::Sum => Some(stats.sum.value()),
+            Metric::Mean => (stats.values > 0).then(|| stats.sum.value() / stats.values as f64),
+        }
+    }
+
+    pub fn passes(&self, observed: Option<f64>) -> bool {
+        let Some(value) = observed else {
+            return false;
+        };
+        let low_ok = match self.spec.min {
+            None => true,
+            Some(min) if self.spec.min_inclusive => value >= min,
+            Some(min) => value > min,
+        };
+        let high_ok = match self.spec.max {
+            None => true,
+            Some(max) if self.spec.max_inclusive => value <= max,
+            Some(max) => value < max,
+        };
+        low_ok && high_ok
+    }
+
+    pub fn describe_bounds(&self) -> String {
+        let low = self.spec.min.map(|m| format!("{} {m}", if self.spec.min_inclusive { ">=" } else { ">" }));
+        let high = self.spec.max.map(|m| format!("{} {m}", if self.spec.max_inclusive { "<=" } else { "<" }));
+        [low, high].into_iter().flatten().collect::<Vec<_>>().join(" and ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exact_sum_is_order_independent() {
+        let values = [1e16, 1.0, -1e16, 0.1, 0.2, 0.3, 1e-10, 3.5];
+        let mut forward = ExactSum::default();
+        values.iter().for_each(|&v| forward.add(v));
+        let mut split_a = ExactSum::default();
+        let mut split_b = ExactSum::default();
+        values[..3].iter().for_each(|&v| split_a.add(v));
+        values[3..].iter().rev().for_each(|&v| split_b.add(v));
+        split_b.merge(&split_a);
+        assert_eq!(forward.value().to_bits(), split_b.value().to_bits());
+        assert!((forward.value() - 5.100_000_000_1).abs() < 1e-12);
+    }
+}

@@ -1,0 +1,106 @@
+//! `isin` / `not_in`: a typed value against a fixed set, compared by canonical key bytes.
+
+use std::collections::HashSet;
+
+use serde_json::Value as Json;
+
+use super::RuleId;
+use crate::error::{Error, Result};
+use crate::spec::DType;
+use crate::value::{TypeParser, Value};
+
+/// Small sets are scanned (faster than hashing a short key); large ones are hashed.
+const SCAN_LIMIT: usize = 16;
+
+#[derive(Debug)]
+pub struct KeySet {
+    scan: Vec<Vec<u8>>,
+    hashed: HashSet<Vec<u8>>,
+}
+
+impl KeySet {
+    /// Typed keys of JSON literals for a column of `dtype`.
+    pub fn compile(values: &[Json], dtype: DType, at: &str) -> Result<KeySet> {
+        let parser = TypeParser::for_dtype(dtype);
+        let mut keys = Vec::with_capacity(values.len());
+        for (index, literal) in values.iter().enumerate() {
+            let text = match literal {
+                Json::String(s) => s.clone(),
+                Json::Number(n) => n.to_string(),
+                Json::Bool(b) => b.to_string(),
+                other => {
+                    return Err(Error::schema(
+                        format!("{at}.values[{index}]"),
+                        format!("{other} is not a {} value", dtype.name()),
+                    ))
+                }
+            };
+            let value = parser.parse(text.as_bytes()).ok_or_else(|| {
+                Error::schema(
+                    format!("{at}.values[{index}]"),
+                    format!("{text:?} is not a valid {} value", dtype.name()),
+                )
+            })?;
+            let mut scratch = [0u8; 24];
+            keys.push(value.key_bytes(&mut scratch).to_vec());
+        }
+        keys.sort();
+        keys.dedup();
+        Ok(if keys.len() <= SCAN_LIMIT {
+            KeySet {
+                scan: keys,
+                hashed: HashSet::new(),
+            }
+        } else {
+            KeySet {
+                scan: Vec::new(),
+                hashed: keys.into_iter().collect(),
+            }
+        })
+    }
+
+    pub fn contains(&self, key: &[u8]) -> bool {
+        if self.hashed.is_empty() {
+            self.scan.iter().any(|k| k.as_slice() == key)
+        } else {
+            self.hashed.contains(key)
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct Membership {
+    pub rule: RuleId,
+    negate: bool,
+    set: KeySet,
+    listed: String,
+}
+
+impl Membership {
+    pub fn compile(rule: RuleId, negate: bool, values: Option<&[Json]>, dtype: DType, at: &str) -> Result<Membership> {
+        let values = values.ok_or_else(|| Error::schema(at, "needs a \"values\" list"))?;
+        let mut listed: Vec<String> = values.iter().take(10).map(ToString::to_string).collect();
+        if values.len() > 10 {
+            listed.push(format!("… {} more", values.len() - 10));
+        }
+        Ok(Membership {
+            rule,
+            negate,
+            set: KeySet::compile(values, dtype, at)?,
+            listed: format!("[{}]", listed.join(", ")),
+        })
+    }
+
+    pub fn passes(&self, value: &Value<'_>) -> bool {
+        let mut scratch = [0u8; 24];
+        self.set.contains(value.key_bytes(&mut scratch)) != self.negate
+    }
+
+    pub fn message(&self, text: &str) -> String {
+        if self.negate {
+            format!("{text} is in the excluded set {}", self.listed)
+        } else {
+            format!("{text} is not in {}", self.listed)
+        }
+    }
+}

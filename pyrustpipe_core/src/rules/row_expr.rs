@@ -1,0 +1,460 @@
+//! Row rules: a spec expression compiled once (column names resolved, literals typed, regexes
+//! built, types checked) and evaluated per row over the row's typed cells.
+
+use std::borrow::Cow;
+
+use regex::Regex;
+use serde_json::Value as Json;
+
+use super::pattern::compile_regex;
+use crate::error::{Error, Result};
+use crate::parse;
+use crate::spec::{BinaryOp, DType, DtPart, Expr};
+use crate::value::{Cell, Value};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ty {
+    Bool,
+    Int,
+    Float,
+    Str,
+    Date,
+    DateTime,
+    Time,
+}
+
+impl Ty {
+    fn of(dtype: DType) -> Ty {
+        match dtype {
+            DType::Str => Ty::Str,
+            DType::Int => Ty::Int,
+            // Decimals take part in row rules as floats.
+            DType::Float | DType::Decimal => Ty::Float,
+            DType::Bool => Ty::Bool,
+            DType::Date => Ty::Date,
+            DType::Datetime => Ty::DateTime,
+            DType::Time => Ty::Time,
+        }
+    }
+
+    fn is_numeric(self) -> bool {
+        matches!(self, Ty::Int | Ty::Float)
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Ty::Bool => "bool",
+            Ty::Int => "int",
+            Ty::Float => "float",
+            Ty::Str => "str",
+            Ty::Date => "date",
+            Ty::DateTime => "datetime",
+            Ty::Time => "time",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum EVal<'a> {
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(Cow<'a, str>),
+    Temporal(i64),
+}
+
+#[derive(Debug)]
+pub enum CExpr {
+    Col(usize),
+    Lit(EVal<'static>),
+    Compare(BinaryOp, Box<CExpr>, Box<CExpr>, bool),
+    Arith(BinaryOp, Box<CExpr>, Box<CExpr>, bool),
+    And(Box<CExpr>, Box<CExpr>),
+    Or(Box<CExpr>, Box<CExpr>),
+    Not(Box<CExpr>),
+    Neg(Box<CExpr>),
+    Abs(Box<CExpr>),
+    Isin(Box<CExpr>, Vec<EVal<'static>>),
+    IsNull(usize),
+    StrLen(Box<CExpr>),
+    StartsWith(Box<CExpr>, String),
+    EndsWith(Box<CExpr>, String),
+    Contains(Box<CExpr>, String),
+    Matches(Box<CExpr>, Regex),
+    Lower(Box<CExpr>),
+    Upper(Box<CExpr>),
+    DtPart(Box<CExpr>, DtPart, Ty),
+}
+
+/// What compiling an expression needs to know about columns.
+pub trait ColumnLookup {
+    /// Index and dtype of a column, adding a plain `str` column when the schema lacks it.
+    fn resolve(&mut self, name: &str) -> (usize, DType);
+}
+
+pub struct RowExpr {
+    pub expr: CExpr,
+    /// Columns read other than through `is_null`: a null or unparsed one skips the rule.
+    pub reads: Vec<usize>,
+}
+
+impl RowExpr {
+    pub fn compile(expr: &Expr, columns: &mut dyn ColumnLookup, at: &str) -> Result<RowExpr> {
+        let mut reads = Vec::new();
+        let (expr, ty) = compile(expr, columns, &mut reads, at)?;
+        if ty != Ty::Bool {
+            return Err(Error::schema(at, format!("a row rule must be a bool expression, this is {}", ty.name())));
+        }
+        reads.sort_unstable();
+        reads.dedup();
+        Ok(RowExpr { expr, reads })
+    }
+
+    /// `Some(false)` is a violation; `None` means unknown (skipped).
+    pub fn evaluate(&self, cells: &[Cell<'_>]) -> Option<bool> {
+        if self.reads.iter().any(|&i| !cells[i].is_known()) {
+            return None;
+        }
+        match eval(&self.expr, cells)? {
+            EVal::Bool(b) => Some(b),
+            _ => None,
+        }
+    }
+}
+
+fn literal(value: &Json, dtype: Option<DType>, at: &str) -> Result<(EVal<'static>, Ty)> {
+    if let Some(dtype) = dtype {
+        let text = match value {
+            Json::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        let bad = || Error::schema(at, format!("{text:?} is not a valid {} literal", dtype.name()));
+        return Ok(match dtype {
+            DType::Date => (EVal::Temporal(i64::from(parse::parse_date_iso(text.as_bytes()).ok_or_else(bad)?)), Ty::Date),
+            DType::Datetime => (EVal::Temporal(parse::parse_datetime_iso(text.as_bytes()).ok_or_else(bad)?), Ty::DateTime),
+            DType::Time => (EVal::Temporal(parse::parse_time_iso(text.as_bytes()).ok_or_else(bad)?), Ty::Time),
+            DType::Decimal | DType::Float => (EVal::Float(parse::parse_float(text.as_bytes()).ok_or_else(bad)?), Ty::Float),
+            DType::Int => (EVal::Int(parse::parse_int(text.as_bytes()).ok_or_else(bad)?), Ty::Int),
+            DType::Bool => (EVal::Bool(parse::parse_bool(text.as_bytes()).ok_or_else(bad)?), Ty::Bool),
+            DType::Str => (EVal::Str(Cow::Owned(text)), Ty::Str),
+        });
+    }
+    Ok(match value {
+        Json::Bool(b) => (EVal::Bool(*b), Ty::Bool),
+        Json::Number(n) => match n.as_i64() {
+            Some(i) => (EVal::Int(i), Ty::Int),
+            None => (EVal::Float(n.as_f64().unwrap_or(f64::NAN)), Ty::Float),
+        },
+        Json::String(s) => (EVal::Str(Cow::Owned(s.clone())), Ty::Str),
+        other => return Err(Error::schema(at, format!("unsupported literal {other}"))),
+    })
+}
+
+/// A string literal compared with a temporal expression is read as that temporal type.
+fn coerce_literal(expr: CExpr, from: Ty, to: Ty, at: &str) -> Result<(CExpr, Ty)> {
+    if let (CExpr::Lit(EVal::Str(text)), Ty::Str) = (&expr, from) {
+        let dtype = match to {
+            Ty::Date => Some(DType::Date),
+            Ty::DateTime => Some(DType::Datetime),
+            Ty::Time => Some(DType::Time),
+            _ => None,
+        };
+        if let Some(dtype) = dtype {
+            let (value, ty) = literal(&Json::String(text.to_string()), Some(dtype), at)?;
+            return Ok((CExpr::Lit(value), ty));
+        }
+    }
+    Ok((expr, from))
+}
+
+fn compile(expr: &Expr, columns: &mut dyn ColumnLookup, reads: &mut Vec<usize>, at: &str) -> Result<(CExpr, Ty)> {
+    let sub = |e: &Expr, columns: &mut dyn ColumnLookup, reads: &mut Vec<usize>| compile(e, columns, reads, at);
+    let want = |ty: Ty, wanted: &[Ty], what: &str| -> Result<()> {
+        if wanted.contains(&ty) {
+            Ok(())
+        } else {
+            Err(Error::schema(at, format!("{what} needs {}, got {}", names(wanted), ty.name())))
+        }
+    };
+    Ok(match expr {
+        Expr::Col { name } => {
+            let (index, dtype) = columns.resolve(name);
+            reads.push(index);
+            (CExpr::Col(index), Ty::of(dtype))
+        }
+        Expr::Lit { value, dtype } => {
+            let (value, ty) = literal(value, *dtype, at)?;
+            (CExpr::Lit(value), ty)
+        }
+        Expr::Binary { op, left, right } => {
+            let (l, lt) = sub(left, columns, reads)?;
+            let (r, rt) = sub(right, columns, reads)?;
+            let (l, lt) = coerce_literal(l, lt, rt, at)?;
+            let (r, rt) = coerce_literal(r, rt, lt, at)?;
+            match op {
+                BinaryOp::And | BinaryOp::Or => {
+                    want(lt, &[Ty::Bool], "and/or")?;
+                    want(rt, &[Ty::Bool], "and/or")?;
+                    let node = if *op == BinaryOp::And {
+                        CExpr::And(Box::new(l), Box::new(r))
+                    } else {
+                        CExpr::Or(Box::new(l), Box::new(r))
+                    };
+                    (node, Ty::Bool)
+                }
+                BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div | BinaryOp::Mod => {
+                    want(lt, &[Ty::Int, Ty::Float], "arithmetic")?;
+                    want(rt, &[Ty::Int, Ty::Float], "arithmetic")?;
+                    let float = lt == Ty::Float || rt == Ty::Float || *op == BinaryOp::Div;
+                    let ty = if float { Ty::Float } else { Ty::Int };
+                    (CExpr::Arith(*op, Box::new(l), Box::new(r), float), ty)
+                }
+                _ => {
+                    let comparable = lt == rt || (lt.is_numeric() && rt.is_numeric());
+                    if !comparable {
+                        return Err(Error::schema(at, format!("cannot compare {} with {}", lt.name(), rt.name())));
+                    }
+                    let float = lt != rt;
+                    (CExpr::Compare(*op, Box::new(l), Box::new(r), float), Ty::Bool)
+                }
+            }
+        }
+        Expr::Not { expr } => {
+            let (e, ty) = sub(expr, columns, reads)?;
+            want(ty, &[Ty::Bool], "~ (not)")?;
+            (CExpr::Not(Box::new(e)), Ty::Bool)
+        }
+        Expr::Neg { expr } => {
+            let (e, ty) = sub(expr, columns, reads)?;
+            want(ty, &[Ty::Int, Ty::Float], "negation")?;
+            (CExpr::Neg(Box::new(e)), ty)
+        }
+        Expr::Abs { expr } => {
+            let (e, ty) = sub(expr, columns, reads)?;
+            want(ty, &[Ty::Int, Ty::Float], "abs")?;
+            (CExpr::Abs(Box::new(e)), ty)
+        }
+        Expr::Isin { expr, values } => {
+            let (e, ty) = sub(expr, columns, reads)?;
+            let mut set = Vec::with_capacity(values.len());
+            for value in values {
+                let (lit, lit_ty) = literal(value, None, at)?;
+                let (lit, lit_ty) = match coerce_literal(CExpr::Lit(lit), lit_ty, ty, at)? {
+                    (CExpr::Lit(v), t) => (v, t),
+                    _ => unreachable!("coerce_literal keeps literals literal"),
+                };
+                let lit = match (lit, lit_ty, ty) {
+                    #[allow(clippy::cast_precision_loss)]
+                    (EVal::Int(i), Ty::Int, Ty::Float) => EVal::Float(i as f64),
+                    (v, t, _) if t == ty => v,
+                    (_, t, _) => {
+                        return Err(Error::schema(at, format!("isin value of type {} for a {} expression", t.name(), ty.name())))
+                    }
+                };
+                set.push(lit);
+            }
+            (CExpr::Isin(Box::new(e), set), Ty::Bool)
+        }
+        Expr::IsNull { expr } => match expr.as_ref() {
+            Expr::Col { name } => (CExpr::IsNull(columns.resolve(name).0), Ty::Bool),
+            _ => return Err(Error::schema(at, "is_null applies to a column")),
+        },
+        Expr::StrLen { expr } => {
+            let (e, ty) = sub(expr, columns, reads)?;
+            want(ty, &[Ty::Str], "str.len")?;
+            (CExpr::StrLen(Box::new(e)), Ty::Int)
+        }
+        Expr::StartsWith { expr, value } => {
+            let e = string_operand(expr, columns, reads, at)?;
+            (CExpr::StartsWith(Box::new(e), value.clone()), Ty::Bool)
+        }
+        Expr::EndsWith { expr, value } => {
+            let e = string_operand(expr, columns, reads, at)?;
+            (CExpr::EndsWith(Box::new(e), value.clone()), Ty::Bool)
+        }
+        Expr::Contains { expr, value } => {
+            let e = string_operand(expr, columns, reads, at)?;
+            (CExpr::Contains(Box::new(e), value.clone()), Ty::Bool)
+        }
+        Expr::Matches { expr, pattern } => {
+            let e = string_operand(expr, columns, reads, at)?;
+            (CExpr::Matches(Box::new(e), compile_regex(pattern, at)?), Ty::Bool)
+        }
+        Expr::Lower { expr } => {
+            let e = string_operand(expr, columns, reads, at)?;
+            (CExpr::Lower(Box::new(e)), Ty::Str)
+        }
+        Expr::Upper { expr } => {
+            let e = string_operand(expr, columns, reads, at)?;
+            (CExpr::Upper(Box::new(e)), Ty::Str)
+        }
+        Expr::DtPart { expr, part } => {
+            let (e, ty) = sub(expr, columns, reads)?;
+            let allowed: &[Ty] = match part {
+                DtPart::Year | DtPart::Month | DtPart::Day | DtPart::Weekday => &[Ty::Date, Ty::DateTime],
+                DtPart::Hour | DtPart::Minute | DtPart::Second => &[Ty::DateTime, Ty::Time],
+            };
+            want(ty, allowed, "a date part")?;
+            (CExpr::DtPart(Box::new(e), *part, ty), Ty::Int)
+        }
+    })
+}
+
+fn string_operand(expr: &Expr, columns: &mut dyn ColumnLookup, reads: &mut Vec<usize>, at: &str) -> Result<CExpr> {
+    let (e, ty) = compile(expr, columns, reads, at)?;
+    if ty != Ty::Str {
+        return Err(Error::schema(at, format!("string functions need str, got {}", ty.name())));
+    }
+    Ok(e)
+}
+
+const MICROS_PER_DAY: i64 = 86_400_000_000;
+
+#[allow(clippy::cast_precision_loss)]
+fn as_float(value: &EVal<'_>) -> Option<f64> {
+    match value {
+        EVal::Int(i) => Some(*i as f64),
+        EVal::Float(f) => Some(*f),
+        _ => None,
+    }
+}
+
+fn eval<'a>(expr: &CExpr, cells: &[Cell<'a>]) -> Option<EVal<'a>> {
+    Some(match expr {
+        CExpr::Col(index) => match cells[*index] {
+            Cell::Ok(value) => match value {
+                Value::Str(s) => EVal::Str(Cow::Borrowed(s)),
+                Value::Int(i) => EVal::Int(i),
+                Value::Float(f) => EVal::Float(f),
+                Value::Decimal(d) => EVal::Float(d.to_f64()),
+                Value::Bool(b) => EVal::Bool(b),
+                Value::Date(d) => EVal::Temporal(i64::from(d)),
+                Value::DateTime(t) | Value::Time(t) => EVal::Temporal(t),
+            },
+            _ => return None,
+        },
+        CExpr::Lit(value) => value.clone(),
+        CExpr::Compare(op, l, r, float) => {
+            let (l, r) = (eval(l, cells)?, eval(r, cells)?);
+            let ordering = if *float {
+                as_float(&l)?.partial_cmp(&as_float(&r)?)?
+            } else {
+                match (&l, &r) {
+                    (EVal::Int(a), EVal::Int(b)) | (EVal::Temporal(a), EVal::Temporal(b)) => a.cmp(b),
+                    (EVal::Float(a), EVal::Float(b)) => a.partial_cmp(b)?,
+                    (EVal::Str(a), EVal::Str(b)) => a.cmp(b),
+                    (EVal::Bool(a), EVal::Bool(b)) => a.cmp(b),
+                    _ => return None,
+                }
+            };
+            use std::cmp::Ordering::{Equal, Greater, Less};
+            EVal::Bool(match op {
+                BinaryOp::Eq => ordering == Equal,
+                BinaryOp::Ne => ordering != Equal,
+                BinaryOp::Lt => ordering == Less,
+                BinaryOp::Le => ordering != Greater,
+                BinaryOp::Gt => ordering == Greater,
+                _ => ordering != Less,
+            })
+        }
+        CExpr::Arith(op, l, r, float) => {
+            let (l, r) = (eval(l, cells)?, eval(r, cells)?);
+            if *float {
+                let (a, b) = (as_float(&l)?, as_float(&r)?);
+                let result = match op {
+                    BinaryOp::Add => a + b,
+                    BinaryOp::Sub => a - b,
+                    BinaryOp::Mul => a * b,
+                    BinaryOp::Div if b == 0.0 => return None,
+                    BinaryOp::Div => a / b,
+                    BinaryOp::Mod if b == 0.0 => return None,
+                    _ => a.rem_euclid(b),
+                };
+                EVal::Float(result)
+            } else {
+                let (EVal::Int(a), EVal::Int(b)) = (l, r) else {
+                    return None;
+                };
+                // Overflow makes the rule unknown for the row rather than wrapping silently.
+                EVal::Int(match op {
+                    BinaryOp::Add => a.checked_add(b)?,
+                    BinaryOp::Sub => a.checked_sub(b)?,
+                    BinaryOp::Mul => a.checked_mul(b)?,
+                    _ => a.checked_rem_euclid(b)?,
+                })
+            }
+        }
+        CExpr::And(l, r) => EVal::Bool(truth(eval(l, cells)?)? && truth(eval(r, cells)?)?),
+        CExpr::Or(l, r) => EVal::Bool(truth(eval(l, cells)?)? || truth(eval(r, cells)?)?),
+        CExpr::Not(e) => EVal::Bool(!truth(eval(e, cells)?)?),
+        CExpr::Neg(e) => match eval(e, cells)? {
+            EVal::Int(i) => EVal::Int(i.checked_neg()?),
+            EVal::Float(f) => EVal::Float(-f),
+            _ => return None,
+        },
+        CExpr::Abs(e) => match eval(e, cells)? {
+            EVal::Int(i) => EVal::Int(i.checked_abs()?),
+            EVal::Float(f) => EVal::Float(f.abs()),
+            _ => return None,
+        },
+        CExpr::Isin(e, set) => {
+            let value = eval(e, cells)?;
+            EVal::Bool(set.iter().any(|v| *v == value))
+        }
+        CExpr::IsNull(index) => EVal::Bool(matches!(cells[*index], Cell::Null)),
+        CExpr::StrLen(e) => {
+            let text = string(eval(e, cells)?)?;
+            EVal::Int(i64::try_from(super::length::char_count(&text)).ok()?)
+        }
+        CExpr::StartsWith(e, prefix) => EVal::Bool(string(eval(e, cells)?)?.starts_with(prefix.as_str())),
+        CExpr::EndsWith(e, suffix) => EVal::Bool(string(eval(e, cells)?)?.ends_with(suffix.as_str())),
+        CExpr::Contains(e, needle) => EVal::Bool(string(eval(e, cells)?)?.contains(needle.as_str())),
+        CExpr::Matches(e, regex) => EVal::Bool(regex.is_match(&string(eval(e, cells)?)?)),
+        CExpr::Lower(e) => EVal::Str(Cow::Owned(string(eval(e, cells)?)?.to_lowercase())),
+        CExpr::Upper(e) => EVal::Str(Cow::Owned(string(eval(e, cells)?)?.to_uppercase())),
+        CExpr::DtPart(e, part, ty) => {
+            let EVal::Temporal(raw) = eval(e, cells)? else {
+                return None;
+            };
+            EVal::Int(date_part(raw, *part, *ty))
+        }
+    })
+}
+
+fn truth(value: EVal<'_>) -> Option<bool> {
+    match value {
+        EVal::Bool(b) => Some(b),
+        _ => None,
+    }
+}
+
+fn string(value: EVal<'_>) -> Option<Cow<'_, str>> {
+    match value {
+        EVal::Str(s) => Some(s),
+        _ => None,
+    }
+}
+
+fn date_part(raw: i64, part: DtPart, ty: Ty) -> i64 {
+    let (days, micros_of_day) = match ty {
+        Ty::Date => (raw, 0),
+        Ty::Time => (0, raw),
+        _ => (raw.div_euclid(MICROS_PER_DAY), raw.rem_euclid(MICROS_PER_DAY)),
+    };
+    let days = i32::try_from(days).unwrap_or(0);
+    let (year, month, day) = parse::civil_from_days(days);
+    let seconds = micros_of_day / 1_000_000;
+    match part {
+        DtPart::Year => i64::from(year),
+        DtPart::Month => i64::from(month),
+        DtPart::Day => i64::from(day),
+        DtPart::Weekday => i64::from(parse::weekday_from_days(days)),
+        DtPart::Hour => seconds / 3600,
+        DtPart::Minute => seconds / 60 % 60,
+        DtPart::Second => seconds % 60,
+    }
+}
+
+fn names(tys: &[Ty]) -> String {
+    tys.iter().map(|t| t.name()).collect::<Vec<_>>().join(" or ")
+}

@@ -1,0 +1,172 @@
+//! Outputs: files written under a temporary name in the target's directory and renamed into
+//! place only on commit, so a failed run leaves no partial output behind.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use crate::csv::reader::Header;
+use crate::error::{Error, Result};
+
+pub struct AtomicFile {
+    target: PathBuf,
+    temp: PathBuf,
+    writer: Option<BufWriter<File>>,
+}
+
+impl AtomicFile {
+    pub fn create(path: &str) -> Result<AtomicFile> {
+        let target = PathBuf::from(path);
+        let dir = target.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        std::fs::create_dir_all(dir).map_err(|e| Error::storage("create directory", dir.display().to_string(), e))?;
+        let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let temp = dir.join(format!(".{name}.pyrustpipe-{}.tmp", std::process::id()));
+        let file = File::create(&temp).map_err(|e| Error::storage("create", temp.display().to_string(), e))?;
+        Ok(AtomicFile {
+            target,
+            temp,
+            writer: Some(BufWriter::with_capacity(1 << 20, file)),
+        })
+    }
+
+    pub fn write_all(&mut self, bytes: &[u8]) -> Result<()> {
+        let writer = self.writer.as_mut().expect("written before commit");
+        writer
+            .write_all(bytes)
+            .map_err(|e| Error::storage("write", self.target.display().to_string(), e))
+    }
+
+    pub fn commit(mut self) -> Result<()> {
+        let writer = self.writer.take().expect("committed once");
+        let file = writer
+            .into_inner()
+            .map_err(|e| Error::storage("write", self.target.display().to_string(), e.error()))?;
+        file.sync_all().map_err(|e| Error::storage("sync", self.target.display().to_string(), e))?;
+        std::fs::rename(&self.temp, &self.target).map_err(|e| Error::storage("rename", self.target.display().to_string(), e))
+    }
+}
+
+impl Drop for AtomicFile {
+    fn drop(&mut self) {
+        // Not committed: remove the temporary file.
+        if self.writer.is_some() {
+            let _ = std::fs::remove_file(&self.temp);
+        }
+    }
+}
+
+/// The CSV valid and quarantine outputs of a run.
+pub struct CsvSink {
+    valid: Option<AtomicFile>,
+    quarantine: Option<AtomicFile>,
+    delimiter: u8,
+    valid_rows: u64,
+    quarantined_rows: u64,
+    /// The last valid record written had no terminator (end of a source without a newline).
+    valid_unterminated: bool,
+    line: Vec<u8>,
+}
+
+impl CsvSink {
+    pub fn create(valid: Option<&str>, quarantine: Option<&str>, header: Option<&Header>, delimiter: u8) -> Result<CsvSink> {
+        let mut valid = valid.map(AtomicFile::create).transpose()?;
+        let mut quarantine = quarantine.map(AtomicFile::create).transpose()?;
+        if let Some(header) = header {
+            if let Some(file) = valid.as_mut() {
+                file.write_all(&header.raw_with_terminator)?;
+            }
+            if let Some(file) = quarantine.as_mut() {
+                let mut line = header.raw_fields.clone();
+                for name in ["_pyrustpipe_errors", "_pyrustpipe_row", "_pyrustpipe_source"] {
+                    line.push(delimiter);
+                    line.extend_from_slice(name.as_bytes());
+                }
+                line.extend_from_slice(&header.terminator);
+                file.write_all(&line)?;
+            }
+        }
+        Ok(CsvSink {
+            valid,
+            quarantine,
+            delimiter,
+            valid_rows: 0,
+            quarantined_rows: 0,
+            valid_unterminated: false,
+            line: Vec::new(),
+        })
+    }
+
+    pub fn start_source(&mut self) {}
+
+    /// A record that passed: its bytes exactly as read (terminator included).
+    pub fn valid(&mut self, raw: &[u8]) -> Result<()> {
+        self.valid_rows += 1;
+        if let Some(file) = self.valid.as_mut() {
+            if self.valid_unterminated {
+                file.write_all(b"\n")?;
+            }
+            file.write_all(raw)?;
+            self.valid_unterminated = !raw.ends_with(b"\n") && !raw.ends_with(b"\r");
+        }
+        Ok(())
+    }
+
+    /// A record that failed: its fields as read, then the rules it failed, its row and source.
+    pub fn quarantine<'a>(
+        &mut self,
+        raw: &[u8],
+        fields_end: usize,
+        rules: impl Iterator<Item = &'a str>,
+        row: u64,
+        source: &str,
+    ) -> Result<()> {
+        self.quarantined_rows += 1;
+        let Some(file) = self.quarantine.as_mut() else {
+            return Ok(());
+        };
+        let line = &mut self.line;
+        line.clear();
+        line.extend_from_slice(&raw[..fields_end]);
+        line.push(self.delimiter);
+        let mut names: Vec<&str> = rules.collect();
+        names.dedup();
+        let errors = serde_json::to_string(&names).expect("names serialise");
+        push_quoted(line, &errors);
+        line.push(self.delimiter);
+        line.extend_from_slice(row.to_string().as_bytes());
+        line.push(self.delimiter);
+        push_quoted(line, source);
+        let terminator = &raw[fields_end..];
+        if terminator.is_empty() {
+            line.push(b'\n');
+        } else {
+            line.extend_from_slice(terminator);
+        }
+        file.write_all(line)
+    }
+
+    pub fn counts(&self) -> (u64, u64) {
+        (self.valid_rows, self.quarantined_rows)
+    }
+
+    pub fn commit(self) -> Result<()> {
+        if let Some(file) = self.valid {
+            file.commit()?;
+        }
+        if let Some(file) = self.quarantine {
+            file.commit()?;
+        }
+        Ok(())
+    }
+}
+
+fn push_quoted(out: &mut Vec<u8>, text: &str) {
+    out.push(b'"');
+    for byte in text.bytes() {
+        if byte == b'"' {
+            out.push(b'"');
+        }
+        out.push(byte);
+    }
+    out.push(b'"');
+}

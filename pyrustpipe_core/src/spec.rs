@@ -1,0 +1,429 @@
+//! The wire format (docs/spec.md): what a `pp.Schema` compiles to, read with serde.
+//! Unknown keys are rejected so a typo never switches a rule off silently.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value as Json;
+
+use crate::error::{Error, Result};
+
+pub const SPEC_VERSION: u64 = 1;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Spec {
+    pub spec_version: u64,
+    #[serde(default = "default_name")]
+    pub name: String,
+    #[serde(default)]
+    pub csv: CsvDialect,
+    #[serde(default)]
+    pub strict: bool,
+    #[serde(default)]
+    pub ordered: bool,
+    #[serde(default)]
+    pub columns: Vec<ColumnSpec>,
+    #[serde(default)]
+    pub row_rules: Vec<RowRuleSpec>,
+    #[serde(default)]
+    pub unique: Vec<UniqueSpec>,
+    #[serde(default)]
+    pub dataset_checks: Vec<DatasetCheckSpec>,
+}
+
+fn default_name() -> String {
+    "schema".to_owned()
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CsvDialect {
+    #[serde(default = "default_delimiter")]
+    pub delimiter: String,
+    #[serde(default = "default_quote")]
+    pub quote: String,
+    #[serde(default = "default_null_values")]
+    pub null_values: Vec<String>,
+}
+
+impl Default for CsvDialect {
+    fn default() -> Self {
+        CsvDialect {
+            delimiter: default_delimiter(),
+            quote: default_quote(),
+            null_values: default_null_values(),
+        }
+    }
+}
+
+fn default_delimiter() -> String {
+    ",".to_owned()
+}
+fn default_quote() -> String {
+    "\"".to_owned()
+}
+fn default_null_values() -> Vec<String> {
+    vec![String::new()]
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    #[default]
+    Error,
+    Warn,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+pub enum Tolerance {
+    Count(u64),
+    Fraction(f64),
+}
+
+impl Tolerance {
+    /// Failures allowed for a run over `rows` rows.
+    pub fn allowed(tolerance: Option<Tolerance>, rows: u64) -> u64 {
+        match tolerance {
+            None => 0,
+            Some(Tolerance::Count(n)) => n,
+            // floor(F × rows), computed without losing integers above 2^53 for F = 1.
+            #[allow(clippy::cast_precision_loss, clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            Some(Tolerance::Fraction(f)) => {
+                if f >= 1.0 {
+                    rows
+                } else {
+                    (f * rows as f64).floor() as u64
+                }
+            }
+        }
+    }
+}
+
+/// Severity and tolerance of one rule; every rule object may carry them.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Gate {
+    #[serde(default)]
+    pub severity: Severity,
+    #[serde(default)]
+    pub tolerance: Option<Tolerance>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DType {
+    Str,
+    Int,
+    Float,
+    Decimal,
+    Bool,
+    Date,
+    Datetime,
+    Time,
+}
+
+impl DType {
+    pub fn name(self) -> &'static str {
+        match self {
+            DType::Str => "str",
+            DType::Int => "int",
+            DType::Float => "float",
+            DType::Decimal => "decimal",
+            DType::Bool => "bool",
+            DType::Date => "date",
+            DType::Datetime => "datetime",
+            DType::Time => "time",
+        }
+    }
+
+    pub fn is_numeric(self) -> bool {
+        matches!(self, DType::Int | DType::Float | DType::Decimal)
+    }
+
+    pub fn is_temporal(self) -> bool {
+        matches!(self, DType::Date | DType::Datetime | DType::Time)
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ColumnSpec {
+    pub name: String,
+    pub dtype: DType,
+    #[serde(default)]
+    pub nullable: bool,
+    #[serde(default)]
+    pub format: Option<String>,
+    #[serde(default)]
+    pub not_null: Option<Gate>,
+    #[serde(default, rename = "type")]
+    pub type_check: Option<Gate>,
+    #[serde(default)]
+    pub checks: Vec<CheckSpec>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckSpec {
+    #[serde(rename = "type")]
+    pub kind: CheckKind,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub value: Option<Json>,
+    #[serde(default)]
+    pub values: Option<Vec<Json>>,
+    #[serde(default)]
+    pub pattern: Option<String>,
+    #[serde(default)]
+    pub keep: Option<Keep>,
+    #[serde(default)]
+    pub severity: Severity,
+    #[serde(default)]
+    pub tolerance: Option<Tolerance>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckKind {
+    Gt,
+    Ge,
+    Lt,
+    Le,
+    MinLength,
+    MaxLength,
+    Pattern,
+    Isin,
+    NotIn,
+    Unique,
+}
+
+impl CheckKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            CheckKind::Gt => "gt",
+            CheckKind::Ge => "ge",
+            CheckKind::Lt => "lt",
+            CheckKind::Le => "le",
+            CheckKind::MinLength => "min_length",
+            CheckKind::MaxLength => "max_length",
+            CheckKind::Pattern => "pattern",
+            CheckKind::Isin => "isin",
+            CheckKind::NotIn => "not_in",
+            CheckKind::Unique => "unique",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Keep {
+    #[default]
+    None,
+    First,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RowRuleSpec {
+    pub name: String,
+    pub expr: Expr,
+    #[serde(default)]
+    pub severity: Severity,
+    #[serde(default)]
+    pub tolerance: Option<Tolerance>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UniqueSpec {
+    pub columns: Vec<String>,
+    #[serde(default)]
+    pub keep: Keep,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub severity: Severity,
+    #[serde(default)]
+    pub tolerance: Option<Tolerance>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Metric {
+    RowCount,
+    NullCount,
+    NullFraction,
+    DistinctCount,
+    Min,
+    Max,
+    Mean,
+    Sum,
+}
+
+impl Metric {
+    pub fn name(self) -> &'static str {
+        match self {
+            Metric::RowCount => "row_count",
+            Metric::NullCount => "null_count",
+            Metric::NullFraction => "null_fraction",
+            Metric::DistinctCount => "distinct_count",
+            Metric::Min => "min",
+            Metric::Max => "max",
+            Metric::Mean => "mean",
+            Metric::Sum => "sum",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatasetCheckSpec {
+    pub metric: Metric,
+    #[serde(default)]
+    pub column: Option<String>,
+    #[serde(default)]
+    pub min: Option<f64>,
+    #[serde(default)]
+    pub max: Option<f64>,
+    #[serde(default = "yes")]
+    pub min_inclusive: bool,
+    #[serde(default = "yes")]
+    pub max_inclusive: bool,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub severity: Severity,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// A row-rule expression (docs/spec.md "Row rules").
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Expr {
+    Col {
+        name: String,
+    },
+    Lit {
+        value: Json,
+        #[serde(default)]
+        dtype: Option<DType>,
+    },
+    Binary {
+        op: BinaryOp,
+        left: Box<Expr>,
+        right: Box<Expr>,
+    },
+    Not {
+        expr: Box<Expr>,
+    },
+    Neg {
+        expr: Box<Expr>,
+    },
+    Abs {
+        expr: Box<Expr>,
+    },
+    Isin {
+        expr: Box<Expr>,
+        values: Vec<Json>,
+    },
+    IsNull {
+        expr: Box<Expr>,
+    },
+    StrLen {
+        expr: Box<Expr>,
+    },
+    StartsWith {
+        expr: Box<Expr>,
+        value: String,
+    },
+    EndsWith {
+        expr: Box<Expr>,
+        value: String,
+    },
+    Contains {
+        expr: Box<Expr>,
+        value: String,
+    },
+    Matches {
+        expr: Box<Expr>,
+        pattern: String,
+    },
+    Lower {
+        expr: Box<Expr>,
+    },
+    Upper {
+        expr: Box<Expr>,
+    },
+    DtPart {
+        expr: Box<Expr>,
+        part: DtPart,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BinaryOp {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Mod,
+    And,
+    Or,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DtPart {
+    Year,
+    Month,
+    Day,
+    Hour,
+    Minute,
+    Second,
+    Weekday,
+}
+
+impl Spec {
+    /// Parse a spec from JSON text, rejecting other versions.
+    pub fn from_json(text: &str) -> Result<Spec> {
+        let spec: Spec = serde_json::from_str(text).map_err(|e| {
+            Error::schema(
+                format!("line {} column {}", e.line(), e.column()),
+                e.to_string(),
+            )
+        })?;
+        if spec.spec_version != SPEC_VERSION {
+            return Err(Error::schema(
+                "spec_version",
+                format!(
+                    "this engine reads spec_version {SPEC_VERSION}, got {}",
+                    spec.spec_version
+                ),
+            ));
+        }
+        Ok(spec)
+    }
+
+    /// `sha256:` + hex digest of the spec re-serialised with sorted keys and no whitespace.
+    pub fn ruleset_hash(&self) -> String {
+        use sha2::{Digest, Sha256};
+        // serde_json::Value keeps object keys sorted (no preserve_order feature), so the text is
+        // canonical whatever order the author wrote.
+        let value = serde_json::to_value(self).expect("a spec always serialises");
+        let canonical = serde_json::to_string(&value).expect("a value always serialises");
+        let digest = Sha256::digest(canonical.as_bytes());
+        let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+        format!("sha256:{hex}")
+    }
+}
