@@ -160,5 +160,10 @@ def schema_source(profile: dict[str, Any], class_name: str) -> str:
     header += ["import pyrustpipe as pp", "", ""]
     body = [f"class {class_name}(pp.Schema):"]
     body += lines or ["    pass"]
-    body += ["", "    class Config:", "        strict = True  # columns not listed above fail", ""]
+    body += [
+        "",
+        "    class Config:",
+        "        strict = True  # columns not listed above fail",
+        "",
+    ]
     return "\n".join(header + body)

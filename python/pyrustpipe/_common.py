@@ -5,10 +5,12 @@ from __future__ import annotations
 import datetime as _dt
 import math
 from decimal import Decimal
-from typing import Any
+from typing import TypeVar, cast
 
 from pyrustpipe.exceptions import SchemaError
 from pyrustpipe.spec import Severity, Tolerance
+
+_T = TypeVar("_T")
 
 __all__ = ["clone", "normalize_severity", "normalize_tolerance", "number", "scalar"]
 
@@ -30,11 +32,15 @@ def normalize_tolerance(value: object, where: str) -> Tolerance | None:
         if set(value) == {"count"}:
             value = value["count"]
             if not isinstance(value, int) or isinstance(value, bool):
-                raise SchemaError(f"{where}: tolerance count must be an int, not {value!r}")
+                raise SchemaError(
+                    f"{where}: tolerance count must be an int, not {value!r}"
+                )
         elif set(value) == {"fraction"}:
             value = value["fraction"]
             if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise SchemaError(f"{where}: tolerance fraction must be a float, not {value!r}")
+                raise SchemaError(
+                    f"{where}: tolerance fraction must be a float, not {value!r}"
+                )
             value = float(value)
         else:
             raise SchemaError(
@@ -84,11 +90,11 @@ def scalar(value: object, where: str) -> str | int | float | bool | None:
     raise SchemaError(f"{where}: cannot use {type(value).__name__} value {value!r}")
 
 
-def clone(value: Any) -> Any:  # noqa: ANN401 - any JSON value
+def clone(value: _T) -> _T:
     """A deep copy of JSON-like data (dicts, lists, tuples, scalars) — cheaper to import than
     :mod:`copy`."""
     if isinstance(value, dict):
-        return {k: clone(v) for k, v in value.items()}
+        return cast(_T, {k: clone(v) for k, v in value.items()})
     if isinstance(value, (list, tuple)):
-        return [clone(v) for v in value]
+        return cast(_T, [clone(v) for v in value])
     return value

@@ -6,7 +6,14 @@ import json
 from types import ModuleType
 from typing import Any
 
-__all__ = ["compile_spec", "core", "engine_version", "expand_sources", "profile", "validate"]
+__all__ = [
+    "compile_spec",
+    "core",
+    "engine_version",
+    "expand_sources",
+    "profile",
+    "validate",
+]
 
 
 def core() -> ModuleType:

@@ -192,7 +192,11 @@ def _convert_json(value: object, dtype: str, fmt: str | None) -> object:
         raise _Invalid
     if dtype == "datetime" and isinstance(value, _dt.datetime):
         return value
-    if dtype == "date" and isinstance(value, _dt.date) and not isinstance(value, _dt.datetime):
+    if (
+        dtype == "date"
+        and isinstance(value, _dt.date)
+        and not isinstance(value, _dt.datetime)
+    ):
         return value
     if dtype == "time" and isinstance(value, _dt.time):
         return value
@@ -211,23 +215,25 @@ class _Row:
 
     __slots__ = ("_cache", "_reader")
 
-    def __init__(self, reader: _Reader, raw: Any) -> None:  # noqa: ANN401
+    def __init__(self, reader: _Reader, raw: list[str] | dict[str, object]) -> None:
         self._reader = reader
         self._cache = raw
 
-    def __getattr__(self, name: str) -> Any:  # noqa: ANN401 - a typed cell value
+    def __getattr__(self, name: str) -> object:
         reader = self._reader
         column = reader.attributes.get(name, name)
         if column not in reader.known and (reader.is_text or column not in self._cache):
             raise AttributeError(f"the row has no column {name!r}")
         return self._reader.value(self._cache, column)
 
-    def __getitem__(self, name: str) -> Any:  # noqa: ANN401
+    def __getitem__(self, name: str) -> object:
         return self.__getattr__(name)
 
 
 class _Reader:
-    def __init__(self, spec: SpecDict, attributes: dict[str, str], header: list[str]) -> None:
+    def __init__(
+        self, spec: SpecDict, attributes: dict[str, str], header: list[str]
+    ) -> None:
         columns: dict[str, ColumnSpec] = {c["name"]: c for c in spec.get("columns", [])}
         self.attributes = attributes
         self.null_values = set(spec.get("csv", {}).get("null_values", [""]))
@@ -236,8 +242,9 @@ class _Reader:
         self.dtypes = {n: (c["dtype"], c.get("format")) for n, c in columns.items()}
         self.is_text = True
 
-    def value(self, raw: Any, column: str) -> object:  # noqa: ANN401
-        if self.is_text:
+    def value(self, raw: list[str] | dict[str, object], column: str) -> object:
+        text: object
+        if isinstance(raw, list):
             position = self.index.get(column)
             if position is None:  # the column is missing from this source
                 raise _Skip
@@ -250,7 +257,7 @@ class _Reader:
             raise _Skip
         dtype, fmt = self.dtypes.get(column, ("str", None))
         try:
-            if self.is_text:
+            if isinstance(text, str):
                 return _parse(text, dtype, fmt)
             return _convert_json(text, dtype, fmt)
         except _Invalid:
@@ -272,11 +279,15 @@ def source_format(path: str) -> str:
 def _open_text(path: str) -> IO[str]:
     if path.lower().endswith(".gz"):
         raw = gzip.open(path, "rb")  # noqa: SIM115 - wrapped and returned open
-        return io.TextIOWrapper(raw, encoding="utf-8-sig", errors="surrogateescape", newline="")
+        return io.TextIOWrapper(
+            raw, encoding="utf-8-sig", errors="surrogateescape", newline=""
+        )
     return open(path, encoding="utf-8-sig", errors="surrogateescape", newline="")
 
 
-def _csv_rows(path: str, spec: SpecDict) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
+def _csv_rows(
+    path: str, spec: SpecDict
+) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
     dialect = spec.get("csv", {})
     handle = _open_text(path)
     csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
@@ -323,7 +334,9 @@ def _ndjson_rows(path: str) -> Iterator[tuple[int, dict[str, Any]]]:
             try:
                 record = json.loads(line)
             except ValueError as exc:
-                raise DataFormatError(f"{path}: line {line_number}: invalid JSON ({exc})") from None
+                raise DataFormatError(
+                    f"{path}: line {line_number}: invalid JSON ({exc})"
+                ) from None
             if isinstance(record, dict):
                 yield number, record
 

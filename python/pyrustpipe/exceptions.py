@@ -23,7 +23,12 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from pyrustpipe._core import DataFormatError, PyRustPipeError, SchemaError, StorageError
+    from pyrustpipe._core import (
+        DataFormatError,
+        PyRustPipeError,
+        SchemaError,
+        StorageError,
+    )
     from pyrustpipe.report import Report
 else:
     try:
@@ -33,7 +38,9 @@ else:
             SchemaError,
             StorageError,
         )
-    except ImportError:  # the engine is not built: the DSL still works, running does not
+    except (
+        ImportError
+    ):  # the engine is not built: the DSL still works, running does not
 
         class PyRustPipeError(Exception):
             """Base class of every pyrustpipe error."""

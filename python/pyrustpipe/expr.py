@@ -30,11 +30,17 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
-from typing import Any, Literal, cast
+from typing import Any, Literal, TypeVar, cast
 
-from pyrustpipe._common import clone, normalize_severity, normalize_tolerance, number, scalar
+from pyrustpipe._common import (
+    clone,
+    normalize_severity,
+    normalize_tolerance,
+    number,
+    scalar,
+)
 from pyrustpipe.exceptions import SchemaError
 from pyrustpipe.spec import DatasetCheckSpec, ExprNode, Metric, Severity, Tolerance
 
@@ -60,6 +66,7 @@ _SYMBOLS = {
     "and": "&",
     "or": "|",
 }
+_T = TypeVar("_T")
 DtPart = Literal["year", "month", "day", "hour", "minute", "second", "weekday"]
 
 
@@ -71,11 +78,15 @@ def _lit_node(value: object) -> ExprNode:
         return {"type": "lit", "value": value}
     if isinstance(value, float):
         if not math.isfinite(value):
-            raise TypeError(f"cannot use the non-finite float {value!r} in an expression")
+            raise TypeError(
+                f"cannot use the non-finite float {value!r} in an expression"
+            )
         return {"type": "lit", "value": value}
     if isinstance(value, Decimal):
         if not value.is_finite():
-            raise TypeError(f"cannot use the non-finite Decimal {value!r} in an expression")
+            raise TypeError(
+                f"cannot use the non-finite Decimal {value!r} in an expression"
+            )
         return {"type": "lit", "value": str(value), "dtype": "decimal"}
     if isinstance(value, _dt.datetime):
         return {"type": "lit", "value": value.isoformat(), "dtype": "datetime"}
@@ -83,7 +94,9 @@ def _lit_node(value: object) -> ExprNode:
         return {"type": "lit", "value": value.isoformat(), "dtype": "date"}
     if isinstance(value, _dt.time):
         return {"type": "lit", "value": value.isoformat(), "dtype": "time"}
-    raise TypeError(f"cannot use a {type(value).__name__} ({value!r}) in a column expression")
+    raise TypeError(
+        f"cannot use a {type(value).__name__} ({value!r}) in a column expression"
+    )
 
 
 def col(name: str) -> Expr:
@@ -199,7 +212,9 @@ class Expr:
         left = self._node
         if reflected:
             left, right = right, left
-        return Expr(cast(ExprNode, {"type": "binary", "op": op, "left": left, "right": right}))
+        return Expr(
+            cast(ExprNode, {"type": "binary", "op": op, "left": left, "right": right})
+        )
 
     def __eq__(self, other: object) -> Expr:  # type: ignore[override]
         if other is None:
@@ -314,7 +329,9 @@ class Expr:
 
     def _metric(self, metric: Metric) -> MetricExpr:
         if self._node["type"] != "col":
-            raise TypeError(f"{metric}() applies to a column, e.g. pp.col('x').{metric}()")
+            raise TypeError(
+                f"{metric}() applies to a column, e.g. pp.col('x').{metric}()"
+            )
         return MetricExpr(cast(Any, self._node)["name"], metric)
 
     def mean(self) -> MetricExpr:
@@ -359,7 +376,9 @@ class StrNamespace:
     def _test(self, kind: str, value: object) -> Expr:
         if not isinstance(value, str):
             raise TypeError(f"str.{kind}() takes a string, not {value!r}")
-        return Expr(cast(ExprNode, {"type": kind, "expr": self._expr._node, "value": value}))
+        return Expr(
+            cast(ExprNode, {"type": kind, "expr": self._expr._node, "value": value})
+        )
 
     def len(self) -> Expr:
         """Length in Unicode characters."""
@@ -508,7 +527,9 @@ class MetricExpr:
         )
 
     def __bool__(self) -> bool:
-        raise TypeError("compare an aggregate with > >= < <= == or .between(), not and/or/if")
+        raise TypeError(
+            "compare an aggregate with > >= < <= == or .between(), not and/or/if"
+        )
 
 
 class DatasetCheck:
@@ -597,7 +618,7 @@ class DatasetCheck:
         return text
 
 
-def _format(node: Any) -> str:  # noqa: ANN401 - an expression node
+def _format(node: Mapping[str, Any]) -> str:
     """A Python-like rendering of an expression node, for messages and ``repr``."""
     kind = node.get("type")
     if kind == "col":
@@ -631,12 +652,20 @@ def _format(node: Any) -> str:  # noqa: ANN401 - an expression node
     return repr(node)
 
 
-def is_boolean(node: Any, dtypes: dict[str, str]) -> bool | None:  # noqa: ANN401
+def is_boolean(node: Mapping[str, Any], dtypes: Mapping[str, str]) -> bool | None:
     """Whether ``node`` evaluates to a bool (``None``: cannot tell here; the engine decides)."""
     kind = node.get("type")
     if kind == "binary":
         return node["op"] in _COMPARISONS or node["op"] in ("and", "or")
-    if kind in ("not", "isin", "is_null", "starts_with", "ends_with", "contains", "matches"):
+    if kind in (
+        "not",
+        "isin",
+        "is_null",
+        "starts_with",
+        "ends_with",
+        "contains",
+        "matches",
+    ):
         return True
     if kind == "lit":
         return isinstance(node["value"], bool) and "dtype" not in node
@@ -646,14 +675,15 @@ def is_boolean(node: Any, dtypes: dict[str, str]) -> bool | None:  # noqa: ANN40
     return False
 
 
-def rename_columns(node: Any, mapping: dict[str, str]) -> Any:  # noqa: ANN401
+def rename_columns(node: _T, mapping: Mapping[str, str]) -> _T:
     """A copy of ``node`` with ``col`` names mapped through ``mapping``."""
     if isinstance(node, dict):
         if node.get("type") == "col":
-            return {**node, "name": mapping.get(node["name"], node["name"])}
-        return {k: rename_columns(v, mapping) for k, v in node.items()}
+            name = node["name"]
+            return cast(_T, {**node, "name": mapping.get(name, name)})
+        return cast(_T, {k: rename_columns(v, mapping) for k, v in node.items()})
     if isinstance(node, list):
-        return [rename_columns(v, mapping) for v in node]
+        return cast(_T, [rename_columns(v, mapping) for v in node])
     return node
 
 

@@ -155,10 +155,16 @@ class Report:
         if not isinstance(data, Mapping):
             raise TypeError(f"a report is a mapping, not {type(data).__name__}")
         if "rules" not in data or "passed" not in data:
-            raise ValueError("not a pyrustpipe report: 'rules' and 'passed' are required")
+            raise ValueError(
+                "not a pyrustpipe report: 'rules' and 'passed' are required"
+            )
         self._data: dict[str, Any] = copy.deepcopy(dict(data))
-        self._rules = tuple(RuleResult.from_dict(r) for r in self._data.get("rules") or ())
-        self._sources = tuple(SourceResult.from_dict(s) for s in self._data.get("sources") or ())
+        self._rules = tuple(
+            RuleResult.from_dict(r) for r in self._data.get("rules") or ()
+        )
+        self._sources = tuple(
+            SourceResult.from_dict(s) for s in self._data.get("sources") or ()
+        )
 
     # -- construction / serialisation ----------------------------------------------------------
 
@@ -170,7 +176,9 @@ class Report:
     def from_json(cls, text: str | bytes) -> Report:
         data = json.loads(text)
         if not isinstance(data, dict):
-            raise TypeError("not a pyrustpipe report: the JSON document is not an object")
+            raise TypeError(
+                "not a pyrustpipe report: the JSON document is not an object"
+            )
         return cls(data)
 
     @classmethod
@@ -275,7 +283,9 @@ class Report:
     def failed_rules(self, severity: Severity | None = None) -> list[RuleResult]:
         """Rules that did not pass (of ``severity`` when given)."""
         return [
-            r for r in self._rules if not r.passed and (severity is None or r.severity == severity)
+            r
+            for r in self._rules
+            if not r.passed and (severity is None or r.severity == severity)
         ]
 
     def summary(self) -> str:
@@ -298,11 +308,15 @@ class Report:
         parts = []
         for rule in failed:
             if rule.scope in ("dataset", "schema"):
-                observed = "" if rule.observed is None else f": observed {rule.observed!r}"
+                observed = (
+                    "" if rule.observed is None else f": observed {rule.observed!r}"
+                )
                 parts.append(f"{rule.name}{observed}")
             else:
                 unit = "row" if rule.failed == 1 else "rows"
-                parts.append(f"{rule.name} ({rule.failed} {unit}, {rule.failure_rate:.2%})")
+                parts.append(
+                    f"{rule.name} ({rule.failed} {unit}, {rule.failure_rate:.2%})"
+                )
         noun = "rule" if len(failed) == 1 else "rules"
         message = (
             f"{self.schema_name or 'validation'} failed: {len(failed)} error {noun} failed: "
@@ -325,7 +339,9 @@ class Report:
 
     # -- rendering -----------------------------------------------------------------------------
 
-    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+    def __rich_console__(
+        self, console: Console, options: ConsoleOptions
+    ) -> RenderResult:
         from pyrustpipe._render import report_renderables
 
         yield from report_renderables(self)

@@ -65,8 +65,19 @@ __all__ = [
 SPEC_VERSION = 1
 REPORT_VERSION = 1
 
-Dtype: TypeAlias = Literal["str", "int", "float", "bool", "decimal", "date", "datetime", "time"]
-DTYPES: tuple[Dtype, ...] = ("str", "int", "float", "bool", "decimal", "date", "datetime", "time")
+Dtype: TypeAlias = Literal[
+    "str", "int", "float", "bool", "decimal", "date", "datetime", "time"
+]
+DTYPES: tuple[Dtype, ...] = (
+    "str",
+    "int",
+    "float",
+    "bool",
+    "decimal",
+    "date",
+    "datetime",
+    "time",
+)
 Severity: TypeAlias = Literal["error", "warn"]
 CHECK_TYPES = (
     "gt",
@@ -81,7 +92,14 @@ CHECK_TYPES = (
     "unique",
 )
 Metric: TypeAlias = Literal[
-    "row_count", "null_count", "null_fraction", "distinct_count", "min", "max", "mean", "sum"
+    "row_count",
+    "null_count",
+    "null_fraction",
+    "distinct_count",
+    "min",
+    "max",
+    "mean",
+    "sum",
 ]
 METRICS: tuple[Metric, ...] = (
     "row_count",
@@ -176,7 +194,9 @@ class UniqueCheck(TypedDict):
     name: NotRequired[str]
 
 
-ColumnCheck: TypeAlias = BoundCheck | LengthCheck | PatternCheck | SetCheck | UniqueCheck
+ColumnCheck: TypeAlias = (
+    BoundCheck | LengthCheck | PatternCheck | SetCheck | UniqueCheck
+)
 
 
 class ColumnSpec(TypedDict):
@@ -208,7 +228,21 @@ class LitExpr(TypedDict):
 
 class BinaryExpr(TypedDict):
     type: Literal["binary"]
-    op: Literal["eq", "ne", "lt", "le", "gt", "ge", "add", "sub", "mul", "div", "mod", "and", "or"]
+    op: Literal[
+        "eq",
+        "ne",
+        "lt",
+        "le",
+        "gt",
+        "ge",
+        "add",
+        "sub",
+        "mul",
+        "div",
+        "mod",
+        "and",
+        "or",
+    ]
     left: ExprNode
     right: ExprNode
 

@@ -8,9 +8,8 @@ import warnings
 from decimal import Decimal
 from typing import Annotated, Any, ClassVar, Optional, Union
 
-import pytest
-
 import pyrustpipe as pp
+import pytest
 
 
 class Transactions(pp.Schema):
@@ -24,7 +23,7 @@ class Transactions(pp.Schema):
     note: str | None = None
 
     @pp.validate
-    def fee_within_amount(row):  # noqa: N805
+    def fee_within_amount(row):
         return row.fee <= row.amount
 
     class Config:
@@ -90,7 +89,10 @@ def test_full_example_columns() -> None:
     assert column(spec, "timestamp")["format"] == "%Y-%m-%dT%H:%M:%S"
     assert column(spec, "timestamp")["dtype"] == "datetime"
     amount = column(spec, "amount")
-    assert [(c["type"], c["value"]) for c in amount["checks"]] == [("gt", 0), ("le", 1_000_000)]
+    assert [(c["type"], c["value"]) for c in amount["checks"]] == [
+        ("gt", 0),
+        ("le", 1_000_000),
+    ]
     assert column(spec, "currency")["checks"][0] == {
         "type": "isin",
         "values": ["KES", "UGX"],
@@ -137,7 +139,11 @@ def test_full_example_rules() -> None:
     ]
     assert (checks[0]["min"], checks[0]["max"]) == (1, None)
     assert (checks[1]["min"], checks[1]["max"]) == (10, 5000)
-    assert (checks[2]["min"], checks[2]["max"], checks[2]["max_inclusive"]) == (None, 0.2, True)
+    assert (checks[2]["min"], checks[2]["max"], checks[2]["max_inclusive"]) == (
+        None,
+        0.2,
+        True,
+    )
     assert (checks[4]["min"], checks[4]["min_inclusive"]) == (0, False)
     assert Transactions.python_rules() == ()
 
@@ -196,7 +202,10 @@ def test_unsupported_types_name_the_field(annotation: Any, shown: str) -> None:
 
 
 def test_string_annotations_resolve_against_the_module() -> None:
-    namespace = {"__annotations__": {"when": "dt.datetime | None", "n": "int"}, "__module__": __name__}
+    namespace = {
+        "__annotations__": {"when": "dt.datetime | None", "n": "int"},
+        "__module__": __name__,
+    }
     cls = type("Strings", (pp.Schema,), namespace)
     assert [(c["dtype"], c["nullable"]) for c in cls.to_spec()["columns"]] == [
         ("datetime", True),
@@ -213,7 +222,11 @@ def test_string_annotations_resolve_against_the_module() -> None:
         (float, pp.Field(min_length=1), "min_length applies to str columns, not float"),
         (str, pp.Field(min_length=-1), "min_length must be an int >= 0"),
         (str, pp.Field(max_length=1.5), "max_length must be an int"),
-        (str, pp.Field(min_length=5, max_length=2), "min_length is greater than max_length"),
+        (
+            str,
+            pp.Field(min_length=5, max_length=2),
+            "min_length is greater than max_length",
+        ),
         (int, pp.Field(tolerance=-1), "tolerance must be >= 0"),
         (int, pp.Field(tolerance=1.5), "between 0 and 1"),
         (int, pp.Field(tolerance=float("nan")), "between 0 and 1"),
@@ -240,7 +253,11 @@ def test_string_annotations_resolve_against_the_module() -> None:
         (float, pp.Field(gt=Decimal("inf")), "finite number"),
         (float, pp.Field(gt=True), "expected a number"),
         (float, pp.Field(gt="1"), "takes a number"),
-        (dt.date, pp.Field(gt=dt.datetime(2020, 1, 1)), "takes a date or an ISO string"),
+        (
+            dt.date,
+            pp.Field(gt=dt.datetime(2020, 1, 1)),
+            "takes a date or an ISO string",
+        ),
         (dt.date, pp.Field(gt="2020/01/01"), "is not an ISO date"),
         (dt.time, pp.Field(lt="25h"), "is not an ISO time"),
         (int, pp.Field(gt=pp.Check(0, severity="nope")), "severity must be"),
@@ -261,7 +278,9 @@ def test_invalid_fields_raise_schema_error_naming_the_field(
 
 
 def test_field_without_annotation_is_an_error() -> None:
-    with pytest.raises(pp.SchemaError, match=r"Tmp\.x: pp.Field\(\) needs a type annotation"):
+    with pytest.raises(
+        pp.SchemaError, match=r"Tmp\.x: pp.Field\(\) needs a type annotation"
+    ):
         type("Tmp", (pp.Schema,), {"x": pp.Field(gt=0)})
 
 
@@ -269,10 +288,18 @@ def test_field_without_annotation_is_an_error() -> None:
     ("annotation", "kwargs", "expected"),
     [
         (float, {"gt": 0}, [{"type": "gt", "value": 0}]),
-        (int, {"ge": 1, "lt": 10}, [{"type": "ge", "value": 1}, {"type": "lt", "value": 10}]),
+        (
+            int,
+            {"ge": 1, "lt": 10},
+            [{"type": "ge", "value": 1}, {"type": "lt", "value": 10}],
+        ),
         (float, {"le": Decimal("2.5")}, [{"type": "le", "value": 2.5}]),
-        (Decimal, {"ge": Decimal("10")}, [{"type": "ge", "value": 10}]),
-        (dt.date, {"ge": dt.date(2020, 1, 31)}, [{"type": "ge", "value": "2020-01-31"}]),
+        (Decimal, {"ge": Decimal(10)}, [{"type": "ge", "value": 10}]),
+        (
+            dt.date,
+            {"ge": dt.date(2020, 1, 31)},
+            [{"type": "ge", "value": "2020-01-31"}],
+        ),
         (dt.date, {"le": "2030-12-31"}, [{"type": "le", "value": "2030-12-31"}]),
         (
             dt.datetime,
@@ -280,23 +307,31 @@ def test_field_without_annotation_is_an_error() -> None:
             [{"type": "lt", "value": "2020-01-01T12:30:00"}],
         ),
         (dt.time, {"ge": dt.time(8)}, [{"type": "ge", "value": "08:00:00"}]),
-        (str, {"min_length": 1, "max_length": 5}, [
-            {"type": "min_length", "value": 1},
-            {"type": "max_length", "value": 5},
-        ]),
+        (
+            str,
+            {"min_length": 1, "max_length": 5},
+            [
+                {"type": "min_length", "value": 1},
+                {"type": "max_length", "value": 5},
+            ],
+        ),
         (str, {"pattern": "^[a-z]+$"}, [{"type": "pattern", "pattern": "^[a-z]+$"}]),
         (int, {"isin": [1, 2]}, [{"type": "isin", "values": [1, 2]}]),
         (float, {"not_in": [0, 1.5]}, [{"type": "not_in", "values": [0, 1.5]}]),
         (bool, {"isin": [True]}, [{"type": "isin", "values": [True]}]),
-        (dt.date, {"isin": [dt.date(2020, 1, 1), "2020-01-02"]}, [
-            {"type": "isin", "values": ["2020-01-01", "2020-01-02"]}
-        ]),
+        (
+            dt.date,
+            {"isin": [dt.date(2020, 1, 1), "2020-01-02"]},
+            [{"type": "isin", "values": ["2020-01-01", "2020-01-02"]}],
+        ),
         (int, {"unique": True}, [{"type": "unique", "keep": "none"}]),
         (str, {"unique": "first"}, [{"type": "unique", "keep": "first"}]),
         (str, {"unique": False}, []),
     ],
 )
-def test_constraints(annotation: Any, kwargs: dict[str, Any], expected: list[Any]) -> None:
+def test_constraints(
+    annotation: Any, kwargs: dict[str, Any], expected: list[Any]
+) -> None:
     checks = make(annotation, pp.Field(**kwargs)).to_spec()["columns"][0]["checks"]
     for check in checks:
         assert check.pop("severity") == "error"
@@ -358,12 +393,15 @@ def test_alias_names_the_column_and_row_rules_read_it() -> None:
         fee: float = pp.Field(alias="Fee")
 
         @pp.validate
-        def fee_ok(row):  # noqa: N805
+        def fee_ok(row):
             return row.fee <= row.amount
 
         class Config:
             unique: ClassVar = [("amount", "fee")]
-            checks: ClassVar = [pp.col("fee").sum() >= 0, (pp.col("fee") >= 0).alias("fee_sign")]
+            checks: ClassVar = [
+                pp.col("fee").sum() >= 0,
+                (pp.col("fee") >= 0).alias("fee_sign"),
+            ]
 
     spec = T.to_spec()
     assert [c["name"] for c in spec["columns"]] == ["Amount (KES)", "Fee"]
@@ -397,7 +435,7 @@ def test_inheritance_adds_columns_rules_and_config() -> None:
         id: int = pp.Field(unique=True)
 
         @pp.validate
-        def positive(row):  # noqa: N805
+        def positive(row):
             return row.id > 0
 
         class Config:
@@ -430,7 +468,10 @@ def test_inheritance_adds_columns_rules_and_config() -> None:
         ({"max_rows": 1.5}, "max_rows must be an int >= 0"),
         ({"unique": [1]}, "unique entries are tuples"),
         ({"unique": [pp.Unique(())]}, "at least one column"),
-        ({"unique": [pp.Unique(("x",), keep="last")]}, 'keep must be "none" or "first"'),
+        (
+            {"unique": [pp.Unique(("x",), keep="last")]},
+            'keep must be "none" or "first"',
+        ),
         ({"unique": [pp.Unique(("x",), tolerance=-1)]}, "tolerance must be >= 0"),
         ({"checks": [pp.col("x").mean()]}, "needs a bound"),
         ({"checks": ["x > 0"]}, "must be a pp.col"),
@@ -453,7 +494,11 @@ def test_config_options() -> None:
         min_rows=2,
         max_rows=10,
     ).to_spec()
-    assert spec["csv"] == {"delimiter": ";", "quote": "'", "null_values": ["", "NA", "null"]}
+    assert spec["csv"] == {
+        "delimiter": ";",
+        "quote": "'",
+        "null_values": ["", "NA", "null"],
+    }
     assert spec["name"] == "Renamed"
     assert spec["dataset_checks"] == [
         {
@@ -494,7 +539,11 @@ def test_unique_options() -> None:
         "Config": type(
             "Config",
             (),
-            {"unique": [pp.Unique(("a", "b"), severity="warn", tolerance=0.1, name="ab_key")]},
+            {
+                "unique": [
+                    pp.Unique(("a", "b"), severity="warn", tolerance=0.1, name="ab_key")
+                ]
+            },
         ),
     }
     spec = type("T", (pp.Schema,), namespace).to_spec()
@@ -515,11 +564,11 @@ def test_row_rule_options_and_config_row_checks() -> None:
         b: int | None
 
         @pp.validate(severity="warn", tolerance=0.01)
-        def a_positive(row):  # noqa: N805
+        def a_positive(row):
             return row.a > 0
 
         @pp.validate(name="b_set")
-        def whatever(row):  # noqa: N805
+        def whatever(row):
             return row.b.is_not_null()
 
         class Config:
@@ -536,7 +585,10 @@ def test_row_rule_options_and_config_row_checks() -> None:
         ("check_1", "error", None),
         ("a_ne_b", "warn", {"count": 3}),
     ]
-    assert rules[1]["expr"] == {"type": "not", "expr": {"type": "is_null", "expr": {"type": "col", "name": "b"}}}
+    assert rules[1]["expr"] == {
+        "type": "not",
+        "expr": {"type": "is_null", "expr": {"type": "col", "name": "b"}},
+    }
 
 
 def test_row_rule_can_index_the_row_by_column_name() -> None:
@@ -544,10 +596,13 @@ def test_row_rule_can_index_the_row_by_column_name() -> None:
         amount: float = pp.Field(alias="Amount")
 
         @pp.validate
-        def positive(row):  # noqa: N805
+        def positive(row):
             return row["Amount"] > 0
 
-    assert T.to_spec()["row_rules"][0]["expr"]["left"] == {"type": "col", "name": "Amount"}
+    assert T.to_spec()["row_rules"][0]["expr"]["left"] == {
+        "type": "col",
+        "name": "Amount",
+    }
 
 
 def test_row_rule_of_a_bool_column() -> None:
@@ -555,7 +610,7 @@ def test_row_rule_of_a_bool_column() -> None:
         active: bool
 
         @pp.validate
-        def is_active(row):  # noqa: N805
+        def is_active(row):
             return row.active
 
     assert T.to_spec()["row_rules"][0]["expr"] == {"type": "col", "name": "active"}
@@ -579,11 +634,11 @@ def test_untraceable_rules_warn_and_run_in_python(body: Any, reason: str) -> Non
     def rule(row: Any) -> Any:
         return body(row)
 
+    namespace: dict[str, Any] = {
+        "__annotations__": {"a": int, "b": int},
+        "odd": pp.validate(rule),
+    }
     with pytest.warns(pp.UntraceableRuleWarning) as record:
-        namespace: dict[str, Any] = {
-            "__annotations__": {"a": int, "b": int},
-            "odd": pp.validate(rule),
-        }
         cls = type("T", (pp.Schema,), namespace)
     message = str(record[0].message)
     assert "'rule' of T" in message and "Python" in message
@@ -601,7 +656,7 @@ def test_untraceable_warning_points_at_the_function() -> None:
             a: int
 
             @pp.validate
-            def both(row):  # noqa: N805
+            def both(row):
                 return row.a > 0 and row.a < 10
 
     assert record[0].filename == __file__
@@ -616,7 +671,7 @@ def test_traceable_rules_emit_no_warning() -> None:
             a: int
 
             @pp.validate
-            def ok(row):  # noqa: N805
+            def ok(row):
                 return (row.a > 0) & (row.a < 10)
 
     assert T.to_spec()["row_rules"][0]["expr"]["op"] == "and"
@@ -640,7 +695,7 @@ def test_row_rule_must_return_a_boolean_expression() -> None:
             a: int
 
             @pp.validate
-            def total(row):  # noqa: N805
+            def total(row):
                 return row.a + 1
 
 

@@ -8,11 +8,10 @@ import operator
 from decimal import Decimal
 from typing import Any
 
+import pyrustpipe as pp
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
-import pyrustpipe as pp
 from pyrustpipe.expr import columns_of, is_boolean, rename_columns
 
 A = {"type": "col", "name": "a"}
@@ -57,23 +56,56 @@ def test_binary_operators(op: Any, name: str) -> None:
 @pytest.mark.parametrize(
     ("expr", "expected"),
     [
-        (lambda: 1 + pp.col("a"), {"type": "binary", "op": "add", "left": lit(1), "right": A}),
-        (lambda: 10 - pp.col("a"), {"type": "binary", "op": "sub", "left": lit(10), "right": A}),
-        (lambda: 2 * pp.col("a"), {"type": "binary", "op": "mul", "left": lit(2), "right": A}),
-        (lambda: 1 / pp.col("a"), {"type": "binary", "op": "div", "left": lit(1), "right": A}),
-        (lambda: 7 % pp.col("a"), {"type": "binary", "op": "mod", "left": lit(7), "right": A}),
-        (lambda: 0 < pp.col("a"), {"type": "binary", "op": "gt", "left": A, "right": lit(0)}),
-        (lambda: True & pp.col("a"), {"type": "binary", "op": "and", "left": lit(True), "right": A}),
-        (lambda: False | pp.col("a"), {"type": "binary", "op": "or", "left": lit(False), "right": A}),
+        (
+            lambda: 1 + pp.col("a"),
+            {"type": "binary", "op": "add", "left": lit(1), "right": A},
+        ),
+        (
+            lambda: 10 - pp.col("a"),
+            {"type": "binary", "op": "sub", "left": lit(10), "right": A},
+        ),
+        (
+            lambda: 2 * pp.col("a"),
+            {"type": "binary", "op": "mul", "left": lit(2), "right": A},
+        ),
+        (
+            lambda: 1 / pp.col("a"),
+            {"type": "binary", "op": "div", "left": lit(1), "right": A},
+        ),
+        (
+            lambda: 7 % pp.col("a"),
+            {"type": "binary", "op": "mod", "left": lit(7), "right": A},
+        ),
+        (
+            lambda: 0 < pp.col("a"),
+            {"type": "binary", "op": "gt", "left": A, "right": lit(0)},
+        ),
+        (
+            lambda: True & pp.col("a"),
+            {"type": "binary", "op": "and", "left": lit(True), "right": A},
+        ),
+        (
+            lambda: False | pp.col("a"),
+            {"type": "binary", "op": "or", "left": lit(False), "right": A},
+        ),
         (lambda: -pp.col("a"), {"type": "neg", "expr": A}),
         (lambda: +pp.col("a"), A),
         (lambda: abs(pp.col("a")), {"type": "abs", "expr": A}),
         (lambda: ~pp.col("a"), {"type": "not", "expr": A}),
-        (lambda: pp.col("a") == None, {"type": "is_null", "expr": A}),  # noqa: E711
-        (lambda: pp.col("a") != None, {"type": "not", "expr": {"type": "is_null", "expr": A}}),  # noqa: E711
+        (lambda: pp.col("a") == None, {"type": "is_null", "expr": A}),
+        (
+            lambda: pp.col("a") != None,
+            {"type": "not", "expr": {"type": "is_null", "expr": A}},
+        ),
         (lambda: pp.col("a").is_null(), {"type": "is_null", "expr": A}),
-        (lambda: pp.col("a").isin(["x", "y"]), {"type": "isin", "expr": A, "values": ["x", "y"]}),
-        (lambda: pp.col("a").isin((1, 2.5)), {"type": "isin", "expr": A, "values": [1, 2.5]}),
+        (
+            lambda: pp.col("a").isin(["x", "y"]),
+            {"type": "isin", "expr": A, "values": ["x", "y"]},
+        ),
+        (
+            lambda: pp.col("a").isin((1, 2.5)),
+            {"type": "isin", "expr": A, "values": [1, 2.5]},
+        ),
         (
             lambda: pp.col("a").isin([dt.date(2020, 1, 2)]),
             {"type": "isin", "expr": A, "values": ["2020-01-02"]},
@@ -83,19 +115,43 @@ def test_binary_operators(op: Any, name: str) -> None:
             lambda: pp.col("a").str.startswith("TX"),
             {"type": "starts_with", "expr": A, "value": "TX"},
         ),
-        (lambda: pp.col("a").str.starts_with("TX"), {"type": "starts_with", "expr": A, "value": "TX"}),
-        (lambda: pp.col("a").str.endswith("!"), {"type": "ends_with", "expr": A, "value": "!"}),
-        (lambda: pp.col("a").str.contains("a.b"), {"type": "contains", "expr": A, "value": "a.b"}),
-        (lambda: pp.col("a").str.matches("^x+$"), {"type": "matches", "expr": A, "pattern": "^x+$"}),
+        (
+            lambda: pp.col("a").str.starts_with("TX"),
+            {"type": "starts_with", "expr": A, "value": "TX"},
+        ),
+        (
+            lambda: pp.col("a").str.endswith("!"),
+            {"type": "ends_with", "expr": A, "value": "!"},
+        ),
+        (
+            lambda: pp.col("a").str.contains("a.b"),
+            {"type": "contains", "expr": A, "value": "a.b"},
+        ),
+        (
+            lambda: pp.col("a").str.matches("^x+$"),
+            {"type": "matches", "expr": A, "pattern": "^x+$"},
+        ),
         (lambda: pp.col("a").str.lower(), {"type": "lower", "expr": A}),
         (lambda: pp.col("a").str.upper(), {"type": "upper", "expr": A}),
         (lambda: pp.col("a").dt.year, {"type": "dt_part", "expr": A, "part": "year"}),
-        (lambda: pp.col("a").dt.month(), {"type": "dt_part", "expr": A, "part": "month"}),
+        (
+            lambda: pp.col("a").dt.month(),
+            {"type": "dt_part", "expr": A, "part": "month"},
+        ),
         (lambda: pp.col("a").dt.day, {"type": "dt_part", "expr": A, "part": "day"}),
         (lambda: pp.col("a").dt.hour, {"type": "dt_part", "expr": A, "part": "hour"}),
-        (lambda: pp.col("a").dt.minute, {"type": "dt_part", "expr": A, "part": "minute"}),
-        (lambda: pp.col("a").dt.second, {"type": "dt_part", "expr": A, "part": "second"}),
-        (lambda: pp.col("a").dt.weekday, {"type": "dt_part", "expr": A, "part": "weekday"}),
+        (
+            lambda: pp.col("a").dt.minute,
+            {"type": "dt_part", "expr": A, "part": "minute"},
+        ),
+        (
+            lambda: pp.col("a").dt.second,
+            {"type": "dt_part", "expr": A, "part": "second"},
+        ),
+        (
+            lambda: pp.col("a").dt.weekday,
+            {"type": "dt_part", "expr": A, "part": "weekday"},
+        ),
     ],
 )
 def test_expression_nodes(expr: Any, expected: dict[str, Any]) -> None:
@@ -125,7 +181,7 @@ def test_literals(value: Any, node: dict[str, Any]) -> None:
 )
 def test_bad_literals(value: Any) -> None:
     with pytest.raises(TypeError):
-        pp.col("a") < value
+        _ = pp.col("a") < value
 
 
 @pytest.mark.parametrize(
@@ -194,7 +250,12 @@ def test_between_and_repr() -> None:
 )
 def test_dataset_check_bounds(check: Any, bounds: tuple[Any, ...]) -> None:
     spec = check(pp.col("amount").mean()).to_dict()
-    assert (spec["min"], spec["max"], spec["min_inclusive"], spec["max_inclusive"]) == bounds
+    assert (
+        spec["min"],
+        spec["max"],
+        spec["min_inclusive"],
+        spec["max_inclusive"],
+    ) == bounds
     assert (spec["metric"], spec["column"], spec["name"], spec["severity"]) == (
         "mean",
         "amount",
@@ -234,7 +295,10 @@ def test_row_count_alias_warn_and_repr() -> None:
         "name": "not_empty",
         "severity": "warn",
     }
-    assert repr(pp.col("a").n_unique().between(1, 2)) == "col('a').n_unique().between(1, 2)"
+    assert (
+        repr(pp.col("a").n_unique().between(1, 2))
+        == "col('a').n_unique().between(1, 2)"
+    )
     assert repr(pp.row_count() > 0) == "pp.row_count() > 0"
     assert repr(pp.col("a").sum() == 4) == "col('a').sum() == 4"
 
@@ -272,15 +336,26 @@ _leaf = st.one_of(
     st.integers(-10, 10).map(pp.lit),
     st.floats(allow_nan=False, allow_infinity=False, width=32).map(pp.lit),
 )
-_ops = [operator.add, operator.sub, operator.mul, operator.truediv, operator.lt, operator.ge,
-        operator.eq, operator.and_, operator.or_]
+_ops = [
+    operator.add,
+    operator.sub,
+    operator.mul,
+    operator.truediv,
+    operator.lt,
+    operator.ge,
+    operator.eq,
+    operator.and_,
+    operator.or_,
+]
 
 
 def _combine(children: st.SearchStrategy[pp.Expr]) -> st.SearchStrategy[pp.Expr]:
-    binary = st.tuples(st.sampled_from(_ops), children, children).map(lambda t: t[0](t[1], t[2]))
-    unary = st.tuples(st.sampled_from([operator.neg, operator.invert, abs]), children).map(
-        lambda t: t[0](t[1])
+    binary = st.tuples(st.sampled_from(_ops), children, children).map(
+        lambda t: t[0](t[1], t[2])
     )
+    unary = st.tuples(
+        st.sampled_from([operator.neg, operator.invert, abs]), children
+    ).map(lambda t: t[0](t[1]))
     return st.one_of(binary, unary)
 
 

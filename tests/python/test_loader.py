@@ -8,9 +8,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 import pyrustpipe as pp
+import pytest
 from pyrustpipe.api import resolve_schema
 
 RULES_PY = """
@@ -56,8 +55,12 @@ def test_file_attribute_may_be_a_spec_dict(write: Callable[[str, str], Path]) ->
     assert isinstance(loaded, pp.Spec) and loaded.name == "FromDict"
 
 
-def test_file_with_a_single_schema_needs_no_class(write: Callable[[str, str], Path]) -> None:
-    path = write("one.py", "import pyrustpipe as pp\nclass Only(pp.Schema):\n    a: int\n")
+def test_file_with_a_single_schema_needs_no_class(
+    write: Callable[[str, str], Path],
+) -> None:
+    path = write(
+        "one.py", "import pyrustpipe as pp\nclass Only(pp.Schema):\n    a: int\n"
+    )
     assert pp.load_rules(str(path)).to_spec()["name"] == "Only"
 
 
@@ -98,12 +101,16 @@ def test_yaml_spec(write: Callable[[str, str], Path], suffix: str) -> None:
 
 
 def test_yaml_never_executes_code(write: Callable[[str, str], Path]) -> None:
-    path = write("evil.yaml", "spec_version: !!python/object/apply:os.system ['echo pwned']\n")
+    path = write(
+        "evil.yaml", "spec_version: !!python/object/apply:os.system ['echo pwned']\n"
+    )
     with pytest.raises(pp.SchemaError, match="invalid YAML"):
         pp.load_rules(path)
 
 
-def test_rule_files_are_capped_at_one_mebibyte(write: Callable[[str, str], Path]) -> None:
+def test_rule_files_are_capped_at_one_mebibyte(
+    write: Callable[[str, str], Path],
+) -> None:
     path = write("big.json", json.dumps({**SPEC, "pad": "x" * (1 << 20)}))
     with pytest.raises(pp.SchemaError, match="1 MiB"):
         pp.load_rules(path)
@@ -119,7 +126,9 @@ def test_rule_files_are_capped_at_one_mebibyte(write: Callable[[str, str], Path]
         ("broken.yaml", "a: [1,", "invalid YAML"),
     ],
 )
-def test_bad_spec_files(write: Callable[[str, str], Path], name: str, text: str, message: str) -> None:
+def test_bad_spec_files(
+    write: Callable[[str, str], Path], name: str, text: str, message: str
+) -> None:
     with pytest.raises(pp.SchemaError, match=message):
         pp.load_rules(write(name, text))
 
@@ -131,19 +140,34 @@ def test_bad_spec_files(write: Callable[[str, str], Path], name: str, text: str,
         ("missing.json", FileNotFoundError, "rules file not found"),
         ("{dir}/rules.py:Nope", pp.SchemaError, "has no attribute 'Nope'"),
         ("{dir}/rules.py:NOT_A_SCHEMA", pp.SchemaError, "is not a pp.Schema subclass"),
-        ("{dir}/rules.py", pp.SchemaError, r"name the schema class .*found: Orders, Other"),
-        ("{dir}/raises.py:X", pp.SchemaError, "importing the rules failed: ZeroDivisionError"),
+        (
+            "{dir}/rules.py",
+            pp.SchemaError,
+            r"name the schema class .*found: Orders, Other",
+        ),
+        (
+            "{dir}/raises.py:X",
+            pp.SchemaError,
+            "importing the rules failed: ZeroDivisionError",
+        ),
         ("{dir}/badschema.py:X", pp.SchemaError, "X.a: pattern applies to str columns"),
         ("no_such_module_xyz:Cls", pp.SchemaError, "cannot import rules module"),
         ("just-a-name", pp.SchemaError, "cannot load rules from"),
     ],
 )
 def test_bad_references(
-    write: Callable[[str, str], Path], tmp_path: Path, ref: str, error: type[Exception], message: str
+    write: Callable[[str, str], Path],
+    tmp_path: Path,
+    ref: str,
+    error: type[Exception],
+    message: str,
 ) -> None:
     write("rules.py", RULES_PY)
     write("raises.py", "1 / 0\n")
-    write("badschema.py", "import pyrustpipe as pp\nclass X(pp.Schema):\n    a: int = pp.Field(pattern='x')\n")
+    write(
+        "badschema.py",
+        "import pyrustpipe as pp\nclass X(pp.Schema):\n    a: int = pp.Field(pattern='x')\n",
+    )
     with pytest.raises(error, match=message):
         pp.load_rules(ref.format(dir=tmp_path))
 
@@ -152,7 +176,14 @@ def test_resolve_schema_accepts_every_form(write: Callable[[str, str], Path]) ->
     path = write("rules.py", RULES_PY)
     json_path = write("rules.json", json.dumps(SPEC))
     cls = pp.load_rules(f"{path}:Orders")
-    forms: list[Any] = [cls, pp.Spec(SPEC), SPEC, str(json_path), json_path, f"{path}:Orders"]
+    forms: list[Any] = [
+        cls,
+        pp.Spec(SPEC),
+        SPEC,
+        str(json_path),
+        json_path,
+        f"{path}:Orders",
+    ]
     names = [resolve_schema(form)[0]["name"] for form in forms]
     assert names == ["Orders", "Tiny", "Tiny", "Tiny", "Tiny", "Orders"]
     with pytest.raises(TypeError, match="schema must be"):

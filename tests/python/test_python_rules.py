@@ -12,12 +12,16 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import pyrustpipe as pp
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
-import pyrustpipe as pp
-from pyrustpipe._python_rules import BATCH_ROWS, parse_value, run_python_rules, source_format
+from pyrustpipe._python_rules import (
+    BATCH_ROWS,
+    parse_value,
+    run_python_rules,
+    source_format,
+)
 
 
 @pytest.mark.parametrize(
@@ -37,7 +41,7 @@ from pyrustpipe._python_rules import BATCH_ROWS, parse_value, run_python_rules, 
         ("1E-2", "float", 0.01),
         ("10", "float", 10.0),
         ("1.10", "decimal", Decimal("1.10")),
-        ("-.5e1", "decimal", Decimal("-5")),
+        ("-.5e1", "decimal", Decimal(-5)),
         ("true", "bool", True),
         ("F", "bool", False),
         ("Yes", "bool", True),
@@ -47,16 +51,22 @@ from pyrustpipe._python_rules import BATCH_ROWS, parse_value, run_python_rules, 
         ("2024-02-29", "date", dt.date(2024, 2, 29)),
         ("2026-01-05T10:20", "datetime", dt.datetime(2026, 1, 5, 10, 20)),
         ("2026-01-05 10:20:30", "datetime", dt.datetime(2026, 1, 5, 10, 20, 30)),
-        ("2026-01-05T10:20:30.123456789", "datetime", dt.datetime(2026, 1, 5, 10, 20, 30, 123456)),
+        (
+            "2026-01-05T10:20:30.123456789",
+            "datetime",
+            dt.datetime(2026, 1, 5, 10, 20, 30, 123456),
+        ),
         (
             "2026-01-05T10:20:30Z",
             "datetime",
-            dt.datetime(2026, 1, 5, 10, 20, 30, tzinfo=dt.timezone.utc),
+            dt.datetime(2026, 1, 5, 10, 20, 30, tzinfo=dt.UTC),
         ),
         (
             "2026-01-05T10:20:30+03:00",
             "datetime",
-            dt.datetime(2026, 1, 5, 10, 20, 30, tzinfo=dt.timezone(dt.timedelta(hours=3))),
+            dt.datetime(
+                2026, 1, 5, 10, 20, 30, tzinfo=dt.timezone(dt.timedelta(hours=3))
+            ),
         ),
         ("23:59", "time", dt.time(23, 59)),
         ("07:08:09.5", "time", dt.time(7, 8, 9, 500000)),
@@ -107,7 +117,12 @@ def test_parse_rejects(text: str, dtype: str) -> None:
     ("text", "dtype", "fmt", "expected"),
     [
         ("05/01/2026", "date", "%d/%m/%Y", dt.date(2026, 1, 5)),
-        ("2026-01-05T10:20:30", "datetime", "%Y-%m-%dT%H:%M:%S", dt.datetime(2026, 1, 5, 10, 20, 30)),
+        (
+            "2026-01-05T10:20:30",
+            "datetime",
+            "%Y-%m-%dT%H:%M:%S",
+            dt.datetime(2026, 1, 5, 10, 20, 30),
+        ),
         ("10h20", "time", "%Hh%M", dt.time(10, 20)),
     ],
 )
@@ -119,10 +134,7 @@ def test_parse_with_format(text: str, dtype: str, fmt: str, expected: Any) -> No
 
 @given(st.floats(allow_nan=False, allow_infinity=False))
 def test_every_finite_float_repr_parses_back(value: float) -> None:
-    text = repr(value)
-    if "e" in text and "." not in text.split("e")[0]:
-        text = text  # "1e+16" is in the grammar too
-    assert parse_value(text, "float") == value
+    assert parse_value(repr(value), "float") == value
 
 
 @given(st.integers(-(2**63), 2**63 - 1))
@@ -161,20 +173,20 @@ def untraced_schema(**config: Any) -> type[pp.Schema]:
             code: str = pp.Field(alias="Code")
 
             @pp.validate
-            def fee_small(row):  # noqa: N805
+            def fee_small(row):
                 # `and` makes it untraceable
                 return row.fee >= 0 and row.fee <= row.amount
 
             @pp.validate(severity="warn", tolerance=1)
-            def weekday(row):  # noqa: N805
+            def weekday(row):
                 return row.day.weekday() < 5
 
             @pp.validate
-            def code_upper(row):  # noqa: N805
+            def code_upper(row):
                 return row.code == row.code.upper() if row.code else None
 
             @pp.validate
-            def explodes(row):  # noqa: N805
+            def explodes(row):
                 if row.amount > 100:
                     raise ValueError("too big")
                 return True
@@ -184,10 +196,16 @@ def untraced_schema(**config: Any) -> type[pp.Schema]:
     return Payments
 
 
-def failures(schema: type[pp.Schema], *sources: Path) -> dict[str, list[tuple[str, int, str]]]:
-    result = run_python_rules(schema.to_spec(), schema.python_rules(), [str(s) for s in sources])
+def failures(
+    schema: type[pp.Schema], *sources: Path
+) -> dict[str, list[tuple[str, int, str]]]:
+    result = run_python_rules(
+        schema.to_spec(), schema.python_rules(), [str(s) for s in sources]
+    )
     return {
-        r["name"]: [(Path(f["source"]).name, f["row"], f["message"]) for f in r["failures"]]
+        r["name"]: [
+            (Path(f["source"]).name, f["row"], f["message"]) for f in r["failures"]
+        ]
         for r in result
     }
 
@@ -198,7 +216,7 @@ CSV = (
     "10,11,10/01/2026,ab\r\n"  # row 2: fee > amount; Saturday; lower code
     "\r\n"  # blank: not a row
     "10,,11/01/2026,\r\n"  # row 3: fee null -> fee_small skipped; Sunday; code null -> skipped
-    "x,1,bad,\"q\r\nR\"\r\n"  # row 4: amount unparsable, day unparsable, quoted newline
+    'x,1,bad,"q\r\nR"\r\n'  # row 4: amount unparsable, day unparsable, quoted newline
     "1,2\r\n"  # row 5: wrong field count -> nothing runs
     "500,1,05/01/2026,ZZ\r\n"  # row 6: explodes
 )
@@ -209,7 +227,10 @@ def test_csv_rows_numbers_nulls_and_errors(write: Callable[[str, str], Path]) ->
     path = write("pay.csv", CSV)
     assert failures(schema, path) == {
         "fee_small": [("pay.csv", 2, "fee_small returned False")],
-        "weekday": [("pay.csv", 2, "weekday returned False"), ("pay.csv", 3, "weekday returned False")],
+        "weekday": [
+            ("pay.csv", 2, "weekday returned False"),
+            ("pay.csv", 3, "weekday returned False"),
+        ],
         "code_upper": [
             ("pay.csv", 2, "code_upper returned False"),
             ("pay.csv", 4, "code_upper returned False"),
@@ -224,7 +245,11 @@ def test_external_rule_shape(write: Callable[[str, str], Path]) -> None:
     result = run_python_rules(schema.to_spec(), schema.python_rules(), [str(path)])
     weekday = next(r for r in result if r["name"] == "weekday")
     assert weekday["severity"] == "warn" and weekday["tolerance"] == {"count": 1}
-    assert weekday["failures"][0] == {"source": str(path), "row": 2, "message": "weekday returned False"}
+    assert weekday["failures"][0] == {
+        "source": str(path),
+        "row": 2,
+        "message": "weekday returned False",
+    }
 
 
 def test_ndjson(write: Callable[[str, str], Path]) -> None:
@@ -235,8 +260,10 @@ def test_ndjson(write: Callable[[str, str], Path]) -> None:
         {"amount": "10", "fee": None, "Code": "X"},
         {"amount": True, "fee": 1, "day": "05/01/2026", "Code": "x"},
     ]
-    text = "\n".join(json.dumps(line) for line in lines[:2]) + "\n\n" + "\n".join(
-        json.dumps(line) for line in lines[2:]
+    text = (
+        "\n".join(json.dumps(line) for line in lines[:2])
+        + "\n\n"
+        + "\n".join(json.dumps(line) for line in lines[2:])
     )
     path = write("pay.ndjson", text + "\n")
     result = failures(schema, path)
@@ -246,13 +273,18 @@ def test_ndjson(write: Callable[[str, str], Path]) -> None:
     assert result["explodes"] == []
 
 
-def test_gzip_and_several_sources(tmp_path: Path, write: Callable[[str, str], Path]) -> None:
+def test_gzip_and_several_sources(
+    tmp_path: Path, write: Callable[[str, str], Path]
+) -> None:
     schema = untraced_schema()
     plain = write("a.csv", CSV)
     packed = tmp_path / "b.csv.gz"
     packed.write_bytes(gzip.compress(CSV.encode()))
     result = failures(schema, plain, packed)
-    assert [(s, r) for s, r, _ in result["fee_small"]] == [("a.csv", 2), ("b.csv.gz", 2)]
+    assert [(s, r) for s, r, _ in result["fee_small"]] == [
+        ("a.csv", 2),
+        ("b.csv.gz", 2),
+    ]
 
 
 def test_parquet(tmp_path: Path) -> None:
@@ -271,19 +303,27 @@ def test_parquet(tmp_path: Path) -> None:
     pq.write_table(table, path)
     result = failures(untraced_schema(), path)
     assert result["fee_small"] == [("p.parquet", 2, "fee_small returned False")]
-    assert result["explodes"] == [("p.parquet", 3, "explodes raised ValueError: too big")]
+    assert result["explodes"] == [
+        ("p.parquet", 3, "explodes raised ValueError: too big")
+    ]
 
 
 def test_custom_dialect_and_null_values(write: Callable[[str, str], Path]) -> None:
     schema = untraced_schema(delimiter=";", null_values=["", "NA"])
-    path = write("semi.csv", "amount;fee;day;Code\n10;NA;05/01/2026;A\n10;20;05/01/2026;A\n")
-    assert failures(schema, path)["fee_small"] == [("semi.csv", 2, "fee_small returned False")]
+    path = write(
+        "semi.csv", "amount;fee;day;Code\n10;NA;05/01/2026;A\n10;20;05/01/2026;A\n"
+    )
+    assert failures(schema, path)["fee_small"] == [
+        ("semi.csv", 2, "fee_small returned False")
+    ]
 
 
 def test_batches_cover_every_row(write: Callable[[str, str], Path]) -> None:
     schema = untraced_schema()
     rows = BATCH_ROWS + 7
-    body = "".join(f"10,{11 if i % 1000 == 0 else 1},05/01/2026,A\n" for i in range(rows))
+    body = "".join(
+        f"10,{11 if i % 1000 == 0 else 1},05/01/2026,A\n" for i in range(rows)
+    )
     path = write("many.csv", "amount,fee,day,Code\n" + body)
     got = [row for _, row, _ in failures(schema, path)["fee_small"]]
     assert got == [i + 1 for i in range(rows) if i % 1000 == 0]
@@ -292,10 +332,14 @@ def test_batches_cover_every_row(write: Callable[[str, str], Path]) -> None:
 def test_remote_sources_are_refused() -> None:
     schema = untraced_schema()
     with pytest.raises(pp.SchemaError, match="reads local files only"):
-        run_python_rules(schema.to_spec(), schema.python_rules(), ["s3://bucket/key.csv"])
+        run_python_rules(
+            schema.to_spec(), schema.python_rules(), ["s3://bucket/key.csv"]
+        )
 
 
-def test_rule_catching_everything_still_skips_nulls(write: Callable[[str, str], Path]) -> None:
+def test_rule_catching_everything_still_skips_nulls(
+    write: Callable[[str, str], Path],
+) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", pp.UntraceableRuleWarning)
 
@@ -303,7 +347,7 @@ def test_rule_catching_everything_still_skips_nulls(write: Callable[[str, str], 
             a: int | None
 
             @pp.validate
-            def greedy(row):  # noqa: N805
+            def greedy(row):
                 try:
                     return bool(row.a > 1)
                 except Exception:  # noqa: BLE001

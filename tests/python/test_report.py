@@ -4,97 +4,17 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pyrustpipe as pp
 import pytest
 
-import pyrustpipe as pp
+ReportFactory = Callable[..., dict[str, Any]]
 
 
-def rule(name: str, **overrides: Any) -> dict[str, Any]:
-    base: dict[str, Any] = {
-        "name": name,
-        "kind": name.split(":")[-1],
-        "scope": "column",
-        "column": name.split(":")[0],
-        "severity": "error",
-        "failed": 0,
-        "failure_rate": 0.0,
-        "tolerance": None,
-        "allowed_failures": 0,
-        "passed": True,
-        "observed": None,
-        "samples": [],
-    }
-    base.update(overrides)
-    return base
-
-
-def report_dict(**overrides: Any) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "report_version": 1,
-        "engine_version": "0.1.0",
-        "schema_name": "Transactions",
-        "ruleset_hash": "sha256:abc",
-        "passed": False,
-        "rows": 1000,
-        "valid_rows": 985,
-        "invalid_rows": 15,
-        "skipped_blank_lines": 2,
-        "bytes": 96123,
-        "duration_s": 0.31,
-        "rows_per_s": 3225.8,
-        "threads": 2,
-        "sources": [
-            {
-                "uri": "data/tx.csv",
-                "format": "csv",
-                "bytes": 96123,
-                "rows": 1000,
-                "valid_rows": 985,
-                "invalid_rows": 15,
-                "skipped_blank_lines": 2,
-                "columns": ["txn_id", "amount"],
-                "failures": {"amount:gt": 12, "txn_id:unique": 3},
-            }
-        ],
-        "rules": [
-            rule("schema:missing_columns", scope="schema", column=None),
-            rule(
-                "amount:gt",
-                failed=12,
-                failure_rate=0.012,
-                passed=False,
-                samples=[
-                    {
-                        "row": 17,
-                        "line": 18,
-                        "source": "data/tx.csv",
-                        "column": "amount",
-                        "value": "-5.00",
-                        "message": "-5.00 is not > 0",
-                    }
-                ],
-            ),
-            rule("txn_id:unique", failed=3, failure_rate=0.003, passed=False, severity="warn"),
-            rule("fee:ge", failed=2, failure_rate=0.002, tolerance={"count": 5}, allowed_failures=5),
-            rule(
-                "amount:mean",
-                scope="dataset",
-                failed=1,
-                failure_rate=0.001,
-                passed=False,
-                observed=7.5,
-            ),
-        ],
-        "outputs": {"valid": "out/valid.csv", "quarantine": "out/q.csv", "metrics": None},
-    }
-    data.update(overrides)
-    return data
-
-
-def test_facade_properties() -> None:
+def test_facade_properties(report_dict: ReportFactory) -> None:
     report = pp.Report.from_dict(report_dict())
     assert report.passed is False
     assert (report.rows, report.valid_rows, report.invalid_rows) == (1000, 985, 15)
@@ -106,14 +26,18 @@ def test_facade_properties() -> None:
     assert report.threads == 2
     assert report.bytes == 96123
     assert report.skipped_blank_lines == 2
-    assert report.outputs == {"valid": "out/valid.csv", "quarantine": "out/q.csv", "metrics": None}
+    assert report.outputs == {
+        "valid": "out/valid.csv",
+        "quarantine": "out/q.csv",
+        "metrics": None,
+    }
     assert len(report) == 5 and "amount:gt" in report and "nope" not in report
     (source,) = report.sources
     assert source.uri == "data/tx.csv" and source.failures["amount:gt"] == 12
     assert source.columns == ("txn_id", "amount")
 
 
-def test_rule_results() -> None:
+def test_rule_results(report_dict: ReportFactory) -> None:
     report = pp.Report.from_dict(report_dict())
     gt = report.rule("amount:gt")
     assert isinstance(gt, pp.RuleResult)
@@ -125,9 +49,19 @@ def test_rule_results() -> None:
         False,
     )
     assert gt.failure_rate == pytest.approx(0.012)
-    assert (gt.kind, gt.scope, gt.observed, gt.allowed_failures) == ("gt", "column", None, 0)
+    assert (gt.kind, gt.scope, gt.observed, gt.allowed_failures) == (
+        "gt",
+        "column",
+        None,
+        0,
+    )
     (sample,) = gt.samples
-    assert (sample.row, sample.line, sample.source, sample.value) == (17, 18, "data/tx.csv", "-5.00")
+    assert (sample.row, sample.line, sample.source, sample.value) == (
+        17,
+        18,
+        "data/tx.csv",
+        "-5.00",
+    )
     assert sample.to_dict()["message"] == "-5.00 is not > 0"
     fee = report.rule("fee:ge")
     assert fee.tolerance == {"count": 5} and fee.tolerance_text == "≤ 5 rows"
@@ -136,7 +70,7 @@ def test_rule_results() -> None:
         gt.failed = 0  # type: ignore[misc]
 
 
-def test_rule_lookup_suggests_close_names() -> None:
+def test_rule_lookup_suggests_close_names(report_dict: ReportFactory) -> None:
     report = pp.Report.from_dict(report_dict())
     with pytest.raises(KeyError, match="did you mean 'amount:gt'"):
         report.rule("amount:gte")
@@ -144,14 +78,21 @@ def test_rule_lookup_suggests_close_names() -> None:
         report.rule("zzz")
 
 
-def test_failed_rules() -> None:
+def test_failed_rules(report_dict: ReportFactory) -> None:
     report = pp.Report.from_dict(report_dict())
-    assert [r.name for r in report.failed_rules()] == ["amount:gt", "txn_id:unique", "amount:mean"]
-    assert [r.name for r in report.failed_rules("error")] == ["amount:gt", "amount:mean"]
+    assert [r.name for r in report.failed_rules()] == [
+        "amount:gt",
+        "txn_id:unique",
+        "amount:mean",
+    ]
+    assert [r.name for r in report.failed_rules("error")] == [
+        "amount:gt",
+        "amount:mean",
+    ]
     assert [r.name for r in report.failed_rules("warn")] == ["txn_id:unique"]
 
 
-def test_json_round_trip(tmp_path: Path) -> None:
+def test_json_round_trip(tmp_path: Path, report_dict: ReportFactory) -> None:
     data = report_dict()
     report = pp.Report.from_dict(data)
     assert report.to_dict() == data
@@ -168,14 +109,19 @@ def test_json_round_trip(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("payload", "error"),
-    [("[]", TypeError), ("{}", ValueError), ('{"passed": true}', ValueError), ("nope", ValueError)],
+    [
+        ("[]", TypeError),
+        ("{}", ValueError),
+        ('{"passed": true}', ValueError),
+        ("nope", ValueError),
+    ],
 )
 def test_from_json_rejects_non_reports(payload: str, error: type[Exception]) -> None:
     with pytest.raises(error):
         pp.Report.from_json(payload)
 
 
-def test_raise_for_failures() -> None:
+def test_raise_for_failures(report_dict: ReportFactory) -> None:
     report = pp.Report.from_dict(report_dict())
     with pytest.raises(pp.ValidationFailed) as info:
         report.raise_for_failures()
@@ -189,37 +135,44 @@ def test_raise_for_failures() -> None:
     assert isinstance(info.value, pp.PyRustPipeError)
 
 
-def test_raise_for_failures_returns_the_report_when_passed() -> None:
+def test_raise_for_failures_returns_the_report_when_passed(
+    report_dict: ReportFactory,
+) -> None:
     report = pp.Report.from_dict(report_dict(passed=True))
     assert report.raise_for_failures() is report
 
 
-def test_repr_is_one_short_line() -> None:
+def test_repr_is_one_short_line(report_dict: ReportFactory) -> None:
     text = repr(pp.Report.from_dict(report_dict()))
-    assert text == "<Report Transactions FAILED rows=1000 valid=985 invalid=15 rules=5 failed_rules=3>"
+    assert (
+        text
+        == "<Report Transactions FAILED rows=1000 valid=985 invalid=15 rules=5 failed_rules=3>"
+    )
     assert "passed" in repr(pp.Report.from_dict(report_dict(passed=True)))
 
 
-def test_summary() -> None:
+def test_summary(report_dict: ReportFactory) -> None:
     assert pp.Report.from_dict(report_dict()).summary() == (
         "Transactions FAILED: 1000 rows, 985 valid, 15 invalid; failed: amount:gt, txn_id:unique, "
         "amount:mean"
     )
 
 
-def test_html_escapes() -> None:
+def test_html_escapes(report_dict: ReportFactory) -> None:
     data = report_dict(schema_name="<b>x</b>")
-    data["rules"].append(rule("<script>:gt"))
+    data["rules"].append({**data["rules"][1], "name": "<script>:gt"})
     html = pp.Report.from_dict(data)._repr_html_()
     assert "<script>" not in html and "&lt;script&gt;" in html
     assert "FAILED" in html and "amount:gt" in html
 
 
-def test_rich_rendering() -> None:
+def test_rich_rendering(report_dict: ReportFactory) -> None:
     from rich.console import Console
 
     buffer = io.StringIO()
-    Console(file=buffer, width=120, color_system=None).print(pp.Report.from_dict(report_dict()))
+    Console(file=buffer, width=120, color_system=None).print(
+        pp.Report.from_dict(report_dict())
+    )
     text = buffer.getvalue()
     assert "Transactions" in text and "FAILED" in text
     for name in ("amount:gt", "txn_id:unique", "fee:ge", "amount:mean"):
