@@ -9,8 +9,6 @@ the DSL (:mod:`pyrustpipe.schema`) builds them and the engine reads them with se
 (1, ('str', 'int', 'float'))
 """
 
-from __future__ import annotations
-
 from typing import Literal, NotRequired, TypeAlias, TypedDict
 
 __all__ = [
@@ -243,61 +241,61 @@ class BinaryExpr(TypedDict):
         "and",
         "or",
     ]
-    left: ExprNode
-    right: ExprNode
+    left: "ExprNode"
+    right: "ExprNode"
 
 
 class NotExpr(TypedDict):
     type: Literal["not"]
-    expr: ExprNode
+    expr: "ExprNode"
 
 
 class NegExpr(TypedDict):
     type: Literal["neg"]
-    expr: ExprNode
+    expr: "ExprNode"
 
 
 class AbsExpr(TypedDict):
     type: Literal["abs"]
-    expr: ExprNode
+    expr: "ExprNode"
 
 
 class IsinExpr(TypedDict):
     type: Literal["isin"]
-    expr: ExprNode
+    expr: "ExprNode"
     values: list[Scalar]
 
 
 class IsNullExpr(TypedDict):
     type: Literal["is_null"]
-    expr: ExprNode
+    expr: "ExprNode"
 
 
 class StrLenExpr(TypedDict):
     type: Literal["str_len"]
-    expr: ExprNode
+    expr: "ExprNode"
 
 
 class StrTestExpr(TypedDict):
     type: Literal["starts_with", "ends_with", "contains"]
-    expr: ExprNode
+    expr: "ExprNode"
     value: str
 
 
 class MatchesExpr(TypedDict):
     type: Literal["matches"]
-    expr: ExprNode
+    expr: "ExprNode"
     pattern: str
 
 
 class CaseExpr(TypedDict):
     type: Literal["lower", "upper"]
-    expr: ExprNode
+    expr: "ExprNode"
 
 
 class DtPartExpr(TypedDict):
     type: Literal["dt_part"]
-    expr: ExprNode
+    expr: "ExprNode"
     part: Literal["year", "month", "day", "hour", "minute", "second", "weekday"]
 
 
@@ -322,7 +320,7 @@ class RowRuleSpec(TypedDict):
     """A row rule: fails a row when ``expr`` is false."""
 
     name: str
-    expr: ExprNode
+    expr: "ExprNode"
     severity: Severity
     tolerance: Tolerance | None
 
