@@ -28,12 +28,12 @@ from pyrustpipe.spec import ColumnSpec, ExternalFailure, ExternalRule, SpecDict
 __all__ = ["BATCH_ROWS", "parse_value", "run_python_rules", "source_format"]
 
 BATCH_ROWS = 10_000
-_INT = re.compile(r"^[+-]?[0-9]+$")
-_FLOAT = re.compile(r"^[+-]?([0-9]+(\.[0-9]+)?|\.[0-9]+)([eE][+-]?[0-9]+)?$")
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_TIME = re.compile(r"^(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?$")
+_INT = re.compile(r"^[+-]?[0-9]+\Z")
+_FLOAT = re.compile(r"^[+-]?([0-9]+(\.[0-9]+)?|\.[0-9]+)([eE][+-]?[0-9]+)?\Z")
+_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
+_TIME = re.compile(r"^([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:\.([0-9]{1,9}))?)?\Z")
 _DATETIME = re.compile(
-    r"^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)(Z|[+-]\d{2}:\d{2})?$"
+    r"^([0-9]{4}-[0-9]{2}-[0-9]{2})[T ]([0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,9})?)?)(Z|[+-][0-9]{2}:[0-9]{2})?\Z"
 )
 _BOOLS = {
     "true": True,
@@ -139,7 +139,7 @@ def _parse(text: str, dtype: str, fmt: str | None) -> object:
         return number
     if dtype == "bool":
         try:
-            return _BOOLS[text.lower()]
+            return _BOOLS[text.lower() if text.isascii() else text]
         except KeyError:
             raise _Invalid from None
     if dtype == "date":

@@ -381,7 +381,7 @@ def validate(*args: Any, **kwargs: Any) -> Any:
     >>> report.passed, report.rows, report.invalid_rows
     (False, 3, 2)
     >>> report.rule("amount:gt").failed, report.rule("fee_below_amount").failed
-    (1, 1)
+    (1, 2)
     """
     if not args and kwargs and set(kwargs) <= _DECORATOR_KEYWORDS:
 

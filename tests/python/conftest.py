@@ -26,9 +26,13 @@ except ImportError:  # pragma: no cover - not installed yet
 
 
 def cli_env() -> dict[str, str]:
+    """The environment of a subprocess: it imports the same pyrustpipe as these tests."""
+    import pyrustpipe
+
+    package_parent = str(Path(pyrustpipe.__file__).resolve().parent.parent)
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(
-        p for p in (str(PYTHON_DIR), env.get("PYTHONPATH", "")) if p
+        p for p in (package_parent, env.get("PYTHONPATH", "")) if p
     )
     env["PYRUSTPIPE_NO_PROGRESS"] = "1"
     env.pop("PYRUSTPIPE_DEBUG", None)

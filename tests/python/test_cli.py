@@ -33,7 +33,7 @@ GOOD = "order_id,amount,fee,currency\n1,10.0,1.0,KES\n2,20,0,UGX\n3,5.5,5.5,KES\
 BAD = (
     "order_id,amount,fee,currency\n"
     "1,10.0,1.0,KES\n"  # row 1 ok
-    "2,-5,0,KES\n"  # row 2 amount:gt
+    "2,-5,0,KES\n"  # row 2 amount:gt, fee_below_amount (0 <= -5 is false)
     "3,5,6,UGX\n"  # row 3 fee_below_amount
     "3,7,1,USD\n"  # row 4 order_id:unique (rows 3 and 4), currency:isin
 )
@@ -199,7 +199,7 @@ def test_validate_json_is_exactly_the_report(
     assert (report["rows"], report["valid_rows"], report["invalid_rows"]) == (4, 1, 3)
     failed = {r["name"]: r["failed"] for r in report["rules"]}
     assert failed["amount:gt"] == 1
-    assert failed["fee_below_amount"] == 1
+    assert failed["fee_below_amount"] == 2
     assert failed["order_id:unique"] == 2
     assert failed["currency:isin"] == 1
     assert all(len(r["samples"]) <= 1 for r in report["rules"])
@@ -272,8 +272,8 @@ def test_untraceable_rule_warns_on_stderr(run_cli: Run, write: Write) -> None:
         in result.stderr
     )
     report = json.loads(result.stdout)
-    assert next(r for r in report["rules"] if r["name"] == "both")["failed"] == 1
-    assert (report["rows"], report["invalid_rows"]) == (3, 1)
+    assert next(r for r in report["rules"] if r["name"] == "both")["failed"] == 2
+    assert (report["rows"], report["invalid_rows"]) == (3, 2)
 
 
 def test_missing_data_exits_2(run_cli: Run, rules: Path) -> None:

@@ -31,7 +31,7 @@ class Orders(pp.Schema):
 DATA = (
     "txn_id,amount,fee,currency,agent_id\n"
     "TX001,100.0,1.0,KES,A1\n"  # 1 ok
-    "TX002,-5,0,KES,\n"  # 2 amount:gt
+    "TX002,-5,0,KES,\n"  # 2 amount:gt, fee_within_amount (0 <= -5 is false)
     "TX003,50,60,UGX,A2\n"  # 3 fee_within_amount, txn_id:unique (with 4)
     "TX003,20,1,XXX,A3\n"  # 4 txn_id:unique, currency:isin
     "TX005,abc,1,KES,A4\n"  # 5 amount:type (row rule skipped)
@@ -40,7 +40,7 @@ DATA = (
 )
 EXPECTED_FAILED = {
     "amount:gt": 1,
-    "fee_within_amount": 1,
+    "fee_within_amount": 2,
     "txn_id:unique": 2,
     "currency:isin": 1,
     "amount:type": 1,
