@@ -263,6 +263,7 @@ def bench_size(rows: int, args: argparse.Namespace) -> tuple[str, list[str]]:
                 problems.append(msg)
             tools.remove("pyrustpipe")
     results = []
+    load_before = os.getloadavg()[0]
     for tool in tools:
         print(f"[{rows:,} rows] {tool} ...", file=sys.stderr, flush=True)
         result = measure(tool, data, args.repeat, args.timeout)
@@ -294,6 +295,8 @@ def bench_size(rows: int, args: argparse.Namespace) -> tuple[str, list[str]]:
             f"{', '.join(agreed) or 'none'} agree exactly."
         ),
     ]
+    # Shared machines: the load around the run says how far to trust its absolute times.
+    notes.append(f"load average (1 min): {load_before:.2f} before, {os.getloadavg()[0]:.2f} after")
     section += [f"- {n}" for n in notes]
     return "\n".join(section), problems
 
