@@ -24,9 +24,18 @@ import numpy as np
 import polars as pl
 
 COLUMNS = [
-    "txn_id", "timestamp", "sender_phone", "receiver_phone", "amount", "fee",
-    "currency", "channel", "status", "country", "agent_id",
-]  # fmt: skip
+    "txn_id",
+    "timestamp",
+    "sender_phone",
+    "receiver_phone",
+    "amount",
+    "fee",
+    "currency",
+    "channel",
+    "status",
+    "country",
+    "agent_id",
+]
 CURRENCIES = ["KES", "UGX", "TZS", "NGN", "GHS", "ZAR", "USD"]
 CHANNELS = ["USSD", "APP", "AGENT", "API"]
 STATUSES = ["SUCCESS", "FAILED", "PENDING", "REVERSED"]
@@ -79,16 +88,22 @@ def clean_frame(rows: int, rng: np.random.Generator) -> tuple[pl.DataFrame, np.n
             "rp": rng.integers(0, 10**8, rows),
             "amount": amount,
             "fee": fee,
-            "currency": rng.choice(len(CURRENCIES), rows, p=[0.6, 0.1, 0.1, 0.08, 0.05, 0.04, 0.03]),
+            "currency": rng.choice(
+                len(CURRENCIES), rows, p=[0.6, 0.1, 0.1, 0.08, 0.05, 0.04, 0.03]
+            ),
             "channel": channel,
             "status": rng.choice(len(STATUSES), rows, p=[0.9, 0.05, 0.03, 0.02]),
-            "country": rng.choice(len(COUNTRIES), rows, p=[0.6, 0.1, 0.1, 0.07, 0.05, 0.04, 0.02, 0.02]),
+            "country": rng.choice(
+                len(COUNTRIES), rows, p=[0.6, 0.1, 0.1, 0.07, 0.05, 0.04, 0.02, 0.02]
+            ),
             "agent": rng.integers(0, 10**6, rows),
         }
     )
 
     def pick(col: str, choices: list[str]) -> pl.Expr:
-        return pl.col(col).replace_strict(list(range(len(choices))), choices, return_dtype=pl.String)
+        return pl.col(col).replace_strict(
+            list(range(len(choices))), choices, return_dtype=pl.String
+        )
 
     frame = raw.select(
         txn_id=pl.lit("TX") + pl.col("id").cast(pl.String).str.zfill(10),
@@ -131,10 +146,19 @@ def fault_txn_id(row: Row, rng: np.random.Generator) -> None:
     if rng.random() < 0.1:
         _set(row, "txn_id", None, "not_null")
         return
-    bad = _choose(rng, [
-        "tx" + digits, "TX" + digits[:-1], "TX" + digits + "7", "TX" + digits[:5] + "ABCDE",
-        " " + tid, tid[:6] + "," + tid[6:], "T" + digits, "TX-" + digits,
-    ])  # fmt: skip
+    bad = _choose(
+        rng,
+        [
+            "tx" + digits,
+            "TX" + digits[:-1],
+            "TX" + digits + "7",
+            "TX" + digits[:5] + "ABCDE",
+            " " + tid,
+            tid[:6] + "," + tid[6:],
+            "T" + digits,
+            "TX-" + digits,
+        ],
+    )
     _set(row, "txn_id", bad, "pattern")
 
 
@@ -143,12 +167,24 @@ def fault_timestamp(row: Row, rng: np.random.Generator) -> None:
         _set(row, "timestamp", None, "not_null")
         return
     ts = row.values["timestamp"] or "2025-06-01T12:00:00"
-    bad = _choose(rng, [
-        "2026-02-30T10:15:00", "2025-02-29T08:00:00", "2025-04-31T23:00:00",  # not real days
-        ts[:11] + "25" + ts[13:], ts[:14] + "61" + ts[16:], "2025-13-01T00:00:00",  # out of range
-        ts.replace("T", " "), ts[:10], ts + "Z", ts + ".5",  # does not match the format exactly
-        "2025-1-5T10:00:00", "05/01/2025 10:00:00", "not a date",
-    ])  # fmt: skip
+    bad = _choose(
+        rng,
+        [
+            "2026-02-30T10:15:00",
+            "2025-02-29T08:00:00",
+            "2025-04-31T23:00:00",  # not real days
+            ts[:11] + "25" + ts[13:],
+            ts[:14] + "61" + ts[16:],
+            "2025-13-01T00:00:00",  # out of range
+            ts.replace("T", " "),
+            ts[:10],
+            ts + "Z",
+            ts + ".5",  # does not match the format exactly
+            "2025-1-5T10:00:00",
+            "05/01/2025 10:00:00",
+            "not a date",
+        ],
+    )
     _set(row, "timestamp", bad, "type")
 
 
@@ -159,11 +195,19 @@ def fault_phone(row: Row, rng: np.random.Generator) -> None:
         return
     phone = row.values[col] or "+254712345678"
     local = phone[4:]
-    bad = _choose(rng, [
-        "0" + local, phone[:-1], phone + "9", "+255" + local, "254" + local,
-        phone[:4] + " " + local[:3] + " " + local[3:], "+2541" + local[1:],
-        phone + "\n",  # a quoted trailing newline: `$` is end of text in Rust regex
-    ])  # fmt: skip
+    bad = _choose(
+        rng,
+        [
+            "0" + local,
+            phone[:-1],
+            phone + "9",
+            "+255" + local,
+            "254" + local,
+            phone[:4] + " " + local[:3] + " " + local[3:],
+            "+2541" + local[1:],
+            phone + "\n",  # a quoted trailing newline: `$` is end of text in Rust regex
+        ],
+    )
     _set(row, col, bad, "pattern")
 
 
@@ -179,17 +223,40 @@ def fault_amount(row: Row, rng: np.random.Generator) -> None:
         _set(row, "amount", _choose(rng, ["0", "0.00", "-0.00", "0e5", ".00"]), "gt")
     elif kind == 2:  # above the bound (1,000,000.00 itself is a valid boundary value)
         cents, spelled = [
-            (100_000_001, "1000000.01"), (500_000_000, "5000000"), (9_999_999_999, "99999999.99"),
-            (1_000_000_000, "1e7"), (123_400_000, "1.234E6"),
-        ][int(rng.integers(5))]  # fmt: skip
+            (100_000_001, "1000000.01"),
+            (500_000_000, "5000000"),
+            (9_999_999_999, "99999999.99"),
+            (1_000_000_000, "1e7"),
+            (123_400_000, "1.234E6"),
+        ][int(rng.integers(5))]
         row.amount_cents = cents
         _set(row, "amount", spelled, "le")
     elif kind == 3:  # does not parse as a float
         row.amount_cents = None
-        bad = _choose(rng, [
-            "12,50", "1,000.50", "abc", "NaN", "nan", "inf", "-inf", "Infinity", " " + text,
-            text + " ", text + " KES", "0x10", "1.2.3", "1e", "e5", "--5", "+", ".", "KES" + text,
-        ])  # fmt: skip
+        bad = _choose(
+            rng,
+            [
+                "12,50",
+                "1,000.50",
+                "abc",
+                "NaN",
+                "nan",
+                "inf",
+                "-inf",
+                "Infinity",
+                " " + text,
+                text + " ",
+                text + " KES",
+                "0x10",
+                "1.2.3",
+                "1e",
+                "e5",
+                "--5",
+                "+",
+                ".",
+                "KES" + text,
+            ],
+        )
         _set(row, "amount", bad, "type")
     else:
         row.amount_cents = None
@@ -232,7 +299,12 @@ def fault_country(row: Row, rng: np.random.Generator) -> None:
         _set(row, "country", None, "not_null")
         return
     code = row.values["country"] or "KE"
-    _set(row, "country", _choose(rng, [code.lower(), code.title(), code + "N", code[0], "K1"]), "pattern")
+    _set(
+        row,
+        "country",
+        _choose(rng, [code.lower(), code.title(), code + "N", code[0], "K1"]),
+        "pattern",
+    )
 
 
 FAULTS: list[tuple[Fault, float]] = [
@@ -263,13 +335,19 @@ def special(row: Row, rng: np.random.Generator) -> None:
     elif kind == 2:  # fee equal to the amount
         v["fee"], row.fee_cents = v["amount"], row.amount_cents
     elif kind == 3:  # other spellings the float grammar accepts
-        spelled, cents = [("+250.00", 25_000), (".50", 50), ("1.5e3", 150_000), ("0.01", 1), ("25E2", 250_000)][
-            int(rng.integers(5))
-        ]
+        spelled, cents = [
+            ("+250.00", 25_000),
+            (".50", 50),
+            ("1.5e3", 150_000),
+            ("0.01", 1),
+            ("25E2", 250_000),
+        ][int(rng.integers(5))]
         v["amount"], row.amount_cents = spelled, cents
         v["fee"], row.fee_cents = "0", 0
     elif kind == 4:  # real calendar edges
-        v["timestamp"] = _choose(rng, ["2024-02-29T23:59:59", "2025-12-31T23:59:59", "2025-01-01T00:00:00"])
+        v["timestamp"] = _choose(
+            rng, ["2024-02-29T23:59:59", "2025-12-31T23:59:59", "2025-01-01T00:00:00"]
+        )
     elif kind in (5, 6):  # free-form agent ids that need quoting: comma, quote, newline
         v["agent_id"] = _choose(rng, ["AG12,345", 'AG"77"', "AG\n001", "AG 9", "NA"])
     else:  # Namibia, the NA trap, spelled out once more
@@ -317,10 +395,14 @@ def generate(rows: int, seed: int, error_rate: float = 0.015) -> Generated:
     return Generated(frame, force_quote, truth)
 
 
-def _rows(frame: pl.DataFrame, idx: np.ndarray, amount: np.ndarray, fee: np.ndarray) -> dict[int, Row]:
+def _rows(
+    frame: pl.DataFrame, idx: np.ndarray, amount: np.ndarray, fee: np.ndarray
+) -> dict[int, Row]:
     idx = np.sort(idx)
     dicts = frame[idx.tolist()].to_dicts()
-    return {i: Row(d, int(amount[i]), int(fee[i])) for i, d in zip(idx.tolist(), dicts, strict=True)}
+    return {
+        i: Row(d, int(amount[i]), int(fee[i])) for i, d in zip(idx.tolist(), dicts, strict=True)
+    }
 
 
 def _scatter(frame: pl.DataFrame, mutated: dict[int, Row]) -> pl.DataFrame:
@@ -392,8 +474,14 @@ def write_csv(gen: Generated, path: str | Path) -> None:
     out.write_csv(path, quote_style="never", include_header=True)
 
 
-def make(rows: int, seed: int, out: str | Path, truth: str | Path | None = None, error_rate: float = 0.015) -> dict:
-    """Generate and write; returns the ground truth. The one implementation tests/data_gen.py reuses."""
+def make(
+    rows: int,
+    seed: int,
+    out: str | Path,
+    truth: str | Path | None = None,
+    error_rate: float = 0.015,
+) -> dict:
+    """Generate and write; returns the ground truth. tests/data_gen.py reuses this function."""
     gen = generate(rows, seed, error_rate)
     write_csv(gen, out)
     if truth is not None:
@@ -402,7 +490,9 @@ def make(rows: int, seed: int, out: str | Path, truth: str | Path | None = None,
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--rows", type=int, required=True)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--out", required=True)

@@ -36,8 +36,15 @@ PYRUSTPIPE = ROOT / ".venv" / "bin" / "pyrustpipe"
 RULES = "bench/rules.py:Transactions"
 
 # Tools in table order. "floor" tools only read the bytes: their counts are not checked.
-COUNTING = ["pyrustpipe", "polars_streaming", "duckdb_sql", "polars_eager", "pandas_pyarrow",
-            "pandera_pandas", "pure_python"]  # fmt: skip
+COUNTING = [
+    "pyrustpipe",
+    "polars_streaming",
+    "duckdb_sql",
+    "polars_eager",
+    "pandas_pyarrow",
+    "pandera_pandas",
+    "pure_python",
+]
 FLOORS = ["wc", "pyarrow_read"]
 # Too slow to repeat on 10M rows by default (minutes each); name them in --tools to run them.
 SLOW = {"pandera_pandas", "pure_python"}
@@ -88,10 +95,20 @@ def dataset(rows: int, seed: int) -> tuple[Path, dict]:
     if not (path.exists() and truth.exists()):
         print(f"generating {path.relative_to(ROOT)} ...", file=sys.stderr, flush=True)
         subprocess.run(
-            [sys.executable, str(BENCH / "generate.py"), "--rows", str(rows), "--seed", str(seed),
-             "--out", str(path), "--truth", str(truth)],
+            [
+                sys.executable,
+                str(BENCH / "generate.py"),
+                "--rows",
+                str(rows),
+                "--seed",
+                str(seed),
+                "--out",
+                str(path),
+                "--truth",
+                str(truth),
+            ],
             check=True,
-        )  # fmt: skip
+        )
     return path, json.loads(truth.read_text())
 
 
@@ -110,8 +127,10 @@ def command(tool: str, data: Path) -> list[str]:
 def pyrustpipe_missing() -> str | None:
     """Why the pyrustpipe CLI cannot run yet, or None."""
     if not PYRUSTPIPE.exists():
-        return f"{PYRUSTPIPE.relative_to(ROOT)} not found (the CLI is not installed yet: maturin develop)"
-    probe = subprocess.run([str(PYRUSTPIPE), "--help"], check=False, capture_output=True, text=True, cwd=ROOT)
+        return f"{PYRUSTPIPE.relative_to(ROOT)} not found (CLI not installed yet: maturin develop)"
+    probe = subprocess.run(
+        [str(PYRUSTPIPE), "--help"], check=False, capture_output=True, text=True, cwd=ROOT
+    )
     if probe.returncode != 0:
         return f"`pyrustpipe --help` failed: {(probe.stderr or probe.stdout).strip()[-300:]}"
     return None
@@ -132,7 +151,14 @@ def run_once(cmd: list[str], timeout: float) -> Run:
         proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
         out.seek(0)
         err.seek(0)
-        return Run(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss, proc.returncode, out.read(), err.read())
+        return Run(
+            wall,
+            usage.ru_utime + usage.ru_stime,
+            usage.ru_maxrss,
+            proc.returncode,
+            out.read(),
+            err.read(),
+        )
 
 
 def parse_counts(tool: str, run: Run) -> dict:
@@ -148,7 +174,9 @@ def parse_counts(tool: str, run: Run) -> dict:
     try:
         report = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ValueError(f"report is not JSON ({exc}); exit {run.rc}; stderr: {run.stderr.strip()[-500:]}") from exc
+        raise ValueError(
+            f"report is not JSON ({exc}); exit {run.rc}; stderr: {run.stderr.strip()[-500:]}"
+        ) from exc
     return {
         "rows": report["rows"],
         "invalid_rows": report["invalid_rows"],
@@ -184,8 +212,11 @@ def measure(tool: str, data: Path, repeat: int, timeout: float) -> Result:
 
 def disagreements(reference: dict, counts: dict) -> list[str]:
     """Differences in rows, invalid_rows or any rule's count (a rule missing on one side is 0)."""
-    out = [f"{key}: {counts.get(key)} != {reference.get(key)}"
-           for key in ("rows", "invalid_rows") if counts.get(key) != reference.get(key)]  # fmt: skip
+    out = [
+        f"{key}: {counts.get(key)} != {reference.get(key)}"
+        for key in ("rows", "invalid_rows")
+        if counts.get(key) != reference.get(key)
+    ]
     ref, got = reference["failures"], counts["failures"]
     for name in sorted(set(ref) | set(got)):
         if ref.get(name, 0) != got.get(name, 0):
@@ -201,11 +232,16 @@ def machine() -> str:
     model = platform.processor() or platform.machine()
     try:
         lscpu = subprocess.run(["lscpu"], check=False, capture_output=True, text=True).stdout
-        model = next(line.split(":", 1)[1].strip() for line in lscpu.splitlines() if line.startswith("Model name"))
+        model = next(
+            line.split(":", 1)[1].strip()
+            for line in lscpu.splitlines()
+            if line.startswith("Model name")
+        )
     except (OSError, StopIteration):
         pass
     mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return f"{os.cpu_count()} CPUs ({model}), {mem:.0f} GiB RAM, Linux {platform.release()}, Python {platform.python_version()}"
+    system = f"Linux {platform.release()}, Python {platform.python_version()}"
+    return f"{os.cpu_count()} CPUs ({model}), {mem:.0f} GiB RAM, {system}"
 
 
 def versions() -> str:
@@ -215,21 +251,32 @@ def versions() -> str:
         "    try: print(p, m.version(p))\n"
         "    except m.PackageNotFoundError: pass\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True).stdout.split("\n")
+    out = subprocess.run(
+        [sys.executable, "-c", code], check=False, capture_output=True, text=True
+    ).stdout.split("\n")
     return ", ".join(line for line in out if line)
 
 
 def table(results: list[Result], rows: int) -> str:
     ref = next((r for r in results if r.tool == "pyrustpipe" and r.runs), None)
-    lines = ["| tool | wall s | cpu s | peak MiB | rows/s | × pyrustpipe |", "|---|---|---|---|---|---|"]
+    lines = [
+        "| tool | wall s | cpu s | peak MiB | rows/s | × pyrustpipe |",
+        "|---|---|---|---|---|---|",
+    ]
     for r in results:
         if not r.runs:
             lines.append(f"| {r.tool} | — | — | — | — | not run: {r.error or 'no timed runs'} |")
             continue
         ratio = f"{r.wall / ref.wall:.2f}" if ref else "—"
-        lines.append(
-            f"| {r.tool} | {r.wall:.2f} | {r.cpu:.2f} | {r.peak_mib:,.0f} | {rows / r.wall:,.0f} | {ratio} |"
-        )
+        cells = [
+            r.tool,
+            f"{r.wall:.2f}",
+            f"{r.cpu:.2f}",
+            f"{r.peak_mib:,.0f}",
+            f"{rows / r.wall:,.0f}",
+            ratio,
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
@@ -270,8 +317,11 @@ def bench_size(rows: int, args: argparse.Namespace) -> tuple[str, list[str]]:
         if result.error:
             problems.append(f"{tool}: {result.error}")
         elif result.runs:
-            print(f"    wall {result.wall:.2f} s  cpu {result.cpu:.2f} s  peak {result.peak_mib:,.0f} MiB",
-                  file=sys.stderr)  # fmt: skip
+            print(
+                f"    wall {result.wall:.2f} s  cpu {result.cpu:.2f} s  "
+                f"peak {result.peak_mib:,.0f} MiB",
+                file=sys.stderr,
+            )
         results.append(result)
     reference = next((r.counts for r in results if r.tool == "pyrustpipe" and r.counts), None)
     ref_name = "pyrustpipe" if reference else "the generator's ground truth"
@@ -283,7 +333,9 @@ def bench_size(rows: int, args: argparse.Namespace) -> tuple[str, list[str]]:
     if reference:
         diffs = disagreements(truth, reference)
         if diffs:
-            problems.append("pyrustpipe disagrees with the generator's ground truth: " + "; ".join(diffs))
+            problems.append(
+                "pyrustpipe disagrees with the generator's ground truth: " + "; ".join(diffs)
+            )
     agreed = [r.tool for r in checked if not disagreements(reference or truth, r.counts)]
     section = [
         f"### {rows:,} rows ({size_mb:,.0f} MB), {truth['invalid_rows']:,} invalid rows",
@@ -291,8 +343,8 @@ def bench_size(rows: int, args: argparse.Namespace) -> tuple[str, list[str]]:
         table(results, rows),
         "",
         (
-            f"Counts ({len(truth['failures'])} rules with failures, `invalid_rows`) checked against {ref_name}: "
-            f"{', '.join(agreed) or 'none'} agree exactly."
+            f"Counts ({len(truth['failures'])} rules with failures, `invalid_rows`) checked "
+            f"against {ref_name}: {', '.join(agreed) or 'none'} agree exactly."
         ),
     ]
     # Shared machines: the load around the run says how far to trust its absolute times.
@@ -302,14 +354,24 @@ def bench_size(rows: int, args: argparse.Namespace) -> tuple[str, list[str]]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rows", type=int, action="append", help="data rows (repeatable); default 1000000")
-    parser.add_argument("--repeat", type=int, default=5, help="timed runs per tool after one warm-up")
-    parser.add_argument("--tools", type=lambda s: [t for t in s.split(",") if t], help="comma-separated subset")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--rows", type=int, action="append", help="data rows (repeatable); default 1000000"
+    )
+    parser.add_argument(
+        "--repeat", type=int, default=5, help="timed runs per tool after one warm-up"
+    )
+    parser.add_argument(
+        "--tools", type=lambda s: [t for t in s.split(",") if t], help="comma-separated subset"
+    )
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--timeout", type=float, default=1800, help="seconds per run")
     parser.add_argument("--output", help="also write the markdown here (e.g. bench/out/results.md)")
-    parser.add_argument("--require-pyrustpipe", action="store_true", help="fail when the CLI is missing")
+    parser.add_argument(
+        "--require-pyrustpipe", action="store_true", help="fail when the CLI is missing"
+    )
     args = parser.parse_args()
     sizes = args.rows or [1_000_000]
     started = time.strftime("%Y-%m-%d %H:%M:%S %Z")
@@ -320,20 +382,23 @@ def main() -> None:
         section, found = bench_size(rows, args)
         sections.append(section)
         problems += found
-    doc = "\n".join([
-        f"## Benchmark run {started}",
-        "",
-        f"- command: `python bench/run.py {' '.join(sys.argv[1:])}`",
-        f"- machine: {machine()}",
-        f"- versions: {versions()}",
-        (
-            f"- method: whole process start to exit; median of {args.repeat} runs after 1 warm-up; "
-            "peak RSS = ru_maxrss from os.wait4; × pyrustpipe = tool wall / pyrustpipe wall"
-        ),
-        "",
-        *sections,
-        "",
-    ])  # fmt: skip
+    doc = "\n".join(
+        [
+            f"## Benchmark run {started}",
+            "",
+            f"- command: `python bench/run.py {' '.join(sys.argv[1:])}`",
+            f"- machine: {machine()}",
+            f"- versions: {versions()}",
+            (
+                "- method: whole process start to exit; "
+                f"median of {args.repeat} runs after 1 warm-up; "
+                "peak RSS = ru_maxrss from os.wait4; × pyrustpipe = tool wall / pyrustpipe wall"
+            ),
+            "",
+            *sections,
+            "",
+        ]
+    )
     print(doc)
     if args.output:
         Path(args.output).parent.mkdir(parents=True, exist_ok=True)

@@ -20,7 +20,7 @@ import re
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -86,11 +86,23 @@ def rust_regex(pattern: str) -> re.Pattern[str]:
 _INT = re.compile(r"[+-]?[0-9]+")
 # ASSUMPTION: "digits[.digits]" is read literally, so "5." is rejected (".5" is accepted).
 _FLOAT = re.compile(r"[+-]?([0-9]+(\.[0-9]+)?|\.[0-9]+)([eE][+-]?[0-9]+)?")
-_BOOL = {"true": True, "t": True, "yes": True, "y": True, "1": True,
-         "false": False, "f": False, "no": False, "n": False, "0": False}  # fmt: skip
+_BOOL = {
+    "true": True,
+    "t": True,
+    "yes": True,
+    "y": True,
+    "1": True,
+    "false": False,
+    "f": False,
+    "no": False,
+    "n": False,
+    "0": False,
+}
 _ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
 _ISO_TIME = r"([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:\.([0-9]{1,9}))?)?"
-_ISO_DATETIME = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})[T ]" + _ISO_TIME + r"(Z|[+-][0-9]{2}:[0-9]{2})?")
+_ISO_DATETIME = re.compile(
+    r"([0-9]{4})-([0-9]{2})-([0-9]{2})[T ]" + _ISO_TIME + r"(Z|[+-][0-9]{2}:[0-9]{2})?"
+)
 _ISO_TIME_RE = re.compile(_ISO_TIME)
 
 DateTimeValue = tuple[datetime, int]
@@ -120,7 +132,9 @@ def parse_int(text: str) -> int:
 def parse_float(text: str) -> float:
     if not _FLOAT.fullmatch(text):
         raise ValueError("not a float")
-    return float(text)  # ASSUMPTION: "1e400" is in the grammar and reads as inf, as Rust's parse does
+    return float(
+        text
+    )  # ASSUMPTION: "1e400" is in the grammar and reads as inf, as Rust's parse does
 
 
 def parse_decimal(text: str) -> Decimal:
@@ -158,10 +172,16 @@ def _datetime(parts: dict[str, str | None]) -> DateTimeValue:
     their UTC instant, values without one as written.
     """
     num = {k: int(v) for k, v in parts.items() if v is not None and k not in ("fraction", "offset")}
-    stamp = datetime(num.get("year", 1970), num.get("month", 1), num.get("day", 1),
-                     num.get("hour", 0), num.get("minute", 0), num.get("second", 0))  # fmt: skip
+    stamp = datetime(
+        num.get("year", 1970),
+        num.get("month", 1),
+        num.get("day", 1),
+        num.get("hour", 0),
+        num.get("minute", 0),
+        num.get("second", 0),
+    )
     if parts.get("offset") is not None:
-        stamp = stamp.replace(tzinfo=timezone(_offset(parts["offset"]))).astimezone(UTC)
+        stamp = stamp.replace(tzinfo=timezone(_offset(parts["offset"]))).astimezone(timezone.utc)
         stamp = stamp.replace(tzinfo=None)
     return stamp, _nanos(parts.get("fraction"))
 
@@ -189,10 +209,15 @@ def parse_time_iso(text: str) -> TimeValue:
 
 
 _FORMAT_PARTS = {
-    "Y": ("year", "[0-9]{4}"), "m": ("month", "[0-9]{2}"), "d": ("day", "[0-9]{2}"),
-    "H": ("hour", "[0-9]{2}"), "M": ("minute", "[0-9]{2}"), "S": ("second", "[0-9]{2}"),
-    "f": ("fraction", "[0-9]{1,9}"), "z": ("offset", "Z|[+-][0-9]{2}:?[0-9]{2}"),
-}  # fmt: skip
+    "Y": ("year", "[0-9]{4}"),
+    "m": ("month", "[0-9]{2}"),
+    "d": ("day", "[0-9]{2}"),
+    "H": ("hour", "[0-9]{2}"),
+    "M": ("minute", "[0-9]{2}"),
+    "S": ("second", "[0-9]{2}"),
+    "f": ("fraction", "[0-9]{1,9}"),
+    "z": ("offset", "Z|[+-][0-9]{2}:?[0-9]{2}"),
+}
 
 
 def format_regex(fmt: str) -> re.Pattern[str]:
@@ -239,10 +264,15 @@ def parser_for(dtype: str, fmt: str | None = None) -> Callable[[str], Any]:
         inner = _formatted(fmt, dtype)
     else:
         inner = {
-            "str": parse_str, "int": parse_int, "float": parse_float, "decimal": parse_decimal,
-            "bool": parse_bool, "date": parse_date_iso, "datetime": parse_datetime_iso,
+            "str": parse_str,
+            "int": parse_int,
+            "float": parse_float,
+            "decimal": parse_decimal,
+            "bool": parse_bool,
+            "date": parse_date_iso,
+            "datetime": parse_datetime_iso,
             "time": parse_time_iso,
-        }[dtype]  # fmt: skip
+        }[dtype]
     if dtype == "str":
         return inner
 
@@ -315,9 +345,13 @@ def _dec(v: Any) -> Decimal:
 
 
 _COMPARE: dict[str, Callable[[Any, Any], bool]] = {
-    "eq": lambda a, b: a == b, "ne": lambda a, b: a != b, "lt": lambda a, b: a < b,
-    "le": lambda a, b: a <= b, "gt": lambda a, b: a > b, "ge": lambda a, b: a >= b,
-}  # fmt: skip
+    "eq": lambda a, b: a == b,
+    "ne": lambda a, b: a != b,
+    "lt": lambda a, b: a < b,
+    "le": lambda a, b: a <= b,
+    "gt": lambda a, b: a > b,
+    "ge": lambda a, b: a >= b,
+}
 
 
 def _dt_part(value: Any, part: str) -> int:
@@ -484,7 +518,9 @@ def compile_spec(spec: dict) -> tuple[list[Column], list[RowRule], list[UniqueKe
         direct, null_only = columns_read(r["expr"])
         row_rules.append(RowRule(_rule(r["name"], r), r["expr"], direct, direct | null_only))
     uniques = [
-        UniqueKey(_rule(",".join(u["columns"]) + ":unique", u), list(u["columns"]), u.get("keep", "none"))
+        UniqueKey(
+            _rule(",".join(u["columns"]) + ":unique", u), list(u["columns"]), u.get("keep", "none")
+        )
         for u in spec.get("unique", [])
     ]
     return columns, row_rules, uniques, list(spec.get("dataset_checks", []))
@@ -581,7 +617,9 @@ def oracle_validate(spec: dict, paths: list[str], null_values: list[str] | None 
                 continue
             typed: dict[str, Any] = {}
             for col in present:
-                typed[col.name] = _check_field(col, rec[index[col.name]], nulls, state, seen, source, row_no)
+                typed[col.name] = _check_field(
+                    col, rec[index[col.name]], nulls, state, seen, source, row_no
+                )
             for name in extra:
                 text = rec[index[name]]
                 typed[name] = NULL if text in nulls else _try(parse_str, text)
@@ -590,7 +628,9 @@ def oracle_validate(spec: dict, paths: list[str], null_values: list[str] | None 
             for key in uniques:
                 vals = [typed.get(c, BAD) for c in key.columns]
                 if all(v is not NULL and v is not BAD for v in vals):
-                    seen.setdefault(key.rule.name, {}).setdefault(tuple(vals), []).append((source, row_no))
+                    seen.setdefault(key.rule.name, {}).setdefault(tuple(vals), []).append(
+                        (source, row_no)
+                    )
             for name, metric in metrics.items():
                 if name in typed:
                     v = typed[name]
@@ -599,7 +639,12 @@ def oracle_validate(spec: dict, paths: list[str], null_values: list[str] | None 
                     elif v is not BAD:
                         metric.values.append(v)
 
-    unique_rules = {chk.rule.name: (chk.rule, chk.keep) for c in columns for chk in c.checks if chk.passes is None}
+    unique_rules = {
+        chk.rule.name: (chk.rule, chk.keep)
+        for c in columns
+        for chk in c.checks
+        if chk.passes is None
+    }
     unique_rules |= {u.rule.name: (u.rule, u.keep) for u in uniques}
     for name, (rule, keep) in unique_rules.items():
         for occurrences in seen.get(name, {}).values():
@@ -645,9 +690,14 @@ def _try(parse: Callable[[str], Any], text: str) -> Any:
 
 
 def _check_field(
-    col: Column, text: str, nulls: set[str], state: _State,
-    seen: dict[str, dict[Any, list[tuple[str, int]]]], source: str, row: int,
-) -> Any:  # fmt: skip
+    col: Column,
+    text: str,
+    nulls: set[str],
+    state: _State,
+    seen: dict[str, dict[Any, list[tuple[str, int]]]],
+    source: str,
+    row: int,
+) -> Any:
     """Run one column's rules on one field; returns its typed value, NULL or BAD."""
     if text in nulls:
         if not col.nullable:
@@ -666,8 +716,14 @@ def _check_field(
     return value
 
 
-def _row_rule(rr: RowRule, typed: dict[str, Any], by_name: dict[str, Column], state: _State,
-              source: str, row: int) -> None:  # fmt: skip
+def _row_rule(
+    rr: RowRule,
+    typed: dict[str, Any],
+    by_name: dict[str, Column],
+    state: _State,
+    source: str,
+    row: int,
+) -> None:
     # A row rule reading a column absent from this source is not evaluated for the source.
     if any(name not in typed for name in rr.reads):
         return
@@ -686,8 +742,9 @@ def _row_rule(rr: RowRule, typed: dict[str, Any], by_name: dict[str, Column], st
         raise ValueError(f"row rule {rr.rule.name!r} did not evaluate to a bool: {result!r}")
 
 
-def _schema_rules(spec: dict, columns: list[Column], header: list[str], index: dict[str, int],
-                  state: _State) -> None:  # fmt: skip
+def _schema_rules(
+    spec: dict, columns: list[Column], header: list[str], index: dict[str, int], state: _State
+) -> None:
     names = [c.name for c in columns]
     if any(n not in index for n in names):
         state.schema_failed.add("schema:missing_columns")
@@ -734,7 +791,9 @@ def _within(check: dict, value: Any) -> bool:
     lo, hi = check.get("min"), check.get("max")
     if lo is not None and (value < lo if check.get("min_inclusive", True) else value <= lo):
         return False
-    return not (hi is not None and (value > hi if check.get("max_inclusive", True) else value >= hi))
+    return not (
+        hi is not None and (value > hi if check.get("max_inclusive", True) else value >= hi)
+    )
 
 
 def _allowed(tolerance: dict | None, rows: int) -> int:

@@ -1,4 +1,4 @@
-"""The oracle's own tests: small files whose expected counts are worked out by hand from docs/spec.md."""
+"""The oracle's own tests: small files, expected counts worked out by hand from docs/spec.md."""
 
 from __future__ import annotations
 
@@ -24,7 +24,9 @@ def write(tmp_path: Path, text: str | bytes, name: str = "data.csv") -> str:
     return str(path)
 
 
-def col(name: str, dtype: str = "str", *checks: dict, nullable: bool = False, **extra: object) -> dict:
+def col(
+    name: str, dtype: str = "str", *checks: dict, nullable: bool = False, **extra: object
+) -> dict:
     return {"name": name, "dtype": dtype, "nullable": nullable, "checks": list(checks), **extra}
 
 
@@ -55,7 +57,21 @@ def test_null_fails_only_not_null_and_type_failure_skips_checks(tmp_path: Path) 
 def test_float_grammar() -> None:
     for ok in ["1", "-1.5", "+2", ".5", "1e3", "1E-3", "0.0", "-0"]:
         parse_float(ok)
-    for bad in ["NaN", "nan", "inf", "-inf", "1,000.5", " 1", "1 ", "0x10", "1e", "e3", "", "5.", "1.2.3"]:
+    for bad in [
+        "NaN",
+        "nan",
+        "inf",
+        "-inf",
+        "1,000.5",
+        " 1",
+        "1 ",
+        "0x10",
+        "1e",
+        "e3",
+        "",
+        "5.",
+        "1.2.3",
+    ]:
         with pytest.raises(ValueError):
             parse_float(bad)
 
@@ -65,11 +81,21 @@ def test_bounds_and_lengths_and_sets(tmp_path: Path) -> None:
     s = spec(
         col("x", "float", {"type": "gt", "value": 0}, {"type": "le", "value": 1_000_000}),
         col("s", "str", {"type": "min_length", "value": 2}, {"type": "max_length", "value": 3}),
-        col("c", "str", {"type": "isin", "values": ["KES", "USD"]}, {"type": "not_in", "values": ["USD"]}),
+        col(
+            "c",
+            "str",
+            {"type": "isin", "values": ["KES", "USD"]},
+            {"type": "not_in", "values": ["USD"]},
+        ),
     )
     assert nonzero(oracle_validate(s, [data])) == {
-        "x:gt": 1, "x:le": 1, "s:min_length": 1, "s:max_length": 1, "c:isin": 1, "c:not_in": 1,
-    }  # fmt: skip
+        "x:gt": 1,
+        "x:le": 1,
+        "s:min_length": 1,
+        "s:max_length": 1,
+        "c:isin": 1,
+        "c:not_in": 1,
+    }
 
 
 def test_min_length_counts_characters_not_bytes(tmp_path: Path) -> None:
@@ -124,9 +150,15 @@ def test_bool_decimal_and_invalid_utf8(tmp_path: Path) -> None:
 def test_datetime_with_format_is_exact_and_calendar_real(tmp_path: Path) -> None:
     values = [
         "2024-02-29T23:59:59",  # leap day: valid
-        "2025-02-29T00:00:00", "2026-02-30T10:00:00", "2026-01-05T25:00:00", "2026-13-01T00:00:00",
-        "2026-01-05 10:00:00", "2026-1-5T10:00:00", "2026-01-05T10:00:00Z", "2026-01-05",
-    ]  # fmt: skip
+        "2025-02-29T00:00:00",
+        "2026-02-30T10:00:00",
+        "2026-01-05T25:00:00",
+        "2026-13-01T00:00:00",
+        "2026-01-05 10:00:00",
+        "2026-1-5T10:00:00",
+        "2026-01-05T10:00:00Z",
+        "2026-01-05",
+    ]
     data = write(tmp_path, "ts\n" + "\n".join(values) + "\n")
     s = spec(col("ts", "datetime", format="%Y-%m-%dT%H:%M:%S"))
     assert oracle_validate(s, [data])["rule_rows"]["ts:type"] == [(data, i) for i in range(2, 10)]
@@ -159,7 +191,12 @@ def test_iso_datetime_date_and_time(tmp_path: Path) -> None:
 
 
 def _fee_rule(**extra: object) -> dict:
-    expr = {"type": "binary", "op": "le", "left": {"type": "col", "name": "fee"}, "right": {"type": "col", "name": "amount"}}
+    expr = {
+        "type": "binary",
+        "op": "le",
+        "left": {"type": "col", "name": "fee"},
+        "right": {"type": "col", "name": "amount"},
+    }
     return {"name": "fee_within_amount", "expr": expr, **extra}
 
 
@@ -168,7 +205,12 @@ def test_row_rule_skips_null_and_unparsable(tmp_path: Path) -> None:
     s = spec(col("amount", "float"), col("fee", "float", nullable=True), row_rules=[_fee_rule()])
     r = oracle_validate(s, [data])
     assert r["rule_rows"]["fee_within_amount"] == [(data, 2), (data, 6)]
-    assert nonzero(r) == {"fee_within_amount": 2, "amount:not_null": 1, "amount:type": 1, "fee:type": 1}
+    assert nonzero(r) == {
+        "fee_within_amount": 2,
+        "amount:not_null": 1,
+        "amount:type": 1,
+        "fee:type": 1,
+    }
 
 
 def test_warn_rule_is_counted_but_rows_stay_valid(tmp_path: Path) -> None:
@@ -180,13 +222,27 @@ def test_warn_rule_is_counted_but_rows_stay_valid(tmp_path: Path) -> None:
 
 
 def test_is_null_reads_do_not_skip(tmp_path: Path) -> None:
-    # agent_id must be present when channel == AGENT: channel is read directly, agent_id only via is_null
-    expr = {"type": "binary", "op": "or",
-            "left": {"type": "binary", "op": "ne", "left": {"type": "col", "name": "channel"},
-                     "right": {"type": "lit", "value": "AGENT"}},
-            "right": {"type": "not", "expr": {"type": "is_null", "expr": {"type": "col", "name": "agent_id"}}}}  # fmt: skip
+    # agent_id required when channel == AGENT: channel is read directly, agent_id via is_null only
+    expr = {
+        "type": "binary",
+        "op": "or",
+        "left": {
+            "type": "binary",
+            "op": "ne",
+            "left": {"type": "col", "name": "channel"},
+            "right": {"type": "lit", "value": "AGENT"},
+        },
+        "right": {
+            "type": "not",
+            "expr": {"type": "is_null", "expr": {"type": "col", "name": "agent_id"}},
+        },
+    }
     data = write(tmp_path, "channel,agent_id\nAGENT,A1\nAGENT,\nAPP,\n,\n")
-    s = spec(col("channel", nullable=True), col("agent_id", nullable=True), row_rules=[{"name": "agent", "expr": expr}])
+    s = spec(
+        col("channel", nullable=True),
+        col("agent_id", nullable=True),
+        row_rules=[{"name": "agent", "expr": expr}],
+    )
     assert oracle_validate(s, [data])["rule_rows"]["agent"] == [(data, 2)]
 
 
@@ -197,31 +253,85 @@ def test_expression_functions(tmp_path: Path) -> None:
     c = {"type": "col", "name": "s"}
     n = {"type": "col", "name": "n"}
     ts = {"type": "col", "name": "ts"}
-    lit = lambda v, **kw: {"type": "lit", "value": v, **kw}
+
+    def lit(v, **kw):
+        return {"type": "lit", "value": v, **kw}
+
     rules = [
-        rule("len3", {"type": "binary", "op": "eq", "left": {"type": "str_len", "expr": c}, "right": lit(3)}),
-        rule("upper_in", {"type": "isin", "expr": {"type": "upper", "expr": c}, "values": ["ABC", "XYZ"]}),
+        rule(
+            "len3",
+            {"type": "binary", "op": "eq", "left": {"type": "str_len", "expr": c}, "right": lit(3)},
+        ),
+        rule(
+            "upper_in",
+            {"type": "isin", "expr": {"type": "upper", "expr": c}, "values": ["ABC", "XYZ"]},
+        ),
         rule("starts", {"type": "starts_with", "expr": {"type": "lower", "expr": c}, "value": "a"}),
         rule("matches", {"type": "matches", "expr": c, "pattern": "^[a-z]+$"}),
-        rule("half_lt_3", {"type": "binary", "op": "lt",
-                           "left": {"type": "binary", "op": "div", "left": n, "right": lit(2)}, "right": lit(3)}),
-        rule("inv", {"type": "binary", "op": "gt",
-                     "left": {"type": "binary", "op": "div", "left": lit(1), "right": n}, "right": lit(0)}),
-        rule("monday", {"type": "binary", "op": "eq", "left": {"type": "dt_part", "expr": ts, "part": "weekday"},
-                        "right": lit(0)}),
-        rule("after", {"type": "binary", "op": "ge", "left": ts,
-                       "right": lit("2026-01-01T00:00:00", dtype="datetime")}),
-        rule("abs_neg", {"type": "binary", "op": "eq", "left": {"type": "abs", "expr": {"type": "neg", "expr": n}},
-                         "right": n}),
-    ]  # fmt: skip
+        rule(
+            "half_lt_3",
+            {
+                "type": "binary",
+                "op": "lt",
+                "left": {"type": "binary", "op": "div", "left": n, "right": lit(2)},
+                "right": lit(3),
+            },
+        ),
+        rule(
+            "inv",
+            {
+                "type": "binary",
+                "op": "gt",
+                "left": {"type": "binary", "op": "div", "left": lit(1), "right": n},
+                "right": lit(0),
+            },
+        ),
+        rule(
+            "monday",
+            {
+                "type": "binary",
+                "op": "eq",
+                "left": {"type": "dt_part", "expr": ts, "part": "weekday"},
+                "right": lit(0),
+            },
+        ),
+        rule(
+            "after",
+            {
+                "type": "binary",
+                "op": "ge",
+                "left": ts,
+                "right": lit("2026-01-01T00:00:00", dtype="datetime"),
+            },
+        ),
+        rule(
+            "abs_neg",
+            {
+                "type": "binary",
+                "op": "eq",
+                "left": {"type": "abs", "expr": {"type": "neg", "expr": n}},
+                "right": n,
+            },
+        ),
+    ]
     # 2026-01-05 is a Monday; 2025-12-30 a Tuesday
-    data = write(tmp_path, "s,n,ts\nabc,5,2026-01-05T00:00:00\nXyZ,0,2025-12-30T00:00:00\nab1,-4,2026-01-06T00:00:00\n")
+    data = write(
+        tmp_path,
+        "s,n,ts\nabc,5,2026-01-05T00:00:00\nXyZ,0,2025-12-30T00:00:00\nab1,-4,2026-01-06T00:00:00\n",
+    )
     s = spec(col("s"), col("n", "int"), col("ts", "datetime"), row_rules=rules)
     r = oracle_validate(s, [data])
     got = {name: [row for _, row in rows] for name, rows in r["rule_rows"].items() if rows}
     # 5/2 = 2.5 < 3 passes; 1/0 (row 2, rule inv) skips; 1/-4 < 0 fails inv on row 3
-    assert got == {"upper_in": [3], "starts": [2], "matches": [2, 3], "inv": [3], "monday": [2, 3],
-                   "after": [2], "abs_neg": [3]}  # fmt: skip
+    assert got == {
+        "upper_in": [3],
+        "starts": [2],
+        "matches": [2, 3],
+        "inv": [3],
+        "monday": [2, 3],
+        "after": [2],
+        "abs_neg": [3],
+    }
 
 
 # ---------------------------------------------------------------------------------------------
@@ -247,13 +357,17 @@ def test_schema_rules(tmp_path: Path) -> None:
     assert r["failures"]["schema:missing_columns"] == 1
     assert r["failures"]["schema:unknown_columns"] == 1
     assert r["failures"]["schema:column_order"] == 1
-    assert r["failures"]["a:not_null"] == 1 and r["failures"]["c:not_null"] == 0  # c is absent: not evaluated
+    assert (
+        r["failures"]["a:not_null"] == 1 and r["failures"]["c:not_null"] == 0
+    )  # c is absent: not evaluated
     assert r["invalid_rows"] == 1 and r["passed"] is False
 
 
 def test_composite_unique(tmp_path: Path) -> None:
     data = write(tmp_path, "a,b\n1,x\n1,y\n01,x\n,x\n,x\n")
-    s = spec(col("a", "int", nullable=True), col("b"), unique=[{"columns": ["a", "b"], "keep": "none"}])
+    s = spec(
+        col("a", "int", nullable=True), col("b"), unique=[{"columns": ["a", "b"], "keep": "none"}]
+    )
     assert oracle_validate(s, [data])["rule_rows"]["a,b:unique"] == [(data, 1), (data, 3)]
 
 
@@ -271,7 +385,13 @@ def test_dataset_checks_and_tolerance(tmp_path: Path) -> None:
         ],
     )
     r = oracle_validate(s, [data])
-    assert r["observed"] == {"dataset:row_count": 4, "x:mean": 2.0, "x:sum": 6, "y:null_fraction": 1.0, "y:mean": None}
+    assert r["observed"] == {
+        "dataset:row_count": 4,
+        "x:mean": 2.0,
+        "x:sum": 6,
+        "y:null_fraction": 1.0,
+        "y:mean": None,
+    }
     assert nonzero(r) == {"x:type": 1, "x:lt": 1, "x:sum": 1, "y:null_fraction": 1, "y:mean": 1}
     assert r["rule_passed"]["x:lt"] is True  # one failure, one allowed
     assert r["invalid_rows"] == 2  # tolerance never changes which rows are invalid
@@ -280,7 +400,9 @@ def test_dataset_checks_and_tolerance(tmp_path: Path) -> None:
 def test_null_values_override(tmp_path: Path) -> None:
     data = write(tmp_path, "c\nNA\nN/A\n\n")
     s = spec(col("c"), csv={"delimiter": ",", "quote": '"', "null_values": ["", "N/A"]})
-    assert oracle_validate(s, [data])["failures"]["c:not_null"] == 1  # "" is a blank line, not a row
+    assert (
+        oracle_validate(s, [data])["failures"]["c:not_null"] == 1
+    )  # "" is a blank line, not a row
     assert oracle_validate(s, [data], null_values=["NA", "N/A"])["failures"]["c:not_null"] == 2
 
 
@@ -311,3 +433,30 @@ def test_random_csv_reads_back_as_written(tmp_path: Path) -> None:
         r = oracle_validate(spec_, [str(path)])
         assert r["rows"] == 200
         assert [row for _, row in r["rule_rows"]["row:field_count"]] == made.ragged_rows
+
+
+def _with_defaults(spec_: dict) -> str:
+    """The spec with its optional keys filled in, as canonical JSON."""
+    default = {"severity": "error", "tolerance": None}
+    spec_ = json.loads(json.dumps(spec_))
+    for c in spec_["columns"]:
+        c.setdefault("not_null", dict(default))
+        c.setdefault("type", dict(default))
+        for chk in c["checks"]:
+            chk.update({k: chk.get(k, v) for k, v in default.items()})
+    for r in spec_.get("row_rules", []):
+        r.update({k: r.get(k, v) for k, v in default.items()})
+    return json.dumps(spec_, sort_keys=True)
+
+
+def test_bench_rules_py_compiles_to_rules_json() -> None:
+    """bench/rules.py (DSL) and bench/rules.json (hand-written) must stay the same rule set."""
+    pytest.importorskip("pyrustpipe")
+    import importlib.util
+
+    loader = importlib.util.spec_from_file_location("_bench_rules", ROOT / "bench" / "rules.py")
+    assert loader is not None and loader.loader is not None
+    module = importlib.util.module_from_spec(loader)
+    loader.loader.exec_module(module)
+    hand = json.loads((ROOT / "bench" / "rules.json").read_text())
+    assert _with_defaults(module.Transactions.to_spec()) == _with_defaults(hand)

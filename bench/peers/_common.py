@@ -21,24 +21,48 @@ CURRENCIES = ["KES", "UGX", "TZS", "NGN", "GHS", "ZAR", "USD"]
 CHANNELS = ["USSD", "APP", "AGENT", "API"]
 STATUSES = ["SUCCESS", "FAILED", "PENDING", "REVERSED"]
 REQUIRED = [
-    "txn_id", "timestamp", "sender_phone", "receiver_phone", "amount", "fee",
-    "currency", "channel", "status", "country",
-]  # fmt: skip
+    "txn_id",
+    "timestamp",
+    "sender_phone",
+    "receiver_phone",
+    "amount",
+    "fee",
+    "currency",
+    "channel",
+    "status",
+    "country",
+]
 ISIN = {"currency": CURRENCIES, "channel": CHANNELS, "status": STATUSES}
 PATTERNS = {"txn_id": TXN_ID, "sender_phone": PHONE, "receiver_phone": PHONE, "country": COUNTRY}
 
 # pyrustpipe's rule names, in report order.
 RULES = [
-    "txn_id:not_null", "txn_id:pattern", "txn_id:unique",
-    "timestamp:not_null", "timestamp:type",
-    "sender_phone:not_null", "sender_phone:pattern",
-    "receiver_phone:not_null", "receiver_phone:pattern",
-    "amount:not_null", "amount:type", "amount:gt", "amount:le",
-    "fee:not_null", "fee:type", "fee:ge",
-    "currency:not_null", "currency:isin", "channel:not_null", "channel:isin",
-    "status:not_null", "status:isin", "country:not_null", "country:pattern",
+    "txn_id:not_null",
+    "txn_id:pattern",
+    "txn_id:unique",
+    "timestamp:not_null",
+    "timestamp:type",
+    "sender_phone:not_null",
+    "sender_phone:pattern",
+    "receiver_phone:not_null",
+    "receiver_phone:pattern",
+    "amount:not_null",
+    "amount:type",
+    "amount:gt",
+    "amount:le",
+    "fee:not_null",
+    "fee:type",
+    "fee:ge",
+    "currency:not_null",
+    "currency:isin",
+    "channel:not_null",
+    "channel:isin",
+    "status:not_null",
+    "status:isin",
+    "country:not_null",
+    "country:pattern",
     "fee_within_amount",
-]  # fmt: skip
+]
 
 
 def csv_path() -> str:

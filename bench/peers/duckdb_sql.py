@@ -19,7 +19,7 @@ def _lit(text: str) -> str:
 
 
 def flags() -> dict[str, str]:
-    """One SQL boolean per rule, true where the row fails it; NULL ("unknown") is coalesced to false."""
+    """One SQL boolean per rule, true where the row fails it; NULL ("unknown") becomes false."""
     f: dict[str, str] = {}
     for col in REQUIRED:
         f[f"{col}:not_null"] = f"{col} IS NULL"
@@ -53,7 +53,8 @@ WITH raw AS (
   SELECT * FROM read_csv({_lit(path)}, header = true, delim = ',', quote = '"', escape = '"',
                          all_varchar = true, nullstr = '')
 ),
-dups AS (SELECT txn_id, 2 AS n_txn_id FROM raw WHERE txn_id IS NOT NULL GROUP BY txn_id HAVING count(*) > 1),
+dups AS (SELECT txn_id, 2 AS n_txn_id FROM raw WHERE txn_id IS NOT NULL
+         GROUP BY txn_id HAVING count(*) > 1),
 t AS (SELECT raw.*, dups.n_txn_id, {typed} FROM raw LEFT JOIN dups USING (txn_id))
 SELECT count(*) AS rows,
   count_if({" OR ".join(f.values())}) AS invalid_rows,

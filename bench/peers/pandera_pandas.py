@@ -1,4 +1,4 @@
-"""Peer: a pandera DataFrameSchema on pandas, validated with lazy=True; failure cases counted per check.
+"""Peer: a pandera DataFrameSchema on pandas, lazy=True; failure cases counted per check.
 
 Columns are read as str (empty field -> null, "NA" kept as Namibia); typed checks are custom
 vectorised Checks that pass for values that did not parse, so a type failure is reported once,
@@ -19,7 +19,9 @@ def _number(s: pd.Series) -> pd.Series:
 
 
 def _timestamp_ok(s: pd.Series) -> pd.Series:
-    parsed = pd.to_datetime(s.where(s.str.fullmatch(TIMESTAMP)), format=TIMESTAMP_FORMAT, errors="coerce")
+    parsed = pd.to_datetime(
+        s.where(s.str.fullmatch(TIMESTAMP)), format=TIMESTAMP_FORMAT, errors="coerce"
+    )
     return parsed.notna()
 
 
@@ -29,23 +31,33 @@ def _fee_within_amount(df: pd.DataFrame) -> pd.Series:
 
 
 def schema() -> pa.DataFrameSchema:
-    columns = {col: pa.Column(str, pa.Check(lambda s, p=p: s.str.fullmatch(p), name="pattern"))
-               for col, p in PATTERNS.items()}  # fmt: skip
+    columns = {
+        col: pa.Column(str, pa.Check(lambda s, p=p: s.str.fullmatch(p), name="pattern"))
+        for col, p in PATTERNS.items()
+    }
     columns["txn_id"] = pa.Column(str, columns["txn_id"].checks, unique=True)
     columns["timestamp"] = pa.Column(str, pa.Check(_timestamp_ok, name="type"))
-    columns["amount"] = pa.Column(str, [
-        pa.Check(lambda s: s.str.fullmatch(FLOAT), name="type"),
-        pa.Check(lambda s: _number(s).isna() | (_number(s) > 0), name="gt"),
-        pa.Check(lambda s: _number(s).isna() | (_number(s) <= 1_000_000), name="le"),
-    ])  # fmt: skip
-    columns["fee"] = pa.Column(str, [
-        pa.Check(lambda s: s.str.fullmatch(FLOAT), name="type"),
-        pa.Check(lambda s: _number(s).isna() | (_number(s) >= 0), name="ge"),
-    ])  # fmt: skip
+    columns["amount"] = pa.Column(
+        str,
+        [
+            pa.Check(lambda s: s.str.fullmatch(FLOAT), name="type"),
+            pa.Check(lambda s: _number(s).isna() | (_number(s) > 0), name="gt"),
+            pa.Check(lambda s: _number(s).isna() | (_number(s) <= 1_000_000), name="le"),
+        ],
+    )
+    columns["fee"] = pa.Column(
+        str,
+        [
+            pa.Check(lambda s: s.str.fullmatch(FLOAT), name="type"),
+            pa.Check(lambda s: _number(s).isna() | (_number(s) >= 0), name="ge"),
+        ],
+    )
     for col, values in ISIN.items():
         columns[col] = pa.Column(str, pa.Check.isin(values, name="isin"))
     columns["agent_id"] = pa.Column(str, nullable=True)
-    return pa.DataFrameSchema(columns, checks=[pa.Check(_fee_within_amount, name="fee_within_amount")])
+    return pa.DataFrameSchema(
+        columns, checks=[pa.Check(_fee_within_amount, name="fee_within_amount")]
+    )
 
 
 def main() -> None:
@@ -60,7 +72,9 @@ def main() -> None:
         check = cases["check"].astype(str).str.split("(").str[0]  # "isin(['KES', ...])" -> "isin"
         column_rule = cases["column"].astype(str) + ":" + check.replace(BUILTIN)
         # A DataFrame-level check (the row rule) lists one failure case per cell of a bad row.
-        cases = cases.assign(rule=column_rule.where(cases["schema_context"] != "DataFrameSchema", check))
+        cases = cases.assign(
+            rule=column_rule.where(cases["schema_context"] != "DataFrameSchema", check)
+        )
         failures = cases.groupby("rule")["index"].nunique().to_dict()
         invalid = cases["index"].nunique()
     emit(len(df), invalid, failures)

@@ -24,7 +24,9 @@ def failure_masks() -> dict[str, pl.Expr]:
     masks["txn_id:unique"] = tid.is_not_null() & tid.is_duplicated()
     ts = pl.col("timestamp")
     parsed = ts.str.strptime(pl.Datetime, TIMESTAMP_FORMAT, strict=False)
-    masks["timestamp:type"] = ts.is_not_null() & ~(ts.str.contains(f"^{TIMESTAMP}$") & parsed.is_not_null())
+    masks["timestamp:type"] = ts.is_not_null() & ~(
+        ts.str.contains(f"^{TIMESTAMP}$") & parsed.is_not_null()
+    )
     numbers = {}
     for col in ("amount", "fee"):
         ok = pl.col(col).str.contains(f"^(?:{FLOAT})$")

@@ -13,7 +13,9 @@ from _common import FLOAT, ISIN, PATTERNS, REQUIRED, csv_path, emit
 
 FLOAT_MATCH = re.compile(FLOAT).fullmatch
 # `%Y-%m-%dT%H:%M:%S`, exactly two digits per field; ranges are checked below.
-TIMESTAMP_MATCH = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})").fullmatch
+TIMESTAMP_MATCH = re.compile(
+    r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})"
+).fullmatch
 ID_MATCH = re.compile(PATTERNS["txn_id"]).fullmatch
 PHONE_MATCH = re.compile(PATTERNS["sender_phone"]).fullmatch
 COUNTRY_MATCH = re.compile(PATTERNS["country"]).fullmatch

@@ -1,12 +1,23 @@
-"""Floor, not a validator: pyarrow reads the CSV into a Table (all strings) and does nothing else."""
+"""Floor, not a validator: pyarrow reads the CSV into a Table of strings and does nothing else."""
 
 import sys
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-COLUMNS = ["txn_id", "timestamp", "sender_phone", "receiver_phone", "amount", "fee",
-           "currency", "channel", "status", "country", "agent_id"]  # fmt: skip
+COLUMNS = [
+    "txn_id",
+    "timestamp",
+    "sender_phone",
+    "receiver_phone",
+    "amount",
+    "fee",
+    "currency",
+    "channel",
+    "status",
+    "country",
+    "agent_id",
+]
 
 
 def main() -> None:
