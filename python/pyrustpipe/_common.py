@@ -32,15 +32,11 @@ def normalize_tolerance(value: object, where: str) -> Tolerance | None:
         if set(value) == {"count"}:
             value = value["count"]
             if not isinstance(value, int) or isinstance(value, bool):
-                raise SchemaError(
-                    f"{where}: tolerance count must be an int, not {value!r}"
-                )
+                raise SchemaError(f"{where}: tolerance count must be an int, not {value!r}")
         elif set(value) == {"fraction"}:
             value = value["fraction"]
             if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise SchemaError(
-                    f"{where}: tolerance fraction must be a float, not {value!r}"
-                )
+                raise SchemaError(f"{where}: tolerance fraction must be a float, not {value!r}")
             value = float(value)
         else:
             raise SchemaError(

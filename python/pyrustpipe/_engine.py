@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from types import ModuleType
 from typing import Any
 
@@ -30,6 +29,8 @@ def core() -> ModuleType:
 
 def compile_spec(spec_json: str) -> dict[str, Any]:
     """``{"spec": <normalized spec>, "ruleset_hash": "sha256:..."}``; raises SchemaError."""
+    import json
+
     result: dict[str, Any] = json.loads(core().compile_spec(spec_json))
     return result
 
@@ -40,6 +41,8 @@ def validate(spec_json: str, sources: list[str], options_json: str) -> str:
 
 
 def profile(sources: list[str], options_json: str = "{}") -> dict[str, Any]:
+    import json
+
     result: dict[str, Any] = json.loads(core().profile(sources, options_json))
     return result
 

@@ -33,7 +33,9 @@ _FLOAT = re.compile(r"^[+-]?([0-9]+(\.[0-9]+)?|\.[0-9]+)([eE][+-]?[0-9]+)?\Z")
 _DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
 _TIME = re.compile(r"^([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:\.([0-9]{1,9}))?)?\Z")
 _DATETIME = re.compile(
-    r"^([0-9]{4}-[0-9]{2}-[0-9]{2})[T ]([0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,9})?)?)(Z|[+-][0-9]{2}:[0-9]{2})?\Z"
+    r"^([0-9]{4}-[0-9]{2}-[0-9]{2})[T ]"
+    r"([0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,9})?)?)"
+    r"(Z|[+-][0-9]{2}:[0-9]{2})?\Z"
 )
 _BOOLS = {
     "true": True,
@@ -192,11 +194,7 @@ def _convert_json(value: object, dtype: str, fmt: str | None) -> object:
         raise _Invalid
     if dtype == "datetime" and isinstance(value, _dt.datetime):
         return value
-    if (
-        dtype == "date"
-        and isinstance(value, _dt.date)
-        and not isinstance(value, _dt.datetime)
-    ):
+    if dtype == "date" and isinstance(value, _dt.date) and not isinstance(value, _dt.datetime):
         return value
     if dtype == "time" and isinstance(value, _dt.time):
         return value
@@ -231,9 +229,7 @@ class _Row:
 
 
 class _Reader:
-    def __init__(
-        self, spec: SpecDict, attributes: dict[str, str], header: list[str]
-    ) -> None:
+    def __init__(self, spec: SpecDict, attributes: dict[str, str], header: list[str]) -> None:
         columns: dict[str, ColumnSpec] = {c["name"]: c for c in spec.get("columns", [])}
         self.attributes = attributes
         self.null_values = set(spec.get("csv", {}).get("null_values", [""]))
@@ -279,15 +275,11 @@ def source_format(path: str) -> str:
 def _open_text(path: str) -> IO[str]:
     if path.lower().endswith(".gz"):
         raw = gzip.open(path, "rb")  # noqa: SIM115 - wrapped and returned open
-        return io.TextIOWrapper(
-            raw, encoding="utf-8-sig", errors="surrogateescape", newline=""
-        )
+        return io.TextIOWrapper(raw, encoding="utf-8-sig", errors="surrogateescape", newline="")
     return open(path, encoding="utf-8-sig", errors="surrogateescape", newline="")
 
 
-def _csv_rows(
-    path: str, spec: SpecDict
-) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
+def _csv_rows(path: str, spec: SpecDict) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
     dialect = spec.get("csv", {})
     handle = _open_text(path)
     csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
@@ -334,9 +326,7 @@ def _ndjson_rows(path: str) -> Iterator[tuple[int, dict[str, Any]]]:
             try:
                 record = json.loads(line)
             except ValueError as exc:
-                raise DataFormatError(
-                    f"{path}: line {line_number}: invalid JSON ({exc})"
-                ) from None
+                raise DataFormatError(f"{path}: line {line_number}: invalid JSON ({exc})") from None
             if isinstance(record, dict):
                 yield number, record
 

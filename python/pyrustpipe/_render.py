@@ -26,9 +26,7 @@ def _rate(value: float) -> str:
 
 def summary_text(report: Report) -> Text:
     status = (
-        Text("passed", style="bold green")
-        if report.passed
-        else Text("FAILED", style="bold red")
+        Text("passed", style="bold green") if report.passed else Text("FAILED", style="bold red")
     )
     text = Text()
     text.append(f"{report.schema_name or 'report'}: ", style="bold")
@@ -78,9 +76,7 @@ def report_renderables(report: Report) -> Iterator[RenderableType]:
                 where += f" row {sample.row}"
             if sample.line is not None:
                 where += f" (line {sample.line})"
-            detail = sample.message or (
-                repr(sample.value) if sample.value is not None else ""
-            )
+            detail = sample.message or (repr(sample.value) if sample.value is not None else "")
             yield Text(f"  {where.strip()}: {detail}")
         if rule.failed > min(len(rule.samples), MAX_SAMPLES):
             yield Text(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib
-import json
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
@@ -33,12 +32,8 @@ _F = TypeVar("_F", bound=Callable[..., Any])
 _DECORATOR_KEYWORDS = frozenset({"severity", "tolerance", "name"})
 
 PathLike: TypeAlias = Union[str, "os.PathLike[str]"]
-SourceLike: TypeAlias = Union[
-    str, "os.PathLike[str]", Sequence[Union[str, "os.PathLike[str]"]]
-]
-SchemaLike: TypeAlias = Union[
-    type[Schema], "Spec", Mapping[str, Any], str, "os.PathLike[str]"
-]
+SourceLike: TypeAlias = Union[str, "os.PathLike[str]", Sequence[Union[str, "os.PathLike[str]"]]]
+SchemaLike: TypeAlias = Union[type[Schema], "Spec", Mapping[str, Any], str, "os.PathLike[str]"]
 
 
 class Spec:
@@ -55,9 +50,7 @@ class Spec:
 
     def __init__(self, spec: Mapping[str, Any], *, origin: str | None = None) -> None:
         if not isinstance(spec, Mapping):
-            raise SchemaError(
-                f"{origin or 'spec'}: a spec is a mapping, not {type(spec).__name__}"
-            )
+            raise SchemaError(f"{origin or 'spec'}: a spec is a mapping, not {type(spec).__name__}")
         if spec.get("spec_version") != 1:
             raise SchemaError(
                 f"{origin or 'spec'}: spec_version must be 1, not {spec.get('spec_version')!r}"
@@ -75,6 +68,8 @@ class Spec:
         return spec
 
     def spec_json(self, indent: int | None = None) -> str:
+        import json
+
         return json.dumps(self._spec, indent=indent, ensure_ascii=False)
 
     def python_rules(self) -> tuple[PythonRule, ...]:
@@ -83,6 +78,8 @@ class Spec:
 
     @classmethod
     def from_json(cls, text: str | bytes, *, origin: str | None = None) -> Spec:
+        import json
+
         try:
             data = json.loads(text)
         except ValueError as exc:
@@ -126,9 +123,7 @@ def _import_file(path: str) -> ModuleType:
     file = Path(path)
     if not file.is_file():
         raise FileNotFoundError(f"rules file not found: {path}")
-    digest = hashlib.sha1(
-        str(file.resolve()).encode(), usedforsecurity=False
-    ).hexdigest()[:10]
+    digest = hashlib.sha1(str(file.resolve()).encode(), usedforsecurity=False).hexdigest()[:10]
     module_name = f"_pyrustpipe_rules_{file.stem}_{digest}"
     spec = importlib.util.spec_from_file_location(module_name, file)
     if spec is None or spec.loader is None:
@@ -155,9 +150,7 @@ def _import_file(path: str) -> ModuleType:
     return module
 
 
-def _pick_schema(
-    module: ModuleType, where: str, attribute: str | None
-) -> type[Schema] | Spec:
+def _pick_schema(module: ModuleType, where: str, attribute: str | None) -> type[Schema] | Spec:
     if attribute is None:
         found = [
             value
@@ -170,9 +163,7 @@ def _pick_schema(
         if len(found) == 1:
             return found[0]
         names = ", ".join(sorted(c.__name__ for c in found)) or "none"
-        raise SchemaError(
-            f"{where}: name the schema class as {where}:Class (found: {names})"
-        )
+        raise SchemaError(f"{where}: name the schema class as {where}:Class (found: {names})")
     target: Any = module
     for part in attribute.split("."):
         try:
@@ -185,9 +176,7 @@ def _pick_schema(
         return target
     if isinstance(target, Mapping):
         return Spec(target, origin=f"{where}:{attribute}")
-    raise SchemaError(
-        f"{where}:{attribute} is not a pp.Schema subclass ({type(target).__name__})"
-    )
+    raise SchemaError(f"{where}:{attribute} is not a pp.Schema subclass ({type(target).__name__})")
 
 
 def load_rules(ref: PathLike) -> type[Schema] | Spec:
@@ -250,9 +239,7 @@ def _source_list(source: SourceLike) -> list[str]:
     elif isinstance(source, Sequence):
         items = [os.fspath(s) for s in source]
     else:
-        raise TypeError(
-            f"source must be a path, a glob or a list of them, not {source!r}"
-        )
+        raise TypeError(f"source must be a path, a glob or a list of them, not {source!r}")
     if not items:
         raise ValueError("no source given")
     for item in items:
@@ -286,16 +273,10 @@ def run_validation(
         isinstance(threads, bool) or not isinstance(threads, int) or threads < 1
     ):
         raise ValueError(f"threads must be an int >= 1 or None, not {threads!r}")
-    if (
-        isinstance(sample_size, bool)
-        or not isinstance(sample_size, int)
-        or sample_size < 0
-    ):
+    if isinstance(sample_size, bool) or not isinstance(sample_size, int) or sample_size < 0:
         raise ValueError(f"sample_size must be an int >= 0, not {sample_size!r}")
     if chunk_size is not None and (
-        isinstance(chunk_size, bool)
-        or not isinstance(chunk_size, int)
-        or chunk_size < 1
+        isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1
     ):
         raise ValueError(f"chunk_size must be an int >= 1 or None, not {chunk_size!r}")
     spec, python_rules = resolve_schema(schema)
@@ -315,9 +296,9 @@ def run_validation(
         "external_rules": external,
     }
     if storage_options is not None:
-        options["storage_options"] = {
-            str(k): str(v) for k, v in storage_options.items()
-        }
+        options["storage_options"] = {str(k): str(v) for k, v in storage_options.items()}
+    import json
+
     text = _engine.validate(json.dumps(spec), sources, json.dumps(options))
     return Report.from_json(text)
 
@@ -389,11 +370,7 @@ def validate(*args: Any, **kwargs: Any) -> Any:
             return rule_marker(func, **kwargs)
 
         return decorator
-    if (
-        len(args) == 1
-        and set(kwargs) <= _DECORATOR_KEYWORDS
-        and _is_rule_function(args[0])
-    ):
+    if len(args) == 1 and set(kwargs) <= _DECORATOR_KEYWORDS and _is_rule_function(args[0]):
         return rule_marker(args[0], **kwargs)
     return run_validation(*args, **kwargs)
 
@@ -401,6 +378,4 @@ def validate(*args: Any, **kwargs: Any) -> Any:
 def _is_rule_function(value: object) -> bool:
     if isinstance(value, staticmethod):
         return True
-    return callable(value) and not isinstance(
-        value, (str, bytes, os.PathLike, type, Sequence)
-    )
+    return callable(value) and not isinstance(value, (str, bytes, os.PathLike, type, Sequence))

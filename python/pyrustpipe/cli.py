@@ -68,7 +68,8 @@ def _non_negative_int(text: str) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog=PROG,
-        description="A data-quality gate: validate CSV / NDJSON / Parquet files against typed rules.",
+        description="A data-quality gate: validate CSV / NDJSON / Parquet files against "
+        "typed rules.",
     )
     parser.add_argument("--version", action="version", version=_version())
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
@@ -79,28 +80,18 @@ def build_parser() -> argparse.ArgumentParser:
         description="Validate DATA (files, directories, globs, s3:// URIs) against RULES. "
         "Exit 0 when the report passes, 1 when it fails, 2 on a usage / rules / input error.",
     )
-    run.add_argument(
-        "data", nargs="+", metavar="DATA", help="file, directory, glob or s3:// URI"
-    )
+    run.add_argument("data", nargs="+", metavar="DATA", help="file, directory, glob or s3:// URI")
     run.add_argument(
         "--rules",
         "-r",
         required=True,
         help="file.py:Class, module:Class, or a .json / .yaml spec",
     )
-    run.add_argument(
-        "--quarantine", metavar="PATH", help="write invalid rows (with reasons) here"
-    )
+    run.add_argument("--quarantine", metavar="PATH", help="write invalid rows (with reasons) here")
     run.add_argument("--valid-output", metavar="PATH", help="write valid rows here")
-    run.add_argument(
-        "--metrics-output", metavar="PATH", help="write the JSON report here"
-    )
-    run.add_argument(
-        "--format", choices=("table", "json"), default="table", help="output format"
-    )
-    run.add_argument(
-        "--threads", type=_positive_int, metavar="N", help="worker threads"
-    )
+    run.add_argument("--metrics-output", metavar="PATH", help="write the JSON report here")
+    run.add_argument("--format", choices=("table", "json"), default="table", help="output format")
+    run.add_argument("--threads", type=_positive_int, metavar="N", help="worker threads")
     run.add_argument(
         "--sample-size",
         type=_non_negative_int,
@@ -113,9 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="an input without data rows is not an error",
     )
-    run.add_argument(
-        "--chunk-size", type=_positive_int, metavar="BYTES", help=argparse.SUPPRESS
-    )
+    run.add_argument("--chunk-size", type=_positive_int, metavar="BYTES", help=argparse.SUPPRESS)
     run.set_defaults(handler=_cmd_validate)
 
     init = commands.add_parser(
@@ -124,9 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Profile DATA and print a ready-to-edit pp.Schema class on stdout.",
     )
     init.add_argument("data", nargs="+", metavar="DATA")
-    init.add_argument(
-        "--name", metavar="CLASS", help="class name (default: from the file name)"
-    )
+    init.add_argument("--name", metavar="CLASS", help="class name (default: from the file name)")
     init.set_defaults(handler=_cmd_init)
 
     comp = commands.add_parser(

@@ -38,9 +38,7 @@ else:
             SchemaError,
             StorageError,
         )
-    except (
-        ImportError
-    ):  # the engine is not built: the DSL still works, running does not
+    except ImportError:  # the engine is not built: the DSL still works, running does not
 
         class PyRustPipeError(Exception):
             """Base class of every pyrustpipe error."""

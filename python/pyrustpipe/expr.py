@@ -14,10 +14,10 @@ rules") and runs in Rust. Build one with :func:`col` and Python operators:
 Python's ``and`` / ``or`` / ``not`` / ``if`` cannot be overloaded, so they raise on an expression;
 use ``&``, ``|`` and ``~``:
 
->>> bool(pp.col("a") > 1)
+>>> bool(pp.col("a") > 1)  # doctest: +IGNORE_EXCEPTION_DETAIL
 Traceback (most recent call last):
 ...
-TypeError: the truth value of a column expression is unknown while tracing: use & | ~ instead of and / or / not, and no if on column values
+TypeError: the truth value of a column expression is unknown while tracing: use & | ~ ...
 
 Aggregates (``mean sum min max null_fraction null_count n_unique``) make dataset checks:
 
@@ -78,15 +78,11 @@ def _lit_node(value: object) -> ExprNode:
         return {"type": "lit", "value": value}
     if isinstance(value, float):
         if not math.isfinite(value):
-            raise TypeError(
-                f"cannot use the non-finite float {value!r} in an expression"
-            )
+            raise TypeError(f"cannot use the non-finite float {value!r} in an expression")
         return {"type": "lit", "value": value}
     if isinstance(value, Decimal):
         if not value.is_finite():
-            raise TypeError(
-                f"cannot use the non-finite Decimal {value!r} in an expression"
-            )
+            raise TypeError(f"cannot use the non-finite Decimal {value!r} in an expression")
         return {"type": "lit", "value": str(value), "dtype": "decimal"}
     if isinstance(value, _dt.datetime):
         return {"type": "lit", "value": value.isoformat(), "dtype": "datetime"}
@@ -94,9 +90,7 @@ def _lit_node(value: object) -> ExprNode:
         return {"type": "lit", "value": value.isoformat(), "dtype": "date"}
     if isinstance(value, _dt.time):
         return {"type": "lit", "value": value.isoformat(), "dtype": "time"}
-    raise TypeError(
-        f"cannot use a {type(value).__name__} ({value!r}) in a column expression"
-    )
+    raise TypeError(f"cannot use a {type(value).__name__} ({value!r}) in a column expression")
 
 
 def col(name: str) -> Expr:
@@ -212,9 +206,7 @@ class Expr:
         left = self._node
         if reflected:
             left, right = right, left
-        return Expr(
-            cast(ExprNode, {"type": "binary", "op": op, "left": left, "right": right})
-        )
+        return Expr(cast(ExprNode, {"type": "binary", "op": op, "left": left, "right": right}))
 
     def __eq__(self, other: object) -> Expr:  # type: ignore[override]
         if other is None:
@@ -329,9 +321,7 @@ class Expr:
 
     def _metric(self, metric: Metric) -> MetricExpr:
         if self._node["type"] != "col":
-            raise TypeError(
-                f"{metric}() applies to a column, e.g. pp.col('x').{metric}()"
-            )
+            raise TypeError(f"{metric}() applies to a column, e.g. pp.col('x').{metric}()")
         return MetricExpr(cast(Any, self._node)["name"], metric)
 
     def mean(self) -> MetricExpr:
@@ -376,9 +366,7 @@ class StrNamespace:
     def _test(self, kind: str, value: object) -> Expr:
         if not isinstance(value, str):
             raise TypeError(f"str.{kind}() takes a string, not {value!r}")
-        return Expr(
-            cast(ExprNode, {"type": kind, "expr": self._expr._node, "value": value})
-        )
+        return Expr(cast(ExprNode, {"type": kind, "expr": self._expr._node, "value": value}))
 
     def len(self) -> Expr:
         """Length in Unicode characters."""
@@ -527,9 +515,7 @@ class MetricExpr:
         )
 
     def __bool__(self) -> bool:
-        raise TypeError(
-            "compare an aggregate with > >= < <= == or .between(), not and/or/if"
-        )
+        raise TypeError("compare an aggregate with > >= < <= == or .between(), not and/or/if")
 
 
 class DatasetCheck:
@@ -628,7 +614,8 @@ def _format(node: Mapping[str, Any]) -> str:
             return f"{node['dtype']}({node['value']!r})"
         return repr(node["value"])
     if kind == "binary":
-        return f"({_format(node['left'])} {_SYMBOLS.get(node['op'], node['op'])} {_format(node['right'])})"
+        symbol = _SYMBOLS.get(node["op"], node["op"])
+        return f"({_format(node['left'])} {symbol} {_format(node['right'])})"
     if kind == "not":
         return f"~{_format(node['expr'])}"
     if kind == "neg":

@@ -13,10 +13,12 @@
 <Report Tx FAILED rows=4 valid=3 invalid=1 rules=1 failed_rules=1>
 >>> report.rule("amount:gt").samples[0].value
 '-5'
->>> report.raise_for_failures()
-Traceback (most recent call last):
-...
-pyrustpipe.exceptions.ValidationFailed: Tx failed: 1 error rule failed: amount:gt (1 row, 25.00%); 1 of 4 rows invalid
+>>> try:
+...     report.raise_for_failures()
+... except pp.ValidationFailed as exc:
+...     print(str(exc).replace("; ", "\\n"))
+Tx failed: 1 error rule failed: amount:gt (1 row, 25.00%)
+1 of 4 rows invalid
 """
 
 from __future__ import annotations
@@ -155,16 +157,10 @@ class Report:
         if not isinstance(data, Mapping):
             raise TypeError(f"a report is a mapping, not {type(data).__name__}")
         if "rules" not in data or "passed" not in data:
-            raise ValueError(
-                "not a pyrustpipe report: 'rules' and 'passed' are required"
-            )
+            raise ValueError("not a pyrustpipe report: 'rules' and 'passed' are required")
         self._data: dict[str, Any] = copy.deepcopy(dict(data))
-        self._rules = tuple(
-            RuleResult.from_dict(r) for r in self._data.get("rules") or ()
-        )
-        self._sources = tuple(
-            SourceResult.from_dict(s) for s in self._data.get("sources") or ()
-        )
+        self._rules = tuple(RuleResult.from_dict(r) for r in self._data.get("rules") or ())
+        self._sources = tuple(SourceResult.from_dict(s) for s in self._data.get("sources") or ())
 
     # -- construction / serialisation ----------------------------------------------------------
 
@@ -176,9 +172,7 @@ class Report:
     def from_json(cls, text: str | bytes) -> Report:
         data = json.loads(text)
         if not isinstance(data, dict):
-            raise TypeError(
-                "not a pyrustpipe report: the JSON document is not an object"
-            )
+            raise TypeError("not a pyrustpipe report: the JSON document is not an object")
         return cls(data)
 
     @classmethod
@@ -283,9 +277,7 @@ class Report:
     def failed_rules(self, severity: Severity | None = None) -> list[RuleResult]:
         """Rules that did not pass (of ``severity`` when given)."""
         return [
-            r
-            for r in self._rules
-            if not r.passed and (severity is None or r.severity == severity)
+            r for r in self._rules if not r.passed and (severity is None or r.severity == severity)
         ]
 
     def summary(self) -> str:
@@ -308,15 +300,11 @@ class Report:
         parts = []
         for rule in failed:
             if rule.scope in ("dataset", "schema"):
-                observed = (
-                    "" if rule.observed is None else f": observed {rule.observed!r}"
-                )
+                observed = "" if rule.observed is None else f": observed {rule.observed!r}"
                 parts.append(f"{rule.name}{observed}")
             else:
                 unit = "row" if rule.failed == 1 else "rows"
-                parts.append(
-                    f"{rule.name} ({rule.failed} {unit}, {rule.failure_rate:.2%})"
-                )
+                parts.append(f"{rule.name} ({rule.failed} {unit}, {rule.failure_rate:.2%})")
         noun = "rule" if len(failed) == 1 else "rules"
         message = (
             f"{self.schema_name or 'validation'} failed: {len(failed)} error {noun} failed: "
@@ -339,9 +327,7 @@ class Report:
 
     # -- rendering -----------------------------------------------------------------------------
 
-    def __rich_console__(
-        self, console: Console, options: ConsoleOptions
-    ) -> RenderResult:
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         from pyrustpipe._render import report_renderables
 
         yield from report_renderables(self)
@@ -356,7 +342,8 @@ class Report:
             rows.append(
                 f"<tr{style}><td>{esc(rule.name)}</td><td>{esc(rule.severity)}</td>"
                 f"<td>{rule.failed}</td><td>{rule.failure_rate:.2%}</td>"
-                f"<td>{esc(rule.tolerance_text)}</td><td>{'ok' if rule.passed else 'FAIL'}</td></tr>"
+                f"<td>{esc(rule.tolerance_text)}</td>"
+                f"<td>{'ok' if rule.passed else 'FAIL'}</td></tr>"
             )
         return (
             f"<div><p><b>{esc(self.schema_name)}</b> "

@@ -110,12 +110,13 @@ _FALLBACK_NAMES: dict[str, object] = {
 }
 _NUMERIC = frozenset({"int", "float", "decimal"})
 _TEMPORAL = frozenset({"date", "datetime", "time"})
-_LOOKAROUND = re.compile(r"\(\?<?[=!]")
-_BACKREF = re.compile(r"(?<!\\)(?:\\\\)*\\[1-9]")
-_ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
-_ISO_TIME = re.compile(r"^[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,9})?)?\Z")
-_ISO_DATETIME = re.compile(
-    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,9})?)?(Z|[+-][0-9]{2}:[0-9]{2})?\Z"
+_LOOKAROUND = r"\(\?<?[=!]"
+_BACKREF = r"(?<!\\)(?:\\\\)*\\[1-9]"
+_ISO_DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}\Z"
+_ISO_TIME = r"^[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,9})?)?\Z"
+_ISO_DATETIME = (
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,9})?)?"
+    r"(Z|[+-][0-9]{2}:[0-9]{2})?\Z"
 )
 _CONFIG_KEYS = frozenset(
     {
@@ -136,6 +137,8 @@ _MISSING: Any = object()
 # `amount: float = pp.Field(gt=0)` type-checks (as with pydantic.Field).
 FieldValue: TypeAlias = Any
 
+
+# (regex sources, compiled and cached by `re` on first use: keeps `import pyrustpipe` fast)
 
 # ----------------------------------------------------------------------------------------------
 # user-facing building blocks
@@ -301,9 +304,7 @@ class Unique:
 class _RuleMarker:
     __slots__ = ("name", "severity", "tolerance")
 
-    def __init__(
-        self, name: str | None, severity: Severity, tolerance: Tolerance | None
-    ) -> None:
+    def __init__(self, name: str | None, severity: Severity, tolerance: Tolerance | None) -> None:
         self.name = name
         self.severity = severity
         self.tolerance = tolerance
@@ -379,9 +380,7 @@ class _SymbolicRow:
         columns = object.__getattribute__(self, "_columns")
         if name in columns:
             return col(columns[name])
-        raise _UnknownColumn(
-            f"reads unknown attribute {name!r} (not a column of the schema)"
-        )
+        raise _UnknownColumn(f"reads unknown attribute {name!r} (not a column of the schema)")
 
     def __getitem__(self, name: str) -> Expr:
         columns = object.__getattribute__(self, "_columns")
@@ -395,9 +394,7 @@ class _SymbolicRow:
         raise TypeError("a row rule cannot assign to the row")
 
 
-def _trace(
-    func: Callable[[Any], Any], columns: dict[str, str]
-) -> tuple[Expr | None, str]:
+def _trace(func: Callable[[Any], Any], columns: dict[str, str]) -> tuple[Expr | None, str]:
     """Run ``func`` once on a symbolic row. Returns (expression, "") or (None, reason)."""
     try:
         result = func(_SymbolicRow(columns))
@@ -468,24 +465,16 @@ def _dtype_of(cls_name: str, attr: str, annotation: object) -> tuple[Dtype, bool
 # constraint checking
 
 
-def _bound_value(
-    where: str, dtype: Dtype, key: str, value: object
-) -> int | float | str:
+def _bound_value(where: str, dtype: Dtype, key: str, value: object) -> int | float | str:
     if dtype in _NUMERIC:
         if isinstance(value, (str, _dt.date, _dt.time)):
-            raise SchemaError(
-                f"{where}: {key} on a {dtype} column takes a number, not {value!r}"
-            )
+            raise SchemaError(f"{where}: {key} on a {dtype} column takes a number, not {value!r}")
         return number(value, f"{where}: {key}")
     if dtype in _TEMPORAL:
-        expected: type = {"date": _dt.date, "datetime": _dt.datetime, "time": _dt.time}[
-            dtype
-        ]
+        expected: type = {"date": _dt.date, "datetime": _dt.datetime, "time": _dt.time}[dtype]
         if isinstance(value, str):
-            grammar = {"date": _ISO_DATE, "datetime": _ISO_DATETIME, "time": _ISO_TIME}[
-                dtype
-            ]
-            if not grammar.match(value):
+            grammar = {"date": _ISO_DATE, "datetime": _ISO_DATETIME, "time": _ISO_TIME}[dtype]
+            if not re.match(grammar, value):
                 raise SchemaError(f"{where}: {key}={value!r} is not an ISO {dtype}")
             return value
         ok = isinstance(value, expected) and not (
@@ -497,9 +486,7 @@ def _bound_value(
                 f"string, not {value!r}"
             )
         return cast(str, cast(Any, value).isoformat())
-    raise SchemaError(
-        f"{where}: {key} applies to numeric, date and time columns, not {dtype}"
-    )
+    raise SchemaError(f"{where}: {key} applies to numeric, date and time columns, not {dtype}")
 
 
 def _set_values(where: str, dtype: Dtype, key: str, values: object) -> list[Any]:
@@ -515,14 +502,12 @@ def _set_values(where: str, dtype: Dtype, key: str, values: object) -> list[Any]
         elif dtype == "int":
             bad = isinstance(value, bool) or not isinstance(value, int)
         elif dtype in ("float", "decimal"):
-            bad = isinstance(value, bool) or not isinstance(
-                value, (int, float, Decimal)
-            )
+            bad = isinstance(value, bool) or not isinstance(value, (int, float, Decimal))
         elif dtype == "bool":
             bad = not isinstance(value, bool)
         elif dtype == "date":
             if isinstance(value, str):
-                bad = not _ISO_DATE.match(value)
+                bad = not re.match(_ISO_DATE, value)
             else:
                 bad = not isinstance(value, _dt.date) or isinstance(value, _dt.datetime)
         if bad:
@@ -539,15 +524,13 @@ def check_pattern(where: str, pattern: object) -> str:
         raise SchemaError(f"{where}: pattern must be a string, not {pattern!r}")
     if len(pattern.encode()) > 4096:
         raise SchemaError(f"{where}: pattern is longer than 4096 bytes")
-    if _LOOKAROUND.search(pattern):
+    if re.search(_LOOKAROUND, pattern):
         raise SchemaError(
             f"{where}: pattern {pattern!r} uses look-around, which the Rust regex engine "
             "does not support (it guarantees linear time)"
         )
-    if _BACKREF.search(pattern):
-        raise SchemaError(
-            f"{where}: pattern {pattern!r} uses a back-reference (unsupported)"
-        )
+    if re.search(_BACKREF, pattern):
+        raise SchemaError(f"{where}: pattern {pattern!r} uses a back-reference (unsupported)")
     return pattern
 
 
@@ -562,9 +545,7 @@ def _column_spec(
     tolerance = normalize_tolerance(info.tolerance, where)
     if info.format is not None:
         if dtype not in _TEMPORAL:
-            raise SchemaError(
-                f"{where}: format applies to date, datetime and time columns"
-            )
+            raise SchemaError(f"{where}: format applies to date, datetime and time columns")
         if not isinstance(info.format, str) or not info.format:
             raise SchemaError(f"{where}: format must be a non-empty string")
     settings: RuleSettings = {"severity": severity, "tolerance": tolerance}
@@ -593,9 +574,7 @@ def _column_spec(
             check["value"] = value
         elif key == "pattern":
             if dtype != "str":
-                raise SchemaError(
-                    f"{where}: pattern applies to str columns, not {dtype}"
-                )
+                raise SchemaError(f"{where}: pattern applies to str columns, not {dtype}")
             check["pattern"] = check_pattern(where, value)
         elif key in ("isin", "not_in"):
             check["values"] = _set_values(where, dtype, key, value)
@@ -605,9 +584,7 @@ def _column_spec(
             elif value == "first":
                 check["keep"] = "first"
             else:
-                raise SchemaError(
-                    f'{where}: unique must be True or "first", not {value!r}'
-                )
+                raise SchemaError(f'{where}: unique must be True or "first", not {value!r}')
         check["severity"] = (
             normalize_severity(options.severity, rule_where)
             if options is not None and options.severity is not None
@@ -622,9 +599,7 @@ def _column_spec(
             check["name"] = options.name
         checks.append(cast(ColumnCheck, check))
     lengths = {
-        c["type"]: c.get("value")
-        for c in checks
-        if c["type"] in ("min_length", "max_length")
+        c["type"]: c.get("value") for c in checks if c["type"] in ("min_length", "max_length")
     }
     if len(lengths) == 2 and lengths["min_length"] > lengths["max_length"]:
         raise SchemaError(f"{where}: min_length is greater than max_length")
@@ -730,9 +705,7 @@ def _build(cls: type[Schema]) -> None:
         fields[attr] = (dtype + ("?" if nullable else ""), info, annotation)
     for attr, value in namespace.items():
         if isinstance(value, FieldInfo) and attr not in annotations:
-            raise SchemaError(
-                f"{name}.{attr}: pp.Field() needs a type annotation ({attr}: type)"
-            )
+            raise SchemaError(f"{name}.{attr}: pp.Field() needs a type annotation ({attr}: type)")
         target = value.__func__ if isinstance(value, staticmethod) else value
         marker = getattr(target, "__pp_rule__", None)
         if isinstance(marker, _RuleMarker) and callable(target):
@@ -747,7 +720,8 @@ def _build(cls: type[Schema]) -> None:
                 continue
             if key not in _CONFIG_KEYS:
                 raise SchemaError(
-                    f"{name}.Config: unknown option {key!r} (known: {', '.join(sorted(_CONFIG_KEYS))})"
+                    f"{name}.Config: unknown option {key!r} "
+                    f"(known: {', '.join(sorted(_CONFIG_KEYS))})"
                 )
             config[key] = value
     cls.__pp_fields__ = fields
@@ -763,14 +737,10 @@ def _build(cls: type[Schema]) -> None:
         if not isinstance(column_name, str) or not column_name:
             raise SchemaError(f"{name}.{attr}: alias must be a non-empty string")
         if column_name in dtypes:
-            raise SchemaError(
-                f"{name}.{attr}: column {column_name!r} is declared twice"
-            )
+            raise SchemaError(f"{name}.{attr}: column {column_name!r} is declared twice")
         nullable = dtype_text.endswith("?")
         dtype = cast(Dtype, dtype_text.rstrip("?"))
-        spec["columns"].append(
-            _column_spec(f"{name}.{attr}", column_name, dtype, nullable, info)
-        )
+        spec["columns"].append(_column_spec(f"{name}.{attr}", column_name, dtype, nullable, info))
         attr_to_column[attr] = column_name
         dtypes[column_name] = dtype
 
@@ -851,9 +821,7 @@ def _build(cls: type[Schema]) -> None:
         if not isinstance(key, Unique):
             if isinstance(key, str):
                 key = Unique((key,))
-            elif isinstance(key, (tuple, list)) and all(
-                isinstance(c, str) for c in key
-            ):
+            elif isinstance(key, (tuple, list)) and all(isinstance(c, str) for c in key):
                 key = Unique(key)
             else:
                 raise SchemaError(
@@ -864,9 +832,7 @@ def _build(cls: type[Schema]) -> None:
         if not key.columns:
             raise SchemaError(f"{key_where}: needs at least one column")
         if key.keep not in ("none", "first"):
-            raise SchemaError(
-                f'{key_where}: keep must be "none" or "first", not {key.keep!r}'
-            )
+            raise SchemaError(f'{key_where}: keep must be "none" or "first", not {key.keep!r}')
         entry: UniqueKeySpec = {
             "columns": [resolve(c) for c in key.columns],
             "keep": key.keep,
@@ -883,13 +849,9 @@ def _build(cls: type[Schema]) -> None:
         if value is not None and (
             isinstance(value, bool) or not isinstance(value, int) or value < 0
         ):
-            raise SchemaError(
-                f"{where}: {key} must be an int >= 0 or None, not {value!r}"
-            )
+            raise SchemaError(f"{where}: {key} must be an int >= 0 or None, not {value!r}")
     if min_rows is not None or max_rows is not None:
-        spec["dataset_checks"].append(
-            DatasetCheck("row_count", None, min_rows, max_rows).to_dict()
-        )
+        spec["dataset_checks"].append(DatasetCheck("row_count", None, min_rows, max_rows).to_dict())
     checks = config.get("checks", [])
     if isinstance(checks, (Expr, DatasetCheck, MetricExpr)):
         checks = [checks]
@@ -900,17 +862,13 @@ def _build(cls: type[Schema]) -> None:
                 entry_ds["column"] = resolve(entry_ds["column"])
             spec["dataset_checks"].append(entry_ds)
         elif isinstance(check, Expr):
-            node = rename_columns(
-                check._node, attr_to_column_only(attr_to_column, dtypes)
-            )
+            node = rename_columns(check._node, attr_to_column_only(attr_to_column, dtypes))
             rule_name = check.name or f"check_{index}"
             if is_boolean(node, dtypes) is False:
                 raise SchemaError(
                     f"{where}: checks[{index - 1}] ({check!r}) is not a boolean expression"
                 )
-            spec["row_rules"].append(
-                _row_rule(rule_name, node, check.severity, check.tolerance)
-            )
+            spec["row_rules"].append(_row_rule(rule_name, node, check.severity, check.tolerance))
         elif isinstance(check, MetricExpr):
             raise SchemaError(
                 f"{where}: checks[{index - 1}] {check!r} needs a bound, e.g. "
@@ -927,9 +885,7 @@ def _build(cls: type[Schema]) -> None:
     cls.__pp_python_rules__ = tuple(python_rules)
 
 
-def attr_to_column_only(
-    attr_to_column: dict[str, str], dtypes: dict[str, str]
-) -> dict[str, str]:
+def attr_to_column_only(attr_to_column: dict[str, str], dtypes: dict[str, str]) -> dict[str, str]:
     """Attribute names that are not also column names, mapped to their column."""
     return {a: c for a, c in attr_to_column.items() if a not in dtypes}
 
@@ -960,21 +916,15 @@ def rule_names(spec: SpecDict) -> list[str]:
         names.append(key.get("name") or f"{','.join(key['columns'])}:unique")
     for dataset in spec.get("dataset_checks", []):
         default = "dataset:row_count" if dataset["metric"] == "row_count" else None
-        names.append(
-            dataset.get("name") or default or f"{dataset['column']}:{dataset['metric']}"
-        )
+        names.append(dataset.get("name") or default or f"{dataset['column']}:{dataset['metric']}")
     return names
 
 
-def _check_rule_names(
-    schema: str, spec: SpecDict, python_rules: list[PythonRule]
-) -> None:
+def _check_rule_names(schema: str, spec: SpecDict, python_rules: list[PythonRule]) -> None:
     seen: set[str] = set()
     for rule in rule_names(spec) + [r.name for r in python_rules]:
         if rule in seen:
-            raise SchemaError(
-                f"{schema}: two rules are named {rule!r}; rename one (alias/name=)"
-            )
+            raise SchemaError(f"{schema}: two rules are named {rule!r}; rename one (alias/name=)")
         seen.add(rule)
 
 

@@ -9,7 +9,10 @@ the DSL (:mod:`pyrustpipe.schema`) builds them and the engine reads them with se
 (1, ('str', 'int', 'float'))
 """
 
-from typing import Literal, NotRequired, TypeAlias, TypedDict
+from typing import Literal, TypeAlias, TypedDict
+
+# Optional keys live in `total=False` base classes (Python 3.10 has no typing.NotRequired), and
+# there is no `from __future__ import annotations`, so `__required_keys__` is exact at runtime.
 
 __all__ = [
     "CHECK_TYPES",
@@ -21,8 +24,10 @@ __all__ = [
     "BinaryExpr",
     "BoundCheck",
     "CaseExpr",
+    "CheckOptions",
     "ColExpr",
     "ColumnCheck",
+    "ColumnRules",
     "ColumnSpec",
     "CountTolerance",
     "CsvDialect",
@@ -63,9 +68,7 @@ __all__ = [
 SPEC_VERSION = 1
 REPORT_VERSION = 1
 
-Dtype: TypeAlias = Literal[
-    "str", "int", "float", "bool", "decimal", "date", "datetime", "time"
-]
+Dtype: TypeAlias = Literal["str", "int", "float", "bool", "decimal", "date", "datetime", "time"]
 DTYPES: tuple[Dtype, ...] = (
     "str",
     "int",
@@ -142,70 +145,66 @@ class RuleSettings(TypedDict):
 # column checks
 
 
-class BoundCheck(TypedDict):
+class CheckOptions(TypedDict, total=False):
+    """Optional keys of every column check."""
+
+    severity: Severity
+    tolerance: Tolerance | None
+    name: str
+
+
+class BoundCheck(CheckOptions):
     """``gt ge lt le``: ``value`` is a number, or an ISO string for date / datetime / time."""
 
     type: Literal["gt", "ge", "lt", "le"]
     value: int | float | str
-    severity: NotRequired[Severity]
-    tolerance: NotRequired[Tolerance | None]
-    name: NotRequired[str]
 
 
-class LengthCheck(TypedDict):
+class LengthCheck(CheckOptions):
     """``min_length max_length`` in Unicode characters (str columns)."""
 
     type: Literal["min_length", "max_length"]
     value: int
-    severity: NotRequired[Severity]
-    tolerance: NotRequired[Tolerance | None]
-    name: NotRequired[str]
 
 
-class PatternCheck(TypedDict):
+class PatternCheck(CheckOptions):
     """A Rust ``regex`` search (anchor with ``^…$``)."""
 
     type: Literal["pattern"]
     pattern: str
-    severity: NotRequired[Severity]
-    tolerance: NotRequired[Tolerance | None]
-    name: NotRequired[str]
 
 
-class SetCheck(TypedDict):
+class SetCheck(CheckOptions):
     """``isin`` / ``not_in`` over typed values."""
 
     type: Literal["isin", "not_in"]
     values: list[Scalar]
-    severity: NotRequired[Severity]
-    tolerance: NotRequired[Tolerance | None]
-    name: NotRequired[str]
 
 
-class UniqueCheck(TypedDict):
+class UniqueCheck(CheckOptions):
     """``keep="none"``: every occurrence of a repeated value fails; ``"first"``: later ones do."""
 
     type: Literal["unique"]
     keep: Literal["none", "first"]
-    severity: NotRequired[Severity]
-    tolerance: NotRequired[Tolerance | None]
-    name: NotRequired[str]
 
 
-ColumnCheck: TypeAlias = (
-    BoundCheck | LengthCheck | PatternCheck | SetCheck | UniqueCheck
-)
+ColumnCheck: TypeAlias = BoundCheck | LengthCheck | PatternCheck | SetCheck | UniqueCheck
 
 
-class ColumnSpec(TypedDict):
+class ColumnRules(TypedDict, total=False):
+    """Optional keys of a column: severity / tolerance of ``not_null`` and ``type``."""
+
+    not_null: RuleSettings
+    type: RuleSettings
+
+
+class ColumnSpec(ColumnRules):
     """One column of the schema."""
 
     name: str
     dtype: Dtype
     nullable: bool
     format: str | None
-    not_null: NotRequired[RuleSettings]
-    type: NotRequired[RuleSettings]
     checks: list[ColumnCheck]
 
 
@@ -218,10 +217,13 @@ class ColExpr(TypedDict):
     name: str
 
 
-class LitExpr(TypedDict):
+class _LitDtype(TypedDict, total=False):
+    dtype: Literal["date", "datetime", "time", "decimal"]
+
+
+class LitExpr(_LitDtype):
     type: Literal["lit"]
     value: Scalar
-    dtype: NotRequired[Literal["date", "datetime", "time", "decimal"]]
 
 
 class BinaryExpr(TypedDict):
@@ -325,23 +327,29 @@ class RowRuleSpec(TypedDict):
     tolerance: Tolerance | None
 
 
-class UniqueKeySpec(TypedDict):
+class _UniqueName(TypedDict, total=False):
+    name: str | None
+
+
+class UniqueKeySpec(_UniqueName):
     """A composite uniqueness key; rule name ``a,b:unique`` unless ``name`` is given."""
 
     columns: list[str]
     keep: Literal["none", "first"]
     severity: Severity
     tolerance: Tolerance | None
-    name: NotRequired[str | None]
 
 
-class DatasetCheckSpec(TypedDict):
+class _Bounds(TypedDict, total=False):
+    min: int | float | None
+    max: int | float | None
+
+
+class DatasetCheckSpec(_Bounds):
     """An aggregate check; passes when the observed value is within the bounds."""
 
     metric: Metric
     column: str | None
-    min: NotRequired[int | float | None]
-    max: NotRequired[int | float | None]
     min_inclusive: bool
     max_inclusive: bool
     name: str | None
@@ -388,7 +396,11 @@ class ExternalRule(TypedDict):
     failures: list[ExternalFailure]
 
 
-class ValidateOptions(TypedDict):
+class _StorageOptions(TypedDict, total=False):
+    storage_options: dict[str, str]
+
+
+class ValidateOptions(_StorageOptions):
     threads: int | None
     sample_size: int
     chunk_size: int | None
@@ -397,20 +409,22 @@ class ValidateOptions(TypedDict):
     metrics_output: str | None
     allow_empty: bool
     external_rules: list[ExternalRule]
-    storage_options: NotRequired[dict[str, str]]
 
 
 # --------------------------------------------------------------------------------------------
 # report (docs/report.md)
 
 
-class SampleDict(TypedDict):
+class _SampleDetails(TypedDict, total=False):
+    line: int | None
+    source: str | None
+    column: str | None
+    value: str | None
+    message: str | None
+
+
+class SampleDict(_SampleDetails):
     row: int | None
-    line: NotRequired[int | None]
-    source: NotRequired[str | None]
-    column: NotRequired[str | None]
-    value: NotRequired[str | None]
-    message: NotRequired[str | None]
 
 
 class RuleReportDict(TypedDict):

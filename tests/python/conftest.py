@@ -29,11 +29,9 @@ def cli_env() -> dict[str, str]:
     """The environment of a subprocess: it imports the same pyrustpipe as these tests."""
     import pyrustpipe
 
-    package_parent = str(Path(pyrustpipe.__file__).resolve().parent.parent)
+    package_parent = os.path.dirname(os.path.dirname(os.path.abspath(pyrustpipe.__file__)))
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(
-        p for p in (package_parent, env.get("PYTHONPATH", "")) if p
-    )
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (package_parent, env.get("PYTHONPATH", "")) if p)
     env["PYRUSTPIPE_NO_PROGRESS"] = "1"
     env.pop("PYRUSTPIPE_DEBUG", None)
     return env

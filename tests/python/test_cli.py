@@ -43,9 +43,7 @@ def assert_one_line_error(result: CompletedProcess[str], *fragments: str) -> Non
     assert result.returncode == 2, result
     assert "Traceback" not in result.stderr
     lines = [
-        line
-        for line in result.stderr.splitlines()
-        if not line.startswith("pyrustpipe: warning:")
+        line for line in result.stderr.splitlines() if not line.startswith("pyrustpipe: warning:")
     ]
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith("pyrustpipe: error: ")
@@ -133,9 +131,7 @@ def test_report_renders_a_saved_report(
     assert result.stderr == ""
 
 
-def test_report_json_format(
-    run_cli: Run, write: Write, report_dict: Callable[..., Any]
-) -> None:
+def test_report_json_format(run_cli: Run, write: Write, report_dict: Callable[..., Any]) -> None:
     data = report_dict()
     write("r.json", json.dumps(data))
     result = run_cli("report", "r.json", "--format", "json")
@@ -267,30 +263,21 @@ def test_untraceable_rule_warns_on_stderr(run_cli: Run, write: Write) -> None:
     write("d.csv", "a,b\n1,1\n1,0\n0,5\n")
     result = run_cli("validate", "d.csv", "-r", "slow.py:S", "--format", "json")
     assert result.returncode == 1, result.stderr
-    assert (
-        "pyrustpipe: warning: row rule 'both' of S cannot be compiled to Rust"
-        in result.stderr
-    )
+    assert "pyrustpipe: warning: row rule 'both' of S cannot be compiled to Rust" in result.stderr
     report = json.loads(result.stdout)
     assert next(r for r in report["rules"] if r["name"] == "both")["failed"] == 2
     assert (report["rows"], report["invalid_rows"]) == (3, 2)
 
 
 def test_missing_data_exits_2(run_cli: Run, rules: Path) -> None:
-    assert_one_line_error(
-        run_cli("validate", "nope.csv", "-r", "rules.py:Orders"), "nope.csv"
-    )
+    assert_one_line_error(run_cli("validate", "nope.csv", "-r", "rules.py:Orders"), "nope.csv")
 
 
-def test_init_prints_a_schema_that_compiles(
-    run_cli: Run, write: Write, tmp_path: Path
-) -> None:
+def test_init_prints_a_schema_that_compiles(run_cli: Run, write: Write, tmp_path: Path) -> None:
     rows = ["id,amount,currency,opened,note"]
     for i in range(1, 41):
         note = "" if i % 5 == 0 else f"n{i}"
-        rows.append(
-            f"{i},{i * 1.5},{['KES', 'UGX'][i % 2]},2026-01-{(i % 28) + 1:02d},{note}"
-        )
+        rows.append(f"{i},{i * 1.5},{['KES', 'UGX'][i % 2]},2026-01-{(i % 28) + 1:02d},{note}")
     write("accounts.csv", "\n".join(rows) + "\n")
     result = run_cli("init", "accounts.csv")
     assert result.returncode == 0, result.stderr

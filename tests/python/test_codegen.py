@@ -49,13 +49,9 @@ PROFILE = {
             distinct_count=5,
             top_values=["1", "2", "-3", "7", "12"],
         ),
-        profile_column(
-            "currency", "str", distinct_count=3, top_values=["KES", "UGX", "TZS"]
-        ),
+        profile_column("currency", "str", distinct_count=3, top_values=["KES", "UGX", "TZS"]),
         profile_column("agent id", "str", null_count=7, distinct_count=40),
-        profile_column(
-            "when", "datetime", min="2026-01-01T00:00:00", max="2026-01-31T23:59:59"
-        ),
+        profile_column("when", "datetime", min="2026-01-01T00:00:00", max="2026-01-31T23:59:59"),
         profile_column("day", "date", null_count=1),
         profile_column("at", "time"),
         profile_column("ok", "bool", distinct_count=2, top_values=["true", "false"]),
@@ -76,9 +72,7 @@ def test_generated_source_compiles_and_describes_the_data() -> None:
     assert spec["strict"] is True
     columns = {c["name"]: c for c in spec["columns"]}
     assert list(columns) == [c["name"] for c in PROFILE["columns"]]
-    checks = {
-        name: {c["type"]: c for c in col["checks"]} for name, col in columns.items()
-    }
+    checks = {name: {c["type"]: c for c in col["checks"]} for name, col in columns.items()}
     assert checks["txn_id"]["pattern"]["pattern"] == "^TX[0-9]{10}$"
     assert checks["txn_id"]["unique"]["keep"] == "none"
     assert (checks["amount"]["ge"]["value"], checks["amount"]["le"]["value"]) == (

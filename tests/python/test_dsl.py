@@ -278,9 +278,7 @@ def test_invalid_fields_raise_schema_error_naming_the_field(
 
 
 def test_field_without_annotation_is_an_error() -> None:
-    with pytest.raises(
-        pp.SchemaError, match=r"Tmp\.x: pp.Field\(\) needs a type annotation"
-    ):
+    with pytest.raises(pp.SchemaError, match=r"Tmp\.x: pp.Field\(\) needs a type annotation"):
         type("Tmp", (pp.Schema,), {"x": pp.Field(gt=0)})
 
 
@@ -329,9 +327,7 @@ def test_field_without_annotation_is_an_error() -> None:
         (str, {"unique": False}, []),
     ],
 )
-def test_constraints(
-    annotation: Any, kwargs: dict[str, Any], expected: list[Any]
-) -> None:
+def test_constraints(annotation: Any, kwargs: dict[str, Any], expected: list[Any]) -> None:
     checks = make(annotation, pp.Field(**kwargs)).to_spec()["columns"][0]["checks"]
     for check in checks:
         assert check.pop("severity") == "error"
@@ -539,11 +535,7 @@ def test_unique_options() -> None:
         "Config": type(
             "Config",
             (),
-            {
-                "unique": [
-                    pp.Unique(("a", "b"), severity="warn", tolerance=0.1, name="ab_key")
-                ]
-            },
+            {"unique": [pp.Unique(("a", "b"), severity="warn", tolerance=0.1, name="ab_key")]},
         ),
     }
     spec = type("T", (pp.Schema,), namespace).to_spec()

@@ -92,9 +92,9 @@ def test_binary_operators(op: Any, name: str) -> None:
         (lambda: +pp.col("a"), A),
         (lambda: abs(pp.col("a")), {"type": "abs", "expr": A}),
         (lambda: ~pp.col("a"), {"type": "not", "expr": A}),
-        (lambda: pp.col("a") == None, {"type": "is_null", "expr": A}),
+        (lambda: pp.col("a") == None, {"type": "is_null", "expr": A}),  # noqa: E711
         (
-            lambda: pp.col("a") != None,
+            lambda: pp.col("a") != None,  # noqa: E711
             {"type": "not", "expr": {"type": "is_null", "expr": A}},
         ),
         (lambda: pp.col("a").is_null(), {"type": "is_null", "expr": A}),
@@ -295,10 +295,7 @@ def test_row_count_alias_warn_and_repr() -> None:
         "name": "not_empty",
         "severity": "warn",
     }
-    assert (
-        repr(pp.col("a").n_unique().between(1, 2))
-        == "col('a').n_unique().between(1, 2)"
-    )
+    assert repr(pp.col("a").n_unique().between(1, 2)) == "col('a').n_unique().between(1, 2)"
     assert repr(pp.row_count() > 0) == "pp.row_count() > 0"
     assert repr(pp.col("a").sum() == 4) == "col('a').sum() == 4"
 
@@ -350,12 +347,10 @@ _ops = [
 
 
 def _combine(children: st.SearchStrategy[pp.Expr]) -> st.SearchStrategy[pp.Expr]:
-    binary = st.tuples(st.sampled_from(_ops), children, children).map(
-        lambda t: t[0](t[1], t[2])
+    binary = st.tuples(st.sampled_from(_ops), children, children).map(lambda t: t[0](t[1], t[2]))
+    unary = st.tuples(st.sampled_from([operator.neg, operator.invert, abs]), children).map(
+        lambda t: t[0](t[1])
     )
-    unary = st.tuples(
-        st.sampled_from([operator.neg, operator.invert, abs]), children
-    ).map(lambda t: t[0](t[1]))
     return st.one_of(binary, unary)
 
 

@@ -58,9 +58,7 @@ def test_file_attribute_may_be_a_spec_dict(write: Callable[[str, str], Path]) ->
 def test_file_with_a_single_schema_needs_no_class(
     write: Callable[[str, str], Path],
 ) -> None:
-    path = write(
-        "one.py", "import pyrustpipe as pp\nclass Only(pp.Schema):\n    a: int\n"
-    )
+    path = write("one.py", "import pyrustpipe as pp\nclass Only(pp.Schema):\n    a: int\n")
     assert pp.load_rules(str(path)).to_spec()["name"] == "Only"
 
 
@@ -96,14 +94,15 @@ def test_json_spec(write: Callable[[str, str], Path], suffix: str) -> None:
 
 @pytest.mark.parametrize("suffix", [".yaml", ".yml"])
 def test_yaml_spec(write: Callable[[str, str], Path], suffix: str) -> None:
-    text = "spec_version: 1\nname: Tiny\ncolumns:\n  - {name: id, dtype: int, nullable: false, checks: []}\n"
+    text = (
+        "spec_version: 1\nname: Tiny\ncolumns:\n"
+        "  - {name: id, dtype: int, nullable: false, checks: []}\n"
+    )
     assert pp.load_rules(write(f"rules{suffix}", text)).to_spec() == SPEC
 
 
 def test_yaml_never_executes_code(write: Callable[[str, str], Path]) -> None:
-    path = write(
-        "evil.yaml", "spec_version: !!python/object/apply:os.system ['echo pwned']\n"
-    )
+    path = write("evil.yaml", "spec_version: !!python/object/apply:os.system ['echo pwned']\n")
     with pytest.raises(pp.SchemaError, match="invalid YAML"):
         pp.load_rules(path)
 

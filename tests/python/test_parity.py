@@ -140,6 +140,4 @@ _NUMERIC_TEXT = st.text(alphabet="0123456789.eE+-", min_size=1, max_size=8)
 @given(texts=st.lists(_NUMERIC_TEXT, min_size=1, max_size=30))
 def test_random_numeric_texts(tmp_path: Path, texts: list[str]) -> None:
     for dtype in ("int", "float"):
-        assert engine_type_failures(tmp_path, dtype, texts) == python_type_failures(
-            dtype, texts
-        )
+        assert engine_type_failures(tmp_path, dtype, texts) == python_type_failures(dtype, texts)

@@ -64,9 +64,7 @@ from pyrustpipe._python_rules import (
         (
             "2026-01-05T10:20:30+03:00",
             "datetime",
-            dt.datetime(
-                2026, 1, 5, 10, 20, 30, tzinfo=dt.timezone(dt.timedelta(hours=3))
-            ),
+            dt.datetime(2026, 1, 5, 10, 20, 30, tzinfo=dt.timezone(dt.timedelta(hours=3))),
         ),
         ("23:59", "time", dt.time(23, 59)),
         ("07:08:09.5", "time", dt.time(7, 8, 9, 500000)),
@@ -202,16 +200,10 @@ def untraced_schema(**config: Any) -> type[pp.Schema]:
     return Payments
 
 
-def failures(
-    schema: type[pp.Schema], *sources: Path
-) -> dict[str, list[tuple[str, int, str]]]:
-    result = run_python_rules(
-        schema.to_spec(), schema.python_rules(), [str(s) for s in sources]
-    )
+def failures(schema: type[pp.Schema], *sources: Path) -> dict[str, list[tuple[str, int, str]]]:
+    result = run_python_rules(schema.to_spec(), schema.python_rules(), [str(s) for s in sources])
     return {
-        r["name"]: [
-            (Path(f["source"]).name, f["row"], f["message"]) for f in r["failures"]
-        ]
+        r["name"]: [(Path(f["source"]).name, f["row"], f["message"]) for f in r["failures"]]
         for r in result
     }
 
@@ -279,9 +271,7 @@ def test_ndjson(write: Callable[[str, str], Path]) -> None:
     assert result["explodes"] == []
 
 
-def test_gzip_and_several_sources(
-    tmp_path: Path, write: Callable[[str, str], Path]
-) -> None:
+def test_gzip_and_several_sources(tmp_path: Path, write: Callable[[str, str], Path]) -> None:
     schema = untraced_schema()
     plain = write("a.csv", CSV)
     packed = tmp_path / "b.csv.gz"
@@ -309,27 +299,19 @@ def test_parquet(tmp_path: Path) -> None:
     pq.write_table(table, path)
     result = failures(untraced_schema(), path)
     assert result["fee_small"] == [("p.parquet", 2, "fee_small returned False")]
-    assert result["explodes"] == [
-        ("p.parquet", 3, "explodes raised ValueError: too big")
-    ]
+    assert result["explodes"] == [("p.parquet", 3, "explodes raised ValueError: too big")]
 
 
 def test_custom_dialect_and_null_values(write: Callable[[str, str], Path]) -> None:
     schema = untraced_schema(delimiter=";", null_values=["", "NA"])
-    path = write(
-        "semi.csv", "amount;fee;day;Code\n10;NA;05/01/2026;A\n10;20;05/01/2026;A\n"
-    )
-    assert failures(schema, path)["fee_small"] == [
-        ("semi.csv", 2, "fee_small returned False")
-    ]
+    path = write("semi.csv", "amount;fee;day;Code\n10;NA;05/01/2026;A\n10;20;05/01/2026;A\n")
+    assert failures(schema, path)["fee_small"] == [("semi.csv", 2, "fee_small returned False")]
 
 
 def test_batches_cover_every_row(write: Callable[[str, str], Path]) -> None:
     schema = untraced_schema()
     rows = BATCH_ROWS + 7
-    body = "".join(
-        f"10,{11 if i % 1000 == 0 else 1},05/01/2026,A\n" for i in range(rows)
-    )
+    body = "".join(f"10,{11 if i % 1000 == 0 else 1},05/01/2026,A\n" for i in range(rows))
     path = write("many.csv", "amount,fee,day,Code\n" + body)
     got = [row for _, row, _ in failures(schema, path)["fee_small"]]
     assert got == [i + 1 for i in range(rows) if i % 1000 == 0]
@@ -338,9 +320,7 @@ def test_batches_cover_every_row(write: Callable[[str, str], Path]) -> None:
 def test_remote_sources_are_refused() -> None:
     schema = untraced_schema()
     with pytest.raises(pp.SchemaError, match="reads local files only"):
-        run_python_rules(
-            schema.to_spec(), schema.python_rules(), ["s3://bucket/key.csv"]
-        )
+        run_python_rules(schema.to_spec(), schema.python_rules(), ["s3://bucket/key.csv"])
 
 
 def test_rule_catching_everything_still_skips_nulls(

@@ -145,8 +145,7 @@ def test_raise_for_failures_returns_the_report_when_passed(
 def test_repr_is_one_short_line(report_dict: ReportFactory) -> None:
     text = repr(pp.Report.from_dict(report_dict()))
     assert (
-        text
-        == "<Report Transactions FAILED rows=1000 valid=985 invalid=15 rules=5 failed_rules=3>"
+        text == "<Report Transactions FAILED rows=1000 valid=985 invalid=15 rules=5 failed_rules=3>"
     )
     assert "passed" in repr(pp.Report.from_dict(report_dict(passed=True)))
 
@@ -170,9 +169,7 @@ def test_rich_rendering(report_dict: ReportFactory) -> None:
     from rich.console import Console
 
     buffer = io.StringIO()
-    Console(file=buffer, width=120, color_system=None).print(
-        pp.Report.from_dict(report_dict())
-    )
+    Console(file=buffer, width=120, color_system=None).print(pp.Report.from_dict(report_dict()))
     text = buffer.getvalue()
     assert "Transactions" in text and "FAILED" in text
     for name in ("amount:gt", "txn_id:unique", "fee:ge", "amount:mean"):

@@ -101,9 +101,7 @@ def assert_matches_wire_types(spec: dict[str, Any]) -> None:
         check_keys(column, wire.ColumnSpec, column["name"])
         assert column["dtype"] in wire.DTYPES
         for check in column["checks"]:
-            check_keys(
-                check, by_check[check["type"]], f"{column['name']}:{check['type']}"
-            )
+            check_keys(check, by_check[check["type"]], f"{column['name']}:{check['type']}")
     for rule in spec["row_rules"]:
         check_keys(rule, wire.RowRuleSpec, rule["name"])
         walk_expr(rule["expr"], rule["name"])
@@ -125,9 +123,7 @@ class Everything(pp.Schema):
     )
     i: int = pp.Field(gt=0, ge=1, lt=10, le=9, severity="warn", tolerance=2)
     f: float | None = pp.Field(le=pp.Check(5, name="f_cap"))
-    d: dt.date | None = pp.Field(
-        ge="2020-01-01", isin=[dt.date(2020, 1, 2)], format="%d/%m/%Y"
-    )
+    d: dt.date | None = pp.Field(ge="2020-01-01", isin=[dt.date(2020, 1, 2)], format="%d/%m/%Y")
     when: dt.datetime = pp.Field(lt=dt.datetime(2030, 1, 1))
     at: dt.time = pp.Field(ge=dt.time(8))
 

@@ -93,14 +93,10 @@ def test_tolerance_and_severity(write: Write) -> None:
 
     path = write("l.csv", "amount,fee\n1,1\n-1,1\n2,-3\n")
     report = pp.validate(path, Lenient)
-    assert (
-        report.passed is True
-    )  # amount:gt 1 failure within tolerance; fee:ge is a warning
+    assert report.passed is True  # amount:gt 1 failure within tolerance; fee:ge is a warning
     assert report.rule("amount:gt").failed == 1 and report.rule("amount:gt").passed
     assert report.rule("amount:gt").allowed_failures == 1
-    assert (
-        report.rule("fee:ge").failed == 1 and report.rule("fee:ge").severity == "warn"
-    )
+    assert report.rule("fee:ge").failed == 1 and report.rule("fee:ge").severity == "warn"
     assert report.invalid_rows == 1  # the tolerated error row; warn rows stay valid
     assert report.raise_for_failures() is report
 
@@ -160,9 +156,7 @@ def test_dataset_checks(write: Write) -> None:
     assert report.rule("dataset:row_count").observed == 3
     assert report.rule("amount:mean").observed == pytest.approx(11.0)
     assert report.rule("amount:mean").passed is False
-    assert (
-        report.rule("small").passed is False and report.rule("small").severity == "warn"
-    )
+    assert report.rule("small").passed is False and report.rule("small").severity == "warn"
     assert report.invalid_rows == 0
 
 
@@ -185,9 +179,7 @@ def test_untraceable_rule_runs_in_python(write: Write, tmp_path: Path) -> None:
     path = write("slow.csv", "a,b\n1,1\n\n-1,1\n1,\n500,x\n2,2\n")
     quarantine = tmp_path / "q.csv"
     report = pp.validate(path, Slow, quarantine=quarantine)
-    assert (
-        report.rule("both_positive").failed == 1
-    )  # row 2 (row 3 b null, row 4 b bad: skipped)
+    assert report.rule("both_positive").failed == 1  # row 2 (row 3 b null, row 4 b bad: skipped)
     assert report.rule("small").failed == 1 and report.rule("small").severity == "warn"
     assert report.rule("b:type").failed == 1
     assert (report.rows, report.invalid_rows) == (5, 2)  # rows 2 and 4
@@ -222,9 +214,7 @@ def test_ndjson(write: Write) -> None:
         ({"chunk_size": 0}, ValueError),
     ],
 )
-def test_bad_arguments(
-    data: Path, kwargs: dict[str, Any], error: type[Exception]
-) -> None:
+def test_bad_arguments(data: Path, kwargs: dict[str, Any], error: type[Exception]) -> None:
     with pytest.raises(error):
         pp.validate(data, Orders, **kwargs)
 
