@@ -460,3 +460,18 @@ def test_bench_rules_py_compiles_to_rules_json() -> None:
     loader.loader.exec_module(module)
     hand = json.loads((ROOT / "bench" / "rules.json").read_text())
     assert _with_defaults(module.Transactions.to_spec()) == _with_defaults(hand)
+
+
+def test_random_csv_other_dialect(tmp_path: Path) -> None:
+    path = tmp_path / "semi.csv"
+    made = make_random_csv(path, rows=100, seed=11, columns=3, delimiter=";", quote="'")
+    dialect = {"delimiter": ";", "quote": "'", "null_values": [""]}
+    s = spec(*(col(h, nullable=True) for h in made.header), csv=dialect)
+    r = oracle_validate(s, [str(path)])
+    assert r["rows"] == 100
+    assert [row for _, row in r["rule_rows"]["row:field_count"]] == made.ragged_rows
+    ragged = set(made.ragged_rows)
+    bad_utf8_rows = sorted({row for row, _ in made.invalid_utf8_cells if row not in ragged})
+    assert bad_utf8_rows  # the seed does produce some
+    typed = sorted({row for h in made.header for _, row in r["rule_rows"][f"{h}:type"]})
+    assert typed == bad_utf8_rows
