@@ -85,7 +85,7 @@ def rust_regex(pattern: str) -> re.Pattern[str]:
 
 _INT = re.compile(r"[+-]?[0-9]+")
 # ASSUMPTION: "digits[.digits]" is read literally, so "5." is rejected (".5" is accepted).
-_FLOAT = re.compile(r"[+-]?([0-9]+(\.[0-9]+)?|\.[0-9]+)([eE][+-]?[0-9]+)?")
+_FLOAT = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?")
 _BOOL = {
     "true": True,
     "t": True,

@@ -97,7 +97,14 @@ impl BlockFindings {
 }
 
 /// Check every row of a block.
-pub fn check_rows(plan: &Plan, layout: &SourceLayout, buf: &[u8], rows: &Rows, sample_size: usize, out: &mut BlockFindings) {
+pub fn check_rows(
+    plan: &Plan,
+    layout: &SourceLayout,
+    buf: &[u8],
+    rows: &Rows,
+    sample_size: usize,
+    out: &mut BlockFindings,
+) {
     let width = rows.width;
     let mut cells: Vec<Cell<'_>> = vec![Cell::Absent; plan.columns.len()];
     let mut texts: Vec<&[u8]> = vec![&[]; plan.columns.len()];
@@ -108,7 +115,11 @@ pub fn check_rows(plan: &Plan, layout: &SourceLayout, buf: &[u8], rows: &Rows, s
     for row in 0..rows.len() {
         row_failed.clear();
         let line = rows.lines[row];
-        let mut fail = |rule: RuleId, column: Option<&str>, text: Option<&[u8]>, message: &dyn Fn() -> String, failed: &mut Vec<RuleId>| {
+        let mut fail = |rule: RuleId,
+                        column: Option<&str>,
+                        text: Option<&[u8]>,
+                        message: &dyn Fn() -> String,
+                        failed: &mut Vec<RuleId>| {
             failed.push(rule);
             out.counts[rule as usize] += 1;
             let samples = &mut out.samples[rule as usize];
@@ -151,7 +162,13 @@ pub fn check_rows(plan: &Plan, layout: &SourceLayout, buf: &[u8], rows: &Rows, s
                 cells[index] = Cell::Null;
                 out.stats[index].nulls += 1;
                 if let Some(rule) = column.not_null {
-                    fail(rule, Some(&column.name), Some(text), &|| "missing required value".to_owned(), &mut row_failed);
+                    fail(
+                        rule,
+                        Some(&column.name),
+                        Some(text),
+                        &|| "missing required value".to_owned(),
+                        &mut row_failed,
+                    );
                 }
                 continue;
             }
@@ -174,7 +191,13 @@ pub fn check_rows(plan: &Plan, layout: &SourceLayout, buf: &[u8], rows: &Rows, s
                     for check in &column.checks {
                         if !check.passes(&value) {
                             let shown = String::from_utf8_lossy(text);
-                            fail(check.rule(), Some(&column.name), Some(text), &|| check.message(&shown), &mut row_failed);
+                            fail(
+                                check.rule(),
+                                Some(&column.name),
+                                Some(text),
+                                &|| check.message(&shown),
+                                &mut row_failed,
+                            );
                         }
                     }
                     if numeric_stats[index] {
@@ -188,7 +211,13 @@ pub fn check_rows(plan: &Plan, layout: &SourceLayout, buf: &[u8], rows: &Rows, s
 
         for rule in &plan.row_rules {
             if rule.expr.evaluate(&cells) == Some(false) {
-                fail(rule.rule, None, None, &|| "row rule is false".to_owned(), &mut row_failed);
+                fail(
+                    rule.rule,
+                    None,
+                    None,
+                    &|| "row rule is false".to_owned(),
+                    &mut row_failed,
+                );
             }
         }
 
@@ -232,7 +261,9 @@ fn key_hash_of(columns: &[usize], cells: &[Cell<'_>], scratch: &mut Vec<u8>) -> 
         let Cell::Ok(value) = &cells[*column] else {
             return None;
         };
-        return Some(xxhash_rust::xxh3::xxh3_128(value.key_bytes(&mut value_scratch)));
+        return Some(xxhash_rust::xxh3::xxh3_128(
+            value.key_bytes(&mut value_scratch),
+        ));
     }
     scratch.clear();
     for &column in columns {
@@ -248,7 +279,8 @@ fn key_hash_of(columns: &[usize], cells: &[Cell<'_>], scratch: &mut Vec<u8>) -> 
 }
 
 fn record_failure(out: &mut BlockFindings, row: usize, rules: &[RuleId]) {
-    out.failed_rows.push(u32::try_from(row).expect("a block holds fewer than 2^32 rows"));
+    out.failed_rows
+        .push(u32::try_from(row).expect("a block holds fewer than 2^32 rows"));
     out.failed_rules.extend_from_slice(rules);
     out.failure_starts.push(as_u32(out.failed_rules.len()));
 }

@@ -113,7 +113,10 @@ struct CsvProducer<'a> {
 }
 
 impl Producer<SourceCtx> for CsvProducer<'_> {
-    fn produce(&mut self, emit: &mut dyn FnMut(Arc<SourceCtx>, Vec<u8>, u64, bool) -> bool) -> Result<()> {
+    fn produce(
+        &mut self,
+        emit: &mut dyn FnMut(Arc<SourceCtx>, Vec<u8>, u64, bool) -> bool,
+    ) -> Result<()> {
         let parser = Parser::new(Dialect {
             delimiter: self.plan.delimiter,
             quote: self.plan.quote,
@@ -130,22 +133,22 @@ impl Producer<SourceCtx> for CsvProducer<'_> {
                     },
                 ));
             }
-            let bytes = std::fs::metadata(path).map_err(|e| Error::storage("stat", path, e))?.len();
+            let bytes = std::fs::metadata(path)
+                .map_err(|e| Error::storage("stat", path, e))?
+                .len();
             let mut reader = BlockReader::open(path, self.chunk_size)?;
             let header = reader.header(&parser)?;
             let layout = match &header {
                 Some(h) => Some(self.plan.layout(path, h.names.clone())?),
                 None if self.allow_empty => None,
-                None => {
-                    return Err(Error::data(
-                        "empty_input",
-                        "the file is empty (no header); pass allow_empty=True to accept empty sources",
-                        Position {
-                            path: Some(path.clone()),
-                            ..Position::default()
-                        },
-                    ))
-                }
+                None => return Err(Error::data(
+                    "empty_input",
+                    "the file is empty (no header); pass allow_empty=True to accept empty sources",
+                    Position {
+                        path: Some(path.clone()),
+                        ..Position::default()
+                    },
+                )),
             };
             let ctx = Arc::new(SourceCtx {
                 index,
@@ -249,8 +252,16 @@ impl<'a> Merger<'a> {
             failed_rules: Vec::new(),
             late: Vec::new(),
             late_samples: vec![Vec::new(); plan.rules.len()],
-            key_tables: plan.unique_keys.iter().map(|_| HashTable::default()).collect(),
-            distinct: plan.distinct_columns.iter().map(|_| HashTable::default()).collect(),
+            key_tables: plan
+                .unique_keys
+                .iter()
+                .map(|_| HashTable::default())
+                .collect(),
+            distinct: plan
+                .distinct_columns
+                .iter()
+                .map(|_| HashTable::default())
+                .collect(),
             stats: vec![ColumnStats::default(); plan.columns.len()],
             sources: Vec::new(),
             total_rows: 0,
@@ -265,7 +276,9 @@ impl<'a> Merger<'a> {
         let ctx = work.source.clone();
         if self.sources.last().is_none_or(|s| s.ctx.index != ctx.index) {
             if self.carry.is_some() {
-                return Err(Error::Internal("a record was left incomplete at the end of a source".to_owned()));
+                return Err(Error::Internal(
+                    "a record was left incomplete at the end of a source".to_owned(),
+                ));
             }
             let next_line = ctx.header.as_ref().map_or(1, |h| h.next_line);
             self.sources.push(SourceState {
@@ -301,7 +314,10 @@ impl<'a> Merger<'a> {
             }
         };
         self.absorb(&ctx, &checked.findings);
-        let source = self.sources.last_mut().expect("a source was registered above");
+        let source = self
+            .sources
+            .last_mut()
+            .expect("a source was registered above");
         match checked.parse.end {
             BlockEnd::Clean => {}
             BlockEnd::Incomplete { record_start } => {
@@ -341,7 +357,10 @@ impl<'a> Merger<'a> {
 
     /// Fold one block's findings into the run, placing its rows after everything merged so far.
     fn absorb(&mut self, ctx: &SourceCtx, findings: &BlockFindings) {
-        let source = self.sources.last_mut().expect("a source is registered before its blocks");
+        let source = self
+            .sources
+            .last_mut()
+            .expect("a source is registered before its blocks");
         let base = self.total_rows;
         let row_in_source = base - source.row_start;
         let line_base = source.next_line;
@@ -365,7 +384,8 @@ impl<'a> Merger<'a> {
         }
         for (index, &row) in findings.failed_rows.iter().enumerate() {
             self.failed_rows.push(base + u64::from(row));
-            self.failed_rules.extend_from_slice(findings.rules_of(index));
+            self.failed_rules
+                .extend_from_slice(findings.rules_of(index));
             self.failure_starts.push(self.failed_rules.len());
         }
         for (key_index, entries) in findings.keys.iter().enumerate() {
@@ -383,7 +403,10 @@ impl<'a> Merger<'a> {
                     }
                     std::collections::hash_map::Entry::Occupied(mut slot) => {
                         let first = slot.get_mut();
-                        let text = String::from_utf8_lossy(&findings.key_text[entry.text.0 as usize..entry.text.1 as usize]).into_owned();
+                        let text = String::from_utf8_lossy(
+                            &findings.key_text[entry.text.0 as usize..entry.text.1 as usize],
+                        )
+                        .into_owned();
                         self.late.push((row, key.rule));
                         self.counts[key.rule as usize] += 1;
                         push_bounded(
@@ -447,7 +470,9 @@ fn push_bounded(list: &mut Vec<(u64, Sample)>, limit: usize, row: u64, sample: S
 
 /// Source path and 1-based row within it of a run-wide row index.
 fn locate(sources: &[SourceState], row: u64) -> (String, u64) {
-    let index = sources.partition_point(|s| s.row_start <= row).saturating_sub(1);
+    let index = sources
+        .partition_point(|s| s.row_start <= row)
+        .saturating_sub(1);
     let source = &sources[index];
     (source.ctx.path.clone(), row - source.row_start + 1)
 }
@@ -480,7 +505,9 @@ fn combine(merger: &mut Merger<'_>) -> Failures {
         let row_b = late.get(j).map_or(u64::MAX, |l| l.0);
         let row = row_a.min(row_b);
         if row_a == row {
-            out.rules.extend_from_slice(&merger.failed_rules[merger.failure_starts[i]..merger.failure_starts[i + 1]]);
+            out.rules.extend_from_slice(
+                &merger.failed_rules[merger.failure_starts[i]..merger.failure_starts[i + 1]],
+            );
             i += 1;
         }
         while j < late.len() && late[j].0 == row {
@@ -512,7 +539,9 @@ pub fn run(plan: &Arc<Plan>, paths: &[String], options: &Options) -> Result<Repo
     let mut merger = Merger::new(plan, sample_size);
     let job = {
         let plan = Arc::clone(plan);
-        move |work: &Work<SourceCtx>| check_block(&plan, sample_size, &work.source, &work.buf, work.eof)
+        move |work: &Work<SourceCtx>| {
+            check_block(&plan, sample_size, &work.source, &work.buf, work.eof)
+        }
     };
     let producer = CsvProducer {
         paths,
@@ -520,9 +549,13 @@ pub fn run(plan: &Arc<Plan>, paths: &[String], options: &Options) -> Result<Repo
         chunk_size,
         allow_empty: options.allow_empty,
     };
-    pipeline::run(&pool, in_flight, producer, job, |work, checked| merger.merge(work, checked))?;
+    pipeline::run(&pool, in_flight, producer, job, |work, checked| {
+        merger.merge(work, checked)
+    })?;
     if merger.carry.is_some() {
-        return Err(Error::Internal("a record was left incomplete at the end of the input".to_owned()));
+        return Err(Error::Internal(
+            "a record was left incomplete at the end of the input".to_owned(),
+        ));
     }
     add_external(&mut merger, &options.external_rules)?;
     let failures = combine(&mut merger);
@@ -531,7 +564,9 @@ pub fn run(plan: &Arc<Plan>, paths: &[String], options: &Options) -> Result<Repo
 
     let wants_outputs = options.valid_output.is_some() || options.quarantine.is_some();
     if wants_outputs {
-        write_outputs(plan, &merger, &failures, &report, options, &pool, chunk_size, in_flight)?;
+        write_outputs(
+            plan, &merger, &failures, &report, options, &pool, chunk_size, in_flight,
+        )?;
         report.outputs.valid.clone_from(&options.valid_output);
         report.outputs.quarantine.clone_from(&options.quarantine);
     }
@@ -539,7 +574,11 @@ pub fn run(plan: &Arc<Plan>, paths: &[String], options: &Options) -> Result<Repo
     report.duration_s = elapsed;
     #[allow(clippy::cast_precision_loss)]
     {
-        report.rows_per_s = if elapsed > 0.0 { report.rows as f64 / elapsed } else { 0.0 };
+        report.rows_per_s = if elapsed > 0.0 {
+            report.rows as f64 / elapsed
+        } else {
+            0.0
+        };
     }
     if let Some(path) = &options.metrics_output {
         report.outputs.metrics = Some(path.clone());
@@ -558,11 +597,19 @@ fn add_external(merger: &mut Merger<'_>, external: &[ExternalRuleResult]) -> Res
                 .sources
                 .iter()
                 .find(|s| s.ctx.path == failure.source)
-                .ok_or_else(|| Error::schema(format!("external_rules[{index}]"), format!("unknown source {:?}", failure.source)))?;
+                .ok_or_else(|| {
+                    Error::schema(
+                        format!("external_rules[{index}]"),
+                        format!("unknown source {:?}", failure.source),
+                    )
+                })?;
             if failure.row == 0 || failure.row > source.rows {
                 return Err(Error::schema(
                     format!("external_rules[{index}]"),
-                    format!("row {} is outside {:?} ({} rows)", failure.row, failure.source, source.rows),
+                    format!(
+                        "row {} is outside {:?} ({} rows)",
+                        failure.row, failure.source, source.rows
+                    ),
                 ));
             }
             let global = source.row_start + failure.row - 1;
@@ -580,24 +627,41 @@ fn add_external(merger: &mut Merger<'_>, external: &[ExternalRuleResult]) -> Res
             };
             merger.late.push((global, rule));
             merger.counts[rule as usize] += 1;
-            push_bounded(&mut merger.late_samples[rule as usize], merger.sample_size, global, sample);
+            push_bounded(
+                &mut merger.late_samples[rule as usize],
+                merger.sample_size,
+                global,
+                sample,
+            );
         }
     }
     Ok(())
 }
 
 #[allow(clippy::cast_precision_loss)]
-fn build_report(plan: &Plan, merger: &mut Merger<'_>, failures: &Failures, threads: usize) -> Result<Report> {
+fn build_report(
+    plan: &Plan,
+    merger: &mut Merger<'_>,
+    failures: &Failures,
+    threads: usize,
+) -> Result<Report> {
     let total = merger.total_rows;
-    let severity_error: Vec<bool> = plan.rules.iter().map(|r| r.severity == Severity::Error).collect();
+    let severity_error: Vec<bool> = plan
+        .rules
+        .iter()
+        .map(|r| r.severity == Severity::Error)
+        .collect();
 
     // Per-source counts and the invalid-row total.
     let mut per_source_invalid = vec![0u64; merger.sources.len()];
-    let mut per_source_failures: Vec<Vec<u64>> = vec![vec![0; plan.rules.len()]; merger.sources.len()];
+    let mut per_source_failures: Vec<Vec<u64>> =
+        vec![vec![0; plan.rules.len()]; merger.sources.len()];
     let mut invalid_rows = 0u64;
     let mut source_index = 0usize;
     for (index, &row) in failures.rows.iter().enumerate() {
-        while source_index + 1 < merger.sources.len() && merger.sources[source_index + 1].row_start <= row {
+        while source_index + 1 < merger.sources.len()
+            && merger.sources[source_index + 1].row_start <= row
+        {
             source_index += 1;
         }
         let rules = failures.rules_of(index);
@@ -616,9 +680,12 @@ fn build_report(plan: &Plan, merger: &mut Merger<'_>, failures: &Failures, threa
     // Schema rules: failed once for each source that breaks them.
     let mut schema_observed: Vec<Vec<Json>> = vec![Vec::new(); plan.rules.len()];
     for (index, source) in merger.sources.iter().enumerate() {
-        let Some(layout) = &source.ctx.layout else { continue };
+        let Some(layout) = &source.ctx.layout else {
+            continue;
+        };
         let mut note = |rule: RuleId, detail: Json| {
-            schema_observed[rule as usize].push(json!({"source": source.ctx.path, "detail": detail}));
+            schema_observed[rule as usize]
+                .push(json!({"source": source.ctx.path, "detail": detail}));
             per_source_failures[index][rule as usize] += 1;
         };
         if !layout.missing.is_empty() {
@@ -639,7 +706,9 @@ fn build_report(plan: &Plan, merger: &mut Merger<'_>, failures: &Failures, threa
     let mut dataset_observed: Vec<Option<Option<f64>>> = vec![None; plan.rules.len()];
     for check in &plan.dataset_checks {
         let stats = check.column.map(|c| &merger.stats[c]);
-        let distinct_slot = check.column.and_then(|c| plan.distinct_columns.iter().position(|&d| d == c));
+        let distinct_slot = check
+            .column
+            .and_then(|c| plan.distinct_columns.iter().position(|&d| d == c));
         let distinct_count = distinct_slot.map(|s| merger.distinct[s].len());
         let observed = check.observe(total, stats, distinct_count);
         dataset_observed[check.rule as usize] = Some(observed);
@@ -673,7 +742,11 @@ fn build_report(plan: &Plan, merger: &mut Merger<'_>, failures: &Failures, threa
             }
             Scope::Dataset => {
                 let observed = dataset_observed[id].flatten();
-                let check = plan.dataset_checks.iter().find(|c| c.rule as usize == id).expect("every dataset rule has a check");
+                let check = plan
+                    .dataset_checks
+                    .iter()
+                    .find(|c| c.rule as usize == id)
+                    .expect("every dataset rule has a check");
                 let passed = check.passes(observed);
                 if !passed {
                     samples.push(Sample {
@@ -683,12 +756,25 @@ fn build_report(plan: &Plan, merger: &mut Merger<'_>, failures: &Failures, threa
                         column: meta.column.clone(),
                         value: observed.map(|v| v.to_string()),
                         message: match observed {
-                            Some(v) => format!("{} is {v}; expected {}", meta.kind, check.describe_bounds()),
-                            None => format!("{} is undefined (no values); expected {}", meta.kind, check.describe_bounds()),
+                            Some(v) => format!(
+                                "{} is {v}; expected {}",
+                                meta.kind,
+                                check.describe_bounds()
+                            ),
+                            None => format!(
+                                "{} is undefined (no values); expected {}",
+                                meta.kind,
+                                check.describe_bounds()
+                            ),
                         },
                     });
                 }
-                (u64::from(!passed), Some(observed.map_or(Json::Null, |v| json!(v))), passed, 0)
+                (
+                    u64::from(!passed),
+                    Some(observed.map_or(Json::Null, |v| json!(v))),
+                    passed,
+                    0,
+                )
             }
             Scope::Column | Scope::Row => {
                 let failed = merger.counts[id];
@@ -703,7 +789,11 @@ fn build_report(plan: &Plan, merger: &mut Merger<'_>, failures: &Failures, threa
             column: meta.column.clone(),
             severity: meta.severity,
             failed,
-            failure_rate: if total == 0 { 0.0 } else { failed as f64 / total as f64 },
+            failure_rate: if total == 0 {
+                0.0
+            } else {
+                failed as f64 / total as f64
+            },
             tolerance: meta.tolerance,
             allowed_failures: allowed,
             passed,
@@ -731,16 +821,25 @@ fn build_report(plan: &Plan, merger: &mut Merger<'_>, failures: &Failures, threa
                 valid_rows: s.rows - per_source_invalid[index],
                 invalid_rows: per_source_invalid[index],
                 skipped_blank_lines: s.blank_lines,
-                columns: s.ctx.layout.as_ref().map(|l| l.names.clone()).unwrap_or_default(),
+                columns: s
+                    .ctx
+                    .layout
+                    .as_ref()
+                    .map(|l| l.names.clone())
+                    .unwrap_or_default(),
                 failures: failure_map,
             }
         })
         .collect::<Vec<_>>();
 
     if invalid_rows > total {
-        return Err(Error::Internal(format!("{invalid_rows} invalid rows out of {total}")));
+        return Err(Error::Internal(format!(
+            "{invalid_rows} invalid rows out of {total}"
+        )));
     }
-    let passed = rules.iter().all(|r| r.passed || r.severity == Severity::Warn);
+    let passed = rules
+        .iter()
+        .all(|r| r.passed || r.severity == Severity::Warn);
     Ok(Report {
         report_version: REPORT_VERSION,
         engine_version: ENGINE_VERSION,
@@ -798,7 +897,11 @@ fn write_outputs(
             }
         }
     }
-    let severity_error: Vec<bool> = plan.rules.iter().map(|r| r.severity == Severity::Error).collect();
+    let severity_error: Vec<bool> = plan
+        .rules
+        .iter()
+        .map(|r| r.severity == Severity::Error)
+        .collect();
     let mut sink = CsvSink::create(
         options.valid_output.as_deref(),
         options.quarantine.as_deref(),
@@ -827,52 +930,68 @@ fn write_outputs(
         chunk_size,
         allow_empty: options.allow_empty,
     };
-    pipeline::run(pool, in_flight, producer, job, |work, (parse, records): (BlockParse, Vec<RecordBytes>)| {
-        if work.source.index != current_source {
-            current_source = work.source.index;
-            source_row = 0;
-            sink.start_source();
-        }
-        let (buf, parse, records) = match carry.take() {
-            None => (work.buf, parse, records),
-            Some(mut tail) => {
-                tail.extend_from_slice(&work.buf);
-                let parser = Parser::new(Dialect {
-                    delimiter: plan.delimiter,
-                    quote: plan.quote,
-                });
-                let mut records = Vec::new();
-                let parse = parse_records(&parser, &tail, work.eof, &mut records);
-                (tail, parse, records)
+    pipeline::run(
+        pool,
+        in_flight,
+        producer,
+        job,
+        |work, (parse, records): (BlockParse, Vec<RecordBytes>)| {
+            if work.source.index != current_source {
+                current_source = work.source.index;
+                source_row = 0;
+                sink.start_source();
             }
-        };
-        for record in &records {
-            source_row += 1;
-            let raw = &buf[record.start as usize..record.next as usize];
-            let fields_end = (record.end - record.start) as usize;
-            let failed = if cursor < failures.rows.len() && failures.rows[cursor] == row {
-                let rules = failures.rules_of(cursor);
-                cursor += 1;
-                Some(rules)
-            } else {
-                None
-            };
-            match failed {
-                Some(rules) if rules.iter().any(|&r| severity_error[r as usize]) => {
-                    sink.quarantine(raw, fields_end, rules.iter().map(|&r| rule_names[r as usize]), source_row, &work.source.path)?;
+            let (buf, parse, records) = match carry.take() {
+                None => (work.buf, parse, records),
+                Some(mut tail) => {
+                    tail.extend_from_slice(&work.buf);
+                    let parser = Parser::new(Dialect {
+                        delimiter: plan.delimiter,
+                        quote: plan.quote,
+                    });
+                    let mut records = Vec::new();
+                    let parse = parse_records(&parser, &tail, work.eof, &mut records);
+                    (tail, parse, records)
                 }
-                _ => sink.valid(raw)?,
+            };
+            for record in &records {
+                source_row += 1;
+                let raw = &buf[record.start as usize..record.next as usize];
+                let fields_end = (record.end - record.start) as usize;
+                let failed = if cursor < failures.rows.len() && failures.rows[cursor] == row {
+                    let rules = failures.rules_of(cursor);
+                    cursor += 1;
+                    Some(rules)
+                } else {
+                    None
+                };
+                match failed {
+                    Some(rules) if rules.iter().any(|&r| severity_error[r as usize]) => {
+                        sink.quarantine(
+                            raw,
+                            fields_end,
+                            rules.iter().map(|&r| rule_names[r as usize]),
+                            source_row,
+                            &work.source.path,
+                        )?;
+                    }
+                    _ => sink.valid(raw)?,
+                }
+                row += 1;
             }
-            row += 1;
-        }
-        if let BlockEnd::Incomplete { record_start } = parse.end {
-            carry = Some(buf[record_start..].to_vec());
-        }
-        Ok(())
-    })?;
+            if let BlockEnd::Incomplete { record_start } = parse.end {
+                carry = Some(buf[record_start..].to_vec());
+            }
+            Ok(())
+        },
+    )?;
     // Conservation, checked before anything is renamed into place.
     let (valid, quarantined) = sink.counts();
-    if row != report.rows || valid != report.valid_rows || quarantined != report.invalid_rows || valid + quarantined != row {
+    if row != report.rows
+        || valid != report.valid_rows
+        || quarantined != report.invalid_rows
+        || valid + quarantined != row
+    {
         return Err(Error::Internal(format!(
             "conservation check failed: read {row} rows (pass 1: {}), wrote {valid} valid + {quarantined} quarantined (expected {} + {})",
             report.rows, report.valid_rows, report.invalid_rows
@@ -880,4 +999,3 @@ fn write_outputs(
     }
     sink.commit()
 }
-

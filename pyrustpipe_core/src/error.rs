@@ -79,7 +79,11 @@ impl Error {
         }
     }
 
-    pub fn storage(operation: &'static str, path: impl Into<String>, err: impl fmt::Display) -> Self {
+    pub fn storage(
+        operation: &'static str,
+        path: impl Into<String>,
+        err: impl fmt::Display,
+    ) -> Self {
         Error::Storage {
             operation,
             path: path.into(),

@@ -20,6 +20,7 @@ pub mod error;
 pub mod parse;
 pub mod pipeline;
 pub mod plan;
+pub mod profile;
 pub mod report;
 pub mod rules;
 pub mod sink;
@@ -31,6 +32,7 @@ use std::sync::Arc;
 
 pub use engine::{Options, ENGINE_VERSION};
 pub use error::{Error, Position, Result};
+pub use profile::profile;
 pub use report::Report;
 
 use plan::{ExternalRule, Plan};

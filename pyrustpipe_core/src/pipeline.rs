@@ -26,7 +26,13 @@ pub trait Producer<C>: Send {
 }
 
 /// Run `job` over every block in parallel and feed the results to `merge` in block order.
-pub fn run<C, R, P, J, M>(pool: &rayon::ThreadPool, in_flight: usize, mut producer: P, job: J, mut merge: M) -> Result<()>
+pub fn run<C, R, P, J, M>(
+    pool: &rayon::ThreadPool,
+    in_flight: usize,
+    mut producer: P,
+    job: J,
+    mut merge: M,
+) -> Result<()>
 where
     C: Send + Sync + 'static,
     R: Send + 'static,
@@ -36,7 +42,9 @@ where
 {
     let (token_tx, token_rx) = sync_channel::<()>(in_flight);
     for _ in 0..in_flight {
-        token_tx.send(()).expect("the channel has room for every token");
+        token_tx
+            .send(())
+            .expect("the channel has room for every token");
     }
     let (result_tx, result_rx) = channel::<(u64, Work<C>, R)>();
 
@@ -75,13 +83,19 @@ where
         // Unblock and stop the reader if the merge ended early.
         drop(token_tx);
         drop(result_rx);
-        let produced = reader.join().map_err(|_| Error::Internal("the reader thread panicked".to_owned()))?;
+        let produced = reader
+            .join()
+            .map_err(|_| Error::Internal("the reader thread panicked".to_owned()))?;
         merged?;
         produced
     })
 }
 
-fn merge_in_order<C, R, M>(results: &Receiver<(u64, Work<C>, R)>, tokens: &std::sync::mpsc::SyncSender<()>, merge: &mut M) -> Result<()>
+fn merge_in_order<C, R, M>(
+    results: &Receiver<(u64, Work<C>, R)>,
+    tokens: &std::sync::mpsc::SyncSender<()>,
+    merge: &mut M,
+) -> Result<()>
 where
     M: FnMut(Work<C>, R) -> Result<()>,
 {

@@ -92,10 +92,21 @@ impl RuleTable {
         if let Some(tolerance) = meta.tolerance {
             validate_tolerance(tolerance, at)?;
         }
-        if self.by_name.insert(meta.name.clone(), self.rules.len()).is_some() {
-            return Err(Error::schema(at, format!("two rules are named {:?}; give one a distinct \"name\"", meta.name)));
+        if self
+            .by_name
+            .insert(meta.name.clone(), self.rules.len())
+            .is_some()
+        {
+            return Err(Error::schema(
+                at,
+                format!(
+                    "two rules are named {:?}; give one a distinct \"name\"",
+                    meta.name
+                ),
+            ));
         }
-        let id = RuleId::try_from(self.rules.len()).map_err(|_| Error::schema(at, "more than 65535 rules"))?;
+        let id = RuleId::try_from(self.rules.len())
+            .map_err(|_| Error::schema(at, "more than 65535 rules"))?;
         self.rules.push(meta);
         Ok(id)
     }
@@ -104,7 +115,10 @@ impl RuleTable {
 fn validate_tolerance(tolerance: Tolerance, at: &str) -> Result<()> {
     if let Tolerance::Fraction(f) = tolerance {
         if !(0.0..=1.0).contains(&f) {
-            return Err(Error::schema(at, format!("tolerance fraction must be within 0..1, got {f}")));
+            return Err(Error::schema(
+                at,
+                format!("tolerance fraction must be within 0..1, got {f}"),
+            ));
         }
     }
     Ok(())
@@ -113,7 +127,10 @@ fn validate_tolerance(tolerance: Tolerance, at: &str) -> Result<()> {
 fn single_byte(text: &str, what: &str) -> Result<u8> {
     match text.as_bytes() {
         [b] if b.is_ascii() && *b != b'\n' && *b != b'\r' => Ok(*b),
-        _ => Err(Error::schema(format!("csv.{what}"), format!("must be one ASCII character other than CR/LF, got {text:?}"))),
+        _ => Err(Error::schema(
+            format!("csv.{what}"),
+            format!("must be one ASCII character other than CR/LF, got {text:?}"),
+        )),
     }
 }
 
@@ -132,14 +149,23 @@ impl Plan {
             severity: Severity::Error,
             tolerance: None,
         };
-        let missing_columns_rule = table.add(schema_rule("schema:missing_columns", "missing_columns"), "schema")?;
+        let missing_columns_rule = table.add(
+            schema_rule("schema:missing_columns", "missing_columns"),
+            "schema",
+        )?;
         let unknown_columns_rule = if spec.strict {
-            Some(table.add(schema_rule("schema:unknown_columns", "unknown_columns"), "strict")?)
+            Some(table.add(
+                schema_rule("schema:unknown_columns", "unknown_columns"),
+                "strict",
+            )?)
         } else {
             None
         };
         let column_order_rule = if spec.ordered {
-            Some(table.add(schema_rule("schema:column_order", "column_order"), "ordered")?)
+            Some(table.add(
+                schema_rule("schema:column_order", "column_order"),
+                "ordered",
+            )?)
         } else {
             None
         };
@@ -155,7 +181,10 @@ impl Plan {
                 return Err(Error::schema(at, "a column needs a name"));
             }
             if spec.columns[..index].iter().any(|c| c.name == column.name) {
-                return Err(Error::schema(at, format!("column {:?} is defined twice", column.name)));
+                return Err(Error::schema(
+                    at,
+                    format!("column {:?} is defined twice", column.name),
+                ));
             }
             let gate_meta = |suffix: &str, gate: Option<Gate>| RuleMeta {
                 name: format!("{}:{suffix}", column.name),
@@ -176,7 +205,10 @@ impl Plan {
             for (check_index, check) in column.checks.iter().enumerate() {
                 let check_at = format!("{at}.checks[{check_index}]");
                 let meta = RuleMeta {
-                    name: check.name.clone().unwrap_or_else(|| format!("{}:{}", column.name, check.kind.name())),
+                    name: check
+                        .name
+                        .clone()
+                        .unwrap_or_else(|| format!("{}:{}", column.name, check.kind.name())),
                     kind: check.kind.name().to_owned(),
                     scope: Scope::Column,
                     column: Some(column.name.clone()),
@@ -209,7 +241,13 @@ impl Plan {
         let mut row_rules = Vec::new();
         for (index, rule_spec) in spec.row_rules.iter().enumerate() {
             let at = format!("row_rules[{index}] ({})", rule_spec.name);
-            let expr = RowExpr::compile(&rule_spec.expr, &mut Lookup { columns: &mut columns }, &at)?;
+            let expr = RowExpr::compile(
+                &rule_spec.expr,
+                &mut Lookup {
+                    columns: &mut columns,
+                },
+                &at,
+            )?;
             let rule = table.add(
                 RuleMeta {
                     name: rule_spec.name.clone(),
@@ -234,12 +272,20 @@ impl Plan {
                 let index = columns
                     .iter()
                     .position(|c| c.declared && &c.name == name)
-                    .ok_or_else(|| Error::schema(&at, format!("unique key column {name:?} is not a column of the schema")))?;
+                    .ok_or_else(|| {
+                        Error::schema(
+                            &at,
+                            format!("unique key column {name:?} is not a column of the schema"),
+                        )
+                    })?;
                 indices.push(index);
             }
             let rule = table.add(
                 RuleMeta {
-                    name: key.name.clone().unwrap_or_else(|| format!("{}:unique", key.columns.join(","))),
+                    name: key
+                        .name
+                        .clone()
+                        .unwrap_or_else(|| format!("{}:unique", key.columns.join(","))),
                     kind: "unique".to_owned(),
                     scope: Scope::Row,
                     column: None,
@@ -260,21 +306,41 @@ impl Plan {
         for (index, check) in spec.dataset_checks.iter().enumerate() {
             let at = format!("dataset_checks[{index}]");
             if check.min.is_none() && check.max.is_none() {
-                return Err(Error::schema(at, "a dataset check needs \"min\" or \"max\""));
+                return Err(Error::schema(
+                    at,
+                    "a dataset check needs \"min\" or \"max\"",
+                ));
             }
             let column = match (check.metric, &check.column) {
                 (Metric::RowCount, _) => None,
-                (_, None) => return Err(Error::schema(at, format!("{} needs a \"column\"", check.metric.name()))),
+                (_, None) => {
+                    return Err(Error::schema(
+                        at,
+                        format!("{} needs a \"column\"", check.metric.name()),
+                    ))
+                }
                 (metric, Some(name)) => {
                     let index = columns
                         .iter()
                         .position(|c| c.declared && &c.name == name)
-                        .ok_or_else(|| Error::schema(&at, format!("column {name:?} is not a column of the schema")))?;
-                    let numeric_only = matches!(metric, Metric::Min | Metric::Max | Metric::Mean | Metric::Sum);
+                        .ok_or_else(|| {
+                            Error::schema(
+                                &at,
+                                format!("column {name:?} is not a column of the schema"),
+                            )
+                        })?;
+                    let numeric_only = matches!(
+                        metric,
+                        Metric::Min | Metric::Max | Metric::Mean | Metric::Sum
+                    );
                     if numeric_only && !columns[index].dtype.is_numeric() {
                         return Err(Error::schema(
                             &at,
-                            format!("{} needs a numeric column; {name:?} is {}", metric.name(), columns[index].dtype.name()),
+                            format!(
+                                "{} needs a numeric column; {name:?} is {}",
+                                metric.name(),
+                                columns[index].dtype.name()
+                            ),
                         ));
                     }
                     if metric == Metric::DistinctCount && !distinct_columns.contains(&index) {
@@ -284,7 +350,9 @@ impl Plan {
                 }
             };
             let default_name = match &check.column {
-                Some(c) if check.metric != Metric::RowCount => format!("{c}:{}", check.metric.name()),
+                Some(c) if check.metric != Metric::RowCount => {
+                    format!("{c}:{}", check.metric.name())
+                }
                 _ => "dataset:row_count".to_owned(),
             };
             let rule = table.add(
@@ -292,7 +360,10 @@ impl Plan {
                     name: check.name.clone().unwrap_or(default_name),
                     kind: check.metric.name().to_owned(),
                     scope: Scope::Dataset,
-                    column: check.column.clone().filter(|_| check.metric != Metric::RowCount),
+                    column: check
+                        .column
+                        .clone()
+                        .filter(|_| check.metric != Metric::RowCount),
                     severity: check.severity,
                     tolerance: None,
                 },
@@ -324,7 +395,12 @@ impl Plan {
         Ok(Plan {
             delimiter: single_byte(&spec.csv.delimiter, "delimiter")?,
             quote: single_byte(&spec.csv.quote, "quote")?,
-            null_values: spec.csv.null_values.iter().map(|v| v.as_bytes().to_vec()).collect(),
+            null_values: spec
+                .csv
+                .null_values
+                .iter()
+                .map(|v| v.as_bytes().to_vec())
+                .collect(),
             ruleset_hash,
             rules: table.rules,
             columns,
@@ -352,7 +428,11 @@ impl Plan {
             if let Some(first) = seen.insert(name.as_str(), index) {
                 return Err(Error::data(
                     "duplicate_column",
-                    format!("column {name:?} appears twice in the header (positions {} and {})", first + 1, index + 1),
+                    format!(
+                        "column {name:?} appears twice in the header (positions {} and {})",
+                        first + 1,
+                        index + 1
+                    ),
                     Position {
                         path: Some(path.to_owned()),
                         line: Some(1),
@@ -361,7 +441,11 @@ impl Plan {
                 ));
             }
         }
-        let field_of: Vec<Option<usize>> = self.columns.iter().map(|c| seen.get(c.name.as_str()).copied()).collect();
+        let field_of: Vec<Option<usize>> = self
+            .columns
+            .iter()
+            .map(|c| seen.get(c.name.as_str()).copied())
+            .collect();
         let missing: Vec<String> = self
             .columns
             .iter()

@@ -17,11 +17,19 @@ pub struct AtomicFile {
 impl AtomicFile {
     pub fn create(path: &str) -> Result<AtomicFile> {
         let target = PathBuf::from(path);
-        let dir = target.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-        std::fs::create_dir_all(dir).map_err(|e| Error::storage("create directory", dir.display().to_string(), e))?;
-        let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let dir = target
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        std::fs::create_dir_all(dir)
+            .map_err(|e| Error::storage("create directory", dir.display().to_string(), e))?;
+        let name = target
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let temp = dir.join(format!(".{name}.pyrustpipe-{}.tmp", std::process::id()));
-        let file = File::create(&temp).map_err(|e| Error::storage("create", temp.display().to_string(), e))?;
+        let file = File::create(&temp)
+            .map_err(|e| Error::storage("create", temp.display().to_string(), e))?;
         Ok(AtomicFile {
             target,
             temp,
@@ -41,8 +49,10 @@ impl AtomicFile {
         let file = writer
             .into_inner()
             .map_err(|e| Error::storage("write", self.target.display().to_string(), e.error()))?;
-        file.sync_all().map_err(|e| Error::storage("sync", self.target.display().to_string(), e))?;
-        std::fs::rename(&self.temp, &self.target).map_err(|e| Error::storage("rename", self.target.display().to_string(), e))
+        file.sync_all()
+            .map_err(|e| Error::storage("sync", self.target.display().to_string(), e))?;
+        std::fs::rename(&self.temp, &self.target)
+            .map_err(|e| Error::storage("rename", self.target.display().to_string(), e))
     }
 }
 
@@ -68,7 +78,12 @@ pub struct CsvSink {
 }
 
 impl CsvSink {
-    pub fn create(valid: Option<&str>, quarantine: Option<&str>, header: Option<&Header>, delimiter: u8) -> Result<CsvSink> {
+    pub fn create(
+        valid: Option<&str>,
+        quarantine: Option<&str>,
+        header: Option<&Header>,
+        delimiter: u8,
+    ) -> Result<CsvSink> {
         let mut valid = valid.map(AtomicFile::create).transpose()?;
         let mut quarantine = quarantine.map(AtomicFile::create).transpose()?;
         if let Some(header) = header {
@@ -77,7 +92,11 @@ impl CsvSink {
             }
             if let Some(file) = quarantine.as_mut() {
                 let mut line = header.raw_fields.clone();
-                for name in ["_pyrustpipe_errors", "_pyrustpipe_row", "_pyrustpipe_source"] {
+                for name in [
+                    "_pyrustpipe_errors",
+                    "_pyrustpipe_row",
+                    "_pyrustpipe_source",
+                ] {
                     line.push(delimiter);
                     line.extend_from_slice(name.as_bytes());
                 }

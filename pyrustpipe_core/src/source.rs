@@ -26,7 +26,10 @@ impl Format {
         let lower = path.to_ascii_lowercase();
         if lower.ends_with(".parquet") || lower.ends_with(".pq") {
             Format::Parquet
-        } else if lower.ends_with(".ndjson") || lower.ends_with(".jsonl") || lower.ends_with(".json") {
+        } else if lower.ends_with(".ndjson")
+            || lower.ends_with(".jsonl")
+            || lower.ends_with(".json")
+        {
             Format::Ndjson
         } else {
             Format::Csv
@@ -45,7 +48,8 @@ fn is_hidden(path: &Path) -> bool {
 }
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
-    let entries = std::fs::read_dir(dir).map_err(|e| Error::storage("list", dir.display().to_string(), e))?;
+    let entries =
+        std::fs::read_dir(dir).map_err(|e| Error::storage("list", dir.display().to_string(), e))?;
     for entry in entries {
         let entry = entry.map_err(|e| Error::storage("list", dir.display().to_string(), e))?;
         let path = entry.path();
@@ -69,7 +73,8 @@ pub fn expand(sources: &[String]) -> Result<Vec<String>> {
     for source in sources {
         let mut found = Vec::new();
         if has_glob(source) {
-            let matches = glob::glob(source).map_err(|e| Error::storage("glob", source.clone(), e))?;
+            let matches =
+                glob::glob(source).map_err(|e| Error::storage("glob", source.clone(), e))?;
             for entry in matches {
                 let path = entry.map_err(|e| Error::storage("glob", source.clone(), e))?;
                 if path.is_dir() {
@@ -85,7 +90,11 @@ pub fn expand(sources: &[String]) -> Result<Vec<String>> {
             } else if path.exists() {
                 found.push(path);
             } else {
-                return Err(Error::storage("open", source.clone(), "no such file or directory"));
+                return Err(Error::storage(
+                    "open",
+                    source.clone(),
+                    "no such file or directory",
+                ));
             }
         }
         if found.is_empty() {

@@ -87,7 +87,11 @@ impl Tolerance {
             None => 0,
             Some(Tolerance::Count(n)) => n,
             // floor(F × rows), computed without losing integers above 2^53 for F = 1.
-            #[allow(clippy::cast_precision_loss, clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            #[allow(
+                clippy::cast_precision_loss,
+                clippy::cast_possible_truncation,
+                clippy::cast_sign_loss
+            )]
             Some(Tolerance::Fraction(f)) => {
                 if f >= 1.0 {
                     rows

@@ -69,7 +69,10 @@ impl TypeParser {
         if column.format.is_some() {
             return Err(Error::schema(
                 format!("{at}.format"),
-                format!("format applies to date, datetime and time columns, not {}", column.dtype.name()),
+                format!(
+                    "format applies to date, datetime and time columns, not {}",
+                    column.dtype.name()
+                ),
             ));
         }
         Ok(match column.dtype {
@@ -137,7 +140,11 @@ pub fn type_failure_message(dtype: DType, format: Option<&str>, text: &[u8]) -> 
         }
     }
     match format {
-        Some(format) => format!("{} does not match {} format {format:?}", shown(text), dtype.name()),
+        Some(format) => format!(
+            "{} does not match {} format {format:?}",
+            shown(text),
+            dtype.name()
+        ),
         None => format!("{} is not a valid {}", shown(text), dtype.name()),
     }
 }

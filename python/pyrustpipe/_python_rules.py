@@ -29,13 +29,13 @@ __all__ = ["BATCH_ROWS", "parse_value", "run_python_rules", "source_format"]
 
 BATCH_ROWS = 10_000
 _INT = re.compile(r"^[+-]?[0-9]+\Z")
-_FLOAT = re.compile(r"^[+-]?([0-9]+(\.[0-9]+)?|\.[0-9]+)([eE][+-]?[0-9]+)?\Z")
+_FLOAT = re.compile(r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?\Z")
 _DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
 _TIME = re.compile(r"^([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:\.([0-9]{1,9}))?)?\Z")
 _DATETIME = re.compile(
     r"^([0-9]{4}-[0-9]{2}-[0-9]{2})[T ]"
     r"([0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,9})?)?)"
-    r"(Z|[+-][0-9]{2}:[0-9]{2})?\Z"
+    r"(Z|[+-][0-9]{2}:?[0-9]{2})?\Z"
 )
 _BOOLS = {
     "true": True,
@@ -88,7 +88,7 @@ def _parse_datetime(text: str, fmt: str | None) -> _dt.datetime:
         tz = _dt.UTC
     elif zone:
         sign = 1 if zone[0] == "+" else -1
-        hours, minutes = int(zone[1:3]), int(zone[4:6])
+        hours, minutes = int(zone[1:3]), int(zone[-2:])
         if hours > 23 or minutes > 59:
             raise _Invalid
         tz = _dt.timezone(sign * _dt.timedelta(hours=hours, minutes=minutes))

@@ -10,9 +10,16 @@ pub enum BlockEnd {
     Clean,
     /// The last record is incomplete from `record_start` on: the block was cut inside a quoted
     /// field, so the next block's records must be parsed again starting here.
-    Incomplete { record_start: usize },
+    Incomplete {
+        record_start: usize,
+    },
     /// End of input inside a quoted field.
-    Unterminated { record_start: usize, quote_at: usize, field_index: usize, line_offset: u64 },
+    Unterminated {
+        record_start: usize,
+        quote_at: usize,
+        field_index: usize,
+        line_offset: u64,
+    },
 }
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -36,7 +43,12 @@ fn as_u32(n: usize) -> u32 {
 }
 
 /// Walk the records of `buf`, calling `on_record` for each.
-fn walk(parser: &Parser, buf: &[u8], eof: bool, mut on_record: impl FnMut(&RecordSpan, &[FieldSpan], u64)) -> BlockParse {
+fn walk(
+    parser: &Parser,
+    buf: &[u8],
+    eof: bool,
+    mut on_record: impl FnMut(&RecordSpan, &[FieldSpan], u64),
+) -> BlockParse {
     let mut fields = Vec::with_capacity(32);
     let mut record = RecordSpan {
         start: 0,
@@ -97,7 +109,13 @@ fn walk(parser: &Parser, buf: &[u8], eof: bool, mut on_record: impl FnMut(&Recor
 }
 
 /// Pass 1: rows as text spans per plan column.
-pub fn parse_rows(parser: &Parser, layout: &SourceLayout, buf: &[u8], eof: bool, rows: &mut Rows) -> BlockParse {
+pub fn parse_rows(
+    parser: &Parser,
+    layout: &SourceLayout,
+    buf: &[u8],
+    eof: bool,
+    rows: &mut Rows,
+) -> BlockParse {
     let width = layout.field_of.len();
     rows.width = width;
     let quote = parser.dialect.quote;
@@ -106,7 +124,8 @@ pub fn parse_rows(parser: &Parser, layout: &SourceLayout, buf: &[u8], eof: bool,
         rows.lines.push(Some(line));
         if fields.len() != layout.width {
             rows.ragged.push(Some(fields.len()));
-            rows.texts.extend(std::iter::repeat_n(TextRef::Absent, width));
+            rows.texts
+                .extend(std::iter::repeat_n(TextRef::Absent, width));
             return;
         }
         let _ = record;
@@ -119,7 +138,11 @@ pub fn parse_rows(parser: &Parser, layout: &SourceLayout, buf: &[u8], eof: bool,
                     match span.kind {
                         FieldKind::Plain => TextRef::Buf(span.start, span.end),
                         FieldKind::Quoted => {
-                            unescape(&buf[span.start as usize..span.end as usize], quote, &mut scratch);
+                            unescape(
+                                &buf[span.start as usize..span.end as usize],
+                                quote,
+                                &mut scratch,
+                            );
                             let start = rows.arena.len();
                             rows.arena.extend_from_slice(&scratch);
                             TextRef::Arena(as_u32(start), as_u32(rows.arena.len()))
@@ -133,7 +156,12 @@ pub fn parse_rows(parser: &Parser, layout: &SourceLayout, buf: &[u8], eof: bool,
 }
 
 /// Pass 2: only where each record's bytes are.
-pub fn parse_records(parser: &Parser, buf: &[u8], eof: bool, records: &mut Vec<RecordBytes>) -> BlockParse {
+pub fn parse_records(
+    parser: &Parser,
+    buf: &[u8],
+    eof: bool,
+    records: &mut Vec<RecordBytes>,
+) -> BlockParse {
     walk(parser, buf, eof, |record, _, _| {
         records.push(RecordBytes {
             start: as_u32(record.start),

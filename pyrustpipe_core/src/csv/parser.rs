@@ -43,7 +43,10 @@ pub struct RecordSpan {
 pub enum Step {
     Record,
     /// Only blank lines (`blank_lines` of them) remained before the end of the block.
-    End { blank_lines: u32, next: usize },
+    End {
+        blank_lines: u32,
+        next: usize,
+    },
     /// The block ends inside a record. Outside end of input this means the block was cut inside
     /// a quoted field (or a record is longer than the block); at end of input it is an
     /// unterminated quote opened at `quote_at`.
@@ -364,7 +367,12 @@ mod tests {
             (b" \n", &[&[" "]]),
         ];
         for (input, expected) in cases {
-            assert_eq!(parse_all(input), rows(expected), "input {:?}", String::from_utf8_lossy(input));
+            assert_eq!(
+                parse_all(input),
+                rows(expected),
+                "input {:?}",
+                String::from_utf8_lossy(input)
+            );
         }
     }
 

@@ -61,7 +61,10 @@ impl BlockReader {
             let old = self.pending.len();
             let grow = (want - old).max(64 * 1024);
             self.pending.resize(old + grow, 0);
-            let n = self.file.read(&mut self.pending[old..]).map_err(|e| Error::storage("read", &self.path, e));
+            let n = self
+                .file
+                .read(&mut self.pending[old..])
+                .map_err(|e| Error::storage("read", &self.path, e));
             match n {
                 Ok(0) => {
                     self.pending.truncate(old);
@@ -82,7 +85,11 @@ impl BlockReader {
         let mut want = self.chunk_size.min(1 << 20);
         loop {
             self.fill(want)?;
-            let bom = if self.pending.starts_with(BOM) { BOM.len() } else { 0 };
+            let bom = if self.pending.starts_with(BOM) {
+                BOM.len()
+            } else {
+                0
+            };
             let mut fields = Vec::new();
             let mut record = RecordSpan {
                 start: 0,
@@ -98,7 +105,10 @@ impl BlockReader {
                 Step::Incomplete { quote_at, .. } if self.eof => {
                     return Err(Error::data(
                         "unterminated_quote",
-                        format!("unterminated quoted field in the header, opened at byte {}", quote_at.unwrap_or(0)),
+                        format!(
+                            "unterminated quoted field in the header, opened at byte {}",
+                            quote_at.unwrap_or(0)
+                        ),
                         Position {
                             path: Some(self.path.clone()),
                             line: Some(1),
@@ -138,7 +148,10 @@ impl BlockReader {
                         if name.is_empty() {
                             return Err(Error::data(
                                 "empty_column_name",
-                                format!("header field {} is empty (a trailing delimiter?)", index + 1),
+                                format!(
+                                    "header field {} is empty (a trailing delimiter?)",
+                                    index + 1
+                                ),
                                 Position {
                                     path: Some(self.path.clone()),
                                     line: Some(1),
@@ -158,7 +171,8 @@ impl BlockReader {
                         raw_with_terminator: self.pending[..record.next].to_vec(),
                         raw_fields: self.pending[record.start..record.end].to_vec(),
                         terminator,
-                        next_line: 1 + u64::from(record.blank_lines_before)
+                        next_line: 1
+                            + u64::from(record.blank_lines_before)
                             + u64::from(record.inner_line_breaks)
                             + 1,
                     };
@@ -173,7 +187,9 @@ impl BlockReader {
     fn too_long(&self, line: u64, byte: u64) -> Error {
         Error::data(
             "record_too_long",
-            format!("a record is longer than {MAX_RECORD_BYTES} bytes (or a quote is never closed)"),
+            format!(
+                "a record is longer than {MAX_RECORD_BYTES} bytes (or a quote is never closed)"
+            ),
             Position {
                 path: Some(self.path.clone()),
                 line: Some(line),
@@ -195,7 +211,11 @@ impl BlockReader {
                 let buf = std::mem::take(&mut self.pending);
                 let offset = self.offset;
                 self.offset += buf.len() as u64;
-                return Ok(Some(RawBlock { buf, offset, eof: true }));
+                return Ok(Some(RawBlock {
+                    buf,
+                    offset,
+                    eof: true,
+                }));
             }
             let lookahead = None;
             if let Some(cut) = cut_point(&self.pending, lookahead) {
@@ -203,7 +223,11 @@ impl BlockReader {
                 let buf = std::mem::replace(&mut self.pending, rest);
                 let offset = self.offset;
                 self.offset += buf.len() as u64;
-                return Ok(Some(RawBlock { buf, offset, eof: false }));
+                return Ok(Some(RawBlock {
+                    buf,
+                    offset,
+                    eof: false,
+                }));
             }
             if self.pending.len() > MAX_RECORD_BYTES {
                 return Err(self.too_long(0, self.offset));

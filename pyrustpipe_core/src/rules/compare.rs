@@ -28,12 +28,23 @@ pub struct Compare {
 }
 
 impl Compare {
-    pub fn compile(rule: RuleId, op: CheckKind, value: Option<&Json>, dtype: DType, at: &str) -> Result<Compare> {
-        let value = value.ok_or_else(|| Error::schema(at, format!("{} needs a \"value\"", op.name())))?;
+    pub fn compile(
+        rule: RuleId,
+        op: CheckKind,
+        value: Option<&Json>,
+        dtype: DType,
+        at: &str,
+    ) -> Result<Compare> {
+        let value =
+            value.ok_or_else(|| Error::schema(at, format!("{} needs a \"value\"", op.name())))?;
         let wrong = || {
             Error::schema(
                 at,
-                format!("{} bound {value} does not fit a {} column", op.name(), dtype.name()),
+                format!(
+                    "{} bound {value} does not fit a {} column",
+                    op.name(),
+                    dtype.name()
+                ),
             )
         };
         let bound = match dtype {

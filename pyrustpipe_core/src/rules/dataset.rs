@@ -88,7 +88,10 @@ impl ExactSum {
             }
         }
         // Round half to even across the remaining partials, as fsum does.
-        if n > 0 && ((lo < 0.0 && self.partials[n - 1] < 0.0) || (lo > 0.0 && self.partials[n - 1] > 0.0)) {
+        if n > 0
+            && ((lo < 0.0 && self.partials[n - 1] < 0.0)
+                || (lo > 0.0 && self.partials[n - 1] > 0.0))
+        {
             let y = lo * 2.0;
             let x = hi + y;
             let yr = x - hi;
@@ -112,12 +115,21 @@ pub struct DatasetCheck {
 impl DatasetCheck {
     /// The observed value, or `None` when it is undefined (a mean over no values).
     #[allow(clippy::cast_precision_loss)]
-    pub fn observe(&self, rows: u64, stats: Option<&ColumnStats>, distinct: Option<usize>) -> Option<f64> {
+    pub fn observe(
+        &self,
+        rows: u64,
+        stats: Option<&ColumnStats>,
+        distinct: Option<usize>,
+    ) -> Option<f64> {
         let stats = stats.cloned().unwrap_or_default();
         match self.metric {
             Metric::RowCount => Some(rows as f64),
             Metric::NullCount => Some(stats.nulls as f64),
-            Metric::NullFraction => Some(if rows == 0 { 0.0 } else { stats.nulls as f64 / rows as f64 }),
+            Metric::NullFraction => Some(if rows == 0 {
+                0.0
+            } else {
+                stats.nulls as f64 / rows as f64
+            }),
             Metric::DistinctCount => Some(distinct.unwrap_or(0) as f64),
             Metric::Min => stats.min,
             Metric::Max => stats.max,
@@ -144,9 +156,19 @@ impl DatasetCheck {
     }
 
     pub fn describe_bounds(&self) -> String {
-        let low = self.spec.min.map(|m| format!("{} {m}", if self.spec.min_inclusive { ">=" } else { ">" }));
-        let high = self.spec.max.map(|m| format!("{} {m}", if self.spec.max_inclusive { "<=" } else { "<" }));
-        [low, high].into_iter().flatten().collect::<Vec<_>>().join(" and ")
+        let low = self
+            .spec
+            .min
+            .map(|m| format!("{} {m}", if self.spec.min_inclusive { ">=" } else { ">" }));
+        let high = self
+            .spec
+            .max
+            .map(|m| format!("{} {m}", if self.spec.max_inclusive { "<=" } else { "<" }));
+        [low, high]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" and ")
     }
 }
 

@@ -14,16 +14,29 @@ pub struct Length {
 }
 
 impl Length {
-    pub fn compile(rule: RuleId, kind: CheckKind, value: Option<&Json>, dtype: DType, at: &str) -> Result<Length> {
+    pub fn compile(
+        rule: RuleId,
+        kind: CheckKind,
+        value: Option<&Json>,
+        dtype: DType,
+        at: &str,
+    ) -> Result<Length> {
         if dtype != DType::Str {
             return Err(Error::schema(
                 at,
-                format!("{} applies to str columns, not {}", kind.name(), dtype.name()),
+                format!(
+                    "{} applies to str columns, not {}",
+                    kind.name(),
+                    dtype.name()
+                ),
             ));
         }
-        let limit = value
-            .and_then(Json::as_u64)
-            .ok_or_else(|| Error::schema(at, format!("{} needs a non-negative integer \"value\"", kind.name())))?;
+        let limit = value.and_then(Json::as_u64).ok_or_else(|| {
+            Error::schema(
+                at,
+                format!("{} needs a non-negative integer \"value\"", kind.name()),
+            )
+        })?;
         Ok(Length {
             rule,
             is_min: kind == CheckKind::MinLength,

@@ -77,7 +77,13 @@ pub struct Membership {
 }
 
 impl Membership {
-    pub fn compile(rule: RuleId, negate: bool, values: Option<&[Json]>, dtype: DType, at: &str) -> Result<Membership> {
+    pub fn compile(
+        rule: RuleId,
+        negate: bool,
+        values: Option<&[Json]>,
+        dtype: DType,
+        at: &str,
+    ) -> Result<Membership> {
         let values = values.ok_or_else(|| Error::schema(at, "needs a \"values\" list"))?;
         let mut listed: Vec<String> = values.iter().take(10).map(ToString::to_string).collect();
         if values.len() > 10 {

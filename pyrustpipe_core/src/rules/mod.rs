@@ -59,20 +59,27 @@ pub enum ColumnCheck {
 impl ColumnCheck {
     pub fn compile(rule: RuleId, check: &CheckSpec, dtype: DType, at: &str) -> Result<ColumnCheck> {
         Ok(match check.kind {
-            CheckKind::Gt | CheckKind::Ge | CheckKind::Lt | CheckKind::Le => {
-                ColumnCheck::Compare(compare::Compare::compile(rule, check.kind, check.value.as_ref(), dtype, at)?)
-            }
-            CheckKind::MinLength | CheckKind::MaxLength => {
-                ColumnCheck::Length(length::Length::compile(rule, check.kind, check.value.as_ref(), dtype, at)?)
-            }
-            CheckKind::Pattern => ColumnCheck::Pattern(pattern::Pattern::compile(rule, check.pattern.as_deref(), dtype, at)?),
-            CheckKind::Isin | CheckKind::NotIn => ColumnCheck::Membership(membership::Membership::compile(
+            CheckKind::Gt | CheckKind::Ge | CheckKind::Lt | CheckKind::Le => ColumnCheck::Compare(
+                compare::Compare::compile(rule, check.kind, check.value.as_ref(), dtype, at)?,
+            ),
+            CheckKind::MinLength | CheckKind::MaxLength => ColumnCheck::Length(
+                length::Length::compile(rule, check.kind, check.value.as_ref(), dtype, at)?,
+            ),
+            CheckKind::Pattern => ColumnCheck::Pattern(pattern::Pattern::compile(
                 rule,
-                check.kind == CheckKind::NotIn,
-                check.values.as_deref().map(|v: &[Json]| v),
+                check.pattern.as_deref(),
                 dtype,
                 at,
             )?),
+            CheckKind::Isin | CheckKind::NotIn => {
+                ColumnCheck::Membership(membership::Membership::compile(
+                    rule,
+                    check.kind == CheckKind::NotIn,
+                    check.values.as_deref().map(|v: &[Json]| v),
+                    dtype,
+                    at,
+                )?)
+            }
             CheckKind::Unique => unreachable!("unique keys are compiled as UniqueKey"),
         })
     }

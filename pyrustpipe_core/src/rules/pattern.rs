@@ -43,7 +43,10 @@ pub fn compile_regex(pattern: &str, at: &str) -> Result<Regex> {
     if pattern.len() > MAX_PATTERN_BYTES {
         return Err(Error::schema(
             at,
-            format!("pattern is {} bytes; the limit is {MAX_PATTERN_BYTES}", pattern.len()),
+            format!(
+                "pattern is {} bytes; the limit is {MAX_PATTERN_BYTES}",
+                pattern.len()
+            ),
         ));
     }
     RegexBuilder::new(pattern)

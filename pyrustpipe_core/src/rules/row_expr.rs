@@ -103,7 +103,13 @@ impl RowExpr {
         let mut reads = Vec::new();
         let (expr, ty) = compile(expr, columns, &mut reads, at)?;
         if ty != Ty::Bool {
-            return Err(Error::schema(at, format!("a row rule must be a bool expression, this is {}", ty.name())));
+            return Err(Error::schema(
+                at,
+                format!(
+                    "a row rule must be a bool expression, this is {}",
+                    ty.name()
+                ),
+            ));
         }
         reads.sort_unstable();
         reads.dedup();
@@ -128,14 +134,39 @@ fn literal(value: &Json, dtype: Option<DType>, at: &str) -> Result<(EVal<'static
             Json::String(s) => s.clone(),
             other => other.to_string(),
         };
-        let bad = || Error::schema(at, format!("{text:?} is not a valid {} literal", dtype.name()));
+        let bad = || {
+            Error::schema(
+                at,
+                format!("{text:?} is not a valid {} literal", dtype.name()),
+            )
+        };
         return Ok(match dtype {
-            DType::Date => (EVal::Temporal(i64::from(parse::parse_date_iso(text.as_bytes()).ok_or_else(bad)?)), Ty::Date),
-            DType::Datetime => (EVal::Temporal(parse::parse_datetime_iso(text.as_bytes()).ok_or_else(bad)?), Ty::DateTime),
-            DType::Time => (EVal::Temporal(parse::parse_time_iso(text.as_bytes()).ok_or_else(bad)?), Ty::Time),
-            DType::Decimal | DType::Float => (EVal::Float(parse::parse_float(text.as_bytes()).ok_or_else(bad)?), Ty::Float),
-            DType::Int => (EVal::Int(parse::parse_int(text.as_bytes()).ok_or_else(bad)?), Ty::Int),
-            DType::Bool => (EVal::Bool(parse::parse_bool(text.as_bytes()).ok_or_else(bad)?), Ty::Bool),
+            DType::Date => (
+                EVal::Temporal(i64::from(
+                    parse::parse_date_iso(text.as_bytes()).ok_or_else(bad)?,
+                )),
+                Ty::Date,
+            ),
+            DType::Datetime => (
+                EVal::Temporal(parse::parse_datetime_iso(text.as_bytes()).ok_or_else(bad)?),
+                Ty::DateTime,
+            ),
+            DType::Time => (
+                EVal::Temporal(parse::parse_time_iso(text.as_bytes()).ok_or_else(bad)?),
+                Ty::Time,
+            ),
+            DType::Decimal | DType::Float => (
+                EVal::Float(parse::parse_float(text.as_bytes()).ok_or_else(bad)?),
+                Ty::Float,
+            ),
+            DType::Int => (
+                EVal::Int(parse::parse_int(text.as_bytes()).ok_or_else(bad)?),
+                Ty::Int,
+            ),
+            DType::Bool => (
+                EVal::Bool(parse::parse_bool(text.as_bytes()).ok_or_else(bad)?),
+                Ty::Bool,
+            ),
             DType::Str => (EVal::Str(Cow::Owned(text)), Ty::Str),
         });
     }
@@ -167,13 +198,23 @@ fn coerce_literal(expr: CExpr, from: Ty, to: Ty, at: &str) -> Result<(CExpr, Ty)
     Ok((expr, from))
 }
 
-fn compile(expr: &Expr, columns: &mut dyn ColumnLookup, reads: &mut Vec<usize>, at: &str) -> Result<(CExpr, Ty)> {
-    let sub = |e: &Expr, columns: &mut dyn ColumnLookup, reads: &mut Vec<usize>| compile(e, columns, reads, at);
+fn compile(
+    expr: &Expr,
+    columns: &mut dyn ColumnLookup,
+    reads: &mut Vec<usize>,
+    at: &str,
+) -> Result<(CExpr, Ty)> {
+    let sub = |e: &Expr, columns: &mut dyn ColumnLookup, reads: &mut Vec<usize>| {
+        compile(e, columns, reads, at)
+    };
     let want = |ty: Ty, wanted: &[Ty], what: &str| -> Result<()> {
         if wanted.contains(&ty) {
             Ok(())
         } else {
-            Err(Error::schema(at, format!("{what} needs {}, got {}", names(wanted), ty.name())))
+            Err(Error::schema(
+                at,
+                format!("{what} needs {}, got {}", names(wanted), ty.name()),
+            ))
         }
     };
     Ok(match expr {
@@ -212,10 +253,16 @@ fn compile(expr: &Expr, columns: &mut dyn ColumnLookup, reads: &mut Vec<usize>, 
                 _ => {
                     let comparable = lt == rt || (lt.is_numeric() && rt.is_numeric());
                     if !comparable {
-                        return Err(Error::schema(at, format!("cannot compare {} with {}", lt.name(), rt.name())));
+                        return Err(Error::schema(
+                            at,
+                            format!("cannot compare {} with {}", lt.name(), rt.name()),
+                        ));
                     }
                     let float = lt != rt;
-                    (CExpr::Compare(*op, Box::new(l), Box::new(r), float), Ty::Bool)
+                    (
+                        CExpr::Compare(*op, Box::new(l), Box::new(r), float),
+                        Ty::Bool,
+                    )
                 }
             }
         }
@@ -248,7 +295,14 @@ fn compile(expr: &Expr, columns: &mut dyn ColumnLookup, reads: &mut Vec<usize>, 
                     (EVal::Int(i), Ty::Int, Ty::Float) => EVal::Float(i as f64),
                     (v, t, _) if t == ty => v,
                     (_, t, _) => {
-                        return Err(Error::schema(at, format!("isin value of type {} for a {} expression", t.name(), ty.name())))
+                        return Err(Error::schema(
+                            at,
+                            format!(
+                                "isin value of type {} for a {} expression",
+                                t.name(),
+                                ty.name()
+                            ),
+                        ))
                     }
                 };
                 set.push(lit);
@@ -278,7 +332,10 @@ fn compile(expr: &Expr, columns: &mut dyn ColumnLookup, reads: &mut Vec<usize>, 
         }
         Expr::Matches { expr, pattern } => {
             let e = string_operand(expr, columns, reads, at)?;
-            (CExpr::Matches(Box::new(e), compile_regex(pattern, at)?), Ty::Bool)
+            (
+                CExpr::Matches(Box::new(e), compile_regex(pattern, at)?),
+                Ty::Bool,
+            )
         }
         Expr::Lower { expr } => {
             let e = string_operand(expr, columns, reads, at)?;
@@ -291,7 +348,9 @@ fn compile(expr: &Expr, columns: &mut dyn ColumnLookup, reads: &mut Vec<usize>, 
         Expr::DtPart { expr, part } => {
             let (e, ty) = sub(expr, columns, reads)?;
             let allowed: &[Ty] = match part {
-                DtPart::Year | DtPart::Month | DtPart::Day | DtPart::Weekday => &[Ty::Date, Ty::DateTime],
+                DtPart::Year | DtPart::Month | DtPart::Day | DtPart::Weekday => {
+                    &[Ty::Date, Ty::DateTime]
+                }
                 DtPart::Hour | DtPart::Minute | DtPart::Second => &[Ty::DateTime, Ty::Time],
             };
             want(ty, allowed, "a date part")?;
@@ -300,10 +359,18 @@ fn compile(expr: &Expr, columns: &mut dyn ColumnLookup, reads: &mut Vec<usize>, 
     })
 }
 
-fn string_operand(expr: &Expr, columns: &mut dyn ColumnLookup, reads: &mut Vec<usize>, at: &str) -> Result<CExpr> {
+fn string_operand(
+    expr: &Expr,
+    columns: &mut dyn ColumnLookup,
+    reads: &mut Vec<usize>,
+    at: &str,
+) -> Result<CExpr> {
     let (e, ty) = compile(expr, columns, reads, at)?;
     if ty != Ty::Str {
-        return Err(Error::schema(at, format!("string functions need str, got {}", ty.name())));
+        return Err(Error::schema(
+            at,
+            format!("string functions need str, got {}", ty.name()),
+        ));
     }
     Ok(e)
 }
@@ -340,7 +407,9 @@ fn eval<'a>(expr: &CExpr, cells: &[Cell<'a>]) -> Option<EVal<'a>> {
                 as_float(&l)?.partial_cmp(&as_float(&r)?)?
             } else {
                 match (&l, &r) {
-                    (EVal::Int(a), EVal::Int(b)) | (EVal::Temporal(a), EVal::Temporal(b)) => a.cmp(b),
+                    (EVal::Int(a), EVal::Int(b)) | (EVal::Temporal(a), EVal::Temporal(b)) => {
+                        a.cmp(b)
+                    }
                     (EVal::Float(a), EVal::Float(b)) => a.partial_cmp(b)?,
                     (EVal::Str(a), EVal::Str(b)) => a.cmp(b),
                     (EVal::Bool(a), EVal::Bool(b)) => a.cmp(b),
@@ -399,16 +468,22 @@ fn eval<'a>(expr: &CExpr, cells: &[Cell<'a>]) -> Option<EVal<'a>> {
         },
         CExpr::Isin(e, set) => {
             let value = eval(e, cells)?;
-            EVal::Bool(set.iter().any(|v| *v == value))
+            EVal::Bool(set.contains(&value))
         }
         CExpr::IsNull(index) => EVal::Bool(matches!(cells[*index], Cell::Null)),
         CExpr::StrLen(e) => {
             let text = string(eval(e, cells)?)?;
             EVal::Int(i64::try_from(super::length::char_count(&text)).ok()?)
         }
-        CExpr::StartsWith(e, prefix) => EVal::Bool(string(eval(e, cells)?)?.starts_with(prefix.as_str())),
-        CExpr::EndsWith(e, suffix) => EVal::Bool(string(eval(e, cells)?)?.ends_with(suffix.as_str())),
-        CExpr::Contains(e, needle) => EVal::Bool(string(eval(e, cells)?)?.contains(needle.as_str())),
+        CExpr::StartsWith(e, prefix) => {
+            EVal::Bool(string(eval(e, cells)?)?.starts_with(prefix.as_str()))
+        }
+        CExpr::EndsWith(e, suffix) => {
+            EVal::Bool(string(eval(e, cells)?)?.ends_with(suffix.as_str()))
+        }
+        CExpr::Contains(e, needle) => {
+            EVal::Bool(string(eval(e, cells)?)?.contains(needle.as_str()))
+        }
         CExpr::Matches(e, regex) => EVal::Bool(regex.is_match(&string(eval(e, cells)?)?)),
         CExpr::Lower(e) => EVal::Str(Cow::Owned(string(eval(e, cells)?)?.to_lowercase())),
         CExpr::Upper(e) => EVal::Str(Cow::Owned(string(eval(e, cells)?)?.to_uppercase())),
@@ -439,7 +514,10 @@ fn date_part(raw: i64, part: DtPart, ty: Ty) -> i64 {
     let (days, micros_of_day) = match ty {
         Ty::Date => (raw, 0),
         Ty::Time => (0, raw),
-        _ => (raw.div_euclid(MICROS_PER_DAY), raw.rem_euclid(MICROS_PER_DAY)),
+        _ => (
+            raw.div_euclid(MICROS_PER_DAY),
+            raw.rem_euclid(MICROS_PER_DAY),
+        ),
     };
     let days = i32::try_from(days).unwrap_or(0);
     let (year, month, day) = parse::civil_from_days(days);
@@ -456,5 +534,8 @@ fn date_part(raw: i64, part: DtPart, ty: Ty) -> i64 {
 }
 
 fn names(tys: &[Ty]) -> String {
-    tys.iter().map(|t| t.name()).collect::<Vec<_>>().join(" or ")
+    tys.iter()
+        .map(|t| t.name())
+        .collect::<Vec<_>>()
+        .join(" or ")
 }

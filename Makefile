@@ -1,0 +1,59 @@
+# pyrustpipe — every task a developer or CI needs, set up from nothing.
+# `make demo` and `make test` install what they need themselves (venv, Python packages, build).
+
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+STAMP := $(VENV)/.deps-stamp
+BUILD_STAMP := $(VENV)/.build-stamp
+RUST_SOURCES := $(shell find pyrustpipe_core/src pyrustpipe_py/src -name '*.rs') Cargo.toml Cargo.lock pyrustpipe_core/Cargo.toml pyrustpipe_py/Cargo.toml
+
+.PHONY: help demo test test-rust test-python lint fmt bench build clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
+
+$(STAMP): requirements-dev.txt
+	@command -v cargo >/dev/null || { echo "cargo is required (rustup)"; exit 1; }
+	python3 -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q -r requirements-dev.txt
+	rustup component add rustfmt clippy >/dev/null 2>&1 || true
+	touch $(STAMP)
+
+$(BUILD_STAMP): $(STAMP) $(RUST_SOURCES) pyproject.toml
+	$(VENV)/bin/maturin develop --release -q
+	touch $(BUILD_STAMP)
+
+build: $(BUILD_STAMP) ## build the engine into the virtual environment
+
+demo: $(BUILD_STAMP) ## generate sample data, validate it, show the report and the quarantine
+	$(PY) demo/run_demo.py
+
+test: lint test-rust test-python ## build everything, lint, run every test
+
+test-rust: $(STAMP)
+	cargo test --workspace --exclude pyrustpipe_py -q
+
+test-python: $(BUILD_STAMP)
+	$(VENV)/bin/pytest tests python/pyrustpipe --doctest-modules -p no:cacheprovider
+
+lint: $(BUILD_STAMP) ## rustfmt, clippy (warnings are errors), ruff, mypy, stub check
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets -q -- -D warnings
+	$(VENV)/bin/ruff check python tests bench demo
+	$(VENV)/bin/mypy
+	$(PY) -m mypy.stubtest pyrustpipe._core
+
+fmt: $(STAMP) ## format Rust and Python
+	cargo fmt --all
+	$(VENV)/bin/ruff check --fix python tests bench demo
+	$(VENV)/bin/ruff format python tests bench demo
+
+bench: $(BUILD_STAMP) ## peers vs pyrustpipe on 1M and 10M rows (see bench/README.md)
+	$(PIP) install -q -r bench/requirements.txt
+	$(PY) bench/run.py --rows 1000000 --rows 10000000 --repeat 5 --output bench/out/results.md
+
+clean: ## remove build outputs and the virtual environment
+	rm -rf target $(VENV) demo_out bench/out
