@@ -257,6 +257,22 @@ def versions() -> str:
     return ", ".join(line for line in out if line)
 
 
+def revision() -> str:
+    """The commit being measured; "+ local changes" when the work tree differs from it."""
+    git = ["git", "-C", str(ROOT)]
+    head = subprocess.run(
+        [*git, "rev-parse", "--short", "HEAD"], check=False, capture_output=True, text=True
+    )
+    dirty = subprocess.run(
+        [*git, "status", "--porcelain", "--untracked-files=no"],
+        check=False,
+        capture_output=True,
+        text=True,
+    )
+    rev = head.stdout.strip() or "unknown"
+    return rev + (" + local changes" if dirty.stdout.strip() else "")
+
+
 def table(results: list[Result], rows: int) -> str:
     ref = next((r for r in results if r.tool == "pyrustpipe" and r.runs), None)
     lines = [
@@ -388,7 +404,7 @@ def main() -> None:
             "",
             f"- command: `python bench/run.py {' '.join(sys.argv[1:])}`",
             f"- machine: {machine()}",
-            f"- versions: {versions()}",
+            f"- versions: {versions()}; repository at {revision()}",
             (
                 "- method: whole process start to exit; "
                 f"median of {args.repeat} runs after 1 warm-up; "
