@@ -20,7 +20,8 @@ def main() -> int:
 
     OUT.mkdir(exist_ok=True)
     data = OUT / "transactions.csv"
-    print(f"Generating {ROWS:,} sample transactions (about 1.5% faulty) in {data.relative_to(ROOT)}")
+    where = data.relative_to(ROOT)
+    print(f"Generating {ROWS:,} sample transactions (about 1.5% faulty) in {where}")
     make(ROWS, 7, data)
     quarantine = OUT / "quarantine.csv"
     valid = OUT / "valid.csv"
@@ -50,10 +51,11 @@ def main() -> int:
         index = [header.index(name) for name in wanted]
         print("First quarantined rows:")
         print("  " + " | ".join(wanted))
-        for _, row in zip(range(8), reader):
+        for _, row in zip(range(8), reader, strict=False):
             print("  " + " | ".join(row[i] for i in index))
     print(f"Valid rows: {valid}\nReport JSON: {metrics}")
-    print(f"(exit code {code}: {'passed' if code == 0 else 'the gate failed, as the injected faults should make it'})")
+    verdict = "passed" if code == 0 else "the gate failed, as the injected faults should make it"
+    print(f"(exit code {code}: {verdict})")
     return 0
 
 

@@ -17,3 +17,15 @@ def compile_spec(spec_json: str) -> str: ...
 def validate(spec_json: str, sources: list[str], options_json: str) -> str: ...
 def profile(sources: list[str], options_json: str) -> str: ...
 def expand_sources(sources: list[str]) -> list[str]: ...
+
+__all__ = [
+    "__version__",
+    "PyRustPipeError",
+    "SchemaError",
+    "DataFormatError",
+    "StorageError",
+    "compile_spec",
+    "validate",
+    "profile",
+    "expand_sources",
+]
