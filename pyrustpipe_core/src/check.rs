@@ -53,6 +53,8 @@ pub struct LocalSample {
 pub struct KeyEntry {
     pub hash: u128,
     pub row: u32,
+    /// Line offset of the row's start within the block (`None`: no lines).
+    pub line: Option<u64>,
     pub text: (u32, u32),
 }
 
@@ -236,6 +238,7 @@ pub fn check_rows(
             out.keys[key_index].push(KeyEntry {
                 hash,
                 row: row_u32,
+                line,
                 text: (as_u32(text_start), as_u32(out.key_text.len())),
             });
         }

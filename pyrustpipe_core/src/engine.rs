@@ -391,13 +391,18 @@ impl<'a> Merger<'a> {
         for (key_index, entries) in findings.keys.iter().enumerate() {
             let key = &self.plan.unique_keys[key_index];
             let table = &mut self.key_tables[key_index];
+            // A one-column key's samples name the column; a composite key's name none.
+            let key_column = match key.columns.as_slice() {
+                [column] => Some(self.plan.columns[*column].name.clone()),
+                _ => None,
+            };
             for entry in entries {
                 let row = base + u64::from(entry.row);
                 match table.entry(entry.hash) {
                     std::collections::hash_map::Entry::Vacant(slot) => {
                         slot.insert(FirstSeen {
                             row,
-                            line: 0,
+                            line: entry.line.map(|l| line_base + l),
                             repeated: false,
                         });
                     }
@@ -415,9 +420,9 @@ impl<'a> Merger<'a> {
                             row,
                             Sample {
                                 row: row_in_source + u64::from(entry.row) + 1,
-                                line: None,
+                                line: entry.line.map(|l| line_base + l),
                                 source: ctx.path.clone(),
-                                column: None,
+                                column: key_column.clone(),
                                 value: Some(text.chars().take(200).collect()),
                                 message: "repeats a key seen before".to_owned(),
                             },
@@ -433,9 +438,9 @@ impl<'a> Merger<'a> {
                                 first.row,
                                 Sample {
                                     row: source_row,
-                                    line: None,
+                                    line: first.line,
                                     source: source_path,
-                                    column: None,
+                                    column: key_column.clone(),
                                     value: Some(text.chars().take(200).collect()),
                                     message: "key occurs more than once".to_owned(),
                                 },

@@ -123,11 +123,6 @@ def test_report_identical_across_threads_and_chunks(transactions, tmp_path: Path
         assert qrows == base_q, opts
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine bug: samples of a column `unique` check have line=None and column=None "
-    "(docs/report.md: `line` is the record's start line; the check belongs to its column)",
-)
 def test_unique_samples_carry_line_and_column(transactions, tmp_path: Path) -> None:
     path, spec, _, _ = transactions
     report, _, _ = run(spec, path, tmp_path, sample_size=5)

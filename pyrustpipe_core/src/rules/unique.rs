@@ -40,6 +40,6 @@ pub type HashTable<V> = HashMap<u128, V, BuildHasherDefault<PassThroughHasher>>;
 #[derive(Debug, Clone, Copy)]
 pub struct FirstSeen {
     pub row: u64,
-    pub line: u64,
+    pub line: Option<u64>,
     pub repeated: bool,
 }
