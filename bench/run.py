@@ -184,26 +184,39 @@ def parse_counts(tool: str, run: Run) -> dict:
     }
 
 
-def measure(tool: str, data: Path, repeat: int, timeout: float) -> Result:
+def warm_up(tool: str, data: Path, timeout: float) -> tuple[Result, int]:
+    """One untimed run (page cache, imports); its output is the one checked. Returns its exit."""
     result = Result(tool)
-    cmd = command(tool, data)
-    warm = run_once(cmd, timeout)  # warm-up: page cache, imports; its output is the one checked
+    warm = run_once(command(tool, data), timeout)
     if tool not in FLOORS:
         try:
             result.counts = parse_counts(tool, warm)
         except (ValueError, KeyError) as exc:
             result.error = str(exc)
-            return result
     elif warm.rc != 0:
         result.error = f"exit {warm.rc}: {warm.stderr.strip()[-300:]}"
-        return result
-    for _ in range(repeat):
-        run = run_once(cmd, timeout)
-        if run.rc != warm.rc:
-            result.error = f"exit {run.rc} in a timed run (warm-up: {warm.rc})"
-            return result
-        result.runs.append(run)
-    return result
+    return result, warm.rc
+
+
+def measure(tools: list[str], data: Path, repeat: int, timeout: float) -> list[Result]:
+    """Warm every tool up, then time them round-robin: on a shared machine, load that comes and
+    goes during the run then lands on every tool alike instead of on whichever ran at the time."""
+    results, exits = [], {}
+    for tool in tools:
+        print(f"  warm-up {tool}", file=sys.stderr, flush=True)
+        result, exits[tool] = warm_up(tool, data, timeout)
+        results.append(result)
+    for i in range(repeat):
+        print(f"  round {i + 1}/{repeat}", file=sys.stderr, flush=True)
+        for result in results:
+            if result.error:
+                continue
+            run = run_once(command(result.tool, data), timeout)
+            if run.rc != exits[result.tool]:
+                result.error = f"exit {run.rc} in a timed run (warm-up: {exits[result.tool]})"
+                continue
+            result.runs.append(run)
+    return results
 
 
 # ---------------------------------------------------------------------------------------------
@@ -325,20 +338,18 @@ def bench_size(rows: int, args: argparse.Namespace) -> tuple[str, list[str]]:
             if args.require_pyrustpipe:
                 problems.append(msg)
             tools.remove("pyrustpipe")
-    results = []
     load_before = os.getloadavg()[0]
-    for tool in tools:
-        print(f"[{rows:,} rows] {tool} ...", file=sys.stderr, flush=True)
-        result = measure(tool, data, args.repeat, args.timeout)
+    print(f"[{rows:,} rows] {', '.join(tools)}", file=sys.stderr, flush=True)
+    results = measure(tools, data, args.repeat, args.timeout)
+    for result in results:
         if result.error:
-            problems.append(f"{tool}: {result.error}")
+            problems.append(f"{result.tool}: {result.error}")
         elif result.runs:
             print(
-                f"    wall {result.wall:.2f} s  cpu {result.cpu:.2f} s  "
+                f"  {result.tool}: wall {result.wall:.2f} s  cpu {result.cpu:.2f} s  "
                 f"peak {result.peak_mib:,.0f} MiB",
                 file=sys.stderr,
             )
-        results.append(result)
     reference = next((r.counts for r in results if r.tool == "pyrustpipe" and r.counts), None)
     ref_name = "pyrustpipe" if reference else "the generator's ground truth"
     checked = [r for r in results if r.counts]
@@ -407,7 +418,7 @@ def main() -> None:
             f"- versions: {versions()}; repository at {revision()}",
             (
                 "- method: whole process start to exit; "
-                f"median of {args.repeat} runs after 1 warm-up; "
+                f"median of {args.repeat} round-robin runs after 1 warm-up each; "
                 "peak RSS = ru_maxrss from os.wait4; × pyrustpipe = tool wall / pyrustpipe wall"
             ),
             "",
