@@ -36,6 +36,14 @@ impl Rows {
     pub fn is_empty(&self) -> bool {
         self.lines.is_empty()
     }
+
+    /// Empty, keeping the allocations for the next block.
+    pub fn clear(&mut self) {
+        self.texts.clear();
+        self.lines.clear();
+        self.ragged.clear();
+        self.arena.clear();
+    }
 }
 
 /// A sample before its block's position in the run is known.
@@ -112,7 +120,7 @@ pub fn check_rows(
     let mut texts: Vec<&[u8]> = vec![&[]; plan.columns.len()];
     let mut row_failed: Vec<RuleId> = Vec::new();
     let mut key_scratch = Vec::new();
-    let numeric_stats: Vec<bool> = plan.columns.iter().map(|c| c.dtype.is_numeric()).collect();
+    let numeric_stats = &plan.stats_columns;
 
     for row in 0..rows.len() {
         row_failed.clear();

@@ -199,9 +199,17 @@ fn check_block(plan: &Plan, sample_size: usize, ctx: &SourceCtx, buf: &[u8], eof
         delimiter: plan.delimiter,
         quote: plan.quote,
     });
-    let mut rows = Rows::default();
-    let parse = parse_rows(&parser, layout, buf, eof, &mut rows);
-    check_rows(plan, layout, buf, &rows, sample_size, &mut findings);
+    // Each worker reuses its row buffers: fresh ones per block cost page faults.
+    thread_local! {
+        static ROWS: std::cell::RefCell<Rows> = std::cell::RefCell::new(Rows::default());
+    }
+    let parse = ROWS.with(|cell| {
+        let mut rows = cell.borrow_mut();
+        rows.clear();
+        let parse = parse_rows(&parser, layout, buf, eof, &mut rows);
+        check_rows(plan, layout, buf, &rows, sample_size, &mut findings);
+        parse
+    });
     Checked {
         parse,
         findings,
@@ -238,10 +246,12 @@ struct Merger<'a> {
     total_rows: u64,
     /// A block that ended inside a record: its tail is re-parsed with the next block.
     carry: Option<(Vec<u8>, u64)>,
+    total_bytes: u64,
+    keys_reserved: bool,
 }
 
 impl<'a> Merger<'a> {
-    fn new(plan: &'a Plan, sample_size: usize) -> Self {
+    fn new(plan: &'a Plan, sample_size: usize, total_bytes: u64) -> Self {
         Merger {
             plan,
             sample_size,
@@ -266,6 +276,8 @@ impl<'a> Merger<'a> {
             sources: Vec::new(),
             total_rows: 0,
             carry: None,
+            total_bytes,
+            keys_reserved: false,
         }
     }
 
@@ -313,6 +325,7 @@ impl<'a> Merger<'a> {
                 (tail, tail_offset, checked)
             }
         };
+        self.reserve_keys(buf.len(), checked.findings.rows);
         self.absorb(&ctx, &checked.findings);
         let source = self
             .sources
@@ -353,6 +366,20 @@ impl<'a> Merger<'a> {
         source.blank_lines += checked.parse.blank_lines;
         source.quote_garbage += checked.parse.quote_garbage;
         Ok(())
+    }
+
+    /// Size the key tables once, from the first block's bytes per row and the run's total size:
+    /// growing a large table step by step costs rehashing and page faults.
+    fn reserve_keys(&mut self, block_bytes: usize, block_rows: u64) {
+        if self.keys_reserved || block_rows == 0 || block_bytes == 0 {
+            return;
+        }
+        self.keys_reserved = true;
+        let estimate = self.total_bytes.saturating_mul(block_rows) / block_bytes as u64;
+        let estimate = usize::try_from(estimate.min(50_000_000)).unwrap_or(0);
+        for table in &mut self.key_tables {
+            table.reserve(estimate);
+        }
     }
 
     /// Fold one block's findings into the run, placing its rows after everything merged so far.
@@ -400,11 +427,7 @@ impl<'a> Merger<'a> {
                 let row = base + u64::from(entry.row);
                 match table.entry(entry.hash) {
                     std::collections::hash_map::Entry::Vacant(slot) => {
-                        slot.insert(FirstSeen {
-                            row,
-                            line: entry.line.map(|l| line_base + l),
-                            repeated: false,
-                        });
+                        slot.insert(FirstSeen::new(row, entry.line.map(|l| line_base + l)));
                     }
                     std::collections::hash_map::Entry::Occupied(mut slot) => {
                         let first = slot.get_mut();
@@ -427,18 +450,18 @@ impl<'a> Merger<'a> {
                                 message: "repeats a key seen before".to_owned(),
                             },
                         );
-                        if key.keep == Keep::None && !first.repeated {
-                            first.repeated = true;
-                            self.late.push((first.row, key.rule));
+                        if key.keep == Keep::None && !first.repeated() {
+                            first.mark_repeated();
+                            self.late.push((first.row(), key.rule));
                             self.counts[key.rule as usize] += 1;
-                            let (source_path, source_row) = locate(&self.sources, first.row);
+                            let (source_path, source_row) = locate(&self.sources, first.row());
                             push_bounded(
                                 &mut self.late_samples[key.rule as usize],
                                 self.sample_size,
-                                first.row,
+                                first.row(),
                                 Sample {
                                     row: source_row,
-                                    line: first.line,
+                                    line: first.line(),
                                     source: source_path,
                                     column: key_column.clone(),
                                     value: Some(text.chars().take(200).collect()),
@@ -541,7 +564,12 @@ pub fn run(plan: &Arc<Plan>, paths: &[String], options: &Options) -> Result<Repo
     let in_flight = threads * 2 + 2;
     let sample_size = options.sample_size;
 
-    let mut merger = Merger::new(plan, sample_size);
+    let total_bytes = paths
+        .iter()
+        .filter_map(|p| std::fs::metadata(p).ok())
+        .map(|m| m.len())
+        .sum();
+    let mut merger = Merger::new(plan, sample_size, total_bytes);
     let job = {
         let plan = Arc::clone(plan);
         move |work: &Work<SourceCtx>| {

@@ -55,6 +55,8 @@ pub struct Plan {
     pub null_values: Vec<Vec<u8>>,
     /// Columns whose distinct values a dataset check counts.
     pub distinct_columns: Vec<usize>,
+    /// Columns whose min / max / sum a dataset check reads (the exact sum is not free).
+    pub stats_columns: Vec<bool>,
     pub delimiter: u8,
     pub quote: u8,
 }
@@ -377,6 +379,19 @@ impl Plan {
             });
         }
 
+        let mut stats_columns = vec![false; columns.len()];
+        for check in &dataset_checks {
+            if let (Some(column), true) = (
+                check.column,
+                matches!(
+                    check.metric,
+                    Metric::Min | Metric::Max | Metric::Mean | Metric::Sum
+                ),
+            ) {
+                stats_columns[column] = true;
+            }
+        }
+
         let mut external_rules = Vec::new();
         for (index, rule) in external.iter().enumerate() {
             external_rules.push(table.add(
@@ -413,6 +428,7 @@ impl Plan {
             column_order_rule,
             field_count_rule,
             distinct_columns,
+            stats_columns,
             spec,
         })
     }

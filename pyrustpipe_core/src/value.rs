@@ -101,6 +101,10 @@ impl TypeParser {
     pub fn parse<'a>(&self, text: &'a [u8]) -> Option<Value<'a>> {
         match self {
             TypeParser::Str => {
+                // Most fields are short ASCII: one pass proves both "valid UTF-8" and "no NUL".
+                if text.iter().all(|&b| b.wrapping_sub(1) < 0x7F) {
+                    return std::str::from_utf8(text).ok().map(Value::Str);
+                }
                 if memchr::memchr(0, text).is_some() {
                     return None;
                 }

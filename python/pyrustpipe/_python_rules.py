@@ -333,7 +333,7 @@ def _ndjson_rows(path: str) -> Iterator[tuple[int, dict[str, Any]]]:
 
 def _parquet_rows(path: str) -> Iterator[tuple[int, dict[str, Any]]]:
     try:
-        import pyarrow.parquet as pq  # type: ignore[import-untyped]
+        import pyarrow.parquet as pq
     except ImportError:
         raise SchemaError(
             f"{path}: Python-run rules need pyarrow to read Parquet (pip install pyarrow)"

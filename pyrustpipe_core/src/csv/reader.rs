@@ -58,23 +58,15 @@ impl BlockReader {
     /// Read until `pending` holds at least `want` bytes or the file ends.
     fn fill(&mut self, want: usize) -> Result<()> {
         while !self.eof && self.pending.len() < want {
-            let old = self.pending.len();
-            let grow = (want - old).max(64 * 1024);
-            self.pending.resize(old + grow, 0);
-            let n = self
-                .file
-                .read(&mut self.pending[old..])
-                .map_err(|e| Error::storage("read", &self.path, e));
-            match n {
-                Ok(0) => {
-                    self.pending.truncate(old);
-                    self.eof = true;
-                }
-                Ok(n) => self.pending.truncate(old + n),
-                Err(e) => {
-                    self.pending.truncate(old);
-                    return Err(e);
-                }
+            let missing = (want - self.pending.len()).max(64 * 1024);
+            self.pending.reserve(missing);
+            // `take` + `read_to_end` reads into spare capacity without zeroing it first.
+            let read = (&mut self.file)
+                .take(missing as u64)
+                .read_to_end(&mut self.pending)
+                .map_err(|e| Error::storage("read", &self.path, e))?;
+            if read == 0 {
+                self.eof = true;
             }
         }
         Ok(())

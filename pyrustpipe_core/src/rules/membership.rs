@@ -15,7 +15,20 @@ const SCAN_LIMIT: usize = 16;
 #[derive(Debug)]
 pub struct KeySet {
     scan: Vec<Vec<u8>>,
+    /// The scanned keys packed into integers when all are short (compared without memcmp).
+    packed: Option<Vec<u128>>,
     hashed: HashSet<Vec<u8>>,
+}
+
+/// A key of at most 15 bytes as one integer: its bytes, and its length in the top byte.
+fn pack(key: &[u8]) -> Option<u128> {
+    if key.len() > 15 {
+        return None;
+    }
+    let mut raw = [0u8; 16];
+    raw[..key.len()].copy_from_slice(key);
+    raw[15] = key.len() as u8;
+    Some(u128::from_le_bytes(raw))
 }
 
 impl KeySet {
@@ -48,18 +61,23 @@ impl KeySet {
         keys.dedup();
         Ok(if keys.len() <= SCAN_LIMIT {
             KeySet {
+                packed: keys.iter().map(|k| pack(k)).collect(),
                 scan: keys,
                 hashed: HashSet::new(),
             }
         } else {
             KeySet {
                 scan: Vec::new(),
+                packed: None,
                 hashed: keys.into_iter().collect(),
             }
         })
     }
 
     pub fn contains(&self, key: &[u8]) -> bool {
+        if let Some(packed) = &self.packed {
+            return pack(key).is_some_and(|k| packed.contains(&k));
+        }
         if self.hashed.is_empty() {
             self.scan.iter().any(|k| k.as_slice() == key)
         } else {

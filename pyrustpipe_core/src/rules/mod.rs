@@ -3,6 +3,7 @@
 
 pub mod compare;
 pub mod dataset;
+pub mod fixed_pattern;
 pub mod length;
 pub mod membership;
 pub mod pattern;

@@ -2,6 +2,7 @@
 
 use regex::{Regex, RegexBuilder};
 
+use super::fixed_pattern::FixedPattern;
 use super::RuleId;
 use crate::error::{Error, Result};
 use crate::spec::DType;
@@ -13,6 +14,7 @@ pub const MAX_PATTERN_BYTES: usize = 4096;
 pub struct Pattern {
     pub rule: RuleId,
     regex: Regex,
+    fixed: Option<FixedPattern>,
 }
 
 impl Pattern {
@@ -27,11 +29,15 @@ impl Pattern {
         Ok(Pattern {
             rule,
             regex: compile_regex(pattern, at)?,
+            fixed: FixedPattern::compile(pattern),
         })
     }
 
     pub fn passes(&self, text: &str) -> bool {
-        self.regex.is_match(text)
+        match &self.fixed {
+            Some(fixed) => fixed.is_match(text.as_bytes()),
+            None => self.regex.is_match(text),
+        }
     }
 
     pub fn message(&self, text: &str) -> String {

@@ -36,10 +36,37 @@ impl Hasher for PassThroughHasher {
 
 pub type HashTable<V> = HashMap<u128, V, BuildHasherDefault<PassThroughHasher>>;
 
-/// Where a key was first seen, and whether it has repeated since.
+/// Where a key was first seen, and whether it has repeated since; packed into 16 bytes because
+/// the table holds one per distinct key.
 #[derive(Debug, Clone, Copy)]
 pub struct FirstSeen {
-    pub row: u64,
-    pub line: Option<u64>,
-    pub repeated: bool,
+    row_and_flag: u64,
+    line: u64,
+}
+
+const REPEATED: u64 = 1 << 63;
+
+impl FirstSeen {
+    pub fn new(row: u64, line: Option<u64>) -> Self {
+        FirstSeen {
+            row_and_flag: row,
+            line: line.unwrap_or(u64::MAX),
+        }
+    }
+
+    pub fn row(&self) -> u64 {
+        self.row_and_flag & !REPEATED
+    }
+
+    pub fn line(&self) -> Option<u64> {
+        (self.line != u64::MAX).then_some(self.line)
+    }
+
+    pub fn repeated(&self) -> bool {
+        self.row_and_flag & REPEATED != 0
+    }
+
+    pub fn mark_repeated(&mut self) {
+        self.row_and_flag |= REPEATED;
+    }
 }
