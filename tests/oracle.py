@@ -28,6 +28,8 @@ csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
 
 SCHEMA_RULES = ["schema:missing_columns", "schema:unknown_columns", "schema:column_order"]
 FIELD_COUNT = "row:field_count"
+# NDJSON lines that are not objects; a CSV reader never fails it, so the oracle lists it at 0.
+MALFORMED = "row:malformed"
 
 
 class _Null:
@@ -529,7 +531,7 @@ def compile_spec(spec: dict) -> tuple[list[Column], list[RowRule], list[UniqueKe
 def rule_names(spec: dict) -> list[str]:
     """Every rule of the spec, in the report's order."""
     columns, row_rules, uniques, dataset = compile_spec(spec)
-    names = [*SCHEMA_RULES, FIELD_COUNT]
+    names = [*SCHEMA_RULES, FIELD_COUNT, MALFORMED]
     for col in columns:
         names += [col.not_null.name, col.type.name, *(chk.rule.name for chk in col.checks)]
     names += [r.rule.name for r in row_rules] + [u.rule.name for u in uniques]
@@ -590,7 +592,7 @@ def oracle_validate(spec: dict, paths: list[str], null_values: list[str] | None 
     csv_opts = spec.get("csv") or {}
     nulls = set(null_values if null_values is not None else csv_opts.get("null_values", [""]))
     columns, row_rules, uniques, dataset = compile_spec(spec)
-    all_rules: dict[str, Rule] = {n: Rule(n) for n in [*SCHEMA_RULES, FIELD_COUNT]}
+    all_rules: dict[str, Rule] = {n: Rule(n) for n in [*SCHEMA_RULES, FIELD_COUNT, MALFORMED]}
     for col in columns:
         all_rules |= {r.name: r for r in [col.not_null, col.type, *(c.rule for c in col.checks)]}
     all_rules |= {r.rule.name: r.rule for r in row_rules} | {u.rule.name: u.rule for u in uniques}

@@ -12,6 +12,8 @@ use crate::value::{sample_text, type_failure_message, Cell};
 #[derive(Debug, Clone, Copy)]
 pub enum TextRef {
     Absent,
+    /// A null that has no text (a JSON `null` or missing key, an Arrow null).
+    Null,
     Buf(u32, u32),
     Arena(u32, u32),
 }
@@ -23,8 +25,8 @@ pub struct Rows {
     pub texts: Vec<TextRef>,
     /// Line offset of each row's start from the block's first line (`None`: no lines, Parquet).
     pub lines: Vec<Option<u64>>,
-    /// For each row: `Some(fields)` when the record's field count is not the header's.
-    pub ragged: Vec<Option<usize>>,
+    /// For each row: why the reader could not split it into fields, if it could not.
+    pub broken: Vec<Option<Broken>>,
     pub arena: Vec<u8>,
 }
 
@@ -41,9 +43,18 @@ impl Rows {
     pub fn clear(&mut self) {
         self.texts.clear();
         self.lines.clear();
-        self.ragged.clear();
+        self.broken.clear();
         self.arena.clear();
     }
+}
+
+/// A record the reader could not turn into fields; the row fails a `row:` rule and nothing else.
+#[derive(Debug, Clone)]
+pub enum Broken {
+    /// A CSV record whose field count is not the header's.
+    FieldCount(usize),
+    /// An NDJSON line that is not a JSON object.
+    Malformed(String),
 }
 
 /// A sample before its block's position in the run is known.
@@ -81,6 +92,8 @@ pub struct BlockFindings {
     pub key_text: Vec<u8>,
     pub distinct: Vec<Vec<u128>>,
     pub stats: Vec<ColumnStats>,
+    /// Field names seen in rows that the schema does not name (NDJSON with `strict`).
+    pub unknown_columns: std::collections::BTreeSet<String>,
 }
 
 impl BlockFindings {
@@ -96,6 +109,7 @@ impl BlockFindings {
             key_text: Vec::new(),
             distinct: vec![Vec::new(); plan.distinct_columns.len()],
             stats: vec![ColumnStats::default(); plan.columns.len()],
+            unknown_columns: std::collections::BTreeSet::new(),
         }
     }
 
@@ -144,15 +158,28 @@ pub fn check_rows(
             }
         };
 
-        if let Some(fields) = rows.ragged[row] {
-            let expected = layout.width;
-            fail(
-                plan.field_count_rule,
-                None,
-                None,
-                &|| format!("expected {expected} fields, got {fields}"),
-                &mut row_failed,
-            );
+        if let Some(broken) = &rows.broken[row] {
+            match broken {
+                Broken::FieldCount(fields) => {
+                    let expected = layout.width;
+                    fail(
+                        plan.field_count_rule,
+                        None,
+                        None,
+                        &|| format!("expected {expected} fields, got {fields}"),
+                        &mut row_failed,
+                    );
+                }
+                Broken::Malformed(reason) => {
+                    fail(
+                        plan.malformed_rule,
+                        None,
+                        None,
+                        &|| reason.clone(),
+                        &mut row_failed,
+                    );
+                }
+            }
             record_failure(out, row, &row_failed);
             continue;
         }
@@ -164,11 +191,12 @@ pub fn check_rows(
                     cells[index] = Cell::Absent;
                     continue;
                 }
+                TextRef::Null => &[],
                 TextRef::Buf(s, e) => &buf[s as usize..e as usize],
                 TextRef::Arena(s, e) => &rows.arena[s as usize..e as usize],
             };
             texts[index] = text;
-            if plan.is_null(text) {
+            if matches!(rows.texts[base + index], TextRef::Null) || plan.is_null(text) {
                 cells[index] = Cell::Null;
                 out.stats[index].nulls += 1;
                 if let Some(rule) = column.not_null {

@@ -123,10 +123,10 @@ impl Producer<SourceCtx> for CsvProducer<'_> {
         });
         for (index, path) in self.paths.iter().enumerate() {
             let format = Format::of(path);
-            if format != Format::Csv {
+            if format == Format::Parquet {
                 return Err(Error::data(
                     "unsupported_format",
-                    format!("{} sources are not supported yet", format.name()),
+                    "parquet sources are not supported yet",
                     Position {
                         path: Some(path.clone()),
                         ..Position::default()
@@ -137,19 +137,28 @@ impl Producer<SourceCtx> for CsvProducer<'_> {
                 .map_err(|e| Error::storage("stat", path, e))?
                 .len();
             let mut reader = BlockReader::open(path, self.chunk_size)?;
-            let header = reader.header(&parser)?;
-            let layout = match &header {
-                Some(h) => Some(self.plan.layout(path, h.names.clone())?),
-                None if self.allow_empty => None,
-                None => return Err(Error::data(
+            let (header, layout) = match format {
+                Format::Csv => {
+                    let header = reader.header(&parser)?;
+                    let layout = match &header {
+                        Some(h) => Some(self.plan.layout(path, h.names.clone())?),
+                        None => None,
+                    };
+                    (header, layout)
+                }
+                // NDJSON rows name their fields: every schema column is looked up by name.
+                _ => (None, (bytes > 0).then(|| self.plan.named_layout())),
+            };
+            if layout.is_none() && !self.allow_empty {
+                return Err(Error::data(
                     "empty_input",
-                    "the file is empty (no header); pass allow_empty=True to accept empty sources",
+                    "the file is empty; pass allow_empty=True to accept empty sources",
                     Position {
                         path: Some(path.clone()),
                         ..Position::default()
                     },
-                )),
-            };
+                ));
+            }
             let ctx = Arc::new(SourceCtx {
                 index,
                 path: path.clone(),
@@ -206,7 +215,12 @@ fn check_block(plan: &Plan, sample_size: usize, ctx: &SourceCtx, buf: &[u8], eof
     let parse = ROWS.with(|cell| {
         let mut rows = cell.borrow_mut();
         rows.clear();
-        let parse = parse_rows(&parser, layout, buf, eof, &mut rows);
+        let parse = match ctx.format {
+            Format::Ndjson => {
+                crate::ndjson::parse_rows(plan, buf, &mut rows, &mut findings.unknown_columns)
+            }
+            _ => parse_rows(&parser, layout, buf, eof, &mut rows),
+        };
         check_rows(plan, layout, buf, &rows, sample_size, &mut findings);
         parse
     });
@@ -225,6 +239,8 @@ struct SourceState {
     quote_garbage: u64,
     /// 1-based line where the next block starts.
     next_line: u64,
+    /// Columns found in rows that the schema does not name (NDJSON keys).
+    unknown_columns: std::collections::BTreeSet<String>,
 }
 
 /// The merged state of pass 1.
@@ -300,6 +316,7 @@ impl<'a> Merger<'a> {
                 blank_lines: 0,
                 quote_garbage: 0,
                 next_line,
+                unknown_columns: std::collections::BTreeSet::new(),
             });
         }
         // The previous block was cut inside a record: this block's result was computed from
@@ -482,6 +499,9 @@ impl<'a> Merger<'a> {
             total.merge(stats);
         }
         let source = self.sources.last_mut().expect("checked above");
+        source
+            .unknown_columns
+            .extend(findings.unknown_columns.iter().cloned());
         source.rows += findings.rows;
         self.total_rows += findings.rows;
     }
@@ -725,8 +745,10 @@ fn build_report(
             note(plan.missing_columns_rule, json!(layout.missing));
         }
         if let Some(rule) = plan.unknown_columns_rule {
-            if !layout.unknown.is_empty() {
-                note(rule, json!(layout.unknown));
+            let mut unknown = layout.unknown.clone();
+            unknown.extend(source.unknown_columns.iter().cloned());
+            if !unknown.is_empty() {
+                note(rule, json!(unknown));
             }
         }
         if let Some(rule) = plan.column_order_rule {
@@ -930,6 +952,21 @@ fn write_outputs(
             }
         }
     }
+    let format = merger.sources.first().map_or(Format::Csv, |s| s.ctx.format);
+    if let Some(other) = merger.sources.iter().find(|s| s.ctx.format != format) {
+        return Err(Error::data(
+            "mixed_formats",
+            format!(
+                "sources are {} and {}, so their rows cannot share one output file; validate them separately",
+                format.name(),
+                other.ctx.format.name()
+            ),
+            Position {
+                path: Some(other.ctx.path.clone()),
+                ..Position::default()
+            },
+        ));
+    }
     let severity_error: Vec<bool> = plan
         .rules
         .iter()
@@ -940,6 +977,7 @@ fn write_outputs(
         options.quarantine.as_deref(),
         first_header,
         plan.delimiter,
+        format,
     )?;
     let mut cursor = 0usize;
     let mut row = 0u64;
@@ -951,9 +989,16 @@ fn write_outputs(
         let delimiter = plan.delimiter;
         let quote = plan.quote;
         move |work: &Work<SourceCtx>| {
-            let parser = Parser::new(Dialect { delimiter, quote });
             let mut records = Vec::new();
-            let parse = parse_records(&parser, &work.buf, work.eof, &mut records);
+            let parse = match work.source.format {
+                Format::Ndjson => crate::ndjson::parse_records(&work.buf, &mut records),
+                _ => parse_records(
+                    &Parser::new(Dialect { delimiter, quote }),
+                    &work.buf,
+                    work.eof,
+                    &mut records,
+                ),
+            };
             (parse, records)
         }
     };

@@ -17,6 +17,7 @@ pub mod check;
 pub mod csv;
 pub mod engine;
 pub mod error;
+pub mod ndjson;
 pub mod parse;
 pub mod pipeline;
 pub mod plan;

@@ -52,6 +52,7 @@ pub struct Plan {
     pub unknown_columns_rule: Option<RuleId>,
     pub column_order_rule: Option<RuleId>,
     pub field_count_rule: RuleId,
+    pub malformed_rule: RuleId,
     pub null_values: Vec<Vec<u8>>,
     /// Columns whose distinct values a dataset check counts.
     pub distinct_columns: Vec<usize>,
@@ -174,6 +175,9 @@ impl Plan {
         let mut field_count = schema_rule("row:field_count", "field_count");
         field_count.scope = Scope::Row;
         let field_count_rule = table.add(field_count, "row:field_count")?;
+        let mut malformed = schema_rule("row:malformed", "malformed");
+        malformed.scope = Scope::Row;
+        let malformed_rule = table.add(malformed, "row:malformed")?;
 
         let mut columns = Vec::new();
         let mut unique_keys = Vec::new();
@@ -427,6 +431,7 @@ impl Plan {
             unknown_columns_rule,
             column_order_rule,
             field_count_rule,
+            malformed_rule,
             distinct_columns,
             stats_columns,
             spec,
@@ -435,6 +440,24 @@ impl Plan {
 
     pub fn is_null(&self, text: &[u8]) -> bool {
         self.null_values.iter().any(|n| n.as_slice() == text)
+    }
+
+    /// The layout of a format whose rows name their fields (NDJSON): every column is present.
+    pub fn named_layout(&self) -> SourceLayout {
+        let names: Vec<String> = self
+            .columns
+            .iter()
+            .filter(|c| c.declared)
+            .map(|c| c.name.clone())
+            .collect();
+        SourceLayout {
+            field_of: (0..self.columns.len()).map(Some).collect(),
+            width: self.columns.len(),
+            names,
+            missing: Vec::new(),
+            unknown: Vec::new(),
+            in_order: true,
+        }
     }
 
     /// Map a source's column names onto the schema.

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use crate::csv::reader::Header;
 use crate::error::{Error, Result};
+use crate::source::Format;
 
 pub struct AtomicFile {
     target: PathBuf,
@@ -75,6 +76,7 @@ pub struct CsvSink {
     /// The last valid record written had no terminator (end of a source without a newline).
     valid_unterminated: bool,
     line: Vec<u8>,
+    format: Format,
 }
 
 impl CsvSink {
@@ -83,6 +85,7 @@ impl CsvSink {
         quarantine: Option<&str>,
         header: Option<&Header>,
         delimiter: u8,
+        format: Format,
     ) -> Result<CsvSink> {
         let mut valid = valid.map(AtomicFile::create).transpose()?;
         let mut quarantine = quarantine.map(AtomicFile::create).transpose()?;
@@ -112,6 +115,7 @@ impl CsvSink {
             quarantined_rows: 0,
             valid_unterminated: false,
             line: Vec::new(),
+            format,
         })
     }
 
@@ -145,10 +149,14 @@ impl CsvSink {
         };
         let line = &mut self.line;
         line.clear();
-        line.extend_from_slice(&raw[..fields_end]);
-        line.push(self.delimiter);
         let mut names: Vec<&str> = rules.collect();
         names.dedup();
+        if self.format == Format::Ndjson {
+            crate::ndjson::quarantine_line(&raw[..fields_end], &names, row, source, line);
+            return file.write_all(line);
+        }
+        line.extend_from_slice(&raw[..fields_end]);
+        line.push(self.delimiter);
         let errors = serde_json::to_string(&names).expect("names serialise");
         push_quoted(line, &errors);
         line.push(self.delimiter);

@@ -189,7 +189,6 @@ def test_untraceable_rule_runs_in_python(write: Write, tmp_path: Path) -> None:
     assert "both_positive" in rows[0]["_pyrustpipe_errors"]
 
 
-@pytest.mark.xfail(strict=True, reason="the NDJSON reader is not built yet (issue 2 stays open)")
 def test_ndjson(write: Write) -> None:
     lines = [
         {

@@ -1,7 +1,7 @@
 //! Parse one block of CSV records into `Rows` (pass 1) or record spans (pass 2).
 
 use super::parser::{unescape, FieldKind, FieldSpan, Parser, RecordSpan, Step};
-use crate::check::{Rows, TextRef};
+use crate::check::{Broken, Rows, TextRef};
 use crate::plan::SourceLayout;
 
 /// How a block ended.
@@ -123,13 +123,13 @@ pub fn parse_rows(
     walk(parser, buf, eof, |record, fields, line| {
         rows.lines.push(Some(line));
         if fields.len() != layout.width {
-            rows.ragged.push(Some(fields.len()));
+            rows.broken.push(Some(Broken::FieldCount(fields.len())));
             rows.texts
                 .extend(std::iter::repeat_n(TextRef::Absent, width));
             return;
         }
         let _ = record;
-        rows.ragged.push(None);
+        rows.broken.push(None);
         for field in &layout.field_of {
             let text = match field {
                 None => TextRef::Absent,
