@@ -317,8 +317,10 @@ FAULTS: list[tuple[Fault, float]] = [
     (_code_fault("channel", CHANNELS), 0.05),
     (_code_fault("status", STATUSES), 0.05),
     (fault_country, 0.08),
-    (None, 0.05),  # type: ignore[list-item]  # placeholder weight for duplicate ids, applied last
 ]
+# Duplicate ids are drawn as one more fault kind (the last index), but applied after the others:
+# they copy values from clean rows, which must be final by then.
+DUPLICATE_WEIGHT = 0.05
 
 
 # ---------------------------------------------------------------------------------------------
@@ -370,9 +372,9 @@ def generate(rows: int, seed: int, error_rate: float = 0.015) -> Generated:
     roll = rng.random(rows)
     fault_idx = np.flatnonzero(roll < error_rate)
     special_idx = np.flatnonzero((roll >= error_rate) & (roll < error_rate + 0.004))
-    weights = np.array([w for _, w in FAULTS])
-    kinds = rng.choice(len(FAULTS), len(fault_idx), p=weights / weights.sum())
-    dup_kind = len(FAULTS) - 1
+    weights = np.array([w for _, w in FAULTS] + [DUPLICATE_WEIGHT])
+    kinds = rng.choice(len(weights), len(fault_idx), p=weights / weights.sum())
+    dup_kind = len(FAULTS)
 
     dup_mask = kinds == dup_kind
     dup_rows = fault_idx[dup_mask].tolist()
