@@ -210,7 +210,12 @@ pub fn check_rows(
                 }
                 continue;
             }
-            match column.parser.parse(text) {
+            let parser = if layout.iso_text[index] {
+                &plan.iso_parsers[index]
+            } else {
+                &column.parser
+            };
+            match parser.parse(text) {
                 None => {
                     cells[index] = Cell::Invalid;
                     if let Some(rule) = column.type_rule {

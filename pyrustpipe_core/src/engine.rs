@@ -112,6 +112,52 @@ struct CsvProducer<'a> {
     allow_empty: bool,
 }
 
+/// Marks the unit of work of a Parquet source without row groups.
+const NO_ROW_GROUP: u64 = u64::MAX;
+
+impl CsvProducer<'_> {
+    /// One unit of work per row group. `false` when the merge stopped early.
+    fn produce_parquet(
+        &self,
+        index: usize,
+        path: &str,
+        emit: &mut dyn FnMut(Arc<SourceCtx>, Vec<u8>, u64, bool) -> bool,
+    ) -> Result<bool> {
+        let bytes = std::fs::metadata(path)
+            .map_err(|e| Error::storage("stat", path, e))?
+            .len();
+        let (names, temporal, row_groups) = crate::parquet::describe(path)?;
+        let mut layout = self.plan.layout(path, names)?;
+        for (column, field) in layout.field_of.iter().enumerate() {
+            if let Some(field) = field {
+                layout.iso_text[column] = temporal[*field];
+            }
+        }
+        let ctx = Arc::new(SourceCtx {
+            index,
+            path: path.to_owned(),
+            format: Format::Parquet,
+            layout: Some(layout),
+            header: None,
+            bytes,
+        });
+        if row_groups == 0 {
+            return Ok(emit(ctx, Vec::new(), NO_ROW_GROUP, true));
+        }
+        for row_group in 0..row_groups {
+            if !emit(
+                ctx.clone(),
+                Vec::new(),
+                row_group as u64,
+                row_group + 1 == row_groups,
+            ) {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+}
+
 impl Producer<SourceCtx> for CsvProducer<'_> {
     fn produce(
         &mut self,
@@ -124,14 +170,10 @@ impl Producer<SourceCtx> for CsvProducer<'_> {
         for (index, path) in self.paths.iter().enumerate() {
             let format = Format::of(path);
             if format == Format::Parquet {
-                return Err(Error::data(
-                    "unsupported_format",
-                    "parquet sources are not supported yet",
-                    Position {
-                        path: Some(path.clone()),
-                        ..Position::default()
-                    },
-                ));
+                if !self.produce_parquet(index, path, emit)? {
+                    return Ok(());
+                }
+                continue;
             }
             let bytes = std::fs::metadata(path)
                 .map_err(|e| Error::storage("stat", path, e))?
@@ -190,16 +232,18 @@ pub struct Checked {
     error: Option<Error>,
 }
 
-fn check_block(plan: &Plan, sample_size: usize, ctx: &SourceCtx, buf: &[u8], eof: bool) -> Checked {
+fn check_block(
+    plan: &Plan,
+    sample_size: usize,
+    ctx: &SourceCtx,
+    buf: &[u8],
+    unit: u64,
+    eof: bool,
+) -> Checked {
     let mut findings = BlockFindings::new(plan);
     let Some(layout) = &ctx.layout else {
         return Checked {
-            parse: BlockParse {
-                end: BlockEnd::Clean,
-                line_breaks: 0,
-                blank_lines: 0,
-                quote_garbage: 0,
-            },
+            parse: BlockParse::clean(),
             findings,
             error: None,
         };
@@ -212,23 +256,37 @@ fn check_block(plan: &Plan, sample_size: usize, ctx: &SourceCtx, buf: &[u8], eof
     thread_local! {
         static ROWS: std::cell::RefCell<Rows> = std::cell::RefCell::new(Rows::default());
     }
-    let parse = ROWS.with(|cell| {
+    ROWS.with(|cell| {
         let mut rows = cell.borrow_mut();
         rows.clear();
         let parse = match ctx.format {
             Format::Ndjson => {
                 crate::ndjson::parse_rows(plan, buf, &mut rows, &mut findings.unknown_columns)
             }
-            _ => parse_rows(&parser, layout, buf, eof, &mut rows),
+            Format::Parquet => {
+                if unit != NO_ROW_GROUP {
+                    let row_group = usize::try_from(unit).unwrap_or(usize::MAX);
+                    if let Err(error) =
+                        crate::parquet::parse_rows(&ctx.path, row_group, layout, &mut rows)
+                    {
+                        return Checked {
+                            parse: BlockParse::clean(),
+                            findings,
+                            error: Some(error),
+                        };
+                    }
+                }
+                BlockParse::clean()
+            }
+            Format::Csv => parse_rows(&parser, layout, buf, eof, &mut rows),
         };
         check_rows(plan, layout, buf, &rows, sample_size, &mut findings);
-        parse
-    });
-    Checked {
-        parse,
-        findings,
-        error: None,
-    }
+        Checked {
+            parse,
+            findings,
+            error: None,
+        }
+    })
 }
 
 struct SourceState {
@@ -338,7 +396,14 @@ impl<'a> Merger<'a> {
                         },
                     ));
                 }
-                let checked = check_block(self.plan, self.sample_size, &ctx, &tail, work.eof);
+                let checked = check_block(
+                    self.plan,
+                    self.sample_size,
+                    &ctx,
+                    &tail,
+                    tail_offset,
+                    work.eof,
+                );
                 (tail, tail_offset, checked)
             }
         };
@@ -593,7 +658,14 @@ pub fn run(plan: &Arc<Plan>, paths: &[String], options: &Options) -> Result<Repo
     let job = {
         let plan = Arc::clone(plan);
         move |work: &Work<SourceCtx>| {
-            check_block(&plan, sample_size, &work.source, &work.buf, work.eof)
+            check_block(
+                &plan,
+                sample_size,
+                &work.source,
+                &work.buf,
+                work.offset,
+                work.eof,
+            )
         }
     };
     let producer = CsvProducer {
@@ -616,7 +688,24 @@ pub fn run(plan: &Arc<Plan>, paths: &[String], options: &Options) -> Result<Repo
     let mut report = build_report(plan, &mut merger, &failures, threads)?;
 
     let wants_outputs = options.valid_output.is_some() || options.quarantine.is_some();
-    if wants_outputs {
+    let all_parquet = !merger.sources.is_empty()
+        && merger
+            .sources
+            .iter()
+            .all(|s| s.ctx.format == Format::Parquet);
+    let any_parquet = merger
+        .sources
+        .iter()
+        .any(|s| s.ctx.format == Format::Parquet);
+    if wants_outputs && all_parquet {
+        write_parquet_outputs(plan, &merger, &failures, &report, options)?;
+    } else if wants_outputs && any_parquet {
+        return Err(Error::data(
+            "mixed_formats",
+            "Parquet and text sources cannot share one output file; validate them separately",
+            Position::default(),
+        ));
+    } else if wants_outputs {
         write_outputs(
             plan, &merger, &failures, &report, options, &pool, chunk_size, in_flight,
         )?;
@@ -921,6 +1010,73 @@ fn schema_message(kind: &str, detail: &Json) -> String {
         "unknown_columns" => format!("columns not in the schema: {detail}"),
         _ => format!("columns out of the schema's order: {detail}"),
     }
+}
+
+/// Pass 2 for Parquet: read every row group again and filter it into the two outputs.
+fn write_parquet_outputs(
+    plan: &Plan,
+    merger: &Merger<'_>,
+    failures: &Failures,
+    report: &Report,
+    options: &Options,
+) -> Result<()> {
+    let severity_error: Vec<bool> = plan
+        .rules
+        .iter()
+        .map(|r| r.severity == Severity::Error)
+        .collect();
+    let mut sink = crate::parquet::ParquetSink::new(
+        options.valid_output.as_deref(),
+        options.quarantine.as_deref(),
+    );
+    let mut cursor = 0usize;
+    let mut row = 0u64;
+    let (mut valid, mut quarantined) = (0u64, 0u64);
+    for source in &merger.sources {
+        let path = &source.ctx.path;
+        let (_, _, row_groups) = crate::parquet::describe(path)?;
+        let mut source_row = 0u64;
+        for row_group in 0..row_groups {
+            for batch in crate::parquet::read_row_group(path, row_group)? {
+                let mut routed = Vec::with_capacity(batch.num_rows());
+                for _ in 0..batch.num_rows() {
+                    let mut bad = None;
+                    if cursor < failures.rows.len() && failures.rows[cursor] == row {
+                        let rules = failures.rules_of(cursor);
+                        cursor += 1;
+                        if rules.iter().any(|&r| severity_error[r as usize]) {
+                            let mut names: Vec<&str> = rules
+                                .iter()
+                                .map(|&r| plan.rules[r as usize].name.as_str())
+                                .collect();
+                            names.dedup();
+                            bad = Some(names);
+                        }
+                    }
+                    if bad.is_some() {
+                        quarantined += 1;
+                    } else {
+                        valid += 1;
+                    }
+                    routed.push(bad);
+                    row += 1;
+                }
+                sink.write(&batch, &routed, source_row, path)?;
+                source_row += batch.num_rows() as u64;
+            }
+        }
+    }
+    if row != report.rows || valid != report.valid_rows || quarantined != report.invalid_rows {
+        return Err(Error::Internal(format!(
+            "conservation check failed: read {row} rows (pass 1: {}), routed {valid} valid + {quarantined} quarantined (expected {} + {})",
+            report.rows, report.valid_rows, report.invalid_rows
+        )));
+    }
+    let empty_schema = match merger.sources.first() {
+        Some(source) => Some(crate::parquet::schema_of(&source.ctx.path)?),
+        None => None,
+    };
+    sink.commit(empty_schema)
 }
 
 /// Pass 2: route every record to the valid or quarantine output.

@@ -18,6 +18,7 @@ pub mod csv;
 pub mod engine;
 pub mod error;
 pub mod ndjson;
+pub mod parquet;
 pub mod parse;
 pub mod pipeline;
 pub mod plan;

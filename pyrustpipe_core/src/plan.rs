@@ -44,6 +44,8 @@ pub struct Plan {
     pub ruleset_hash: String,
     pub rules: Vec<RuleMeta>,
     pub columns: Vec<ColumnPlan>,
+    /// Per column, an ISO parser for typed temporal sources (see `SourceLayout::iso_text`).
+    pub iso_parsers: Vec<TypeParser>,
     pub row_rules: Vec<RowRule>,
     pub unique_keys: Vec<UniqueKey>,
     pub dataset_checks: Vec<DatasetCheck>,
@@ -422,6 +424,10 @@ impl Plan {
                 .collect(),
             ruleset_hash,
             rules: table.rules,
+            iso_parsers: columns
+                .iter()
+                .map(|c| TypeParser::for_dtype(c.dtype))
+                .collect(),
             columns,
             row_rules,
             unique_keys,
@@ -457,6 +463,7 @@ impl Plan {
             missing: Vec::new(),
             unknown: Vec::new(),
             in_order: true,
+            iso_text: vec![false; self.columns.len()],
         }
     }
 
@@ -506,6 +513,7 @@ impl Plan {
             .collect();
         let in_order = positions.windows(2).all(|w| w[0] < w[1]);
         Ok(SourceLayout {
+            iso_text: vec![false; field_of.len()],
             field_of,
             width: names.len(),
             names,
@@ -527,4 +535,7 @@ pub struct SourceLayout {
     pub missing: Vec<String>,
     pub unknown: Vec<String>,
     pub in_order: bool,
+    /// Per plan column: the source holds typed temporal values whose text is ISO (Parquet), so
+    /// the column's text `format` does not apply.
+    pub iso_text: Vec<bool>,
 }

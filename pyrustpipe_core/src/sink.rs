@@ -57,6 +57,19 @@ impl AtomicFile {
     }
 }
 
+impl Write for AtomicFile {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.writer
+            .as_mut()
+            .expect("written before commit")
+            .write(bytes)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.writer.as_mut().expect("written before commit").flush()
+    }
+}
+
 impl Drop for AtomicFile {
     fn drop(&mut self) {
         // Not committed: remove the temporary file.

@@ -38,6 +38,18 @@ pub struct BlockParse {
     pub quote_garbage: u64,
 }
 
+impl BlockParse {
+    /// A unit of work without lines (Parquet) or with nothing in it.
+    pub fn clean() -> BlockParse {
+        BlockParse {
+            end: BlockEnd::Clean,
+            line_breaks: 0,
+            blank_lines: 0,
+            quote_garbage: 0,
+        }
+    }
+}
+
 fn as_u32(n: usize) -> u32 {
     u32::try_from(n).expect("blocks are smaller than 4 GiB")
 }

@@ -1,0 +1,299 @@
+//! Parquet: a source is split by row group (each one a unit of work). Columns are read as Arrow
+//! arrays, cast to text and checked by the same loop as CSV, so a rule means the same thing in
+//! every format. Date, timestamp and time columns are typed already: their ISO text is read as
+//! ISO even when the schema gives a text `format`.
+
+use std::fs::File;
+use std::sync::Arc;
+
+use arrow_array::cast::AsArray;
+use arrow_array::{Array, ArrayRef, RecordBatch, StringArray, UInt64Array};
+use arrow_schema::{DataType, Field, Schema, SchemaRef};
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::arrow::arrow_writer::ArrowWriter;
+use parquet::arrow::ProjectionMask;
+
+use crate::check::{Rows, TextRef};
+use crate::error::{Error, Position, Result};
+use crate::plan::SourceLayout;
+use crate::sink::AtomicFile;
+
+const BATCH_ROWS: usize = 64 * 1024;
+
+fn storage(path: &str, err: impl std::fmt::Display) -> Error {
+    Error::data(
+        "parquet",
+        format!("cannot read Parquet: {err}"),
+        Position {
+            path: Some(path.to_owned()),
+            ..Position::default()
+        },
+    )
+}
+
+fn builder(path: &str) -> Result<ParquetRecordBatchReaderBuilder<File>> {
+    let file = File::open(path).map_err(|e| Error::storage("open", path, e))?;
+    ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| storage(path, e))
+}
+
+/// Column names and row-group count, from the footer.
+pub fn describe(path: &str) -> Result<(Vec<String>, Vec<bool>, usize)> {
+    let builder = builder(path)?;
+    let schema = builder.schema();
+    let names = schema.fields().iter().map(|f| f.name().clone()).collect();
+    let temporal = schema
+        .fields()
+        .iter()
+        .map(|f| {
+            matches!(
+                f.data_type(),
+                DataType::Date32
+                    | DataType::Date64
+                    | DataType::Timestamp(_, _)
+                    | DataType::Time32(_)
+                    | DataType::Time64(_)
+            )
+        })
+        .collect();
+    Ok((names, temporal, builder.metadata().num_row_groups()))
+}
+
+fn as_u32(n: usize) -> u32 {
+    u32::try_from(n).expect("a row group's text fits in 4 GiB")
+}
+
+/// Pass 1: the rows of one row group as text per plan column.
+pub fn parse_rows(
+    path: &str,
+    row_group: usize,
+    layout: &SourceLayout,
+    rows: &mut Rows,
+) -> Result<()> {
+    let width = layout.field_of.len();
+    rows.width = width;
+    let builder = builder(path)?;
+    let mut wanted: Vec<usize> = layout.field_of.iter().flatten().copied().collect();
+    wanted.sort_unstable();
+    wanted.dedup();
+    let mask = ProjectionMask::roots(builder.parquet_schema(), wanted.iter().copied());
+    let reader = builder
+        .with_row_groups(vec![row_group])
+        .with_projection(mask)
+        .with_batch_size(BATCH_ROWS)
+        .build()
+        .map_err(|e| storage(path, e))?;
+    for batch in reader {
+        let batch = batch.map_err(|e| storage(path, e))?;
+        let first = rows.lines.len();
+        let count = batch.num_rows();
+        rows.lines.extend(std::iter::repeat_n(None, count));
+        rows.broken.extend(std::iter::repeat_n(None, count));
+        rows.texts
+            .extend(std::iter::repeat_n(TextRef::Absent, count * width));
+        for (column, field) in layout.field_of.iter().enumerate() {
+            let Some(field) = field else { continue };
+            let position = wanted.binary_search(field).expect("projected above");
+            let text = to_text(path, &layout.names[*field], batch.column(position))?;
+            for row in 0..count {
+                let slot = (first + row) * width + column;
+                rows.texts[slot] = if text.is_null(row) {
+                    TextRef::Null
+                } else {
+                    let start = rows.arena.len();
+                    rows.arena.extend_from_slice(text.value(row).as_bytes());
+                    TextRef::Arena(as_u32(start), as_u32(rows.arena.len()))
+                };
+            }
+        }
+    }
+    Ok(())
+}
+
+fn to_text(path: &str, name: &str, array: &ArrayRef) -> Result<StringArray> {
+    let cast = arrow_cast::cast(array, &DataType::Utf8).map_err(|e| {
+        Error::data(
+            "parquet_type",
+            format!(
+                "column of Arrow type {} cannot be checked as text: {e}",
+                array.data_type()
+            ),
+            Position {
+                path: Some(path.to_owned()),
+                column: Some(name.to_owned()),
+                ..Position::default()
+            },
+        )
+    })?;
+    Ok(cast.as_string::<i32>().clone())
+}
+
+/// Pass 2: one row group's batches, for the outputs.
+pub fn read_row_group(path: &str, row_group: usize) -> Result<Vec<RecordBatch>> {
+    let reader = builder(path)?
+        .with_row_groups(vec![row_group])
+        .with_batch_size(BATCH_ROWS)
+        .build()
+        .map_err(|e| storage(path, e))?;
+    reader.map(|b| b.map_err(|e| storage(path, e))).collect()
+}
+
+/// The Parquet valid and quarantine outputs; writers start with the first batch's schema.
+pub struct ParquetSink {
+    valid: Option<(String, Option<ArrowWriter<AtomicFile>>)>,
+    quarantine: Option<(String, Option<ArrowWriter<AtomicFile>>)>,
+    schema: Option<SchemaRef>,
+}
+
+fn writer(path: &str, schema: SchemaRef) -> Result<ArrowWriter<AtomicFile>> {
+    let file = AtomicFile::create(path)?;
+    ArrowWriter::try_new(file, schema, None).map_err(|e| Error::storage("write", path, e))
+}
+
+impl ParquetSink {
+    pub fn new(valid: Option<&str>, quarantine: Option<&str>) -> Self {
+        ParquetSink {
+            valid: valid.map(|p| (p.to_owned(), None)),
+            quarantine: quarantine.map(|p| (p.to_owned(), None)),
+            schema: None,
+        }
+    }
+
+    fn check_schema(&mut self, schema: &SchemaRef, source: &str) -> Result<()> {
+        match &self.schema {
+            None => self.schema = Some(schema.clone()),
+            Some(first) if first.fields() != schema.fields() => {
+                return Err(Error::data(
+                    "mixed_schemas",
+                    "sources have different Parquet schemas, so their rows cannot share one output file; validate them separately",
+                    Position {
+                        path: Some(source.to_owned()),
+                        ..Position::default()
+                    },
+                ))
+            }
+            Some(_) => {}
+        }
+        Ok(())
+    }
+
+    /// Route one batch: `quarantined[i]` holds the failed rule names of row `i`, when invalid.
+    pub fn write(
+        &mut self,
+        batch: &RecordBatch,
+        quarantined: &[Option<Vec<&str>>],
+        first_row: u64,
+        source: &str,
+    ) -> Result<()> {
+        self.check_schema(&batch.schema(), source)?;
+        let keep: arrow_array::BooleanArray =
+            quarantined.iter().map(|q| Some(q.is_none())).collect();
+        if let Some((path, slot)) = &mut self.valid {
+            let valid = arrow_select::filter::filter_record_batch(batch, &keep)
+                .map_err(|e| Error::Internal(e.to_string()))?;
+            if slot.is_none() {
+                *slot = Some(writer(path, batch.schema())?);
+            }
+            let out = slot.as_mut().expect("created above");
+            out.write(&valid)
+                .map_err(|e| Error::storage("write", path.clone(), e))?;
+        }
+        if let Some((path, slot)) = &mut self.quarantine {
+            let drop: arrow_array::BooleanArray =
+                quarantined.iter().map(|q| Some(q.is_some())).collect();
+            let bad = arrow_select::filter::filter_record_batch(batch, &drop)
+                .map_err(|e| Error::Internal(e.to_string()))?;
+            let mut errors = Vec::new();
+            let mut rows = Vec::new();
+            for (index, failed) in quarantined.iter().enumerate() {
+                if let Some(names) = failed {
+                    errors.push(serde_json::to_string(names).expect("names serialise"));
+                    rows.push(first_row + index as u64 + 1);
+                }
+            }
+            let mut fields: Vec<Arc<Field>> = bad.schema().fields().iter().cloned().collect();
+            fields.push(Arc::new(Field::new(
+                "_pyrustpipe_errors",
+                DataType::Utf8,
+                false,
+            )));
+            fields.push(Arc::new(Field::new(
+                "_pyrustpipe_row",
+                DataType::UInt64,
+                false,
+            )));
+            fields.push(Arc::new(Field::new(
+                "_pyrustpipe_source",
+                DataType::Utf8,
+                false,
+            )));
+            let schema = Arc::new(Schema::new(fields));
+            let mut columns: Vec<ArrayRef> = bad.columns().to_vec();
+            columns.push(Arc::new(StringArray::from(errors)));
+            columns.push(Arc::new(UInt64Array::from(rows.clone())));
+            columns.push(Arc::new(StringArray::from(vec![source; rows.len()])));
+            let out_batch = RecordBatch::try_new(schema.clone(), columns)
+                .map_err(|e| Error::Internal(e.to_string()))?;
+            if slot.is_none() {
+                *slot = Some(writer(path, schema)?);
+            }
+            let out = slot.as_mut().expect("created above");
+            out.write(&out_batch)
+                .map_err(|e| Error::storage("write", path.clone(), e))?;
+        }
+        Ok(())
+    }
+
+    /// Close both files (writing their footers) and rename them into place.
+    pub fn commit(self, empty_schema: Option<SchemaRef>) -> Result<()> {
+        for (path, slot, extra) in [(self.valid, false), (self.quarantine, true)]
+            .into_iter()
+            .filter_map(|(o, extra)| o.map(|(p, s)| (p, s, extra)))
+        {
+            let writer = match slot {
+                Some(writer) => writer,
+                None => {
+                    // No rows reached this output: still write a valid, empty file.
+                    let Some(schema) = self.schema.clone().or_else(|| empty_schema.clone()) else {
+                        continue;
+                    };
+                    let schema = if extra {
+                        with_extra_columns(&schema)
+                    } else {
+                        schema
+                    };
+                    writer(&path, schema)?
+                }
+            };
+            let file = writer
+                .into_inner()
+                .map_err(|e| Error::storage("write", path.clone(), e))?;
+            file.commit()?;
+        }
+        Ok(())
+    }
+}
+
+fn with_extra_columns(schema: &SchemaRef) -> SchemaRef {
+    let mut fields: Vec<Arc<Field>> = schema.fields().iter().cloned().collect();
+    fields.push(Arc::new(Field::new(
+        "_pyrustpipe_errors",
+        DataType::Utf8,
+        false,
+    )));
+    fields.push(Arc::new(Field::new(
+        "_pyrustpipe_row",
+        DataType::UInt64,
+        false,
+    )));
+    fields.push(Arc::new(Field::new(
+        "_pyrustpipe_source",
+        DataType::Utf8,
+        false,
+    )));
+    Arc::new(Schema::new(fields))
+}
+
+/// The schema of a source, for outputs of a run where no batch was read.
+pub fn schema_of(path: &str) -> Result<SchemaRef> {
+    Ok(builder(path)?.schema().clone())
+}
