@@ -9,7 +9,7 @@ STAMP := $(VENV)/.deps-stamp
 BUILD_STAMP := $(VENV)/.build-stamp
 RUST_SOURCES := $(shell find pyrustpipe_core/src pyrustpipe_py/src -name '*.rs') Cargo.toml Cargo.lock pyrustpipe_core/Cargo.toml pyrustpipe_py/Cargo.toml
 
-.PHONY: help demo test test-rust test-python lint fmt bench build clean
+.PHONY: help demo test test-rust test-python lint fmt bench build clean s3-server
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
@@ -36,7 +36,10 @@ test: lint test-rust test-python ## build everything, lint, run every test
 test-rust: $(STAMP)
 	cargo test --workspace --exclude pyrustpipe_py -q
 
-test-python: $(BUILD_STAMP)
+s3-server: ## build (once per machine) the local S3 server the tests and the demo use
+	scripts/install-s3s-fs.sh
+
+test-python: $(BUILD_STAMP) s3-server
 	$(VENV)/bin/pytest tests python/pyrustpipe --doctest-modules -p no:cacheprovider
 
 lint: $(BUILD_STAMP) ## rustfmt, clippy (warnings are errors), ruff, mypy, stub check

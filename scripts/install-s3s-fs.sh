@@ -8,7 +8,15 @@ set -euo pipefail
 
 S3S_FS_VERSION="${S3S_FS_VERSION:-0.14.1}"
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-BIN="$ROOT/.tools/bin/s3s-fs"
+# Built once per machine (a clean clone reuses it), linked into the checkout's .tools/bin.
+CACHE="${PYRUSTPIPE_TOOLS_CACHE:-$HOME/.cache/pyrustpipe/tools/s3s-fs-$S3S_FS_VERSION}"
+BIN="$CACHE/bin/s3s-fs"
+LINK="$ROOT/.tools/bin/s3s-fs"
+
+link() {
+    mkdir -p "$ROOT/.tools/bin"
+    ln -sf "$BIN" "$LINK"
+}
 
 installed_version() {
     # `s3s-fs --version` prints "s3s-fs <version>"
@@ -16,18 +24,20 @@ installed_version() {
 }
 
 if [[ -x "$BIN" && "$(installed_version)" == "$S3S_FS_VERSION" ]]; then
+    link
     echo "s3s-fs $S3S_FS_VERSION already installed: $BIN"
     exit 0
 fi
 
 command -v cargo >/dev/null || { echo "cargo is required (rustup)" >&2; exit 1; }
-echo "installing s3s-fs $S3S_FS_VERSION into $ROOT/.tools ..." >&2
+echo "installing s3s-fs $S3S_FS_VERSION into $CACHE ..." >&2
 cargo install s3s-fs --features binary --locked --version "=$S3S_FS_VERSION" \
-    --root "$ROOT/.tools" --force --quiet
+    --root "$CACHE" --force --quiet
 
 got="$(installed_version)"
 if [[ "$got" != "$S3S_FS_VERSION" ]]; then
     echo "installed s3s-fs reports version '$got', expected '$S3S_FS_VERSION'" >&2
     exit 1
 fi
+link
 echo "s3s-fs $S3S_FS_VERSION installed: $BIN"

@@ -24,6 +24,7 @@ use crate::rules::{RuleId, Scope};
 use crate::sink::{AtomicFile, CsvSink};
 use crate::source::Format;
 use crate::spec::{Keep, Severity, Tolerance};
+use crate::storage::{SourceObject, Storage};
 
 pub const ENGINE_VERSION: &str = env!("CARGO_PKG_VERSION");
 
@@ -103,10 +104,22 @@ pub struct SourceCtx {
     pub layout: Option<SourceLayout>,
     pub header: Option<Header>,
     pub bytes: u64,
+    /// For Parquet: a local copy of the object (the file itself when it is local).
+    pub local: Option<crate::storage::LocalCopy>,
+}
+
+impl SourceCtx {
+    /// The local file to read random-access formats from.
+    pub fn data_path(&self) -> String {
+        self.local
+            .as_ref()
+            .map_or_else(|| self.path.clone(), |l| l.path.display().to_string())
+    }
 }
 
 struct CsvProducer<'a> {
-    paths: &'a [String],
+    sources: &'a [SourceObject],
+    storage: &'a Storage,
     plan: &'a Plan,
     chunk_size: usize,
     allow_empty: bool,
@@ -123,10 +136,12 @@ impl CsvProducer<'_> {
         path: &str,
         emit: &mut dyn FnMut(Arc<SourceCtx>, Vec<u8>, u64, bool) -> bool,
     ) -> Result<bool> {
-        let bytes = std::fs::metadata(path)
-            .map_err(|e| Error::storage("stat", path, e))?
-            .len();
-        let (names, temporal, row_groups) = crate::parquet::describe(path)?;
+        let source = &self.sources[index];
+        let bytes = source.size;
+        // Parquet needs random access: an S3 object is downloaded once and read locally.
+        let local = self.storage.local_copy(source)?;
+        let local_path = local.path.display().to_string();
+        let (names, temporal, row_groups) = crate::parquet::describe(&local_path)?;
         let mut layout = self.plan.layout(path, names)?;
         for (column, field) in layout.field_of.iter().enumerate() {
             if let Some(field) = field {
@@ -140,6 +155,7 @@ impl CsvProducer<'_> {
             layout: Some(layout),
             header: None,
             bytes,
+            local: Some(local),
         });
         if row_groups == 0 {
             return Ok(emit(ctx, Vec::new(), NO_ROW_GROUP, true));
@@ -167,7 +183,8 @@ impl Producer<SourceCtx> for CsvProducer<'_> {
             delimiter: self.plan.delimiter,
             quote: self.plan.quote,
         });
-        for (index, path) in self.paths.iter().enumerate() {
+        for (index, source) in self.sources.iter().enumerate() {
+            let path = &source.uri;
             let format = Format::of(path);
             if format == Format::Parquet {
                 if !self.produce_parquet(index, path, emit)? {
@@ -175,10 +192,9 @@ impl Producer<SourceCtx> for CsvProducer<'_> {
                 }
                 continue;
             }
-            let bytes = std::fs::metadata(path)
-                .map_err(|e| Error::storage("stat", path, e))?
-                .len();
-            let mut reader = BlockReader::open(path, self.chunk_size)?;
+            let bytes = source.size;
+            let mut reader =
+                BlockReader::from_reader(path, self.storage.open(source)?, self.chunk_size);
             let (header, layout) = match format {
                 Format::Csv => {
                     let header = reader.header(&parser)?;
@@ -208,6 +224,7 @@ impl Producer<SourceCtx> for CsvProducer<'_> {
                 layout,
                 header,
                 bytes,
+                local: None,
             });
             let mut sent = false;
             while let Some(block) = reader.next_block()? {
@@ -267,7 +284,7 @@ fn check_block(
                 if unit != NO_ROW_GROUP {
                     let row_group = usize::try_from(unit).unwrap_or(usize::MAX);
                     if let Err(error) =
-                        crate::parquet::parse_rows(&ctx.path, row_group, layout, &mut rows)
+                        crate::parquet::parse_rows(&ctx.data_path(), row_group, layout, &mut rows)
                     {
                         return Checked {
                             parse: BlockParse::clean(),
@@ -633,8 +650,89 @@ fn combine(merger: &mut Merger<'_>) -> Failures {
     out
 }
 
-/// Validate `paths` with `plan`.
-pub fn run(plan: &Arc<Plan>, paths: &[String], options: &Options) -> Result<Report> {
+/// Where each output is written locally: the user's path, or a temporary file for an S3 URI
+/// that is uploaded and committed at the end.
+struct OutputTargets {
+    valid: Option<String>,
+    quarantine: Option<String>,
+    metrics: Option<String>,
+    /// `(role, local path, bucket, key)` of every S3 output.
+    s3: Vec<crate::storage::commit::PendingOutput>,
+    /// The final URIs, as the report names them.
+    valid_uri: Option<String>,
+    quarantine_uri: Option<String>,
+    metrics_uri: Option<String>,
+}
+
+impl OutputTargets {
+    fn new(options: &Options, extension: &str) -> Result<OutputTargets> {
+        let mut s3 = Vec::new();
+        let mut resolve = |uri: &Option<String>,
+                           role: &'static str,
+                           name: String|
+         -> Result<(Option<String>, Option<String>)> {
+            let Some(uri) = uri else {
+                return Ok((None, None));
+            };
+            if crate::storage::is_s3(uri) {
+                let (bucket, key) = crate::storage::commit::output_key(uri, &name)?;
+                let local = crate::storage::temp_path(role);
+                s3.push(crate::storage::commit::PendingOutput {
+                    role,
+                    local: local.clone(),
+                    bucket: bucket.clone(),
+                    key: key.clone(),
+                });
+                Ok((
+                    Some(local.display().to_string()),
+                    Some(format!("s3://{bucket}/{key}")),
+                ))
+            } else {
+                let is_dir = uri.ends_with('/') || std::path::Path::new(uri).is_dir();
+                let path = if is_dir {
+                    format!("{}/{name}", uri.trim_end_matches('/'))
+                } else {
+                    uri.clone()
+                };
+                Ok((Some(path.clone()), Some(path)))
+            }
+        };
+        let (valid, valid_uri) =
+            resolve(&options.valid_output, "valid", format!("valid.{extension}"))?;
+        let (quarantine, quarantine_uri) = resolve(
+            &options.quarantine,
+            "quarantine",
+            format!("quarantine.{extension}"),
+        )?;
+        let (metrics, metrics_uri) =
+            resolve(&options.metrics_output, "metrics", "report.json".to_owned())?;
+        Ok(OutputTargets {
+            valid,
+            quarantine,
+            metrics,
+            s3,
+            valid_uri,
+            quarantine_uri,
+            metrics_uri,
+        })
+    }
+}
+
+impl Drop for OutputTargets {
+    fn drop(&mut self) {
+        for output in &self.s3 {
+            let _ = std::fs::remove_file(&output.local);
+        }
+    }
+}
+
+/// Validate `sources` with `plan`.
+pub fn run(
+    plan: &Arc<Plan>,
+    sources: &[SourceObject],
+    options: &Options,
+    storage: &Storage,
+) -> Result<Report> {
     let started = Instant::now();
     let threads = options
         .threads
@@ -649,11 +747,7 @@ pub fn run(plan: &Arc<Plan>, paths: &[String], options: &Options) -> Result<Repo
     let in_flight = threads * 2 + 2;
     let sample_size = options.sample_size;
 
-    let total_bytes = paths
-        .iter()
-        .filter_map(|p| std::fs::metadata(p).ok())
-        .map(|m| m.len())
-        .sum();
+    let total_bytes = sources.iter().map(|s| s.size).sum();
     let mut merger = Merger::new(plan, sample_size, total_bytes);
     let job = {
         let plan = Arc::clone(plan);
@@ -669,7 +763,8 @@ pub fn run(plan: &Arc<Plan>, paths: &[String], options: &Options) -> Result<Repo
         }
     };
     let producer = CsvProducer {
-        paths,
+        sources,
+        storage,
         plan,
         chunk_size,
         allow_empty: options.allow_empty,
@@ -687,7 +782,17 @@ pub fn run(plan: &Arc<Plan>, paths: &[String], options: &Options) -> Result<Repo
 
     let mut report = build_report(plan, &mut merger, &failures, threads)?;
 
-    let wants_outputs = options.valid_output.is_some() || options.quarantine.is_some();
+    let extension = merger
+        .sources
+        .first()
+        .map_or("csv", |s| s.ctx.format.name());
+    let targets = OutputTargets::new(options, extension)?;
+    let local_options = Options {
+        valid_output: targets.valid.clone(),
+        quarantine: targets.quarantine.clone(),
+        ..options.clone()
+    };
+    let wants_outputs = targets.valid.is_some() || targets.quarantine.is_some();
     let all_parquet = !merger.sources.is_empty()
         && merger
             .sources
@@ -698,7 +803,7 @@ pub fn run(plan: &Arc<Plan>, paths: &[String], options: &Options) -> Result<Repo
         .iter()
         .any(|s| s.ctx.format == Format::Parquet);
     if wants_outputs && all_parquet {
-        write_parquet_outputs(plan, &merger, &failures, &report, options)?;
+        write_parquet_outputs(plan, &merger, &failures, &report, &local_options)?;
     } else if wants_outputs && any_parquet {
         return Err(Error::data(
             "mixed_formats",
@@ -707,11 +812,24 @@ pub fn run(plan: &Arc<Plan>, paths: &[String], options: &Options) -> Result<Repo
         ));
     } else if wants_outputs {
         write_outputs(
-            plan, &merger, &failures, &report, options, &pool, chunk_size, in_flight,
+            plan,
+            &merger,
+            &failures,
+            &report,
+            &local_options,
+            &pool,
+            chunk_size,
+            in_flight,
+            sources,
+            storage,
         )?;
-        report.outputs.valid.clone_from(&options.valid_output);
-        report.outputs.quarantine.clone_from(&options.quarantine);
     }
+    report.outputs.valid.clone_from(&targets.valid_uri);
+    report
+        .outputs
+        .quarantine
+        .clone_from(&targets.quarantine_uri);
+    report.outputs.metrics.clone_from(&targets.metrics_uri);
     let elapsed = started.elapsed().as_secs_f64();
     report.duration_s = elapsed;
     #[allow(clippy::cast_precision_loss)]
@@ -722,11 +840,28 @@ pub fn run(plan: &Arc<Plan>, paths: &[String], options: &Options) -> Result<Repo
             0.0
         };
     }
-    if let Some(path) = &options.metrics_output {
-        report.outputs.metrics = Some(path.clone());
+    if let Some(path) = &targets.metrics {
         let mut file = AtomicFile::create(path)?;
         file.write_all(report.to_json().as_bytes())?;
         file.commit()?;
+    }
+    if !targets.s3.is_empty() {
+        let store = storage.s3()?;
+        let counts = (report.rows, report.valid_rows, report.invalid_rows);
+        let committed = crate::storage::commit::commit(
+            &store,
+            &targets.s3,
+            sources,
+            &plan.ruleset_hash,
+            counts,
+        )?;
+        report.outputs.manifest = Some(match committed {
+            crate::storage::commit::Committed::Now { manifest } => manifest,
+            crate::storage::commit::Committed::Already { manifest } => {
+                report.outputs.already_committed = true;
+                manifest
+            }
+        });
     }
     Ok(report)
 }
@@ -1034,10 +1169,10 @@ fn write_parquet_outputs(
     let (mut valid, mut quarantined) = (0u64, 0u64);
     for source in &merger.sources {
         let path = &source.ctx.path;
-        let (_, _, row_groups) = crate::parquet::describe(path)?;
+        let (_, _, row_groups) = crate::parquet::describe(&source.ctx.data_path())?;
         let mut source_row = 0u64;
         for row_group in 0..row_groups {
-            for batch in crate::parquet::read_row_group(path, row_group)? {
+            for batch in crate::parquet::read_row_group(&source.ctx.data_path(), row_group)? {
                 let mut routed = Vec::with_capacity(batch.num_rows());
                 for _ in 0..batch.num_rows() {
                     let mut bad = None;
@@ -1073,7 +1208,7 @@ fn write_parquet_outputs(
         )));
     }
     let empty_schema = match merger.sources.first() {
-        Some(source) => Some(crate::parquet::schema_of(&source.ctx.path)?),
+        Some(source) => Some(crate::parquet::schema_of(&source.ctx.data_path())?),
         None => None,
     };
     sink.commit(empty_schema)
@@ -1090,8 +1225,9 @@ fn write_outputs(
     pool: &rayon::ThreadPool,
     chunk_size: usize,
     in_flight: usize,
+    sources: &[SourceObject],
+    storage: &Storage,
 ) -> Result<()> {
-    let paths: Vec<String> = merger.sources.iter().map(|s| s.ctx.path.clone()).collect();
     let first_header = merger.sources.iter().find_map(|s| s.ctx.header.as_ref());
     for source in &merger.sources {
         if let (Some(first), Some(header)) = (first_header, &source.ctx.header) {
@@ -1159,7 +1295,8 @@ fn write_outputs(
         }
     };
     let producer = CsvProducer {
-        paths: &paths,
+        sources,
+        storage,
         plan,
         chunk_size,
         allow_empty: options.allow_empty,

@@ -28,6 +28,7 @@ pub mod rules;
 pub mod sink;
 pub mod source;
 pub mod spec;
+pub mod storage;
 pub mod value;
 
 use std::sync::Arc;
@@ -61,11 +62,21 @@ pub fn validate(spec_json: &str, sources: &[String], options: &Options) -> Resul
         })
         .collect();
     let plan = Arc::new(Plan::compile(spec, &external)?);
-    let paths = source::expand(sources)?;
-    engine::run(&plan, &paths, options)
+    let storage = storage::Storage::new(storage::s3::S3Options::from_map(
+        options.storage_options.as_ref(),
+    )?);
+    let objects = storage.expand(sources)?;
+    engine::run(&plan, &objects, options, &storage)
 }
 
-/// Expand paths, directories and globs into the files a run would read.
-pub fn expand_sources(sources: &[String]) -> Result<Vec<String>> {
-    source::expand(sources)
+/// Expand paths, directories, globs, S3 keys and prefixes into the objects a run would read.
+pub fn expand_sources(sources: &[String], options: &Options) -> Result<Vec<String>> {
+    let storage = storage::Storage::new(storage::s3::S3Options::from_map(
+        options.storage_options.as_ref(),
+    )?);
+    Ok(storage
+        .expand(sources)?
+        .into_iter()
+        .map(|s| s.uri)
+        .collect())
 }

@@ -51,6 +51,10 @@ pub struct Outputs {
     pub valid: Option<String>,
     pub quarantine: Option<String>,
     pub metrics: Option<String>,
+    /// For S3 outputs: the manifest that commits them (docs/outputs.md).
+    pub manifest: Option<String>,
+    /// An earlier attempt had already committed the same partition with the same rules.
+    pub already_committed: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]

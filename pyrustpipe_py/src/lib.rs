@@ -41,10 +41,16 @@ fn profile(py: Python<'_>, sources: Vec<String>, options_json: &str) -> PyResult
     run_engine(py, || pyrustpipe_core::profile(&sources, &options))
 }
 
-/// The files a run over `sources` (paths, directories, globs) would read.
+/// The objects a run over `sources` (paths, directories, globs, S3 keys and prefixes) reads.
 #[pyfunction]
-fn expand_sources(py: Python<'_>, sources: Vec<String>) -> PyResult<Vec<String>> {
-    run_engine(py, || pyrustpipe_core::expand_sources(&sources))
+#[pyo3(signature = (sources, options_json = "{}"))]
+fn expand_sources(
+    py: Python<'_>,
+    sources: Vec<String>,
+    options_json: &str,
+) -> PyResult<Vec<String>> {
+    let options = options(py, options_json)?;
+    run_engine(py, || pyrustpipe_core::expand_sources(&sources, &options))
 }
 
 #[pymodule]

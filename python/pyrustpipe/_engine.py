@@ -47,8 +47,8 @@ def profile(sources: list[str], options_json: str = "{}") -> dict[str, Any]:
     return result
 
 
-def expand_sources(sources: list[str]) -> list[str]:
-    files: list[str] = core().expand_sources(sources)
+def expand_sources(sources: list[str], options_json: str = "{}") -> list[str]:
+    files: list[str] = core().expand_sources(sources, options_json)
     return files
 
 

@@ -252,6 +252,14 @@ def _output(value: PathLike | None) -> str | None:
     return None if value is None else os.fspath(value)
 
 
+def _storage_json(storage_options: Mapping[str, str] | None) -> str:
+    import json
+
+    if storage_options is None:
+        return "{}"
+    return json.dumps({"storage_options": {str(k): str(v) for k, v in storage_options.items()}})
+
+
 def run_validation(
     source: SourceLike,
     schema: SchemaLike,
@@ -283,7 +291,15 @@ def run_validation(
     sources = _source_list(source)
     external = []
     if python_rules:
-        sources = _engine.expand_sources(sources)
+        sources = _engine.expand_sources(sources, _storage_json(storage_options))
+        if any(path.startswith("s3://") for path in sources):
+            from pyrustpipe.exceptions import SchemaError
+
+            names = ", ".join(rule.name for rule in python_rules)
+            raise SchemaError(
+                f"row rules that run in Python ({names}) need local sources; "
+                "rewrite them so they trace into expressions, or copy the data locally"
+            )
         external = run_python_rules(spec, python_rules, sources)
     options: ValidateOptions = {
         "threads": threads,

@@ -105,6 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="an input without data rows is not an error",
     )
     run.add_argument("--chunk-size", type=_positive_int, metavar="BYTES", help=argparse.SUPPRESS)
+    _add_storage_arguments(run)
     run.set_defaults(handler=_cmd_validate)
 
     init = commands.add_parser(
@@ -204,6 +205,26 @@ def _show_warning(
 # commands
 
 
+def _add_storage_arguments(parser: argparse.ArgumentParser) -> None:
+    """S3 settings; credentials come from the standard AWS environment and profiles."""
+    parser.add_argument("--endpoint-url", metavar="URL", help="S3 endpoint (MinIO, a local server)")
+    parser.add_argument("--region", metavar="REGION", help="S3 region")
+    parser.add_argument("--profile", metavar="NAME", help="AWS profile for credentials")
+
+
+def _storage_options(args: argparse.Namespace) -> dict[str, str] | None:
+    options = {
+        key: value
+        for key, value in (
+            ("endpoint_url", args.endpoint_url),
+            ("region", args.region),
+            ("profile", args.profile),
+        )
+        if value
+    }
+    return options or None
+
+
 def _cmd_validate(args: argparse.Namespace) -> int:
     from pyrustpipe.api import load_rules, run_validation
 
@@ -219,6 +240,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
             sample_size=args.sample_size,
             allow_empty=args.allow_empty,
             chunk_size=args.chunk_size,
+            storage_options=_storage_options(args),
         )
     return _print_report(report, args.format)
 

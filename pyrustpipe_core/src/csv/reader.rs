@@ -28,7 +28,7 @@ pub struct Header {
 
 pub struct BlockReader {
     path: String,
-    file: File,
+    file: Box<dyn Read + Send>,
     pending: Vec<u8>,
     /// File offset of `pending[0]`.
     offset: u64,
@@ -45,14 +45,19 @@ pub struct RawBlock {
 impl BlockReader {
     pub fn open(path: &str, chunk_size: usize) -> Result<BlockReader> {
         let file = File::open(path).map_err(|e| Error::storage("open", path, e))?;
-        Ok(BlockReader {
+        Ok(BlockReader::from_reader(path, Box::new(file), chunk_size))
+    }
+
+    /// Blocks from any byte stream (a local file, an S3 object).
+    pub fn from_reader(path: &str, file: Box<dyn Read + Send>, chunk_size: usize) -> BlockReader {
+        BlockReader {
             path: path.to_owned(),
             file,
             pending: Vec::new(),
             offset: 0,
             eof: false,
             chunk_size: chunk_size.max(1),
-        })
+        }
     }
 
     /// Read until `pending` holds at least `want` bytes or the file ends.

@@ -1,0 +1,247 @@
+//! Committing outputs to S3 exactly once (docs/outputs.md). S3 has no multi-object
+//! transaction, so the commit point is one object: the run's manifest, written with
+//! `If-None-Match: *`. Data objects go first to an attempt-private staging key; only after the
+//! manifest is in place are they copied to their final keys. A retried or concurrent attempt of
+//! the same partition (same inputs by ETag, same rules) finds the manifest and stops, after
+//! finishing any promotion the earlier attempt left undone.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use super::s3::{PutOutcome, S3Store};
+use super::{temp_path, Location, SourceObject};
+use crate::error::{Error, Result};
+
+/// One output of the run: the local file the sinks wrote, and where it must end up in S3.
+#[derive(Debug, Clone)]
+pub struct PendingOutput {
+    pub role: &'static str,
+    pub local: PathBuf,
+    pub bucket: String,
+    pub key: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct InputRef {
+    pub uri: String,
+    pub etag: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ManifestOutput {
+    pub role: String,
+    pub uri: String,
+    pub staged_key: String,
+    pub bucket: String,
+    pub key: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Manifest {
+    pub manifest_version: u32,
+    pub attempt: String,
+    pub ruleset_hash: String,
+    pub inputs: Vec<InputRef>,
+    pub outputs: Vec<ManifestOutput>,
+    pub rows: u64,
+    pub valid_rows: u64,
+    pub invalid_rows: u64,
+}
+
+/// What the commit did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Committed {
+    /// This attempt committed the outputs.
+    Now { manifest: String },
+    /// An earlier attempt had committed the same partition with the same rules.
+    Already { manifest: String },
+}
+
+fn dir_of(key: &str) -> &str {
+    key.rsplit_once('/').map_or("", |(dir, _)| dir)
+}
+
+fn join(dir: &str, name: &str) -> String {
+    if dir.is_empty() {
+        name.to_owned()
+    } else {
+        format!("{dir}/{name}")
+    }
+}
+
+/// A new attempt id: time and process, so concurrent attempts never share staging keys.
+pub fn new_attempt_id() -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    format!(
+        "{:x}-{:x}-{:x}",
+        now.as_secs(),
+        now.subsec_nanos(),
+        std::process::id()
+    )
+}
+
+/// Where the manifest of a set of outputs lives: next to the first output.
+pub fn manifest_location(outputs: &[PendingOutput]) -> Option<(String, String)> {
+    outputs.first().map(|o| {
+        (
+            o.bucket.clone(),
+            join(dir_of(&o.key), "_pyrustpipe_manifest.json"),
+        )
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+pub fn commit(
+    store: &S3Store,
+    outputs: &[PendingOutput],
+    inputs: &[SourceObject],
+    ruleset_hash: &str,
+    counts: (u64, u64, u64),
+) -> Result<Committed> {
+    let Some((manifest_bucket, manifest_key)) = manifest_location(outputs) else {
+        return Err(Error::Internal("nothing to commit".to_owned()));
+    };
+    let manifest_uri = format!("s3://{manifest_bucket}/{manifest_key}");
+    let attempt = new_attempt_id();
+    let inputs: Vec<InputRef> = inputs
+        .iter()
+        .map(|s| InputRef {
+            uri: s.uri.clone(),
+            etag: s.etag.clone(),
+        })
+        .collect();
+
+    // 1. Stage: upload every output under an attempt-private key.
+    let mut staged: Vec<ManifestOutput> = Vec::new();
+    for output in outputs {
+        let name = output.key.rsplit('/').next().unwrap_or(&output.key);
+        let staged_key = join(
+            dir_of(&output.key),
+            &format!("_pyrustpipe_attempts/{attempt}/{name}"),
+        );
+        if let Err(error) = store.upload(&output.local, &output.bucket, &staged_key, false) {
+            cleanup(store, &staged);
+            return Err(error);
+        }
+        staged.push(ManifestOutput {
+            role: output.role.to_owned(),
+            uri: format!("s3://{}/{}", output.bucket, output.key),
+            staged_key,
+            bucket: output.bucket.clone(),
+            key: output.key.clone(),
+        });
+    }
+
+    // 2. Commit: the manifest, only if none exists.
+    let manifest = Manifest {
+        manifest_version: 1,
+        attempt,
+        ruleset_hash: ruleset_hash.to_owned(),
+        inputs: inputs.clone(),
+        outputs: staged.clone(),
+        rows: counts.0,
+        valid_rows: counts.1,
+        invalid_rows: counts.2,
+    };
+    let local = temp_path("manifest");
+    std::fs::write(
+        &local,
+        serde_json::to_vec_pretty(&manifest).expect("a manifest serialises"),
+    )
+    .map_err(|e| Error::storage("write", local.display().to_string(), e))?;
+    let outcome = store.upload(&local, &manifest_bucket, &manifest_key, true);
+    let _ = std::fs::remove_file(&local);
+    match outcome {
+        Err(error) => {
+            cleanup(store, &staged);
+            Err(error)
+        }
+        Ok(PutOutcome::Written { .. }) => {
+            promote(store, &staged)?;
+            cleanup(store, &staged);
+            Ok(Committed::Now {
+                manifest: manifest_uri,
+            })
+        }
+        Ok(PutOutcome::AlreadyExists) => {
+            // Another attempt committed first. Same inputs and rules: its outputs stand (this
+            // attempt's are identical); finish its promotion in case it died before the end.
+            cleanup(store, &staged);
+            let (bytes, _) = store
+                .get_small(&manifest_bucket, &manifest_key)?
+                .ok_or_else(|| {
+                    Error::storage(
+                        "get",
+                        manifest_uri.clone(),
+                        "the manifest vanished while committing; run again",
+                    )
+                })?;
+            let existing: Manifest = serde_json::from_slice(&bytes).map_err(|e| {
+                Error::storage(
+                    "read",
+                    manifest_uri.clone(),
+                    format!("not a pyrustpipe manifest: {e}"),
+                )
+            })?;
+            if existing.inputs != inputs || existing.ruleset_hash != ruleset_hash {
+                return Err(Error::storage(
+                    "commit",
+                    manifest_uri,
+                    "outputs for different inputs or rules are already committed here; delete the manifest to replace them, or write to another prefix",
+                ));
+            }
+            for output in &existing.outputs {
+                if store.head(&output.bucket, &output.key)?.is_none() {
+                    store.copy(
+                        &output.bucket,
+                        &output.staged_key,
+                        &output.bucket,
+                        &output.key,
+                    )?;
+                }
+            }
+            cleanup(store, &existing.outputs);
+            Ok(Committed::Already {
+                manifest: manifest_uri,
+            })
+        }
+    }
+}
+
+fn promote(store: &S3Store, staged: &[ManifestOutput]) -> Result<()> {
+    for output in staged {
+        store.copy(
+            &output.bucket,
+            &output.staged_key,
+            &output.bucket,
+            &output.key,
+        )?;
+    }
+    Ok(())
+}
+
+/// Best effort: staging keys left behind by a crash are harmless (the manifest never names them
+/// as final) and a bucket lifecycle rule on `_pyrustpipe_attempts/` removes them.
+fn cleanup(store: &S3Store, staged: &[ManifestOutput]) {
+    for output in staged {
+        let _ = store.delete(&output.bucket, &output.staged_key);
+    }
+}
+
+/// The final object key for an output URI: a URI ending in `/` is a prefix and gets `name`.
+pub fn output_key(uri: &str, name: &str) -> Result<(String, String)> {
+    match Location::parse(uri)? {
+        Location::S3 { bucket, key } => {
+            let key = if key.is_empty() || key.ends_with('/') {
+                format!("{key}{name}")
+            } else {
+                key
+            };
+            Ok((bucket, key))
+        }
+        Location::Local(_) => Err(Error::Internal(format!("{uri} is not an S3 URI"))),
+    }
+}

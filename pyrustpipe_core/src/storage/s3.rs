@@ -1,0 +1,638 @@
+//! S3 through aws-sdk-s3: configuration from `storage_options` (or the standard AWS chain),
+//! listing, HEAD, ranged reads that resume after a cut body (pinned to the object's ETag, so a
+//! changed object is an error rather than a silent mix), uploads (multipart for large files,
+//! aborted on failure), conditional puts, copies and deletes. Every error names the operation,
+//! the object, the S3 error code and the request id — never a credential.
+
+use std::collections::VecDeque;
+use std::io::Read;
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::BehaviorVersion;
+use aws_sdk_s3::config::{Credentials, Region, StalledStreamProtectionConfig};
+use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::operation::RequestId;
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
+use aws_sdk_s3::Client;
+use bytes::Bytes;
+use serde_json::Value as Json;
+use tokio::runtime::Runtime;
+use tokio::task::JoinHandle;
+
+use super::runtime::runtime;
+use crate::error::{Error, Result};
+
+/// What a `storage_options` dict may hold. Values are strings (numbers and booleans are
+/// accepted too); unknown keys are an error naming the key, never its value.
+#[derive(Debug, Default, Clone)]
+pub struct S3Options {
+    access_key_id: Option<String>,
+    secret_access_key: Option<String>,
+    session_token: Option<String>,
+    region: Option<String>,
+    endpoint_url: Option<String>,
+    force_path_style: Option<bool>,
+    profile: Option<String>,
+    connect_timeout: Option<Duration>,
+    operation_timeout: Option<Duration>,
+    read_timeout: Option<Duration>,
+    max_attempts: Option<u32>,
+}
+
+const KNOWN_KEYS: &[&str] = &[
+    "aws_access_key_id",
+    "aws_secret_access_key",
+    "aws_session_token",
+    "region",
+    "aws_region",
+    "endpoint_url",
+    "aws_endpoint_url",
+    "force_path_style",
+    "profile",
+    "connect_timeout_s",
+    "operation_timeout_s",
+    "read_timeout_s",
+    "max_attempts",
+];
+
+fn text(value: &Json) -> Option<String> {
+    match value {
+        Json::String(s) => Some(s.clone()),
+        Json::Number(n) => Some(n.to_string()),
+        Json::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+impl S3Options {
+    pub fn from_map(map: Option<&serde_json::Map<String, Json>>) -> Result<S3Options> {
+        let mut options = S3Options::default();
+        let Some(map) = map else { return Ok(options) };
+        for (key, value) in map {
+            if !KNOWN_KEYS.contains(&key.as_str()) {
+                return Err(Error::schema(
+                    "storage_options",
+                    format!("unknown key {key:?}; known keys: {}", KNOWN_KEYS.join(", ")),
+                ));
+            }
+            if value.is_null() {
+                continue;
+            }
+            let value = text(value).ok_or_else(|| {
+                Error::schema("storage_options", format!("{key} must be a string"))
+            })?;
+            let seconds = |v: &str| -> Result<Duration> {
+                v.parse::<f64>()
+                    .ok()
+                    .filter(|s| *s > 0.0 && s.is_finite())
+                    .map(Duration::from_secs_f64)
+                    .ok_or_else(|| {
+                        Error::schema(
+                            "storage_options",
+                            format!("{key} must be a positive number of seconds"),
+                        )
+                    })
+            };
+            match key.as_str() {
+                "aws_access_key_id" => options.access_key_id = Some(value),
+                "aws_secret_access_key" => options.secret_access_key = Some(value),
+                "aws_session_token" => options.session_token = Some(value),
+                "region" | "aws_region" => options.region = Some(value),
+                "endpoint_url" | "aws_endpoint_url" => options.endpoint_url = Some(value),
+                "force_path_style" => {
+                    options.force_path_style = Some(matches!(
+                        value.to_ascii_lowercase().as_str(),
+                        "true" | "1" | "yes"
+                    ))
+                }
+                "profile" => options.profile = Some(value),
+                "connect_timeout_s" => options.connect_timeout = Some(seconds(&value)?),
+                "operation_timeout_s" => options.operation_timeout = Some(seconds(&value)?),
+                "read_timeout_s" => options.read_timeout = Some(seconds(&value)?),
+                _ => {
+                    options.max_attempts = Some(
+                        value
+                            .parse::<u32>()
+                            .ok()
+                            .filter(|n| *n > 0)
+                            .ok_or_else(|| {
+                                Error::schema(
+                                    "storage_options",
+                                    "max_attempts must be a positive integer",
+                                )
+                            })?,
+                    );
+                }
+            }
+        }
+        if options.access_key_id.is_some() != options.secret_access_key.is_some() {
+            return Err(Error::schema(
+                "storage_options",
+                "give both aws_access_key_id and aws_secret_access_key, or neither",
+            ));
+        }
+        Ok(options)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ObjectMeta {
+    pub key: String,
+    pub size: u64,
+    pub etag: String,
+}
+
+/// A connected S3 client and the runtime it runs on.
+#[derive(Clone)]
+pub struct S3Store {
+    client: Client,
+    runtime: Arc<Runtime>,
+    max_attempts: u32,
+}
+
+fn uri(bucket: &str, key: &str) -> String {
+    format!("s3://{bucket}/{key}")
+}
+
+/// An S3 SDK error as a `StorageError`: operation, object, code, message and request id.
+fn sdk_error<E>(operation: &'static str, path: String, err: &SdkError<E>) -> Error
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    let message = match err {
+        SdkError::ServiceError(service) => {
+            let inner = service.err();
+            let code = inner.code().unwrap_or("Unknown");
+            let status = service.raw().status().as_u16();
+            let detail = inner.message().unwrap_or("");
+            let request = err
+                .request_id()
+                .map(|id| format!(", request id {id}"))
+                .unwrap_or_default();
+            format!(
+                "S3 error {code} (HTTP {status}){}{detail}{request}",
+                if detail.is_empty() { "" } else { ": " }
+            )
+        }
+        SdkError::TimeoutError(_) => "timed out".to_owned(),
+        other => format!("request failed: {}", DisplayErrorContext(other)),
+    };
+    Error::storage(operation, path, message)
+}
+
+fn service_code<E: ProvideErrorMetadata>(err: &SdkError<E>) -> Option<String> {
+    match err {
+        SdkError::ServiceError(service) => service.err().code().map(str::to_owned),
+        _ => None,
+    }
+}
+
+fn http_status<E>(err: &SdkError<E>) -> Option<u16> {
+    match err {
+        SdkError::ServiceError(service) => Some(service.raw().status().as_u16()),
+        _ => None,
+    }
+}
+
+/// The outcome of a conditional put.
+pub enum PutOutcome {
+    Written { etag: String },
+    AlreadyExists,
+}
+
+const MULTIPART_THRESHOLD: u64 = 64 << 20;
+const PART_SIZE: usize = 16 << 20;
+/// Bytes per ranged GET, and how many run ahead of the reader.
+const RANGE_SIZE: u64 = 8 << 20;
+const PREFETCH: usize = 3;
+
+impl S3Store {
+    pub fn connect(options: &S3Options) -> Result<S3Store> {
+        let runtime = runtime()?;
+        let options = options.clone();
+        let max_attempts = options.max_attempts.unwrap_or(5);
+        let client = runtime.block_on(async move {
+            let mut loader = aws_config::defaults(BehaviorVersion::latest());
+            if let Some(profile) = &options.profile {
+                loader = loader.profile_name(profile);
+            }
+            if let Some(region) = &options.region {
+                loader = loader.region(Region::new(region.clone()));
+            }
+            if let (Some(key), Some(secret)) = (&options.access_key_id, &options.secret_access_key)
+            {
+                loader = loader.credentials_provider(Credentials::new(
+                    key.clone(),
+                    secret.clone(),
+                    options.session_token.clone(),
+                    None,
+                    "pyrustpipe-storage-options",
+                ));
+            }
+            if let Some(endpoint) = &options.endpoint_url {
+                loader = loader.endpoint_url(endpoint.clone());
+            }
+            let mut timeouts = TimeoutConfig::builder()
+                .connect_timeout(options.connect_timeout.unwrap_or(Duration::from_secs(5)));
+            if let Some(timeout) = options.operation_timeout {
+                timeouts = timeouts.operation_attempt_timeout(timeout);
+            }
+            loader = loader
+                .timeout_config(timeouts.build())
+                .retry_config(
+                    RetryConfig::standard()
+                        .with_max_attempts(max_attempts)
+                        .with_initial_backoff(Duration::from_millis(50)),
+                )
+                .stalled_stream_protection(
+                    StalledStreamProtectionConfig::enabled()
+                        .grace_period(options.read_timeout.unwrap_or(Duration::from_secs(20)))
+                        .build(),
+                );
+            let shared = loader.load().await;
+            let mut config = aws_sdk_s3::config::Builder::from(&shared);
+            if shared.region().is_none() {
+                config = config.region(Region::new("us-east-1"));
+            }
+            let path_style = options
+                .force_path_style
+                .unwrap_or(options.endpoint_url.is_some());
+            Client::from_conf(config.force_path_style(path_style).build())
+        });
+        Ok(S3Store {
+            client,
+            runtime,
+            max_attempts,
+        })
+    }
+
+    pub fn head(&self, bucket: &str, key: &str) -> Result<Option<ObjectMeta>> {
+        let request = self.client.head_object().bucket(bucket).key(key);
+        match self.runtime.block_on(request.send()) {
+            Ok(out) => Ok(Some(ObjectMeta {
+                key: key.to_owned(),
+                size: u64::try_from(out.content_length().unwrap_or(0)).unwrap_or(0),
+                etag: out.e_tag().unwrap_or_default().to_owned(),
+            })),
+            Err(err) if http_status(&err) == Some(404) => Ok(None),
+            Err(err) => Err(sdk_error("head", uri(bucket, key), &err)),
+        }
+    }
+
+    /// Every object below `prefix`, in key order (S3 lists in UTF-8 binary order).
+    pub fn list(&self, bucket: &str, prefix: &str) -> Result<Vec<ObjectMeta>> {
+        let client = self.client.clone();
+        let (bucket_owned, prefix_owned) = (bucket.to_owned(), prefix.to_owned());
+        self.runtime.block_on(async move {
+            let mut pages = client
+                .list_objects_v2()
+                .bucket(&bucket_owned)
+                .prefix(&prefix_owned)
+                .into_paginator()
+                .send();
+            let mut found = Vec::new();
+            while let Some(page) = pages.next().await {
+                let page =
+                    page.map_err(|e| sdk_error("list", uri(&bucket_owned, &prefix_owned), &e))?;
+                for object in page.contents() {
+                    found.push(ObjectMeta {
+                        key: object.key().unwrap_or_default().to_owned(),
+                        size: u64::try_from(object.size().unwrap_or(0)).unwrap_or(0),
+                        etag: object.e_tag().unwrap_or_default().to_owned(),
+                    });
+                }
+            }
+            Ok(found)
+        })
+    }
+
+    /// A streaming reader over an object, fetching ranges ahead of the consumer.
+    pub fn reader(&self, bucket: &str, meta: &ObjectMeta) -> S3Reader {
+        S3Reader {
+            store: self.clone(),
+            bucket: bucket.to_owned(),
+            key: meta.key.clone(),
+            etag: meta.etag.clone(),
+            size: meta.size,
+            next_start: 0,
+            pending: VecDeque::new(),
+            current: Bytes::new(),
+        }
+    }
+
+    /// A small object's bytes and ETag, or `None` when it does not exist.
+    pub fn get_small(&self, bucket: &str, key: &str) -> Result<Option<(Vec<u8>, String)>> {
+        let request = self.client.get_object().bucket(bucket).key(key);
+        let path = uri(bucket, key);
+        self.runtime.block_on(async move {
+            match request.send().await {
+                Ok(out) => {
+                    let etag = out.e_tag().unwrap_or_default().to_owned();
+                    let body = out
+                        .body
+                        .collect()
+                        .await
+                        .map_err(|e| Error::storage("get", path.clone(), e))?;
+                    Ok(Some((body.to_vec(), etag)))
+                }
+                Err(err)
+                    if service_code(&err).as_deref() == Some("NoSuchKey")
+                        || http_status(&err) == Some(404) =>
+                {
+                    Ok(None)
+                }
+                Err(err) => Err(sdk_error("get", path, &err)),
+            }
+        })
+    }
+
+    /// Upload a local file; with `if_absent`, only when the key does not exist yet.
+    pub fn upload(
+        &self,
+        local: &std::path::Path,
+        bucket: &str,
+        key: &str,
+        if_absent: bool,
+    ) -> Result<PutOutcome> {
+        let size = std::fs::metadata(local)
+            .map_err(|e| Error::storage("stat", local.display().to_string(), e))?
+            .len();
+        if size >= MULTIPART_THRESHOLD && !if_absent {
+            return self.upload_multipart(local, bucket, key);
+        }
+        let client = self.client.clone();
+        let (local, bucket, key) = (local.to_owned(), bucket.to_owned(), key.to_owned());
+        self.runtime.block_on(async move {
+            let body = ByteStream::from_path(&local)
+                .await
+                .map_err(|e| Error::storage("read", local.display().to_string(), e))?;
+            let mut request = client.put_object().bucket(&bucket).key(&key).body(body);
+            if if_absent {
+                request = request.if_none_match("*");
+            }
+            match request.send().await {
+                Ok(out) => Ok(PutOutcome::Written {
+                    etag: out.e_tag().unwrap_or_default().to_owned(),
+                }),
+                Err(err) if if_absent && http_status(&err) == Some(412) => {
+                    Ok(PutOutcome::AlreadyExists)
+                }
+                Err(err) => Err(sdk_error("put", uri(&bucket, &key), &err)),
+            }
+        })
+    }
+
+    fn upload_multipart(
+        &self,
+        local: &std::path::Path,
+        bucket: &str,
+        key: &str,
+    ) -> Result<PutOutcome> {
+        let client = self.client.clone();
+        let (local, bucket, key) = (local.to_owned(), bucket.to_owned(), key.to_owned());
+        self.runtime.block_on(async move {
+            let path = uri(&bucket, &key);
+            let created = client
+                .create_multipart_upload()
+                .bucket(&bucket)
+                .key(&key)
+                .send()
+                .await
+                .map_err(|e| sdk_error("create multipart upload", path.clone(), &e))?;
+            let upload_id = created.upload_id().unwrap_or_default().to_owned();
+            let result: Result<String> = async {
+                let mut file = std::fs::File::open(&local)
+                    .map_err(|e| Error::storage("open", local.display().to_string(), e))?;
+                let mut parts = Vec::new();
+                let mut number = 1;
+                loop {
+                    let mut chunk = Vec::with_capacity(PART_SIZE);
+                    (&mut file)
+                        .take(PART_SIZE as u64)
+                        .read_to_end(&mut chunk)
+                        .map_err(|e| Error::storage("read", local.display().to_string(), e))?;
+                    if chunk.is_empty() && number > 1 {
+                        break;
+                    }
+                    let last = chunk.len() < PART_SIZE;
+                    let part = client
+                        .upload_part()
+                        .bucket(&bucket)
+                        .key(&key)
+                        .upload_id(&upload_id)
+                        .part_number(number)
+                        .body(ByteStream::from(chunk))
+                        .send()
+                        .await
+                        .map_err(|e| sdk_error("upload part", path.clone(), &e))?;
+                    parts.push(
+                        CompletedPart::builder()
+                            .part_number(number)
+                            .set_e_tag(part.e_tag().map(str::to_owned))
+                            .build(),
+                    );
+                    number += 1;
+                    if last {
+                        break;
+                    }
+                }
+                let done = client
+                    .complete_multipart_upload()
+                    .bucket(&bucket)
+                    .key(&key)
+                    .upload_id(&upload_id)
+                    .multipart_upload(
+                        CompletedMultipartUpload::builder()
+                            .set_parts(Some(parts))
+                            .build(),
+                    )
+                    .send()
+                    .await
+                    .map_err(|e| sdk_error("complete multipart upload", path.clone(), &e))?;
+                Ok(done.e_tag().unwrap_or_default().to_owned())
+            }
+            .await;
+            match result {
+                Ok(etag) => Ok(PutOutcome::Written { etag }),
+                Err(error) => {
+                    // Parts cost storage until aborted; a failed abort is reported with the error.
+                    let _ = client
+                        .abort_multipart_upload()
+                        .bucket(&bucket)
+                        .key(&key)
+                        .upload_id(&upload_id)
+                        .send()
+                        .await;
+                    Err(error)
+                }
+            }
+        })
+    }
+
+    pub fn copy(&self, bucket: &str, from: &str, to_bucket: &str, to: &str) -> Result<()> {
+        let request = self
+            .client
+            .copy_object()
+            .copy_source(format!("{bucket}/{from}"))
+            .bucket(to_bucket)
+            .key(to);
+        self.runtime
+            .block_on(request.send())
+            .map(|_| ())
+            .map_err(|e| sdk_error("copy", uri(to_bucket, to), &e))
+    }
+
+    pub fn delete(&self, bucket: &str, key: &str) -> Result<()> {
+        let request = self.client.delete_object().bucket(bucket).key(key);
+        self.runtime
+            .block_on(request.send())
+            .map(|_| ())
+            .map_err(|e| sdk_error("delete", uri(bucket, key), &e))
+    }
+
+    /// Download a whole object into a local file (Parquet needs random access).
+    pub fn download(&self, bucket: &str, meta: &ObjectMeta, local: &std::path::Path) -> Result<()> {
+        let mut reader = self.reader(bucket, meta);
+        let mut file = std::fs::File::create(local)
+            .map_err(|e| Error::storage("create", local.display().to_string(), e))?;
+        std::io::copy(&mut reader, &mut file)
+            .map(|_| ())
+            .map_err(|e| Error::storage("download", uri(bucket, &meta.key), e))
+    }
+}
+
+/// Reads an object front to back with ranged GETs running ahead of the consumer.
+pub struct S3Reader {
+    store: S3Store,
+    bucket: String,
+    key: String,
+    etag: String,
+    size: u64,
+    next_start: u64,
+    pending: VecDeque<JoinHandle<Result<Bytes>>>,
+    current: Bytes,
+}
+
+impl S3Reader {
+    fn top_up(&mut self) {
+        while self.pending.len() < PREFETCH && self.next_start < self.size {
+            let end = (self.next_start + RANGE_SIZE).min(self.size) - 1;
+            let task = fetch_range(
+                self.store.client.clone(),
+                self.bucket.clone(),
+                self.key.clone(),
+                self.etag.clone(),
+                self.next_start,
+                end,
+                self.store.max_attempts,
+            );
+            self.pending.push_back(self.store.runtime.spawn(task));
+            self.next_start = end + 1;
+        }
+    }
+}
+
+impl Read for S3Reader {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        if self.current.is_empty() {
+            self.top_up();
+            let Some(task) = self.pending.pop_front() else {
+                return Ok(0);
+            };
+            let joined = self
+                .store
+                .runtime
+                .block_on(task)
+                .map_err(std::io::Error::other)?;
+            self.current = joined.map_err(std::io::Error::other)?;
+            self.top_up();
+        }
+        let n = out.len().min(self.current.len());
+        out[..n].copy_from_slice(&self.current[..n]);
+        self.current = self.current.slice(n..);
+        Ok(n)
+    }
+}
+
+impl Drop for S3Reader {
+    fn drop(&mut self) {
+        for task in &self.pending {
+            task.abort();
+        }
+    }
+}
+
+/// One range, resumed from where it was cut when the body stream fails part-way. `If-Match`
+/// pins every request to the ETag seen when the object was listed.
+async fn fetch_range(
+    client: Client,
+    bucket: String,
+    key: String,
+    etag: String,
+    start: u64,
+    end: u64,
+    max_attempts: u32,
+) -> Result<Bytes> {
+    let want = usize::try_from(end - start + 1).unwrap_or(usize::MAX);
+    let mut received = Vec::with_capacity(want);
+    let mut cuts = 0u32;
+    loop {
+        let from = start + received.len() as u64;
+        let mut request = client
+            .get_object()
+            .bucket(&bucket)
+            .key(&key)
+            .range(format!("bytes={from}-{end}"));
+        if !etag.is_empty() {
+            request = request.if_match(&etag);
+        }
+        let mut out = match request.send().await {
+            Ok(out) => out,
+            Err(err) if http_status(&err) == Some(412) => {
+                return Err(Error::storage(
+                    "get",
+                    uri(&bucket, &key),
+                    "the object changed while it was being read (its ETag no longer matches); run again",
+                ));
+            }
+            Err(err) => return Err(sdk_error("get", uri(&bucket, &key), &err)),
+        };
+        // Not every server honours If-Match on GET: compare the ETag of what came back too.
+        if !etag.is_empty() && out.e_tag().is_some_and(|got| got != etag) {
+            return Err(Error::storage(
+                "get",
+                uri(&bucket, &key),
+                "the object changed while it was being read (its ETag no longer matches); run again",
+            ));
+        }
+        let mut cut = None;
+        loop {
+            match out.body.next().await {
+                Some(Ok(chunk)) => received.extend_from_slice(&chunk),
+                Some(Err(err)) => {
+                    cut = Some(err.to_string());
+                    break;
+                }
+                None => break,
+            }
+        }
+        if received.len() >= want {
+            received.truncate(want);
+            return Ok(Bytes::from(received));
+        }
+        cuts += 1;
+        if cuts >= max_attempts {
+            let reason = cut.unwrap_or_else(|| "the body ended early".to_owned());
+            return Err(Error::storage(
+                "get",
+                uri(&bucket, &key),
+                format!("body cut {cuts} times ({reason}); got {} of {want} bytes of range {start}-{end}", received.len()),
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(50 * u64::from(cuts))).await;
+    }
+}

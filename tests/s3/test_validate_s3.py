@@ -1,0 +1,192 @@
+"""The engine against a real S3 server (s3s-fs on loopback, SigV4 verified): partitions in,
+valid / quarantine / report out, exactly-once commits, and faults injected by our proxy."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import pyrustpipe as pp
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO))
+from tests.data_gen import make_transactions  # noqa: E402
+from tests.s3.conftest import S3Server  # noqa: E402
+
+RULES = json.loads((REPO / "bench" / "rules.json").read_text())
+RUN_ONLY = {"duration_s", "rows_per_s", "threads", "outputs"}
+
+
+def comparable(report: pp.Report) -> dict[str, Any]:
+    """The report without what legitimately differs between two runs (timing, URIs)."""
+    data = {k: v for k, v in report.to_dict().items() if k not in RUN_ONLY}
+    data["sources"] = [
+        {k: v for k, v in s.items() if k != "uri"} | {"name": s["uri"].rsplit("/", 1)[-1]}
+        for s in data["sources"]
+    ]
+    for rule in data["rules"]:
+        for sample in rule["samples"]:
+            sample["source"] = sample["source"].rsplit("/", 1)[-1]
+    return data
+
+
+@pytest.fixture
+def partitions(tmp_path: Path) -> list[Path]:
+    """Four generated partitions with injected faults (and ids repeated across partitions)."""
+    paths = []
+    for index in range(4):
+        path = tmp_path / "local" / "dt=2026-01-01" / f"part-{index:04d}.csv"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        make_transactions(path, 1500, seed=100 + index % 3, error_rate=0.05)
+        paths.append(path)
+    return paths
+
+
+def seed(s3_client: Any, bucket: str, prefix: str, paths: list[Path]) -> None:
+    for path in paths:
+        s3_client.upload_file(str(path), bucket, f"{prefix}{path.name}")
+    # Not data: listed prefixes skip markers like this one.
+    s3_client.put_object(Bucket=bucket, Key=f"{prefix}_SUCCESS", Body=b"")
+
+
+def read(s3_client: Any, bucket: str, key: str) -> bytes:
+    body: bytes = s3_client.get_object(Bucket=bucket, Key=key)["Body"].read()
+    return body
+
+
+def test_prefix_matches_local_and_commits_outputs(
+    s3_server: S3Server, s3_client: Any, s3_bucket: Any, partitions: list[Path], tmp_path: Path
+) -> None:
+    raw, clean, quarantine, metrics = s3_bucket(), s3_bucket(), s3_bucket(), s3_bucket()
+    seed(s3_client, raw, "tx/dt=2026-01-01/", partitions)
+    local_out = tmp_path / "out"
+    local = pp.validate(
+        str(partitions[0].parent),
+        RULES,
+        valid_output=str(local_out / "valid.csv"),
+        quarantine=str(local_out / "quarantine.csv"),
+    )
+    remote = pp.validate(
+        f"s3://{raw}/tx/dt=2026-01-01/",
+        RULES,
+        valid_output=f"s3://{clean}/tx/dt=2026-01-01/",
+        quarantine=f"s3://{quarantine}/tx/dt=2026-01-01/",
+        metrics_output=f"s3://{metrics}/tx/dt=2026-01-01/",
+        storage_options=s3_server.storage_options,
+        chunk_size=64 * 1024,
+    )
+    assert comparable(remote) == comparable(local)
+    assert remote.invalid_rows > 0 and remote.rows == 6000
+    assert (
+        read(s3_client, clean, "tx/dt=2026-01-01/valid.csv")
+        == (local_out / "valid.csv").read_bytes()
+    )
+    # The quarantine differs from the local one only in _pyrustpipe_source.
+    got = read(s3_client, quarantine, "tx/dt=2026-01-01/quarantine.csv").decode()
+    want = (local_out / "quarantine.csv").read_text()
+    assert got.replace(f"s3://{raw}/tx/dt=2026-01-01/", "") == want.replace(
+        str(partitions[0].parent) + "/", ""
+    )
+    report = json.loads(read(s3_client, metrics, "tx/dt=2026-01-01/report.json"))
+    assert report["invalid_rows"] == remote.invalid_rows
+    assert report["outputs"]["valid"] == f"s3://{clean}/tx/dt=2026-01-01/valid.csv"
+    listed = s3_client.list_objects_v2(Bucket=clean)["Contents"]
+    assert sorted(o["Key"] for o in listed) == [
+        "tx/dt=2026-01-01/_pyrustpipe_manifest.json",
+        "tx/dt=2026-01-01/valid.csv",
+    ]
+
+
+def test_a_second_run_commits_nothing_new(
+    s3_server: S3Server, s3_client: Any, s3_bucket: Any, partitions: list[Path]
+) -> None:
+    raw, out = s3_bucket(), s3_bucket()
+    seed(s3_client, raw, "p/", partitions[:2])
+    kwargs: dict[str, Any] = {
+        "valid_output": f"s3://{out}/clean/",
+        "quarantine": f"s3://{out}/bad/",
+        "storage_options": s3_server.storage_options,
+    }
+    first = pp.validate(f"s3://{raw}/p/", RULES, **kwargs).to_dict()
+    manifest = read(s3_client, out, "clean/_pyrustpipe_manifest.json")
+    second = pp.validate(f"s3://{raw}/p/", RULES, **kwargs).to_dict()
+    assert first["outputs"]["already_committed"] is False
+    assert second["outputs"]["already_committed"] is True
+    assert read(s3_client, out, "clean/_pyrustpipe_manifest.json") == manifest
+    keys = sorted(o["Key"] for o in s3_client.list_objects_v2(Bucket=out)["Contents"])
+    assert keys == ["bad/quarantine.csv", "clean/_pyrustpipe_manifest.json", "clean/valid.csv"]
+
+
+def test_globs_and_single_keys(
+    s3_server: S3Server, s3_client: Any, s3_bucket: Any, partitions: list[Path]
+) -> None:
+    raw = s3_bucket()
+    seed(s3_client, raw, "raw/dt=2026-01-01/", partitions[:2])
+    seed(s3_client, raw, "raw/dt=2026-01-02/", partitions[2:])
+    options = s3_server.storage_options
+    glob = pp.validate(f"s3://{raw}/raw/dt=2026-01-*/part-*.csv", RULES, storage_options=options)
+    assert [s.uri.rsplit("/", 2)[-2] for s in glob.sources] == ["dt=2026-01-01"] * 2 + [
+        "dt=2026-01-02"
+    ] * 2
+    one = pp.validate(f"s3://{raw}/raw/dt=2026-01-02/part-0003.csv", RULES, storage_options=options)
+    assert one.rows == 1500 and len(one.sources) == 1
+
+
+def test_missing_prefix_and_wrong_credentials_fail_clearly(
+    s3_server: S3Server, s3_bucket: Any
+) -> None:
+    raw = s3_bucket()
+    with pytest.raises(pp.StorageError, match="no objects match"):
+        pp.validate(f"s3://{raw}/nothing/", RULES, storage_options=s3_server.storage_options)
+    wrong = dict(s3_server.storage_options, aws_secret_access_key="WRONG-secret-CANARY-0042")
+    with pytest.raises(pp.StorageError) as failure:
+        pp.validate(f"s3://{raw}/x/", RULES, storage_options=wrong)
+    message = str(failure.value)
+    assert "SignatureDoesNotMatch" in message or "403" in message
+    assert "CANARY" not in message and s3_server.secret_access_key not in message
+    assert "CANARY" not in repr(failure.value)
+
+
+def test_recovers_from_throttling_resets_and_cut_bodies(
+    s3_server: S3Server,
+    s3_client: Any,
+    s3_bucket: Any,
+    partitions: list[Path],
+    fault_proxy: Any,
+) -> None:
+    raw = s3_bucket()
+    seed(s3_client, raw, "p/", partitions[:2])
+    clean = pp.validate(f"s3://{raw}/p/", RULES, storage_options=s3_server.storage_options)
+    options = dict(s3_server.storage_options, endpoint_url=fault_proxy.endpoint_url)
+    fault_proxy.add_fault("GET", r"list-type=2", "slowdown", times=2)
+    fault_proxy.add_fault("GET", r"part-0000", "reset", times=1)
+    fault_proxy.add_fault("GET", r"part-0001", "cut_body", times=2, after_bytes=5000)
+    faulty = pp.validate(f"s3://{raw}/p/", RULES, storage_options=options)
+    assert fault_proxy.pending_faults() == 0
+    assert comparable(faulty) == comparable(clean)
+
+
+def test_past_the_retry_budget_commits_nothing(
+    s3_server: S3Server,
+    s3_client: Any,
+    s3_bucket: Any,
+    partitions: list[Path],
+    fault_proxy: Any,
+) -> None:
+    raw, out = s3_bucket(), s3_bucket()
+    seed(s3_client, raw, "p/", partitions[:1])
+    options = dict(s3_server.storage_options, endpoint_url=fault_proxy.endpoint_url)
+    options["max_attempts"] = "2"
+    fault_proxy.add_fault("PUT", r"_pyrustpipe_manifest", "slowdown", times=5)
+    with pytest.raises(pp.StorageError, match="SlowDown|503"):
+        pp.validate(
+            f"s3://{raw}/p/",
+            RULES,
+            valid_output=f"s3://{out}/clean/",
+            quarantine=f"s3://{out}/bad/",
+            storage_options=options,
+        )
+    assert s3_client.list_objects_v2(Bucket=out).get("KeyCount", 0) == 0
