@@ -62,18 +62,16 @@ pub fn validate(spec_json: &str, sources: &[String], options: &Options) -> Resul
         })
         .collect();
     let plan = Arc::new(Plan::compile(spec, &external)?);
-    let storage = storage::Storage::new(storage::s3::S3Options::from_map(
-        options.storage_options.as_ref(),
-    )?);
+    let s3_options = storage::s3::S3Options::from_map(options.storage_options.as_ref())?;
+    let storage = storage::Storage::new(s3_options, options.allow_empty);
     let objects = storage.expand(sources)?;
     engine::run(&plan, &objects, options, &storage)
 }
 
 /// Expand paths, directories, globs, S3 keys and prefixes into the objects a run would read.
 pub fn expand_sources(sources: &[String], options: &Options) -> Result<Vec<String>> {
-    let storage = storage::Storage::new(storage::s3::S3Options::from_map(
-        options.storage_options.as_ref(),
-    )?);
+    let s3_options = storage::s3::S3Options::from_map(options.storage_options.as_ref())?;
+    let storage = storage::Storage::new(s3_options, options.allow_empty);
     Ok(storage
         .expand(sources)?
         .into_iter()

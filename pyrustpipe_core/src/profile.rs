@@ -182,7 +182,7 @@ impl ColumnProfile {
 
 /// Profile CSV sources; returns the profile JSON.
 pub fn profile(sources: &[String], options: &Options) -> Result<String> {
-    let paths = crate::source::expand(sources)?;
+    let paths = crate::source::expand(sources, false)?;
     let parser = Parser::new(Dialect::default());
     let mut names: Vec<String> = Vec::new();
     let mut columns: Vec<ColumnProfile> = Vec::new();

@@ -68,7 +68,7 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
 
 /// Expand paths, directories (every file below, recursively, hidden and `_` files skipped) and
 /// globs into files, in order: each argument's matches sorted, arguments in the order given.
-pub fn expand(sources: &[String]) -> Result<Vec<String>> {
+pub fn expand(sources: &[String], allow_empty: bool) -> Result<Vec<String>> {
     let mut files = Vec::new();
     for source in sources {
         let mut found = Vec::new();
@@ -89,7 +89,7 @@ pub fn expand(sources: &[String]) -> Result<Vec<String>> {
                 walk(&path, &mut found)?;
             } else if path.exists() {
                 found.push(path);
-            } else {
+            } else if !allow_empty {
                 return Err(Error::storage(
                     "open",
                     source.clone(),
@@ -97,7 +97,7 @@ pub fn expand(sources: &[String]) -> Result<Vec<String>> {
                 ));
             }
         }
-        if found.is_empty() {
+        if found.is_empty() && !allow_empty {
             return Err(Error::storage("list", source.clone(), "matched no files"));
         }
         found.sort();

@@ -190,3 +190,89 @@ def test_past_the_retry_budget_commits_nothing(
             storage_options=options,
         )
     assert s3_client.list_objects_v2(Bucket=out).get("KeyCount", 0) == 0
+
+
+@pytest.mark.parametrize(
+    ("stalled", "committed_by_first"),
+    [
+        # Killed while staging: nothing was committed; the rerun commits.
+        (r"_pyrustpipe_attempts/.*/valid\.csv", False),
+        # Killed after the manifest was written, before publishing: the rerun finishes the
+        # first attempt's publish and commits nothing new.
+        (r"_pyrustpipe_manifest\.json", True),
+    ],
+)
+def test_a_run_killed_mid_write_and_run_again_commits_exactly_once(
+    s3_server: S3Server,
+    s3_client: Any,
+    s3_bucket: Any,
+    partitions: list[Path],
+    fault_proxy: Any,
+    tmp_path: Path,
+    stalled: str,
+    committed_by_first: bool,
+) -> None:
+    import os
+    import signal
+    import subprocess
+    import time
+
+    raw, out = s3_bucket(), s3_bucket()
+    seed(s3_client, raw, "p/", partitions[:2])
+    outputs = {"valid_output": f"s3://{out}/clean/", "quarantine": f"s3://{out}/bad/"}
+    proxied = dict(s3_server.storage_options, endpoint_url=fault_proxy.endpoint_url)
+    fault_proxy.add_fault("PUT", stalled, "stall", times=1, seconds=60)
+    script = (
+        "import json, sys, pyrustpipe as pp\n"
+        "args = json.loads(sys.argv[1])\n"
+        "pp.validate(args['source'], args['rules'], storage_options=args['options'],"
+        " **args['outputs'])\n"
+    )
+    payload = json.dumps(
+        {"source": f"s3://{raw}/p/", "rules": RULES, "options": proxied, "outputs": outputs}
+    )
+    child = subprocess.Popen([sys.executable, "-c", script, payload])
+    deadline = time.monotonic() + 60
+    while fault_proxy.pending_faults() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert fault_proxy.pending_faults() == 0, "the run never reached the stalled request"
+    time.sleep(0.3)  # let the stalled request reach the server
+    os.kill(child.pid, signal.SIGKILL)
+    child.wait(timeout=10)
+
+    def final_keys() -> list[str]:
+        listed = s3_client.list_objects_v2(Bucket=out).get("Contents", [])
+        return sorted(o["Key"] for o in listed if "_pyrustpipe_attempts/" not in o["Key"])
+
+    if committed_by_first:
+        assert final_keys() == ["clean/_pyrustpipe_manifest.json"]
+    else:
+        assert final_keys() == []
+    rerun = pp.validate(
+        f"s3://{raw}/p/", RULES, storage_options=s3_server.storage_options, **outputs
+    ).to_dict()
+    assert rerun["outputs"]["already_committed"] is committed_by_first
+    assert final_keys() == [
+        "bad/quarantine.csv",
+        "clean/_pyrustpipe_manifest.json",
+        "clean/valid.csv",
+    ]
+    local = tmp_path / "valid.csv"
+    pp.validate([str(p) for p in partitions[:2]], RULES, valid_output=str(local))
+    assert read(s3_client, out, "clean/valid.csv") == local.read_bytes()
+    again = pp.validate(
+        f"s3://{raw}/p/", RULES, storage_options=s3_server.storage_options, **outputs
+    ).to_dict()
+    assert again["outputs"]["already_committed"] is True
+
+
+def test_an_empty_prefix_is_an_empty_passing_report_when_allowed(
+    s3_server: S3Server, s3_bucket: Any
+) -> None:
+    report = pp.validate(
+        f"s3://{s3_bucket()}/nothing/",
+        RULES,
+        storage_options=s3_server.storage_options,
+        allow_empty=True,
+    )
+    assert (report.rows, report.passed, len(report.sources)) == (0, True, 0)

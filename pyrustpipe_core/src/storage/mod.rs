@@ -72,13 +72,16 @@ fn is_data_key(key: &str) -> bool {
 pub struct Storage {
     options: S3Options,
     s3: Mutex<Option<S3Store>>,
+    /// A source that matches nothing expands to no objects instead of failing.
+    allow_empty: bool,
 }
 
 impl Storage {
-    pub fn new(options: S3Options) -> Storage {
+    pub fn new(options: S3Options, allow_empty: bool) -> Storage {
         Storage {
             options,
             s3: Mutex::new(None),
+            allow_empty,
         }
     }
 
@@ -101,7 +104,9 @@ impl Storage {
         for source in sources {
             match Location::parse(source)? {
                 Location::Local(_) => {
-                    for path in crate::source::expand(std::slice::from_ref(source))? {
+                    for path in
+                        crate::source::expand(std::slice::from_ref(source), self.allow_empty)?
+                    {
                         let size = std::fs::metadata(&path)
                             .map_err(|e| Error::storage("stat", &path, e))?
                             .len();
@@ -147,7 +152,7 @@ impl Storage {
             store.list(bucket, &format!("{key}/"))?
         };
         found.retain(|m| is_data_key(&m.key));
-        if found.is_empty() {
+        if found.is_empty() && !self.allow_empty {
             return Err(Error::storage(
                 "list",
                 source,
