@@ -21,7 +21,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import botocore.exceptions  # type: ignore[import-untyped]
 import pytest
 
-from .conftest import S3Client, S3Server, make_client
+from devtools.local_s3 import S3Client, S3Server, make_client
+
 from .fault_proxy import FaultProxy
 
 MiB = 1024 * 1024

@@ -13,8 +13,8 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
+from devtools.local_s3 import S3Server  # noqa: E402
 from tests.data_gen import make_transactions  # noqa: E402
-from tests.s3.conftest import S3Server  # noqa: E402
 
 RULES = json.loads((REPO / "bench" / "rules.json").read_text())
 RUN_ONLY = {"duration_s", "rows_per_s", "threads", "outputs"}

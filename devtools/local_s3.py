@@ -1,11 +1,12 @@
-"""Fixtures for tests against a real S3 server on loopback: s3s-fs (crates.io) with SigV4 auth.
+"""A real S3 server on loopback for tests and the demo: s3s-fs (crates.io) with SigV4 auth.
 
-``scripts/install-s3s-fs.sh`` installs the server into ``.tools/bin``. Every fixture talks to
-127.0.0.1 only. Credentials are random per session and never printed.
+``scripts/install-s3s-fs.sh`` installs the server into ``.tools/bin``. It listens on 127.0.0.1
+only. Credentials are random per start and never printed.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import socket
@@ -13,20 +14,17 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeAlias
 
 import boto3  # type: ignore[import-untyped]
-import pytest
 from botocore.config import Config  # type: ignore[import-untyped]
-
-from .fault_proxy import FaultProxy
 
 S3Client: TypeAlias = Any  # botocore clients are generated at run time (mypy_boto3_s3 not used)
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 S3S_FS = REPO / ".tools" / "bin" / "s3s-fs"
 REGION = "us-east-1"
 START_TIMEOUT = 20.0
@@ -85,14 +83,11 @@ def _log_tail(log: Path, secret: str) -> str:
     return text.replace(secret, "<secret>")
 
 
-@pytest.fixture(scope="session")
-def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
+@contextlib.contextmanager
+def running_server(base: Path) -> Iterator[S3Server]:
+    """Start s3s-fs with its data under ``base``; stop it on exit."""
     if not os.access(S3S_FS, os.X_OK):
-        pytest.fail(
-            f"{S3S_FS} is missing: run scripts/install-s3s-fs.sh (make test does it)",
-            pytrace=False,
-        )
-    base = tmp_path_factory.mktemp("s3s-fs")
+        raise RuntimeError(f"{S3S_FS} is missing: run scripts/install-s3s-fs.sh (make does it)")
     root = base / "root"
     root.mkdir()
     log = base / "s3s-fs.log"
@@ -133,7 +128,7 @@ def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
         _stop(proc)
         proc = None
     if proc is None:
-        pytest.fail(f"s3s-fs did not start; its log:\n{_log_tail(log, secret)}", pytrace=False)
+        raise RuntimeError(f"s3s-fs did not start; its log:\n{_log_tail(log, secret)}")
 
     try:
         yield S3Server(endpoint, access_key, secret, root, log)
@@ -168,35 +163,3 @@ def make_client(
         proxies={},
     )
     return session.client("s3", endpoint_url=endpoint_url, config=config)
-
-
-@pytest.fixture(scope="session")
-def s3_client(s3_server: S3Server) -> Iterator[S3Client]:
-    client = make_client(
-        s3_server.endpoint_url, s3_server.access_key_id, s3_server.secret_access_key
-    )
-    yield client
-    client.close()
-
-
-@pytest.fixture
-def s3_bucket(s3_client: S3Client) -> Callable[[], str]:
-    """Factory: ``s3_bucket()`` creates a bucket with a fresh unique name and returns the name."""
-
-    def create() -> str:
-        name = f"prp-{secrets.token_hex(6)}"
-        s3_client.create_bucket(Bucket=name)
-        return name
-
-    return create
-
-
-@pytest.fixture
-def fault_proxy(s3_server: S3Server) -> Iterator[FaultProxy]:
-    """A fault-injecting proxy in front of ``s3_server`` (fresh per test, no faults armed)."""
-    host, port = s3_server.endpoint_url.removeprefix("http://").rsplit(":", 1)
-    proxy = FaultProxy(host, int(port)).start()
-    try:
-        yield proxy
-    finally:
-        proxy.stop()
