@@ -274,6 +274,21 @@ def run_validation(
     chunk_size: int | None = None,
 ) -> Report:
     """The run form of :func:`validate` (see there)."""
+    from pyrustpipe import _arrow
+
+    if _arrow.is_arrow_like(source):  # an in-memory table: pyrustpipe/_arrow.py
+        return _arrow.validate_table(
+            source,
+            schema,
+            quarantine=quarantine,
+            valid_output=valid_output,
+            metrics_output=metrics_output,
+            threads=threads,
+            sample_size=sample_size,
+            storage_options=storage_options,
+            allow_empty=allow_empty,
+            chunk_size=chunk_size,
+        )
     from pyrustpipe._python_rules import run_python_rules
     from pyrustpipe.report import Report
 
