@@ -422,7 +422,7 @@ def main() -> None:
                 "peak RSS = ru_maxrss from os.wait4; × pyrustpipe = tool wall / pyrustpipe wall"
             ),
             "",
-            *sections,
+            "\n\n".join(sections),
             "",
         ]
     )
