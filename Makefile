@@ -28,7 +28,7 @@ $(BUILD_STAMP): $(STAMP) $(RUST_SOURCES) pyproject.toml
 
 build: $(BUILD_STAMP) ## build the engine into the virtual environment
 
-demo: $(BUILD_STAMP) ## generate sample data, validate it, show the report and the quarantine
+demo: $(BUILD_STAMP) s3-server ## sample partitions on a local S3 server, validated S3 to S3, report and quarantine shown
 	$(PY) demo/run_demo.py
 
 test: lint test-rust test-python ## build everything, lint, run every test
