@@ -1,0 +1,46 @@
+"""Helpers of the Dagster integration's tests (no fixtures: those are in conftest.py).
+
+This folder has no ``__init__.py`` on purpose: as a package, ``tests/dagster`` would shadow the
+``dagster`` library for tests whose rootdir is ``tests/``.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+from pathlib import Path
+from types import ModuleType
+
+from devtools.local_s3 import S3Client
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = ROOT / "example_dags" / "dagster"
+RULES_FILE = ROOT / "example_dags" / "rules" / "transactions.py"
+RULES = f"{RULES_FILE}:Transactions"
+CLI = Path(sys.executable).parent / "pyrustpipe"
+
+CLEAN_DAY, DIRTY_DAY = "2025-01-01", "2025-01-02"
+
+
+def load_example(name: str, env: dict[str, str]) -> ModuleType:
+    """Import ``example_dags/dagster/<name>.py`` afresh with ``env`` set (read at import)."""
+    saved = {key: os.environ.get(key) for key in env}
+    os.environ.update(env)
+    try:
+        spec = importlib.util.spec_from_file_location(f"_example_{name}", EXAMPLES / f"{name}.py")
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def keys(client: S3Client, bucket: str, prefix: str) -> list[str]:
+    listed = client.list_objects_v2(Bucket=bucket, Prefix=prefix)
+    return sorted(item["Key"] for item in listed.get("Contents", []))
