@@ -11,6 +11,10 @@ import os
 import sys
 from pathlib import Path
 from types import ModuleType
+from typing import Any
+
+import dagster as dg
+from dagster_pyrustpipe import SUMMARY_CHECK, check_names
 
 from devtools.local_s3 import S3Client
 
@@ -44,3 +48,30 @@ def load_example(name: str, env: dict[str, str]) -> ModuleType:
 def keys(client: S3Client, bucket: str, prefix: str) -> list[str]:
     listed = client.list_objects_v2(Bucket=bucket, Prefix=prefix)
     return sorted(item["Key"] for item in listed.get("Contents", []))
+
+
+def assert_matches_cli(found: dict[str, Any], expected: dict[str, Any]) -> None:
+    """Every rule's check against the CLI's report of the same data, and the summary."""
+    names = check_names([rule["name"] for rule in expected["rules"]])
+    assert set(found) == {SUMMARY_CHECK, *names.values()}
+    for rule in expected["rules"]:
+        evaluation = found[names[rule["name"]]]
+        metadata = evaluation.metadata
+        assert evaluation.passed == rule["passed"], rule["name"]
+        severity = dg.AssetCheckSeverity.ERROR if rule["severity"] == "error" else "WARN"
+        assert evaluation.severity == dg.AssetCheckSeverity(severity), rule["name"]
+        assert metadata["rule"].value == rule["name"]
+        assert metadata["failed"].value == rule["failed"], rule["name"]
+        assert metadata["failure_rate"].value == rule["failure_rate"], rule["name"]
+        assert metadata["allowed_failures"].value == rule["allowed_failures"]
+        assert metadata["rows"].value == expected["rows"]
+        samples = metadata["samples"].records
+        assert [r.data["row"] for r in samples] == [s["row"] for s in rule["samples"]]
+        assert [r.data["value"] for r in samples] == [s["value"] for s in rule["samples"]]
+    summary = found[SUMMARY_CHECK]
+    assert summary.passed == expected["passed"]
+    assert summary.severity == dg.AssetCheckSeverity.ERROR
+    for key in ("rows", "valid_rows", "invalid_rows"):
+        assert summary.metadata[key].value == expected[key], key
+    failed = [rule["name"] for rule in expected["rules"] if not rule["passed"]]
+    assert summary.metadata["failed_rules"].value == failed

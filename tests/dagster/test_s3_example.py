@@ -10,10 +10,10 @@ from types import ModuleType
 from typing import Any
 
 import dagster as dg
-from dagster_pyrustpipe import SUMMARY_CHECK, check_names
+from dagster_pyrustpipe import SUMMARY_CHECK
 
 from devtools.local_s3 import S3Client
-from tests.dagster.support import CLEAN_DAY, DIRTY_DAY, keys
+from tests.dagster.support import CLEAN_DAY, DIRTY_DAY, assert_matches_cli, keys
 
 ASSET = dg.AssetKey("transactions")
 
@@ -35,33 +35,6 @@ def evaluations(result: dg.ExecuteInProcessResult) -> dict[str, Any]:
 
 def materialized(result: dg.ExecuteInProcessResult) -> set[str]:
     return {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
-
-
-def assert_matches_cli(found: dict[str, Any], expected: dict[str, Any]) -> None:
-    """Every rule's check against the CLI's report of the same data, and the summary."""
-    names = check_names([rule["name"] for rule in expected["rules"]])
-    assert set(found) == {SUMMARY_CHECK, *names.values()}
-    for rule in expected["rules"]:
-        evaluation = found[names[rule["name"]]]
-        metadata = evaluation.metadata
-        assert evaluation.passed == rule["passed"], rule["name"]
-        severity = dg.AssetCheckSeverity.ERROR if rule["severity"] == "error" else "WARN"
-        assert evaluation.severity == dg.AssetCheckSeverity(severity), rule["name"]
-        assert metadata["rule"].value == rule["name"]
-        assert metadata["failed"].value == rule["failed"], rule["name"]
-        assert metadata["failure_rate"].value == rule["failure_rate"], rule["name"]
-        assert metadata["allowed_failures"].value == rule["allowed_failures"]
-        assert metadata["rows"].value == expected["rows"]
-        samples = metadata["samples"].records
-        assert [r.data["row"] for r in samples] == [s["row"] for s in rule["samples"]]
-        assert [r.data["value"] for r in samples] == [s["value"] for s in rule["samples"]]
-    summary = found[SUMMARY_CHECK]
-    assert summary.passed == expected["passed"]
-    assert summary.severity == dg.AssetCheckSeverity.ERROR
-    for key in ("rows", "valid_rows", "invalid_rows"):
-        assert summary.metadata[key].value == expected[key], key
-    failed = [rule["name"] for rule in expected["rules"] if not rule["passed"]]
-    assert summary.metadata["failed_rules"].value == failed
 
 
 def test_failing_blocking_check_skips_downstream(

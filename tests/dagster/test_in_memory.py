@@ -1,0 +1,108 @@
+"""Checks without a source validate the asset's value in memory: pandas, polars and pyarrow
+values give the same evaluations as the CLI on the CSV file they were read from."""
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import pandas as pd
+import polars as pl
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+import pytest
+from dagster_pyrustpipe import SUMMARY_CHECK, PyRustPipeResource, build_pyrustpipe_checks
+
+from tests.dagster.support import DIRTY_DAY, RULES, assert_matches_cli, load_example
+
+RESOURCES = {"pyrustpipe": PyRustPipeResource()}
+
+
+def read_pyarrow(path: Path) -> pa.Table:
+    names = path.read_text().split("\n", 1)[0].split(",")
+    options = pacsv.ConvertOptions(
+        column_types={name: pa.string() for name in names},
+        null_values=[""],
+        strings_can_be_null=True,
+    )
+    return pacsv.read_csv(path, convert_options=options)
+
+
+# Every column as text and only the empty field as null: the values the engine reads from CSV.
+READERS: dict[str, Callable[[Path], Any]] = {
+    "pandas": lambda path: pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""]),
+    "polars": lambda path: pl.read_csv(path, infer_schema=False),
+    "pyarrow": read_pyarrow,
+}
+
+
+def evaluations(result: dg.ExecuteInProcessResult) -> dict[str, Any]:
+    return {e.check_name: e for e in result.get_asset_check_evaluations()}
+
+
+def test_in_memory_example(
+    landing: Path,
+    cli_report: Callable[[str], dict[str, Any]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    path = landing / f"{DIRTY_DAY}.csv"
+    monkeypatch.setenv("PYRUSTPIPE_EXAMPLE_CSV", str(path))
+    module = load_example("transactions_in_memory", {})
+    result = dg.materialize(
+        [module.transactions_frame, module.transactions_summary, *module.transactions_frame_checks],
+        resources=RESOURCES,
+    )
+    found = evaluations(result)
+    assert_matches_cli(found, cli_report(str(path)))
+    assert not found[SUMMARY_CHECK].passed
+    samples = found["amount__gt"].metadata["samples"].records
+    assert {r.data["source"] for r in samples} == {"<in-memory>"}
+    # Not blocking: the failed checks leave the downstream asset running.
+    assert result.success
+    summary = result.output_for_node("transactions_summary")
+    assert sum(summary.values()) == 3000
+
+
+@pytest.mark.parametrize("reader", READERS, ids=list(READERS))
+def test_each_dataframe_kind_matches_the_csv(
+    reader: str,
+    landing: Path,
+    cli_report: Callable[[str], dict[str, Any]],
+    tmp_path: Path,
+) -> None:
+    path = landing / f"{DIRTY_DAY}.csv"
+
+    @dg.asset(name=f"frame_{reader}")
+    def frame() -> Any:
+        return READERS[reader](path)
+
+    checks = build_pyrustpipe_checks(
+        asset=frame, schema=RULES, quarantine_output=f"{tmp_path}/out/"
+    )
+    result = dg.materialize([frame, *checks], resources=RESOURCES)
+    found = evaluations(result)
+    expected = cli_report(str(path))
+    assert_matches_cli(found, expected)
+    # The quarantine of an in-memory table is Parquet.
+    quarantine = found[SUMMARY_CHECK].metadata["quarantine_uri"].value
+    assert quarantine.endswith("quarantine.parquet")
+    assert pq.read_table(quarantine).num_rows == expected["invalid_rows"]
+
+
+def test_partitioned_in_memory_checks_load_their_partition(
+    landing: Path, cli_report: Callable[[str], dict[str, Any]]
+) -> None:
+    days = dg.StaticPartitionsDefinition(sorted(p.stem for p in landing.glob("*.csv")))
+
+    @dg.asset(partitions_def=days)
+    def daily_frame(context: dg.AssetExecutionContext) -> pl.DataFrame:
+        return pl.read_csv(landing / f"{context.partition_key}.csv", infer_schema=False)
+
+    checks = build_pyrustpipe_checks(asset=daily_frame, schema=RULES, blocking=True)
+    result = dg.materialize(
+        [daily_frame, *checks], resources=RESOURCES, partition_key=DIRTY_DAY, raise_on_error=False
+    )
+    found = evaluations(result)
+    assert_matches_cli(found, cli_report(str(landing / f"{DIRTY_DAY}.csv")))
+    assert {e.partition for e in found.values()} == {DIRTY_DAY}
