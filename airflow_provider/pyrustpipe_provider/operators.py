@@ -1,0 +1,216 @@
+"""Operators: ``PyRustPipeValidateOperator`` (one dataset or one partition) and
+``PyRustPipeGateOperator`` (one decision over a mapped fan-out).
+
+Failure semantics: invalid data raises ``PyRustPipeValidationFailed``, an ``AirflowFailException``
+(retrying cannot fix data); storage errors stay ordinary exceptions so Airflow's retries apply, and
+the engine's S3 manifest makes a retry commit its outputs exactly once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Literal
+
+from airflow.sdk import Asset, BaseOperator
+from airflow.sdk.exceptions import AirflowFailException
+
+from pyrustpipe_provider.hooks import (
+    BLOCKING_SCOPES,
+    PyRustPipeHook,
+    Rules,
+    Source,
+    error_failures,
+    format_table,
+    merge_summaries,
+    partition_of,
+    sources_of,
+    summarize,
+    with_partition,
+)
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+Mode = Literal["gate", "quarantine"]
+
+
+class PyRustPipeValidationFailed(AirflowFailException):
+    """The data broke the rules; the task fails without retrying."""
+
+
+def _describe(failures: dict[str, int]) -> str:
+    return ", ".join(f"{name} ({count} rows)" for name, count in sorted(failures.items()))
+
+
+def _check_fraction(summary: dict[str, Any], limit: float | None, what: str) -> None:
+    if limit is not None and summary["quarantine_fraction"] > limit:
+        raise PyRustPipeValidationFailed(
+            f"pyrustpipe: {what} quarantined {summary['invalid_rows']} of {summary['rows']} rows "
+            f"({summary['quarantine_fraction']:.2%}), above max_quarantine_fraction={limit:.2%}; "
+            f"failed rules: {_describe(error_failures(summary))}"
+        )
+
+
+def _emit_asset_events(context: Context, outlets: list[Any], summary: dict[str, Any]) -> None:
+    """Counts on every Asset outlet's event, so downstream Dags can read them."""
+    extra = {k: summary[k] for k in ("rows", "valid_rows", "invalid_rows", "passed")}
+    for outlet in outlets:
+        if isinstance(outlet, Asset):
+            context["outlet_events"][outlet].extra = extra
+
+
+class _PyRustPipeBaseOperator(BaseOperator):
+    """Shared parameters.
+
+    :param metrics_output: where the report goes (local path or ``s3://``; a trailing ``/`` is a
+        prefix). May contain ``{partition}``.
+    :param max_quarantine_fraction: fail when more than this fraction of rows is invalid.
+    :param aws_conn_id: Airflow AWS connection for S3 (keys, session token, region, endpoint URL
+        from its extras); ``None`` uses the default credential chain.
+    """
+
+    ui_color = "#f6c66b"
+
+    def __init__(
+        self,
+        *,
+        metrics_output: str | None = None,
+        max_quarantine_fraction: float | None = None,
+        aws_conn_id: str | None = "aws_default",
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.metrics_output = metrics_output
+        self.max_quarantine_fraction = max_quarantine_fraction
+        self.aws_conn_id = aws_conn_id
+
+    @property
+    def hook(self) -> PyRustPipeHook:
+        return PyRustPipeHook(aws_conn_id=self.aws_conn_id)
+
+
+class PyRustPipeValidateOperator(_PyRustPipeBaseOperator):
+    """Validate one dataset against pyrustpipe rules; stop the pipeline or quarantine bad rows.
+
+    :param source: ``s3://`` key, prefix or glob, or local path; or a list of them (templated).
+    :param rules: ``"path.py:Class"``, ``"module:Class"``, a spec file, or a ``pp.Schema`` class.
+    :param mode: ``"gate"`` fails on any failed error rule; ``"quarantine"`` writes bad rows to
+        ``quarantine_output`` and fails only above ``max_quarantine_fraction`` or when a schema
+        or dataset check fails.
+    :param valid_output: where the valid rows go (templated, may contain ``{partition}``).
+    :param quarantine_output: where the invalid rows go; required in quarantine mode.
+    :param threads: engine threads (default: all cores).
+
+    ``{partition}`` in an output is replaced by the source's last path segment without its data
+    suffix (``.../dt=2026-01-01/`` → ``dt=2026-01-01``, ``.../part-003.csv`` → ``part-003``), so
+    mapped instances write under their own keys. Returns the summary (no row data) to XCom.
+    """
+
+    template_fields: Sequence[str] = (
+        "source",
+        "rules",
+        "valid_output",
+        "quarantine_output",
+        "metrics_output",
+    )
+
+    def __init__(
+        self,
+        *,
+        source: Source,
+        rules: Rules,
+        mode: Mode = "gate",
+        valid_output: str | None = None,
+        quarantine_output: str | None = None,
+        threads: int | None = None,
+        **kwargs: Any,
+    ) -> None:
+        if mode not in ("gate", "quarantine"):
+            raise ValueError(f"mode must be 'gate' or 'quarantine', not {mode!r}")
+        if mode == "quarantine" and quarantine_output is None:
+            raise ValueError("mode='quarantine' needs quarantine_output")
+        super().__init__(**kwargs)
+        self.source = source
+        self.rules = rules
+        self.mode = mode
+        self.valid_output = valid_output
+        self.quarantine_output = quarantine_output
+        self.threads = threads
+        self._summary: dict[str, Any] | None = None
+        self._report: dict[str, Any] | None = None
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        partition = partition_of(self.source)
+        report = self.hook.validate(
+            self.source,
+            self.rules,
+            valid_output=with_partition(self.valid_output, partition),
+            quarantine_output=with_partition(self.quarantine_output, partition),
+            metrics_output=with_partition(self.metrics_output, partition),
+            threads=self.threads,
+        )
+        summary = summarize(report, source=self.source, mode=self.mode, partition=partition)
+        self._summary, self._report = summary, report.to_dict()
+        self.log.info("%s", format_table(summary))
+        self.log.info("outputs: %s", summary["outputs"])
+        self._decide(summary)
+        _emit_asset_events(context, self.outlets, summary)
+        return summary
+
+    def _decide(self, summary: dict[str, Any]) -> None:
+        rules = summary["failed_rules"]
+        warned = {n: r["failed"] for n, r in rules.items() if r["severity"] == "warn"}
+        if warned:
+            self.log.warning("pyrustpipe: warn rules failed, task goes on: %s", _describe(warned))
+        where = f"{summary['schema']} on {summary['source']}"
+        blocking = error_failures(summary, BLOCKING_SCOPES if self.mode == "quarantine" else None)
+        if blocking:
+            raise PyRustPipeValidationFailed(
+                f"pyrustpipe: {len(blocking)} rule(s) failed for {where} "
+                f"({summary['invalid_rows']} of {summary['rows']} rows invalid): "
+                f"{_describe(blocking)}"
+            )
+        _check_fraction(summary, self.max_quarantine_fraction, where)
+
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
+        """Data-quality metrics and assertions on the inputs, row counts on the outputs."""
+        from pyrustpipe_provider.lineage import operator_lineage
+
+        if self._report is None:
+            return None
+        return operator_lineage(sources_of(self.source), self._report)
+
+
+class PyRustPipeGateOperator(_PyRustPipeBaseOperator):
+    """Merge the summaries of mapped ``PyRustPipeValidateOperator`` instances into one decision.
+
+    Fails when any error-severity rule failed in any partition (``max_quarantine_fraction=None``)
+    or when the total quarantined fraction exceeds ``max_quarantine_fraction``. The total report
+    (every partition's summary plus the sums) goes to ``metrics_output`` as ``gate_report.json``
+    when given, and to XCom without the per-partition list.
+
+    :param summaries: the mapped task's ``.output`` (or any list of summaries).
+    """
+
+    template_fields: Sequence[str] = ("summaries", "metrics_output")
+
+    def __init__(self, *, summaries: Any, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.summaries = summaries
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        total = merge_summaries(self.summaries)
+        if self.metrics_output:
+            total["report"] = self.hook.write_json(self.metrics_output, total, "gate_report.json")
+        self.log.info("%s", format_table(total))
+        self.log.info("partitions: %s, failed: %s", total["partitions"], total["failed_partitions"])
+        result = {k: v for k, v in total.items() if k != "summaries"}
+        if self.max_quarantine_fraction is None and not total["passed"]:
+            raise PyRustPipeValidationFailed(
+                f"pyrustpipe gate: {len(total['failed_partitions'])} of {total['partitions']} "
+                f"partitions failed ({', '.join(total['failed_partitions'])}): "
+                f"{_describe(error_failures(total))}"
+            )
+        _check_fraction(total, self.max_quarantine_fraction, f"{total['partitions']} partitions")
+        _emit_asset_events(context, self.outlets, total)
+        return result

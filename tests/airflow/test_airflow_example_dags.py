@@ -1,0 +1,345 @@
+"""Every example Dag, run with ``dag.test()`` on sqlite against the local S3 server.
+
+Expected outputs come from two independent places: the generator's ground truth (which rules each
+injected fault breaks) and a local run of the engine over a downloaded copy of the same input,
+whose valid / quarantine files must equal the S3 objects byte for byte.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pyrustpipe as pp
+import pytest
+
+from tests.airflow.conftest import EXAMPLE_DAGS
+from tests.data_gen import make_transactions
+
+RULES = f"{EXAMPLE_DAGS.parent / 'rules' / 'transactions.py'}:Transactions"
+WARN_RULES = {"country:pattern"}
+
+
+def day(n: int) -> datetime:
+    """A logical date per test, so tests never share S3 prefixes."""
+    return datetime(2026, 3, n, tzinfo=timezone.utc)
+
+
+def seed(client: Any, bucket: str, key: str, tmp: Path, rows: int, seed: int, rate: float) -> dict:
+    """Upload a generated transactions CSV; returns the generator's ground truth and local path."""
+    path = tmp / key.replace("/", "_")
+    truth = make_transactions(path, rows, seed, rate)
+    client.upload_file(str(path), bucket, key)
+    return {**truth, "path": path}
+
+
+def read(client: Any, bucket: str, key: str) -> bytes:
+    return client.get_object(Bucket=bucket, Key=key)["Body"].read()
+
+
+def run(dagbag: Any, dag_id: str, when: datetime) -> tuple[dict[str, str], Any]:
+    dag = dagbag.get_dag(dag_id)
+    dagrun = dag.test(logical_date=when)
+    states = {
+        (ti.task_id if ti.map_index < 0 else f"{ti.task_id}[{ti.map_index}]"): ti.state
+        for ti in dagrun.get_task_instances()
+    }
+    return states, dagrun
+
+
+def xcom(dagrun: Any, task_id: str, map_index: int = -1) -> Any:
+    ti = dagrun.get_task_instance(task_id, map_index=map_index)
+    return ti.xcom_pull(task_ids=task_id, map_indexes=map_index)
+
+
+def local_out(path: Path) -> Path:
+    return path.with_name(f"local-{path.stem}")
+
+
+def local_run(path: Path) -> pp.Report:
+    """The oracle for the S3 objects: the engine over a local copy of the input."""
+    out = local_out(path)
+    out.mkdir()
+    return pp.validate(
+        str(path), RULES, quarantine=f"{out}/", valid_output=f"{out}/", metrics_output=f"{out}/"
+    )
+
+
+def quarantine_of(path: Path, uri: str) -> bytes:
+    """The local quarantine file as the S3 run writes it: rows name their source URI."""
+    return (
+        (local_out(path) / "quarantine.csv").read_bytes().replace(str(path).encode(), uri.encode())
+    )
+
+
+def expected_failed(truth: dict) -> dict[str, int]:
+    return {rule: n for rule, n in truth["failures"].items() if n}
+
+
+def assert_no_secret(capfd: pytest.CaptureFixture[str], caplog: Any, s3_server: Any) -> str:
+    out, err = capfd.readouterr()
+    text = out + err + caplog.text
+    assert s3_server.secret_access_key not in text
+    return text
+
+
+def test_gate_dag_passes_clean_data(
+    dagbag, airflow_env, s3_client, s3_server, tmp_path, capfd, caplog
+):
+    bucket = airflow_env
+    truth = seed(s3_client, bucket, "raw/transactions/dt=2026-03-01/a.csv", tmp_path, 300, 1, 0.0)
+    assert truth["invalid_rows"] == 0
+
+    states, dagrun = run(dagbag, "example_pyrustpipe_gate", day(1))
+
+    assert states == {"validate_transactions": "success", "load": "success"}
+    summary = xcom(dagrun, "validate_transactions")
+    metrics = f"s3://{bucket}/dq-metrics/transactions/dt=2026-03-01/report.json"
+    assert summary == {
+        "source": f"s3://{bucket}/raw/transactions/dt=2026-03-01/",
+        "partition": "dt=2026-03-01",
+        "mode": "gate",
+        "schema": "Transactions",
+        "ruleset_hash": summary["ruleset_hash"],
+        "passed": True,
+        "rows": 300,
+        "valid_rows": 300,
+        "invalid_rows": 0,
+        "quarantine_fraction": 0.0,
+        "failed_rules": {},
+        "outputs": {
+            "valid": None,
+            "quarantine": None,
+            "metrics": metrics,
+            "manifest": f"s3://{bucket}/dq-metrics/transactions/dt=2026-03-01/_pyrustpipe_manifest.json",
+            "already_committed": False,
+        },
+    }
+    assert summary["ruleset_hash"].startswith("sha256:")
+    assert xcom(dagrun, "load") == 300
+    report = json.loads(read(s3_client, bucket, metrics.split("/", 3)[3]))
+    assert (report["rows"], report["invalid_rows"], report["passed"]) == (300, 0, True)
+    assert report["ruleset_hash"] == summary["ruleset_hash"]
+    text = assert_no_secret(capfd, caplog, s3_server)
+    assert "pyrustpipe Transactions: PASSED  rows=300  valid=300  invalid=0" in text
+
+
+def test_gate_dag_fails_bad_data_at_validate(
+    dagbag, airflow_env, s3_client, s3_server, tmp_path, capfd, caplog
+):
+    bucket = airflow_env
+    truth = seed(s3_client, bucket, "raw/transactions/dt=2026-03-02/a.csv", tmp_path, 400, 7, 0.05)
+    failed = expected_failed(truth)
+    errors = {r: n for r, n in failed.items() if r not in WARN_RULES}
+    assert errors and set(failed) & WARN_RULES, "the seed must break error and warn rules"
+
+    states, dagrun = run(dagbag, "example_pyrustpipe_gate", day(2))
+
+    assert states == {"validate_transactions": "failed", "load": "upstream_failed"}
+    ti = dagrun.get_task_instance("validate_transactions")
+    assert ti.try_number == 1  # AirflowFailException: no retry
+    local = local_run(truth["path"])
+    text = assert_no_secret(capfd, caplog, s3_server)
+    described = ", ".join(f"{r} ({n} rows)" for r, n in sorted(errors.items()))
+    message = (
+        f"PyRustPipeValidationFailed: pyrustpipe: {len(errors)} rule(s) failed for Transactions on "
+        f"s3://{bucket}/raw/transactions/dt=2026-03-02/ ({local.invalid_rows} of 400 rows "
+        f"invalid): {described}"
+    )
+    assert message in text
+    warned = ", ".join(f"{r} ({failed[r]} rows)" for r in sorted(set(failed) & WARN_RULES))
+    assert f"warn rules failed, task goes on: {warned}" in text
+
+
+def test_quarantine_dag_splits_rows(
+    dagbag, airflow_env, s3_client, s3_server, tmp_path, capfd, caplog
+):
+    bucket = airflow_env
+    truth = seed(s3_client, bucket, "raw/transactions/dt=2026-03-03/a.csv", tmp_path, 500, 3, 0.02)
+    local = local_run(truth["path"])
+    assert 0 < local.invalid_rows / local.rows <= 0.05
+
+    states, dagrun = run(dagbag, "example_pyrustpipe_quarantine", day(3))
+
+    assert states == {"quarantine_transactions": "success", "load": "success"}
+    summary = xcom(dagrun, "quarantine_transactions")
+    prefix = f"s3://{bucket}/{{}}/transactions/dt=2026-03-03/"
+    assert summary["outputs"]["valid"] == prefix.format("clean") + "valid.csv"
+    assert summary["outputs"]["quarantine"] == prefix.format("quarantine") + "quarantine.csv"
+    assert summary["outputs"]["metrics"] == prefix.format("dq-metrics") + "report.json"
+    assert (summary["rows"], summary["valid_rows"], summary["invalid_rows"]) == (
+        500,
+        local.valid_rows,
+        local.invalid_rows,
+    )
+    assert summary["passed"] is False and summary["mode"] == "quarantine"
+    assert {n: r["failed"] for n, r in summary["failed_rules"].items()} == expected_failed(truth)
+    assert xcom(dagrun, "load") == summary["outputs"]["valid"]
+
+    out = local_out(truth["path"])
+    key = "transactions/dt=2026-03-03/"
+    assert read(s3_client, bucket, f"clean/{key}valid.csv") == (out / "valid.csv").read_bytes()
+    quarantined = read(s3_client, bucket, f"quarantine/{key}quarantine.csv")
+    assert quarantined == quarantine_of(truth["path"], f"s3://{bucket}/raw/{key}a.csv")
+    assert len(list(csv.reader(io.StringIO(quarantined.decode())))) == local.invalid_rows + 1
+    report = json.loads(read(s3_client, bucket, f"dq-metrics/{key}report.json"))
+    assert (report["rows"], report["valid_rows"], report["invalid_rows"]) == (
+        500,
+        local.valid_rows,
+        local.invalid_rows,
+    )
+    assert_no_secret(capfd, caplog, s3_server)
+
+    # The asset event on the clean output carries the counts.
+    from airflow.models.asset import AssetEvent, AssetModel
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    with create_session() as session:
+        event = session.scalars(
+            select(AssetEvent)
+            .join(AssetModel, AssetEvent.asset_id == AssetModel.id)
+            .where(
+                AssetModel.name == "clean_transactions", AssetEvent.source_run_id == dagrun.run_id
+            )
+        ).one()
+        assert event.extra == {
+            "rows": 500,
+            "valid_rows": local.valid_rows,
+            "invalid_rows": local.invalid_rows,
+            "passed": False,
+        }
+
+
+def test_quarantine_dag_fails_above_max_fraction(
+    dagbag, airflow_env, s3_client, s3_server, tmp_path, capfd, caplog
+):
+    bucket = airflow_env
+    truth = seed(s3_client, bucket, "raw/transactions/dt=2026-03-04/a.csv", tmp_path, 200, 5, 0.2)
+    local = local_run(truth["path"])
+
+    states, _ = run(dagbag, "example_pyrustpipe_quarantine", day(4))
+
+    assert states == {"quarantine_transactions": "failed", "load": "upstream_failed"}
+    text = assert_no_secret(capfd, caplog, s3_server)
+    fraction = local.invalid_rows / 200
+    assert (
+        f"quarantined {local.invalid_rows} of 200 rows ({fraction:.2%}), "
+        "above max_quarantine_fraction=5.00%" in text
+    )
+
+
+def seed_partitions(client: Any, bucket: str, ds: str, tmp: Path, rates: list[float]) -> list[dict]:
+    return [
+        seed(client, bucket, f"landing/transactions/{ds}/part-{i:03d}.csv", tmp, 200 + i, i, rate)
+        for i, rate in enumerate(rates)
+    ]
+
+
+def test_fanout_dag_maps_partitions_and_gates(
+    dagbag, airflow_env, s3_client, s3_server, tmp_path, capfd, caplog
+):
+    bucket = airflow_env
+    ds = "2026-03-05"
+    truths = seed_partitions(s3_client, bucket, ds, tmp_path, [0.0, 0.02, 0.03])
+    locals_ = [local_run(t["path"]) for t in truths]
+
+    states, dagrun = run(dagbag, "example_pyrustpipe_fanout", day(5))
+
+    assert states == {
+        "list_partitions": "success",
+        "validate_partition[0]": "success",
+        "validate_partition[1]": "success",
+        "validate_partition[2]": "success",
+        "gate": "success",
+    }
+    for i, (truth, local) in enumerate(zip(truths, locals_, strict=True)):
+        part = f"part-{i:03d}"
+        summary = xcom(dagrun, "validate_partition", i)
+        assert summary["partition"] == part
+        assert summary["source"] == f"s3://{bucket}/landing/transactions/{ds}/{part}.csv"
+        assert (summary["rows"], summary["invalid_rows"]) == (local.rows, local.invalid_rows)
+        key = f"transactions/{ds}/{part}/"
+        out = local_out(truth["path"])
+        assert read(s3_client, bucket, f"clean/{key}valid.csv") == (out / "valid.csv").read_bytes()
+        assert read(s3_client, bucket, f"quarantine/{key}quarantine.csv") == quarantine_of(
+            truth["path"], summary["source"]
+        )
+        assert (
+            json.loads(read(s3_client, bucket, f"dq-metrics/{key}report.json"))["rows"]
+            == local.rows
+        )
+
+    rows = sum(r.rows for r in locals_)
+    invalid = sum(r.invalid_rows for r in locals_)
+    gate = xcom(dagrun, "gate")
+    failed: dict[str, int] = {}
+    for truth in truths:
+        for rule, n in expected_failed(truth).items():
+            failed[rule] = failed.get(rule, 0) + n
+    assert (gate["partitions"], gate["rows"], gate["invalid_rows"]) == (3, rows, invalid)
+    assert gate["valid_rows"] == rows - invalid
+    assert gate["quarantine_fraction"] == invalid / rows
+    assert {n: r["failed"] for n, r in gate["failed_rules"].items()} == failed
+    assert gate["failed_partitions"] == [
+        f"part-{i:03d}" for i, r in enumerate(locals_) if not r.passed
+    ]
+    assert gate["report"] == f"s3://{bucket}/dq-metrics/transactions/{ds}/gate_report.json"
+    assert "summaries" not in gate
+    total = json.loads(read(s3_client, bucket, f"dq-metrics/transactions/{ds}/gate_report.json"))
+    assert [s["partition"] for s in total["summaries"]] == ["part-000", "part-001", "part-002"]
+    assert total["rows"] == rows and total["invalid_rows"] == invalid
+    assert_no_secret(capfd, caplog, s3_server)
+
+
+def test_fanout_gate_fails_when_total_too_bad(
+    dagbag, airflow_env, s3_client, s3_server, tmp_path, capfd, caplog
+):
+    bucket = airflow_env
+    truths = seed_partitions(s3_client, bucket, "2026-03-06", tmp_path, [0.1, 0.12])
+    locals_ = [local_run(t["path"]) for t in truths]
+
+    states, _ = run(dagbag, "example_pyrustpipe_fanout", day(6))
+
+    assert states == {
+        "list_partitions": "success",
+        "validate_partition[0]": "success",
+        "validate_partition[1]": "success",
+        "gate": "failed",
+    }
+    rows = sum(r.rows for r in locals_)
+    invalid = sum(r.invalid_rows for r in locals_)
+    text = assert_no_secret(capfd, caplog, s3_server)
+    assert (
+        f"pyrustpipe: 2 partitions quarantined {invalid} of {rows} rows ({invalid / rows:.2%}), "
+        "above max_quarantine_fraction=5.00%" in text
+    )
+
+
+def test_fanout_fails_at_the_partition_whose_dataset_check_fails(
+    dagbag, airflow_env, s3_client, s3_server, tmp_path, capfd, caplog
+):
+    """Quarantine cannot fix a dataset check (here: the mean amount): that partition fails."""
+    bucket = airflow_env
+    truths = seed_partitions(s3_client, bucket, "2026-03-07", tmp_path, [0.0, 0.3])
+    bad = local_run(truths[1]["path"])
+    assert not bad.rule("amount:mean").passed
+
+    states, _ = run(dagbag, "example_pyrustpipe_fanout", day(7))
+
+    assert states == {
+        "list_partitions": "success",
+        "validate_partition[0]": "success",
+        "validate_partition[1]": "failed",
+        "gate": "upstream_failed",
+    }
+    text = assert_no_secret(capfd, caplog, s3_server)
+    assert (
+        "PyRustPipeValidationFailed: pyrustpipe: 1 rule(s) failed for Transactions on "
+        f"s3://{bucket}/landing/transactions/2026-03-07/part-001.csv "
+        f"({bad.invalid_rows} of {bad.rows} rows invalid): amount:mean (1 rows)" in text
+    )
