@@ -255,7 +255,7 @@ def build_pyrustpipe_checks(
         resource: PyRustPipeResource = getattr(context.resources, resource_key)
         partition = context.partition_key if context.has_partition_key else None
         target = value if source is None else _fill(source, partition)
-        report = resource.validate(
+        report = resource.validate_data(
             target,
             schema,
             quarantine=_fill(quarantine_output, partition),

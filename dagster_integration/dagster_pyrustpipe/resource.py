@@ -52,7 +52,8 @@ class PyRustPipeResource(dg.ConfigurableResource):  # type: ignore[type-arg]
             "aws_session_token",
             "max_attempts",
         )
-        return cls(**{name: getattr(s3, name, None) for name in names}, **engine)
+        settings: dict[str, Any] = {name: getattr(s3, name, None) for name in names}
+        return cls(**settings, **engine)
 
     def storage_options(self) -> dict[str, str]:
         """The engine's ``storage_options``: only what is set, so the rest comes from the chain."""
@@ -70,7 +71,7 @@ class PyRustPipeResource(dg.ConfigurableResource):  # type: ignore[type-arg]
             options["force_path_style"] = "true"
         return options
 
-    def validate(
+    def validate_data(
         self,
         source: Any,
         schema: Any,
