@@ -17,7 +17,7 @@ from typing import Any
 import pyrustpipe as pp
 import pytest
 
-from tests.airflow.conftest import EXAMPLE_DAGS
+from tests.airflow._env import EXAMPLE_DAGS
 from tests.data_gen import make_transactions
 
 RULES = f"{EXAMPLE_DAGS.parent / 'rules' / 'transactions.py'}:Transactions"
