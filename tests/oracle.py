@@ -334,12 +334,11 @@ def _arith(op: str, a: Any, b: Any) -> Any:
         raise Skip("division by zero")
     if op == "div":
         return a / b  # int / int is a float, as the spec says
-    # ASSUMPTION: `mod` is the truncated remainder (sign of the dividend), as Rust's `%`.
-    if isinstance(a, int) and isinstance(b, int):
-        return int(math.copysign(abs(a) % abs(b), a)) if a else 0
-    if isinstance(a, Decimal):
-        return a % b  # Decimal % already takes the sign of the dividend
-    return math.fmod(a, b)
+    # docs/spec.md: `mod` is Python's `%` (the result takes the divisor's sign); decimals take
+    # part in row rules as floats.
+    if isinstance(a, Decimal) or isinstance(b, Decimal):
+        return float(a) % float(b)
+    return a % b
 
 
 def _dec(v: Any) -> Decimal:

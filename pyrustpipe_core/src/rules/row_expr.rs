@@ -437,7 +437,7 @@ fn eval<'a>(expr: &CExpr, cells: &[Cell<'a>]) -> Option<EVal<'a>> {
                     BinaryOp::Div if b == 0.0 => return None,
                     BinaryOp::Div => a / b,
                     BinaryOp::Mod if b == 0.0 => return None,
-                    _ => a.rem_euclid(b),
+                    _ => python_mod_float(a, b),
                 };
                 EVal::Float(result)
             } else {
@@ -449,7 +449,7 @@ fn eval<'a>(expr: &CExpr, cells: &[Cell<'a>]) -> Option<EVal<'a>> {
                     BinaryOp::Add => a.checked_add(b)?,
                     BinaryOp::Sub => a.checked_sub(b)?,
                     BinaryOp::Mul => a.checked_mul(b)?,
-                    _ => a.checked_rem_euclid(b)?,
+                    _ => python_mod_int(a, b)?,
                 })
             }
         }
@@ -494,6 +494,26 @@ fn eval<'a>(expr: &CExpr, cells: &[Cell<'a>]) -> Option<EVal<'a>> {
             EVal::Int(date_part(raw, *part, *ty))
         }
     })
+}
+
+/// `a % b` as Python computes it (the result takes the divisor's sign): rules are written in
+/// Python, so `row.x % 7` must mean what it means there.
+fn python_mod_int(a: i64, b: i64) -> Option<i64> {
+    let r = a.checked_rem(b)?;
+    Some(if r != 0 && (r < 0) != (b < 0) {
+        r + b
+    } else {
+        r
+    })
+}
+
+fn python_mod_float(a: f64, b: f64) -> f64 {
+    let r = a % b;
+    if r != 0.0 && (r < 0.0) != (b < 0.0) {
+        r + b
+    } else {
+        r
+    }
 }
 
 fn truth(value: EVal<'_>) -> Option<bool> {
