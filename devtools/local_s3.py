@@ -89,7 +89,7 @@ def running_server(base: Path) -> Iterator[S3Server]:
     if not os.access(S3S_FS, os.X_OK):
         raise RuntimeError(f"{S3S_FS} is missing: run scripts/install-s3s-fs.sh (make does it)")
     root = base / "root"
-    root.mkdir()
+    root.mkdir(parents=True)
     log = base / "s3s-fs.log"
     access_key = "AKIAPYRUSTPIPE" + secrets.token_hex(3).upper()
     secret = secrets.token_urlsafe(30)[:40]
