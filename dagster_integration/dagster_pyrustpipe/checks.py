@@ -9,6 +9,7 @@ from typing import Any
 
 import dagster as dg
 import pyrustpipe as pp
+from pyrustpipe._arrow import is_arrow_like
 from pyrustpipe.api import SchemaLike, resolve_schema
 
 from dagster_pyrustpipe.resource import PyRustPipeResource
@@ -254,6 +255,12 @@ def build_pyrustpipe_checks(
     def run(context: dg.AssetCheckExecutionContext, value: Any) -> list[dg.AssetCheckResult]:
         resource: PyRustPipeResource = getattr(context.resources, resource_key)
         partition = context.partition_key if context.has_partition_key else None
+        if source is None and not is_arrow_like(value):
+            raise dg.Failure(
+                f"{asset_key.to_user_string()}: pyrustpipe checks without a source validate the "
+                "asset's value, which must be a pandas or polars DataFrame, a pyarrow Table or "
+                f"another Arrow stream, not {type(value).__name__}; or pass source="
+            )
         target = value if source is None else _fill(source, partition)
         report = resource.validate_data(
             target,

@@ -106,3 +106,15 @@ def test_partitioned_in_memory_checks_load_their_partition(
     found = evaluations(result)
     assert_matches_cli(found, cli_report(str(landing / f"{DIRTY_DAY}.csv")))
     assert {e.partition for e in found.values()} == {DIRTY_DAY}
+
+
+def test_a_value_that_is_not_a_table_fails_clearly() -> None:
+    @dg.asset
+    def not_a_frame() -> dict[str, int]:
+        return {"rows": 1}
+
+    checks = build_pyrustpipe_checks(asset=not_a_frame, schema=RULES)
+    result = dg.materialize([not_a_frame, *checks], resources=RESOURCES, raise_on_error=False)
+    failures = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    assert [e.step_key for e in failures] == ["not_a_frame_pyrustpipe"]
+    assert "not dict" in str(failures[0].event_specific_data.error)
