@@ -169,9 +169,7 @@ def _summary_result(asset_key: dg.AssetKey, report: pp.Report) -> dg.AssetCheckR
 def _asset_key_and_partitions(
     asset: Any, partitions_def: dg.PartitionsDefinition | None
 ) -> tuple[dg.AssetKey, dg.PartitionsDefinition | None]:
-    if isinstance(asset, dg.AssetsDefinition):
-        return asset.key, partitions_def or asset.partitions_def
-    if isinstance(asset, dg.AssetSpec):
+    if isinstance(asset, (dg.AssetsDefinition, dg.AssetSpec)):
         return asset.key, partitions_def or asset.partitions_def
     return dg.AssetKey.from_coercible(asset), partitions_def
 
@@ -226,8 +224,10 @@ def build_pyrustpipe_checks(
     if partitions is None:
         for template in (source, quarantine_output, valid_output, metrics_output):
             if template is not None and PARTITION_KEY in os.fspath(template):
-                raise ValueError(f"{os.fspath(template)!r} uses {PARTITION_KEY}: the asset "
-                                 f"{asset_key.to_user_string()} is not partitioned")
+                raise ValueError(
+                    f"{os.fspath(template)!r} uses {PARTITION_KEY}, but the asset "
+                    f"{asset_key.to_user_string()} is not partitioned"
+                )
     rules = _rules_of(schema)
     names = check_names([r.name for r in rules])
     kind = "in memory" if source is None else f"over {os.fspath(source)}"
@@ -259,7 +259,7 @@ def build_pyrustpipe_checks(
             raise dg.Failure(
                 f"{asset_key.to_user_string()}: pyrustpipe checks without a source validate the "
                 "asset's value, which must be a pandas or polars DataFrame, a pyarrow Table or "
-                f"another Arrow stream, not {type(value).__name__}; or pass source="
+                f"another Arrow stream, not {type(value).__name__} (or give the checks a source)"
             )
         target = value if source is None else _fill(source, partition)
         report = resource.validate_data(

@@ -25,8 +25,9 @@ RULES = pp.load_rules(Path(__file__).resolve().parents[1] / "rules" / "transacti
 @dg.asset(metadata={"dagster/column_schema": rules_to_table_schema(RULES)}, kinds={"polars"})
 def transactions_frame() -> pl.DataFrame:
     """The transactions export as a DataFrame of text columns (empty field → null)."""
-    return pl.read_csv(os.environ.get("PYRUSTPIPE_EXAMPLE_CSV", "transactions.csv"),
-                       infer_schema=False)
+    return pl.read_csv(
+        os.environ.get("PYRUSTPIPE_EXAMPLE_CSV", "transactions.csv"), infer_schema=False
+    )
 
 
 transactions_frame_checks = build_pyrustpipe_checks(asset=transactions_frame, schema=RULES)

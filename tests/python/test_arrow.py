@@ -116,9 +116,7 @@ def test_typed_columns_are_read_as_their_text() -> None:
     assert report.rule("schema:unknown_columns").failed == 0
 
 
-@pytest.mark.parametrize(
-    "value", ["data.csv", Path("data.csv"), ["a.csv", "b.csv"], b"x", 3, None]
-)
+@pytest.mark.parametrize("value", ["data.csv", Path("data.csv"), ["a.csv", "b.csv"], b"x", 3, None])
 def test_paths_are_not_tables(value: object) -> None:
     assert not _arrow.is_arrow_like(value)
 
