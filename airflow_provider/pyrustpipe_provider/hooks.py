@@ -82,14 +82,24 @@ def summarize(report: pp.Report, *, source: Source, mode: str, partition: str) -
 
 def error_failures(
     summary: Mapping[str, Any], scopes: Iterable[str] | None = None
-) -> dict[str, int]:
-    """Failed error-severity rules of a summary (``{name: failed rows}``), optionally by scope."""
+) -> dict[str, dict[str, Any]]:
+    """Failed error-severity rules of a summary, optionally only those at ``scopes``."""
     wanted = None if scopes is None else set(scopes)
     return {
-        name: rule["failed"]
+        name: rule
         for name, rule in summary["failed_rules"].items()
         if rule["severity"] == "error" and (wanted is None or rule["scope"] in wanted)
     }
+
+
+def describe(failures: Mapping[str, Mapping[str, Any]]) -> str:
+    """``txn_id:unique (2 rows), amount:mean (dataset check)``: for failure messages and logs."""
+    return ", ".join(
+        f"{name} ({rule['failed']} rows)"
+        if rule["scope"] in ("column", "row")
+        else f"{name} ({rule['scope']} check)"
+        for name, rule in sorted(failures.items())
+    )
 
 
 def merge_summaries(summaries: Iterable[Mapping[str, Any]]) -> dict[str, Any]:

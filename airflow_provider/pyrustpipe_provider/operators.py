@@ -19,6 +19,7 @@ from pyrustpipe_provider.hooks import (
     PyRustPipeHook,
     Rules,
     Source,
+    describe,
     error_failures,
     format_table,
     merge_summaries,
@@ -38,16 +39,12 @@ class PyRustPipeValidationFailed(AirflowFailException):
     """The data broke the rules; the task fails without retrying."""
 
 
-def _describe(failures: dict[str, int]) -> str:
-    return ", ".join(f"{name} ({count} rows)" for name, count in sorted(failures.items()))
-
-
 def _check_fraction(summary: dict[str, Any], limit: float | None, what: str) -> None:
     if limit is not None and summary["quarantine_fraction"] > limit:
         raise PyRustPipeValidationFailed(
             f"pyrustpipe: {what} quarantined {summary['invalid_rows']} of {summary['rows']} rows "
             f"({summary['quarantine_fraction']:.2%}), above max_quarantine_fraction={limit:.2%}; "
-            f"failed rules: {_describe(error_failures(summary))}"
+            f"failed rules: {describe(error_failures(summary))}"
         )
 
 
@@ -159,16 +156,16 @@ class PyRustPipeValidateOperator(_PyRustPipeBaseOperator):
 
     def _decide(self, summary: dict[str, Any]) -> None:
         rules = summary["failed_rules"]
-        warned = {n: r["failed"] for n, r in rules.items() if r["severity"] == "warn"}
+        warned = {n: r for n, r in rules.items() if r["severity"] == "warn"}
         if warned:
-            self.log.warning("pyrustpipe: warn rules failed, task goes on: %s", _describe(warned))
+            self.log.warning("pyrustpipe: warn rules failed, task goes on: %s", describe(warned))
         where = f"{summary['schema']} on {summary['source']}"
         blocking = error_failures(summary, BLOCKING_SCOPES if self.mode == "quarantine" else None)
         if blocking:
             raise PyRustPipeValidationFailed(
                 f"pyrustpipe: {len(blocking)} rule(s) failed for {where} "
                 f"({summary['invalid_rows']} of {summary['rows']} rows invalid): "
-                f"{_describe(blocking)}"
+                f"{describe(blocking)}"
             )
         _check_fraction(summary, self.max_quarantine_fraction, where)
 
@@ -209,7 +206,7 @@ class PyRustPipeGateOperator(_PyRustPipeBaseOperator):
             raise PyRustPipeValidationFailed(
                 f"pyrustpipe gate: {len(total['failed_partitions'])} of {total['partitions']} "
                 f"partitions failed ({', '.join(total['failed_partitions'])}): "
-                f"{_describe(error_failures(total))}"
+                f"{describe(error_failures(total))}"
             )
         _check_fraction(total, self.max_quarantine_fraction, f"{total['partitions']} partitions")
         _emit_asset_events(context, self.outlets, total)

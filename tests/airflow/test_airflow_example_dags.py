@@ -341,5 +341,29 @@ def test_fanout_fails_at_the_partition_whose_dataset_check_fails(
     assert (
         "PyRustPipeValidationFailed: pyrustpipe: 1 rule(s) failed for Transactions on "
         f"s3://{bucket}/landing/transactions/2026-03-07/part-001.csv "
-        f"({bad.invalid_rows} of {bad.rows} rows invalid): amount:mean (1 rows)" in text
+        f"({bad.invalid_rows} of {bad.rows} rows invalid): amount:mean (dataset check)" in text
     )
+
+
+def test_rerun_commits_outputs_once(dagbag, airflow_env, s3_client, tmp_path):
+    """A second run of the same partition (as a retry would be) finds the manifest: same counts,
+    the same objects, nothing duplicated."""
+    bucket = airflow_env
+    seed(s3_client, bucket, "raw/transactions/dt=2026-03-08/a.csv", tmp_path, 300, 8, 0.02)
+    key = "quarantine/transactions/dt=2026-03-08/quarantine.csv"
+
+    _, first = run(dagbag, "example_pyrustpipe_quarantine", day(8))
+    before = xcom(first, "quarantine_transactions")  # dag.test() replaces the run on the same day
+    quarantined = read(s3_client, bucket, key)
+    states, second = run(dagbag, "example_pyrustpipe_quarantine", day(8))
+
+    assert states == {"quarantine_transactions": "success", "load": "success"}
+    after = xcom(second, "quarantine_transactions")
+    assert before["outputs"]["already_committed"] is False
+    assert after["outputs"]["already_committed"] is True
+    assert {**after, "outputs": None} == {**before, "outputs": None}
+    assert read(s3_client, bucket, key) == quarantined
+    listed = s3_client.list_objects_v2(
+        Bucket=bucket, Prefix="quarantine/transactions/dt=2026-03-08/"
+    )
+    assert [o["Key"] for o in listed["Contents"]] == [key]
