@@ -58,7 +58,6 @@ def summarize(report: pp.Report, *, source: Source, mode: str, partition: str) -
             "failed": rule["failed"],
             "severity": rule["severity"],
             "scope": rule["scope"],
-            "passed": rule["passed"],
         }
         for rule in data["rules"]
         if not rule["passed"]

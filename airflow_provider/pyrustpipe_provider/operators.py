@@ -133,7 +133,6 @@ class PyRustPipeValidateOperator(_PyRustPipeBaseOperator):
         self.valid_output = valid_output
         self.quarantine_output = quarantine_output
         self.threads = threads
-        self._summary: dict[str, Any] | None = None
         self._report: dict[str, Any] | None = None
 
     def execute(self, context: Context) -> dict[str, Any]:
@@ -147,7 +146,7 @@ class PyRustPipeValidateOperator(_PyRustPipeBaseOperator):
             threads=self.threads,
         )
         summary = summarize(report, source=self.source, mode=self.mode, partition=partition)
-        self._summary, self._report = summary, report.to_dict()
+        self._report = dict(report.to_dict())  # for the OpenLineage facets, built later
         self.log.info("%s", format_table(summary))
         self.log.info("outputs: %s", summary["outputs"])
         self._decide(summary)
