@@ -276,3 +276,67 @@ def test_an_empty_prefix_is_an_empty_passing_report_when_allowed(
         allow_empty=True,
     )
     assert (report.rows, report.passed, len(report.sources)) == (0, True, 0)
+
+
+def open_uploads(server: S3Server) -> list[str]:
+    """Multipart uploads s3s-fs still holds (it keeps one `.upload-<id>.json` per open upload;
+    it does not implement ListMultipartUploads)."""
+    return sorted(p.name for p in server.root.glob(".upload-*.json"))
+
+
+def test_multipart_outputs_and_an_aborted_upload_leaves_nothing(
+    s3_server: S3Server,
+    s3_client: Any,
+    s3_bucket: Any,
+    tmp_path: Path,
+    fault_proxy: Any,
+) -> None:
+    raw, out = s3_bucket(), s3_bucket()
+    big = tmp_path / "big.csv"
+    make_transactions(big, 100_000, seed=9, error_rate=0.01)  # a valid output of ~9 MiB
+    s3_client.upload_file(str(big), raw, "p/big.csv")
+    outputs = {"valid_output": f"s3://{out}/clean/", "quarantine": f"s3://{out}/bad/"}
+    options = dict(s3_server.storage_options, multipart_threshold_mb="5")
+
+    # Past the retry budget on the second part: the upload is aborted, nothing is committed.
+    failing = dict(options, endpoint_url=fault_proxy.endpoint_url, max_attempts="2")
+    fault_proxy.add_fault(
+        "PUT", r"partNumber=2", "status", times=10, status=500, code="InternalError"
+    )
+    with pytest.raises(pp.StorageError, match="upload part"):
+        pp.validate(f"s3://{raw}/p/", RULES, storage_options=failing, **outputs)
+    assert fault_proxy.count("PUT", r"partNumber=2") == 2
+    assert s3_client.list_objects_v2(Bucket=out).get("KeyCount", 0) == 0
+    assert open_uploads(s3_server) == []
+
+    # Without faults the same run commits a two-part object holding exactly the valid rows.
+    report = pp.validate(f"s3://{raw}/p/", RULES, storage_options=options, **outputs)
+    local = tmp_path / "valid.csv"
+    pp.validate(str(big), RULES, valid_output=str(local))
+    head = s3_client.head_object(Bucket=out, Key="clean/valid.csv")
+    assert head["ETag"].endswith('-2"')  # S3's multipart ETag: <md5 of part md5s>-<parts>
+    assert read(s3_client, out, "clean/valid.csv") == local.read_bytes()
+    assert report.valid_rows > 90_000
+    assert open_uploads(s3_server) == []
+
+
+def test_the_s3_runtime_survives_fork(
+    s3_server: S3Server, s3_client: Any, s3_bucket: Any, partitions: list[Path]
+) -> None:
+    """Airflow and Celery fork workers after the parent may have used S3."""
+    import os
+
+    raw = s3_bucket()
+    seed(s3_client, raw, "p/", partitions[:1])
+    source = f"s3://{raw}/p/"
+    parent = pp.validate(source, RULES, storage_options=s3_server.storage_options)
+    child = os.fork()
+    if child == 0:  # pragma: no cover - runs in the child
+        code = 1
+        try:
+            again = pp.validate(source, RULES, storage_options=s3_server.storage_options)
+            code = 0 if again.invalid_rows == parent.invalid_rows else 3
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(child, 0)
+    assert os.waitstatus_to_exitcode(status) == 0

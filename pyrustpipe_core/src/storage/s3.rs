@@ -41,6 +41,7 @@ pub struct S3Options {
     operation_timeout: Option<Duration>,
     read_timeout: Option<Duration>,
     max_attempts: Option<u32>,
+    multipart_threshold: Option<u64>,
 }
 
 const KNOWN_KEYS: &[&str] = &[
@@ -57,6 +58,7 @@ const KNOWN_KEYS: &[&str] = &[
     "operation_timeout_s",
     "read_timeout_s",
     "max_attempts",
+    "multipart_threshold_mb",
 ];
 
 fn text(value: &Json) -> Option<String> {
@@ -113,6 +115,19 @@ impl S3Options {
                 "connect_timeout_s" => options.connect_timeout = Some(seconds(&value)?),
                 "operation_timeout_s" => options.operation_timeout = Some(seconds(&value)?),
                 "read_timeout_s" => options.read_timeout = Some(seconds(&value)?),
+                "multipart_threshold_mb" => {
+                    let mb = value
+                        .parse::<u64>()
+                        .ok()
+                        .filter(|n| (5..=5 * 1024).contains(n))
+                        .ok_or_else(|| {
+                            Error::schema(
+                                "storage_options",
+                                "multipart_threshold_mb must be an integer from 5 to 5120",
+                            )
+                        })?;
+                    options.multipart_threshold = Some(mb << 20);
+                }
                 _ => {
                     options.max_attempts = Some(
                         value
@@ -152,6 +167,7 @@ pub struct S3Store {
     client: Client,
     runtime: Arc<Runtime>,
     max_attempts: u32,
+    multipart_threshold: u64,
 }
 
 fn uri(bucket: &str, key: &str) -> String {
@@ -205,7 +221,8 @@ pub enum PutOutcome {
 }
 
 const MULTIPART_THRESHOLD: u64 = 64 << 20;
-const PART_SIZE: usize = 16 << 20;
+/// At least S3's 5 MiB minimum for every part but the last.
+const PART_SIZE: usize = 8 << 20;
 /// Bytes per ranged GET, and how many run ahead of the reader.
 const RANGE_SIZE: u64 = 8 << 20;
 const PREFETCH: usize = 3;
@@ -215,6 +232,7 @@ impl S3Store {
         let runtime = runtime()?;
         let options = options.clone();
         let max_attempts = options.max_attempts.unwrap_or(5);
+        let multipart_threshold = options.multipart_threshold.unwrap_or(MULTIPART_THRESHOLD);
         let client = runtime.block_on(async move {
             let mut loader = aws_config::defaults(BehaviorVersion::latest());
             if let Some(profile) = &options.profile {
@@ -267,6 +285,7 @@ impl S3Store {
             client,
             runtime,
             max_attempts,
+            multipart_threshold,
         })
     }
 
@@ -361,7 +380,7 @@ impl S3Store {
         let size = std::fs::metadata(local)
             .map_err(|e| Error::storage("stat", local.display().to_string(), e))?
             .len();
-        if size >= MULTIPART_THRESHOLD && !if_absent {
+        if size >= self.multipart_threshold && !if_absent {
             return self.upload_multipart(local, bucket, key);
         }
         let client = self.client.clone();
