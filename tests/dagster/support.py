@@ -1,8 +1,4 @@
-"""Helpers of the Dagster integration's tests (no fixtures: those are in conftest.py).
-
-This folder has no ``__init__.py`` on purpose: as a package, ``tests/dagster`` would shadow the
-``dagster`` library for tests whose rootdir is ``tests/``.
-"""
+"""Helpers of the Dagster integration's tests (no fixtures: those are in conftest.py)."""
 
 from __future__ import annotations
 
