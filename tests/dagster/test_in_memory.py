@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 from dagster_pyrustpipe import SUMMARY_CHECK, PyRustPipeResource, build_pyrustpipe_checks
 
-from tests.dagster.support import DIRTY_DAY, RULES, assert_matches_cli, load_example
+from tests.dagster.support import CLEAN_DAY, DIRTY_DAY, RULES, assert_matches_cli, load_example
 
 RESOURCES = {"pyrustpipe": PyRustPipeResource()}
 
@@ -118,3 +118,30 @@ def test_a_value_that_is_not_a_table_fails_clearly() -> None:
     failures = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
     assert [e.step_key for e in failures] == ["not_a_frame_pyrustpipe"]
     assert "not dict" in str(failures[0].event_specific_data.error)
+
+
+def test_a_failing_warn_rule_does_not_block(landing: Path) -> None:
+    frame = pl.read_csv(landing / f"{CLEAN_DAY}.csv", infer_schema=False)
+    frame = frame.with_columns(
+        pl.when(pl.int_range(pl.len()) < 3)
+        .then(pl.col("country").str.to_lowercase())
+        .otherwise(pl.col("country"))
+        .alias("country")
+    )
+
+    @dg.asset
+    def clean_but_lowercase() -> pl.DataFrame:
+        return frame
+
+    @dg.asset(deps=[clean_but_lowercase])
+    def downstream() -> int:
+        return 1
+
+    checks = build_pyrustpipe_checks(asset=clean_but_lowercase, schema=RULES, blocking=True)
+    result = dg.materialize([clean_but_lowercase, downstream, *checks], resources=RESOURCES)
+    found = evaluations(result)
+    assert not found["country__pattern"].passed
+    assert found["country__pattern"].severity == dg.AssetCheckSeverity.WARN
+    assert found["country__pattern"].metadata["failed"].value == 3
+    assert found[SUMMARY_CHECK].passed
+    assert result.success and result.output_for_node("downstream") == 1
