@@ -77,8 +77,12 @@ def main() -> int:
                 stdout=out,
                 stderr=subprocess.STDOUT,
             )
-        if code != 0 or "state=success" not in log.read_text():
-            print(log.read_text()[-6000:])
+        text = log.read_text()
+        if server.secret_access_key in text:
+            print("the secret key appeared in the Airflow log")
+            return 1
+        if code != 0 or "state=success" not in text:
+            print(text[-6000:])
             print(f"\nthe Dag run failed (exit code {code})")
             return 1
 
