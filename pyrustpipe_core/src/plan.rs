@@ -445,6 +445,12 @@ impl Plan {
     }
 
     pub fn is_null(&self, text: &[u8]) -> bool {
+        // The common dialect: only the empty field is null.
+        if let [only] = self.null_values.as_slice() {
+            if only.is_empty() {
+                return text.is_empty();
+            }
+        }
         self.null_values.iter().any(|n| n.as_slice() == text)
     }
 
