@@ -22,6 +22,7 @@ from pyrustpipe_provider.hooks import (
     describe,
     error_failures,
     format_table,
+    is_s3,
     merge_summaries,
     partition_of,
     sources_of,
@@ -98,6 +99,9 @@ class PyRustPipeValidateOperator(_PyRustPipeBaseOperator):
     :param quarantine_output: where the invalid rows go; required in quarantine mode.
     :param threads: engine threads (default: all cores).
 
+    An untemplated ``s3://`` ``valid_output`` is the task's outlet unless ``outlets`` is given;
+    every ``Asset`` outlet's event carries the counts.
+
     ``{partition}`` in an output is replaced by the source's last path segment without its data
     suffix (``.../dt=2026-01-01/`` → ``dt=2026-01-01``, ``.../part-003.csv`` → ``part-003``), so
     mapped instances write under their own keys. Returns the summary (no row data) to XCom.
@@ -126,6 +130,9 @@ class PyRustPipeValidateOperator(_PyRustPipeBaseOperator):
             raise ValueError(f"mode must be 'gate' or 'quarantine', not {mode!r}")
         if mode == "quarantine" and quarantine_output is None:
             raise ValueError("mode='quarantine' needs quarantine_output")
+        if "outlets" not in kwargs and is_s3(valid_output) and "{" not in str(valid_output):
+            # Outlets are fixed at parse time: only an untemplated output can be one by default.
+            kwargs["outlets"] = [Asset(uri=str(valid_output))]
         super().__init__(**kwargs)
         self.source = source
         self.rules = rules

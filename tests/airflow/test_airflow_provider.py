@@ -229,3 +229,14 @@ def test_gate_without_fraction_fails_on_any_error_rule(tmp_path: Path) -> None:
         gate.execute({})  # type: ignore[arg-type]
     written = json.loads((tmp_path / "gate_report.json").read_text())
     assert written["invalid_rows"] == 1 and len(written["summaries"]) == 2
+
+
+def test_an_untemplated_valid_output_is_the_default_outlet() -> None:
+    fixed = PyRustPipeValidateOperator(
+        task_id="a", source="s3://b/raw/", rules=RULES, valid_output="s3://b/clean/"
+    )
+    assert [(a.uri, type(a).__name__) for a in fixed.outlets] == [("s3://b/clean", "Asset")]
+    templated = PyRustPipeValidateOperator(
+        task_id="b", source="s3://b/raw/", rules=RULES, valid_output="s3://b/clean/{{ ds }}/"
+    )
+    assert templated.outlets == []
