@@ -39,11 +39,15 @@ for name in [n for n in os.environ if n.startswith("AWS_")]:
     del os.environ[name]
 
 
-def airflow_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    """Run the ``airflow`` CLI of this virtual environment with the test environment."""
+def airflow_cli(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """Run the ``airflow`` CLI of this virtual environment with the test environment (+ ``env``)."""
     airflow = Path(sys.executable).with_name("airflow")
     return subprocess.run(
-        [str(airflow), *args], env=os.environ.copy(), capture_output=True, text=True, timeout=300
+        [str(airflow), *args],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
 
 

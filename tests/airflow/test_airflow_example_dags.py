@@ -17,7 +17,7 @@ from typing import Any
 import pyrustpipe as pp
 import pytest
 
-from tests.airflow._env import EXAMPLE_DAGS
+from tests.airflow._env import EXAMPLE_DAGS, airflow_cli
 from tests.data_gen import make_transactions
 
 RULES = f"{EXAMPLE_DAGS.parent / 'rules' / 'transactions.py'}:Transactions"
@@ -367,3 +367,50 @@ def test_rerun_commits_outputs_once(dagbag, airflow_env, s3_client, tmp_path):
         Bucket=bucket, Prefix="quarantine/transactions/dt=2026-03-08/"
     )
     assert [o["Key"] for o in listed["Contents"]] == [key]
+
+
+def test_openlineage_events_carry_data_quality_facets(airflow_env, s3_client, s3_server, tmp_path):
+    """`airflow dags test` with OpenLineage on (file transport): the COMPLETE event of the
+    validation task has the metrics and assertions facets on the input, counts on the outputs."""
+    bucket = airflow_env
+    truth = seed(s3_client, bucket, "raw/transactions/dt=2026-03-09/a.csv", tmp_path, 200, 9, 0.02)
+    local = local_run(truth["path"])
+    events = tmp_path / "openlineage.ndjson"
+    transport = {"type": "file", "log_file_path": str(events), "append": True}
+
+    done = airflow_cli(
+        "dags",
+        "test",
+        "example_pyrustpipe_quarantine",
+        "2026-03-09",
+        AIRFLOW__OPENLINEAGE__DISABLED="False",
+        AIRFLOW__OPENLINEAGE__NAMESPACE="pyrustpipe-test",
+        AIRFLOW__OPENLINEAGE__TRANSPORT=json.dumps(transport),
+    )
+
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert s3_server.secret_access_key not in done.stdout + done.stderr + events.read_text()
+    (complete,) = [
+        e
+        for e in map(json.loads, events.read_text().splitlines())
+        if e["eventType"] == "COMPLETE"
+        and e["job"]["name"] == "example_pyrustpipe_quarantine.quarantine_transactions"
+    ]
+    (source,) = complete["inputs"]
+    assert (source["namespace"], source["name"]) == (
+        f"s3://{bucket}",
+        "raw/transactions/dt=2026-03-09/",
+    )
+    metrics = source["inputFacets"]["dataQualityMetrics"]
+    assert (metrics["rowCount"], metrics["fileCount"]) == (200, 1)
+    assertions = source["inputFacets"]["dataQualityAssertions"]["assertions"]
+    assert len(assertions) == len(local.rules)
+    failed = {a["name"]: int(a["actual"]) for a in assertions if not a["success"]}
+    assert failed == expected_failed(truth)
+    outputs = {
+        o["name"]: o["outputFacets"]["outputStatistics"]["rowCount"] for o in complete["outputs"]
+    }
+    assert outputs == {
+        "clean/transactions/dt=2026-03-09/valid.csv": local.valid_rows,
+        "quarantine/transactions/dt=2026-03-09/quarantine.csv": local.invalid_rows,
+    }
