@@ -240,3 +240,13 @@ def test_an_untemplated_valid_output_is_the_default_outlet() -> None:
         task_id="b", source="s3://b/raw/", rules=RULES, valid_output="s3://b/clean/{{ ds }}/"
     )
     assert templated.outlets == []
+
+
+def test_rules_may_be_a_schema_class(tmp_path: Path) -> None:
+    source = tmp_path / "tx.csv"
+    make_transactions(source, 100, 12, 0.0)
+    op = PyRustPipeValidateOperator(
+        task_id="v", source=str(source), rules=pp.load_rules(RULES), aws_conn_id=None, threads=1
+    )
+    summary = op.execute({})  # type: ignore[arg-type]
+    assert (summary["schema"], summary["rows"], summary["passed"]) == ("Transactions", 100, True)
