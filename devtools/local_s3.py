@@ -92,7 +92,8 @@ def running_server(base: Path) -> Iterator[S3Server]:
     root.mkdir(parents=True)
     log = base / "s3s-fs.log"
     access_key = "AKIAPYRUSTPIPE" + secrets.token_hex(3).upper()
-    secret = secrets.token_urlsafe(30)[:40]
+    # Hex: a secret starting with '-' would be read by s3s-fs as a flag.
+    secret = secrets.token_hex(20)
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env.setdefault("RUST_LOG", "s3s=info")
 

@@ -62,7 +62,9 @@ def test_sigv4_is_verified(s3_server: S3Server, s3_bucket: Callable[[], str]) ->
     try:
         calls: list[Callable[[], object]] = [
             lambda: bad.list_objects_v2(Bucket=bucket),
-            lambda: bad.put_object(Bucket=bucket, Key="k", Body=b"x"),
+            # An empty body: with a body the server may close the connection before the client
+            # has finished sending it, and the client then sees a reset instead of the 403.
+            lambda: bad.put_object(Bucket=bucket, Key="k", Body=b""),
             lambda: bad.get_object(Bucket=bucket, Key="k"),
         ]
         for call in calls:

@@ -213,6 +213,7 @@ def test_a_run_killed_mid_write_and_run_again_commits_exactly_once(
     committed_by_first: bool,
 ) -> None:
     import os
+    import re
     import signal
     import subprocess
     import time
@@ -236,13 +237,19 @@ def test_a_run_killed_mid_write_and_run_again_commits_exactly_once(
     while fault_proxy.pending_faults() and time.monotonic() < deadline:
         time.sleep(0.05)
     assert fault_proxy.pending_faults() == 0, "the run never reached the stalled request"
-    time.sleep(0.3)  # let the stalled request reach the server
-    os.kill(child.pid, signal.SIGKILL)
-    child.wait(timeout=10)
+
+    def all_keys() -> list[str]:
+        return sorted(o["Key"] for o in s3_client.list_objects_v2(Bucket=out).get("Contents", []))
 
     def final_keys() -> list[str]:
-        listed = s3_client.list_objects_v2(Bucket=out).get("Contents", [])
-        return sorted(o["Key"] for o in listed if "_pyrustpipe_attempts/" not in o["Key"])
+        return [key for key in all_keys() if "_pyrustpipe_attempts/" not in key]
+
+    # The proxy matched the request; wait until the server has stored it, then kill.
+    stored = re.compile(stalled)
+    while not any(stored.search(key) for key in all_keys()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    os.kill(child.pid, signal.SIGKILL)
+    child.wait(timeout=10)
 
     if committed_by_first:
         assert final_keys() == ["clean/_pyrustpipe_manifest.json"]
