@@ -14,11 +14,12 @@ RUST_SOURCES := $(shell find pyrustpipe_core/src pyrustpipe_py/src -name '*.rs')
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
 
-$(STAMP): requirements-dev.txt
+$(STAMP): requirements-dev.txt requirements-integrations.txt airflow_provider/pyproject.toml dagster_integration/pyproject.toml
 	@command -v cargo >/dev/null || { echo "cargo is required (rustup)"; exit 1; }
 	python3 -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
-	$(PIP) install -q -r requirements-dev.txt
+	$(PIP) install -q -r requirements-dev.txt -r requirements-integrations.txt
+	$(PIP) install -q --no-deps -e ./airflow_provider -e ./dagster_integration
 	rustup component add rustfmt clippy >/dev/null 2>&1 || true
 	touch $(STAMP)
 
@@ -30,6 +31,7 @@ build: $(BUILD_STAMP) ## build the engine into the virtual environment
 
 demo: $(BUILD_STAMP) s3-server ## sample partitions on a local S3 server, validated S3 to S3, report and quarantine shown
 	$(PY) demo/run_demo.py
+	$(PY) airflow_provider/demo_fanout.py
 
 test: lint test-rust test-python ## build everything, lint, run every test
 
@@ -45,14 +47,15 @@ test-python: $(BUILD_STAMP) s3-server
 lint: $(BUILD_STAMP) ## rustfmt, clippy (warnings are errors), ruff, mypy, stub check
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -q -- -D warnings
-	$(VENV)/bin/ruff check python tests bench demo
+	$(VENV)/bin/ruff check python tests bench demo devtools airflow_provider dagster_integration example_dags
 	$(VENV)/bin/mypy
+	$(VENV)/bin/mypy --strict --ignore-missing-imports airflow_provider/pyrustpipe_provider dagster_integration/dagster_pyrustpipe
 	$(PY) -m mypy.stubtest pyrustpipe._core
 
 fmt: $(STAMP) ## format Rust and Python
 	cargo fmt --all
-	$(VENV)/bin/ruff check --fix python tests bench demo
-	$(VENV)/bin/ruff format python tests bench demo
+	$(VENV)/bin/ruff check --fix python tests bench demo devtools airflow_provider dagster_integration example_dags
+	$(VENV)/bin/ruff format python tests bench demo devtools airflow_provider dagster_integration example_dags
 
 bench: $(BUILD_STAMP) s3-server ## peers vs pyrustpipe on 1M and 10M rows, S3 vs local (bench/README.md)
 	$(PIP) install -q -r bench/requirements.txt

@@ -7,7 +7,9 @@ use crate::spec::{ColumnSpec, DType};
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Value<'a> {
-    Str(&'a str),
+    /// Valid UTF-8 without NUL bytes (checked once, when parsed); kept as bytes so the checks
+    /// that work on bytes (patterns, sets, lengths) never validate it again.
+    Str(&'a [u8]),
     Int(i64),
     Float(f64),
     Decimal(Decimal),
@@ -103,12 +105,12 @@ impl TypeParser {
             TypeParser::Str => {
                 // Most fields are short ASCII: one pass proves both "valid UTF-8" and "no NUL".
                 if text.iter().all(|&b| b.wrapping_sub(1) < 0x7F) {
-                    return std::str::from_utf8(text).ok().map(Value::Str);
+                    return Some(Value::Str(text));
                 }
                 if memchr::memchr(0, text).is_some() {
                     return None;
                 }
-                std::str::from_utf8(text).ok().map(Value::Str)
+                std::str::from_utf8(text).ok().map(|_| Value::Str(text))
             }
             TypeParser::Int => parse::parse_int(text).map(Value::Int),
             TypeParser::Float => parse::parse_float(text).map(Value::Float),
@@ -172,7 +174,7 @@ impl Value<'_> {
     /// Canonical bytes identifying the typed value: equal values give equal bytes.
     pub fn key_bytes<'b>(&'b self, scratch: &'b mut [u8; 24]) -> &'b [u8] {
         match *self {
-            Value::Str(s) => s.as_bytes(),
+            Value::Str(s) => s,
             Value::Int(v) => tagged(scratch, 1, &v.to_le_bytes()),
             Value::Float(v) => {
                 // -0.0 == 0.0, so they must share a key.

@@ -44,7 +44,7 @@ impl Length {
         })
     }
 
-    pub fn passes(&self, text: &str) -> bool {
+    pub fn passes(&self, text: &[u8]) -> bool {
         let length = char_count(text);
         if self.is_min {
             length >= self.limit
@@ -54,7 +54,7 @@ impl Length {
     }
 
     pub fn message(&self, text: &str) -> String {
-        let length = char_count(text);
+        let length = char_count(text.as_bytes());
         if self.is_min {
             format!("length {length} is less than {}", self.limit)
         } else {
@@ -63,10 +63,7 @@ impl Length {
     }
 }
 
-pub fn char_count(text: &str) -> u64 {
-    if text.is_ascii() {
-        text.len() as u64
-    } else {
-        text.chars().count() as u64
-    }
+/// Characters in valid UTF-8: every byte that does not continue a multi-byte character.
+pub fn char_count(text: &[u8]) -> u64 {
+    text.iter().filter(|&&b| (b & 0xC0) != 0x80).count() as u64
 }

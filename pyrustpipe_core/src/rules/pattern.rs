@@ -1,6 +1,6 @@
 //! `pattern`: a Rust `regex` (linear time, no look-around) searched in the value.
 
-use regex::{Regex, RegexBuilder};
+use regex::bytes::{Regex, RegexBuilder};
 
 use super::fixed_pattern::FixedPattern;
 use super::RuleId;
@@ -33,9 +33,9 @@ impl Pattern {
         })
     }
 
-    pub fn passes(&self, text: &str) -> bool {
+    pub fn passes(&self, text: &[u8]) -> bool {
         match &self.fixed {
-            Some(fixed) => fixed.is_match(text.as_bytes()),
+            Some(fixed) => fixed.is_match(text),
             None => self.regex.is_match(text),
         }
     }

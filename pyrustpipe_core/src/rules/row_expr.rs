@@ -3,7 +3,7 @@
 
 use std::borrow::Cow;
 
-use regex::Regex;
+use regex::bytes::Regex;
 use serde_json::Value as Json;
 
 use super::pattern::compile_regex;
@@ -390,7 +390,7 @@ fn eval<'a>(expr: &CExpr, cells: &[Cell<'a>]) -> Option<EVal<'a>> {
     Some(match expr {
         CExpr::Col(index) => match cells[*index] {
             Cell::Ok(value) => match value {
-                Value::Str(s) => EVal::Str(Cow::Borrowed(s)),
+                Value::Str(s) => EVal::Str(Cow::Borrowed(std::str::from_utf8(s).ok()?)),
                 Value::Int(i) => EVal::Int(i),
                 Value::Float(f) => EVal::Float(f),
                 Value::Decimal(d) => EVal::Float(d.to_f64()),
@@ -473,7 +473,7 @@ fn eval<'a>(expr: &CExpr, cells: &[Cell<'a>]) -> Option<EVal<'a>> {
         CExpr::IsNull(index) => EVal::Bool(matches!(cells[*index], Cell::Null)),
         CExpr::StrLen(e) => {
             let text = string(eval(e, cells)?)?;
-            EVal::Int(i64::try_from(super::length::char_count(&text)).ok()?)
+            EVal::Int(i64::try_from(super::length::char_count(text.as_bytes())).ok()?)
         }
         CExpr::StartsWith(e, prefix) => {
             EVal::Bool(string(eval(e, cells)?)?.starts_with(prefix.as_str()))
@@ -484,7 +484,7 @@ fn eval<'a>(expr: &CExpr, cells: &[Cell<'a>]) -> Option<EVal<'a>> {
         CExpr::Contains(e, needle) => {
             EVal::Bool(string(eval(e, cells)?)?.contains(needle.as_str()))
         }
-        CExpr::Matches(e, regex) => EVal::Bool(regex.is_match(&string(eval(e, cells)?)?)),
+        CExpr::Matches(e, regex) => EVal::Bool(regex.is_match(string(eval(e, cells)?)?.as_bytes())),
         CExpr::Lower(e) => EVal::Str(Cow::Owned(string(eval(e, cells)?)?.to_lowercase())),
         CExpr::Upper(e) => EVal::Str(Cow::Owned(string(eval(e, cells)?)?.to_uppercase())),
         CExpr::DtPart(e, part, ty) => {
