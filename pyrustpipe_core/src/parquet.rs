@@ -210,23 +210,7 @@ impl ParquetSink {
                     rows.push(first_row + index as u64 + 1);
                 }
             }
-            let mut fields: Vec<Arc<Field>> = bad.schema().fields().iter().cloned().collect();
-            fields.push(Arc::new(Field::new(
-                "_pyrustpipe_errors",
-                DataType::Utf8,
-                false,
-            )));
-            fields.push(Arc::new(Field::new(
-                "_pyrustpipe_row",
-                DataType::UInt64,
-                false,
-            )));
-            fields.push(Arc::new(Field::new(
-                "_pyrustpipe_source",
-                DataType::Utf8,
-                false,
-            )));
-            let schema = Arc::new(Schema::new(fields));
+            let schema = with_extra_columns(&bad.schema());
             let mut columns: Vec<ArrayRef> = bad.columns().to_vec();
             columns.push(Arc::new(StringArray::from(errors)));
             columns.push(Arc::new(UInt64Array::from(rows.clone())));

@@ -206,14 +206,7 @@ pub fn profile(sources: &[String], options: &Options) -> Result<String> {
             let mut records: Vec<RecordBytes> = Vec::new();
             let parse = parse_records(&parser, &buf, block.eof, &mut records);
             let mut fields = Vec::new();
-            let mut span = crate::csv::parser::RecordSpan {
-                start: 0,
-                end: 0,
-                next: 0,
-                blank_lines_before: 0,
-                inner_line_breaks: 0,
-                quote_garbage: false,
-            };
+            let mut span = crate::csv::parser::RecordSpan::default();
             for record in &records {
                 let _ = parser.next_record(
                     &buf[..record.next as usize],

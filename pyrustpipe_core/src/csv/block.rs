@@ -62,14 +62,7 @@ fn walk(
     mut on_record: impl FnMut(&RecordSpan, &[FieldSpan], u64),
 ) -> BlockParse {
     let mut fields = Vec::with_capacity(32);
-    let mut record = RecordSpan {
-        start: 0,
-        end: 0,
-        next: 0,
-        blank_lines_before: 0,
-        inner_line_breaks: 0,
-        quote_garbage: false,
-    };
+    let mut record = RecordSpan::default();
     let mut pos = 0;
     let mut lines = 0u64;
     let mut blank = 0u64;

@@ -23,7 +23,7 @@ pub struct FieldSpan {
 }
 
 /// One record found in a block.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default)]
 pub struct RecordSpan {
     /// Offset of the first byte of the record (after any skipped blank lines).
     pub start: usize,
@@ -307,14 +307,7 @@ mod tests {
     fn parse_all(input: &[u8]) -> Vec<Vec<Vec<u8>>> {
         let parser = Parser::new(Dialect::default());
         let mut fields = Vec::new();
-        let mut record = RecordSpan {
-            start: 0,
-            end: 0,
-            next: 0,
-            blank_lines_before: 0,
-            inner_line_breaks: 0,
-            quote_garbage: false,
-        };
+        let mut record = RecordSpan::default();
         let mut pos = 0;
         let mut out = Vec::new();
         let mut scratch = Vec::new();
@@ -380,14 +373,7 @@ mod tests {
     fn unterminated_quote_is_incomplete_at_eof() {
         let parser = Parser::new(Dialect::default());
         let mut fields = Vec::new();
-        let mut record = RecordSpan {
-            start: 0,
-            end: 0,
-            next: 0,
-            blank_lines_before: 0,
-            inner_line_breaks: 0,
-            quote_garbage: false,
-        };
+        let mut record = RecordSpan::default();
         let step = parser.next_record(b"a,\"bc\nd,e\n", 0, true, &mut fields, &mut record);
         assert_eq!(
             step,

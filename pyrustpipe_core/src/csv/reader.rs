@@ -88,14 +88,7 @@ impl BlockReader {
                 0
             };
             let mut fields = Vec::new();
-            let mut record = RecordSpan {
-                start: 0,
-                end: 0,
-                next: 0,
-                blank_lines_before: 0,
-                inner_line_breaks: 0,
-                quote_garbage: false,
-            };
+            let mut record = RecordSpan::default();
             let step = parser.next_record(&self.pending, bom, self.eof, &mut fields, &mut record);
             match step {
                 Step::End { .. } => return Ok(None),
