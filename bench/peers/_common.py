@@ -11,9 +11,9 @@ import sys
 TXN_ID = r"TX[0-9]{10}"
 PHONE = r"\+2547[0-9]{8}"
 COUNTRY = r"[A-Z]{2}"
-# docs/spec.md's float grammar: `[+-]?(digits[.digits] | .digits)([eE][+-]?digits)?`. A prefilter
+# docs/spec.md's float grammar: `[+-]?(digits[.[digits]] | .digits)([eE][+-]?digits)?`. A prefilter
 # before casting, so that NaN, inf, "1,000.5" and surrounding spaces are type failures everywhere.
-FLOAT = r"[+-]?([0-9]+(\.[0-9]+)?|\.[0-9]+)([eE][+-]?[0-9]+)?"
+FLOAT = r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?"
 # The shape of `%Y-%m-%dT%H:%M:%S` (two digits exactly); the calendar is checked by a real parser.
 TIMESTAMP = r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}"
 TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S"
@@ -32,6 +32,8 @@ REQUIRED = [
     "status",
     "country",
 ]
+# Every column of the file, in order.
+COLUMNS = [*REQUIRED, "agent_id"]
 ISIN = {"currency": CURRENCIES, "channel": CHANNELS, "status": STATUSES}
 PATTERNS = {"txn_id": TXN_ID, "sender_phone": PHONE, "receiver_phone": PHONE, "country": COUNTRY}
 

@@ -4,20 +4,7 @@ import sys
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
-
-COLUMNS = [
-    "txn_id",
-    "timestamp",
-    "sender_phone",
-    "receiver_phone",
-    "amount",
-    "fee",
-    "currency",
-    "channel",
-    "status",
-    "country",
-    "agent_id",
-]
+from _common import COLUMNS
 
 
 def main() -> None:
