@@ -7,9 +7,11 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use arrow_array::RecordBatch;
 use serde::Deserialize;
 use serde_json::{json, Value as Json};
 
+use crate::arrow::BatchStore;
 use crate::check::{check_rows, BlockFindings, Rows};
 use crate::csv::block::{parse_records, parse_rows, BlockEnd, BlockParse, RecordBytes};
 use crate::csv::parser::{Dialect, Parser};
@@ -106,6 +108,8 @@ pub struct SourceCtx {
     pub bytes: u64,
     /// For Parquet: a local copy of the object (the file itself when it is local).
     pub local: Option<crate::storage::LocalCopy>,
+    /// For an in-memory table: its batches, one per unit of work.
+    pub batches: Option<BatchStore>,
 }
 
 impl SourceCtx {
@@ -117,7 +121,7 @@ impl SourceCtx {
     }
 }
 
-struct CsvProducer<'a> {
+struct SourceProducer<'a> {
     sources: &'a [SourceObject],
     storage: &'a Storage,
     plan: &'a Plan,
@@ -128,7 +132,7 @@ struct CsvProducer<'a> {
 /// Marks the unit of work of a Parquet source without row groups.
 const NO_ROW_GROUP: u64 = u64::MAX;
 
-impl CsvProducer<'_> {
+impl SourceProducer<'_> {
     /// One unit of work per row group. `false` when the merge stopped early.
     fn produce_parquet(
         &self,
@@ -156,6 +160,7 @@ impl CsvProducer<'_> {
             header: None,
             bytes,
             local: Some(local),
+            batches: None,
         });
         if row_groups == 0 {
             return Ok(emit(ctx, Vec::new(), NO_ROW_GROUP, true));
@@ -174,7 +179,7 @@ impl CsvProducer<'_> {
     }
 }
 
-impl Producer<SourceCtx> for CsvProducer<'_> {
+impl Producer<SourceCtx> for SourceProducer<'_> {
     fn produce(
         &mut self,
         emit: &mut dyn FnMut(Arc<SourceCtx>, Vec<u8>, u64, bool) -> bool,
@@ -225,6 +230,7 @@ impl Producer<SourceCtx> for CsvProducer<'_> {
                 header,
                 bytes,
                 local: None,
+                batches: None,
             });
             let mut sent = false;
             while let Some(block) = reader.next_block()? {
@@ -237,6 +243,66 @@ impl Producer<SourceCtx> for CsvProducer<'_> {
             if !sent && !emit(ctx.clone(), Vec::new(), bytes, true) {
                 return Ok(());
             }
+        }
+        Ok(())
+    }
+}
+
+/// Produces the units of an in-memory table: its batches, cut into slices.
+struct ArrowProducer<'a> {
+    source: crate::arrow::ArrowSource,
+    plan: &'a Plan,
+    /// Keep the batches after checking, for the outputs.
+    keep: bool,
+}
+
+impl Producer<SourceCtx> for ArrowProducer<'_> {
+    fn produce(
+        &mut self,
+        emit: &mut dyn FnMut(Arc<SourceCtx>, Vec<u8>, u64, bool) -> bool,
+    ) -> Result<()> {
+        let name = self.source.name.clone();
+        let (names, temporal) = crate::arrow::describe_schema(&self.source.reader.schema());
+        let mut layout = self.plan.layout(&name, names)?;
+        for (column, field) in layout.field_of.iter().enumerate() {
+            if let Some(field) = field {
+                layout.iso_text[column] = temporal[*field];
+            }
+        }
+        let ctx = Arc::new(SourceCtx {
+            index: 0,
+            path: name.clone(),
+            format: Format::Arrow,
+            layout: Some(layout),
+            header: None,
+            bytes: 0,
+            local: None,
+            batches: Some(BatchStore::new(self.source.reader.schema(), self.keep)),
+        });
+        let store = ctx.batches.as_ref().expect("set above");
+        let mut sent = false;
+        for batch in self.source.reader.by_ref() {
+            let batch = batch.map_err(|e| {
+                Error::data(
+                    "arrow_stream",
+                    format!("cannot read the next batch of the table: {e}"),
+                    Position {
+                        path: Some(name.clone()),
+                        ..Position::default()
+                    },
+                )
+            })?;
+            for unit in crate::arrow::units(&batch) {
+                sent = true;
+                let index = store.push(unit);
+                if !emit(ctx.clone(), Vec::new(), index, true) {
+                    return Ok(());
+                }
+            }
+        }
+        // The source passes through the merge even without rows.
+        if !sent {
+            emit(ctx.clone(), Vec::new(), NO_ROW_GROUP, true);
         }
         Ok(())
     }
@@ -285,6 +351,21 @@ fn check_block(
                     let row_group = usize::try_from(unit).unwrap_or(usize::MAX);
                     if let Err(error) =
                         crate::parquet::parse_rows(&ctx.data_path(), row_group, layout, &mut rows)
+                    {
+                        return Checked {
+                            parse: BlockParse::clean(),
+                            findings,
+                            error: Some(error),
+                        };
+                    }
+                }
+                BlockParse::clean()
+            }
+            Format::Arrow => {
+                let batch = ctx.batches.as_ref().and_then(|store| store.get(unit));
+                if let Some(batch) = batch {
+                    if let Err(error) =
+                        crate::arrow::append_batch(&ctx.path, &batch, layout, |f| f, &mut rows)
                     {
                         return Checked {
                             parse: BlockParse::clean(),
@@ -718,6 +799,13 @@ impl OutputTargets {
     }
 }
 
+impl OutputTargets {
+    /// Pass 2 or the commit reads the input again: in-memory batches must be kept.
+    fn reads_input_again(&self) -> bool {
+        self.valid.is_some() || self.quarantine.is_some() || !self.s3.is_empty()
+    }
+}
+
 impl Drop for OutputTargets {
     fn drop(&mut self) {
         for output in &self.s3 {
@@ -726,10 +814,30 @@ impl Drop for OutputTargets {
     }
 }
 
-/// Validate `sources` with `plan`.
+/// What a run reads.
+pub enum Input<'a> {
+    /// Files or objects, as listed by `Storage::expand`.
+    Objects(&'a [SourceObject]),
+    /// One in-memory table.
+    Arrow(crate::arrow::ArrowSource),
+}
+
+impl Input<'_> {
+    /// The format of the valid and quarantine outputs: the (first) input's.
+    fn output_format(&self) -> Format {
+        match self {
+            Input::Objects(objects) => objects
+                .first()
+                .map_or(Format::Csv, |o| Format::of(&o.uri).output()),
+            Input::Arrow(_) => Format::Parquet,
+        }
+    }
+}
+
+/// Validate `input` with `plan`.
 pub fn run(
     plan: &Arc<Plan>,
-    sources: &[SourceObject],
+    input: Input<'_>,
     options: &Options,
     storage: &Storage,
 ) -> Result<Report> {
@@ -747,7 +855,12 @@ pub fn run(
     let in_flight = threads * 2 + 2;
     let sample_size = options.sample_size;
 
+    let sources: &[SourceObject] = match &input {
+        Input::Objects(objects) => objects,
+        Input::Arrow(_) => &[],
+    };
     let total_bytes = sources.iter().map(|s| s.size).sum();
+    let targets = OutputTargets::new(options, input.output_format().name())?;
     let mut merger = Merger::new(plan, sample_size, total_bytes);
     let job = {
         let plan = Arc::clone(plan);
@@ -762,16 +875,27 @@ pub fn run(
             )
         }
     };
-    let producer = CsvProducer {
-        sources,
-        storage,
-        plan,
-        chunk_size,
-        allow_empty: options.allow_empty,
-    };
-    pipeline::run(&pool, in_flight, producer, job, |work, checked| {
-        merger.merge(work, checked)
-    })?;
+    let merge = |work, checked| merger.merge(work, checked);
+    match input {
+        Input::Objects(sources) => {
+            let producer = SourceProducer {
+                sources,
+                storage,
+                plan,
+                chunk_size,
+                allow_empty: options.allow_empty,
+            };
+            pipeline::run(&pool, in_flight, producer, job, merge)?;
+        }
+        Input::Arrow(source) => {
+            let producer = ArrowProducer {
+                source,
+                plan,
+                keep: targets.reads_input_again(),
+            };
+            pipeline::run(&pool, in_flight, producer, job, merge)?;
+        }
+    }
     if merger.carry.is_some() {
         return Err(Error::Internal(
             "a record was left incomplete at the end of the input".to_owned(),
@@ -782,11 +906,6 @@ pub fn run(
 
     let mut report = build_report(plan, &mut merger, &failures, threads)?;
 
-    let extension = merger
-        .sources
-        .first()
-        .map_or("csv", |s| s.ctx.format.name());
-    let targets = OutputTargets::new(options, extension)?;
     let local_options = Options {
         valid_output: targets.valid.clone(),
         quarantine: targets.quarantine.clone(),
@@ -797,13 +916,13 @@ pub fn run(
         && merger
             .sources
             .iter()
-            .all(|s| s.ctx.format == Format::Parquet);
+            .all(|s| s.ctx.format.output() == Format::Parquet);
     let any_parquet = merger
         .sources
         .iter()
-        .any(|s| s.ctx.format == Format::Parquet);
+        .any(|s| s.ctx.format.output() == Format::Parquet);
     if wants_outputs && all_parquet {
-        write_parquet_outputs(plan, &merger, &failures, &report, &local_options)?;
+        write_batch_outputs(plan, &merger, &failures, &report, &local_options)?;
     } else if wants_outputs && any_parquet {
         return Err(Error::data(
             "mixed_formats",
@@ -848,10 +967,16 @@ pub fn run(
     if !targets.s3.is_empty() {
         let store = storage.s3()?;
         let counts = (report.rows, report.valid_rows, report.invalid_rows);
+        let inputs = match merger.sources.first() {
+            Some(source) if source.ctx.format == Format::Arrow => {
+                vec![in_memory_input(&source.ctx)?]
+            }
+            _ => sources.to_vec(),
+        };
         let committed = crate::storage::commit::commit(
             &store,
             &targets.s3,
-            sources,
+            &inputs,
             &plan.ruleset_hash,
             counts,
         )?;
@@ -864,6 +989,20 @@ pub fn run(
         });
     }
     Ok(report)
+}
+
+/// What the manifest records of an in-memory table: its name and a fingerprint of its content.
+fn in_memory_input(ctx: &SourceCtx) -> Result<SourceObject> {
+    let store = ctx
+        .batches
+        .as_ref()
+        .expect("an in-memory source has a batch store");
+    let etag = crate::arrow::fingerprint(&store.schema(), &store.kept())?;
+    Ok(SourceObject {
+        uri: ctx.path.clone(),
+        size: 0,
+        etag,
+    })
 }
 
 fn add_external(merger: &mut Merger<'_>, external: &[ExternalRuleResult]) -> Result<()> {
@@ -1147,71 +1286,104 @@ fn schema_message(kind: &str, detail: &Json) -> String {
     }
 }
 
-/// Pass 2 for Parquet: read every row group again and filter it into the two outputs.
-fn write_parquet_outputs(
+/// Routes the batches of pass 2 to the Parquet outputs, following pass 1's failures.
+struct BatchRouter<'a> {
+    plan: &'a Plan,
+    failures: &'a Failures,
+    severity_error: Vec<bool>,
+    sink: crate::parquet::ParquetSink,
+    cursor: usize,
+    row: u64,
+    valid: u64,
+    quarantined: u64,
+}
+
+impl BatchRouter<'_> {
+    fn route(&mut self, batch: &RecordBatch, source_row: u64, path: &str) -> Result<()> {
+        let mut routed = Vec::with_capacity(batch.num_rows());
+        for _ in 0..batch.num_rows() {
+            let mut bad = None;
+            let failures = self.failures;
+            if self.cursor < failures.rows.len() && failures.rows[self.cursor] == self.row {
+                let rules = failures.rules_of(self.cursor);
+                self.cursor += 1;
+                if rules.iter().any(|&r| self.severity_error[r as usize]) {
+                    let mut names: Vec<&str> = rules
+                        .iter()
+                        .map(|&r| self.plan.rules[r as usize].name.as_str())
+                        .collect();
+                    names.dedup();
+                    bad = Some(names);
+                }
+            }
+            if bad.is_some() {
+                self.quarantined += 1;
+            } else {
+                self.valid += 1;
+            }
+            routed.push(bad);
+            self.row += 1;
+        }
+        self.sink.write(batch, &routed, source_row, path)
+    }
+}
+
+/// Pass 2 for Parquet and in-memory tables: read every batch again (row groups from the file,
+/// or the kept batches) and filter it into the two outputs.
+fn write_batch_outputs(
     plan: &Plan,
     merger: &Merger<'_>,
     failures: &Failures,
     report: &Report,
     options: &Options,
 ) -> Result<()> {
-    let severity_error: Vec<bool> = plan
-        .rules
-        .iter()
-        .map(|r| r.severity == Severity::Error)
-        .collect();
-    let mut sink = crate::parquet::ParquetSink::new(
-        options.valid_output.as_deref(),
-        options.quarantine.as_deref(),
-    );
-    let mut cursor = 0usize;
-    let mut row = 0u64;
-    let (mut valid, mut quarantined) = (0u64, 0u64);
+    let mut router = BatchRouter {
+        plan,
+        failures,
+        severity_error: plan
+            .rules
+            .iter()
+            .map(|r| r.severity == Severity::Error)
+            .collect(),
+        sink: crate::parquet::ParquetSink::new(
+            options.valid_output.as_deref(),
+            options.quarantine.as_deref(),
+        ),
+        cursor: 0,
+        row: 0,
+        valid: 0,
+        quarantined: 0,
+    };
+    let mut empty_schema = None;
     for source in &merger.sources {
         let path = &source.ctx.path;
-        let (_, _, row_groups) = crate::parquet::describe(&source.ctx.data_path())?;
         let mut source_row = 0u64;
+        if let Some(store) = &source.ctx.batches {
+            empty_schema.get_or_insert(store.schema());
+            for batch in store.kept() {
+                router.route(&batch, source_row, path)?;
+                source_row += batch.num_rows() as u64;
+            }
+            continue;
+        }
+        let data_path = source.ctx.data_path();
+        empty_schema.get_or_insert(crate::parquet::schema_of(&data_path)?);
+        let (_, _, row_groups) = crate::parquet::describe(&data_path)?;
         for row_group in 0..row_groups {
-            for batch in crate::parquet::read_row_group(&source.ctx.data_path(), row_group)? {
-                let mut routed = Vec::with_capacity(batch.num_rows());
-                for _ in 0..batch.num_rows() {
-                    let mut bad = None;
-                    if cursor < failures.rows.len() && failures.rows[cursor] == row {
-                        let rules = failures.rules_of(cursor);
-                        cursor += 1;
-                        if rules.iter().any(|&r| severity_error[r as usize]) {
-                            let mut names: Vec<&str> = rules
-                                .iter()
-                                .map(|&r| plan.rules[r as usize].name.as_str())
-                                .collect();
-                            names.dedup();
-                            bad = Some(names);
-                        }
-                    }
-                    if bad.is_some() {
-                        quarantined += 1;
-                    } else {
-                        valid += 1;
-                    }
-                    routed.push(bad);
-                    row += 1;
-                }
-                sink.write(&batch, &routed, source_row, path)?;
+            for batch in crate::parquet::read_row_group(&data_path, row_group)? {
+                router.route(&batch, source_row, path)?;
                 source_row += batch.num_rows() as u64;
             }
         }
     }
+    let (row, valid, quarantined) = (router.row, router.valid, router.quarantined);
     if row != report.rows || valid != report.valid_rows || quarantined != report.invalid_rows {
         return Err(Error::Internal(format!(
             "conservation check failed: read {row} rows (pass 1: {}), routed {valid} valid + {quarantined} quarantined (expected {} + {})",
             report.rows, report.valid_rows, report.invalid_rows
         )));
     }
-    let empty_schema = match merger.sources.first() {
-        Some(source) => Some(crate::parquet::schema_of(&source.ctx.data_path())?),
-        None => None,
-    };
-    sink.commit(empty_schema)
+    router.sink.commit(empty_schema)
 }
 
 /// Pass 2: route every record to the valid or quarantine output.
@@ -1294,7 +1466,7 @@ fn write_outputs(
             (parse, records)
         }
     };
-    let producer = CsvProducer {
+    let producer = SourceProducer {
         sources,
         storage,
         plan,

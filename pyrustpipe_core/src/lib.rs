@@ -13,6 +13,9 @@
 //! assert_eq!((report.rows, report.invalid_rows), (2, 1));
 //! ```
 
+#![forbid(unsafe_code)]
+
+pub mod arrow;
 pub mod check;
 pub mod csv;
 pub mod engine;
@@ -51,6 +54,27 @@ pub fn compile_spec(spec_json: &str) -> Result<(String, String)> {
 
 /// Validate files (paths, directories or globs) against a spec.
 pub fn validate(spec_json: &str, sources: &[String], options: &Options) -> Result<Report> {
+    let plan = compile_plan(spec_json, options)?;
+    let s3_options = storage::s3::S3Options::from_map(options.storage_options.as_ref())?;
+    let storage = storage::Storage::new(s3_options, options.allow_empty);
+    let objects = storage.expand(sources)?;
+    engine::run(&plan, engine::Input::Objects(&objects), options, &storage)
+}
+
+/// Validate an in-memory Arrow table (a stream of record batches) against a spec. Outputs are
+/// Parquet; `storage_options` apply to `s3://` outputs.
+pub fn validate_arrow(
+    spec_json: &str,
+    source: arrow::ArrowSource,
+    options: &Options,
+) -> Result<Report> {
+    let plan = compile_plan(spec_json, options)?;
+    let s3_options = storage::s3::S3Options::from_map(options.storage_options.as_ref())?;
+    let storage = storage::Storage::new(s3_options, options.allow_empty);
+    engine::run(&plan, engine::Input::Arrow(source), options, &storage)
+}
+
+fn compile_plan(spec_json: &str, options: &Options) -> Result<Arc<Plan>> {
     let spec = Spec::from_json(spec_json)?;
     let external: Vec<ExternalRule> = options
         .external_rules
@@ -61,11 +85,7 @@ pub fn validate(spec_json: &str, sources: &[String], options: &Options) -> Resul
             tolerance: r.tolerance,
         })
         .collect();
-    let plan = Arc::new(Plan::compile(spec, &external)?);
-    let s3_options = storage::s3::S3Options::from_map(options.storage_options.as_ref())?;
-    let storage = storage::Storage::new(s3_options, options.allow_empty);
-    let objects = storage.expand(sources)?;
-    engine::run(&plan, &objects, options, &storage)
+    Ok(Arc::new(Plan::compile(spec, &external)?))
 }
 
 /// Expand paths, directories, globs, S3 keys and prefixes into the objects a run would read.

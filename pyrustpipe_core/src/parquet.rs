@@ -6,14 +6,13 @@
 use std::fs::File;
 use std::sync::Arc;
 
-use arrow_array::cast::AsArray;
-use arrow_array::{Array, ArrayRef, RecordBatch, StringArray, UInt64Array};
+use arrow_array::{ArrayRef, RecordBatch, StringArray, UInt64Array};
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::arrow::arrow_writer::ArrowWriter;
 use parquet::arrow::ProjectionMask;
 
-use crate::check::{Rows, TextRef};
+use crate::check::Rows;
 use crate::error::{Error, Position, Result};
 use crate::plan::SourceLayout;
 use crate::sink::AtomicFile;
@@ -36,30 +35,11 @@ fn builder(path: &str) -> Result<ParquetRecordBatchReaderBuilder<File>> {
     ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| storage(path, e))
 }
 
-/// Column names and row-group count, from the footer.
+/// Column names, typed-temporal flags and row-group count, from the footer.
 pub fn describe(path: &str) -> Result<(Vec<String>, Vec<bool>, usize)> {
     let builder = builder(path)?;
-    let schema = builder.schema();
-    let names = schema.fields().iter().map(|f| f.name().clone()).collect();
-    let temporal = schema
-        .fields()
-        .iter()
-        .map(|f| {
-            matches!(
-                f.data_type(),
-                DataType::Date32
-                    | DataType::Date64
-                    | DataType::Timestamp(_, _)
-                    | DataType::Time32(_)
-                    | DataType::Time64(_)
-            )
-        })
-        .collect();
+    let (names, temporal) = crate::arrow::describe_schema(builder.schema());
     Ok((names, temporal, builder.metadata().num_row_groups()))
-}
-
-fn as_u32(n: usize) -> u32 {
-    u32::try_from(n).expect("a row group's text fits in 4 GiB")
 }
 
 /// Pass 1: the rows of one row group as text per plan column.
@@ -69,8 +49,7 @@ pub fn parse_rows(
     layout: &SourceLayout,
     rows: &mut Rows,
 ) -> Result<()> {
-    let width = layout.field_of.len();
-    rows.width = width;
+    rows.width = layout.field_of.len();
     let builder = builder(path)?;
     let mut wanted: Vec<usize> = layout.field_of.iter().flatten().copied().collect();
     wanted.sort_unstable();
@@ -84,47 +63,10 @@ pub fn parse_rows(
         .map_err(|e| storage(path, e))?;
     for batch in reader {
         let batch = batch.map_err(|e| storage(path, e))?;
-        let first = rows.lines.len();
-        let count = batch.num_rows();
-        rows.lines.extend(std::iter::repeat_n(None, count));
-        rows.broken.extend(std::iter::repeat_n(None, count));
-        rows.texts
-            .extend(std::iter::repeat_n(TextRef::Absent, count * width));
-        for (column, field) in layout.field_of.iter().enumerate() {
-            let Some(field) = field else { continue };
-            let position = wanted.binary_search(field).expect("projected above");
-            let text = to_text(path, &layout.names[*field], batch.column(position))?;
-            for row in 0..count {
-                let slot = (first + row) * width + column;
-                rows.texts[slot] = if text.is_null(row) {
-                    TextRef::Null
-                } else {
-                    let start = rows.arena.len();
-                    rows.arena.extend_from_slice(text.value(row).as_bytes());
-                    TextRef::Arena(as_u32(start), as_u32(rows.arena.len()))
-                };
-            }
-        }
+        let column_of = |field: usize| wanted.binary_search(&field).expect("projected above");
+        crate::arrow::append_batch(path, &batch, layout, column_of, rows)?;
     }
     Ok(())
-}
-
-fn to_text(path: &str, name: &str, array: &ArrayRef) -> Result<StringArray> {
-    let cast = arrow_cast::cast(array, &DataType::Utf8).map_err(|e| {
-        Error::data(
-            "parquet_type",
-            format!(
-                "column of Arrow type {} cannot be checked as text: {e}",
-                array.data_type()
-            ),
-            Position {
-                path: Some(path.to_owned()),
-                column: Some(name.to_owned()),
-                ..Position::default()
-            },
-        )
-    })?;
-    Ok(cast.as_string::<i32>().clone())
 }
 
 /// Pass 2: one row group's batches, for the outputs.

@@ -10,6 +10,8 @@ pub enum Format {
     Csv,
     Ndjson,
     Parquet,
+    /// An in-memory Arrow table (see `crate::arrow`); never inferred from a path.
+    Arrow,
 }
 
 impl Format {
@@ -18,6 +20,15 @@ impl Format {
             Format::Csv => "csv",
             Format::Ndjson => "ndjson",
             Format::Parquet => "parquet",
+            Format::Arrow => "arrow",
+        }
+    }
+
+    /// The format of the valid and quarantine outputs: tables are written as Parquet.
+    pub fn output(self) -> Format {
+        match self {
+            Format::Arrow => Format::Parquet,
+            other => other,
         }
     }
 

@@ -4,7 +4,9 @@
 mod errors;
 mod gil;
 
+use arrow_array::ffi_stream::RecordBatchStreamReader;
 use pyo3::prelude::*;
+use pyo3::types::PyCapsule;
 
 use crate::gil::run_engine;
 
@@ -34,6 +36,45 @@ fn validate(
     })
 }
 
+/// Validate an in-memory table: any object with `__arrow_c_stream__` (the Arrow PyCapsule
+/// interface). Its stream is read on the engine's threads without the GIL; producers that need
+/// the GIL (streams backed by Python iterators) take it themselves.
+#[pyfunction]
+fn validate_arrow(
+    py: Python<'_>,
+    spec_json: &str,
+    table: &Bound<'_, PyAny>,
+    name: &str,
+    options_json: &str,
+) -> PyResult<String> {
+    let options = options(py, options_json)?;
+    let reader = arrow_stream(table)?;
+    let source = pyrustpipe_core::arrow::ArrowSource {
+        name: name.to_owned(),
+        reader: Box::new(reader),
+    };
+    run_engine(py, || {
+        pyrustpipe_core::validate_arrow(spec_json, source, &options).map(|r| r.to_json())
+    })
+}
+
+/// Import the stream exported by `table.__arrow_c_stream__()`.
+#[allow(unsafe_code)]
+fn arrow_stream(table: &Bound<'_, PyAny>) -> PyResult<RecordBatchStreamReader> {
+    let capsule = table.call_method1("__arrow_c_stream__", (table.py().None(),))?;
+    let capsule = capsule.cast::<PyCapsule>().map_err(|_| {
+        pyo3::exceptions::PyTypeError::new_err("__arrow_c_stream__ did not return a PyCapsule")
+    })?;
+    let stream = capsule.pointer_checked(Some(c"arrow_array_stream"))?;
+    // SAFETY: the capsule is named "arrow_array_stream", so it holds an FFI_ArrowArrayStream
+    // (the Arrow PyCapsule interface). `from_raw` moves the stream out and leaves a released
+    // one behind, so the capsule's destructor does not release it a second time.
+    let reader = unsafe { RecordBatchStreamReader::from_raw(stream.as_ptr().cast()) };
+    reader.map_err(|e| {
+        pyo3::exceptions::PyValueError::new_err(format!("cannot import the Arrow stream: {e}"))
+    })
+}
+
 /// Profile sources (types, nulls, ranges, small categorical sets, patterns); returns JSON.
 #[pyfunction]
 fn profile(py: Python<'_>, sources: Vec<String>, options_json: &str) -> PyResult<String> {
@@ -59,6 +100,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     errors::register(m)?;
     m.add_function(wrap_pyfunction!(compile_spec, m)?)?;
     m.add_function(wrap_pyfunction!(validate, m)?)?;
+    m.add_function(wrap_pyfunction!(validate_arrow, m)?)?;
     m.add_function(wrap_pyfunction!(profile, m)?)?;
     m.add_function(wrap_pyfunction!(expand_sources, m)?)?;
     Ok(())

@@ -2,9 +2,9 @@
 (``__arrow_c_stream__``: pyarrow Tables and RecordBatchReaders, polars DataFrames, ...) and pandas
 DataFrames.
 
-The engine reads files, not Arrow streams (yet), so the table is streamed batch by batch into a
-temporary Parquet file and that file is validated. It is a copy, not zero-copy: see
-docs/dagster.md for what it costs. The report names the source ``<in-memory>``.
+The engine imports the stream through the Arrow PyCapsule interface and reads its batches where
+they are, on its own threads: nothing is written to disk, the columns are not copied into Python
+objects. Outputs are Parquet. The report names the source ``<in-memory>``.
 
 >>> import pyarrow as pa, pyrustpipe as pp
 >>> class Tiny(pp.Schema):
@@ -16,15 +16,17 @@ docs/dagster.md for what it costs. The report names the source ``<in-memory>``.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
-import tempfile
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Protocol, TypeGuard, runtime_checkable
 
+from pyrustpipe import _engine
+
 if TYPE_CHECKING:
-    from pyrustpipe.api import PathLike, SchemaLike
     from pyrustpipe.report import Report
+    from pyrustpipe.schema import PythonRule
+    from pyrustpipe.spec import SpecDict, ValidateOptions
 
 __all__ = ["IN_MEMORY", "ArrowStreamExportable", "is_arrow_like", "validate_table"]
 
@@ -50,74 +52,39 @@ def is_arrow_like(value: object) -> TypeGuard[ArrowStreamExportable]:
     return hasattr(type(value), "__arrow_c_stream__") or _is_pandas(value)
 
 
-def _reader(value: object) -> Any:
+def _pyarrow() -> Any:
     try:
         import pyarrow as pa
     except ImportError:
         raise ImportError(
-            "validating an in-memory table needs pyarrow: pip install pyarrow"
+            "validating a pandas DataFrame, or Python-run rules on a table, needs pyarrow: "
+            "pip install pyarrow"
         ) from None
-    if _is_pandas(value):
-        # The index is not data: a RangeIndex would otherwise become a column.
-        value = pa.Table.from_pandas(value, preserve_index=False)
-    return pa.RecordBatchReader.from_stream(value)
-
-
-def write_parquet(value: object, path: str) -> None:
-    """Stream ``value`` (see :func:`is_arrow_like`) into a Parquet file at ``path``."""
-    import pyarrow.parquet as pq
-
-    reader = _reader(value)
-    with pq.ParquetWriter(path, reader.schema) as writer:
-        for batch in reader:
-            writer.write_batch(batch)
-
-
-def _rename_sources(data: dict[str, Any], path: str) -> dict[str, Any]:
-    for source in data.get("sources") or ():
-        if source.get("uri") == path:
-            source["uri"] = IN_MEMORY
-    for rule in data.get("rules") or ():
-        for sample in rule.get("samples") or ():
-            if sample.get("source") == path:
-                sample["source"] = IN_MEMORY
-    return data
+    return pa
 
 
 def validate_table(
     table: ArrowStreamExportable,
-    schema: SchemaLike,
-    *,
-    quarantine: PathLike | None = None,
-    valid_output: PathLike | None = None,
-    metrics_output: PathLike | None = None,
-    threads: int | None = None,
-    sample_size: int = 20,
-    storage_options: Mapping[str, str] | None = None,
-    allow_empty: bool = False,
-    chunk_size: int | None = None,
+    spec: SpecDict,
+    python_rules: tuple[PythonRule, ...],
+    options: ValidateOptions,
+    name: str = IN_MEMORY,
 ) -> Report:
-    """Validate an in-memory table (through a temporary Parquet file). Outputs are Parquet.
-
-    A ``metrics_output`` report keeps the temporary file's path as the source; the returned
-    report names it ``<in-memory>``.
-    """
-    from pyrustpipe.api import run_validation
+    """Validate an in-memory table with a resolved ``spec`` (see ``api.run_validation``)."""
+    from pyrustpipe._python_rules import run_python_rules_on_table
     from pyrustpipe.report import Report
 
-    with tempfile.TemporaryDirectory(prefix="pyrustpipe-arrow-") as folder:
-        path = os.path.join(folder, "table.parquet")
-        write_parquet(table, path)
-        report = run_validation(
-            path,
-            schema,
-            quarantine=quarantine,
-            valid_output=valid_output,
-            metrics_output=metrics_output,
-            threads=threads,
-            sample_size=sample_size,
-            storage_options=storage_options,
-            allow_empty=allow_empty,
-            chunk_size=chunk_size,
-        )
-    return Report.from_dict(_rename_sources(dict(report.to_dict()), path))
+    stream: object = table
+    if _is_pandas(table):
+        # The index is not data: a RangeIndex would otherwise become a column.
+        stream = _pyarrow().Table.from_pandas(table, preserve_index=False)
+    if python_rules:
+        # Python reads the table too, so a one-shot stream is gathered into a table first.
+        gathered = _pyarrow().table(stream)
+        options = {
+            **options,
+            "external_rules": run_python_rules_on_table(spec, python_rules, gathered, name),
+        }
+        stream = gathered
+    text = _engine.validate_arrow(json.dumps(spec), stream, name, json.dumps(options))
+    return Report.from_json(text)

@@ -12,6 +12,7 @@ __all__ = [
     "expand_sources",
     "profile",
     "validate",
+    "validate_arrow",
 ]
 
 
@@ -37,6 +38,11 @@ def compile_spec(spec_json: str) -> dict[str, Any]:
 
 def validate(spec_json: str, sources: list[str], options_json: str) -> str:
     text: str = core().validate(spec_json, sources, options_json)
+    return text
+
+
+def validate_arrow(spec_json: str, table: object, name: str, options_json: str) -> str:
+    text: str = core().validate_arrow(spec_json, table, name, options_json)
     return text
 
 

@@ -17,7 +17,7 @@ import json
 import math
 import re
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal, InvalidOperation
 from typing import IO, Any
 
@@ -338,8 +338,12 @@ def _parquet_rows(path: str) -> Iterator[tuple[int, dict[str, Any]]]:
         raise SchemaError(
             f"{path}: Python-run rules need pyarrow to read Parquet (pip install pyarrow)"
         ) from None
+    return _batch_rows(pq.ParquetFile(path).iter_batches(batch_size=BATCH_ROWS))
+
+
+def _batch_rows(batches: Iterable[Any]) -> Iterator[tuple[int, dict[str, Any]]]:
     number = 0
-    for batch in pq.ParquetFile(path).iter_batches(batch_size=BATCH_ROWS):
+    for batch in batches:
         for record in batch.to_pylist():
             number += 1
             yield number, record
@@ -388,21 +392,61 @@ def run_python_rules(
             reader = _Reader(spec, attributes, header)
         else:
             rows = _ndjson_rows(path) if kind == "ndjson" else _parquet_rows(path)
-            reader = _Reader(spec, attributes, [])
-            reader.is_text = False
-            reader.known |= set(attributes.values())
-        batch: list[tuple[int, Any]] = []
-        for item in rows:
-            batch.append(item)
-            if len(batch) >= BATCH_ROWS:
-                _run_batch(reader, rules, batch, source, failures)
-                if on_batch is not None:
-                    on_batch(len(batch))
-                batch = []
-        if batch:
+            reader = _typed_reader(spec, attributes)
+        _run_source(reader, rules, rows, source, failures, on_batch)
+    return _results(rules, failures)
+
+
+def run_python_rules_on_table(
+    spec: SpecDict,
+    rules: tuple[PythonRule, ...] | list[PythonRule],
+    table: Any,
+    name: str,
+) -> list[ExternalRule]:
+    """Evaluate ``rules`` over an in-memory pyarrow Table whose report name is ``name``."""
+    failures: dict[str, list[ExternalFailure]] = {rule.name: [] for rule in rules}
+    if not rules:
+        return []
+    reader = _typed_reader(spec, dict(rules[0].attributes))
+    rows = _batch_rows(table.to_batches(max_chunksize=BATCH_ROWS))
+    _run_source(reader, rules, rows, name, failures, None)
+    return _results(rules, failures)
+
+
+def _typed_reader(spec: SpecDict, attributes: dict[str, str]) -> _Reader:
+    """A reader of rows whose values are typed already (NDJSON, Parquet, tables)."""
+    reader = _Reader(spec, attributes, [])
+    reader.is_text = False
+    reader.known |= set(attributes.values())
+    return reader
+
+
+def _run_source(
+    reader: _Reader,
+    rules: tuple[PythonRule, ...] | list[PythonRule],
+    rows: Iterator[tuple[int, Any]],
+    source: str,
+    failures: dict[str, list[ExternalFailure]],
+    on_batch: Callable[[int], None] | None,
+) -> None:
+    batch: list[tuple[int, Any]] = []
+    for item in rows:
+        batch.append(item)
+        if len(batch) >= BATCH_ROWS:
             _run_batch(reader, rules, batch, source, failures)
             if on_batch is not None:
                 on_batch(len(batch))
+            batch = []
+    if batch:
+        _run_batch(reader, rules, batch, source, failures)
+        if on_batch is not None:
+            on_batch(len(batch))
+
+
+def _results(
+    rules: tuple[PythonRule, ...] | list[PythonRule],
+    failures: dict[str, list[ExternalFailure]],
+) -> list[ExternalRule]:
     return [
         {
             "name": rule.name,

@@ -275,20 +275,6 @@ def run_validation(
 ) -> Report:
     """The run form of :func:`validate` (see there)."""
     from pyrustpipe import _arrow
-
-    if _arrow.is_arrow_like(source):  # an in-memory table: pyrustpipe/_arrow.py
-        return _arrow.validate_table(
-            source,
-            schema,
-            quarantine=quarantine,
-            valid_output=valid_output,
-            metrics_output=metrics_output,
-            threads=threads,
-            sample_size=sample_size,
-            storage_options=storage_options,
-            allow_empty=allow_empty,
-            chunk_size=chunk_size,
-        )
     from pyrustpipe._python_rules import run_python_rules
     from pyrustpipe.report import Report
 
@@ -303,8 +289,21 @@ def run_validation(
     ):
         raise ValueError(f"chunk_size must be an int >= 1 or None, not {chunk_size!r}")
     spec, python_rules = resolve_schema(schema)
+    options: ValidateOptions = {
+        "threads": threads,
+        "sample_size": sample_size,
+        "chunk_size": chunk_size,
+        "valid_output": _output(valid_output),
+        "quarantine": _output(quarantine),
+        "metrics_output": _output(metrics_output),
+        "allow_empty": bool(allow_empty),
+        "external_rules": [],
+    }
+    if storage_options is not None:
+        options["storage_options"] = {str(k): str(v) for k, v in storage_options.items()}
+    if _arrow.is_arrow_like(source):  # an in-memory table: pyrustpipe/_arrow.py
+        return _arrow.validate_table(source, spec, python_rules, options)
     sources = _source_list(source)
-    external = []
     if python_rules:
         sources = _engine.expand_sources(sources, _storage_json(storage_options))
         if any(path.startswith("s3://") for path in sources):
@@ -315,19 +314,7 @@ def run_validation(
                 f"row rules that run in Python ({names}) need local sources; "
                 "rewrite them so they trace into expressions, or copy the data locally"
             )
-        external = run_python_rules(spec, python_rules, sources)
-    options: ValidateOptions = {
-        "threads": threads,
-        "sample_size": sample_size,
-        "chunk_size": chunk_size,
-        "valid_output": _output(valid_output),
-        "quarantine": _output(quarantine),
-        "metrics_output": _output(metrics_output),
-        "allow_empty": bool(allow_empty),
-        "external_rules": external,
-    }
-    if storage_options is not None:
-        options["storage_options"] = {str(k): str(v) for k, v in storage_options.items()}
+        options["external_rules"] = run_python_rules(spec, python_rules, sources)
     import json
 
     text = _engine.validate(json.dumps(spec), sources, json.dumps(options))

@@ -804,7 +804,7 @@ def _build(cls: type[Schema]) -> None:
             code = getattr(func, "__code__", None)
             warnings.warn_explicit(
                 f"row rule {rule_name!r} of {name} cannot be compiled to Rust and will run in "
-                f"Python (slow; CSV / NDJSON / Parquet only): it {reason}",
+                f"Python (slow; local files and in-memory tables only): it {reason}",
                 UntraceableRuleWarning,
                 filename=code.co_filename if code is not None else "<unknown>",
                 lineno=code.co_firstlineno if code is not None else 0,

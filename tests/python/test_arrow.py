@@ -128,3 +128,128 @@ def test_empty_table() -> None:
     table = pa.table({"id": pa.array([], pa.int64())})
     report = pp.validate(table, Tiny, allow_empty=True)
     assert report.rows == 0
+
+
+class Amounts(pp.Schema):
+    id: int = pp.Field(unique=True)
+    amount: float = pp.Field(ge=0)
+
+
+def amounts_table(rows: int) -> pa.Table:
+    """One batch of ``rows`` rows; every 7th amount is negative and ids repeat every 100_000."""
+    ids = [i % 100_000 for i in range(rows)]
+    amounts = [-1.0 if i % 7 == 0 else float(i) for i in range(rows)]
+    return pa.table({"id": ids, "amount": amounts})
+
+
+def test_a_large_batch_is_split_and_counted_exactly() -> None:
+    rows = 150_000  # more than one unit of work (64k rows) in a single batch
+    table = amounts_table(rows)
+    assert table.column("id").num_chunks == 1
+    report = pp.validate(table, Amounts)
+    assert report.rows == rows
+    assert report.rule("amount:ge").failed == len(range(0, rows, 7))
+    # Every occurrence of a repeated id fails (keep="none"): ids 0..49_999 occur twice.
+    assert report.rule("id:unique").failed == 2 * 50_000
+
+
+def test_reports_are_identical_across_threads() -> None:
+    table = amounts_table(140_000)
+    reports = [
+        comparable(pp.validate(table, Amounts, threads=threads)) for threads in (1, 2, 8)
+    ]
+    assert reports[0] == reports[1] == reports[2]
+
+
+def test_outputs_equal_those_of_the_same_rows_in_a_parquet_file(
+    csv_path: Path, tmp_path: Path
+) -> None:
+    table = read_arrow(csv_path)
+    pq.write_table(table, tmp_path / "tx.parquet", row_group_size=1000)
+    from_file = pp.validate(
+        tmp_path / "tx.parquet",
+        Transactions,
+        valid_output=tmp_path / "file_valid.parquet",
+        quarantine=tmp_path / "file_q.parquet",
+    )
+    from_table = pp.validate(
+        table.to_reader(max_chunksize=333),
+        Transactions,
+        valid_output=tmp_path / "table_valid.parquet",
+        quarantine=tmp_path / "table_q.parquet",
+    )
+    assert from_table.valid_rows + from_table.invalid_rows == from_table.rows == 3000
+    assert (from_table.valid_rows, from_table.invalid_rows) == (
+        from_file.valid_rows,
+        from_file.invalid_rows,
+    )
+    valid = pq.read_table(tmp_path / "table_valid.parquet")
+    assert valid.equals(pq.read_table(tmp_path / "file_valid.parquet"))
+    quarantined = pq.read_table(tmp_path / "table_q.parquet")
+    assert set(quarantined.column("_pyrustpipe_source").to_pylist()) == {_arrow.IN_MEMORY}
+    expected = pq.read_table(tmp_path / "file_q.parquet").drop_columns(["_pyrustpipe_source"])
+    assert quarantined.drop_columns(["_pyrustpipe_source"]).equals(expected)
+
+
+def test_a_one_shot_python_stream_is_read_without_the_gil() -> None:
+    """Batches produced by a Python generator: the engine's reader thread reads the stream while
+    the caller waits with the GIL released (pyarrow takes it for each batch)."""
+    schema = pa.schema([("id", pa.int64()), ("amount", pa.float64())])
+
+    def batches() -> Any:
+        for start in range(0, 10_000, 1000):
+            yield pa.record_batch(
+                [pa.array(range(start, start + 1000)), pa.array([1.0] * 999 + [-5.0])],
+                schema=schema,
+            )
+
+    report = pp.validate(pa.RecordBatchReader.from_batches(schema, batches()), Amounts)
+    assert (report.rows, report.invalid_rows) == (10_000, 10)
+    assert report.rule("amount:ge").samples[0].row == 1000
+
+
+def test_a_failing_stream_is_a_clear_error_and_writes_nothing(tmp_path: Path) -> None:
+    schema = pa.schema([("id", pa.int64()), ("amount", pa.float64())])
+
+    def batches() -> Any:
+        yield pa.record_batch([pa.array([1, 2]), pa.array([1.0, 2.0])], schema=schema)
+        raise RuntimeError("upstream broke at batch 2")
+
+    with pytest.raises(pp.DataFormatError, match="upstream broke at batch 2") as caught:
+        pp.validate(
+            pa.RecordBatchReader.from_batches(schema, batches()),
+            Amounts,
+            quarantine=tmp_path / "q.parquet",
+        )
+    assert caught.value.path == _arrow.IN_MEMORY
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_python_rules_run_on_a_one_shot_stream() -> None:
+    with pytest.warns(pp.UntraceableRuleWarning):
+
+        class WithPythonRule(pp.Schema):
+            id: int = pp.Field()
+            amount: float = pp.Field()
+
+            @pp.validate
+            def amount_is_round(row: Any) -> bool:
+                return float(row.amount).is_integer()  # float() does not trace: runs in Python
+
+    table = pa.table({"id": [1, 2, 3], "amount": [1.0, 2.5, 3.0]})
+    report = pp.validate(table.to_reader(max_chunksize=1), WithPythonRule)
+    rule = report.rule("amount_is_round")
+    assert (rule.failed, rule.samples[0].row, rule.samples[0].source) == (1, 2, _arrow.IN_MEMORY)
+
+
+def test_polars_view_types_and_categoricals() -> None:
+    class Kinds(pp.Schema):
+        kind: str = pp.Field(isin=["a", "b"])
+        label: str = pp.Field(max_length=3)
+
+    frame = pl.DataFrame(
+        {"kind": ["a", "b", "c"], "label": ["xy", "long label", "z"]},
+        schema={"kind": pl.Categorical, "label": pl.String},
+    )
+    report = pp.validate(frame, Kinds)
+    assert (report.rule("kind:isin").failed, report.rule("label:max_length").failed) == (1, 1)

@@ -1,0 +1,185 @@
+//! In-memory Arrow input: a stream of record batches (a DataFrame or table handed over through
+//! the Arrow C stream interface) validated as one source, without writing it anywhere.
+//!
+//! Batches are cut into slices of at most [`UNIT_ROWS`] rows (slicing shares the buffers), each a
+//! unit of work. Their columns are read as text exactly like Parquet's, so a table gives the same
+//! report as the same rows in a file. The outputs are Parquet; the batches are kept for them, and
+//! dropped as soon as they are checked when no output needs them.
+
+use std::sync::{Mutex, PoisonError};
+
+use arrow_array::cast::AsArray;
+use arrow_array::{Array, ArrayRef, RecordBatch, RecordBatchReader, StringArray};
+use arrow_schema::{DataType, Schema, SchemaRef};
+
+use crate::check::{Rows, TextRef};
+use crate::error::{Error, Position, Result};
+use crate::plan::SourceLayout;
+
+/// Rows per unit of work: a single large batch still spreads over every worker.
+pub const UNIT_ROWS: usize = 64 * 1024;
+
+/// The source name reports use for an in-memory table unless the caller names it.
+pub const IN_MEMORY: &str = "<in-memory>";
+
+/// A stream of record batches to validate, and the name reports give it.
+pub struct ArrowSource {
+    pub name: String,
+    pub reader: Box<dyn RecordBatchReader + Send>,
+}
+
+/// The batches of an in-memory source, indexed by unit of work.
+pub struct BatchStore {
+    schema: SchemaRef,
+    batches: Mutex<Vec<Option<RecordBatch>>>,
+    /// Keep checked batches for the outputs (else drop them once checked).
+    keep: bool,
+}
+
+impl BatchStore {
+    pub fn new(schema: SchemaRef, keep: bool) -> Self {
+        BatchStore {
+            schema,
+            batches: Mutex::new(Vec::new()),
+            keep,
+        }
+    }
+
+    /// The table's schema (also when it has no batches).
+    pub fn schema(&self) -> SchemaRef {
+        self.schema.clone()
+    }
+
+    /// Store one unit's batch; returns the unit number.
+    pub fn push(&self, batch: RecordBatch) -> u64 {
+        let mut batches = self.batches.lock().unwrap_or_else(PoisonError::into_inner);
+        batches.push(Some(batch));
+        batches.len() as u64 - 1
+    }
+
+    /// The batch of `unit`, for the worker that checks it.
+    pub fn get(&self, unit: u64) -> Option<RecordBatch> {
+        let mut batches = self.batches.lock().unwrap_or_else(PoisonError::into_inner);
+        let slot = batches.get_mut(usize::try_from(unit).ok()?)?;
+        if self.keep {
+            slot.clone()
+        } else {
+            slot.take()
+        }
+    }
+
+    /// Every kept batch, in order (empty unless the store keeps them).
+    pub fn kept(&self) -> Vec<RecordBatch> {
+        let batches = self.batches.lock().unwrap_or_else(PoisonError::into_inner);
+        batches.iter().flatten().cloned().collect()
+    }
+}
+
+/// Cut `batch` into zero-copy slices of at most [`UNIT_ROWS`] rows.
+pub fn units(batch: &RecordBatch) -> impl Iterator<Item = RecordBatch> + '_ {
+    (0..batch.num_rows())
+        .step_by(UNIT_ROWS)
+        .map(|start| batch.slice(start, UNIT_ROWS.min(batch.num_rows() - start)))
+}
+
+/// Column names, and which columns hold typed dates, times or timestamps (read as ISO text).
+pub fn describe_schema(schema: &Schema) -> (Vec<String>, Vec<bool>) {
+    let names = schema.fields().iter().map(|f| f.name().clone()).collect();
+    let temporal = schema
+        .fields()
+        .iter()
+        .map(|f| {
+            matches!(
+                f.data_type(),
+                DataType::Date32
+                    | DataType::Date64
+                    | DataType::Timestamp(_, _)
+                    | DataType::Time32(_)
+                    | DataType::Time64(_)
+            )
+        })
+        .collect();
+    (names, temporal)
+}
+
+fn as_u32(n: usize) -> u32 {
+    u32::try_from(n).expect("a unit's text fits in 4 GiB")
+}
+
+/// Append the rows of `batch` to `rows` as text per plan column. `column_of` maps a field of the
+/// source (`layout.field_of`) to its column in `batch`.
+pub fn append_batch(
+    path: &str,
+    batch: &RecordBatch,
+    layout: &SourceLayout,
+    column_of: impl Fn(usize) -> usize,
+    rows: &mut Rows,
+) -> Result<()> {
+    let width = layout.field_of.len();
+    rows.width = width;
+    let first = rows.lines.len();
+    let count = batch.num_rows();
+    rows.lines.extend(std::iter::repeat_n(None, count));
+    rows.broken.extend(std::iter::repeat_n(None, count));
+    rows.texts
+        .extend(std::iter::repeat_n(TextRef::Absent, count * width));
+    for (column, field) in layout.field_of.iter().enumerate() {
+        let Some(field) = field else { continue };
+        let text = to_text(path, &layout.names[*field], batch.column(column_of(*field)))?;
+        for row in 0..count {
+            let slot = (first + row) * width + column;
+            rows.texts[slot] = if text.is_null(row) {
+                TextRef::Null
+            } else {
+                let start = rows.arena.len();
+                rows.arena.extend_from_slice(text.value(row).as_bytes());
+                TextRef::Arena(as_u32(start), as_u32(rows.arena.len()))
+            };
+        }
+    }
+    Ok(())
+}
+
+fn to_text(path: &str, name: &str, array: &ArrayRef) -> Result<StringArray> {
+    let cast = arrow_cast::cast(array, &DataType::Utf8).map_err(|e| {
+        Error::data(
+            "parquet_type",
+            format!(
+                "column of Arrow type {} cannot be checked as text: {e}",
+                array.data_type()
+            ),
+            Position {
+                path: Some(path.to_owned()),
+                column: Some(name.to_owned()),
+                ..Position::default()
+            },
+        )
+    })?;
+    Ok(cast.as_string::<i32>().clone())
+}
+
+/// A fingerprint of the table's content (schema, every column, batch boundaries), so a manifest
+/// tells a rerun on the same table from a run on different data.
+pub fn fingerprint(schema: &SchemaRef, batches: &[RecordBatch]) -> Result<String> {
+    struct Hashing(xxhash_rust::xxh3::Xxh3);
+    impl std::io::Write for Hashing {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.update(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let internal = |e: arrow_schema::ArrowError| Error::Internal(format!("fingerprint: {e}"));
+    let mut writer =
+        arrow_ipc::writer::StreamWriter::try_new(Hashing(xxhash_rust::xxh3::Xxh3::new()), schema)
+            .map_err(internal)?;
+    for batch in batches {
+        // IPC writes a slice's own rows only, not the buffers it shares with its neighbours.
+        writer.write(batch).map_err(internal)?;
+    }
+    writer.finish().map_err(internal)?;
+    let hasher = writer.into_inner().map_err(internal)?;
+    Ok(format!("xxh3:{:032x}", hasher.0.digest128()))
+}
