@@ -207,7 +207,7 @@ def build_pyrustpipe_checks(
         source: a path, glob or ``s3://`` URI (template: ``{partition_key}`` is replaced by the
             run's partition) of the files to validate. ``None``: the asset's value is loaded
             through its IO manager and validated in memory (a pandas / polars DataFrame or a
-            pyarrow Table, through the Arrow C stream interface and a temporary Parquet file).
+            pyarrow Table, read by the engine through the Arrow C stream interface, zero-copy).
         blocking: the checks block downstream assets in the same run when they fail with
             severity ERROR (an error rule; warn rules never block).
         quarantine_output, valid_output, metrics_output: where the run writes the invalid rows,

@@ -10,6 +10,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar, Union, cast, overload
 
 from pyrustpipe import _engine
+from pyrustpipe._arrow import ArrowStreamExportable
 from pyrustpipe._common import clone
 from pyrustpipe.exceptions import SchemaError
 from pyrustpipe.schema import PythonRule, Schema, rule_marker
@@ -32,7 +33,11 @@ _F = TypeVar("_F", bound=Callable[..., Any])
 _DECORATOR_KEYWORDS = frozenset({"severity", "tolerance", "name"})
 
 PathLike: TypeAlias = Union[str, "os.PathLike[str]"]
-SourceLike: TypeAlias = Union[str, "os.PathLike[str]", Sequence[Union[str, "os.PathLike[str]"]]]
+# Paths, globs and URIs, or an in-memory table (anything with ``__arrow_c_stream__``: pyarrow,
+# polars, pandas >= 2.2 DataFrames, ...).
+SourceLike: TypeAlias = Union[
+    str, "os.PathLike[str]", Sequence[Union[str, "os.PathLike[str]"]], ArrowStreamExportable
+]
 SchemaLike: TypeAlias = Union[type[Schema], "Spec", Mapping[str, Any], str, "os.PathLike[str]"]
 
 
@@ -233,7 +238,7 @@ def resolve_schema(schema: SchemaLike) -> tuple[SpecDict, tuple[PythonRule, ...]
     )
 
 
-def _source_list(source: SourceLike) -> list[str]:
+def _source_list(source: object) -> list[str]:
     if isinstance(source, (str, os.PathLike)):
         items = [os.fspath(source)]
     elif isinstance(source, Sequence):
@@ -356,9 +361,11 @@ def validate(*args: Any, **kwargs: Any) -> Any:
     **Run**: ``pp.validate(source, schema, *, quarantine=None, valid_output=None,
     metrics_output=None, threads=None, sample_size=20, storage_options=None, allow_empty=False)``
     returns a :class:`pp.Report`. ``source`` is a path, a directory (every file below it), a glob,
-    an ``s3://`` URI or a list of them; ``schema`` a ``pp.Schema`` subclass, a spec dict, a
-    ``pp.Spec`` or a rules reference (``rules.py:Class``, ``rules.yaml``). It does not raise when
-    rules fail — call :meth:`Report.raise_for_failures` to gate.
+    an ``s3://`` URI or a list of them, or an in-memory table (a pandas / polars DataFrame, a
+    pyarrow Table or RecordBatchReader: anything with ``__arrow_c_stream__``, read zero-copy);
+    ``schema`` a ``pp.Schema`` subclass, a spec dict, a ``pp.Spec`` or a rules reference
+    (``rules.py:Class``, ``rules.yaml``). It does not raise when rules fail — call
+    :meth:`Report.raise_for_failures` to gate.
 
     **Decorate**: ``@pp.validate`` or ``@pp.validate(severity="warn", tolerance=0.01,
     name="...")`` on a function of one argument (the row) inside a ``pp.Schema``.
