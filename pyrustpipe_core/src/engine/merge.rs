@@ -1,0 +1,412 @@
+//! Pass 1's merge: the checked blocks folded in order into one run-wide state, with the
+//! repeated keys and external rules' failures, and the final failure list.
+
+use std::sync::Arc;
+
+use crate::check::BlockFindings;
+use crate::csv::block::BlockEnd;
+use crate::csv::reader::MAX_RECORD_BYTES;
+use crate::error::{Error, Position, Result};
+use crate::pipeline::Work;
+use crate::plan::Plan;
+use crate::report::Sample;
+use crate::rules::dataset::ColumnStats;
+use crate::rules::unique::{FirstSeen, HashTable};
+use crate::rules::RuleId;
+use crate::spec::Keep;
+
+use super::produce::{check_block, Checked, SourceCtx};
+use super::ExternalRuleResult;
+
+pub(super) struct SourceState {
+    pub(super) ctx: Arc<SourceCtx>,
+    pub(super) row_start: u64,
+    pub(super) rows: u64,
+    pub(super) blank_lines: u64,
+    quote_garbage: u64,
+    /// 1-based line where the next block starts.
+    next_line: u64,
+    /// Columns found in rows that the schema does not name (NDJSON keys).
+    pub(super) unknown_columns: std::collections::BTreeSet<String>,
+}
+
+/// The merged state of pass 1.
+pub(super) struct Merger<'a> {
+    plan: &'a Plan,
+    pub(super) sample_size: usize,
+    pub(super) counts: Vec<u64>,
+    pub(super) samples: Vec<Vec<Sample>>,
+    failed_rows: Vec<u64>,
+    failure_starts: Vec<usize>,
+    failed_rules: Vec<RuleId>,
+    /// Failures found while merging (repeated keys, external rules), sorted at the end.
+    late: Vec<(u64, RuleId)>,
+    pub(super) late_samples: Vec<Vec<(u64, Sample)>>,
+    key_tables: Vec<HashTable<FirstSeen>>,
+    pub(super) distinct: Vec<HashTable<()>>,
+    pub(super) stats: Vec<ColumnStats>,
+    pub(super) sources: Vec<SourceState>,
+    pub(super) total_rows: u64,
+    /// A block that ended inside a record: its tail is re-parsed with the next block.
+    pub(super) carry: Option<(Vec<u8>, u64)>,
+    total_bytes: u64,
+    keys_reserved: bool,
+}
+
+impl<'a> Merger<'a> {
+    pub(super) fn new(plan: &'a Plan, sample_size: usize, total_bytes: u64) -> Self {
+        Merger {
+            plan,
+            sample_size,
+            counts: vec![0; plan.rules.len()],
+            samples: vec![Vec::new(); plan.rules.len()],
+            failed_rows: Vec::new(),
+            failure_starts: vec![0],
+            failed_rules: Vec::new(),
+            late: Vec::new(),
+            late_samples: vec![Vec::new(); plan.rules.len()],
+            key_tables: plan
+                .unique_keys
+                .iter()
+                .map(|_| HashTable::default())
+                .collect(),
+            distinct: plan
+                .distinct_columns
+                .iter()
+                .map(|_| HashTable::default())
+                .collect(),
+            stats: vec![ColumnStats::default(); plan.columns.len()],
+            sources: Vec::new(),
+            total_rows: 0,
+            carry: None,
+            total_bytes,
+            keys_reserved: false,
+        }
+    }
+
+    pub(super) fn merge(&mut self, work: Work<SourceCtx>, checked: Checked) -> Result<()> {
+        if let Some(error) = checked.error {
+            return Err(error);
+        }
+        let ctx = work.source.clone();
+        if self.sources.last().is_none_or(|s| s.ctx.index != ctx.index) {
+            if self.carry.is_some() {
+                return Err(Error::Internal(
+                    "a record was left incomplete at the end of a source".to_owned(),
+                ));
+            }
+            let next_line = ctx.header.as_ref().map_or(1, |h| h.next_line);
+            self.sources.push(SourceState {
+                ctx: ctx.clone(),
+                row_start: self.total_rows,
+                rows: 0,
+                blank_lines: 0,
+                quote_garbage: 0,
+                next_line,
+                unknown_columns: std::collections::BTreeSet::new(),
+            });
+        }
+        // The previous block was cut inside a record: this block's result was computed from
+        // the wrong start, so parse again from the incomplete record.
+        let (buf, offset, checked) = match self.carry.take() {
+            None => (work.buf, work.offset, checked),
+            Some((mut tail, tail_offset)) => {
+                tail.extend_from_slice(&work.buf);
+                if tail.len() > MAX_RECORD_BYTES + work.buf.len() {
+                    let line = self.sources.last().map(|s| s.next_line);
+                    return Err(Error::data(
+                        "record_too_long",
+                        format!("a record is longer than {MAX_RECORD_BYTES} bytes, or a quote is never closed"),
+                        Position {
+                            path: Some(ctx.path.clone()),
+                            line,
+                            byte: Some(tail_offset),
+                            column: None,
+                        },
+                    ));
+                }
+                let checked = check_block(
+                    self.plan,
+                    self.sample_size,
+                    &ctx,
+                    &tail,
+                    tail_offset,
+                    work.eof,
+                );
+                (tail, tail_offset, checked)
+            }
+        };
+        self.reserve_keys(buf.len(), checked.findings.rows);
+        self.absorb(&ctx, &checked.findings);
+        let source = self
+            .sources
+            .last_mut()
+            .expect("a source was registered above");
+        match checked.parse.end {
+            BlockEnd::Clean => {}
+            BlockEnd::Incomplete { record_start } => {
+                self.carry = Some((buf[record_start..].to_vec(), offset + record_start as u64));
+            }
+            BlockEnd::Unterminated {
+                record_start,
+                quote_at,
+                field_index,
+                line_offset,
+            } => {
+                let column = ctx
+                    .layout
+                    .as_ref()
+                    .and_then(|l| l.names.get(field_index).cloned())
+                    .unwrap_or_else(|| format!("field {}", field_index + 1));
+                return Err(Error::data(
+                    "unterminated_quote",
+                    format!(
+                        "unterminated quoted field opened at byte {} (the rest of the file would be one field)",
+                        offset + quote_at as u64
+                    ),
+                    Position {
+                        path: Some(ctx.path.clone()),
+                        line: Some(source.next_line + line_offset),
+                        byte: Some(offset + record_start as u64),
+                        column: Some(column),
+                    },
+                ));
+            }
+        }
+        source.next_line += checked.parse.line_breaks;
+        source.blank_lines += checked.parse.blank_lines;
+        source.quote_garbage += checked.parse.quote_garbage;
+        Ok(())
+    }
+
+    /// Size the key tables once, from the first block's bytes per row and the run's total size:
+    /// growing a large table step by step costs rehashing and page faults.
+    fn reserve_keys(&mut self, block_bytes: usize, block_rows: u64) {
+        if self.keys_reserved || block_rows == 0 || block_bytes == 0 {
+            return;
+        }
+        self.keys_reserved = true;
+        let estimate = self.total_bytes.saturating_mul(block_rows) / block_bytes as u64;
+        let estimate = usize::try_from(estimate.min(50_000_000)).unwrap_or(0);
+        for table in &mut self.key_tables {
+            table.reserve(estimate);
+        }
+    }
+
+    /// Fold one block's findings into the run, placing its rows after everything merged so far.
+    fn absorb(&mut self, ctx: &SourceCtx, findings: &BlockFindings) {
+        let source = self
+            .sources
+            .last_mut()
+            .expect("a source is registered before its blocks");
+        let base = self.total_rows;
+        let row_in_source = base - source.row_start;
+        let line_base = source.next_line;
+        for (rule, samples) in findings.samples.iter().enumerate() {
+            for sample in samples {
+                if self.samples[rule].len() >= self.sample_size {
+                    break;
+                }
+                self.samples[rule].push(Sample {
+                    row: row_in_source + sample.row + 1,
+                    line: sample.line.map(|l| line_base + l),
+                    source: ctx.path.clone(),
+                    column: sample.column.clone(),
+                    value: sample.value.clone(),
+                    message: sample.message.clone(),
+                });
+            }
+        }
+        for (total, count) in self.counts.iter_mut().zip(&findings.counts) {
+            *total += count;
+        }
+        for (index, &row) in findings.failed_rows.iter().enumerate() {
+            self.failed_rows.push(base + u64::from(row));
+            self.failed_rules
+                .extend_from_slice(findings.rules_of(index));
+            self.failure_starts.push(self.failed_rules.len());
+        }
+        for (key_index, entries) in findings.keys.iter().enumerate() {
+            let key = &self.plan.unique_keys[key_index];
+            let table = &mut self.key_tables[key_index];
+            // A one-column key's samples name the column; a composite key's name none.
+            let key_column = match key.columns.as_slice() {
+                [column] => Some(self.plan.columns[*column].name.clone()),
+                _ => None,
+            };
+            for entry in entries {
+                let row = base + u64::from(entry.row);
+                match table.entry(entry.hash) {
+                    std::collections::hash_map::Entry::Vacant(slot) => {
+                        slot.insert(FirstSeen::new(row, entry.line.map(|l| line_base + l)));
+                    }
+                    std::collections::hash_map::Entry::Occupied(mut slot) => {
+                        let first = slot.get_mut();
+                        let text = String::from_utf8_lossy(
+                            &findings.key_text[entry.text.0 as usize..entry.text.1 as usize],
+                        )
+                        .into_owned();
+                        self.late.push((row, key.rule));
+                        self.counts[key.rule as usize] += 1;
+                        push_bounded(
+                            &mut self.late_samples[key.rule as usize],
+                            self.sample_size,
+                            row,
+                            Sample {
+                                row: row_in_source + u64::from(entry.row) + 1,
+                                line: entry.line.map(|l| line_base + l),
+                                source: ctx.path.clone(),
+                                column: key_column.clone(),
+                                value: Some(text.chars().take(200).collect()),
+                                message: "repeats a key seen before".to_owned(),
+                            },
+                        );
+                        if key.keep == Keep::None && !first.repeated() {
+                            first.mark_repeated();
+                            self.late.push((first.row(), key.rule));
+                            self.counts[key.rule as usize] += 1;
+                            let (source_path, source_row) = locate(&self.sources, first.row());
+                            push_bounded(
+                                &mut self.late_samples[key.rule as usize],
+                                self.sample_size,
+                                first.row(),
+                                Sample {
+                                    row: source_row,
+                                    line: first.line(),
+                                    source: source_path,
+                                    column: key_column.clone(),
+                                    value: Some(text.chars().take(200).collect()),
+                                    message: "key occurs more than once".to_owned(),
+                                },
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        for (slot, hashes) in findings.distinct.iter().enumerate() {
+            for &hash in hashes {
+                self.distinct[slot].insert(hash, ());
+            }
+        }
+        for (total, stats) in self.stats.iter_mut().zip(&findings.stats) {
+            total.merge(stats);
+        }
+        let source = self.sources.last_mut().expect("checked above");
+        source
+            .unknown_columns
+            .extend(findings.unknown_columns.iter().cloned());
+        source.rows += findings.rows;
+        self.total_rows += findings.rows;
+    }
+}
+
+/// Keep the `limit` smallest rows; sorting and cutting now and then keeps memory bounded.
+fn push_bounded(list: &mut Vec<(u64, Sample)>, limit: usize, row: u64, sample: Sample) {
+    list.push((row, sample));
+    if list.len() >= 4 * limit.max(1) {
+        list.sort_by_key(|(r, _)| *r);
+        list.truncate(limit);
+    }
+}
+
+/// Source path and 1-based row within it of a run-wide row index.
+fn locate(sources: &[SourceState], row: u64) -> (String, u64) {
+    let index = sources
+        .partition_point(|s| s.row_start <= row)
+        .saturating_sub(1);
+    let source = &sources[index];
+    (source.ctx.path.clone(), row - source.row_start + 1)
+}
+
+/// The final failure list: run-wide row → failed rules, in row order.
+pub(super) struct Failures {
+    pub(super) rows: Vec<u64>,
+    starts: Vec<usize>,
+    rules: Vec<RuleId>,
+}
+
+impl Failures {
+    pub(super) fn rules_of(&self, index: usize) -> &[RuleId] {
+        &self.rules[self.starts[index]..self.starts[index + 1]]
+    }
+}
+
+pub(super) fn combine(merger: &mut Merger<'_>) -> Failures {
+    let mut late = std::mem::take(&mut merger.late);
+    late.sort_unstable();
+    late.dedup();
+    let mut out = Failures {
+        rows: Vec::with_capacity(merger.failed_rows.len()),
+        starts: vec![0],
+        rules: Vec::with_capacity(merger.failed_rules.len() + late.len()),
+    };
+    let (mut i, mut j) = (0, 0);
+    while i < merger.failed_rows.len() || j < late.len() {
+        let row_a = merger.failed_rows.get(i).copied().unwrap_or(u64::MAX);
+        let row_b = late.get(j).map_or(u64::MAX, |l| l.0);
+        let row = row_a.min(row_b);
+        if row_a == row {
+            out.rules.extend_from_slice(
+                &merger.failed_rules[merger.failure_starts[i]..merger.failure_starts[i + 1]],
+            );
+            i += 1;
+        }
+        while j < late.len() && late[j].0 == row {
+            out.rules.push(late[j].1);
+            j += 1;
+        }
+        out.rows.push(row);
+        out.starts.push(out.rules.len());
+    }
+    out
+}
+
+pub(super) fn add_external(merger: &mut Merger<'_>, external: &[ExternalRuleResult]) -> Result<()> {
+    for (index, result) in external.iter().enumerate() {
+        let rule = merger.plan.external_rules[index];
+        for failure in &result.failures {
+            let source = merger
+                .sources
+                .iter()
+                .find(|s| s.ctx.path == failure.source)
+                .ok_or_else(|| {
+                    Error::schema(
+                        format!("external_rules[{index}]"),
+                        format!("unknown source {:?}", failure.source),
+                    )
+                })?;
+            if failure.row == 0 || failure.row > source.rows {
+                return Err(Error::schema(
+                    format!("external_rules[{index}]"),
+                    format!(
+                        "row {} is outside {:?} ({} rows)",
+                        failure.row, failure.source, source.rows
+                    ),
+                ));
+            }
+            let global = source.row_start + failure.row - 1;
+            let sample = Sample {
+                row: failure.row,
+                line: None,
+                source: failure.source.clone(),
+                column: None,
+                value: None,
+                message: if failure.message.is_empty() {
+                    "row rule is false".to_owned()
+                } else {
+                    failure.message.clone()
+                },
+            };
+            merger.late.push((global, rule));
+            merger.counts[rule as usize] += 1;
+            push_bounded(
+                &mut merger.late_samples[rule as usize],
+                merger.sample_size,
+                global,
+                sample,
+            );
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,278 @@
+//! One validation run: pass 1 checks every row of every source in parallel and merges the
+//! findings in order; the run's decisions (uniqueness, tolerances, dataset checks) are made on
+//! the merged whole; pass 2, only when outputs are asked for, streams the sources again and
+//! routes each record to the valid or quarantine output. Outputs are written to temporary names
+//! and renamed only after conservation (valid + quarantined = total) has been checked.
+
+mod merge;
+mod outputs;
+mod produce;
+mod report_builder;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use serde::Deserialize;
+use serde_json::Value as Json;
+
+use crate::error::{Error, Position, Result};
+use crate::pipeline::{self, Work};
+use crate::plan::Plan;
+use crate::report::Report;
+use crate::sink::AtomicFile;
+use crate::source::Format;
+use crate::spec::{Severity, Tolerance};
+use crate::storage::{SourceObject, Storage};
+
+use merge::{add_external, combine, Merger};
+use outputs::{in_memory_input, write_batch_outputs, write_outputs, OutputTargets};
+use produce::{check_block, ArrowProducer, SourceProducer};
+pub use produce::{Checked, SourceCtx};
+use report_builder::build_report;
+
+pub const ENGINE_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// One failure of an external (Python) rule.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExternalFailure {
+    pub source: String,
+    pub row: u64,
+    #[serde(default)]
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExternalRuleResult {
+    pub name: String,
+    #[serde(default)]
+    pub severity: Severity,
+    #[serde(default)]
+    pub tolerance: Option<Tolerance>,
+    #[serde(default)]
+    pub failures: Vec<ExternalFailure>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Options {
+    #[serde(default)]
+    pub threads: Option<usize>,
+    #[serde(default = "default_sample_size")]
+    pub sample_size: usize,
+    #[serde(default)]
+    pub chunk_size: Option<usize>,
+    #[serde(default)]
+    pub valid_output: Option<String>,
+    #[serde(default)]
+    pub quarantine: Option<String>,
+    #[serde(default)]
+    pub metrics_output: Option<String>,
+    #[serde(default)]
+    pub allow_empty: bool,
+    #[serde(default)]
+    pub external_rules: Vec<ExternalRuleResult>,
+    /// Accepted for the S3 backend; local runs ignore it.
+    #[serde(default)]
+    pub storage_options: Option<serde_json::Map<String, Json>>,
+}
+
+fn default_sample_size() -> usize {
+    20
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            threads: None,
+            sample_size: default_sample_size(),
+            chunk_size: None,
+            valid_output: None,
+            quarantine: None,
+            metrics_output: None,
+            allow_empty: false,
+            external_rules: Vec::new(),
+            storage_options: None,
+        }
+    }
+}
+
+pub const DEFAULT_CHUNK_SIZE: usize = 4 << 20;
+
+/// What a run reads.
+pub enum Input<'a> {
+    /// Files or objects, as listed by `Storage::expand`.
+    Objects(&'a [SourceObject]),
+    /// One in-memory table.
+    Arrow(crate::arrow::ArrowSource),
+}
+
+impl Input<'_> {
+    /// The format of the valid and quarantine outputs: the (first) input's.
+    fn output_format(&self) -> Format {
+        match self {
+            Input::Objects(objects) => objects
+                .first()
+                .map_or(Format::Csv, |o| Format::of(&o.uri).output()),
+            Input::Arrow(_) => Format::Parquet,
+        }
+    }
+}
+
+/// Validate `input` with `plan`.
+pub fn run(
+    plan: &Arc<Plan>,
+    input: Input<'_>,
+    options: &Options,
+    storage: &Storage,
+) -> Result<Report> {
+    let started = Instant::now();
+    let threads = options
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, std::num::NonZero::get))
+        .max(1);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .thread_name(|i| format!("pyrustpipe-{i}"))
+        .build()
+        .map_err(|e| Error::Internal(format!("cannot start worker threads: {e}")))?;
+    let chunk_size = options.chunk_size.unwrap_or(DEFAULT_CHUNK_SIZE).max(1);
+    let in_flight = threads * 2 + 2;
+    let sample_size = options.sample_size;
+
+    let sources: &[SourceObject] = match &input {
+        Input::Objects(objects) => objects,
+        Input::Arrow(_) => &[],
+    };
+    let total_bytes = sources.iter().map(|s| s.size).sum();
+    let targets = OutputTargets::new(options, input.output_format().name())?;
+    let mut merger = Merger::new(plan, sample_size, total_bytes);
+    let job = {
+        let plan = Arc::clone(plan);
+        move |work: &Work<SourceCtx>| {
+            check_block(
+                &plan,
+                sample_size,
+                &work.source,
+                &work.buf,
+                work.offset,
+                work.eof,
+            )
+        }
+    };
+    let merge = |work, checked| merger.merge(work, checked);
+    match input {
+        Input::Objects(sources) => {
+            let producer = SourceProducer {
+                sources,
+                storage,
+                plan,
+                chunk_size,
+                allow_empty: options.allow_empty,
+            };
+            pipeline::run(&pool, in_flight, producer, job, merge)?;
+        }
+        Input::Arrow(source) => {
+            let producer = ArrowProducer {
+                source,
+                plan,
+                keep: targets.reads_input_again(),
+            };
+            pipeline::run(&pool, in_flight, producer, job, merge)?;
+        }
+    }
+    if merger.carry.is_some() {
+        return Err(Error::Internal(
+            "a record was left incomplete at the end of the input".to_owned(),
+        ));
+    }
+    add_external(&mut merger, &options.external_rules)?;
+    let failures = combine(&mut merger);
+
+    let mut report = build_report(plan, &mut merger, &failures, threads)?;
+
+    let local_options = Options {
+        valid_output: targets.valid.clone(),
+        quarantine: targets.quarantine.clone(),
+        ..options.clone()
+    };
+    let wants_outputs = targets.valid.is_some() || targets.quarantine.is_some();
+    let all_parquet = !merger.sources.is_empty()
+        && merger
+            .sources
+            .iter()
+            .all(|s| s.ctx.format.output() == Format::Parquet);
+    let any_parquet = merger
+        .sources
+        .iter()
+        .any(|s| s.ctx.format.output() == Format::Parquet);
+    if wants_outputs && all_parquet {
+        write_batch_outputs(plan, &merger, &failures, &report, &local_options)?;
+    } else if wants_outputs && any_parquet {
+        return Err(Error::data(
+            "mixed_formats",
+            "Parquet and text sources cannot share one output file; validate them separately",
+            Position::default(),
+        ));
+    } else if wants_outputs {
+        write_outputs(
+            plan,
+            &merger,
+            &failures,
+            &report,
+            &local_options,
+            &pool,
+            chunk_size,
+            in_flight,
+            sources,
+            storage,
+        )?;
+    }
+    report.outputs.valid.clone_from(&targets.valid_uri);
+    report
+        .outputs
+        .quarantine
+        .clone_from(&targets.quarantine_uri);
+    report.outputs.metrics.clone_from(&targets.metrics_uri);
+    let elapsed = started.elapsed().as_secs_f64();
+    report.duration_s = elapsed;
+    #[allow(clippy::cast_precision_loss)]
+    {
+        report.rows_per_s = if elapsed > 0.0 {
+            report.rows as f64 / elapsed
+        } else {
+            0.0
+        };
+    }
+    if let Some(path) = &targets.metrics {
+        let mut file = AtomicFile::create(path)?;
+        file.write_all(report.to_json().as_bytes())?;
+        file.commit()?;
+    }
+    if !targets.s3.is_empty() {
+        let store = storage.s3()?;
+        let counts = (report.rows, report.valid_rows, report.invalid_rows);
+        let inputs = match merger.sources.first() {
+            Some(source) if source.ctx.format == Format::Arrow => {
+                vec![in_memory_input(&source.ctx)?]
+            }
+            _ => sources.to_vec(),
+        };
+        let committed = crate::storage::commit::commit(
+            &store,
+            &targets.s3,
+            &inputs,
+            &plan.ruleset_hash,
+            counts,
+        )?;
+        report.outputs.manifest = Some(match committed {
+            crate::storage::commit::Committed::Now { manifest } => manifest,
+            crate::storage::commit::Committed::Already { manifest } => {
+                report.outputs.already_committed = true;
+                manifest
+            }
+        });
+    }
+    Ok(report)
+}

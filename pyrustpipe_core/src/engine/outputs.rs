@@ -1,0 +1,373 @@
+//! Pass 2 and where its files go: the local and S3 output targets, and the routing of every
+//! record or batch to the valid or quarantine output.
+
+use arrow_array::RecordBatch;
+
+use crate::csv::block::{parse_records, BlockEnd, BlockParse, RecordBytes};
+use crate::csv::parser::{Dialect, Parser};
+use crate::error::{Error, Position, Result};
+use crate::pipeline::{self, Work};
+use crate::plan::Plan;
+use crate::report::Report;
+use crate::sink::CsvSink;
+use crate::source::Format;
+use crate::spec::Severity;
+use crate::storage::{SourceObject, Storage};
+
+use super::merge::{Failures, Merger};
+use super::produce::{SourceCtx, SourceProducer};
+use super::Options;
+
+/// Where each output is written locally: the user's path, or a temporary file for an S3 URI
+/// that is uploaded and committed at the end.
+pub(super) struct OutputTargets {
+    pub(super) valid: Option<String>,
+    pub(super) quarantine: Option<String>,
+    pub(super) metrics: Option<String>,
+    /// `(role, local path, bucket, key)` of every S3 output.
+    pub(super) s3: Vec<crate::storage::commit::PendingOutput>,
+    /// The final URIs, as the report names them.
+    pub(super) valid_uri: Option<String>,
+    pub(super) quarantine_uri: Option<String>,
+    pub(super) metrics_uri: Option<String>,
+}
+
+impl OutputTargets {
+    pub(super) fn new(options: &Options, extension: &str) -> Result<OutputTargets> {
+        let mut s3 = Vec::new();
+        let mut resolve = |uri: &Option<String>,
+                           role: &'static str,
+                           name: String|
+         -> Result<(Option<String>, Option<String>)> {
+            let Some(uri) = uri else {
+                return Ok((None, None));
+            };
+            if crate::storage::is_s3(uri) {
+                let (bucket, key) = crate::storage::commit::output_key(uri, &name)?;
+                let local = crate::storage::temp_path(role);
+                s3.push(crate::storage::commit::PendingOutput {
+                    role,
+                    local: local.clone(),
+                    bucket: bucket.clone(),
+                    key: key.clone(),
+                });
+                Ok((
+                    Some(local.display().to_string()),
+                    Some(format!("s3://{bucket}/{key}")),
+                ))
+            } else {
+                let is_dir = uri.ends_with('/') || std::path::Path::new(uri).is_dir();
+                let path = if is_dir {
+                    format!("{}/{name}", uri.trim_end_matches('/'))
+                } else {
+                    uri.clone()
+                };
+                Ok((Some(path.clone()), Some(path)))
+            }
+        };
+        let (valid, valid_uri) =
+            resolve(&options.valid_output, "valid", format!("valid.{extension}"))?;
+        let (quarantine, quarantine_uri) = resolve(
+            &options.quarantine,
+            "quarantine",
+            format!("quarantine.{extension}"),
+        )?;
+        let (metrics, metrics_uri) =
+            resolve(&options.metrics_output, "metrics", "report.json".to_owned())?;
+        Ok(OutputTargets {
+            valid,
+            quarantine,
+            metrics,
+            s3,
+            valid_uri,
+            quarantine_uri,
+            metrics_uri,
+        })
+    }
+}
+
+impl OutputTargets {
+    /// Pass 2 or the commit reads the input again: in-memory batches must be kept.
+    pub(super) fn reads_input_again(&self) -> bool {
+        self.valid.is_some() || self.quarantine.is_some() || !self.s3.is_empty()
+    }
+}
+
+impl Drop for OutputTargets {
+    fn drop(&mut self) {
+        for output in &self.s3 {
+            let _ = std::fs::remove_file(&output.local);
+        }
+    }
+}
+
+/// What the manifest records of an in-memory table: its name and a fingerprint of its content.
+pub(super) fn in_memory_input(ctx: &SourceCtx) -> Result<SourceObject> {
+    let store = ctx
+        .batches
+        .as_ref()
+        .expect("an in-memory source has a batch store");
+    let etag = crate::arrow::fingerprint(&store.schema(), &store.kept())?;
+    Ok(SourceObject {
+        uri: ctx.path.clone(),
+        size: 0,
+        etag,
+    })
+}
+
+/// Routes the batches of pass 2 to the Parquet outputs, following pass 1's failures.
+struct BatchRouter<'a> {
+    plan: &'a Plan,
+    failures: &'a Failures,
+    severity_error: Vec<bool>,
+    sink: crate::parquet::ParquetSink,
+    cursor: usize,
+    row: u64,
+    valid: u64,
+    quarantined: u64,
+}
+
+impl BatchRouter<'_> {
+    fn route(&mut self, batch: &RecordBatch, source_row: u64, path: &str) -> Result<()> {
+        let mut routed = Vec::with_capacity(batch.num_rows());
+        for _ in 0..batch.num_rows() {
+            let mut bad = None;
+            let failures = self.failures;
+            if self.cursor < failures.rows.len() && failures.rows[self.cursor] == self.row {
+                let rules = failures.rules_of(self.cursor);
+                self.cursor += 1;
+                if rules.iter().any(|&r| self.severity_error[r as usize]) {
+                    let mut names: Vec<&str> = rules
+                        .iter()
+                        .map(|&r| self.plan.rules[r as usize].name.as_str())
+                        .collect();
+                    names.dedup();
+                    bad = Some(names);
+                }
+            }
+            if bad.is_some() {
+                self.quarantined += 1;
+            } else {
+                self.valid += 1;
+            }
+            routed.push(bad);
+            self.row += 1;
+        }
+        self.sink.write(batch, &routed, source_row, path)
+    }
+}
+
+/// Pass 2 for Parquet and in-memory tables: read every batch again (row groups from the file,
+/// or the kept batches) and filter it into the two outputs.
+pub(super) fn write_batch_outputs(
+    plan: &Plan,
+    merger: &Merger<'_>,
+    failures: &Failures,
+    report: &Report,
+    options: &Options,
+) -> Result<()> {
+    let mut router = BatchRouter {
+        plan,
+        failures,
+        severity_error: plan
+            .rules
+            .iter()
+            .map(|r| r.severity == Severity::Error)
+            .collect(),
+        sink: crate::parquet::ParquetSink::new(
+            options.valid_output.as_deref(),
+            options.quarantine.as_deref(),
+        ),
+        cursor: 0,
+        row: 0,
+        valid: 0,
+        quarantined: 0,
+    };
+    let mut empty_schema = None;
+    for source in &merger.sources {
+        let path = &source.ctx.path;
+        let mut source_row = 0u64;
+        if let Some(store) = &source.ctx.batches {
+            empty_schema.get_or_insert(store.schema());
+            for batch in store.kept() {
+                router.route(&batch, source_row, path)?;
+                source_row += batch.num_rows() as u64;
+            }
+            continue;
+        }
+        let data_path = source.ctx.data_path();
+        empty_schema.get_or_insert(crate::parquet::schema_of(&data_path)?);
+        let (_, _, row_groups) = crate::parquet::describe(&data_path)?;
+        for row_group in 0..row_groups {
+            for batch in crate::parquet::read_row_group(&data_path, row_group)? {
+                router.route(&batch, source_row, path)?;
+                source_row += batch.num_rows() as u64;
+            }
+        }
+    }
+    let (row, valid, quarantined) = (router.row, router.valid, router.quarantined);
+    if row != report.rows || valid != report.valid_rows || quarantined != report.invalid_rows {
+        return Err(Error::Internal(format!(
+            "conservation check failed: read {row} rows (pass 1: {}), routed {valid} valid + {quarantined} quarantined (expected {} + {})",
+            report.rows, report.valid_rows, report.invalid_rows
+        )));
+    }
+    router.sink.commit(empty_schema)
+}
+
+/// Pass 2: route every record to the valid or quarantine output.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn write_outputs(
+    plan: &Plan,
+    merger: &Merger<'_>,
+    failures: &Failures,
+    report: &Report,
+    options: &Options,
+    pool: &rayon::ThreadPool,
+    chunk_size: usize,
+    in_flight: usize,
+    sources: &[SourceObject],
+    storage: &Storage,
+) -> Result<()> {
+    let first_header = merger.sources.iter().find_map(|s| s.ctx.header.as_ref());
+    for source in &merger.sources {
+        if let (Some(first), Some(header)) = (first_header, &source.ctx.header) {
+            if first.raw_fields != header.raw_fields {
+                return Err(Error::data(
+                    "mixed_headers",
+                    "sources have different headers, so their rows cannot share one output file; validate them separately",
+                    Position {
+                        path: Some(source.ctx.path.clone()),
+                        line: Some(1),
+                        ..Position::default()
+                    },
+                ));
+            }
+        }
+    }
+    let format = merger.sources.first().map_or(Format::Csv, |s| s.ctx.format);
+    if let Some(other) = merger.sources.iter().find(|s| s.ctx.format != format) {
+        return Err(Error::data(
+            "mixed_formats",
+            format!(
+                "sources are {} and {}, so their rows cannot share one output file; validate them separately",
+                format.name(),
+                other.ctx.format.name()
+            ),
+            Position {
+                path: Some(other.ctx.path.clone()),
+                ..Position::default()
+            },
+        ));
+    }
+    let severity_error: Vec<bool> = plan
+        .rules
+        .iter()
+        .map(|r| r.severity == Severity::Error)
+        .collect();
+    let mut sink = CsvSink::create(
+        options.valid_output.as_deref(),
+        options.quarantine.as_deref(),
+        first_header,
+        plan.delimiter,
+        format,
+    )?;
+    let mut cursor = 0usize;
+    let mut row = 0u64;
+    let mut carry: Option<Vec<u8>> = None;
+    let mut current_source = usize::MAX;
+    let mut source_row = 0u64;
+    let rule_names: Vec<&str> = plan.rules.iter().map(|r| r.name.as_str()).collect();
+    let job = {
+        let delimiter = plan.delimiter;
+        let quote = plan.quote;
+        move |work: &Work<SourceCtx>| {
+            let mut records = Vec::new();
+            let parse = match work.source.format {
+                Format::Ndjson => crate::ndjson::parse_records(&work.buf, &mut records),
+                _ => parse_records(
+                    &Parser::new(Dialect { delimiter, quote }),
+                    &work.buf,
+                    work.eof,
+                    &mut records,
+                ),
+            };
+            (parse, records)
+        }
+    };
+    let producer = SourceProducer {
+        sources,
+        storage,
+        plan,
+        chunk_size,
+        allow_empty: options.allow_empty,
+    };
+    pipeline::run(
+        pool,
+        in_flight,
+        producer,
+        job,
+        |work, (parse, records): (BlockParse, Vec<RecordBytes>)| {
+            if work.source.index != current_source {
+                current_source = work.source.index;
+                source_row = 0;
+                sink.start_source();
+            }
+            let (buf, parse, records) = match carry.take() {
+                None => (work.buf, parse, records),
+                Some(mut tail) => {
+                    tail.extend_from_slice(&work.buf);
+                    let parser = Parser::new(Dialect {
+                        delimiter: plan.delimiter,
+                        quote: plan.quote,
+                    });
+                    let mut records = Vec::new();
+                    let parse = parse_records(&parser, &tail, work.eof, &mut records);
+                    (tail, parse, records)
+                }
+            };
+            for record in &records {
+                source_row += 1;
+                let raw = &buf[record.start as usize..record.next as usize];
+                let fields_end = (record.end - record.start) as usize;
+                let failed = if cursor < failures.rows.len() && failures.rows[cursor] == row {
+                    let rules = failures.rules_of(cursor);
+                    cursor += 1;
+                    Some(rules)
+                } else {
+                    None
+                };
+                match failed {
+                    Some(rules) if rules.iter().any(|&r| severity_error[r as usize]) => {
+                        sink.quarantine(
+                            raw,
+                            fields_end,
+                            rules.iter().map(|&r| rule_names[r as usize]),
+                            source_row,
+                            &work.source.path,
+                        )?;
+                    }
+                    _ => sink.valid(raw)?,
+                }
+                row += 1;
+            }
+            if let BlockEnd::Incomplete { record_start } = parse.end {
+                carry = Some(buf[record_start..].to_vec());
+            }
+            Ok(())
+        },
+    )?;
+    // Conservation, checked before anything is renamed into place.
+    let (valid, quarantined) = sink.counts();
+    if row != report.rows
+        || valid != report.valid_rows
+        || quarantined != report.invalid_rows
+        || valid + quarantined != row
+    {
+        return Err(Error::Internal(format!(
+            "conservation check failed: read {row} rows (pass 1: {}), wrote {valid} valid + {quarantined} quarantined (expected {} + {})",
+            report.rows, report.valid_rows, report.invalid_rows
+        )));
+    }
+    sink.commit()
+}

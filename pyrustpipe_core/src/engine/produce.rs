@@ -1,0 +1,304 @@
+//! Pass 1's input side: the producers that cut each source into units of work, and the check
+//! of one unit that the workers run.
+
+use std::sync::Arc;
+
+use crate::arrow::BatchStore;
+use crate::check::{check_rows, BlockFindings, Rows};
+use crate::csv::block::{parse_rows, BlockParse};
+use crate::csv::parser::{Dialect, Parser};
+use crate::csv::reader::{BlockReader, Header};
+use crate::error::{Error, Position, Result};
+use crate::pipeline::Producer;
+use crate::plan::{Plan, SourceLayout};
+use crate::source::Format;
+use crate::storage::{SourceObject, Storage};
+
+/// What the workers need to know about the source a block comes from.
+pub struct SourceCtx {
+    pub index: usize,
+    pub path: String,
+    pub format: Format,
+    pub layout: Option<SourceLayout>,
+    pub header: Option<Header>,
+    pub bytes: u64,
+    /// For Parquet: a local copy of the object (the file itself when it is local).
+    pub local: Option<crate::storage::LocalCopy>,
+    /// For an in-memory table: its batches, one per unit of work.
+    pub batches: Option<BatchStore>,
+}
+
+impl SourceCtx {
+    /// The local file to read random-access formats from.
+    pub fn data_path(&self) -> String {
+        self.local
+            .as_ref()
+            .map_or_else(|| self.path.clone(), |l| l.path.display().to_string())
+    }
+}
+
+pub(super) struct SourceProducer<'a> {
+    pub(super) sources: &'a [SourceObject],
+    pub(super) storage: &'a Storage,
+    pub(super) plan: &'a Plan,
+    pub(super) chunk_size: usize,
+    pub(super) allow_empty: bool,
+}
+
+/// Marks the unit of work of a Parquet source without row groups.
+const NO_ROW_GROUP: u64 = u64::MAX;
+
+impl SourceProducer<'_> {
+    /// One unit of work per row group. `false` when the merge stopped early.
+    fn produce_parquet(
+        &self,
+        index: usize,
+        path: &str,
+        emit: &mut dyn FnMut(Arc<SourceCtx>, Vec<u8>, u64, bool) -> bool,
+    ) -> Result<bool> {
+        let source = &self.sources[index];
+        let bytes = source.size;
+        // Parquet needs random access: an S3 object is downloaded once and read locally.
+        let local = self.storage.local_copy(source)?;
+        let local_path = local.path.display().to_string();
+        let (names, temporal, row_groups) = crate::parquet::describe(&local_path)?;
+        let mut layout = self.plan.layout(path, names)?;
+        for (column, field) in layout.field_of.iter().enumerate() {
+            if let Some(field) = field {
+                layout.iso_text[column] = temporal[*field];
+            }
+        }
+        let ctx = Arc::new(SourceCtx {
+            index,
+            path: path.to_owned(),
+            format: Format::Parquet,
+            layout: Some(layout),
+            header: None,
+            bytes,
+            local: Some(local),
+            batches: None,
+        });
+        if row_groups == 0 {
+            return Ok(emit(ctx, Vec::new(), NO_ROW_GROUP, true));
+        }
+        for row_group in 0..row_groups {
+            if !emit(
+                ctx.clone(),
+                Vec::new(),
+                row_group as u64,
+                row_group + 1 == row_groups,
+            ) {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+}
+
+impl Producer<SourceCtx> for SourceProducer<'_> {
+    fn produce(
+        &mut self,
+        emit: &mut dyn FnMut(Arc<SourceCtx>, Vec<u8>, u64, bool) -> bool,
+    ) -> Result<()> {
+        let parser = Parser::new(Dialect {
+            delimiter: self.plan.delimiter,
+            quote: self.plan.quote,
+        });
+        for (index, source) in self.sources.iter().enumerate() {
+            let path = &source.uri;
+            let format = Format::of(path);
+            if format == Format::Parquet {
+                if !self.produce_parquet(index, path, emit)? {
+                    return Ok(());
+                }
+                continue;
+            }
+            let bytes = source.size;
+            let mut reader =
+                BlockReader::from_reader(path, self.storage.open(source)?, self.chunk_size);
+            let (header, layout) = match format {
+                Format::Csv => {
+                    let header = reader.header(&parser)?;
+                    let layout = match &header {
+                        Some(h) => Some(self.plan.layout(path, h.names.clone())?),
+                        None => None,
+                    };
+                    (header, layout)
+                }
+                // NDJSON rows name their fields: every schema column is looked up by name.
+                _ => (None, (bytes > 0).then(|| self.plan.named_layout())),
+            };
+            if layout.is_none() && !self.allow_empty {
+                return Err(Error::data(
+                    "empty_input",
+                    "the file is empty; pass allow_empty=True to accept empty sources",
+                    Position {
+                        path: Some(path.clone()),
+                        ..Position::default()
+                    },
+                ));
+            }
+            let ctx = Arc::new(SourceCtx {
+                index,
+                path: path.clone(),
+                format,
+                layout,
+                header,
+                bytes,
+                local: None,
+                batches: None,
+            });
+            let mut sent = false;
+            while let Some(block) = reader.next_block()? {
+                sent = true;
+                if !emit(ctx.clone(), block.buf, block.offset, block.eof) {
+                    return Ok(());
+                }
+            }
+            // Every source passes through the merge, even one without data rows.
+            if !sent && !emit(ctx.clone(), Vec::new(), bytes, true) {
+                return Ok(());
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Produces the units of an in-memory table: its batches, cut into slices.
+pub(super) struct ArrowProducer<'a> {
+    pub(super) source: crate::arrow::ArrowSource,
+    pub(super) plan: &'a Plan,
+    /// Keep the batches after checking, for the outputs.
+    pub(super) keep: bool,
+}
+
+impl Producer<SourceCtx> for ArrowProducer<'_> {
+    fn produce(
+        &mut self,
+        emit: &mut dyn FnMut(Arc<SourceCtx>, Vec<u8>, u64, bool) -> bool,
+    ) -> Result<()> {
+        let name = self.source.name.clone();
+        let (names, temporal) = crate::arrow::describe_schema(&self.source.reader.schema());
+        let mut layout = self.plan.layout(&name, names)?;
+        for (column, field) in layout.field_of.iter().enumerate() {
+            if let Some(field) = field {
+                layout.iso_text[column] = temporal[*field];
+            }
+        }
+        let ctx = Arc::new(SourceCtx {
+            index: 0,
+            path: name.clone(),
+            format: Format::Arrow,
+            layout: Some(layout),
+            header: None,
+            bytes: 0,
+            local: None,
+            batches: Some(BatchStore::new(self.source.reader.schema(), self.keep)),
+        });
+        let store = ctx.batches.as_ref().expect("set above");
+        let mut sent = false;
+        for batch in self.source.reader.by_ref() {
+            let batch = batch.map_err(|e| {
+                Error::data(
+                    "arrow_stream",
+                    format!("cannot read the next batch of the table: {e}"),
+                    Position {
+                        path: Some(name.clone()),
+                        ..Position::default()
+                    },
+                )
+            })?;
+            for unit in crate::arrow::units(&batch) {
+                sent = true;
+                let index = store.push(unit);
+                if !emit(ctx.clone(), Vec::new(), index, true) {
+                    return Ok(());
+                }
+            }
+        }
+        // The source passes through the merge even without rows.
+        if !sent {
+            emit(ctx.clone(), Vec::new(), NO_ROW_GROUP, true);
+        }
+        Ok(())
+    }
+}
+
+/// Pass-1 result of one block.
+pub struct Checked {
+    pub(super) parse: BlockParse,
+    pub(super) findings: BlockFindings,
+    pub(super) error: Option<Error>,
+}
+
+pub(super) fn check_block(
+    plan: &Plan,
+    sample_size: usize,
+    ctx: &SourceCtx,
+    buf: &[u8],
+    unit: u64,
+    eof: bool,
+) -> Checked {
+    let mut findings = BlockFindings::new(plan);
+    let Some(layout) = &ctx.layout else {
+        return Checked {
+            parse: BlockParse::clean(),
+            findings,
+            error: None,
+        };
+    };
+    let parser = Parser::new(Dialect {
+        delimiter: plan.delimiter,
+        quote: plan.quote,
+    });
+    // Each worker reuses its row buffers: fresh ones per block cost page faults.
+    thread_local! {
+        static ROWS: std::cell::RefCell<Rows> = std::cell::RefCell::new(Rows::default());
+    }
+    ROWS.with(|cell| {
+        let mut rows = cell.borrow_mut();
+        rows.clear();
+        let parse = match ctx.format {
+            Format::Ndjson => {
+                crate::ndjson::parse_rows(plan, buf, &mut rows, &mut findings.unknown_columns)
+            }
+            Format::Parquet => {
+                if unit != NO_ROW_GROUP {
+                    let row_group = usize::try_from(unit).unwrap_or(usize::MAX);
+                    if let Err(error) =
+                        crate::parquet::parse_rows(&ctx.data_path(), row_group, layout, &mut rows)
+                    {
+                        return Checked {
+                            parse: BlockParse::clean(),
+                            findings,
+                            error: Some(error),
+                        };
+                    }
+                }
+                BlockParse::clean()
+            }
+            Format::Arrow => {
+                let batch = ctx.batches.as_ref().and_then(|store| store.get(unit));
+                if let Some(batch) = batch {
+                    if let Err(error) =
+                        crate::arrow::append_batch(&ctx.path, &batch, layout, |f| f, &mut rows)
+                    {
+                        return Checked {
+                            parse: BlockParse::clean(),
+                            findings,
+                            error: Some(error),
+                        };
+                    }
+                }
+                BlockParse::clean()
+            }
+            Format::Csv => parse_rows(&parser, layout, buf, eof, &mut rows),
+        };
+        check_rows(plan, layout, buf, &rows, sample_size, &mut findings);
+        Checked {
+            parse,
+            findings,
+            error: None,
+        }
+    })
+}

@@ -1,0 +1,245 @@
+//! The report assembled from pass 1's merged state: per-rule and per-source results and the
+//! run's decisions (tolerances, schema and dataset checks).
+
+use serde_json::{json, Value as Json};
+
+use crate::error::{Error, Result};
+use crate::plan::Plan;
+use crate::report::{Outputs, Report, RuleResult, Sample, SourceSummary, REPORT_VERSION};
+use crate::rules::{RuleId, Scope};
+use crate::spec::{Severity, Tolerance};
+
+use super::merge::{Failures, Merger};
+use super::ENGINE_VERSION;
+
+#[allow(clippy::cast_precision_loss)]
+pub(super) fn build_report(
+    plan: &Plan,
+    merger: &mut Merger<'_>,
+    failures: &Failures,
+    threads: usize,
+) -> Result<Report> {
+    let total = merger.total_rows;
+    let severity_error: Vec<bool> = plan
+        .rules
+        .iter()
+        .map(|r| r.severity == Severity::Error)
+        .collect();
+
+    // Per-source counts and the invalid-row total.
+    let mut per_source_invalid = vec![0u64; merger.sources.len()];
+    let mut per_source_failures: Vec<Vec<u64>> =
+        vec![vec![0; plan.rules.len()]; merger.sources.len()];
+    let mut invalid_rows = 0u64;
+    let mut source_index = 0usize;
+    for (index, &row) in failures.rows.iter().enumerate() {
+        while source_index + 1 < merger.sources.len()
+            && merger.sources[source_index + 1].row_start <= row
+        {
+            source_index += 1;
+        }
+        let rules = failures.rules_of(index);
+        let mut seen_rules: Vec<RuleId> = rules.to_vec();
+        seen_rules.sort_unstable();
+        seen_rules.dedup();
+        for &rule in &seen_rules {
+            per_source_failures[source_index][rule as usize] += 1;
+        }
+        if rules.iter().any(|&r| severity_error[r as usize]) {
+            invalid_rows += 1;
+            per_source_invalid[source_index] += 1;
+        }
+    }
+
+    // Schema rules: failed once for each source that breaks them.
+    let mut schema_observed: Vec<Vec<Json>> = vec![Vec::new(); plan.rules.len()];
+    for (index, source) in merger.sources.iter().enumerate() {
+        let Some(layout) = &source.ctx.layout else {
+            continue;
+        };
+        let mut note = |rule: RuleId, detail: Json| {
+            schema_observed[rule as usize]
+                .push(json!({"source": source.ctx.path, "detail": detail}));
+            per_source_failures[index][rule as usize] += 1;
+        };
+        if !layout.missing.is_empty() {
+            note(plan.missing_columns_rule, json!(layout.missing));
+        }
+        if let Some(rule) = plan.unknown_columns_rule {
+            let mut unknown = layout.unknown.clone();
+            unknown.extend(source.unknown_columns.iter().cloned());
+            if !unknown.is_empty() {
+                note(rule, json!(unknown));
+            }
+        }
+        if let Some(rule) = plan.column_order_rule {
+            if !layout.in_order {
+                note(rule, json!(layout.names));
+            }
+        }
+    }
+
+    let mut dataset_observed: Vec<Option<Option<f64>>> = vec![None; plan.rules.len()];
+    for check in &plan.dataset_checks {
+        let stats = check.column.map(|c| &merger.stats[c]);
+        let distinct_slot = check
+            .column
+            .and_then(|c| plan.distinct_columns.iter().position(|&d| d == c));
+        let distinct_count = distinct_slot.map(|s| merger.distinct[s].len());
+        let observed = check.observe(total, stats, distinct_count);
+        dataset_observed[check.rule as usize] = Some(observed);
+    }
+
+    let mut rules = Vec::with_capacity(plan.rules.len());
+    for (id, meta) in plan.rules.iter().enumerate() {
+        let mut samples = std::mem::take(&mut merger.samples[id]);
+        let mut late = std::mem::take(&mut merger.late_samples[id]);
+        if !late.is_empty() {
+            late.sort_by_key(|(r, _)| *r);
+            late.truncate(merger.sample_size);
+            samples = late.into_iter().map(|(_, s)| s).collect();
+        }
+        let (failed, observed, passed, allowed) = match meta.scope {
+            Scope::Schema => {
+                let observed = &schema_observed[id];
+                let failed = u64::from(!observed.is_empty());
+                let value = (!observed.is_empty()).then(|| Json::Array(observed.clone()));
+                for item in observed {
+                    samples.push(Sample {
+                        row: 0,
+                        line: Some(1),
+                        source: item["source"].as_str().unwrap_or_default().to_owned(),
+                        column: None,
+                        value: Some(item["detail"].to_string()),
+                        message: schema_message(&meta.kind, &item["detail"]),
+                    });
+                }
+                (failed, value, failed == 0, 0)
+            }
+            Scope::Dataset => {
+                let observed = dataset_observed[id].flatten();
+                let check = plan
+                    .dataset_checks
+                    .iter()
+                    .find(|c| c.rule as usize == id)
+                    .expect("every dataset rule has a check");
+                let passed = check.passes(observed);
+                if !passed {
+                    samples.push(Sample {
+                        row: 0,
+                        line: None,
+                        source: String::new(),
+                        column: meta.column.clone(),
+                        value: observed.map(|v| v.to_string()),
+                        message: match observed {
+                            Some(v) => format!(
+                                "{} is {v}; expected {}",
+                                meta.kind,
+                                check.describe_bounds()
+                            ),
+                            None => format!(
+                                "{} is undefined (no values); expected {}",
+                                meta.kind,
+                                check.describe_bounds()
+                            ),
+                        },
+                    });
+                }
+                (
+                    u64::from(!passed),
+                    Some(observed.map_or(Json::Null, |v| json!(v))),
+                    passed,
+                    0,
+                )
+            }
+            Scope::Column | Scope::Row => {
+                let failed = merger.counts[id];
+                let allowed = Tolerance::allowed(meta.tolerance, total);
+                (failed, None, failed <= allowed, allowed)
+            }
+        };
+        rules.push(RuleResult {
+            name: meta.name.clone(),
+            kind: meta.kind.clone(),
+            scope: meta.scope.name(),
+            column: meta.column.clone(),
+            severity: meta.severity,
+            failed,
+            failure_rate: if total == 0 {
+                0.0
+            } else {
+                failed as f64 / total as f64
+            },
+            tolerance: meta.tolerance,
+            allowed_failures: allowed,
+            passed,
+            observed,
+            samples,
+        });
+    }
+
+    let sources = merger
+        .sources
+        .iter()
+        .enumerate()
+        .map(|(index, s)| {
+            let mut failure_map = serde_json::Map::new();
+            for (rule, &count) in per_source_failures[index].iter().enumerate() {
+                if count > 0 {
+                    failure_map.insert(plan.rules[rule].name.clone(), json!(count));
+                }
+            }
+            SourceSummary {
+                uri: s.ctx.path.clone(),
+                format: s.ctx.format.name(),
+                bytes: s.ctx.bytes,
+                rows: s.rows,
+                valid_rows: s.rows - per_source_invalid[index],
+                invalid_rows: per_source_invalid[index],
+                skipped_blank_lines: s.blank_lines,
+                columns: s
+                    .ctx
+                    .layout
+                    .as_ref()
+                    .map(|l| l.names.clone())
+                    .unwrap_or_default(),
+                failures: failure_map,
+            }
+        })
+        .collect::<Vec<_>>();
+
+    if invalid_rows > total {
+        return Err(Error::Internal(format!(
+            "{invalid_rows} invalid rows out of {total}"
+        )));
+    }
+    let passed = rules
+        .iter()
+        .all(|r| r.passed || r.severity == Severity::Warn);
+    Ok(Report {
+        report_version: REPORT_VERSION,
+        engine_version: ENGINE_VERSION,
+        schema_name: plan.spec.name.clone(),
+        ruleset_hash: plan.ruleset_hash.clone(),
+        passed,
+        rows: total,
+        valid_rows: total - invalid_rows,
+        invalid_rows,
+        skipped_blank_lines: merger.sources.iter().map(|s| s.blank_lines).sum(),
+        bytes: merger.sources.iter().map(|s| s.ctx.bytes).sum(),
+        duration_s: 0.0,
+        rows_per_s: 0.0,
+        threads,
+        sources,
+        rules,
+        outputs: Outputs::default(),
+    })
+}
+
+fn schema_message(kind: &str, detail: &Json) -> String {
+    match kind {
+        "missing_columns" => format!("missing columns: {detail}"),
+        "unknown_columns" => format!("columns not in the schema: {detail}"),
+        _ => format!("columns out of the schema's order: {detail}"),
+    }
+}
