@@ -26,6 +26,7 @@ pub mod parse;
 pub mod pipeline;
 pub mod plan;
 pub mod profile;
+pub mod progress;
 pub mod report;
 pub mod rules;
 pub mod sink;

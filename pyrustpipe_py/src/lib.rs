@@ -4,6 +4,8 @@
 mod errors;
 mod gil;
 
+use std::sync::Arc;
+
 use arrow_array::ffi_stream::RecordBatchStreamReader;
 use pyo3::prelude::*;
 use pyo3::types::PyCapsule;
@@ -22,15 +24,49 @@ fn compile_spec(py: Python<'_>, spec_json: &str) -> PyResult<String> {
     Ok(format!("{{\"spec\":{spec},\"ruleset_hash\":\"{hash}\"}}"))
 }
 
+/// Counters a run updates while it works; `snapshot()` reads them from any thread.
+#[pyclass(frozen, module = "pyrustpipe._core")]
+struct Progress {
+    inner: Arc<pyrustpipe_core::progress::Progress>,
+}
+
+#[pymethods]
+impl Progress {
+    #[new]
+    fn new() -> Self {
+        Progress {
+            inner: Arc::default(),
+        }
+    }
+
+    /// `(bytes_total, bytes_done, rows, writing)`; `bytes_total` is 0 when unknown.
+    fn snapshot(&self) -> (u64, u64, u64, bool) {
+        let s = self.inner.snapshot();
+        (s.bytes_total, s.bytes_done, s.rows, s.writing)
+    }
+}
+
+fn run_options(
+    py: Python<'_>,
+    options_json: &str,
+    progress: Option<&Bound<'_, Progress>>,
+) -> PyResult<pyrustpipe_core::Options> {
+    let mut options = options(py, options_json)?;
+    options.progress = progress.map(|p| p.get().inner.clone());
+    Ok(options)
+}
+
 /// Validate sources against a spec; returns the report as JSON.
 #[pyfunction]
+#[pyo3(signature = (spec_json, sources, options_json, progress = None))]
 fn validate(
     py: Python<'_>,
     spec_json: &str,
     sources: Vec<String>,
     options_json: &str,
+    progress: Option<&Bound<'_, Progress>>,
 ) -> PyResult<String> {
-    let options = options(py, options_json)?;
+    let options = run_options(py, options_json, progress)?;
     run_engine(py, || {
         pyrustpipe_core::validate(spec_json, &sources, &options).map(|r| r.to_json())
     })
@@ -40,14 +76,16 @@ fn validate(
 /// interface). Its stream is read on the engine's threads without the GIL; producers that need
 /// the GIL (streams backed by Python iterators) take it themselves.
 #[pyfunction]
+#[pyo3(signature = (spec_json, table, name, options_json, progress = None))]
 fn validate_arrow(
     py: Python<'_>,
     spec_json: &str,
     table: &Bound<'_, PyAny>,
     name: &str,
     options_json: &str,
+    progress: Option<&Bound<'_, Progress>>,
 ) -> PyResult<String> {
-    let options = options(py, options_json)?;
+    let options = run_options(py, options_json, progress)?;
     let reader = arrow_stream(table)?;
     let source = pyrustpipe_core::arrow::ArrowSource {
         name: name.to_owned(),
@@ -98,6 +136,7 @@ fn expand_sources(
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", pyrustpipe_core::ENGINE_VERSION)?;
     errors::register(m)?;
+    m.add_class::<Progress>()?;
     m.add_function(wrap_pyfunction!(compile_spec, m)?)?;
     m.add_function(wrap_pyfunction!(validate, m)?)?;
     m.add_function(wrap_pyfunction!(validate_arrow, m)?)?;

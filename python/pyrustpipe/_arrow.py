@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeGuard, runtime_checkable
 from pyrustpipe import _engine
 
 if TYPE_CHECKING:
+    from pyrustpipe._core import Progress
     from pyrustpipe.report import Report
     from pyrustpipe.schema import PythonRule
     from pyrustpipe.spec import SpecDict, ValidateOptions
@@ -69,6 +70,7 @@ def validate_table(
     python_rules: tuple[PythonRule, ...],
     options: ValidateOptions,
     name: str = IN_MEMORY,
+    progress: Progress | None = None,
 ) -> Report:
     """Validate an in-memory table with a resolved ``spec`` (see ``api.run_validation``)."""
     from pyrustpipe._python_rules import run_python_rules_on_table
@@ -86,5 +88,5 @@ def validate_table(
             "external_rules": run_python_rules_on_table(spec, python_rules, gathered, name),
         }
         stream = gathered
-    text = _engine.validate_arrow(json.dumps(spec), stream, name, json.dumps(options))
+    text = _engine.validate_arrow(json.dumps(spec), stream, name, json.dumps(options), progress)
     return Report.from_json(text)

@@ -1,5 +1,7 @@
 """Type stub of the compiled Rust extension ``pyrustpipe._core``."""
 
+from typing import final
+
 __version__: str
 
 class PyRustPipeError(Exception): ...
@@ -13,9 +15,21 @@ class DataFormatError(PyRustPipeError, ValueError):
 
 class StorageError(PyRustPipeError, OSError): ...
 
+@final
+class Progress:
+    """Counters of a run, updated by the engine while it works."""
+
+    def __init__(self) -> None: ...
+    def snapshot(self) -> tuple[int, int, int, bool]:
+        """``(bytes_total, bytes_done, rows, writing)``; ``bytes_total`` is 0 when unknown."""
+
 def compile_spec(spec_json: str) -> str: ...
-def validate(spec_json: str, sources: list[str], options_json: str) -> str: ...
-def validate_arrow(spec_json: str, table: object, name: str, options_json: str) -> str: ...
+def validate(
+    spec_json: str, sources: list[str], options_json: str, progress: Progress | None = None
+) -> str: ...
+def validate_arrow(
+    spec_json: str, table: object, name: str, options_json: str, progress: Progress | None = None
+) -> str: ...
 def profile(sources: list[str], options_json: str) -> str: ...
 def expand_sources(sources: list[str], options_json: str = ...) -> list[str]: ...
 
@@ -25,6 +39,7 @@ __all__ = [
     "SchemaError",
     "DataFormatError",
     "StorageError",
+    "Progress",
     "compile_spec",
     "validate",
     "validate_arrow",

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pyrustpipe._core import Progress
 
 __all__ = [
     "compile_spec",
     "core",
     "engine_version",
     "expand_sources",
+    "new_progress",
     "profile",
     "validate",
     "validate_arrow",
@@ -36,14 +40,24 @@ def compile_spec(spec_json: str) -> dict[str, Any]:
     return result
 
 
-def validate(spec_json: str, sources: list[str], options_json: str) -> str:
-    text: str = core().validate(spec_json, sources, options_json)
+def validate(
+    spec_json: str, sources: list[str], options_json: str, progress: Progress | None = None
+) -> str:
+    text: str = core().validate(spec_json, sources, options_json, progress)
     return text
 
 
-def validate_arrow(spec_json: str, table: object, name: str, options_json: str) -> str:
-    text: str = core().validate_arrow(spec_json, table, name, options_json)
+def validate_arrow(
+    spec_json: str, table: object, name: str, options_json: str, progress: Progress | None = None
+) -> str:
+    text: str = core().validate_arrow(spec_json, table, name, options_json, progress)
     return text
+
+
+def new_progress() -> Progress:
+    """Counters a run updates while it works (read them with ``snapshot()``)."""
+    progress: Progress = core().Progress()
+    return progress
 
 
 def profile(sources: list[str], options_json: str = "{}") -> dict[str, Any]:

@@ -17,6 +17,7 @@ from pyrustpipe.schema import PythonRule, Schema, rule_marker
 from pyrustpipe.spec import Severity, SpecDict, ValidateOptions
 
 if TYPE_CHECKING:
+    from pyrustpipe._core import Progress
     from pyrustpipe.report import Report
 
 __all__ = [
@@ -277,8 +278,10 @@ def run_validation(
     storage_options: Mapping[str, str] | None = None,
     allow_empty: bool = False,
     chunk_size: int | None = None,
+    progress: Progress | None = None,
 ) -> Report:
-    """The run form of :func:`validate` (see there)."""
+    """The run form of :func:`validate` (see there); ``progress`` receives the engine's live
+    counters (the CLI's progress bar reads them)."""
     from pyrustpipe import _arrow
     from pyrustpipe._python_rules import run_python_rules
     from pyrustpipe.report import Report
@@ -307,7 +310,7 @@ def run_validation(
     if storage_options is not None:
         options["storage_options"] = {str(k): str(v) for k, v in storage_options.items()}
     if _arrow.is_arrow_like(source):  # an in-memory table: pyrustpipe/_arrow.py
-        return _arrow.validate_table(source, spec, python_rules, options)
+        return _arrow.validate_table(source, spec, python_rules, options, progress=progress)
     sources = _source_list(source)
     if python_rules:
         sources = _engine.expand_sources(sources, _storage_json(storage_options))
@@ -322,7 +325,7 @@ def run_validation(
         options["external_rules"] = run_python_rules(spec, python_rules, sources)
     import json
 
-    text = _engine.validate(json.dumps(spec), sources, json.dumps(options))
+    text = _engine.validate(json.dumps(spec), sources, json.dumps(options), progress)
     return Report.from_json(text)
 
 

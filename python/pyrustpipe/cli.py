@@ -14,17 +14,19 @@ import threading
 import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, NoReturn, TextIO
+from typing import TYPE_CHECKING, NoReturn, TextIO
 
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from pyrustpipe._core import Progress
     from pyrustpipe.report import Report
 
 __all__ = ["main"]
 
 PROG = "pyrustpipe"
-SPINNER_DELAY_S = 1.0
+PROGRESS_DELAY_S = 1.0
+PROGRESS_REFRESH_S = 0.1
 
 
 class _Parser(argparse.ArgumentParser):
@@ -161,33 +163,51 @@ def _print_report(report: Report, output_format: str) -> int:
 
 
 @contextmanager
-def _progress(message: str) -> Iterator[None]:
-    """A spinner on stderr when it is a terminal and the work takes more than a second."""
+def _progress(message: str, tracker: Progress | None = None) -> Iterator[None]:
+    """A progress bar on stderr when it is a terminal and the work takes more than a second
+    (``PYRUSTPIPE_PROGRESS_DELAY_S``): bytes read of the total, rows checked, time elapsed. It
+    reads the engine's counters (``tracker``); without them it only shows that work goes on."""
     if not sys.stderr.isatty() or os.environ.get("PYRUSTPIPE_NO_PROGRESS"):
         yield
         return
-    state: dict[str, Any] = {}
-    lock = threading.Lock()
+    delay = float(os.environ.get("PYRUSTPIPE_PROGRESS_DELAY_S", PROGRESS_DELAY_S))
+    stop = threading.Event()
 
-    def start() -> None:
-        with lock:
-            if state.get("done"):
-                return
-            status = _console(sys.stderr).status(message, spinner="dots")
-            status.start()
-            state["status"] = status
+    def draw() -> None:
+        if stop.wait(delay):
+            return
+        from rich import progress
 
-    timer = threading.Timer(SPINNER_DELAY_S, start)
-    timer.daemon = True
-    timer.start()
+        columns = (
+            progress.SpinnerColumn(),
+            progress.TextColumn("{task.description}"),
+            progress.BarColumn(bar_width=20),
+            progress.DownloadColumn(),
+            progress.TextColumn("{task.fields[rows]} rows"),
+            progress.TimeElapsedColumn(),
+        )
+        with progress.Progress(*columns, console=_console(sys.stderr), transient=True) as bar:
+            task = bar.add_task(message, total=None, rows="0")
+            while True:
+                if tracker is not None:
+                    total, done, rows, writing = tracker.snapshot()
+                    bar.update(
+                        task,
+                        total=total or None,
+                        completed=done,
+                        rows=f"{rows:,}",
+                        description="writing outputs…" if writing else message,
+                    )
+                if stop.wait(PROGRESS_REFRESH_S):
+                    return
+
+    thread = threading.Thread(target=draw, name="pyrustpipe-progress", daemon=True)
+    thread.start()
     try:
         yield
     finally:
-        timer.cancel()
-        with lock:
-            state["done"] = True
-            if "status" in state:
-                state["status"].stop()
+        stop.set()
+        thread.join()
 
 
 def _show_warning(
@@ -226,10 +246,12 @@ def _storage_options(args: argparse.Namespace) -> dict[str, str] | None:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
+    from pyrustpipe._engine import new_progress
     from pyrustpipe.api import load_rules, run_validation
 
     rules = load_rules(args.rules)
-    with _progress("validating…"):
+    tracker = new_progress()
+    with _progress("validating…", tracker):
         report = run_validation(
             args.data,
             rules,
@@ -241,6 +263,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
             allow_empty=args.allow_empty,
             chunk_size=args.chunk_size,
             storage_options=_storage_options(args),
+            progress=tracker,
         )
     return _print_report(report, args.format)
 

@@ -18,6 +18,7 @@ use serde_json::Value as Json;
 use crate::error::{Error, Position, Result};
 use crate::pipeline::{self, Work};
 use crate::plan::Plan;
+use crate::progress::{Progress, RunPosition};
 use crate::report::Report;
 use crate::sink::AtomicFile;
 use crate::source::Format;
@@ -26,8 +27,7 @@ use crate::storage::{SourceObject, Storage};
 
 use merge::{add_external, combine, Merger};
 use outputs::{in_memory_input, write_batch_outputs, write_outputs, OutputTargets};
-use produce::{check_block, ArrowProducer, SourceProducer};
-pub use produce::{Checked, SourceCtx};
+use produce::{check_block, ArrowProducer, Checked, SourceCtx, SourceProducer};
 use report_builder::build_report;
 
 pub const ENGINE_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -76,6 +76,9 @@ pub struct Options {
     /// Accepted for the S3 backend; local runs ignore it.
     #[serde(default)]
     pub storage_options: Option<serde_json::Map<String, Json>>,
+    /// Live counters for a watcher (not part of the JSON options).
+    #[serde(skip)]
+    pub progress: Option<Arc<Progress>>,
 }
 
 fn default_sample_size() -> usize {
@@ -94,6 +97,7 @@ impl Default for Options {
             allow_empty: false,
             external_rules: Vec::new(),
             storage_options: None,
+            progress: None,
         }
     }
 }
@@ -161,7 +165,16 @@ pub fn run(
             )
         }
     };
-    let merge = |work, checked| merger.merge(work, checked);
+    let progress = options.progress.clone().unwrap_or_default();
+    progress.start(total_bytes);
+    let mut position = RunPosition::default();
+    let merge = |work: Work<SourceCtx>, checked: Checked| {
+        let reached = position.at(work.source.index, work.source.bytes, work.reached());
+        let rows = checked.findings.rows;
+        merger.merge(work, checked)?;
+        progress.checked(reached, rows);
+        Ok(())
+    };
     match input {
         Input::Objects(sources) => {
             let producer = SourceProducer {
@@ -198,6 +211,9 @@ pub fn run(
         ..options.clone()
     };
     let wants_outputs = targets.valid.is_some() || targets.quarantine.is_some();
+    if wants_outputs {
+        progress.start_writing();
+    }
     let all_parquet = !merger.sources.is_empty()
         && merger
             .sources

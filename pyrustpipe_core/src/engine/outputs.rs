@@ -276,6 +276,7 @@ pub(super) fn write_outputs(
     let mut row = 0u64;
     let mut carry: Option<Vec<u8>> = None;
     let mut current_source = usize::MAX;
+    let mut position = crate::progress::RunPosition::default();
     let mut source_row = 0u64;
     let rule_names: Vec<&str> = plan.rules.iter().map(|r| r.name.as_str()).collect();
     let job = {
@@ -313,6 +314,7 @@ pub(super) fn write_outputs(
                 source_row = 0;
                 sink.start_source();
             }
+            let reached = position.at(work.source.index, work.source.bytes, work.reached());
             let (buf, parse, records) = match carry.take() {
                 None => (work.buf, parse, records),
                 Some(mut tail) => {
@@ -353,6 +355,9 @@ pub(super) fn write_outputs(
             }
             if let BlockEnd::Incomplete { record_start } = parse.end {
                 carry = Some(buf[record_start..].to_vec());
+            }
+            if let Some(progress) = &options.progress {
+                progress.written(reached);
             }
             Ok(())
         },

@@ -9,7 +9,7 @@ use crate::csv::block::{parse_rows, BlockParse};
 use crate::csv::parser::{Dialect, Parser};
 use crate::csv::reader::{BlockReader, Header};
 use crate::error::{Error, Position, Result};
-use crate::pipeline::Producer;
+use crate::pipeline::{Producer, Work};
 use crate::plan::{Plan, SourceLayout};
 use crate::source::Format;
 use crate::storage::{SourceObject, Storage};
@@ -221,6 +221,18 @@ impl Producer<SourceCtx> for ArrowProducer<'_> {
             emit(ctx.clone(), Vec::new(), NO_ROW_GROUP, true);
         }
         Ok(())
+    }
+}
+
+impl Work<SourceCtx> {
+    /// How far into its source this unit reaches, in bytes: a text block's end; a Parquet file
+    /// counts once, at its last row group (an in-memory table has no byte size).
+    pub(super) fn reached(&self) -> u64 {
+        match self.source.format {
+            Format::Csv | Format::Ndjson => self.offset + self.buf.len() as u64,
+            Format::Parquet if self.eof => self.source.bytes,
+            Format::Parquet | Format::Arrow => 0,
+        }
     }
 }
 
