@@ -8,12 +8,8 @@ from pathlib import Path
 
 import pytest
 
-try:  # tests/ as a package (rootdir on sys.path) or as a plain directory (pytest's prepend mode)
-    from tests.data_gen import make_random_csv, make_transactions
-    from tests.oracle import oracle_validate, parse_float, rust_regex
-except ImportError:
-    from data_gen import make_random_csv, make_transactions  # type: ignore[no-redef]
-    from oracle import oracle_validate, parse_float, rust_regex  # type: ignore[no-redef]
+from tests.data_gen import make_random_csv, make_transactions
+from tests.oracle import oracle_validate, parse_float, rust_regex
 
 ROOT = Path(__file__).resolve().parent.parent
 

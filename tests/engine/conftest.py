@@ -19,8 +19,6 @@ csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
 
 TESTS_DIR = Path(__file__).resolve().parent.parent
 ROOT = TESTS_DIR.parent
-if str(TESTS_DIR) not in sys.path:  # oracle.py and data_gen.py live in tests/ (not a package)
-    sys.path.insert(0, str(TESTS_DIR))
 
 # The only report fields that describe the run rather than the data (docs/report.md).
 RUN_FIELDS = ("duration_s", "rows_per_s", "threads")

@@ -8,8 +8,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from data_gen import make_transactions
-from oracle import oracle_validate, read_records
+
+from tests.data_gen import make_transactions
+from tests.oracle import oracle_validate, read_records
 
 from .conftest import (
     assert_failures_match,

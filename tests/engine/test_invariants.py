@@ -11,10 +11,11 @@ from pathlib import Path
 
 import pyrustpipe as pp
 import pytest
-from data_gen import make_random_csv
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from oracle import oracle_validate
+
+from tests.data_gen import make_random_csv
+from tests.oracle import oracle_validate
 
 from .conftest import (
     assert_failures_match,
