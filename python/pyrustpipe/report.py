@@ -156,11 +156,15 @@ class Report:
     def __init__(self, data: Mapping[str, Any]) -> None:
         if not isinstance(data, Mapping):
             raise TypeError(f"a report is a mapping, not {type(data).__name__}")
+        self._adopt(copy.deepcopy(dict(data)))
+
+    def _adopt(self, data: dict[str, Any]) -> None:
+        """Take ``data`` as this report's own (nobody else may hold it)."""
         if "rules" not in data or "passed" not in data:
             raise ValueError("not a pyrustpipe report: 'rules' and 'passed' are required")
-        self._data: dict[str, Any] = copy.deepcopy(dict(data))
-        self._rules = tuple(RuleResult.from_dict(r) for r in self._data.get("rules") or ())
-        self._sources = tuple(SourceResult.from_dict(s) for s in self._data.get("sources") or ())
+        self._data: dict[str, Any] = data
+        self._rules = tuple(RuleResult.from_dict(r) for r in data.get("rules") or ())
+        self._sources = tuple(SourceResult.from_dict(s) for s in data.get("sources") or ())
 
     # -- construction / serialisation ----------------------------------------------------------
 
@@ -173,7 +177,9 @@ class Report:
         data = json.loads(text)
         if not isinstance(data, dict):
             raise TypeError("not a pyrustpipe report: the JSON document is not an object")
-        return cls(data)
+        report = cls.__new__(cls)
+        report._adopt(data)  # freshly parsed: no copy needed
+        return report
 
     @classmethod
     def from_file(cls, path: str | os.PathLike[str]) -> Report:
