@@ -12,11 +12,6 @@ use pyo3::types::PyCapsule;
 
 use crate::gil::run_engine;
 
-// The engine allocates a block buffer per few MiB of input and frees it soon after; the system
-// allocator hands such blocks back to the kernel, so every new one page-faults again.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn options(py: Python<'_>, options_json: &str) -> PyResult<pyrustpipe_core::Options> {
     serde_json::from_str(options_json)
         .map_err(|e| errors::to_py(py, pyrustpipe_core::Error::schema("options", e.to_string())))
