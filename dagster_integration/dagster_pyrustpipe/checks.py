@@ -6,6 +6,7 @@ import re
 import tempfile
 from collections.abc import Mapping, Sequence
 from typing import Any
+from urllib.parse import quote
 
 import dagster as dg
 import pyrustpipe as pp
@@ -174,14 +175,18 @@ def _asset_key_and_partitions(
     return dg.AssetKey.from_coercible(asset), partitions_def
 
 
-def _fill(template: str | os.PathLike[str] | None, partition: str | None) -> str | None:
+def _fill(
+    template: str | os.PathLike[str] | None, partition: str | None, *, output: bool = False
+) -> str | None:
+    """``template`` with ``{partition_key}`` replaced. In an output location the key is
+    percent-encoded (``/`` too), so a partition key such as ``../x`` cannot leave the prefix."""
     if template is None:
         return None
     text = os.fspath(template)
     if PARTITION_KEY in text:
         if partition is None:
             raise dg.Failure(f"{text!r} needs a partition key, but the run has none")
-        text = text.replace(PARTITION_KEY, partition)
+        text = text.replace(PARTITION_KEY, quote(partition, safe="") if output else partition)
     return text
 
 
@@ -265,9 +270,9 @@ def build_pyrustpipe_checks(
         report = resource.validate_data(
             target,
             schema,
-            quarantine=_fill(quarantine_output, partition),
-            valid_output=_fill(valid_output, partition),
-            metrics_output=_fill(metrics_output, partition),
+            quarantine=_fill(quarantine_output, partition, output=True),
+            valid_output=_fill(valid_output, partition, output=True),
+            metrics_output=_fill(metrics_output, partition, output=True),
         )
         context.log.info(
             f"pyrustpipe {asset_key.to_user_string()}"

@@ -42,6 +42,10 @@ pub enum Error {
     #[error("invalid rule spec at {at}: {message}")]
     Schema { at: String, message: String },
 
+    /// A run option is invalid (an output location, a storage option, an external rule's result).
+    #[error("invalid option {option}: {message}")]
+    Options { option: String, message: String },
+
     /// The data cannot be read as the format says.
     #[error("{message} ({position})")]
     DataFormat {
@@ -67,6 +71,13 @@ impl Error {
     pub fn schema(at: impl Into<String>, message: impl Into<String>) -> Self {
         Error::Schema {
             at: at.into(),
+            message: message.into(),
+        }
+    }
+
+    pub fn option(option: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::Options {
+            option: option.into(),
             message: message.into(),
         }
     }

@@ -69,7 +69,7 @@ pub fn to_py(py: Python<'_>, error: Error) -> PyErr {
     };
     let message = error.to_string();
     let class = match &error {
-        Error::Schema { .. } => &classes.schema,
+        Error::Schema { .. } | Error::Options { .. } => &classes.schema,
         Error::DataFormat { .. } => &classes.data_format,
         Error::Storage { .. } => &classes.storage,
         Error::Internal(_) => &classes.base,

@@ -14,7 +14,7 @@ use crate::gil::run_engine;
 
 fn options(py: Python<'_>, options_json: &str) -> PyResult<pyrustpipe_core::Options> {
     serde_json::from_str(options_json)
-        .map_err(|e| errors::to_py(py, pyrustpipe_core::Error::schema("options", e.to_string())))
+        .map_err(|e| errors::to_py(py, pyrustpipe_core::Error::option("options", e.to_string())))
 }
 
 /// Check a spec; returns `{"spec": <normalised spec>, "ruleset_hash": "sha256:…"}` as JSON.

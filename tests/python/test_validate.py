@@ -243,3 +243,16 @@ def test_compile_spec_hash_ignores_key_order() -> None:
     second = json.loads(_core.compile_spec(json.dumps(spec, sort_keys=True, indent=3)))
     assert first["ruleset_hash"] == second["ruleset_hash"]
     assert first["ruleset_hash"].startswith("sha256:")
+
+
+@pytest.mark.parametrize(
+    "location",
+    ["s3://bucket/q/../../etc/", "s3://bucket/q/./x/", "s3://bucket/q//x/", "s3://bucket//q/"],
+)
+def test_output_keys_that_leave_their_prefix_are_refused(tmp_path: Path, location: str) -> None:
+    """Refused before anything is read or written (no S3 server is contacted)."""
+    source = tmp_path / "data.csv"
+    source.write_text("id\n1\n")
+    spec = {"spec_version": 1, "columns": [{"name": "id", "dtype": "int"}]}
+    with pytest.raises(pp.SchemaError, match="percent-encode partition values"):
+        pp.validate(source, spec, quarantine=location)

@@ -371,13 +371,13 @@ pub(super) fn add_external(merger: &mut Merger<'_>, external: &[ExternalRuleResu
                 .iter()
                 .find(|s| s.ctx.path == failure.source)
                 .ok_or_else(|| {
-                    Error::schema(
+                    Error::option(
                         format!("external_rules[{index}]"),
                         format!("unknown source {:?}", failure.source),
                     )
                 })?;
             if failure.row == 0 || failure.row > source.rows {
-                return Err(Error::schema(
+                return Err(Error::option(
                     format!("external_rules[{index}]"),
                     format!(
                         "row {} is outside {:?} ({} rows)",

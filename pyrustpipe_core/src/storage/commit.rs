@@ -231,6 +231,24 @@ fn cleanup(store: &S3Store, staged: &[ManifestOutput]) {
     }
 }
 
+/// Why an output key could write outside its prefix or be read back as another key (S3 does not
+/// normalise `..`, `.`, `//` or a leading `/`), if it could.
+fn unsafe_key(key: &str) -> Option<&'static str> {
+    if key.starts_with('/') {
+        return Some("an output key cannot start with '/'");
+    }
+    if key.chars().any(char::is_control) {
+        return Some("an output key cannot contain control characters");
+    }
+    if key.split('/').any(|s| s == "." || s == "..") {
+        return Some("an output key cannot contain '.' or '..' segments");
+    }
+    if key.split('/').any(str::is_empty) {
+        return Some("an output key cannot contain empty segments ('//')");
+    }
+    None
+}
+
 /// The final object key for an output URI: a URI ending in `/` is a prefix and gets `name`.
 pub fn output_key(uri: &str, name: &str) -> Result<(String, String)> {
     match Location::parse(uri)? {
@@ -240,8 +258,43 @@ pub fn output_key(uri: &str, name: &str) -> Result<(String, String)> {
             } else {
                 key
             };
+            if let Some(why) = unsafe_key(&key) {
+                return Err(Error::option(
+                    "output",
+                    format!("{uri}: {why}; percent-encode partition values put into output keys"),
+                ));
+            }
             Ok((bucket, key))
         }
         Location::Local(_) => Err(Error::Internal(format!("{uri} is not an S3 URI"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn output_keys_stay_under_their_prefix() {
+        let key = |uri: &str| output_key(uri, "quarantine.csv").map(|(_, k)| k);
+        assert_eq!(
+            key("s3://b/q/dt=2026-01-01/").unwrap(),
+            "q/dt=2026-01-01/quarantine.csv"
+        );
+        assert_eq!(
+            key("s3://b/q/dt=..%2F..%2Fx/").unwrap(),
+            "q/dt=..%2F..%2Fx/quarantine.csv"
+        );
+        assert_eq!(key("s3://b/q/out.csv").unwrap(), "q/out.csv");
+        for bad in [
+            "s3://b/q/../../etc/",
+            "s3://b/q/./x/",
+            "s3://b/q//x/",
+            "s3://b//q/",
+            "s3://b/q/a\tb/",
+        ] {
+            let error = key(bad).unwrap_err().to_string();
+            assert!(error.contains("percent-encode"), "{bad}: {error}");
+        }
     }
 }

@@ -76,7 +76,7 @@ impl S3Options {
         let Some(map) = map else { return Ok(options) };
         for (key, value) in map {
             if !KNOWN_KEYS.contains(&key.as_str()) {
-                return Err(Error::schema(
+                return Err(Error::option(
                     "storage_options",
                     format!("unknown key {key:?}; known keys: {}", KNOWN_KEYS.join(", ")),
                 ));
@@ -85,7 +85,7 @@ impl S3Options {
                 continue;
             }
             let value = text(value).ok_or_else(|| {
-                Error::schema("storage_options", format!("{key} must be a string"))
+                Error::option("storage_options", format!("{key} must be a string"))
             })?;
             let seconds = |v: &str| -> Result<Duration> {
                 v.parse::<f64>()
@@ -93,7 +93,7 @@ impl S3Options {
                     .filter(|s| *s > 0.0 && s.is_finite())
                     .map(Duration::from_secs_f64)
                     .ok_or_else(|| {
-                        Error::schema(
+                        Error::option(
                             "storage_options",
                             format!("{key} must be a positive number of seconds"),
                         )
@@ -121,7 +121,7 @@ impl S3Options {
                         .ok()
                         .filter(|n| (5..=5 * 1024).contains(n))
                         .ok_or_else(|| {
-                            Error::schema(
+                            Error::option(
                                 "storage_options",
                                 "multipart_threshold_mb must be an integer from 5 to 5120",
                             )
@@ -135,7 +135,7 @@ impl S3Options {
                             .ok()
                             .filter(|n| *n > 0)
                             .ok_or_else(|| {
-                                Error::schema(
+                                Error::option(
                                     "storage_options",
                                     "max_attempts must be a positive integer",
                                 )
@@ -145,7 +145,7 @@ impl S3Options {
             }
         }
         if options.access_key_id.is_some() != options.secret_access_key.is_some() {
-            return Err(Error::schema(
+            return Err(Error::option(
                 "storage_options",
                 "give both aws_access_key_id and aws_secret_access_key, or neither",
             ));
