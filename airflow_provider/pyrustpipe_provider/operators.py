@@ -3,7 +3,8 @@
 
 Failure semantics: invalid data raises ``PyRustPipeValidationFailed``, an ``AirflowFailException``
 (retrying cannot fix data); storage errors stay ordinary exceptions so Airflow's retries apply, and
-the engine's S3 manifest makes a retry commit its outputs exactly once.
+the engine's S3 manifest makes a retry commit its outputs exactly once; invalid rules and unreadable
+files fail without retrying (``pyrustpipe_provider.retry``).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from pyrustpipe_provider.hooks import (
     summarize,
     with_partition,
 )
+from pyrustpipe_provider.retry import pyrustpipe_retry_policy
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -65,6 +67,8 @@ class _PyRustPipeBaseOperator(BaseOperator):
     :param max_quarantine_fraction: fail when more than this fraction of rows is invalid.
     :param aws_conn_id: Airflow AWS connection for S3 (keys, session token, region, endpoint URL
         from its extras); ``None`` uses the default credential chain.
+    :param retry_policy: defaults to :func:`~pyrustpipe_provider.retry.pyrustpipe_retry_policy`:
+        storage faults retry (within ``retries``), invalid rules or unreadable data fail at once.
     """
 
     ui_color = "#f6c66b"
@@ -77,6 +81,7 @@ class _PyRustPipeBaseOperator(BaseOperator):
         aws_conn_id: str | None = "aws_default",
         **kwargs: Any,
     ) -> None:
+        kwargs.setdefault("retry_policy", pyrustpipe_retry_policy())
         super().__init__(**kwargs)
         self.metrics_output = metrics_output
         self.max_quarantine_fraction = max_quarantine_fraction
