@@ -16,6 +16,16 @@ pub struct Position {
     pub column: Option<String>,
 }
 
+impl Position {
+    /// A position that names only the source.
+    pub fn in_source(path: impl Into<String>) -> Position {
+        Position {
+            path: Some(path.into()),
+            ..Position::default()
+        }
+    }
+}
+
 impl fmt::Display for Position {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut parts = Vec::new();

@@ -23,10 +23,7 @@ fn storage(path: &str, err: impl std::fmt::Display) -> Error {
     Error::data(
         "parquet",
         format!("cannot read Parquet: {err}"),
-        Position {
-            path: Some(path.to_owned()),
-            ..Position::default()
-        },
+        Position::in_source(path.to_owned()),
     )
 }
 
@@ -107,10 +104,7 @@ impl ParquetSink {
                 return Err(Error::data(
                     "mixed_schemas",
                     "sources have different Parquet schemas, so their rows cannot share one output file; validate them separately",
-                    Position {
-                        path: Some(source.to_owned()),
-                        ..Position::default()
-                    },
+                    Position::in_source(source.to_owned()),
                 ))
             }
             Some(_) => {}

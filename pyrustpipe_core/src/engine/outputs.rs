@@ -254,10 +254,7 @@ pub(super) fn write_outputs(
                 format.name(),
                 other.ctx.format.name()
             ),
-            Position {
-                path: Some(other.ctx.path.clone()),
-                ..Position::default()
-            },
+            Position::in_source(other.ctx.path.clone()),
         ));
     }
     let severity_error: Vec<bool> = plan

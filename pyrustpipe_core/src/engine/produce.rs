@@ -132,10 +132,7 @@ impl Producer<SourceCtx> for SourceProducer<'_> {
                 return Err(Error::data(
                     "empty_input",
                     "the file is empty; pass allow_empty=True to accept empty sources",
-                    Position {
-                        path: Some(path.clone()),
-                        ..Position::default()
-                    },
+                    Position::in_source(path.clone()),
                 ));
             }
             let ctx = Arc::new(SourceCtx {
@@ -202,10 +199,7 @@ impl Producer<SourceCtx> for ArrowProducer<'_> {
                 Error::data(
                     "arrow_stream",
                     format!("cannot read the next batch of the table: {e}"),
-                    Position {
-                        path: Some(name.clone()),
-                        ..Position::default()
-                    },
+                    Position::in_source(name.clone()),
                 )
             })?;
             for unit in crate::arrow::units(&batch) {
