@@ -9,7 +9,7 @@
 use std::sync::{Mutex, PoisonError};
 
 use arrow_array::cast::AsArray;
-use arrow_array::{Array, ArrayRef, RecordBatch, RecordBatchReader, StringArray};
+use arrow_array::{Array, ArrayAccessor, ArrayRef, RecordBatch, RecordBatchReader, StringArray};
 use arrow_schema::{DataType, Schema, SchemaRef};
 
 use crate::check::{Rows, TextRef};
@@ -125,19 +125,45 @@ pub fn append_batch(
         .extend(std::iter::repeat_n(TextRef::Absent, count * width));
     for (column, field) in layout.field_of.iter().enumerate() {
         let Some(field) = field else { continue };
-        let text = to_text(path, &layout.names[*field], batch.column(column_of(*field)))?;
-        for row in 0..count {
-            let slot = (first + row) * width + column;
-            rows.texts[slot] = if text.is_null(row) {
-                TextRef::Null
-            } else {
-                let start = rows.arena.len();
-                rows.arena.extend_from_slice(text.value(row).as_bytes());
-                TextRef::Arena(as_u32(start), as_u32(rows.arena.len()))
-            };
+        let array = batch.column(column_of(*field));
+        let place = Place {
+            first,
+            width,
+            column,
+        };
+        // Text columns are read where they are; any other type goes through Arrow's cast.
+        match array.data_type() {
+            DataType::Utf8 => append_texts(array.as_string::<i32>(), place, rows),
+            DataType::LargeUtf8 => append_texts(array.as_string::<i64>(), place, rows),
+            DataType::Utf8View => append_texts(array.as_string_view(), place, rows),
+            _ => {
+                let text = to_text(path, &layout.names[*field], array)?;
+                append_texts(&text, place, rows);
+            }
         }
     }
     Ok(())
+}
+
+/// Where a column's texts go in `Rows`: its first row, the row width, the plan column.
+#[derive(Clone, Copy)]
+struct Place {
+    first: usize,
+    width: usize,
+    column: usize,
+}
+
+fn append_texts<'a>(text: impl ArrayAccessor<Item = &'a str>, place: Place, rows: &mut Rows) {
+    for row in 0..text.len() {
+        let slot = (place.first + row) * place.width + place.column;
+        rows.texts[slot] = if text.is_null(row) {
+            TextRef::Null
+        } else {
+            let start = rows.arena.len();
+            rows.arena.extend_from_slice(text.value(row).as_bytes());
+            TextRef::Arena(as_u32(start), as_u32(rows.arena.len()))
+        };
+    }
 }
 
 fn to_text(path: &str, name: &str, array: &ArrayRef) -> Result<StringArray> {
