@@ -1,6 +1,10 @@
 """The pieces of dagster_pyrustpipe without a run: check names, the column schema, the resource,
 argument errors, and that the examples load as Definitions."""
 
+import os
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -16,7 +20,7 @@ from dagster_pyrustpipe import (
     rules_to_table_schema,
 )
 
-from tests.dagster.support import RULES, load_example
+from tests.dagster.support import EXAMPLES, RULES, load_example
 
 
 class Orders(pp.Schema):
@@ -123,6 +127,22 @@ def test_examples_load(name: str) -> None:
     dg.Definitions.validate_loadable(module.defs)
     graph = module.defs.resolve_asset_graph()
     assert graph.asset_check_keys
+
+
+@pytest.mark.parametrize("name", ["transactions_s3", "transactions_in_memory"])
+def test_examples_pass_dagster_definitions_validate(name: str, tmp_path: Path) -> None:
+    """What ``dagster dev -f example_dags/dagster/<name>.py`` loads, checked by Dagster's CLI."""
+    dagster = Path(sys.executable).with_name("dagster")
+    done = subprocess.run(
+        [str(dagster), "definitions", "validate", "-f", str(EXAMPLES / f"{name}.py")],
+        env={**os.environ, "DAGSTER_HOME": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert "All code locations passed validation" in done.stdout + done.stderr
 
 
 def test_rules_reference_string() -> None:
