@@ -19,9 +19,6 @@ use crate::plan::SourceLayout;
 /// Rows per unit of work: a single large batch still spreads over every worker.
 pub const UNIT_ROWS: usize = 64 * 1024;
 
-/// The source name reports use for an in-memory table unless the caller names it.
-pub const IN_MEMORY: &str = "<in-memory>";
-
 /// A stream of record batches to validate, and the name reports give it.
 pub struct ArrowSource {
     pub name: String,
