@@ -6,35 +6,17 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
-import pandas as pd
 import polars as pl
-import pyarrow as pa
-import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
 from dagster_pyrustpipe import SUMMARY_CHECK, PyRustPipeResource, build_pyrustpipe_checks
 
 from tests.dagster.support import CLEAN_DAY, DIRTY_DAY, RULES, assert_matches_cli, load_example
+from tests.tables import TEXT_READERS
 
 RESOURCES = {"pyrustpipe": PyRustPipeResource()}
 
 
-def read_pyarrow(path: Path) -> pa.Table:
-    names = path.read_text().split("\n", 1)[0].split(",")
-    options = pacsv.ConvertOptions(
-        column_types={name: pa.string() for name in names},
-        null_values=[""],
-        strings_can_be_null=True,
-    )
-    return pacsv.read_csv(path, convert_options=options)
-
-
-# Every column as text and only the empty field as null: the values the engine reads from CSV.
-READERS: dict[str, Callable[[Path], Any]] = {
-    "pandas": lambda path: pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""]),
-    "polars": lambda path: pl.read_csv(path, infer_schema=False),
-    "pyarrow": read_pyarrow,
-}
 
 
 def evaluations(result: dg.ExecuteInProcessResult) -> dict[str, Any]:
@@ -64,7 +46,7 @@ def test_in_memory_example(
     assert sum(summary.values()) == 3000
 
 
-@pytest.mark.parametrize("reader", READERS, ids=list(READERS))
+@pytest.mark.parametrize("reader", TEXT_READERS, ids=list(TEXT_READERS))
 def test_each_dataframe_kind_matches_the_csv(
     reader: str,
     landing: Path,
@@ -75,7 +57,7 @@ def test_each_dataframe_kind_matches_the_csv(
 
     @dg.asset(name=f"frame_{reader}")
     def frame() -> Any:
-        return READERS[reader](path)
+        return TEXT_READERS[reader](path)
 
     checks = build_pyrustpipe_checks(
         asset=frame, schema=RULES, quarantine_output=f"{tmp_path}/out/"

@@ -10,13 +10,13 @@ from typing import Any
 import pandas as pd
 import polars as pl
 import pyarrow as pa
-import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pyrustpipe as pp
 import pytest
 from pyrustpipe import _arrow
 
 from tests.data_gen import make_transactions
+from tests.tables import TEXT_READERS, read_pyarrow
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -42,22 +42,9 @@ def csv_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def read_arrow(path: Path) -> pa.Table:
-    """Every column as text, the empty field as null: the values the engine reads from the CSV."""
-    names = path.read_text().split("\n", 1)[0].split(",")
-    options = pacsv.ConvertOptions(
-        column_types={name: pa.string() for name in names},
-        null_values=[""],
-        strings_can_be_null=True,
-    )
-    return pacsv.read_csv(path, convert_options=options)
-
-
 READERS: dict[str, Any] = {
-    "pyarrow": read_arrow,
-    "pyarrow-reader": lambda path: read_arrow(path).to_reader(max_chunksize=700),
-    "pandas": lambda path: pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""]),
-    "polars": lambda path: pl.read_csv(path, infer_schema=False),
+    **TEXT_READERS,
+    "pyarrow-reader": lambda path: read_pyarrow(path).to_reader(max_chunksize=700),
 }
 
 
@@ -164,7 +151,7 @@ def test_reports_are_identical_across_threads() -> None:
 def test_outputs_equal_those_of_the_same_rows_in_a_parquet_file(
     csv_path: Path, tmp_path: Path
 ) -> None:
-    table = read_arrow(csv_path)
+    table = read_pyarrow(csv_path)
     pq.write_table(table, tmp_path / "tx.parquet", row_group_size=1000)
     from_file = pp.validate(
         tmp_path / "tx.parquet",
