@@ -160,7 +160,7 @@ pub fn commit(
             Err(error)
         }
         Ok(PutOutcome::Written { .. }) => {
-            promote(store, &staged)?;
+            promote(store, &staged, false)?;
             cleanup(store, &staged);
             Ok(Committed::Now {
                 manifest: manifest_uri,
@@ -193,16 +193,7 @@ pub fn commit(
                     "outputs for different inputs or rules are already committed here; delete the manifest to replace them, or write to another prefix",
                 ));
             }
-            for output in &existing.outputs {
-                if store.head(&output.bucket, &output.key)?.is_none() {
-                    store.copy(
-                        &output.bucket,
-                        &output.staged_key,
-                        &output.bucket,
-                        &output.key,
-                    )?;
-                }
-            }
+            promote(store, &existing.outputs, true)?;
             cleanup(store, &existing.outputs);
             Ok(Committed::Already {
                 manifest: manifest_uri,
@@ -211,8 +202,13 @@ pub fn commit(
     }
 }
 
-fn promote(store: &S3Store, staged: &[ManifestOutput]) -> Result<()> {
+/// Copy the staged outputs to their final keys (`only_missing`: those not there yet, when finishing
+/// another attempt's promotion).
+fn promote(store: &S3Store, staged: &[ManifestOutput], only_missing: bool) -> Result<()> {
     for output in staged {
+        if only_missing && store.head(&output.bucket, &output.key)?.is_some() {
+            continue;
+        }
         store.copy(
             &output.bucket,
             &output.staged_key,
