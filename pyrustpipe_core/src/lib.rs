@@ -15,13 +15,10 @@
 
 #![forbid(unsafe_code)]
 
-pub mod arrow;
 pub mod check;
-pub mod csv;
 pub mod engine;
 pub mod error;
-pub mod ndjson;
-pub mod parquet;
+pub mod formats;
 pub mod parse;
 pub mod pipeline;
 pub mod plan;
@@ -29,8 +26,6 @@ pub mod profile;
 pub mod progress;
 pub mod report;
 pub mod rules;
-pub mod sink;
-pub mod source;
 pub mod spec;
 pub mod storage;
 pub mod value;
@@ -66,7 +61,7 @@ pub fn validate(spec_json: &str, sources: &[String], options: &Options) -> Resul
 /// Parquet; `storage_options` apply to `s3://` outputs.
 pub fn validate_arrow(
     spec_json: &str,
-    source: arrow::ArrowSource,
+    source: formats::arrow::ArrowSource,
     options: &Options,
 ) -> Result<Report> {
     let plan = compile_plan(spec_json, options)?;

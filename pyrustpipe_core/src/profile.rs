@@ -6,11 +6,11 @@ use std::collections::{BTreeMap, HashSet};
 
 use serde_json::{json, Value as Json};
 
-use crate::csv::block::{parse_records, RecordBytes};
-use crate::csv::parser::{unescape, Dialect, Parser};
-use crate::csv::reader::BlockReader;
 use crate::engine::{Options, DEFAULT_CHUNK_SIZE};
 use crate::error::Result;
+use crate::formats::csv::block::{parse_records, RecordBytes};
+use crate::formats::csv::parser::{unescape, Dialect, Parser};
+use crate::formats::csv::reader::BlockReader;
 use crate::parse;
 
 const TOP_LIMIT: usize = 20;
@@ -182,7 +182,7 @@ impl ColumnProfile {
 
 /// Profile CSV sources; returns the profile JSON.
 pub fn profile(sources: &[String], options: &Options) -> Result<String> {
-    let paths = crate::source::expand(sources, false)?;
+    let paths = crate::storage::local::expand(sources, false)?;
     let parser = Parser::new(Dialect::default());
     let mut names: Vec<String> = Vec::new();
     let mut columns: Vec<ColumnProfile> = Vec::new();
@@ -206,7 +206,7 @@ pub fn profile(sources: &[String], options: &Options) -> Result<String> {
             let mut records: Vec<RecordBytes> = Vec::new();
             let parse = parse_records(&parser, &buf, block.eof, &mut records);
             let mut fields = Vec::new();
-            let mut span = crate::csv::parser::RecordSpan::default();
+            let mut span = crate::formats::csv::parser::RecordSpan::default();
             for record in &records {
                 let _ = parser.next_record(
                     &buf[..record.next as usize],
@@ -218,19 +218,20 @@ pub fn profile(sources: &[String], options: &Options) -> Result<String> {
                 rows += 1;
                 for (index, field) in fields.iter().enumerate().take(columns.len()) {
                     let raw = &buf[field.start as usize..field.end as usize];
-                    let text: &[u8] = if field.kind == crate::csv::parser::FieldKind::Quoted {
-                        unescape(raw, b'"', &mut scratch);
-                        &scratch
-                    } else {
-                        raw
-                    };
+                    let text: &[u8] =
+                        if field.kind == crate::formats::csv::parser::FieldKind::Quoted {
+                            unescape(raw, b'"', &mut scratch);
+                            &scratch
+                        } else {
+                            raw
+                        };
                     if first_values[index].is_none() && !text.is_empty() {
                         first_values[index] = Some(String::from_utf8_lossy(text).into_owned());
                     }
                     columns[index].add(text);
                 }
             }
-            if let crate::csv::block::BlockEnd::Incomplete { record_start } = parse.end {
+            if let crate::formats::csv::block::BlockEnd::Incomplete { record_start } = parse.end {
                 carry = buf[record_start..].to_vec();
             }
         }

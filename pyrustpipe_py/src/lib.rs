@@ -87,7 +87,7 @@ fn validate_arrow(
 ) -> PyResult<String> {
     let options = run_options(py, options_json, progress)?;
     let reader = arrow_stream(table)?;
-    let source = pyrustpipe_core::arrow::ArrowSource {
+    let source = pyrustpipe_core::formats::arrow::ArrowSource {
         name: name.to_owned(),
         reader: Box::new(reader),
     };

@@ -4,9 +4,9 @@
 use std::sync::Arc;
 
 use crate::check::BlockFindings;
-use crate::csv::block::BlockEnd;
-use crate::csv::reader::MAX_RECORD_BYTES;
 use crate::error::{Error, Position, Result};
+use crate::formats::csv::block::BlockEnd;
+use crate::formats::csv::reader::MAX_RECORD_BYTES;
 use crate::pipeline::Work;
 use crate::plan::Plan;
 use crate::report::Sample;

@@ -16,12 +16,12 @@ use serde::Deserialize;
 use serde_json::Value as Json;
 
 use crate::error::{Error, Position, Result};
+use crate::formats::sink::AtomicFile;
+use crate::formats::{Format, SourceKind};
 use crate::pipeline::{self, Work};
 use crate::plan::Plan;
 use crate::progress::{Progress, RunPosition};
 use crate::report::Report;
-use crate::sink::AtomicFile;
-use crate::source::Format;
 use crate::spec::{Severity, Tolerance};
 use crate::storage::{SourceObject, Storage};
 
@@ -109,17 +109,21 @@ pub enum Input<'a> {
     /// Files or objects, as listed by `Storage::expand`.
     Objects(&'a [SourceObject]),
     /// One in-memory table.
-    Arrow(crate::arrow::ArrowSource),
+    Arrow(crate::formats::arrow::ArrowSource),
 }
 
 impl Input<'_> {
-    /// The format of the valid and quarantine outputs: the (first) input's.
-    fn output_format(&self) -> Format {
+    /// What the valid and quarantine outputs are named after: the (first) input's kind.
+    fn output_kind(&self) -> SourceKind {
         match self {
-            Input::Objects(objects) => objects
-                .first()
-                .map_or(Format::Csv, |o| Format::of(&o.uri).output()),
-            Input::Arrow(_) => Format::Parquet,
+            Input::Objects(objects) => objects.first().map_or(SourceKind::of("input.csv"), |o| {
+                if crate::storage::is_s3(&o.uri) {
+                    SourceKind::of(&o.uri)
+                } else {
+                    crate::formats::detect_local(&o.uri)
+                }
+            }),
+            Input::Arrow(_) => SourceKind::of("table.parquet"),
         }
     }
 }
@@ -150,7 +154,7 @@ pub fn run(
         Input::Arrow(_) => &[],
     };
     let total_bytes = sources.iter().map(|s| s.size).sum();
-    let targets = OutputTargets::new(options, input.output_format().name())?;
+    let targets = OutputTargets::new(options, input.output_kind())?;
     let mut merger = Merger::new(plan, sample_size, total_bytes);
     let job = {
         let plan = Arc::clone(plan);
@@ -243,6 +247,7 @@ pub fn run(
             in_flight,
             sources,
             storage,
+            targets.codecs,
         )?;
     }
     report.outputs.valid.clone_from(&targets.valid_uri);

@@ -3,14 +3,14 @@
 
 use arrow_array::RecordBatch;
 
-use crate::csv::block::{parse_records, BlockEnd, BlockParse, RecordBytes};
-use crate::csv::parser::{Dialect, Parser};
 use crate::error::{Error, Position, Result};
+use crate::formats::csv::block::{parse_records, BlockEnd, BlockParse, RecordBytes};
+use crate::formats::csv::parser::{Dialect, Parser};
+use crate::formats::sink::CsvSink;
+use crate::formats::{Codec, Format, SourceKind};
 use crate::pipeline::{self, Work};
 use crate::plan::Plan;
 use crate::report::Report;
-use crate::sink::CsvSink;
-use crate::source::Format;
 use crate::spec::Severity;
 use crate::storage::{SourceObject, Storage};
 
@@ -30,10 +30,18 @@ pub(super) struct OutputTargets {
     pub(super) valid_uri: Option<String>,
     pub(super) quarantine_uri: Option<String>,
     pub(super) metrics_uri: Option<String>,
+    /// The codecs the valid and quarantine outputs are written with (from their names).
+    pub(super) codecs: (Codec, Codec),
+}
+
+/// The codec a text output is written with: the one its name ends with.
+fn codec_of(uri: Option<&String>) -> Codec {
+    uri.map_or(Codec::None, |u| Codec::from_name(&u.to_ascii_lowercase()).0)
 }
 
 impl OutputTargets {
-    pub(super) fn new(options: &Options, extension: &str) -> Result<OutputTargets> {
+    /// Outputs named after `kind` when a directory is given (`valid.csv.gz` for `.csv.gz` input).
+    pub(super) fn new(options: &Options, kind: SourceKind) -> Result<OutputTargets> {
         let mut s3 = Vec::new();
         let mut resolve = |uri: &Option<String>,
                            role: &'static str,
@@ -66,14 +74,22 @@ impl OutputTargets {
             }
         };
         let (valid, valid_uri) =
-            resolve(&options.valid_output, "valid", format!("valid.{extension}"))?;
+            resolve(&options.valid_output, "valid", kind.output_name("valid"))?;
         let (quarantine, quarantine_uri) = resolve(
             &options.quarantine,
             "quarantine",
-            format!("quarantine.{extension}"),
+            kind.output_name("quarantine"),
         )?;
         let (metrics, metrics_uri) =
             resolve(&options.metrics_output, "metrics", "report.json".to_owned())?;
+        let codecs = if kind.format.output() == Format::Parquet {
+            (Codec::None, Codec::None)
+        } else {
+            (
+                codec_of(valid_uri.as_ref()),
+                codec_of(quarantine_uri.as_ref()),
+            )
+        };
         Ok(OutputTargets {
             valid,
             quarantine,
@@ -82,6 +98,7 @@ impl OutputTargets {
             valid_uri,
             quarantine_uri,
             metrics_uri,
+            codecs,
         })
     }
 }
@@ -107,7 +124,7 @@ pub(super) fn in_memory_input(ctx: &SourceCtx) -> Result<SourceObject> {
         .batches
         .as_ref()
         .expect("an in-memory source has a batch store");
-    let etag = crate::arrow::fingerprint(&store.schema(), &store.kept())?;
+    let etag = crate::formats::arrow::fingerprint(&store.schema(), &store.kept())?;
     Ok(SourceObject {
         uri: ctx.path.clone(),
         size: 0,
@@ -120,7 +137,7 @@ struct BatchRouter<'a> {
     plan: &'a Plan,
     failures: &'a Failures,
     severity_error: Vec<bool>,
-    sink: crate::parquet::ParquetSink,
+    sink: crate::formats::parquet::ParquetSink,
     cursor: usize,
     row: u64,
     valid: u64,
@@ -174,7 +191,7 @@ pub(super) fn write_batch_outputs(
             .iter()
             .map(|r| r.severity == Severity::Error)
             .collect(),
-        sink: crate::parquet::ParquetSink::new(
+        sink: crate::formats::parquet::ParquetSink::new(
             options.valid_output.as_deref(),
             options.quarantine.as_deref(),
         ),
@@ -196,10 +213,10 @@ pub(super) fn write_batch_outputs(
             continue;
         }
         let data_path = source.ctx.data_path();
-        empty_schema.get_or_insert(crate::parquet::schema_of(&data_path)?);
-        let (_, _, row_groups) = crate::parquet::describe(&data_path)?;
+        empty_schema.get_or_insert(crate::formats::parquet::schema_of(&data_path)?);
+        let (_, _, row_groups) = crate::formats::parquet::describe(&data_path)?;
         for row_group in 0..row_groups {
-            for batch in crate::parquet::read_row_group(&data_path, row_group)? {
+            for batch in crate::formats::parquet::read_row_group(&data_path, row_group)? {
                 router.route(&batch, source_row, path)?;
                 source_row += batch.num_rows() as u64;
             }
@@ -228,6 +245,7 @@ pub(super) fn write_outputs(
     in_flight: usize,
     sources: &[SourceObject],
     storage: &Storage,
+    codecs: (Codec, Codec),
 ) -> Result<()> {
     let first_header = merger.sources.iter().find_map(|s| s.ctx.header.as_ref());
     for source in &merger.sources {
@@ -262,11 +280,15 @@ pub(super) fn write_outputs(
         .iter()
         .map(|r| r.severity == Severity::Error)
         .collect();
+    let delimiter = merger
+        .sources
+        .first()
+        .map_or(plan.delimiter, |s| s.ctx.delimiter);
     let mut sink = CsvSink::create(
-        options.valid_output.as_deref(),
-        options.quarantine.as_deref(),
+        options.valid_output.as_deref().map(|p| (p, codecs.0)),
+        options.quarantine.as_deref().map(|p| (p, codecs.1)),
         first_header,
-        plan.delimiter,
+        delimiter,
         format,
     )?;
     let mut cursor = 0usize;
@@ -277,12 +299,12 @@ pub(super) fn write_outputs(
     let mut source_row = 0u64;
     let rule_names: Vec<&str> = plan.rules.iter().map(|r| r.name.as_str()).collect();
     let job = {
-        let delimiter = plan.delimiter;
         let quote = plan.quote;
         move |work: &Work<SourceCtx>| {
             let mut records = Vec::new();
+            let delimiter = work.source.delimiter;
             let parse = match work.source.format {
-                Format::Ndjson => crate::ndjson::parse_records(&work.buf, &mut records),
+                Format::Ndjson => crate::formats::ndjson::parse_records(&work.buf, &mut records),
                 _ => parse_records(
                     &Parser::new(Dialect { delimiter, quote }),
                     &work.buf,
@@ -317,7 +339,7 @@ pub(super) fn write_outputs(
                 Some(mut tail) => {
                     tail.extend_from_slice(&work.buf);
                     let parser = Parser::new(Dialect {
-                        delimiter: plan.delimiter,
+                        delimiter: work.source.delimiter,
                         quote: plan.quote,
                     });
                     let mut records = Vec::new();

@@ -3,15 +3,16 @@
 
 use std::sync::Arc;
 
-use crate::arrow::BatchStore;
 use crate::check::{check_rows, BlockFindings, Rows};
-use crate::csv::block::{parse_rows, BlockParse};
-use crate::csv::parser::{Dialect, Parser};
-use crate::csv::reader::{BlockReader, Header};
 use crate::error::{Error, Position, Result};
+use crate::formats::arrow::BatchStore;
+use crate::formats::codec::ReadCounter;
+use crate::formats::csv::block::{parse_rows, BlockParse};
+use crate::formats::csv::parser::{Dialect, Parser};
+use crate::formats::csv::reader::{BlockReader, Header};
+use crate::formats::{Codec, Format, SourceKind};
 use crate::pipeline::{Producer, Work};
 use crate::plan::{Plan, SourceLayout};
-use crate::source::Format;
 use crate::storage::{SourceObject, Storage};
 
 /// What the workers need to know about the source a block comes from.
@@ -22,6 +23,10 @@ pub struct SourceCtx {
     pub layout: Option<SourceLayout>,
     pub header: Option<Header>,
     pub bytes: u64,
+    /// The field delimiter of a text source (a `.tsv` file's is a tab).
+    pub delimiter: u8,
+    /// For a compressed text source: the compressed bytes read so far (progress counts those).
+    pub compressed_read: Option<crate::formats::codec::ReadCounter>,
     /// For Parquet: a local copy of the object (the file itself when it is local).
     pub local: Option<crate::storage::LocalCopy>,
     /// For an in-memory table: its batches, one per unit of work.
@@ -61,7 +66,7 @@ impl SourceProducer<'_> {
         // Parquet needs random access: an S3 object is downloaded once and read locally.
         let local = self.storage.local_copy(source)?;
         let local_path = local.path.display().to_string();
-        let (names, temporal, row_groups) = crate::parquet::describe(&local_path)?;
+        let (names, temporal, row_groups) = crate::formats::parquet::describe(&local_path)?;
         let mut layout = self.plan.layout(path, names)?;
         for (column, field) in layout.field_of.iter().enumerate() {
             if let Some(field) = field {
@@ -75,6 +80,8 @@ impl SourceProducer<'_> {
             layout: Some(layout),
             header: None,
             bytes,
+            delimiter: self.plan.delimiter,
+            compressed_read: None,
             local: Some(local),
             batches: None,
         });
@@ -100,22 +107,34 @@ impl Producer<SourceCtx> for SourceProducer<'_> {
         &mut self,
         emit: &mut dyn FnMut(Arc<SourceCtx>, Vec<u8>, u64, bool) -> bool,
     ) -> Result<()> {
-        let parser = Parser::new(Dialect {
-            delimiter: self.plan.delimiter,
-            quote: self.plan.quote,
-        });
         for (index, source) in self.sources.iter().enumerate() {
             let path = &source.uri;
-            let format = Format::of(path);
-            if format == Format::Parquet {
+            let kind = if crate::storage::is_s3(path) {
+                SourceKind::of(path)
+            } else {
+                crate::formats::detect_local(path)
+            };
+            if kind.format == Format::Parquet {
                 if !self.produce_parquet(index, path, emit)? {
                     return Ok(());
                 }
                 continue;
             }
+            let format = kind.format;
             let bytes = source.size;
-            let mut reader =
-                BlockReader::from_reader(path, self.storage.open(source)?, self.chunk_size);
+            let delimiter = if kind.tab_separated && self.plan.delimiter == b',' {
+                b'\t'
+            } else {
+                self.plan.delimiter
+            };
+            let parser = Parser::new(Dialect {
+                delimiter,
+                quote: self.plan.quote,
+            });
+            let counter = ReadCounter::default();
+            let (stream, codec) =
+                crate::formats::open_text(path, self.storage.open(source)?, &counter)?;
+            let mut reader = BlockReader::from_reader(path, stream, self.chunk_size);
             let (header, layout) = match format {
                 Format::Csv => {
                     let header = reader.header(&parser)?;
@@ -142,6 +161,8 @@ impl Producer<SourceCtx> for SourceProducer<'_> {
                 layout,
                 header,
                 bytes,
+                delimiter,
+                compressed_read: (codec != Codec::None).then_some(counter),
                 local: None,
                 batches: None,
             });
@@ -163,7 +184,7 @@ impl Producer<SourceCtx> for SourceProducer<'_> {
 
 /// Produces the units of an in-memory table: its batches, cut into slices.
 pub(super) struct ArrowProducer<'a> {
-    pub(super) source: crate::arrow::ArrowSource,
+    pub(super) source: crate::formats::arrow::ArrowSource,
     pub(super) plan: &'a Plan,
     /// Keep the batches after checking, for the outputs.
     pub(super) keep: bool,
@@ -175,7 +196,8 @@ impl Producer<SourceCtx> for ArrowProducer<'_> {
         emit: &mut dyn FnMut(Arc<SourceCtx>, Vec<u8>, u64, bool) -> bool,
     ) -> Result<()> {
         let name = self.source.name.clone();
-        let (names, temporal) = crate::arrow::describe_schema(&self.source.reader.schema());
+        let (names, temporal) =
+            crate::formats::arrow::describe_schema(&self.source.reader.schema());
         let mut layout = self.plan.layout(&name, names)?;
         for (column, field) in layout.field_of.iter().enumerate() {
             if let Some(field) = field {
@@ -189,6 +211,8 @@ impl Producer<SourceCtx> for ArrowProducer<'_> {
             layout: Some(layout),
             header: None,
             bytes: 0,
+            delimiter: self.plan.delimiter,
+            compressed_read: None,
             local: None,
             batches: Some(BatchStore::new(self.source.reader.schema(), self.keep)),
         });
@@ -202,7 +226,7 @@ impl Producer<SourceCtx> for ArrowProducer<'_> {
                     Position::in_source(name.clone()),
                 )
             })?;
-            for unit in crate::arrow::units(&batch) {
+            for unit in crate::formats::arrow::units(&batch) {
                 sent = true;
                 let index = store.push(unit);
                 if !emit(ctx.clone(), Vec::new(), index, true) {
@@ -223,7 +247,11 @@ impl Work<SourceCtx> {
     /// counts once, at its last row group (an in-memory table has no byte size).
     pub(super) fn reached(&self) -> u64 {
         match self.source.format {
-            Format::Csv | Format::Ndjson => self.offset + self.buf.len() as u64,
+            Format::Csv | Format::Ndjson => match &self.source.compressed_read {
+                // Decoded offsets run past the compressed size: count what was read.
+                Some(counter) => counter.get().min(self.source.bytes),
+                None => self.offset + self.buf.len() as u64,
+            },
             Format::Parquet if self.eof => self.source.bytes,
             Format::Parquet | Format::Arrow => 0,
         }
@@ -254,7 +282,7 @@ pub(super) fn check_block(
         };
     };
     let parser = Parser::new(Dialect {
-        delimiter: plan.delimiter,
+        delimiter: ctx.delimiter,
         quote: plan.quote,
     });
     // Each worker reuses its row buffers: fresh ones per block cost page faults.
@@ -265,15 +293,21 @@ pub(super) fn check_block(
         let mut rows = cell.borrow_mut();
         rows.clear();
         let parse = match ctx.format {
-            Format::Ndjson => {
-                crate::ndjson::parse_rows(plan, buf, &mut rows, &mut findings.unknown_columns)
-            }
+            Format::Ndjson => crate::formats::ndjson::parse_rows(
+                plan,
+                buf,
+                &mut rows,
+                &mut findings.unknown_columns,
+            ),
             Format::Parquet => {
                 if unit != NO_ROW_GROUP {
                     let row_group = usize::try_from(unit).unwrap_or(usize::MAX);
-                    if let Err(error) =
-                        crate::parquet::parse_rows(&ctx.data_path(), row_group, layout, &mut rows)
-                    {
+                    if let Err(error) = crate::formats::parquet::parse_rows(
+                        &ctx.data_path(),
+                        row_group,
+                        layout,
+                        &mut rows,
+                    ) {
                         return Checked {
                             parse: BlockParse::clean(),
                             findings,
@@ -286,9 +320,13 @@ pub(super) fn check_block(
             Format::Arrow => {
                 let batch = ctx.batches.as_ref().and_then(|store| store.get(unit));
                 if let Some(batch) = batch {
-                    if let Err(error) =
-                        crate::arrow::append_batch(&ctx.path, &batch, layout, |f| f, &mut rows)
-                    {
+                    if let Err(error) = crate::formats::arrow::append_batch(
+                        &ctx.path,
+                        &batch,
+                        layout,
+                        |f| f,
+                        &mut rows,
+                    ) {
                         return Checked {
                             parse: BlockParse::clean(),
                             findings,

@@ -3,6 +3,7 @@
 //! byte stream. S3 is connected on first use only.
 
 pub mod commit;
+pub mod local;
 pub mod runtime;
 pub mod s3;
 
@@ -56,10 +57,6 @@ pub struct SourceObject {
     pub etag: String,
 }
 
-fn has_glob(text: &str) -> bool {
-    text.contains(['*', '?', '['])
-}
-
 /// Data files only: `_SUCCESS` markers, hidden files and "directory" keys are skipped.
 fn is_data_key(key: &str) -> bool {
     !key.ends_with('/')
@@ -104,9 +101,7 @@ impl Storage {
         for source in sources {
             match Location::parse(source)? {
                 Location::Local(_) => {
-                    for path in
-                        crate::source::expand(std::slice::from_ref(source), self.allow_empty)?
-                    {
+                    for path in local::expand(std::slice::from_ref(source), self.allow_empty)? {
                         let size = std::fs::metadata(&path)
                             .map_err(|e| Error::storage("stat", &path, e))?
                             .len();
@@ -132,7 +127,7 @@ impl Storage {
 
     fn expand_s3(&self, source: &str, bucket: &str, key: &str) -> Result<Vec<ObjectMeta>> {
         let store = self.s3()?;
-        let mut found = if has_glob(key) {
+        let mut found = if local::has_glob(key) {
             let literal = &key[..key.find(['*', '?', '[']).unwrap_or(key.len())];
             let pattern = glob::Pattern::new(key).map_err(|e| Error::storage("glob", source, e))?;
             let options = glob::MatchOptions {

@@ -14,8 +14,8 @@ use parquet::arrow::ProjectionMask;
 
 use crate::check::Rows;
 use crate::error::{Error, Position, Result};
+use crate::formats::sink::AtomicFile;
 use crate::plan::SourceLayout;
-use crate::sink::AtomicFile;
 
 const BATCH_ROWS: usize = 64 * 1024;
 
@@ -35,7 +35,7 @@ fn builder(path: &str) -> Result<ParquetRecordBatchReaderBuilder<File>> {
 /// Column names, typed-temporal flags and row-group count, from the footer.
 pub fn describe(path: &str) -> Result<(Vec<String>, Vec<bool>, usize)> {
     let builder = builder(path)?;
-    let (names, temporal) = crate::arrow::describe_schema(builder.schema());
+    let (names, temporal) = crate::formats::arrow::describe_schema(builder.schema());
     Ok((names, temporal, builder.metadata().num_row_groups()))
 }
 
@@ -61,7 +61,7 @@ pub fn parse_rows(
     for batch in reader {
         let batch = batch.map_err(|e| storage(path, e))?;
         let column_of = |field: usize| wanted.binary_search(&field).expect("projected above");
-        crate::arrow::append_batch(path, &batch, layout, column_of, rows)?;
+        crate::formats::arrow::append_batch(path, &batch, layout, column_of, rows)?;
     }
     Ok(())
 }

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use serde_json::Value as Json;
 
 use crate::check::{Broken, Rows, TextRef};
-use crate::csv::block::{BlockEnd, BlockParse, RecordBytes};
+use crate::formats::csv::block::{BlockEnd, BlockParse, RecordBytes};
 use crate::plan::Plan;
 
 fn as_u32(n: usize) -> u32 {

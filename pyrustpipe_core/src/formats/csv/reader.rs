@@ -69,7 +69,18 @@ impl BlockReader {
             let read = (&mut self.file)
                 .take(missing as u64)
                 .read_to_end(&mut self.pending)
-                .map_err(|e| Error::storage("read", &self.path, e))?;
+                .map_err(|e| {
+                    if e.kind() == std::io::ErrorKind::InvalidData {
+                        // A decoder's complaint: the bytes are at fault, not the storage.
+                        Error::data(
+                            "compressed",
+                            e.to_string(),
+                            Position::in_source(self.path.clone()),
+                        )
+                    } else {
+                        Error::storage("read", &self.path, e)
+                    }
+                })?;
             if read == 0 {
                 self.eof = true;
             }

@@ -2,21 +2,28 @@
 //! place only on commit, so a failed run leaves no partial output behind.
 
 use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::csv::reader::Header;
 use crate::error::{Error, Result};
-use crate::source::Format;
+use crate::formats::codec::{Codec, Encoder};
+use crate::formats::csv::reader::Header;
+use crate::formats::Format;
 
 pub struct AtomicFile {
     target: PathBuf,
     temp: PathBuf,
-    writer: Option<BufWriter<File>>,
+    writer: Option<Encoder>,
 }
 
 impl AtomicFile {
+    /// A plain (uncompressed) file.
     pub fn create(path: &str) -> Result<AtomicFile> {
+        AtomicFile::create_compressed(path, Codec::None)
+    }
+
+    /// A file compressed with `codec` as it is written.
+    pub fn create_compressed(path: &str, codec: Codec) -> Result<AtomicFile> {
         let target = PathBuf::from(path);
         let dir = target
             .parent()
@@ -31,10 +38,12 @@ impl AtomicFile {
         let temp = dir.join(format!(".{name}.pyrustpipe-{}.tmp", std::process::id()));
         let file = File::create(&temp)
             .map_err(|e| Error::storage("create", temp.display().to_string(), e))?;
+        let writer = Encoder::new(codec, file)
+            .map_err(|e| Error::storage("create", temp.display().to_string(), e))?;
         Ok(AtomicFile {
             target,
             temp,
-            writer: Some(BufWriter::with_capacity(1 << 20, file)),
+            writer: Some(writer),
         })
     }
 
@@ -48,8 +57,8 @@ impl AtomicFile {
     pub fn commit(mut self) -> Result<()> {
         let writer = self.writer.take().expect("committed once");
         let file = writer
-            .into_inner()
-            .map_err(|e| Error::storage("write", self.target.display().to_string(), e.error()))?;
+            .finish()
+            .map_err(|e| Error::storage("write", self.target.display().to_string(), e))?;
         file.sync_all()
             .map_err(|e| Error::storage("sync", self.target.display().to_string(), e))?;
         std::fs::rename(&self.temp, &self.target)
@@ -93,15 +102,17 @@ pub struct CsvSink {
 }
 
 impl CsvSink {
+    /// The outputs, each `(path, codec)`.
     pub fn create(
-        valid: Option<&str>,
-        quarantine: Option<&str>,
+        valid: Option<(&str, Codec)>,
+        quarantine: Option<(&str, Codec)>,
         header: Option<&Header>,
         delimiter: u8,
         format: Format,
     ) -> Result<CsvSink> {
-        let mut valid = valid.map(AtomicFile::create).transpose()?;
-        let mut quarantine = quarantine.map(AtomicFile::create).transpose()?;
+        let open = |(path, codec): (&str, Codec)| AtomicFile::create_compressed(path, codec);
+        let mut valid = valid.map(open).transpose()?;
+        let mut quarantine = quarantine.map(open).transpose()?;
         if let Some(header) = header {
             if let Some(file) = valid.as_mut() {
                 file.write_all(&header.raw_with_terminator)?;
@@ -165,7 +176,7 @@ impl CsvSink {
         let mut names: Vec<&str> = rules.collect();
         names.dedup();
         if self.format == Format::Ndjson {
-            crate::ndjson::quarantine_line(&raw[..fields_end], &names, row, source, line);
+            crate::formats::ndjson::quarantine_line(&raw[..fields_end], &names, row, source, line);
             return file.write_all(line);
         }
         line.extend_from_slice(&raw[..fields_end]);

@@ -1,54 +1,11 @@
-//! Turning what a user names (paths, directories, globs) into a sorted list of files, and each
-//! file's format.
+//! Local files: what a user names (paths, directories, globs) expanded into a sorted list of
+//! files.
 
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    Csv,
-    Ndjson,
-    Parquet,
-    /// An in-memory Arrow table (see `crate::arrow`); never inferred from a path.
-    Arrow,
-}
-
-impl Format {
-    pub fn name(self) -> &'static str {
-        match self {
-            Format::Csv => "csv",
-            Format::Ndjson => "ndjson",
-            Format::Parquet => "parquet",
-            Format::Arrow => "arrow",
-        }
-    }
-
-    /// The format of the valid and quarantine outputs: tables are written as Parquet.
-    pub fn output(self) -> Format {
-        match self {
-            Format::Arrow => Format::Parquet,
-            other => other,
-        }
-    }
-
-    /// By extension (compression suffixes are not supported yet); CSV when unknown.
-    pub fn of(path: &str) -> Format {
-        let lower = path.to_ascii_lowercase();
-        if lower.ends_with(".parquet") || lower.ends_with(".pq") {
-            Format::Parquet
-        } else if lower.ends_with(".ndjson")
-            || lower.ends_with(".jsonl")
-            || lower.ends_with(".json")
-        {
-            Format::Ndjson
-        } else {
-            Format::Csv
-        }
-    }
-}
-
-fn has_glob(text: &str) -> bool {
+pub(crate) fn has_glob(text: &str) -> bool {
     text.contains(['*', '?', '['])
 }
 
