@@ -609,10 +609,14 @@ def oracle_validate(spec: dict, paths: list[str], null_values: list[str] | None 
             index.setdefault(name, i)
         present = [c for c in columns if c.name in index]
         _schema_rules(spec, columns, header, index, state)
+        # A source without a declared column matches no schema: all its rows are invalid.
+        mismatch = any(c.name not in index for c in columns)
         # Columns a row rule reads but the schema does not name are read as str.
         extra = {n for r in row_rules for n in r.reads if n not in by_name and n in index}
         for row_no, rec in enumerate(records, 1):
             state.rows += 1
+            if mismatch:
+                state.fail(all_rules["schema:missing_columns"], source, row_no)
             if len(rec) != len(header):
                 state.fail(all_rules[FIELD_COUNT], source, row_no)
                 continue

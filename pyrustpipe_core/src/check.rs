@@ -135,6 +135,9 @@ pub fn check_rows(
     let mut row_failed: Vec<RuleId> = Vec::new();
     let mut key_scratch = Vec::new();
     let numeric_stats = &plan.stats_columns;
+    // A source without a declared column does not match the schema: none of its rows may flow
+    // on as valid, so each carries the (per-source) schema rule without counting it again.
+    let source_mismatch = !layout.missing.is_empty();
 
     for row in 0..rows.len() {
         row_failed.clear();
@@ -179,6 +182,9 @@ pub fn check_rows(
                         &mut row_failed,
                     );
                 }
+            }
+            if source_mismatch {
+                row_failed.push(plan.missing_columns_rule);
             }
             record_failure(out, row, &row_failed);
             continue;
@@ -291,6 +297,9 @@ pub fn check_rows(
             }
         }
 
+        if source_mismatch {
+            row_failed.push(plan.missing_columns_rule);
+        }
         if !row_failed.is_empty() {
             record_failure(out, row, &row_failed);
         }

@@ -62,6 +62,8 @@ pub struct Plan {
     pub stats_columns: Vec<bool>,
     pub delimiter: u8,
     pub quote: u8,
+    /// CSV sources start with a header record (see `CsvDialect::header`).
+    pub header: bool,
 }
 
 struct Lookup<'a> {
@@ -416,6 +418,7 @@ impl Plan {
         Ok(Plan {
             delimiter: single_byte(&spec.csv.delimiter, "delimiter")?,
             quote: single_byte(&spec.csv.quote, "quote")?,
+            header: spec.csv.header,
             null_values: spec
                 .csv
                 .null_values
@@ -454,14 +457,23 @@ impl Plan {
         self.null_values.iter().any(|n| n.as_slice() == text)
     }
 
-    /// The layout of a format whose rows name their fields (NDJSON): every column is present.
-    pub fn named_layout(&self) -> SourceLayout {
-        let names: Vec<String> = self
-            .columns
+    /// Every plan column's type, in order.
+    pub fn dtypes(&self) -> Vec<DType> {
+        self.columns.iter().map(|c| c.dtype).collect()
+    }
+
+    /// The schema's declared column names, in order.
+    pub fn declared_names(&self) -> Vec<String> {
+        self.columns
             .iter()
             .filter(|c| c.declared)
             .map(|c| c.name.clone())
-            .collect();
+            .collect()
+    }
+
+    /// The layout of a format whose rows name their fields (NDJSON): every column is present.
+    pub fn named_layout(&self) -> SourceLayout {
+        let names = self.declared_names();
         SourceLayout {
             field_of: (0..self.columns.len()).map(Some).collect(),
             width: self.columns.len(),

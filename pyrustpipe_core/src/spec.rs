@@ -43,6 +43,10 @@ pub struct CsvDialect {
     pub quote: String,
     #[serde(default = "default_null_values")]
     pub null_values: Vec<String>,
+    /// The first record names the columns; without a header the schema's columns, in order,
+    /// name the fields.
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub header: bool,
 }
 
 impl Default for CsvDialect {
@@ -51,6 +55,7 @@ impl Default for CsvDialect {
             delimiter: default_delimiter(),
             quote: default_quote(),
             null_values: default_null_values(),
+            header: true,
         }
     }
 }
@@ -302,6 +307,12 @@ pub struct DatasetCheckSpec {
 
 fn yes() -> bool {
     true
+}
+
+// Defaults are left out of the normalised spec, so adding an option keeps old rule-set hashes.
+#[allow(clippy::trivially_copy_pass_by_ref)]
+fn is_true(value: &bool) -> bool {
+    *value
 }
 
 /// A row-rule expression (docs/spec.md "Row rules").

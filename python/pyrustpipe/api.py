@@ -279,9 +279,11 @@ def run_validation(
     allow_empty: bool = False,
     chunk_size: int | None = None,
     progress: Progress | None = None,
+    dialect: Mapping[str, Any] | None = None,
 ) -> Report:
     """The run form of :func:`validate` (see there); ``progress`` receives the engine's live
-    counters (the CLI's progress bar reads them)."""
+    counters (the CLI's progress bar reads them); ``dialect`` overrides the rules' CSV dialect
+    keys (``delimiter``, ``null_values``, ``header``: the CLI's flags)."""
     from pyrustpipe import _arrow
     from pyrustpipe._python_rules import run_python_rules
     from pyrustpipe.report import Report
@@ -297,6 +299,8 @@ def run_validation(
     ):
         raise ValueError(f"chunk_size must be an int >= 1 or None, not {chunk_size!r}")
     spec, python_rules = resolve_schema(schema)
+    if dialect:
+        spec = {**spec, "csv": {**spec["csv"], **dialect}}  # type: ignore[typeddict-item]
     options: ValidateOptions = {
         "threads": threads,
         "sample_size": sample_size,

@@ -67,6 +67,45 @@ def _non_negative_int(text: str) -> int:
     return value
 
 
+def _delimiter(text: str) -> str:
+    value = {"tab": "\t", "\\t": "\t"}.get(text, text)
+    if len(value) != 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not one character (use 'tab' for a tab)")
+    return value
+
+
+def _add_dialect_arguments(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--delimiter",
+        type=_delimiter,
+        metavar="CHAR",
+        help="CSV field delimiter, overriding the rules' ('tab' for a tab; .tsv files imply it)",
+    )
+    command.add_argument(
+        "--null-values",
+        metavar="LIST",
+        help="comma-separated texts read as null, besides the empty field (e.g. NA,N/A,null)",
+    )
+    command.add_argument(
+        "--no-header",
+        action="store_true",
+        help="CSV files have no header row: their fields are the schema's columns, in order",
+    )
+
+
+def _dialect(args: argparse.Namespace) -> dict[str, object]:
+    """The CSV dialect keys the flags set (none: the rules' own dialect stands)."""
+    dialect: dict[str, object] = {}
+    if args.delimiter is not None:
+        dialect["delimiter"] = args.delimiter
+    if args.null_values is not None:
+        extra = [v for v in args.null_values.split(",") if v]
+        dialect["null_values"] = ["", *dict.fromkeys(extra)]
+    if args.no_header:
+        dialect["header"] = False
+    return dialect
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog=PROG,
@@ -107,6 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="an input without data rows is not an error",
     )
     run.add_argument("--chunk-size", type=_positive_int, metavar="BYTES", help=argparse.SUPPRESS)
+    _add_dialect_arguments(run)
     _add_storage_arguments(run)
     run.set_defaults(handler=_cmd_validate)
 
@@ -264,6 +304,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
             chunk_size=args.chunk_size,
             storage_options=_storage_options(args),
             progress=tracker,
+            dialect=_dialect(args),
         )
     return _print_report(report, args.format)
 

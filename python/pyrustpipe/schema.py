@@ -129,6 +129,7 @@ _CONFIG_KEYS = frozenset(
         "delimiter",
         "quote",
         "null_values",
+        "header",
         "name",
     }
 )
@@ -469,6 +470,9 @@ def _bound_value(where: str, dtype: Dtype, key: str, value: object) -> int | flo
     if dtype in _NUMERIC:
         if isinstance(value, (str, _dt.date, _dt.time)):
             raise SchemaError(f"{where}: {key} on a {dtype} column takes a number, not {value!r}")
+        if isinstance(value, Decimal) and value.is_finite():
+            # Its exact text: a float would round a many-digit money bound.
+            return str(value)
         return number(value, f"{where}: {key}")
     if dtype in _TEMPORAL:
         expected: type = {"date": _dt.date, "datetime": _dt.datetime, "time": _dt.time}[dtype]
@@ -616,7 +620,7 @@ class Schema:
 
     Class-level API: :meth:`to_spec`, :meth:`spec_json`. ``Config`` (an inner class) holds
     table-level options: ``strict ordered unique min_rows max_rows checks delimiter quote
-    null_values name``. See docs/dsl.md.
+    null_values header name``. See docs/dsl.md.
     """
 
     __pp_spec__: ClassVar[SpecDict]
@@ -769,6 +773,11 @@ def _build(cls: type[Schema]) -> None:
         "quote": quote,
         "null_values": list(null_values),
     }
+    header = config.get("header", True)
+    if not isinstance(header, bool):
+        raise SchemaError(f"{where}: header must be True or False")
+    if not header:
+        spec["csv"]["header"] = False
 
     # ---- row rules
     python_rules: list[PythonRule] = []

@@ -356,7 +356,11 @@ class DatasetCheckSpec(_Bounds):
     severity: Severity
 
 
-class CsvDialect(TypedDict):
+class _CsvHeader(TypedDict, total=False):
+    header: bool  # absent: the first record is a header
+
+
+class CsvDialect(_CsvHeader):
     delimiter: str
     quote: str
     null_values: list[str]

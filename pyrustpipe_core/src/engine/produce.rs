@@ -132,12 +132,20 @@ impl Producer<SourceCtx> for SourceProducer<'_> {
                 quote: self.plan.quote,
             });
             let counter = ReadCounter::default();
-            let (stream, codec) =
+            let (mut stream, codec) =
                 crate::formats::open_text(path, self.storage.open(source)?, &counter)?;
+            if format == Format::Ndjson {
+                stream = crate::formats::ndjson::open(stream)
+                    .map_err(|e| crate::formats::read_error(path, e))?;
+            }
             let mut reader = BlockReader::from_reader(path, stream, self.chunk_size);
             let (header, layout) = match format {
                 Format::Csv => {
-                    let header = reader.header(&parser)?;
+                    let header = if self.plan.header {
+                        reader.header(&parser)?
+                    } else {
+                        reader.no_header(self.plan.declared_names())?
+                    };
                     let layout = match &header {
                         Some(h) => Some(self.plan.layout(path, h.names.clone())?),
                         None => None,
@@ -306,6 +314,7 @@ pub(super) fn check_block(
                         &ctx.data_path(),
                         row_group,
                         layout,
+                        &plan.dtypes(),
                         &mut rows,
                     ) {
                         return Checked {
@@ -324,6 +333,7 @@ pub(super) fn check_block(
                         &ctx.path,
                         &batch,
                         layout,
+                        &plan.dtypes(),
                         |f| f,
                         &mut rows,
                     ) {

@@ -43,7 +43,10 @@ pub(super) fn build_report(
         seen_rules.sort_unstable();
         seen_rules.dedup();
         for &rule in &seen_rules {
-            per_source_failures[source_index][rule as usize] += 1;
+            // Schema rules count once per source, below, not once per row they mark.
+            if rule != plan.missing_columns_rule {
+                per_source_failures[source_index][rule as usize] += 1;
+            }
         }
         if rules.iter().any(|&r| severity_error[r as usize]) {
             invalid_rows += 1;

@@ -9,12 +9,13 @@
 use std::sync::{Mutex, PoisonError};
 
 use arrow_array::cast::AsArray;
-use arrow_array::{Array, ArrayAccessor, ArrayRef, RecordBatch, RecordBatchReader, StringArray};
+use arrow_array::{Array, ArrayAccessor, RecordBatch, RecordBatchReader};
 use arrow_schema::{DataType, Schema, SchemaRef};
 
 use crate::check::{Rows, TextRef};
-use crate::error::{Error, Position, Result};
+use crate::error::{Error, Result};
 use crate::plan::SourceLayout;
+use crate::spec::DType;
 
 /// Rows per unit of work: a single large batch still spreads over every worker.
 pub const UNIT_ROWS: usize = 64 * 1024;
@@ -104,11 +105,12 @@ fn as_u32(n: usize) -> u32 {
 }
 
 /// Append the rows of `batch` to `rows` as text per plan column. `column_of` maps a field of the
-/// source (`layout.field_of`) to its column in `batch`.
+/// source (`layout.field_of`) to its column in `batch`; `dtypes` are the plan columns' types.
 pub fn append_batch(
     path: &str,
     batch: &RecordBatch,
     layout: &SourceLayout,
+    dtypes: &[DType],
     column_of: impl Fn(usize) -> usize,
     rows: &mut Rows,
 ) -> Result<()> {
@@ -128,14 +130,15 @@ pub fn append_batch(
             width,
             column,
         };
-        // Text columns are read where they are; any other type goes through Arrow's cast.
+        // Text columns are read where they are; any other type by what its values mean.
         match array.data_type() {
             DataType::Utf8 => append_texts(array.as_string::<i32>(), place, rows),
             DataType::LargeUtf8 => append_texts(array.as_string::<i64>(), place, rows),
             DataType::Utf8View => append_texts(array.as_string_view(), place, rows),
             _ => {
-                let text = to_text(path, &layout.names[*field], array)?;
-                append_texts(&text, place, rows);
+                let name = &layout.names[*field];
+                let texts = super::typed::column_texts(path, name, array, dtypes[column])?;
+                append_values(texts, place, rows);
             }
         }
     }
@@ -150,6 +153,20 @@ struct Place {
     column: usize,
 }
 
+fn append_values(texts: super::typed::Texts, place: Place, rows: &mut Rows) {
+    for (row, text) in texts.into_iter().enumerate() {
+        let slot = (place.first + row) * place.width + place.column;
+        rows.texts[slot] = match text {
+            None => TextRef::Null,
+            Some(bytes) => {
+                let start = rows.arena.len();
+                rows.arena.extend_from_slice(&bytes);
+                TextRef::Arena(as_u32(start), as_u32(rows.arena.len()))
+            }
+        };
+    }
+}
+
 fn append_texts<'a>(text: impl ArrayAccessor<Item = &'a str>, place: Place, rows: &mut Rows) {
     for row in 0..text.len() {
         let slot = (place.first + row) * place.width + place.column;
@@ -161,24 +178,6 @@ fn append_texts<'a>(text: impl ArrayAccessor<Item = &'a str>, place: Place, rows
             TextRef::Arena(as_u32(start), as_u32(rows.arena.len()))
         };
     }
-}
-
-fn to_text(path: &str, name: &str, array: &ArrayRef) -> Result<StringArray> {
-    let cast = arrow_cast::cast(array, &DataType::Utf8).map_err(|e| {
-        Error::data(
-            "parquet_type",
-            format!(
-                "column of Arrow type {} cannot be checked as text: {e}",
-                array.data_type()
-            ),
-            Position {
-                path: Some(path.to_owned()),
-                column: Some(name.to_owned()),
-                ..Position::default()
-            },
-        )
-    })?;
-    Ok(cast.as_string::<i32>().clone())
 }
 
 /// A fingerprint of the table's content (schema, every column, batch boundaries), so a manifest

@@ -6,6 +6,7 @@
 //! - `parquet` — row groups as units of work, typed columns.
 //! - `arrow` — in-memory tables through the Arrow C stream interface; typed columns as values.
 //! - `codec` — compressed text (gzip, zstd, bzip2, xz), detected by extension and magic bytes.
+//! - `typed` — typed Arrow values as the text their value means for the schema's type.
 //! - `sink` — the text outputs (valid and quarantine), written atomically.
 
 pub mod arrow;
@@ -14,6 +15,7 @@ pub mod csv;
 pub mod ndjson;
 pub mod parquet;
 pub mod sink;
+pub mod typed;
 
 use std::io::Read;
 
@@ -146,6 +148,20 @@ impl Magic {
     }
 }
 
+/// An error reading a source's stream: a decoder's or splitter's complaint (`InvalidData`)
+/// blames the bytes, anything else the storage.
+pub fn read_error(path: &str, error: std::io::Error) -> Error {
+    if error.kind() == std::io::ErrorKind::InvalidData {
+        Error::data(
+            "decode",
+            error.to_string(),
+            Position::in_source(path.to_owned()),
+        )
+    } else {
+        Error::storage("read", path, error)
+    }
+}
+
 /// How many leading bytes are sniffed: enough to see NUL bytes of binary data.
 const SNIFF_BYTES: usize = 4096;
 
@@ -172,7 +188,7 @@ pub fn open_text(
     raw: Box<dyn Read + Send>,
     counter: &codec::ReadCounter,
 ) -> Result<(Box<dyn Read + Send>, Codec)> {
-    let read_error = |e: std::io::Error| Error::storage("read", path, e);
+    let read_error = |e: std::io::Error| read_error(path, e);
     let mut raw = counter.wrap(raw);
     let head = read_head(&mut raw).map_err(read_error)?;
     let codec = match Magic::sniff(&head) {
@@ -191,13 +207,7 @@ pub fn open_text(
         return Ok((stream, codec));
     }
     let mut decoded = codec.decoder(stream).map_err(read_error)?;
-    let head = read_head(&mut decoded).map_err(|e| {
-        Error::data(
-            "compressed",
-            e.to_string(),
-            Position::in_source(path.to_owned()),
-        )
-    })?;
+    let head = read_head(&mut decoded).map_err(read_error)?;
     match Magic::sniff(&head) {
         Magic::Text => {}
         Magic::Parquet => return Err(unsupported(path, "compressed Parquet")),

@@ -1,9 +1,14 @@
-//! NDJSON: one JSON object per line. A raw newline cannot occur inside a JSON string, so every
-//! line break is a record boundary and blocks never need re-parsing. A missing key or a JSON
-//! `null` is a null; strings, numbers and booleans are checked as their text.
+//! NDJSON: one JSON object per line (and `.json` files holding one array of objects, read as
+//! if each element were a line). A raw newline cannot occur inside a JSON string, so every line
+//! break is a record boundary and blocks never need re-parsing. A missing key or a JSON `null` is
+//! a null; strings are checked as their text, numbers as written (every digit kept), nested
+//! values are reached by dotted paths (`payer.msisdn`).
 
+use std::borrow::Cow;
 use std::collections::BTreeSet;
+use std::io::Read;
 
+use serde_json::value::RawValue;
 use serde_json::Value as Json;
 
 use crate::check::{Broken, Rows, TextRef};
@@ -43,6 +48,70 @@ fn lines(buf: &[u8], mut on_line: impl FnMut(usize, usize, usize, u64)) -> Block
     }
 }
 
+/// A JSON object's members in source order, keys borrowed where they have no escapes, values
+/// as their raw text: numbers keep every digit as written (`1.10` stays `1.10`).
+struct Members<'a>(Vec<(Key<'a>, &'a RawValue)>);
+
+#[derive(serde::Deserialize)]
+struct Key<'a>(#[serde(borrow)] Cow<'a, str>);
+
+impl<'de> serde::Deserialize<'de> for Members<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = Members<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Members<'de>, A::Error> {
+                let mut members = Vec::new();
+                while let Some(entry) = map.next_entry::<Key<'de>, &'de RawValue>()? {
+                    members.push(entry);
+                }
+                Ok(Members(members))
+            }
+        }
+        deserializer.deserialize_map(Visit)
+    }
+}
+
+impl<'a> Members<'a> {
+    /// The value at `path`: a key as written, or else a dotted path into nested objects
+    /// (`payer.msisdn`). A repeated key means its last value, as in every JSON reader.
+    fn get(&self, path: &str) -> Option<&'a RawValue> {
+        if let Some((_, value)) = self.0.iter().rev().find(|(k, _)| k.0 == path) {
+            return Some(value);
+        }
+        for (dot, _) in path.match_indices('.') {
+            let (head, rest) = (&path[..dot], &path[dot + 1..]);
+            let Some((_, value)) = self.0.iter().rev().find(|(k, _)| k.0 == head) else {
+                continue;
+            };
+            if value.get().starts_with('{') {
+                let inner: Members<'a> = serde_json::from_str(value.get()).ok()?;
+                if let Some(found) = inner.get(rest) {
+                    return Some(found);
+                }
+            }
+        }
+        None
+    }
+}
+
+/// What a line that is not an object holds, for the message.
+fn kind_of(line: &[u8]) -> &'static str {
+    match line.iter().find(|b| !b.is_ascii_whitespace()) {
+        Some(b'[') => "an array",
+        Some(b'"') => "a string",
+        Some(b't' | b'f') => "a boolean",
+        Some(b'n') => "null",
+        _ => "a number",
+    }
+}
+
 /// Pass 1: rows as text per plan column. Keys the schema does not name go to `unknown`.
 pub fn parse_rows(
     plan: &Plan,
@@ -53,28 +122,24 @@ pub fn parse_rows(
     let width = plan.columns.len();
     rows.width = width;
     let collect_unknown = plan.unknown_columns_rule.is_some();
+    let base = buf.as_ptr() as usize;
     lines(buf, |start, end, _, line| {
         rows.lines.push(Some(line));
-        let object = match serde_json::from_slice::<Json>(&buf[start..end]) {
-            Ok(Json::Object(object)) => object,
-            Ok(other) => {
-                let kind = match other {
-                    Json::Array(_) => "an array",
-                    Json::String(_) => "a string",
-                    Json::Number(_) => "a number",
-                    Json::Bool(_) => "a boolean",
-                    _ => "null",
-                };
-                rows.broken.push(Some(Broken::Malformed(format!(
-                    "the line is {kind}, not a JSON object"
-                ))));
-                rows.texts
-                    .extend(std::iter::repeat_n(TextRef::Absent, width));
-                return;
-            }
+        let text = &buf[start..end];
+        let parsed = std::str::from_utf8(text)
+            .map_err(|e| format!("not valid UTF-8: {e}"))
+            .and_then(|t| serde_json::from_str::<Members<'_>>(t).map_err(|e| e.to_string()));
+        let members = match parsed {
+            Ok(members) => members,
             Err(err) => {
-                rows.broken
-                    .push(Some(Broken::Malformed(format!("not valid JSON: {err}"))));
+                let reason = if text.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{') {
+                    format!("not valid JSON: {err}")
+                } else if serde_json::from_slice::<serde::de::IgnoredAny>(text).is_ok() {
+                    format!("the line is {}, not a JSON object", kind_of(text))
+                } else {
+                    format!("not valid JSON: {err}")
+                };
+                rows.broken.push(Some(Broken::Malformed(reason)));
                 rows.texts
                     .extend(std::iter::repeat_n(TextRef::Absent, width));
                 return;
@@ -82,32 +147,178 @@ pub fn parse_rows(
         };
         rows.broken.push(None);
         for column in &plan.columns {
-            let text = match object.get(&column.name) {
-                None | Some(Json::Null) => TextRef::Null,
+            let slot = match members.get(&column.name) {
+                None => TextRef::Null,
                 Some(value) => {
-                    let start = rows.arena.len();
-                    match value {
-                        Json::String(s) => rows.arena.extend_from_slice(s.as_bytes()),
-                        Json::Bool(b) => {
-                            rows.arena
-                                .extend_from_slice(if *b { b"true" } else { b"false" })
+                    let raw = value.get();
+                    let at = raw.as_ptr() as usize - base;
+                    match raw.as_bytes()[0] {
+                        b'n' => TextRef::Null,
+                        // A string without escapes is checked where it is, quotes stripped.
+                        b'"' if !raw.contains('\\') => {
+                            TextRef::Buf(as_u32(at + 1), as_u32(at + raw.len() - 1))
                         }
-                        Json::Number(n) => rows.arena.extend_from_slice(n.to_string().as_bytes()),
-                        other => rows.arena.extend_from_slice(other.to_string().as_bytes()),
+                        b'"' => {
+                            let unescaped: String =
+                                serde_json::from_str(raw).expect("a parsed JSON string");
+                            let start = rows.arena.len();
+                            rows.arena.extend_from_slice(unescaped.as_bytes());
+                            TextRef::Arena(as_u32(start), as_u32(rows.arena.len()))
+                        }
+                        // Numbers, booleans, objects and arrays: their text as written.
+                        _ => TextRef::Buf(as_u32(at), as_u32(at + raw.len())),
                     }
-                    TextRef::Arena(as_u32(start), as_u32(rows.arena.len()))
                 }
             };
-            rows.texts.push(text);
+            rows.texts.push(slot);
         }
         if collect_unknown {
-            for key in object.keys() {
-                if !plan.columns.iter().any(|c| c.declared && &c.name == key) {
-                    unknown.insert(key.clone());
+            for (key, _) in &members.0 {
+                let named = plan.columns.iter().any(|c| {
+                    c.declared
+                        && (c.name == key.0
+                            || c.name
+                                .strip_prefix(key.0.as_ref())
+                                .is_some_and(|r| r.starts_with('.')))
+                });
+                if !named {
+                    unknown.insert(key.0.clone().into_owned());
                 }
             }
         }
     })
+}
+
+/// The stream of a JSON-lines source, ready for the line splitter: a leading BOM is dropped,
+/// and a file holding one top-level array (`[{...}, {...}]`, pretty-printed or not) is read as
+/// one element per line.
+pub fn open(mut stream: Box<dyn Read + Send>) -> std::io::Result<Box<dyn Read + Send>> {
+    let mut head = Vec::new();
+    // Enough to see past a BOM and leading whitespace to the first real byte.
+    loop {
+        let before = head.len();
+        (&mut stream).take(4096).read_to_end(&mut head)?;
+        let body = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&head);
+        if body.iter().any(|b| !b.is_ascii_whitespace()) || head.len() == before {
+            break;
+        }
+    }
+    let bom = if head.starts_with(b"\xEF\xBB\xBF") {
+        3
+    } else {
+        0
+    };
+    let first = head[bom..].iter().position(|b| !b.is_ascii_whitespace());
+    let is_array = first.is_some_and(|i| head[bom + i] == b'[');
+    let rest: Box<dyn Read + Send> =
+        Box::new(std::io::Cursor::new(head.split_off(bom)).chain(stream));
+    if !is_array {
+        return Ok(rest);
+    }
+    Ok(Box::new(ArrayLines {
+        inner: rest,
+        state: ArrayState::Before,
+        in_string: false,
+        escaped: false,
+        depth: 0,
+        input: vec![0; 64 * 1024],
+    }))
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ArrayState {
+    /// Before the opening `[`.
+    Before,
+    Inside,
+    /// After the closing `]`: only whitespace may follow.
+    After,
+}
+
+/// A top-level JSON array rewritten as lines: each element's own line breaks (outside strings,
+/// where JSON allows only whitespace) become spaces, and each separating comma a line break.
+struct ArrayLines {
+    inner: Box<dyn Read + Send>,
+    state: ArrayState,
+    in_string: bool,
+    escaped: bool,
+    /// Nesting inside the current element.
+    depth: u32,
+    input: Vec<u8>,
+}
+
+impl Read for ArrayLines {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        let invalid = |m: &str| std::io::Error::new(std::io::ErrorKind::InvalidData, m.to_owned());
+        loop {
+            // Each input byte makes at most one output byte.
+            let want = out.len().min(self.input.len());
+            if want == 0 {
+                return Ok(0);
+            }
+            let n = self.inner.read(&mut self.input[..want])?;
+            if n == 0 {
+                return match self.state {
+                    ArrayState::After => Ok(0),
+                    _ => Err(invalid("the top-level JSON array is never closed with ]")),
+                };
+            }
+            let mut written = 0;
+            for &byte in &self.input[..n] {
+                let emit = match self.state {
+                    ArrayState::Before => {
+                        if byte == b'[' {
+                            self.state = ArrayState::Inside;
+                        }
+                        None
+                    }
+                    ArrayState::After => {
+                        if !byte.is_ascii_whitespace() {
+                            return Err(invalid("text after the top-level JSON array's closing ]"));
+                        }
+                        None
+                    }
+                    ArrayState::Inside if self.in_string => {
+                        if self.escaped {
+                            self.escaped = false;
+                        } else if byte == b'\\' {
+                            self.escaped = true;
+                        } else if byte == b'"' {
+                            self.in_string = false;
+                        }
+                        Some(byte)
+                    }
+                    ArrayState::Inside => match byte {
+                        b'"' => {
+                            self.in_string = true;
+                            Some(byte)
+                        }
+                        b'{' | b'[' => {
+                            self.depth += 1;
+                            Some(byte)
+                        }
+                        b']' if self.depth == 0 => {
+                            self.state = ArrayState::After;
+                            Some(b'\n')
+                        }
+                        b'}' | b']' => {
+                            self.depth = self.depth.saturating_sub(1);
+                            Some(byte)
+                        }
+                        b',' if self.depth == 0 => Some(b'\n'),
+                        b'\n' | b'\r' => Some(b' '),
+                        other => Some(other),
+                    },
+                };
+                if let Some(byte) = emit {
+                    out[written] = byte;
+                    written += 1;
+                }
+            }
+            if written > 0 {
+                return Ok(written);
+            }
+        }
+    }
 }
 
 /// Pass 2: where each record's bytes are (`end` excludes the line break).
@@ -176,5 +387,87 @@ mod tests {
         quarantine_line(b"[1,2", &["row:malformed"], 2, "f", &mut out);
         let value: Json = serde_json::from_slice(&out).unwrap();
         assert_eq!(value["_pyrustpipe_raw"], "[1,2");
+    }
+
+    fn read_all(bytes: &[u8]) -> std::io::Result<String> {
+        let mut text = String::new();
+        open(Box::new(std::io::Cursor::new(bytes.to_vec())))?.read_to_string(&mut text)?;
+        Ok(text)
+    }
+
+    #[test]
+    fn a_bom_is_dropped_and_arrays_become_lines() {
+        let cases: [(&[u8], &str); 5] = [
+            (b"\xEF\xBB\xBF{\"a\":1}\n", "{\"a\":1}\n"),
+            (b"{\"a\":1}\n{\"a\":2}\n", "{\"a\":1}\n{\"a\":2}\n"),
+            (
+                b"[\n  {\"a\": [1,\n 2], \"s\": \"x,]\\\"y\"},\n  {\"a\": 3}\n]\n",
+                "   {\"a\": [1,  2], \"s\": \"x,]\\\"y\"}\n   {\"a\": 3} \n",
+            ),
+            (b"\xEF\xBB\xBF []", "\n"),
+            (b"", ""),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(read_all(input).unwrap(), expected, "{input:?}");
+        }
+    }
+
+    #[test]
+    fn a_broken_array_is_invalid_data() {
+        for input in [&b"[{\"a\":1}"[..], b"[{\"a\":1}] x"] {
+            let err = read_all(input).unwrap_err();
+            assert_eq!(err.kind(), std::io::ErrorKind::InvalidData, "{input:?}");
+        }
+    }
+
+    fn plan(columns: &str) -> Plan {
+        let spec = crate::spec::Spec::from_json(&format!(
+            r#"{{"spec_version": 1, "strict": true, "columns": [{columns}]}}"#
+        ))
+        .unwrap();
+        Plan::compile(spec, &[]).unwrap()
+    }
+
+    #[test]
+    fn values_keep_their_text_and_dotted_paths_reach_nested_values() {
+        let plan = plan(
+            r#"{"name": "amount", "dtype": "decimal"}, {"name": "big", "dtype": "str"},
+               {"name": "payer.msisdn", "dtype": "str"}, {"name": "s", "dtype": "str"},
+               {"name": "n", "dtype": "str", "nullable": true}"#,
+        );
+        let buf = br#"{"amount": 1.10, "big": 123456789012345678901234567890, "payer": {"msisdn": "+254700"}, "s": "a\"b", "n": null, "extra": 1}
+[1]
+{"amount": 1e2"#;
+        let mut rows = Rows::default();
+        let mut unknown = BTreeSet::new();
+        parse_rows(&plan, buf, &mut rows, &mut unknown);
+        let text = |slot: TextRef| match slot {
+            TextRef::Buf(s, e) => {
+                Some(String::from_utf8(buf[s as usize..e as usize].to_vec()).unwrap())
+            }
+            TextRef::Arena(s, e) => {
+                Some(String::from_utf8(rows.arena[s as usize..e as usize].to_vec()).unwrap())
+            }
+            TextRef::Null | TextRef::Absent => None,
+        };
+        let first: Vec<Option<String>> = rows.texts[..5].iter().map(|&t| text(t)).collect();
+        assert_eq!(
+            first,
+            [
+                Some("1.10".to_owned()),
+                Some("123456789012345678901234567890".to_owned()),
+                Some("+254700".to_owned()),
+                Some("a\"b".to_owned()),
+                None
+            ]
+        );
+        assert_eq!(unknown, BTreeSet::from(["extra".to_owned()]));
+        match (&rows.broken[1], &rows.broken[2]) {
+            (Some(Broken::Malformed(a)), Some(Broken::Malformed(b))) => {
+                assert!(a.contains("an array, not a JSON object"), "{a}");
+                assert!(b.contains("not valid JSON"), "{b}");
+            }
+            other => panic!("{other:?}"),
+        }
     }
 }

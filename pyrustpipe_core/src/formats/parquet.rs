@@ -16,6 +16,7 @@ use crate::check::Rows;
 use crate::error::{Error, Position, Result};
 use crate::formats::sink::AtomicFile;
 use crate::plan::SourceLayout;
+use crate::spec::DType;
 
 const BATCH_ROWS: usize = 64 * 1024;
 
@@ -44,6 +45,7 @@ pub fn parse_rows(
     path: &str,
     row_group: usize,
     layout: &SourceLayout,
+    dtypes: &[DType],
     rows: &mut Rows,
 ) -> Result<()> {
     rows.width = layout.field_of.len();
@@ -61,7 +63,7 @@ pub fn parse_rows(
     for batch in reader {
         let batch = batch.map_err(|e| storage(path, e))?;
         let column_of = |field: usize| wanted.binary_search(&field).expect("projected above");
-        crate::formats::arrow::append_batch(path, &batch, layout, column_of, rows)?;
+        crate::formats::arrow::append_batch(path, &batch, layout, dtypes, column_of, rows)?;
     }
     Ok(())
 }

@@ -117,7 +117,9 @@ impl CsvSink {
             if let Some(file) = valid.as_mut() {
                 file.write_all(&header.raw_with_terminator)?;
             }
-            if let Some(file) = quarantine.as_mut() {
+            // A source without a header gets outputs without one.
+            let written = !header.raw_fields.is_empty();
+            if let Some(file) = quarantine.as_mut().filter(|_| written) {
                 let mut line = header.raw_fields.clone();
                 for name in [
                     "_pyrustpipe_errors",

@@ -47,18 +47,29 @@ impl Compare {
                 ),
             )
         };
+        // A number, or its exact decimal text (how the DSL sends a `Decimal`, keeping every digit).
+        let text = match value {
+            Json::Number(n) => Some(n.to_string()),
+            Json::String(s) => Some(s.clone()),
+            _ => None,
+        };
+        let float = || {
+            value
+                .as_f64()
+                .or_else(|| parse::parse_float(value.as_str()?.as_bytes()))
+                .ok_or_else(wrong)
+        };
         let bound = match dtype {
-            DType::Int => match value.as_i64() {
+            DType::Int => match value
+                .as_i64()
+                .or_else(|| parse::parse_int(value.as_str()?.as_bytes()))
+            {
                 Some(v) => Bound::Int(v),
-                None => Bound::Float(value.as_f64().ok_or_else(wrong)?),
+                None => Bound::Float(float()?),
             },
-            DType::Float => Bound::Float(value.as_f64().ok_or_else(wrong)?),
+            DType::Float => Bound::Float(float()?),
             DType::Decimal => {
-                let text = match value {
-                    Json::Number(n) => n.to_string(),
-                    Json::String(s) => s.clone(),
-                    _ => return Err(wrong()),
-                };
+                let text = text.ok_or_else(wrong)?;
                 Bound::Decimal(parse::parse_decimal(text.as_bytes()).ok_or_else(wrong)?)
             }
             DType::Date | DType::Datetime | DType::Time => {

@@ -69,23 +69,33 @@ impl BlockReader {
             let read = (&mut self.file)
                 .take(missing as u64)
                 .read_to_end(&mut self.pending)
-                .map_err(|e| {
-                    if e.kind() == std::io::ErrorKind::InvalidData {
-                        // A decoder's complaint: the bytes are at fault, not the storage.
-                        Error::data(
-                            "compressed",
-                            e.to_string(),
-                            Position::in_source(self.path.clone()),
-                        )
-                    } else {
-                        Error::storage("read", &self.path, e)
-                    }
-                })?;
+                .map_err(|e| crate::formats::read_error(&self.path, e))?;
             if read == 0 {
                 self.eof = true;
             }
         }
         Ok(())
+    }
+
+    /// For a file without a header: its columns are the schema's `names`, in order. A BOM is
+    /// skipped; `None` for an empty file.
+    pub fn no_header(&mut self, names: Vec<String>) -> Result<Option<Header>> {
+        self.fill(BOM.len())?;
+        if self.pending.starts_with(BOM) {
+            self.pending.drain(..BOM.len());
+            self.offset = BOM.len() as u64;
+        }
+        self.fill(1)?;
+        if self.pending.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(Header {
+            names,
+            raw_with_terminator: Vec::new(),
+            raw_fields: Vec::new(),
+            terminator: b"\n".to_vec(),
+            next_line: 1,
+        }))
     }
 
     /// Parse the header. `None` for an empty file (no bytes, or only blank lines).
