@@ -155,6 +155,14 @@ pub fn run(
     };
     let total_bytes = sources.iter().map(|s| s.size).sum();
     let targets = OutputTargets::new(options, input.output_kind())?;
+    // A previous run killed while publishing these outputs: finish its publish first.
+    if let Some(first) = [&targets.valid, &targets.quarantine, &targets.metrics]
+        .into_iter()
+        .flatten()
+        .next()
+    {
+        crate::storage::local::recover(std::path::Path::new(first))?;
+    }
     let mut merger = Merger::new(plan, sample_size, total_bytes);
     let job = {
         let plan = Arc::clone(plan);
@@ -227,8 +235,9 @@ pub fn run(
         .sources
         .iter()
         .any(|s| s.ctx.format.output() == Format::Parquet);
+    let mut staged = Vec::new();
     if wants_outputs && all_parquet {
-        write_batch_outputs(plan, &merger, &failures, &report, &local_options)?;
+        staged = write_batch_outputs(plan, &merger, &failures, &report, &local_options)?;
     } else if wants_outputs && any_parquet {
         return Err(Error::data(
             "mixed_formats",
@@ -236,7 +245,7 @@ pub fn run(
             Position::default(),
         ));
     } else if wants_outputs {
-        write_outputs(
+        staged = write_outputs(
             plan,
             &merger,
             &failures,
@@ -269,8 +278,10 @@ pub fn run(
     if let Some(path) = &targets.metrics {
         let mut file = AtomicFile::create(path)?;
         file.write_all(report.to_json().as_bytes())?;
-        file.commit()?;
+        staged.push(file.stage()?);
     }
+    // Every output is written and synced: only now does any of them appear, as one set.
+    crate::storage::local::publish(staged)?;
     if !targets.s3.is_empty() {
         let store = storage.s3()?;
         let counts = (report.rows, report.valid_rows, report.invalid_rows);

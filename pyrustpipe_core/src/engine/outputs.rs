@@ -12,6 +12,7 @@ use crate::pipeline::{self, Work};
 use crate::plan::Plan;
 use crate::report::Report;
 use crate::spec::Severity;
+use crate::storage::local::Staged;
 use crate::storage::{SourceObject, Storage};
 
 use super::merge::{Failures, Merger};
@@ -182,7 +183,7 @@ pub(super) fn write_batch_outputs(
     failures: &Failures,
     report: &Report,
     options: &Options,
-) -> Result<()> {
+) -> Result<Vec<Staged>> {
     let mut router = BatchRouter {
         plan,
         failures,
@@ -229,7 +230,7 @@ pub(super) fn write_batch_outputs(
             report.rows, report.valid_rows, report.invalid_rows
         )));
     }
-    router.sink.commit(empty_schema)
+    router.sink.stage(empty_schema)
 }
 
 /// Pass 2: route every record to the valid or quarantine output.
@@ -246,7 +247,7 @@ pub(super) fn write_outputs(
     sources: &[SourceObject],
     storage: &Storage,
     codecs: (Codec, Codec),
-) -> Result<()> {
+) -> Result<Vec<Staged>> {
     let first_header = merger.sources.iter().find_map(|s| s.ctx.header.as_ref());
     for source in &merger.sources {
         if let (Some(first), Some(header)) = (first_header, &source.ctx.header) {
@@ -393,5 +394,5 @@ pub(super) fn write_outputs(
             report.rows, report.valid_rows, report.invalid_rows
         )));
     }
-    sink.commit()
+    sink.stage()
 }

@@ -17,6 +17,7 @@ use crate::error::{Error, Position, Result};
 use crate::formats::sink::AtomicFile;
 use crate::plan::SourceLayout;
 use crate::spec::DType;
+use crate::storage::local::Staged;
 
 const BATCH_ROWS: usize = 64 * 1024;
 
@@ -165,8 +166,9 @@ impl ParquetSink {
         Ok(())
     }
 
-    /// Close both files (writing their footers) and rename them into place.
-    pub fn commit(self, empty_schema: Option<SchemaRef>) -> Result<()> {
+    /// Close both files (writing their footers), ready to publish.
+    pub fn stage(self, empty_schema: Option<SchemaRef>) -> Result<Vec<Staged>> {
+        let mut staged = Vec::new();
         for (path, slot, extra) in [(self.valid, false), (self.quarantine, true)]
             .into_iter()
             .filter_map(|(o, extra)| o.map(|(p, s)| (p, s, extra)))
@@ -189,9 +191,9 @@ impl ParquetSink {
             let file = writer
                 .into_inner()
                 .map_err(|e| Error::storage("write", path.clone(), e))?;
-            file.commit()?;
+            staged.push(file.stage()?);
         }
-        Ok(())
+        Ok(staged)
     }
 }
 

@@ -1,5 +1,5 @@
-//! Outputs: files written under a temporary name in the target's directory and renamed into
-//! place only on commit, so a failed run leaves no partial output behind.
+//! The text outputs (valid and quarantine CSV / NDJSON), each written under a temporary name in
+//! its target's directory and published with the run's other outputs only when all are written.
 
 use std::fs::File;
 use std::io::Write;
@@ -9,6 +9,7 @@ use crate::error::{Error, Result};
 use crate::formats::codec::{Codec, Encoder};
 use crate::formats::csv::reader::Header;
 use crate::formats::Format;
+use crate::storage::local::Staged;
 
 pub struct AtomicFile {
     target: PathBuf,
@@ -54,15 +55,18 @@ impl AtomicFile {
             .map_err(|e| Error::storage("write", self.target.display().to_string(), e))
     }
 
-    pub fn commit(mut self) -> Result<()> {
-        let writer = self.writer.take().expect("committed once");
+    /// Finish and sync the file under its temporary name; [`publish`] renames it into place
+    /// together with the rest of the run's outputs.
+    ///
+    /// [`publish`]: crate::storage::local::publish
+    pub fn stage(mut self) -> Result<Staged> {
+        let writer = self.writer.take().expect("staged once");
         let file = writer
             .finish()
             .map_err(|e| Error::storage("write", self.target.display().to_string(), e))?;
         file.sync_all()
             .map_err(|e| Error::storage("sync", self.target.display().to_string(), e))?;
-        std::fs::rename(&self.temp, &self.target)
-            .map_err(|e| Error::storage("rename", self.target.display().to_string(), e))
+        Ok(Staged::new(self.temp.clone(), self.target.clone()))
     }
 }
 
@@ -202,14 +206,13 @@ impl CsvSink {
         (self.valid_rows, self.quarantined_rows)
     }
 
-    pub fn commit(self) -> Result<()> {
-        if let Some(file) = self.valid {
-            file.commit()?;
-        }
-        if let Some(file) = self.quarantine {
-            file.commit()?;
-        }
-        Ok(())
+    /// Both files, written and synced, ready to publish.
+    pub fn stage(self) -> Result<Vec<Staged>> {
+        [self.valid, self.quarantine]
+            .into_iter()
+            .flatten()
+            .map(AtomicFile::stage)
+            .collect()
     }
 }
 
