@@ -12,7 +12,9 @@ use arrow_array::{Array, ArrayRef, PrimitiveArray, StringArray};
 use arrow_schema::{DataType, TimeUnit};
 
 use crate::error::{Error, Position, Result};
-use crate::parse::format_datetime;
+use crate::parse::{format_date, format_datetime};
+
+const MICROS_PER_DAY: i64 = 86_400_000_000;
 use crate::spec::DType;
 
 /// One row's value as text, or a null.
@@ -30,7 +32,7 @@ pub fn column_texts(path: &str, name: &str, array: &ArrayRef, dtype: DType) -> R
         DataType::Float64 if dtype == DType::Int => {
             floats(array.as_primitive::<Float64Type>(), |v| v)
         }
-        DataType::Timestamp(unit, zone) => timestamps(array, *unit, zone.is_some()),
+        DataType::Timestamp(unit, zone) => timestamps(array, *unit, zone.is_some(), dtype),
         DataType::Binary => bytes(array.as_binary::<i32>().iter()),
         DataType::LargeBinary => bytes(array.as_binary::<i64>().iter()),
         DataType::BinaryView => bytes(array.as_binary_view().iter()),
@@ -121,8 +123,9 @@ fn floats<T: arrow_array::ArrowPrimitiveType>(
 }
 
 /// Timestamps as ISO text: an instant (a column with a time zone, whatever the zone) ends in `Z`;
-/// a wall-clock time (no zone) has no suffix. Sub-microsecond digits are dropped.
-fn timestamps(array: &ArrayRef, unit: TimeUnit, zoned: bool) -> Texts {
+/// a wall-clock time (no zone) has no suffix. Sub-microsecond digits are dropped. For a date
+/// column, a zone-less midnight is that date (pandas stores dates as `datetime64`).
+fn timestamps(array: &ArrayRef, unit: TimeUnit, zoned: bool, dtype: DType) -> Texts {
     let micros: Vec<Option<i64>> = match unit {
         TimeUnit::Second => array
             .as_primitive::<TimestampSecondType>()
@@ -148,6 +151,10 @@ fn timestamps(array: &ArrayRef, unit: TimeUnit, zoned: bool) -> Texts {
         .into_iter()
         .map(|v| {
             v.map(|us| {
+                if dtype == DType::Date && !zoned && us.rem_euclid(MICROS_PER_DAY) == 0 {
+                    #[allow(clippy::cast_possible_truncation)]
+                    return format_date(us.div_euclid(MICROS_PER_DAY) as i32).into_bytes();
+                }
                 let mut text = format_datetime(us);
                 if zoned {
                     text.push('Z');
@@ -244,6 +251,11 @@ mod tests {
                 Arc::new(TimestampMillisecondArray::from(vec![0])),
                 DType::Datetime,
                 vec![s("1970-01-01T00:00:00")],
+            ),
+            (
+                Arc::new(TimestampMillisecondArray::from(vec![86_400_000, 86_400_001])),
+                DType::Date,
+                vec![s("1970-01-02"), s("1970-01-02T00:00:00.001000")],
             ),
         ];
         for (array, dtype, expected) in cases {
