@@ -1,9 +1,12 @@
-"""Small helpers shared by the DSL modules: severity, tolerance and JSON-safe values."""
+"""Small helpers shared by the DSL modules: severity, tolerance, JSON-safe values and the
+"did you mean" hint of a misspelt name."""
 
 from __future__ import annotations
 
 import datetime as _dt
+import difflib
 import math
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import TypeVar, cast
 
@@ -12,7 +15,21 @@ from pyrustpipe.spec import Severity, Tolerance
 
 _T = TypeVar("_T")
 
-__all__ = ["clone", "normalize_severity", "normalize_tolerance", "number", "scalar"]
+__all__ = ["clone", "did_you_mean", "normalize_severity", "normalize_tolerance", "number", "scalar"]
+
+
+def did_you_mean(name: object, candidates: Iterable[str]) -> str:
+    """`` (did you mean 'x'?)`` when a candidate is close to ``name``, else ``""``.
+
+    >>> did_you_mean("bill_lenght_mm", ["bill_length_mm", "body_mass_g"])
+    " (did you mean 'bill_length_mm'?)"
+    >>> did_you_mean("zzz", ["amount"])
+    ''
+    """
+    if not isinstance(name, str):
+        return ""
+    close = difflib.get_close_matches(name, list(dict.fromkeys(candidates)), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def normalize_severity(value: object, where: str) -> Severity:

@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal, InvalidOperation
 from typing import IO, Any
 
+from pyrustpipe._common import did_you_mean
 from pyrustpipe.exceptions import DataFormatError, SchemaError
 from pyrustpipe.schema import PythonRule
 from pyrustpipe.spec import ColumnSpec, ExternalFailure, ExternalRule, SpecDict
@@ -220,8 +221,10 @@ class _Row:
     def __getattr__(self, name: str) -> object:
         reader = self._reader
         column = reader.attributes.get(name, name)
-        if column not in reader.known and (reader.is_text or column not in self._cache):
-            raise AttributeError(f"the row has no column {name!r}")
+        if column not in reader.known:
+            # only declared columns, as in a traced rule, even if the source has more
+            hint = did_you_mean(name, list(reader.attributes) + sorted(reader.known))
+            raise AttributeError(f"the row has no column {name!r}{hint}")
         return self._reader.value(self._cache, column)
 
     def __getitem__(self, name: str) -> object:
@@ -234,9 +237,8 @@ class _Reader:
         self.attributes = attributes
         self.null_values = set(spec.get("csv", {}).get("null_values", [""]))
         self.index = {name: i for i, name in enumerate(header)}
-        self.known = set(columns) | set(header)
+        self.known = set(columns)
         self.dtypes = {n: (c["dtype"], c.get("format")) for n, c in columns.items()}
-        self.is_text = True
 
     def value(self, raw: list[str] | dict[str, object], column: str) -> object:
         text: object
@@ -415,10 +417,7 @@ def run_python_rules_on_table(
 
 def _typed_reader(spec: SpecDict, attributes: dict[str, str]) -> _Reader:
     """A reader of rows whose values are typed already (NDJSON, Parquet, tables)."""
-    reader = _Reader(spec, attributes, [])
-    reader.is_text = False
-    reader.known |= set(attributes.values())
-    return reader
+    return _Reader(spec, attributes, [])
 
 
 def _run_source(

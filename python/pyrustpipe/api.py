@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar, Union, cast, overload
 
 from pyrustpipe import _engine
 from pyrustpipe._arrow import ArrowStreamExportable
-from pyrustpipe._common import clone
+from pyrustpipe._common import clone, did_you_mean
 from pyrustpipe.exceptions import SchemaError
 from pyrustpipe.schema import PythonRule, Schema, rule_marker
 from pyrustpipe.spec import Severity, SpecDict, ValidateOptions
@@ -175,7 +175,10 @@ def _pick_schema(module: ModuleType, where: str, attribute: str | None) -> type[
         try:
             target = getattr(target, part)
         except AttributeError:
-            raise SchemaError(f"{where}: has no attribute {attribute!r}") from None
+            hint = did_you_mean(part, _schema_names(target)) or did_you_mean(
+                part, [n for n in dir(target) if not n.startswith("_")]
+            )
+            raise SchemaError(f"{where}: has no attribute {attribute!r}{hint}") from None
     if isinstance(target, type) and issubclass(target, Schema):
         return target
     if isinstance(target, Spec):
@@ -183,6 +186,17 @@ def _pick_schema(module: ModuleType, where: str, attribute: str | None) -> type[
     if isinstance(target, Mapping):
         return Spec(target, origin=f"{where}:{attribute}")
     raise SchemaError(f"{where}:{attribute} is not a pp.Schema subclass ({type(target).__name__})")
+
+
+def _schema_names(namespace: object) -> list[str]:
+    """The names in ``namespace`` that hold a schema class or a ``pp.Spec``: the likely targets
+    of a misspelt ``rules.py:Class``."""
+    return [
+        name
+        for name in dir(namespace)
+        if isinstance(value := getattr(namespace, name, None), Spec)
+        or (isinstance(value, type) and issubclass(value, Schema) and value is not Schema)
+    ]
 
 
 def load_rules(ref: PathLike) -> type[Schema] | Spec:

@@ -41,6 +41,7 @@ from typing import Any, ClassVar, Literal, TypeAlias, cast
 
 from pyrustpipe._common import (
     clone,
+    did_you_mean,
     normalize_severity,
     normalize_tolerance,
     number,
@@ -134,6 +135,7 @@ _CONFIG_KEYS = frozenset(
     }
 )
 _MISSING: Any = object()
+_LISTED_COLUMNS = 20  # declared columns named in an "unknown column" error, at most
 # What Field() returns, as far as type checkers know: anything, so that
 # `amount: float = pp.Field(gt=0)` type-checks (as with pydantic.Field).
 FieldValue: TypeAlias = Any
@@ -370,35 +372,54 @@ class _UnknownColumn(AttributeError):
 
 
 class _SymbolicRow:
-    """The row a rule is traced with: every attribute is ``pp.col(<column>)``."""
+    """The row a rule is traced with: ``row.<attribute>``, ``row.<column>`` and ``row["<column>"]``
+    are ``pp.col(<column>)``. Every other name it is asked for is kept in ``unknown``, so that a
+    typo is reported even when the rule swallows the error (``getattr(row, "x", None)``)."""
 
-    __slots__ = ("_columns",)
+    __slots__ = ("_columns", "unknown")
+    unknown: list[object]
 
     def __init__(self, columns: dict[str, str]) -> None:
         object.__setattr__(self, "_columns", columns)
+        object.__setattr__(self, "unknown", [])
+
+    def _read(self, name: object) -> Expr:
+        columns: dict[str, str] = object.__getattribute__(self, "_columns")
+        if isinstance(name, str):
+            if name in columns:
+                return col(columns[name])
+            if name in columns.values():
+                return col(name)
+        object.__getattribute__(self, "unknown").append(name)
+        raise _UnknownColumn(f"reads unknown column {name!r}")
 
     def __getattr__(self, name: str) -> Expr:
-        columns = object.__getattribute__(self, "_columns")
-        if name in columns:
-            return col(columns[name])
-        raise _UnknownColumn(f"reads unknown attribute {name!r} (not a column of the schema)")
+        columns: dict[str, str] = object.__getattribute__(self, "_columns")
+        if name.startswith("_") and name not in columns.values():
+            # private names and dunders (copy, pickle... probe them) are not column reads
+            raise AttributeError(name)
+        return self._read(name)
 
     def __getitem__(self, name: str) -> Expr:
-        columns = object.__getattribute__(self, "_columns")
-        if name in columns:
-            return col(columns[name])
-        if name in columns.values():
-            return col(name)
-        raise _UnknownColumn(f"reads unknown column {name!r}")
+        return self._read(name)
 
     def __setattr__(self, name: str, value: object) -> None:
         raise TypeError("a row rule cannot assign to the row")
 
 
-def _trace(func: Callable[[Any], Any], columns: dict[str, str]) -> tuple[Expr | None, str]:
-    """Run ``func`` once on a symbolic row. Returns (expression, "") or (None, reason)."""
+def _trace(
+    func: Callable[[Any], Any], columns: dict[str, str]
+) -> tuple[Expr | None, str, list[object]]:
+    """Run ``func`` once on a symbolic row. Returns (expression, "", unknown names) or
+    (None, reason, unknown names); the unknown names are every non-column the rule asked for."""
+    row = _SymbolicRow(columns)
+    expr, reason = _run_trace(func, row)
+    return expr, reason, list(row.unknown)
+
+
+def _run_trace(func: Callable[[Any], Any], row: _SymbolicRow) -> tuple[Expr | None, str]:
     try:
-        result = func(_SymbolicRow(columns))
+        result = func(row)
     except _UnknownColumn as exc:
         return None, str(exc)
     except TypeError as exc:
@@ -413,6 +434,76 @@ def _trace(func: Callable[[Any], Any], columns: dict[str, str]) -> tuple[Expr | 
     if isinstance(result, Expr):
         return result, ""
     return None, f"returned {type(result).__name__} {result!r}, not a column expression"
+
+
+def _static_row_reads(func: Callable[[Any], Any]) -> list[str]:
+    """The names the code of ``func`` reads off its row argument as ``row.name`` or
+    ``row["name"]``, found in its bytecode (nested lambdas and generators included).
+
+    Tracing stops at the first ``and`` / ``if`` on a column, so a typo after it is never executed
+    while tracing; this finds it anyway. Names starting with ``_`` are left alone."""
+    code = getattr(func, "__code__", None)
+    if not isinstance(code, types.CodeType) or code.co_argcount < 1:
+        return []
+    return _code_row_reads(code, code.co_varnames[0])
+
+
+def _code_row_reads(code: types.CodeType, row: str) -> list[str]:
+    import dis
+
+    instructions = list(dis.get_instructions(code))
+    for store in instructions:
+        if store.opname.startswith(("STORE_FAST", "STORE_DEREF", "DELETE_FAST")) and (
+            store.argval == row or (isinstance(store.argval, tuple) and row in store.argval)
+        ):
+            return []  # the name is rebound: past that point it is not the row
+    names: list[str] = []
+    for index, loads in enumerate(instructions[:-1]):
+        if not loads.opname.startswith(("LOAD_FAST", "LOAD_DEREF")):
+            continue
+        # LOAD_FAST_LOAD_FAST (3.13+) pushes two locals: the row must be the second (on top)
+        loaded = loads.argval[-1] if isinstance(loads.argval, tuple) else loads.argval
+        if loaded != row:
+            continue
+        after = instructions[index + 1]
+        if after.opname in ("LOAD_ATTR", "LOAD_METHOD"):
+            names.append(str(after.argval))
+        elif (
+            after.opname == "LOAD_CONST"
+            and isinstance(after.argval, str)
+            and index + 2 < len(instructions)
+            and (
+                instructions[index + 2].opname == "BINARY_SUBSCR"
+                or instructions[index + 2].argrepr == "[]"
+            )
+        ):
+            names.append(after.argval)
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType) and row in const.co_freevars:
+            names.extend(_code_row_reads(const, row))
+    return [n for n in names if not n.startswith("_")]
+
+
+def _unknown_reads(
+    where: str, unknown: Iterable[object], columns: dict[str, str]
+) -> SchemaError | None:
+    """The error for a row rule that reads names that are not columns (``None`` if it does not)."""
+    known = set(columns) | set(columns.values())
+    names = [n for n in dict.fromkeys(unknown) if n not in known]
+    if not names:
+        return None
+    hints = [did_you_mean(n, known) for n in names]
+    shown = ", ".join(f"{n!r}{hint}" for n, hint in zip(names, hints, strict=True))
+    noun = "column" if len(names) == 1 else "columns"
+    message = f"{where}: row rule reads unknown {noun} {shown}"
+    if not all(hints):
+        # no close name for one of them: say what can be read, and that declaring is the way
+        declared = list(columns.values())
+        listed = ", ".join(declared[:_LISTED_COLUMNS]) or "none"
+        if len(declared) > _LISTED_COLUMNS:
+            listed += f", … ({len(declared)} in all)"
+        message += f"; a row rule reads only declared columns ({listed})"
+    return SchemaError(message)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -748,10 +839,14 @@ def _build(cls: type[Schema]) -> None:
         attr_to_column[attr] = column_name
         dtypes[column_name] = dtype
 
-    def resolve(column: str) -> str:
+    def resolve(column: str, where: str) -> str:
+        """The data's name of ``column`` (an attribute or a column name); a typo is an error."""
         if column in dtypes:
             return column
-        return attr_to_column.get(column, column)
+        if column in attr_to_column:
+            return attr_to_column[column]
+        hint = did_you_mean(column, list(attr_to_column) + list(dtypes))
+        raise SchemaError(f"{where} reads unknown column {column!r}{hint}")
 
     # ---- config
     where = f"{name}.Config"
@@ -789,7 +884,12 @@ def _build(cls: type[Schema]) -> None:
                 raise SchemaError(
                     f"{name}.{rule_name}: a row rule takes exactly one argument (the row)"
                 )
-        expr, reason = _trace(func, attr_to_column)
+        expr, reason, unknown = _trace(func, attr_to_column)
+        typo = _unknown_reads(
+            f"{name}.{rule_name}", unknown + _static_row_reads(func), attr_to_column
+        )
+        if typo is not None:
+            raise typo
         if expr is not None:
             if is_boolean(expr._node, dtypes) is False:
                 raise SchemaError(
@@ -843,7 +943,7 @@ def _build(cls: type[Schema]) -> None:
         if key.keep not in ("none", "first"):
             raise SchemaError(f'{key_where}: keep must be "none" or "first", not {key.keep!r}')
         entry: UniqueKeySpec = {
-            "columns": [resolve(c) for c in key.columns],
+            "columns": [resolve(c, key_where) for c in key.columns],
             "keep": key.keep,
             "severity": normalize_severity(key.severity, key_where),
             "tolerance": normalize_tolerance(key.tolerance, key_where),
@@ -865,12 +965,15 @@ def _build(cls: type[Schema]) -> None:
     if isinstance(checks, (Expr, DatasetCheck, MetricExpr)):
         checks = [checks]
     for index, check in enumerate(checks, start=1):
+        check_where = f"{where}: checks[{index - 1}] ({check!r})"
         if isinstance(check, DatasetCheck):
             entry_ds: DatasetCheckSpec = check.to_dict()
             if entry_ds["column"] is not None:
-                entry_ds["column"] = resolve(entry_ds["column"])
+                entry_ds["column"] = resolve(entry_ds["column"], check_where)
             spec["dataset_checks"].append(entry_ds)
         elif isinstance(check, Expr):
+            for column_read in sorted(columns_of(check._node)):
+                resolve(column_read, check_where)
             node = rename_columns(check._node, attr_to_column_only(attr_to_column, dtypes))
             rule_name = check.name or f"check_{index}"
             if is_boolean(node, dtypes) is False:

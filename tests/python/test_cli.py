@@ -112,6 +112,32 @@ def test_rule_errors_exit_2_naming_the_field(run_cli: Run, write: Write) -> None
     )
 
 
+def test_a_misspelt_class_name_suggests_the_schema(run_cli: Run, write: Write) -> None:
+    write("rules.py", RULES)
+    write("data.csv", GOOD)
+    assert_one_line_error(
+        run_cli("validate", "data.csv", "--rules", "rules.py:Order"),
+        "rules.py: has no attribute 'Order' (did you mean 'Orders'?)",
+    )
+    assert_one_line_error(run_cli("compile", "rules.py:Ordres"), "(did you mean 'Orders'?)")
+
+
+def test_a_misspelt_column_in_a_row_rule_exits_2(run_cli: Run, write: Write) -> None:
+    write(
+        "typo.py",
+        "import pyrustpipe as pp\nclass Penguins(pp.Schema):\n    bill_length_mm: float\n"
+        "    @pp.validate\n    def long_bill(row):\n        return row.bill_lenght_mm > 40\n",
+    )
+    write("data.csv", "bill_length_mm\n41\n")
+    result = run_cli("validate", "data.csv", "--rules", "typo.py:Penguins")
+    assert_one_line_error(
+        result,
+        "Penguins.long_bill: row rule reads unknown column 'bill_lenght_mm' "
+        "(did you mean 'bill_length_mm'?)",
+    )
+    assert "warning" not in result.stderr  # an error, not a Python-run rule
+
+
 def test_yaml_spec_with_code_is_refused(run_cli: Run, write: Write) -> None:
     write("evil.yaml", "spec_version: !!python/object/apply:os.system ['echo pwned']\n")
     result = run_cli("compile", "evil.yaml")

@@ -615,7 +615,6 @@ def test_row_rule_of_a_bool_column() -> None:
         (lambda row: row.a > 0 if row.b else True, "and / or / not / if"),
         (lambda row: not row.a, "and / or / not / if"),
         (lambda row: row.a is None, "returned bool False, not a column expression"),
-        (lambda row: row.nope > 1, "reads unknown attribute 'nope'"),
         (lambda row: int(row.a) > 1, "raised TypeError while tracing"),
         (lambda row: {}[row.a.name], "raised KeyError while tracing"),
         (lambda row: row.a // 2 == 0, "raised TypeError while tracing"),
@@ -639,6 +638,184 @@ def test_untraceable_rules_warn_and_run_in_python(body: Any, reason: str) -> Non
     (python_rule,) = cls.python_rules()
     assert python_rule.name == "rule" and python_rule.func is rule
     assert reason in python_rule.reason
+
+
+# -- typos: a row rule reads only declared columns --------------------------------------------
+
+
+def penguins(rule: Any, **config: Any) -> type[pp.Schema]:
+    """A Penguins schema (one aliased column) with ``rule`` as its row rule ``bill_ratio``."""
+    namespace: dict[str, Any] = {
+        "__annotations__": {"bill_length_mm": float, "bill_depth_mm": float, "species": str},
+        "species": pp.Field(alias="Species Name"),
+        "bill_ratio": pp.validate(name="bill_ratio")(rule),
+    }
+    if config:
+        namespace["Config"] = type("Config", (), config)
+    return type("Penguins", (pp.Schema,), namespace)
+
+
+def lenght_by_attribute(row: Any) -> Any:
+    return row.bill_lenght_mm / row.bill_depth_mm > 1
+
+
+def lenght_by_item(row: Any) -> Any:
+    return row["bill_lenght_mm"] > 1
+
+
+def alias_by_item(row: Any) -> Any:
+    return row["Species Nmae"] == "Adelie"
+
+
+def lenght_after_and(row: Any) -> Any:
+    # `and` stops tracing before the typo is read: only the bytecode shows it
+    return row.bill_depth_mm > 0 and row.bill_lenght_mm > 0
+
+
+def lenght_in_untraceable_call(row: Any) -> Any:
+    return float(row.bill_lenght_mm) > 1
+
+
+def lenght_in_a_generator(row: Any) -> Any:
+    return all(x > 0 for x in (row.bill_depth_mm, row.bill_lenght_mm))
+
+
+def lenght_swallowed(row: Any) -> Any:
+    value = getattr(row, "bill_lenght_mm", None)
+    return row.bill_depth_mm > 0 if value is None else value > 0
+
+
+@pytest.mark.parametrize(
+    ("rule", "name"),
+    [
+        (lenght_by_attribute, "bill_lenght_mm"),
+        (lenght_by_item, "bill_lenght_mm"),
+        (lenght_after_and, "bill_lenght_mm"),
+        (lenght_in_untraceable_call, "bill_lenght_mm"),
+        (lenght_in_a_generator, "bill_lenght_mm"),
+        (lenght_swallowed, "bill_lenght_mm"),
+    ],
+)
+def test_a_row_rule_reading_a_misspelt_column_is_an_error(rule: Any, name: str) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # an error at definition, not a Python-run rule
+        with pytest.raises(pp.SchemaError) as info:
+            penguins(rule)
+    assert str(info.value) == (
+        f"Penguins.bill_ratio: row rule reads unknown column {name!r} "
+        "(did you mean 'bill_length_mm'?)"
+    )
+
+
+def test_a_misspelt_alias_suggests_the_data_name() -> None:
+    with pytest.raises(pp.SchemaError) as info:
+        penguins(alias_by_item)
+    assert str(info.value) == (
+        "Penguins.bill_ratio: row rule reads unknown column 'Species Nmae' "
+        "(did you mean 'Species Name'?)"
+    )
+
+
+def test_an_unknown_column_without_a_close_name_lists_the_declared_ones() -> None:
+    with pytest.raises(pp.SchemaError) as info:
+        penguins(lambda row: row.island == "Biscoe")
+    assert str(info.value) == (
+        "Penguins.bill_ratio: row rule reads unknown column 'island'; a row rule reads only "
+        "declared columns (bill_length_mm, bill_depth_mm, Species Name)"
+    )
+
+
+def test_several_unknown_columns_are_named_together() -> None:
+    def two_typos(row: Any) -> Any:
+        return row.bill_depth_mm > 0 and row.bill_lenght_mm > row.bil_depth_mm
+
+    with pytest.raises(pp.SchemaError, match="unknown columns 'bill_lenght_mm' "):
+        penguins(two_typos)
+    with pytest.raises(pp.SchemaError) as info:
+        penguins(two_typos)
+    assert "'bil_depth_mm' (did you mean 'bill_depth_mm'?)" in str(info.value)
+
+
+def test_a_non_strict_schema_still_reads_only_declared_columns() -> None:
+    # strict=False lets the data have more columns; a rule cannot read them (declare them)
+    with pytest.raises(pp.SchemaError, match="row rule reads unknown column 'island'"):
+        penguins(lambda row: row.island == "Biscoe", strict=False)
+
+
+def test_the_data_name_of_an_aliased_column_is_readable_as_an_attribute() -> None:
+    class T(pp.Schema):
+        amount: float = pp.Field(alias="Amount")
+
+        @pp.validate
+        def positive(row):
+            return (row.Amount > 0) & (row["amount"] > 0)
+
+    expr = T.to_spec()["row_rules"][0]["expr"]
+    assert expr["left"]["left"] == expr["right"]["left"] == {"type": "col", "name": "Amount"}
+
+
+def test_a_rule_reading_the_row_by_position_is_an_error() -> None:
+    with pytest.raises(
+        pp.SchemaError, match=r"Penguins\.bill_ratio: row rule reads unknown column 0"
+    ):
+        penguins(lambda row: row[0] > 1)
+
+
+def test_private_names_of_the_row_are_not_column_reads() -> None:
+    with pytest.warns(pp.UntraceableRuleWarning, match="raised AttributeError"):
+        cls = penguins(lambda row: row._cache is not None)
+    assert [r.name for r in cls.python_rules()] == ["bill_ratio"]
+
+
+def test_a_genuinely_untraceable_rule_still_runs_in_python() -> None:
+    def ratio(row: Any) -> Any:
+        return round(row.bill_length_mm / row.bill_depth_mm, 1) > 1.5
+
+    with pytest.warns(pp.UntraceableRuleWarning, match="'bill_ratio' of Penguins"):
+        cls = penguins(ratio)
+    assert cls.to_spec()["row_rules"] == []
+    assert [r.name for r in cls.python_rules()] == ["bill_ratio"]
+
+
+def test_a_rebound_row_name_is_not_read_statically() -> None:
+    def rebinds(row: Any) -> Any:
+        depth = row.bill_depth_mm
+        row = {"x": 1}  # no longer the row: `row.get` below is not a column read
+        return depth > 0 if row.get("x") else None
+
+    spec = penguins(rebinds).to_spec()
+    assert spec["row_rules"][0]["expr"]["left"] == {"type": "col", "name": "bill_depth_mm"}
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        (
+            {"checks": [pp.col("bill_lenght_mm") > 0]},
+            "Penguins.Config: checks[0] ((col('bill_lenght_mm') > 0)) reads unknown column "
+            "'bill_lenght_mm' (did you mean 'bill_length_mm'?)",
+        ),
+        (
+            {"checks": [pp.col("bill_depth_mm").mean() > 0, pp.col("specie").n_unique() > 1]},
+            "Penguins.Config: checks[1] (col('specie').n_unique() > 1) reads unknown column "
+            "'specie' (did you mean 'species'?)",
+        ),
+        (
+            {"unique": [("species", "bill_lenght")]},
+            "Penguins.Config: unique ('species', 'bill_lenght') reads unknown column "
+            "'bill_lenght' (did you mean 'bill_length_mm'?)",
+        ),
+        (
+            {"checks": [pp.col("island") == "Biscoe"]},
+            "Penguins.Config: checks[0] ((col('island') == 'Biscoe')) reads unknown column "
+            "'island'",
+        ),
+    ],
+)
+def test_config_reading_an_unknown_column_is_an_error(config: dict[str, Any], message: str) -> None:
+    with pytest.raises(pp.SchemaError) as info:
+        penguins(lambda row: row.bill_depth_mm > 0, **config)
+    assert str(info.value) == message
 
 
 def test_untraceable_warning_points_at_the_function() -> None:

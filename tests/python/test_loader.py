@@ -137,7 +137,17 @@ def test_bad_spec_files(
     [
         ("missing.py:Orders", FileNotFoundError, "rules file not found"),
         ("missing.json", FileNotFoundError, "rules file not found"),
-        ("{dir}/rules.py:Nope", pp.SchemaError, "has no attribute 'Nope'"),
+        ("{dir}/rules.py:Nope", pp.SchemaError, "has no attribute 'Nope'$"),
+        (
+            "{dir}/rules.py:Order",
+            pp.SchemaError,
+            r"has no attribute 'Order' \(did you mean 'Orders'\?\)$",
+        ),
+        (
+            "{dir}/rules.py:AS_DICTT",
+            pp.SchemaError,
+            r"has no attribute 'AS_DICTT' \(did you mean 'AS_DICT'\?\)$",
+        ),
         ("{dir}/rules.py:NOT_A_SCHEMA", pp.SchemaError, "is not a pp.Schema subclass"),
         (
             "{dir}/rules.py",

@@ -343,3 +343,50 @@ def test_rule_catching_everything_still_skips_nulls(
     result = run_python_rules(T.to_spec(), T.python_rules(), [str(path)])
     assert [f["row"] for f in result[0]["failures"]] == [2]
     assert math.isclose(1.0, 1.0)
+
+
+def test_a_python_rule_reads_only_declared_columns(write: Callable[[str, str], Path]) -> None:
+    # the names are computed, so neither tracing (stopped by `and`) nor the bytecode sees them;
+    # the file has an `extra` column, but the schema does not declare it
+    extra, typo = "ext" + "ra", "amout" + ""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", pp.UntraceableRuleWarning)
+
+        class T(pp.Schema):
+            amount: int
+
+            @pp.validate
+            def reads_extra(row):
+                return row.amount > 0 and getattr(row, extra) == "x"
+
+            @pp.validate
+            def reads_typo(row):
+                return row.amount > 0 and getattr(row, typo) > 0
+
+    path = write("t.csv", "amount,extra\n5,x\n")
+    result = {
+        r["name"]: r["failures"]
+        for r in run_python_rules(T.to_spec(), T.python_rules(), [str(path)])
+    }
+    assert [f["message"] for f in result["reads_extra"]] == [
+        "reads_extra raised AttributeError: the row has no column 'extra'"
+    ]
+    assert [f["message"] for f in result["reads_typo"]] == [
+        "reads_typo raised AttributeError: the row has no column 'amout' (did you mean 'amount'?)"
+    ]
+
+
+def test_an_untraceable_rule_still_runs(write: Callable[[str, str], Path]) -> None:
+    with pytest.warns(pp.UntraceableRuleWarning, match="'rounded' of T"):
+
+        class T(pp.Schema):
+            a: float
+            b: float
+
+            @pp.validate
+            def rounded(row):
+                return round(row.a / row.b) >= 2
+
+    path = write("t.csv", "a,b\n4,2\n1,2\n")
+    (result,) = run_python_rules(T.to_spec(), T.python_rules(), [str(path)])
+    assert [(f["row"], f["message"]) for f in result["failures"]] == [(2, "rounded returned False")]
