@@ -16,7 +16,7 @@ fn as_u32(n: usize) -> u32 {
 
 /// Lines of a block: `(start, end without the line break, next)`; blank lines are counted, not
 /// returned.
-fn lines(buf: &[u8], mut on_line: impl FnMut(usize, usize, usize, u64)) -> BlockParse {
+pub(crate) fn lines(buf: &[u8], mut on_line: impl FnMut(usize, usize, usize, u64)) -> BlockParse {
     let mut pos = 0;
     let mut line_index = 0u64;
     let mut blank = 0u64;
@@ -40,6 +40,17 @@ fn lines(buf: &[u8], mut on_line: impl FnMut(usize, usize, usize, u64)) -> Block
         line_breaks: line_index,
         blank_lines: blank,
         quote_garbage: 0,
+    }
+}
+
+/// The text a (non-null) JSON value is checked as: a string's contents, `true` / `false`, a
+/// number as written by serde, anything else (an object, an array) as its JSON text.
+pub fn value_text(value: &Json, out: &mut Vec<u8>) {
+    match value {
+        Json::String(s) => out.extend_from_slice(s.as_bytes()),
+        Json::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
+        Json::Number(n) => out.extend_from_slice(n.to_string().as_bytes()),
+        other => out.extend_from_slice(other.to_string().as_bytes()),
     }
 }
 
@@ -86,15 +97,7 @@ pub fn parse_rows(
                 None | Some(Json::Null) => TextRef::Null,
                 Some(value) => {
                     let start = rows.arena.len();
-                    match value {
-                        Json::String(s) => rows.arena.extend_from_slice(s.as_bytes()),
-                        Json::Bool(b) => {
-                            rows.arena
-                                .extend_from_slice(if *b { b"true" } else { b"false" })
-                        }
-                        Json::Number(n) => rows.arena.extend_from_slice(n.to_string().as_bytes()),
-                        other => rows.arena.extend_from_slice(other.to_string().as_bytes()),
-                    }
+                    value_text(value, &mut rows.arena);
                     TextRef::Arena(as_u32(start), as_u32(rows.arena.len()))
                 }
             };
