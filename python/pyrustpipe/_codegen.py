@@ -5,6 +5,7 @@ from __future__ import annotations
 import keyword
 import math
 import re
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Any
 
 from pyrustpipe.exceptions import SchemaError
@@ -55,7 +56,14 @@ def class_name_for(source: str) -> str:
     return name
 
 
-def _number(value: object, dtype: str) -> str | None:
+# Float bounds keep this many significant digits, rounded outwards: a bound describes the
+# sample's range, and a short decimal is read back to the same double by every JSON parser
+# (a 17-digit one may come back one unit in the last place inside the range).
+SIGNIFICANT = 6
+
+
+def _number(value: object, dtype: str, *, up: bool = False) -> str | None:
+    """An ``int`` bound as it is; a ``float`` bound rounded outwards (down, or ``up``)."""
     if isinstance(value, bool) or value is None:
         return None
     try:
@@ -66,7 +74,12 @@ def _number(value: object, dtype: str) -> str | None:
         return None
     if not math.isfinite(number):
         return None
-    return repr(number)
+    exact = Decimal(repr(number))
+    if not exact:
+        return repr(number)
+    step = Decimal(1).scaleb(exact.adjusted() - (SIGNIFICANT - 1))
+    rounded = exact.quantize(step, rounding=ROUND_CEILING if up else ROUND_FLOOR)
+    return repr(float(rounded))
 
 
 # Names that say "identifier": only these are proposed as unique keys (a measurement column can
@@ -118,7 +131,7 @@ def _field_args(column: dict[str, Any], rows: int) -> tuple[list[str], list[str]
             )
     if dtype in ("int", "float"):
         low = _number(column.get("min"), dtype)
-        high = _number(column.get("max"), dtype)
+        high = _number(column.get("max"), dtype, up=True)
         if low is not None:
             args.append(f"ge={low}")
         if high is not None:

@@ -6,7 +6,13 @@ from typing import Any
 
 import pyrustpipe as pp
 import pytest
-from pyrustpipe._codegen import attribute_name, class_name_for, looks_like_id, schema_source
+from pyrustpipe._codegen import (
+    _number,
+    attribute_name,
+    class_name_for,
+    looks_like_id,
+    schema_source,
+)
 
 
 def profile_column(name: str, dtype: str, **overrides: Any) -> dict[str, Any]:
@@ -77,7 +83,7 @@ def test_generated_source_compiles_and_describes_the_data() -> None:
     assert checks["txn_id"]["unique"]["keep"] == "none"
     assert (checks["amount"]["ge"]["value"], checks["amount"]["le"]["value"]) == (
         0.5,
-        99999.25,
+        99999.3,  # six significant digits, rounded outwards
     )
     # Value sets are sorted, numbers as numbers.
     assert checks["count"]["isin"]["values"] == [-3, 1, 2, 7, 12]
@@ -251,3 +257,22 @@ def test_nested_columns_get_no_constraints_and_sets_skip_patterns() -> None:
     checks = {c["name"]: [k["type"] for k in c["checks"]] for c in spec["columns"]}
     assert checks == {"payer": [], "cur": ["isin"]}
     assert "JSON objects/arrays" in source
+
+
+@pytest.mark.parametrize(
+    ("value", "up", "expected"),
+    [
+        (900719925.5078125, False, "900719000.0"),
+        (900719925.5078125, True, "900720000.0"),
+        (-1.23456789, False, "-1.23457"),
+        (-1.23456789, True, "-1.23456"),
+        (2.5, True, "2.5"),
+        (0.0, False, "0.0"),
+        (1e-300, True, "1e-300"),
+        (float("nan"), True, None),
+    ],
+)
+def test_float_bounds_round_outwards(value: float, up: bool, expected: str | None) -> None:
+    assert _number(value, "float", up=up) == expected
+    if expected is not None:
+        assert (float(expected) >= value) if up else (float(expected) <= value)
