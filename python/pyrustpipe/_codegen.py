@@ -23,7 +23,12 @@ _PY_TYPE = {
     "time": "time",
     "decimal": "Decimal",
 }
-_RESERVED = frozenset({"Config", "to_spec", "spec_json", "python_rules", "mro"})
+# Schema members, and the names the generated module imports (an attribute `date` would hide
+# the type `date` from the annotations after it).
+_RESERVED = frozenset(
+    {"Config", "to_spec", "spec_json", "python_rules", "mro"}
+    | {"pp", "date", "datetime", "time", "Decimal"}
+)
 MAX_ISIN = 20
 
 
