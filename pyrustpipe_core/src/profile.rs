@@ -433,7 +433,9 @@ impl Profiler {
             examples: Vec::new(),
             nulls: match &options.null_values {
                 None => NullRule::Detect,
-                Some(given) => NullRule::Given(given.iter().map(|s| s.as_bytes().to_vec()).collect()),
+                Some(given) => {
+                    NullRule::Given(given.iter().map(|s| s.as_bytes().to_vec()).collect())
+                }
             },
             scratch: Vec::new(),
         }
@@ -495,7 +497,9 @@ impl Profiler {
             if !self.room() {
                 return;
             }
-            let at = line.zip(rows.lines[row]).map(|(base, offset)| base + offset);
+            let at = line
+                .zip(rows.lines[row])
+                .map(|(base, offset)| base + offset);
             if let Some(broken) = &rows.broken[row] {
                 let reason = match broken {
                     Broken::FieldCount(n) => {
@@ -520,7 +524,12 @@ impl Profiler {
     }
 
     /// One JSON record (an NDJSON line, an element of a JSON array).
-    fn record(&mut self, record: std::result::Result<Json, String>, source: &str, line: Option<u64>) {
+    fn record(
+        &mut self,
+        record: std::result::Result<Json, String>,
+        source: &str,
+        line: Option<u64>,
+    ) {
         let object = match record {
             Ok(Json::Object(object)) => object,
             Ok(_) => return self.malformed(source, line, "not a JSON object".to_owned()),
@@ -563,8 +572,13 @@ impl Profiler {
     fn finish(self, sources: &[String], format: Format, delimiter: &str, header: bool) -> Json {
         let chosen = self.chosen_markers();
         let null_values: Vec<String> = match &self.nulls {
-            NullRule::Given(given) => given.iter().map(|b| String::from_utf8_lossy(b).into_owned()).collect(),
-            NullRule::Detect => std::iter::once(String::new()).chain(chosen.iter().cloned()).collect(),
+            NullRule::Given(given) => given
+                .iter()
+                .map(|b| String::from_utf8_lossy(b).into_owned())
+                .collect(),
+            NullRule::Detect => std::iter::once(String::new())
+                .chain(chosen.iter().cloned())
+                .collect(),
         };
         let mut keys = Vec::new();
         let columns: Vec<Json> = self
@@ -572,9 +586,17 @@ impl Profiler {
             .iter()
             .zip(&self.columns)
             .map(|(name, c)| {
-                let marker_nulls: u64 = c.markers.iter().filter(|(m, _)| chosen.contains(m)).map(|(_, n)| n).sum();
-                let data_markers: Vec<(&String, &u64)> =
-                    c.markers.iter().filter(|(m, _)| !chosen.contains(m)).collect();
+                let marker_nulls: u64 = c
+                    .markers
+                    .iter()
+                    .filter(|(m, _)| chosen.contains(m))
+                    .map(|(_, n)| n)
+                    .sum();
+                let data_markers: Vec<(&String, &u64)> = c
+                    .markers
+                    .iter()
+                    .filter(|(m, _)| !chosen.contains(m))
+                    .collect();
                 let nulls = c.nulls + marker_nulls + (self.rows - c.observed().min(self.rows));
                 let (mut dtype, mut layout) = c.typed();
                 if !data_markers.is_empty() || c.nested {
@@ -593,7 +615,11 @@ impl Profiler {
                 } else {
                     json!(c.hashes.len() + data_markers.len())
                 };
-                let repeated = if dtype == "int" { c.int_repeated } else { c.repeated };
+                let repeated = if dtype == "int" {
+                    c.int_repeated
+                } else {
+                    c.repeated
+                };
                 let unique = !c.distinct_overflow
                     && !repeated
                     && data_markers.is_empty()
@@ -603,22 +629,40 @@ impl Profiler {
                 if unique {
                     keys.push(name.clone());
                 }
-                let top = if c.small_overflow || c.nested || c.small.len() + data_markers.len() > TOP_LIMIT {
+                let top = if c.small_overflow
+                    || c.nested
+                    || c.small.len() + data_markers.len() > TOP_LIMIT
+                {
                     Json::Null
                 } else {
-                    let mut values: Vec<&String> = c.small.keys().chain(data_markers.iter().map(|(m, _)| *m)).collect();
+                    let mut values: Vec<&String> = c
+                        .small
+                        .keys()
+                        .chain(data_markers.iter().map(|(m, _)| *m))
+                        .collect();
                     values.sort();
-                    if values.is_empty() { Json::Null } else { json!(values) }
+                    if values.is_empty() {
+                        Json::Null
+                    } else {
+                        json!(values)
+                    }
                 };
-                let (min_len, max_len) = data_markers.iter().fold((c.min_len, c.max_len), |(lo, hi), (m, _)| {
-                    let n = m.chars().count();
-                    (Some(lo.map_or(n, |l| l.min(n))), Some(hi.map_or(n, |h| h.max(n))))
-                });
-                let pattern = if dtype == "str" && data_markers.is_empty() && !c.nested && c.values > 1 {
-                    c.shape.pattern()
-                } else {
-                    None
-                };
+                let (min_len, max_len) =
+                    data_markers
+                        .iter()
+                        .fold((c.min_len, c.max_len), |(lo, hi), (m, _)| {
+                            let n = m.chars().count();
+                            (
+                                Some(lo.map_or(n, |l| l.min(n))),
+                                Some(hi.map_or(n, |h| h.max(n))),
+                            )
+                        });
+                let pattern =
+                    if dtype == "str" && data_markers.is_empty() && !c.nested && c.values > 1 {
+                        c.shape.pattern()
+                    } else {
+                        None
+                    };
                 json!({
                     "name": name,
                     "dtype": dtype,
@@ -657,7 +701,11 @@ impl Profiler {
 /// The delimiter among `,` `;` tab `|` that splits the first records of `head` into the same
 /// number (more than one) of fields; the widest wins, `,` when none does.
 fn sniff_delimiter(head: &[u8], eof: bool) -> u8 {
-    let start = if head.starts_with(b"\xEF\xBB\xBF") { 3 } else { 0 };
+    let start = if head.starts_with(b"\xEF\xBB\xBF") {
+        3
+    } else {
+        0
+    };
     let mut best: Option<(bool, usize, usize, u8)> = None;
     for delimiter in [b',', b';', b'\t', b'|'] {
         let parser = Parser::new(Dialect {
@@ -677,7 +725,9 @@ fn sniff_delimiter(head: &[u8], eof: bool) -> u8 {
                 Step::End { .. } | Step::Incomplete { .. } => break,
             }
         }
-        let Some(&width) = widths.first() else { continue };
+        let Some(&width) = widths.first() else {
+            continue;
+        };
         if width < 2 {
             continue;
         }
@@ -848,7 +898,8 @@ fn profile_json(
                 stop = true;
                 return;
             }
-            let record = serde_json::from_slice::<Json>(&buf[start..end]).map_err(|e| e.to_string());
+            let record =
+                serde_json::from_slice::<Json>(&buf[start..end]).map_err(|e| e.to_string());
             profiler.record(record, path, Some(line + offset));
         });
         if stop {
@@ -883,7 +934,11 @@ fn profile_json(
     Ok(())
 }
 
-fn profile_parquet(profiler: &mut Profiler, object: &SourceObject, storage: &Storage) -> Result<()> {
+fn profile_parquet(
+    profiler: &mut Profiler,
+    object: &SourceObject,
+    storage: &Storage,
+) -> Result<()> {
     // Parquet needs random access: an S3 object is downloaded once, as validate does.
     let local = storage.local_copy(object)?;
     let local_path = local.path.display().to_string();
@@ -938,7 +993,8 @@ pub fn profile(sources: &[String], options: &Options, init: &ProfileOptions) -> 
             Format::Parquet => profile_parquet(&mut profiler, object, &storage)?,
             Format::Ndjson => profile_json(&mut profiler, object, &storage, chunk_size)?,
             Format::Csv | Format::Arrow => {
-                let read_with = profile_csv(&mut profiler, object, kind, &storage, init, chunk_size)?;
+                let read_with =
+                    profile_csv(&mut profiler, object, kind, &storage, init, chunk_size)?;
                 let wanted = spec_delimiter(kind, read_with);
                 if delimiter.is_some_and(|d| d != wanted) {
                     return Err(Error::data(
@@ -957,7 +1013,12 @@ pub fn profile(sources: &[String], options: &Options, init: &ProfileOptions) -> 
     }
     let uris: Vec<String> = objects.iter().map(|o| o.uri.clone()).collect();
     let delimiter = (delimiter.unwrap_or(b',') as char).to_string();
-    let result = profiler.finish(&uris, format.unwrap_or(Format::Csv), &delimiter, init.header);
+    let result = profiler.finish(
+        &uris,
+        format.unwrap_or(Format::Csv),
+        &delimiter,
+        init.header,
+    );
     Ok(result.to_string())
 }
 
@@ -993,7 +1054,12 @@ mod tests {
         ];
         for (text, expected) in cases {
             let p = profile_text("t.csv", text, &ProfileOptions::default());
-            assert_eq!(p["delimiter"], expected, "{}", String::from_utf8_lossy(text));
+            assert_eq!(
+                p["delimiter"],
+                expected,
+                "{}",
+                String::from_utf8_lossy(text)
+            );
         }
         // A .tsv is read with tabs by default, so the spec keeps the default delimiter.
         let p = profile_text("t.tsv", b"a\tb\n1\t2\n", &ProfileOptions::default());
@@ -1007,7 +1073,10 @@ mod tests {
         let p = profile_text("t.csv", text, &ProfileOptions::default());
         assert_eq!(p["null_values"], json!(["", "NA", "NULL"]));
         let n = column(&p, "n");
-        assert_eq!((n["dtype"].as_str(), n["null_count"].as_u64()), (Some("int"), Some(1)));
+        assert_eq!(
+            (n["dtype"].as_str(), n["null_count"].as_u64()),
+            (Some("int"), Some(1))
+        );
         // "NA" is null everywhere once chosen; "-" is the only value of k, so it stays data.
         assert_eq!(column(&p, "s")["null_count"], 1);
         assert_eq!(column(&p, "s")["top_values"], json!(["a", "b"]));
@@ -1028,11 +1097,31 @@ mod tests {
     fn dates_with_layouts() {
         let cases: [(&[u8], &str, Option<&str>, Vec<&str>); 6] = [
             (b"d\n2024-01-31\n2024-02-01\n", "date", None, vec![]),
-            (b"d\n31/01/2024\n01/02/2024\n", "date", Some("%d/%m/%Y"), vec![]),
-            (b"d\n01/31/2024\n02/01/2024\n", "date", Some("%m/%d/%Y"), vec![]),
-            (b"d\n01/02/2024\n03/04/2024\n", "date", Some("%d/%m/%Y"), vec!["%m/%d/%Y"]),
+            (
+                b"d\n31/01/2024\n01/02/2024\n",
+                "date",
+                Some("%d/%m/%Y"),
+                vec![],
+            ),
+            (
+                b"d\n01/31/2024\n02/01/2024\n",
+                "date",
+                Some("%m/%d/%Y"),
+                vec![],
+            ),
+            (
+                b"d\n01/02/2024\n03/04/2024\n",
+                "date",
+                Some("%d/%m/%Y"),
+                vec!["%m/%d/%Y"],
+            ),
             (b"d\n20240131\n20231201\n", "date", Some("%Y%m%d"), vec![]),
-            (b"d\n31.01.2024 10:00:00\n01.02.2024 23:59:59\n", "datetime", Some("%d.%m.%Y %H:%M:%S"), vec![]),
+            (
+                b"d\n31.01.2024 10:00:00\n01.02.2024 23:59:59\n",
+                "datetime",
+                Some("%d.%m.%Y %H:%M:%S"),
+                vec![],
+            ),
         ];
         for (text, dtype, format, ambiguous) in cases {
             let p = profile_text("t.csv", text, &ProfileOptions::default());
@@ -1047,7 +1136,10 @@ mod tests {
     fn patterns_never_copy_digits() {
         let cases: [(&[&str], Option<&str>); 6] = [
             (&["TX-0001", "TX-0932"], Some(r"^TX\-[0-9]{4}$")),
-            (&["01/01/20x", "09/03/20x"], Some(r"^[0-9]{2}/[0-9]{2}/[0-9]{2}x$")),
+            (
+                &["01/01/20x", "09/03/20x"],
+                Some(r"^[0-9]{2}/[0-9]{2}/[0-9]{2}x$"),
+            ),
             (&["AB12", "CD345"], Some("^[A-Z]{2}[0-9]+$")),
             (&["Adelie", "Gentoo"], None),
             (&["a 1", "b-2"], None),
@@ -1074,12 +1166,22 @@ mod tests {
         assert_eq!(p["malformed_rows"], 2);
         assert_eq!(p["malformed"][0]["line"], 3);
         let id = column(&p, "id");
-        assert_eq!((id["dtype"].as_str(), id["unique"].as_bool()), (Some("int"), Some(true)));
+        assert_eq!(
+            (id["dtype"].as_str(), id["unique"].as_bool()),
+            (Some("int"), Some(true))
+        );
         assert_eq!(column(&p, "a")["nested"], true);
         assert_eq!(column(&p, "a")["null_count"], 2);
         assert_eq!(column(&p, "b")["null_count"], 2);
-        let p = profile_text("t.json", b"[{\"id\": 1}, {\"id\": 2.5}]", &ProfileOptions::default());
-        assert_eq!((p["rows"].as_u64(), column(&p, "id")["dtype"].as_str()), (Some(2), Some("float")));
+        let p = profile_text(
+            "t.json",
+            b"[{\"id\": 1}, {\"id\": 2.5}]",
+            &ProfileOptions::default(),
+        );
+        assert_eq!(
+            (p["rows"].as_u64(), column(&p, "id")["dtype"].as_str()),
+            (Some(2), Some("float"))
+        );
     }
 
     #[test]
@@ -1089,9 +1191,15 @@ mod tests {
             ..ProfileOptions::default()
         };
         let p = profile_text("t.csv", b"a\n1\n2\n3\n", &init);
-        assert_eq!((p["rows"].as_u64(), p["sampled"].as_bool()), (Some(2), Some(true)));
+        assert_eq!(
+            (p["rows"].as_u64(), p["sampled"].as_bool()),
+            (Some(2), Some(true))
+        );
         let p = profile_text("t.csv", b"a\n1\n2\n", &init);
-        assert_eq!((p["rows"].as_u64(), p["sampled"].as_bool()), (Some(2), Some(false)));
+        assert_eq!(
+            (p["rows"].as_u64(), p["sampled"].as_bool()),
+            (Some(2), Some(false))
+        );
     }
 
     #[test]
@@ -1109,13 +1217,20 @@ mod tests {
     #[test]
     fn field_count_mismatch_is_malformed() {
         let p = profile_text("t.csv", b"a,b\n1,2\n3\n4,5\n", &ProfileOptions::default());
-        assert_eq!((p["rows"].as_u64(), p["malformed_rows"].as_u64()), (Some(2), Some(1)));
+        assert_eq!(
+            (p["rows"].as_u64(), p["malformed_rows"].as_u64()),
+            (Some(2), Some(1))
+        );
         assert_eq!(p["malformed"][0]["line"], 3);
     }
 
     #[test]
     fn int_ranges_keep_every_digit() {
-        let p = profile_text("t.csv", b"a\n9007199254740993\n1\n", &ProfileOptions::default());
+        let p = profile_text(
+            "t.csv",
+            b"a\n9007199254740993\n1\n",
+            &ProfileOptions::default(),
+        );
         assert_eq!(column(&p, "a")["max"], json!(9_007_199_254_740_993_i64));
     }
 
@@ -1124,7 +1239,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("t.csv");
         std::fs::write(&path, b"PK\x03\x04rest of a zip").unwrap();
-        let err = profile(&[path.display().to_string()], &Options::default(), &ProfileOptions::default());
+        let err = profile(
+            &[path.display().to_string()],
+            &Options::default(),
+            &ProfileOptions::default(),
+        );
         assert!(err.is_err());
     }
 }

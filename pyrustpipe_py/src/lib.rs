@@ -124,9 +124,8 @@ fn profile(
     profile_json: &str,
 ) -> PyResult<String> {
     let options = options(py, options_json)?;
-    let init: pyrustpipe_core::ProfileOptions = serde_json::from_str(profile_json).map_err(|e| {
-        errors::to_py(py, pyrustpipe_core::Error::option("init", e.to_string()))
-    })?;
+    let init: pyrustpipe_core::ProfileOptions = serde_json::from_str(profile_json)
+        .map_err(|e| errors::to_py(py, pyrustpipe_core::Error::option("init", e.to_string())))?;
     run_engine(py, || pyrustpipe_core::profile(&sources, &options, &init))
 }
 
