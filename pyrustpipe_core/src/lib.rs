@@ -34,7 +34,7 @@ use std::sync::Arc;
 
 pub use engine::{Options, ENGINE_VERSION};
 pub use error::{Error, Position, Result};
-pub use profile::profile;
+pub use profile::{profile, ProfileOptions};
 pub use report::Report;
 
 use plan::{ExternalRule, Plan};

@@ -113,11 +113,20 @@ fn arrow_stream(table: &Bound<'_, PyAny>) -> PyResult<RecordBatchStreamReader> {
     })
 }
 
-/// Profile sources (types, nulls, ranges, small categorical sets, patterns); returns JSON.
+/// Profile sources (types, nulls, ranges, small categorical sets, patterns) for `init`;
+/// `profile_json` holds what init was told (delimiter, null values, header, sample rows).
 #[pyfunction]
-fn profile(py: Python<'_>, sources: Vec<String>, options_json: &str) -> PyResult<String> {
+#[pyo3(signature = (sources, options_json, profile_json = "{}"))]
+fn profile(
+    py: Python<'_>,
+    sources: Vec<String>,
+    options_json: &str,
+    profile_json: &str,
+) -> PyResult<String> {
     let options = options(py, options_json)?;
-    run_engine(py, || pyrustpipe_core::profile(&sources, &options))
+    let init: pyrustpipe_core::ProfileOptions = serde_json::from_str(profile_json)
+        .map_err(|e| errors::to_py(py, pyrustpipe_core::Error::option("init", e.to_string())))?;
+    run_engine(py, || pyrustpipe_core::profile(&sources, &options, &init))
 }
 
 /// The objects a run over `sources` (paths, directories, globs, S3 keys and prefixes) reads.

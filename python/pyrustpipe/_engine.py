@@ -60,10 +60,12 @@ def new_progress() -> Progress:
     return progress
 
 
-def profile(sources: list[str], options_json: str = "{}") -> dict[str, Any]:
+def profile(
+    sources: list[str], options_json: str = "{}", profile_json: str = "{}"
+) -> dict[str, Any]:
     import json
 
-    result: dict[str, Any] = json.loads(core().profile(sources, options_json))
+    result: dict[str, Any] = json.loads(core().profile(sources, options_json, profile_json))
     return result
 
 

@@ -27,6 +27,7 @@ __all__ = ["main"]
 PROG = "pyrustpipe"
 PROGRESS_DELAY_S = 1.0
 PROGRESS_REFRESH_S = 0.1
+INIT_SAMPLE_ROWS = 100_000
 
 
 class _Parser(argparse.ArgumentParser):
@@ -55,6 +56,19 @@ def _positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"{text!r} must be >= 1")
     return value
+
+
+def _delimiter(text: str) -> str:
+    value = {"tab": "\t", "\\t": "\t"}.get(text, text)
+    if len(value.encode()) != 1 or value in ('"', "\n", "\r"):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a one-character delimiter")
+    return value
+
+
+def _null_values(text: str) -> list[str]:
+    values = text.split(",")
+    # Order kept, repeats dropped: the list goes into the generated Config as written.
+    return list(dict.fromkeys(values))
 
 
 def _non_negative_int(text: str) -> int:
@@ -157,6 +171,32 @@ def build_parser() -> argparse.ArgumentParser:
     )
     init.add_argument("data", nargs="+", metavar="DATA")
     init.add_argument("--name", metavar="CLASS", help="class name (default: from the file name)")
+    init.add_argument(
+        "--delimiter",
+        type=_delimiter,
+        metavar="CHAR",
+        help="CSV delimiter (`tab` or \\t for tabs; default: sniffed from , ; tab |)",
+    )
+    init.add_argument(
+        "--null-values",
+        type=_null_values,
+        metavar="LIST",
+        help="comma-separated texts read as null, e.g. ',NA' for empty and NA "
+        "(default: empty, plus markers such as NA found in typed columns)",
+    )
+    init.add_argument(
+        "--no-header",
+        action="store_true",
+        help="the CSV's first line is data; columns are named column_1, column_2, ...",
+    )
+    init.add_argument(
+        "--sample-rows",
+        type=_positive_int,
+        default=INIT_SAMPLE_ROWS,
+        metavar="N",
+        help=f"profile at most N rows (default: {INIT_SAMPLE_ROWS:,})",
+    )
+    _add_storage_arguments(init)
     init.set_defaults(handler=_cmd_init)
 
     comp = commands.add_parser(
@@ -314,9 +354,29 @@ def _cmd_init(args: argparse.Namespace) -> int:
     from pyrustpipe._codegen import class_name_for, schema_source
 
     name = args.name or class_name_for(args.data[0])
+    told: dict[str, object] = {"header": not args.no_header, "sample_rows": args.sample_rows}
+    if args.delimiter is not None:
+        told["delimiter"] = args.delimiter
+    if args.null_values is not None:
+        told["null_values"] = args.null_values
+    storage = _storage_options(args)
+    options = json.dumps({"storage_options": storage} if storage else {})
     with _progress("profiling…"):
-        profile = _engine.profile(list(args.data), "{}")
-    sys.stdout.write(schema_source(profile, name))
+        profile = _engine.profile(list(args.data), options, json.dumps(told))
+    source = schema_source(profile, name)
+    malformed = int(profile.get("malformed_rows") or 0)
+    if malformed:
+        where = "; ".join(
+            f"{m.get('source')}"
+            + (f" line {m['line']}" if m.get("line") else "")
+            + f": {m.get('reason')}"
+            for m in profile.get("malformed") or []
+        )
+        sys.stderr.write(
+            f"{PROG}: warning: {malformed} malformed row{'s' if malformed != 1 else ''} "
+            f"skipped (validate reports them as row:malformed / row:field_count): {where}\n"
+        )
+    sys.stdout.write(source)
     return 0
 
 

@@ -21,7 +21,7 @@ fn as_u32(n: usize) -> u32 {
 
 /// Lines of a block: `(start, end without the line break, next)`; blank lines are counted, not
 /// returned.
-fn lines(buf: &[u8], mut on_line: impl FnMut(usize, usize, usize, u64)) -> BlockParse {
+pub(crate) fn lines(buf: &[u8], mut on_line: impl FnMut(usize, usize, usize, u64)) -> BlockParse {
     let mut pos = 0;
     let mut line_index = 0u64;
     let mut blank = 0u64;
@@ -109,6 +109,17 @@ fn kind_of(line: &[u8]) -> &'static str {
         Some(b't' | b'f') => "a boolean",
         Some(b'n') => "null",
         _ => "a number",
+    }
+}
+
+/// The text a (non-null) JSON value is checked as: a string's contents, `true` / `false`, a
+/// number as written by serde, anything else (an object, an array) as its JSON text.
+pub fn value_text(value: &Json, out: &mut Vec<u8>) {
+    match value {
+        Json::String(s) => out.extend_from_slice(s.as_bytes()),
+        Json::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
+        Json::Number(n) => out.extend_from_slice(n.to_string().as_bytes()),
+        other => out.extend_from_slice(other.to_string().as_bytes()),
     }
 }
 

@@ -253,7 +253,9 @@ mod tests {
                 vec![s("1970-01-01T00:00:00")],
             ),
             (
-                Arc::new(TimestampMillisecondArray::from(vec![86_400_000, 86_400_001])),
+                Arc::new(TimestampMillisecondArray::from(vec![
+                    86_400_000, 86_400_001,
+                ])),
                 DType::Date,
                 vec![s("1970-01-02"), s("1970-01-02T00:00:00.001000")],
             ),
