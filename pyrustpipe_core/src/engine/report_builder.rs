@@ -60,14 +60,25 @@ pub(super) fn build_report(
         let Some(layout) = &source.ctx.layout else {
             continue;
         };
+        if !layout.missing.is_empty() {
+            let mut hints = serde_json::Map::new();
+            for name in &layout.missing {
+                if let Some(close) = closest(name, &layout.unknown) {
+                    hints.insert(name.clone(), json!(close));
+                }
+            }
+            schema_observed[plan.missing_columns_rule as usize].push(json!({
+                "source": source.ctx.path,
+                "detail": layout.missing,
+                "did_you_mean": hints,
+            }));
+            per_source_failures[index][plan.missing_columns_rule as usize] += 1;
+        }
         let mut note = |rule: RuleId, detail: Json| {
             schema_observed[rule as usize]
                 .push(json!({"source": source.ctx.path, "detail": detail}));
             per_source_failures[index][rule as usize] += 1;
         };
-        if !layout.missing.is_empty() {
-            note(plan.missing_columns_rule, json!(layout.missing));
-        }
         if let Some(rule) = plan.unknown_columns_rule {
             let mut unknown = layout.unknown.clone();
             unknown.extend(source.unknown_columns.iter().cloned());
@@ -114,7 +125,7 @@ pub(super) fn build_report(
                         source: item["source"].as_str().unwrap_or_default().to_owned(),
                         column: None,
                         value: Some(item["detail"].to_string()),
-                        message: schema_message(&meta.kind, &item["detail"]),
+                        message: schema_message(&meta.kind, item),
                     });
                 }
                 (failed, value, failed == 0, 0)
@@ -239,10 +250,83 @@ pub(super) fn build_report(
     })
 }
 
-fn schema_message(kind: &str, detail: &Json) -> String {
+fn schema_message(kind: &str, item: &Json) -> String {
+    let detail = &item["detail"];
     match kind {
-        "missing_columns" => format!("missing columns: {detail}"),
+        "missing_columns" => {
+            let hints: Vec<String> = item["did_you_mean"]
+                .as_object()
+                .into_iter()
+                .flatten()
+                .map(|(want, have)| format!("{have:?} for {want:?}"))
+                .collect();
+            if hints.is_empty() {
+                format!("missing columns: {detail}")
+            } else {
+                format!(
+                    "missing columns: {detail} (did you mean {}?)",
+                    hints.join(", ")
+                )
+            }
+        }
         "unknown_columns" => format!("columns not in the schema: {detail}"),
         _ => format!("columns out of the schema's order: {detail}"),
+    }
+}
+
+/// The header name closest to a missing column, when it is close enough to be a typo (at most a
+/// third of its characters differ, case aside).
+fn closest<'a>(missing: &str, candidates: &'a [String]) -> Option<&'a str> {
+    let want: Vec<char> = missing.to_lowercase().chars().collect();
+    candidates
+        .iter()
+        .map(|c| {
+            let have: Vec<char> = c.to_lowercase().chars().collect();
+            (edit_distance(&want, &have), c.as_str())
+        })
+        .filter(|(d, c)| *d * 3 <= want.len().max(c.chars().count()))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+/// Levenshtein distance, with a swap of two neighbours counting as one edit.
+fn edit_distance(a: &[char], b: &[char]) -> usize {
+    let mut rows = vec![(0..=b.len()).collect::<Vec<usize>>()];
+    for i in 1..=a.len() {
+        let mut row = vec![i; b.len() + 1];
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            row[j] = (rows[i - 1][j] + 1)
+                .min(row[j - 1] + 1)
+                .min(rows[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                row[j] = row[j].min(rows[i - 2][j - 2] + 1);
+            }
+        }
+        rows.push(row);
+    }
+    rows[a.len()][b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn typos_in_headers_are_suggested() {
+        let header = |names: &[&str]| names.iter().map(|n| (*n).to_owned()).collect::<Vec<_>>();
+        let cases = [
+            (
+                "bill_length_mm",
+                header(&["bill_lenght_mm", "species"]),
+                Some("bill_lenght_mm"),
+            ),
+            ("amount", header(&["Amount"]), Some("Amount")),
+            ("amount", header(&["currency", "id"]), None),
+            ("id", header(&["xy"]), None),
+        ];
+        for (missing, candidates, expected) in cases {
+            assert_eq!(closest(missing, &candidates), expected, "{missing}");
+        }
     }
 }
