@@ -323,7 +323,9 @@ def test_what_is_not_text_says_what_it_looks_like(tmp_path: Path) -> None:
     with pytest.raises(pp.DataFormatError, match="ZIP archive"):
         pp.validate(str(archive), {"spec_version": 1, "columns": []})
     truncated = tmp_path / "cut.csv.gz"
-    truncated.write_bytes(gzip.compress(b"a,b\n" + b"1,2\n" * 50_000)[:2_000])
+    rows = "".join(f"{i},{(i * 7919) % 100_003}\n" for i in range(50_000)).encode()
+    packed = gzip.compress(b"a,b\n" + rows)
+    truncated.write_bytes(packed[: len(packed) // 2])
     with pytest.raises(pp.DataFormatError, match="gzip") as info:
         pp.validate(str(truncated), {"spec_version": 1, "columns": []})
     assert "cut.csv.gz" in str(info.value)
@@ -413,8 +415,23 @@ def test_pandas_read_csv_defaults_validate_like_polars(tmp_path: Path) -> None:
     assert from_pandas.invalid_rows == 0, failures(from_pandas)
     assert comparable(from_pandas) == comparable(from_polars) == comparable(from_file)
     # And an independent count: DuckDB agrees there is nothing out of range.
-    bad = duckdb.sql(
+    bad = duckdb.connect().execute(
         f"SELECT count(*) FROM read_csv('{csv}', nullstr='NA') "
         "WHERE flipper_length_mm NOT BETWEEN 170 AND 240"
     ).fetchone()
     assert bad == (0,)
+
+
+def test_a_misspelt_header_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "p.csv"
+    path.write_text("species,bill_lenght_mm\nAdelie,39.1\n")
+
+    class Penguins(pp.Schema):
+        species: str = pp.Field()
+        bill_length_mm: float = pp.Field()
+
+    report = pp.validate(str(path), Penguins)
+    message = report.rule("schema:missing_columns").samples[0].message
+    assert message == (
+        'missing columns: ["bill_length_mm"] (did you mean "bill_lenght_mm" for "bill_length_mm"?)'
+    )

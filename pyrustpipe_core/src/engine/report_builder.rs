@@ -258,7 +258,7 @@ fn schema_message(kind: &str, item: &Json) -> String {
                 .as_object()
                 .into_iter()
                 .flatten()
-                .map(|(want, have)| format!("{have:?} for {want:?}"))
+                .map(|(want, have)| format!("{have} for {want:?}"))
                 .collect();
             if hints.is_empty() {
                 format!("missing columns: {detail}")
