@@ -192,16 +192,30 @@ pub fn commit(
     })
 }
 
+/// The manifest as stored. A server whose conditional put is not atomic may be writing another
+/// attempt's manifest over it right now (a cut body, half a document): read again, a few times.
 fn read_manifest(store: &S3Store, bucket: &str, key: &str, uri: &str) -> Result<Manifest> {
-    let (bytes, _) = store.get_small(bucket, key)?.ok_or_else(|| {
-        Error::storage(
-            "get",
-            uri,
-            "the manifest vanished while committing; run again",
-        )
-    })?;
-    serde_json::from_slice(&bytes)
-        .map_err(|e| Error::storage("read", uri, format!("not a pyrustpipe manifest: {e}")))
+    let mut tries = 0u64;
+    loop {
+        tries += 1;
+        let read = store.get_small(bucket, key).and_then(|found| {
+            let (bytes, _) = found.ok_or_else(|| {
+                Error::storage(
+                    "get",
+                    uri,
+                    "the manifest vanished while committing; run again",
+                )
+            })?;
+            serde_json::from_slice::<Manifest>(&bytes)
+                .map_err(|e| Error::storage("read", uri, format!("not a pyrustpipe manifest: {e}")))
+        });
+        match read {
+            Err(_) if tries < 4 => {
+                std::thread::sleep(std::time::Duration::from_millis(100 * tries))
+            }
+            other => return other,
+        }
+    }
 }
 
 /// A publish that failed after the manifest was written: the outputs are committed but not all

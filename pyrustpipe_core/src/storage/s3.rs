@@ -229,18 +229,15 @@ fn forbidden(code: Option<&str>, detail: Option<&str>, request: &str) -> String 
             "access denied (S3 error {code}, HTTP 403){detail}{request}; the credentials were \
              accepted but lack permission for this request (bucket or IAM policy)"
         ),
-        other => {
-            // HEAD answers carry no body, so the SDK has no real code to give.
-            let code = other
-                .filter(|c| *c != "Unknown")
-                .map(|c| format!("S3 error {c}, "))
-                .unwrap_or_default();
-            format!(
-                "access denied or bad credentials ({code}HTTP 403{detail}{request}); a HEAD \
-                 answer has no body to say which: check the access key id and secret, and the \
-                 bucket or IAM policy"
-            )
-        }
+        Some(code) if code != "Unknown" => format!(
+            "forbidden (S3 error {code}, HTTP 403){detail}{request}; check the credentials and \
+             the bucket or IAM policy"
+        ),
+        // HEAD answers carry no body, so the SDK has no code to give.
+        _ => format!(
+            "access denied or bad credentials (HTTP 403{detail}{request}); a HEAD answer has no \
+             body to say which: check the access key id and secret, and the bucket or IAM policy"
+        ),
     }
 }
 
