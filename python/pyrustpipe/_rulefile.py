@@ -286,7 +286,9 @@ def _engine_where(rest: str, spans: list[tuple[int, int, Where]]) -> tuple[Where
         if not around:
             return None
         innermost = min(around, key=lambda s: s[1] - s[0])
-        return innermost[2], rest[line_column.end() :]
+        # serde repeats the position in the re-serialised JSON at the end: drop it.
+        message = re.sub(r" at line \d+ column \d+$", "", rest[line_column.end() :])
+        return innermost[2], message
     where: list[str | int] = []
     position = 0
     while True:

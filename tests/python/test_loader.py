@@ -322,3 +322,16 @@ def test_yaml_dates_are_read_as_written(write: Callable[[str, str], Path]) -> No
 
     document, _ = load_yaml("d.yaml", b"min: 2026-01-01\nat: 2026-01-01T10:00:00Z\n")
     assert document == {"min": "2026-01-01", "at": "2026-01-01T10:00:00Z"}
+
+
+def test_engine_spec_errors_point_into_the_file(write: Callable[[str, str], Path]) -> None:
+    path = write(
+        "unknown.yaml", "spec_version: 1\nname: X\ncolumns:\n  - name: id\n    patern: x\n"
+    )
+    with pytest.raises(pp.SchemaError) as failure:
+        pp.load_rules(path)
+    message = str(failure.value)
+    assert message.startswith(
+        f"{path}, line 5, column 5: invalid rule spec at columns[0].patern: unknown field `patern`"
+    )
+    assert "line 1 column" not in message
