@@ -94,7 +94,11 @@ class Spec:
 
     @classmethod
     def from_file(cls, path: PathLike) -> Spec:
-        """Read a ``.json``, ``.yaml`` or ``.yml`` spec file (YAML with safe loading only)."""
+        """Read a ``.json``, ``.yaml`` or ``.yml`` spec file (docs/spec.md, "Rule files": YAML
+        with safe loading, no anchors or aliases, no duplicate keys, bounded nesting). Errors
+        name the file, line and column."""
+        from pyrustpipe import _rulefile
+
         path = os.fspath(path)
         size = os.stat(path).st_size
         if size > MAX_RULE_FILE_BYTES:
@@ -102,14 +106,22 @@ class Spec:
         with open(path, "rb") as handle:
             data = handle.read(MAX_RULE_FILE_BYTES + 1)
         if path.lower().endswith((".yaml", ".yml")):
-            import yaml
-
+            document, positions = _rulefile.load_yaml(path, data)
+        else:
             try:
-                document = yaml.safe_load(data)
-            except yaml.YAMLError as exc:
-                raise SchemaError(f"{path}: invalid YAML ({exc})") from None
-            return cls(document, origin=path)
-        return cls.from_json(data, origin=path)
+                text = data.decode("utf-8-sig")
+            except UnicodeDecodeError as exc:
+                raise SchemaError(f"{path}: invalid JSON: not UTF-8 ({exc})") from None
+            document, positions = _rulefile.load_json(path, text)
+        if isinstance(document, Mapping) and document.get("spec_version") != 1:
+            line, column = positions.get(("spec_version",), (1, 1))
+            raise SchemaError(
+                f"{path}, line {line}, column {column}: spec_version must be 1, "
+                f"not {document.get('spec_version')!r}"
+            )
+        spec = cls(document, origin=path)
+        _rulefile.check_with_engine(path, spec._spec, positions)
+        return spec
 
     def __repr__(self) -> str:
         where = f" from {self.origin}" if self.origin else ""

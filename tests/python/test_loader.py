@@ -208,3 +208,140 @@ def test_spec_wrapper() -> None:
     copy["name"] = "changed"
     assert spec.name == "Tiny"
     assert pp.Spec.from_json(json.dumps(SPEC)) == spec
+
+
+# A classic "billion laughs": 9 levels of 9 aliases, about a billion strings once expanded.
+BOMB = "".join(
+    [
+        'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n',
+        *(
+            f"{name}: &{name} [{', '.join(['*' + prev] * 9)}]\n"
+            for prev, name in zip("abcdefgh", "bcdefghi", strict=True)
+        ),
+    ]
+)
+
+
+def test_a_yaml_alias_bomb_is_refused_at_once(write: Callable[[str, str], Path]) -> None:
+    import resource
+    import time
+
+    path = write("bomb.yaml", BOMB)
+    assert path.stat().st_size < 1000
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    started = time.perf_counter()
+    with pytest.raises(pp.SchemaError) as failure:
+        pp.load_rules(path)
+    elapsed = time.perf_counter() - started
+    grown_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+    assert elapsed < 1.0 and grown_kib < 100 * 1024
+    assert str(failure.value) == (
+        f"{path}, line 1, column 4: anchor &a: anchors and aliases are not allowed in rule files"
+    )
+
+
+def test_an_alias_alone_is_refused_with_its_position(write: Callable[[str, str], Path]) -> None:
+    path = write("alias.yaml", "spec_version: 1\nname: *x\n")
+    with pytest.raises(pp.SchemaError, match=r"alias.yaml, line 2, column 7: alias \*x"):
+        pp.load_rules(path)
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "column"),
+    [
+        ("deep.yaml", "spec_version: 1\ncolumns: " + "[" * 10_000 + "]" * 10_000 + "\n", 73),
+        (
+            "deep.json",
+            '{"spec_version": 1,\n "columns": ' + "[" * 10_000 + "]" * 10_000 + "}",
+            76,
+        ),
+    ],
+)
+def test_deep_nesting_is_a_clear_error(
+    write: Callable[[str, str], Path], name: str, text: str, column: int
+) -> None:
+    path = write(name, text)
+    with pytest.raises(pp.SchemaError) as failure:
+        pp.load_rules(path)
+    assert str(failure.value) == f"{path}, line 2, column {column}: nested deeper than 64 levels"
+
+
+def test_nesting_up_to_the_limit_is_read(write: Callable[[str, str], Path]) -> None:
+    from pyrustpipe._rulefile import MAX_DEPTH, load_json, load_yaml
+
+    nested = "[" * (MAX_DEPTH - 1) + "]" * (MAX_DEPTH - 1)
+    document, _ = load_yaml("ok.yaml", f"a: {nested}\n".encode())
+    assert document == load_json("ok.json", f'{{"a": {nested}}}')[0]
+    with pytest.raises(pp.SchemaError, match="nested deeper"):
+        load_yaml("no.yaml", f"a: [{nested}]\n".encode())
+    with pytest.raises(pp.SchemaError, match="nested deeper"):
+        load_json("no.json", f'{{"a": [{nested}]}}')
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "where"),
+    [
+        (
+            "dup.yaml",
+            "spec_version: 1\nname: X\ncolumns:\n  - name: id\n    dtype: int\n    name: other\n",
+            "line 6, column 5: duplicate key 'name' in columns[0] (lines 4 and 6)",
+        ),
+        (
+            "dup.json",
+            '{"spec_version": 1,\n "name": "a",\n "columns": [],\n "name": "b"}',
+            "line 4, column 2: duplicate key 'name' at the top level (lines 2 and 4)",
+        ),
+        (
+            "escaped.json",
+            '{"spec_version": 1,\n "name": "a",\n "n\\u0061me": "b"}',
+            "line 3, column 2: duplicate key 'name' at the top level (lines 2 and 3)",
+        ),
+    ],
+)
+def test_duplicate_keys_are_refused(
+    write: Callable[[str, str], Path], name: str, text: str, where: str
+) -> None:
+    path = write(name, text)
+    with pytest.raises(pp.SchemaError) as failure:
+        pp.load_rules(path)
+    assert str(failure.value) == f"{path}, {where}"
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "where"),
+    [
+        ("syntax.yaml", "spec_version: 1\ncolumns: [1,\n", "line 3, column 1: invalid YAML"),
+        ("syntax.json", '{"spec_version": 1,\n "name": x}', "line 2, column 10: invalid JSON"),
+        ("tag.yaml", "spec_version: 1\nname: !!binary aGk=\n", "line 2, column 7: invalid YAML"),
+        ("key.yaml", "spec_version: 1\nyes: 1\n", "line 2, column 1: a key must be a string"),
+        ("merge.yaml", "spec_version: 1\n<<: {a: 1}\n", "line 2, column 1: merge keys"),
+        ("version.yaml", "name: X\nspec_version: 2\n", "line 2, column 1: spec_version must"),
+    ],
+)
+def test_file_errors_name_the_line_and_column(
+    write: Callable[[str, str], Path], name: str, text: str, where: str
+) -> None:
+    path = write(name, text)
+    with pytest.raises(pp.SchemaError) as failure:
+        pp.load_rules(path)
+    assert str(failure.value).startswith(f"{path}, {where}")
+
+
+def test_yaml_dates_are_read_as_written(write: Callable[[str, str], Path]) -> None:
+    from pyrustpipe._rulefile import load_yaml
+
+    document, _ = load_yaml("d.yaml", b"min: 2026-01-01\nat: 2026-01-01T10:00:00Z\n")
+    assert document == {"min": "2026-01-01", "at": "2026-01-01T10:00:00Z"}
+
+
+def test_engine_spec_errors_point_into_the_file(write: Callable[[str, str], Path]) -> None:
+    path = write(
+        "unknown.yaml", "spec_version: 1\nname: X\ncolumns:\n  - name: id\n    patern: x\n"
+    )
+    with pytest.raises(pp.SchemaError) as failure:
+        pp.load_rules(path)
+    message = str(failure.value)
+    assert message.startswith(
+        f"{path}, line 5, column 5: invalid rule spec at columns[0].patern: unknown field `patern`"
+    )
+    assert "line 1 column" not in message

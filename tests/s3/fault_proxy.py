@@ -13,7 +13,9 @@ Faults (``add_fault``) match requests in the order they were added; each is used
 - ``reset``: read the request, then close the client connection with a TCP RST (SO_LINGER 0);
 - ``cut_body``: forward, then close the connection after ``after_bytes`` bytes of response body
   (a FIN, so exactly that many arrive; ``rst=True`` resets instead);
-- ``stall``: forward, send the response headers, then send nothing for ``seconds`` (then go on).
+- ``stall``: forward, send the response headers, then send nothing for ``seconds`` (then go on);
+- ``drop``: read the request, answer ``200 OK`` without forwarding it: a write the server says it
+  stored but did not (as when a non-atomic conditional put lets a racing write overwrite it).
 
 ``path_regex`` is searched (``re.search``) in the request target, query string included, so
 ``r"uploadId="`` or ``r"partNumber=2"`` select multipart operations.
@@ -30,7 +32,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-KINDS = frozenset({"slowdown", "reset", "cut_body", "stall", "status"})
+KINDS = frozenset({"slowdown", "reset", "cut_body", "stall", "status", "drop"})
 IDLE_TIMEOUT = 60.0  # seconds a connection may wait for its next request or response bytes
 MAX_HEAD = 64 * 1024
 
@@ -314,6 +316,14 @@ class FaultProxy:
             await _copy_body(creader, None, req)
             _rst(cwriter)
             return False
+        if fault is not None and fault.kind == "drop":
+            await _copy_body(creader, None, req)
+            cwriter.write(
+                b'HTTP/1.1 200 OK\r\nContent-Length: 0\r\nETag: "dropped"\r\n'
+                b"x-amz-request-id: faultproxy\r\n\r\n"
+            )
+            await cwriter.drain()
+            return not close
 
         if conn.upstream is None or conn.upstream[0].at_eof():
             if conn.upstream is not None:

@@ -154,67 +154,122 @@ pub fn commit(
     .map_err(|e| Error::storage("write", local.display().to_string(), e))?;
     let outcome = store.upload(&local, &manifest_bucket, &manifest_key, true);
     let _ = std::fs::remove_file(&local);
-    match outcome {
+    let won = match outcome {
         Err(error) => {
             cleanup(store, &staged);
-            Err(error)
+            return Err(error);
         }
+        // Not every backend makes the conditional put atomic: two racing attempts can both be
+        // told they wrote it. The manifest read back names the one whose write stands.
         Ok(PutOutcome::Written { .. }) => {
-            promote(store, &staged, false)?;
-            cleanup(store, &staged);
-            Ok(Committed::Now {
-                manifest: manifest_uri,
-            })
+            read_manifest(store, &manifest_bucket, &manifest_key, &manifest_uri)?.attempt
+                == manifest.attempt
         }
-        Ok(PutOutcome::AlreadyExists) => {
-            // Another attempt committed first. Same inputs and rules: its outputs stand (this
-            // attempt's are identical); finish its promotion in case it died before the end.
-            cleanup(store, &staged);
-            let (bytes, _) = store
-                .get_small(&manifest_bucket, &manifest_key)?
-                .ok_or_else(|| {
-                    Error::storage(
-                        "get",
-                        manifest_uri.clone(),
-                        "the manifest vanished while committing; run again",
-                    )
-                })?;
-            let existing: Manifest = serde_json::from_slice(&bytes).map_err(|e| {
+        Ok(PutOutcome::AlreadyExists) => false,
+    };
+    if won {
+        promote(store, &staged, false).map_err(|e| unfinished(&manifest_uri, e))?;
+        cleanup(store, &staged);
+        return Ok(Committed::Now {
+            manifest: manifest_uri,
+        });
+    }
+    // Another attempt committed first. Same inputs and rules: its outputs stand (this attempt's
+    // are identical); finish its publish in case it died before the end.
+    cleanup(store, &staged);
+    let existing = read_manifest(store, &manifest_bucket, &manifest_key, &manifest_uri)?;
+    if existing.inputs != inputs || existing.ruleset_hash != ruleset_hash {
+        return Err(Error::storage(
+            "commit",
+            manifest_uri,
+            "outputs for different inputs or rules are already committed here; delete the manifest to replace them, or write to another prefix",
+        ));
+    }
+    promote(store, &existing.outputs, true).map_err(|e| unfinished(&manifest_uri, e))?;
+    cleanup(store, &existing.outputs);
+    Ok(Committed::Already {
+        manifest: manifest_uri,
+    })
+}
+
+/// The manifest as stored. A server whose conditional put is not atomic may be writing another
+/// attempt's manifest over it right now (a cut body, half a document): read again, a few times.
+fn read_manifest(store: &S3Store, bucket: &str, key: &str, uri: &str) -> Result<Manifest> {
+    let mut tries = 0u64;
+    loop {
+        tries += 1;
+        let read = store.get_small(bucket, key).and_then(|found| {
+            let (bytes, _) = found.ok_or_else(|| {
                 Error::storage(
-                    "read",
-                    manifest_uri.clone(),
-                    format!("not a pyrustpipe manifest: {e}"),
+                    "get",
+                    uri,
+                    "the manifest vanished while committing; run again",
                 )
             })?;
-            if existing.inputs != inputs || existing.ruleset_hash != ruleset_hash {
-                return Err(Error::storage(
-                    "commit",
-                    manifest_uri,
-                    "outputs for different inputs or rules are already committed here; delete the manifest to replace them, or write to another prefix",
-                ));
+            serde_json::from_slice::<Manifest>(&bytes)
+                .map_err(|e| Error::storage("read", uri, format!("not a pyrustpipe manifest: {e}")))
+        });
+        match read {
+            Err(_) if tries < 4 => {
+                std::thread::sleep(std::time::Duration::from_millis(100 * tries))
             }
-            promote(store, &existing.outputs, true)?;
-            cleanup(store, &existing.outputs);
-            Ok(Committed::Already {
-                manifest: manifest_uri,
-            })
+            other => return other,
         }
     }
 }
 
-/// Copy the staged outputs to their final keys (`only_missing`: those not there yet, when finishing
-/// another attempt's promotion).
-fn promote(store: &S3Store, staged: &[ManifestOutput], only_missing: bool) -> Result<()> {
+/// A publish that failed after the manifest was written: the outputs are committed but not all
+/// at their final keys yet. Running again finishes them (not so for a "publish" error, whose
+/// staged copy is gone).
+fn unfinished(manifest_uri: &str, error: Error) -> Error {
+    match error {
+        Error::Storage {
+            operation,
+            path,
+            message,
+        } if operation != "publish" => Error::Storage {
+            operation,
+            path,
+            message: format!(
+                "{message} (the outputs are committed in {manifest_uri} but not all published; run again to finish publishing)"
+            ),
+        },
+        other => other,
+    }
+}
+
+/// Copy the staged outputs to their final keys. A staging key is removed only after every
+/// output of its attempt was published, so when finishing another attempt's publish, a staged
+/// key that is gone means its output is already in place (and must be there); one that is still
+/// there is copied (again: the same bytes), so a final key left by an older commit is replaced.
+fn promote(store: &S3Store, staged: &[ManifestOutput], finishing: bool) -> Result<()> {
+    let published = |output: &ManifestOutput| -> Result<bool> {
+        Ok(store.head(&output.bucket, &output.staged_key)?.is_none()
+            && store.head(&output.bucket, &output.key)?.is_some())
+    };
     for output in staged {
-        if only_missing && store.head(&output.bucket, &output.key)?.is_some() {
-            continue;
+        if finishing && store.head(&output.bucket, &output.staged_key)?.is_none() {
+            if store.head(&output.bucket, &output.key)?.is_some() {
+                continue;
+            }
+            return Err(Error::storage(
+                "publish",
+                format!("s3://{}/{}", output.bucket, output.key),
+                "neither the staged copy nor the published object exists (removed by hand or by a lifecycle rule?); delete the manifest and run again",
+            ));
         }
-        store.copy(
+        if let Err(error) = store.copy(
             &output.bucket,
             &output.staged_key,
             &output.bucket,
             &output.key,
-        )?;
+        ) {
+            // A concurrent attempt may have finished this publish and removed the staged key
+            // since it was checked.
+            if !published(output)? {
+                return Err(error);
+            }
+        }
     }
     Ok(())
 }

@@ -38,7 +38,7 @@ pub struct S3Options {
     force_path_style: Option<bool>,
     profile: Option<String>,
     connect_timeout: Option<Duration>,
-    operation_timeout: Option<Duration>,
+    attempt_timeout: Option<Duration>,
     read_timeout: Option<Duration>,
     max_attempts: Option<u32>,
     multipart_threshold: Option<u64>,
@@ -55,8 +55,8 @@ const KNOWN_KEYS: &[&str] = &[
     "force_path_style",
     "profile",
     "connect_timeout_s",
-    "operation_timeout_s",
     "read_timeout_s",
+    "attempt_timeout_s",
     "max_attempts",
     "multipart_threshold_mb",
 ];
@@ -113,7 +113,7 @@ impl S3Options {
                 }
                 "profile" => options.profile = Some(value),
                 "connect_timeout_s" => options.connect_timeout = Some(seconds(&value)?),
-                "operation_timeout_s" => options.operation_timeout = Some(seconds(&value)?),
+                "attempt_timeout_s" => options.attempt_timeout = Some(seconds(&value)?),
                 "read_timeout_s" => options.read_timeout = Some(seconds(&value)?),
                 "multipart_threshold_mb" => {
                     let mb = value
@@ -179,25 +179,66 @@ fn sdk_error<E>(operation: &'static str, path: String, err: &SdkError<E>) -> Err
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
+    let request = err
+        .request_id()
+        .map(|id| format!(", request id {id}"))
+        .unwrap_or_default();
     let message = match err {
+        SdkError::ServiceError(service) if service.raw().status().as_u16() == 403 => {
+            forbidden(service.err().code(), service.err().message(), &request)
+        }
         SdkError::ServiceError(service) => {
             let inner = service.err();
             let code = inner.code().unwrap_or("Unknown");
             let status = service.raw().status().as_u16();
             let detail = inner.message().unwrap_or("");
-            let request = err
-                .request_id()
-                .map(|id| format!(", request id {id}"))
-                .unwrap_or_default();
             format!(
                 "S3 error {code} (HTTP {status}){}{detail}{request}",
                 if detail.is_empty() { "" } else { ": " }
             )
         }
-        SdkError::TimeoutError(_) => "timed out".to_owned(),
+        SdkError::TimeoutError(_) => format!(
+            "timed out: one attempt took longer than attempt_timeout_s ({}); {TIMEOUT_HINT}",
+            DisplayErrorContext(err)
+        ),
+        SdkError::DispatchFailure(failure) if failure.is_timeout() => format!(
+            "timed out connecting or waiting for the first byte of the answer ({}); {TIMEOUT_HINT}",
+            DisplayErrorContext(err)
+        ),
         other => format!("request failed: {}", DisplayErrorContext(other)),
     };
     Error::storage(operation, path, message)
+}
+
+const TIMEOUT_HINT: &str = "the endpoint did not answer in time; storage_options \
+connect_timeout_s, read_timeout_s and attempt_timeout_s set the limits";
+
+/// A 403 in words. S3 says why in the error body: the credentials were not accepted, or they
+/// were and lack the permission. A HEAD answer has no body, so it cannot tell the two apart.
+fn forbidden(code: Option<&str>, detail: Option<&str>, request: &str) -> String {
+    let detail = detail
+        .filter(|d| !d.is_empty())
+        .map(|d| format!(": {d}"))
+        .unwrap_or_default();
+    match code {
+        Some(code @ ("InvalidAccessKeyId" | "SignatureDoesNotMatch")) => format!(
+            "credentials rejected (S3 error {code}, HTTP 403){detail}{request}; check the access \
+             key id and secret (storage_options or the AWS credential chain)"
+        ),
+        Some(code @ "AccessDenied") => format!(
+            "access denied (S3 error {code}, HTTP 403){detail}{request}; the credentials were \
+             accepted but lack permission for this request (bucket or IAM policy)"
+        ),
+        Some(code) if code != "Unknown" => format!(
+            "forbidden (S3 error {code}, HTTP 403){detail}{request}; check the credentials and \
+             the bucket or IAM policy"
+        ),
+        // HEAD answers carry no body, so the SDK has no code to give.
+        _ => format!(
+            "access denied or bad credentials (HTTP 403{detail}{request}); a HEAD answer has no \
+             body to say which: check the access key id and secret, and the bucket or IAM policy"
+        ),
+    }
 }
 
 fn service_code<E: ProvideErrorMetadata>(err: &SdkError<E>) -> Option<String> {
@@ -219,6 +260,13 @@ pub enum PutOutcome {
     Written { etag: String },
     AlreadyExists,
 }
+
+/// Default limits: establishing a connection; the first byte of a response (and, through stalled
+/// stream protection, any silence inside a body); one attempt of one request, body included
+/// for uploads (a single PUT of up to the multipart threshold must fit in it).
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+const READ_TIMEOUT: Duration = Duration::from_secs(60);
+const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(300);
 
 const MULTIPART_THRESHOLD: u64 = 64 << 20;
 /// At least S3's 5 MiB minimum for every part but the last.
@@ -254,13 +302,15 @@ impl S3Store {
             if let Some(endpoint) = &options.endpoint_url {
                 loader = loader.endpoint_url(endpoint.clone());
             }
-            let mut timeouts = TimeoutConfig::builder()
-                .connect_timeout(options.connect_timeout.unwrap_or(Duration::from_secs(5)));
-            if let Some(timeout) = options.operation_timeout {
-                timeouts = timeouts.operation_attempt_timeout(timeout);
-            }
+            // Every wait is bounded by default, so a silent endpoint fails the run instead of
+            // hanging it (docs/outputs.md, "Timeouts").
+            let timeouts = TimeoutConfig::builder()
+                .connect_timeout(options.connect_timeout.unwrap_or(CONNECT_TIMEOUT))
+                .read_timeout(options.read_timeout.unwrap_or(READ_TIMEOUT))
+                .operation_attempt_timeout(options.attempt_timeout.unwrap_or(ATTEMPT_TIMEOUT))
+                .build();
             loader = loader
-                .timeout_config(timeouts.build())
+                .timeout_config(timeouts)
                 .retry_config(
                     RetryConfig::standard()
                         .with_max_attempts(max_attempts)
@@ -268,7 +318,7 @@ impl S3Store {
                 )
                 .stalled_stream_protection(
                     StalledStreamProtectionConfig::enabled()
-                        .grace_period(options.read_timeout.unwrap_or(Duration::from_secs(20)))
+                        .grace_period(options.read_timeout.unwrap_or(READ_TIMEOUT))
                         .build(),
                 );
             let shared = loader.load().await;
@@ -496,7 +546,7 @@ impl S3Store {
         let request = self
             .client
             .copy_object()
-            .copy_source(format!("{bucket}/{from}"))
+            .copy_source(copy_source(bucket, from))
             .bucket(to_bucket)
             .key(to);
         self.runtime
@@ -522,6 +572,24 @@ impl S3Store {
             .map(|_| ())
             .map_err(|e| Error::storage("download", uri(bucket, &meta.key), e))
     }
+}
+
+/// The `x-amz-copy-source` header: `bucket/key` with the key URL-encoded. The SDK encodes keys
+/// it puts in request paths but passes this header as given, so a key with `%`, a space, `+` or
+/// a non-ASCII character would name another object (or none). Every byte outside RFC 3986's
+/// unreserved set is percent-encoded, except the `/` between segments.
+fn copy_source(bucket: &str, key: &str) -> String {
+    let mut out = String::with_capacity(bucket.len() + key.len() * 3 + 1);
+    out.push_str(bucket);
+    out.push('/');
+    for byte in key.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~' | b'/') {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
 }
 
 /// Reads an object front to back with ranged GETs running ahead of the consumer.
@@ -653,5 +721,66 @@ async fn fetch_range(
             ));
         }
         tokio::time::sleep(Duration::from_millis(50 * u64::from(cuts))).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn copy_sources_are_url_encoded() {
+        assert_eq!(copy_source("b", "q/dt=1/valid.csv"), "b/q/dt%3D1/valid.csv");
+        assert_eq!(
+            copy_source("b", "city=S%C3%A3o Paulo/a+b/Zürich~.csv"),
+            "b/city%3DS%25C3%25A3o%20Paulo/a%2Bb/Z%C3%BCrich~.csv"
+        );
+    }
+
+    fn store(extra: Json) -> S3Store {
+        let mut map = serde_json::json!({
+            "aws_access_key_id": "AKIATEST",
+            "aws_secret_access_key": "not-a-secret",
+            "region": "us-east-1",
+            "endpoint_url": "http://127.0.0.1:9",
+        });
+        map.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        S3Store::connect(&S3Options::from_map(map.as_object()).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn every_wait_is_bounded_by_default_and_can_be_changed() {
+        let defaults = store(serde_json::json!({}));
+        let timeouts = defaults.client.config().timeout_config().unwrap();
+        assert_eq!(timeouts.connect_timeout(), Some(CONNECT_TIMEOUT));
+        assert_eq!(timeouts.read_timeout(), Some(READ_TIMEOUT));
+        assert_eq!(timeouts.operation_attempt_timeout(), Some(ATTEMPT_TIMEOUT));
+        let set = store(serde_json::json!({
+            "connect_timeout_s": "1.5", "read_timeout_s": 2, "attempt_timeout_s": "3"
+        }));
+        let timeouts = set.client.config().timeout_config().unwrap();
+        assert_eq!(
+            timeouts.connect_timeout(),
+            Some(Duration::from_millis(1500))
+        );
+        assert_eq!(timeouts.read_timeout(), Some(Duration::from_secs(2)));
+        assert_eq!(
+            timeouts.operation_attempt_timeout(),
+            Some(Duration::from_secs(3))
+        );
+    }
+
+    #[test]
+    fn a_403_says_which_kind() {
+        let bad = forbidden(Some("SignatureDoesNotMatch"), None, ", request id R1");
+        assert!(bad.starts_with("credentials rejected") && bad.contains("request id R1"));
+        let denied = forbidden(Some("AccessDenied"), Some("Access Denied"), "");
+        assert!(denied.starts_with("access denied (S3 error AccessDenied"));
+        for code in [None, Some("Unknown")] {
+            let head = forbidden(code, None, ", request id R2");
+            assert!(head.starts_with("access denied or bad credentials (HTTP 403, request id R2)"));
+        }
     }
 }
