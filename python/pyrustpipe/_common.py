@@ -96,8 +96,6 @@ def scalar(value: object, where: str) -> str | int | float | bool | None:
     """A JSON scalar for ``isin`` lists and literals: dates and times become ISO strings."""
     if value is None or isinstance(value, (str, bool)):
         return value
-    if isinstance(value, Decimal) and value.is_finite():
-        return str(value)  # exact: the engine parses it with the column's type
     if isinstance(value, (int, float, Decimal)):
         return number(value, where)
     if isinstance(value, (_dt.date, _dt.time)):  # datetime is a date

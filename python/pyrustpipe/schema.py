@@ -557,11 +557,19 @@ def _dtype_of(cls_name: str, attr: str, annotation: object) -> tuple[Dtype, bool
 # constraint checking
 
 
+def _needs_text(value: object) -> bool:
+    """A finite Decimal that JSON numbers cannot carry exactly: a fraction, or an integer beyond
+    64 bits (a JSON reader parses those as floats)."""
+    if not isinstance(value, Decimal) or not value.is_finite():
+        return False
+    return value != value.to_integral_value() or abs(value) >= 2**63
+
+
 def _bound_value(where: str, dtype: Dtype, key: str, value: object) -> int | float | str:
     if dtype in _NUMERIC:
         if isinstance(value, (str, _dt.date, _dt.time)):
             raise SchemaError(f"{where}: {key} on a {dtype} column takes a number, not {value!r}")
-        if isinstance(value, Decimal) and value.is_finite():
+        if dtype == "decimal" and _needs_text(value):
             # Its exact text: a float would round a many-digit money bound.
             return str(value)
         return number(value, f"{where}: {key}")
@@ -607,6 +615,9 @@ def _set_values(where: str, dtype: Dtype, key: str, values: object) -> list[Any]
                 bad = not isinstance(value, _dt.date) or isinstance(value, _dt.datetime)
         if bad:
             raise SchemaError(f"{where}: {key} value {value!r} is not a {dtype}")
+        if dtype == "decimal" and _needs_text(value):
+            out.append(str(value))  # exact, as for bounds
+            continue
         out.append(scalar(value, f"{where}: {key}"))
     if key == "isin" and not out:
         raise SchemaError(f"{where}: isin needs at least one value")
