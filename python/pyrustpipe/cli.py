@@ -81,13 +81,6 @@ def _non_negative_int(text: str) -> int:
     return value
 
 
-def _delimiter(text: str) -> str:
-    value = {"tab": "\t", "\\t": "\t"}.get(text, text)
-    if len(value) != 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not one character (use 'tab' for a tab)")
-    return value
-
-
 def _add_dialect_arguments(command: argparse.ArgumentParser) -> None:
     command.add_argument(
         "--delimiter",
@@ -97,8 +90,10 @@ def _add_dialect_arguments(command: argparse.ArgumentParser) -> None:
     )
     command.add_argument(
         "--null-values",
+        type=_null_values,
         metavar="LIST",
-        help="comma-separated texts read as null, besides the empty field (e.g. NA,N/A,null)",
+        help="comma-separated texts read as null, replacing the rules' list; e.g. ',NA' for "
+        "empty and NA",
     )
     command.add_argument(
         "--no-header",
@@ -113,8 +108,7 @@ def _dialect(args: argparse.Namespace) -> dict[str, object]:
     if args.delimiter is not None:
         dialect["delimiter"] = args.delimiter
     if args.null_values is not None:
-        extra = [v for v in args.null_values.split(",") if v]
-        dialect["null_values"] = ["", *dict.fromkeys(extra)]
+        dialect["null_values"] = args.null_values
     if args.no_header:
         dialect["header"] = False
     return dialect

@@ -69,7 +69,10 @@ def test_a_publish_killed_between_renames_is_finished_by_the_next_run(tmp_path: 
     journal.write_text(
         json.dumps(
             [
-                {"temp": str(out / ".valid.csv.pyrustpipe-1.tmp"), "target": str(out / "valid.csv")},
+                {
+                    "temp": str(out / ".valid.csv.pyrustpipe-1.tmp"),
+                    "target": str(out / "valid.csv"),
+                },
                 {
                     "temp": str(out / ".quarantine.csv.pyrustpipe-1.tmp"),
                     "target": str(out / "quarantine.csv"),
@@ -104,7 +107,7 @@ def test_a_killed_run_leaves_no_partial_set(tmp_path: Path) -> None:
             f.write(f"{i},{(i % 13) - 1}\n")
     script = (
         "import sys, pyrustpipe as pp, json;"
-        f"pp.validate(sys.argv[1], json.loads(sys.argv[2]), valid_output=sys.argv[3] + '/',"
+        "pp.validate(sys.argv[1], json.loads(sys.argv[2]), valid_output=sys.argv[3] + '/',"
         " quarantine=sys.argv[3] + '/', metrics_output=sys.argv[3] + '/')"
     )
     for attempt, delay in enumerate([0.05, 0.15, 0.3, 0.5, 0.8]):
@@ -122,6 +125,8 @@ def test_a_killed_run_leaves_no_partial_set(tmp_path: Path) -> None:
         seen = {p.name for p in out.iterdir()} & final if out.exists() else set()
         journal = out.exists() and any(p.name.endswith("-publish.json") for p in out.iterdir())
         assert seen in (set(), final) or journal, seen
-        pp.validate(str(big), SPEC, valid_output=f"{out}/", quarantine=f"{out}/", metrics_output=f"{out}/")
+        pp.validate(
+            str(big), SPEC, valid_output=f"{out}/", quarantine=f"{out}/", metrics_output=f"{out}/"
+        )
         assert {p.name for p in out.iterdir()} & final == final
         assert not any(p.name.endswith("-publish.json") for p in out.iterdir())

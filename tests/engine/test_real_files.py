@@ -58,7 +58,9 @@ def payments_frame(rows: int = 500) -> pl.DataFrame:
             "amount": [Decimal(f"{(i * 37) % 1100}.{i % 100:02d}") for i in range(rows)],
             "fee": [(-1.5 if i % 23 == 0 else i / 10) for i in range(rows)],
             "count": [None if i % 11 == 0 else (i * 7) % 250 for i in range(rows)],
-            "currency": [["KES", "UGX", "USD", "EUR"][i % 4 if i % 9 == 0 else i % 3] for i in range(rows)],
+            "currency": [
+                ["KES", "UGX", "USD", "EUR"][i % 4 if i % 9 == 0 else i % 3] for i in range(rows)
+            ],
             "flag": [i % 2 == 0 for i in range(rows)],
             "day": [dt.date(2023, 12, 25) + dt.timedelta(days=i % 40) for i in range(rows)],
             "at": [
@@ -288,9 +290,7 @@ def test_compressed_csv_and_ndjson_match_plain(
         packed = tmp_path / f"{source.name}.{suffix}"
         packed.write_bytes(compress(source.read_bytes(), suffix))
         out = tmp_path / f"out-{source.suffix}-{suffix}"
-        report = pp.validate(
-            str(packed), Payments, valid_output=f"{out}/", quarantine=f"{out}/"
-        )
+        report = pp.validate(str(packed), Payments, valid_output=f"{out}/", quarantine=f"{out}/")
         base = pp.validate(str(source), Payments)
         assert comparable(report) == comparable(base)
         ext = source.suffix.lstrip(".")
@@ -357,9 +357,7 @@ def test_tsv_and_a_source_missing_a_column(tmp_path: Path) -> None:
     headless = tmp_path / "headless.csv"
     headless.write_text("1,KES\n2,KES\n3,KES\n")
     out = tmp_path / "h"
-    report = pp.validate(
-        str(headless), Small, valid_output=f"{out}/", quarantine=f"{out}/"
-    )
+    report = pp.validate(str(headless), Small, valid_output=f"{out}/", quarantine=f"{out}/")
     assert report.rule("schema:missing_columns").failed == 1
     assert (report.rows, report.valid_rows, report.invalid_rows) == (2, 0, 2)
     assert (out / "valid.csv").read_text() == "1,KES\n"
@@ -415,10 +413,14 @@ def test_pandas_read_csv_defaults_validate_like_polars(tmp_path: Path) -> None:
     assert from_pandas.invalid_rows == 0, failures(from_pandas)
     assert comparable(from_pandas) == comparable(from_polars) == comparable(from_file)
     # And an independent count: DuckDB agrees there is nothing out of range.
-    bad = duckdb.connect().execute(
-        f"SELECT count(*) FROM read_csv('{csv}', nullstr='NA') "
-        "WHERE flipper_length_mm NOT BETWEEN 170 AND 240"
-    ).fetchone()
+    bad = (
+        duckdb.connect()
+        .execute(
+            f"SELECT count(*) FROM read_csv('{csv}', nullstr='NA') "
+            "WHERE flipper_length_mm NOT BETWEEN 170 AND 240"
+        )
+        .fetchone()
+    )
     assert bad == (0,)
 
 

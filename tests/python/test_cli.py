@@ -256,6 +256,22 @@ def test_validate_writes_quarantine_and_valid_rows(
     assert [r["order_id"] for r in valid] == ["1"]
 
 
+def test_validate_dialect_flags(run_cli: Run, write: Write, rules: Path) -> None:
+    """--delimiter, --no-header and --null-values override the rules' CSV dialect."""
+    write("semi.txt", "1;10.0;1.0;KES\n2;20;NA;UGX\n3;5.5;5.5;KES\n")
+    flags = ["--rules", "rules.py:Orders", "--format", "json", "--delimiter", ";", "--no-header"]
+    plain = run_cli("validate", "semi.txt", *flags)
+    assert plain.returncode == 1, plain.stderr
+    report = json.loads(plain.stdout)
+    failed = {r["name"]: r["failed"] for r in report["rules"] if r["failed"]}
+    assert report["rows"] == 3 and failed == {"fee:type": 1}
+    nulls = run_cli("validate", "semi.txt", *flags, "--null-values", ",NA")
+    failed = {r["name"]: r["failed"] for r in json.loads(nulls.stdout)["rules"] if r["failed"]}
+    assert failed == {"fee:not_null": 1}
+    bad = run_cli("validate", "semi.txt", *flags, "--delimiter", ";;")
+    assert_one_line_error(bad, "--delimiter")
+
+
 def test_validate_with_a_json_spec(run_cli: Run, write: Write, rules: Path) -> None:
     compiled = run_cli("compile", "rules.py:Orders")
     assert compiled.returncode == 0, compiled.stderr
