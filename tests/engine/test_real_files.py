@@ -437,3 +437,16 @@ def test_a_misspelt_header_is_named(tmp_path: Path) -> None:
     assert message == (
         'missing columns: ["bill_length_mm"] (did you mean "bill_lenght_mm" for "bill_length_mm"?)'
     )
+
+
+def test_a_float_bound_is_exactly_the_python_float(tmp_path: Path) -> None:
+    # 17 significant digits: a JSON reader that is not correctly rounded reads it one step low,
+    # and the value would then fail a bound equal to itself.
+    value = 900719925.5078125
+    path = tmp_path / "f.csv"
+    path.write_text(f"v\n{value!r}\n")
+
+    class Bound(pp.Schema):
+        v: float = pp.Field(le=value, ge=value)
+
+    assert pp.validate(str(path), Bound).invalid_rows == 0

@@ -120,6 +120,32 @@ def test_a_second_run_commits_nothing_new(
     assert keys == ["bad/quarantine.csv", "clean/_pyrustpipe_manifest.json", "clean/valid.csv"]
 
 
+def test_a_rerun_of_a_committed_partition_uploads_nothing(
+    s3_server: S3Server,
+    s3_client: Any,
+    s3_bucket: Any,
+    partitions: list[Path],
+    fault_proxy: Any,
+) -> None:
+    raw, out = s3_bucket(), s3_bucket()
+    seed(s3_client, raw, "p/", partitions[:2])
+    kwargs: dict[str, Any] = {
+        "valid_output": f"s3://{out}/clean/",
+        "quarantine": f"s3://{out}/bad/",
+        "metrics_output": f"s3://{out}/clean/",
+        "storage_options": dict(s3_server.storage_options, endpoint_url=fault_proxy.endpoint_url),
+    }
+    first = pp.validate(f"s3://{raw}/p/", RULES, **kwargs)
+    assert fault_proxy.count("PUT") > 0
+    fault_proxy.clear()
+    second = pp.validate(f"s3://{raw}/p/", RULES, **kwargs)
+    assert second.outputs["already_committed"] is True
+    assert (second.rows, second.invalid_rows) == (first.rows, first.invalid_rows)
+    # No upload, no copy, no delete: every request of the re-run reads.
+    methods = {method for method, _ in fault_proxy.requests}
+    assert methods <= {"GET", "HEAD"}, fault_proxy.requests
+
+
 def test_globs_and_single_keys(
     s3_server: S3Server, s3_client: Any, s3_bucket: Any, partitions: list[Path]
 ) -> None:

@@ -163,6 +163,21 @@ pub fn run(
     {
         crate::storage::local::recover(std::path::Path::new(first))?;
     }
+    // A re-run of a committed partition: checked before anything is read, so it uploads
+    // nothing (pass 1 still runs, to give the caller this run's report).
+    let committed_before = match &input {
+        Input::Objects(objects) if !targets.s3.is_empty() => {
+            crate::storage::commit::committed_already(
+                &storage.s3()?,
+                &targets.s3,
+                objects,
+                &plan.ruleset_hash,
+            )?
+        }
+        _ => None,
+    };
+    let uploads =
+        |role: &str| committed_before.is_none() || !targets.s3.iter().any(|o| o.role == role);
     let mut merger = Merger::new(plan, sample_size, total_bytes);
     let job = {
         let plan = Arc::clone(plan);
@@ -218,11 +233,11 @@ pub fn run(
     let mut report = build_report(plan, &mut merger, &failures, threads)?;
 
     let local_options = Options {
-        valid_output: targets.valid.clone(),
-        quarantine: targets.quarantine.clone(),
+        valid_output: targets.valid.clone().filter(|_| uploads("valid")),
+        quarantine: targets.quarantine.clone().filter(|_| uploads("quarantine")),
         ..options.clone()
     };
-    let wants_outputs = targets.valid.is_some() || targets.quarantine.is_some();
+    let wants_outputs = local_options.valid_output.is_some() || local_options.quarantine.is_some();
     if wants_outputs {
         progress.start_writing();
     }
@@ -275,14 +290,17 @@ pub fn run(
             0.0
         };
     }
-    if let Some(path) = &targets.metrics {
+    if let Some(path) = targets.metrics.as_ref().filter(|_| uploads("metrics")) {
         let mut file = AtomicFile::create(path)?;
         file.write_all(report.to_json().as_bytes())?;
         staged.push(file.stage()?);
     }
     // Every output is written and synced: only now does any of them appear, as one set.
     crate::storage::local::publish(staged)?;
-    if !targets.s3.is_empty() {
+    if let Some(manifest) = committed_before {
+        report.outputs.already_committed = true;
+        report.outputs.manifest = Some(manifest);
+    } else if !targets.s3.is_empty() {
         let store = storage.s3()?;
         let counts = (report.rows, report.valid_rows, report.invalid_rows);
         let inputs = match merger.sources.first() {

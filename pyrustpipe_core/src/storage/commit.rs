@@ -192,6 +192,46 @@ pub fn commit(
     })
 }
 
+/// Before a run reads anything: the manifest of these outputs, when an earlier attempt already
+/// committed them for the same inputs and rules (its publish is finished here if it was cut
+/// short). Then the run has nothing to upload. `None`: no manifest yet, or one for other inputs
+/// or rules (the commit refuses that one, with its message, at the end of the run).
+pub fn committed_already(
+    store: &S3Store,
+    outputs: &[PendingOutput],
+    inputs: &[SourceObject],
+    ruleset_hash: &str,
+) -> Result<Option<String>> {
+    let Some((bucket, key)) = manifest_location(outputs) else {
+        return Ok(None);
+    };
+    let uri = format!("s3://{bucket}/{key}");
+    let Some((bytes, _)) = store.get_small(&bucket, &key)? else {
+        return Ok(None);
+    };
+    let Ok(existing) = serde_json::from_slice::<Manifest>(&bytes) else {
+        return Ok(None);
+    };
+    let same_inputs = existing.inputs.len() == inputs.len()
+        && existing
+            .inputs
+            .iter()
+            .zip(inputs)
+            .all(|(a, b)| a.uri == b.uri && a.etag == b.etag);
+    let same_outputs = outputs.iter().all(|o| {
+        existing
+            .outputs
+            .iter()
+            .any(|m| m.bucket == o.bucket && m.key == o.key)
+    });
+    if !same_inputs || existing.ruleset_hash != ruleset_hash || !same_outputs {
+        return Ok(None);
+    }
+    promote(store, &existing.outputs, true).map_err(|e| unfinished(&uri, e))?;
+    cleanup(store, &existing.outputs);
+    Ok(Some(uri))
+}
+
 /// The manifest as stored. A server whose conditional put is not atomic may be writing another
 /// attempt's manifest over it right now (a cut body, half a document): read again, a few times.
 fn read_manifest(store: &S3Store, bucket: &str, key: &str, uri: &str) -> Result<Manifest> {
