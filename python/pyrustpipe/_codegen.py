@@ -192,8 +192,8 @@ def _header(profile: dict[str, Any]) -> list[str]:
         ]
     if profile.get("header") is False and fmt == "csv":
         lines += [
-            "The data has no header row, so the columns are named column_1, column_2, ...;",
-            "validate reads the first line as the header: add one with these names first.",
+            "The data has no header row, so the columns are named column_1, column_2, ...",
+            "(Config.header = False: validate reads the fields in this order).",
             "",
         ]
     keys = [str(k) for k in profile.get("candidate_keys") or []]
@@ -217,6 +217,8 @@ def _config(profile: dict[str, Any]) -> list[str]:
     if isinstance(null_values, list) and [str(v) for v in null_values] != [""]:
         shown = ", ".join(repr(str(v)) for v in null_values)
         lines.append(f"        null_values = [{shown}]")
+    if profile.get("header") is False and (profile.get("format") or "csv") == "csv":
+        lines.append("        header = False  # the fields are the columns above, in order")
     return lines
 
 

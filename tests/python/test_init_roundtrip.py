@@ -232,6 +232,20 @@ def test_compressed_and_semicolon_csv(tmp_path: Path) -> None:
     assert_round_trip([path])
 
 
+def test_a_file_without_a_header(tmp_path: Path) -> None:
+    path = tmp_path / "headless.tsv"
+    path.write_text("1\tKES\t10.5\n2\tUGX\t7\n3\tKES\tNA\n")
+    profile, _, source = drafted([path], header=False)
+    assert "header = False" in source and "column_3: float | None" in source
+    assert_round_trip([path], header=False)
+
+
+def test_a_json_array_file(tmp_path: Path) -> None:
+    path = tmp_path / "export.json"
+    path.write_text(json.dumps([{"id": 1, "v": 1.10}, {"id": 2, "v": None}], indent=2))
+    assert_round_trip([path])
+
+
 def test_malformed_rows_are_reported_not_typed(tmp_path: Path) -> None:
     path = tmp_path / "t.csv"
     path.write_text("a,b\n1,2\n3\n4,5\n")
