@@ -24,8 +24,10 @@ $(STAMP): requirements-dev.txt requirements-integrations.txt airflow_provider/py
 	touch $(STAMP)
 
 $(BUILD_STAMP): $(STAMP) $(RUST_SOURCES) pyproject.toml
+	@# The stamp carries the build's start time, so a source edited during the build is rebuilt.
+	touch $(BUILD_STAMP).start
 	$(VENV)/bin/maturin develop --release -q
-	touch $(BUILD_STAMP)
+	mv $(BUILD_STAMP).start $(BUILD_STAMP)
 
 build: $(BUILD_STAMP) ## build the engine into the virtual environment
 
