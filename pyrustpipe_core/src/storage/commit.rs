@@ -227,8 +227,16 @@ pub fn committed_already(
     if !same_inputs || existing.ruleset_hash != ruleset_hash || !same_outputs {
         return Ok(None);
     }
-    promote(store, &existing.outputs, true).map_err(|e| unfinished(&uri, e))?;
-    cleanup(store, &existing.outputs);
+    // Staging keys are removed only after a whole publish: one still there means that publish
+    // was cut short. Otherwise there is nothing to write, not even a delete.
+    let mut cut_short = false;
+    for output in &existing.outputs {
+        cut_short |= store.head(&output.bucket, &output.staged_key)?.is_some();
+    }
+    if cut_short {
+        promote(store, &existing.outputs, true).map_err(|e| unfinished(&uri, e))?;
+        cleanup(store, &existing.outputs);
+    }
     Ok(Some(uri))
 }
 
