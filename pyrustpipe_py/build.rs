@@ -1,4 +1,5 @@
-//! Build script of the bindings: export only `PyInit__core`, and record the target and profile.
+//! Build script of the bindings: export only `PyInit__core`, strip release builds, and record the
+//! target and profile.
 
 use std::env;
 
@@ -8,6 +9,11 @@ fn main() {
     if env::var("CARGO_CFG_TARGET_OS").as_deref() == Ok("linux") {
         let dir = env::var("CARGO_MANIFEST_DIR").expect("set by cargo");
         println!("cargo:rustc-cdylib-link-arg=-Wl,--version-script={dir}/exports.map");
+        // `strip = "symbols"` in [profile.release] passes -C strip to every crate, so changing it
+        // rebuilds all dependencies; stripping at the link touches only this library.
+        if env::var("PROFILE").as_deref() == Ok("release") {
+            println!("cargo:rustc-cdylib-link-arg=-Wl,--strip-all");
+        }
     }
     println!("cargo:rerun-if-changed=exports.map");
     println!("cargo:rerun-if-changed=build.rs");
