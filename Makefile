@@ -68,7 +68,10 @@ bench: $(BUILD_STAMP) s3-server ## peers vs pyrustpipe on 1M and 10M rows, S3 vs
 
 wheel: $(STAMP) ## build the three distributions into dist/: the engine wheel and sdist, the provider, the Dagster integration
 	rm -rf dist
-	$(VENV)/bin/maturin build --release --sdist --out dist
+	$(VENV)/bin/maturin sdist --out dist
+# The wheel from the tree, not from the sdist (--sdist): the unpacked sdist's file times can
+# make cargo reuse a stale build-script run from target/.
+	$(VENV)/bin/maturin build --release --out dist
 	$(PIP) wheel -q --no-deps -w dist ./airflow_provider ./dagster_integration
 	@ls -l dist
 

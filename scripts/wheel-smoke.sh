@@ -28,6 +28,12 @@ pip=(venv/bin/python -m pip install -q --disable-pip-version-check)
 "${pip[@]}" "$(wheel pyrustpipe)" "$(wheel dagster_pyrustpipe)"
 "${pip[@]}" --no-deps "$(wheel airflow_provider_pyrustpipe)"
 
+# The extension exports its init function and nothing else (pyrustpipe_py/exports.map).
+so=$(venv/bin/python -c 'import pyrustpipe._core as c; print(c.__file__)')
+exported=$(nm -D --defined-only "$so" | awk '{print $3}')
+[[ $exported == PyInit__core ]] || { echo "wheel-smoke: $so exports: $exported" >&2; exit 1; }
+echo "wheel-smoke: $(du -k "$so" | cut -f1) KiB extension, exports only PyInit__core"
+
 printf 'id,amount\n1,10.5\n2,3\n' >good.csv
 printf 'id,amount\n1,10.5\n2,-3\n' >bad.csv
 cat >rules.py <<'RULES'
