@@ -68,5 +68,17 @@ bench: $(BUILD_STAMP) s3-server ## peers vs pyrustpipe on 1M and 10M rows, S3 vs
 	$(PY) bench/arrow_path.py --rows 1000000 --repeat 5 | tee bench/out/arrow_path.md
 	$(PY) bench/compressed.py --rows 1000000 --repeat 5 | tee bench/out/compressed.md
 
+wheel: $(STAMP) ## build the three distributions into dist/: the engine wheel and sdist, the provider, the Dagster integration
+	rm -rf dist
+	$(VENV)/bin/maturin sdist --out dist
+# The wheel from the tree, not from the sdist (--sdist): the unpacked sdist's file times can
+# make cargo reuse a stale build-script run from target/.
+	$(VENV)/bin/maturin build --release --out dist
+	$(PIP) wheel -q --no-deps -w dist ./airflow_provider ./dagster_integration
+	@ls -l dist
+
+wheel-smoke: wheel ## install the wheels in a fresh venv outside the tree, as a user would, and use them
+	scripts/wheel-smoke.sh dist
+
 clean: ## remove build outputs and the virtual environment
 	rm -rf target $(VENV) demo_out bench/out

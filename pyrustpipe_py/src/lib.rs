@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use arrow_array::ffi_stream::RecordBatchStreamReader;
 use pyo3::prelude::*;
-use pyo3::types::PyCapsule;
+use pyo3::types::{PyCapsule, PyDict};
 
 use crate::gil::run_engine;
 
@@ -141,6 +141,19 @@ fn expand_sources(
     run_engine(py, || pyrustpipe_core::expand_sources(&sources, &options))
 }
 
+/// How this extension was built: engine version, cargo profile, target, stream codecs.
+#[pyfunction]
+fn build_info(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
+    use pyrustpipe_core::formats::codec::Codec;
+    let codecs = [Codec::Gzip, Codec::Zstd, Codec::Bzip2, Codec::Xz].map(Codec::name);
+    let info = PyDict::new(py);
+    info.set_item("engine_version", pyrustpipe_core::ENGINE_VERSION)?;
+    info.set_item("profile", env!("PYRUSTPIPE_PROFILE"))?;
+    info.set_item("target", env!("PYRUSTPIPE_TARGET"))?;
+    info.set_item("codecs", codecs.to_vec())?;
+    Ok(info)
+}
+
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", pyrustpipe_core::ENGINE_VERSION)?;
@@ -151,5 +164,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(validate_arrow, m)?)?;
     m.add_function(wrap_pyfunction!(profile, m)?)?;
     m.add_function(wrap_pyfunction!(expand_sources, m)?)?;
+    m.add_function(wrap_pyfunction!(build_info, m)?)?;
     Ok(())
 }

@@ -1,6 +1,6 @@
 """Type stub of the compiled Rust extension ``pyrustpipe._core``."""
 
-from typing import final
+from typing import TypedDict, final
 
 __version__: str
 
@@ -33,6 +33,15 @@ def validate_arrow(
 def profile(sources: list[str], options_json: str, profile_json: str = "{}") -> str: ...
 def expand_sources(sources: list[str], options_json: str = ...) -> list[str]: ...
 
+class _BuildInfo(TypedDict):
+    engine_version: str
+    profile: str
+    target: str
+    codecs: list[str]
+
+def build_info() -> _BuildInfo:
+    """How the extension was built: engine version, cargo profile, target, stream codecs."""
+
 __all__ = [
     "__version__",
     "PyRustPipeError",
@@ -45,4 +54,5 @@ __all__ = [
     "validate_arrow",
     "profile",
     "expand_sources",
+    "build_info",
 ]

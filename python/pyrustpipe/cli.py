@@ -43,9 +43,19 @@ class _UsageError(Exception):
 
 
 def _version() -> str:
+    """The release, and how the engine was built (what a bug report needs)."""
     from pyrustpipe import __version__
 
-    return f"{PROG} {__version__}"
+    try:
+        from pyrustpipe._core import build_info
+    except ImportError:
+        return f"{PROG} {__version__} (engine not built)"
+    info = build_info()
+    codecs = ", ".join(info["codecs"])
+    return (
+        f"{PROG} {__version__} (engine {info['engine_version']}, {info['profile']} build, "
+        f"{info['target']}; codecs: {codecs})"
+    )
 
 
 def _positive_int(text: str) -> int:

@@ -62,9 +62,17 @@ def test_help(run_cli: Run) -> None:
 
 
 def test_version(run_cli: Run) -> None:
+    from pyrustpipe._core import build_info
+
     result = run_cli("--version")
     assert result.returncode == 0
     assert result.stdout.startswith("pyrustpipe ")
+    info = build_info()
+    assert info["profile"] in ("release", "debug") and "gzip" in info["codecs"]
+    # argparse wraps the line at the terminal width.
+    text = " ".join(result.stdout.split())
+    assert f"engine {info['engine_version']}, {info['profile']} build, {info['target']}" in text
+    assert f"codecs: {', '.join(info['codecs'])}" in text
 
 
 @pytest.mark.parametrize(
