@@ -203,7 +203,10 @@ impl CsvSink {
         let ragged = names.contains(&FIELD_COUNT_RULE);
         if ragged {
             // `width` empty fields are `width - 1` delimiters.
-            line.extend(std::iter::repeat_n(self.delimiter, self.width.saturating_sub(1)));
+            line.extend(std::iter::repeat_n(
+                self.delimiter,
+                self.width.saturating_sub(1),
+            ));
         } else {
             line.extend_from_slice(&raw[..fields_end]);
         }
