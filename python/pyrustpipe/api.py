@@ -330,9 +330,7 @@ def run_validation(
         or not isinstance(max_record_bytes, int)
         or max_record_bytes < 1
     ):
-        raise ValueError(
-            f"max_record_bytes must be an int >= 1 or None, not {max_record_bytes!r}"
-        )
+        raise ValueError(f"max_record_bytes must be an int >= 1 or None, not {max_record_bytes!r}")
     spec, python_rules = resolve_schema(schema)
     if dialect:
         spec = {**spec, "csv": {**spec["csv"], **dialect}}  # type: ignore[typeddict-item]
@@ -404,12 +402,14 @@ def validate(*args: Any, **kwargs: Any) -> Any:
 
     **Run**: ``pp.validate(source, schema, *, quarantine=None, valid_output=None,
     metrics_output=None, threads=None, sample_size=20, storage_options=None, allow_empty=False,
-    chunk_size=None, max_record_bytes=None)`` returns a :class:`pp.Report`. ``source`` is a path, a directory (every file below it), a glob,
-    an ``s3://`` URI or a list of them, or an in-memory table (a pandas / polars DataFrame, a
-    pyarrow Table or RecordBatchReader: anything with ``__arrow_c_stream__``, read zero-copy);
+    chunk_size=None, max_record_bytes=None)`` returns a :class:`pp.Report`. ``source`` is a path,
+    a directory (every file below it), a glob, an ``s3://`` URI or a list of them, or an in-memory
+    table (a pandas / polars DataFrame, a pyarrow Table or RecordBatchReader: anything with
+    ``__arrow_c_stream__``, read zero-copy);
     ``schema`` a ``pp.Schema`` subclass, a spec dict, a ``pp.Spec`` or a rules reference
-    (``rules.py:Class``, ``rules.yaml``). A CSV record longer than ``max_record_bytes`` (default
-    64 MiB) stops the run with a ``DataFormatError`` naming its first line. It does not raise when
+    (``rules.py:Class``, ``rules.yaml``). The CSV reader holds at most about ``max_record_bytes``
+    (default 64 MiB) of one record: a longer one stops the run with a ``DataFormatError`` naming
+    its first line. It does not raise when
     rules fail — call :meth:`Report.raise_for_failures` to gate.
 
     **Decorate**: ``@pp.validate`` or ``@pp.validate(severity="warn", tolerance=0.01,

@@ -78,7 +78,8 @@ def test_raw_column_holds_the_record_bytes(tmp_path: Path) -> None:
     record = b"7,\xffbad,x,y"
     quarantine = validate(tmp_path, b"id,name,note\n" + record + b"\n")
     _, rows = read_quarantine(quarantine)
-    assert rows == [(["7", "\udcffbad", "x", "y"], ["row:field_count"], 1, str(tmp_path / "in.csv"))]
+    source = str(tmp_path / "in.csv")
+    assert rows == [(["7", "\udcffbad", "x", "y"], ["row:field_count"], 1, source)]
     text = quarantine.read_bytes()
     assert text.endswith(b',"' + record + b'"\n')
 
