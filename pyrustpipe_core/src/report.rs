@@ -42,6 +42,8 @@ pub struct SourceSummary {
     pub valid_rows: u64,
     pub invalid_rows: u64,
     pub skipped_blank_lines: u64,
+    /// CSV records with text after a closing quote (`"a"b`), read leniently.
+    pub quote_garbage_records: u64,
     pub columns: Vec<String>,
     pub failures: serde_json::Map<String, Json>,
 }

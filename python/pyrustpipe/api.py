@@ -304,6 +304,7 @@ def run_validation(
     storage_options: Mapping[str, str] | None = None,
     allow_empty: bool = False,
     chunk_size: int | None = None,
+    max_record_bytes: int | None = None,
     progress: Progress | None = None,
     dialect: Mapping[str, Any] | None = None,
 ) -> Report:
@@ -324,6 +325,12 @@ def run_validation(
         isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1
     ):
         raise ValueError(f"chunk_size must be an int >= 1 or None, not {chunk_size!r}")
+    if max_record_bytes is not None and (
+        isinstance(max_record_bytes, bool)
+        or not isinstance(max_record_bytes, int)
+        or max_record_bytes < 1
+    ):
+        raise ValueError(f"max_record_bytes must be an int >= 1 or None, not {max_record_bytes!r}")
     spec, python_rules = resolve_schema(schema)
     if dialect:
         spec = {**spec, "csv": {**spec["csv"], **dialect}}  # type: ignore[typeddict-item]
@@ -331,6 +338,7 @@ def run_validation(
         "threads": threads,
         "sample_size": sample_size,
         "chunk_size": chunk_size,
+        "max_record_bytes": max_record_bytes,
         "valid_output": _output(valid_output),
         "quarantine": _output(quarantine),
         "metrics_output": _output(metrics_output),
@@ -385,6 +393,7 @@ def validate(
     storage_options: Mapping[str, str] | None = None,
     allow_empty: bool = False,
     chunk_size: int | None = None,
+    max_record_bytes: int | None = None,
 ) -> Report: ...
 
 
@@ -392,13 +401,16 @@ def validate(*args: Any, **kwargs: Any) -> Any:
     """Validate data against rules — or, used as a decorator, declare a row rule.
 
     **Run**: ``pp.validate(source, schema, *, quarantine=None, valid_output=None,
-    metrics_output=None, threads=None, sample_size=20, storage_options=None, allow_empty=False)``
-    returns a :class:`pp.Report`. ``source`` is a path, a directory (every file below it), a glob,
-    an ``s3://`` URI or a list of them, or an in-memory table (a pandas / polars DataFrame, a
-    pyarrow Table or RecordBatchReader: anything with ``__arrow_c_stream__``, read zero-copy);
+    metrics_output=None, threads=None, sample_size=20, storage_options=None, allow_empty=False,
+    chunk_size=None, max_record_bytes=None)`` returns a :class:`pp.Report`. ``source`` is a path,
+    a directory (every file below it), a glob, an ``s3://`` URI or a list of them, or an in-memory
+    table (a pandas / polars DataFrame, a pyarrow Table or RecordBatchReader: anything with
+    ``__arrow_c_stream__``, read zero-copy);
     ``schema`` a ``pp.Schema`` subclass, a spec dict, a ``pp.Spec`` or a rules reference
-    (``rules.py:Class``, ``rules.yaml``). It does not raise when rules fail — call
-    :meth:`Report.raise_for_failures` to gate.
+    (``rules.py:Class``, ``rules.yaml``). The CSV reader holds at most about ``max_record_bytes``
+    (default 64 MiB) of one record: a longer one stops the run with a ``DataFormatError`` naming
+    its first line. It does not raise when
+    rules fail — call :meth:`Report.raise_for_failures` to gate.
 
     **Decorate**: ``@pp.validate`` or ``@pp.validate(severity="warn", tolerance=0.01,
     name="...")`` on a function of one argument (the row) inside a ``pp.Schema``.

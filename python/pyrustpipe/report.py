@@ -130,6 +130,7 @@ class SourceResult:
     valid_rows: int = 0
     invalid_rows: int = 0
     skipped_blank_lines: int = 0
+    quote_garbage_records: int = 0
     columns: tuple[str, ...] = ()
     failures: Mapping[str, int] = field(default_factory=dict)
 
@@ -143,6 +144,7 @@ class SourceResult:
             valid_rows=int(data.get("valid_rows", 0)),
             invalid_rows=int(data.get("invalid_rows", 0)),
             skipped_blank_lines=int(data.get("skipped_blank_lines", 0)),
+            quote_garbage_records=int(data.get("quote_garbage_records", 0)),
             columns=tuple(data.get("columns") or ()),
             failures=dict(data.get("failures") or {}),
         )

@@ -408,6 +408,7 @@ class ValidateOptions(_StorageOptions):
     threads: int | None
     sample_size: int
     chunk_size: int | None
+    max_record_bytes: int | None
     valid_output: str | None
     quarantine: str | None
     metrics_output: str | None
@@ -454,6 +455,7 @@ class SourceReportDict(TypedDict):
     valid_rows: int
     invalid_rows: int
     skipped_blank_lines: int
+    quote_garbage_records: int
     columns: list[str]
     failures: dict[str, int]
 

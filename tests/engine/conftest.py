@@ -23,7 +23,7 @@ ROOT = TESTS_DIR.parent
 # The only report fields that describe the run rather than the data (docs/report.md).
 RUN_FIELDS = ("duration_s", "rows_per_s", "threads")
 BOM = b"\xef\xbb\xbf"
-META_COLUMNS = ["_pyrustpipe_errors", "_pyrustpipe_row", "_pyrustpipe_source"]
+META_COLUMNS = ["_pyrustpipe_errors", "_pyrustpipe_row", "_pyrustpipe_source", "_pyrustpipe_raw"]
 
 
 def bench_spec() -> dict:
@@ -122,18 +122,28 @@ def expected_valid_bytes(data: bytes, invalid_rows: set[int]) -> bytes:
 def read_quarantine(
     path: str | Path,
 ) -> tuple[list[str], list[tuple[list[str], list[str], int, str]]]:
-    """(header, [(fields, errors, row, source), ...]) of a quarantine CSV (docs/cli.md)."""
+    """(header, [(fields, errors, row, source), ...]) of a quarantine CSV (docs/cli.md).
+
+    Every line has the header's columns; a ragged row's data columns are empty and its record is
+    in `_pyrustpipe_raw`, whose fields are returned as the row's fields.
+    """
     with open(path, newline="", encoding="utf-8", errors="surrogateescape") as fh:
         recs = [r for r in csv.reader(fh) if r]
     if not recs:
         return [], []
     header = recs[0]
     header[0] = header[0].removeprefix("\ufeff")
-    assert header[-3:] == META_COLUMNS, header
+    meta = len(META_COLUMNS)
+    assert header[-meta:] == META_COLUMNS, header
     rows = []
     for rec in recs[1:]:
-        rows.append((rec[:-3], json.loads(rec[-3]), int(rec[-2]), rec[-1]))
-    return header[:-3], rows
+        assert len(rec) == len(header), rec
+        fields, raw = rec[:-meta], rec[-1]
+        if raw:
+            assert fields == [""] * len(fields), rec
+            fields = parse_record(raw.encode("utf-8", "surrogateescape"))
+        rows.append((fields, json.loads(rec[-4]), int(rec[-3]), rec[-2]))
+    return header[:-meta], rows
 
 
 def normalized(report: Any) -> dict:

@@ -23,7 +23,7 @@ pub(super) struct SourceState {
     pub(super) row_start: u64,
     pub(super) rows: u64,
     pub(super) blank_lines: u64,
-    quote_garbage: u64,
+    pub(super) quote_garbage: u64,
     /// 1-based line where the next block starts.
     next_line: u64,
     /// Columns found in rows that the schema does not name (NDJSON keys).
@@ -34,6 +34,8 @@ pub(super) struct SourceState {
 pub(super) struct Merger<'a> {
     plan: &'a Plan,
     pub(super) sample_size: usize,
+    /// Records longer than this are an error (the run's `max_record_bytes`).
+    pub(super) max_record_bytes: usize,
     pub(super) counts: Vec<u64>,
     pub(super) samples: Vec<Vec<Sample>>,
     failed_rows: Vec<u64>,
@@ -58,6 +60,7 @@ impl<'a> Merger<'a> {
         Merger {
             plan,
             sample_size,
+            max_record_bytes: MAX_RECORD_BYTES,
             counts: vec![0; plan.rules.len()],
             samples: vec![Vec::new(); plan.rules.len()],
             failed_rows: Vec::new(),
@@ -112,11 +115,14 @@ impl<'a> Merger<'a> {
             None => (work.buf, work.offset, checked),
             Some((mut tail, tail_offset)) => {
                 tail.extend_from_slice(&work.buf);
-                if tail.len() > MAX_RECORD_BYTES + work.buf.len() {
+                if tail.len() > self.max_record_bytes + work.buf.len() {
                     let line = self.sources.last().map(|s| s.next_line);
                     return Err(Error::data(
                         "record_too_long",
-                        format!("a record is longer than {MAX_RECORD_BYTES} bytes, or a quote is never closed"),
+                        format!(
+                            "a record is longer than {} bytes, or a quote is never closed",
+                            self.max_record_bytes
+                        ),
                         Position {
                             path: Some(ctx.path.clone()),
                             line,

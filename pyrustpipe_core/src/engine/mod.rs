@@ -63,6 +63,9 @@ pub struct Options {
     pub sample_size: usize,
     #[serde(default)]
     pub chunk_size: Option<usize>,
+    /// Records longer than this many bytes are an error (`record_too_long`); default 64 MiB.
+    #[serde(default)]
+    pub max_record_bytes: Option<usize>,
     #[serde(default)]
     pub valid_output: Option<String>,
     #[serde(default)]
@@ -91,6 +94,7 @@ impl Default for Options {
             threads: None,
             sample_size: default_sample_size(),
             chunk_size: None,
+            max_record_bytes: None,
             valid_output: None,
             quarantine: None,
             metrics_output: None,
@@ -146,6 +150,10 @@ pub fn run(
         .build()
         .map_err(|e| Error::Internal(format!("cannot start worker threads: {e}")))?;
     let chunk_size = options.chunk_size.unwrap_or(DEFAULT_CHUNK_SIZE).max(1);
+    let max_record_bytes = options
+        .max_record_bytes
+        .unwrap_or(crate::formats::csv::reader::MAX_RECORD_BYTES)
+        .max(1);
     let in_flight = threads * 2 + 2;
     let sample_size = options.sample_size;
 
@@ -179,6 +187,7 @@ pub fn run(
     let uploads =
         |role: &str| committed_before.is_none() || !targets.s3.iter().any(|o| o.role == role);
     let mut merger = Merger::new(plan, sample_size, total_bytes);
+    merger.max_record_bytes = max_record_bytes;
     let job = {
         let plan = Arc::clone(plan);
         move |work: &Work<SourceCtx>| {
@@ -209,6 +218,7 @@ pub fn run(
                 storage,
                 plan,
                 chunk_size,
+                max_record_bytes,
                 allow_empty: options.allow_empty,
             };
             pipeline::run(&pool, in_flight, producer, job, merge)?;

@@ -321,6 +321,10 @@ pub(super) fn write_outputs(
         storage,
         plan,
         chunk_size,
+        max_record_bytes: options
+            .max_record_bytes
+            .unwrap_or(crate::formats::csv::reader::MAX_RECORD_BYTES)
+            .max(1),
         allow_empty: options.allow_empty,
     };
     pipeline::run(

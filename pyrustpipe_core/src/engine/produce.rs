@@ -47,6 +47,7 @@ pub(super) struct SourceProducer<'a> {
     pub(super) storage: &'a Storage,
     pub(super) plan: &'a Plan,
     pub(super) chunk_size: usize,
+    pub(super) max_record_bytes: usize,
     pub(super) allow_empty: bool,
 }
 
@@ -138,7 +139,8 @@ impl Producer<SourceCtx> for SourceProducer<'_> {
                 stream = crate::formats::ndjson::open(stream)
                     .map_err(|e| crate::formats::read_error(path, e))?;
             }
-            let mut reader = BlockReader::from_reader(path, stream, self.chunk_size);
+            let mut reader = BlockReader::from_reader(path, stream, self.chunk_size)
+                .with_max_record(self.max_record_bytes);
             let (header, layout) = match format {
                 Format::Csv => {
                     let header = if self.plan.header {

@@ -211,6 +211,7 @@ pub(super) fn build_report(
                 valid_rows: s.rows - per_source_invalid[index],
                 invalid_rows: per_source_invalid[index],
                 skipped_blank_lines: s.blank_lines,
+                quote_garbage_records: s.quote_garbage,
                 columns: s
                     .ctx
                     .layout

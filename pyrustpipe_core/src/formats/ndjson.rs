@@ -345,7 +345,7 @@ pub fn parse_records(buf: &[u8], records: &mut Vec<RecordBytes>) -> BlockParse {
 
 /// A quarantined line: the original object with the three `_pyrustpipe_` keys spliced in before
 /// its closing brace, so every original byte is kept; a line that is not an object is kept as a
-/// string under `_pyrustpipe_raw`.
+/// string under `_pyrustpipe_raw`, the last key, as the CSV quarantine's last column.
 pub fn quarantine_line(raw: &[u8], errors: &[&str], row: u64, source: &str, out: &mut Vec<u8>) {
     let extra = format!(
         "\"_pyrustpipe_errors\":{},\"_pyrustpipe_row\":{row},\"_pyrustpipe_source\":{}",
@@ -370,7 +370,7 @@ pub fn quarantine_line(raw: &[u8], errors: &[&str], row: u64, source: &str, out:
         let text = String::from_utf8_lossy(raw);
         out.extend_from_slice(
             format!(
-                "{{\"_pyrustpipe_raw\":{},{extra}}}",
+                "{{{extra},\"_pyrustpipe_raw\":{}}}",
                 serde_json::to_string(&text).expect("text serialises")
             )
             .as_bytes(),
@@ -398,6 +398,7 @@ mod tests {
         quarantine_line(b"[1,2", &["row:malformed"], 2, "f", &mut out);
         let value: Json = serde_json::from_slice(&out).unwrap();
         assert_eq!(value["_pyrustpipe_raw"], "[1,2");
+        assert!(out.ends_with(b",\"_pyrustpipe_raw\":\"[1,2\"}\n"));
     }
 
     fn read_all(bytes: &[u8]) -> std::io::Result<String> {

@@ -92,6 +92,20 @@ impl Drop for AtomicFile {
     }
 }
 
+/// The metadata columns after a quarantined record's data columns, in order. `_pyrustpipe_raw`
+/// holds the whole record of a row whose field count differs from the header's (its data
+/// columns are then empty), so every quarantine line has the same columns and CSV readers that
+/// insist on a rectangle (polars, pandas) can read it.
+pub const META_COLUMNS: [&str; 4] = [
+    "_pyrustpipe_errors",
+    "_pyrustpipe_row",
+    "_pyrustpipe_source",
+    "_pyrustpipe_raw",
+];
+
+/// The rule a record fails when its field count differs from the header's.
+const FIELD_COUNT_RULE: &str = "row:field_count";
+
 /// The CSV valid and quarantine outputs of a run.
 pub struct CsvSink {
     valid: Option<AtomicFile>,
@@ -103,6 +117,8 @@ pub struct CsvSink {
     valid_unterminated: bool,
     line: Vec<u8>,
     format: Format,
+    /// Data columns per quarantine line (the header's, or the schema's without a header).
+    width: usize,
 }
 
 impl CsvSink {
@@ -125,11 +141,7 @@ impl CsvSink {
             let written = !header.raw_fields.is_empty();
             if let Some(file) = quarantine.as_mut().filter(|_| written) {
                 let mut line = header.raw_fields.clone();
-                for name in [
-                    "_pyrustpipe_errors",
-                    "_pyrustpipe_row",
-                    "_pyrustpipe_source",
-                ] {
+                for name in META_COLUMNS {
                     line.push(delimiter);
                     line.extend_from_slice(name.as_bytes());
                 }
@@ -146,6 +158,7 @@ impl CsvSink {
             valid_unterminated: false,
             line: Vec::new(),
             format,
+            width: header.map_or(0, |h| h.names.len()),
         })
     }
 
@@ -164,7 +177,9 @@ impl CsvSink {
         Ok(())
     }
 
-    /// A record that failed: its fields as read, then the rules it failed, its row and source.
+    /// A record that failed: its fields as read, then the rules it failed, its row and source,
+    /// and an empty raw column. A record with the wrong field count gets empty data columns
+    /// instead and its bytes (without terminator) quoted in the raw column.
     pub fn quarantine<'a>(
         &mut self,
         raw: &[u8],
@@ -185,14 +200,27 @@ impl CsvSink {
             crate::formats::ndjson::quarantine_line(&raw[..fields_end], &names, row, source, line);
             return file.write_all(line);
         }
-        line.extend_from_slice(&raw[..fields_end]);
+        let ragged = names.contains(&FIELD_COUNT_RULE);
+        if ragged {
+            // `width` empty fields are `width - 1` delimiters.
+            line.extend(std::iter::repeat_n(
+                self.delimiter,
+                self.width.saturating_sub(1),
+            ));
+        } else {
+            line.extend_from_slice(&raw[..fields_end]);
+        }
         line.push(self.delimiter);
         let errors = serde_json::to_string(&names).expect("names serialise");
-        push_quoted(line, &errors);
+        push_quoted(line, errors.as_bytes());
         line.push(self.delimiter);
         line.extend_from_slice(row.to_string().as_bytes());
         line.push(self.delimiter);
-        push_quoted(line, source);
+        push_quoted(line, source.as_bytes());
+        line.push(self.delimiter);
+        if ragged {
+            push_quoted(line, &raw[..fields_end]);
+        }
         let terminator = &raw[fields_end..];
         if terminator.is_empty() {
             line.push(b'\n');
@@ -216,13 +244,82 @@ impl CsvSink {
     }
 }
 
-fn push_quoted(out: &mut Vec<u8>, text: &str) {
+fn push_quoted(out: &mut Vec<u8>, bytes: &[u8]) {
     out.push(b'"');
-    for byte in text.bytes() {
+    for &byte in bytes {
         if byte == b'"' {
             out.push(b'"');
         }
         out.push(byte);
     }
     out.push(b'"');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header(raw: &[u8], names: &[&str]) -> Header {
+        Header {
+            names: names.iter().map(|n| n.to_string()).collect(),
+            raw_with_terminator: [raw, b"\n"].concat(),
+            raw_fields: raw.to_vec(),
+            terminator: b"\n".to_vec(),
+            next_line: 2,
+        }
+    }
+
+    /// The quarantine written for `records` (`(bytes, rules)`), read back.
+    fn quarantine(header: &Header, records: &[(&[u8], &[&str])]) -> String {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("q.csv");
+        let path = path.to_str().unwrap();
+        let mut sink = CsvSink::create(
+            None,
+            Some((path, Codec::None)),
+            Some(header),
+            b',',
+            Format::Csv,
+        )
+        .unwrap();
+        for (row, (raw, rules)) in records.iter().enumerate() {
+            let fields_end = raw.len() - usize::from(raw.ends_with(b"\n"));
+            let rules = rules.iter().copied();
+            sink.quarantine(raw, fields_end, rules, row as u64 + 1, "in.csv")
+                .unwrap();
+        }
+        crate::storage::local::publish(sink.stage().unwrap()).unwrap();
+        std::fs::read_to_string(path).unwrap()
+    }
+
+    #[test]
+    fn every_quarantine_line_has_the_header_columns() {
+        let text = quarantine(
+            &header(b"a,b,c", &["a", "b", "c"]),
+            &[
+                (b"1,2,3\n", &["a:gt"]),
+                (b"1,2\n", &["row:field_count"]),
+                (b"1,\"x,\"\"y\",3,4", &["row:field_count", "a:gt"]),
+            ],
+        );
+        let expected = [
+            "a,b,c,_pyrustpipe_errors,_pyrustpipe_row,_pyrustpipe_source,_pyrustpipe_raw",
+            "1,2,3,\"[\"\"a:gt\"\"]\",1,\"in.csv\",",
+            ",,,\"[\"\"row:field_count\"\"]\",2,\"in.csv\",\"1,2\"",
+            ",,,\"[\"\"row:field_count\"\",\"\"a:gt\"\"]\",3,\"in.csv\",\"1,\"\"x,\"\"\"\"y\"\",3,4\"",
+            "",
+        ];
+        assert_eq!(text, expected.join("\n"));
+    }
+
+    #[test]
+    fn a_source_without_a_header_gets_no_header_line() {
+        let none = Header {
+            raw_with_terminator: Vec::new(),
+            raw_fields: Vec::new(),
+            ..header(b"", &["a", "b"])
+        };
+        let text = quarantine(&none, &[(b"1\n", &["row:field_count"])]);
+        assert_eq!(text, ",,\"[\"\"row:field_count\"\"]\",1,\"in.csv\",\"1\"\n");
+    }
 }

@@ -11,7 +11,7 @@ use crate::error::{Error, Position, Result};
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
-/// Records longer than this are an error rather than unbounded memory.
+/// By default, records longer than this are an error rather than unbounded memory.
 pub const MAX_RECORD_BYTES: usize = 64 << 20;
 
 pub struct Header {
@@ -34,6 +34,9 @@ pub struct BlockReader {
     offset: u64,
     eof: bool,
     chunk_size: usize,
+    /// 1-based line of `pending[0]`, so an over-long record can be named by its first line.
+    line: u64,
+    max_record: usize,
 }
 
 pub struct RawBlock {
@@ -57,7 +60,15 @@ impl BlockReader {
             offset: 0,
             eof: false,
             chunk_size: chunk_size.max(1),
+            line: 1,
+            max_record: MAX_RECORD_BYTES,
         }
+    }
+
+    /// Records longer than `bytes` are an error (`record_too_long`).
+    pub fn with_max_record(mut self, bytes: usize) -> BlockReader {
+        self.max_record = bytes.max(1);
+        self
     }
 
     /// Read until `pending` holds at least `want` bytes or the file ends.
@@ -128,7 +139,7 @@ impl BlockReader {
                     ));
                 }
                 Step::Incomplete { .. } => {
-                    if want > MAX_RECORD_BYTES {
+                    if want > self.max_record {
                         return Err(self.too_long(1, 0));
                     }
                     want *= 2;
@@ -189,6 +200,7 @@ impl BlockReader {
                     };
                     self.pending.drain(..record.next);
                     self.offset = record.next as u64;
+                    self.line = header.next_line;
                     return Ok(Some(header));
                 }
             }
@@ -199,7 +211,8 @@ impl BlockReader {
         Error::data(
             "record_too_long",
             format!(
-                "a record is longer than {MAX_RECORD_BYTES} bytes (or a quote is never closed)"
+                "a record is longer than {} bytes (or a quote is never closed)",
+                self.max_record
             ),
             Position {
                 path: Some(self.path.clone()),
@@ -234,16 +247,92 @@ impl BlockReader {
                 let buf = std::mem::replace(&mut self.pending, rest);
                 let offset = self.offset;
                 self.offset += buf.len() as u64;
+                self.line += line_breaks(&buf);
                 return Ok(Some(RawBlock {
                     buf,
                     offset,
                     eof: false,
                 }));
             }
-            if self.pending.len() > MAX_RECORD_BYTES {
-                return Err(self.too_long(0, self.offset));
+            // No line break in all of `pending`: the over-long record starts at its first byte.
+            if self.pending.len() > self.max_record {
+                return Err(self.too_long(self.line, self.offset));
             }
             want = self.pending.len() * 2;
         }
+    }
+}
+
+/// Line breaks in a block cut after one: each LF, and each CR not followed by an LF (a cut
+/// never falls between the CR and LF of a CRLF).
+fn line_breaks(buf: &[u8]) -> u64 {
+    let lf = memchr::memchr_iter(b'\n', buf).count();
+    let lone_cr = memchr::memchr_iter(b'\r', buf)
+        .filter(|&at| buf.get(at + 1) != Some(&b'\n'))
+        .count();
+    (lf + lone_cr) as u64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reader(data: &[u8], chunk_size: usize, max_record: usize) -> BlockReader {
+        let stream = Box::new(std::io::Cursor::new(data.to_vec()));
+        BlockReader::from_reader("f.csv", stream, chunk_size).with_max_record(max_record)
+    }
+
+    /// The error of reading every block of `data` after its header.
+    fn too_long(data: &[u8], chunk_size: usize, max_record: usize) -> Error {
+        let mut reader = reader(data, chunk_size, max_record);
+        reader.header(&Parser::new(Default::default())).unwrap();
+        loop {
+            match reader.next_block() {
+                Ok(Some(_)) => {}
+                Ok(None) => panic!("no error"),
+                Err(e) => return e,
+            }
+        }
+    }
+
+    #[test]
+    fn an_over_long_record_is_named_by_its_first_line() {
+        // Longer than one 64 KiB read, so the reader (not the end of the file) meets the limit.
+        let long = "x".repeat(200_000);
+        // (input, line of the long record)
+        let cases = [
+            (format!("a,b\n1,2\n{long}\n3,4\n"), 3),
+            (format!("a,b\r\n1,2\r\n\r\n{long}\r\n"), 4),
+            (format!("a,b\r1,2\r{long}\r"), 3),
+            (format!("\na,b\n1,2\n4,5\n{long}"), 5),
+        ];
+        for (data, line) in cases {
+            for chunk_size in [1, 4096, 1 << 16] {
+                let error = too_long(data.as_bytes(), chunk_size, 100_000);
+                match &error {
+                    Error::DataFormat { code, position, .. } => {
+                        assert_eq!(*code, "record_too_long", "{data:?}");
+                        assert_eq!(position.line, Some(line), "{data:?} {chunk_size}");
+                    }
+                    other => panic!("{other:?}"),
+                }
+                assert!(
+                    error.to_string().contains("longer than 100000 bytes"),
+                    "{error}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn records_within_the_limit_are_read() {
+        let data = format!("a\n{}\n", "x".repeat(199_999));
+        let mut reader = reader(data.as_bytes(), 4, 200_000);
+        reader.header(&Parser::new(Default::default())).unwrap();
+        let mut read = Vec::new();
+        while let Some(block) = reader.next_block().unwrap() {
+            read.extend_from_slice(&block.buf);
+        }
+        assert_eq!(read, &data.as_bytes()[2..]);
     }
 }
