@@ -248,6 +248,11 @@ def test_a_manifest_put_that_did_not_stand_is_a_lost_race(
         f"s3://{raw}/in/", RULES, storage_options=s3_server.storage_options, **outputs
     )
     manifest = read(s3_client, out, "clean/_pyrustpipe_manifest.json")
+    # The second attempt starts before the first one's manifest is visible to it (its check
+    # before reading finds none), then its own conditional put "succeeds" without standing.
+    fault_proxy.add_fault(
+        "GET", r"_pyrustpipe_manifest\.json", "status", status=404, code="NoSuchKey", times=1
+    )
     fault_proxy.add_fault("PUT", r"_pyrustpipe_manifest\.json", "drop", times=1)
     proxied = dict(s3_server.storage_options, endpoint_url=fault_proxy.endpoint_url)
     second = pp.validate(f"s3://{raw}/in/", RULES, storage_options=proxied, **outputs)
