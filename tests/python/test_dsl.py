@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import warnings
 from decimal import Decimal
+from pathlib import Path
 from typing import Annotated, Any, ClassVar, Optional, Union
 
 import pyrustpipe as pp
@@ -901,3 +902,15 @@ def test_base_schema_spec_is_empty() -> None:
 def test_field_repr() -> None:
     assert repr(pp.Field(gt=0, alias="A")) == "Field(gt=0, alias='A')"
     assert repr(pp.Check(1, severity="warn")) == "Check(1, severity='warn')"
+
+
+def test_a_datetime_bound_with_a_compact_offset(tmp_path: Path) -> None:
+    """`+0300` is an offset the engine accepts (docs/spec.md); the DSL takes it too."""
+
+    class Events(pp.Schema):
+        at: dt.datetime = pp.Field(gt="2026-01-01T00:00:00+0300")
+
+    path = tmp_path / "e.csv"
+    path.write_text("at\n2025-12-31T22:00:00Z\n2025-12-31T20:00:00Z\n")
+    report = pp.validate(str(path), Events)
+    assert report.rule("at:gt").failed == 1
