@@ -991,11 +991,7 @@ pub fn profile(sources: &[String], options: &Options, init: &ProfileOptions) -> 
         if profiler.sampled {
             break;
         }
-        let kind = if crate::storage::is_s3(&object.uri) {
-            SourceKind::of(&object.uri)
-        } else {
-            crate::formats::detect_local(&object.uri)
-        };
+        let kind = crate::formats::detect(&object.uri);
         if format.is_some_and(|f| f != kind.format) {
             return Err(Error::data(
                 "mixed_formats",

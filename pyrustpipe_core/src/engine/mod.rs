@@ -121,11 +121,7 @@ impl Input<'_> {
     fn output_kind(&self) -> SourceKind {
         match self {
             Input::Objects(objects) => objects.first().map_or(SourceKind::of("input.csv"), |o| {
-                if crate::storage::is_s3(&o.uri) {
-                    SourceKind::of(&o.uri)
-                } else {
-                    crate::formats::detect_local(&o.uri)
-                }
+                crate::formats::detect(&o.uri)
             }),
             Input::Arrow(_) => SourceKind::of("table.parquet"),
         }

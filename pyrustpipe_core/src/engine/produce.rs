@@ -10,7 +10,7 @@ use crate::formats::codec::ReadCounter;
 use crate::formats::csv::block::{parse_rows, BlockParse};
 use crate::formats::csv::parser::{Dialect, Parser};
 use crate::formats::csv::reader::{BlockReader, Header};
-use crate::formats::{Codec, Format, SourceKind};
+use crate::formats::{Codec, Format};
 use crate::pipeline::{Producer, Work};
 use crate::plan::{Plan, SourceLayout};
 use crate::storage::{SourceObject, Storage};
@@ -110,11 +110,7 @@ impl Producer<SourceCtx> for SourceProducer<'_> {
     ) -> Result<()> {
         for (index, source) in self.sources.iter().enumerate() {
             let path = &source.uri;
-            let kind = if crate::storage::is_s3(path) {
-                SourceKind::of(path)
-            } else {
-                crate::formats::detect_local(path)
-            };
+            let kind = crate::formats::detect(path);
             if kind.format == Format::Parquet {
                 if !self.produce_parquet(index, path, emit)? {
                     return Ok(());

@@ -137,8 +137,9 @@ pub fn append_batch(
             DataType::Utf8View => append_texts(array.as_string_view(), place, rows),
             _ => {
                 let name = &layout.names[*field];
-                let texts = super::typed::column_texts(path, name, array, dtypes[column])?;
-                append_values(texts, place, rows);
+                super::typed::column_texts(path, name, array, dtypes[column], |row, text| {
+                    append_value(row, text, place, rows);
+                })?;
             }
         }
     }
@@ -153,18 +154,16 @@ struct Place {
     column: usize,
 }
 
-fn append_values(texts: super::typed::Texts, place: Place, rows: &mut Rows) {
-    for (row, text) in texts.into_iter().enumerate() {
-        let slot = (place.first + row) * place.width + place.column;
-        rows.texts[slot] = match text {
-            None => TextRef::Null,
-            Some(bytes) => {
-                let start = rows.arena.len();
-                rows.arena.extend_from_slice(&bytes);
-                TextRef::Arena(as_u32(start), as_u32(rows.arena.len()))
-            }
-        };
-    }
+fn append_value(row: usize, text: Option<&[u8]>, place: Place, rows: &mut Rows) {
+    let slot = (place.first + row) * place.width + place.column;
+    rows.texts[slot] = match text {
+        None => TextRef::Null,
+        Some(bytes) => {
+            let start = rows.arena.len();
+            rows.arena.extend_from_slice(bytes);
+            TextRef::Arena(as_u32(start), as_u32(rows.arena.len()))
+        }
+    };
 }
 
 fn append_texts<'a>(text: impl ArrayAccessor<Item = &'a str>, place: Place, rows: &mut Rows) {

@@ -227,13 +227,14 @@ pub fn open_text(
     Ok((Box::new(std::io::Cursor::new(head).chain(decoded)), codec))
 }
 
-/// The format of a local file, from its name and, where the name says nothing, its first
-/// bytes (a Parquet file without the `.parquet` suffix is still Parquet).
-pub fn detect_local(path: &str) -> SourceKind {
-    let mut kind = SourceKind::of(path);
-    if kind.format == Format::Csv && kind.codec == Codec::None {
+/// The kind of a source: from its name and, for a local file whose name says nothing, its first
+/// bytes (a Parquet file without the `.parquet` suffix is still Parquet). An S3 object is not
+/// opened for this: its name decides, and `open_text` refuses a Parquet object read as text.
+pub fn detect(uri: &str) -> SourceKind {
+    let mut kind = SourceKind::of(uri);
+    if !crate::storage::is_s3(uri) && kind.format == Format::Csv && kind.codec == Codec::None {
         let mut magic = [0u8; 4];
-        let is_parquet = std::fs::File::open(path)
+        let is_parquet = std::fs::File::open(uri)
             .and_then(|mut f| f.read_exact(&mut magic))
             .is_ok()
             && &magic == b"PAR1";

@@ -13,30 +13,34 @@ use arrow_schema::{DataType, TimeUnit};
 
 use crate::error::{Error, Position, Result};
 use crate::parse::{format_date, format_datetime};
-
-const MICROS_PER_DAY: i64 = 86_400_000_000;
 use crate::spec::DType;
 
-/// One row's value as text, or a null.
-pub type Texts = Vec<Option<Vec<u8>>>;
+const MICROS_PER_DAY: i64 = 86_400_000_000;
 
-/// What a non-string column holds, as text per row for a column of `dtype`.
-pub fn column_texts(path: &str, name: &str, array: &ArrayRef, dtype: DType) -> Result<Texts> {
-    let texts = match array.data_type() {
+/// What a non-string column holds, as text for a column of `dtype`: `emit(row, text)` for every
+/// row, `None` for a null. The text is lent for the call only, so no cell is allocated on its own.
+pub fn column_texts(
+    path: &str,
+    name: &str,
+    array: &ArrayRef,
+    dtype: DType,
+    mut emit: impl FnMut(usize, Option<&[u8]>),
+) -> Result<()> {
+    match array.data_type() {
         DataType::Float16 if dtype == DType::Int => {
-            floats(array.as_primitive::<Float16Type>(), f64::from)
+            floats(array.as_primitive::<Float16Type>(), f64::from, emit);
         }
         DataType::Float32 if dtype == DType::Int => {
-            floats(array.as_primitive::<Float32Type>(), f64::from)
+            floats(array.as_primitive::<Float32Type>(), f64::from, emit);
         }
         DataType::Float64 if dtype == DType::Int => {
-            floats(array.as_primitive::<Float64Type>(), |v| v)
+            floats(array.as_primitive::<Float64Type>(), |v| v, emit);
         }
-        DataType::Timestamp(unit, zone) => timestamps(array, *unit, zone.is_some(), dtype),
-        DataType::Binary => bytes(array.as_binary::<i32>().iter()),
-        DataType::LargeBinary => bytes(array.as_binary::<i64>().iter()),
-        DataType::BinaryView => bytes(array.as_binary_view().iter()),
-        DataType::FixedSizeBinary(_) => bytes(array.as_fixed_size_binary().iter()),
+        DataType::Timestamp(unit, zone) => timestamps(array, *unit, zone.is_some(), dtype, emit),
+        DataType::Binary => bytes(array.as_binary::<i32>().iter(), emit),
+        DataType::LargeBinary => bytes(array.as_binary::<i64>().iter(), emit),
+        DataType::BinaryView => bytes(array.as_binary_view().iter(), emit),
+        DataType::FixedSizeBinary(_) => bytes(array.as_fixed_size_binary().iter(), emit),
         nested if nested.is_nested() => {
             return Err(Error::data(
                 "nested_column",
@@ -68,18 +72,13 @@ pub fn column_texts(path: &str, name: &str, array: &ArrayRef, dtype: DType) -> R
                         | DataType::Decimal128(..)
                         | DataType::Decimal256(..)
                 );
-            strings
-                .iter()
-                .map(|v| {
-                    v.map(|s| {
-                        let s = if integral { strip_zero_fraction(s) } else { s };
-                        s.as_bytes().to_vec()
-                    })
-                })
-                .collect()
+            for (row, value) in strings.iter().enumerate() {
+                let value = value.map(|s| if integral { strip_zero_fraction(s) } else { s });
+                emit(row, value.map(str::as_bytes));
+            }
         }
-    };
-    Ok(texts)
+    }
+    Ok(())
 }
 
 /// `12.00` → `12`; `12.50` stays (and then fails an int column's type check).
@@ -103,70 +102,86 @@ fn position(path: &str, name: &str) -> Position {
 fn floats<T: arrow_array::ArrowPrimitiveType>(
     array: &PrimitiveArray<T>,
     to_f64: impl Fn(T::Native) -> f64,
-) -> Texts {
+    mut emit: impl FnMut(usize, Option<&[u8]>),
+) {
+    use std::fmt::Write;
     // Floats at or above 2^63 are outside i64 whatever their digits.
     const LIMIT: f64 = 9_223_372_036_854_775_808.0;
-    array
-        .iter()
-        .map(|v| {
-            v.map(|v| {
-                let v = to_f64(v);
-                #[allow(clippy::cast_possible_truncation)]
-                if v.is_finite() && v.fract() == 0.0 && v.abs() < LIMIT {
-                    (v as i64).to_string().into_bytes()
-                } else {
-                    v.to_string().into_bytes()
-                }
-            })
-        })
-        .collect()
+    let mut text = String::new();
+    for (row, value) in array.iter().enumerate() {
+        let Some(value) = value else {
+            emit(row, None);
+            continue;
+        };
+        let v = to_f64(value);
+        text.clear();
+        #[allow(clippy::cast_possible_truncation)]
+        let _ = if v.is_finite() && v.fract() == 0.0 && v.abs() < LIMIT {
+            write!(text, "{}", v as i64)
+        } else {
+            write!(text, "{v}")
+        };
+        emit(row, Some(text.as_bytes()));
+    }
 }
 
 /// Timestamps as ISO text: an instant (a column with a time zone, whatever the zone) ends in `Z`;
 /// a wall-clock time (no zone) has no suffix. Sub-microsecond digits are dropped. For a date
 /// column, a zone-less midnight is that date (pandas stores dates as `datetime64`).
-fn timestamps(array: &ArrayRef, unit: TimeUnit, zoned: bool, dtype: DType) -> Texts {
-    let micros: Vec<Option<i64>> = match unit {
-        TimeUnit::Second => array
-            .as_primitive::<TimestampSecondType>()
-            .iter()
-            .map(|v| v.and_then(|s| s.checked_mul(1_000_000)))
-            .collect(),
-        TimeUnit::Millisecond => array
-            .as_primitive::<TimestampMillisecondType>()
-            .iter()
-            .map(|v| v.and_then(|ms| ms.checked_mul(1_000)))
-            .collect(),
-        TimeUnit::Microsecond => array
-            .as_primitive::<TimestampMicrosecondType>()
-            .iter()
-            .collect(),
-        TimeUnit::Nanosecond => array
-            .as_primitive::<TimestampNanosecondType>()
-            .iter()
-            .map(|v| v.map(|ns| ns.div_euclid(1_000)))
-            .collect(),
+fn timestamps(
+    array: &ArrayRef,
+    unit: TimeUnit,
+    zoned: bool,
+    dtype: DType,
+    mut emit: impl FnMut(usize, Option<&[u8]>),
+) {
+    let micros: Box<dyn Iterator<Item = Option<i64>>> = match unit {
+        TimeUnit::Second => Box::new(
+            array
+                .as_primitive::<TimestampSecondType>()
+                .iter()
+                .map(|v| v.and_then(|s| s.checked_mul(1_000_000))),
+        ),
+        TimeUnit::Millisecond => Box::new(
+            array
+                .as_primitive::<TimestampMillisecondType>()
+                .iter()
+                .map(|v| v.and_then(|ms| ms.checked_mul(1_000))),
+        ),
+        TimeUnit::Microsecond => Box::new(array.as_primitive::<TimestampMicrosecondType>().iter()),
+        TimeUnit::Nanosecond => Box::new(
+            array
+                .as_primitive::<TimestampNanosecondType>()
+                .iter()
+                .map(|v| v.map(|ns| ns.div_euclid(1_000))),
+        ),
     };
-    micros
-        .into_iter()
-        .map(|v| {
-            v.map(|us| {
-                if dtype == DType::Date && !zoned && us.rem_euclid(MICROS_PER_DAY) == 0 {
-                    #[allow(clippy::cast_possible_truncation)]
-                    return format_date(us.div_euclid(MICROS_PER_DAY) as i32).into_bytes();
-                }
-                let mut text = format_datetime(us);
-                if zoned {
-                    text.push('Z');
-                }
-                text.into_bytes()
-            })
-        })
-        .collect()
+    for (row, value) in micros.enumerate() {
+        let Some(us) = value else {
+            emit(row, None);
+            continue;
+        };
+        let text = if dtype == DType::Date && !zoned && us.rem_euclid(MICROS_PER_DAY) == 0 {
+            #[allow(clippy::cast_possible_truncation)]
+            format_date(us.div_euclid(MICROS_PER_DAY) as i32)
+        } else {
+            let mut text = format_datetime(us);
+            if zoned {
+                text.push('Z');
+            }
+            text
+        };
+        emit(row, Some(text.as_bytes()));
+    }
 }
 
-fn bytes<'a>(values: impl Iterator<Item = Option<&'a [u8]>>) -> Texts {
-    values.map(|v| v.map(<[u8]>::to_vec)).collect()
+fn bytes<'a>(
+    values: impl Iterator<Item = Option<&'a [u8]>>,
+    mut emit: impl FnMut(usize, Option<&[u8]>),
+) {
+    for (row, value) in values.enumerate() {
+        emit(row, value);
+    }
 }
 
 #[cfg(test)]
@@ -181,8 +196,17 @@ mod tests {
 
     use super::*;
 
+    fn collect(array: &ArrayRef, dtype: DType) -> Result<Vec<Option<Vec<u8>>>> {
+        let mut out = Vec::new();
+        column_texts("f.parquet", "payer", array, dtype, |row, text| {
+            assert_eq!(row, out.len());
+            out.push(text.map(<[u8]>::to_vec));
+        })?;
+        Ok(out)
+    }
+
     fn texts(array: ArrayRef, dtype: DType) -> Vec<Option<String>> {
-        column_texts("f", "c", &array, dtype)
+        collect(&array, dtype)
             .unwrap()
             .into_iter()
             .map(|v| v.map(|b| String::from_utf8(b).unwrap()))
@@ -270,14 +294,14 @@ mod tests {
     fn bytes_stay_bytes_and_nested_columns_are_refused() {
         let binary: ArrayRef = Arc::new(BinaryArray::from(vec![&b"ab\xffc"[..]]));
         assert_eq!(
-            column_texts("f", "c", &binary, DType::Str).unwrap(),
+            collect(&binary, DType::Str).unwrap(),
             vec![Some(b"ab\xffc".to_vec())]
         );
         let nested: ArrayRef = Arc::new(StructArray::from(vec![(
             Arc::new(Field::new("x", DataType::Int64, false)),
             Arc::new(Int64Array::from(vec![1])) as ArrayRef,
         )]));
-        let err = column_texts("f.parquet", "payer", &nested, DType::Str).unwrap_err();
+        let err = collect(&nested, DType::Str).unwrap_err();
         let text = err.to_string();
         assert!(text.contains("nested") && text.contains("payer"), "{text}");
     }
