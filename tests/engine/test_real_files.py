@@ -5,11 +5,9 @@ the dialects of real exports. Every run's counts are compared with an independen
 
 from __future__ import annotations
 
-import bz2
 import datetime as dt
 import gzip
 import json
-import lzma
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -21,6 +19,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pyrustpipe as pp
 import pytest
+
+from tests.compress import two_members
 
 RUN_ONLY = {"duration_s", "rows_per_s", "threads", "bytes", "sources", "outputs"}
 
@@ -263,22 +263,6 @@ def plain_csv(tmp_path: Path, frame: pl.DataFrame) -> Path:
     return path
 
 
-def zstd(data: bytes) -> bytes:
-    out = pa.BufferOutputStream()
-    with pa.CompressedOutputStream(out, "zstd") as stream:
-        stream.write(data)
-    return bytes(out.getvalue().to_pybytes())
-
-
-COMPRESSORS = {"gz": gzip.compress, "bz2": bz2.compress, "xz": lzma.compress, "zst": zstd}
-
-
-def compress(data: bytes, suffix: str) -> bytes:
-    """Two members/frames/streams, as `cat a.gz b.gz` makes: both must be read."""
-    half = data.rfind(b"\n", 0, len(data) // 2) + 1
-    return COMPRESSORS[suffix](data[:half]) + COMPRESSORS[suffix](data[half:])
-
-
 @pytest.mark.parametrize("suffix", ["gz", "zst", "bz2", "xz"])
 def test_compressed_csv_and_ndjson_match_plain(
     tmp_path: Path, frame: pl.DataFrame, suffix: str
@@ -288,7 +272,7 @@ def test_compressed_csv_and_ndjson_match_plain(
     frame.with_columns(pl.col("amount").cast(pl.String)).write_ndjson(ndjson)
     for source in (plain, ndjson):
         packed = tmp_path / f"{source.name}.{suffix}"
-        packed.write_bytes(compress(source.read_bytes(), suffix))
+        packed.write_bytes(two_members(source.read_bytes(), suffix))
         out = tmp_path / f"out-{source.suffix}-{suffix}"
         report = pp.validate(str(packed), Payments, valid_output=f"{out}/", quarantine=f"{out}/")
         base = pp.validate(str(source), Payments)

@@ -3,39 +3,20 @@ the same report as the plain local files, and outputs written in the input's cod
 
 from __future__ import annotations
 
-import bz2
-import gzip
 import json
-import lzma
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
 import pyrustpipe as pp
 import pytest
 
 from devtools.local_s3 import S3Server
+from tests.compress import CODECS
 from tests.data_gen import make_transactions
 
 REPO = Path(__file__).resolve().parents[2]
 RULES = json.loads((REPO / "bench" / "rules.json").read_text())
 RUN_ONLY = {"duration_s", "rows_per_s", "threads", "outputs", "sources", "bytes"}
-
-
-def zstd(data: bytes) -> bytes:
-    out = pa.BufferOutputStream()
-    with pa.CompressedOutputStream(out, "zstd") as stream:
-        stream.write(data)
-    return bytes(out.getvalue().to_pybytes())
-
-
-CODECS: dict[str, Callable[[bytes], bytes]] = {
-    "gz": gzip.compress,
-    "zst": zstd,
-    "bz2": bz2.compress,
-    "xz": lzma.compress,
-}
 
 
 def comparable(report: pp.Report) -> dict[str, Any]:
