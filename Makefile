@@ -35,7 +35,7 @@ demo: $(BUILD_STAMP) s3-server ## sample partitions on a local S3 server, valida
 	$(PY) demo/run_demo.py
 	$(PY) airflow_provider/demo_fanout.py
 
-test: lint test-rust test-python ## build everything, lint, run every test
+test: lint test-rust test-python wheel-smoke ## build everything, lint, run every test, install the built wheels in a fresh venv and use them
 
 test-rust: $(STAMP)
 	cargo test --workspace --exclude pyrustpipe_py -q
