@@ -112,6 +112,14 @@ pub(super) fn build_report(
             late.sort_by_key(|(r, _)| *r);
             late.truncate(merger.sample_size);
             samples = late.into_iter().map(|(_, s)| s).collect();
+            let sensitive_key = plan.unique_keys.iter().any(|k| {
+                k.rule as usize == id && k.columns.iter().any(|&c| plan.columns[c].sensitive)
+            });
+            if sensitive_key {
+                for sample in &mut samples {
+                    sample.value = sample.value.as_ref().map(|v| plan.masker.token(v.as_bytes()));
+                }
+            }
         }
         let (failed, observed, passed, allowed) = match meta.scope {
             Scope::Schema => {
