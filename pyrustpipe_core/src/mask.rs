@@ -144,11 +144,21 @@ mod tests {
         for (value, other) in cases {
             let token = a.token(value);
             assert_eq!(token, a.token(value), "same value, same token");
-            assert_eq!(token, Masker::new(b"key-a").token(value), "same key, same token");
+            assert_eq!(
+                token,
+                Masker::new(b"key-a").token(value),
+                "same key, same token"
+            );
             assert_ne!(token, a.token(other), "different value");
             assert_ne!(token, b.token(value), "different key");
-            assert!(token.starts_with("«masked:") && token.ends_with('»'), "{token}");
-            assert_eq!(token.chars().count(), "«masked:»".chars().count() + TOKEN_HEX);
+            assert!(
+                token.starts_with("«masked:") && token.ends_with('»'),
+                "{token}"
+            );
+            assert_eq!(
+                token.chars().count(),
+                "«masked:»".chars().count() + TOKEN_HEX
+            );
         }
     }
 

@@ -153,10 +153,7 @@ pub fn type_failure_message(
     }
     let shown = display.map_or_else(|| shown(text), str::to_owned);
     match format {
-        Some(format) => format!(
-            "{shown} does not match {} format {format:?}",
-            dtype.name()
-        ),
+        Some(format) => format!("{shown} does not match {} format {format:?}", dtype.name()),
         None => format!("{shown} is not a valid {}", dtype.name()),
     }
 }

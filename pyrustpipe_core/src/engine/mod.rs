@@ -303,6 +303,7 @@ pub fn run(
             0.0
         };
     }
+    report.io.retries = storage.retries();
     if let Some(path) = targets.metrics.as_ref().filter(|_| uploads("metrics")) {
         let mut file = AtomicFile::create(path)?;
         file.write_all(report.to_json().as_bytes())?;
@@ -337,5 +338,6 @@ pub fn run(
             }
         });
     }
+    report.io.retries = storage.retries();
     Ok(report)
 }

@@ -5,7 +5,7 @@ use serde_json::{json, Value as Json};
 
 use crate::error::{Error, Result};
 use crate::plan::Plan;
-use crate::report::{Outputs, Report, RuleResult, Sample, SourceSummary, REPORT_VERSION};
+use crate::report::{Io, Outputs, Report, RuleResult, Sample, SourceSummary, REPORT_VERSION};
 use crate::rules::{RuleId, Scope};
 use crate::spec::{Severity, Tolerance};
 
@@ -117,7 +117,10 @@ pub(super) fn build_report(
             });
             if sensitive_key {
                 for sample in &mut samples {
-                    sample.value = sample.value.as_ref().map(|v| plan.masker.token(v.as_bytes()));
+                    sample.value = sample
+                        .value
+                        .as_ref()
+                        .map(|v| plan.masker.token(v.as_bytes()));
                 }
             }
         }
@@ -256,6 +259,7 @@ pub(super) fn build_report(
         sources,
         rules,
         outputs: Outputs::default(),
+        io: Io::default(),
     })
 }
 
