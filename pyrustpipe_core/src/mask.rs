@@ -232,4 +232,23 @@ mod tests {
         let (_, other) = run("key-two");
         assert!(!other.contains(&token), "another key, other tokens");
     }
+
+    /// The min / max of a sensitive column is one of its values: it is shown as a token too.
+    #[test]
+    fn a_sensitive_columns_min_and_max_are_tokens() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.csv");
+        std::fs::write(&path, "account\n770001234\n770005678\n").unwrap();
+        let spec = r#"{"spec_version": 1,
+            "columns": [{"name": "account", "dtype": "int", "sensitive": true}],
+            "dataset_checks": [
+                {"metric": "max", "column": "account", "max": 10},
+                {"metric": "mean", "column": "account", "max": 10}]}"#;
+        let report = crate::validate(spec, &[path.display().to_string()], &Default::default());
+        let json = report.unwrap().to_json();
+        assert!(!json.contains("770005678"), "{json}");
+        assert!(json.contains("\"observed\":\"«masked:"), "{json}");
+        // a mean is not a value of the column: shown as is
+        assert!(json.contains("770003456"), "{json}");
+    }
 }

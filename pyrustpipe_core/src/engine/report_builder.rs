@@ -7,7 +7,7 @@ use crate::error::{Error, Result};
 use crate::plan::Plan;
 use crate::report::{Io, Outputs, Report, RuleResult, Sample, SourceSummary, REPORT_VERSION};
 use crate::rules::{RuleId, Scope};
-use crate::spec::{Severity, Tolerance};
+use crate::spec::{Metric, Severity, Tolerance};
 
 use super::merge::{Failures, Merger};
 use super::ENGINE_VERSION;
@@ -149,14 +149,24 @@ pub(super) fn build_report(
                     .find(|c| c.rule as usize == id)
                     .expect("every dataset rule has a check");
                 let passed = check.passes(observed);
+                // The min or max of a sensitive column is one of its values.
+                let reveals = matches!(check.metric, Metric::Min | Metric::Max)
+                    && check.column.is_some_and(|c| plan.columns[c].sensitive);
+                let shown = observed.map(|v| {
+                    if reveals {
+                        plan.masker.token(v.to_string().as_bytes())
+                    } else {
+                        v.to_string()
+                    }
+                });
                 if !passed {
                     samples.push(Sample {
                         row: 0,
                         line: None,
                         source: String::new(),
                         column: meta.column.clone(),
-                        value: observed.map(|v| v.to_string()),
-                        message: match observed {
+                        value: shown.clone(),
+                        message: match &shown {
                             Some(v) => format!(
                                 "{} is {v}; expected {}",
                                 meta.kind,
@@ -170,12 +180,12 @@ pub(super) fn build_report(
                         },
                     });
                 }
-                (
-                    u64::from(!passed),
-                    Some(observed.map_or(Json::Null, |v| json!(v))),
-                    passed,
-                    0,
-                )
+                let observed = match (observed, shown) {
+                    (Some(_), Some(token)) if reveals => json!(token),
+                    (Some(v), _) => json!(v),
+                    (None, _) => Json::Null,
+                };
+                (u64::from(!passed), Some(observed), passed, 0)
             }
             Scope::Column | Scope::Row => {
                 let failed = merger.counts[id];
