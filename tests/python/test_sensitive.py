@@ -166,3 +166,23 @@ def test_cli_output_and_logs_never_show_the_value(
             assert KEY not in stream
         assert TOKEN.search(done.stdout), done.stdout
         assert PHONE in (tmp_path / f"bad-{fmt}.csv").read_text(encoding="utf-8")
+
+
+def test_init_keeps_a_sensitive_columns_values_out(
+    tmp_path: Path, run_cli: Callable[..., subprocess.CompletedProcess[str]]
+) -> None:
+    data = tmp_path / "contacts.csv"
+    data.write_text(
+        "id,phone\n" + "".join(f"{i},+2567720001{i % 3}\n" for i in range(1, 40)),
+        encoding="utf-8",
+    )
+    done = run_cli("init", str(data), "--name", "Contacts", "--sensitive", "phone")
+    assert done.returncode == 0, done.stderr
+    assert "25677200" not in done.stdout + done.stderr
+    assert "sensitive=True" in done.stdout
+    # the draft still validates its own data
+    rules = tmp_path / "rules.py"
+    rules.write_text(done.stdout, encoding="utf-8")
+    assert pp.validate(str(data), f"{rules}:Contacts").passed
+    wrong = run_cli("init", str(data), "--sensitive", "phon")
+    assert wrong.returncode == 2 and "phon" in wrong.stderr
