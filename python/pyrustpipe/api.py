@@ -409,10 +409,10 @@ def validate(*args: Any, **kwargs: Any) -> Any:
 
     **Run**: ``pp.validate(source, schema, *, quarantine=None, valid_output=None,
     metrics_output=None, threads=None, sample_size=20, storage_options=None, allow_empty=False,
-    chunk_size=None, max_record_bytes=None, mask_key=None)`` returns a :class:`pp.Report`. ``source`` is a path,
-    a directory (every file below it), a glob, an ``s3://`` URI or a list of them, or an in-memory
-    table (a pandas / polars DataFrame, a pyarrow Table or RecordBatchReader: anything with
-    ``__arrow_c_stream__``, read zero-copy);
+    chunk_size=None, max_record_bytes=None, mask_key=None)`` returns a :class:`pp.Report`.
+    ``source`` is a path, a directory (every file below it), a glob, an ``s3://`` URI or a list
+    of them, or an in-memory table (a pandas / polars DataFrame, a pyarrow Table or
+    RecordBatchReader: anything with ``__arrow_c_stream__``, read zero-copy);
     ``schema`` a ``pp.Schema`` subclass, a spec dict, a ``pp.Spec`` or a rules reference
     (``rules.py:Class``, ``rules.yaml``). The CSV reader holds at most about ``max_record_bytes``
     (default 64 MiB) of one record: a longer one stops the run with a ``DataFormatError`` naming

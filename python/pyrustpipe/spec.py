@@ -469,6 +469,12 @@ class SourceReportDict(TypedDict):
     failures: dict[str, int]
 
 
+class IoDict(TypedDict):
+    """What the run's storage did beyond reading and writing (docs/report.md)."""
+
+    retries: dict[str, int]
+
+
 class ReportDict(TypedDict):
     report_version: int
     engine_version: str
@@ -487,12 +493,6 @@ class ReportDict(TypedDict):
     rules: list[RuleReportDict]
     outputs: dict[str, str | None]
     io: IoDict
-
-
-class IoDict(TypedDict):
-    """What the run's storage did beyond reading and writing (docs/report.md)."""
-
-    retries: dict[str, int]
 
 
 # --------------------------------------------------------------------------------------------
