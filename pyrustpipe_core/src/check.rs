@@ -3,7 +3,7 @@
 //! per-block counts, first samples and failing rows. It runs inside worker threads and touches
 //! no shared state.
 
-use crate::plan::{Plan, SourceLayout};
+use crate::plan::{ColumnPlan, Plan, SourceLayout};
 use crate::rules::dataset::ColumnStats;
 use crate::rules::RuleId;
 use crate::value::{sample_text, type_failure_message, Cell};
@@ -142,21 +142,26 @@ pub fn check_rows(
     for row in 0..rows.len() {
         row_failed.clear();
         let line = rows.lines[row];
+        // `message` gets the sensitive column's token to show in place of the value.
         let mut fail = |rule: RuleId,
-                        column: Option<&str>,
+                        column: Option<&ColumnPlan>,
                         text: Option<&[u8]>,
-                        message: &dyn Fn() -> String,
+                        message: &dyn Fn(Option<&str>) -> String,
                         failed: &mut Vec<RuleId>| {
             failed.push(rule);
             out.counts[rule as usize] += 1;
             let samples = &mut out.samples[rule as usize];
             if samples.len() < sample_size {
+                let token = column
+                    .filter(|c| c.sensitive)
+                    .and(text)
+                    .map(|t| plan.masker.token(t));
                 samples.push(LocalSample {
                     row: row as u64,
                     line,
-                    column: column.map(str::to_owned),
-                    value: text.map(sample_text),
-                    message: message(),
+                    column: column.map(|c| c.name.clone()),
+                    value: token.clone().or_else(|| text.map(sample_text)),
+                    message: message(token.as_deref()),
                 });
             }
         };
@@ -169,7 +174,7 @@ pub fn check_rows(
                         plan.field_count_rule,
                         None,
                         None,
-                        &|| format!("expected {expected} fields, got {fields}"),
+                        &|_| format!("expected {expected} fields, got {fields}"),
                         &mut row_failed,
                     );
                 }
@@ -178,7 +183,7 @@ pub fn check_rows(
                         plan.malformed_rule,
                         None,
                         None,
-                        &|| reason.clone(),
+                        &|_| reason.clone(),
                         &mut row_failed,
                     );
                 }
@@ -208,9 +213,9 @@ pub fn check_rows(
                 if let Some(rule) = column.not_null {
                     fail(
                         rule,
-                        Some(&column.name),
+                        Some(column),
                         Some(text),
-                        &|| "missing required value".to_owned(),
+                        &|_| "missing required value".to_owned(),
                         &mut row_failed,
                     );
                 }
@@ -228,9 +233,9 @@ pub fn check_rows(
                         let format = column.format.as_deref();
                         fail(
                             rule,
-                            Some(&column.name),
+                            Some(column),
                             Some(text),
-                            &|| type_failure_message(column.dtype, format, text),
+                            &|token| type_failure_message(column.dtype, format, text, token),
                             &mut row_failed,
                         );
                     }
@@ -242,9 +247,9 @@ pub fn check_rows(
                             let shown = String::from_utf8_lossy(text);
                             fail(
                                 check.rule(),
-                                Some(&column.name),
+                                Some(column),
                                 Some(text),
-                                &|| check.message(&shown),
+                                &|token| check.message(token.unwrap_or(&shown)),
                                 &mut row_failed,
                             );
                         }
@@ -264,7 +269,7 @@ pub fn check_rows(
                     rule.rule,
                     None,
                     None,
-                    &|| "row rule is false".to_owned(),
+                    &|_| "row rule is false".to_owned(),
                     &mut row_failed,
                 );
             }

@@ -19,6 +19,7 @@ pub mod check;
 pub mod engine;
 pub mod error;
 pub mod formats;
+pub mod mask;
 pub mod parse;
 pub mod pipeline;
 pub mod plan;
@@ -81,7 +82,9 @@ fn compile_plan(spec_json: &str, options: &Options) -> Result<Arc<Plan>> {
             tolerance: r.tolerance,
         })
         .collect();
-    Ok(Arc::new(Plan::compile(spec, &external)?))
+    let mut plan = Plan::compile(spec, &external)?;
+    plan.masker = mask::Masker::for_run(options.mask_key.as_ref())?;
+    Ok(Arc::new(plan))
 }
 
 /// Expand paths, directories, globs, S3 keys and prefixes into the objects a run would read.

@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 
 use crate::error::{Error, Position, Result};
+use crate::mask::Masker;
 use crate::rules::dataset::DatasetCheck;
 use crate::rules::row_expr::{ColumnLookup, RowExpr};
 use crate::rules::unique::UniqueKey;
@@ -23,6 +24,8 @@ pub struct ColumnPlan {
     pub type_rule: Option<RuleId>,
     pub checks: Vec<ColumnCheck>,
     pub declared: bool,
+    /// Values leave the run only as tokens (`crate::mask`).
+    pub sensitive: bool,
 }
 
 pub struct RowRule {
@@ -64,6 +67,8 @@ pub struct Plan {
     pub quote: u8,
     /// CSV sources start with a header record (see `CsvDialect::header`).
     pub header: bool,
+    /// Tokens for sensitive columns' values; the run's key is set by `lib::compile_plan`.
+    pub masker: Masker,
 }
 
 struct Lookup<'a> {
@@ -84,6 +89,7 @@ impl ColumnLookup for Lookup<'_> {
             type_rule: None,
             checks: Vec::new(),
             declared: false,
+            sensitive: false,
         });
         (self.columns.len() - 1, DType::Str)
     }
@@ -245,6 +251,7 @@ impl Plan {
                 type_rule,
                 checks,
                 declared: true,
+                sensitive: column.sensitive,
             });
         }
 
@@ -444,6 +451,7 @@ impl Plan {
             distinct_columns,
             stats_columns,
             spec,
+            masker: Masker::random(),
         })
     }
 

@@ -85,6 +85,9 @@ pub struct ProfileOptions {
     /// Stop after this many rows (over all sources).
     #[serde(default)]
     pub sample_rows: Option<u64>,
+    /// Columns whose values must not be shown (docs/cli.md, `init --sensitive`).
+    #[serde(default)]
+    pub sensitive: Vec<String>,
 }
 
 fn yes() -> bool {
@@ -98,6 +101,7 @@ impl Default for ProfileOptions {
             null_values: None,
             header: true,
             sample_rows: None,
+            sensitive: Vec::new(),
         }
     }
 }
@@ -1028,13 +1032,36 @@ pub fn profile(sources: &[String], options: &Options, init: &ProfileOptions) -> 
     }
     let uris: Vec<String> = objects.iter().map(|o| o.uri.clone()).collect();
     let delimiter = (delimiter.unwrap_or(b',') as char).to_string();
-    let result = profiler.finish(
+    let mut result = profiler.finish(
         &uris,
         format.unwrap_or(Format::Csv),
         &delimiter,
         init.header,
     );
+    withhold_sensitive(&mut result, &init.sensitive)?;
     Ok(result.to_string())
+}
+
+/// A sensitive column's profile keeps its shape (type, counts, lengths, pattern) but none of its
+/// values: a draft rule built from a token would be meaningless, so they are left out, not
+/// masked. The column is marked so that the draft schema says `sensitive=True`.
+fn withhold_sensitive(profile: &mut Json, sensitive: &[String]) -> Result<()> {
+    let Some(columns) = profile["columns"].as_array_mut() else {
+        return Ok(());
+    };
+    for name in sensitive {
+        let column = columns
+            .iter_mut()
+            .find(|c| c["name"] == name.as_str())
+            .ok_or_else(|| {
+                Error::option("sensitive", format!("the data has no column {name:?}"))
+            })?;
+        for key in ["min", "max", "top_values"] {
+            column[key] = Json::Null;
+        }
+        column["sensitive"] = Json::Bool(true);
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -1263,5 +1290,28 @@ mod tests {
             &ProfileOptions::default(),
         );
         assert!(err.is_err());
+    }
+
+    #[test]
+    fn sensitive_columns_keep_their_shape_but_not_their_values() {
+        let init = ProfileOptions {
+            sensitive: vec!["phone".to_owned()],
+            ..ProfileOptions::default()
+        };
+        let text = b"id,phone\n1,+256772000111\n2,+256772000222\n3,+256772000111\n";
+        let p = profile_text("p.csv", text, &init);
+        assert!(!p.to_string().contains("256772000"), "{p}");
+        assert_eq!(column(&p, "phone")["sensitive"], json!(true));
+        assert_eq!(column(&p, "phone")["distinct_count"], json!(2));
+        assert_eq!(column(&p, "id")["max"], json!(3));
+        let wrong = ProfileOptions {
+            sensitive: vec!["phon".to_owned()],
+            ..ProfileOptions::default()
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.csv");
+        std::fs::write(&path, text).unwrap();
+        let error = profile(&[path.display().to_string()], &Options::default(), &wrong);
+        assert!(error.unwrap_err().to_string().contains("phon"));
     }
 }

@@ -59,6 +59,14 @@ pub struct Outputs {
     pub already_committed: bool,
 }
 
+/// What the run's storage did beyond reading and writing.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct Io {
+    /// Per S3 operation (`get_object`, `head_object`, `upload_part`…), the SDK's retries: the
+    /// attempts beyond the first. Operations that were never retried are absent.
+    pub retries: std::collections::BTreeMap<String, u64>,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
     pub report_version: u64,
@@ -77,6 +85,7 @@ pub struct Report {
     pub sources: Vec<SourceSummary>,
     pub rules: Vec<RuleResult>,
     pub outputs: Outputs,
+    pub io: Io,
 }
 
 impl Report {

@@ -169,6 +169,10 @@ pub struct ColumnSpec {
     pub type_check: Option<Gate>,
     #[serde(default)]
     pub checks: Vec<CheckSpec>,
+    /// Values are shown only as keyed-hash tokens outside the quarantine output. Left out of
+    /// the serialised spec when false, so existing ruleset hashes do not change.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub sensitive: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -136,7 +136,13 @@ impl TypeParser {
 }
 
 /// Why a text failed its dtype, for report samples.
-pub fn type_failure_message(dtype: DType, format: Option<&str>, text: &[u8]) -> String {
+/// `display` stands for the text in the message when given (a sensitive column's token).
+pub fn type_failure_message(
+    dtype: DType,
+    format: Option<&str>,
+    text: &[u8],
+    display: Option<&str>,
+) -> String {
     if dtype == DType::Str {
         if memchr::memchr(0, text).is_some() {
             return "contains a NUL byte".to_owned();
@@ -145,13 +151,10 @@ pub fn type_failure_message(dtype: DType, format: Option<&str>, text: &[u8]) -> 
             return format!("invalid UTF-8 at byte {}", err.valid_up_to());
         }
     }
+    let shown = display.map_or_else(|| shown(text), str::to_owned);
     match format {
-        Some(format) => format!(
-            "{} does not match {} format {format:?}",
-            shown(text),
-            dtype.name()
-        ),
-        None => format!("{} is not a valid {}", shown(text), dtype.name()),
+        Some(format) => format!("{shown} does not match {} format {format:?}", dtype.name()),
+        None => format!("{shown} is not a valid {}", dtype.name()),
     }
 }
 

@@ -244,6 +244,8 @@ def schema_source(profile: dict[str, Any], class_name: str) -> str:
         args, notes = _field_args({**column, "dtype": dtype}, rows)
         if attr != real:
             args.append(f"alias={real!r}")
+        if column.get("sensitive"):
+            args.append("sensitive=True")
         comment = f"  # {', '.join(notes)}" if notes else ""
         lines.append(f"    {attr}: {type_text} = pp.Field({', '.join(args)}){comment}")
     header = _header(profile)

@@ -239,6 +239,26 @@ class _Reader:
         self.index = {name: i for i, name in enumerate(header)}
         self.known = set(columns)
         self.dtypes = {n: (c["dtype"], c.get("format")) for n, c in columns.items()}
+        self.sensitive = [n for n, c in columns.items() if c.get("sensitive")]
+
+    def sensitive_values(self, raw: list[str] | dict[str, object]) -> list[str]:
+        """The row's values of sensitive columns, as text and as parsed, for the engine to mask
+        wherever a failure message quotes them (the message is made by user code)."""
+        out: set[str] = set()
+        for column in self.sensitive:
+            if isinstance(raw, list):
+                position = self.index.get(column)
+                text: object = None if position is None else raw[position]
+            else:
+                text = raw.get(column)
+            if text is None:
+                continue
+            out.add(str(text))
+            try:
+                out.add(str(self.value(raw, column)))
+            except _Skip:
+                pass
+        return sorted(value for value in out if value)
 
     def value(self, raw: list[str] | dict[str, object], column: str) -> object:
         text: object
@@ -469,4 +489,7 @@ def _run_batch(
         for number, raw in batch:
             message = _evaluate(rule, _Row(reader, raw))
             if message is not None:
-                out.append({"source": source, "row": number, "message": message})
+                failure: ExternalFailure = {"source": source, "row": number, "message": message}
+                if reader.sensitive:
+                    failure["sensitive_values"] = reader.sensitive_values(raw)
+                out.append(failure)

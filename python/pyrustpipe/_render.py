@@ -83,6 +83,16 @@ def report_renderables(report: Report) -> Iterator[RenderableType]:
                 f"  … {rule.failed - min(len(rule.samples), MAX_SAMPLES):,} more",
                 style="dim",
             )
+    for source in report.sources:
+        if source.quote_garbage_records:
+            yield Text(
+                f"note: {source.uri}: {source.quote_garbage_records:,} CSV record(s) have text "
+                "after a closing quote (read leniently; quote_garbage_records in the report)",
+                style="yellow",
+            )
+    if report.retries:
+        counts = ", ".join(f"{op} {n:,}" for op, n in sorted(report.retries.items()))
+        yield Text(f"storage retries: {counts}", style="yellow")
     for kind, path in report.outputs.items():
         if path:
             yield Text(f"{kind} output written to {path}", style="cyan")

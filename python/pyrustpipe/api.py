@@ -305,6 +305,7 @@ def run_validation(
     allow_empty: bool = False,
     chunk_size: int | None = None,
     max_record_bytes: int | None = None,
+    mask_key: str | None = None,
     progress: Progress | None = None,
     dialect: Mapping[str, Any] | None = None,
 ) -> Report:
@@ -347,6 +348,11 @@ def run_validation(
     }
     if storage_options is not None:
         options["storage_options"] = {str(k): str(v) for k, v in storage_options.items()}
+    if mask_key is not None:
+        if not isinstance(mask_key, str) or not mask_key:
+            # never echo the key: it is a secret
+            raise ValueError("mask_key must be a non-empty str")
+        options["mask_key"] = mask_key
     if _arrow.is_arrow_like(source):  # an in-memory table: pyrustpipe/_arrow.py
         return _arrow.validate_table(source, spec, python_rules, options, progress=progress)
     sources = _source_list(source)
@@ -394,6 +400,7 @@ def validate(
     allow_empty: bool = False,
     chunk_size: int | None = None,
     max_record_bytes: int | None = None,
+    mask_key: str | None = None,
 ) -> Report: ...
 
 
@@ -402,14 +409,15 @@ def validate(*args: Any, **kwargs: Any) -> Any:
 
     **Run**: ``pp.validate(source, schema, *, quarantine=None, valid_output=None,
     metrics_output=None, threads=None, sample_size=20, storage_options=None, allow_empty=False,
-    chunk_size=None, max_record_bytes=None)`` returns a :class:`pp.Report`. ``source`` is a path,
-    a directory (every file below it), a glob, an ``s3://`` URI or a list of them, or an in-memory
-    table (a pandas / polars DataFrame, a pyarrow Table or RecordBatchReader: anything with
-    ``__arrow_c_stream__``, read zero-copy);
+    chunk_size=None, max_record_bytes=None, mask_key=None)`` returns a :class:`pp.Report`.
+    ``source`` is a path, a directory (every file below it), a glob, an ``s3://`` URI or a list
+    of them, or an in-memory table (a pandas / polars DataFrame, a pyarrow Table or
+    RecordBatchReader: anything with ``__arrow_c_stream__``, read zero-copy);
     ``schema`` a ``pp.Schema`` subclass, a spec dict, a ``pp.Spec`` or a rules reference
     (``rules.py:Class``, ``rules.yaml``). The CSV reader holds at most about ``max_record_bytes``
     (default 64 MiB) of one record: a longer one stops the run with a ``DataFormatError`` naming
-    its first line. It does not raise when
+    its first line. ``mask_key`` keys the tokens that stand for ``sensitive`` columns' values
+    (default ``$PYRUSTPIPE_MASK_KEY``, else a random key per run). It does not raise when
     rules fail — call :meth:`Report.raise_for_failures` to gate.
 
     **Decorate**: ``@pp.validate`` or ``@pp.validate(severity="warn", tolerance=0.01,

@@ -200,6 +200,14 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help=f"profile at most N rows (default: {INIT_SAMPLE_ROWS:,})",
     )
+    init.add_argument(
+        "--sensitive",
+        action="append",
+        default=[],
+        metavar="COLUMN",
+        help="a column whose values must not be printed (repeatable): its draft Field gets "
+        "sensitive=True and no value-based rules",
+    )
     _add_storage_arguments(init)
     init.set_defaults(handler=_cmd_init)
 
@@ -363,6 +371,8 @@ def _cmd_init(args: argparse.Namespace) -> int:
         told["delimiter"] = args.delimiter
     if args.null_values is not None:
         told["null_values"] = args.null_values
+    if args.sensitive:
+        told["sensitive"] = list(args.sensitive)
     storage = _storage_options(args)
     options = json.dumps({"storage_options": storage} if storage else {})
     with _progress("profiling…"):

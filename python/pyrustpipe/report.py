@@ -263,6 +263,13 @@ class Report:
         """Where the valid rows, the quarantine and the metrics were written (``None``: not)."""
         return dict(self._data.get("outputs") or {})
 
+    @property
+    def retries(self) -> dict[str, int]:
+        """Per S3 operation (``get_object``, ``upload_part``…), the storage SDK's retries
+        (attempts beyond the first); empty when nothing was retried (``io.retries``)."""
+        io = self._data.get("io") or {}
+        return {str(k): int(v) for k, v in (io.get("retries") or {}).items()}
+
     def rule(self, name: str) -> RuleResult:
         """The result of rule ``name``; a KeyError suggesting close names otherwise."""
         for rule in self._rules:

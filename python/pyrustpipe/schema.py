@@ -190,6 +190,7 @@ class FieldInfo:
         "alias",
         "constraints",
         "format",
+        "sensitive",
         "severity",
         "tolerance",
     )
@@ -202,8 +203,10 @@ class FieldInfo:
         severity: Severity | None,
         tolerance: float | None,
         alias: str | None,
+        sensitive: bool = False,
     ) -> None:
         self.constraints = constraints
+        self.sensitive = sensitive
         self.format = format
         self.severity = severity
         self.tolerance = tolerance
@@ -215,6 +218,8 @@ class FieldInfo:
             value = getattr(self, key)
             if value is not None:
                 parts.append(f"{key}={value!r}")
+        if self.sensitive:
+            parts.append("sensitive=True")
         return f"Field({', '.join(parts)})"
 
 
@@ -234,6 +239,7 @@ def Field(
     severity: Severity | None = None,
     tolerance: float | None = None,
     alias: str | None = None,
+    sensitive: bool = False,
 ) -> FieldValue:
     """Constraints of a column. Every constraint is optional; a null value skips them all.
 
@@ -248,6 +254,8 @@ def Field(
       fraction) apply to every rule of the column, ``not_null`` and ``type`` included; wrap one
       value in :class:`Check` to override them for that constraint only.
     - ``alias``: the column's name in the data, when it differs from the attribute.
+    - ``sensitive``: the column's values leave the run (report samples, messages, logs) only as
+      keyed-hash tokens such as ``«masked:1f3a9c0b2d4e»``; the quarantine output keeps them.
 
     The return type is ``Any`` so that ``amount: float = pp.Field(gt=0)`` type-checks.
     """
@@ -267,8 +275,15 @@ def Field(
             constraints[key] = value
     if unique is not False and unique is not None:
         constraints["unique"] = unique
+    if not isinstance(sensitive, bool):
+        raise TypeError(f"sensitive must be True or False, not {sensitive!r}")
     return FieldInfo(
-        constraints, format=format, severity=severity, tolerance=tolerance, alias=alias
+        constraints,
+        format=format,
+        severity=severity,
+        tolerance=tolerance,
+        alias=alias,
+        sensitive=sensitive,
     )
 
 
@@ -661,6 +676,8 @@ def _column_spec(
         "nullable": nullable,
         "format": info.format,
     }  # type: ignore[typeddict-item]
+    if info.sensitive:
+        column["sensitive"] = True
     if not nullable:
         column["not_null"] = dict(settings)  # type: ignore[typeddict-item]
     column["type"] = dict(settings)  # type: ignore[typeddict-item]

@@ -38,6 +38,7 @@ __all__ = [
     "ExternalFailure",
     "ExternalRule",
     "FractionTolerance",
+    "IoDict",
     "IsNullExpr",
     "IsinExpr",
     "LengthCheck",
@@ -192,10 +193,12 @@ ColumnCheck: TypeAlias = BoundCheck | LengthCheck | PatternCheck | SetCheck | Un
 
 
 class ColumnRules(TypedDict, total=False):
-    """Optional keys of a column: severity / tolerance of ``not_null`` and ``type``."""
+    """Optional keys of a column: severity / tolerance of ``not_null`` and ``type``, and
+    ``sensitive`` (values shown only as keyed-hash tokens outside the quarantine)."""
 
     not_null: RuleSettings
     type: RuleSettings
+    sensitive: bool
 
 
 class ColumnSpec(ColumnRules):
@@ -384,7 +387,12 @@ class SpecDict(TypedDict):
 # engine options
 
 
-class ExternalFailure(TypedDict):
+class _ExternalFailureMasking(TypedDict, total=False):
+    sensitive_values: list[str]
+    """The row's values of sensitive columns: the engine masks them in ``message``."""
+
+
+class ExternalFailure(_ExternalFailureMasking):
     source: str
     row: int
     message: str
@@ -402,6 +410,7 @@ class ExternalRule(TypedDict):
 
 class _StorageOptions(TypedDict, total=False):
     storage_options: dict[str, str]
+    mask_key: str
 
 
 class ValidateOptions(_StorageOptions):
@@ -460,6 +469,12 @@ class SourceReportDict(TypedDict):
     failures: dict[str, int]
 
 
+class IoDict(TypedDict):
+    """What the run's storage did beyond reading and writing (docs/report.md)."""
+
+    retries: dict[str, int]
+
+
 class ReportDict(TypedDict):
     report_version: int
     engine_version: str
@@ -477,6 +492,7 @@ class ReportDict(TypedDict):
     sources: list[SourceReportDict]
     rules: list[RuleReportDict]
     outputs: dict[str, str | None]
+    io: IoDict
 
 
 # --------------------------------------------------------------------------------------------

@@ -165,6 +165,21 @@ def test_report_renders_a_saved_report(
     assert result.stderr == ""
 
 
+def test_summary_notes_quote_garbage_and_retries(
+    run_cli: Run, write: Write, report_dict: Callable[..., Any]
+) -> None:
+    data = report_dict()
+    write("clean.json", json.dumps(data))
+    data["sources"][0]["quote_garbage_records"] = 3
+    data["io"] = {"retries": {"get_object": 2, "head_object": 1}}
+    write("noted.json", json.dumps(data))
+    clean = run_cli("report", "clean.json").stdout
+    assert "closing quote" not in clean and "retries" not in clean
+    noted = " ".join(run_cli("report", "noted.json").stdout.split())
+    assert "data/tx.csv: 3 CSV record(s) have text after a closing quote" in noted
+    assert "storage retries: get_object 2, head_object 1" in noted
+
+
 def test_report_json_format(run_cli: Run, write: Write, report_dict: Callable[..., Any]) -> None:
     data = report_dict()
     write("r.json", json.dumps(data))

@@ -240,6 +240,15 @@ impl<'a> Merger<'a> {
                 [column] => Some(self.plan.columns[*column].name.clone()),
                 _ => None,
             };
+            // A key with a sensitive column keeps its whole text here and is masked as one
+            // token by the report (after the samples are cut to size, so few are hashed).
+            let shown = |text: String| -> String {
+                if key.columns.iter().any(|&c| self.plan.columns[c].sensitive) {
+                    text
+                } else {
+                    text.chars().take(200).collect()
+                }
+            };
             for entry in entries {
                 let row = base + u64::from(entry.row);
                 match table.entry(entry.hash) {
@@ -263,7 +272,7 @@ impl<'a> Merger<'a> {
                                 line: entry.line.map(|l| line_base + l),
                                 source: ctx.path.clone(),
                                 column: key_column.clone(),
-                                value: Some(text.chars().take(200).collect()),
+                                value: Some(shown(text.clone())),
                                 message: "repeats a key seen before".to_owned(),
                             },
                         );
@@ -281,7 +290,7 @@ impl<'a> Merger<'a> {
                                     line: first.line(),
                                     source: source_path,
                                     column: key_column.clone(),
-                                    value: Some(text.chars().take(200).collect()),
+                                    value: Some(shown(text.clone())),
                                     message: "key occurs more than once".to_owned(),
                                 },
                             );
@@ -392,17 +401,23 @@ pub(super) fn add_external(merger: &mut Merger<'_>, external: &[ExternalRuleResu
                 ));
             }
             let global = source.row_start + failure.row - 1;
+            let message = if failure.message.is_empty() {
+                "row rule is false".to_owned()
+            } else if failure.sensitive_values.is_empty() {
+                failure.message.clone()
+            } else {
+                merger
+                    .plan
+                    .masker
+                    .redact(&failure.message, &failure.sensitive_values)
+            };
             let sample = Sample {
                 row: failure.row,
                 line: None,
                 source: failure.source.clone(),
                 column: None,
                 value: None,
-                message: if failure.message.is_empty() {
-                    "row rule is false".to_owned()
-                } else {
-                    failure.message.clone()
-                },
+                message,
             };
             merger.late.push((global, rule));
             merger.counts[rule as usize] += 1;

@@ -40,6 +40,9 @@ pub struct ExternalFailure {
     pub row: u64,
     #[serde(default)]
     pub message: String,
+    /// The row's values of sensitive columns: the engine masks them in `message`.
+    #[serde(default)]
+    pub sensitive_values: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -79,6 +82,9 @@ pub struct Options {
     /// Accepted for the S3 backend; local runs ignore it.
     #[serde(default)]
     pub storage_options: Option<serde_json::Map<String, Json>>,
+    /// Key for sensitive columns' tokens (else `$PYRUSTPIPE_MASK_KEY`, else random per run).
+    #[serde(default)]
+    pub mask_key: Option<crate::mask::MaskKey>,
     /// Live counters for a watcher (not part of the JSON options).
     #[serde(skip)]
     pub progress: Option<Arc<Progress>>,
@@ -101,6 +107,7 @@ impl Default for Options {
             allow_empty: false,
             external_rules: Vec::new(),
             storage_options: None,
+            mask_key: None,
             progress: None,
         }
     }
@@ -296,6 +303,7 @@ pub fn run(
             0.0
         };
     }
+    report.io.retries = storage.retries();
     if let Some(path) = targets.metrics.as_ref().filter(|_| uploads("metrics")) {
         let mut file = AtomicFile::create(path)?;
         file.write_all(report.to_json().as_bytes())?;
@@ -330,5 +338,6 @@ pub fn run(
             }
         });
     }
+    report.io.retries = storage.retries();
     Ok(report)
 }

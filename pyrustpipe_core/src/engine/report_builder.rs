@@ -5,9 +5,9 @@ use serde_json::{json, Value as Json};
 
 use crate::error::{Error, Result};
 use crate::plan::Plan;
-use crate::report::{Outputs, Report, RuleResult, Sample, SourceSummary, REPORT_VERSION};
+use crate::report::{Io, Outputs, Report, RuleResult, Sample, SourceSummary, REPORT_VERSION};
 use crate::rules::{RuleId, Scope};
-use crate::spec::{Severity, Tolerance};
+use crate::spec::{Metric, Severity, Tolerance};
 
 use super::merge::{Failures, Merger};
 use super::ENGINE_VERSION;
@@ -112,6 +112,17 @@ pub(super) fn build_report(
             late.sort_by_key(|(r, _)| *r);
             late.truncate(merger.sample_size);
             samples = late.into_iter().map(|(_, s)| s).collect();
+            let sensitive_key = plan.unique_keys.iter().any(|k| {
+                k.rule as usize == id && k.columns.iter().any(|&c| plan.columns[c].sensitive)
+            });
+            if sensitive_key {
+                for sample in &mut samples {
+                    sample.value = sample
+                        .value
+                        .as_ref()
+                        .map(|v| plan.masker.token(v.as_bytes()));
+                }
+            }
         }
         let (failed, observed, passed, allowed) = match meta.scope {
             Scope::Schema => {
@@ -138,14 +149,24 @@ pub(super) fn build_report(
                     .find(|c| c.rule as usize == id)
                     .expect("every dataset rule has a check");
                 let passed = check.passes(observed);
+                // The min or max of a sensitive column is one of its values.
+                let reveals = matches!(check.metric, Metric::Min | Metric::Max)
+                    && check.column.is_some_and(|c| plan.columns[c].sensitive);
+                let shown = observed.map(|v| {
+                    if reveals {
+                        plan.masker.token(v.to_string().as_bytes())
+                    } else {
+                        v.to_string()
+                    }
+                });
                 if !passed {
                     samples.push(Sample {
                         row: 0,
                         line: None,
                         source: String::new(),
                         column: meta.column.clone(),
-                        value: observed.map(|v| v.to_string()),
-                        message: match observed {
+                        value: shown.clone(),
+                        message: match &shown {
                             Some(v) => format!(
                                 "{} is {v}; expected {}",
                                 meta.kind,
@@ -159,12 +180,12 @@ pub(super) fn build_report(
                         },
                     });
                 }
-                (
-                    u64::from(!passed),
-                    Some(observed.map_or(Json::Null, |v| json!(v))),
-                    passed,
-                    0,
-                )
+                let observed = match (observed, shown) {
+                    (Some(_), Some(token)) if reveals => json!(token),
+                    (Some(v), _) => json!(v),
+                    (None, _) => Json::Null,
+                };
+                (u64::from(!passed), Some(observed), passed, 0)
             }
             Scope::Column | Scope::Row => {
                 let failed = merger.counts[id];
@@ -248,6 +269,7 @@ pub(super) fn build_report(
         sources,
         rules,
         outputs: Outputs::default(),
+        io: Io::default(),
     })
 }
 

@@ -95,6 +95,16 @@ impl Storage {
         Ok(store)
     }
 
+    /// Per S3 operation, the SDK's retries so far (empty when S3 was not used).
+    pub fn retries(&self) -> std::collections::BTreeMap<String, u64> {
+        self.s3
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .as_ref()
+            .map(|store| store.retries.snapshot())
+            .unwrap_or_default()
+    }
+
     /// Expand sources into objects: each argument's matches in key order, arguments in order.
     pub fn expand(&self, sources: &[String]) -> Result<Vec<SourceObject>> {
         let mut out = Vec::new();

@@ -4,7 +4,7 @@
 //! aborted on failure), conditional puts, copies and deletes. Every error names the operation,
 //! the object, the S3 error code and the request id — never a credential.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::io::Read;
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,12 +12,18 @@ use std::time::Duration;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::BehaviorVersion;
-use aws_sdk_s3::config::{Credentials, Region, StalledStreamProtectionConfig};
+use aws_sdk_s3::config::interceptors::BeforeTransmitInterceptorContextRef;
+use aws_sdk_s3::config::{
+    ConfigBag, Credentials, Intercept, Region, RuntimeComponents, StalledStreamProtectionConfig,
+};
 use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::operation::RequestId;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
 use aws_sdk_s3::Client;
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::orchestrator::Metadata;
+use aws_smithy_runtime_api::client::retries::RequestAttempts;
 use bytes::Bytes;
 use serde_json::Value as Json;
 use tokio::runtime::Runtime;
@@ -161,10 +167,76 @@ pub struct ObjectMeta {
     pub etag: String,
 }
 
+/// Per S3 operation (`get_object`, `put_object`…), the attempts beyond the first that the SDK
+/// made (its retries), for the report's `io.retries`.
+#[derive(Debug, Clone, Default)]
+pub struct RetryCounts(Arc<std::sync::Mutex<BTreeMap<String, u64>>>);
+
+impl RetryCounts {
+    pub fn snapshot(&self) -> BTreeMap<String, u64> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    fn add(&self, operation: &str) {
+        *self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .entry(snake_case(operation))
+            .or_default() += 1;
+    }
+}
+
+/// `GetObject` → `get_object`.
+fn snake_case(name: &str) -> String {
+    let mut out = String::with_capacity(name.len() + 4);
+    for (i, c) in name.chars().enumerate() {
+        if c.is_ascii_uppercase() {
+            if i > 0 {
+                out.push('_');
+            }
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Runs before every attempt of every request: an attempt number above 1 is a retry.
+#[derive(Debug)]
+struct CountRetries(RetryCounts);
+
+impl Intercept for CountRetries {
+    fn name(&self) -> &'static str {
+        "pyrustpipe_count_retries"
+    }
+
+    fn read_before_attempt(
+        &self,
+        _context: &BeforeTransmitInterceptorContextRef<'_>,
+        _components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> std::result::Result<(), BoxError> {
+        let attempt = cfg
+            .load::<RequestAttempts>()
+            .map_or(1, RequestAttempts::attempts);
+        if attempt > 1 {
+            self.0
+                .add(cfg.load::<Metadata>().map_or("Unknown", Metadata::name));
+        }
+        Ok(())
+    }
+}
+
 /// A connected S3 client and the runtime it runs on.
 #[derive(Clone)]
 pub struct S3Store {
     client: Client,
+    pub retries: RetryCounts,
     runtime: Arc<Runtime>,
     max_attempts: u32,
     multipart_threshold: u64,
@@ -281,6 +353,8 @@ impl S3Store {
         let options = options.clone();
         let max_attempts = options.max_attempts.unwrap_or(5);
         let multipart_threshold = options.multipart_threshold.unwrap_or(MULTIPART_THRESHOLD);
+        let retries = RetryCounts::default();
+        let counter = CountRetries(retries.clone());
         let client = runtime.block_on(async move {
             let mut loader = aws_config::defaults(BehaviorVersion::latest());
             if let Some(profile) = &options.profile {
@@ -329,10 +403,16 @@ impl S3Store {
             let path_style = options
                 .force_path_style
                 .unwrap_or(options.endpoint_url.is_some());
-            Client::from_conf(config.force_path_style(path_style).build())
+            Client::from_conf(
+                config
+                    .force_path_style(path_style)
+                    .interceptor(counter)
+                    .build(),
+            )
         });
         Ok(S3Store {
             client,
+            retries,
             runtime,
             max_attempts,
             multipart_threshold,
@@ -727,6 +807,17 @@ async fn fetch_range(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn operation_names_are_snake_case() {
+        for (name, want) in [
+            ("GetObject", "get_object"),
+            ("UploadPart", "upload_part"),
+            ("ListObjectsV2", "list_objects_v2"),
+        ] {
+            assert_eq!(snake_case(name), want);
+        }
+    }
 
     #[test]
     fn copy_sources_are_url_encoded() {
