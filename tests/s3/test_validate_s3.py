@@ -15,8 +15,8 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 from devtools.local_s3 import S3Server  # noqa: E402
 from tests.data_gen import make_transactions  # noqa: E402
+from tests.s3.attempts import RULES, all_keys, final_keys, read, seed, start_api_run  # noqa: E402
 
-RULES = json.loads((REPO / "bench" / "rules.json").read_text())
 RUN_ONLY = {"duration_s", "rows_per_s", "threads", "outputs"}
 
 
@@ -43,18 +43,6 @@ def partitions(tmp_path: Path) -> list[Path]:
         make_transactions(path, 1500, seed=100 + index % 3, error_rate=0.05)
         paths.append(path)
     return paths
-
-
-def seed(s3_client: Any, bucket: str, prefix: str, paths: list[Path]) -> None:
-    for path in paths:
-        s3_client.upload_file(str(path), bucket, f"{prefix}{path.name}")
-    # Not data: listed prefixes skip markers like this one.
-    s3_client.put_object(Bucket=bucket, Key=f"{prefix}_SUCCESS", Body=b"")
-
-
-def read(s3_client: Any, bucket: str, key: str) -> bytes:
-    body: bytes = s3_client.get_object(Bucket=bucket, Key=key)["Body"].read()
-    return body
 
 
 def test_prefix_matches_local_and_commits_outputs(
@@ -241,7 +229,6 @@ def test_a_run_killed_mid_write_and_run_again_commits_exactly_once(
     import os
     import re
     import signal
-    import subprocess
     import time
 
     raw, out = s3_bucket(), s3_bucket()
@@ -249,43 +236,31 @@ def test_a_run_killed_mid_write_and_run_again_commits_exactly_once(
     outputs = {"valid_output": f"s3://{out}/clean/", "quarantine": f"s3://{out}/bad/"}
     proxied = dict(s3_server.storage_options, endpoint_url=fault_proxy.endpoint_url)
     fault_proxy.add_fault("PUT", stalled, "stall", times=1, seconds=60)
-    script = (
-        "import json, sys, pyrustpipe as pp\n"
-        "args = json.loads(sys.argv[1])\n"
-        "pp.validate(args['source'], args['rules'], storage_options=args['options'],"
-        " **args['outputs'])\n"
-    )
-    payload = json.dumps(
-        {"source": f"s3://{raw}/p/", "rules": RULES, "options": proxied, "outputs": outputs}
-    )
-    child = subprocess.Popen([sys.executable, "-c", script, payload])
+    child = start_api_run(f"s3://{raw}/p/", proxied, outputs)
     deadline = time.monotonic() + 60
     while fault_proxy.pending_faults() and time.monotonic() < deadline:
         time.sleep(0.05)
     assert fault_proxy.pending_faults() == 0, "the run never reached the stalled request"
 
-    def all_keys() -> list[str]:
-        return sorted(o["Key"] for o in s3_client.list_objects_v2(Bucket=out).get("Contents", []))
-
-    def final_keys() -> list[str]:
-        return [key for key in all_keys() if "_pyrustpipe_attempts/" not in key]
-
     # The proxy matched the request; wait until the server has stored it, then kill.
     stored = re.compile(stalled)
-    while not any(stored.search(key) for key in all_keys()) and time.monotonic() < deadline:
+    while (
+        not any(stored.search(key) for key in all_keys(s3_client, out))
+        and time.monotonic() < deadline
+    ):
         time.sleep(0.05)
     os.kill(child.pid, signal.SIGKILL)
     child.wait(timeout=10)
 
     if committed_by_first:
-        assert final_keys() == ["clean/_pyrustpipe_manifest.json"]
+        assert final_keys(s3_client, out) == ["clean/_pyrustpipe_manifest.json"]
     else:
-        assert final_keys() == []
+        assert final_keys(s3_client, out) == []
     rerun = pp.validate(
         f"s3://{raw}/p/", RULES, storage_options=s3_server.storage_options, **outputs
     ).to_dict()
     assert rerun["outputs"]["already_committed"] is committed_by_first
-    assert final_keys() == [
+    assert final_keys(s3_client, out) == [
         "bad/quarantine.csv",
         "clean/_pyrustpipe_manifest.json",
         "clean/valid.csv",
