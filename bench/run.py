@@ -18,6 +18,7 @@ import hashlib
 import json
 import os
 import platform
+import re
 import shutil
 import statistics
 import subprocess
@@ -25,6 +26,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -159,6 +161,31 @@ def run_once(cmd: list[str], timeout: float) -> Run:
             out.read(),
             err.read(),
         )
+
+
+def callgrind_instructions(cmd: list[str]) -> int:
+    """Instructions the process (all its threads) executed, as valgrind's callgrind counts them."""
+    with tempfile.TemporaryDirectory() as tmp:
+        proc = subprocess.run(
+            ["valgrind", "--tool=callgrind", f"--callgrind-out-file={tmp}/out", *cmd],
+            check=False,
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+        )
+    found = re.search(r"Collected : (\d+)", proc.stderr)
+    if not found:
+        raise ValueError(f"callgrind gave no count (exit {proc.returncode}): {proc.stderr[-300:]}")
+    return int(found.group(1))
+
+
+def instructions_per_row(make_cmd: Callable[[Path], list[str]], rows: int, seed: int = 42) -> float:
+    """Marginal instructions per row: callgrind on `rows` and on `rows // 10` rows of generated
+    data, difference over the row difference, so start-up and imports cancel out."""
+    small, _ = dataset(rows // 10, seed)
+    large, _ = dataset(rows, seed)
+    delta = callgrind_instructions(make_cmd(large)) - callgrind_instructions(make_cmd(small))
+    return delta / (rows - rows // 10)
 
 
 def parse_counts(tool: str, run: Run) -> dict:
