@@ -53,7 +53,10 @@ def run(
         if translate:
             # Only the grammar's characters, then DuckDB's own parser (which would also accept
             # surrounding spaces and `1_000`), finite (it also reads NaN and inf).
-            ok = f"(translate({col}, '0123456789+-.eE', '') = '' AND coalesce(isfinite(TRY_CAST({col} AS DOUBLE)), false))"
+            ok = (
+                f"(translate({col}, '0123456789+-.eE', '') = '' "
+                f"AND coalesce(isfinite(TRY_CAST({col} AS DOUBLE)), false))"
+            )
         else:
             ok = f"regexp_full_match({col}, {_lit(FLOAT)})"
         typed.append(f"{ok} AS {col}_ok")
@@ -66,24 +69,41 @@ def run(
     for col, values in ISIN.items():
         f[f"{col}:isin"] = f"{col} NOT IN ({', '.join(_lit(v) for v in values)})"
     f = {name: f"coalesce({sql}, false)" for name, sql in f.items()}
-    raw = f"SELECT * FROM read_csv({_lit(path)}, header = true, delim = ',', quote = '\"', escape = '\"', {read}, nullstr = '')"
+    raw = (
+        f"SELECT * FROM read_csv({_lit(path)}, header = true, delim = ',', quote = '\"', "
+        f"escape = '\"', {read}, nullstr = '')"
+    )
     if window:
         dups = ""
-        t = f"t AS (SELECT *, count(*) OVER (PARTITION BY txn_id) AS n_txn_id, {', '.join(typed)} FROM raw)"
+        t = (
+            "t AS (SELECT *, count(*) OVER (PARTITION BY txn_id) AS n_txn_id, "
+            f"{', '.join(typed)} FROM raw)"
+        )
     else:
-        dups = ("dups AS (SELECT txn_id, 2 AS n_txn_id FROM raw WHERE txn_id IS NOT NULL "
-                "GROUP BY txn_id HAVING count(*) > 1),")
-        t = f"t AS (SELECT raw.*, dups.n_txn_id, {', '.join(typed)} FROM raw LEFT JOIN dups USING (txn_id))"
+        dups = (
+            "dups AS (SELECT txn_id, 2 AS n_txn_id FROM raw WHERE txn_id IS NOT NULL "
+            "GROUP BY txn_id HAVING count(*) > 1),"
+        )
+        t = (
+            f"t AS (SELECT raw.*, dups.n_txn_id, {', '.join(typed)} "
+            "FROM raw LEFT JOIN dups USING (txn_id))"
+        )
     if flags_once:
         names = [f'"{n}"' for n in RULES]
         flagged = "fl AS (SELECT " + ", ".join(f'{f[n]} AS "{n}"' for n in RULES) + " FROM t)"
-        sql = (f"WITH raw AS ({raw}), {dups} {t}, {flagged} SELECT count(*) AS rows, "
-               f"count_if({' OR '.join(names)}) AS invalid_rows, "
-               + ", ".join(f"count_if({n}) AS {n}" for n in names) + " FROM fl")
+        sql = (
+            f"WITH raw AS ({raw}), {dups} {t}, {flagged} SELECT count(*) AS rows, "
+            f"count_if({' OR '.join(names)}) AS invalid_rows, "
+            + ", ".join(f"count_if({n}) AS {n}" for n in names)
+            + " FROM fl"
+        )
     else:
-        sql = (f"WITH raw AS ({raw}), {dups} {t} SELECT count(*) AS rows, "
-               f"count_if({' OR '.join(f.values())}) AS invalid_rows, "
-               + ", ".join(f'count_if({f[n]}) AS "{n}"' for n in RULES) + " FROM t")
+        sql = (
+            f"WITH raw AS ({raw}), {dups} {t} SELECT count(*) AS rows, "
+            f"count_if({' OR '.join(f.values())}) AS invalid_rows, "
+            + ", ".join(f'count_if({f[n]}) AS "{n}"' for n in RULES)
+            + " FROM t"
+        )
     con = duckdb.connect()
     if threads:
         con.execute(f"SET threads = {threads}")

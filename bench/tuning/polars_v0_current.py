@@ -1,4 +1,4 @@
-"""polars variant: the committed peer: masks inside the aggregate, is_duplicated, regex prefilters"""
+"""polars variant: the old peer: masks inside the aggregate, is_duplicated, regex prefilters"""
 
 from _polars_variants import run
 

@@ -2,4 +2,4 @@
 
 from _polars_variants import run
 
-run(once=True, window=True, cast_only=True, eager=True, engine='in-memory')
+run(once=True, window=True, cast_only=True, eager=True, engine="in-memory")
