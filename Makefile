@@ -63,7 +63,7 @@ bench: $(BUILD_STAMP) s3-server ## peers vs pyrustpipe on 1M and 10M rows, S3 vs
 	$(PIP) install -q -r bench/requirements.txt
 	# Bytecode, as pip writes it when it installs a wheel (the peers' packages have theirs).
 	$(PY) -m compileall -q python/pyrustpipe bench/rules.py
-	$(PY) bench/run.py --rows 1000000 --rows 10000000 --repeat 5 --output bench/out/results.md
+	$(PY) bench/run.py --rows 1000000 --rows 10000000 --repeat 5 --instructions 200000 --output bench/out/results.md
 	$(PY) bench/s3_vs_local.py --rows 1000000 --partitions 4 --repeat 5 | tee bench/out/s3_vs_local.md
 	$(PY) bench/arrow_path.py --rows 1000000 --repeat 5 | tee bench/out/arrow_path.md
 	$(PY) bench/compressed.py --rows 1000000 --repeat 5 | tee bench/out/compressed.md

@@ -18,6 +18,7 @@ import hashlib
 import json
 import os
 import platform
+import re
 import shutil
 import statistics
 import subprocess
@@ -25,6 +26,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -41,13 +43,17 @@ COUNTING = [
     "polars_streaming",
     "duckdb_sql",
     "polars_eager",
+    "dataframely_polars",
+    "pointblank_polars",
     "pandas_pyarrow",
+    "pyarrow_compute",
     "pandera_pandas",
+    "gx_pandas",
     "pure_python",
 ]
 FLOORS = ["wc", "pyarrow_read"]
 # Too slow to repeat on 10M rows by default (minutes each); name them in --tools to run them.
-SLOW = {"pandera_pandas", "pure_python"}
+SLOW = {"pandera_pandas", "gx_pandas", "pure_python"}
 SLOW_ABOVE_ROWS = 2_000_000
 
 
@@ -67,6 +73,7 @@ class Result:
     runs: list[Run] = field(default_factory=list)
     counts: dict | None = None  # {"rows", "invalid_rows", "failures"}
     error: str | None = None
+    ir_per_row: float | None = None  # callgrind, marginal instructions per row (--instructions)
 
     @property
     def wall(self) -> float:
@@ -159,6 +166,31 @@ def run_once(cmd: list[str], timeout: float) -> Run:
             out.read(),
             err.read(),
         )
+
+
+def callgrind_instructions(cmd: list[str]) -> int:
+    """Instructions the process (all its threads) executed, as valgrind's callgrind counts them."""
+    with tempfile.TemporaryDirectory() as tmp:
+        proc = subprocess.run(
+            ["valgrind", "--tool=callgrind", f"--callgrind-out-file={tmp}/out", *cmd],
+            check=False,
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+        )
+    found = re.search(r"Collected : (\d+)", proc.stderr)
+    if not found:
+        raise ValueError(f"callgrind gave no count (exit {proc.returncode}): {proc.stderr[-300:]}")
+    return int(found.group(1))
+
+
+def instructions_per_row(make_cmd: Callable[[Path], list[str]], rows: int, seed: int = 42) -> float:
+    """Marginal instructions per row: callgrind on `rows` and on `rows // 10` rows of generated
+    data, difference over the row difference, so start-up and imports cancel out."""
+    small, _ = dataset(rows // 10, seed)
+    large, _ = dataset(rows, seed)
+    delta = callgrind_instructions(make_cmd(large)) - callgrind_instructions(make_cmd(small))
+    return delta / (rows - rows // 10)
 
 
 def parse_counts(tool: str, run: Run) -> dict:
@@ -260,7 +292,8 @@ def machine() -> str:
 def versions() -> str:
     code = (
         "import importlib.metadata as m\n"
-        "for p in ['polars','duckdb','pandas','pyarrow','pandera','pyrustpipe']:\n"
+        "for p in ['polars','duckdb','pandas','pyarrow','pandera','dataframely','pointblank',"
+        "'great_expectations','pyrustpipe']:\n"
         "    try: print(p, m.version(p))\n"
         "    except m.PackageNotFoundError: pass\n"
     )
@@ -289,18 +322,21 @@ def revision() -> str:
 def table(results: list[Result], rows: int) -> str:
     ref = next((r for r in results if r.tool == "pyrustpipe" and r.runs), None)
     lines = [
-        "| tool | wall s | cpu s | peak MiB | rows/s | × pyrustpipe |",
-        "|---|---|---|---|---|---|",
+        "| tool | wall s | cpu s | instr/row | peak MiB | rows/s | × pyrustpipe |",
+        "|---|---|---|---|---|---|---|",
     ]
     for r in results:
         if not r.runs:
-            lines.append(f"| {r.tool} | — | — | — | — | not run: {r.error or 'no timed runs'} |")
+            lines.append(
+                f"| {r.tool} | — | — | — | — | — | not run: {r.error or 'no timed runs'} |"
+            )
             continue
         ratio = f"{r.wall / ref.wall:.2f}" if ref else "—"
         cells = [
             r.tool,
             f"{r.wall:.2f}",
             f"{r.cpu:.2f}",
+            f"{r.ir_per_row:,.0f}" if r.ir_per_row is not None else "—",
             f"{r.peak_mib:,.0f}",
             f"{rows / r.wall:,.0f}",
             ratio,
@@ -322,6 +358,9 @@ def select_tools(requested: list[str] | None, rows: int) -> list[str]:
     return [t for t in known if not (t in SLOW and rows > SLOW_ABOVE_ROWS)]
 
 
+IR_CACHE: dict[str, float] = {}
+
+
 def bench_size(rows: int, args: argparse.Namespace) -> tuple[str, list[str]]:
     """Benchmark one data size; returns its markdown section and its failure messages."""
     data, truth = dataset(rows, args.seed)
@@ -341,6 +380,20 @@ def bench_size(rows: int, args: argparse.Namespace) -> tuple[str, list[str]]:
     load_before = os.getloadavg()[0]
     print(f"[{rows:,} rows] {', '.join(tools)}", file=sys.stderr, flush=True)
     results = measure(tools, data, args.repeat, args.timeout)
+    if args.instructions:
+        for result in results:
+            if result.tool in args.instructions_tools and not result.error:
+                print(f"  callgrind {result.tool}", file=sys.stderr, flush=True)
+                if result.tool not in IR_CACHE:  # the same for every --rows section
+                    IR_CACHE[result.tool] = instructions_per_row(
+                        lambda d, t=result.tool: command(t, d), args.instructions, args.seed
+                    )
+                result.ir_per_row = IR_CACHE[result.tool]
+        notes.append(
+            f"instr/row: callgrind instructions per row (all threads), "
+            f"{', '.join(args.instructions_tools)} only, marginal between generated files of "
+            f"{args.instructions // 10:,} and {args.instructions:,} rows (start-up cancels out)"
+        )
     for result in results:
         if result.error:
             problems.append(f"{result.tool}: {result.error}")
@@ -398,6 +451,19 @@ def main() -> None:
     parser.add_argument("--output", help="also write the markdown here (e.g. bench/out/results.md)")
     parser.add_argument(
         "--require-pyrustpipe", action="store_true", help="fail when the CLI is missing"
+    )
+    parser.add_argument(
+        "--instructions",
+        type=int,
+        default=0,
+        metavar="ROWS",
+        help="add callgrind instructions/row, measured on ROWS/10 and ROWS generated rows",
+    )
+    parser.add_argument(
+        "--instructions-tools",
+        type=lambda s: [t for t in s.split(",") if t],
+        default=["pyrustpipe"],
+        help="tools that get the instructions column (default pyrustpipe: callgrind is slow)",
     )
     args = parser.parse_args()
     sizes = args.rows or [1_000_000]
