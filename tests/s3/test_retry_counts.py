@@ -61,7 +61,7 @@ def test_the_cli_summary_prints_retries(
     env = dict(cli_env(), AWS_ACCESS_KEY_ID=options["aws_access_key_id"])
     env["AWS_SECRET_ACCESS_KEY"] = options["aws_secret_access_key"]
     done = subprocess.run(
-        [sys.executable, "-m", "pyrustpipe", "run", uri, "--rules", str(rules)]
+        [sys.executable, "-m", "pyrustpipe", "validate", uri, "--rules", str(rules)]
         + ["--endpoint-url", fault_proxy.endpoint_url, "--region", "us-east-1"],
         env=env,
         capture_output=True,
