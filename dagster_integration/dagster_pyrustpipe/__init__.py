@@ -17,6 +17,8 @@ from dagster_pyrustpipe.checks import (
 from dagster_pyrustpipe.resource import PyRustPipeResource
 from dagster_pyrustpipe.table_schema import rules_to_table_schema
 
+# Also the distribution's version (pyproject.toml reads it from here);
+# tests/python/test_packaging.py holds it equal to the Cargo workspace version.
 __version__ = "0.1.0"
 
 __all__ = [

@@ -343,6 +343,8 @@ fn record_failure(out: &mut BlockFindings, row: usize, rules: &[RuleId]) {
     out.failure_starts.push(as_u32(out.failed_rules.len()));
 }
 
-fn as_u32(n: usize) -> u32 {
-    u32::try_from(n).expect("block-local sizes fit in u32")
+/// A block-local offset or size (a `TextRef`, a field span, a record's place) as `u32`: blocks,
+/// and the text of one unit of work, are smaller than 4 GiB.
+pub(crate) fn as_u32(n: usize) -> u32 {
+    u32::try_from(n).expect("blocks are smaller than 4 GiB")
 }

@@ -118,8 +118,19 @@ pub struct Gate {
     pub tolerance: Option<Tolerance>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum DType {
     Str,
     Int,
@@ -132,17 +143,9 @@ pub enum DType {
 }
 
 impl DType {
+    /// The wire name (serde's `snake_case`, derived by strum from the variant).
     pub fn name(self) -> &'static str {
-        match self {
-            DType::Str => "str",
-            DType::Int => "int",
-            DType::Float => "float",
-            DType::Decimal => "decimal",
-            DType::Bool => "bool",
-            DType::Date => "date",
-            DType::Datetime => "datetime",
-            DType::Time => "time",
-        }
+        self.into()
     }
 
     pub fn is_numeric(self) -> bool {
@@ -196,8 +199,19 @@ pub struct CheckSpec {
     pub tolerance: Option<Tolerance>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum CheckKind {
     Gt,
     Ge,
@@ -212,19 +226,9 @@ pub enum CheckKind {
 }
 
 impl CheckKind {
+    /// The wire name (serde's `snake_case`, derived by strum from the variant).
     pub fn name(self) -> &'static str {
-        match self {
-            CheckKind::Gt => "gt",
-            CheckKind::Ge => "ge",
-            CheckKind::Lt => "lt",
-            CheckKind::Le => "le",
-            CheckKind::MinLength => "min_length",
-            CheckKind::MaxLength => "max_length",
-            CheckKind::Pattern => "pattern",
-            CheckKind::Isin => "isin",
-            CheckKind::NotIn => "not_in",
-            CheckKind::Unique => "unique",
-        }
+        self.into()
     }
 }
 
@@ -261,8 +265,19 @@ pub struct UniqueSpec {
     pub tolerance: Option<Tolerance>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Metric {
     RowCount,
     NullCount,
@@ -275,17 +290,9 @@ pub enum Metric {
 }
 
 impl Metric {
+    /// The wire name (serde's `snake_case`, derived by strum from the variant).
     pub fn name(self) -> &'static str {
-        match self {
-            Metric::RowCount => "row_count",
-            Metric::NullCount => "null_count",
-            Metric::NullFraction => "null_fraction",
-            Metric::DistinctCount => "distinct_count",
-            Metric::Min => "min",
-            Metric::Max => "max",
-            Metric::Mean => "mean",
-            Metric::Sum => "sum",
-        }
+        self.into()
     }
 }
 
@@ -444,5 +451,36 @@ impl Spec {
         let digest = Sha256::digest(canonical.as_bytes());
         let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
         format!("sha256:{hex}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use strum::VariantArray;
+
+    use super::*;
+
+    /// strum and serde each derive the names from the variants: they must agree, or a message
+    /// would name a type or check differently from the spec that selected it.
+    fn names_agree<T: VariantArray + Serialize + Copy + std::fmt::Debug>(
+        name: fn(T) -> &'static str,
+    ) {
+        for &variant in T::VARIANTS {
+            assert_eq!(
+                serde_json::to_value(variant).unwrap(),
+                Json::String(name(variant).to_owned()),
+                "{variant:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn enum_names_are_the_wire_names() {
+        names_agree(DType::name);
+        names_agree(CheckKind::name);
+        names_agree(Metric::name);
+        assert_eq!(CheckKind::MinLength.name(), "min_length");
+        assert_eq!(Metric::NullFraction.name(), "null_fraction");
+        assert_eq!(DType::Datetime.name(), "datetime");
     }
 }

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pyrustpipe as pp
+import pyrustpipe_provider
 import pytest
 from airflow.sdk import DAG
 from airflow.sdk.exceptions import AirflowFailException
@@ -40,7 +41,7 @@ def test_airflow_providers_list_shows_the_provider(airflow_db: None) -> None:
     done = airflow_cli("providers", "list", "--output", "json")
     assert done.returncode == 0, done.stderr[-2000:]
     providers = {p["package_name"]: p for p in json.loads(done.stdout)}
-    assert providers["airflow-provider-pyrustpipe"]["version"] == "0.1.0"
+    assert providers["airflow-provider-pyrustpipe"]["version"] == pyrustpipe_provider.__version__
 
 
 def test_provider_info_imports_neither_airflow_nor_the_engine() -> None:

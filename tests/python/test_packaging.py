@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 import tomllib
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -23,13 +24,27 @@ def test_the_engine_wheel_takes_its_version_from_cargo() -> None:
 
 
 def test_pure_distributions_carry_the_workspace_version() -> None:
+    # Each pure distribution writes its version once, in its package's `__init__.py`, and its
+    # build backend reads it from there; that one copy must match the Cargo workspace.
     version = workspace_version()
     for folder, package in PACKAGES.items():
-        project = tomllib.loads((ROOT / folder / "pyproject.toml").read_text())["project"]
-        assert project["version"] == version, folder
+        pyproject = tomllib.loads((ROOT / folder / "pyproject.toml").read_text())
+        project = pyproject["project"]
+        assert "version" in project["dynamic"] and "version" not in project, folder
         init = (ROOT / folder / package / "__init__.py").read_text()
         found = re.search(r'^__version__ = "(.+)"$', init, re.M)
         assert found is not None and found[1] == version, package
+    hatch = tomllib.loads((ROOT / "airflow_provider" / "pyproject.toml").read_text())["tool"]
+    assert hatch["hatch"]["version"] == {"path": "pyrustpipe_provider/__init__.py"}
+    setuptools = tomllib.loads((ROOT / "dagster_integration" / "pyproject.toml").read_text())
+    dynamic = setuptools["tool"]["setuptools"]["dynamic"]
+    assert dynamic == {"version": {"attr": "dagster_pyrustpipe.__version__"}}
+
+
+def test_the_built_engine_reports_the_workspace_version() -> None:
+    core = pytest.importorskip("pyrustpipe._core")
+    assert core.__version__ == workspace_version()
+    assert core.build_info()["engine_version"] == workspace_version()
 
 
 def test_every_distribution_ships_the_same_licence() -> None:

@@ -113,6 +113,15 @@ impl Default for Options {
     }
 }
 
+impl Options {
+    /// The longest record a source may hold, in bytes (at least 1).
+    fn max_record_bytes(&self) -> usize {
+        self.max_record_bytes
+            .unwrap_or(crate::formats::csv::reader::MAX_RECORD_BYTES)
+            .max(1)
+    }
+}
+
 pub const DEFAULT_CHUNK_SIZE: usize = 4 << 20;
 
 /// What a run reads.
@@ -153,10 +162,7 @@ pub fn run(
         .build()
         .map_err(|e| Error::Internal(format!("cannot start worker threads: {e}")))?;
     let chunk_size = options.chunk_size.unwrap_or(DEFAULT_CHUNK_SIZE).max(1);
-    let max_record_bytes = options
-        .max_record_bytes
-        .unwrap_or(crate::formats::csv::reader::MAX_RECORD_BYTES)
-        .max(1);
+    let max_record_bytes = options.max_record_bytes();
     let in_flight = threads * 2 + 2;
     let sample_size = options.sample_size;
 
@@ -216,14 +222,7 @@ pub fn run(
     };
     match input {
         Input::Objects(sources) => {
-            let producer = SourceProducer {
-                sources,
-                storage,
-                plan,
-                chunk_size,
-                max_record_bytes,
-                allow_empty: options.allow_empty,
-            };
+            let producer = SourceProducer::new(sources, storage, plan, chunk_size, options);
             pipeline::run(&pool, in_flight, producer, job, merge)?;
         }
         Input::Arrow(source) => {

@@ -316,17 +316,7 @@ pub(super) fn write_outputs(
             (parse, records)
         }
     };
-    let producer = SourceProducer {
-        sources,
-        storage,
-        plan,
-        chunk_size,
-        max_record_bytes: options
-            .max_record_bytes
-            .unwrap_or(crate::formats::csv::reader::MAX_RECORD_BYTES)
-            .max(1),
-        allow_empty: options.allow_empty,
-    };
+    let producer = SourceProducer::new(sources, storage, plan, chunk_size, options);
     pipeline::run(
         pool,
         in_flight,

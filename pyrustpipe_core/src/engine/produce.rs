@@ -51,6 +51,26 @@ pub(super) struct SourceProducer<'a> {
     pub(super) allow_empty: bool,
 }
 
+impl<'a> SourceProducer<'a> {
+    /// The producer for files and objects, in pass 1 and pass 2 alike.
+    pub(super) fn new(
+        sources: &'a [SourceObject],
+        storage: &'a Storage,
+        plan: &'a Plan,
+        chunk_size: usize,
+        options: &super::Options,
+    ) -> Self {
+        SourceProducer {
+            sources,
+            storage,
+            plan,
+            chunk_size,
+            max_record_bytes: options.max_record_bytes(),
+            allow_empty: options.allow_empty,
+        }
+    }
+}
+
 /// Marks the unit of work of a Parquet source without row groups.
 const NO_ROW_GROUP: u64 = u64::MAX;
 

@@ -12,7 +12,7 @@ use arrow_array::cast::AsArray;
 use arrow_array::{Array, ArrayAccessor, RecordBatch, RecordBatchReader};
 use arrow_schema::{DataType, Schema, SchemaRef};
 
-use crate::check::{Rows, TextRef};
+use crate::check::{as_u32, Rows, TextRef};
 use crate::error::{Error, Result};
 use crate::plan::SourceLayout;
 use crate::spec::DType;
@@ -98,10 +98,6 @@ pub fn describe_schema(schema: &Schema) -> (Vec<String>, Vec<bool>) {
         })
         .collect();
     (names, temporal)
-}
-
-fn as_u32(n: usize) -> u32 {
-    u32::try_from(n).expect("a unit's text fits in 4 GiB")
 }
 
 /// Append the rows of `batch` to `rows` as text per plan column. `column_of` maps a field of the

@@ -5,7 +5,8 @@
 use std::fs::File;
 use std::io::{BufWriter, Read, Write};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr)]
+#[strum(serialize_all = "snake_case")]
 pub enum Codec {
     None,
     Gzip,
@@ -24,14 +25,9 @@ const SUFFIXES: [(&str, Codec); 6] = [
 ];
 
 impl Codec {
+    /// The wire name (serde's `snake_case`, derived by strum from the variant).
     pub fn name(self) -> &'static str {
-        match self {
-            Codec::None => "none",
-            Codec::Gzip => "gzip",
-            Codec::Zstd => "zstd",
-            Codec::Bzip2 => "bzip2",
-            Codec::Xz => "xz",
-        }
+        self.into()
     }
 
     /// The file suffix this codec writes (`None` for plain text).

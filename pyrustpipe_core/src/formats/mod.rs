@@ -23,7 +23,8 @@ pub use codec::Codec;
 
 use crate::error::{Error, Position, Result};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr)]
+#[strum(serialize_all = "snake_case")]
 pub enum Format {
     Csv,
     Ndjson,
@@ -33,13 +34,9 @@ pub enum Format {
 }
 
 impl Format {
+    /// The wire name (serde's `snake_case`, derived by strum from the variant).
     pub fn name(self) -> &'static str {
-        match self {
-            Format::Csv => "csv",
-            Format::Ndjson => "ndjson",
-            Format::Parquet => "parquet",
-            Format::Arrow => "arrow",
-        }
+        self.into()
     }
 
     /// The format of the valid and quarantine outputs: tables are written as Parquet.
@@ -248,6 +245,22 @@ pub fn detect(uri: &str) -> SourceKind {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn format_and_codec_names() {
+        let formats = [Format::Csv, Format::Ndjson, Format::Parquet, Format::Arrow];
+        let names: Vec<&str> = formats.into_iter().map(Format::name).collect();
+        assert_eq!(names, ["csv", "ndjson", "parquet", "arrow"]);
+        let codecs = [
+            Codec::None,
+            Codec::Gzip,
+            Codec::Zstd,
+            Codec::Bzip2,
+            Codec::Xz,
+        ];
+        let names: Vec<&str> = codecs.into_iter().map(Codec::name).collect();
+        assert_eq!(names, ["none", "gzip", "zstd", "bzip2", "xz"]);
+    }
 
     #[test]
     fn kinds_from_names() {

@@ -11,13 +11,9 @@ use std::io::Read;
 use serde_json::value::RawValue;
 use serde_json::Value as Json;
 
-use crate::check::{Broken, Rows, TextRef};
+use crate::check::{as_u32, Broken, Rows, TextRef};
 use crate::formats::csv::block::{BlockEnd, BlockParse, RecordBytes};
 use crate::plan::Plan;
-
-fn as_u32(n: usize) -> u32 {
-    u32::try_from(n).expect("blocks are smaller than 4 GiB")
-}
 
 /// Lines of a block: `(start, end without the line break, next)`; blank lines are counted, not
 /// returned.

@@ -141,3 +141,200 @@ pub fn parse_temporal_literal(dtype: DType, text: &str) -> Option<i64> {
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::value::TypeParser;
+
+    const AT: &str = "columns[0].checks[0]";
+
+    fn compile(op: CheckKind, bound: Option<Json>, dtype: DType) -> Result<Compare> {
+        Compare::compile(0, op, bound.as_ref(), dtype, AT)
+    }
+
+    #[test]
+    fn compile_errors() {
+        let cases: &[(CheckKind, Option<Json>, DType, &str)] = &[
+            (CheckKind::Gt, None, DType::Int, "gt needs a \"value\""),
+            (
+                CheckKind::Ge,
+                Some(json!("abc")),
+                DType::Int,
+                "ge bound \"abc\" does not fit a int column",
+            ),
+            (
+                CheckKind::Lt,
+                Some(json!(true)),
+                DType::Float,
+                "lt bound true does not fit a float column",
+            ),
+            (
+                CheckKind::Le,
+                Some(json!("1.2.3")),
+                DType::Decimal,
+                "le bound \"1.2.3\" does not fit a decimal column",
+            ),
+            (
+                CheckKind::Gt,
+                Some(json!(20240101)),
+                DType::Date,
+                "gt bound 20240101 does not fit a date column",
+            ),
+            (
+                CheckKind::Gt,
+                Some(json!("2024-02-30")),
+                DType::Date,
+                "gt bound \"2024-02-30\" does not fit a date column",
+            ),
+            (
+                CheckKind::Lt,
+                Some(json!("25:00")),
+                DType::Time,
+                "lt bound \"25:00\" does not fit a time column",
+            ),
+            (
+                CheckKind::Gt,
+                Some(json!(1)),
+                DType::Str,
+                "gt applies to numeric, date, datetime and time columns, not str",
+            ),
+            (
+                CheckKind::Ge,
+                Some(json!(1)),
+                DType::Bool,
+                "ge applies to numeric, date, datetime and time columns, not bool",
+            ),
+        ];
+        for (op, bound, dtype, want) in cases {
+            let err = compile(*op, bound.clone(), *dtype).expect_err(want);
+            assert_eq!(
+                err.to_string(),
+                format!("invalid rule spec at {AT}: {want}"),
+                "{op:?} {bound:?} on {dtype:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn passes_and_fails() {
+        // (operator, column type, bound, cell text, passes)
+        let cases: &[(CheckKind, DType, Json, &str, bool)] = &[
+            (CheckKind::Gt, DType::Int, json!(0), "1", true),
+            (CheckKind::Gt, DType::Int, json!(0), "0", false),
+            (CheckKind::Gt, DType::Int, json!(0), "-1", false),
+            (CheckKind::Ge, DType::Int, json!(0), "0", true),
+            (CheckKind::Ge, DType::Int, json!(0), "-1", false),
+            (CheckKind::Lt, DType::Int, json!(10), "9", true),
+            (CheckKind::Lt, DType::Int, json!(10), "10", false),
+            (CheckKind::Le, DType::Int, json!(10), "10", true),
+            (CheckKind::Le, DType::Int, json!(10), "11", false),
+            (CheckKind::Gt, DType::Int, json!(0.5), "1", true),
+            (CheckKind::Gt, DType::Int, json!(0.5), "0", false),
+            (CheckKind::Ge, DType::Int, json!("5"), "5", true),
+            (CheckKind::Ge, DType::Int, json!("5"), "4", false),
+            (
+                CheckKind::Ge,
+                DType::Int,
+                json!(i64::MAX),
+                "9223372036854775807",
+                true,
+            ),
+            (CheckKind::Gt, DType::Float, json!(1.5), "1.6", true),
+            (CheckKind::Gt, DType::Float, json!(1.5), "1.5", false),
+            (CheckKind::Le, DType::Float, json!("1e3"), "1000", true),
+            (CheckKind::Le, DType::Float, json!("1e3"), "1000.5", false),
+            (CheckKind::Ge, DType::Decimal, json!("10.00"), "10", true),
+            (
+                CheckKind::Ge,
+                DType::Decimal,
+                json!("10.00"),
+                "9.999",
+                false,
+            ),
+            (CheckKind::Lt, DType::Decimal, json!(0.1), "0.09", true),
+            (CheckKind::Lt, DType::Decimal, json!(0.1), "0.1", false),
+            (
+                CheckKind::Ge,
+                DType::Date,
+                json!("2024-01-01"),
+                "2024-01-01",
+                true,
+            ),
+            (
+                CheckKind::Ge,
+                DType::Date,
+                json!("2024-01-01"),
+                "2023-12-31",
+                false,
+            ),
+            (
+                CheckKind::Lt,
+                DType::Datetime,
+                json!("2024-01-01T00:00:00Z"),
+                "2023-12-31T23:59:59",
+                true,
+            ),
+            (
+                CheckKind::Lt,
+                DType::Datetime,
+                json!("2024-01-01T00:00:00Z"),
+                "2024-01-01T01:00:00+01:00",
+                false,
+            ),
+            (CheckKind::Le, DType::Time, json!("12:00"), "12:00:00", true),
+            (
+                CheckKind::Le,
+                DType::Time,
+                json!("12:00"),
+                "12:00:01",
+                false,
+            ),
+        ];
+        for (op, dtype, bound, text, want) in cases {
+            let check = compile(*op, Some(bound.clone()), *dtype).expect("compiles");
+            let value = TypeParser::for_dtype(*dtype)
+                .parse(text.as_bytes())
+                .expect("a valid cell");
+            assert_eq!(
+                check.passes(&value),
+                *want,
+                "{text} {op:?} {bound} on {dtype:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn failure_messages() {
+        let cases: &[(CheckKind, DType, Json, &str, &str)] = &[
+            (CheckKind::Gt, DType::Int, json!(0), "-1", "-1 is not > 0"),
+            (
+                CheckKind::Ge,
+                DType::Float,
+                json!(1.5),
+                "1",
+                "1 is not >= 1.5",
+            ),
+            (
+                CheckKind::Lt,
+                DType::Decimal,
+                json!("10.00"),
+                "12",
+                "12 is not < 10.00",
+            ),
+            (
+                CheckKind::Le,
+                DType::Date,
+                json!("2024-01-01"),
+                "2024-02-01",
+                "2024-02-01 is not <= 2024-01-01",
+            ),
+        ];
+        for (op, dtype, bound, text, want) in cases {
+            let check = compile(*op, Some(bound.clone()), *dtype).expect("compiles");
+            assert_eq!(check.message(text), *want);
+        }
+    }
+}

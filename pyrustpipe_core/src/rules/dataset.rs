@@ -189,4 +189,134 @@ mod tests {
         assert_eq!(forward.value().to_bits(), split_b.value().to_bits());
         assert!((forward.value() - 5.100_000_000_1).abs() < 1e-12);
     }
+
+    fn check(spec: serde_json::Value) -> DatasetCheck {
+        let spec: DatasetCheckSpec = serde_json::from_value(spec).expect("a dataset check spec");
+        DatasetCheck {
+            rule: 0,
+            metric: spec.metric,
+            column: spec.column.as_ref().map(|_| 0),
+            spec,
+        }
+    }
+
+    fn stats(values: &[f64], nulls: u64) -> ColumnStats {
+        let mut stats = ColumnStats {
+            nulls,
+            ..ColumnStats::default()
+        };
+        values.iter().for_each(|&v| stats.add(v));
+        stats
+    }
+
+    #[test]
+    fn observed_values() {
+        // Six rows: four values and two nulls in the column, three distinct values.
+        let column = stats(&[2.0, -1.0, 5.0, 2.0], 2);
+        let cases: &[(&str, Option<f64>)] = &[
+            ("row_count", Some(6.0)),
+            ("null_count", Some(2.0)),
+            ("null_fraction", Some(2.0 / 6.0)),
+            ("distinct_count", Some(3.0)),
+            ("min", Some(-1.0)),
+            ("max", Some(5.0)),
+            ("sum", Some(8.0)),
+            ("mean", Some(2.0)),
+        ];
+        for (metric, want) in cases {
+            let check = check(serde_json::json!({"metric": metric, "column": "x"}));
+            assert_eq!(check.observe(6, Some(&column), Some(3)), *want, "{metric}");
+        }
+    }
+
+    #[test]
+    fn observed_values_of_an_empty_input() {
+        // No rows: counts are zero, the fraction is 0, and min/max/mean are undefined.
+        let cases: &[(&str, Option<f64>)] = &[
+            ("row_count", Some(0.0)),
+            ("null_count", Some(0.0)),
+            ("null_fraction", Some(0.0)),
+            ("distinct_count", Some(0.0)),
+            ("min", None),
+            ("max", None),
+            ("sum", Some(0.0)),
+            ("mean", None),
+        ];
+        for (metric, want) in cases {
+            let check = check(serde_json::json!({"metric": metric, "column": "x"}));
+            assert_eq!(check.observe(0, None, None), *want, "{metric}");
+        }
+    }
+
+    #[test]
+    fn bounds_pass_and_fail() {
+        // (bounds, observed, passes, described)
+        let cases: &[(serde_json::Value, Option<f64>, bool, &str)] = &[
+            (serde_json::json!({"min": 1}), Some(1.0), true, ">= 1"),
+            (serde_json::json!({"min": 1}), Some(0.5), false, ">= 1"),
+            (
+                serde_json::json!({"min": 1, "min_inclusive": false}),
+                Some(1.0),
+                false,
+                "> 1",
+            ),
+            (
+                serde_json::json!({"min": 1, "min_inclusive": false}),
+                Some(1.5),
+                true,
+                "> 1",
+            ),
+            (serde_json::json!({"max": 10}), Some(10.0), true, "<= 10"),
+            (serde_json::json!({"max": 10}), Some(10.5), false, "<= 10"),
+            (
+                serde_json::json!({"max": 10, "max_inclusive": false}),
+                Some(10.0),
+                false,
+                "< 10",
+            ),
+            (
+                serde_json::json!({"min": 0, "max": 0.5}),
+                Some(0.25),
+                true,
+                ">= 0 and <= 0.5",
+            ),
+            (
+                serde_json::json!({"min": 0, "max": 0.5}),
+                Some(0.75),
+                false,
+                ">= 0 and <= 0.5",
+            ),
+            (serde_json::json!({}), Some(1e300), true, ""),
+            // An undefined value (the mean of nothing) never passes.
+            (serde_json::json!({}), None, false, ""),
+            (serde_json::json!({"min": 0}), None, false, ">= 0"),
+        ];
+        for (bounds, observed, want, described) in cases {
+            let mut spec = bounds.clone();
+            spec["metric"] = serde_json::json!("row_count");
+            let check = check(spec);
+            assert_eq!(check.passes(*observed), *want, "{bounds} on {observed:?}");
+            assert_eq!(check.describe_bounds(), *described, "{bounds}");
+        }
+    }
+
+    #[test]
+    fn column_stats_merge_in_either_order() {
+        let (a, b) = (stats(&[1.0, 7.0], 1), stats(&[-3.0], 2));
+        let (mut ab, mut ba) = (a.clone(), b.clone());
+        ab.merge(&b);
+        ba.merge(&a);
+        for merged in [ab, ba] {
+            assert_eq!(
+                (
+                    merged.nulls,
+                    merged.values,
+                    merged.min,
+                    merged.max,
+                    merged.sum.value()
+                ),
+                (3, 3, Some(-3.0), Some(7.0), 5.0)
+            );
+        }
+    }
 }

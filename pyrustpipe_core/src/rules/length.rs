@@ -67,3 +67,108 @@ impl Length {
 pub fn char_count(text: &[u8]) -> u64 {
     text.iter().filter(|&&b| (b & 0xC0) != 0x80).count() as u64
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    const AT: &str = "columns[0].checks[0]";
+
+    #[test]
+    fn compile_errors() {
+        let cases: &[(CheckKind, Option<Json>, DType, &str)] = &[
+            (
+                CheckKind::MinLength,
+                Some(json!(1)),
+                DType::Int,
+                "min_length applies to str columns, not int",
+            ),
+            (
+                CheckKind::MaxLength,
+                Some(json!(1)),
+                DType::Date,
+                "max_length applies to str columns, not date",
+            ),
+            (
+                CheckKind::MinLength,
+                None,
+                DType::Str,
+                "min_length needs a non-negative integer \"value\"",
+            ),
+            (
+                CheckKind::MaxLength,
+                Some(json!(-1)),
+                DType::Str,
+                "max_length needs a non-negative integer \"value\"",
+            ),
+            (
+                CheckKind::MaxLength,
+                Some(json!(2.5)),
+                DType::Str,
+                "max_length needs a non-negative integer \"value\"",
+            ),
+            (
+                CheckKind::MinLength,
+                Some(json!("3")),
+                DType::Str,
+                "min_length needs a non-negative integer \"value\"",
+            ),
+        ];
+        for (kind, value, dtype, want) in cases {
+            let err = Length::compile(0, *kind, value.as_ref(), *dtype, AT).expect_err(want);
+            assert_eq!(
+                err.to_string(),
+                format!("invalid rule spec at {AT}: {want}")
+            );
+        }
+    }
+
+    #[test]
+    fn passes_and_fails() {
+        // (kind, limit, text, passes): lengths count characters, not bytes.
+        let cases: &[(CheckKind, u64, &str, bool)] = &[
+            (CheckKind::MinLength, 3, "abc", true),
+            (CheckKind::MinLength, 3, "abcd", true),
+            (CheckKind::MinLength, 3, "ab", false),
+            (CheckKind::MinLength, 1, "", false),
+            (CheckKind::MinLength, 0, "", true),
+            (CheckKind::MinLength, 3, "héé", true),
+            (CheckKind::MinLength, 4, "héé", false),
+            (CheckKind::MaxLength, 3, "abc", true),
+            (CheckKind::MaxLength, 3, "abcd", false),
+            (CheckKind::MaxLength, 0, "", true),
+            (CheckKind::MaxLength, 2, "日本", true),
+            (CheckKind::MaxLength, 2, "日本語", false),
+            (CheckKind::MaxLength, 1, "😀", true),
+        ];
+        for (kind, limit, text, want) in cases {
+            let check =
+                Length::compile(0, *kind, Some(&json!(limit)), DType::Str, AT).expect("compiles");
+            assert_eq!(
+                check.passes(text.as_bytes()),
+                *want,
+                "{kind:?} {limit} on {text:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn failure_messages() {
+        let min =
+            Length::compile(0, CheckKind::MinLength, Some(&json!(3)), DType::Str, AT).unwrap();
+        assert_eq!(min.message("hé"), "length 2 is less than 3");
+        let max =
+            Length::compile(0, CheckKind::MaxLength, Some(&json!(2)), DType::Str, AT).unwrap();
+        assert_eq!(max.message("日本語"), "length 3 is more than 2");
+    }
+
+    #[test]
+    fn char_count_table() {
+        let cases: &[(&str, u64)] = &[("", 0), ("a", 1), ("é", 1), ("日本", 2), ("a😀b", 3)];
+        for (text, want) in cases {
+            assert_eq!(char_count(text.as_bytes()), *want, "{text:?}");
+        }
+    }
+}

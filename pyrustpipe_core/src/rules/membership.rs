@@ -128,3 +128,119 @@ impl Membership {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    const AT: &str = "columns[0].checks[0]";
+
+    fn compile(negate: bool, values: &Json, dtype: DType) -> Result<Membership> {
+        Membership::compile(0, negate, values.as_array().map(Vec::as_slice), dtype, AT)
+    }
+
+    #[test]
+    fn compile_errors() {
+        let cases: &[(Json, DType, &str)] = &[
+            (json!(null), DType::Str, "invalid rule spec at columns[0].checks[0]: needs a \"values\" list"),
+            (
+                json!(["a", null]),
+                DType::Str,
+                "invalid rule spec at columns[0].checks[0].values[1]: null is not a str value",
+            ),
+            (
+                json!([[1]]),
+                DType::Int,
+                "invalid rule spec at columns[0].checks[0].values[0]: [1] is not a int value",
+            ),
+            (
+                json!([1, "x"]),
+                DType::Int,
+                "invalid rule spec at columns[0].checks[0].values[1]: \"x\" is not a valid int value",
+            ),
+            (
+                json!(["2024-02-30"]),
+                DType::Date,
+                "invalid rule spec at columns[0].checks[0].values[0]: \"2024-02-30\" is not a valid date value",
+            ),
+            (
+                json!([1.5]),
+                DType::Int,
+                "invalid rule spec at columns[0].checks[0].values[0]: \"1.5\" is not a valid int value",
+            ),
+        ];
+        for (values, dtype, want) in cases {
+            let err = compile(false, values, *dtype).expect_err(want);
+            assert_eq!(err.to_string(), *want);
+        }
+    }
+
+    #[test]
+    fn passes_and_fails() {
+        // Values are compared as the column's type, so `007` is the int 7 and `1.50` the
+        // decimal 1.5; `not_in` is the exact opposite of `isin`.
+        let many: Vec<Json> = (0..40).map(|i| json!(format!("k{i}"))).collect();
+        let cases: &[(Json, DType, &str, bool)] = &[
+            (json!(["a", "b"]), DType::Str, "a", true),
+            (json!(["a", "b"]), DType::Str, "c", false),
+            (json!(["a", "b"]), DType::Str, "A", false),
+            (json!(["a", "b"]), DType::Str, "", false),
+            (json!([""]), DType::Str, "", true),
+            (json!([1, 2, 3]), DType::Int, "007", false),
+            (json!([1, 2, 7]), DType::Int, "007", true),
+            (json!(["7"]), DType::Int, "+7", true),
+            (json!([1.5]), DType::Float, "1.50", true),
+            (json!([1.5]), DType::Float, "1.25", false),
+            (json!(["1.50"]), DType::Decimal, "1.5", true),
+            (json!([true]), DType::Bool, "yes", true),
+            (json!([true]), DType::Bool, "no", false),
+            (json!(["2024-01-01"]), DType::Date, "2024-01-01", true),
+            (json!(["2024-01-01"]), DType::Date, "2024-01-02", false),
+            (
+                json!(["a-very-long-value-past-16-bytes"]),
+                DType::Str,
+                "a-very-long-value-past-16-bytes",
+                true,
+            ),
+            (
+                json!(["a-very-long-value-past-16-bytes"]),
+                DType::Str,
+                "a-very-long-value-past-16-byte",
+                false,
+            ),
+            (Json::Array(many.clone()), DType::Str, "k39", true),
+            (Json::Array(many), DType::Str, "k40", false),
+        ];
+        for (values, dtype, text, want) in cases {
+            let value = TypeParser::for_dtype(*dtype)
+                .parse(text.as_bytes())
+                .expect("a valid cell");
+            let isin = compile(false, values, *dtype).expect("compiles");
+            let not_in = compile(true, values, *dtype).expect("compiles");
+            assert_eq!(isin.passes(&value), *want, "{text:?} isin {values}");
+            assert_eq!(not_in.passes(&value), !*want, "{text:?} not_in {values}");
+        }
+    }
+
+    #[test]
+    fn failure_messages() {
+        let values = json!(["a", "b"]);
+        assert_eq!(
+            compile(false, &values, DType::Str).unwrap().message("c"),
+            r#"c is not in ["a", "b"]"#
+        );
+        assert_eq!(
+            compile(true, &values, DType::Str).unwrap().message("a"),
+            r#"a is in the excluded set ["a", "b"]"#
+        );
+        let many: Vec<Json> = (0..12).map(|i| json!(i)).collect();
+        assert_eq!(
+            compile(false, &Json::Array(many), DType::Int)
+                .unwrap()
+                .message("99"),
+            "99 is not in [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, … 2 more]"
+        );
+    }
+}

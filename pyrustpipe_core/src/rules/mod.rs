@@ -18,7 +18,8 @@ use crate::value::Value;
 
 pub type RuleId = u16;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr)]
+#[strum(serialize_all = "snake_case")]
 pub enum Scope {
     Column,
     Row,
@@ -27,13 +28,9 @@ pub enum Scope {
 }
 
 impl Scope {
+    /// The wire name (serde's `snake_case`, derived by strum from the variant).
     pub fn name(self) -> &'static str {
-        match self {
-            Scope::Column => "column",
-            Scope::Row => "row",
-            Scope::Dataset => "dataset",
-            Scope::Schema => "schema",
-        }
+        self.into()
     }
 }
 
@@ -111,5 +108,115 @@ impl ColumnCheck {
             ColumnCheck::Pattern(c) => c.message(text),
             ColumnCheck::Membership(c) => c.message(text),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::value::TypeParser;
+
+    fn compile(check: Json, dtype: DType) -> Result<ColumnCheck> {
+        let check: CheckSpec = serde_json::from_value(check).expect("a check spec");
+        ColumnCheck::compile(7, &check, dtype, "columns[0].checks[0]")
+    }
+
+    #[test]
+    fn every_column_check_kind_is_dispatched() {
+        // (check, column type, cell, passes, message for that cell)
+        let cases: &[(Json, DType, &str, bool, &str)] = &[
+            (
+                json!({"type": "gt", "value": 1}),
+                DType::Int,
+                "1",
+                false,
+                "1 is not > 1",
+            ),
+            (
+                json!({"type": "ge", "value": 1}),
+                DType::Int,
+                "1",
+                true,
+                "1 is not >= 1",
+            ),
+            (
+                json!({"type": "lt", "value": 1}),
+                DType::Float,
+                "0.5",
+                true,
+                "0.5 is not < 1",
+            ),
+            (
+                json!({"type": "le", "value": 1}),
+                DType::Float,
+                "1.5",
+                false,
+                "1.5 is not <= 1",
+            ),
+            (
+                json!({"type": "min_length", "value": 2}),
+                DType::Str,
+                "a",
+                false,
+                "length 1 is less than 2",
+            ),
+            (
+                json!({"type": "max_length", "value": 2}),
+                DType::Str,
+                "ab",
+                true,
+                "length 2 is more than 2",
+            ),
+            (
+                json!({"type": "pattern", "pattern": "^a"}),
+                DType::Str,
+                "ba",
+                false,
+                "ba does not match \"^a\"",
+            ),
+            (
+                json!({"type": "isin", "values": ["a"]}),
+                DType::Str,
+                "a",
+                true,
+                "a is not in [\"a\"]",
+            ),
+            (
+                json!({"type": "not_in", "values": ["a"]}),
+                DType::Str,
+                "a",
+                false,
+                "a is in the excluded set [\"a\"]",
+            ),
+        ];
+        for (check, dtype, text, passes, message) in cases {
+            let compiled = compile(check.clone(), *dtype).expect("compiles");
+            let value = TypeParser::for_dtype(*dtype)
+                .parse(text.as_bytes())
+                .expect("a valid cell");
+            assert_eq!(compiled.rule(), 7, "{check}");
+            assert_eq!(compiled.passes(&value), *passes, "{check} on {text}");
+            assert_eq!(compiled.message(text), *message, "{check}");
+        }
+    }
+
+    #[test]
+    fn errors_name_the_check() {
+        let err = compile(json!({"type": "gt"}), DType::Int).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "invalid rule spec at columns[0].checks[0]: gt needs a \"value\""
+        );
+    }
+
+    #[test]
+    fn scope_names() {
+        let names: Vec<&str> = [Scope::Column, Scope::Row, Scope::Dataset, Scope::Schema]
+            .into_iter()
+            .map(Scope::name)
+            .collect();
+        assert_eq!(names, ["column", "row", "dataset", "schema"]);
     }
 }

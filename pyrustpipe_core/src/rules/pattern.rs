@@ -61,3 +61,80 @@ pub fn compile_regex(pattern: &str, at: &str) -> Result<Regex> {
         .build()
         .map_err(|e| Error::schema(at, format!("invalid pattern {pattern:?}: {e}")))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const AT: &str = "columns[0].checks[0]";
+
+    #[test]
+    fn compile_errors() {
+        let long = "a".repeat(MAX_PATTERN_BYTES + 1);
+        let cases: &[(Option<&str>, DType, String)] = &[
+            (
+                Some("^a$"),
+                DType::Int,
+                "pattern applies to str columns, not int".into(),
+            ),
+            (None, DType::Str, "pattern needs a \"pattern\"".into()),
+            (
+                Some(&long),
+                DType::Str,
+                format!("pattern is 4097 bytes; the limit is {MAX_PATTERN_BYTES}"),
+            ),
+        ];
+        for (pattern, dtype, want) in cases {
+            let err = Pattern::compile(0, *pattern, *dtype, AT).expect_err(want);
+            assert_eq!(
+                err.to_string(),
+                format!("invalid rule spec at {AT}: {want}")
+            );
+        }
+        // The regex crate's own reason follows the pattern; only its start is ours.
+        for bad in ["(", "[a-", "a{2,1}", r"(?<=a)b"] {
+            let err = Pattern::compile(0, Some(bad), DType::Str, AT).expect_err(bad);
+            assert!(
+                err.to_string().starts_with(&format!(
+                    "invalid rule spec at {AT}: invalid pattern {bad:?}: "
+                )),
+                "{err}"
+            );
+        }
+    }
+
+    #[test]
+    fn passes_and_fails() {
+        // (pattern, text, passes): a search, not a full match, unless anchored; the fixed-shape
+        // fast path (`^TX[0-9]{3}$`) and the regex give the same answers.
+        let cases: &[(&str, &str, bool)] = &[
+            ("^TX[0-9]{3}$", "TX123", true),
+            ("^TX[0-9]{3}$", "TX12", false),
+            ("^TX[0-9]{3}$", "TX1234", false),
+            ("^TX[0-9]{3}$", "tx123", false),
+            ("^TX[0-9]{3}$", "TX12é", false),
+            ("[0-9]", "abc1", true),
+            ("[0-9]", "abc", false),
+            ("^[a-z]+@[a-z]+\\.com$", "a@b.com", true),
+            ("^[a-z]+@[a-z]+\\.com$", "a@b.org", false),
+            ("(?i)^abc$", "ABC", true),
+            ("^é+$", "ééé", true),
+            ("^é+$", "e", false),
+            ("", "", true),
+        ];
+        for (pattern, text, want) in cases {
+            let check = Pattern::compile(0, Some(pattern), DType::Str, AT).expect("compiles");
+            assert_eq!(
+                check.passes(text.as_bytes()),
+                *want,
+                "{pattern} on {text:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn failure_message() {
+        let check = Pattern::compile(0, Some("^TX[0-9]{3}$"), DType::Str, AT).unwrap();
+        assert_eq!(check.message("TX1"), r#"TX1 does not match "^TX[0-9]{3}$""#);
+    }
+}

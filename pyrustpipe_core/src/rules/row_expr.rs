@@ -559,3 +559,777 @@ fn names(tys: &[Ty]) -> String {
         .collect::<Vec<_>>()
         .join(" or ")
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{json, Value as Json};
+
+    use super::*;
+    use crate::value::TypeParser;
+
+    const AT: &str = "row_rules[0]";
+
+    /// The columns every case can read; `other` is not declared and reads as `str`.
+    const COLUMNS: [(&str, DType); 9] = [
+        ("a", DType::Int),
+        ("b", DType::Int),
+        ("x", DType::Float),
+        ("m", DType::Decimal),
+        ("s", DType::Str),
+        ("f", DType::Bool),
+        ("d", DType::Date),
+        ("t", DType::Datetime),
+        ("h", DType::Time),
+    ];
+
+    struct Columns(Vec<(String, DType)>);
+
+    impl ColumnLookup for Columns {
+        fn resolve(&mut self, name: &str) -> (usize, DType) {
+            if let Some(index) = self.0.iter().position(|(n, _)| n == name) {
+                return (index, self.0[index].1);
+            }
+            self.0.push((name.to_owned(), DType::Str));
+            (self.0.len() - 1, DType::Str)
+        }
+    }
+
+    fn columns() -> Columns {
+        Columns(COLUMNS.iter().map(|(n, t)| ((*n).to_owned(), *t)).collect())
+    }
+
+    fn compile(expr: &Json) -> Result<(RowExpr, Columns)> {
+        let expr: Expr = serde_json::from_value(expr.clone()).expect("a spec expression");
+        let mut columns = columns();
+        let compiled = RowExpr::compile(&expr, &mut columns, AT)?;
+        Ok((compiled, columns))
+    }
+
+    /// A row as `(column, text)`; other columns are null.
+    type Row = Vec<(&'static str, &'static str)>;
+
+    /// Evaluate `expr` on `row`.
+    fn evaluate(expr: &Json, row: &[(&str, &str)]) -> Option<bool> {
+        let (compiled, columns) = compile(expr).unwrap_or_else(|e| panic!("{expr}: {e}"));
+        let cells: Vec<Cell<'_>> = columns
+            .0
+            .iter()
+            .map(|(name, dtype)| match row.iter().find(|(n, _)| n == name) {
+                None => Cell::Null,
+                Some((_, text)) => TypeParser::for_dtype(*dtype)
+                    .parse(text.as_bytes())
+                    .map_or(Cell::Invalid, Cell::Ok),
+            })
+            .collect();
+        compiled.evaluate(&cells)
+    }
+
+    fn col(name: &str) -> Json {
+        json!({"type": "col", "name": name})
+    }
+    fn lit(value: Json) -> Json {
+        json!({"type": "lit", "value": value})
+    }
+    fn typed(value: &str, dtype: &str) -> Json {
+        json!({"type": "lit", "value": value, "dtype": dtype})
+    }
+    fn bin(op: &str, left: Json, right: Json) -> Json {
+        json!({"type": "binary", "op": op, "left": left, "right": right})
+    }
+    fn un(kind: &str, expr: Json) -> Json {
+        json!({"type": kind, "expr": expr})
+    }
+    fn text_fn(kind: &str, expr: Json, value: &str) -> Json {
+        json!({"type": kind, "expr": expr, "value": value})
+    }
+    fn part(expr: Json, part: &str) -> Json {
+        json!({"type": "dt_part", "expr": expr, "part": part})
+    }
+    fn eq(left: Json, right: Json) -> Json {
+        bin("eq", left, right)
+    }
+
+    #[test]
+    fn compile_errors() {
+        let cases: Vec<(Json, &str)> = vec![
+            (
+                col("a"),
+                "a row rule must be a bool expression, this is int",
+            ),
+            (
+                bin("add", col("a"), col("b")),
+                "a row rule must be a bool expression, this is int",
+            ),
+            (eq(col("s"), col("a")), "cannot compare str with int"),
+            (eq(col("d"), col("t")), "cannot compare date with datetime"),
+            (
+                bin("lt", col("f"), lit(json!(1))),
+                "cannot compare bool with int",
+            ),
+            (
+                eq(bin("add", col("s"), col("a")), col("a")),
+                "arithmetic needs int or float, got str",
+            ),
+            (
+                eq(bin("mul", col("a"), col("d")), col("a")),
+                "arithmetic needs int or float, got date",
+            ),
+            (bin("and", col("f"), col("a")), "and/or needs bool, got int"),
+            (bin("or", col("s"), col("f")), "and/or needs bool, got str"),
+            (un("not", col("a")), "~ (not) needs bool, got int"),
+            (
+                eq(un("neg", col("s")), col("s")),
+                "negation needs int or float, got str",
+            ),
+            (
+                eq(un("abs", col("d")), col("d")),
+                "abs needs int or float, got date",
+            ),
+            (
+                json!({"type": "isin", "expr": col("a"), "values": ["x"]}),
+                "isin value of type str for a int expression",
+            ),
+            (
+                json!({"type": "isin", "expr": col("s"), "values": [1]}),
+                "isin value of type int for a str expression",
+            ),
+            (
+                json!({"type": "isin", "expr": col("d"), "values": ["2024-02-30"]}),
+                "\"2024-02-30\" is not a valid date literal",
+            ),
+            (
+                un("is_null", un("lower", col("s"))),
+                "is_null applies to a column",
+            ),
+            (
+                eq(un("str_len", col("a")), col("a")),
+                "str.len needs str, got int",
+            ),
+            (
+                text_fn("starts_with", col("a"), "1"),
+                "string functions need str, got int",
+            ),
+            (
+                text_fn("ends_with", col("d"), "1"),
+                "string functions need str, got date",
+            ),
+            (
+                text_fn("contains", col("f"), "1"),
+                "string functions need str, got bool",
+            ),
+            (
+                json!({"type": "matches", "expr": col("x"), "pattern": "1"}),
+                "string functions need str, got float",
+            ),
+            (
+                eq(un("lower", col("a")), col("s")),
+                "string functions need str, got int",
+            ),
+            (
+                eq(un("upper", col("t")), col("s")),
+                "string functions need str, got datetime",
+            ),
+            (
+                eq(part(col("h"), "year"), col("a")),
+                "a date part needs date or datetime, got time",
+            ),
+            (
+                eq(part(col("d"), "hour"), col("a")),
+                "a date part needs datetime or time, got date",
+            ),
+            (
+                eq(part(col("s"), "day"), col("a")),
+                "a date part needs date or datetime, got str",
+            ),
+            (
+                eq(col("d"), typed("2024-13-01", "date")),
+                "\"2024-13-01\" is not a valid date literal",
+            ),
+            (
+                eq(col("t"), typed("noon", "datetime")),
+                "\"noon\" is not a valid datetime literal",
+            ),
+            (
+                eq(col("h"), typed("24:00", "time")),
+                "\"24:00\" is not a valid time literal",
+            ),
+            (
+                eq(col("m"), typed("1.2.3", "decimal")),
+                "\"1.2.3\" is not a valid decimal literal",
+            ),
+            (
+                eq(col("a"), typed("1.5", "int")),
+                "\"1.5\" is not a valid int literal",
+            ),
+            (
+                eq(col("d"), lit(json!("yesterday"))),
+                "\"yesterday\" is not a valid date literal",
+            ),
+            (eq(col("a"), lit(json!(null))), "unsupported literal null"),
+            (eq(col("a"), lit(json!([1]))), "unsupported literal [1]"),
+        ];
+        for (expr, want) in cases {
+            let Err(err) = compile(&expr) else {
+                panic!("{expr} compiled; wanted {want}");
+            };
+            assert_eq!(
+                err.to_string(),
+                format!("invalid rule spec at {AT}: {want}"),
+                "{expr}"
+            );
+        }
+        let err = compile(&json!({"type": "matches", "expr": col("s"), "pattern": "("}))
+            .err()
+            .expect("a bad regex");
+        assert!(err.to_string().contains("invalid pattern \"(\""), "{err}");
+    }
+
+    #[test]
+    fn reads_skip_nulls_but_is_null_does_not() {
+        let (compiled, _) = compile(&bin(
+            "or",
+            un("is_null", col("a")),
+            bin("gt", col("b"), lit(json!(0))),
+        ))
+        .unwrap();
+        assert_eq!(compiled.reads, [1]);
+        let (compiled, columns) = compile(&text_fn("contains", col("other"), "x")).unwrap();
+        assert_eq!(compiled.reads, [COLUMNS.len()]);
+        assert_eq!(columns.0[COLUMNS.len()], ("other".to_owned(), DType::Str));
+    }
+
+    #[test]
+    fn evaluates_every_node() {
+        // (expression, row, result): `None` is "unknown", a skipped row.
+        let n = |v: i64| lit(json!(v));
+        let cases: Vec<(Json, Row, Option<bool>)> = vec![
+            // Comparisons, on each type.
+            (eq(col("a"), n(1)), vec![("a", "1")], Some(true)),
+            (eq(col("a"), n(1)), vec![("a", "2")], Some(false)),
+            (bin("ne", col("a"), n(1)), vec![("a", "2")], Some(true)),
+            (bin("ne", col("a"), n(1)), vec![("a", "1")], Some(false)),
+            (
+                bin("lt", col("a"), col("b")),
+                vec![("a", "1"), ("b", "2")],
+                Some(true),
+            ),
+            (
+                bin("lt", col("a"), col("b")),
+                vec![("a", "2"), ("b", "2")],
+                Some(false),
+            ),
+            (
+                bin("le", col("a"), col("b")),
+                vec![("a", "2"), ("b", "2")],
+                Some(true),
+            ),
+            (
+                bin("le", col("a"), col("b")),
+                vec![("a", "3"), ("b", "2")],
+                Some(false),
+            ),
+            (
+                bin("gt", col("a"), col("b")),
+                vec![("a", "3"), ("b", "2")],
+                Some(true),
+            ),
+            (
+                bin("gt", col("a"), col("b")),
+                vec![("a", "2"), ("b", "2")],
+                Some(false),
+            ),
+            (
+                bin("ge", col("a"), col("b")),
+                vec![("a", "2"), ("b", "2")],
+                Some(true),
+            ),
+            (
+                bin("ge", col("a"), col("b")),
+                vec![("a", "1"), ("b", "2")],
+                Some(false),
+            ),
+            (
+                bin("gt", col("a"), col("x")),
+                vec![("a", "2"), ("x", "1.5")],
+                Some(true),
+            ),
+            (
+                bin("gt", col("a"), col("x")),
+                vec![("a", "1"), ("x", "1.5")],
+                Some(false),
+            ),
+            (
+                bin("gt", col("m"), lit(json!(1.5))),
+                vec![("m", "1.51")],
+                Some(true),
+            ),
+            (
+                bin("gt", col("m"), lit(json!(1.5))),
+                vec![("m", "1.50")],
+                Some(false),
+            ),
+            (
+                eq(col("s"), lit(json!("abc"))),
+                vec![("s", "abc")],
+                Some(true),
+            ),
+            (
+                bin("lt", col("s"), lit(json!("abc"))),
+                vec![("s", "abd")],
+                Some(false),
+            ),
+            (
+                eq(col("f"), lit(json!(true))),
+                vec![("f", "yes")],
+                Some(true),
+            ),
+            (
+                eq(col("f"), lit(json!(true))),
+                vec![("f", "0")],
+                Some(false),
+            ),
+            (
+                bin("ge", col("d"), lit(json!("2024-01-01"))),
+                vec![("d", "2024-01-01")],
+                Some(true),
+            ),
+            (
+                bin("ge", col("d"), lit(json!("2024-01-01"))),
+                vec![("d", "2023-12-31")],
+                Some(false),
+            ),
+            (
+                bin("lt", col("t"), typed("2024-01-01T00:00:00Z", "datetime")),
+                vec![("t", "2023-12-31T23:59:59")],
+                Some(true),
+            ),
+            (
+                bin("lt", col("t"), lit(json!("2024-01-01T00:00:00Z"))),
+                vec![("t", "2024-01-01T01:00:00+01:00")],
+                Some(false),
+            ),
+            (
+                bin("gt", col("h"), lit(json!("12:00"))),
+                vec![("h", "12:00:01")],
+                Some(true),
+            ),
+            (
+                bin("gt", col("h"), typed("12:00", "time")),
+                vec![("h", "11:59")],
+                Some(false),
+            ),
+            (
+                eq(col("m"), typed("0.1", "decimal")),
+                vec![("m", "0.10")],
+                Some(true),
+            ),
+            (
+                eq(col("a"), typed("7", "int")),
+                vec![("a", "007")],
+                Some(true),
+            ),
+            // Arithmetic: int stays int except `div`; `mod` takes the divisor's sign.
+            (
+                eq(bin("add", col("a"), col("b")), n(5)),
+                vec![("a", "2"), ("b", "3")],
+                Some(true),
+            ),
+            (
+                eq(bin("add", col("a"), col("b")), n(5)),
+                vec![("a", "2"), ("b", "4")],
+                Some(false),
+            ),
+            (
+                eq(bin("sub", col("a"), col("b")), n(-1)),
+                vec![("a", "2"), ("b", "3")],
+                Some(true),
+            ),
+            (
+                eq(bin("mul", col("a"), col("b")), n(6)),
+                vec![("a", "2"), ("b", "3")],
+                Some(true),
+            ),
+            (
+                eq(bin("div", col("a"), col("b")), lit(json!(0.5))),
+                vec![("a", "1"), ("b", "2")],
+                Some(true),
+            ),
+            (
+                eq(bin("div", col("a"), col("b")), n(0)),
+                vec![("a", "1"), ("b", "2")],
+                Some(false),
+            ),
+            (
+                eq(bin("mod", col("a"), col("b")), n(2)),
+                vec![("a", "-7"), ("b", "3")],
+                Some(true),
+            ),
+            (
+                eq(bin("mod", col("a"), col("b")), n(-2)),
+                vec![("a", "7"), ("b", "-3")],
+                Some(true),
+            ),
+            (
+                eq(bin("mod", col("x"), lit(json!(2.0))), lit(json!(0.5))),
+                vec![("x", "-1.5")],
+                Some(true),
+            ),
+            (
+                eq(bin("add", col("x"), col("a")), lit(json!(3.5))),
+                vec![("x", "1.5"), ("a", "2")],
+                Some(true),
+            ),
+            // Division or modulo by zero, and int overflow, are unknown rather than a failure.
+            (
+                eq(bin("div", col("a"), col("b")), n(0)),
+                vec![("a", "1"), ("b", "0")],
+                None,
+            ),
+            (
+                eq(bin("mod", col("a"), col("b")), n(0)),
+                vec![("a", "1"), ("b", "0")],
+                None,
+            ),
+            (
+                eq(bin("mod", col("x"), lit(json!(0.0))), n(0)),
+                vec![("x", "1")],
+                None,
+            ),
+            (
+                eq(bin("mul", col("a"), col("b")), n(0)),
+                vec![("a", "9223372036854775807"), ("b", "2")],
+                None,
+            ),
+            (
+                eq(bin("add", col("a"), n(1)), n(0)),
+                vec![("a", "9223372036854775807")],
+                None,
+            ),
+            (
+                eq(bin("sub", col("a"), n(1)), n(0)),
+                vec![("a", "-9223372036854775808")],
+                None,
+            ),
+            // Negation and abs.
+            (eq(un("neg", col("a")), n(-3)), vec![("a", "3")], Some(true)),
+            (
+                eq(un("neg", col("x")), lit(json!(1.5))),
+                vec![("x", "-1.5")],
+                Some(true),
+            ),
+            (
+                eq(un("neg", col("a")), n(0)),
+                vec![("a", "-9223372036854775808")],
+                None,
+            ),
+            (eq(un("abs", col("a")), n(3)), vec![("a", "-3")], Some(true)),
+            (eq(un("abs", col("a")), n(3)), vec![("a", "3")], Some(true)),
+            (
+                eq(un("abs", col("a")), n(3)),
+                vec![("a", "-4")],
+                Some(false),
+            ),
+            (
+                eq(un("abs", col("x")), lit(json!(1.5))),
+                vec![("x", "-1.5")],
+                Some(true),
+            ),
+            (
+                bin("le", un("abs", bin("sub", col("a"), col("b"))), n(1)),
+                vec![("a", "5"), ("b", "7")],
+                Some(false),
+            ),
+            (
+                eq(un("abs", col("a")), n(0)),
+                vec![("a", "-9223372036854775808")],
+                None,
+            ),
+            // Boolean logic.
+            (
+                bin("and", bin("gt", col("a"), n(0)), bin("gt", col("b"), n(0))),
+                vec![("a", "1"), ("b", "1")],
+                Some(true),
+            ),
+            (
+                bin("and", bin("gt", col("a"), n(0)), bin("gt", col("b"), n(0))),
+                vec![("a", "1"), ("b", "0")],
+                Some(false),
+            ),
+            (
+                bin("or", bin("gt", col("a"), n(0)), bin("gt", col("b"), n(0))),
+                vec![("a", "0"), ("b", "1")],
+                Some(true),
+            ),
+            (
+                bin("or", bin("gt", col("a"), n(0)), bin("gt", col("b"), n(0))),
+                vec![("a", "0"), ("b", "0")],
+                Some(false),
+            ),
+            (
+                un("not", bin("gt", col("a"), n(0))),
+                vec![("a", "0")],
+                Some(true),
+            ),
+            (
+                un("not", bin("gt", col("a"), n(0))),
+                vec![("a", "1")],
+                Some(false),
+            ),
+            (un("not", col("f")), vec![("f", "false")], Some(true)),
+            // Membership, with literals read as the expression's type.
+            (
+                json!({"type": "isin", "expr": col("a"), "values": [1, 2]}),
+                vec![("a", "02")],
+                Some(true),
+            ),
+            (
+                json!({"type": "isin", "expr": col("a"), "values": [1, 2]}),
+                vec![("a", "3")],
+                Some(false),
+            ),
+            (
+                json!({"type": "isin", "expr": col("x"), "values": [1, 2.5]}),
+                vec![("x", "1.0")],
+                Some(true),
+            ),
+            (
+                json!({"type": "isin", "expr": col("s"), "values": ["x", "y"]}),
+                vec![("s", "y")],
+                Some(true),
+            ),
+            (
+                json!({"type": "isin", "expr": col("s"), "values": ["x", "y"]}),
+                vec![("s", "Y")],
+                Some(false),
+            ),
+            (
+                json!({"type": "isin", "expr": col("d"), "values": ["2024-01-01"]}),
+                vec![("d", "2024-01-01")],
+                Some(true),
+            ),
+            (
+                json!({"type": "isin", "expr": col("d"), "values": ["2024-01-01"]}),
+                vec![("d", "2024-01-02")],
+                Some(false),
+            ),
+            // is_null, and is_not_null (the DSL's `~is_null`); a null column it names is known.
+            (un("is_null", col("a")), vec![], Some(true)),
+            (un("is_null", col("a")), vec![("a", "1")], Some(false)),
+            (
+                un("not", un("is_null", col("a"))),
+                vec![("a", "1")],
+                Some(true),
+            ),
+            (un("not", un("is_null", col("a"))), vec![], Some(false)),
+            (
+                bin("or", un("is_null", col("a")), bin("gt", col("b"), n(0))),
+                vec![("b", "0")],
+                Some(true),
+            ),
+            // ...but read elsewhere in the expression too, a null column still skips the row.
+            (
+                bin("or", un("is_null", col("a")), bin("gt", col("a"), n(0))),
+                vec![],
+                None,
+            ),
+            // A null or unparsed column read by the expression makes the row unknown.
+            (bin("gt", col("a"), n(0)), vec![], None),
+            (bin("gt", col("a"), n(0)), vec![("a", "abc")], None),
+            (
+                bin("or", un("is_null", col("b")), bin("gt", col("a"), n(0))),
+                vec![("b", "1")],
+                None,
+            ),
+            // The .str namespace.
+            (
+                eq(un("str_len", col("s")), n(3)),
+                vec![("s", "héé")],
+                Some(true),
+            ),
+            (
+                eq(un("str_len", col("s")), n(3)),
+                vec![("s", "abcd")],
+                Some(false),
+            ),
+            (
+                eq(un("str_len", col("s")), n(0)),
+                vec![("s", "")],
+                Some(true),
+            ),
+            (
+                text_fn("starts_with", col("s"), "TX"),
+                vec![("s", "TX12")],
+                Some(true),
+            ),
+            (
+                text_fn("starts_with", col("s"), "TX"),
+                vec![("s", "12TX")],
+                Some(false),
+            ),
+            (
+                text_fn("ends_with", col("s"), ".com"),
+                vec![("s", "a@b.com")],
+                Some(true),
+            ),
+            (
+                text_fn("ends_with", col("s"), ".com"),
+                vec![("s", "a@b.comm")],
+                Some(false),
+            ),
+            (
+                text_fn("contains", col("s"), "@"),
+                vec![("s", "a@b")],
+                Some(true),
+            ),
+            (
+                text_fn("contains", col("s"), "@"),
+                vec![("s", "ab")],
+                Some(false),
+            ),
+            (
+                text_fn("contains", col("other"), "é"),
+                vec![("other", "café")],
+                Some(true),
+            ),
+            (
+                json!({"type": "matches", "expr": col("s"), "pattern": "[0-9]{3}"}),
+                vec![("s", "ab123")],
+                Some(true),
+            ),
+            (
+                json!({"type": "matches", "expr": col("s"), "pattern": "^[0-9]{3}$"}),
+                vec![("s", "ab123")],
+                Some(false),
+            ),
+            (
+                eq(un("lower", col("s")), lit(json!("abc"))),
+                vec![("s", "AbC")],
+                Some(true),
+            ),
+            (
+                eq(un("lower", col("s")), lit(json!("abc"))),
+                vec![("s", "AbD")],
+                Some(false),
+            ),
+            (
+                eq(un("upper", col("s")), lit(json!("ÉTÉ"))),
+                vec![("s", "été")],
+                Some(true),
+            ),
+            (
+                eq(un("upper", col("s")), lit(json!("abc"))),
+                vec![("s", "abc")],
+                Some(false),
+            ),
+            (
+                text_fn("starts_with", un("lower", col("s")), "tx"),
+                vec![("s", "TX1")],
+                Some(true),
+            ),
+            // The .dt namespace: dates, datetimes (UTC) and times; Monday is 0.
+            (
+                eq(part(col("d"), "year"), n(2024)),
+                vec![("d", "2024-02-29")],
+                Some(true),
+            ),
+            (
+                eq(part(col("d"), "month"), n(2)),
+                vec![("d", "2024-02-29")],
+                Some(true),
+            ),
+            (
+                eq(part(col("d"), "day"), n(29)),
+                vec![("d", "2024-02-29")],
+                Some(true),
+            ),
+            (
+                eq(part(col("d"), "day"), n(28)),
+                vec![("d", "2024-02-29")],
+                Some(false),
+            ),
+            (
+                eq(part(col("d"), "weekday"), n(3)),
+                vec![("d", "2024-02-29")],
+                Some(true),
+            ),
+            (
+                eq(part(col("d"), "weekday"), n(0)),
+                vec![("d", "2024-03-04")],
+                Some(true),
+            ),
+            (
+                eq(part(col("d"), "weekday"), n(6)),
+                vec![("d", "1970-01-04")],
+                Some(true),
+            ),
+            (
+                eq(part(col("t"), "year"), n(1969)),
+                vec![("t", "1969-12-31T23:59:59Z")],
+                Some(true),
+            ),
+            (
+                eq(part(col("t"), "month"), n(12)),
+                vec![("t", "1969-12-31T23:59:59Z")],
+                Some(true),
+            ),
+            (
+                eq(part(col("t"), "day"), n(31)),
+                vec![("t", "1969-12-31T23:59:59Z")],
+                Some(true),
+            ),
+            (
+                eq(part(col("t"), "hour"), n(23)),
+                vec![("t", "1969-12-31T23:59:59Z")],
+                Some(true),
+            ),
+            (
+                eq(part(col("t"), "minute"), n(59)),
+                vec![("t", "1969-12-31T23:59:59Z")],
+                Some(true),
+            ),
+            (
+                eq(part(col("t"), "second"), n(59)),
+                vec![("t", "1969-12-31T23:59:59Z")],
+                Some(true),
+            ),
+            (
+                eq(part(col("t"), "weekday"), n(2)),
+                vec![("t", "1969-12-31T23:59:59Z")],
+                Some(true),
+            ),
+            (
+                eq(part(col("t"), "hour"), n(9)),
+                vec![("t", "2024-06-01T12:30:00+03:00")],
+                Some(true),
+            ),
+            (
+                eq(part(col("t"), "hour"), n(12)),
+                vec![("t", "2024-06-01T12:30:00+03:00")],
+                Some(false),
+            ),
+            (
+                eq(part(col("h"), "hour"), n(7)),
+                vec![("h", "07:08:09")],
+                Some(true),
+            ),
+            (
+                eq(part(col("h"), "minute"), n(8)),
+                vec![("h", "07:08:09")],
+                Some(true),
+            ),
+            (
+                eq(part(col("h"), "second"), n(9)),
+                vec![("h", "07:08:09")],
+                Some(true),
+            ),
+            (
+                eq(part(col("h"), "second"), n(0)),
+                vec![("h", "07:08:09")],
+                Some(false),
+            ),
+        ];
+        for (expr, row, want) in &cases {
+            assert_eq!(evaluate(expr, row), *want, "{expr} on {row:?}");
+        }
+    }
+}

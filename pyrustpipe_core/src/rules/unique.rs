@@ -70,3 +70,62 @@ impl FirstSeen {
         self.row_and_flag |= REPEATED;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::hash::BuildHasher;
+
+    use super::*;
+
+    #[test]
+    fn first_seen_keeps_row_line_and_flag() {
+        // (row, line): the flag lives in the row's top bit, so the row must survive it.
+        let cases: &[(u64, Option<u64>)] = &[
+            (0, Some(2)),
+            (41, None),
+            ((1 << 63) - 1, Some(u64::MAX - 1)),
+        ];
+        for &(row, line) in cases {
+            let mut seen = FirstSeen::new(row, line);
+            assert_eq!(
+                (seen.row(), seen.line(), seen.repeated()),
+                (row, line, false)
+            );
+            seen.mark_repeated();
+            assert_eq!(
+                (seen.row(), seen.line(), seen.repeated()),
+                (row, line, true)
+            );
+            seen.mark_repeated();
+            assert!(seen.repeated());
+        }
+    }
+
+    #[test]
+    fn a_key_hashes_to_its_low_bits() {
+        let build = BuildHasherDefault::<PassThroughHasher>::default();
+        let key: u128 = (7 << 64) | 0xDEAD_BEEF;
+        assert_eq!(build.hash_one(key), 0xDEAD_BEEF);
+    }
+
+    #[test]
+    fn the_table_finds_repeats() {
+        let mut table: HashTable<FirstSeen> = HashTable::default();
+        let keys: [u128; 5] = [1, 2, 1 << 64, 2, 1];
+        let mut repeats = Vec::new();
+        for (row, key) in keys.into_iter().enumerate() {
+            let row = row as u64;
+            match table.get_mut(&key) {
+                Some(seen) => {
+                    seen.mark_repeated();
+                    repeats.push((row, seen.row()));
+                }
+                None => {
+                    table.insert(key, FirstSeen::new(row, None));
+                }
+            }
+        }
+        assert_eq!(repeats, [(3, 1), (4, 0)]);
+        assert!(!table[&(1 << 64)].repeated());
+    }
+}

@@ -1,7 +1,7 @@
 //! Parse one block of CSV records into `Rows` (pass 1) or record spans (pass 2).
 
 use super::parser::{unescape, FieldKind, FieldSpan, Parser, RecordSpan, Step};
-use crate::check::{Broken, Rows, TextRef};
+use crate::check::{as_u32, Broken, Rows, TextRef};
 use crate::plan::SourceLayout;
 
 /// How a block ended.
@@ -48,10 +48,6 @@ impl BlockParse {
             quote_garbage: 0,
         }
     }
-}
-
-fn as_u32(n: usize) -> u32 {
-    u32::try_from(n).expect("blocks are smaller than 4 GiB")
 }
 
 /// Walk the records of `buf`, calling `on_record` for each.

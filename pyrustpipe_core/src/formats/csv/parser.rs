@@ -6,6 +6,8 @@
 
 use memchr::{memchr, memchr2};
 
+use crate::check::as_u32;
+
 /// How a field's bytes are stored in the block.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FieldKind {
@@ -233,10 +235,6 @@ impl Parser {
             return Step::Record;
         }
     }
-}
-
-fn as_u32(offset: usize) -> u32 {
-    u32::try_from(offset).expect("blocks are smaller than 4 GiB")
 }
 
 /// Line breaks in `bytes`: LF, CRLF and lone CR each count once.
