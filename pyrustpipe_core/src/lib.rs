@@ -19,6 +19,7 @@ pub mod check;
 pub mod engine;
 pub mod error;
 pub mod formats;
+pub mod ledger;
 pub mod parse;
 pub mod pipeline;
 pub mod plan;
@@ -81,7 +82,11 @@ fn compile_plan(spec_json: &str, options: &Options) -> Result<Arc<Plan>> {
             tolerance: r.tolerance,
         })
         .collect();
-    Ok(Arc::new(Plan::compile(spec, &external)?))
+    let mut plan = Plan::compile(spec, &external)?;
+    if options.ledger.is_some() {
+        ledger::profile_columns(&mut plan);
+    }
+    Ok(Arc::new(plan))
 }
 
 /// Expand paths, directories, globs, S3 keys and prefixes into the objects a run would read.

@@ -24,6 +24,8 @@ pub enum Scope {
     Row,
     Dataset,
     Schema,
+    /// Judged against earlier partitions in the ledger (`ledger::history`).
+    History,
 }
 
 impl Scope {
@@ -33,6 +35,7 @@ impl Scope {
             Scope::Row => "row",
             Scope::Dataset => "dataset",
             Scope::Schema => "schema",
+            Scope::History => "history",
         }
     }
 }
