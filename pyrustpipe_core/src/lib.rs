@@ -99,3 +99,11 @@ pub fn expand_sources(sources: &[String], options: &Options) -> Result<Vec<Strin
         .map(|s| s.uri)
         .collect())
 }
+
+/// Every quality-ledger entry of `dataset` under `root` (docs/ledger.md), oldest first, as JSON.
+pub fn ledger_entries(root: &str, dataset: &str, options: &Options) -> Result<String> {
+    let s3_options = storage::s3::S3Options::from_map(options.storage_options.as_ref())?;
+    let storage = storage::Storage::new(s3_options, options.allow_empty);
+    let entries = ledger::trend::entries(&storage, root, dataset)?;
+    Ok(serde_json::to_string(&entries).expect("summaries serialise"))
+}

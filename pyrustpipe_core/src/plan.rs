@@ -417,9 +417,8 @@ impl Plan {
             )?);
         }
 
-        let history = crate::ledger::history::compile(&spec, &columns, &mut |meta, at| {
-            table.add(meta, at)
-        })?;
+        let history =
+            crate::ledger::history::compile(&spec, &columns, &mut |meta, at| table.add(meta, at))?;
 
         Ok(Plan {
             history,

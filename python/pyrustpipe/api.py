@@ -436,10 +436,10 @@ def validate(*args: Any, **kwargs: Any) -> Any:
     chunk_size=None, max_record_bytes=None, ledger=None, partition=None, logical_date=None)``
     returns a :class:`pp.Report`. With ``ledger`` (a directory or ``s3://`` prefix) the run
     appends its entry to the quality ledger for ``partition`` (its logical date defaults from a
-    ``dt=``/``date=`` segment) and judges ``Config.history`` against it (docs/ledger.md). ``source`` is a path,
-    a directory (every file below it), a glob, an ``s3://`` URI or a list of them, or an in-memory
-    table (a pandas / polars DataFrame, a pyarrow Table or RecordBatchReader: anything with
-    ``__arrow_c_stream__``, read zero-copy);
+    ``dt=``/``date=`` segment) and judges ``Config.history`` against it (docs/ledger.md).
+    ``source`` is a path, a directory (every file below it), a glob, an ``s3://`` URI or a list
+    of them, or an in-memory table (a pandas / polars DataFrame, a pyarrow Table or
+    RecordBatchReader: anything with ``__arrow_c_stream__``, read zero-copy);
     ``schema`` a ``pp.Schema`` subclass, a spec dict, a ``pp.Spec`` or a rules reference
     (``rules.py:Class``, ``rules.yaml``). The CSV reader holds at most about ``max_record_bytes``
     (default 64 MiB) of one record: a longer one stops the run with a ``DataFormatError`` naming

@@ -15,6 +15,7 @@ import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, NoReturn, TextIO
+
 from pyrustpipe import _ledger_cli
 
 if TYPE_CHECKING:

@@ -236,7 +236,9 @@ def schema_drift(
     *, lookback: int = 28, severity: str = "error", name: str | None = None
 ) -> HistoryCheck:
     """Columns added, removed or retyped since the latest earlier partition in the ledger."""
-    return HistoryCheck("schema_drift", lookback=lookback, min_history=1, name=name, severity=severity)
+    return HistoryCheck(
+        "schema_drift", lookback=lookback, min_history=1, name=name, severity=severity
+    )
 
 
 def apply_config(

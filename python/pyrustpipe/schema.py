@@ -39,6 +39,7 @@ from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import Any, ClassVar, Literal, TypeAlias, cast
 
+from pyrustpipe import history as _history
 from pyrustpipe._common import (
     clone,
     did_you_mean,
@@ -48,7 +49,6 @@ from pyrustpipe._common import (
     scalar,
 )
 from pyrustpipe.exceptions import SchemaError, UntraceableRuleWarning
-from pyrustpipe import history as _history
 from pyrustpipe.expr import (
     DatasetCheck,
     Expr,

@@ -125,7 +125,10 @@ pub fn compile(
                     .iter()
                     .position(|c| c.declared && &c.name == name)
                     .ok_or_else(|| {
-                        Error::schema(&at, format!("column {name:?} is not a column of the schema"))
+                        Error::schema(
+                            &at,
+                            format!("column {name:?} is not a column of the schema"),
+                        )
                     })?;
                 let dtype = columns[index].dtype;
                 if check.check == HistoryKind::Mean && !dtype.is_numeric() {
@@ -284,7 +287,12 @@ pub fn band(points: &[f64], sigma: f64) -> (f64, f64, f64, f64) {
     let mut deviations: Vec<f64> = points.iter().map(|v| (v - center).abs()).collect();
     let mad = median(&mut deviations);
     let spread = (MAD_TO_SIGMA * mad).max(MIN_RELATIVE_SPREAD * center.abs());
-    (center, mad, center - sigma * spread, center + sigma * spread)
+    (
+        center,
+        mad,
+        center - sigma * spread,
+        center + sigma * spread,
+    )
 }
 
 const WEEKDAYS: [&str; 7] = [
@@ -540,7 +548,10 @@ fn schema_drift(
         parts.push(format!("removed {removed:?}"));
     }
     for r in &retyped {
-        parts.push(format!("{} retyped {} -> {}", r["column"], r["was"], r["now"]));
+        parts.push(format!(
+            "{} retyped {} -> {}",
+            r["column"], r["was"], r["now"]
+        ));
     }
     Verdict {
         status,
@@ -610,7 +621,11 @@ mod tests {
         let mut history: Vec<PartitionFacts> = (1..=35)
             .map(|back| {
                 let date = monday - back;
-                let rows = if weekday_from_days(date) == 0 { 1000 } else { 5000 };
+                let rows = if weekday_from_days(date) == 0 {
+                    1000
+                } else {
+                    5000
+                };
                 day(date, rows)
             })
             .collect();
@@ -619,10 +634,17 @@ mod tests {
         assert_eq!(verdict.detail["history"].as_array().unwrap().len(), 4);
         let verdict = judge(&check, &day(monday, 500), &history);
         assert_eq!(verdict.status, Status::Fail);
-        assert!(verdict.message.contains("earlier Mondays"), "{}", verdict.message);
+        assert!(
+            verdict.message.contains("earlier Mondays"),
+            "{}",
+            verdict.message
+        );
         // A later partition never counts: backfilling in reverse gives the same verdict.
         history.push(day(monday + 7, 1));
-        assert_eq!(judge(&check, &day(monday, 500), &history).status, Status::Fail);
+        assert_eq!(
+            judge(&check, &day(monday, 500), &history).status,
+            Status::Fail
+        );
         history.retain(|p| p.logical_date > monday - 14);
         assert_eq!(
             judge(&check, &day(monday, 500), &history).status,
@@ -649,7 +671,11 @@ mod tests {
         let verdict = judge(&check, &now, &[before]);
         assert_eq!(verdict.status, Status::Fail);
         assert_eq!(verdict.value, Some(3.0));
-        assert!(verdict.message.contains("added [\"c\"]"), "{}", verdict.message);
+        assert!(
+            verdict.message.contains("added [\"c\"]"),
+            "{}",
+            verdict.message
+        );
         assert_eq!(judge(&check, &now, &[]).status, Status::Skipped);
     }
 }

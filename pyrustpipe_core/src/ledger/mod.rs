@@ -4,6 +4,7 @@
 //! history checks. Plain Parquet, readable as a Hive-partitioned dataset without pyrustpipe.
 
 pub mod history;
+pub mod trend;
 
 use std::sync::Arc;
 
@@ -255,7 +256,10 @@ impl Entry {
             vec![
                 ("uri", strs(self.inputs.iter().map(|i| i.uri.as_str()))),
                 ("size", i64s(self.inputs.iter().map(|i| i.size))),
-                ("etag", opt_strs(self.inputs.iter().map(|i| i.etag.as_deref()))),
+                (
+                    "etag",
+                    opt_strs(self.inputs.iter().map(|i| i.etag.as_deref())),
+                ),
                 (
                     "last_modified",
                     Arc::new(
@@ -319,8 +323,14 @@ impl Entry {
                 ("mean", f64s(p.iter().map(|x| x.mean))),
                 ("stddev", f64s(p.iter().map(|x| x.stddev))),
                 ("sum", f64s(p.iter().map(|x| x.sum))),
-                ("min_text", opt_strs(p.iter().map(|x| x.min_text.as_deref()))),
-                ("max_text", opt_strs(p.iter().map(|x| x.max_text.as_deref()))),
+                (
+                    "min_text",
+                    opt_strs(p.iter().map(|x| x.min_text.as_deref())),
+                ),
+                (
+                    "max_text",
+                    opt_strs(p.iter().map(|x| x.max_text.as_deref())),
+                ),
             ],
             p.len(),
         )?;
@@ -330,8 +340,16 @@ impl Entry {
                 Arc::new(Int32Array::from(vec![LEDGER_VERSION])) as ArrayRef,
                 false,
             ),
-            ("dataset_name", strs([self.dataset.as_str()].into_iter()), false),
-            ("partition", strs([self.partition.as_str()].into_iter()), false),
+            (
+                "dataset_name",
+                strs([self.dataset.as_str()].into_iter()),
+                false,
+            ),
+            (
+                "partition",
+                strs([self.partition.as_str()].into_iter()),
+                false,
+            ),
             (
                 "logical_date",
                 Arc::new(Date32Array::from(vec![self.logical_date])),
@@ -340,16 +358,26 @@ impl Entry {
             ("run_id", strs([self.run_id.as_str()].into_iter()), false),
             (
                 "written_at",
-                Arc::new(TimestampMicrosecondArray::from(vec![self.written_at]).with_timezone("UTC")),
+                Arc::new(
+                    TimestampMicrosecondArray::from(vec![self.written_at]).with_timezone("UTC"),
+                ),
                 false,
             ),
-            ("rules_hash", strs([self.rules_hash.as_str()].into_iter()), false),
+            (
+                "rules_hash",
+                strs([self.rules_hash.as_str()].into_iter()),
+                false,
+            ),
             (
                 "engine_version",
                 strs([self.engine_version.as_str()].into_iter()),
                 false,
             ),
-            ("passed", Arc::new(BooleanArray::from(vec![self.passed])), false),
+            (
+                "passed",
+                Arc::new(BooleanArray::from(vec![self.passed])),
+                false,
+            ),
             ("rows", one(self.rows), false),
             ("valid_rows", one(self.valid_rows), false),
             ("invalid_rows", one(self.invalid_rows), false),
@@ -437,7 +465,9 @@ pub fn profile_of(
             profile.sum = Some(sum);
             profile.mean = Some(mean);
             profile.stddev = Some(if stats.values > 1 {
-                ((stats.sum_sq.value() - sum * mean) / (n - 1.0)).max(0.0).sqrt()
+                ((stats.sum_sq.value() - sum * mean) / (n - 1.0))
+                    .max(0.0)
+                    .sqrt()
             } else {
                 0.0
             });
@@ -455,7 +485,7 @@ pub fn profile_of(
     profile
 }
 
-fn bad(uri: &str, what: impl std::fmt::Display) -> Error {
+pub(crate) fn bad(uri: &str, what: impl std::fmt::Display) -> Error {
     Error::storage(
         "read",
         uri,
@@ -463,14 +493,23 @@ fn bad(uri: &str, what: impl std::fmt::Display) -> Error {
     )
 }
 
-fn column<'a, T: 'static>(batch: &'a RecordBatch, name: &str, uri: &str) -> Result<&'a T> {
+pub(crate) fn column<'a, T: 'static>(
+    batch: &'a RecordBatch,
+    name: &str,
+    uri: &str,
+) -> Result<&'a T> {
     batch
         .column_by_name(name)
         .and_then(|c| c.as_any().downcast_ref::<T>())
-        .ok_or_else(|| bad(uri, format!("column {name:?} is missing or of another type")))
+        .ok_or_else(|| {
+            bad(
+                uri,
+                format!("column {name:?} is missing or of another type"),
+            )
+        })
 }
 
-fn field<'a, T: 'static>(list: &'a StructArray, name: &str, uri: &str) -> Result<&'a T> {
+pub(crate) fn field<'a, T: 'static>(list: &'a StructArray, name: &str, uri: &str) -> Result<&'a T> {
     list.column_by_name(name)
         .and_then(|c| c.as_any().downcast_ref::<T>())
         .ok_or_else(|| bad(uri, format!("field {name:?} is missing or of another type")))
@@ -543,17 +582,16 @@ fn entry_date(relative: &str) -> Option<i32> {
     (name.starts_with("run-") && name.ends_with(".parquet") && !name.contains('/')).then_some(date)
 }
 
-/// Every entry of the dataset with a logical date in `[from, before)`.
-pub fn read_history(
+/// The bytes of every entry file below a dataset's directory whose logical date `wanted`
+/// accepts, in path order. Hidden, staged (`_pyrustpipe_attempts/`) and manifest files are not
+/// entries.
+pub(crate) fn entry_files(
     storage: &Storage,
-    at: &Resolved,
-    from: i32,
-    before: i32,
-) -> Result<Vec<PartitionFacts>> {
-    let dir = at.dataset_dir();
-    let wanted = |d: i32| d >= from && d < before;
+    dir: &str,
+    wanted: &dyn Fn(i32) -> bool,
+) -> Result<Vec<(String, Vec<u8>)>> {
     let mut out = Vec::new();
-    match Location::parse(&dir)? {
+    match Location::parse(dir)? {
         Location::Local(path) => {
             let Ok(dates) = std::fs::read_dir(&path) else {
                 return Ok(out);
@@ -575,7 +613,7 @@ pub fn read_history(
             for file in files {
                 let uri = file.display().to_string();
                 let bytes = std::fs::read(&file).map_err(|e| Error::storage("read", &uri, e))?;
-                out.extend(read_facts(bytes, &uri)?);
+                out.push((uri, bytes));
             }
         }
         Location::S3 { bucket, key } => {
@@ -588,10 +626,24 @@ pub fn read_history(
                 }
                 let uri = format!("s3://{bucket}/{}", meta.key);
                 if let Some((bytes, _)) = store.get_small(&bucket, &meta.key)? {
-                    out.extend(read_facts(bytes, &uri)?);
+                    out.push((uri, bytes));
                 }
             }
         }
+    }
+    Ok(out)
+}
+
+/// Every entry of the dataset with a logical date in `[from, before)`.
+pub fn read_history(
+    storage: &Storage,
+    at: &Resolved,
+    from: i32,
+    before: i32,
+) -> Result<Vec<PartitionFacts>> {
+    let mut out = Vec::new();
+    for (uri, bytes) in entry_files(storage, &at.dataset_dir(), &|d| d >= from && d < before)? {
+        out.extend(read_facts(bytes, &uri)?);
     }
     Ok(out)
 }
