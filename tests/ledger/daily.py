@@ -41,11 +41,15 @@ def partition(date: dt.date) -> str:
     return f"dt={date.isoformat()}"
 
 
+# Each week moves every day's volume by one of these (multiples of 50 keep the null share at
+# exactly 2%); any four consecutive weeks have a spread (MAD) of 25 to 50 rows.
+WEEKLY_NOISE = (0, 50, -50, 50, -50, 0)
+
+
 def rows_for(date: dt.date) -> int:
-    """The weekday's base, moved by -50, 0 or +50 rows (multiples of 50 keep the null share
-    exact)."""
-    noise = random.Random(date.toordinal()).choice((-50, 0, 50))
-    return BASE_ROWS[date.weekday()] + noise
+    """The weekday's base, moved by the week's noise."""
+    week = (date - START).days // 7
+    return BASE_ROWS[date.weekday()] + WEEKLY_NOISE[week % len(WEEKLY_NOISE)]
 
 
 def write_day(

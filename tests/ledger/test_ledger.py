@@ -54,15 +54,6 @@ def snapshot(ledger: Path) -> list[tuple[Any, ...]]:
     return duckdb.connect().execute(query).fetchall()
 
 
-@pytest.fixture(scope="module")
-def season(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, list[pp.Report]]:
-    root = tmp_path_factory.mktemp("season")
-    data, ledger = root / "raw", root / "ledger"
-    write_season(data)
-    reports = [run(data, ledger, index) for index in range(DAYS)]
-    return data, ledger, reports
-
-
 def test_normal_days_stay_green_and_checks_start_with_enough_history(season: Any) -> None:
     _, _, reports = season
     for index, report in enumerate(reports[:NORMAL_DAYS]):

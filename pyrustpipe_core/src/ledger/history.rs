@@ -456,7 +456,7 @@ fn freshness(spec: &HistoryCheckSpec, column: &str, current: &PartitionFacts) ->
     #[allow(clippy::cast_precision_loss, clippy::cast_possible_truncation)]
     let lag_s = (end_micros as f64 - newest) / 1e6;
     #[allow(clippy::cast_possible_truncation)]
-    let newest_text = format_datetime(newest as i64);
+    let newest_text = format!("{}Z", format_datetime(newest as i64));
     let status = if lag_s <= max_lag {
         Status::Pass
     } else {
@@ -472,7 +472,7 @@ fn freshness(spec: &HistoryCheckSpec, column: &str, current: &PartitionFacts) ->
             "value": lag_s,
             "expected": {"low": null, "high": max_lag},
             "newest": newest_text,
-            "logical_date_end": format_datetime(end_micros),
+            "logical_date_end": format!("{}Z", format_datetime(end_micros)),
         }),
         message: format!(
             "newest {column} is {newest_text}, {} h before the end of {} (at most {} h allowed)",

@@ -477,7 +477,7 @@ pub fn profile_of(
         let text = |v: f64| match dtype {
             DType::Date => format_date((v / 86_400_000_000.0).floor() as i32),
             DType::Time => crate::parse::format_time(v as i64),
-            _ => crate::parse::format_datetime(v as i64),
+            _ => format!("{}Z", crate::parse::format_datetime(v as i64)),
         };
         profile.min_text = stats.min.map(text);
         profile.max_text = stats.max.map(text);
