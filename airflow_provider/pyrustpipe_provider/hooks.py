@@ -22,7 +22,7 @@ Rules = str | type[pp.Schema]
 PARTITION = "{partition}"
 _DATA_SUFFIXES = (".csv", ".ndjson", ".jsonl", ".json", ".parquet", ".gz", ".zst")
 # Rules at these scopes judge the whole dataset: quarantining rows cannot satisfy them.
-BLOCKING_SCOPES = ("schema", "dataset")
+BLOCKING_SCOPES = ("schema", "dataset", "history")
 
 
 def is_s3(uri: str | None) -> bool:
@@ -205,9 +205,13 @@ class PyRustPipeHook(BaseHook):
         quarantine_output: str | None = None,
         metrics_output: str | None = None,
         threads: int | None = None,
+        ledger: str | None = None,
+        partition: str | None = None,
+        logical_date: str | None = None,
     ) -> pp.Report:
-        """Run the engine; credentials are resolved only when a source or output is on S3."""
-        uris = [*sources_of(source), valid_output, quarantine_output, metrics_output]
+        """Run the engine; credentials are resolved only when a source or output is on S3.
+        With ``ledger`` the run appends its entry for ``partition`` (docs/ledger.md)."""
+        uris = [*sources_of(source), valid_output, quarantine_output, metrics_output, ledger]
         options = self.storage_options() if any(is_s3(u) for u in uris) else None
         return pp.validate(
             source,
@@ -217,6 +221,9 @@ class PyRustPipeHook(BaseHook):
             metrics_output=metrics_output,
             threads=threads,
             storage_options=options,
+            ledger=ledger,
+            partition=partition if ledger else None,
+            logical_date=(logical_date or None) if ledger else None,
         )
 
     def write_json(self, uri: str, data: Mapping[str, Any], name: str) -> str:

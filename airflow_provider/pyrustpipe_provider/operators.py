@@ -103,6 +103,12 @@ class PyRustPipeValidateOperator(_PyRustPipeBaseOperator):
     :param valid_output: where the valid rows go (templated, may contain ``{partition}``).
     :param quarantine_output: where the invalid rows go; required in quarantine mode.
     :param threads: engine threads (default: all cores).
+    :param ledger: the quality ledger's root (templated; docs/ledger.md): the run appends its
+        entry and judges the rules' history checks against the earlier partitions.
+    :param partition: the ledger's partition key (templated; default: ``{partition}``, the
+        source's last path segment, e.g. ``dt=2026-01-01``).
+    :param logical_date: the partition's day, ``YYYY-MM-DD`` (templated, e.g. ``"{{ ds }}"``;
+        default: the partition's ``dt=`` / ``date=`` segment).
 
     An untemplated ``s3://`` ``valid_output`` is the task's outlet unless ``outlets`` is given;
     every ``Asset`` outlet's event carries the counts.
@@ -118,6 +124,9 @@ class PyRustPipeValidateOperator(_PyRustPipeBaseOperator):
         "valid_output",
         "quarantine_output",
         "metrics_output",
+        "ledger",
+        "partition",
+        "logical_date",
     )
 
     def __init__(
@@ -129,6 +138,9 @@ class PyRustPipeValidateOperator(_PyRustPipeBaseOperator):
         valid_output: str | None = None,
         quarantine_output: str | None = None,
         threads: int | None = None,
+        ledger: str | None = None,
+        partition: str | None = None,
+        logical_date: str | None = None,
         **kwargs: Any,
     ) -> None:
         if mode not in ("gate", "quarantine"):
@@ -145,6 +157,9 @@ class PyRustPipeValidateOperator(_PyRustPipeBaseOperator):
         self.valid_output = valid_output
         self.quarantine_output = quarantine_output
         self.threads = threads
+        self.ledger = ledger
+        self.partition = partition
+        self.logical_date = logical_date
         self._report: dict[str, Any] | None = None
 
     def execute(self, context: Context) -> dict[str, Any]:
@@ -156,6 +171,9 @@ class PyRustPipeValidateOperator(_PyRustPipeBaseOperator):
             quarantine_output=with_partition(self.quarantine_output, partition),
             metrics_output=with_partition(self.metrics_output, partition),
             threads=self.threads,
+            ledger=self.ledger,
+            partition=with_partition(self.partition, partition) or partition,
+            logical_date=self.logical_date,
         )
         summary = summarize(report, source=self.source, mode=self.mode, partition=partition)
         self._report = dict(report.to_dict())  # for the OpenLineage facets, built later

@@ -1,6 +1,7 @@
 """``build_pyrustpipe_checks``: a pyrustpipe schema as Dagster asset checks."""
 
 import csv
+import datetime
 import os
 import re
 import tempfile
@@ -113,6 +114,21 @@ def _observed(value: Any) -> dg.MetadataValue:
     return dg.MetadataValue.json(value)
 
 
+def _history_metadata(rule: pp.RuleResult) -> dict[str, Any]:
+    """A history check's value and band as numbers, so Dagster plots them per partition."""
+    observed = rule.observed or {}
+    expected = observed.get("expected") or {}
+    metadata: dict[str, Any] = {"status": str(observed.get("status"))}
+    for key, value in (
+        ("value", observed.get("value")),
+        ("expected_low", expected.get("low")),
+        ("expected_high", expected.get("high")),
+    ):
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            metadata[key] = dg.MetadataValue.float(float(value))
+    return metadata
+
+
 def _rule_result(
     asset_key: dg.AssetKey, check: str, rule: pp.RuleResult, report: pp.Report
 ) -> dg.AssetCheckResult:
@@ -128,7 +144,12 @@ def _rule_result(
     }
     if rule.observed is not None:
         metadata["observed"] = _observed(rule.observed)
-    if rule.scope == "dataset":
+    if rule.scope == "history":
+        metadata.update(_history_metadata(rule))
+        description = f"{rule.name}: {rule.observed.get('status')}" + (
+            f" ({rule.samples[0].message})" if rule.samples else ""
+        )
+    elif rule.scope == "dataset":
         description = f"{rule.name}: observed {rule.observed!r}"
     else:
         description = f"{rule.name}: {rule.failed} of {report.rows} rows failed"
@@ -190,6 +211,24 @@ def _fill(
     return text
 
 
+def _ledger_options(
+    ledger: str | os.PathLike[str] | None, partition: str | None
+) -> dict[str, Any]:
+    """``pp.validate``'s ledger arguments for a run of ``partition`` (an unpartitioned asset:
+    the run's UTC date is its logical date)."""
+    if ledger is None:
+        return {}
+    if partition is None:
+        today = datetime.datetime.now(datetime.timezone.utc).date().isoformat()
+        return {"ledger": os.fspath(ledger), "partition": f"date={today}"}
+    options: dict[str, Any] = {"ledger": os.fspath(ledger), "partition": partition}
+    try:
+        options["logical_date"] = datetime.date.fromisoformat(partition).isoformat()
+    except ValueError:
+        pass  # the engine takes it from a dt= / date= segment
+    return options
+
+
 def build_pyrustpipe_checks(
     *,
     asset: dg.AssetsDefinition | dg.AssetSpec | dg.AssetKey | str | Sequence[str],
@@ -201,6 +240,7 @@ def build_pyrustpipe_checks(
     metrics_output: str | os.PathLike[str] | None = None,
     partitions_def: dg.PartitionsDefinition | None = None,
     resource_key: str = "pyrustpipe",
+    ledger: str | os.PathLike[str] | None = None,
 ) -> Sequence[dg.AssetChecksDefinition]:
     """Asset checks for ``asset`` from the rules of ``schema``: one check per rule (named by
     :func:`rule_to_check_name`, e.g. ``amount__gt``) plus the summary check ``pyrustpipe``,
@@ -219,6 +259,9 @@ def build_pyrustpipe_checks(
             the valid rows and the report (templates, as ``source``).
         partitions_def: the partitions of the checks; by default the asset's.
         resource_key: the key of the :class:`PyRustPipeResource`.
+        ledger: the quality ledger's root (docs/ledger.md): each run appends its entry for the
+            run's partition key (its logical date: the key itself when it is a date, else its
+            ``dt=`` / ``date=`` segment) and judges the schema's history checks against it.
 
     Each rule check reports ``passed``, the rule's severity (error → ERROR, warn → WARN) and
     metadata ``failed``, ``failure_rate``, ``tolerance``, ``allowed_failures``, ``rows``,
@@ -273,6 +316,7 @@ def build_pyrustpipe_checks(
             quarantine=_fill(quarantine_output, partition, output=True),
             valid_output=_fill(valid_output, partition, output=True),
             metrics_output=_fill(metrics_output, partition, output=True),
+            **_ledger_options(ledger, partition),
         )
         context.log.info(
             f"pyrustpipe {asset_key.to_user_string()}"

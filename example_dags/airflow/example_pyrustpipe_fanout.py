@@ -2,7 +2,8 @@
 
 Each file under ``landing/transactions/<ds>/`` is one partition. Mapped instances run on any
 worker (Celery or Kubernetes executor), each writing under ``.../<partition>/``; the gate merges
-their summaries into one decision and one total report.
+their summaries into one decision and one total report. Every partition's results also go to the
+quality ledger (``dq-ledger/``), so the next days are judged against this one.
 """
 
 from __future__ import annotations
@@ -50,6 +51,10 @@ with DAG(
         valid_output=f"s3://{BUCKET}/clean/transactions/{{{{ ds }}}}/{{partition}}/",
         quarantine_output=f"s3://{BUCKET}/quarantine/transactions/{{{{ ds }}}}/{{partition}}/",
         metrics_output=f"s3://{BUCKET}/dq-metrics/transactions/{{{{ ds }}}}/{{partition}}/",
+        # One quality-ledger entry per partition, committed with its outputs (docs/ledger.md);
+        # the rules' history checks compare each file with the earlier days' files.
+        ledger=f"s3://{BUCKET}/dq-ledger",
+        partition="dt={{ ds }}/{partition}",
         map_index_template="{{ task.source }}",
     ).expand(source=list_partitions.output.map(to_uri))
     gate = PyRustPipeGateOperator(

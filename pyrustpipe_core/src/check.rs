@@ -255,7 +255,7 @@ pub fn check_rows(
                         }
                     }
                     if numeric_stats[index] {
-                        if let Some(number) = value.as_f64() {
+                        if let Some(number) = value.stat_f64() {
                             out.stats[index].add(number);
                         }
                     }

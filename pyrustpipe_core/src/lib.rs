@@ -20,6 +20,7 @@ pub mod engine;
 pub mod error;
 pub mod formats;
 pub mod mask;
+pub mod ledger;
 pub mod parse;
 pub mod pipeline;
 pub mod plan;
@@ -84,6 +85,9 @@ fn compile_plan(spec_json: &str, options: &Options) -> Result<Arc<Plan>> {
         .collect();
     let mut plan = Plan::compile(spec, &external)?;
     plan.masker = mask::Masker::for_run(options.mask_key.as_ref())?;
+    if options.ledger.is_some() {
+        ledger::profile_columns(&mut plan);
+    }
     Ok(Arc::new(plan))
 }
 
@@ -96,4 +100,12 @@ pub fn expand_sources(sources: &[String], options: &Options) -> Result<Vec<Strin
         .into_iter()
         .map(|s| s.uri)
         .collect())
+}
+
+/// Every quality-ledger entry of `dataset` under `root` (docs/ledger.md), oldest first, as JSON.
+pub fn ledger_entries(root: &str, dataset: &str, options: &Options) -> Result<String> {
+    let s3_options = storage::s3::S3Options::from_map(options.storage_options.as_ref())?;
+    let storage = storage::Storage::new(s3_options, options.allow_empty);
+    let entries = ledger::trend::entries(&storage, root, dataset)?;
+    Ok(serde_json::to_string(&entries).expect("summaries serialise"))
 }

@@ -53,6 +53,8 @@ pub struct Plan {
     pub unique_keys: Vec<UniqueKey>,
     pub dataset_checks: Vec<DatasetCheck>,
     pub external_rules: Vec<RuleId>,
+    /// Checks against the ledger's earlier partitions, judged at the end of the run.
+    pub history: Vec<crate::ledger::history::HistoryCheck>,
     pub missing_columns_rule: RuleId,
     pub unknown_columns_rule: Option<RuleId>,
     pub column_order_rule: Option<RuleId>,
@@ -422,7 +424,11 @@ impl Plan {
             )?);
         }
 
+        let history =
+            crate::ledger::history::compile(&spec, &columns, &mut |meta, at| table.add(meta, at))?;
+
         Ok(Plan {
+            history,
             delimiter: single_byte(&spec.csv.delimiter, "delimiter")?,
             quote: single_byte(&spec.csv.quote, "quote")?,
             header: spec.csv.header,

@@ -57,6 +57,9 @@ pub struct Outputs {
     pub manifest: Option<String>,
     /// An earlier attempt had already committed the same partition with the same rules.
     pub already_committed: bool,
+    /// This run's quality-ledger entry (docs/ledger.md).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ledger: Option<String>,
 }
 
 /// What the run's storage did beyond reading and writing.

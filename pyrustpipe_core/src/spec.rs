@@ -28,6 +28,12 @@ pub struct Spec {
     pub unique: Vec<UniqueSpec>,
     #[serde(default)]
     pub dataset_checks: Vec<DatasetCheckSpec>,
+    /// The ledger key (docs/ledger.md); `name` when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dataset: Option<String>,
+    /// Checks against earlier partitions in the ledger (docs/ledger.md).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub history: Vec<crate::ledger::history::HistoryCheckSpec>,
 }
 
 fn default_name() -> String {

@@ -209,6 +209,20 @@ impl Value<'_> {
     }
 }
 
+impl Value<'_> {
+    /// The number a column's statistics gather: numbers as themselves, dates and datetimes as
+    /// microseconds since 1970-01-01 (exact in an `f64` for ±285 years), times as microseconds
+    /// since midnight; strings and booleans have none.
+    pub fn stat_f64(&self) -> Option<f64> {
+        #[allow(clippy::cast_precision_loss)]
+        match *self {
+            Value::Date(days) => Some(f64::from(days) * 86_400_000_000.0),
+            Value::DateTime(micros) | Value::Time(micros) => Some(micros as f64),
+            _ => self.as_f64(),
+        }
+    }
+}
+
 fn tagged<'b>(scratch: &'b mut [u8; 24], tag: u8, raw: &[u8]) -> &'b [u8] {
     scratch[0] = tag;
     scratch[1..=raw.len()].copy_from_slice(raw);

@@ -141,6 +141,21 @@ fn expand_sources(
     run_engine(py, || pyrustpipe_core::expand_sources(&sources, &options))
 }
 
+/// Every quality-ledger entry of a dataset (docs/ledger.md), oldest first, as JSON.
+#[pyfunction]
+#[pyo3(signature = (root, dataset, options_json = "{}"))]
+fn ledger_entries(
+    py: Python<'_>,
+    root: &str,
+    dataset: &str,
+    options_json: &str,
+) -> PyResult<String> {
+    let options = options(py, options_json)?;
+    run_engine(py, || {
+        pyrustpipe_core::ledger_entries(root, dataset, &options)
+    })
+}
+
 /// How this extension was built: engine version, cargo profile, target, stream codecs.
 #[pyfunction]
 fn build_info(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
@@ -164,6 +179,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(validate_arrow, m)?)?;
     m.add_function(wrap_pyfunction!(profile, m)?)?;
     m.add_function(wrap_pyfunction!(expand_sources, m)?)?;
+    m.add_function(wrap_pyfunction!(ledger_entries, m)?)?;
     m.add_function(wrap_pyfunction!(build_info, m)?)?;
     Ok(())
 }

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from pyrustpipe import history
 from pyrustpipe.api import Spec, load_rules, validate
 from pyrustpipe.exceptions import (
     DataFormatError,
@@ -51,6 +52,7 @@ __all__ = [
     "ValidationFailed",
     "__version__",
     "col",
+    "history",
     "lit",
     "load_rules",
     "row_count",

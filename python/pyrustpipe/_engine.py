@@ -13,6 +13,7 @@ __all__ = [
     "core",
     "engine_version",
     "expand_sources",
+    "ledger_entries",
     "new_progress",
     "profile",
     "validate",
@@ -80,3 +81,11 @@ def engine_version() -> str | None:
     except ImportError:
         return None
     return version
+
+
+def ledger_entries(root: str, dataset: str, options_json: str = "{}") -> list[dict[str, Any]]:
+    """Every ledger entry of ``dataset`` under ``root``, oldest logical date first."""
+    import json
+
+    entries: list[dict[str, Any]] = json.loads(core().ledger_entries(root, dataset, options_json))
+    return entries

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as _dt
 import importlib
 import os
 import sys
@@ -292,6 +293,27 @@ def _storage_json(storage_options: Mapping[str, str] | None) -> str:
     return json.dumps({"storage_options": {str(k): str(v) for k, v in storage_options.items()}})
 
 
+def _ledger_options(
+    ledger: PathLike | None, partition: str | None, logical_date: str | _dt.date | None
+) -> dict[str, str] | None:
+    """The engine's ``ledger`` option; ``partition`` and ``logical_date`` need a ledger."""
+    if ledger is None:
+        if partition is not None or logical_date is not None:
+            raise ValueError("partition= and logical_date= need ledger= (the ledger's root)")
+        return None
+    if isinstance(logical_date, _dt.datetime):
+        raise ValueError("logical_date is a date (YYYY-MM-DD), not a datetime")
+    date_text = logical_date.isoformat() if isinstance(logical_date, _dt.date) else logical_date
+    if partition is None:
+        if date_text is None:
+            raise ValueError("ledger= needs partition= (e.g. 'dt=2026-01-05') or logical_date=")
+        partition = f"date={date_text}"
+    options = {"root": os.fspath(ledger), "partition": str(partition)}
+    if date_text is not None:
+        options["logical_date"] = str(date_text)
+    return options
+
+
 def run_validation(
     source: SourceLike,
     schema: SchemaLike,
@@ -308,6 +330,9 @@ def run_validation(
     mask_key: str | None = None,
     progress: Progress | None = None,
     dialect: Mapping[str, Any] | None = None,
+    ledger: PathLike | None = None,
+    partition: str | None = None,
+    logical_date: str | _dt.date | None = None,
 ) -> Report:
     """The run form of :func:`validate` (see there); ``progress`` receives the engine's live
     counters (the CLI's progress bar reads them); ``dialect`` overrides the rules' CSV dialect
@@ -353,6 +378,9 @@ def run_validation(
             # never echo the key: it is a secret
             raise ValueError("mask_key must be a non-empty str")
         options["mask_key"] = mask_key
+    ledger_options = _ledger_options(ledger, partition, logical_date)
+    if ledger_options is not None:
+        options["ledger"] = ledger_options
     if _arrow.is_arrow_like(source):  # an in-memory table: pyrustpipe/_arrow.py
         return _arrow.validate_table(source, spec, python_rules, options, progress=progress)
     sources = _source_list(source)
@@ -401,6 +429,9 @@ def validate(
     chunk_size: int | None = None,
     max_record_bytes: int | None = None,
     mask_key: str | None = None,
+    ledger: PathLike | None = None,
+    partition: str | None = None,
+    logical_date: str | _dt.date | None = None,
 ) -> Report: ...
 
 
@@ -409,7 +440,11 @@ def validate(*args: Any, **kwargs: Any) -> Any:
 
     **Run**: ``pp.validate(source, schema, *, quarantine=None, valid_output=None,
     metrics_output=None, threads=None, sample_size=20, storage_options=None, allow_empty=False,
-    chunk_size=None, max_record_bytes=None, mask_key=None)`` returns a :class:`pp.Report`.
+    chunk_size=None, max_record_bytes=None, mask_key=None, ledger=None, partition=None,
+    logical_date=None)`` returns a :class:`pp.Report`. With ``ledger`` (a directory or ``s3://``
+    prefix) the run appends its entry to the quality ledger for ``partition`` (its logical date
+    defaults from a ``dt=``/``date=`` segment) and judges ``Config.history`` against it
+    (docs/ledger.md).
     ``source`` is a path, a directory (every file below it), a glob, an ``s3://`` URI or a list
     of them, or an in-memory table (a pandas / polars DataFrame, a pyarrow Table or
     RecordBatchReader: anything with ``__arrow_c_stream__``, read zero-copy);

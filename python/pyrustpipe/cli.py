@@ -16,6 +16,8 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, NoReturn, TextIO
 
+from pyrustpipe import _ledger_cli
+
 if TYPE_CHECKING:
     from rich.console import Console
 
@@ -164,6 +166,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="an input without data rows is not an error",
     )
     run.add_argument("--chunk-size", type=_positive_int, metavar="BYTES", help=argparse.SUPPRESS)
+    _ledger_cli.add_validate_arguments(run)
     _add_dialect_arguments(run)
     _add_storage_arguments(run)
     run.set_defaults(handler=_cmd_validate)
@@ -232,6 +235,7 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("path", metavar="REPORT.json")
     rep.add_argument("--format", choices=("table", "json"), default="table")
     rep.set_defaults(handler=_cmd_report)
+    _ledger_cli.add_history_command(commands, _add_storage_arguments)
     return parser
 
 
@@ -357,6 +361,9 @@ def _cmd_validate(args: argparse.Namespace) -> int:
             storage_options=_storage_options(args),
             progress=tracker,
             dialect=_dialect(args),
+            ledger=args.ledger,
+            partition=args.partition,
+            logical_date=args.logical_date,
         )
     return _print_report(report, args.format)
 

@@ -314,7 +314,9 @@ class Report:
         failed = self.failed_rules("error")
         parts = []
         for rule in failed:
-            if rule.scope in ("dataset", "schema"):
+            if rule.scope == "history" and rule.samples:
+                parts.append(f"{rule.name} ({rule.samples[0].message})")
+            elif rule.scope in ("dataset", "schema"):
                 observed = "" if rule.observed is None else f": observed {rule.observed!r}"
                 parts.append(f"{rule.name}{observed}")
             else:

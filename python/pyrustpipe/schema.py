@@ -39,6 +39,7 @@ from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import Any, ClassVar, Literal, TypeAlias, cast
 
+from pyrustpipe import history as _history
 from pyrustpipe._common import (
     clone,
     did_you_mean,
@@ -132,6 +133,8 @@ _CONFIG_KEYS = frozenset(
         "null_values",
         "header",
         "name",
+        "dataset",
+        "history",
     }
 )
 _MISSING: Any = object()
@@ -1019,6 +1022,9 @@ def _build(cls: type[Schema]) -> None:
                 f"{where}: checks[{index - 1}] must be a pp.col(...) expression or aggregate "
                 f"check, not {check!r}"
             )
+
+    # ---- ledger key and history checks (pyrustpipe/history.py)
+    _history.apply_config(cast("dict[str, Any]", spec), config, where, resolve)
 
     _check_rule_names(name, spec, python_rules)
     cls.__pp_spec__ = spec

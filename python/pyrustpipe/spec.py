@@ -9,7 +9,7 @@ the DSL (:mod:`pyrustpipe.schema`) builds them and the engine reads them with se
 (1, ('str', 'int', 'float'))
 """
 
-from typing import Literal, TypeAlias, TypedDict
+from typing import Any, Literal, TypeAlias, TypedDict
 
 # Optional keys live in `total=False` base classes (Python 3.10 has no typing.NotRequired), and
 # there is no `from __future__ import annotations`, so `__required_keys__` is exact at runtime.
@@ -369,7 +369,12 @@ class CsvDialect(_CsvHeader):
     null_values: list[str]
 
 
-class SpecDict(TypedDict):
+class _SpecLedger(TypedDict, total=False):
+    dataset: str  # the ledger key (docs/ledger.md); absent: ``name``
+    history: list[Any]  # pyrustpipe.history.HistoryCheckSpec entries
+
+
+class SpecDict(_SpecLedger):
     """The top-level spec document (``spec_version`` 1)."""
 
     spec_version: int
@@ -411,6 +416,7 @@ class ExternalRule(TypedDict):
 class _StorageOptions(TypedDict, total=False):
     storage_options: dict[str, str]
     mask_key: str
+    ledger: dict[str, str]  # root, partition, logical_date, dataset (docs/ledger.md)
 
 
 class ValidateOptions(_StorageOptions):

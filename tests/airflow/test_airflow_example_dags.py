@@ -293,6 +293,13 @@ def test_fanout_dag_maps_partitions_and_gates(
     total = json.loads(read(s3_client, bucket, f"dq-metrics/transactions/{ds}/gate_report.json"))
     assert [s["partition"] for s in total["summaries"]] == ["part-000", "part-001", "part-002"]
     assert total["rows"] == rows and total["invalid_rows"] == invalid
+    # One ledger entry per mapped partition, committed with its outputs.
+    listed = s3_client.list_objects_v2(Bucket=bucket, Prefix="dq-ledger/")
+    entries = sorted(o["Key"] for o in listed["Contents"] if o["Key"].endswith(".parquet"))
+    assert len(entries) == 3
+    assert all(k.startswith(f"dq-ledger/dataset=Transactions/date={ds}/run-") for k in entries)
+    summary_entries = [xcom(dagrun, "validate_partition", i)["outputs"] for i in range(3)]
+    assert sorted(o["ledger"] for o in summary_entries) == [f"s3://{bucket}/{k}" for k in entries]
     assert_no_secret(capfd, caplog, s3_server)
 
 

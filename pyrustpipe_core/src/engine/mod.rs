@@ -4,6 +4,7 @@
 //! routes each record to the valid or quarantine output. Outputs are written to temporary names
 //! and renamed only after conservation (valid + quarantined = total) has been checked.
 
+mod ledger;
 mod merge;
 mod outputs;
 mod produce;
@@ -88,6 +89,9 @@ pub struct Options {
     /// Live counters for a watcher (not part of the JSON options).
     #[serde(skip)]
     pub progress: Option<Arc<Progress>>,
+    /// Append this run to a quality ledger and judge its history checks (docs/ledger.md).
+    #[serde(default)]
+    pub ledger: Option<crate::ledger::LedgerOptions>,
 }
 
 fn default_sample_size() -> usize {
@@ -109,6 +113,7 @@ impl Default for Options {
             storage_options: None,
             mask_key: None,
             progress: None,
+            ledger: None,
         }
     }
 }
@@ -171,7 +176,8 @@ pub fn run(
         Input::Arrow(_) => &[],
     };
     let total_bytes = sources.iter().map(|s| s.size).sum();
-    let targets = OutputTargets::new(options, input.output_kind())?;
+    let mut targets = OutputTargets::new(options, input.output_kind())?;
+    let ledger_run = ledger::prepare(options, plan, &mut targets)?;
     // A previous run killed while publishing these outputs: finish its publish first.
     if let Some(first) = [&targets.valid, &targets.quarantine, &targets.metrics]
         .into_iter()
@@ -243,6 +249,7 @@ pub fn run(
     let failures = combine(&mut merger);
 
     let mut report = build_report(plan, &mut merger, &failures, threads)?;
+    ledger::judge_history(plan, &merger, &mut report, ledger_run.as_ref(), storage)?;
 
     let local_options = Options {
         valid_output: targets.valid.clone().filter(|_| uploads("valid")),
@@ -308,6 +315,10 @@ pub fn run(
         file.write_all(report.to_json().as_bytes())?;
         staged.push(file.stage()?);
     }
+    if let Some(run) = ledger_run.as_ref().filter(|_| uploads("ledger")) {
+        staged.extend(ledger::stage(run, plan, &merger, &report, sources)?);
+    }
+    report.outputs.ledger = ledger_run.as_ref().map(|run| run.uri.clone());
     // Every output is written and synced: only now does any of them appear, as one set.
     crate::storage::local::publish(staged)?;
     if let Some(manifest) = committed_before {

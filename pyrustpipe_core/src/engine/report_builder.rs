@@ -187,6 +187,8 @@ pub(super) fn build_report(
                 };
                 (u64::from(!passed), Some(observed), passed, 0)
             }
+            // Judged after the report is built, against the ledger (`ledger::history`).
+            Scope::History => (0, None, true, 0),
             Scope::Column | Scope::Row => {
                 let failed = merger.counts[id];
                 let allowed = Tolerance::allowed(meta.tolerance, total);

@@ -12,6 +12,8 @@ pub struct ColumnStats {
     pub min: Option<f64>,
     pub max: Option<f64>,
     pub sum: ExactSum,
+    /// The sum of squares, for the ledger's standard deviation.
+    pub sum_sq: ExactSum,
 }
 
 impl ColumnStats {
@@ -20,6 +22,7 @@ impl ColumnStats {
         self.min = Some(self.min.map_or(value, |m| m.min(value)));
         self.max = Some(self.max.map_or(value, |m| m.max(value)));
         self.sum.add(value);
+        self.sum_sq.add(value * value);
     }
 
     pub fn merge(&mut self, other: &ColumnStats) {
@@ -32,6 +35,7 @@ impl ColumnStats {
             self.max = Some(self.max.map_or(v, |m| m.max(v)));
         }
         self.sum.merge(&other.sum);
+        self.sum_sq.merge(&other.sum_sq);
     }
 }
 

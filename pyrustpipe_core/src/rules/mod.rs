@@ -25,6 +25,8 @@ pub enum Scope {
     Row,
     Dataset,
     Schema,
+    /// Judged against earlier partitions in the ledger (`ledger::history`).
+    History,
 }
 
 impl Scope {

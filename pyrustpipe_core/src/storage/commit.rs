@@ -83,13 +83,19 @@ pub fn new_attempt_id() -> String {
     )
 }
 
-/// Where the manifest of a set of outputs lives: next to the first output.
+/// Where the manifest of a set of outputs lives: next to the first output. A ledger entry
+/// shares its directory with the other partitions of its logical date, so a set led by one
+/// has a manifest named after the entry.
 pub fn manifest_location(outputs: &[PendingOutput]) -> Option<(String, String)> {
     outputs.first().map(|o| {
-        (
-            o.bucket.clone(),
-            join(dir_of(&o.key), "_pyrustpipe_manifest.json"),
-        )
+        let name = match o.key.rsplit('/').next() {
+            Some(file) if o.role == "ledger" => format!(
+                "_pyrustpipe_manifest.{}.json",
+                file.trim_end_matches(".parquet")
+            ),
+            _ => "_pyrustpipe_manifest.json".to_owned(),
+        };
+        (o.bucket.clone(), join(dir_of(&o.key), &name))
     })
 }
 

@@ -1,0 +1,708 @@
+//! The quality ledger (docs/ledger.md): one Parquet file per partition under
+//! `<root>/dataset=<name>/date=<logical date>/run-<partition hash>.parquet`, written as one of the
+//! run's outputs (so it is published or committed exactly once with them), and read back by the
+//! history checks. Plain Parquet, readable as a Hive-partitioned dataset without pyrustpipe.
+
+pub mod history;
+pub mod trend;
+
+use std::sync::Arc;
+
+use arrow_array::{
+    Array, ArrayRef, BooleanArray, Date32Array, Float64Array, Int32Array, Int64Array, ListArray,
+    RecordBatch, StringArray, StructArray, TimestampMicrosecondArray,
+};
+use arrow_schema::{DataType, Field, Fields};
+use serde::Deserialize;
+
+use crate::error::{Error, Result};
+use crate::parse::{format_date, parse_date_iso};
+use crate::plan::Plan;
+use crate::spec::DType;
+use crate::storage::{Location, Storage};
+use history::{ColumnFacts, PartitionFacts};
+
+/// Bumped when a column changes meaning or goes away; new columns keep the version.
+pub const LEDGER_VERSION: i32 = 1;
+
+/// The run options that turn the ledger on.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LedgerOptions {
+    /// A local directory or an `s3://bucket/prefix`.
+    pub root: String,
+    /// The partition this run checks (`dt=2026-01-05`, `region=eu/date=2026-01-05`, ...).
+    pub partition: String,
+    /// `YYYY-MM-DD`; by default the value of a `dt=` or `date=` segment of the partition.
+    #[serde(default)]
+    pub logical_date: Option<String>,
+    /// The ledger key; by default the spec's `dataset`, else its `name`.
+    #[serde(default)]
+    pub dataset: Option<String>,
+}
+
+/// Where one run's entry goes and what it is keyed by.
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    pub root: String,
+    pub dataset: String,
+    pub partition: String,
+    /// Days since 1970-01-01.
+    pub logical_date: i32,
+}
+
+/// The logical date a partition key names: its `dt=` or `date=` segment.
+pub fn logical_date_of(partition: &str) -> Option<i32> {
+    partition.split('/').find_map(|segment| {
+        let value = segment
+            .strip_prefix("dt=")
+            .or_else(|| segment.strip_prefix("date="))?;
+        parse_date_iso(value.as_bytes())
+    })
+}
+
+impl LedgerOptions {
+    pub fn resolve(&self, spec: &crate::spec::Spec) -> Result<Resolved> {
+        let dataset = self
+            .dataset
+            .clone()
+            .or_else(|| spec.dataset.clone())
+            .unwrap_or_else(|| spec.name.clone());
+        let safe = !dataset.is_empty()
+            && !dataset.starts_with(['.', '_'])
+            && dataset
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+        if !safe {
+            return Err(Error::option(
+                "ledger.dataset",
+                format!("{dataset:?}: a dataset name is letters, digits, '_', '-' and '.', not starting with '.' or '_'"),
+            ));
+        }
+        if self.partition.is_empty() {
+            return Err(Error::option("ledger.partition", "give the partition key"));
+        }
+        if self.root.is_empty() {
+            return Err(Error::option("ledger.root", "give the ledger's root"));
+        }
+        let logical_date = match &self.logical_date {
+            Some(text) => parse_date_iso(text.as_bytes()).ok_or_else(|| {
+                Error::option(
+                    "ledger.logical_date",
+                    format!("{text:?} is not a date (YYYY-MM-DD)"),
+                )
+            })?,
+            None => logical_date_of(&self.partition).ok_or_else(|| {
+                Error::option(
+                    "ledger.logical_date",
+                    format!(
+                        "partition {:?} has no dt= or date= segment; give the logical date",
+                        self.partition
+                    ),
+                )
+            })?,
+        };
+        Ok(Resolved {
+            root: self.root.trim_end_matches('/').to_owned(),
+            dataset,
+            partition: self.partition.clone(),
+            logical_date,
+        })
+    }
+}
+
+impl Resolved {
+    /// The entry's file name: fixed per partition, so a re-run replaces its entry.
+    pub fn file_name(&self) -> String {
+        format!(
+            "run-{:016x}.parquet",
+            xxhash_rust::xxh3::xxh3_64(self.partition.as_bytes())
+        )
+    }
+
+    pub fn dataset_dir(&self) -> String {
+        format!("{}/dataset={}", self.root, self.dataset)
+    }
+
+    /// The entry's full URI or path.
+    pub fn entry_uri(&self) -> String {
+        format!(
+            "{}/date={}/{}",
+            self.dataset_dir(),
+            format_date(self.logical_date),
+            self.file_name()
+        )
+    }
+}
+
+/// With a ledger, every numeric and temporal column's statistics are gathered for its profile.
+pub fn profile_columns(plan: &mut Plan) {
+    for (index, column) in plan.columns.iter().enumerate() {
+        if column.declared && (column.dtype.is_numeric() || column.dtype.is_temporal()) {
+            plan.stats_columns[index] = true;
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct InputFacts {
+    pub uri: String,
+    pub size: u64,
+    pub etag: Option<String>,
+    /// Microseconds since the epoch, when known (local files).
+    pub last_modified: Option<i64>,
+}
+
+#[derive(Debug, Clone)]
+pub struct RuleFacts {
+    pub name: String,
+    pub kind: String,
+    pub scope: String,
+    pub column: Option<String>,
+    pub severity: String,
+    pub failed: u64,
+    pub passed: bool,
+    /// `pass`, `fail` or `skipped` (history checks only skip).
+    pub status: String,
+    pub observed: Option<f64>,
+    pub expected_low: Option<f64>,
+    pub expected_high: Option<f64>,
+    /// The report's `observed` as JSON text (history checks: band, statistics, points used).
+    pub detail: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ProfileFacts {
+    pub column: String,
+    pub dtype: String,
+    pub rows: u64,
+    pub nulls: u64,
+    /// Values that parsed (numeric and temporal columns; `None` for others).
+    pub values: Option<u64>,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+    pub mean: Option<f64>,
+    pub stddev: Option<f64>,
+    pub sum: Option<f64>,
+    /// Temporal columns: min and max as ISO text.
+    pub min_text: Option<String>,
+    pub max_text: Option<String>,
+}
+
+/// One ledger entry: one committed run of one partition.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub dataset: String,
+    pub partition: String,
+    pub logical_date: i32,
+    pub run_id: String,
+    pub written_at: i64,
+    pub rules_hash: String,
+    pub engine_version: String,
+    pub passed: bool,
+    pub rows: u64,
+    pub valid_rows: u64,
+    pub invalid_rows: u64,
+    pub bytes: u64,
+    pub duration_s: f64,
+    pub inputs: Vec<InputFacts>,
+    pub rules: Vec<RuleFacts>,
+    pub schema: Vec<(String, String)>,
+    pub profiles: Vec<ProfileFacts>,
+}
+
+#[allow(clippy::cast_possible_wrap)]
+fn i64s(values: impl Iterator<Item = u64>) -> ArrayRef {
+    Arc::new(Int64Array::from_iter_values(values.map(|v| v as i64)))
+}
+
+fn strs<'a>(values: impl Iterator<Item = &'a str>) -> ArrayRef {
+    Arc::new(StringArray::from_iter_values(values))
+}
+
+fn opt_strs<'a>(values: impl Iterator<Item = Option<&'a str>>) -> ArrayRef {
+    Arc::new(values.collect::<StringArray>())
+}
+
+fn f64s(values: impl Iterator<Item = Option<f64>>) -> ArrayRef {
+    Arc::new(values.collect::<Float64Array>())
+}
+
+/// A one-row list column holding `len` structs with the given fields.
+fn list_of(columns: Vec<(&str, ArrayRef)>, len: usize) -> Result<ArrayRef> {
+    let fields: Fields = columns
+        .iter()
+        .map(|(name, array)| Field::new(*name, array.data_type().clone(), true))
+        .collect();
+    let arrays = columns.into_iter().map(|(_, a)| a).collect();
+    let values = StructArray::try_new(fields.clone(), arrays, None)
+        .map_err(|e| Error::Internal(format!("ledger entry: {e}")))?;
+    let item = Arc::new(Field::new("element", DataType::Struct(fields), true));
+    let offsets = arrow_array::builder::OffsetBufferBuilder::<i32>::new(1);
+    let mut offsets = offsets;
+    offsets.push_length(len);
+    Ok(Arc::new(
+        ListArray::try_new(item, offsets.finish(), Arc::new(values), None)
+            .map_err(|e| Error::Internal(format!("ledger entry: {e}")))?,
+    ))
+}
+
+impl Entry {
+    /// The entry as one Arrow row (docs/ledger.md "Schema").
+    #[allow(clippy::cast_possible_wrap)]
+    pub fn to_batch(&self) -> Result<RecordBatch> {
+        let one = |v: u64| -> ArrayRef { Arc::new(Int64Array::from(vec![v as i64])) };
+        let inputs = list_of(
+            vec![
+                ("uri", strs(self.inputs.iter().map(|i| i.uri.as_str()))),
+                ("size", i64s(self.inputs.iter().map(|i| i.size))),
+                (
+                    "etag",
+                    opt_strs(self.inputs.iter().map(|i| i.etag.as_deref())),
+                ),
+                (
+                    "last_modified",
+                    Arc::new(
+                        self.inputs
+                            .iter()
+                            .map(|i| i.last_modified)
+                            .collect::<TimestampMicrosecondArray>()
+                            .with_timezone("UTC"),
+                    ),
+                ),
+            ],
+            self.inputs.len(),
+        )?;
+        let r = &self.rules;
+        let rules = list_of(
+            vec![
+                ("name", strs(r.iter().map(|x| x.name.as_str()))),
+                ("kind", strs(r.iter().map(|x| x.kind.as_str()))),
+                ("scope", strs(r.iter().map(|x| x.scope.as_str()))),
+                ("column", opt_strs(r.iter().map(|x| x.column.as_deref()))),
+                ("severity", strs(r.iter().map(|x| x.severity.as_str()))),
+                ("failed", i64s(r.iter().map(|x| x.failed))),
+                (
+                    "passed",
+                    Arc::new(BooleanArray::from(
+                        r.iter().map(|x| x.passed).collect::<Vec<_>>(),
+                    )),
+                ),
+                ("status", strs(r.iter().map(|x| x.status.as_str()))),
+                ("observed", f64s(r.iter().map(|x| x.observed))),
+                ("expected_low", f64s(r.iter().map(|x| x.expected_low))),
+                ("expected_high", f64s(r.iter().map(|x| x.expected_high))),
+                ("detail", opt_strs(r.iter().map(|x| x.detail.as_deref()))),
+            ],
+            r.len(),
+        )?;
+        let columns = list_of(
+            vec![
+                ("name", strs(self.schema.iter().map(|(n, _)| n.as_str()))),
+                ("type", strs(self.schema.iter().map(|(_, t)| t.as_str()))),
+            ],
+            self.schema.len(),
+        )?;
+        let p = &self.profiles;
+        let profiles = list_of(
+            vec![
+                ("column", strs(p.iter().map(|x| x.column.as_str()))),
+                ("dtype", strs(p.iter().map(|x| x.dtype.as_str()))),
+                ("rows", i64s(p.iter().map(|x| x.rows))),
+                ("nulls", i64s(p.iter().map(|x| x.nulls))),
+                (
+                    "values",
+                    Arc::new(
+                        p.iter()
+                            .map(|x| x.values.map(|v| v as i64))
+                            .collect::<Int64Array>(),
+                    ),
+                ),
+                ("min", f64s(p.iter().map(|x| x.min))),
+                ("max", f64s(p.iter().map(|x| x.max))),
+                ("mean", f64s(p.iter().map(|x| x.mean))),
+                ("stddev", f64s(p.iter().map(|x| x.stddev))),
+                ("sum", f64s(p.iter().map(|x| x.sum))),
+                (
+                    "min_text",
+                    opt_strs(p.iter().map(|x| x.min_text.as_deref())),
+                ),
+                (
+                    "max_text",
+                    opt_strs(p.iter().map(|x| x.max_text.as_deref())),
+                ),
+            ],
+            p.len(),
+        )?;
+        let batch = RecordBatch::try_from_iter_with_nullable(vec![
+            (
+                "ledger_version",
+                Arc::new(Int32Array::from(vec![LEDGER_VERSION])) as ArrayRef,
+                false,
+            ),
+            (
+                "dataset_name",
+                strs([self.dataset.as_str()].into_iter()),
+                false,
+            ),
+            (
+                "partition",
+                strs([self.partition.as_str()].into_iter()),
+                false,
+            ),
+            (
+                "logical_date",
+                Arc::new(Date32Array::from(vec![self.logical_date])),
+                false,
+            ),
+            ("run_id", strs([self.run_id.as_str()].into_iter()), false),
+            (
+                "written_at",
+                Arc::new(
+                    TimestampMicrosecondArray::from(vec![self.written_at]).with_timezone("UTC"),
+                ),
+                false,
+            ),
+            (
+                "rules_hash",
+                strs([self.rules_hash.as_str()].into_iter()),
+                false,
+            ),
+            (
+                "engine_version",
+                strs([self.engine_version.as_str()].into_iter()),
+                false,
+            ),
+            (
+                "passed",
+                Arc::new(BooleanArray::from(vec![self.passed])),
+                false,
+            ),
+            ("rows", one(self.rows), false),
+            ("valid_rows", one(self.valid_rows), false),
+            ("invalid_rows", one(self.invalid_rows), false),
+            ("bytes", one(self.bytes), false),
+            (
+                "duration_s",
+                Arc::new(Float64Array::from(vec![self.duration_s])),
+                false,
+            ),
+            ("inputs", inputs, false),
+            ("rules", rules, false),
+            ("columns", columns, false),
+            ("profiles", profiles, false),
+        ])
+        .map_err(|e| Error::Internal(format!("ledger entry: {e}")))?;
+        Ok(batch)
+    }
+
+    /// The entry as a Parquet file's bytes (Snappy-compressed, one row group).
+    pub fn to_parquet(&self) -> Result<Vec<u8>> {
+        let batch = self.to_batch()?;
+        let props = parquet::file::properties::WriterProperties::builder()
+            .set_compression(parquet::basic::Compression::SNAPPY)
+            .build();
+        let mut out = Vec::new();
+        let mut writer =
+            parquet::arrow::ArrowWriter::try_new(&mut out, batch.schema(), Some(props))
+                .map_err(|e| Error::Internal(format!("ledger entry: {e}")))?;
+        writer
+            .write(&batch)
+            .and_then(|()| writer.close().map(|_| ()))
+            .map_err(|e| Error::Internal(format!("ledger entry: {e}")))?;
+        Ok(out)
+    }
+
+    /// What the history checks need of this entry.
+    pub fn facts(&self) -> PartitionFacts {
+        PartitionFacts {
+            partition: self.partition.clone(),
+            logical_date: self.logical_date,
+            rows: self.rows,
+            columns: self
+                .profiles
+                .iter()
+                .map(|p| ColumnFacts {
+                    name: p.column.clone(),
+                    rows: p.rows,
+                    nulls: p.nulls,
+                    mean: p.mean,
+                    max: p.max,
+                })
+                .collect(),
+            schema: self.schema.clone(),
+        }
+    }
+}
+
+/// The profile of one column from its merged statistics.
+#[allow(clippy::cast_precision_loss, clippy::cast_possible_truncation)]
+pub fn profile_of(
+    name: &str,
+    dtype: DType,
+    rows: u64,
+    stats: &crate::rules::dataset::ColumnStats,
+    gathered: bool,
+) -> ProfileFacts {
+    let mut profile = ProfileFacts {
+        column: name.to_owned(),
+        dtype: dtype.name().to_owned(),
+        rows,
+        nulls: stats.nulls,
+        ..ProfileFacts::default()
+    };
+    if !gathered {
+        return profile;
+    }
+    profile.values = Some(stats.values);
+    profile.min = stats.min;
+    profile.max = stats.max;
+    if stats.values > 0 {
+        let n = stats.values as f64;
+        let sum = stats.sum.value();
+        let mean = sum / n;
+        if dtype.is_numeric() {
+            profile.sum = Some(sum);
+            profile.mean = Some(mean);
+            profile.stddev = Some(if stats.values > 1 {
+                ((stats.sum_sq.value() - sum * mean) / (n - 1.0))
+                    .max(0.0)
+                    .sqrt()
+            } else {
+                0.0
+            });
+        }
+    }
+    if dtype.is_temporal() {
+        let text = |v: f64| match dtype {
+            DType::Date => format_date((v / 86_400_000_000.0).floor() as i32),
+            DType::Time => crate::parse::format_time(v as i64),
+            _ => format!("{}Z", crate::parse::format_datetime(v as i64)),
+        };
+        profile.min_text = stats.min.map(text);
+        profile.max_text = stats.max.map(text);
+    }
+    profile
+}
+
+pub(crate) fn bad(uri: &str, what: impl std::fmt::Display) -> Error {
+    Error::storage(
+        "read",
+        uri,
+        format!("not a pyrustpipe ledger entry: {what}"),
+    )
+}
+
+pub(crate) fn column<'a, T: 'static>(
+    batch: &'a RecordBatch,
+    name: &str,
+    uri: &str,
+) -> Result<&'a T> {
+    batch
+        .column_by_name(name)
+        .and_then(|c| c.as_any().downcast_ref::<T>())
+        .ok_or_else(|| {
+            bad(
+                uri,
+                format!("column {name:?} is missing or of another type"),
+            )
+        })
+}
+
+pub(crate) fn field<'a, T: 'static>(list: &'a StructArray, name: &str, uri: &str) -> Result<&'a T> {
+    list.column_by_name(name)
+        .and_then(|c| c.as_any().downcast_ref::<T>())
+        .ok_or_else(|| bad(uri, format!("field {name:?} is missing or of another type")))
+}
+
+fn opt(array: &Float64Array, i: usize) -> Option<f64> {
+    array.is_valid(i).then(|| array.value(i))
+}
+
+/// The entries of one ledger file, as the history checks see them.
+#[allow(clippy::cast_sign_loss)]
+pub fn read_facts(bytes: Vec<u8>, uri: &str) -> Result<Vec<PartitionFacts>> {
+    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(
+        bytes::Bytes::from(bytes),
+    )
+    .and_then(parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::build)
+    .map_err(|e| bad(uri, e))?;
+    let mut out = Vec::new();
+    for batch in reader {
+        let batch = batch.map_err(|e| bad(uri, e))?;
+        let partition = column::<StringArray>(&batch, "partition", uri)?;
+        let date = column::<Date32Array>(&batch, "logical_date", uri)?;
+        let rows = column::<Int64Array>(&batch, "rows", uri)?;
+        let schema = column::<ListArray>(&batch, "columns", uri)?;
+        let profiles = column::<ListArray>(&batch, "profiles", uri)?;
+        for row in 0..batch.num_rows() {
+            let cols = schema.value(row);
+            let cols = cols
+                .as_any()
+                .downcast_ref::<StructArray>()
+                .ok_or_else(|| bad(uri, "columns is not a list of structs"))?;
+            let names = field::<StringArray>(cols, "name", uri)?;
+            let types = field::<StringArray>(cols, "type", uri)?;
+            let prof = profiles.value(row);
+            let prof = prof
+                .as_any()
+                .downcast_ref::<StructArray>()
+                .ok_or_else(|| bad(uri, "profiles is not a list of structs"))?;
+            let p_name = field::<StringArray>(prof, "column", uri)?;
+            let p_rows = field::<Int64Array>(prof, "rows", uri)?;
+            let p_nulls = field::<Int64Array>(prof, "nulls", uri)?;
+            let p_mean = field::<Float64Array>(prof, "mean", uri)?;
+            let p_max = field::<Float64Array>(prof, "max", uri)?;
+            out.push(PartitionFacts {
+                partition: partition.value(row).to_owned(),
+                logical_date: date.value(row),
+                rows: rows.value(row).max(0) as u64,
+                columns: (0..prof.len())
+                    .map(|i| ColumnFacts {
+                        name: p_name.value(i).to_owned(),
+                        rows: p_rows.value(i).max(0) as u64,
+                        nulls: p_nulls.value(i).max(0) as u64,
+                        mean: opt(p_mean, i),
+                        max: opt(p_max, i),
+                    })
+                    .collect(),
+                schema: (0..cols.len())
+                    .map(|i| (names.value(i).to_owned(), types.value(i).to_owned()))
+                    .collect(),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// `date=YYYY-MM-DD/run-*.parquet` below a dataset's directory: the entry's logical date.
+fn entry_date(relative: &str) -> Option<i32> {
+    let (dir, name) = relative.split_once('/')?;
+    let date = parse_date_iso(dir.strip_prefix("date=")?.as_bytes())?;
+    (name.starts_with("run-") && name.ends_with(".parquet") && !name.contains('/')).then_some(date)
+}
+
+/// The bytes of every entry file below a dataset's directory whose logical date `wanted`
+/// accepts, in path order. Hidden, staged (`_pyrustpipe_attempts/`) and manifest files are not
+/// entries.
+pub(crate) fn entry_files(
+    storage: &Storage,
+    dir: &str,
+    wanted: &dyn Fn(i32) -> bool,
+) -> Result<Vec<(String, Vec<u8>)>> {
+    let mut out = Vec::new();
+    match Location::parse(dir)? {
+        Location::Local(path) => {
+            let Ok(dates) = std::fs::read_dir(&path) else {
+                return Ok(out);
+            };
+            let mut files = Vec::new();
+            for date_dir in dates.flatten() {
+                let date_name = date_dir.file_name().to_string_lossy().into_owned();
+                let Ok(entries) = std::fs::read_dir(date_dir.path()) else {
+                    continue;
+                };
+                for entry in entries.flatten() {
+                    let name = entry.file_name().to_string_lossy().into_owned();
+                    if entry_date(&format!("{date_name}/{name}")).is_some_and(wanted) {
+                        files.push(entry.path());
+                    }
+                }
+            }
+            files.sort();
+            for file in files {
+                let uri = file.display().to_string();
+                let bytes = std::fs::read(&file).map_err(|e| Error::storage("read", &uri, e))?;
+                out.push((uri, bytes));
+            }
+        }
+        Location::S3 { bucket, key } => {
+            let store = storage.s3()?;
+            let prefix = format!("{key}/");
+            for meta in store.list(&bucket, &prefix)? {
+                let relative = &meta.key[prefix.len().min(meta.key.len())..];
+                if !entry_date(relative).is_some_and(wanted) {
+                    continue;
+                }
+                let uri = format!("s3://{bucket}/{}", meta.key);
+                if let Some((bytes, _)) = store.get_small(&bucket, &meta.key)? {
+                    out.push((uri, bytes));
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Every entry of the dataset with a logical date in `[from, before)`.
+pub fn read_history(
+    storage: &Storage,
+    at: &Resolved,
+    from: i32,
+    before: i32,
+) -> Result<Vec<PartitionFacts>> {
+    let mut out = Vec::new();
+    for (uri, bytes) in entry_files(storage, &at.dataset_dir(), &|d| d >= from && d < before)? {
+        out.extend(read_facts(bytes, &uri)?);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_logical_date_comes_from_a_dt_or_date_segment() {
+        let day = |s| logical_date_of(s).map(format_date);
+        assert_eq!(day("dt=2026-01-05").as_deref(), Some("2026-01-05"));
+        assert_eq!(
+            day("region=eu/date=2026-02-28/hour=3").as_deref(),
+            Some("2026-02-28")
+        );
+        assert_eq!(day("region=eu"), None);
+        assert_eq!(day("dt=2026-02-30"), None);
+    }
+
+    #[test]
+    fn an_entry_reads_back_as_its_facts() {
+        let entry = Entry {
+            dataset: "tx".into(),
+            partition: "dt=2026-01-05".into(),
+            logical_date: logical_date_of("dt=2026-01-05").unwrap(),
+            run_id: "r".into(),
+            written_at: 0,
+            rules_hash: "sha256:x".into(),
+            engine_version: "0".into(),
+            passed: true,
+            rows: 10,
+            valid_rows: 9,
+            invalid_rows: 1,
+            bytes: 100,
+            duration_s: 0.5,
+            inputs: vec![],
+            rules: vec![],
+            schema: vec![("a".into(), "int".into())],
+            profiles: vec![ProfileFacts {
+                column: "a".into(),
+                dtype: "int".into(),
+                rows: 10,
+                nulls: 2,
+                mean: Some(1.5),
+                max: Some(3.0),
+                ..ProfileFacts::default()
+            }],
+        };
+        let bytes = entry.to_parquet().unwrap();
+        assert_eq!(read_facts(bytes, "x").unwrap(), vec![entry.facts()]);
+        assert!(read_facts(b"not parquet".to_vec(), "x").is_err());
+    }
+
+    #[test]
+    fn only_entry_files_count() {
+        assert!(entry_date("date=2026-01-05/run-00ff.parquet").is_some());
+        assert!(entry_date("date=2026-01-05/_pyrustpipe_attempts/a/run-1.parquet").is_none());
+        assert!(entry_date("date=2026-01-05/_pyrustpipe_manifest.run-1.json").is_none());
+        assert!(entry_date("date=x/run-1.parquet").is_none());
+    }
+}

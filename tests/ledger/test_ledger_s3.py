@@ -1,0 +1,134 @@
+"""The quality ledger on a real S3 server (s3s-fs on loopback): the same season of daily
+partitions as the local test, read from S3 with the ledger under an ``s3://`` prefix. The
+verdicts and the entries match the local run's; each entry is committed exactly once (a re-run
+of a committed partition uploads nothing and leaves its entry)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyrustpipe as pp
+import pytest
+
+from tests.ledger.daily import Transactions, day, partition
+from tests.ledger.test_ledger import DAYS, HALF, NEW_COLUMN, STALE, statuses, write_season
+
+SAME = "partition, logical_date, rows, valid_rows, invalid_rows, passed, rules, columns, profiles"
+
+
+def entries(folder: Path) -> list[tuple[Any, ...]]:
+    query = (
+        f"SELECT {SAME} FROM read_parquet('{folder}/**/*.parquet', hive_partitioning = true) "
+        "ORDER BY partition"
+    )
+    return duckdb.connect().execute(query).fetchall()
+
+
+def download(s3_client: Any, bucket: str, prefix: str, folder: Path) -> list[str]:
+    """Every object under ``prefix`` into ``folder``; returns the keys."""
+    keys = []
+    for page in s3_client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        for item in page.get("Contents", []):
+            key = item["Key"]
+            keys.append(key)
+            target = folder / key
+            target.parent.mkdir(parents=True, exist_ok=True)
+            s3_client.download_file(bucket, key, str(target))
+    return sorted(keys)
+
+
+def test_the_season_on_s3_matches_the_local_ledger(
+    s3_server: Any, s3_client: Any, s3_bucket: Any, tmp_path: Path
+) -> None:
+    bucket = s3_bucket()
+    data = tmp_path / "raw"
+    write_season(data)
+    for index in range(DAYS):
+        name = partition(day(index))
+        s3_client.upload_file(str(data / name / "part-0000.csv"), bucket, f"raw/{name}/part.csv")
+    options = s3_server.storage_options
+    ledger = f"s3://{bucket}/ledger"
+
+    def run_s3(index: int) -> pp.Report:
+        name = partition(day(index))
+        return pp.validate(
+            f"s3://{bucket}/raw/{name}/",
+            Transactions,
+            ledger=ledger,
+            partition=name,
+            storage_options=options,
+        )
+
+    def run_local(index: int) -> pp.Report:
+        name = partition(day(index))
+        return pp.validate(
+            str(data / name), Transactions, ledger=str(tmp_path / "local"), partition=name
+        )
+
+    reports = [run_s3(index) for index in range(DAYS)]
+    local = [run_local(index) for index in range(DAYS)]
+    assert [statuses(r) for r in reports] == [statuses(r) for r in local]
+    failed = {i: [r.name for r in report.failed_rules()] for i, report in enumerate(reports)}
+    assert failed == {
+        i: {
+            HALF: ["history:row_count"],
+            STALE: ["history:freshness:timestamp"],
+            NEW_COLUMN: ["history:schema_drift"],
+        }.get(i, [])
+        for i in range(DAYS)
+    }
+    keys = download(s3_client, bucket, "ledger/", tmp_path / "s3")
+    entry_keys = [k for k in keys if k.endswith(".parquet")]
+    assert len(entry_keys) == DAYS
+    # Each partition's manifest sits beside its entry; nothing staged is left behind.
+    assert len([k for k in keys if "/_pyrustpipe_manifest.run-" in k]) == DAYS
+    assert not [k for k in keys if "_pyrustpipe_attempts" in k]
+    assert entries(tmp_path / "s3" / "ledger") == entries(tmp_path / "local")
+    report = reports[HALF]
+    assert report.to_dict()["outputs"]["ledger"] == f"{ledger}/{entry_keys[HALF][len('ledger/') :]}"
+
+    # Re-runs, newest first: every partition is committed already, nothing is uploaded, and
+    # the verdicts are the same.
+    etags = {k: s3_client.head_object(Bucket=bucket, Key=k)["ETag"] for k in entry_keys}
+    again = {index: run_s3(index) for index in reversed(range(DAYS))}
+    assert all(r.to_dict()["outputs"]["already_committed"] for r in again.values())
+    assert [statuses(again[i]) for i in range(DAYS)] == [statuses(r) for r in reports]
+    assert {k: s3_client.head_object(Bucket=bucket, Key=k)["ETag"] for k in entry_keys} == etags
+
+
+def test_outputs_and_the_ledger_commit_as_one_set(
+    s3_server: Any, s3_client: Any, s3_bucket: Any, tmp_path: Path
+) -> None:
+    bucket = s3_bucket()
+    data = tmp_path / "raw"
+    write_season(data)
+    name = partition(day(0))
+    report = pp.validate(
+        str(data / name),
+        Transactions,
+        valid_output=f"s3://{bucket}/valid/{name}/",
+        quarantine=f"s3://{bucket}/quarantine/{name}/",
+        ledger=f"s3://{bucket}/ledger",
+        partition=name,
+        storage_options=s3_server.storage_options,
+    )
+    outputs = report.to_dict()["outputs"]
+    assert outputs["manifest"] == f"s3://{bucket}/valid/{name}/_pyrustpipe_manifest.json"
+    manifest = s3_client.get_object(Bucket=bucket, Key=f"valid/{name}/_pyrustpipe_manifest.json")
+    text = manifest["Body"].read().decode()
+    assert '"role": "ledger"' in text and outputs["ledger"].split(f"{bucket}/", 1)[1] in text
+    keys = download(s3_client, bucket, "ledger/", tmp_path / "s3")
+    assert [k.rsplit("/", 1)[-1].startswith("run-") for k in keys] == [True]
+    with pytest.raises(pp.StorageError, match="different inputs or rules"):
+        # Other data for the same partition: refused like the other outputs until the manifest
+        # is deleted (docs/outputs.md).
+        pp.validate(
+            str(data / partition(day(1))),
+            Transactions,
+            valid_output=f"s3://{bucket}/valid/{name}/",
+            ledger=f"s3://{bucket}/ledger",
+            partition=name,
+            storage_options=s3_server.storage_options,
+        )
