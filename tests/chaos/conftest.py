@@ -8,7 +8,6 @@ import json
 import os
 import random
 import secrets
-import subprocess
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -17,7 +16,7 @@ import pytest
 
 from devtools.local_s3 import S3Client, S3Server
 from tests.data_gen import make_transactions
-from tests.s3.attempts import MANIFEST, all_keys, final_keys, read, seed, start_cli_run
+from tests.s3.attempts import MANIFEST, CliRun, all_keys, final_keys, read, seed, start_cli_run
 
 LONG = os.environ.get("CHAOS_LONG") == "1"
 # Two partitions big enough that reading, staging, committing and publishing each take a
@@ -74,7 +73,7 @@ class Reference:
             f"{prefix}clean/valid.csv",
         ]
 
-    def run(self, prefix: str) -> subprocess.Popen[bytes]:
+    def run(self, prefix: str) -> CliRun:
         return start_cli_run(self.server, self.source, self.outputs(prefix))
 
     def assert_committed_once(self, prefix: str) -> dict[str, Any]:
@@ -97,12 +96,12 @@ def counts_of(report: dict[str, Any]) -> tuple[int, int, int]:
     return report["rows"], report["valid_rows"], report["invalid_rows"]
 
 
-def finish(child: subprocess.Popen[bytes], timeout: float = 300) -> tuple[int, dict[str, Any]]:
+def finish(child: CliRun) -> tuple[int, dict[str, Any]]:
     """Wait for a CLI child; its exit code and the JSON report it printed."""
-    out, err = child.communicate(timeout=timeout)
-    assert child.returncode in (0, 1), err.decode(errors="replace")[-2000:]
+    code, out, err = child.finish()
+    assert code in (0, 1), err[-2000:]
     report: dict[str, Any] = json.loads(out)
-    return child.returncode, report
+    return code, report
 
 
 @pytest.fixture(scope="session")
@@ -125,7 +124,7 @@ def reference(
     started = time.monotonic()
     child = partial.run("reference/")
     writes_from = None
-    while child.poll() is None:
+    while child.process.poll() is None:
         if writes_from is None and all_keys(s3_client, out, "reference/"):
             writes_from = time.monotonic() - started
         time.sleep(0.01)

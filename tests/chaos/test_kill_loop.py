@@ -46,10 +46,10 @@ def test_kill_9_at_random_moments_then_rerun_commits_exactly_once(
         delay = chaos_rng.uniform(start, reference.duration_s)
         child = reference.run(prefix)
         try:
-            child.wait(timeout=delay)
+            child.process.wait(timeout=delay)
         except subprocess.TimeoutExpired:
-            os.kill(child.pid, signal.SIGKILL)
-        child.communicate(timeout=60)
+            os.kill(child.process.pid, signal.SIGKILL)
+        child.finish()
         expected = reference.expected_keys(prefix)
         before = all_keys(reference.client, reference.out, prefix)
         where = phase(before, prefix, expected)

@@ -7,9 +7,11 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from devtools.local_s3 import S3Client, S3Server
 
@@ -69,17 +71,37 @@ def cli_env(server: S3Server) -> dict[str, str]:
     return env
 
 
-def start_cli_run(
-    server: S3Server, source: str, outputs: Mapping[str, str]
-) -> subprocess.Popen[bytes]:
-    """The CLI run of ``cli_command`` in a child process, stdout and stderr captured."""
-    return subprocess.Popen(
+@dataclass
+class CliRun:
+    """A CLI child whose stdout and stderr go to files: a pipe nobody reads while the test
+    waits would stop the child once its report fills the pipe."""
+
+    process: subprocess.Popen[bytes]
+    stdout: IO[bytes]
+    stderr: IO[bytes]
+
+    def finish(self, timeout: float = 600) -> tuple[int, str, str]:
+        """Wait for the child: its exit code, stdout and stderr (-9 when killed)."""
+        code = self.process.wait(timeout=timeout)
+        texts = []
+        for stream in (self.stdout, self.stderr):
+            stream.seek(0)
+            texts.append(stream.read().decode(errors="replace"))
+            stream.close()
+        return code, texts[0], texts[1]
+
+
+def start_cli_run(server: S3Server, source: str, outputs: Mapping[str, str]) -> CliRun:
+    """The CLI run of ``cli_command`` in a child process."""
+    stdout, stderr = tempfile.TemporaryFile(), tempfile.TemporaryFile()
+    process = subprocess.Popen(
         cli_command(server, source, outputs),
         env=cli_env(server),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        stdout=stdout,
+        stderr=stderr,
         stdin=subprocess.DEVNULL,
     )
+    return CliRun(process, stdout, stderr)
 
 
 def all_keys(s3_client: S3Client, bucket: str, prefix: str = "") -> list[str]:
