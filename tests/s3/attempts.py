@@ -47,15 +47,18 @@ def start_api_run(
     return subprocess.Popen([sys.executable, "-c", _API_SCRIPT, payload])
 
 
-def cli_command(server: S3Server, source: str, outputs: Mapping[str, str]) -> list[str]:
+def cli_command(
+    server: S3Server, source: str, outputs: Mapping[str, str], endpoint_url: str | None = None
+) -> list[str]:
     """``pyrustpipe validate`` of ``source`` with RULES, writing ``outputs`` (``valid_output``,
-    ``quarantine``, ``metrics_output``), its report as JSON on stdout."""
+    ``quarantine``, ``metrics_output``), its report as JSON on stdout; through ``endpoint_url``
+    (a fault proxy) instead of the server's when given."""
     flags = {"valid_output": "--valid-output", "quarantine": "--quarantine"}
     flags["metrics_output"] = "--metrics-output"
     command = [sys.executable, "-m", "pyrustpipe", "validate", source, "--rules", str(RULES_FILE)]
     for name, uri in outputs.items():
         command += [flags[name], uri]
-    command += ["--endpoint-url", server.endpoint_url, "--region", server.region]
+    command += ["--endpoint-url", endpoint_url or server.endpoint_url, "--region", server.region]
     return command + ["--format", "json"]
 
 
@@ -91,11 +94,13 @@ class CliRun:
         return code, texts[0], texts[1]
 
 
-def start_cli_run(server: S3Server, source: str, outputs: Mapping[str, str]) -> CliRun:
+def start_cli_run(
+    server: S3Server, source: str, outputs: Mapping[str, str], endpoint_url: str | None = None
+) -> CliRun:
     """The CLI run of ``cli_command`` in a child process."""
     stdout, stderr = tempfile.TemporaryFile(), tempfile.TemporaryFile()
     process = subprocess.Popen(
-        cli_command(server, source, outputs),
+        cli_command(server, source, outputs, endpoint_url),
         env=cli_env(server),
         stdout=stdout,
         stderr=stderr,
