@@ -9,7 +9,7 @@ STAMP := $(VENV)/.deps-stamp
 BUILD_STAMP := $(VENV)/.build-stamp
 RUST_SOURCES := $(shell find pyrustpipe_core/src pyrustpipe_py/src -name '*.rs') Cargo.toml Cargo.lock pyrustpipe_core/Cargo.toml pyrustpipe_py/Cargo.toml pyrustpipe_py/build.rs pyrustpipe_py/exports.map
 
-.PHONY: help demo test test-rust test-python lint fmt bench build clean s3-server
+.PHONY: help demo test test-rust test-python lint fmt bench build clean s3-server chaos
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
@@ -45,6 +45,9 @@ s3-server: ## build (once per machine) the local S3 server the tests and the dem
 
 test-python: $(BUILD_STAMP) s3-server
 	$(VENV)/bin/pytest tests python/pyrustpipe --doctest-modules -p no:cacheprovider
+
+chaos: $(BUILD_STAMP) s3-server ## the long fault loops of tests/chaos (kill -9, racing attempts, cancel), docs/reliability.md
+	CHAOS_LONG=1 $(VENV)/bin/pytest tests/chaos -p no:cacheprovider -s -v
 
 lint: $(BUILD_STAMP) ## rustfmt, clippy (warnings are errors), ruff, mypy, stub check
 	cargo fmt --all -- --check

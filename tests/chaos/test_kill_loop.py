@@ -13,6 +13,7 @@ import time
 
 from tests.chaos.conftest import Reference, counts_of, finish, rounds
 from tests.s3.attempts import MANIFEST, STAGING, all_keys
+from tests.s3.fault_proxy import FaultProxy
 
 
 def phase(keys: list[str], prefix: str, expected: list[str]) -> str:
@@ -30,26 +31,44 @@ def phase(keys: list[str], prefix: str, expected: list[str]) -> str:
     return "finished before the kill"
 
 
+def writes(proxy: FaultProxy) -> int:
+    """The uploads, copies and deletes the proxy has passed on since it was last cleared."""
+    return proxy.count("PUT") + proxy.count("DELETE") + proxy.count("POST")
+
+
 def test_kill_9_at_random_moments_then_rerun_commits_exactly_once(
-    reference: Reference, chaos_rng: random.Random
+    reference: Reference, chaos_rng: random.Random, fault_proxy: FaultProxy
 ) -> None:
     runs = rounds(short=8, long=200)
+    # The S3 writes of a fault-free run (staging, manifest, publish copies, staging deletes).
+    finish(reference.run("kill-writes/", fault_proxy.endpoint_url))
+    protocol_points = writes(fault_proxy)
     phases: collections.Counter[str] = collections.Counter()
     left_behind = 0
     started = time.monotonic()
     for index in range(runs):
         prefix = f"kill-{index:04d}/"
         # Every other kill lands anywhere in a fault-free run's time (interpreter start and
-        # import included), the others in its last part, where it writes to S3 (staging,
-        # manifest, publish): that part is short, but it is where a kill can break a commit.
-        start = 0.0 if index % 2 == 0 else reference.writes_from_s * 0.9
-        delay = chaos_rng.uniform(start, reference.duration_s)
-        child = reference.run(prefix)
-        try:
-            child.wait(timeout=delay)
-        except subprocess.TimeoutExpired:
-            os.kill(child.pid, signal.SIGKILL)
-        child.communicate(timeout=60)
+        # import included). The others land right after a random one of its S3 writes: few
+        # milliseconds of a run, but where a kill can break a commit; the run goes through the
+        # fault proxy (no fault armed), which counts its requests.
+        if index % 2 == 0:
+            point = None
+            delay = chaos_rng.uniform(0.0, reference.duration_s)
+            child = reference.run(prefix)
+            try:
+                child.process.wait(timeout=delay)
+            except subprocess.TimeoutExpired:
+                os.kill(child.process.pid, signal.SIGKILL)
+        else:
+            delay, point = 0.0, chaos_rng.randint(1, protocol_points)
+            fault_proxy.clear()
+            child = reference.run(prefix, fault_proxy.endpoint_url)
+            while child.process.poll() is None and writes(fault_proxy) < point:
+                time.sleep(0.001)
+            if child.process.poll() is None:
+                os.kill(child.process.pid, signal.SIGKILL)
+        child.finish()
         expected = reference.expected_keys(prefix)
         before = all_keys(reference.client, reference.out, prefix)
         where = phase(before, prefix, expected)
@@ -57,7 +76,8 @@ def test_kill_9_at_random_moments_then_rerun_commits_exactly_once(
         was_committed = f"{prefix}clean/{MANIFEST}" in before
 
         exit_code, report = finish(reference.run(prefix))
-        context = f"run {index} ({where}, killed after {delay:.3f}s)"
+        when = f"after {delay:.3f}s" if point is None else f"after S3 write {point}"
+        context = f"run {index} ({where}, killed {when})"
         assert exit_code == reference.exit_code, context
         assert counts_of(report) == counts_of(reference.report), context
         assert report["rules"] == reference.report["rules"], context
@@ -71,7 +91,7 @@ def test_kill_9_at_random_moments_then_rerun_commits_exactly_once(
     elapsed = time.monotonic() - started
     print(
         f"kill -9 loop: {runs} runs in {elapsed:.0f}s (fault-free run {reference.duration_s:.2f}s,"
-        f" writing to S3 from {reference.writes_from_s:.2f}s,"
+        f" {protocol_points} S3 writes,"
         f" {counts_of(reference.report)} rows/valid/invalid); where the kills landed:"
         f" {dict(sorted(phases.items()))}; runs leaving uncommitted staging keys: {left_behind}"
     )

@@ -7,9 +7,11 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from devtools.local_s3 import S3Client, S3Server
 
@@ -45,15 +47,18 @@ def start_api_run(
     return subprocess.Popen([sys.executable, "-c", _API_SCRIPT, payload])
 
 
-def cli_command(server: S3Server, source: str, outputs: Mapping[str, str]) -> list[str]:
+def cli_command(
+    server: S3Server, source: str, outputs: Mapping[str, str], endpoint_url: str | None = None
+) -> list[str]:
     """``pyrustpipe validate`` of ``source`` with RULES, writing ``outputs`` (``valid_output``,
-    ``quarantine``, ``metrics_output``), its report as JSON on stdout."""
+    ``quarantine``, ``metrics_output``), its report as JSON on stdout; through ``endpoint_url``
+    (a fault proxy) instead of the server's when given."""
     flags = {"valid_output": "--valid-output", "quarantine": "--quarantine"}
     flags["metrics_output"] = "--metrics-output"
     command = [sys.executable, "-m", "pyrustpipe", "validate", source, "--rules", str(RULES_FILE)]
     for name, uri in outputs.items():
         command += [flags[name], uri]
-    command += ["--endpoint-url", server.endpoint_url, "--region", server.region]
+    command += ["--endpoint-url", endpoint_url or server.endpoint_url, "--region", server.region]
     return command + ["--format", "json"]
 
 
@@ -69,17 +74,39 @@ def cli_env(server: S3Server) -> dict[str, str]:
     return env
 
 
+@dataclass
+class CliRun:
+    """A CLI child whose stdout and stderr go to files: a pipe nobody reads while the test
+    waits would stop the child once its report fills the pipe."""
+
+    process: subprocess.Popen[bytes]
+    stdout: IO[bytes]
+    stderr: IO[bytes]
+
+    def finish(self, timeout: float = 600) -> tuple[int, str, str]:
+        """Wait for the child: its exit code, stdout and stderr (-9 when killed)."""
+        code = self.process.wait(timeout=timeout)
+        texts = []
+        for stream in (self.stdout, self.stderr):
+            stream.seek(0)
+            texts.append(stream.read().decode(errors="replace"))
+            stream.close()
+        return code, texts[0], texts[1]
+
+
 def start_cli_run(
-    server: S3Server, source: str, outputs: Mapping[str, str]
-) -> subprocess.Popen[bytes]:
-    """The CLI run of ``cli_command`` in a child process, stdout and stderr captured."""
-    return subprocess.Popen(
-        cli_command(server, source, outputs),
+    server: S3Server, source: str, outputs: Mapping[str, str], endpoint_url: str | None = None
+) -> CliRun:
+    """The CLI run of ``cli_command`` in a child process."""
+    stdout, stderr = tempfile.TemporaryFile(), tempfile.TemporaryFile()
+    process = subprocess.Popen(
+        cli_command(server, source, outputs, endpoint_url),
         env=cli_env(server),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        stdout=stdout,
+        stderr=stderr,
         stdin=subprocess.DEVNULL,
     )
+    return CliRun(process, stdout, stderr)
 
 
 def all_keys(s3_client: S3Client, bucket: str, prefix: str = "") -> list[str]:
