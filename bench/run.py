@@ -467,6 +467,8 @@ def main() -> None:
     )
     args = parser.parse_args()
     sizes = args.rows or [1_000_000]
+    if args.instructions and shutil.which("valgrind") is None:
+        raise SystemExit("--instructions needs valgrind (callgrind) on PATH")
     started = time.strftime("%Y-%m-%d %H:%M:%S %Z")
     if shutil.which("lscpu") is None:
         print("note: lscpu not found; machine info is partial", file=sys.stderr)
