@@ -10,10 +10,13 @@ import json
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyrustpipe as pp
 from airflow.sdk import BaseHook
+
+if TYPE_CHECKING:
+    from pyrustpipe._core import Progress
 
 Source = str | Sequence[str]
 Rules = str | type[pp.Schema]
@@ -208,12 +211,17 @@ class PyRustPipeHook(BaseHook):
         ledger: str | None = None,
         partition: str | None = None,
         logical_date: str | None = None,
+        handle: Progress | None = None,
     ) -> pp.Report:
         """Run the engine; credentials are resolved only when a source or output is on S3.
-        With ``ledger`` the run appends its entry for ``partition`` (docs/ledger.md)."""
+        With ``ledger`` the run appends its entry for ``partition`` (docs/ledger.md).
+        ``handle.cancel()`` (from ``on_kill``) stops the run: uploads aborted, nothing committed,
+        ``pp.CancelledError`` raised."""
+        from pyrustpipe.api import run_validation
+
         uris = [*sources_of(source), valid_output, quarantine_output, metrics_output, ledger]
         options = self.storage_options() if any(is_s3(u) for u in uris) else None
-        return pp.validate(
+        return run_validation(
             source,
             rules,
             quarantine=quarantine_output,
@@ -224,6 +232,7 @@ class PyRustPipeHook(BaseHook):
             ledger=ledger,
             partition=partition if ledger else None,
             logical_date=(logical_date or None) if ledger else None,
+            progress=handle,
         )
 
     def write_json(self, uri: str, data: Mapping[str, Any], name: str) -> str:

@@ -5,6 +5,10 @@ Failure semantics: invalid data raises ``PyRustPipeValidationFailed``, an ``Airf
 (retrying cannot fix data); storage errors stay ordinary exceptions so Airflow's retries apply, and
 the engine's S3 manifest makes a retry commit its outputs exactly once; invalid rules and unreadable
 files fail without retrying (``pyrustpipe_provider.retry``).
+
+A killed task (Airflow 3's task runner calls ``on_kill`` from its SIGTERM handler; an
+``execution_timeout`` raises in the task) stops the validation within a second: uploads are
+aborted, nothing is committed, and the task fails with ``pp.CancelledError``.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from pyrustpipe_provider.retry import pyrustpipe_retry_policy
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
+    from pyrustpipe._core import Progress
 
 Mode = Literal["gate", "quarantine"]
 
@@ -161,9 +166,13 @@ class PyRustPipeValidateOperator(_PyRustPipeBaseOperator):
         self.partition = partition
         self.logical_date = logical_date
         self._report: dict[str, Any] | None = None
+        self._run: Progress | None = None
 
     def execute(self, context: Context) -> dict[str, Any]:
+        from pyrustpipe._engine import new_progress
+
         partition = partition_of(self.source)
+        self._run = new_progress()
         report = self.hook.validate(
             self.source,
             self.rules,
@@ -174,6 +183,7 @@ class PyRustPipeValidateOperator(_PyRustPipeBaseOperator):
             ledger=self.ledger,
             partition=with_partition(self.partition, partition) or partition,
             logical_date=self.logical_date,
+            handle=self._run,
         )
         summary = summarize(report, source=self.source, mode=self.mode, partition=partition)
         self._report = dict(report.to_dict())  # for the OpenLineage facets, built later
@@ -182,6 +192,12 @@ class PyRustPipeValidateOperator(_PyRustPipeBaseOperator):
         self._decide(summary)
         _emit_asset_events(context, self.outlets, summary)
         return summary
+
+    def on_kill(self) -> None:
+        """Cancel the running validation (Airflow calls this on SIGTERM): it aborts its
+        uploads, commits nothing and raises ``pp.CancelledError`` in ``execute``."""
+        if self._run is not None:
+            self._run.cancel()
 
     def _decide(self, summary: dict[str, Any]) -> None:
         rules = summary["failed_rules"]

@@ -72,6 +72,11 @@ pub enum Error {
         message: String,
     },
 
+    /// The run was cancelled (a signal, a task kill, a timeout) before its commit point: uploads
+    /// were aborted, staged files removed, no manifest written and no output published.
+    #[error("cancelled: no outputs committed")]
+    Cancelled,
+
     /// An engine invariant broke (for example conservation); nothing was committed.
     #[error("internal error: {0}; nothing was written")]
     Internal(String),

@@ -54,7 +54,8 @@ pub fn compile_spec(spec_json: &str) -> Result<(String, String)> {
 pub fn validate(spec_json: &str, sources: &[String], options: &Options) -> Result<Report> {
     let plan = compile_plan(spec_json, options)?;
     let s3_options = storage::s3::S3Options::from_map(options.storage_options.as_ref())?;
-    let storage = storage::Storage::new(s3_options, options.allow_empty);
+    let storage =
+        storage::Storage::new(s3_options, options.allow_empty).with_cancel(options.cancel.clone());
     let objects = storage.expand(sources)?;
     engine::run(&plan, engine::Input::Objects(&objects), options, &storage)
 }
@@ -68,7 +69,8 @@ pub fn validate_arrow(
 ) -> Result<Report> {
     let plan = compile_plan(spec_json, options)?;
     let s3_options = storage::s3::S3Options::from_map(options.storage_options.as_ref())?;
-    let storage = storage::Storage::new(s3_options, options.allow_empty);
+    let storage =
+        storage::Storage::new(s3_options, options.allow_empty).with_cancel(options.cancel.clone());
     engine::run(&plan, engine::Input::Arrow(source), options, &storage)
 }
 
@@ -94,7 +96,8 @@ fn compile_plan(spec_json: &str, options: &Options) -> Result<Arc<Plan>> {
 /// Expand paths, directories, globs, S3 keys and prefixes into the objects a run would read.
 pub fn expand_sources(sources: &[String], options: &Options) -> Result<Vec<String>> {
     let s3_options = storage::s3::S3Options::from_map(options.storage_options.as_ref())?;
-    let storage = storage::Storage::new(s3_options, options.allow_empty);
+    let storage =
+        storage::Storage::new(s3_options, options.allow_empty).with_cancel(options.cancel.clone());
     Ok(storage
         .expand(sources)?
         .into_iter()
@@ -108,4 +111,18 @@ pub fn ledger_entries(root: &str, dataset: &str, options: &Options) -> Result<St
     let storage = storage::Storage::new(s3_options, options.allow_empty);
     let entries = ledger::trend::entries(&storage, root, dataset)?;
     Ok(serde_json::to_string(&entries).expect("summaries serialise"))
+}
+
+/// Remove what interrupted runs left under an output prefix (stale attempt folders, open
+/// multipart uploads, local staged files) older than `older_than`; `dry_run` only lists them.
+pub fn gc(
+    prefix: &str,
+    older_than: std::time::Duration,
+    dry_run: bool,
+    options: &Options,
+) -> Result<storage::gc::GcReport> {
+    let s3_options = storage::s3::S3Options::from_map(options.storage_options.as_ref())?;
+    let storage =
+        storage::Storage::new(s3_options, options.allow_empty).with_cancel(options.cancel.clone());
+    storage::gc::gc(&storage, prefix, older_than, dry_run)
 }

@@ -1,12 +1,18 @@
 //! The parallel pipeline: a reader thread cuts sources into blocks, a Rayon pool works on them,
 //! and the calling thread merges the results strictly in block order. At most `in_flight` blocks
-//! exist at once, which bounds memory whatever the size of the input.
+//! exist at once, which bounds memory whatever the size of the input. A cancel stops the reader
+//! at its next block and the merge within `CANCEL_POLL`.
 
 use std::collections::BTreeMap;
-use std::sync::mpsc::{channel, sync_channel, Receiver};
+use std::sync::mpsc::{channel, sync_channel, Receiver, RecvTimeoutError};
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::error::{Error, Result};
+use crate::progress::Cancel;
+
+/// How often a merge waiting for a block looks at the cancel switch.
+const CANCEL_POLL: Duration = Duration::from_millis(20);
 
 /// One unit of work: a block of one source.
 pub struct Work<C> {
@@ -26,9 +32,11 @@ pub trait Producer<C>: Send {
 }
 
 /// Run `job` over every block in parallel and feed the results to `merge` in block order.
+/// `Err(Error::Cancelled)` once `cancel` is set, whatever was left to do.
 pub fn run<C, R, P, J, M>(
     pool: &rayon::ThreadPool,
     in_flight: usize,
+    cancel: &Cancel,
     mut producer: P,
     job: J,
     mut merge: M,
@@ -56,7 +64,7 @@ where
                 let mut seq = 0u64;
                 let mut emit = |source: Arc<C>, buf: Vec<u8>, offset: u64, eof: bool| -> bool {
                     // Wait for a free slot; a closed channel means the merge stopped early.
-                    if token_rx.recv().is_err() {
+                    if cancel.is_cancelled() || token_rx.recv().is_err() {
                         return false;
                     }
                     let work = Work {
@@ -79,7 +87,7 @@ where
             }
         });
         drop(result_tx);
-        let merged = merge_in_order(&result_rx, &token_tx, &mut merge);
+        let merged = merge_in_order(&result_rx, &token_tx, cancel, &mut merge);
         // Unblock and stop the reader if the merge ended early.
         drop(token_tx);
         drop(result_rx);
@@ -87,13 +95,16 @@ where
             .join()
             .map_err(|_| Error::Internal("the reader thread panicked".to_owned()))?;
         merged?;
-        produced
+        produced?;
+        // A reader told to stop ends without an error: the run must not pass for complete.
+        cancel.check()
     })
 }
 
 fn merge_in_order<C, R, M>(
     results: &Receiver<(u64, Work<C>, R)>,
     tokens: &std::sync::mpsc::SyncSender<()>,
+    cancel: &Cancel,
     merge: &mut M,
 ) -> Result<()>
 where
@@ -101,7 +112,13 @@ where
 {
     let mut waiting: BTreeMap<u64, (Work<C>, R)> = BTreeMap::new();
     let mut next = 0u64;
-    for (seq, work, result) in results.iter() {
+    loop {
+        cancel.check()?;
+        let (seq, work, result) = match results.recv_timeout(CANCEL_POLL) {
+            Ok(received) => received,
+            Err(RecvTimeoutError::Timeout) => continue,
+            Err(RecvTimeoutError::Disconnected) => break,
+        };
         waiting.insert(seq, (work, result));
         while let Some((work, result)) = waiting.remove(&next) {
             merge(work, result)?;
@@ -113,5 +130,72 @@ where
         Ok(())
     } else {
         Err(Error::Internal(format!("block {next} never arrived")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Blocks without end: only a cancel (or the merge stopping) ends it.
+    struct Endless;
+
+    impl Producer<()> for Endless {
+        fn produce(
+            &mut self,
+            emit: &mut dyn FnMut(Arc<()>, Vec<u8>, u64, bool) -> bool,
+        ) -> Result<()> {
+            let source = Arc::new(());
+            let mut offset = 0;
+            while emit(source.clone(), vec![0; 16], offset, false) {
+                offset += 16;
+            }
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_cancel_stops_the_reader_the_workers_and_the_merge() {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .build()
+            .unwrap();
+        let cancel = Cancel::default();
+        let mut merged = 0u64;
+        let outcome = run(
+            &pool,
+            4,
+            &cancel,
+            Endless,
+            |w: &Work<()>| w.buf.len(),
+            |_, _| {
+                merged += 1;
+                if merged == 10 {
+                    cancel.cancel();
+                }
+                Ok(())
+            },
+        );
+        assert!(matches!(outcome, Err(Error::Cancelled)), "{outcome:?}");
+        assert_eq!(merged, 10);
+    }
+
+    #[test]
+    fn a_reader_told_to_stop_does_not_pass_for_a_complete_run() {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap();
+        let cancel = Cancel::default();
+        cancel.cancel();
+        let outcome = run(
+            &pool,
+            4,
+            &cancel,
+            Endless,
+            |_: &Work<()>| (),
+            |_, ()| Ok(()),
+        );
+        assert!(matches!(outcome, Err(Error::Cancelled)));
     }
 }

@@ -1,7 +1,36 @@
 //! Live progress of a run, shared with whoever watches it (the CLI's progress bar) from another
-//! thread. The engine only adds to counters; reading never blocks the run.
+//! thread, and the run's cancel switch. The engine only adds to counters; reading never blocks
+//! the run.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+
+use crate::error::{Error, Result};
+
+/// A run's cancel switch. Whoever holds a clone may set it from any thread (the bindings, on a
+/// signal); the reader, the merge, pass 2 and every S3 request look at it. Once set, a run
+/// stops, aborts its uploads, removes what it staged and commits nothing (docs/outputs.md).
+#[derive(Debug, Clone, Default)]
+pub struct Cancel(Arc<AtomicBool>);
+
+impl Cancel {
+    pub fn cancel(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
+
+    /// `Err(Error::Cancelled)` once the switch is set.
+    pub fn check(&self) -> Result<()> {
+        if self.is_cancelled() {
+            Err(Error::Cancelled)
+        } else {
+            Ok(())
+        }
+    }
+}
 
 /// Counters of one run: pass 1 counts the bytes and rows checked, pass 2 (when outputs are asked
 /// for) counts the bytes routed again from zero.
@@ -100,5 +129,14 @@ mod tests {
         progress.start_writing();
         assert_eq!(progress.snapshot().bytes_done, 0);
         assert!(progress.snapshot().writing);
+    }
+
+    #[test]
+    fn a_cancel_is_seen_by_every_clone() {
+        let cancel = Cancel::default();
+        let seen = cancel.clone();
+        assert!(seen.check().is_ok());
+        cancel.cancel();
+        assert!(matches!(seen.check(), Err(Error::Cancelled)));
     }
 }

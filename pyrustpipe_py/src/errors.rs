@@ -12,6 +12,7 @@ struct Classes {
     schema: Py<PyType>,
     data_format: Py<PyType>,
     storage: Py<PyType>,
+    cancelled: Py<PyType>,
 }
 
 static CLASSES: PyOnceLock<Classes> = PyOnceLock::new();
@@ -49,14 +50,21 @@ fn classes(py: Python<'_>) -> PyResult<&Classes> {
         let storage = make(
             py,
             "StorageError",
-            &PyTuple::new(py, [base_bound, os_error])?,
+            &PyTuple::new(py, [base_bound.clone(), os_error])?,
             "Reading or writing a file or object failed.",
+        )?;
+        let cancelled = make(
+            py,
+            "CancelledError",
+            &PyTuple::new(py, [base_bound])?,
+            "The run was cancelled before its commit point: nothing was committed or published.",
         )?;
         Ok(Classes {
             base,
             schema,
             data_format,
             storage,
+            cancelled,
         })
     })
 }
@@ -73,6 +81,7 @@ pub fn to_py(py: Python<'_>, error: Error) -> PyErr {
         Error::DataFormat { .. } => &classes.data_format,
         Error::Storage { .. } => &classes.storage,
         Error::Internal(_) => &classes.base,
+        Error::Cancelled => &classes.cancelled,
     };
     let instance = match class.bind(py).call1((message,)) {
         Ok(instance) => instance,
@@ -80,6 +89,7 @@ pub fn to_py(py: Python<'_>, error: Error) -> PyErr {
     };
     let position = match error {
         Error::DataFormat { code, position, .. } => Some((code, position)),
+        Error::Cancelled => Some(("cancelled", pyrustpipe_core::Position::default())),
         _ => None,
     };
     let (code, path, line, column, byte) = match position {
@@ -100,5 +110,6 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("SchemaError", classes.schema.bind(m.py()))?;
     m.add("DataFormatError", classes.data_format.bind(m.py()))?;
     m.add("StorageError", classes.storage.bind(m.py()))?;
+    m.add("CancelledError", classes.cancelled.bind(m.py()))?;
     Ok(())
 }

@@ -10,6 +10,8 @@ use arrow_array::ffi_stream::RecordBatchStreamReader;
 use pyo3::prelude::*;
 use pyo3::types::{PyCapsule, PyDict};
 
+use pyrustpipe_core::progress::Cancel;
+
 use crate::gil::run_engine;
 
 fn options(py: Python<'_>, options_json: &str) -> PyResult<pyrustpipe_core::Options> {
@@ -20,14 +22,18 @@ fn options(py: Python<'_>, options_json: &str) -> PyResult<pyrustpipe_core::Opti
 /// Check a spec; returns `{"spec": <normalised spec>, "ruleset_hash": "sha256:…"}` as JSON.
 #[pyfunction]
 fn compile_spec(py: Python<'_>, spec_json: &str) -> PyResult<String> {
-    let (spec, hash) = run_engine(py, || pyrustpipe_core::compile_spec(spec_json))?;
+    let (spec, hash) = run_engine(py, &Cancel::default(), || {
+        pyrustpipe_core::compile_spec(spec_json)
+    })?;
     Ok(format!("{{\"spec\":{spec},\"ruleset_hash\":\"{hash}\"}}"))
 }
 
-/// Counters a run updates while it works; `snapshot()` reads them from any thread.
+/// Counters a run updates while it works; `snapshot()` reads them from any thread. Also the
+/// run's cancel switch: `cancel()` from any thread (an orchestrator's kill hook) stops the run.
 #[pyclass(frozen, module = "pyrustpipe._core")]
 struct Progress {
     inner: Arc<pyrustpipe_core::progress::Progress>,
+    cancel: Cancel,
 }
 
 #[pymethods]
@@ -36,7 +42,19 @@ impl Progress {
     fn new() -> Self {
         Progress {
             inner: Arc::default(),
+            cancel: Cancel::default(),
         }
+    }
+
+    /// Stop the run this handle was given to (or the next one): its uploads are aborted and
+    /// nothing is committed; the run raises `CancelledError`.
+    fn cancel(&self) {
+        self.cancel.cancel();
+    }
+
+    /// Whether `cancel()` was called (or a signal cancelled the run).
+    fn cancelled(&self) -> bool {
+        self.cancel.is_cancelled()
     }
 
     /// `(bytes_total, bytes_done, rows, writing)`; `bytes_total` is 0 when unknown.
@@ -52,7 +70,10 @@ fn run_options(
     progress: Option<&Bound<'_, Progress>>,
 ) -> PyResult<pyrustpipe_core::Options> {
     let mut options = options(py, options_json)?;
-    options.progress = progress.map(|p| p.get().inner.clone());
+    if let Some(progress) = progress {
+        options.progress = Some(progress.get().inner.clone());
+        options.cancel = progress.get().cancel.clone();
+    }
     Ok(options)
 }
 
@@ -67,7 +88,7 @@ fn validate(
     progress: Option<&Bound<'_, Progress>>,
 ) -> PyResult<String> {
     let options = run_options(py, options_json, progress)?;
-    run_engine(py, || {
+    run_engine(py, &options.cancel, || {
         pyrustpipe_core::validate(spec_json, &sources, &options).map(|r| r.to_json())
     })
 }
@@ -91,7 +112,7 @@ fn validate_arrow(
         name: name.to_owned(),
         reader: Box::new(reader),
     };
-    run_engine(py, || {
+    run_engine(py, &options.cancel, || {
         pyrustpipe_core::validate_arrow(spec_json, source, &options).map(|r| r.to_json())
     })
 }
@@ -126,7 +147,9 @@ fn profile(
     let options = options(py, options_json)?;
     let init: pyrustpipe_core::ProfileOptions = serde_json::from_str(profile_json)
         .map_err(|e| errors::to_py(py, pyrustpipe_core::Error::option("init", e.to_string())))?;
-    run_engine(py, || pyrustpipe_core::profile(&sources, &options, &init))
+    run_engine(py, &options.cancel, || {
+        pyrustpipe_core::profile(&sources, &options, &init)
+    })
 }
 
 /// The objects a run over `sources` (paths, directories, globs, S3 keys and prefixes) reads.
@@ -138,7 +161,30 @@ fn expand_sources(
     options_json: &str,
 ) -> PyResult<Vec<String>> {
     let options = options(py, options_json)?;
-    run_engine(py, || pyrustpipe_core::expand_sources(&sources, &options))
+    run_engine(py, &options.cancel, || {
+        pyrustpipe_core::expand_sources(&sources, &options)
+    })
+}
+
+/// Remove what interrupted runs left under an output prefix, older than `older_than_s` seconds;
+/// returns `{"dry_run", "removed": [{"kind", "uri", "age_s", "objects"}], "notes"}` as JSON.
+#[pyfunction]
+#[pyo3(signature = (prefix, older_than_s, dry_run, options_json = "{}"))]
+fn gc(
+    py: Python<'_>,
+    prefix: &str,
+    older_than_s: f64,
+    dry_run: bool,
+    options_json: &str,
+) -> PyResult<String> {
+    let options = options(py, options_json)?;
+    let older_than = std::time::Duration::try_from_secs_f64(older_than_s).map_err(|_| {
+        pyo3::exceptions::PyValueError::new_err("older_than_s must be a number of seconds >= 0")
+    })?;
+    let report = run_engine(py, &options.cancel, || {
+        pyrustpipe_core::gc(prefix, older_than, dry_run, &options)
+    })?;
+    Ok(serde_json::to_string(&report).expect("a gc report serialises"))
 }
 
 /// Every quality-ledger entry of a dataset (docs/ledger.md), oldest first, as JSON.
@@ -181,5 +227,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(expand_sources, m)?)?;
     m.add_function(wrap_pyfunction!(ledger_entries, m)?)?;
     m.add_function(wrap_pyfunction!(build_info, m)?)?;
+    m.add_function(wrap_pyfunction!(gc, m)?)?;
     Ok(())
 }

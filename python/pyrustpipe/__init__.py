@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from pyrustpipe import history
 from pyrustpipe.api import Spec, load_rules, validate
 from pyrustpipe.exceptions import (
+    CancelledError,
     DataFormatError,
     PyRustPipeError,
     SchemaError,
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
     from pyrustpipe.report import Report, RuleResult, Sample, SourceResult
 
 __all__ = [
+    "CancelledError",
     "Check",
     "DataFormatError",
     "DatasetCheck",

@@ -15,6 +15,9 @@ class DataFormatError(PyRustPipeError, ValueError):
 
 class StorageError(PyRustPipeError, OSError): ...
 
+class CancelledError(PyRustPipeError):
+    code: str | None
+
 @final
 class Progress:
     """Counters of a run, updated by the engine while it works."""
@@ -22,6 +25,9 @@ class Progress:
     def __init__(self) -> None: ...
     def snapshot(self) -> tuple[int, int, int, bool]:
         """``(bytes_total, bytes_done, rows, writing)``; ``bytes_total`` is 0 when unknown."""
+    def cancel(self) -> None:
+        """Stop the run: uploads aborted, nothing committed; it raises ``CancelledError``."""
+    def cancelled(self) -> bool: ...
 
 def compile_spec(spec_json: str) -> str: ...
 def validate(
@@ -33,6 +39,7 @@ def validate_arrow(
 def profile(sources: list[str], options_json: str, profile_json: str = "{}") -> str: ...
 def expand_sources(sources: list[str], options_json: str = ...) -> list[str]: ...
 def ledger_entries(root: str, dataset: str, options_json: str = ...) -> str: ...
+def gc(prefix: str, older_than_s: float, dry_run: bool, options_json: str = ...) -> str: ...
 
 class _BuildInfo(TypedDict):
     engine_version: str
@@ -49,6 +56,7 @@ __all__ = [
     "SchemaError",
     "DataFormatError",
     "StorageError",
+    "CancelledError",
     "Progress",
     "compile_spec",
     "validate",
@@ -56,4 +64,5 @@ __all__ = [
     "profile",
     "expand_sources",
     "build_info",
+    "gc",
 ]

@@ -13,6 +13,7 @@ __all__ = [
     "core",
     "engine_version",
     "expand_sources",
+    "gc",
     "ledger_entries",
     "new_progress",
     "profile",
@@ -73,6 +74,14 @@ def profile(
 def expand_sources(sources: list[str], options_json: str = "{}") -> list[str]:
     files: list[str] = core().expand_sources(sources, options_json)
     return files
+
+
+def gc(prefix: str, older_than_s: float, dry_run: bool, options_json: str = "{}") -> dict[str, Any]:
+    """Remove (or, dry, list) what interrupted runs left under ``prefix``: see ``pyrustpipe gc``."""
+    import json
+
+    result: dict[str, Any] = json.loads(core().gc(prefix, older_than_s, dry_run, options_json))
+    return result
 
 
 def engine_version() -> str | None:

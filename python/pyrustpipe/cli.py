@@ -1,7 +1,8 @@
-"""The ``pyrustpipe`` command line: ``validate``, ``init``, ``compile``, ``report``.
+"""The ``pyrustpipe`` command line: ``validate``, ``init``, ``compile``, ``report``, ``gc``.
 
 Exit codes: 0 the report passed (or the command succeeded), 1 the report failed, 2 a usage,
-rules or input error (one line on stderr: ``pyrustpipe: error: ...``), 130 interrupted.
+rules or input error (one line on stderr: ``pyrustpipe: error: ...``), 130 interrupted (Ctrl-C),
+143 terminated (SIGTERM). A run stopped by either aborts its uploads and commits nothing.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 import threading
 import warnings
@@ -42,6 +44,25 @@ class _Parser(argparse.ArgumentParser):
 
 class _UsageError(Exception):
     pass
+
+
+class _Terminated(BaseException):
+    """Raised by the CLI's SIGTERM handler, so a terminated run winds down like Ctrl-C (uploads
+    aborted, nothing committed) instead of dying on the spot. A BaseException, as
+    KeyboardInterrupt is, so no ``except Exception`` swallows it."""
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    raise _Terminated
+
+
+def _cancel_note(exc: BaseException) -> str:
+    """One line for stderr: what a signal left behind."""
+    from pyrustpipe.exceptions import CancelledError
+
+    if isinstance(exc.__cause__, CancelledError):
+        return "cancelled: no outputs committed"
+    return "interrupted"
 
 
 def _version() -> str:
@@ -170,6 +191,26 @@ def build_parser() -> argparse.ArgumentParser:
     _add_dialect_arguments(run)
     _add_storage_arguments(run)
     run.set_defaults(handler=_cmd_validate)
+
+    gc = commands.add_parser(
+        "gc",
+        help="remove what interrupted runs left under an output prefix",
+        description="Remove stale attempt folders (_pyrustpipe_attempts/) that no committed "
+        "manifest names, abort multipart uploads never completed, and delete local staged "
+        "files, all older than --older-than, under PREFIX (an s3:// prefix or a directory). "
+        "Committed outputs are never touched.",
+    )
+    gc.add_argument("prefix", metavar="PREFIX", help="s3://bucket/prefix/ or a local directory")
+    gc.add_argument(
+        "--older-than",
+        type=_age,
+        default=_age("24h"),
+        metavar="AGE",
+        help="only what is older than this: 90s, 30m, 24h, 7d (default: 24h)",
+    )
+    gc.add_argument("--dry-run", action="store_true", help="list what would be removed")
+    _add_storage_arguments(gc)
+    gc.set_defaults(handler=_cmd_gc)
 
     init = commands.add_parser(
         "init",
@@ -418,6 +459,38 @@ def _cmd_compile(args: argparse.Namespace) -> int:
     return 0
 
 
+def _age(text: str) -> float:
+    """``90s``, ``30m``, ``24h``, ``7d`` or a number of seconds, as seconds."""
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    number, unit = (text[:-1], text[-1]) if text[-1:] in units else (text, "s")
+    try:
+        seconds = float(number) * units[unit]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"not an age: {text!r} (use 90s, 30m, 24h or 7d)"
+        ) from None
+    if not seconds >= 0:
+        raise argparse.ArgumentTypeError(f"an age cannot be negative: {text!r}")
+    return seconds
+
+
+def _cmd_gc(args: argparse.Namespace) -> int:
+    from pyrustpipe import _engine
+
+    storage = _storage_options(args)
+    options = json.dumps({"storage_options": storage} if storage else {})
+    done = _engine.gc(args.prefix, args.older_than, args.dry_run, options)
+    verb = "would remove" if args.dry_run else "removed"
+    for item in done["removed"]:
+        what = f" ({item['objects']} objects)" if item["kind"] == "attempt" else ""
+        sys.stdout.write(f"{verb} {item['kind']} {item['uri']}{what}, {item['age_s']}s old\n")
+    for note in done["notes"]:
+        sys.stderr.write(f"{PROG}: note: {note}\n")
+    if not done["removed"]:
+        sys.stdout.write("nothing to remove\n")
+    return 0
+
+
 def _cmd_report(args: argparse.Namespace) -> int:
     from pyrustpipe.report import Report
 
@@ -445,11 +518,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     warnings.showwarning = _show_warning
+    # Only the main thread may set handlers (tests call main() from others too).
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         code: int = args.handler(args)
-    except KeyboardInterrupt:
-        sys.stderr.write(f"{PROG}: interrupted\n")
+    except KeyboardInterrupt as exc:
+        sys.stderr.write(f"{PROG}: {_cancel_note(exc)}\n")
         return 130
+    except _Terminated as exc:
+        sys.stderr.write(f"{PROG}: {_cancel_note(exc)}\n")
+        return 143
     except BrokenPipeError:
         return 1
     except (PyRustPipeError, OSError, ImportError, ValueError, _UsageError) as exc:
@@ -465,6 +545,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             "rerun with PYRUSTPIPE_DEBUG=1 for the traceback\n"
         )
         return 2
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
     return code
 
 

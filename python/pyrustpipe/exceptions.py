@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 __all__ = [
+    "CancelledError",
     "DataFormatError",
     "PyRustPipeError",
     "SchemaError",
@@ -24,6 +25,7 @@ __all__ = [
 
 if TYPE_CHECKING:
     from pyrustpipe._core import (
+        CancelledError,
         DataFormatError,
         PyRustPipeError,
         SchemaError,
@@ -33,6 +35,7 @@ if TYPE_CHECKING:
 else:
     try:
         from pyrustpipe._core import (
+            CancelledError,
             DataFormatError,
             PyRustPipeError,
             SchemaError,
@@ -56,6 +59,9 @@ else:
 
         class StorageError(PyRustPipeError, OSError):
             """A source or an output cannot be read or written."""
+
+        class CancelledError(PyRustPipeError):
+            """The run was cancelled before its commit point: nothing was committed."""
 
 
 class ValidationFailed(PyRustPipeError):

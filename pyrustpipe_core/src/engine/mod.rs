@@ -2,7 +2,9 @@
 //! findings in order; the run's decisions (uniqueness, tolerances, dataset checks) are made on
 //! the merged whole; pass 2, only when outputs are asked for, streams the sources again and
 //! routes each record to the valid or quarantine output. Outputs are written to temporary names
-//! and renamed only after conservation (valid + quarantined = total) has been checked.
+//! and renamed only after conservation (valid + quarantined = total) has been checked. A cancel
+//! (`Options::cancel`) before the commit point ends the run with `Error::Cancelled` and nothing
+//! published.
 
 mod ledger;
 mod merge;
@@ -21,7 +23,7 @@ use crate::formats::sink::AtomicFile;
 use crate::formats::{Format, SourceKind};
 use crate::pipeline::{self, Work};
 use crate::plan::Plan;
-use crate::progress::{Progress, RunPosition};
+use crate::progress::{Cancel, Progress, RunPosition};
 use crate::report::Report;
 use crate::spec::{Severity, Tolerance};
 use crate::storage::{SourceObject, Storage};
@@ -92,6 +94,9 @@ pub struct Options {
     /// Append this run to a quality ledger and judge its history checks (docs/ledger.md).
     #[serde(default)]
     pub ledger: Option<crate::ledger::LedgerOptions>,
+    /// The run's cancel switch (not part of the JSON options).
+    #[serde(skip)]
+    pub cancel: Cancel,
 }
 
 fn default_sample_size() -> usize {
@@ -114,6 +119,7 @@ impl Default for Options {
             mask_key: None,
             progress: None,
             ledger: None,
+            cancel: Cancel::default(),
         }
     }
 }
@@ -156,6 +162,21 @@ pub fn run(
     options: &Options,
     storage: &Storage,
 ) -> Result<Report> {
+    match run_once(plan, input, options, storage) {
+        // What failed while the run was stopping (a read cut short, an aborted upload) is the
+        // cancel itself; the staged files were removed on the way out.
+        Err(_) if options.cancel.is_cancelled() => Err(Error::Cancelled),
+        other => other,
+    }
+}
+
+fn run_once(
+    plan: &Arc<Plan>,
+    input: Input<'_>,
+    options: &Options,
+    storage: &Storage,
+) -> Result<Report> {
+    let cancel = &options.cancel;
     let started = Instant::now();
     let threads = options
         .threads
@@ -229,7 +250,7 @@ pub fn run(
     match input {
         Input::Objects(sources) => {
             let producer = SourceProducer::new(sources, storage, plan, chunk_size, options);
-            pipeline::run(&pool, in_flight, producer, job, merge)?;
+            pipeline::run(&pool, in_flight, cancel, producer, job, merge)?;
         }
         Input::Arrow(source) => {
             let producer = ArrowProducer {
@@ -237,7 +258,7 @@ pub fn run(
                 plan,
                 keep: targets.reads_input_again(),
             };
-            pipeline::run(&pool, in_flight, producer, job, merge)?;
+            pipeline::run(&pool, in_flight, cancel, producer, job, merge)?;
         }
     }
     if merger.carry.is_some() {
@@ -319,7 +340,9 @@ pub fn run(
         staged.extend(ledger::stage(run, plan, &merger, &report, sources)?);
     }
     report.outputs.ledger = ledger_run.as_ref().map(|run| run.uri.clone());
-    // Every output is written and synced: only now does any of them appear, as one set.
+    // Every output is written and synced: only now does any of them appear, as one set. This
+    // is the last moment a cancel is honoured for local outputs (the S3 commit checks again).
+    cancel.check()?;
     crate::storage::local::publish(staged)?;
     if let Some(manifest) = committed_before {
         report.outputs.already_committed = true;

@@ -208,6 +208,7 @@ pub(super) fn write_batch_outputs(
         if let Some(store) = &source.ctx.batches {
             empty_schema.get_or_insert(store.schema());
             for batch in store.kept() {
+                options.cancel.check()?;
                 router.route(&batch, source_row, path)?;
                 source_row += batch.num_rows() as u64;
             }
@@ -217,6 +218,7 @@ pub(super) fn write_batch_outputs(
         empty_schema.get_or_insert(crate::formats::parquet::schema_of(&data_path)?);
         let (_, _, row_groups) = crate::formats::parquet::describe(&data_path)?;
         for row_group in 0..row_groups {
+            options.cancel.check()?;
             for batch in crate::formats::parquet::read_row_group(&data_path, row_group)? {
                 router.route(&batch, source_row, path)?;
                 source_row += batch.num_rows() as u64;
@@ -320,6 +322,7 @@ pub(super) fn write_outputs(
     pipeline::run(
         pool,
         in_flight,
+        &options.cancel,
         producer,
         job,
         |work, (parse, records): (BlockParse, Vec<RecordBytes>)| {

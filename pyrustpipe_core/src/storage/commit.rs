@@ -141,7 +141,13 @@ pub fn commit(
         });
     }
 
-    // 2. Commit: the manifest, only if none exists.
+    // 2. Commit: the manifest, only if none exists. A cancel is honoured up to here and not
+    // after: the conditional put is the commit point.
+    if let Err(cancelled) = store.check_cancel() {
+        cleanup(store, &staged);
+        return Err(cancelled);
+    }
+    let store = &store.without_cancel();
     let manifest = Manifest {
         manifest_version: 1,
         attempt,
@@ -331,6 +337,8 @@ fn promote(store: &S3Store, staged: &[ManifestOutput], finishing: bool) -> Resul
 /// Best effort: staging keys left behind by a crash are harmless (the manifest never names them
 /// as final) and a bucket lifecycle rule on `_pyrustpipe_attempts/` removes them.
 fn cleanup(store: &S3Store, staged: &[ManifestOutput]) {
+    // Runs after a cancel too: it is what a cancel leaves clean.
+    let store = store.without_cancel();
     for output in staged {
         let _ = store.delete(&output.bucket, &output.staged_key);
     }

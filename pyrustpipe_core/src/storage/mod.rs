@@ -3,6 +3,7 @@
 //! byte stream. S3 is connected on first use only.
 
 pub mod commit;
+pub mod gc;
 pub mod local;
 pub mod runtime;
 pub mod s3;
@@ -71,6 +72,8 @@ pub struct Storage {
     s3: Mutex<Option<S3Store>>,
     /// A source that matches nothing expands to no objects instead of failing.
     allow_empty: bool,
+    /// The run's cancel switch, handed to the S3 store.
+    cancel: crate::progress::Cancel,
 }
 
 impl Storage {
@@ -79,7 +82,15 @@ impl Storage {
             options,
             s3: Mutex::new(None),
             allow_empty,
+            cancel: crate::progress::Cancel::default(),
         }
+    }
+
+    /// This storage, its S3 requests stopping when `cancel` is set.
+    #[must_use]
+    pub fn with_cancel(mut self, cancel: crate::progress::Cancel) -> Storage {
+        self.cancel = cancel;
+        self
     }
 
     pub fn s3(&self) -> Result<S3Store> {
@@ -90,7 +101,7 @@ impl Storage {
         if let Some(store) = slot.as_ref() {
             return Ok(store.clone());
         }
-        let store = S3Store::connect(&self.options)?;
+        let store = S3Store::connect(&self.options)?.with_cancel(self.cancel.clone());
         *slot = Some(store.clone());
         Ok(store)
     }

@@ -1,10 +1,13 @@
 //! S3 through aws-sdk-s3: configuration from `storage_options` (or the standard AWS chain),
 //! listing, HEAD, ranged reads that resume after a cut body (pinned to the object's ETag, so a
 //! changed object is an error rather than a silent mix), uploads (multipart for large files,
-//! aborted on failure), conditional puts, copies and deletes. Every error names the operation,
-//! the object, the S3 error code and the request id — never a credential.
+//! aborted on failure or cancel), conditional puts, copies and deletes. Every error names the
+//! operation, the object, the S3 error code and the request id — never a credential. A store
+//! carries its run's cancel switch: once set, a request in flight is dropped and no new one is
+//! sent (`without_cancel` gives the store that cleans up).
 
 use std::collections::{BTreeMap, VecDeque};
+use std::future::Future;
 use std::io::Read;
 use std::sync::Arc;
 use std::time::Duration;
@@ -31,6 +34,7 @@ use tokio::task::JoinHandle;
 
 use super::runtime::runtime;
 use crate::error::{Error, Result};
+use crate::progress::Cancel;
 
 /// What a `storage_options` dict may hold. Values are strings (numbers and booleans are
 /// accepted too); unknown keys are an error naming the key, never its value.
@@ -240,6 +244,22 @@ pub struct S3Store {
     runtime: Arc<Runtime>,
     max_attempts: u32,
     multipart_threshold: u64,
+    cancel: Cancel,
+}
+
+/// How often a request in flight looks at the cancel switch.
+const CANCEL_POLL: Duration = Duration::from_millis(20);
+
+/// `work`'s result, or `Error::Cancelled` as soon as `cancel` is set (dropping `work` drops its
+/// request). A set switch sends nothing at all.
+async fn until_cancelled<T>(cancel: &Cancel, work: impl Future<Output = Result<T>>) -> Result<T> {
+    let mut work = std::pin::pin!(work);
+    loop {
+        cancel.check()?;
+        if let Ok(done) = tokio::time::timeout(CANCEL_POLL, work.as_mut()).await {
+            return done;
+        }
+    }
 }
 
 fn uri(bucket: &str, key: &str) -> String {
@@ -325,6 +345,15 @@ fn http_status<E>(err: &SdkError<E>) -> Option<u16> {
         SdkError::ServiceError(service) => Some(service.raw().status().as_u16()),
         _ => None,
     }
+}
+
+/// A multipart upload begun and never completed nor aborted.
+#[derive(Debug, Clone)]
+pub struct OpenUpload {
+    pub key: String,
+    pub upload_id: String,
+    /// When it was begun, in seconds since the epoch.
+    pub initiated: u64,
 }
 
 /// The outcome of a conditional put.
@@ -416,27 +445,54 @@ impl S3Store {
             runtime,
             max_attempts,
             multipart_threshold,
+            cancel: Cancel::default(),
         })
+    }
+
+    /// This store, stopping its requests when `cancel` is set.
+    #[must_use]
+    pub fn with_cancel(mut self, cancel: Cancel) -> S3Store {
+        self.cancel = cancel;
+        self
+    }
+
+    /// This store without the cancel switch: for the clean-up after a cancel (aborts, deletes)
+    /// and for the steps after the commit point, which must run to their end.
+    #[must_use]
+    pub fn without_cancel(&self) -> S3Store {
+        self.clone().with_cancel(Cancel::default())
+    }
+
+    /// `Err(Error::Cancelled)` once the run was cancelled.
+    pub fn check_cancel(&self) -> Result<()> {
+        self.cancel.check()
+    }
+
+    /// Block on `work` on the I/O runtime, until it ends or the run is cancelled.
+    fn wait<T>(&self, work: impl Future<Output = Result<T>>) -> Result<T> {
+        self.runtime.block_on(until_cancelled(&self.cancel, work))
     }
 
     pub fn head(&self, bucket: &str, key: &str) -> Result<Option<ObjectMeta>> {
         let request = self.client.head_object().bucket(bucket).key(key);
-        match self.runtime.block_on(request.send()) {
-            Ok(out) => Ok(Some(ObjectMeta {
-                key: key.to_owned(),
-                size: u64::try_from(out.content_length().unwrap_or(0)).unwrap_or(0),
-                etag: out.e_tag().unwrap_or_default().to_owned(),
-            })),
-            Err(err) if http_status(&err) == Some(404) => Ok(None),
-            Err(err) => Err(sdk_error("head", uri(bucket, key), &err)),
-        }
+        self.wait(async move {
+            match request.send().await {
+                Ok(out) => Ok(Some(ObjectMeta {
+                    key: key.to_owned(),
+                    size: u64::try_from(out.content_length().unwrap_or(0)).unwrap_or(0),
+                    etag: out.e_tag().unwrap_or_default().to_owned(),
+                })),
+                Err(err) if http_status(&err) == Some(404) => Ok(None),
+                Err(err) => Err(sdk_error("head", uri(bucket, key), &err)),
+            }
+        })
     }
 
     /// Every object below `prefix`, in key order (S3 lists in UTF-8 binary order).
     pub fn list(&self, bucket: &str, prefix: &str) -> Result<Vec<ObjectMeta>> {
         let client = self.client.clone();
         let (bucket_owned, prefix_owned) = (bucket.to_owned(), prefix.to_owned());
-        self.runtime.block_on(async move {
+        self.wait(async move {
             let mut pages = client
                 .list_objects_v2()
                 .bucket(&bucket_owned)
@@ -477,7 +533,7 @@ impl S3Store {
     pub fn get_small(&self, bucket: &str, key: &str) -> Result<Option<(Vec<u8>, String)>> {
         let request = self.client.get_object().bucket(bucket).key(key);
         let path = uri(bucket, key);
-        self.runtime.block_on(async move {
+        self.wait(async move {
             match request.send().await {
                 Ok(out) => {
                     let etag = out.e_tag().unwrap_or_default().to_owned();
@@ -515,7 +571,7 @@ impl S3Store {
         }
         let client = self.client.clone();
         let (local, bucket, key) = (local.to_owned(), bucket.to_owned(), key.to_owned());
-        self.runtime.block_on(async move {
+        let put = async move {
             let body = ByteStream::from_path(&local)
                 .await
                 .map_err(|e| Error::storage("read", local.display().to_string(), e))?;
@@ -532,7 +588,14 @@ impl S3Store {
                 }
                 Err(err) => Err(sdk_error("put", uri(&bucket, &key), &err)),
             }
-        })
+        };
+        if if_absent {
+            // A commit point: once sent, it must be seen to its end (the caller checked the
+            // cancel switch just before), or a cancelled run could leave a manifest behind.
+            self.runtime.block_on(put)
+        } else {
+            self.wait(put)
+        }
     }
 
     fn upload_multipart(
@@ -541,10 +604,13 @@ impl S3Store {
         bucket: &str,
         key: &str,
     ) -> Result<PutOutcome> {
+        self.check_cancel()?;
         let client = self.client.clone();
+        let cancel = self.cancel.clone();
         let (local, bucket, key) = (local.to_owned(), bucket.to_owned(), key.to_owned());
         self.runtime.block_on(async move {
             let path = uri(&bucket, &key);
+            // Not cut by a cancel: an upload created without its id known could not be aborted.
             let created = client
                 .create_multipart_upload()
                 .bucket(&bucket)
@@ -553,7 +619,7 @@ impl S3Store {
                 .await
                 .map_err(|e| sdk_error("create multipart upload", path.clone(), &e))?;
             let upload_id = created.upload_id().unwrap_or_default().to_owned();
-            let result: Result<String> = async {
+            let parts = async {
                 let mut file = std::fs::File::open(&local)
                     .map_err(|e| Error::storage("open", local.display().to_string(), e))?;
                 let mut parts = Vec::new();
@@ -603,12 +669,12 @@ impl S3Store {
                     .await
                     .map_err(|e| sdk_error("complete multipart upload", path.clone(), &e))?;
                 Ok(done.e_tag().unwrap_or_default().to_owned())
-            }
-            .await;
+            };
+            let result: Result<String> = until_cancelled(&cancel, parts).await;
             match result {
                 Ok(etag) => Ok(PutOutcome::Written { etag }),
                 Err(error) => {
-                    // Parts cost storage until aborted; a failed abort is reported with the error.
+                    // Parts cost storage until aborted, so the abort runs on a cancel too.
                     let _ = client
                         .abort_multipart_upload()
                         .bucket(&bucket)
@@ -629,18 +695,85 @@ impl S3Store {
             .copy_source(copy_source(bucket, from))
             .bucket(to_bucket)
             .key(to);
-        self.runtime
-            .block_on(request.send())
-            .map(|_| ())
-            .map_err(|e| sdk_error("copy", uri(to_bucket, to), &e))
+        self.wait(async move {
+            request
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| sdk_error("copy", uri(to_bucket, to), &e))
+        })
     }
 
     pub fn delete(&self, bucket: &str, key: &str) -> Result<()> {
         let request = self.client.delete_object().bucket(bucket).key(key);
-        self.runtime
-            .block_on(request.send())
-            .map(|_| ())
-            .map_err(|e| sdk_error("delete", uri(bucket, key), &e))
+        self.wait(async move {
+            request
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| sdk_error("delete", uri(bucket, key), &e))
+        })
+    }
+
+    /// The multipart uploads begun and not completed below `prefix`: `(key, upload id, seconds
+    /// since the epoch it was begun)`. `None` when the server cannot list them (HTTP 501).
+    pub fn open_uploads(&self, bucket: &str, prefix: &str) -> Result<Option<Vec<OpenUpload>>> {
+        let client = self.client.clone();
+        self.wait(async move {
+            let mut found = Vec::new();
+            let (mut key_marker, mut id_marker) = (None::<String>, None::<String>);
+            loop {
+                let answer = client
+                    .list_multipart_uploads()
+                    .bucket(bucket)
+                    .prefix(prefix)
+                    .set_key_marker(key_marker.clone())
+                    .set_upload_id_marker(id_marker.clone())
+                    .send()
+                    .await;
+                let page = match answer {
+                    Ok(page) => page,
+                    Err(err) if http_status(&err) == Some(501) => return Ok(None),
+                    Err(err) => {
+                        return Err(sdk_error(
+                            "list multipart uploads",
+                            uri(bucket, prefix),
+                            &err,
+                        ))
+                    }
+                };
+                for upload in page.uploads() {
+                    found.push(OpenUpload {
+                        key: upload.key().unwrap_or_default().to_owned(),
+                        upload_id: upload.upload_id().unwrap_or_default().to_owned(),
+                        initiated: upload
+                            .initiated()
+                            .map_or(0, |t| u64::try_from(t.secs()).unwrap_or(0)),
+                    });
+                }
+                if page.is_truncated() != Some(true) {
+                    return Ok(Some(found));
+                }
+                key_marker = page.next_key_marker().map(str::to_owned);
+                id_marker = page.next_upload_id_marker().map(str::to_owned);
+            }
+        })
+    }
+
+    pub fn abort_upload(&self, bucket: &str, key: &str, upload_id: &str) -> Result<()> {
+        let request = self
+            .client
+            .abort_multipart_upload()
+            .bucket(bucket)
+            .key(key)
+            .upload_id(upload_id);
+        self.wait(async move {
+            request
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| sdk_error("abort multipart upload", uri(bucket, key), &e))
+        })
     }
 
     /// Download a whole object into a local file (Parquet needs random access).
@@ -710,12 +843,15 @@ impl Read for S3Reader {
             let Some(task) = self.pending.pop_front() else {
                 return Ok(0);
             };
-            let joined = self
-                .store
-                .runtime
-                .block_on(task)
+            let abort = task.abort_handle();
+            let joined = self.store.wait(async move { Ok(task.await) });
+            let joined = joined.map_err(|cancelled| {
+                abort.abort();
+                std::io::Error::other(cancelled)
+            })?;
+            self.current = joined
+                .map_err(std::io::Error::other)?
                 .map_err(std::io::Error::other)?;
-            self.current = joined.map_err(std::io::Error::other)?;
             self.top_up();
         }
         let n = out.len().min(self.current.len());
@@ -861,6 +997,24 @@ mod tests {
             timeouts.operation_attempt_timeout(),
             Some(Duration::from_secs(3))
         );
+    }
+
+    #[test]
+    fn a_request_in_flight_stops_at_a_cancel_and_none_starts_after() {
+        let runtime = runtime().unwrap();
+        let cancel = Cancel::default();
+        let setter = cancel.clone();
+        let stuck = async {
+            setter.cancel();
+            std::future::pending::<()>().await;
+            Ok(())
+        };
+        let outcome = runtime.block_on(until_cancelled(&cancel, stuck));
+        assert!(matches!(outcome, Err(Error::Cancelled)));
+        let never = runtime.block_on(until_cancelled(&cancel, async { Ok(1) }));
+        assert!(matches!(never, Err(Error::Cancelled)));
+        let store = store(serde_json::json!({})).with_cancel(cancel);
+        assert!(store.check_cancel().is_err() && store.without_cancel().check_cancel().is_ok());
     }
 
     #[test]
