@@ -197,7 +197,7 @@ fn ledger_entries(
     options_json: &str,
 ) -> PyResult<String> {
     let options = options(py, options_json)?;
-    run_engine(py, || {
+    run_engine(py, &options.cancel, || {
         pyrustpipe_core::ledger_entries(root, dataset, &options)
     })
 }
