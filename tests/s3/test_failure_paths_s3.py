@@ -268,12 +268,6 @@ def test_a_manifest_put_that_did_not_stand_is_a_lost_race(
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine bug: commit() returns the read-back error ('the manifest vanished while "
-    "committing') with `?` before cleanup(), so an attempt that fails there leaves its staging "
-    "keys, unlike every other failure before the commit (pyrustpipe_core/src/storage/commit.rs)",
-)
 def test_a_lost_manifest_write_removes_its_staging_keys(
     s3_server: S3Server,
     s3_client: Any,

@@ -174,8 +174,16 @@ pub fn commit(
         // Not every backend makes the conditional put atomic: two racing attempts can both be
         // told they wrote it. The manifest read back names the one whose write stands.
         Ok(PutOutcome::Written { .. }) => {
-            read_manifest(store, &manifest_bucket, &manifest_key, &manifest_uri)?.attempt
-                == manifest.attempt
+            match read_manifest_if_any(store, &manifest_bucket, &manifest_key, &manifest_uri)? {
+                Some(standing) => standing.attempt == manifest.attempt,
+                // Acknowledged but not stored: nothing is committed, so this attempt's staged
+                // keys go (a read that failed for another reason keeps them: the manifest may
+                // stand and name them).
+                None => {
+                    cleanup(store, &staged);
+                    return Err(vanished(&manifest_uri));
+                }
+            }
         }
         Ok(PutOutcome::AlreadyExists) => false,
     };
@@ -255,27 +263,43 @@ pub fn committed_already(
 /// The manifest as stored. A server whose conditional put is not atomic may be writing another
 /// attempt's manifest over it right now (a cut body, half a document): read again, a few times.
 fn read_manifest(store: &S3Store, bucket: &str, key: &str, uri: &str) -> Result<Manifest> {
+    read_manifest_if_any(store, bucket, key, uri)?.ok_or_else(|| vanished(uri))
+}
+
+/// `read_manifest`, with `None` when, after the retries, there is no manifest at all.
+fn read_manifest_if_any(
+    store: &S3Store,
+    bucket: &str,
+    key: &str,
+    uri: &str,
+) -> Result<Option<Manifest>> {
     let mut tries = 0u64;
     loop {
         tries += 1;
         let read = store.get_small(bucket, key).and_then(|found| {
-            let (bytes, _) = found.ok_or_else(|| {
-                Error::storage(
-                    "get",
-                    uri,
-                    "the manifest vanished while committing; run again",
-                )
-            })?;
-            serde_json::from_slice::<Manifest>(&bytes)
-                .map_err(|e| Error::storage("read", uri, format!("not a pyrustpipe manifest: {e}")))
+            found
+                .map(|(bytes, _)| {
+                    serde_json::from_slice::<Manifest>(&bytes).map_err(|e| {
+                        Error::storage("read", uri, format!("not a pyrustpipe manifest: {e}"))
+                    })
+                })
+                .transpose()
         });
         match read {
-            Err(_) if tries < 4 => {
+            Err(_) | Ok(None) if tries < 4 => {
                 std::thread::sleep(std::time::Duration::from_millis(100 * tries))
             }
             other => return other,
         }
     }
+}
+
+fn vanished(uri: &str) -> Error {
+    Error::storage(
+        "get",
+        uri,
+        "the manifest vanished while committing; run again",
+    )
 }
 
 /// A publish that failed after the manifest was written: the outputs are committed but not all
