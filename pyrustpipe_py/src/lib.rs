@@ -157,7 +157,6 @@ fn build_info(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", pyrustpipe_core::ENGINE_VERSION)?;
-    errors::register(m)?;
     m.add_class::<Progress>()?;
     m.add_function(wrap_pyfunction!(compile_spec, m)?)?;
     m.add_function(wrap_pyfunction!(validate, m)?)?;

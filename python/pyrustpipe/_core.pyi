@@ -4,17 +4,6 @@ from typing import TypedDict, final
 
 __version__: str
 
-class PyRustPipeError(Exception): ...
-class SchemaError(PyRustPipeError, ValueError): ...
-
-class DataFormatError(PyRustPipeError, ValueError):
-    path: str | None
-    line: int | None
-    column: str | None
-    byte: int | None
-
-class StorageError(PyRustPipeError, OSError): ...
-
 @final
 class Progress:
     """Counters of a run, updated by the engine while it works."""
@@ -44,10 +33,6 @@ def build_info() -> _BuildInfo:
 
 __all__ = [
     "__version__",
-    "PyRustPipeError",
-    "SchemaError",
-    "DataFormatError",
-    "StorageError",
     "Progress",
     "compile_spec",
     "validate",
