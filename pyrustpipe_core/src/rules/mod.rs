@@ -10,6 +10,7 @@ pub mod pattern;
 pub mod row_expr;
 pub mod unique;
 
+use serde::Serialize;
 use serde_json::Value as Json;
 
 use crate::error::Result;
@@ -18,7 +19,8 @@ use crate::value::Value;
 
 pub type RuleId = u16;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Scope {
     Column,
     Row,
@@ -37,15 +39,21 @@ impl Scope {
     }
 }
 
-/// What the report says about a rule, fixed at compile time.
-#[derive(Debug, Clone)]
+/// What the report says about a rule, fixed at compile time; the compiled rule table
+/// (`compile_spec`, `pp.compile`) is a list of these.
+#[derive(Debug, Clone, Serialize)]
 pub struct RuleMeta {
     pub name: String,
     pub kind: String,
     pub scope: Scope,
+    /// The one column a column rule or a column aggregate is about.
     pub column: Option<String>,
+    /// Every column the rule reads (a unique key's columns, a row rule's columns).
+    pub columns: Vec<String>,
     pub severity: Severity,
     pub tolerance: Option<Tolerance>,
+    /// One line saying what passes, e.g. `amount > 0`.
+    pub description: String,
 }
 
 /// A compiled column constraint. Null values and values that failed `type` never reach it.
@@ -101,6 +109,16 @@ impl ColumnCheck {
             (ColumnCheck::Pattern(c), Value::Str(s)) => c.passes(s),
             (ColumnCheck::Membership(c), v) => c.passes(v),
             _ => true,
+        }
+    }
+
+    /// What passes, in one line about `column` (the rule table's description).
+    pub fn describe(&self, column: &str) -> String {
+        match self {
+            ColumnCheck::Compare(c) => c.describe(column),
+            ColumnCheck::Length(c) => c.describe(column),
+            ColumnCheck::Pattern(c) => c.describe(column),
+            ColumnCheck::Membership(c) => c.describe(column),
         }
     }
 
