@@ -14,6 +14,7 @@ from typing import Any
 
 import pyrustpipe as pp
 from airflow.sdk import BaseHook
+from pyrustpipe.integrations import Rule
 
 Source = str | Sequence[str]
 Rules = str | type[pp.Schema]
@@ -50,14 +51,24 @@ def with_partition(uri: str | None, partition: str) -> str | None:
     return None if uri is None else uri.replace(PARTITION, partition)
 
 
-def summarize(report: pp.Report, *, source: Source, mode: str, partition: str) -> dict[str, Any]:
-    """The XCom summary: counts, verdicts and URIs; rule samples (row data) are left out."""
+def summarize(
+    report: pp.Report,
+    *,
+    source: Source,
+    mode: str,
+    partition: str,
+    rules: Iterable[Rule] = (),
+) -> dict[str, Any]:
+    """The XCom summary: counts, verdicts and URIs; rule samples (row data) are left out. A failed
+    rule carries the engine's description of it when ``rules`` (the compiled table) is given."""
     data = report.to_dict()
+    described = {rule.name: rule.description for rule in rules}
     failed = {
         rule["name"]: {
             "failed": rule["failed"],
             "severity": rule["severity"],
             "scope": rule["scope"],
+            **({"description": described[rule["name"]]} if rule["name"] in described else {}),
         }
         for rule in data["rules"]
         if not rule["passed"]
@@ -136,11 +147,11 @@ def format_table(summary: Mapping[str, Any]) -> str:
     failed = summary["failed_rules"]
     if failed:
         width = max(len("rule"), *(len(name) for name in failed))
-        lines.append(f"  {'rule':<{width}}  severity  scope    {'failed':>10}")
+        lines.append(f"  {'rule':<{width}}  severity  scope    {'failed':>10}  what passes")
         for name, rule in failed.items():
             lines.append(
                 f"  {name:<{width}}  {rule['severity']:<8}  {rule['scope']:<7}"
-                f"  {rule['failed']:>10}"
+                f"  {rule['failed']:>10}  {rule.get('description', '')}".rstrip()
             )
     else:
         lines.append("  every rule passed")

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from airflow.sdk import Asset, BaseOperator
 from airflow.sdk.exceptions import AirflowFailException
+from pyrustpipe.integrations import rules_of
 
 from pyrustpipe_provider.hooks import (
     BLOCKING_SCOPES,
@@ -157,7 +158,13 @@ class PyRustPipeValidateOperator(_PyRustPipeBaseOperator):
             metrics_output=with_partition(self.metrics_output, partition),
             threads=self.threads,
         )
-        summary = summarize(report, source=self.source, mode=self.mode, partition=partition)
+        summary = summarize(
+            report,
+            source=self.source,
+            mode=self.mode,
+            partition=partition,
+            rules=rules_of(self.rules),
+        )
         self._report = dict(report.to_dict())  # for the OpenLineage facets, built later
         self.log.info("%s", format_table(summary))
         self.log.info("outputs: %s", summary["outputs"])

@@ -1,17 +1,14 @@
 """``build_pyrustpipe_checks``: a pyrustpipe schema as Dagster asset checks."""
 
-import csv
 import os
 import re
-import tempfile
 from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
 import dagster as dg
 import pyrustpipe as pp
-from pyrustpipe._arrow import is_arrow_like
-from pyrustpipe.api import SchemaLike, resolve_schema
+from pyrustpipe.integrations import SchemaLike, is_arrow_like, rules_of, schema_name
 
 from dagster_pyrustpipe.resource import PyRustPipeResource
 
@@ -55,22 +52,6 @@ def check_names(rules: Sequence[str]) -> dict[str, str]:
         taken.add(name)
         names[rule] = name
     return names
-
-
-def _rules_of(schema: SchemaLike) -> list[pp.RuleResult]:
-    """Every rule the engine reports for ``schema``, from a run over an empty file (so the checks
-    are exactly the report's rules, in report order)."""
-    spec, _ = resolve_schema(schema)
-    spec_dict: Mapping[str, Any] = spec
-    delimiter = (spec_dict.get("csv") or {}).get("delimiter", ",")
-    with tempfile.TemporaryDirectory(prefix="dagster-pyrustpipe-") as folder:
-        path = os.path.join(folder, "header.csv")
-        with open(path, "w", newline="", encoding="utf-8") as handle:
-            csv.writer(handle, delimiter=delimiter).writerow(
-                [c["name"] for c in spec_dict.get("columns") or ()]
-            )
-        report = pp.validate(path, schema, allow_empty=True, sample_size=0)
-    return list(report.rules)
 
 
 # ##### RESULTS
@@ -233,14 +214,14 @@ def build_pyrustpipe_checks(
                     f"{os.fspath(template)!r} uses {PARTITION_KEY}, but the asset "
                     f"{asset_key.to_user_string()} is not partitioned"
                 )
-    rules = _rules_of(schema)
+    rules = rules_of(schema)
     names = check_names([r.name for r in rules])
     kind = "in memory" if source is None else f"over {os.fspath(source)}"
     specs = [
         dg.AssetCheckSpec(
             SUMMARY_CHECK,
             asset=asset_key,
-            description=f"pyrustpipe: every error rule of {_schema_name(schema)} passes ({kind})",
+            description=f"pyrustpipe: every error rule of {schema_name(schema)} passes ({kind})",
             blocking=blocking,
             partitions_def=partitions,
         ),
@@ -248,7 +229,7 @@ def build_pyrustpipe_checks(
             dg.AssetCheckSpec(
                 names[rule.name],
                 asset=asset_key,
-                description=f"pyrustpipe rule {rule.name} ({rule.severity})",
+                description=f"pyrustpipe rule {rule.name}: {rule.description} ({rule.severity})",
                 blocking=blocking,
                 partitions_def=partitions,
                 metadata={"rule": rule.name},
@@ -304,8 +285,3 @@ def build_pyrustpipe_checks(
         yield from run(context, None)
 
     return [files_check]
-
-
-def _schema_name(schema: SchemaLike) -> str:
-    spec, _ = resolve_schema(schema)
-    return str(spec.get("name", "schema"))

@@ -62,7 +62,7 @@ class ValidationFailed(PyRustPipeError):
 
 
 class UntraceableRuleWarning(UserWarning):
-    """A ``@pp.validate`` row rule could not be compiled to a Rust expression.
+    """A ``@pp.row_rule`` row rule could not be compiled to a Rust expression.
 
     It still runs, in Python, over CSV / NDJSON / Parquet batches: correct, but much slower.
     The warning message names the function and why tracing failed.

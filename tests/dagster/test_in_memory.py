@@ -17,8 +17,6 @@ from tests.tables import TEXT_READERS
 RESOURCES = {"pyrustpipe": PyRustPipeResource()}
 
 
-
-
 def evaluations(result: dg.ExecuteInProcessResult) -> dict[str, Any]:
     return {e.check_name: e for e in result.get_asset_check_evaluations()}
 

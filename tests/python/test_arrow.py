@@ -142,9 +142,7 @@ def test_a_large_batch_is_split_and_counted_exactly() -> None:
 
 def test_reports_are_identical_across_threads() -> None:
     table = amounts_table(140_000)
-    reports = [
-        comparable(pp.validate(table, Amounts, threads=threads)) for threads in (1, 2, 8)
-    ]
+    reports = [comparable(pp.validate(table, Amounts, threads=threads)) for threads in (1, 2, 8)]
     assert reports[0] == reports[1] == reports[2]
 
 
@@ -219,7 +217,7 @@ def test_python_rules_run_on_a_one_shot_stream() -> None:
             id: int = pp.Field()
             amount: float = pp.Field()
 
-            @pp.validate
+            @pp.row_rule
             def amount_is_round(row: Any) -> bool:
                 return float(row.amount).is_integer()  # float() does not trace: runs in Python
 

@@ -35,9 +35,7 @@ def test_counters_reach_the_total_of_every_source(tmp_path: Path) -> None:
     total = sum(p.stat().st_size for p in sources)
     progress = _engine.new_progress()
     assert progress.snapshot() == (0, 0, 0, False)
-    report = run_validation(
-        [str(p) for p in sources], Amounts, chunk_size=4096, progress=progress
-    )
+    report = run_validation([str(p) for p in sources], Amounts, chunk_size=4096, progress=progress)
     assert progress.snapshot() == (total, total, report.rows, False)
 
 
@@ -80,8 +78,19 @@ def test_the_cli_draws_a_bar_on_a_terminal(tmp_path: Path) -> None:
     out = tmp_path / "report.json"
     with out.open("w") as stdout:
         process = subprocess.Popen(
-            [sys.executable, "-m", "pyrustpipe", "validate", str(source), "--rules",
-             f"{rules}:Amounts", "--format", "json", "--threads", "1"],
+            [
+                sys.executable,
+                "-m",
+                "pyrustpipe",
+                "validate",
+                str(source),
+                "--rules",
+                f"{rules}:Amounts",
+                "--format",
+                "json",
+                "--threads",
+                "1",
+            ],
             stdout=stdout,
             stderr=follower,
             env=env,
