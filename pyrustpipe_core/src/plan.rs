@@ -289,7 +289,7 @@ fn compile_columns(
                 format!("{}:type", column.name),
                 "type",
                 column.type_check.unwrap_or_default(),
-                format!("{} is a {}{format}", column.name, column.dtype.name()),
+                format!("{} is {}{format}", column.name, with_article(column.dtype)),
             ),
             &at,
         )?);
@@ -333,6 +333,13 @@ fn compile_columns(
         });
     }
     Ok((columns, unique_keys))
+}
+
+/// `a str`, `an int`: the type rule's description reads as a sentence.
+fn with_article(dtype: DType) -> String {
+    let name = dtype.name();
+    let article = if name.starts_with('i') { "an" } else { "a" };
+    format!("{article} {name}")
 }
 
 /// A `min_length` above the column's `max_length` fails every value: a mistake, not a rule.
@@ -710,4 +717,127 @@ pub struct SourceLayout {
     /// Per plan column: the source holds typed temporal values whose text is ISO (Parquet), so
     /// the column's text `format` does not apply.
     pub iso_text: Vec<bool>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn compile(spec: &str) -> Result<Plan> {
+        Plan::compile(Spec::from_json(spec)?, &[])
+    }
+
+    #[test]
+    fn the_rule_table_lists_every_rule_in_report_order_with_what_passes() {
+        let plan = compile(
+            r#"{"spec_version": 1, "strict": true, "columns": [
+                {"name": "id", "dtype": "int", "checks": [{"type": "unique"}]},
+                {"name": "amount", "dtype": "decimal", "nullable": true,
+                 "checks": [{"type": "gt", "value": "0.5", "severity": "warn"}]}],
+              "row_rules": [{"name": "small", "expr": {"type": "binary", "op": "lt",
+                 "left": {"type": "col", "name": "amount"}, "right": {"type": "lit", "value": 9}}}],
+              "unique": [{"columns": ["id", "amount"], "keep": "first"}],
+              "dataset_checks": [{"metric": "row_count", "min": 1}]}"#,
+        )
+        .unwrap();
+        let table: Vec<(&str, &str, Scope, &str)> = plan
+            .rules
+            .iter()
+            .map(|r| {
+                (
+                    r.name.as_str(),
+                    r.kind.as_str(),
+                    r.scope,
+                    r.description.as_str(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            table,
+            [
+                (
+                    "schema:missing_columns",
+                    "missing_columns",
+                    Scope::Schema,
+                    "every schema column is in the source"
+                ),
+                (
+                    "schema:unknown_columns",
+                    "unknown_columns",
+                    Scope::Schema,
+                    "the source has no column the schema does not declare"
+                ),
+                (
+                    "row:field_count",
+                    "field_count",
+                    Scope::Row,
+                    "every record has as many fields as the header"
+                ),
+                (
+                    "row:malformed",
+                    "malformed",
+                    Scope::Row,
+                    "every record can be read (quoting, encoding)"
+                ),
+                ("id:not_null", "not_null", Scope::Column, "id is not null"),
+                ("id:type", "type", Scope::Column, "id is an int"),
+                ("id:unique", "unique", Scope::Column, "id is unique"),
+                ("amount:type", "type", Scope::Column, "amount is a decimal"),
+                ("amount:gt", "gt", Scope::Column, "amount > 0.5"),
+                ("small", "row_rule", Scope::Row, "(amount < 9)"),
+                (
+                    "id,amount:unique",
+                    "unique",
+                    Scope::Row,
+                    "(id, amount) is unique (the first occurrence passes)"
+                ),
+                (
+                    "dataset:row_count",
+                    "row_count",
+                    Scope::Dataset,
+                    "row_count >= 1"
+                ),
+            ]
+        );
+        let key = &plan.rules[10];
+        assert_eq!(
+            (key.column.as_deref(), key.columns.as_slice()),
+            (None, &["id".to_owned(), "amount".to_owned()][..])
+        );
+        assert_eq!(plan.rules[8].severity, Severity::Warn);
+        assert_eq!(plan.rules[9].columns, ["amount"]);
+    }
+
+    #[test]
+    fn each_section_names_the_path_of_its_mistake() {
+        for (spec, at) in [
+            (
+                r#"{"spec_version": 1, "columns": [{"name": "s", "dtype": "str", "checks": [{"type": "min_length", "value": 5}, {"type": "max_length", "value": 2}]}]}"#,
+                "columns[0] (s): min_length 5 is greater than max_length 2",
+            ),
+            (
+                r#"{"spec_version": 1, "columns": [{"name": "s", "dtype": "str", "checks": [{"type": "isin", "values": []}]}]}"#,
+                "columns[0] (s).checks[0]: isin needs at least one value",
+            ),
+            (
+                r#"{"spec_version": 1, "columns": [{"name": "t", "dtype": "time", "checks": [{"type": "not_in", "values": ["10:00"]}]}]}"#,
+                "columns[0] (t).checks[0]: not_in applies to str",
+            ),
+            (
+                r#"{"spec_version": 1, "columns": [{"name": "a", "dtype": "int"}], "unique": [{"columns": ["b"]}]}"#,
+                "unique[0]: unique key column \"b\" is not a column of the schema",
+            ),
+            (
+                r#"{"spec_version": 1, "columns": [{"name": "s", "dtype": "str"}], "dataset_checks": [{"metric": "mean", "column": "s", "min": 0}]}"#,
+                "dataset_checks[0]: mean needs a numeric column",
+            ),
+            (
+                r#"{"spec_version": 1, "columns": [{"name": "a", "dtype": "int", "checks": [{"type": "gt", "value": 0, "name": "x"}]}], "row_rules": [{"name": "x", "expr": {"type": "lit", "value": true}}]}"#,
+                "row_rules[0] (x): two rules are named \"x\"",
+            ),
+        ] {
+            let error = compile(spec).err().expect(at).to_string();
+            assert!(error.contains(at), "{error} does not contain {at}");
+        }
+    }
 }
