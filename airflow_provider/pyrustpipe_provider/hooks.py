@@ -213,17 +213,17 @@ class PyRustPipeHook(BaseHook):
         rules: Rules,
         *,
         valid_output: str | None = None,
-        quarantine_output: str | None = None,
+        quarantine: str | None = None,
         metrics_output: str | None = None,
         threads: int | None = None,
     ) -> pp.Report:
         """Run the engine; credentials are resolved only when a source or output is on S3."""
-        uris = [*sources_of(source), valid_output, quarantine_output, metrics_output]
+        uris = [*sources_of(source), valid_output, quarantine, metrics_output]
         options = self.storage_options() if any(is_s3(u) for u in uris) else None
         return pp.validate(
             source,
             rules,
-            quarantine=quarantine_output,
+            quarantine=quarantine,
             valid_output=valid_output,
             metrics_output=metrics_output,
             threads=threads,

@@ -9,9 +9,11 @@ files fail without retrying (``pyrustpipe_provider.retry``).
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
+from airflow.exceptions import AirflowProviderDeprecationWarning
 from airflow.sdk import Asset, BaseOperator
 from airflow.sdk.exceptions import AirflowFailException
 from pyrustpipe.integrations import rules_of
@@ -99,10 +101,11 @@ class PyRustPipeValidateOperator(_PyRustPipeBaseOperator):
     :param source: ``s3://`` key, prefix or glob, or local path; or a list of them (templated).
     :param rules: ``"path.py:Class"``, ``"module:Class"``, a spec file, or a ``pp.Schema`` class.
     :param mode: ``"gate"`` fails on any failed error rule; ``"quarantine"`` writes bad rows to
-        ``quarantine_output`` and fails only above ``max_quarantine_fraction`` or when a schema
+        ``quarantine`` and fails only above ``max_quarantine_fraction`` or when a schema
         or dataset check fails.
     :param valid_output: where the valid rows go (templated, may contain ``{partition}``).
-    :param quarantine_output: where the invalid rows go; required in quarantine mode.
+    :param quarantine: where the invalid rows go (templated, may contain ``{partition}``);
+        required in quarantine mode. ``quarantine_output`` is its old spelling (deprecated).
     :param threads: engine threads (default: all cores).
 
     An untemplated ``s3://`` ``valid_output`` is the task's outlet unless ``outlets`` is given;
@@ -117,7 +120,7 @@ class PyRustPipeValidateOperator(_PyRustPipeBaseOperator):
         "source",
         "rules",
         "valid_output",
-        "quarantine_output",
+        "quarantine",
         "metrics_output",
     )
 
@@ -128,14 +131,25 @@ class PyRustPipeValidateOperator(_PyRustPipeBaseOperator):
         rules: Rules,
         mode: Mode = "gate",
         valid_output: str | None = None,
-        quarantine_output: str | None = None,
+        quarantine: str | None = None,
         threads: int | None = None,
+        quarantine_output: str | None = None,
         **kwargs: Any,
     ) -> None:
+        if quarantine_output is not None:
+            warnings.warn(
+                "quarantine_output is the old spelling of quarantine (as in pp.validate, the "
+                "CLI's --quarantine and the Dagster checks)",
+                AirflowProviderDeprecationWarning,
+                stacklevel=2,
+            )
+            if quarantine is not None:
+                raise ValueError("give quarantine, not both quarantine and quarantine_output")
+            quarantine = quarantine_output
         if mode not in ("gate", "quarantine"):
             raise ValueError(f"mode must be 'gate' or 'quarantine', not {mode!r}")
-        if mode == "quarantine" and quarantine_output is None:
-            raise ValueError("mode='quarantine' needs quarantine_output")
+        if mode == "quarantine" and quarantine is None:
+            raise ValueError("mode='quarantine' needs quarantine")
         if "outlets" not in kwargs and is_s3(valid_output) and "{" not in str(valid_output):
             # Outlets are fixed at parse time: only an untemplated output can be one by default.
             kwargs["outlets"] = [Asset(uri=str(valid_output))]
@@ -144,7 +158,7 @@ class PyRustPipeValidateOperator(_PyRustPipeBaseOperator):
         self.rules = rules
         self.mode = mode
         self.valid_output = valid_output
-        self.quarantine_output = quarantine_output
+        self.quarantine = quarantine
         self.threads = threads
         self._report: dict[str, Any] | None = None
 
@@ -154,7 +168,7 @@ class PyRustPipeValidateOperator(_PyRustPipeBaseOperator):
             self.source,
             self.rules,
             valid_output=with_partition(self.valid_output, partition),
-            quarantine_output=with_partition(self.quarantine_output, partition),
+            quarantine=with_partition(self.quarantine, partition),
             metrics_output=with_partition(self.metrics_output, partition),
             threads=self.threads,
         )

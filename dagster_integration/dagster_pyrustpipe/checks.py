@@ -2,6 +2,7 @@
 
 import os
 import re
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
@@ -177,11 +178,12 @@ def build_pyrustpipe_checks(
     schema: SchemaLike,
     source: str | os.PathLike[str] | None = None,
     blocking: bool = False,
-    quarantine_output: str | os.PathLike[str] | None = None,
+    quarantine: str | os.PathLike[str] | None = None,
     valid_output: str | os.PathLike[str] | None = None,
     metrics_output: str | os.PathLike[str] | None = None,
     partitions_def: dg.PartitionsDefinition | None = None,
     resource_key: str = "pyrustpipe",
+    quarantine_output: str | os.PathLike[str] | None = None,
 ) -> Sequence[dg.AssetChecksDefinition]:
     """Asset checks for ``asset`` from the rules of ``schema``: one check per rule (named by
     :func:`rule_to_check_name`, e.g. ``amount__gt``) plus the summary check ``pyrustpipe``,
@@ -196,19 +198,29 @@ def build_pyrustpipe_checks(
             pyarrow Table, read by the engine through the Arrow C stream interface, zero-copy).
         blocking: the checks block downstream assets in the same run when they fail with
             severity ERROR (an error rule; warn rules never block).
-        quarantine_output, valid_output, metrics_output: where the run writes the invalid rows,
+        quarantine, valid_output, metrics_output: where the run writes the invalid rows,
             the valid rows and the report (templates, as ``source``).
         partitions_def: the partitions of the checks; by default the asset's.
         resource_key: the key of the :class:`PyRustPipeResource`.
+        quarantine_output: the old spelling of ``quarantine`` (deprecated).
 
     Each rule check reports ``passed``, the rule's severity (error → ERROR, warn → WARN) and
     metadata ``failed``, ``failure_rate``, ``tolerance``, ``allowed_failures``, ``rows``,
     ``samples`` (a table) and, when written, ``report_uri`` and ``quarantine_uri``. The summary
     check passes when the report does (every error rule passed) and reports the row counts.
     """
+    if quarantine_output is not None:
+        warnings.warn(
+            "quarantine_output is the old spelling of quarantine (as in pp.validate)",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        if quarantine is not None:
+            raise ValueError("give quarantine, not both quarantine and quarantine_output")
+        quarantine = quarantine_output
     asset_key, partitions = _asset_key_and_partitions(asset, partitions_def)
     if partitions is None:
-        for template in (source, quarantine_output, valid_output, metrics_output):
+        for template in (source, quarantine, valid_output, metrics_output):
             if template is not None and PARTITION_KEY in os.fspath(template):
                 raise ValueError(
                     f"{os.fspath(template)!r} uses {PARTITION_KEY}, but the asset "
@@ -251,7 +263,7 @@ def build_pyrustpipe_checks(
         report = resource.validate_data(
             target,
             schema,
-            quarantine=_fill(quarantine_output, partition, output=True),
+            quarantine=_fill(quarantine, partition, output=True),
             valid_output=_fill(valid_output, partition, output=True),
             metrics_output=_fill(metrics_output, partition, output=True),
         )

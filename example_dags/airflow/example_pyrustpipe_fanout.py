@@ -48,7 +48,7 @@ with DAG(
         mode="quarantine",
         # {partition} becomes the file's name without suffix, e.g. "part-000".
         valid_output=f"s3://{BUCKET}/clean/transactions/{{{{ ds }}}}/{{partition}}/",
-        quarantine_output=f"s3://{BUCKET}/quarantine/transactions/{{{{ ds }}}}/{{partition}}/",
+        quarantine=f"s3://{BUCKET}/quarantine/transactions/{{{{ ds }}}}/{{partition}}/",
         metrics_output=f"s3://{BUCKET}/dq-metrics/transactions/{{{{ ds }}}}/{{partition}}/",
         map_index_template="{{ task.source }}",
     ).expand(source=list_partitions.output.map(to_uri))

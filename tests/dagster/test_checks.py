@@ -158,3 +158,11 @@ def test_examples_pass_dagster_definitions_validate(name: str, tmp_path: Path) -
 def test_rules_reference_string() -> None:
     (checks,) = build_pyrustpipe_checks(asset="tx", schema=RULES)
     assert len(checks.check_keys) == 40  # 39 rules of Transactions + the summary
+
+
+def test_quarantine_output_is_the_deprecated_spelling_of_quarantine() -> None:
+    with pytest.warns(DeprecationWarning, match="old spelling of quarantine"):
+        (checks,) = build_pyrustpipe_checks(
+            asset="orders", schema=Orders, source="orders.csv", quarantine_output="q/"
+        )
+    assert SUMMARY_CHECK in {key.name for key in checks.check_keys}
