@@ -204,6 +204,7 @@ pub enum CheckKind {
     Pattern,
     Isin,
     NotIn,
+    MultipleOf,
     Unique,
 }
 
@@ -219,6 +220,7 @@ impl CheckKind {
             CheckKind::Pattern => "pattern",
             CheckKind::Isin => "isin",
             CheckKind::NotIn => "not_in",
+            CheckKind::MultipleOf => "multiple_of",
             CheckKind::Unique => "unique",
         }
     }

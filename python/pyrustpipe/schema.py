@@ -54,6 +54,7 @@ CONSTRAINTS: dict[str, str] = {
     "le": "value",
     "min_length": "count",
     "max_length": "count",
+    "multiple_of": "value",
     "pattern": "pattern",
     "isin": "values",
     "not_in": "values",
@@ -140,6 +141,7 @@ def Field(
     le: object = None,
     min_length: int | Check | None = None,
     max_length: int | Check | None = None,
+    multiple_of: object = None,
     pattern: str | Check | None = None,
     isin: Iterable[object] | Check | None = None,
     not_in: Iterable[object] | Check | None = None,
@@ -154,6 +156,8 @@ def Field(
     - ``gt ge lt le``: bounds (numbers; ``date`` / ``datetime`` / ``time`` objects or ISO
       strings for temporal columns).
     - ``min_length max_length``: string length in characters.
+    - ``multiple_of``: a whole multiple of a positive step (``multiple_of=5`` for amounts in
+      minor units); exact for int and decimal columns, within a relative 1e-9 for float.
     - ``pattern``: a Rust-``regex`` search (no look-around, no back-references).
     - ``isin`` / ``not_in``: allowed / forbidden values.
     - ``unique``: ``True`` (every repeated value fails) or ``"first"`` (the first one passes).
@@ -172,6 +176,7 @@ def Field(
         "le": le,
         "min_length": min_length,
         "max_length": max_length,
+        "multiple_of": multiple_of,
         "pattern": pattern,
         "isin": isin,
         "not_in": not_in,

@@ -6,6 +6,7 @@ pub mod dataset;
 pub mod fixed_pattern;
 pub mod length;
 pub mod membership;
+pub mod multiple_of;
 pub mod pattern;
 pub mod row_expr;
 pub mod unique;
@@ -63,6 +64,7 @@ pub enum ColumnCheck {
     Length(length::Length),
     Pattern(pattern::Pattern),
     Membership(membership::Membership),
+    MultipleOf(multiple_of::MultipleOf),
 }
 
 impl ColumnCheck {
@@ -89,6 +91,12 @@ impl ColumnCheck {
                     at,
                 )?)
             }
+            CheckKind::MultipleOf => ColumnCheck::MultipleOf(multiple_of::MultipleOf::compile(
+                rule,
+                check.value.as_ref(),
+                dtype,
+                at,
+            )?),
             CheckKind::Unique => unreachable!("unique keys are compiled as UniqueKey"),
         })
     }
@@ -99,6 +107,7 @@ impl ColumnCheck {
             ColumnCheck::Length(c) => c.rule,
             ColumnCheck::Pattern(c) => c.rule,
             ColumnCheck::Membership(c) => c.rule,
+            ColumnCheck::MultipleOf(c) => c.rule,
         }
     }
 
@@ -108,6 +117,7 @@ impl ColumnCheck {
             (ColumnCheck::Length(c), Value::Str(s)) => c.passes(s),
             (ColumnCheck::Pattern(c), Value::Str(s)) => c.passes(s),
             (ColumnCheck::Membership(c), v) => c.passes(v),
+            (ColumnCheck::MultipleOf(c), v) => c.passes(v),
             _ => true,
         }
     }
@@ -119,6 +129,7 @@ impl ColumnCheck {
             ColumnCheck::Length(c) => c.describe(column),
             ColumnCheck::Pattern(c) => c.describe(column),
             ColumnCheck::Membership(c) => c.describe(column),
+            ColumnCheck::MultipleOf(c) => c.describe(column),
         }
     }
 
@@ -128,6 +139,7 @@ impl ColumnCheck {
             ColumnCheck::Length(c) => c.message(text),
             ColumnCheck::Pattern(c) => c.message(text),
             ColumnCheck::Membership(c) => c.message(text),
+            ColumnCheck::MultipleOf(c) => c.message(text),
         }
     }
 }
