@@ -31,7 +31,6 @@ _RESERVED = frozenset(
 MAX_ISIN = 20
 
 
-
 def _engine_compiles(pattern: str) -> bool:
     """Whether the engine accepts ``pattern`` (a profile written by another engine version, or
     by hand, may hold one it does not)."""
@@ -46,6 +45,7 @@ def _engine_compiles(pattern: str) -> bool:
     except SchemaError:
         return False
     return True
+
 
 def attribute_name(column: str, used: set[str]) -> str:
     """A valid, unused Python attribute for ``column`` (``alias=`` keeps the real name)."""
