@@ -24,6 +24,6 @@ class Transactions(pp.Schema):
     country: str = pp.Field(pattern=r"^[A-Z]{2}$")
     agent_id: str | None = pp.Field()
 
-    @pp.validate
+    @pp.row_rule
     def fee_within_amount(row):
         return row.fee <= row.amount

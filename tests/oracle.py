@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal, InvalidOperation
+from fractions import Fraction
 from typing import Any
 
 csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
@@ -494,9 +495,26 @@ def _check(col: str, dtype: str, chk: dict) -> ColumnCheck:
         values = {typed_constant(v, dtype) for v in chk["values"]}
         want = kind == "isin"
         return ColumnCheck(rule, lambda v: (v in values) == want)
+    if kind == "multiple_of":
+        return ColumnCheck(rule, _multiple_of(dtype, chk["value"]))
     if kind == "unique":
         return ColumnCheck(rule, None, chk.get("keep", "none"))
     raise ValueError(f"unknown check type {kind!r} on column {col!r}")
+
+
+def _multiple_of(dtype: str, step: Any) -> Callable[[Any], bool]:
+    """docs/spec.md: a whole multiple of ``step``, exactly for int and decimal; for float within a
+    relative 1e-9 of one (the quotient's distance to the nearest integer, at least 1e-9)."""
+    if dtype == "float":
+        size = float(step)
+
+        def near(v: float) -> bool:
+            quotient = v / size
+            return abs(quotient - round(quotient)) <= 1e-9 * max(abs(quotient), 1.0)
+
+        return near
+    exact = Fraction(_dec(step))  # exact rationals: no precision limit, unlike Decimal's %
+    return lambda v: (Fraction(_dec(v)) / exact).denominator == 1
 
 
 def compile_spec(spec: dict) -> tuple[list[Column], list[RowRule], list[UniqueKey], list[dict]]:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import pyrustpipe as pp
 from airflow.sdk import BaseHook
+from pyrustpipe.integrations import Rule
 
 if TYPE_CHECKING:
     from pyrustpipe._core import Progress
@@ -53,14 +54,24 @@ def with_partition(uri: str | None, partition: str) -> str | None:
     return None if uri is None else uri.replace(PARTITION, partition)
 
 
-def summarize(report: pp.Report, *, source: Source, mode: str, partition: str) -> dict[str, Any]:
-    """The XCom summary: counts, verdicts and URIs; rule samples (row data) are left out."""
+def summarize(
+    report: pp.Report,
+    *,
+    source: Source,
+    mode: str,
+    partition: str,
+    rules: Iterable[Rule] = (),
+) -> dict[str, Any]:
+    """The XCom summary: counts, verdicts and URIs; rule samples (row data) are left out. A failed
+    rule carries the engine's description of it when ``rules`` (the compiled table) is given."""
     data = report.to_dict()
+    described = {rule.name: rule.description for rule in rules}
     failed = {
         rule["name"]: {
             "failed": rule["failed"],
             "severity": rule["severity"],
             "scope": rule["scope"],
+            **({"description": described[rule["name"]]} if rule["name"] in described else {}),
         }
         for rule in data["rules"]
         if not rule["passed"]
@@ -139,11 +150,11 @@ def format_table(summary: Mapping[str, Any]) -> str:
     failed = summary["failed_rules"]
     if failed:
         width = max(len("rule"), *(len(name) for name in failed))
-        lines.append(f"  {'rule':<{width}}  severity  scope    {'failed':>10}")
+        lines.append(f"  {'rule':<{width}}  severity  scope    {'failed':>10}  what passes")
         for name, rule in failed.items():
             lines.append(
                 f"  {name:<{width}}  {rule['severity']:<8}  {rule['scope']:<7}"
-                f"  {rule['failed']:>10}"
+                f"  {rule['failed']:>10}  {rule.get('description', '')}".rstrip()
             )
     else:
         lines.append("  every rule passed")
@@ -205,7 +216,7 @@ class PyRustPipeHook(BaseHook):
         rules: Rules,
         *,
         valid_output: str | None = None,
-        quarantine_output: str | None = None,
+        quarantine: str | None = None,
         metrics_output: str | None = None,
         threads: int | None = None,
         ledger: str | None = None,
@@ -219,12 +230,12 @@ class PyRustPipeHook(BaseHook):
         ``pp.CancelledError`` raised."""
         from pyrustpipe.api import run_validation
 
-        uris = [*sources_of(source), valid_output, quarantine_output, metrics_output, ledger]
+        uris = [*sources_of(source), valid_output, quarantine, metrics_output, ledger]
         options = self.storage_options() if any(is_s3(u) for u in uris) else None
         return run_validation(
             source,
             rules,
-            quarantine=quarantine_output,
+            quarantine=quarantine,
             valid_output=valid_output,
             metrics_output=metrics_output,
             threads=threads,

@@ -13,11 +13,14 @@ aborted, nothing is committed, and the task fails with ``pp.CancelledError``.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
+from airflow.exceptions import AirflowProviderDeprecationWarning
 from airflow.sdk import Asset, BaseOperator
 from airflow.sdk.exceptions import AirflowFailException
+from pyrustpipe.integrations import rules_of
 
 from pyrustpipe_provider.hooks import (
     BLOCKING_SCOPES,
@@ -103,10 +106,11 @@ class PyRustPipeValidateOperator(_PyRustPipeBaseOperator):
     :param source: ``s3://`` key, prefix or glob, or local path; or a list of them (templated).
     :param rules: ``"path.py:Class"``, ``"module:Class"``, a spec file, or a ``pp.Schema`` class.
     :param mode: ``"gate"`` fails on any failed error rule; ``"quarantine"`` writes bad rows to
-        ``quarantine_output`` and fails only above ``max_quarantine_fraction`` or when a schema
+        ``quarantine`` and fails only above ``max_quarantine_fraction`` or when a schema
         or dataset check fails.
     :param valid_output: where the valid rows go (templated, may contain ``{partition}``).
-    :param quarantine_output: where the invalid rows go; required in quarantine mode.
+    :param quarantine: where the invalid rows go (templated, may contain ``{partition}``);
+        required in quarantine mode. ``quarantine_output`` is its old spelling (deprecated).
     :param threads: engine threads (default: all cores).
     :param ledger: the quality ledger's root (templated; docs/ledger.md): the run appends its
         entry and judges the rules' history checks against the earlier partitions.
@@ -127,7 +131,7 @@ class PyRustPipeValidateOperator(_PyRustPipeBaseOperator):
         "source",
         "rules",
         "valid_output",
-        "quarantine_output",
+        "quarantine",
         "metrics_output",
         "ledger",
         "partition",
@@ -141,17 +145,28 @@ class PyRustPipeValidateOperator(_PyRustPipeBaseOperator):
         rules: Rules,
         mode: Mode = "gate",
         valid_output: str | None = None,
-        quarantine_output: str | None = None,
+        quarantine: str | None = None,
         threads: int | None = None,
         ledger: str | None = None,
         partition: str | None = None,
         logical_date: str | None = None,
+        quarantine_output: str | None = None,
         **kwargs: Any,
     ) -> None:
+        if quarantine_output is not None:
+            warnings.warn(
+                "quarantine_output is the old spelling of quarantine (as in pp.validate, the "
+                "CLI's --quarantine and the Dagster checks)",
+                AirflowProviderDeprecationWarning,
+                stacklevel=2,
+            )
+            if quarantine is not None:
+                raise ValueError("give quarantine, not both quarantine and quarantine_output")
+            quarantine = quarantine_output
         if mode not in ("gate", "quarantine"):
             raise ValueError(f"mode must be 'gate' or 'quarantine', not {mode!r}")
-        if mode == "quarantine" and quarantine_output is None:
-            raise ValueError("mode='quarantine' needs quarantine_output")
+        if mode == "quarantine" and quarantine is None:
+            raise ValueError("mode='quarantine' needs quarantine")
         if "outlets" not in kwargs and is_s3(valid_output) and "{" not in str(valid_output):
             # Outlets are fixed at parse time: only an untemplated output can be one by default.
             kwargs["outlets"] = [Asset(uri=str(valid_output))]
@@ -160,7 +175,7 @@ class PyRustPipeValidateOperator(_PyRustPipeBaseOperator):
         self.rules = rules
         self.mode = mode
         self.valid_output = valid_output
-        self.quarantine_output = quarantine_output
+        self.quarantine = quarantine
         self.threads = threads
         self.ledger = ledger
         self.partition = partition
@@ -177,7 +192,7 @@ class PyRustPipeValidateOperator(_PyRustPipeBaseOperator):
             self.source,
             self.rules,
             valid_output=with_partition(self.valid_output, partition),
-            quarantine_output=with_partition(self.quarantine_output, partition),
+            quarantine=with_partition(self.quarantine, partition),
             metrics_output=with_partition(self.metrics_output, partition),
             threads=self.threads,
             ledger=self.ledger,
@@ -185,7 +200,13 @@ class PyRustPipeValidateOperator(_PyRustPipeBaseOperator):
             logical_date=self.logical_date,
             handle=self._run,
         )
-        summary = summarize(report, source=self.source, mode=self.mode, partition=partition)
+        summary = summarize(
+            report,
+            source=self.source,
+            mode=self.mode,
+            partition=partition,
+            rules=rules_of(self.rules),
+        )
         self._report = dict(report.to_dict())  # for the OpenLineage facets, built later
         self.log.info("%s", format_table(summary))
         self.log.info("outputs: %s", summary["outputs"])

@@ -4,15 +4,14 @@ import csv
 import datetime
 import os
 import re
-import tempfile
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
 import dagster as dg
 import pyrustpipe as pp
-from pyrustpipe._arrow import is_arrow_like
-from pyrustpipe.api import SchemaLike, resolve_schema
+from pyrustpipe.integrations import SchemaLike, is_arrow_like, rules_of, schema_name
 
 from dagster_pyrustpipe.resource import PyRustPipeResource
 
@@ -56,22 +55,6 @@ def check_names(rules: Sequence[str]) -> dict[str, str]:
         taken.add(name)
         names[rule] = name
     return names
-
-
-def _rules_of(schema: SchemaLike) -> list[pp.RuleResult]:
-    """Every rule the engine reports for ``schema``, from a run over an empty file (so the checks
-    are exactly the report's rules, in report order)."""
-    spec, _ = resolve_schema(schema)
-    spec_dict: Mapping[str, Any] = spec
-    delimiter = (spec_dict.get("csv") or {}).get("delimiter", ",")
-    with tempfile.TemporaryDirectory(prefix="dagster-pyrustpipe-") as folder:
-        path = os.path.join(folder, "header.csv")
-        with open(path, "w", newline="", encoding="utf-8") as handle:
-            csv.writer(handle, delimiter=delimiter).writerow(
-                [c["name"] for c in spec_dict.get("columns") or ()]
-            )
-        report = pp.validate(path, schema, allow_empty=True, sample_size=0)
-    return list(report.rules)
 
 
 # ##### RESULTS
@@ -235,12 +218,13 @@ def build_pyrustpipe_checks(
     schema: SchemaLike,
     source: str | os.PathLike[str] | None = None,
     blocking: bool = False,
-    quarantine_output: str | os.PathLike[str] | None = None,
+    quarantine: str | os.PathLike[str] | None = None,
     valid_output: str | os.PathLike[str] | None = None,
     metrics_output: str | os.PathLike[str] | None = None,
     partitions_def: dg.PartitionsDefinition | None = None,
     resource_key: str = "pyrustpipe",
     ledger: str | os.PathLike[str] | None = None,
+    quarantine_output: str | os.PathLike[str] | None = None,
 ) -> Sequence[dg.AssetChecksDefinition]:
     """Asset checks for ``asset`` from the rules of ``schema``: one check per rule (named by
     :func:`rule_to_check_name`, e.g. ``amount__gt``) plus the summary check ``pyrustpipe``,
@@ -255,35 +239,45 @@ def build_pyrustpipe_checks(
             pyarrow Table, read by the engine through the Arrow C stream interface, zero-copy).
         blocking: the checks block downstream assets in the same run when they fail with
             severity ERROR (an error rule; warn rules never block).
-        quarantine_output, valid_output, metrics_output: where the run writes the invalid rows,
+        quarantine, valid_output, metrics_output: where the run writes the invalid rows,
             the valid rows and the report (templates, as ``source``).
         partitions_def: the partitions of the checks; by default the asset's.
         resource_key: the key of the :class:`PyRustPipeResource`.
         ledger: the quality ledger's root (docs/ledger.md): each run appends its entry for the
             run's partition key (its logical date: the key itself when it is a date, else its
             ``dt=`` / ``date=`` segment) and judges the schema's history checks against it.
+        quarantine_output: the old spelling of ``quarantine`` (deprecated).
 
     Each rule check reports ``passed``, the rule's severity (error → ERROR, warn → WARN) and
     metadata ``failed``, ``failure_rate``, ``tolerance``, ``allowed_failures``, ``rows``,
     ``samples`` (a table) and, when written, ``report_uri`` and ``quarantine_uri``. The summary
     check passes when the report does (every error rule passed) and reports the row counts.
     """
+    if quarantine_output is not None:
+        warnings.warn(
+            "quarantine_output is the old spelling of quarantine (as in pp.validate)",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        if quarantine is not None:
+            raise ValueError("give quarantine, not both quarantine and quarantine_output")
+        quarantine = quarantine_output
     asset_key, partitions = _asset_key_and_partitions(asset, partitions_def)
     if partitions is None:
-        for template in (source, quarantine_output, valid_output, metrics_output):
+        for template in (source, quarantine, valid_output, metrics_output):
             if template is not None and PARTITION_KEY in os.fspath(template):
                 raise ValueError(
                     f"{os.fspath(template)!r} uses {PARTITION_KEY}, but the asset "
                     f"{asset_key.to_user_string()} is not partitioned"
                 )
-    rules = _rules_of(schema)
+    rules = rules_of(schema)
     names = check_names([r.name for r in rules])
     kind = "in memory" if source is None else f"over {os.fspath(source)}"
     specs = [
         dg.AssetCheckSpec(
             SUMMARY_CHECK,
             asset=asset_key,
-            description=f"pyrustpipe: every error rule of {_schema_name(schema)} passes ({kind})",
+            description=f"pyrustpipe: every error rule of {schema_name(schema)} passes ({kind})",
             blocking=blocking,
             partitions_def=partitions,
         ),
@@ -291,7 +285,7 @@ def build_pyrustpipe_checks(
             dg.AssetCheckSpec(
                 names[rule.name],
                 asset=asset_key,
-                description=f"pyrustpipe rule {rule.name} ({rule.severity})",
+                description=f"pyrustpipe rule {rule.name}: {rule.description} ({rule.severity})",
                 blocking=blocking,
                 partitions_def=partitions,
                 metadata={"rule": rule.name},
@@ -313,7 +307,7 @@ def build_pyrustpipe_checks(
         report = resource.validate_data(
             target,
             schema,
-            quarantine=_fill(quarantine_output, partition, output=True),
+            quarantine=_fill(quarantine, partition, output=True),
             valid_output=_fill(valid_output, partition, output=True),
             metrics_output=_fill(metrics_output, partition, output=True),
             **_ledger_options(ledger, partition),
@@ -348,8 +342,3 @@ def build_pyrustpipe_checks(
         yield from run(context, None)
 
     return [files_check]
-
-
-def _schema_name(schema: SchemaLike) -> str:
-    spec, _ = resolve_schema(schema)
-    return str(spec.get("name", "schema"))

@@ -49,7 +49,7 @@ with DAG(
         mode="quarantine",
         # {partition} becomes the file's name without suffix, e.g. "part-000".
         valid_output=f"s3://{BUCKET}/clean/transactions/{{{{ ds }}}}/{{partition}}/",
-        quarantine_output=f"s3://{BUCKET}/quarantine/transactions/{{{{ ds }}}}/{{partition}}/",
+        quarantine=f"s3://{BUCKET}/quarantine/transactions/{{{{ ds }}}}/{{partition}}/",
         metrics_output=f"s3://{BUCKET}/dq-metrics/transactions/{{{{ ds }}}}/{{partition}}/",
         # One quality-ledger entry per partition, committed with its outputs (docs/ledger.md);
         # the rules' history checks compare each file with the earlier days' files.

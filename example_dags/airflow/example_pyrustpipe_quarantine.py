@@ -37,7 +37,7 @@ with DAG(
         rules=RULES,
         mode="quarantine",
         valid_output=f"s3://{BUCKET}/clean/transactions/dt={{{{ ds }}}}/",
-        quarantine_output=f"s3://{BUCKET}/quarantine/transactions/dt={{{{ ds }}}}/",
+        quarantine=f"s3://{BUCKET}/quarantine/transactions/dt={{{{ ds }}}}/",
         metrics_output=f"s3://{BUCKET}/dq-metrics/transactions/dt={{{{ ds }}}}/",
         max_quarantine_fraction=0.05,
         outlets=[CLEAN],

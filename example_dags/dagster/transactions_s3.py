@@ -48,7 +48,7 @@ transactions_checks = build_pyrustpipe_checks(
     schema=RULES,
     source=LAKE + "*.csv",
     blocking=True,
-    quarantine_output=f"s3://{BUCKET}/quarantine/transactions/{{partition_key}}/",
+    quarantine=f"s3://{BUCKET}/quarantine/transactions/{{partition_key}}/",
     valid_output=VALID,
     metrics_output=f"s3://{BUCKET}/reports/transactions/{{partition_key}}/report.json",
 )

@@ -1,6 +1,6 @@
 """Example rules: mobile-money transactions, as the demo, the docs and the example pipelines use.
 
-    pyrustpipe validate data.csv --rules example_dags/rules/transactions.py:Transactions
+pyrustpipe validate data.csv --rules example_dags/rules/transactions.py:Transactions
 """
 
 from datetime import datetime
@@ -24,7 +24,7 @@ class Transactions(pp.Schema):
     country: str = pp.Field(pattern=pp.Check(r"^[A-Z]{2}$", severity="warn"))
     agent_id: str | None = pp.Field()
 
-    @pp.validate
+    @pp.row_rule
     def fee_within_amount(row):
         return row.fee <= row.amount
 

@@ -39,15 +39,35 @@ pub use error::{Error, Position, Result};
 pub use profile::{profile, ProfileOptions};
 pub use report::Report;
 
-use plan::{ExternalRule, Plan};
+pub use plan::ExternalRule;
+use plan::Plan;
 use spec::Spec;
 
-/// Check a spec and return it normalised (defaults filled in) with its ruleset hash.
-pub fn compile_spec(spec_json: &str) -> Result<(String, String)> {
+/// What compiling a spec gives back: the spec normalised (defaults filled in), its ruleset
+/// hash, and the compiled rule table in report order (what each rule is, before any data).
+#[derive(Debug, serde::Serialize)]
+pub struct Compiled {
+    pub spec: Spec,
+    pub ruleset_hash: String,
+    pub rules: Vec<rules::RuleMeta>,
+}
+
+impl Compiled {
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("a compiled spec always serialises")
+    }
+}
+
+/// Check a spec and compile its rule table; `external` names the rules Python will run (they
+/// join the table last, as in a report).
+pub fn compile_spec(spec_json: &str, external: &[ExternalRule]) -> Result<Compiled> {
     let spec = Spec::from_json(spec_json)?;
-    let plan = Plan::compile(spec, &[])?;
-    let normalised = serde_json::to_string(&plan.spec).expect("a spec always serialises");
-    Ok((normalised, plan.ruleset_hash))
+    let plan = Plan::compile(spec, external)?;
+    Ok(Compiled {
+        spec: plan.spec,
+        ruleset_hash: plan.ruleset_hash,
+        rules: plan.rules,
+    })
 }
 
 /// Validate files (paths, directories or globs) against a spec.

@@ -228,6 +228,7 @@ pub enum CheckKind {
     Pattern,
     Isin,
     NotIn,
+    MultipleOf,
     Unique,
 }
 

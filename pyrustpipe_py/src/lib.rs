@@ -19,13 +19,22 @@ fn options(py: Python<'_>, options_json: &str) -> PyResult<pyrustpipe_core::Opti
         .map_err(|e| errors::to_py(py, pyrustpipe_core::Error::option("options", e.to_string())))
 }
 
-/// Check a spec; returns `{"spec": <normalised spec>, "ruleset_hash": "sha256:…"}` as JSON.
+/// Check a spec; returns `{"spec": <normalised spec>, "ruleset_hash": "sha256:…", "rules":
+/// [<the compiled rule table>]}` as JSON. `external_rules_json` lists the rules Python runs
+/// (`[{"name", "severity", "tolerance"}]`).
 #[pyfunction]
-fn compile_spec(py: Python<'_>, spec_json: &str) -> PyResult<String> {
-    let (spec, hash) = run_engine(py, &Cancel::default(), || {
-        pyrustpipe_core::compile_spec(spec_json)
-    })?;
-    Ok(format!("{{\"spec\":{spec},\"ruleset_hash\":\"{hash}\"}}"))
+#[pyo3(signature = (spec_json, external_rules_json = "[]"))]
+fn compile_spec(py: Python<'_>, spec_json: &str, external_rules_json: &str) -> PyResult<String> {
+    let external: Vec<pyrustpipe_core::ExternalRule> = serde_json::from_str(external_rules_json)
+        .map_err(|e| {
+            errors::to_py(
+                py,
+                pyrustpipe_core::Error::option("external_rules", e.to_string()),
+            )
+        })?;
+    run_engine(py, &Cancel::default(), || {
+        pyrustpipe_core::compile_spec(spec_json, &external).map(|c| c.to_json())
+    })
 }
 
 /// Counters a run updates while it works; `snapshot()` reads them from any thread. Also the
@@ -218,7 +227,6 @@ fn build_info(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", pyrustpipe_core::ENGINE_VERSION)?;
-    errors::register(m)?;
     m.add_class::<Progress>()?;
     m.add_function(wrap_pyfunction!(compile_spec, m)?)?;
     m.add_function(wrap_pyfunction!(validate, m)?)?;

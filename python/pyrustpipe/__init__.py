@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from pyrustpipe import history
+from pyrustpipe._trace import row_rule
 from pyrustpipe.api import Spec, load_rules, validate
 from pyrustpipe.exceptions import (
     CancelledError,
@@ -30,11 +31,13 @@ from pyrustpipe.expr import DatasetCheck, Expr, MetricExpr, col, lit, row_count
 from pyrustpipe.schema import Check, Field, Schema, Unique
 
 if TYPE_CHECKING:
+    from pyrustpipe.compiled import Compiled, Rule, compile
     from pyrustpipe.report import Report, RuleResult, Sample, SourceResult
 
 __all__ = [
     "CancelledError",
     "Check",
+    "Compiled",
     "DataFormatError",
     "DatasetCheck",
     "Expr",
@@ -42,6 +45,7 @@ __all__ = [
     "MetricExpr",
     "PyRustPipeError",
     "Report",
+    "Rule",
     "RuleResult",
     "Sample",
     "Schema",
@@ -55,9 +59,11 @@ __all__ = [
     "__version__",
     "col",
     "history",
+    "compile",
     "lit",
     "load_rules",
     "row_count",
+    "row_rule",
     "validate",
 ]
 
@@ -66,19 +72,33 @@ try:
 except ImportError:  # engine not built (DSL-only use, tests of the pure-Python parts)
     __version__ = "0.0.0+noengine"
 
-_LAZY = {"Report", "RuleResult", "Sample", "SourceResult"}
+# (module, names): loaded on first use, to keep `import pyrustpipe` light (they use dataclasses)
+_LAZY = {
+    "compile": "compiled",
+    "Compiled": "compiled",
+    "Rule": "compiled",
+    "Report": "report",
+    "RuleResult": "report",
+    "Sample": "report",
+    "SourceResult": "report",
+}
 
 
 def __getattr__(name: str) -> object:
-    # the report module pulls in dataclasses; load it on first use to keep `import` light
     if name in _LAZY:
-        from pyrustpipe import report
+        # `from ... import` (not importlib), so that `python -X importtime` sees the import
+        if _LAZY[name] == "report":
+            from pyrustpipe import report
 
-        value = getattr(report, name)
+            value = getattr(report, name)
+        else:
+            from pyrustpipe import compiled
+
+            value = getattr(compiled, name)
         globals()[name] = value
         return value
     raise AttributeError(f"module 'pyrustpipe' has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | _LAZY)
+    return sorted(set(globals()) | set(_LAZY))

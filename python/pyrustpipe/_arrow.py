@@ -25,8 +25,8 @@ from pyrustpipe import _engine
 
 if TYPE_CHECKING:
     from pyrustpipe._core import Progress
+    from pyrustpipe._trace import PythonRule
     from pyrustpipe.report import Report
-    from pyrustpipe.schema import PythonRule
     from pyrustpipe.spec import SpecDict, ValidateOptions
 
 __all__ = ["IN_MEMORY", "ArrowStreamExportable", "is_arrow_like", "validate_table"]

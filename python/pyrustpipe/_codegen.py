@@ -9,7 +9,6 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Any
 
 from pyrustpipe.exceptions import SchemaError
-from pyrustpipe.schema import check_pattern
 
 __all__ = ["attribute_name", "class_name_for", "looks_like_id", "schema_source"]
 
@@ -30,6 +29,22 @@ _RESERVED = frozenset(
     | {"pp", "date", "datetime", "time", "Decimal"}
 )
 MAX_ISIN = 20
+
+
+def _engine_compiles(pattern: str) -> bool:
+    """Whether the engine accepts ``pattern`` (a profile written by another engine version, or
+    by hand, may hold one it does not)."""
+    import json
+
+    from pyrustpipe import _engine
+
+    check = {"type": "pattern", "pattern": pattern}
+    column = {"name": "x", "dtype": "str", "checks": [check]}
+    try:
+        _engine.compile_spec(json.dumps({"spec_version": 1, "columns": [column]}))
+    except SchemaError:
+        return False
+    return True
 
 
 def attribute_name(column: str, used: set[str]) -> str:
@@ -147,11 +162,8 @@ def _field_args(column: dict[str, Any], rows: int) -> tuple[list[str], list[str]
         args.append(f"isin=[{', '.join(values)}]")
     if dtype == "str":
         pattern = column.get("pattern")
-        if isinstance(pattern, str) and pattern and not use_set:
-            try:
-                args.append(f"pattern={check_pattern('init', pattern)!r}")
-            except SchemaError:
-                pass
+        if isinstance(pattern, str) and pattern and not use_set and _engine_compiles(pattern):
+            args.append(f"pattern={pattern!r}")
         lengths = (column.get("min_length"), column.get("max_length"))
         if all(isinstance(v, int) for v in lengths):
             notes.append(f"length {lengths[0]}–{lengths[1]}")

@@ -4,20 +4,6 @@ from typing import TypedDict, final
 
 __version__: str
 
-class PyRustPipeError(Exception): ...
-class SchemaError(PyRustPipeError, ValueError): ...
-
-class DataFormatError(PyRustPipeError, ValueError):
-    path: str | None
-    line: int | None
-    column: str | None
-    byte: int | None
-
-class StorageError(PyRustPipeError, OSError): ...
-
-class CancelledError(PyRustPipeError):
-    code: str | None
-
 @final
 class Progress:
     """Counters of a run, updated by the engine while it works."""
@@ -29,7 +15,7 @@ class Progress:
         """Stop the run: uploads aborted, nothing committed; it raises ``CancelledError``."""
     def cancelled(self) -> bool: ...
 
-def compile_spec(spec_json: str) -> str: ...
+def compile_spec(spec_json: str, external_rules_json: str = "[]") -> str: ...
 def validate(
     spec_json: str, sources: list[str], options_json: str, progress: Progress | None = None
 ) -> str: ...
@@ -52,11 +38,6 @@ def build_info() -> _BuildInfo:
 
 __all__ = [
     "__version__",
-    "PyRustPipeError",
-    "SchemaError",
-    "DataFormatError",
-    "StorageError",
-    "CancelledError",
     "Progress",
     "compile_spec",
     "validate",

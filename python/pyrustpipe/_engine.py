@@ -34,11 +34,12 @@ def core() -> ModuleType:
     return _core
 
 
-def compile_spec(spec_json: str) -> dict[str, Any]:
-    """``{"spec": <normalized spec>, "ruleset_hash": "sha256:..."}``; raises SchemaError."""
+def compile_spec(spec_json: str, external_rules_json: str = "[]") -> dict[str, Any]:
+    """``{"spec": <normalized spec>, "ruleset_hash": "sha256:...", "rules": [<rule table>]}``;
+    raises SchemaError. ``external_rules_json`` names the rules Python runs."""
     import json
 
-    result: dict[str, Any] = json.loads(core().compile_spec(spec_json))
+    result: dict[str, Any] = json.loads(core().compile_spec(spec_json, external_rules_json))
     return result
 
 

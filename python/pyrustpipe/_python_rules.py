@@ -22,8 +22,8 @@ from decimal import Decimal, InvalidOperation
 from typing import IO, Any
 
 from pyrustpipe._common import did_you_mean
+from pyrustpipe._trace import PythonRule
 from pyrustpipe.exceptions import DataFormatError, SchemaError
-from pyrustpipe.schema import PythonRule
 from pyrustpipe.spec import ColumnSpec, ExternalFailure, ExternalRule, SpecDict
 
 __all__ = ["BATCH_ROWS", "parse_value", "run_python_rules", "source_format"]

@@ -1,4 +1,4 @@
-"""``pp.validate`` (run a validation, or mark a row rule), ``pp.load_rules`` and ``pp.Spec``."""
+"""``pp.validate`` (run a validation), ``pp.load_rules`` and ``pp.Spec``."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import datetime as _dt
 import importlib
 import os
 import sys
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar, Union, cast, overload
@@ -13,8 +14,9 @@ from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar, Union, cast, overload
 from pyrustpipe import _engine
 from pyrustpipe._arrow import ArrowStreamExportable
 from pyrustpipe._common import clone, did_you_mean
+from pyrustpipe._trace import PythonRule, row_rule
 from pyrustpipe.exceptions import SchemaError
-from pyrustpipe.schema import PythonRule, Schema, rule_marker
+from pyrustpipe.schema import Schema
 from pyrustpipe.spec import Severity, SpecDict, ValidateOptions
 
 if TYPE_CHECKING:
@@ -436,27 +438,27 @@ def validate(
 
 
 def validate(*args: Any, **kwargs: Any) -> Any:
-    """Validate data against rules — or, used as a decorator, declare a row rule.
+    """Validate data against rules: ``pp.validate(source, schema, *, quarantine=None,
+    valid_output=None, metrics_output=None, threads=None, sample_size=20, storage_options=None,
+    allow_empty=False, chunk_size=None, max_record_bytes=None, mask_key=None, ledger=None,
+    partition=None, logical_date=None)`` returns a :class:`pp.Report`.
 
-    **Run**: ``pp.validate(source, schema, *, quarantine=None, valid_output=None,
-    metrics_output=None, threads=None, sample_size=20, storage_options=None, allow_empty=False,
-    chunk_size=None, max_record_bytes=None, mask_key=None, ledger=None, partition=None,
-    logical_date=None)`` returns a :class:`pp.Report`. With ``ledger`` (a directory or ``s3://``
-    prefix) the run appends its entry to the quality ledger for ``partition`` (its logical date
-    defaults from a ``dt=``/``date=`` segment) and judges ``Config.history`` against it
-    (docs/ledger.md).
     ``source`` is a path, a directory (every file below it), a glob, an ``s3://`` URI or a list
     of them, or an in-memory table (a pandas / polars DataFrame, a pyarrow Table or
-    RecordBatchReader: anything with ``__arrow_c_stream__``, read zero-copy);
-    ``schema`` a ``pp.Schema`` subclass, a spec dict, a ``pp.Spec`` or a rules reference
-    (``rules.py:Class``, ``rules.yaml``). The CSV reader holds at most about ``max_record_bytes``
-    (default 64 MiB) of one record: a longer one stops the run with a ``DataFormatError`` naming
-    its first line. ``mask_key`` keys the tokens that stand for ``sensitive`` columns' values
-    (default ``$PYRUSTPIPE_MASK_KEY``, else a random key per run). It does not raise when
-    rules fail — call :meth:`Report.raise_for_failures` to gate.
+    RecordBatchReader: anything with ``__arrow_c_stream__``, read zero-copy); ``schema`` a
+    ``pp.Schema`` subclass, a spec dict, a ``pp.Spec`` or a rules reference (``rules.py:Class``,
+    ``rules.yaml``). ``quarantine`` receives the failing rows with their reasons, ``valid_output``
+    the passing ones. The CSV reader holds at most about ``max_record_bytes`` (default 64 MiB) of
+    one record: a longer one stops the run with a ``DataFormatError`` naming its first line.
+    ``mask_key`` keys the tokens that stand for ``sensitive`` columns' values (default
+    ``$PYRUSTPIPE_MASK_KEY``, else a random key per run). With ``ledger`` (a directory or
+    ``s3://`` prefix) the run appends its entry to the quality ledger for ``partition`` (its
+    logical date defaults from a ``dt=``/``date=`` segment) and judges ``Config.history`` against
+    it (docs/ledger.md). It does not raise when rules fail — call
+    :meth:`Report.raise_for_failures` to gate.
 
-    **Decorate**: ``@pp.validate`` or ``@pp.validate(severity="warn", tolerance=0.01,
-    name="...")`` on a function of one argument (the row) inside a ``pp.Schema``.
+    The old spelling of :func:`pp.row_rule`, ``@pp.validate`` / ``@pp.validate(severity=...)``
+    on a row-rule function, still works and warns (``DeprecationWarning``).
 
     >>> import os, tempfile, pyrustpipe as pp
     >>> class Orders(pp.Schema):
@@ -464,7 +466,7 @@ def validate(*args: Any, **kwargs: Any) -> Any:
     ...     amount: float = pp.Field(gt=0)
     ...     fee: float = pp.Field(ge=0)
     ...
-    ...     @pp.validate(severity="warn")
+    ...     @pp.row_rule(severity="warn")
     ...     def fee_below_amount(row):
     ...         return row.fee < row.amount
     >>> folder = tempfile.mkdtemp()
@@ -477,15 +479,21 @@ def validate(*args: Any, **kwargs: Any) -> Any:
     >>> report.rule("amount:gt").failed, report.rule("fee_below_amount").failed
     (1, 2)
     """
-    if not args and kwargs and set(kwargs) <= _DECORATOR_KEYWORDS:
-
-        def decorator(func: _F) -> _F:
-            return rule_marker(func, **kwargs)
-
-        return decorator
-    if len(args) == 1 and set(kwargs) <= _DECORATOR_KEYWORDS and _is_rule_function(args[0]):
-        return rule_marker(args[0], **kwargs)
+    if _is_old_decorator(args, kwargs):
+        warnings.warn(
+            "@pp.validate on a row rule is the old spelling of @pp.row_rule",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return row_rule(*args, **kwargs)
     return run_validation(*args, **kwargs)
+
+
+def _is_old_decorator(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> bool:
+    """The compatibility shim for ``@pp.validate`` as a decorator (before ``pp.row_rule``)."""
+    if not set(kwargs) <= _DECORATOR_KEYWORDS:
+        return False
+    return (not args and bool(kwargs)) or (len(args) == 1 and _is_rule_function(args[0]))
 
 
 def _is_rule_function(value: object) -> bool:

@@ -265,6 +265,12 @@ def build_parser() -> argparse.ArgumentParser:
     comp.add_argument(
         "--normalized", action="store_true", help="print the engine's normalized spec"
     )
+    comp.add_argument(
+        "--rules",
+        dest="table",
+        action="store_true",
+        help="print the compiled rule table (one rule a line, in report order) instead",
+    )
     comp.set_defaults(handler=_cmd_compile)
 
     rep = commands.add_parser(
@@ -443,18 +449,26 @@ def _cmd_init(args: argparse.Namespace) -> int:
 
 
 def _cmd_compile(args: argparse.Namespace) -> int:
-    from pyrustpipe import _engine
-    from pyrustpipe.api import load_rules, resolve_schema
+    from pyrustpipe.api import load_rules
+    from pyrustpipe.compiled import compile
 
-    spec, python_rules = resolve_schema(load_rules(args.rules))
-    compiled = _engine.compile_spec(json.dumps(spec))
-    shown = compiled.get("spec", spec) if args.normalized else spec
-    sys.stdout.write(json.dumps(shown, indent=2, ensure_ascii=False) + "\n")
+    schema = load_rules(args.rules)
+    compiled = compile(schema)
+    if args.table:
+        width = max(len(rule.name) for rule in compiled.rules)
+        for rule in compiled.rules:
+            sys.stdout.write(
+                f"{rule.name:<{width}}  {rule.severity:<5}  {rule.scope:<7}  {rule.description}\n"
+            )
+    else:
+        shown = compiled.spec if args.normalized else schema.to_spec()
+        sys.stdout.write(json.dumps(shown, indent=2, ensure_ascii=False) + "\n")
     sys.stdout.flush()
-    sys.stderr.write(f"ruleset_hash: {compiled.get('ruleset_hash')}\n")
-    for rule in python_rules:
+    sys.stderr.write(f"ruleset_hash: {compiled.ruleset_hash}\n")
+    for python_rule in schema.python_rules():
         sys.stderr.write(
-            f"{PROG}: warning: row rule {rule.name!r} runs in Python and is not part of the spec\n"
+            f"{PROG}: warning: row rule {python_rule.name!r} runs in Python and is not part of "
+            "the spec\n"
         )
     return 0
 

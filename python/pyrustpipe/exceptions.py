@@ -1,8 +1,9 @@
-"""The exceptions pyrustpipe raises.
+"""The exceptions pyrustpipe raises, defined once, here.
 
-The first four come from the Rust engine (``pyrustpipe._core``), so an error raised in Rust is the
-same class you catch in Python. :class:`ValidationFailed` is Python-only: it is what
-:meth:`pyrustpipe.Report.raise_for_failures` raises when a gate fails.
+The Rust engine raises the first five (the bindings import these classes: ``pyrustpipe_py``'s
+``errors.rs``), so an error raised in Rust is the class you catch in Python.
+:class:`ValidationFailed` is Python-only: :meth:`pyrustpipe.Report.raise_for_failures` raises it
+when a gate fails.
 
 >>> import pyrustpipe as pp
 >>> issubclass(pp.SchemaError, ValueError) and issubclass(pp.StorageError, OSError)
@@ -24,44 +25,36 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from pyrustpipe._core import (
-        CancelledError,
-        DataFormatError,
-        PyRustPipeError,
-        SchemaError,
-        StorageError,
-    )
     from pyrustpipe.report import Report
-else:
-    try:
-        from pyrustpipe._core import (
-            CancelledError,
-            DataFormatError,
-            PyRustPipeError,
-            SchemaError,
-            StorageError,
-        )
-    except ImportError:  # the engine is not built: the DSL still works, running does not
 
-        class PyRustPipeError(Exception):
-            """Base class of every pyrustpipe error."""
 
-        class SchemaError(PyRustPipeError, ValueError):
-            """The rules are invalid (bad type, constraint, regex, spec key...)."""
+class PyRustPipeError(Exception):
+    """Base class of every pyrustpipe error."""
 
-        class DataFormatError(PyRustPipeError, ValueError):
-            """A source cannot be read as its format (CSV, NDJSON, Parquet)."""
 
-            path: str | None = None
-            line: int | None = None
-            column: str | None = None
-            byte: int | None = None
+class SchemaError(PyRustPipeError, ValueError):
+    """The rules are invalid (bad type, constraint, regex, spec key...)."""
 
-        class StorageError(PyRustPipeError, OSError):
-            """A source or an output cannot be read or written."""
 
-        class CancelledError(PyRustPipeError):
-            """The run was cancelled before its commit point: nothing was committed."""
+class DataFormatError(PyRustPipeError, ValueError):
+    """A source cannot be read as its format says; ``code``, ``path``, ``line``, ``column``
+    and ``byte`` say what and where."""
+
+    code: str | None = None
+    path: str | None = None
+    line: int | None = None
+    column: str | None = None
+    byte: int | None = None
+
+
+class StorageError(PyRustPipeError, OSError):
+    """Reading or writing a file or object failed."""
+
+
+class CancelledError(PyRustPipeError):
+    """The run was cancelled before its commit point: nothing was committed."""
+
+    code: str | None = None
 
 
 class ValidationFailed(PyRustPipeError):
@@ -76,7 +69,7 @@ class ValidationFailed(PyRustPipeError):
 
 
 class UntraceableRuleWarning(UserWarning):
-    """A ``@pp.validate`` row rule could not be compiled to a Rust expression.
+    """A ``@pp.row_rule`` row rule could not be compiled to a Rust expression.
 
     It still runs, in Python, over CSV / NDJSON / Parquet batches: correct, but much slower.
     The warning message names the function and why tracing failed.

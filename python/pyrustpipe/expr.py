@@ -1,4 +1,4 @@
-"""Column expressions: the symbolic values that ``@pp.validate`` row rules and ``Config.checks``
+"""Column expressions: the symbolic values that ``@pp.row_rule`` row rules and ``Config.checks``
 are written with.
 
 An expression is a small tree that compiles to the spec's ``expr`` JSON (docs/spec.md, "Row

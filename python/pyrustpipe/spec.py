@@ -15,14 +15,12 @@ from typing import Any, Literal, TypeAlias, TypedDict
 # there is no `from __future__ import annotations`, so `__required_keys__` is exact at runtime.
 
 __all__ = [
-    "CHECK_TYPES",
     "DTYPES",
     "METRICS",
     "REPORT_VERSION",
     "SPEC_VERSION",
     "AbsExpr",
     "BinaryExpr",
-    "BoundCheck",
     "CaseExpr",
     "CheckOptions",
     "ColExpr",
@@ -41,7 +39,6 @@ __all__ = [
     "IoDict",
     "IsNullExpr",
     "IsinExpr",
-    "LengthCheck",
     "LitExpr",
     "MatchesExpr",
     "NegExpr",
@@ -64,6 +61,7 @@ __all__ = [
     "UniqueCheck",
     "UniqueKeySpec",
     "ValidateOptions",
+    "ValueCheck",
 ]
 
 SPEC_VERSION = 1
@@ -81,18 +79,6 @@ DTYPES: tuple[Dtype, ...] = (
     "time",
 )
 Severity: TypeAlias = Literal["error", "warn"]
-CHECK_TYPES = (
-    "gt",
-    "ge",
-    "lt",
-    "le",
-    "min_length",
-    "max_length",
-    "pattern",
-    "isin",
-    "not_in",
-    "unique",
-)
 Metric: TypeAlias = Literal[
     "row_count",
     "null_count",
@@ -154,18 +140,14 @@ class CheckOptions(TypedDict, total=False):
     name: str
 
 
-class BoundCheck(CheckOptions):
-    """``gt ge lt le``: ``value`` is a number, or an ISO string for date / datetime / time."""
+class ValueCheck(CheckOptions):
+    """A check with one ``value``: ``gt ge lt le multiple_of`` take a number (or its exact
+    decimal text), or ISO text for a date / datetime / time column; ``min_length max_length`` a
+    count of characters. The kinds are the engine's (docs/spec.md, "Column checks"): it rejects
+    an unknown ``type``, and ``pp.compile`` lists what each check means."""
 
-    type: Literal["gt", "ge", "lt", "le"]
+    type: str
     value: int | float | str
-
-
-class LengthCheck(CheckOptions):
-    """``min_length max_length`` in Unicode characters (str columns)."""
-
-    type: Literal["min_length", "max_length"]
-    value: int
 
 
 class PatternCheck(CheckOptions):
@@ -189,7 +171,7 @@ class UniqueCheck(CheckOptions):
     keep: Literal["none", "first"]
 
 
-ColumnCheck: TypeAlias = BoundCheck | LengthCheck | PatternCheck | SetCheck | UniqueCheck
+ColumnCheck: TypeAlias = ValueCheck | PatternCheck | SetCheck | UniqueCheck
 
 
 class ColumnRules(TypedDict, total=False):
@@ -404,7 +386,7 @@ class ExternalFailure(_ExternalFailureMasking):
 
 
 class ExternalRule(TypedDict):
-    """A rule evaluated in Python (an untraceable ``@pp.validate``) whose failures the engine
+    """A rule evaluated in Python (an untraceable ``@pp.row_rule``) whose failures the engine
     folds into the report and the quarantine."""
 
     name: str

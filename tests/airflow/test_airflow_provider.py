@@ -59,14 +59,14 @@ def test_template_fields_render(dagbag: Any) -> None:
         "source",
         "rules",
         "valid_output",
-        "quarantine_output",
+        "quarantine",
         "metrics_output",
     }
     task.render_template_fields({"ds": "2026-04-01"})
     bucket = os.environ["PYRUSTPIPE_EXAMPLE_BUCKET"]
     assert task.source == f"s3://{bucket}/raw/transactions/dt=2026-04-01/"
     assert task.valid_output == f"s3://{bucket}/clean/transactions/dt=2026-04-01/"
-    assert task.quarantine_output == f"s3://{bucket}/quarantine/transactions/dt=2026-04-01/"
+    assert task.quarantine == f"s3://{bucket}/quarantine/transactions/dt=2026-04-01/"
     assert task.metrics_output == f"s3://{bucket}/dq-metrics/transactions/dt=2026-04-01/"
     assert task.rules == RULES
 
@@ -104,7 +104,7 @@ def test_partition_of(source: Any, partition: str) -> None:
 def test_constructor_checks_mode() -> None:
     with pytest.raises(ValueError, match="mode must be"):
         PyRustPipeValidateOperator(task_id="v", source="s", rules=RULES, mode="strict")  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match="needs quarantine_output"):
+    with pytest.raises(ValueError, match="needs quarantine"):
         PyRustPipeValidateOperator(task_id="v", source="s", rules=RULES, mode="quarantine")
 
 
@@ -148,7 +148,7 @@ def run_local(tmp_path: Path, mode: str, rate: float, **kwargs: Any) -> PyRustPi
         rules=RULES,
         mode=mode,  # type: ignore[arg-type]
         valid_output=f"{tmp_path}/out/",
-        quarantine_output=f"{tmp_path}/out/",
+        quarantine=f"{tmp_path}/out/",
         aws_conn_id=None,
         **kwargs,
     )
@@ -251,3 +251,20 @@ def test_rules_may_be_a_schema_class(tmp_path: Path) -> None:
     )
     summary = op.execute({})  # type: ignore[arg-type]
     assert (summary["schema"], summary["rows"], summary["passed"]) == ("Transactions", 100, True)
+
+
+def test_quarantine_output_is_the_deprecated_spelling_of_quarantine() -> None:
+    from airflow.exceptions import AirflowProviderDeprecationWarning
+
+    with pytest.warns(AirflowProviderDeprecationWarning, match="old spelling of quarantine"):
+        task = PyRustPipeValidateOperator(
+            task_id="v", source="s", rules=RULES, mode="quarantine", quarantine_output="q/"
+        )
+    assert task.quarantine == "q/"
+    with (
+        pytest.warns(AirflowProviderDeprecationWarning),
+        pytest.raises(ValueError, match="not both"),
+    ):
+        PyRustPipeValidateOperator(
+            task_id="w", source="s", rules=RULES, quarantine="a/", quarantine_output="b/"
+        )

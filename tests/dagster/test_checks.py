@@ -80,10 +80,20 @@ def test_table_schema() -> None:
     schema = rules_to_table_schema(Orders)
     columns = {c.name: c for c in schema.columns}
     assert columns["order_id"].type == "int" and columns["order_id"].constraints.unique
-    assert columns["amount"].constraints.other == ["> 0", "<= 100 (warn)"]
+    # the engine's descriptions of the rules (pp.compile), "(warn)" marking warn rules
+    assert columns["amount"].constraints.other == ["amount > 0", "amount <= 100 (warn)"]
     assert columns["code"].constraints.nullable
-    assert sorted(columns["code"].constraints.other) == ['in ["a", "b"]', "min_length 1"]
-    assert schema.constraints.other == ["unique (order_id, code)", "row_count in [1, 10]"]
+    assert columns["code"].constraints.other == [
+        "code has length >= 1",
+        'code is one of ["a", "b"]',
+    ]
+    assert schema.constraints.other == ["(order_id, code) is unique", "row_count >= 1 and <= 10"]
+
+
+def test_check_descriptions_are_the_engines() -> None:
+    (checks,) = build_pyrustpipe_checks(asset="orders", schema=Orders, source="orders.csv")
+    specs = {spec.name: spec for spec in checks.check_specs}
+    assert specs["amount__gt"].description == "pyrustpipe rule amount:gt: amount > 0 (error)"
 
 
 def test_resource_storage_options_and_secrets() -> None:
@@ -148,3 +158,11 @@ def test_examples_pass_dagster_definitions_validate(name: str, tmp_path: Path) -
 def test_rules_reference_string() -> None:
     (checks,) = build_pyrustpipe_checks(asset="tx", schema=RULES)
     assert len(checks.check_keys) == 40  # 39 rules of Transactions + the summary
+
+
+def test_quarantine_output_is_the_deprecated_spelling_of_quarantine() -> None:
+    with pytest.warns(DeprecationWarning, match="old spelling of quarantine"):
+        (checks,) = build_pyrustpipe_checks(
+            asset="orders", schema=Orders, source="orders.csv", quarantine_output="q/"
+        )
+    assert SUMMARY_CHECK in {key.name for key in checks.check_keys}

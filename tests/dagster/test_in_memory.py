@@ -57,9 +57,7 @@ def test_each_dataframe_kind_matches_the_csv(
     def frame() -> Any:
         return TEXT_READERS[reader](path)
 
-    checks = build_pyrustpipe_checks(
-        asset=frame, schema=RULES, quarantine_output=f"{tmp_path}/out/"
-    )
+    checks = build_pyrustpipe_checks(asset=frame, schema=RULES, quarantine=f"{tmp_path}/out/")
     result = dg.materialize([frame, *checks], resources=RESOURCES)
     found = evaluations(result)
     expected = cli_report(str(path))

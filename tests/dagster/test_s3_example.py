@@ -110,6 +110,6 @@ def test_column_schema_metadata(s3_example: tuple[ModuleType, str]) -> None:
     assert columns["txn_id"].constraints.unique
     assert not columns["txn_id"].constraints.nullable
     assert columns["agent_id"].constraints.nullable
-    assert columns["amount"].constraints.other == ["> 0", "<= 1000000"]
-    assert "matches ^[A-Z]{2}$ (warn)" in columns["country"].constraints.other
-    assert "row rule fee_within_amount" in schema.constraints.other
+    assert columns["amount"].constraints.other == ["amount > 0", "amount <= 1000000"]
+    assert 'country matches "^[A-Z]{2}$" (warn)' in columns["country"].constraints.other
+    assert "row rule fee_within_amount: (fee <= amount)" in schema.constraints.other

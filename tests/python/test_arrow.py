@@ -217,7 +217,7 @@ def test_python_rules_run_on_a_one_shot_stream() -> None:
             id: int = pp.Field()
             amount: float = pp.Field()
 
-            @pp.validate
+            @pp.row_rule
             def amount_is_round(row: Any) -> bool:
                 return float(row.amount).is_integer()  # float() does not trace: runs in Python
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from subprocess import CompletedProcess
 from typing import Any
 
+import pyrustpipe as pp
 import pytest
 
 Run = Callable[..., CompletedProcess[str]]
@@ -25,7 +26,7 @@ class Orders(pp.Schema):
     fee: float = pp.Field(ge=0)
     currency: str = pp.Field(isin=["KES", "UGX"])
 
-    @pp.validate
+    @pp.row_rule
     def fee_below_amount(row):
         return row.fee <= row.amount
 """
@@ -134,7 +135,7 @@ def test_a_misspelt_column_in_a_row_rule_exits_2(run_cli: Run, write: Write) -> 
     write(
         "typo.py",
         "import pyrustpipe as pp\nclass Penguins(pp.Schema):\n    bill_length_mm: float\n"
-        "    @pp.validate\n    def long_bill(row):\n        return row.bill_lenght_mm > 40\n",
+        "    @pp.row_rule\n    def long_bill(row):\n        return row.bill_lenght_mm > 40\n",
     )
     write("data.csv", "bill_length_mm\n41\n")
     result = run_cli("validate", "data.csv", "--rules", "typo.py:Penguins")
@@ -319,11 +320,21 @@ def test_compile_prints_spec_and_hash(run_cli: Run, rules: Path) -> None:
     assert normalized.stderr == result.stderr
 
 
+def test_compile_rules_prints_the_engines_rule_table(run_cli: Run, rules: Path) -> None:
+    result = run_cli("compile", "rules.py:Orders", "--rules")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].split()[:3] == ["schema:missing_columns", "error", "schema"]
+    names = [line.split()[0] for line in lines]
+    assert names == [r.name for r in pp.compile(pp.load_rules(f"{rules}:Orders")).rules]
+    assert result.stderr.startswith("ruleset_hash: sha256:")
+
+
 def test_untraceable_rule_warns_on_stderr(run_cli: Run, write: Write) -> None:
     write(
         "slow.py",
         "import pyrustpipe as pp\nclass S(pp.Schema):\n    a: int\n    b: int\n"
-        "    @pp.validate\n    def both(row):\n        return row.a > 0 and row.b > 0\n",
+        "    @pp.row_rule\n    def both(row):\n        return row.a > 0 and row.b > 0\n",
     )
     write("d.csv", "a,b\n1,1\n1,0\n0,5\n")
     result = run_cli("validate", "d.csv", "-r", "slow.py:S", "--format", "json")

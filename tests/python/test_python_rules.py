@@ -176,20 +176,20 @@ def untraced_schema(**config: Any) -> type[pp.Schema]:
             day: dt.date | None = pp.Field(format="%d/%m/%Y")
             code: str = pp.Field(alias="Code")
 
-            @pp.validate
+            @pp.row_rule
             def fee_small(row):
                 # `and` makes it untraceable
                 return row.fee >= 0 and row.fee <= row.amount
 
-            @pp.validate(severity="warn", tolerance=1)
+            @pp.row_rule(severity="warn", tolerance=1)
             def weekday(row):
                 return row.day.weekday() < 5
 
-            @pp.validate
+            @pp.row_rule
             def code_upper(row):
                 return row.code == row.code.upper() if row.code else None
 
-            @pp.validate
+            @pp.row_rule
             def explodes(row):
                 if row.amount > 100:
                     raise ValueError("too big")
@@ -332,7 +332,7 @@ def test_rule_catching_everything_still_skips_nulls(
         class T(pp.Schema):
             a: int | None
 
-            @pp.validate
+            @pp.row_rule
             def greedy(row):
                 try:
                     return bool(row.a > 1)
@@ -355,11 +355,11 @@ def test_a_python_rule_reads_only_declared_columns(write: Callable[[str, str], P
         class T(pp.Schema):
             amount: int
 
-            @pp.validate
+            @pp.row_rule
             def reads_extra(row):
                 return row.amount > 0 and getattr(row, extra) == "x"
 
-            @pp.validate
+            @pp.row_rule
             def reads_typo(row):
                 return row.amount > 0 and getattr(row, typo) > 0
 
@@ -383,7 +383,7 @@ def test_an_untraceable_rule_still_runs(write: Callable[[str, str], Path]) -> No
             a: float
             b: float
 
-            @pp.validate
+            @pp.row_rule
             def rounded(row):
                 return round(row.a / row.b) >= 2
 

@@ -23,7 +23,7 @@ class Orders(pp.Schema):
     currency: str = pp.Field(isin=["KES", "UGX"])
     agent_id: str | None = pp.Field()
 
-    @pp.validate
+    @pp.row_rule
     def fee_within_amount(row):
         return row.fee <= row.amount
 
@@ -168,11 +168,11 @@ def test_untraceable_rule_runs_in_python(write: Write, tmp_path: Path) -> None:
             a: int
             b: int | None
 
-            @pp.validate
+            @pp.row_rule
             def both_positive(row):
                 return row.a > 0 and row.b > 0
 
-            @pp.validate(severity="warn")
+            @pp.row_rule(severity="warn")
             def small(row):
                 return row.a < 100 if row.a is not None else True
 

@@ -178,8 +178,10 @@ pub fn compile(
                 kind: check.check.name().to_owned(),
                 scope: Scope::History,
                 column: check.column.clone(),
+                columns: check.column.iter().cloned().collect(),
                 severity: check.severity,
                 tolerance: None,
+                description: describe(check),
             },
             &at,
         )?;
@@ -190,6 +192,25 @@ pub fn compile(
         });
     }
     Ok(out)
+}
+
+/// One line for the rule table: what the check compares with what.
+fn describe(check: &HistoryCheckSpec) -> String {
+    let column = check.column.as_deref().unwrap_or("");
+    let band = format!(
+        "within median ± {}·MAD of the last {} days",
+        check.sigma, check.lookback
+    );
+    match check.check {
+        HistoryKind::RowCount => format!("row count {band}"),
+        HistoryKind::NullFraction => format!("null fraction of {column} {band}"),
+        HistoryKind::Mean => format!("mean of {column} {band}"),
+        HistoryKind::Freshness => format!(
+            "newest {column} at most {}s before the logical date's end",
+            check.max_lag_s.unwrap_or_default()
+        ),
+        HistoryKind::SchemaDrift => "the same columns and types as the last run".to_owned(),
+    }
 }
 
 /// What the ledger knows of one column in one partition.

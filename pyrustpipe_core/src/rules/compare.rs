@@ -121,14 +121,21 @@ impl Compare {
         }
     }
 
-    pub fn message(&self, text: &str) -> String {
-        let symbol = match self.op {
+    fn symbol(&self) -> &'static str {
+        match self.op {
             CheckKind::Gt => ">",
             CheckKind::Ge => ">=",
             CheckKind::Lt => "<",
             _ => "<=",
-        };
-        format!("{text} is not {symbol} {}", self.bound_text)
+        }
+    }
+
+    pub fn describe(&self, column: &str) -> String {
+        format!("{column} {} {}", self.symbol(), self.bound_text)
+    }
+
+    pub fn message(&self, text: &str) -> String {
+        format!("{text} is not {} {}", self.symbol(), self.bound_text)
     }
 }
 

@@ -53,6 +53,11 @@ impl Length {
         }
     }
 
+    pub fn describe(&self, column: &str) -> String {
+        let symbol = if self.is_min { ">=" } else { "<=" };
+        format!("{column} has length {symbol} {}", self.limit)
+    }
+
     pub fn message(&self, text: &str) -> String {
         let length = char_count(text.as_bytes());
         if self.is_min {

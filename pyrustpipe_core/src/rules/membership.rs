@@ -102,7 +102,22 @@ impl Membership {
         dtype: DType,
         at: &str,
     ) -> Result<Membership> {
+        let kind = if negate { "not_in" } else { "isin" };
+        if matches!(dtype, DType::Datetime | DType::Time) {
+            // An instant or a time of day is rarely one of a few exact values: a range is meant.
+            return Err(Error::schema(
+                at,
+                format!(
+                    "{kind} applies to str, int, float, decimal, bool and date columns, not {}",
+                    dtype.name()
+                ),
+            ));
+        }
         let values = values.ok_or_else(|| Error::schema(at, "needs a \"values\" list"))?;
+        if values.is_empty() && !negate {
+            // Nothing could pass: certainly a mistake, never a rule.
+            return Err(Error::schema(at, "isin needs at least one value"));
+        }
         let mut listed: Vec<String> = values.iter().take(10).map(ToString::to_string).collect();
         if values.len() > 10 {
             listed.push(format!("… {} more", values.len() - 10));
@@ -118,6 +133,15 @@ impl Membership {
     pub fn passes(&self, value: &Value<'_>) -> bool {
         let mut scratch = [0u8; 24];
         self.set.contains(value.key_bytes(&mut scratch)) != self.negate
+    }
+
+    pub fn describe(&self, column: &str) -> String {
+        let relation = if self.negate {
+            "is none of"
+        } else {
+            "is one of"
+        };
+        format!("{column} {relation} {}", self.listed)
     }
 
     pub fn message(&self, text: &str) -> String {

@@ -6,10 +6,12 @@ pub mod dataset;
 pub mod fixed_pattern;
 pub mod length;
 pub mod membership;
+pub mod multiple_of;
 pub mod pattern;
 pub mod row_expr;
 pub mod unique;
 
+use serde::Serialize;
 use serde_json::Value as Json;
 
 use crate::error::Result;
@@ -18,7 +20,8 @@ use crate::value::Value;
 
 pub type RuleId = u16;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, strum::IntoStaticStr)]
+#[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
 pub enum Scope {
     Column,
@@ -36,15 +39,21 @@ impl Scope {
     }
 }
 
-/// What the report says about a rule, fixed at compile time.
-#[derive(Debug, Clone)]
+/// What the report says about a rule, fixed at compile time; the compiled rule table
+/// (`compile_spec`, `pp.compile`) is a list of these.
+#[derive(Debug, Clone, Serialize)]
 pub struct RuleMeta {
     pub name: String,
     pub kind: String,
     pub scope: Scope,
+    /// The one column a column rule or a column aggregate is about.
     pub column: Option<String>,
+    /// Every column the rule reads (a unique key's columns, a row rule's columns).
+    pub columns: Vec<String>,
     pub severity: Severity,
     pub tolerance: Option<Tolerance>,
+    /// One line saying what passes, e.g. `amount > 0`.
+    pub description: String,
 }
 
 /// A compiled column constraint. Null values and values that failed `type` never reach it.
@@ -54,6 +63,7 @@ pub enum ColumnCheck {
     Length(length::Length),
     Pattern(pattern::Pattern),
     Membership(membership::Membership),
+    MultipleOf(multiple_of::MultipleOf),
 }
 
 impl ColumnCheck {
@@ -80,6 +90,12 @@ impl ColumnCheck {
                     at,
                 )?)
             }
+            CheckKind::MultipleOf => ColumnCheck::MultipleOf(multiple_of::MultipleOf::compile(
+                rule,
+                check.value.as_ref(),
+                dtype,
+                at,
+            )?),
             CheckKind::Unique => unreachable!("unique keys are compiled as UniqueKey"),
         })
     }
@@ -90,6 +106,7 @@ impl ColumnCheck {
             ColumnCheck::Length(c) => c.rule,
             ColumnCheck::Pattern(c) => c.rule,
             ColumnCheck::Membership(c) => c.rule,
+            ColumnCheck::MultipleOf(c) => c.rule,
         }
     }
 
@@ -99,7 +116,19 @@ impl ColumnCheck {
             (ColumnCheck::Length(c), Value::Str(s)) => c.passes(s),
             (ColumnCheck::Pattern(c), Value::Str(s)) => c.passes(s),
             (ColumnCheck::Membership(c), v) => c.passes(v),
+            (ColumnCheck::MultipleOf(c), v) => c.passes(v),
             _ => true,
+        }
+    }
+
+    /// What passes, in one line about `column` (the rule table's description).
+    pub fn describe(&self, column: &str) -> String {
+        match self {
+            ColumnCheck::Compare(c) => c.describe(column),
+            ColumnCheck::Length(c) => c.describe(column),
+            ColumnCheck::Pattern(c) => c.describe(column),
+            ColumnCheck::Membership(c) => c.describe(column),
+            ColumnCheck::MultipleOf(c) => c.describe(column),
         }
     }
 
@@ -109,6 +138,7 @@ impl ColumnCheck {
             ColumnCheck::Length(c) => c.message(text),
             ColumnCheck::Pattern(c) => c.message(text),
             ColumnCheck::Membership(c) => c.message(text),
+            ColumnCheck::MultipleOf(c) => c.message(text),
         }
     }
 }

@@ -40,6 +40,10 @@ impl Pattern {
         }
     }
 
+    pub fn describe(&self, column: &str) -> String {
+        format!("{column} matches {:?}", self.regex.as_str())
+    }
+
     pub fn message(&self, text: &str) -> String {
         format!("{text} does not match {:?}", self.regex.as_str())
     }

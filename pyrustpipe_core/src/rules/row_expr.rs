@@ -128,6 +128,52 @@ impl RowExpr {
     }
 }
 
+/// An expression as one line of Python-like text (the rule table's description).
+pub fn describe(expr: &Expr) -> String {
+    let unary = |name: &str, inner: &Expr| format!("{name}({})", describe(inner));
+    let method = |inner: &Expr, call: String| format!("{}.{call}", describe(inner));
+    match expr {
+        Expr::Col { name } => name.clone(),
+        Expr::Lit { value, .. } => value.to_string(),
+        Expr::Binary { op, left, right } => {
+            let symbol = match op {
+                BinaryOp::Eq => "==",
+                BinaryOp::Ne => "!=",
+                BinaryOp::Lt => "<",
+                BinaryOp::Le => "<=",
+                BinaryOp::Gt => ">",
+                BinaryOp::Ge => ">=",
+                BinaryOp::Add => "+",
+                BinaryOp::Sub => "-",
+                BinaryOp::Mul => "*",
+                BinaryOp::Div => "/",
+                BinaryOp::Mod => "%",
+                BinaryOp::And => "&",
+                BinaryOp::Or => "|",
+            };
+            format!("({} {symbol} {})", describe(left), describe(right))
+        }
+        Expr::Not { expr } => format!("~{}", describe(expr)),
+        Expr::Neg { expr } => format!("-{}", describe(expr)),
+        Expr::Abs { expr } => unary("abs", expr),
+        Expr::Isin { expr, values } => {
+            let listed: Vec<String> = values.iter().map(ToString::to_string).collect();
+            method(expr, format!("isin([{}])", listed.join(", ")))
+        }
+        Expr::IsNull { expr } => method(expr, "is_null()".to_owned()),
+        Expr::StrLen { expr } => method(expr, "str.len()".to_owned()),
+        Expr::StartsWith { expr, value } => method(expr, format!("str.starts_with({value:?})")),
+        Expr::EndsWith { expr, value } => method(expr, format!("str.ends_with({value:?})")),
+        Expr::Contains { expr, value } => method(expr, format!("str.contains({value:?})")),
+        Expr::Matches { expr, pattern } => method(expr, format!("str.matches({pattern:?})")),
+        Expr::Lower { expr } => method(expr, "str.lower()".to_owned()),
+        Expr::Upper { expr } => method(expr, "str.upper()".to_owned()),
+        Expr::DtPart { expr, part } => {
+            method(expr, format!("dt.{}", format!("{part:?}").to_lowercase()))
+        }
+    }
+}
+
 fn literal(value: &Json, dtype: Option<DType>, at: &str) -> Result<(EVal<'static>, Ty)> {
     if let Some(dtype) = dtype {
         let text = match value {

@@ -1,0 +1,42 @@
+"""The public seam the orchestrator packages build on (the Airflow provider, the Dagster
+integration, yours): what they may import besides ``pyrustpipe`` itself, kept stable.
+
+>>> import pyrustpipe as pp
+>>> from pyrustpipe import integrations
+>>> class Tiny(pp.Schema):
+...     id: int = pp.Field(unique=True)
+>>> integrations.schema_name(Tiny), [r.name for r in integrations.rules_of(Tiny)][-1]
+('Tiny', 'id:unique')
+>>> integrations.is_arrow_like("data.csv")
+False
+"""
+
+from __future__ import annotations
+
+from pyrustpipe._arrow import is_arrow_like
+from pyrustpipe._trace import PythonRule
+from pyrustpipe.api import SchemaLike, SourceLike, resolve_schema
+from pyrustpipe.compiled import Compiled, Rule, compile
+
+__all__ = [
+    "Compiled",
+    "PythonRule",
+    "Rule",
+    "SchemaLike",
+    "SourceLike",
+    "is_arrow_like",
+    "resolve_schema",
+    "rules_of",
+    "schema_name",
+]
+
+
+def rules_of(schema: SchemaLike) -> tuple[Rule, ...]:
+    """Every rule a run of ``schema`` reports, in report order (the engine's rule table)."""
+    return compile(schema).rules
+
+
+def schema_name(schema: SchemaLike) -> str:
+    """The name a report gives ``schema`` (``Config.name``, else the class name)."""
+    spec, _ = resolve_schema(schema)
+    return str(spec.get("name", "schema"))
