@@ -64,6 +64,8 @@ pub struct Plan {
     pub quote: u8,
     /// CSV sources start with a header record (see `CsvDialect::header`).
     pub header: bool,
+    /// Strict CSV (see `CsvDialect::strict`).
+    pub csv_strict: bool,
 }
 
 struct Lookup<'a> {
@@ -419,6 +421,7 @@ impl Plan {
             delimiter: single_byte(&spec.csv.delimiter, "delimiter")?,
             quote: single_byte(&spec.csv.quote, "quote")?,
             header: spec.csv.header,
+            csv_strict: spec.csv.strict,
             null_values: spec
                 .csv
                 .null_values

@@ -131,6 +131,7 @@ _CONFIG_KEYS = frozenset(
         "quote",
         "null_values",
         "header",
+        "csv_strict",
         "name",
     }
 )
@@ -884,6 +885,11 @@ def _build(cls: type[Schema]) -> None:
         raise SchemaError(f"{where}: header must be True or False")
     if not header:
         spec["csv"]["header"] = False
+    csv_strict = config.get("csv_strict", False)
+    if not isinstance(csv_strict, bool):
+        raise SchemaError(f"{where}: csv_strict must be True or False")
+    if csv_strict:
+        spec["csv"]["strict"] = True
 
     # ---- row rules
     python_rules: list[PythonRule] = []

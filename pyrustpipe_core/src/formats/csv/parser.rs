@@ -84,6 +84,10 @@ fn stop_table(delimiter: u8) -> [bool; 256] {
 
 pub struct Parser {
     pub dialect: Dialect,
+    /// Strict mode (`csv.strict`): a bare quote in an unquoted field or text after a closing
+    /// quote makes the record invalid instead of being read leniently. The parser itself reads
+    /// the same spans either way; the block parser names the offence (see [`strict_issue`]).
+    pub strict: bool,
     stops: [bool; 256],
 }
 
@@ -92,7 +96,14 @@ impl Parser {
         Parser {
             stops: stop_table(dialect.delimiter),
             dialect,
+            strict: false,
         }
+    }
+
+    /// The same parser in strict mode (or not).
+    pub fn with_strict(mut self, strict: bool) -> Self {
+        self.strict = strict;
+        self
     }
 
     /// Parse the record that starts at or after `pos` (skipping blank lines). `eof` says that
@@ -237,6 +248,64 @@ impl Parser {
 
 fn as_u32(offset: usize) -> u32 {
     u32::try_from(offset).expect("blocks are smaller than 4 GiB")
+}
+
+/// Why a record is not strict RFC 4180, with a stable code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StrictIssue {
+    /// `csv:bare_quote`: a quote inside an unquoted field (`5"inch`).
+    BareQuote,
+    /// `csv:text_after_quote`: text between a closing quote and the delimiter (`"ab"cd`).
+    TextAfterQuote,
+}
+
+impl StrictIssue {
+    pub fn code(self) -> &'static str {
+        match self {
+            StrictIssue::BareQuote => "csv:bare_quote",
+            StrictIssue::TextAfterQuote => "csv:text_after_quote",
+        }
+    }
+}
+
+/// The first field of a record that strict mode rejects, and why. `record` tells whether the
+/// parser saw text after a closing quote, so quoted fields are only inspected then.
+pub fn strict_issue(
+    buf: &[u8],
+    fields: &[FieldSpan],
+    record: &RecordSpan,
+    quote: u8,
+) -> Option<(usize, StrictIssue)> {
+    for (index, field) in fields.iter().enumerate() {
+        let raw = &buf[field.start as usize..field.end as usize];
+        match field.kind {
+            FieldKind::Plain => {
+                if memchr(quote, raw).is_some() {
+                    return Some((index, StrictIssue::BareQuote));
+                }
+            }
+            FieldKind::Quoted => {
+                if record.quote_garbage && closing_quote(raw, quote) + 1 < raw.len() {
+                    return Some((index, StrictIssue::TextAfterQuote));
+                }
+            }
+        }
+    }
+    None
+}
+
+/// Offset of the quote that closes the quoted field `raw` (which starts with its opening quote).
+fn closing_quote(raw: &[u8], quote: u8) -> usize {
+    let mut pos = 1;
+    while let Some(offset) = memchr(quote, &raw[pos..]) {
+        let at = pos + offset;
+        if raw.get(at + 1) == Some(&quote) {
+            pos = at + 2;
+        } else {
+            return at;
+        }
+    }
+    raw.len()
 }
 
 /// Line breaks in `bytes`: LF, CRLF and lone CR each count once.
