@@ -21,7 +21,7 @@ LENIENT = {"spec_version": 1, "columns": COLUMNS}
 STRICT = {"spec_version": 1, "csv": {"strict": True}, "columns": COLUMNS}
 
 # Rows 2 and 4 are not strict RFC 4180; row 3's quoted newline is.
-DATA = b'id,name\r\n1,ann\r\n2,5"inch\r\n3,"two\r\nlines"\r\n"4"x,"d"\r\n5,"e"\r\n'
+DATA = b'id,name\r\n1,ann\r\n2,5"inch\r\n3,"two\r\nlines"\r\n4,"d"x\r\n"5","e"\r\n'
 
 
 def _malformed(report: dict) -> dict:
@@ -41,13 +41,13 @@ def test_strict_records_are_quarantined_with_their_code(
     samples = [(s["row"], s["line"], s["column"], s["message"]) for s in rule["samples"]]
     assert samples == [
         (2, 3, "name", "csv:bare_quote: a quote inside an unquoted field (field 2 `name`; strict CSV)"),
-        (4, 6, "id", "csv:text_after_quote: text after a closing quote (field 1 `id`; strict CSV)"),
+        (4, 6, "name", "csv:text_after_quote: text after a closing quote (field 2 `name`; strict CSV)"),
     ]
     assert [(row, errors) for _, errors, row, _ in quarantine] == [
         (2, ["row:malformed"]),
         (4, ["row:malformed"]),
     ]
-    assert valid == b'id,name\r\n1,ann\r\n3,"two\r\nlines"\r\n5,"e"\r\n'
+    assert valid == b'id,name\r\n1,ann\r\n3,"two\r\nlines"\r\n"5","e"\r\n'
 
 
 def test_lenient_by_default(tmp_path: Path) -> None:
