@@ -31,9 +31,17 @@ def test_an_over_long_record_names_its_first_line(tmp_path: Path, chunk_size: in
     ("name", "data", "line"),
     [
         ("small.csv", b"id,name\n1,a\n\n2," + b"x" * 2_000 + b"\n3,c\n", 4),
-        ("crlf.csv", b"id,name\r\n1,a\r\n" + b"2,y\r\n" * 5 + b'3,"' + b"z\r\n" * 700 + b'"\r\n', 8),
+        (
+            "crlf.csv",
+            b"id,name\r\n1,a\r\n" + b"2,y\r\n" * 5 + b'3,"' + b"z\r\n" * 700 + b'"\r\n',
+            8,
+        ),
         ("first.csv", b"id,name\n1," + b"x" * 1_500 + b"\n2," + b"y" * 3_000 + b"\n", 2),
-        ("rows.ndjson", b'{"id": "1", "name": "a"}\n\n{"id": "2", "name": "' + b"x" * 2_000 + b'"}\n', 3),
+        (
+            "rows.ndjson",
+            b'{"id": "1", "name": "a"}\n\n{"id": "2", "name": "' + b"x" * 2_000 + b'"}\n',
+            3,
+        ),
     ],
 )
 def test_max_record_bytes_holds_for_a_file_read_in_one_piece(

@@ -40,8 +40,18 @@ def test_strict_records_are_quarantined_with_their_code(
     assert rule["failed"] == 2
     samples = [(s["row"], s["line"], s["column"], s["message"]) for s in rule["samples"]]
     assert samples == [
-        (2, 3, "name", "csv:bare_quote: a quote inside an unquoted field (field 2 `name`; strict CSV)"),
-        (4, 6, "name", "csv:text_after_quote: text after a closing quote (field 2 `name`; strict CSV)"),
+        (
+            2,
+            3,
+            "name",
+            "csv:bare_quote: a quote inside an unquoted field (field 2 `name`; strict CSV)",
+        ),
+        (
+            4,
+            6,
+            "name",
+            "csv:text_after_quote: text after a closing quote (field 2 `name`; strict CSV)",
+        ),
     ]
     assert [(row, errors) for _, errors, row, _ in quarantine] == [
         (2, ["row:malformed"]),

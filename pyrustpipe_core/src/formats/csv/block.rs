@@ -234,8 +234,11 @@ mod tests {
         (plan, layout)
     }
 
+    /// A row's outcome: `None` when it parsed, or its code and field (or field count).
+    type Outcome = Option<(&'static str, usize)>;
+
     /// Per row: `None` when it parsed, or its strict code and field.
-    fn strict_rows(input: &[u8], strict: bool) -> Vec<Option<(&'static str, usize)>> {
+    fn strict_rows(input: &[u8], strict: bool) -> Vec<Outcome> {
         let (_, layout) = layout(&["a", "b"]);
         let parser = Parser::new(Dialect::default()).with_strict(strict);
         let mut rows = Rows::default();
@@ -256,7 +259,7 @@ mod tests {
         let bare = Some(("csv:bare_quote", 0));
         let after = Some(("csv:text_after_quote", 1));
         // (input, rows in strict mode)
-        let cases: &[(&[u8], &[Option<(&str, usize)>])] = &[
+        let cases: &[(&[u8], &[Outcome])] = &[
             (b"1,2\n", &[None]),
             (b"\"1\",\"2\"\r\n", &[None]),
             (b"\"a\"\"b\",\"\"\n", &[None]),
@@ -290,7 +293,8 @@ mod tests {
     fn the_longest_record_is_measured_without_its_terminator() {
         let parser = Parser::new(Dialect::default());
         // (input, longest, first record longer than 3: (start, line offset))
-        let cases: &[(&[u8], usize, Option<(usize, u64)>)] = &[
+        type Case<'a> = (&'a [u8], usize, Option<(usize, u64)>);
+        let cases: &[Case] = &[
             (b"a,b\n1,2\n", 3, None),
             (b"a,b\r\n\r\nxx,yy\r\n1\r\n", 5, Some((7, 2))),
             (b"\"a\nbc\",d\nlong,er\n", 8, Some((0, 0))),
