@@ -11,12 +11,16 @@ fn main() {
         println!("cargo:rustc-cdylib-link-arg=-Wl,--version-script={dir}/exports.map");
         // `strip = "symbols"` in [profile.release] passes -C strip to every crate, so changing it
         // rebuilds all dependencies; stripping at the link touches only this library.
-        if env::var("PROFILE").as_deref() == Ok("release") {
+        // PYRUSTPIPE_KEEP_SYMBOLS=1 keeps the symbol table, so a profiler (callgrind, perf) can
+        // name the engine's functions; it only relinks this library.
+        let keep_symbols = env::var_os("PYRUSTPIPE_KEEP_SYMBOLS").is_some_and(|v| v == "1");
+        if env::var("PROFILE").as_deref() == Ok("release") && !keep_symbols {
             println!("cargo:rustc-cdylib-link-arg=-Wl,--strip-all");
         }
     }
     println!("cargo:rerun-if-changed=exports.map");
     println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rerun-if-env-changed=PYRUSTPIPE_KEEP_SYMBOLS");
     for (name, var) in [
         ("PYRUSTPIPE_TARGET", "TARGET"),
         ("PYRUSTPIPE_PROFILE", "PROFILE"),

@@ -55,6 +55,9 @@ pub enum Broken {
     FieldCount(usize),
     /// An NDJSON line that is not a JSON object.
     Malformed(String),
+    /// A CSV record that strict mode (`csv.strict`) rejects: `code` is stable
+    /// (`csv:bare_quote`, `csv:text_after_quote`), `field` the 0-based offending field.
+    Csv { code: &'static str, field: usize },
 }
 
 /// A sample before its block's position in the run is known.
@@ -184,6 +187,25 @@ pub fn check_rows(
                         None,
                         None,
                         &|_| reason.clone(),
+                        &mut row_failed,
+                    );
+                }
+                Broken::Csv { code, field } => {
+                    let name = layout.names.get(*field).map(String::as_str);
+                    let what = match *code {
+                        "csv:bare_quote" => "a quote inside an unquoted field",
+                        _ => "text after a closing quote",
+                    };
+                    let column = name.map_or_else(String::new, |n| format!(" `{n}`"));
+                    let number = field + 1;
+                    // The sample names the column when the schema declares it (an extra
+                    // column is named in the message only).
+                    let declared = name.and_then(|n| plan.columns.iter().find(|c| c.name == n));
+                    fail(
+                        plan.malformed_rule,
+                        declared,
+                        None,
+                        &|_| format!("{code}: {what} (field {number}{column}; strict CSV)"),
                         &mut row_failed,
                     );
                 }

@@ -74,6 +74,8 @@ pub struct Plan {
     pub header: bool,
     /// Tokens for sensitive columns' values; the run's key is set by `lib::compile_plan`.
     pub masker: Masker,
+    /// Strict CSV (see `CsvDialect::strict`).
+    pub csv_strict: bool,
 }
 
 struct Lookup<'a> {
@@ -593,6 +595,7 @@ impl Plan {
             delimiter: single_byte(&spec.csv.delimiter, "delimiter")?,
             quote: single_byte(&spec.csv.quote, "quote")?,
             header: spec.csv.header,
+            csv_strict: spec.csv.strict,
             null_values: spec
                 .csv
                 .null_values

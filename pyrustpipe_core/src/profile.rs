@@ -511,6 +511,7 @@ impl Profiler {
                         format!("{n} fields where the header has {}", fields.len())
                     }
                     Broken::Malformed(why) => why.clone(),
+                    Broken::Csv { code, field } => format!("{code} in field {}", field + 1),
                 };
                 self.malformed(source, at, reason);
                 continue;

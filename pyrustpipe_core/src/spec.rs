@@ -53,6 +53,11 @@ pub struct CsvDialect {
     /// name the fields.
     #[serde(default = "yes", skip_serializing_if = "is_true")]
     pub header: bool,
+    /// Strict RFC 4180: a bare quote in an unquoted field or text after a closing quote makes
+    /// the record invalid (`row:malformed`, `csv:bare_quote` / `csv:text_after_quote`) instead
+    /// of being read leniently. Left out when false, so existing specs keep their hash.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub strict: bool,
 }
 
 impl Default for CsvDialect {
@@ -62,6 +67,7 @@ impl Default for CsvDialect {
             quote: default_quote(),
             null_values: default_null_values(),
             header: true,
+            strict: false,
         }
     }
 }
@@ -328,6 +334,11 @@ fn yes() -> bool {
 }
 
 // Defaults are left out of the normalised spec, so adding an option keeps old rule-set hashes.
+#[allow(clippy::trivially_copy_pass_by_ref)]
+fn is_false(value: &bool) -> bool {
+    !*value
+}
+
 #[allow(clippy::trivially_copy_pass_by_ref)]
 fn is_true(value: &bool) -> bool {
     *value

@@ -96,6 +96,7 @@ _CONFIG_KEYS = frozenset(
         "quote",
         "null_values",
         "header",
+        "csv_strict",
         "name",
         "dataset",
         "history",
@@ -432,7 +433,7 @@ def _resolve(state: _Build, column: str, where: str) -> str:
 
 def _csv(state: _Build, config: Mapping[str, Any]) -> None:
     where = f"{state.name}.Config"
-    for key in ("strict", "ordered", "header"):
+    for key in ("strict", "ordered", "header", "csv_strict"):
         if key in config and not isinstance(config[key], bool):
             raise SchemaError(f"{where}: {key} must be True or False")
     for key in ("strict", "ordered"):
@@ -452,6 +453,8 @@ def _csv(state: _Build, config: Mapping[str, Any]) -> None:
     }
     if not config.get("header", True):
         state.spec["csv"]["header"] = False
+    if config.get("csv_strict", False):
+        state.spec["csv"]["strict"] = True
 
 
 # ----------------------------------------------------------------------------------------------

@@ -361,7 +361,8 @@ def run_validation(
         raise ValueError(f"max_record_bytes must be an int >= 1 or None, not {max_record_bytes!r}")
     spec, python_rules = resolve_schema(schema)
     if dialect:
-        spec = {**spec, "csv": {**spec["csv"], **dialect}}  # type: ignore[typeddict-item]
+        # A spec written by hand may leave the dialect out (the defaults).
+        spec = {**spec, "csv": {**spec.get("csv", {}), **dialect}}  # type: ignore[typeddict-item]
     options: ValidateOptions = {
         "threads": threads,
         "sample_size": sample_size,

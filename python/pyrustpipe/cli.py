@@ -133,6 +133,12 @@ def _add_dialect_arguments(command: argparse.ArgumentParser) -> None:
         action="store_true",
         help="CSV files have no header row: their fields are the schema's columns, in order",
     )
+    command.add_argument(
+        "--strict-csv",
+        action="store_true",
+        help="strict RFC 4180 quoting: a record with a bare quote in an unquoted field or text "
+        "after a closing quote is invalid (row:malformed) instead of read leniently",
+    )
 
 
 def _dialect(args: argparse.Namespace) -> dict[str, object]:
@@ -144,6 +150,8 @@ def _dialect(args: argparse.Namespace) -> dict[str, object]:
         dialect["null_values"] = args.null_values
     if args.no_header:
         dialect["header"] = False
+    if args.strict_csv:
+        dialect["strict"] = True
     return dialect
 
 

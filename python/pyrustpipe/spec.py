@@ -343,6 +343,7 @@ class DatasetCheckSpec(_Bounds):
 
 class _CsvHeader(TypedDict, total=False):
     header: bool  # absent: the first record is a header
+    strict: bool  # absent: lenient quotes (strict: bare quotes / text after a quote are invalid)
 
 
 class CsvDialect(_CsvHeader):

@@ -5,8 +5,10 @@ use std::sync::Arc;
 
 use crate::check::BlockFindings;
 use crate::error::{Error, Position, Result};
-use crate::formats::csv::block::BlockEnd;
+use crate::formats::csv::block::{first_longer_than, BlockEnd};
+use crate::formats::csv::parser::{Dialect, Parser};
 use crate::formats::csv::reader::MAX_RECORD_BYTES;
+use crate::formats::Format;
 use crate::pipeline::Work;
 use crate::plan::Plan;
 use crate::report::Sample;
@@ -142,6 +144,9 @@ impl<'a> Merger<'a> {
                 (tail, tail_offset, checked)
             }
         };
+        if checked.parse.longest_record > self.max_record_bytes {
+            return Err(self.record_too_long(&ctx, &buf, offset, work.eof));
+        }
         self.reserve_keys(buf.len(), checked.findings.rows);
         self.absorb(&ctx, &checked.findings);
         let source = self
@@ -183,6 +188,38 @@ impl<'a> Merger<'a> {
         source.blank_lines += checked.parse.blank_lines;
         source.quote_garbage += checked.parse.quote_garbage;
         Ok(())
+    }
+
+    /// The error for the block's first record over `max_record_bytes`, named by its first line
+    /// (a file read in one piece never meets the reader's own limit).
+    fn record_too_long(&self, ctx: &SourceCtx, buf: &[u8], offset: u64, eof: bool) -> Error {
+        let found = match ctx.format {
+            Format::Ndjson => crate::formats::ndjson::first_longer_than(buf, self.max_record_bytes),
+            _ => first_longer_than(
+                &Parser::new(Dialect {
+                    delimiter: ctx.delimiter,
+                    quote: self.plan.quote,
+                }),
+                buf,
+                eof,
+                self.max_record_bytes,
+            ),
+        };
+        let (start, line_offset) = found.unwrap_or((0, 0));
+        let first_line = self.sources.last().map_or(1, |s| s.next_line);
+        Error::data(
+            "record_too_long",
+            format!(
+                "a record is longer than {} bytes (max_record_bytes)",
+                self.max_record_bytes
+            ),
+            Position {
+                path: Some(ctx.path.clone()),
+                line: Some(first_line + line_offset),
+                byte: Some(offset + start as u64),
+                column: None,
+            },
+        )
     }
 
     /// Size the key tables once, from the first block's bytes per row and the run's total size:

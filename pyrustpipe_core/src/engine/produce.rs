@@ -310,7 +310,8 @@ pub(super) fn check_block(
     let parser = Parser::new(Dialect {
         delimiter: ctx.delimiter,
         quote: plan.quote,
-    });
+    })
+    .with_strict(plan.csv_strict);
     // Each worker reuses its row buffers: fresh ones per block cost page faults.
     thread_local! {
         static ROWS: std::cell::RefCell<Rows> = std::cell::RefCell::new(Rows::default());

@@ -21,6 +21,7 @@ pub(crate) fn lines(buf: &[u8], mut on_line: impl FnMut(usize, usize, usize, u64
     let mut pos = 0;
     let mut line_index = 0u64;
     let mut blank = 0u64;
+    let mut longest = 0usize;
     while pos < buf.len() {
         let end = memchr::memchr(b'\n', &buf[pos..]).map_or(buf.len(), |i| pos + i);
         let next = if end < buf.len() { end + 1 } else { end };
@@ -31,6 +32,7 @@ pub(crate) fn lines(buf: &[u8], mut on_line: impl FnMut(usize, usize, usize, u64
         if buf[pos..content_end].iter().all(u8::is_ascii_whitespace) {
             blank += 1;
         } else {
+            longest = longest.max(content_end - pos);
             on_line(pos, content_end, next, line_index);
         }
         line_index += u64::from(end < buf.len());
@@ -41,7 +43,19 @@ pub(crate) fn lines(buf: &[u8], mut on_line: impl FnMut(usize, usize, usize, u64
         line_breaks: line_index,
         blank_lines: blank,
         quote_garbage: 0,
+        longest_record: longest,
     }
+}
+
+/// The first line of `buf` longer than `max` bytes: its start and line offset in the block.
+pub(crate) fn first_longer_than(buf: &[u8], max: usize) -> Option<(usize, u64)> {
+    let mut found = None;
+    lines(buf, |start, end, _, line| {
+        if found.is_none() && end - start > max {
+            found = Some((start, line));
+        }
+    });
+    found
 }
 
 /// A JSON object's members in source order, keys borrowed where they have no escapes, values

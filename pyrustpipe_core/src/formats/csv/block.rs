@@ -1,6 +1,6 @@
 //! Parse one block of CSV records into `Rows` (pass 1) or record spans (pass 2).
 
-use super::parser::{unescape, FieldKind, FieldSpan, Parser, RecordSpan, Step};
+use super::parser::{strict_issue, unescape, FieldKind, FieldSpan, Parser, RecordSpan, Step};
 use crate::check::{as_u32, Broken, Rows, TextRef};
 use crate::plan::SourceLayout;
 
@@ -36,6 +36,9 @@ pub struct BlockParse {
     pub line_breaks: u64,
     pub blank_lines: u64,
     pub quote_garbage: u64,
+    /// Bytes of the block's longest complete record (terminator excluded): the merge holds it
+    /// against `max_record_bytes`, so the limit holds for a file read in one piece too.
+    pub longest_record: usize,
 }
 
 impl BlockParse {
@@ -46,6 +49,7 @@ impl BlockParse {
             line_breaks: 0,
             blank_lines: 0,
             quote_garbage: 0,
+            longest_record: 0,
         }
     }
 }
@@ -63,11 +67,13 @@ fn walk(
     let mut lines = 0u64;
     let mut blank = 0u64;
     let mut garbage = 0u64;
+    let mut longest = 0usize;
     loop {
         match parser.next_record(buf, pos, eof, &mut fields, &mut record) {
             Step::Record => {
                 lines += u64::from(record.blank_lines_before);
                 blank += u64::from(record.blank_lines_before);
+                longest = longest.max(record.end - record.start);
                 on_record(&record, &fields, lines);
                 lines += u64::from(record.inner_line_breaks) + u64::from(record.next > record.end);
                 garbage += u64::from(record.quote_garbage);
@@ -79,6 +85,7 @@ fn walk(
                     line_breaks: lines + u64::from(blank_lines),
                     blank_lines: blank + u64::from(blank_lines),
                     quote_garbage: garbage,
+                    longest_record: longest,
                 }
             }
             Step::Incomplete {
@@ -103,6 +110,7 @@ fn walk(
                     line_breaks: lines,
                     blank_lines: blank,
                     quote_garbage: garbage,
+                    longest_record: longest,
                 };
             }
         }
@@ -123,13 +131,23 @@ pub fn parse_rows(
     let mut scratch = Vec::new();
     walk(parser, buf, eof, |record, fields, line| {
         rows.lines.push(Some(line));
+        if parser.strict {
+            if let Some((field, issue)) = strict_issue(buf, fields, record, quote) {
+                rows.broken.push(Some(Broken::Csv {
+                    code: issue.code(),
+                    field,
+                }));
+                rows.texts
+                    .extend(std::iter::repeat_n(TextRef::Absent, width));
+                return;
+            }
+        }
         if fields.len() != layout.width {
             rows.broken.push(Some(Broken::FieldCount(fields.len())));
             rows.texts
                 .extend(std::iter::repeat_n(TextRef::Absent, width));
             return;
         }
-        let _ = record;
         rows.broken.push(None);
         for field in &layout.field_of {
             let text = match field {
@@ -170,4 +188,133 @@ pub fn parse_records(
             next: as_u32(record.next),
         });
     })
+}
+
+/// The first complete record of `buf` longer than `max` bytes: its start and its line offset
+/// from the block's first line. Only called once a block's `longest_record` is over the limit.
+pub fn first_longer_than(
+    parser: &Parser,
+    buf: &[u8],
+    eof: bool,
+    max: usize,
+) -> Option<(usize, u64)> {
+    let mut found = None;
+    walk(parser, buf, eof, |record, _, line| {
+        if found.is_none() && record.end - record.start > max {
+            found = Some((record.start, line));
+        }
+    });
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::formats::csv::parser::Dialect;
+    use crate::plan::Plan;
+
+    fn layout(names: &[&str]) -> (Plan, SourceLayout) {
+        let columns: Vec<String> = names
+            .iter()
+            .map(|n| format!(r#"{{"name": "{n}", "dtype": "str"}}"#))
+            .collect();
+        let spec = crate::spec::Spec::from_json(&format!(
+            r#"{{"spec_version": 1, "columns": [{}]}}"#,
+            columns.join(",")
+        ))
+        .unwrap();
+        let plan = Plan::compile(spec, &[]).unwrap();
+        let layout = plan
+            .layout("t.csv", names.iter().map(|n| (*n).to_owned()).collect())
+            .unwrap();
+        (plan, layout)
+    }
+
+    /// A row's outcome: `None` when it parsed, or its code and field (or field count).
+    type Outcome = Option<(&'static str, usize)>;
+
+    /// Per row: `None` when it parsed, or its strict code and field.
+    fn strict_rows(input: &[u8], strict: bool) -> Vec<Outcome> {
+        let (_, layout) = layout(&["a", "b"]);
+        let parser = Parser::new(Dialect::default()).with_strict(strict);
+        let mut rows = Rows::default();
+        parse_rows(&parser, &layout, input, true, &mut rows);
+        rows.broken
+            .iter()
+            .map(|b| match b {
+                None => None,
+                Some(Broken::Csv { code, field }) => Some((*code, *field)),
+                Some(Broken::FieldCount(n)) => Some(("field_count", *n)),
+                Some(other) => panic!("{other:?}"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn strict_mode_names_the_first_offending_field() {
+        let bare = Some(("csv:bare_quote", 0));
+        let after = Some(("csv:text_after_quote", 1));
+        // (input, rows in strict mode)
+        let cases: &[(&[u8], &[Outcome])] = &[
+            (b"1,2\n", &[None]),
+            (b"\"1\",\"2\"\r\n", &[None]),
+            (b"\"a\"\"b\",\"\"\n", &[None]),
+            (b"\"a\nb\",c\n", &[None]),
+            (b",\n", &[None]),
+            (b"5\"inch,x\n", &[bare]),
+            (b"x,\"ab\"cd\n", &[after]),
+            (b"x,\"a\"\"b\"c\n", &[after]),
+            (b"5\"in,\"ab\"cd\n", &[bare]),
+            (
+                b"ok,1\n\"a\"b,2\n3,4\n",
+                &[None, Some(("csv:text_after_quote", 0)), None],
+            ),
+            // Ragged and strict: the strict reason wins.
+            (b"5\"inch,x,y\n", &[bare]),
+            (b"a,b,c\n", &[Some(("field_count", 3))]),
+        ];
+        for (input, expected) in cases {
+            let got = strict_rows(input, true);
+            assert_eq!(&got, expected, "{:?}", String::from_utf8_lossy(input));
+            let lenient = strict_rows(input, false);
+            let ragged = lenient
+                .iter()
+                .flatten()
+                .all(|(code, _)| *code == "field_count");
+            assert!(ragged, "{input:?}");
+        }
+    }
+
+    #[test]
+    fn the_longest_record_is_measured_without_its_terminator() {
+        let parser = Parser::new(Dialect::default());
+        // (input, longest, first record longer than 3: (start, line offset))
+        type Case<'a> = (&'a [u8], usize, Option<(usize, u64)>);
+        let cases: &[Case] = &[
+            (b"a,b\n1,2\n", 3, None),
+            (b"a,b\r\n\r\nxx,yy\r\n1\r\n", 5, Some((7, 2))),
+            (b"\"a\nbc\",d\nlong,er\n", 8, Some((0, 0))),
+            (b"1\n22\n4444\n55555", 5, Some((5, 2))),
+            (b"", 0, None),
+        ];
+        for (input, longest, first) in cases {
+            let mut records = Vec::new();
+            let parse = parse_records(&parser, input, true, &mut records);
+            assert_eq!(parse.longest_record, *longest, "{input:?}");
+            assert_eq!(
+                first_longer_than(&parser, input, true, 3),
+                *first,
+                "{input:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_incomplete_last_record_is_not_measured() {
+        let parser = Parser::new(Dialect::default());
+        let mut records = Vec::new();
+        let parse = parse_records(&parser, b"1,2\n\"long quoted\nfield", false, &mut records);
+        assert_eq!(parse.end, BlockEnd::Incomplete { record_start: 4 });
+        assert_eq!(parse.longest_record, 3);
+    }
 }
