@@ -55,5 +55,6 @@ __all__ = [
     "validate_arrow",
     "profile",
     "expand_sources",
+    "ledger_entries",
     "build_info",
 ]
