@@ -194,9 +194,7 @@ def _fill(
     return text
 
 
-def _ledger_options(
-    ledger: str | os.PathLike[str] | None, partition: str | None
-) -> dict[str, Any]:
+def _ledger_options(ledger: str | os.PathLike[str] | None, partition: str | None) -> dict[str, Any]:
     """``pp.validate``'s ledger arguments for a run of ``partition`` (an unpartitioned asset:
     the run's UTC date is its logical date)."""
     if ledger is None:

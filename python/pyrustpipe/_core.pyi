@@ -44,6 +44,7 @@ __all__ = [
     "validate_arrow",
     "profile",
     "expand_sources",
+    "ledger_entries",
     "build_info",
     "gc",
 ]

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, Literal, TypedDict
 
 from pyrustpipe.exceptions import SchemaError
@@ -68,20 +67,50 @@ def parse_duration(value: str | float | int) -> float:
     return seconds
 
 
-@dataclass(frozen=True)
 class HistoryCheck:
-    """One history check; build it with the functions of this module."""
+    """One history check; build it with the functions of this module. (A plain class: the
+    package's import stays light, without dataclasses.)"""
 
-    check: str
-    column: str | None = None
-    sigma: float = 3.0
-    lookback: int = 28
-    seasonality: Seasonality = "none"
-    min_history: int = 4
-    direction: Direction = "both"
-    max_lag_s: float | None = None
-    name: str | None = None
-    severity: str = "error"
+    __slots__ = (
+        "check",
+        "column",
+        "direction",
+        "lookback",
+        "max_lag_s",
+        "min_history",
+        "name",
+        "seasonality",
+        "severity",
+        "sigma",
+    )
+
+    def __init__(
+        self,
+        check: str,
+        column: str | None = None,
+        sigma: float = 3.0,
+        lookback: int = 28,
+        seasonality: Seasonality = "none",
+        min_history: int = 4,
+        direction: Direction = "both",
+        max_lag_s: float | None = None,
+        name: str | None = None,
+        severity: str = "error",
+    ) -> None:
+        self.check = check
+        self.column = column
+        self.sigma = sigma
+        self.lookback = lookback
+        self.seasonality = seasonality
+        self.min_history = min_history
+        self.direction = direction
+        self.max_lag_s = max_lag_s
+        self.name = name
+        self.severity = severity
+
+    def __repr__(self) -> str:
+        column = "" if self.column is None else f"{self.column!r}"
+        return f"pp.history.{self.check}({column})"
 
     def rule_name(self) -> str:
         """The name the report gives it (``history:null_fraction:agent_id``)."""

@@ -61,6 +61,9 @@ def test_template_fields_render(dagbag: Any) -> None:
         "valid_output",
         "quarantine",
         "metrics_output",
+        "ledger",
+        "partition",
+        "logical_date",
     }
     task.render_template_fields({"ds": "2026-04-01"})
     bucket = os.environ["PYRUSTPIPE_EXAMPLE_BUCKET"]
