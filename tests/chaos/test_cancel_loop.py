@@ -102,6 +102,7 @@ def test_a_cancel_at_a_random_point_then_a_rerun_commits_exactly_once(
     seed = int(os.environ.get("CHAOS_SEED", random.randrange(1 << 30)))
     rng = random.Random(seed)
     env = child_env()
+    outcomes: list[int] = []
     for iteration in range(ITERATIONS):
         out = s3_bucket()
         outputs = {"valid_output": f"s3://{out}/clean/", "quarantine": f"s3://{out}/bad/"}
@@ -117,6 +118,7 @@ def test_a_cancel_at_a_random_point_then_a_rerun_commits_exactly_once(
         # Cancelled (130 / 143); done before the signal came (0); or signalled before Python had
         # set its handlers up (-2 / -15: killed before the run began).
         assert child.returncode in (0, 130, 143, -2, -15), where
+        outcomes.append(child.returncode)
         if child.returncode != 0:
             assert "clean/_pyrustpipe_manifest.json" not in all_keys(s3_client, out), where
         assert not any("_pyrustpipe_attempts/" in k for k in all_keys(s3_client, out)), where
@@ -129,3 +131,4 @@ def test_a_cancel_at_a_random_point_then_a_rerun_commits_exactly_once(
             s3_client.get_object(Bucket=out, Key="clean/_pyrustpipe_manifest.json")["Body"].read()
         )
         assert (manifest["rows"], manifest["valid_rows"], manifest["invalid_rows"]) == want, where
+    print(f"cancel loop, seed {seed}: exit codes {outcomes}")
