@@ -35,11 +35,8 @@ pub fn run_engine<T: Send>(
                 })
                 .expect("cannot start the engine thread");
             let mut signal: Option<PyErr> = None;
-            loop {
-                match done_rx.recv_timeout(SIGNAL_POLL) {
-                    Err(RecvTimeoutError::Timeout) => {}
-                    Ok(()) | Err(RecvTimeoutError::Disconnected) => break,
-                }
+            // Done (or its thread gone: a panic, re-raised below) ends the wait.
+            while let Err(RecvTimeoutError::Timeout) = done_rx.recv_timeout(SIGNAL_POLL) {
                 if signal.is_none() {
                     if let Err(raised) = Python::attach(|py| py.check_signals()) {
                         cancel.cancel();

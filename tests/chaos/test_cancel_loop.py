@@ -44,12 +44,18 @@ def on_term(signum, frame):
 
 signal.signal(signal.SIGTERM, on_term)
 args = json.loads(sys.argv[1])
+print("ready", flush=True)
+code, cause = 0, ""
 try:
     pp.validate(args["source"], args["spec"], storage_options=args["options"], **args["outputs"])
-except Terminated:
-    sys.exit(143)
-except KeyboardInterrupt:
-    sys.exit(130)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+except Terminated as exc:
+    code, cause = 143, type(exc.__cause__).__name__
+except KeyboardInterrupt as exc:
+    code, cause = 130, type(exc.__cause__).__name__
+print(cause, flush=True)
+sys.exit(code)
 """
 
 
@@ -102,23 +108,34 @@ def test_a_cancel_at_a_random_point_then_a_rerun_commits_exactly_once(
     seed = int(os.environ.get("CHAOS_SEED", random.randrange(1 << 30)))
     rng = random.Random(seed)
     env = child_env()
+    outcomes: list[str] = []
     for iteration in range(ITERATIONS):
         out = s3_bucket()
         outputs = {"valid_output": f"s3://{out}/clean/", "quarantine": f"s3://{out}/bad/"}
         payload = {"source": str(data), "spec": SPEC, "options": options, "outputs": outputs}
         signum = rng.choice([signal.SIGINT, signal.SIGTERM])
-        delay = rng.uniform(0.3, 0.3 + fault_free_s * 1.2)
+        delay = rng.uniform(0, fault_free_s * 1.2)
         where = f"seed {seed}, iteration {iteration}: {signum!r} after {delay:.2f}s"
         open_before = set(s3_server.root.glob(".upload-*.json"))
-        child = subprocess.Popen([sys.executable, "-c", SCRIPT, json.dumps(payload)], env=env)
+        child = subprocess.Popen(
+            [sys.executable, "-c", SCRIPT, json.dumps(payload)],
+            env=env,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        # The run starts once the child has its handlers: the delay counts from there.
+        assert child.stdout is not None and child.stdout.readline() == "ready\n", where
         time.sleep(delay)
         child.send_signal(signum)
-        child.wait(timeout=60)
-        # Cancelled (130 / 143); done before the signal came (0); or signalled before Python had
-        # set its handlers up (-2 / -15: killed before the run began).
-        assert child.returncode in (0, 130, 143, -2, -15), where
-        if child.returncode != 0:
-            assert "clean/_pyrustpipe_manifest.json" not in all_keys(s3_client, out), where
+        cause = child.communicate(timeout=60)[0].strip()
+        # Cancelled (130 / 143), or done before the signal came (0).
+        assert child.returncode in (0, 130, 143), where
+        committed = "clean/_pyrustpipe_manifest.json" in all_keys(s3_client, out)
+        outcomes.append(f"{child.returncode}:{cause or '-'}:{'committed' if committed else 'none'}")
+        if cause == "CancelledError":
+            # The engine stopped before its commit point. (A signal after it, or outside the
+            # engine, raises with no such cause: then the run may have committed.)
+            assert not committed, where
         assert not any("_pyrustpipe_attempts/" in k for k in all_keys(s3_client, out)), where
         assert set(s3_server.root.glob(".upload-*.json")) == open_before, where
 
@@ -129,3 +146,4 @@ def test_a_cancel_at_a_random_point_then_a_rerun_commits_exactly_once(
             s3_client.get_object(Bucket=out, Key="clean/_pyrustpipe_manifest.json")["Body"].read()
         )
         assert (manifest["rows"], manifest["valid_rows"], manifest["invalid_rows"]) == want, where
+    print(f"cancel loop, seed {seed}: exit codes {outcomes}")

@@ -64,11 +64,11 @@ def test_a_signal_while_writing_outputs_leaves_no_file(
     assert staged and all(".pyrustpipe-" in name for name in staged)
     sent = time.monotonic()
     child.send_signal(signum)
-    child.wait(timeout=30)
+    _, stderr = child.communicate(timeout=30)
     elapsed = time.monotonic() - sent
-    stderr = child.stderr.read() if child.stderr else ""
     assert child.returncode == code, stderr
     assert stderr == "pyrustpipe: cancelled: no outputs committed\n"
+    print(f"cancel: {elapsed:.3f}s from signal {signum} to exit (CLI, local, writing)")
     assert elapsed < CANCEL_BUDGET_S, f"{elapsed:.2f}s from the signal to exit"
     assert list(out.iterdir()) == []
 
@@ -102,10 +102,10 @@ def test_gc_removes_stale_staged_files_only(tmp_path: Path, cli_env: dict[str, s
 
     dry = gc("--older-than", "1d", "--dry-run")
     assert dry.returncode == 0, dry.stderr
-    assert dry.stdout.startswith(f"would remove staged {stale} ")
+    assert dry.stdout.startswith(f"would remove staged {stale}, ")
     assert len(dry.stdout.splitlines()) == 1 and stale.exists()
     done = gc("--older-than", "24h")
-    assert done.stdout.startswith(f"removed staged {stale} ")
+    assert done.stdout.startswith(f"removed staged {stale}, ")
     assert not stale.exists()
     assert all(p.exists() for p in [fresh, pending, journal, *kept])
     assert gc().stdout == "nothing to remove\n"

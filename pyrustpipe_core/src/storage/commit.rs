@@ -130,6 +130,8 @@ pub fn commit(
         );
         if let Err(error) = store.upload(&output.local, &output.bucket, &staged_key, false) {
             cleanup(store, &staged);
+            // A put cut by a cancel after its body was sent may still have been stored.
+            let _ = store.without_cancel().delete(&output.bucket, &staged_key);
             return Err(error);
         }
         staged.push(ManifestOutput {
