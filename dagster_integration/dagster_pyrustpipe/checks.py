@@ -1,6 +1,5 @@
 """``build_pyrustpipe_checks``: a pyrustpipe schema as Dagster asset checks."""
 
-import csv
 import datetime
 import os
 import re
