@@ -12,8 +12,9 @@ use crate::plan::ColumnPlan;
 use crate::rules::{RuleId, RuleMeta, Scope};
 use crate::spec::{DType, Severity};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, strum::IntoStaticStr)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum HistoryKind {
     RowCount,
     NullFraction,
@@ -23,14 +24,9 @@ pub enum HistoryKind {
 }
 
 impl HistoryKind {
+    /// The wire name (serde's `snake_case`, derived by strum from the variant).
     pub fn name(self) -> &'static str {
-        match self {
-            HistoryKind::RowCount => "row_count",
-            HistoryKind::NullFraction => "null_fraction",
-            HistoryKind::Mean => "mean",
-            HistoryKind::Freshness => "freshness",
-            HistoryKind::SchemaDrift => "schema_drift",
-        }
+        self.into()
     }
 }
 
@@ -242,7 +238,8 @@ impl PartitionFacts {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr)]
+#[strum(serialize_all = "snake_case")]
 pub enum Status {
     Pass,
     Fail,
@@ -251,11 +248,7 @@ pub enum Status {
 
 impl Status {
     pub fn name(self) -> &'static str {
-        match self {
-            Status::Pass => "pass",
-            Status::Fail => "fail",
-            Status::Skipped => "skipped",
-        }
+        self.into()
     }
 }
 
