@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING, Any
 
 import pyrustpipe as pp
 from airflow.sdk import BaseHook
-from pyrustpipe.integrations import Rule
+from pyrustpipe.integrations import Rule, run_validation
 
 if TYPE_CHECKING:
-    from pyrustpipe._core import Progress
+    from pyrustpipe.integrations import Progress
 
 Source = str | Sequence[str]
 Rules = str | type[pp.Schema]
@@ -228,8 +228,6 @@ class PyRustPipeHook(BaseHook):
         With ``ledger`` the run appends its entry for ``partition`` (docs/ledger.md).
         ``handle.cancel()`` (from ``on_kill``) stops the run: uploads aborted, nothing committed,
         ``pp.CancelledError`` raised."""
-        from pyrustpipe.api import run_validation
-
         uris = [*sources_of(source), valid_output, quarantine, metrics_output, ledger]
         options = self.storage_options() if any(is_s3(u) for u in uris) else None
         return run_validation(

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from airflow.exceptions import AirflowProviderDeprecationWarning
 from airflow.sdk import Asset, BaseOperator
 from airflow.sdk.exceptions import AirflowFailException
-from pyrustpipe.integrations import rules_of
+from pyrustpipe.integrations import new_progress, rules_of
 
 from pyrustpipe_provider.hooks import (
     BLOCKING_SCOPES,
@@ -41,7 +41,7 @@ from pyrustpipe_provider.retry import pyrustpipe_retry_policy
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
-    from pyrustpipe._core import Progress
+    from pyrustpipe.integrations import Progress
 
 Mode = Literal["gate", "quarantine"]
 
@@ -184,8 +184,6 @@ class PyRustPipeValidateOperator(_PyRustPipeBaseOperator):
         self._run: Progress | None = None
 
     def execute(self, context: Context) -> dict[str, Any]:
-        from pyrustpipe._engine import new_progress
-
         partition = partition_of(self.source)
         self._run = new_progress()
         report = self.hook.validate(

@@ -13,10 +13,17 @@ False
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from pyrustpipe._arrow import is_arrow_like
+from pyrustpipe._engine import new_progress
 from pyrustpipe._trace import PythonRule
-from pyrustpipe.api import SchemaLike, SourceLike, resolve_schema
+from pyrustpipe.api import SchemaLike, SourceLike, resolve_schema, run_validation
 from pyrustpipe.compiled import Compiled, Rule, compile
+
+if TYPE_CHECKING:
+    # A run's live counters and cancel switch (``new_progress()``; ``cancel()`` from a kill hook).
+    from pyrustpipe._core import Progress as Progress
 
 __all__ = [
     "Compiled",
@@ -25,8 +32,10 @@ __all__ = [
     "SchemaLike",
     "SourceLike",
     "is_arrow_like",
+    "new_progress",
     "resolve_schema",
     "rules_of",
+    "run_validation",
     "schema_name",
 ]
 

@@ -32,7 +32,7 @@ def test_summary_log_and_lineage_are_masked(
         rules=Contacts,
         mode="quarantine",
         valid_output=f"{tmp_path}/out/",
-        quarantine_output=f"{tmp_path}/out/",
+        quarantine=f"{tmp_path}/out/",
         aws_conn_id=None,
     )
     with caplog.at_level(logging.DEBUG):

@@ -42,7 +42,7 @@ def test_sigterm_to_the_task_cancels_the_validation_through_on_kill(tmp_path: Pa
         mode="quarantine",
         # gzip keeps pass 2 busy long enough for the signal to land while it writes.
         valid_output=str(out / "valid.csv.gz"),
-        quarantine_output=str(out / "bad.csv.gz"),
+        quarantine=str(out / "bad.csv.gz"),
         aws_conn_id=None,
     )
 

@@ -45,7 +45,7 @@ with DAG(
         rules=RULES,
         mode="quarantine",
         valid_output=f"s3://{BUCKET}/retry/{PREFIX}/valid/",
-        quarantine_output=f"s3://{BUCKET}/retry/{PREFIX}/quarantine/",
+        quarantine=f"s3://{BUCKET}/retry/{PREFIX}/quarantine/",
         aws_conn_id="aws_faulty",
     )
 """

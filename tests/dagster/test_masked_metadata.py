@@ -40,7 +40,7 @@ def test_check_metadata_is_masked(
         asset=contacts,
         schema=Contacts,
         source=None if in_memory else str(path),
-        quarantine_output=f"{tmp_path}/out/",
+        quarantine=f"{tmp_path}/out/",
     )
     result = dg.materialize(
         [contacts, *checks], resources={"pyrustpipe": PyRustPipeResource()}, raise_on_error=False

@@ -39,7 +39,7 @@ def _payments() -> type[pp.Schema]:
             account: int = pp.Field(sensitive=True)  # "ACC-…" fails type: its message quotes it
             amount: float = pp.Field(gt=0)
 
-            @pp.validate
+            @pp.row_rule
             def phone_not_blocked(row):  # noqa: N805 - a row rule takes the row
                 # an `if` on a column cannot be traced: this runs in Python, and its message
                 # quotes the sensitive value
