@@ -22,7 +22,6 @@ pub mod formats;
 pub mod ledger;
 pub mod mask;
 pub mod parse;
-pub mod pipeline;
 pub mod plan;
 pub mod profile;
 pub mod progress;

@@ -3,13 +3,13 @@
 
 use std::sync::Arc;
 
+use super::pipeline::Work;
 use crate::check::BlockFindings;
 use crate::error::{Error, Position, Result};
 use crate::formats::csv::block::{first_longer_than, BlockEnd};
 use crate::formats::csv::parser::{Dialect, Parser};
 use crate::formats::csv::reader::MAX_RECORD_BYTES;
 use crate::formats::Format;
-use crate::pipeline::Work;
 use crate::plan::Plan;
 use crate::report::Sample;
 use crate::rules::dataset::ColumnStats;

@@ -9,6 +9,7 @@
 mod ledger;
 mod merge;
 mod outputs;
+mod pipeline;
 mod produce;
 mod report_builder;
 
@@ -18,10 +19,10 @@ use std::time::Instant;
 use serde::Deserialize;
 use serde_json::Value as Json;
 
+use super::pipeline::{self, Work};
 use crate::error::{Error, Position, Result};
 use crate::formats::sink::AtomicFile;
 use crate::formats::{Format, SourceKind};
-use crate::pipeline::{self, Work};
 use crate::plan::Plan;
 use crate::progress::{Cancel, Progress, RunPosition};
 use crate::report::Report;

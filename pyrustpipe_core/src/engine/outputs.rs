@@ -3,12 +3,12 @@
 
 use arrow_array::RecordBatch;
 
+use super::pipeline::{self, Work};
 use crate::error::{Error, Position, Result};
 use crate::formats::csv::block::{parse_records, BlockEnd, BlockParse, RecordBytes};
 use crate::formats::csv::parser::{Dialect, Parser};
 use crate::formats::sink::CsvSink;
 use crate::formats::{Codec, Format, SourceKind};
-use crate::pipeline::{self, Work};
 use crate::plan::Plan;
 use crate::report::Report;
 use crate::spec::Severity;

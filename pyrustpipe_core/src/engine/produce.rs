@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use super::pipeline::{Producer, Work};
 use crate::check::{check_rows, BlockFindings, Rows};
 use crate::error::{Error, Position, Result};
 use crate::formats::arrow::BatchStore;
@@ -11,7 +12,6 @@ use crate::formats::csv::block::{parse_rows, BlockParse};
 use crate::formats::csv::parser::{Dialect, Parser};
 use crate::formats::csv::reader::{BlockReader, Header};
 use crate::formats::{Codec, Format};
-use crate::pipeline::{Producer, Work};
 use crate::plan::{Plan, SourceLayout};
 use crate::storage::{SourceObject, Storage};
 
