@@ -19,7 +19,6 @@ use std::time::Instant;
 use serde::Deserialize;
 use serde_json::Value as Json;
 
-use super::pipeline::{self, Work};
 use crate::error::{Error, Position, Result};
 use crate::formats::sink::AtomicFile;
 use crate::formats::{Format, SourceKind};
@@ -28,6 +27,7 @@ use crate::progress::{Cancel, Progress, RunPosition};
 use crate::report::Report;
 use crate::spec::{Severity, Tolerance};
 use crate::storage::{SourceObject, Storage};
+use pipeline::Work;
 
 use merge::{add_external, combine, Merger};
 use outputs::{in_memory_input, write_batch_outputs, write_outputs, OutputTargets};
