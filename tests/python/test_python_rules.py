@@ -1,4 +1,4 @@
-"""The Python fallback for untraceable row rules: parsing and batching (no engine needed)."""
+"""The Python fallback for untraceable row rules: parsing (by the engine) and batching."""
 
 from __future__ import annotations
 
@@ -66,8 +66,19 @@ from pyrustpipe._python_rules import (
             "datetime",
             dt.datetime(2026, 1, 5, 10, 20, 30, tzinfo=dt.timezone(dt.timedelta(hours=3))),
         ),
+        (
+            "2026-01-05T10:20:30.5-09:30",
+            "datetime",
+            dt.datetime(
+                2026, 1, 5, 10, 20, 30, 500000, tzinfo=dt.timezone(-dt.timedelta(hours=9.5))
+            ),
+        ),
         ("23:59", "time", dt.time(23, 59)),
         ("07:08:09.5", "time", dt.time(7, 8, 9, 500000)),
+        ("23:59:59.999999999", "time", dt.time(23, 59, 59, 999999)),
+        ("-0", "float", -0.0),
+        ("1e300", "float", 1e300),
+        ("1e-60", "decimal", Decimal("1e-60")),
     ],
 )
 def test_parse_accepts(text: str, dtype: str, expected: Any) -> None:
@@ -128,6 +139,12 @@ def test_parse_rejects(text: str, dtype: str) -> None:
             dt.datetime(2026, 1, 5, 10, 20, 30),
         ),
         ("10h20", "time", "%Hh%M", dt.time(10, 20)),
+        (
+            "05/01/2026 10:20 +0100",
+            "datetime",
+            "%d/%m/%Y %H:%M %z",
+            dt.datetime(2026, 1, 5, 10, 20, tzinfo=dt.timezone(dt.timedelta(hours=1))),
+        ),
     ],
 )
 def test_parse_with_format(text: str, dtype: str, fmt: str, expected: Any) -> None:
