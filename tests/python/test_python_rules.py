@@ -16,6 +16,7 @@ import pyrustpipe as pp
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from pyrustpipe import _engine
 from pyrustpipe._python_rules import (
     BATCH_ROWS,
     parse_value,
@@ -252,6 +253,34 @@ def test_csv_rows_numbers_nulls_and_errors(write: Callable[[str, str], Path]) ->
         ],
         "explodes": [("pay.csv", 6, "explodes raised ValueError: too big")],
     }
+
+
+def test_each_column_is_parsed_once_per_batch_by_the_engine(
+    write: Callable[[str, str], Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The engine parses every text, batched: one call per column a rule reads, per batch.
+    calls: list[tuple[str, int]] = []
+    parse_texts = _engine.parse_texts
+
+    def counted(column_json: str, texts: list[bytes]) -> list[str | None]:
+        calls.append((json.loads(column_json)["name"], len(texts)))
+        return parse_texts(column_json, texts)
+
+    monkeypatch.setattr(_engine, "parse_texts", counted)
+    schema = untraced_schema()
+    rows = BATCH_ROWS + 5
+    path = write("big.csv", "amount,fee,day,Code\n" + "10,1,05/01/2026,AB\n" * rows)
+    assert failures(schema, path) == {
+        "fee_small": [],
+        "weekday": [],
+        "code_upper": [],
+        "explodes": [],
+    }
+    assert sorted(calls) == sorted(
+        (name, size)
+        for name in ("amount", "fee", "day", "Code")
+        for size in (BATCH_ROWS, rows - BATCH_ROWS)
+    )
 
 
 def test_external_rule_shape(write: Callable[[str, str], Path]) -> None:
