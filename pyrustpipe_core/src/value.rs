@@ -376,6 +376,27 @@ mod tests {
     }
 
     #[test]
+    fn parse_texts_is_canonical_text_per_text_and_checks_the_column() {
+        let column = r#"{"name": "d", "dtype": "date", "format": "%d/%m/%Y"}"#;
+        let texts: &[&[u8]] = &[b"05/01/2026", b"", b"31/02/2026", b"\xff"];
+        let got = crate::parse_texts(column, texts).unwrap();
+        assert_eq!(got, [Some("2026-01-05".to_owned()), None, None, None]);
+        assert_eq!(
+            crate::parse_texts(column, &[]).unwrap(),
+            Vec::<Option<String>>::new()
+        );
+        for bad in [
+            r#"{"name": "d", "dtype": "date", "format": "%q"}"#,
+            r#"{"name": "n", "dtype": "int", "format": "%Y"}"#,
+            r#"{"name": "n", "dtype": "integer"}"#,
+            "not json",
+        ] {
+            let err = crate::parse_texts(bad, texts).unwrap_err();
+            assert!(matches!(err, Error::Schema { .. }), "{bad}: {err}");
+        }
+    }
+
+    #[test]
     fn canonical_text_agrees_with_parse() {
         // Whatever `parse` rejects, `canonical_text` rejects, and the other way round.
         for dtype in [
