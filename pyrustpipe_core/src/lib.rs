@@ -69,6 +69,20 @@ pub fn compile_spec(spec_json: &str, external: &[ExternalRule]) -> Result<Compil
     })
 }
 
+/// Each text parsed as the column's dtype (and `format`), in the canonical text form of
+/// [`value::TypeParser::canonical_text`]; `None` where it does not parse. `column_json` is one
+/// of a spec's columns. The Python fallback for untraceable rules builds its values from these,
+/// so it has no grammar of its own.
+pub fn parse_texts(column_json: &str, texts: &[&[u8]]) -> Result<Vec<Option<String>>> {
+    let column: spec::ColumnSpec =
+        serde_json::from_str(column_json).map_err(|e| Error::schema("column", e.to_string()))?;
+    let parser = value::TypeParser::compile(&column, &format!("column ({})", column.name))?;
+    Ok(texts
+        .iter()
+        .map(|text| parser.canonical_text(text))
+        .collect())
+}
+
 /// Validate files (paths, directories or globs) against a spec.
 pub fn validate(spec_json: &str, sources: &[String], options: &Options) -> Result<Report> {
     let plan = compile_plan(spec_json, options)?;

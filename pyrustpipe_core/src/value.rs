@@ -135,6 +135,43 @@ impl TypeParser {
     }
 }
 
+impl TypeParser {
+    /// The text's value in a canonical text form that needs no grammar to convert (what the
+    /// Python fallback for untraceable rules builds its values from, so they are the engine's):
+    /// int → decimal digits, float → shortest round-trip repr, decimal → plain or `<m>e<exp>`
+    /// text, bool → `true`/`false`, date → `YYYY-MM-DD`, time → `HH:MM:SS[.ffffff]`, datetime
+    /// → `YYYY-MM-DDTHH:MM:SS[.ffffff]`, plus `±HH:MM` when the text wrote an offset (the same
+    /// wall time and offset, so the same instant). `None` when the text does not parse.
+    pub fn canonical_text(&self, text: &[u8]) -> Option<String> {
+        if let TypeParser::Temporal(TemporalKind::DateTime, format) = self {
+            let (utc, offset) = match format {
+                Some(format) => format.parse_with_offset(text)?,
+                None => parse::parse_datetime_iso_offset(text)?,
+            };
+            let Some(seconds) = offset else {
+                return Some(parse::format_datetime(utc));
+            };
+            // The wall time as written is within years 1..=9999, unlike the UTC instant.
+            let mut out = parse::format_datetime(utc + seconds * 1_000_000);
+            let sign = if seconds < 0 { '-' } else { '+' };
+            let minutes = seconds.unsigned_abs() / 60;
+            out.push_str(&format!("{sign}{:02}:{:02}", minutes / 60, minutes % 60));
+            return Some(out);
+        }
+        Some(match self.parse(text)? {
+            // Checked to be UTF-8 by `parse`.
+            Value::Str(s) => String::from_utf8_lossy(s).into_owned(),
+            Value::Int(v) => v.to_string(),
+            Value::Float(v) => format!("{v:?}"),
+            Value::Decimal(d) => d.to_string(),
+            Value::Bool(v) => v.to_string(),
+            Value::Date(days) => parse::format_date(days),
+            Value::Time(micros) => parse::format_time(micros),
+            Value::DateTime(micros) => parse::format_datetime(micros),
+        })
+    }
+}
+
 /// Why a text failed its dtype, for report samples.
 /// `display` stands for the text in the message when given (a sensitive column's token).
 pub fn type_failure_message(
@@ -227,4 +264,161 @@ fn tagged<'b>(scratch: &'b mut [u8; 24], tag: u8, raw: &[u8]) -> &'b [u8] {
     scratch[0] = tag;
     scratch[1..=raw.len()].copy_from_slice(raw);
     &scratch[..=raw.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parser(dtype: &str, format: Option<&str>) -> TypeParser {
+        let column: ColumnSpec = serde_json::from_value(
+            serde_json::json!({"name": "v", "dtype": dtype, "format": format}),
+        )
+        .unwrap();
+        TypeParser::compile(&column, "v").unwrap()
+    }
+
+    #[test]
+    fn canonical_text_table() {
+        let cases: &[(&str, Option<&str>, &str, Option<&str>)] = &[
+            ("str", None, "abc", Some("abc")),
+            ("str", None, "", Some("")),
+            ("str", None, "a\0b", None),
+            ("int", None, "007", Some("7")),
+            ("int", None, "+5", Some("5")),
+            ("int", None, "-0", Some("0")),
+            (
+                "int",
+                None,
+                "-9223372036854775808",
+                Some("-9223372036854775808"),
+            ),
+            ("int", None, "9223372036854775808", None),
+            ("int", None, "1.0", None),
+            ("float", None, "1e3", Some("1000.0")),
+            ("float", None, ".5", Some("0.5")),
+            ("float", None, "0.1", Some("0.1")),
+            ("float", None, "1e300", Some("1e300")),
+            ("float", None, "-0", Some("-0.0")),
+            ("float", None, "NaN", None),
+            ("float", None, "1e309", None),
+            ("decimal", None, "1.10", Some("1.1")),
+            ("decimal", None, "-.5e1", Some("-5")),
+            ("decimal", None, "1e-60", Some("1e-60")),
+            ("decimal", None, "nan", None),
+            ("bool", None, "Yes", Some("true")),
+            ("bool", None, "0", Some("false")),
+            ("bool", None, "on", None),
+            ("date", None, "2024-02-29", Some("2024-02-29")),
+            ("date", None, "2023-02-29", None),
+            ("date", Some("%d/%m/%Y"), "05/01/2026", Some("2026-01-05")),
+            ("date", Some("%d/%m/%Y"), "2026-01-05", None),
+            ("time", None, "07:30", Some("07:30:00")),
+            ("time", None, "23:59:59.999999999", Some("23:59:59.999999")),
+            ("time", None, "24:00", None),
+            ("time", Some("%Hh%M"), "10h20", Some("10:20:00")),
+            (
+                "datetime",
+                None,
+                "2026-01-05T10:20",
+                Some("2026-01-05T10:20:00"),
+            ),
+            (
+                "datetime",
+                None,
+                "2026-01-05 10:20:30.5",
+                Some("2026-01-05T10:20:30.500000"),
+            ),
+            (
+                "datetime",
+                None,
+                "2026-01-05T10:20:30Z",
+                Some("2026-01-05T10:20:30+00:00"),
+            ),
+            (
+                "datetime",
+                None,
+                "2026-01-05T10:20:30+0300",
+                Some("2026-01-05T10:20:30+03:00"),
+            ),
+            (
+                "datetime",
+                None,
+                "2026-01-05T10:20:30-09:30",
+                Some("2026-01-05T10:20:30-09:30"),
+            ),
+            // the UTC instant would be in year 0; the wall time as written is not
+            (
+                "datetime",
+                None,
+                "0001-01-01T00:00+01:00",
+                Some("0001-01-01T00:00:00+01:00"),
+            ),
+            ("datetime", None, "2026-01-05", None),
+            (
+                "datetime",
+                Some("%Y%m%d %H%M%z"),
+                "20260105 1020-0100",
+                Some("2026-01-05T10:20:00-01:00"),
+            ),
+            (
+                "datetime",
+                Some("%Y%m%d %H%M"),
+                "20260105 1020",
+                Some("2026-01-05T10:20:00"),
+            ),
+        ];
+        for &(dtype, format, text, want) in cases {
+            let got = parser(dtype, format).canonical_text(text.as_bytes());
+            assert_eq!(got.as_deref(), want, "{dtype} {format:?} {text:?}");
+        }
+        assert_eq!(parser("str", None).canonical_text(b"\xff"), None);
+    }
+
+    #[test]
+    fn parse_texts_is_canonical_text_per_text_and_checks_the_column() {
+        let column = r#"{"name": "d", "dtype": "date", "format": "%d/%m/%Y"}"#;
+        let texts: &[&[u8]] = &[b"05/01/2026", b"", b"31/02/2026", b"\xff"];
+        let got = crate::parse_texts(column, texts).unwrap();
+        assert_eq!(got, [Some("2026-01-05".to_owned()), None, None, None]);
+        assert_eq!(
+            crate::parse_texts(column, &[]).unwrap(),
+            Vec::<Option<String>>::new()
+        );
+        for bad in [
+            r#"{"name": "d", "dtype": "date", "format": "%q"}"#,
+            r#"{"name": "n", "dtype": "int", "format": "%Y"}"#,
+            r#"{"name": "n", "dtype": "integer"}"#,
+            "not json",
+        ] {
+            let err = crate::parse_texts(bad, texts).unwrap_err();
+            assert!(matches!(err, Error::Schema { .. }), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn canonical_text_agrees_with_parse() {
+        // Whatever `parse` rejects, `canonical_text` rejects, and the other way round.
+        for dtype in [
+            "str", "int", "float", "decimal", "bool", "date", "datetime", "time",
+        ] {
+            let p = parser(dtype, None);
+            for text in [
+                "",
+                "1",
+                "0",
+                "1.5",
+                "t",
+                "2026-01-05",
+                "2026-01-05T10:20Z",
+                "10:20",
+            ] {
+                assert_eq!(
+                    p.canonical_text(text.as_bytes()).is_some(),
+                    p.parse(text.as_bytes()).is_some(),
+                    "{dtype} {text:?}"
+                );
+            }
+        }
+    }
 }

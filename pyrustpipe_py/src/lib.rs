@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use arrow_array::ffi_stream::RecordBatchStreamReader;
 use pyo3::prelude::*;
-use pyo3::types::{PyCapsule, PyDict};
+use pyo3::types::{PyBytes, PyCapsule, PyDict};
 
 use pyrustpipe_core::progress::Cancel;
 
@@ -211,6 +211,19 @@ fn ledger_entries(
     })
 }
 
+/// Each text (UTF-8 bytes, as read) parsed as a spec column's dtype and `format`: its value in
+/// a canonical text form (see `pyrustpipe_core::parse_texts`), `None` where it does not parse.
+/// Batched so the Python fallback for untraceable rules pays one call per column and batch.
+#[pyfunction]
+fn parse_texts(
+    py: Python<'_>,
+    column_json: &str,
+    texts: Vec<Bound<'_, PyBytes>>,
+) -> PyResult<Vec<Option<String>>> {
+    let texts: Vec<&[u8]> = texts.iter().map(|text| text.as_bytes()).collect();
+    pyrustpipe_core::parse_texts(column_json, &texts).map_err(|e| errors::to_py(py, e))
+}
+
 /// How this extension was built: engine version, cargo profile, target, stream codecs.
 #[pyfunction]
 fn build_info(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
@@ -236,5 +249,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(ledger_entries, m)?)?;
     m.add_function(wrap_pyfunction!(build_info, m)?)?;
     m.add_function(wrap_pyfunction!(gc, m)?)?;
+    m.add_function(wrap_pyfunction!(parse_texts, m)?)?;
     Ok(())
 }

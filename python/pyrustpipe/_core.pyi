@@ -26,6 +26,7 @@ def profile(sources: list[str], options_json: str, profile_json: str = "{}") -> 
 def expand_sources(sources: list[str], options_json: str = ...) -> list[str]: ...
 def ledger_entries(root: str, dataset: str, options_json: str = ...) -> str: ...
 def gc(prefix: str, older_than_s: float, dry_run: bool, options_json: str = ...) -> str: ...
+def parse_texts(column_json: str, texts: list[bytes]) -> list[str | None]: ...
 
 class _BuildInfo(TypedDict):
     engine_version: str
@@ -47,4 +48,5 @@ __all__ = [
     "ledger_entries",
     "build_info",
     "gc",
+    "parse_texts",
 ]

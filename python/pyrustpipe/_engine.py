@@ -16,6 +16,7 @@ __all__ = [
     "gc",
     "ledger_entries",
     "new_progress",
+    "parse_texts",
     "profile",
     "validate",
     "validate_arrow",
@@ -83,6 +84,12 @@ def gc(prefix: str, older_than_s: float, dry_run: bool, options_json: str = "{}"
 
     result: dict[str, Any] = json.loads(core().gc(prefix, older_than_s, dry_run, options_json))
     return result
+
+
+def parse_texts(column_json: str, texts: list[bytes]) -> list[str | None]:
+    """Each text (UTF-8) parsed as the column's dtype: a canonical text, ``None`` if invalid."""
+    values: list[str | None] = core().parse_texts(column_json, texts)
+    return values
 
 
 def engine_version() -> str | None:

@@ -1,10 +1,10 @@
 """Run the row rules that could not be traced, in Python, and hand their failures to the engine.
 
 This is the slow path (a few hundred thousand rows per second at best) and it reads local CSV,
-NDJSON and (with pyarrow installed) Parquet files only. Values are parsed with the spec's grammar
-(docs/spec.md, "Parsing"), so a rule sees the same typed values the engine sees; a rule skips a
-row when a value it reads is null or does not parse, or the CSV record has the wrong number of
-fields — exactly like a Rust row rule.
+NDJSON and (with pyarrow installed) Parquet files only. Texts are parsed by the engine itself
+(``_core.parse_texts``, one call per column and batch), so a rule sees the same typed values the
+engine sees; a rule skips a row when a value it reads is null or does not parse, or the CSV
+record has the wrong number of fields — exactly like a Rust row rule.
 """
 
 from __future__ import annotations
@@ -15,12 +15,12 @@ import gzip
 import io
 import json
 import math
-import re
 import sys
 from collections.abc import Callable, Iterable, Iterator
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import IO, Any
 
+from pyrustpipe import _engine
 from pyrustpipe._common import did_you_mean
 from pyrustpipe._trace import PythonRule
 from pyrustpipe.exceptions import DataFormatError, SchemaError
@@ -29,177 +29,86 @@ from pyrustpipe.spec import ColumnSpec, ExternalFailure, ExternalRule, SpecDict
 __all__ = ["BATCH_ROWS", "parse_value", "run_python_rules", "source_format"]
 
 BATCH_ROWS = 10_000
-_INT = re.compile(r"^[+-]?[0-9]+\Z")
-_FLOAT = re.compile(r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?\Z")
-_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
-_TIME = re.compile(r"^([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:\.([0-9]{1,9}))?)?\Z")
-_DATETIME = re.compile(
-    r"^([0-9]{4}-[0-9]{2}-[0-9]{2})[T ]"
-    r"([0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,9})?)?)"
-    r"(Z|[+-][0-9]{2}:?[0-9]{2})?\Z"
-)
-_BOOLS = {
-    "true": True,
-    "t": True,
-    "yes": True,
-    "y": True,
-    "1": True,
-    "false": False,
-    "f": False,
-    "no": False,
-    "n": False,
-    "0": False,
-}
 _I64 = (-(2**63), 2**63 - 1)
+# The engine parses every text (one call per column and batch) and gives each value back in a
+# canonical text form that Python's own constructors convert: no grammar is copied here.
+_FROM_CANONICAL: dict[str, Callable[[str], object]] = {
+    "str": str,
+    "int": int,
+    "float": float,
+    "decimal": Decimal,
+    "bool": lambda text: text == "true",
+    "date": _dt.date.fromisoformat,
+    "datetime": _dt.datetime.fromisoformat,
+    "time": _dt.time.fromisoformat,
+}
 
 
-class _Invalid(Exception):
-    """The text does not parse as the dtype."""
+class _Invalid:
+    """Marks a value that is null, absent or does not parse: a rule reading it skips the row."""
 
 
-def _parse_time(text: str) -> _dt.time:
-    match = _TIME.match(text)
-    if not match:
-        raise _Invalid
-    hour, minute, second, fraction = match.groups()
-    micro = int((fraction or "0")[:6].ljust(6, "0"))
-    try:
-        return _dt.time(int(hour), int(minute), int(second or 0), micro)
-    except ValueError:
-        raise _Invalid from None
+_INVALID = _Invalid()
 
 
-def _parse_datetime(text: str, fmt: str | None) -> _dt.datetime:
-    if fmt is not None:
-        try:
-            return _dt.datetime.strptime(text, fmt)
-        except ValueError:
-            raise _Invalid from None
-    match = _DATETIME.match(text)
-    if not match:
-        raise _Invalid
-    day_text, time_text, zone = match.groups()
-    try:
-        day = _dt.date.fromisoformat(day_text)
-    except ValueError:
-        raise _Invalid from None
-    moment = _parse_time(time_text)
-    tz: _dt.tzinfo | None = None
-    if zone == "Z":
-        tz = _dt.UTC
-    elif zone:
-        sign = 1 if zone[0] == "+" else -1
-        hours, minutes = int(zone[1:3]), int(zone[-2:])
-        if hours > 23 or minutes > 59:
-            raise _Invalid
-        tz = _dt.timezone(sign * _dt.timedelta(hours=hours, minutes=minutes))
-    return _dt.datetime.combine(day, moment, tz)
+def _parse_texts(column_json: str, dtype: str, texts: list[str]) -> list[object]:
+    """Each text as the column's dtype (``_INVALID`` where it does not parse), parsed by the
+    engine. A lone surrogate (undecodable CSV bytes, or a JSON escape) encodes to invalid UTF-8,
+    which the engine rejects for every dtype, as it rejects the bytes themselves."""
+    convert = _FROM_CANONICAL[dtype]
+    encoded = [text.encode("utf-8", "surrogatepass") for text in texts]
+    return [
+        _INVALID if canonical is None else convert(canonical)
+        for canonical in _engine.parse_texts(column_json, encoded)
+    ]
 
 
 def parse_value(text: str, dtype: str, fmt: str | None = None) -> object:
-    """Parse ``text`` as ``dtype`` with the spec's grammar; raise ``ValueError`` if it does not.
+    """Parse ``text`` as ``dtype`` (with the engine's grammar); raise ``ValueError`` if it does not.
 
     >>> parse_value("1e3", "float"), parse_value("007", "int"), parse_value("Yes", "bool")
     (1000.0, 7, True)
+    >>> parse_value("2026-01-05T10:20:30+03:00", "datetime").isoformat()
+    '2026-01-05T10:20:30+03:00'
     >>> parse_value("NaN", "float")
     Traceback (most recent call last):
     ...
     ValueError: 'NaN' is not a valid float
     """
-    try:
-        return _parse(text, dtype, fmt)
-    except _Invalid:
-        raise ValueError(f"{text!r} is not a valid {dtype}") from None
+    column = json.dumps({"name": "value", "dtype": dtype, "format": fmt})
+    (value,) = _parse_texts(column, dtype, [text])
+    if value is _INVALID:
+        raise ValueError(f"{text!r} is not a valid {dtype}")
+    return value
 
 
-def _parse(text: str, dtype: str, fmt: str | None) -> object:
-    if dtype == "str":
-        if "\x00" in text:
-            raise _Invalid
-        try:
-            text.encode("utf-8")
-        except UnicodeEncodeError:  # surrogate-escaped invalid UTF-8
-            raise _Invalid from None
-        return text
-    if dtype == "int":
-        if not _INT.match(text):
-            raise _Invalid
-        value = int(text)
-        if not _I64[0] <= value <= _I64[1]:
-            raise _Invalid
-        return value
-    if dtype in ("float", "decimal"):
-        if not _FLOAT.match(text):
-            raise _Invalid
-        if dtype == "decimal":
-            try:
-                return Decimal(text)
-            except InvalidOperation:
-                raise _Invalid from None
-        number = float(text)
-        if not math.isfinite(number):
-            raise _Invalid
-        return number
+def _convert_typed(value: object, dtype: str) -> object:
+    """A JSON / Arrow value that is not a string, as ``dtype`` (``_INVALID`` if it is not one)."""
     if dtype == "bool":
-        try:
-            return _BOOLS[text.lower() if text.isascii() else text]
-        except KeyError:
-            raise _Invalid from None
-    if dtype == "date":
-        if fmt is not None:
-            try:
-                return _dt.datetime.strptime(text, fmt).date()
-            except ValueError:
-                raise _Invalid from None
-        if not _DATE.match(text):
-            raise _Invalid
-        try:
-            return _dt.date.fromisoformat(text)
-        except ValueError:
-            raise _Invalid from None
-    if dtype == "datetime":
-        return _parse_datetime(text, fmt)
-    if dtype == "time":
-        if fmt is not None:
-            try:
-                return _dt.datetime.strptime(text, fmt).time()
-            except ValueError:
-                raise _Invalid from None
-        return _parse_time(text)
-    raise _Invalid
-
-
-def _convert_json(value: object, dtype: str, fmt: str | None) -> object:
-    """A JSON / Arrow value as ``dtype`` (strings go through the text grammar)."""
-    if isinstance(value, str):
-        return _parse(value, dtype, fmt)
-    if dtype == "bool":
-        if isinstance(value, bool):
-            return value
-        raise _Invalid
+        return value if isinstance(value, bool) else _INVALID
     if isinstance(value, bool):
-        raise _Invalid
+        return _INVALID
     if dtype == "int":
         if isinstance(value, int) and _I64[0] <= value <= _I64[1]:
             return value
-        raise _Invalid
+        return _INVALID
     if dtype == "float":
         if isinstance(value, (int, float)) and math.isfinite(value):
             return float(value)
-        raise _Invalid
+        return _INVALID
     if dtype == "decimal":
         if isinstance(value, (int, Decimal)):
             return Decimal(value)
         if isinstance(value, float) and math.isfinite(value):
             return Decimal(repr(value))
-        raise _Invalid
+        return _INVALID
     if dtype == "datetime" and isinstance(value, _dt.datetime):
         return value
     if dtype == "date" and isinstance(value, _dt.date) and not isinstance(value, _dt.datetime):
         return value
     if dtype == "time" and isinstance(value, _dt.time):
         return value
-    raise _Invalid
+    return _INVALID
 
 
 class _Skip(BaseException):
@@ -212,74 +121,100 @@ class _Skip(BaseException):
 class _Row:
     """The row a Python rule receives: attributes are typed, parsed lazily on access."""
 
-    __slots__ = ("_cache", "_reader")
+    __slots__ = ("_batch", "_index")
 
-    def __init__(self, reader: _Reader, raw: list[str] | dict[str, object]) -> None:
-        self._reader = reader
-        self._cache = raw
+    def __init__(self, batch: _Batch, index: int) -> None:
+        self._batch = batch
+        self._index = index
 
     def __getattr__(self, name: str) -> object:
-        reader = self._reader
+        reader = self._batch.reader
         column = reader.attributes.get(name, name)
         if column not in reader.known:
             # only declared columns, as in a traced rule, even if the source has more
             hint = did_you_mean(name, list(reader.attributes) + sorted(reader.known))
             raise AttributeError(f"the row has no column {name!r}{hint}")
-        return self._reader.value(self._cache, column)
+        return self._batch.value(self._index, column)
 
     def __getitem__(self, name: str) -> object:
         return self.__getattr__(name)
 
 
 class _Reader:
+    """What a source's rows look like: the spec's columns and, for CSV, the header."""
+
     def __init__(self, spec: SpecDict, attributes: dict[str, str], header: list[str]) -> None:
         columns: dict[str, ColumnSpec] = {c["name"]: c for c in spec.get("columns", [])}
         self.attributes = attributes
         self.null_values = set(spec.get("csv", {}).get("null_values", [""]))
         self.index = {name: i for i, name in enumerate(header)}
         self.known = set(columns)
-        self.dtypes = {n: (c["dtype"], c.get("format")) for n, c in columns.items()}
+        self.dtypes = {n: c["dtype"] for n, c in columns.items()}
+        self.columns_json = {n: json.dumps(c) for n, c in columns.items()}
         self.sensitive = [n for n, c in columns.items() if c.get("sensitive")]
 
-    def sensitive_values(self, raw: list[str] | dict[str, object]) -> list[str]:
+    def raw(self, raw: list[str] | dict[str, object], column: str) -> object:
+        """The column's field in a row as read (``None`` when the source has no such column)."""
+        if isinstance(raw, list):
+            position = self.index.get(column)
+            return None if position is None else raw[position]
+        return raw.get(column)
+
+    def parse_column(self, raws: list[Any], column: str) -> list[object]:
+        """The column's value in each row (``_INVALID`` where null, absent or unparsable), its
+        texts parsed in one engine call."""
+        dtype = self.dtypes[column]
+        values: list[object] = [_INVALID] * len(raws)
+        texts: list[str] = []
+        text_rows: list[int] = []
+        for row, raw in enumerate(raws):
+            field = self.raw(raw, column)
+            if isinstance(field, str):
+                if field not in self.null_values:
+                    texts.append(field)
+                    text_rows.append(row)
+            elif field is not None:
+                values[row] = _convert_typed(field, dtype)
+        if texts:
+            parsed = _parse_texts(self.columns_json[column], dtype, texts)
+            for row, value in zip(text_rows, parsed, strict=True):
+                values[row] = value
+        return values
+
+
+class _Batch:
+    """A batch of rows; a column is parsed for the whole batch the first time a rule reads it."""
+
+    __slots__ = ("columns", "raws", "reader")
+
+    def __init__(self, reader: _Reader, raws: list[Any]) -> None:
+        self.reader = reader
+        self.raws = raws
+        self.columns: dict[str, list[object]] = {}
+
+    def value(self, index: int, column: str) -> object:
+        values = self.columns.get(column)
+        if values is None:
+            values = self.columns[column] = self.reader.parse_column(self.raws, column)
+        value = values[index]
+        if value is _INVALID:
+            raise _Skip
+        return value
+
+    def sensitive_values(self, index: int) -> list[str]:
         """The row's values of sensitive columns, as text and as parsed, for the engine to mask
         wherever a failure message quotes them (the message is made by user code)."""
         out: set[str] = set()
-        for column in self.sensitive:
-            if isinstance(raw, list):
-                position = self.index.get(column)
-                text: object = None if position is None else raw[position]
-            else:
-                text = raw.get(column)
+        for column in self.reader.sensitive:
+            text = self.reader.raw(self.raws[index], column)
             if text is None:
                 continue
             out.add(str(text))
             try:
-                out.add(str(self.value(raw, column)))
+                out.add(str(self.value(index, column)))
             except _Skip:
                 pass
         return sorted(value for value in out if value)
-
-    def value(self, raw: list[str] | dict[str, object], column: str) -> object:
-        text: object
-        if isinstance(raw, list):
-            position = self.index.get(column)
-            if position is None:  # the column is missing from this source
-                raise _Skip
-            text = raw[position]
-        else:
-            if column not in raw:
-                raise _Skip
-            text = raw[column]
-        if text is None or (isinstance(text, str) and text in self.null_values):
-            raise _Skip
-        dtype, fmt = self.dtypes.get(column, ("str", None))
-        try:
-            if isinstance(text, str):
-                return _parse(text, dtype, fmt)
-            return _convert_json(text, dtype, fmt)
-        except _Invalid:
-            raise _Skip from None
 
 
 def source_format(path: str) -> str:
@@ -484,12 +419,13 @@ def _run_batch(
     source: str,
     failures: dict[str, list[ExternalFailure]],
 ) -> None:
+    rows = _Batch(reader, [raw for _, raw in batch])
     for rule in rules:
         out = failures[rule.name]
-        for number, raw in batch:
-            message = _evaluate(rule, _Row(reader, raw))
+        for index, (number, _) in enumerate(batch):
+            message = _evaluate(rule, _Row(rows, index))
             if message is not None:
                 failure: ExternalFailure = {"source": source, "row": number, "message": message}
                 if reader.sensitive:
-                    failure["sensitive_values"] = reader.sensitive_values(raw)
+                    failure["sensitive_values"] = rows.sensitive_values(index)
                 out.append(failure)

@@ -1,7 +1,8 @@
 """The Python fallback parses values exactly like the engine (needs the engine).
 
-A Python-run rule must see the same typed values as a Rust rule, so ``parse_value`` must accept
-exactly the texts the engine accepts: every text below is validated by the engine, and its
+A Python-run rule must see the same typed values as a Rust rule. ``parse_value`` (and the rule
+runner) ask the engine's own parser (``_core.parse_texts``), so they have no grammar of their
+own; this guards that path: every text below is validated by the engine, and its
 ``<column>:type`` verdict is compared with ``parse_value``'s.
 """
 

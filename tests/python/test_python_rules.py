@@ -1,4 +1,4 @@
-"""The Python fallback for untraceable row rules: parsing and batching (no engine needed)."""
+"""The Python fallback for untraceable row rules: parsing (by the engine) and batching."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ import pyrustpipe as pp
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from pyrustpipe import _engine
 from pyrustpipe._python_rules import (
     BATCH_ROWS,
     parse_value,
@@ -66,8 +67,19 @@ from pyrustpipe._python_rules import (
             "datetime",
             dt.datetime(2026, 1, 5, 10, 20, 30, tzinfo=dt.timezone(dt.timedelta(hours=3))),
         ),
+        (
+            "2026-01-05T10:20:30.5-09:30",
+            "datetime",
+            dt.datetime(
+                2026, 1, 5, 10, 20, 30, 500000, tzinfo=dt.timezone(-dt.timedelta(hours=9.5))
+            ),
+        ),
         ("23:59", "time", dt.time(23, 59)),
         ("07:08:09.5", "time", dt.time(7, 8, 9, 500000)),
+        ("23:59:59.999999999", "time", dt.time(23, 59, 59, 999999)),
+        ("-0", "float", -0.0),
+        ("1e300", "float", 1e300),
+        ("1e-60", "decimal", Decimal("1e-60")),
     ],
 )
 def test_parse_accepts(text: str, dtype: str, expected: Any) -> None:
@@ -128,6 +140,12 @@ def test_parse_rejects(text: str, dtype: str) -> None:
             dt.datetime(2026, 1, 5, 10, 20, 30),
         ),
         ("10h20", "time", "%Hh%M", dt.time(10, 20)),
+        (
+            "05/01/2026 10:20 +0100",
+            "datetime",
+            "%d/%m/%Y %H:%M %z",
+            dt.datetime(2026, 1, 5, 10, 20, tzinfo=dt.timezone(dt.timedelta(hours=1))),
+        ),
     ],
 )
 def test_parse_with_format(text: str, dtype: str, fmt: str, expected: Any) -> None:
@@ -235,6 +253,34 @@ def test_csv_rows_numbers_nulls_and_errors(write: Callable[[str, str], Path]) ->
         ],
         "explodes": [("pay.csv", 6, "explodes raised ValueError: too big")],
     }
+
+
+def test_each_column_is_parsed_once_per_batch_by_the_engine(
+    write: Callable[[str, str], Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The engine parses every text, batched: one call per column a rule reads, per batch.
+    calls: list[tuple[str, int]] = []
+    parse_texts = _engine.parse_texts
+
+    def counted(column_json: str, texts: list[bytes]) -> list[str | None]:
+        calls.append((json.loads(column_json)["name"], len(texts)))
+        return parse_texts(column_json, texts)
+
+    monkeypatch.setattr(_engine, "parse_texts", counted)
+    schema = untraced_schema()
+    rows = BATCH_ROWS + 5
+    path = write("big.csv", "amount,fee,day,Code\n" + "10,1,05/01/2026,AB\n" * rows)
+    assert failures(schema, path) == {
+        "fee_small": [],
+        "weekday": [],
+        "code_upper": [],
+        "explodes": [],
+    }
+    assert sorted(calls) == sorted(
+        (name, size)
+        for name in ("amount", "fee", "day", "Code")
+        for size in (BATCH_ROWS, rows - BATCH_ROWS)
+    )
 
 
 def test_external_rule_shape(write: Callable[[str, str], Path]) -> None:

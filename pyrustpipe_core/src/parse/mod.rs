@@ -12,7 +12,8 @@ pub use decimal::{parse_decimal, Decimal};
 pub use number::{parse_float, parse_int};
 pub use temporal::{
     civil_from_days, days_from_civil, format_date, format_datetime, format_time, parse_date_iso,
-    parse_datetime_iso, parse_time_iso, weekday_from_days, TemporalFormat, TemporalKind,
+    parse_datetime_iso, parse_datetime_iso_offset, parse_time_iso, weekday_from_days,
+    TemporalFormat, TemporalKind,
 };
 
 /// Parses `true false t f yes no y n 1 0` in any ASCII case.

@@ -157,6 +157,12 @@ pub fn parse_date_iso(s: &[u8]) -> Option<i32> {
 /// ISO `YYYY-MM-DD[T or space]HH:MM[:SS[.f{1,9}]][Z|±HH:MM|±HHMM]` → microseconds since the
 /// epoch in UTC. The offset is applied; a value without one is taken as UTC.
 pub fn parse_datetime_iso(s: &[u8]) -> Option<i64> {
+    parse_datetime_iso_offset(s).map(|(micros, _)| micros)
+}
+
+/// [`parse_datetime_iso`], also giving the offset the text wrote (seconds east of UTC; `None`
+/// when it has none), so the value can be written back as the same wall time and offset.
+pub fn parse_datetime_iso_offset(s: &[u8]) -> Option<(i64, Option<i64>)> {
     let days = parse_date_iso(s.get(..10)?)?;
     if !matches!(s.get(10), Some(b'T' | b' ')) {
         return None;
@@ -164,14 +170,15 @@ pub fn parse_datetime_iso(s: &[u8]) -> Option<i64> {
     let (time, used) = iso_time_prefix(s.get(11..)?)?;
     let rest = s.get(11 + used..)?;
     let offset = if rest.is_empty() {
-        0
+        None
     } else {
         match utc_offset(rest)? {
-            (off, n) if n == rest.len() => off,
+            (off, n) if n == rest.len() => Some(off),
             _ => return None,
         }
     };
-    Some(i64::from(days) * MICROS_PER_DAY + time - offset * MICROS_PER_SECOND)
+    let utc = i64::from(days) * MICROS_PER_DAY + time - offset.unwrap_or(0) * MICROS_PER_SECOND;
+    Some((utc, offset))
 }
 
 /// ISO `HH:MM[:SS[.f{1,9}]]` → microseconds since midnight.
@@ -395,9 +402,15 @@ impl TemporalFormat {
     /// Matches the whole of `s`. Date → days since epoch, DateTime → micros since epoch
     /// UTC, Time → micros since midnight; `None` when `s` does not match or is not real.
     pub fn parse(&self, s: &[u8]) -> Option<i64> {
+        self.parse_with_offset(s).map(|(value, _)| value)
+    }
+
+    /// [`TemporalFormat::parse`], also giving the offset `%z` matched (seconds east of UTC;
+    /// `None` when the format has no `%z`).
+    pub fn parse_with_offset(&self, s: &[u8]) -> Option<(i64, Option<i64>)> {
         // Defaults only matter for directives a kind does not require (%S, %f, %z).
         let (mut y, mut mo, mut d) = (1970, 1, 1);
-        let (mut h, mut mi, mut sec, mut us, mut offset) = (0, 0, 0, 0, 0);
+        let (mut h, mut mi, mut sec, mut us, mut offset) = (0, 0, 0, 0, None);
         let mut pos = 0usize;
         for &item in &self.items {
             let rest = s.get(pos..)?;
@@ -439,7 +452,7 @@ impl TemporalFormat {
                 }
                 Item::Offset => {
                     let (off, n) = utc_offset(rest)?;
-                    offset = off;
+                    offset = Some(off);
                     n
                 }
             };
@@ -447,15 +460,16 @@ impl TemporalFormat {
         if pos != s.len() {
             return None;
         }
-        match self.kind {
+        let value = match self.kind {
             TemporalKind::Date => checked_days(y, mo, d).map(i64::from),
             TemporalKind::DateTime => {
                 let days = i64::from(checked_days(y, mo, d)?);
                 let time = checked_time(h, mi, sec, us)?;
-                Some(days * MICROS_PER_DAY + time - offset * MICROS_PER_SECOND)
+                Some(days * MICROS_PER_DAY + time - offset.unwrap_or(0) * MICROS_PER_SECOND)
             }
             TemporalKind::Time => checked_time(h, mi, sec, us),
-        }
+        }?;
+        Some((value, offset))
     }
 }
 
