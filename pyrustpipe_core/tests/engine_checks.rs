@@ -117,6 +117,20 @@ fn every_column_check_kind() {
             samples: &[(2, "08:59:59", "08:59:59 is not >= 09:00")],
         },
         ColumnCase {
+            column: json!({"dtype": "int", "checks": [{"type": "multiple_of", "value": 5}]}),
+            rule: "v:multiple_of",
+            values: &["10", "-15", "7", "0"],
+            failed: 1,
+            samples: &[(3, "7", "7 is not a multiple of 5")],
+        },
+        ColumnCase {
+            column: json!({"dtype": "decimal", "checks": [{"type": "multiple_of", "value": "0.05"}]}),
+            rule: "v:multiple_of",
+            values: &["1.10", "1.12", "0.05"],
+            failed: 1,
+            samples: &[(2, "1.12", "1.12 is not a multiple of 0.05")],
+        },
+        ColumnCase {
             column: json!({"dtype": "str", "checks": [{"type": "min_length", "value": 3}]}),
             rule: "v:min_length",
             values: &["abc", "ab", "héé", "hé"],
