@@ -170,9 +170,11 @@ pub(super) fn judge_history(
             current = None;
         }
         Some(run) => {
+            // The row-level checks read their history before pass 1.
             let lookback = plan
                 .history
                 .iter()
+                .filter(|c| !c.spec.check.row_level())
                 .map(|c| c.spec.lookback)
                 .max()
                 .unwrap_or(0);

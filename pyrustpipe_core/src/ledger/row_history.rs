@@ -60,7 +60,7 @@ pub struct RowCheck {
     values: BTreeSet<String>,
     over_cap: bool,
     hashes: HashSet<u64>,
-    /// Rows flagged so far (run-wide, in order), and the first of them as samples.
+    /// Rows flagged so far (run-wide, in order; handed over once), and the first as samples.
     flagged: Vec<u64>,
     samples: Vec<(u64, Sample)>,
     /// New value → rows carrying it; earlier partition → rows repeating its keys.
@@ -186,7 +186,7 @@ impl RowCheck {
     pub fn status(&self) -> Status {
         if self.skipped.is_some() || self.over_cap {
             Status::Skipped
-        } else if self.flagged.is_empty() {
+        } else if self.found.is_empty() {
             Status::Pass
         } else {
             Status::Fail
@@ -336,6 +336,8 @@ mod tests {
         }
         let status = c.status();
         let (rows, samples) = c.take_failures();
+        // The verdict outlives handing the rows over.
+        assert_eq!(c.status(), status);
         let messages = samples
             .into_iter()
             .map(|(_, s)| format!("{}: {}", s.value.unwrap(), s.message))
