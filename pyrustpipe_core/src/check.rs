@@ -92,6 +92,8 @@ pub struct BlockFindings {
     pub failure_starts: Vec<u32>,
     pub failed_rules: Vec<RuleId>,
     pub keys: Vec<Vec<KeyEntry>>,
+    /// Per row-level history check: each row's value (64-bit hash and text).
+    pub history_keys: Vec<Vec<KeyEntry>>,
     pub key_text: Vec<u8>,
     pub distinct: Vec<Vec<u128>>,
     pub stats: Vec<ColumnStats>,
@@ -109,6 +111,7 @@ impl BlockFindings {
             failure_starts: vec![0],
             failed_rules: Vec::new(),
             keys: vec![Vec::new(); plan.unique_keys.len()],
+            history_keys: vec![Vec::new(); plan.history_keys.len()],
             key_text: Vec::new(),
             distinct: vec![Vec::new(); plan.distinct_columns.len()],
             stats: vec![ColumnStats::default(); plan.columns.len()],
@@ -315,6 +318,21 @@ pub fn check_rows(
                 line,
                 text: (as_u32(text_start), as_u32(out.key_text.len())),
             });
+        }
+
+        for (slot, &column) in plan.history_keys.iter().enumerate() {
+            if let Cell::Ok(value) = &cells[column] {
+                let mut scratch = [0u8; 24];
+                let hash = crate::ledger::row_history::key_hash(value.key_bytes(&mut scratch));
+                let text_start = out.key_text.len();
+                out.key_text.extend_from_slice(texts[column]);
+                out.history_keys[slot].push(KeyEntry {
+                    hash: u128::from(hash),
+                    row: row_u32,
+                    line,
+                    text: (as_u32(text_start), as_u32(out.key_text.len())),
+                });
+            }
         }
 
         for (slot, &column) in plan.distinct_columns.iter().enumerate() {

@@ -58,6 +58,8 @@ pub struct Plan {
     pub external_rules: Vec<RuleId>,
     /// Checks against the ledger's earlier partitions, judged at the end of the run.
     pub history: Vec<crate::ledger::history::HistoryCheck>,
+    /// The column of each row-level history check, in `history` order (`ledger::row_history`).
+    pub history_keys: Vec<usize>,
     pub missing_columns_rule: RuleId,
     pub unknown_columns_rule: Option<RuleId>,
     pub column_order_rule: Option<RuleId>,
@@ -590,8 +592,14 @@ impl Plan {
         let history =
             crate::ledger::history::compile(&spec, &columns, &mut |meta, at| table.add(meta, at))?;
 
+        let history_keys = history
+            .iter()
+            .filter(|c| c.spec.check.row_level())
+            .filter_map(|c| c.column)
+            .collect();
         Ok(Plan {
             history,
+            history_keys,
             delimiter: single_byte(&spec.csv.delimiter, "delimiter")?,
             quote: single_byte(&spec.csv.quote, "quote")?,
             header: spec.csv.header,

@@ -20,10 +20,12 @@ __all__ = [
     "HistoryCheck",
     "freshness",
     "mean",
+    "new_values",
     "null_fraction",
     "parse_duration",
     "row_count",
     "schema_drift",
+    "unique_across",
 ]
 
 Seasonality = Literal["none", "weekday"]
@@ -267,6 +269,48 @@ def schema_drift(
     """Columns added, removed or retyped since the latest earlier partition in the ledger."""
     return HistoryCheck(
         "schema_drift", lookback=lookback, min_history=1, name=name, severity=severity
+    )
+
+
+def new_values(
+    column: str,
+    *,
+    lookback: int = 28,
+    min_history: int = 4,
+    severity: str = "error",
+    name: str | None = None,
+) -> HistoryCheck:
+    """Rows whose value of ``column`` no earlier partition of the last ``lookback`` days had
+    are quarantined (a new currency code overnight). Each ledger entry keeps the column's
+    distinct values, up to 10,000; over that the check is skipped."""
+    return HistoryCheck(
+        "new_values",
+        column,
+        lookback=lookback,
+        min_history=min_history,
+        name=name,
+        severity=severity,
+    )
+
+
+def unique_across(
+    column: str,
+    *,
+    lookback: int = 7,
+    min_history: int = 1,
+    severity: str = "error",
+    name: str | None = None,
+) -> HistoryCheck:
+    """Rows whose ``column`` key an earlier partition of the last ``lookback`` days already had
+    are quarantined, naming that partition (yesterday's file loaded again). Each ledger entry
+    keeps 64-bit xxh3 hashes of the keys, never the keys."""
+    return HistoryCheck(
+        "unique_across",
+        column,
+        lookback=lookback,
+        min_history=min_history,
+        name=name,
+        severity=severity,
     )
 
 

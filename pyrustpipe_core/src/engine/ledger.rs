@@ -8,6 +8,7 @@ use crate::error::Result;
 use crate::formats::sink::AtomicFile;
 use crate::formats::Format;
 use crate::ledger::history::{judge, PartitionFacts, Status};
+use crate::ledger::row_history::RowCheck;
 use crate::ledger::{Entry, InputFacts, ProfileFacts, Resolved, RuleFacts};
 use crate::plan::Plan;
 use crate::report::{Report, Sample};
@@ -53,6 +54,49 @@ pub(super) fn prepare(
         uri.clone()
     };
     Ok(Some(LedgerRun { at, uri, local }))
+}
+
+/// The row-level history checks with the earlier partitions they compare with: read before
+/// pass 1, since only earlier logical dates count (so a re-run never meets its own entry).
+pub(super) fn load_row_history(
+    plan: &Plan,
+    run: Option<&LedgerRun>,
+    storage: &Storage,
+) -> Result<Vec<RowCheck>> {
+    let checks: Vec<_> = plan
+        .history
+        .iter()
+        .filter(|c| c.spec.check.row_level())
+        .collect();
+    if checks.is_empty() {
+        return Ok(Vec::new());
+    }
+    let Some(run) = run else {
+        return Ok(checks.iter().map(|c| RowCheck::new(c, 0, None)).collect());
+    };
+    let lookback = checks.iter().map(|c| c.spec.lookback).max().unwrap_or(0);
+    let today = run.at.logical_date;
+    let from = today.saturating_sub(i32::try_from(lookback).unwrap_or(i32::MAX));
+    let history = crate::ledger::read_history(storage, &run.at, from, today)?;
+    Ok(checks
+        .iter()
+        .map(|c| RowCheck::new(c, today, Some(&history)))
+        .collect())
+}
+
+/// The rows the row-level history checks flagged join the run's failures (a skipped check
+/// flags none).
+pub(super) fn flag_rows(merger: &mut Merger<'_>) {
+    for index in 0..merger.row_history.len() {
+        let check = &mut merger.row_history[index];
+        let rule = check.rule as usize;
+        let (rows, samples) = check.take_failures();
+        merger.counts[rule] += rows.len() as u64;
+        merger
+            .late
+            .extend(rows.into_iter().map(|row| (row, check.rule)));
+        merger.late_samples[rule].extend(samples);
+    }
 }
 
 /// `(name, type)` of every column the sources had, in first-seen order: Arrow types for
@@ -126,9 +170,11 @@ pub(super) fn judge_history(
             current = None;
         }
         Some(run) => {
+            // The row-level checks read their history before pass 1.
             let lookback = plan
                 .history
                 .iter()
+                .filter(|c| !c.spec.check.row_level())
                 .map(|c| c.spec.lookback)
                 .max()
                 .unwrap_or(0);
@@ -152,10 +198,15 @@ pub(super) fn judge_history(
                     })
                     .collect(),
                 schema: schema_seen(merger),
+                ..PartitionFacts::default()
             });
         }
     }
     for check in &plan.history {
+        if check.spec.check.row_level() {
+            judge_rows(check.rule, merger, report);
+            continue;
+        }
         let verdict = match &current {
             Some(current) => judge(check, current, &history),
             None => {
@@ -191,6 +242,27 @@ pub(super) fn judge_history(
         .iter()
         .all(|r| r.passed || r.severity == Severity::Warn);
     Ok(())
+}
+
+/// A row-level check's verdict: its rows are already counted (and quarantined) like any rule's.
+fn judge_rows(rule: crate::rules::RuleId, merger: &Merger<'_>, report: &mut Report) {
+    let Some(check) = merger.row_history.iter().find(|c| c.rule == rule) else {
+        return;
+    };
+    let result = &mut report.rules[rule as usize];
+    result.failed = merger.counts[rule as usize];
+    result.observed = Some(check.detail(result.failed));
+    result.passed = check.status() != Status::Fail;
+    if let Some(reason) = check.reason() {
+        result.samples.push(Sample {
+            row: 0,
+            line: None,
+            source: String::new(),
+            column: result.column.clone(),
+            value: None,
+            message: reason,
+        });
+    }
 }
 
 fn micros_since_epoch(time: std::time::SystemTime) -> Option<i64> {
@@ -298,6 +370,16 @@ pub(super) fn stage(
         rules,
         schema: schema_seen(merger),
         profiles: profiles(plan, merger),
+        value_sets: merger
+            .row_history
+            .iter()
+            .filter_map(RowCheck::value_set)
+            .collect(),
+        key_indexes: merger
+            .row_history
+            .iter()
+            .filter_map(RowCheck::key_index)
+            .collect(),
     };
     let bytes = entry.to_parquet()?;
     if crate::storage::is_s3(&run.uri) {

@@ -44,12 +44,14 @@ pub(super) struct Merger<'a> {
     failure_starts: Vec<usize>,
     failed_rules: Vec<RuleId>,
     /// Failures found while merging (repeated keys, external rules), sorted at the end.
-    late: Vec<(u64, RuleId)>,
+    pub(super) late: Vec<(u64, RuleId)>,
     pub(super) late_samples: Vec<Vec<(u64, Sample)>>,
     key_tables: Vec<HashTable<FirstSeen>>,
     pub(super) distinct: Vec<HashTable<()>>,
     pub(super) stats: Vec<ColumnStats>,
     pub(super) sources: Vec<SourceState>,
+    /// The row-level history checks, loaded before pass 1 (`ledger::row_history`).
+    pub(super) row_history: Vec<crate::ledger::row_history::RowCheck>,
     pub(super) total_rows: u64,
     /// A block that ended inside a record: its tail is re-parsed with the next block.
     pub(super) carry: Option<(Vec<u8>, u64)>,
@@ -82,6 +84,7 @@ impl<'a> Merger<'a> {
                 .collect(),
             stats: vec![ColumnStats::default(); plan.columns.len()],
             sources: Vec::new(),
+            row_history: Vec::new(),
             total_rows: 0,
             carry: None,
             total_bytes,
@@ -334,6 +337,40 @@ impl<'a> Merger<'a> {
                         }
                     }
                 }
+            }
+        }
+        for (slot, (check, entries)) in self
+            .row_history
+            .iter_mut()
+            .zip(&findings.history_keys)
+            .enumerate()
+        {
+            let column = &self.plan.columns[self.plan.history_keys[slot]];
+            let plan = self.plan;
+            for entry in entries {
+                let text = String::from_utf8_lossy(
+                    &findings.key_text[entry.text.0 as usize..entry.text.1 as usize],
+                );
+                #[allow(clippy::cast_possible_truncation)]
+                check.observe(
+                    base + u64::from(entry.row),
+                    entry.hash as u64,
+                    &text,
+                    self.sample_size,
+                    |value, message| Sample {
+                        row: row_in_source + u64::from(entry.row) + 1,
+                        line: entry.line.map(|l| line_base + l),
+                        source: ctx.path.clone(),
+                        column: Some(column.name.clone()),
+                        // A sensitive column's value is shown as its token only.
+                        value: Some(if column.sensitive {
+                            plan.masker.token(value.as_bytes())
+                        } else {
+                            value
+                        }),
+                        message,
+                    },
+                );
             }
         }
         for (slot, hashes) in findings.distinct.iter().enumerate() {

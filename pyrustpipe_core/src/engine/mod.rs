@@ -225,6 +225,7 @@ fn run_once(
         |role: &str| committed_before.is_none() || !targets.s3.iter().any(|o| o.role == role);
     let mut merger = Merger::new(plan, sample_size, total_bytes);
     merger.max_record_bytes = max_record_bytes;
+    merger.row_history = ledger::load_row_history(plan, ledger_run.as_ref(), storage)?;
     let job = {
         let plan = Arc::clone(plan);
         move |work: &Work<SourceCtx>| {
@@ -268,6 +269,7 @@ fn run_once(
         ));
     }
     add_external(&mut merger, &options.external_rules)?;
+    ledger::flag_rows(&mut merger);
     let failures = combine(&mut merger);
 
     let mut report = build_report(plan, &mut merger, &failures, threads)?;

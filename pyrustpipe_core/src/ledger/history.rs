@@ -21,12 +21,21 @@ pub enum HistoryKind {
     Mean,
     Freshness,
     SchemaDrift,
+    /// Row-level: rows whose value no earlier partition in the window had (`row_history`).
+    NewValues,
+    /// Row-level: rows whose key an earlier partition in the window had (`row_history`).
+    UniqueAcross,
 }
 
 impl HistoryKind {
     /// The wire name (serde's `snake_case`, derived by strum from the variant).
     pub fn name(self) -> &'static str {
         self.into()
+    }
+
+    /// Judged row by row during pass 1 (quarantining rows), not on the run's aggregates.
+    pub fn row_level(self) -> bool {
+        matches!(self, HistoryKind::NewValues | HistoryKind::UniqueAcross)
     }
 }
 
@@ -108,7 +117,11 @@ pub fn compile(
         let at = format!("history[{index}] ({})", check.check.name());
         let needs_column = matches!(
             check.check,
-            HistoryKind::NullFraction | HistoryKind::Mean | HistoryKind::Freshness
+            HistoryKind::NullFraction
+                | HistoryKind::Mean
+                | HistoryKind::Freshness
+                | HistoryKind::NewValues
+                | HistoryKind::UniqueAcross
         );
         let column = match (&check.column, needs_column) {
             (None, true) => return Err(Error::schema(at, "this history check needs a \"column\"")),
@@ -206,6 +219,14 @@ fn describe(check: &HistoryCheckSpec) -> String {
             check.max_lag_s.unwrap_or_default()
         ),
         HistoryKind::SchemaDrift => "the same columns and types as the last run".to_owned(),
+        HistoryKind::NewValues => format!(
+            "every {column} value was seen in the last {} days",
+            check.lookback
+        ),
+        HistoryKind::UniqueAcross => format!(
+            "no {column} key was seen in the last {} days",
+            check.lookback
+        ),
     }
 }
 
@@ -230,6 +251,10 @@ pub struct PartitionFacts {
     pub columns: Vec<ColumnFacts>,
     /// `(name, type)` of every column the sources had.
     pub schema: Vec<(String, String)>,
+    /// The distinct values of the `new_values` columns.
+    pub value_sets: Vec<super::row_history::ValueSet>,
+    /// The key indexes of the `unique_across` columns.
+    pub key_indexes: Vec<super::row_history::KeyIndex>,
 }
 
 impl PartitionFacts {
@@ -359,7 +384,10 @@ pub fn judge(
                 (c.rows > 0).then(|| c.nulls as f64 / c.rows as f64)
             }
             HistoryKind::Mean => p.column(column)?.mean,
-            HistoryKind::Freshness | HistoryKind::SchemaDrift => None,
+            HistoryKind::Freshness
+            | HistoryKind::SchemaDrift
+            | HistoryKind::NewValues
+            | HistoryKind::UniqueAcross => None,
         }
     };
     match spec.check {

@@ -4,6 +4,7 @@
 //! history checks. Plain Parquet, readable as a Hive-partitioned dataset without pyrustpipe.
 
 pub mod history;
+pub mod row_history;
 pub mod trend;
 
 use std::sync::Arc;
@@ -21,9 +22,11 @@ use crate::plan::Plan;
 use crate::spec::DType;
 use crate::storage::{Location, Storage};
 use history::{ColumnFacts, PartitionFacts};
+use row_history::{KeyIndex, ValueSet};
 
-/// Bumped when a column changes meaning or goes away; new columns keep the version.
-pub const LEDGER_VERSION: i32 = 1;
+/// Bumped when a column changes meaning or goes away, and (2) when `value_sets` and
+/// `key_indexes` came; readers take version 1 entries as keeping neither.
+pub const LEDGER_VERSION: i32 = 2;
 
 /// The run options that turn the ledger on.
 #[derive(Debug, Clone, Deserialize)]
@@ -209,6 +212,10 @@ pub struct Entry {
     pub rules: Vec<RuleFacts>,
     pub schema: Vec<(String, String)>,
     pub profiles: Vec<ProfileFacts>,
+    /// The distinct values of each `new_values` column.
+    pub value_sets: Vec<ValueSet>,
+    /// The key hashes of each `unique_across` column.
+    pub key_indexes: Vec<KeyIndex>,
 }
 
 #[allow(clippy::cast_possible_wrap)]
@@ -334,6 +341,58 @@ impl Entry {
             ],
             p.len(),
         )?;
+        let value_sets = list_of(
+            vec![
+                (
+                    "column",
+                    strs(self.value_sets.iter().map(|v| v.column.as_str())),
+                ),
+                ("values", {
+                    let mut builder = arrow_array::builder::ListBuilder::new(
+                        arrow_array::builder::StringBuilder::new(),
+                    );
+                    for set in &self.value_sets {
+                        for value in &set.values {
+                            builder.values().append_value(value);
+                        }
+                        builder.append(true);
+                    }
+                    Arc::new(builder.finish()) as ArrayRef
+                }),
+                (
+                    "over_cap",
+                    Arc::new(BooleanArray::from(
+                        self.value_sets
+                            .iter()
+                            .map(|v| v.over_cap)
+                            .collect::<Vec<_>>(),
+                    )),
+                ),
+            ],
+            self.value_sets.len(),
+        )?;
+        let key_indexes = list_of(
+            vec![
+                (
+                    "column",
+                    strs(self.key_indexes.iter().map(|k| k.column.as_str())),
+                ),
+                ("hashes", {
+                    let mut builder = arrow_array::builder::ListBuilder::new(
+                        arrow_array::builder::Int64Builder::new(),
+                    );
+                    for index in &self.key_indexes {
+                        for &hash in &index.hashes {
+                            // The hash's 64 bits, stored as a signed integer.
+                            builder.values().append_value(hash as i64);
+                        }
+                        builder.append(true);
+                    }
+                    Arc::new(builder.finish()) as ArrayRef
+                }),
+            ],
+            self.key_indexes.len(),
+        )?;
         let batch = RecordBatch::try_from_iter_with_nullable(vec![
             (
                 "ledger_version",
@@ -391,6 +450,8 @@ impl Entry {
             ("rules", rules, false),
             ("columns", columns, false),
             ("profiles", profiles, false),
+            ("value_sets", value_sets, false),
+            ("key_indexes", key_indexes, false),
         ])
         .map_err(|e| Error::Internal(format!("ledger entry: {e}")))?;
         Ok(batch)
@@ -431,6 +492,8 @@ impl Entry {
                 })
                 .collect(),
             schema: self.schema.clone(),
+            value_sets: self.value_sets.clone(),
+            key_indexes: self.key_indexes.clone(),
         }
     }
 }
@@ -519,6 +582,78 @@ fn opt(array: &Float64Array, i: usize) -> Option<f64> {
     array.is_valid(i).then(|| array.value(i))
 }
 
+/// The structs of one row of an optional list-of-struct column (absent in older entries).
+fn structs_of(list: Option<&ListArray>, row: usize, uri: &str) -> Result<Option<StructArray>> {
+    let Some(list) = list else {
+        return Ok(None);
+    };
+    let items = list.value(row);
+    let items = items
+        .as_any()
+        .downcast_ref::<StructArray>()
+        .ok_or_else(|| bad(uri, "a list column does not hold structs"))?;
+    Ok(Some(items.clone()))
+}
+
+fn optional_list<'a>(
+    batch: &'a RecordBatch,
+    name: &str,
+    uri: &str,
+) -> Result<Option<&'a ListArray>> {
+    match batch.column_by_name(name) {
+        None => Ok(None),
+        Some(c) => c
+            .as_any()
+            .downcast_ref::<ListArray>()
+            .map(Some)
+            .ok_or_else(|| bad(uri, format!("column {name:?} is not a list"))),
+    }
+}
+
+/// `value_sets` and `key_indexes` of one entry row (version 2; empty for version 1).
+#[allow(clippy::cast_sign_loss)]
+fn row_indexes(
+    batch: &RecordBatch,
+    row: usize,
+    uri: &str,
+) -> Result<(Vec<ValueSet>, Vec<KeyIndex>)> {
+    let mut sets = Vec::new();
+    if let Some(items) = structs_of(optional_list(batch, "value_sets", uri)?, row, uri)? {
+        let column = field::<StringArray>(&items, "column", uri)?;
+        let values = field::<ListArray>(&items, "values", uri)?;
+        let over_cap = field::<BooleanArray>(&items, "over_cap", uri)?;
+        for i in 0..items.len() {
+            let list = values.value(i);
+            let list = list
+                .as_any()
+                .downcast_ref::<StringArray>()
+                .ok_or_else(|| bad(uri, "value_sets.values is not a list of strings"))?;
+            sets.push(ValueSet {
+                column: column.value(i).to_owned(),
+                values: list.iter().flatten().map(str::to_owned).collect(),
+                over_cap: over_cap.value(i),
+            });
+        }
+    }
+    let mut keys = Vec::new();
+    if let Some(items) = structs_of(optional_list(batch, "key_indexes", uri)?, row, uri)? {
+        let column = field::<StringArray>(&items, "column", uri)?;
+        let hashes = field::<ListArray>(&items, "hashes", uri)?;
+        for i in 0..items.len() {
+            let list = hashes.value(i);
+            let list = list
+                .as_any()
+                .downcast_ref::<Int64Array>()
+                .ok_or_else(|| bad(uri, "key_indexes.hashes is not a list of int64"))?;
+            keys.push(KeyIndex {
+                column: column.value(i).to_owned(),
+                hashes: list.iter().flatten().map(|h| h as u64).collect(),
+            });
+        }
+    }
+    Ok((sets, keys))
+}
+
 /// The entries of one ledger file, as the history checks see them.
 #[allow(clippy::cast_sign_loss)]
 pub fn read_facts(bytes: Vec<u8>, uri: &str) -> Result<Vec<PartitionFacts>> {
@@ -553,6 +688,7 @@ pub fn read_facts(bytes: Vec<u8>, uri: &str) -> Result<Vec<PartitionFacts>> {
             let p_nulls = field::<Int64Array>(prof, "nulls", uri)?;
             let p_mean = field::<Float64Array>(prof, "mean", uri)?;
             let p_max = field::<Float64Array>(prof, "max", uri)?;
+            let (value_sets, key_indexes) = row_indexes(&batch, row, uri)?;
             out.push(PartitionFacts {
                 partition: partition.value(row).to_owned(),
                 logical_date: date.value(row),
@@ -569,6 +705,8 @@ pub fn read_facts(bytes: Vec<u8>, uri: &str) -> Result<Vec<PartitionFacts>> {
                 schema: (0..cols.len())
                     .map(|i| (names.value(i).to_owned(), types.value(i).to_owned()))
                     .collect(),
+                value_sets,
+                key_indexes,
             });
         }
     }
@@ -691,6 +829,22 @@ mod tests {
                 mean: Some(1.5),
                 max: Some(3.0),
                 ..ProfileFacts::default()
+            }],
+            value_sets: vec![
+                ValueSet {
+                    column: "cur".into(),
+                    values: vec!["EUR".into(), "USD".into()],
+                    over_cap: false,
+                },
+                ValueSet {
+                    column: "big".into(),
+                    values: vec![],
+                    over_cap: true,
+                },
+            ],
+            key_indexes: vec![KeyIndex {
+                column: "id".into(),
+                hashes: vec![0, 7, u64::MAX],
             }],
         };
         let bytes = entry.to_parquet().unwrap();
