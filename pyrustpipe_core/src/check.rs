@@ -141,11 +141,23 @@ pub fn check_rows(
     // A source without a declared column does not match the schema: none of its rows may flow
     // on as valid, so each carries the (per-source) schema rule without counting it again.
     let source_mismatch = !layout.missing.is_empty();
-    // `str` cells are proven valid by one pass over the block's text, not a byte loop each.
-    let any_str = plan
+    // Decided once per block, not per cell: each column's parser (the ISO one for typed
+    // temporal sources) and whether it is the `str` test.
+    let parsers: Vec<(&TypeParser, bool)> = plan
         .columns
         .iter()
-        .any(|c| matches!(c.parser, TypeParser::Str));
+        .enumerate()
+        .map(|(index, column)| {
+            let parser = if layout.iso_text[index] {
+                &plan.iso_parsers[index]
+            } else {
+                &column.parser
+            };
+            (parser, matches!(parser, TypeParser::Str))
+        })
+        .collect();
+    // `str` cells are proven valid by one pass over the block's text, not a byte loop each.
+    let any_str = parsers.iter().any(|&(_, is_str)| is_str);
     let (clean_buf, clean_arena) = if any_str {
         (clean_prefix(buf), clean_prefix(&rows.arena))
     } else {
@@ -227,9 +239,9 @@ pub fn check_rows(
             continue;
         }
 
-        let base = row * width;
-        for (index, column) in plan.columns.iter().enumerate() {
-            let text_ref = rows.texts[base + index];
+        let row_texts = &rows.texts[row * width..row * width + parsers.len()];
+        let columns = plan.columns.iter().zip(&parsers).zip(row_texts);
+        for (index, ((column, &(parser, is_str)), &text_ref)) in columns.enumerate() {
             let text: &[u8] = match text_ref {
                 TextRef::Absent => {
                     cells[index] = Cell::Absent;
@@ -254,17 +266,12 @@ pub fn check_rows(
                 }
                 continue;
             }
-            let parser = if layout.iso_text[index] {
-                &plan.iso_parsers[index]
-            } else {
-                &column.parser
-            };
             let proven = match text_ref {
                 TextRef::Buf(s, e) => within_clean(clean_buf, s, e),
                 TextRef::Arena(s, e) => within_clean(clean_arena, s, e),
                 TextRef::Absent | TextRef::Null => false,
             };
-            let value = if proven && matches!(parser, TypeParser::Str) {
+            let value = if proven && is_str {
                 Some(Value::Str(text))
             } else {
                 parser.parse(text)
