@@ -149,8 +149,10 @@ pub fn parse_rows(
             return;
         }
         rows.broken.push(None);
-        for field in &layout.field_of {
-            let text = match field {
+        // One `extend` over the layout: one capacity check per record, not one per cell.
+        let arena = &mut rows.arena;
+        rows.texts
+            .extend(layout.field_of.iter().map(|field| match field {
                 None => TextRef::Absent,
                 Some(index) => {
                     let span = fields[*index];
@@ -162,15 +164,13 @@ pub fn parse_rows(
                                 quote,
                                 &mut scratch,
                             );
-                            let start = rows.arena.len();
-                            rows.arena.extend_from_slice(&scratch);
-                            TextRef::Arena(as_u32(start), as_u32(rows.arena.len()))
+                            let start = arena.len();
+                            arena.extend_from_slice(&scratch);
+                            TextRef::Arena(as_u32(start), as_u32(arena.len()))
                         }
                     }
                 }
-            };
-            rows.texts.push(text);
-        }
+            }));
     })
 }
 
