@@ -436,10 +436,9 @@ def _compare(
     key: bytes,
 ) -> None:
     masked = _sensitive(old_spec, new_spec)
-    old_rows: dict[RowKey, list[str]] = {}
+    # Only the keys are held (a million rows is tens of MB); examples are read again below.
+    old_rows = {row.key for row in _quarantine_rows(before.quarantine, before.fmt, old_spec)}
     passing: dict[RowKey, _Row] = {}
-    for row in _quarantine_rows(before.quarantine, before.fmt, old_spec):
-        old_rows[row.key] = row.errors
     seen: set[RowKey] = set()
     for row in _quarantine_rows(after.quarantine, after.fmt, new_spec):
         seen.add(row.key)
@@ -571,25 +570,29 @@ def _format_of(uri: str) -> str:
 
 
 def _text_stream(raw: Any) -> Any:
-    """The decoded stream of a possibly compressed text source (codec by its magic bytes)."""
+    """The decoded stream of a possibly compressed text source (codec by its magic bytes), with
+    ``peek``."""
     import bz2
     import gzip
     import lzma
 
-    buffered = io.BufferedReader(raw) if not hasattr(raw, "peek") else raw
+    buffered = raw if hasattr(raw, "peek") else io.BufferedReader(raw)
     head = buffered.peek(8)[:8]
+    decoded: Any = buffered
     for magic, codec in _CODECS:
         if head.startswith(magic):
             if codec == "gzip":
-                return gzip.GzipFile(fileobj=buffered)
-            if codec == "bz2":
-                return bz2.BZ2File(buffered)
-            if codec == "xz":
-                return lzma.LZMAFile(buffered)
-            import pyarrow as pa
+                decoded = gzip.GzipFile(fileobj=buffered)
+            elif codec == "bz2":
+                decoded = bz2.BZ2File(buffered)
+            elif codec == "xz":
+                decoded = lzma.LZMAFile(buffered)
+            else:
+                import pyarrow as pa
 
-            return pa.CompressedInputStream(buffered, "zstd")
-    return buffered
+                decoded = pa.CompressedInputStream(buffered, "zstd")
+            break
+    return decoded if hasattr(decoded, "peek") else io.BufferedReader(decoded)
 
 
 def _sample_text(stream: Any, out: Any, fmt: str, rows: int, spec: Mapping[str, Any]) -> int:
@@ -598,6 +601,10 @@ def _sample_text(stream: Any, out: Any, fmt: str, rows: int, spec: Mapping[str, 
     quote = (dialect.get("quote") or '"').encode()
     header = fmt == "csv" and dialect.get("header", True)
     taken, pending = 0, b""
+    if fmt == "ndjson" and stream.peek(64).lstrip()[:1] == b"[":
+        # One JSON array (docs/spec.md, NDJSON): its elements span lines, so take it whole.
+        shutil.copyfileobj(stream, out)
+        return rows
     for line in iter(stream.readline, b""):
         pending += line
         if fmt == "csv" and pending.count(quote) % 2:

@@ -397,3 +397,63 @@ def test_the_cli_names_the_spec_file_in_errors(
     code = main(["backtest", str(spec), "--ledger", str(ledger), "--dataset", "transactions"])
     assert code == 2
     assert f"{spec}, line 9, column 9:" in capsys.readouterr().err
+
+
+# --- other formats ----------------------------------------------------------------------------
+
+
+def write_as(csv_path: Path, fmt: str) -> Path:
+    """The day's CSV rewritten as ``fmt``: NDJSON (amounts as JSON numbers), Parquet (typed
+    amounts), zstd-compressed CSV, or one pretty-printed JSON array."""
+    import csv
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    with open(csv_path, newline="") as handle:
+        records: list[dict[str, Any]] = list(csv.DictReader(handle))
+    for record in records:
+        record["amount"] = float(record["amount"])
+        record["agent_id"] = record["agent_id"] or None
+    target = csv_path.with_suffix(
+        {"ndjson": ".ndjson", "parquet": ".parquet", "zst": ".csv.zst", "array": ".json"}[fmt]
+    )
+    if fmt == "ndjson":
+        target.write_text("".join(json.dumps(r) + "\n" for r in records))
+    elif fmt == "array":
+        target.write_text(json.dumps(records, indent=2))
+    elif fmt == "parquet":
+        pq.write_table(pa.Table.from_pylist(records), target)
+    else:
+        with pa.output_stream(str(target), compression="zstd") as out:
+            out.write(csv_path.read_bytes())
+    csv_path.unlink()
+    return target
+
+
+@pytest.mark.parametrize("fmt", ["ndjson", "parquet", "zst"])
+def test_a_backtest_reads_every_format(tmp_path: Path, fmt: str) -> None:
+    ledger = tmp_path / "ledger"
+    for index in range(2):
+        path = write_as(write_day(tmp_path / "raw", day(index), rows=ROWS), fmt)
+        pp.validate(str(path), pp.Spec(BASE), ledger=str(ledger), partition=partition(day(index)))
+    result = run_backtest(ledger, TIGHT, examples=ROWS)
+    for part in result["partitions"]:
+        assert part["status"] == "compared", part["reason"]
+        assert (part["newly_failing"], part["newly_passing"]) == (20, 0)
+        assert {e["row"] for e in part["examples_newly_failing"]} == EVEN_ROWS
+        assert all(float(e["values"]["amount"]) < 100 for e in part["examples_newly_failing"])
+        assert all(e["values"]["currency"] == "KES" for e in part["examples_newly_failing"])
+    back = run_backtest(ledger, BASE)
+    assert back["totals"]["newly_failing"] == back["totals"]["newly_passing"] == 0
+
+
+@pytest.mark.parametrize("fmt", ["ndjson", "parquet", "zst", "array"])
+def test_a_dry_run_reads_every_format(tmp_path: Path, fmt: str) -> None:
+    path = write_as(write_day(tmp_path / "raw", day(0), rows=ROWS), fmt)
+    report = dry_run(json.dumps(TIGHT), str(path), rows=10)
+    whole = fmt == "array"  # one JSON array is taken whole
+    assert report["rows"] == (ROWS if whole else 10)
+    assert report["sample"]["sources"] == [str(path)]
+    rule = next(r for r in report["rules"] if r["name"] == "amount:gt")
+    assert rule["failed"] == (20 if whole else 5)
