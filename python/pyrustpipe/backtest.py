@@ -108,6 +108,7 @@ def load_spec_text(text: str) -> tuple[dict[str, Any], list[SpecProblem]]:
     from pyrustpipe import _rulefile
     from pyrustpipe.api import Spec
 
+    text = text.removeprefix("\ufeff")  # a BOM from an editor is not part of the spec
     data = text.encode("utf-8", "surrogatepass")
     if len(data) > MAX_SPEC_BYTES:
         return {}, [SpecProblem(1, 1, f"a spec is limited to 1 MiB ({len(data)} bytes)")]
@@ -126,7 +127,7 @@ def load_spec_text(text: str) -> tuple[dict[str, Any], list[SpecProblem]]:
         ]
     try:
         if text.lstrip().startswith(("{", "[")):
-            document, positions = _rulefile.load_json(_ORIGIN, text.lstrip("\ufeff"))
+            document, positions = _rulefile.load_json(_ORIGIN, text)
         else:
             document, positions = _rulefile.load_yaml(_ORIGIN, data)
     except SchemaError as exc:
@@ -436,26 +437,22 @@ def _compare(
     key: bytes,
 ) -> None:
     masked = _sensitive(old_spec, new_spec)
-    # Only the keys are held (a million rows is tens of MB); examples are read again below.
+    # Only the keys are held (a million rows is tens of MB); example rows are kept as met, so
+    # they are the first ones in source and row order.
     old_rows = {row.key for row in _quarantine_rows(before.quarantine, before.fmt, old_spec)}
-    passing: dict[RowKey, _Row] = {}
-    seen: set[RowKey] = set()
+    new_rows: set[RowKey] = set()
     for row in _quarantine_rows(after.quarantine, after.fmt, new_spec):
-        seen.add(row.key)
+        new_rows.add(row.key)
         if row.key not in old_rows:
             diff.newly_failing += 1
             if len(diff.examples_newly_failing) < examples:
                 diff.examples_newly_failing.append(_example(row, masked, key))
-    gone = [k for k in old_rows if k not in seen]
-    diff.newly_passing = len(gone)
-    if gone and examples:
-        wanted = set(gone[:examples])
+    if old_rows - new_rows:
         for row in _quarantine_rows(before.quarantine, before.fmt, old_spec):
-            if row.key in wanted:
-                passing[row.key] = row
-        diff.examples_newly_passing = [
-            _example(passing[k], masked, key) for k in gone[:examples] if k in passing
-        ]
+            if row.key not in new_rows:
+                diff.newly_passing += 1
+                if len(diff.examples_newly_passing) < examples:
+                    diff.examples_newly_passing.append(_example(row, masked, key))
     diff.rows = after.report.rows
     diff.invalid_before = before.report.invalid_rows
     diff.invalid_after = after.report.invalid_rows

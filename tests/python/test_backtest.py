@@ -154,6 +154,13 @@ def test_last_takes_the_newest_partitions_and_examples_are_capped(
         assert part["newly_failing"] == 20
 
 
+def test_newly_passing_examples_are_the_first_rows(tight_ledger: tuple[Path, Path]) -> None:
+    _, ledger = tight_ledger
+    (part,) = run_backtest(ledger, BASE, last=1, examples=3)["partitions"]
+    assert [e["row"] for e in part["examples_newly_passing"]] == [2, 4, 6]
+    assert part["newly_passing"] == 20
+
+
 def test_sensitive_columns_are_masked_in_the_examples(base_ledger: tuple[Path, Path]) -> None:
     _, ledger = base_ledger
     spec = copy.deepcopy(TIGHT)
