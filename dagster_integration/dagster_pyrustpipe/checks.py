@@ -485,7 +485,7 @@ def build_pyrustpipe_checks(
         partitions_run, many = _partitions_of_run(context)
         results: list[tuple[str | None, dg.AssetCheckResult]] = []
         for partition in partitions_run:
-            target = _value_of(value, partition, many, asset_key)
+            target = None if source is not None else _value_of(value, partition, many, asset_key)
             if source is None and not is_arrow_like(target):
                 raise dg.Failure(
                     f"{asset_key.to_user_string()}: pyrustpipe checks without a source validate "
