@@ -220,16 +220,17 @@ def _summary_result(
     )
 
 
-def _range_evaluations(
+def _partition_evaluations(
     context: dg.AssetCheckExecutionContext,
-    results: Sequence[tuple[str | None, dg.AssetCheckResult]],
-) -> Iterator[Any]:
-    """A run over a partition range (a single-run backfill): each partition's results as that
-    partition's evaluations, then one output per check (downstream steps wait on it). Dagster
-    gives an ``AssetCheckResult`` the run's one partition only, so these are built here."""
+    partition: str,
+    results: Sequence[dg.AssetCheckResult],
+) -> Iterator[dg.AssetCheckEvaluation]:
+    """In a run over a partition range (a single-run backfill), one partition's results as that
+    partition's evaluations: Dagster gives an ``AssetCheckResult`` the run's one partition only,
+    so these are built here."""
     specs = {spec.key: spec for spec in context.check_specs}
     selected = context.selected_asset_check_keys
-    for partition, result in results:
+    for result in results:
         assert result.asset_key is not None and result.check_name is not None
         key = dg.AssetCheckKey(result.asset_key, result.check_name)
         if key not in selected:
@@ -245,17 +246,21 @@ def _range_evaluations(
             blocking=specs[key].blocking,
             partition=partition,
         )
-    for key in sorted(selected, key=lambda k: k.name):
+
+
+def _check_outputs(context: dg.AssetCheckExecutionContext) -> Iterator[dg.Output[None]]:
+    """One output per selected check, which downstream steps wait on (an ``AssetCheckResult``
+    yields it; hand-built evaluations do not)."""
+    specs = {spec.key: spec for spec in context.check_specs}
+    for key in sorted(context.selected_asset_check_keys, key=lambda k: k.name):
         yield dg.Output(None, output_name=specs[key].get_python_identifier())
 
 
 def _materialization(
-    context: dg.AssetCheckExecutionContext, asset_key: dg.AssetKey, partition: str | None
+    context: dg.AssetCheckExecutionContext, asset_key: dg.AssetKey, partition: str
 ) -> AssetCheckEvaluationTargetMaterializationData | None:
     """The partition's latest materialization, which the evaluation is about (as Dagster finds
     it for a one-partition run)."""
-    if partition is None:
-        return None
     records = context.instance.fetch_materializations(
         dg.AssetRecordsFilter(asset_key=asset_key, asset_partitions=[partition]), limit=1
     ).records
@@ -483,7 +488,6 @@ def build_pyrustpipe_checks(
 
     def run(context: dg.AssetCheckExecutionContext, value: Any) -> Iterator[Any]:
         partitions_run, many = _partitions_of_run(context)
-        results: list[tuple[str | None, dg.AssetCheckResult]] = []
         for partition in partitions_run:
             target = None if source is not None else _value_of(value, partition, many, asset_key)
             if source is None and not is_arrow_like(target):
@@ -493,11 +497,14 @@ def build_pyrustpipe_checks(
                     f"Table or another Arrow stream, not {type(target).__name__} (or give the "
                     "checks a source)"
                 )
-            results += [(partition, r) for r in validate(context, target, partition)]
+            results = validate(context, target, partition)
+            if not many:
+                yield from results
+            else:  # recorded as each partition is done: a later one may raise
+                assert partition is not None
+                yield from _partition_evaluations(context, partition, results)
         if many:
-            yield from _range_evaluations(context, results)
-        else:
-            yield from (result for _, result in results)
+            yield from _check_outputs(context)
 
     name = f"{asset_key.to_python_identifier()}_pyrustpipe"
     common: dict[str, Any] = {

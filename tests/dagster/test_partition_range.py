@@ -177,3 +177,31 @@ def test_in_memory_checks_over_a_range_validate_each_partitions_frame(
     assert set(found) == set(DAYS[1:])
     for day in DAYS[1:]:
         assert_matches_cli(found[day], cli_report(str(days / f"{day}.csv")))
+
+
+def test_a_partition_that_cannot_be_read_fails_the_step_after_the_others(
+    days: Path, tmp_path: Path
+) -> None:
+    lake = tmp_path / "lake"
+
+    @dg.asset(partitions_def=daily, backfill_policy=dg.BackfillPolicy.single_run())
+    def partly_landed(context: dg.AssetExecutionContext) -> None:
+        for day in context.partition_keys[:2]:  # the third day never lands
+            (lake / day).mkdir(parents=True)
+            shutil.copy(days / f"{day}.csv", lake / day / "part-0.csv")
+
+    checks = build_pyrustpipe_checks(
+        asset=partly_landed, schema=RULES, source=f"{lake}/{{partition_key}}/*.csv"
+    )
+    result = dg.materialize(
+        [partly_landed, *checks],
+        resources=LOCAL,
+        tags=range_tags(DAYS[0], DAYS[2]),
+        raise_on_error=False,
+    )
+    assert not result.success
+    # The partitions validated before the failing one keep their evaluations.
+    assert set(by_partition(result)) == {DAYS[0], DAYS[1]}
+    (failure,) = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    assert failure.step_key == "partly_landed_pyrustpipe"
+    assert f"{lake}/{DAYS[2]}" in str(failure.event_specific_data.error)
