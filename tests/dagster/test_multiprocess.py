@@ -1,12 +1,13 @@
-"""Partitions materialised with Dagster's multiprocess executor on a real instance (sqlite in a
-temporary directory): a run per partition, each run's steps in child processes, the regions'
-steps side by side; every (region, partition)'s checks equal the CLI's report of its file, and
-the blocking checks stop exactly the failing ones' downstream assets.
+"""Partitions materialised in parallel with Dagster's multiprocess executor on a real instance
+(sqlite in a temporary directory): a run per partition, each started by ``dagster job execute``
+in its own process, all at once, as a run launcher starts run workers; in each run the steps
+run in child processes, the regions' side by side. Every (region, partition)'s checks equal the
+CLI's report of its file, and the blocking checks stop exactly the failing ones' downstream
+assets."""
 
-The runs go one after another: started together from threads of one process, the runs hung
-(each spawning its step processes), so that is not what this test claims."""
-
-import os
+import json
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -15,11 +16,14 @@ import dagster as dg
 import pytest
 from dagster_pyrustpipe import SUMMARY_CHECK
 
-from tests.dagster.support import assert_matches_cli
+from tests.dagster.support import ROOT, assert_matches_cli
 from tests.data_gen import make_transactions
 
-# As in tests/dagster/multiprocess_defs.py, which is imported in the test: its definitions warn
-# (PreviewWarning) when built, which the test's warning filter allows and collection's does not.
+DAGSTER = Path(sys.executable).with_name("dagster")
+
+# As in tests/dagster/multiprocess_defs.py (the test checks it): importing that module builds
+# definitions that warn (PreviewWarning), which the test's warning filter allows and
+# collection's does not.
 REGIONS = ("eu", "us")
 DAYS = ("2025-04-01", "2025-04-02", "2025-04-03")
 
@@ -44,45 +48,65 @@ def landing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     yield folder
 
 
+def events_of(instance: dg.DagsterInstance, run_id: str, kind: str) -> list[Any]:
+    return [
+        entry.dagster_event
+        for entry in instance.all_logs(run_id)
+        if entry.dagster_event is not None and entry.dagster_event.event_type_value == kind
+    ]
+
+
 def test_partitions_in_parallel_with_the_multiprocess_executor(
     landing: Path, tmp_path: Path, cli_report: Callable[[str], dict[str, Any]]
 ) -> None:
     from tests.dagster import multiprocess_defs
 
     assert (multiprocess_defs.REGIONS, multiprocess_defs.DAYS) == (REGIONS, DAYS)
-    job = dg.reconstructable(multiprocess_defs.regions_job)
     home = tmp_path / "dagster_home"
     home.mkdir()
-    with dg.instance_for_test(temp_dir=str(home)) as instance:
+    with dg.instance_for_test(temp_dir=str(home)) as instance:  # sets DAGSTER_HOME
+        # Create the storage before the runs start: concurrent first uses race on its schema.
+        assert not instance.get_runs()
+        command = [str(DAGSTER), "job", "execute", "-m", "tests.dagster.multiprocess_defs"]
+        command += ["-a", "defs", "-j", "regions"]
+        runs = [
+            subprocess.Popen(
+                [*command, "--tags", json.dumps({"dagster/partition": day})],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                text=True,
+                cwd=ROOT,  # where `tests.dagster.multiprocess_defs` imports from
+            )
+            for day in DAYS
+        ]
+        for day, run in zip(DAYS, runs, strict=True):
+            _, stderr = run.communicate(timeout=900)
+            dirty = any((region, day) in DIRTY for region in REGIONS)
+            assert run.returncode == (1 if dirty else 0), stderr[-3000:]
 
-        def run(day: str) -> Any:  # a JobExecutionResult
-            return dg.execute_job(job, instance, tags={"dagster/partition": day})
-
-        results = {day: run(day) for day in DAYS}
-
-        test_pid = os.getpid()
-        for day, result in results.items():
-            # Each run's steps ran in child processes of the multiprocess executor.
-            starts = [e for e in result.all_events if e.event_type_value == "STEP_START"]
-            assert starts and all(e.pid is not None and e.pid != test_pid for e in starts)
-            dirty = {region for region in REGIONS if (region, day) in DIRTY}
-            assert result.success is (not dirty), day
+        workers = {day: run.pid for day, run in zip(DAYS, runs, strict=True)}
+        by_day = {r.tags["dagster/partition"]: r for r in instance.get_runs()}
+        assert sorted(by_day) == sorted(DAYS)  # one run per partition
+        for day, record in by_day.items():
+            run_id = record.run_id
+            # The steps ran in child processes, not in the run's own (`dagster job execute`).
+            step_pids = {e.pid for e in events_of(instance, run_id, "STEP_START")}
+            assert len(step_pids) >= 2 and workers[day] not in step_pids
             found: dict[str, dict[str, Any]] = {}
-            for evaluation in result.get_asset_check_evaluations():
+            for event in events_of(instance, run_id, "ASSET_CHECK_EVALUATION"):
+                evaluation = event.event_specific_data
                 assert evaluation.partition == day
                 region = evaluation.asset_key.path[0].removesuffix("_transactions")
                 found.setdefault(region, {})[evaluation.check_name] = evaluation
             assert set(found) == set(REGIONS)
+            materialized = {
+                e.event_specific_data.materialization.asset_key.path[0]
+                for e in events_of(instance, run_id, "ASSET_MATERIALIZATION")
+            }
             for region in REGIONS:
-                expected = cli_report(str(landing / f"{region}-{day}.csv"))
-                assert_matches_cli(found[region], expected)
-                assert found[region][SUMMARY_CHECK].passed is (region not in dirty)
+                assert_matches_cli(found[region], cli_report(str(landing / f"{region}-{day}.csv")))
+                clean = (region, day) not in DIRTY
+                assert found[region][SUMMARY_CHECK].passed is clean
                 # Blocking: a region's downstream asset runs only if its checks passed.
-                totals = result.asset_materializations_for_node(f"{region}_totals")
-                assert bool(totals) is (region not in dirty), (region, day)
-                (landed,) = result.asset_materializations_for_node(f"{region}_transactions")
-                assert landed.metadata["pid"].value != test_pid
-
-        # The instance holds every run, one per partition.
-        runs = instance.get_runs()
-        assert sorted(r.tags["dagster/partition"] for r in runs) == sorted(DAYS)
+                assert f"{region}_transactions" in materialized
+                assert (f"{region}_totals" in materialized) is clean, (region, day)
