@@ -1,5 +1,6 @@
-"""The job of tests/dagster/test_multiprocess.py, loaded by `dagster job execute -m` and by the
-multiprocess executor's child processes: per region a daily asset, its pyrustpipe checks and a downstream asset they gate.
+"""The job of tests/dagster/test_multiprocess.py, loaded by ``dagster job execute -m`` and by the
+multiprocess executor's child processes: per region a daily asset, its pyrustpipe checks and a
+downstream asset they gate.
 
 Where the data lives comes from the environment (read at import, in every child process):
 ``PYRUSTPIPE_MP_LANDING`` holds ``<region>-<day>.csv``; the assets copy them under
