@@ -1,7 +1,8 @@
 """Dagster asset checks from pyrustpipe rules (docs/dagster.md).
 
-- :func:`build_pyrustpipe_checks`: one asset check per rule plus a summary check, over files
-  (local or S3, per partition) or the asset's in-memory DataFrame.
+- :func:`build_pyrustpipe_checks`: one asset check per rule plus a summary check (or the summary
+  alone), over files (local or S3, per partition or a partition range) or the asset's in-memory
+  DataFrame.
 - :class:`PyRustPipeResource`: S3 settings (``dagster_aws`` names) and engine options.
 - :func:`rules_to_table_schema`: the rules as ``dagster/column_schema`` metadata.
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 from dagster_pyrustpipe.checks import (
     SUMMARY_CHECK,
+    Blocking,
     build_pyrustpipe_checks,
     check_names,
     rule_to_check_name,
@@ -23,6 +25,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "SUMMARY_CHECK",
+    "Blocking",
     "PyRustPipeResource",
     "__version__",
     "build_pyrustpipe_checks",

@@ -4,21 +4,45 @@ import datetime
 import os
 import re
 import warnings
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from typing import Any, Literal
 from urllib.parse import quote
 
 import dagster as dg
 import pyrustpipe as pp
-from pyrustpipe.integrations import SchemaLike, is_arrow_like, rules_of, schema_name
+from dagster._core.definitions.asset_checks.asset_check_evaluation import (
+    AssetCheckEvaluationTargetMaterializationData,
+)
+from pyrustpipe.integrations import Rule, SchemaLike, is_arrow_like, rules_of, schema_name
 
 from dagster_pyrustpipe.resource import PyRustPipeResource
 
-__all__ = ["SUMMARY_CHECK", "build_pyrustpipe_checks", "check_names", "rule_to_check_name"]
+__all__ = [
+    "SUMMARY_CHECK",
+    "Blocking",
+    "build_pyrustpipe_checks",
+    "check_names",
+    "rule_to_check_name",
+]
+
+#: Which checks block downstream assets: all (``True``), none (``False``), the rules named (rule
+#: or check names), or the rules a predicate picks.
+Blocking = bool | Collection[str] | Callable[[Rule], bool]
 
 SUMMARY_CHECK = "pyrustpipe"
 PARTITION_KEY = "{partition_key}"
 _SEVERITY = {"error": dg.AssetCheckSeverity.ERROR, "warn": dg.AssetCheckSeverity.WARN}
+_RULES_SCHEMA = dg.TableSchema(
+    columns=[
+        dg.TableColumn("rule", "string"),
+        dg.TableColumn("check", "string"),
+        dg.TableColumn("severity", "string"),
+        dg.TableColumn("blocking", "bool"),
+        dg.TableColumn("passed", "bool"),
+        dg.TableColumn("failed", "int"),
+        dg.TableColumn("failure_rate", "float"),
+    ]
+)
 _SAMPLE_SCHEMA = dg.TableSchema(
     columns=[
         dg.TableColumn("row", "int"),
@@ -146,8 +170,18 @@ def _rule_result(
 
 
 def _summary_result(
-    asset_key: dg.AssetKey, report: pp.Report, extra: Mapping[str, Any] | None = None
+    asset_key: dg.AssetKey,
+    report: pp.Report,
+    names: Mapping[str, str],
+    blocks: Collection[str],
+    per_rule: bool,
+    selective: bool,
+    extra: Mapping[str, Any] | None = None,
 ) -> dg.AssetCheckResult:
+    """The ``pyrustpipe`` check. Without per-rule checks it carries every rule's result as a
+    table and its failure count as a number (``failed/<rule>``); if blocking is then chosen per
+    rule (``selective``), its failure is ERROR only when a blocking rule failed (else WARN, on
+    which Dagster does not block)."""
     failed = [r.name for r in report.rules if not r.passed]
     metadata: dict[str, Any] = {
         "rows": dg.MetadataValue.int(report.rows),
@@ -159,14 +193,85 @@ def _summary_result(
         **_uri_metadata(report),
         **(extra or {}),
     }
+    if not per_rule:
+        records = [
+            dg.TableRecord(
+                {
+                    "rule": r.name,
+                    "check": names[r.name],
+                    "severity": r.severity,
+                    "blocking": r.name in blocks,
+                    "passed": r.passed,
+                    "failed": r.failed,
+                    "failure_rate": r.failure_rate,
+                }
+            )
+            for r in report.rules
+        ]
+        metadata["rules"] = dg.MetadataValue.table(records=records, schema=_RULES_SCHEMA)
+        metadata.update({f"failed/{r.name}": dg.MetadataValue.int(r.failed) for r in report.rules})
+    blocked = not selective or any(not r.passed and r.name in blocks for r in report.rules)
     return dg.AssetCheckResult(
         asset_key=asset_key,
         check_name=SUMMARY_CHECK,
         passed=report.passed,
-        severity=dg.AssetCheckSeverity.ERROR,
+        severity=dg.AssetCheckSeverity.ERROR if blocked else dg.AssetCheckSeverity.WARN,
         metadata=metadata,
         description=f"{report.invalid_rows} of {report.rows} rows invalid; "
         f"failed rules: {', '.join(failed) or 'none'}",
+    )
+
+
+def _partition_evaluations(
+    context: dg.AssetCheckExecutionContext,
+    partition: str,
+    results: Sequence[dg.AssetCheckResult],
+) -> Iterator[dg.AssetCheckEvaluation]:
+    """In a run over a partition range (a single-run backfill), one partition's results as that
+    partition's evaluations: Dagster gives an ``AssetCheckResult`` the run's one partition only,
+    so these are built here."""
+    specs = {spec.key: spec for spec in context.check_specs}
+    selected = context.selected_asset_check_keys
+    for result in results:
+        assert result.asset_key is not None and result.check_name is not None
+        key = dg.AssetCheckKey(result.asset_key, result.check_name)
+        if key not in selected:
+            continue
+        yield dg.AssetCheckEvaluation(
+            asset_key=key.asset_key,
+            check_name=key.name,
+            passed=result.passed,
+            metadata={"partition": partition, **result.metadata},
+            target_materialization_data=_materialization(context, key.asset_key, partition),
+            severity=result.severity,
+            description=result.description,
+            blocking=specs[key].blocking,
+            partition=partition,
+        )
+
+
+def _check_outputs(context: dg.AssetCheckExecutionContext) -> Iterator[dg.Output[None]]:
+    """One output per selected check, which downstream steps wait on (an ``AssetCheckResult``
+    yields it; hand-built evaluations do not)."""
+    specs = {spec.key: spec for spec in context.check_specs}
+    for key in sorted(context.selected_asset_check_keys, key=lambda k: k.name):
+        yield dg.Output(None, output_name=specs[key].get_python_identifier())
+
+
+def _materialization(
+    context: dg.AssetCheckExecutionContext, asset_key: dg.AssetKey, partition: str
+) -> AssetCheckEvaluationTargetMaterializationData | None:
+    """The partition's latest materialization, which the evaluation is about (as Dagster finds
+    it for a one-partition run)."""
+    records = context.instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=asset_key, asset_partitions=[partition]), limit=1
+    ).records
+    if not records:
+        return None
+    return AssetCheckEvaluationTargetMaterializationData(
+        run_id=records[0].event_log_entry.run_id,
+        storage_id=records[0].storage_id,
+        timestamp=records[0].timestamp,
     )
 
 
@@ -212,12 +317,59 @@ def _ledger_options(ledger: str | os.PathLike[str] | None, partition: str | None
     return options
 
 
+def _blocking_rules(
+    blocking: Blocking, rules: Sequence[Rule], names: Mapping[str, str]
+) -> set[str]:
+    """The names of the rules whose checks are blocking. A warn rule's check fails with WARN,
+    on which Dagster never blocks, so naming one (by rule or check name) is a mistake."""
+    if isinstance(blocking, bool):
+        return {r.name for r in rules} if blocking else set()
+    if callable(blocking):
+        return {r.name for r in rules if blocking(r)}
+    if isinstance(blocking, str):
+        raise TypeError("blocking takes a collection of rule names, not one string")
+    by_name = {r.name: r for r in rules} | {names[r.name]: r for r in rules}
+    chosen: set[str] = set()
+    for name in blocking:
+        if name not in by_name:
+            raise ValueError(f"blocking names {name!r}, which is not a rule of the schema")
+        rule = by_name[name]
+        if rule.severity != "error":
+            raise ValueError(f"blocking names {name!r}, a warn rule: only error rules can block")
+        chosen.add(rule.name)
+    return chosen
+
+
+def _partitions_of_run(context: dg.AssetCheckExecutionContext) -> tuple[list[str | None], bool]:
+    """The partitions this run validates, and whether they are a range (a single-run backfill)
+    rather than the run's one partition or none."""
+    if context.has_partition_key:
+        return [context.partition_key], False
+    if context.has_partition_key_range:
+        return list(context.partition_keys), True
+    return [None], False
+
+
+def _value_of(value: Any, partition: str | None, many: bool, asset_key: dg.AssetKey) -> Any:
+    """The asset's value for ``partition``: over a range, the IO manager loads a mapping of
+    partition key → value."""
+    if not many:
+        return value
+    if not isinstance(value, Mapping) or partition not in value:
+        raise dg.Failure(
+            f"{asset_key.to_user_string()}: over a partition range the IO manager must load a "
+            f"mapping of partition key to value, with {partition!r} in it; "
+            f"got {type(value).__name__}"
+        )
+    return value[partition]
+
+
 def build_pyrustpipe_checks(
     *,
     asset: dg.AssetsDefinition | dg.AssetSpec | dg.AssetKey | str | Sequence[str],
     schema: SchemaLike,
     source: str | os.PathLike[str] | None = None,
-    blocking: bool = False,
+    blocking: Blocking = False,
     quarantine: str | os.PathLike[str] | None = None,
     valid_output: str | os.PathLike[str] | None = None,
     metrics_output: str | os.PathLike[str] | None = None,
@@ -225,10 +377,11 @@ def build_pyrustpipe_checks(
     resource_key: str = "pyrustpipe",
     ledger: str | os.PathLike[str] | None = None,
     quarantine_output: str | os.PathLike[str] | None = None,
+    checks: Literal["per_rule", "summary"] = "per_rule",
 ) -> Sequence[dg.AssetChecksDefinition]:
     """Asset checks for ``asset`` from the rules of ``schema``: one check per rule (named by
     :func:`rule_to_check_name`, e.g. ``amount__gt``) plus the summary check ``pyrustpipe``,
-    evaluated together in one step by one validation run.
+    evaluated together in one step by one validation run per partition.
 
     Args:
         asset: the checked asset (its key and, for a definition or spec, its partitions).
@@ -237,8 +390,10 @@ def build_pyrustpipe_checks(
             run's partition) of the files to validate. ``None``: the asset's value is loaded
             through its IO manager and validated in memory (a pandas / polars DataFrame or a
             pyarrow Table, read by the engine through the Arrow C stream interface, zero-copy).
-        blocking: the checks block downstream assets in the same run when they fail with
-            severity ERROR (an error rule; warn rules never block).
+        blocking: which checks block downstream assets in the same run when they fail with
+            severity ERROR: all (``True``), none (``False``), the rules named (rule names such
+            as ``amount:gt`` or check names such as ``amount__gt``), or those a predicate on
+            :class:`pyrustpipe.integrations.Rule` picks. Warn rules never block.
         quarantine, valid_output, metrics_output: where the run writes the invalid rows,
             the valid rows and the report (templates, as ``source``).
         partitions_def: the partitions of the checks; by default the asset's.
@@ -247,11 +402,16 @@ def build_pyrustpipe_checks(
             run's partition key (its logical date: the key itself when it is a date, else its
             ``dt=`` / ``date=`` segment) and judges the schema's history checks against it.
         quarantine_output: the old spelling of ``quarantine`` (deprecated).
+        checks: ``"per_rule"`` (a check per rule plus the summary) or ``"summary"`` (the
+            summary check only, with every rule's result in its metadata).
 
     Each rule check reports ``passed``, the rule's severity (error → ERROR, warn → WARN) and
     metadata ``failed``, ``failure_rate``, ``tolerance``, ``allowed_failures``, ``rows``,
     ``samples`` (a table) and, when written, ``report_uri`` and ``quarantine_uri``. The summary
     check passes when the report does (every error rule passed) and reports the row counts.
+
+    A run over a partition range (``BackfillPolicy.single_run()``) validates each partition of
+    the range on its own and records one evaluation per check and partition.
     """
     if quarantine_output is not None:
         warnings.warn(
@@ -262,6 +422,9 @@ def build_pyrustpipe_checks(
         if quarantine is not None:
             raise ValueError("give quarantine, not both quarantine and quarantine_output")
         quarantine = quarantine_output
+    if checks not in ("per_rule", "summary"):
+        raise ValueError(f'checks is "per_rule" or "summary", not {checks!r}')
+    per_rule = checks == "per_rule"
     asset_key, partitions = _asset_key_and_partitions(asset, partitions_def)
     if partitions is None:
         for template in (source, quarantine, valid_output, metrics_output):
@@ -272,13 +435,18 @@ def build_pyrustpipe_checks(
                 )
     rules = rules_of(schema)
     names = check_names([r.name for r in rules])
+    blocks = _blocking_rules(blocking, rules, names)
+    # Per rule, the summary blocks when every rule does; alone, when any does (its severity
+    # then says whether a blocking rule failed).
+    selective = not per_rule and not isinstance(blocking, bool)
+    summary_blocks = blocking is True if per_rule else bool(blocks)
     kind = "in memory" if source is None else f"over {os.fspath(source)}"
     specs = [
         dg.AssetCheckSpec(
             SUMMARY_CHECK,
             asset=asset_key,
             description=f"pyrustpipe: every error rule of {schema_name(schema)} passes ({kind})",
-            blocking=blocking,
+            blocking=summary_blocks,
             partitions_def=partitions,
         ),
         *(
@@ -286,23 +454,18 @@ def build_pyrustpipe_checks(
                 names[rule.name],
                 asset=asset_key,
                 description=f"pyrustpipe rule {rule.name}: {rule.description} ({rule.severity})",
-                blocking=blocking,
+                blocking=rule.name in blocks,
                 partitions_def=partitions,
                 metadata={"rule": rule.name},
             )
-            for rule in rules
+            for rule in (rules if per_rule else ())
         ),
     ]
 
-    def run(context: dg.AssetCheckExecutionContext, value: Any) -> list[dg.AssetCheckResult]:
+    def validate(
+        context: dg.AssetCheckExecutionContext, value: Any, partition: str | None
+    ) -> list[dg.AssetCheckResult]:
         resource: PyRustPipeResource = getattr(context.resources, resource_key)
-        partition = context.partition_key if context.has_partition_key else None
-        if source is None and not is_arrow_like(value):
-            raise dg.Failure(
-                f"{asset_key.to_user_string()}: pyrustpipe checks without a source validate the "
-                "asset's value, which must be a pandas or polars DataFrame, a pyarrow Table or "
-                f"another Arrow stream, not {type(value).__name__} (or give the checks a source)"
-            )
         target = value if source is None else _fill(source, partition)
         report = resource.validate_data(
             target,
@@ -318,9 +481,40 @@ def build_pyrustpipe_checks(
         )
         by_name = {r.name: r for r in report.rules}
         return [
-            _summary_result(asset_key, report, resource.console_metadata(report)),
-            *(_rule_result(asset_key, names[r.name], by_name[r.name], report) for r in rules),
+            _summary_result(
+                asset_key,
+                report,
+                names,
+                blocks,
+                per_rule,
+                selective,
+                resource.console_metadata(report),
+            ),
+            *(
+                _rule_result(asset_key, names[r.name], by_name[r.name], report)
+                for r in (rules if per_rule else ())
+            ),
         ]
+
+    def run(context: dg.AssetCheckExecutionContext, value: Any) -> Iterator[Any]:
+        partitions_run, many = _partitions_of_run(context)
+        for partition in partitions_run:
+            target = None if source is not None else _value_of(value, partition, many, asset_key)
+            if source is None and not is_arrow_like(target):
+                raise dg.Failure(
+                    f"{asset_key.to_user_string()}: pyrustpipe checks without a source validate "
+                    "the asset's value, which must be a pandas or polars DataFrame, a pyarrow "
+                    f"Table or another Arrow stream, not {type(target).__name__} (or give the "
+                    "checks a source)"
+                )
+            results = validate(context, target, partition)
+            if not many:
+                yield from results
+            else:  # recorded as each partition is done: a later one may raise
+                assert partition is not None
+                yield from _partition_evaluations(context, partition, results)
+        if many:
+            yield from _check_outputs(context)
 
     name = f"{asset_key.to_python_identifier()}_pyrustpipe"
     common: dict[str, Any] = {

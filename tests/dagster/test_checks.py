@@ -166,3 +166,48 @@ def test_quarantine_output_is_the_deprecated_spelling_of_quarantine() -> None:
             asset="orders", schema=Orders, source="orders.csv", quarantine_output="q/"
         )
     assert SUMMARY_CHECK in {key.name for key in checks.check_keys}
+
+
+def test_summary_mode_is_one_check() -> None:
+    (per_rule,) = build_pyrustpipe_checks(asset="orders", schema=Orders, source="orders.csv")
+    (summary,) = build_pyrustpipe_checks(
+        asset="orders", schema=Orders, source="orders.csv", checks="summary"
+    )
+    assert len(per_rule.check_keys) > 10
+    assert {key.name for key in summary.check_keys} == {SUMMARY_CHECK}
+    with pytest.raises(ValueError, match='"per_rule" or "summary"'):
+        build_pyrustpipe_checks(asset="orders", schema=Orders, checks="rules")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("blocking", "blocking_checks"),
+    [
+        (True, "all"),
+        (False, set()),
+        ({"amount:gt", "order_id_code__unique"}, {"amount__gt", "order_id_code__unique"}),
+        (lambda rule: rule.kind == "unique", {"order_id__unique", "order_id_code__unique"}),
+    ],
+    ids=["all", "none", "named", "predicate"],
+)
+def test_blocking_per_rule(blocking: Any, blocking_checks: Any) -> None:
+    (checks,) = build_pyrustpipe_checks(
+        asset="orders", schema=Orders, source="orders.csv", blocking=blocking
+    )
+    specs = {spec.name: spec.blocking for spec in checks.check_specs}
+    expected = set(specs) if blocking_checks == "all" else blocking_checks
+    assert {name for name, blocks in specs.items() if blocks} == expected
+    # Per rule, the summary blocks only when every rule does.
+    assert specs[SUMMARY_CHECK] is (blocking is True)
+
+
+@pytest.mark.parametrize(
+    ("blocking", "error", "message"),
+    [
+        ({"amount:lt"}, ValueError, "'amount:lt', which is not a rule"),
+        ({"amount__le"}, ValueError, "a warn rule: only error rules can block"),
+        ("amount:gt", TypeError, "not one string"),
+    ],
+)
+def test_blocking_names_are_checked(blocking: Any, error: type[Exception], message: str) -> None:
+    with pytest.raises(error, match=message):
+        build_pyrustpipe_checks(asset="orders", schema=Orders, blocking=blocking)
