@@ -1,0 +1,80 @@
+"""Faults on the real cluster (``make cluster-test``): a Celery worker killed with -9 in the
+middle of a task, and the scheduler killed and restarted mid-run. Either way every partition is
+committed exactly once (one manifest, one ledger entry, one gate summary each) and the totals
+equal single-process runs."""
+
+from __future__ import annotations
+
+import signal
+from pathlib import Path
+from typing import Any
+
+from devtools.airflow_cluster import FANOUT, Cluster, wait_until
+from tests.cluster._fanout import check_run, seed, single_process
+
+PARTITIONS = 8
+
+
+def mapped(cluster: Cluster, run_id: str) -> list[dict[str, Any]]:
+    return [
+        t for t in cluster.task_instances(FANOUT, run_id) if t["task_id"] == "validate_partition"
+    ]
+
+
+def test_worker_killed_mid_task_is_retried_on_the_other_worker(
+    cluster: Cluster, sample: Path
+) -> None:
+    ds = "2026-04-03"
+    parts = seed(cluster, ds, [sample] * PARTITIONS)
+    oracle = single_process([sample]) * PARTITIONS
+    run_id = cluster.trigger(FANOUT, ds)
+
+    def running_on_worker1() -> dict[str, Any] | None:
+        on = [
+            t
+            for t in mapped(cluster, run_id)
+            if (t["state"], t["hostname"]) == ("running", "worker1")
+        ]
+        return on[0] if on else None
+
+    victim = wait_until("a mapped task running on worker1", running_on_worker1, every=0.25)
+    # The whole worker: its Celery processes, the task supervisors and the task processes.
+    cluster.script.kill_session("worker1", signal.SIGKILL)
+    try:
+        state = cluster.wait_run(FANOUT, run_id)
+        tries = cluster.tries(FANOUT, run_id, "validate_partition", victim["map_index"])
+    finally:
+        cluster.script.start_worker(cluster.env, "worker1")
+        wait_until("worker1 back", lambda: "worker1" in cluster.workers_answering())
+
+    assert state == "success", [(t["map_index"], t["state"]) for t in mapped(cluster, run_id)]
+    assert tries[0]["hostname"] == "worker1" and tries[0]["state"] != "success", tries
+    assert (tries[-1]["hostname"], tries[-1]["state"]) == ("worker2", "success"), tries
+    check_run(cluster, ds, parts, oracle)
+
+
+def test_scheduler_restart_mid_run_loses_and_duplicates_nothing(
+    cluster: Cluster, sample: Path
+) -> None:
+    ds = "2026-04-04"
+    parts = seed(cluster, ds, [sample] * PARTITIONS)
+    oracle = single_process([sample]) * PARTITIONS
+    run_id = cluster.trigger(FANOUT, ds)
+
+    def mid_run() -> bool:
+        states = [t["state"] for t in mapped(cluster, run_id)]
+        return bool(states) and any(s in ("queued", "running") for s in states)
+
+    wait_until("mapped tasks queued or running", mid_run, every=0.25)
+    cluster.script.kill_session("scheduler", signal.SIGKILL)
+    wait_until("the scheduler gone", lambda: not cluster.script.alive("scheduler"))
+    script = cluster.script
+    script.start(
+        "scheduler", [str(script.BIN / "airflow"), "scheduler"], script.process_env(cluster.env)
+    )
+
+    state = cluster.wait_run(FANOUT, run_id)
+
+    assert state == "success", [(t["map_index"], t["state"]) for t in mapped(cluster, run_id)]
+    assert sorted(t["map_index"] for t in mapped(cluster, run_id)) == list(range(PARTITIONS))
+    check_run(cluster, ds, parts, oracle)
