@@ -108,12 +108,12 @@ def main() -> None:
         data = Path(tmp) / "transactions.csv"
         make_transactions(data, args.rows, 21, 0.01)
         both = one_run(cluster, two, data, args.partitions)
-        cluster.script.stop("worker2")
+        cluster.control("kill", "worker2")
         wait_until("worker2 gone", lambda: "worker2" not in cluster.workers_answering())
         try:
             single = one_run(cluster, one, data, args.partitions)
         finally:
-            cluster.script.start_worker(cluster.env, "worker2")
+            cluster.control("start", "worker2")
             wait_until("worker2 back", lambda: "worker2" in cluster.workers_answering())
     print(f"## Cluster scale: {args.partitions} partitions x {args.rows:,} rows\n")
     print("\n".join(describe("Two Celery workers (concurrency 2 each)", both)))

@@ -9,18 +9,21 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import subprocess
+import sys
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 from devtools.local_s3 import S3Client, make_client
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 ENV_FILE = REPO / ".cluster" / "cluster.env"
 FANOUT = "example_pyrustpipe_fanout"
 RULES = f"{REPO / 'example_dags' / 'rules' / 'transactions.py'}:Transactions"
@@ -111,6 +114,31 @@ class Cluster:
         quoted = urllib.parse.quote(run_id, safe="")
         path = f"/dags/{dag_id}/dagRuns/{quoted}/taskInstances/{task_id}/{map_index}/tries"
         return sorted(self.api("GET", path)["task_instances"], key=lambda t: int(t["try_number"]))
+
+    def control(self, command: str, component: str) -> None:
+        """``cluster.py kill|start COMPONENT`` in its own process: a started component is not
+        a child of the caller (nor of pytest), it belongs to the cluster."""
+        script = REPO / "scripts" / "cluster" / "cluster.py"
+        done = subprocess.run(
+            [sys.executable, str(script), command, component],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+
+    def free_day(self, dag_id: str) -> str:
+        """The first day from 2026-04-01 with no run of ``dag_id`` and no landing data, so tests
+        can run again against a cluster that is kept up."""
+        runs = self.api("GET", f"/dags/{dag_id}/dagRuns?limit=1000")["dag_runs"]
+        taken = {str(r["logical_date"])[:10] for r in runs if r["logical_date"]}
+        client = self.s3()
+        day = date(2026, 4, 1)
+        while True:
+            ds = day.isoformat()
+            if ds not in taken and not keys(client, self.bucket, f"landing/transactions/{ds}/"):
+                return ds
+            day += timedelta(days=1)
 
     def workers_answering(self) -> set[str]:
         return set(self.script.workers_answering(self.env))

@@ -3,6 +3,8 @@
     python scripts/cluster/cluster.py up      # install what is missing, start, wait until healthy
     python scripts/cluster/cluster.py down    # stop every process started, verify none is left
     python scripts/cluster/cluster.py status  # which processes are alive
+    python scripts/cluster/cluster.py kill worker1   # SIGKILL a component with all its processes
+    python scripts/cluster/cluster.py start worker1  # start a stopped or killed component again
 
 Everything lives under ``.cluster/`` (data, logs, pid files); ``up`` starts from an empty one.
 Every process is started in its own session, so ``down`` (and the tests' kill -9 of a worker) can
@@ -506,22 +508,29 @@ def start_airflow(env: dict[str, str]) -> None:
         airflow(env, "connections", "import", str(conn_file))
     finally:
         conn_file.unlink()
+    for component in AIRFLOW_COMPONENTS:
+        start_component(env, component)
+
+
+AIRFLOW_COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer", *WORKERS)
+
+
+def start_component(env: dict[str, str], name: str) -> None:
+    """Start one Airflow component; a worker gets its own hostname and log-server port."""
+    if name not in AIRFLOW_COMPONENTS:
+        raise ClusterError(f"{name} is not one of {AIRFLOW_COMPONENTS}")
+    if alive(name):
+        raise ClusterError(f"{name} is already running")
     airflow_bin = str(BIN / "airflow")
-    start("api-server", [airflow_bin, "api-server"], process_env(env))
-    for component in ("scheduler", "dag-processor", "triggerer"):
-        start(component, [airflow_bin, component], process_env(env))
-    for name in WORKERS:
-        start_worker(env, name)
-
-
-def start_worker(env: dict[str, str], name: str) -> None:
-    cmd = [str(BIN / "airflow"), "celery", "worker", "--celery-hostname", f"{name}@%h"]
-    worker_env = process_env(
-        env,
-        PYRUSTPIPE_CLUSTER_HOSTNAME=name,
-        AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT=str(free_port()),
-    )
-    start(name, cmd, worker_env)
+    if name in WORKERS:
+        cmd = [airflow_bin, "celery", "worker", "--celery-hostname", f"{name}@%h"]
+        extra = {
+            "PYRUSTPIPE_CLUSTER_HOSTNAME": name,
+            "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
+        }
+        start(name, cmd, process_env(env, **extra))
+    else:
+        start(name, [airflow_bin, name], process_env(env))
 
 
 def wait_healthy(env: dict[str, str]) -> None:
@@ -577,8 +586,11 @@ def status() -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("command", choices=["up", "down", "status"])
+    parser.add_argument("command", choices=["up", "down", "status", "kill", "start"])
+    parser.add_argument("component", nargs="?", choices=AIRFLOW_COMPONENTS)
     args = parser.parse_args()
+    if (args.component is None) != (args.command in ("up", "down", "status")):
+        parser.error("kill and start take a component; up, down and status do not")
     try:
         if args.command == "up":
             try:
@@ -589,6 +601,13 @@ def main() -> int:
                 raise
         elif args.command == "down":
             down()
+        elif args.command == "kill":
+            # Machine loss: no shutdown, every process of the component at once.
+            while alive(args.component):
+                kill_session(args.component, signal.SIGKILL)
+                time.sleep(0.1)
+        elif args.command == "start":
+            start_component(read_env(), args.component)
         else:
             status()
     except ClusterError as error:

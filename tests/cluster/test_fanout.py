@@ -16,7 +16,7 @@ PARTITIONS = 8
 def test_fanout_spreads_over_both_workers_and_equals_single_process(
     cluster: Cluster, tmp_path: Path
 ) -> None:
-    ds = "2026-04-01"
+    ds = cluster.free_day(FANOUT)
     files = []
     for i in range(PARTITIONS):
         path = tmp_path / f"part-{i:03d}.csv"
