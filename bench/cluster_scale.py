@@ -36,15 +36,7 @@ def when(stamp: str) -> datetime:
 def log_marks(cluster: Cluster, run_id: str, ti: dict[str, Any]) -> tuple[datetime, datetime]:
     """(engine start, committed) from the task's log: the end of the "Pre Execute" group, and
     the operator's summary line (logged once the outputs are committed)."""
-    path = (
-        Path(cluster.env["AIRFLOW_HOME"])
-        / "logs"
-        / f"dag_id={FANOUT}"
-        / f"run_id={run_id}"
-        / "task_id=validate_partition"
-        / f"map_index={ti['map_index']}"
-        / f"attempt={ti['try_number']}.log"
-    )
+    path = cluster.task_log(FANOUT, run_id, "validate_partition", ti["map_index"], ti["try_number"])
     lines = [json.loads(line) for line in path.read_text().splitlines() if line.startswith("{")]
     ready = next(e for e in lines if e["event"] == "::endgroup::")
     summary = next(e for e in lines if str(e["event"]).startswith("pyrustpipe Transactions:"))
@@ -98,7 +90,7 @@ def describe(name: str, result: dict[str, Any]) -> list[str]:
     size = sum(t["bytes"] for t in tasks)
 
     def median(key: str) -> float:
-        return statistics.median(t[key] for t in tasks)
+        return float(statistics.median(t[key] for t in tasks))
 
     lines = [
         f"### {name}",

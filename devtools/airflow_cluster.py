@@ -140,6 +140,20 @@ class Cluster:
                 return ds
             day += timedelta(days=1)
 
+    def task_log(
+        self, dag_id: str, run_id: str, task_id: str, map_index: int, attempt: int
+    ) -> Path:
+        """Where the workers write a task try's log (one AIRFLOW_HOME on one machine)."""
+        return (
+            Path(self.env["AIRFLOW_HOME"])
+            / "logs"
+            / f"dag_id={dag_id}"
+            / f"run_id={run_id}"
+            / f"task_id={task_id}"
+            / f"map_index={map_index}"
+            / f"attempt={attempt}.log"
+        )
+
     def workers_answering(self) -> set[str]:
         return set(self.script.workers_answering(self.env))
 

@@ -37,7 +37,9 @@ def single_process(files: list[Path]) -> list[pp.Report]:
     return [pp.validate(str(path), RULES) for path in files]
 
 
-def check_run(cluster: Cluster, ds: str, parts: list[str], oracle: list[pp.Report]) -> dict:
+def check_run(
+    cluster: Cluster, ds: str, parts: list[str], oracle: list[pp.Report]
+) -> dict[str, Any]:
     """Every partition committed exactly once, counts equal to the oracle's; returns the gate's
     total report."""
     client = cluster.s3()

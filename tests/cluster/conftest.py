@@ -38,3 +38,11 @@ def sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("cluster-data") / "transactions.csv"
     make_transactions(path, 100_000, 14, 0.01)
     return path
+
+
+@pytest.fixture(scope="session")
+def big_sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """About 30 MB: a task long enough (seconds of engine time) to be killed in the middle."""
+    path = tmp_path_factory.mktemp("cluster-data") / "transactions-big.csv"
+    make_transactions(path, 300_000, 15, 0.01)
+    return path

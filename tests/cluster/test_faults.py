@@ -12,6 +12,8 @@ from devtools.airflow_cluster import FANOUT, Cluster, wait_until
 from tests.cluster._fanout import check_run, seed, single_process
 
 PARTITIONS = 8
+ENGINE_START = "credentials retrieved"
+COMMITTED = "pyrustpipe Transactions:"
 
 
 def mapped(cluster: Cluster, run_id: str) -> list[dict[str, Any]]:
@@ -21,11 +23,11 @@ def mapped(cluster: Cluster, run_id: str) -> list[dict[str, Any]]:
 
 
 def test_worker_killed_mid_task_is_retried_on_the_other_worker(
-    cluster: Cluster, sample: Path
+    cluster: Cluster, big_sample: Path
 ) -> None:
     ds = cluster.free_day(FANOUT)
-    parts = seed(cluster, ds, [sample] * PARTITIONS)
-    oracle = single_process([sample]) * PARTITIONS
+    parts = seed(cluster, ds, [big_sample] * PARTITIONS)
+    oracle = single_process([big_sample]) * PARTITIONS
     run_id = cluster.trigger(FANOUT, ds)
 
     def running_on_worker1() -> dict[str, Any] | None:
@@ -37,8 +39,16 @@ def test_worker_killed_mid_task_is_retried_on_the_other_worker(
         return on[0] if on else None
 
     victim = wait_until("a mapped task running on worker1", running_on_worker1, every=0.25)
+    log = cluster.task_log(FANOUT, run_id, "validate_partition", victim["map_index"], 1)
+
+    def log_text() -> str:
+        return log.read_text() if log.exists() else ""
+
+    # The operator fetches its S3 credentials right before it starts the engine.
+    wait_until("the engine starting", lambda: ENGINE_START in log_text(), every=0.05)
     # The whole worker: its Celery processes, the task supervisors and the task processes.
     cluster.control("kill", "worker1")
+    killed_log = log_text()
     try:
         state = cluster.wait_run(FANOUT, run_id)
         tries = cluster.tries(FANOUT, run_id, "validate_partition", victim["map_index"])
@@ -46,6 +56,8 @@ def test_worker_killed_mid_task_is_retried_on_the_other_worker(
         cluster.control("start", "worker1")
         wait_until("worker1 back", lambda: "worker1" in cluster.workers_answering())
 
+    # Killed between the engine's start and the operator's summary (logged after the commit).
+    assert COMMITTED not in killed_log, killed_log[-2000:]
     assert state == "success", [(t["map_index"], t["state"]) for t in mapped(cluster, run_id)]
     assert tries[0]["hostname"] == "worker1" and tries[0]["state"] != "success", tries
     assert (tries[-1]["hostname"], tries[-1]["state"]) == ("worker2", "success"), tries
