@@ -10,6 +10,7 @@ BUILD_STAMP := $(VENV)/.build-stamp
 RUST_SOURCES := $(shell find pyrustpipe_core/src pyrustpipe_py/src -name '*.rs') Cargo.toml Cargo.lock pyrustpipe_core/Cargo.toml pyrustpipe_py/Cargo.toml pyrustpipe_py/build.rs pyrustpipe_py/exports.map
 
 .PHONY: help demo test test-rust test-python lint fmt bench build clean s3-server chaos
+.PHONY: cluster-up cluster-down cluster-test test-cluster-short
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
@@ -35,7 +36,7 @@ demo: $(BUILD_STAMP) s3-server ## sample partitions on a local S3 server, valida
 	$(PY) demo/run_demo.py
 	$(PY) airflow_provider/demo_fanout.py
 
-test: lint test-rust test-python wheel-smoke ## build everything, lint, run every test, install the built wheels in a fresh venv and use them
+test: lint test-rust test-python wheel-smoke test-cluster-short ## build everything, lint, run every test, install the built wheels in a fresh venv and use them
 
 test-rust: $(STAMP)
 	cargo test --workspace --exclude pyrustpipe_py -q
@@ -48,6 +49,21 @@ test-python: $(BUILD_STAMP) s3-server
 
 chaos: $(BUILD_STAMP) s3-server ## the long fault loops of tests/chaos (kill -9, racing attempts, cancel), docs/reliability.md
 	CHAOS_LONG=1 $(VENV)/bin/pytest tests/chaos -p no:cacheprovider -s -v
+
+cluster-up: $(BUILD_STAMP) s3-server ## a real Airflow cluster on loopback under .cluster/: PostgreSQL, Redis, 2 Celery workers, S3 (docs/scale.md)
+	$(PY) scripts/cluster/cluster.py up
+
+cluster-down: ## stop every process of the local cluster
+	$(PY) scripts/cluster/cluster.py down
+
+# Up, the tests, down — down also when the tests fail (the test's status is kept).
+cluster-test: $(BUILD_STAMP) s3-server ## the cluster tests: fan-out over both workers, worker kill -9, scheduler restart
+	$(PY) scripts/cluster/cluster.py up && CLUSTER=1 $(VENV)/bin/pytest tests/cluster -p no:cacheprovider -v; \
+	status=$$?; $(PY) scripts/cluster/cluster.py down; exit $$status
+
+test-cluster-short: $(BUILD_STAMP) s3-server
+	$(PY) scripts/cluster/cluster.py up && CLUSTER=1 $(VENV)/bin/pytest tests/cluster/test_fanout.py -p no:cacheprovider; \
+	status=$$?; $(PY) scripts/cluster/cluster.py down; exit $$status
 
 lint: $(BUILD_STAMP) ## rustfmt, clippy (warnings are errors), ruff, mypy, stub check
 	cargo fmt --all -- --check
