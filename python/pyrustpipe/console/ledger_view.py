@@ -1,0 +1,274 @@
+"""The ledger read for the console: its datasets, their entries (cached per file, re-read only
+when a file changes), each dataset's health and what needs attention first."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+import re
+import threading
+from pathlib import Path
+from typing import Any
+
+# Everything the pages show; profiles, value sets and key indexes (the bulk of an entry) stay
+# on disk.
+_COLUMNS = [
+    "dataset_name",
+    "partition",
+    "logical_date",
+    "run_id",
+    "written_at",
+    "rules_hash",
+    "engine_version",
+    "passed",
+    "rows",
+    "valid_rows",
+    "invalid_rows",
+    "bytes",
+    "duration_s",
+    "inputs",
+    "rules",
+    "columns",
+]
+DATASET_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+RUN_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
+
+
+def _plain(value: Any) -> Any:
+    """Arrow's Python values as JSON values (dates as ISO text)."""
+    if isinstance(value, (_dt.date, _dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _read_entry(path: Path, relative: str) -> list[dict[str, Any]]:
+    import pyarrow.parquet as pq
+
+    table = pq.ParquetFile(path).read(columns=_COLUMNS)
+    out = []
+    for row in table.to_pylist():
+        entry = _plain(row)
+        for rule in entry["rules"]:
+            detail = rule.get("detail")
+            rule["detail"] = json.loads(detail) if detail else None
+        entry["invalid_rate"] = entry["invalid_rows"] / entry["rows"] if entry["rows"] else 0.0
+        entry["failed_rules"] = [r["name"] for r in entry["rules"] if r["status"] == "fail"]
+        entry["path"] = relative
+        out.append(entry)
+    return out
+
+
+class LedgerView:
+    """One ledger root. Thread-safe; every read lists the files again (cheap), and parses only
+    the files that are new or changed since the last read."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._cache: dict[str, tuple[tuple[int, int], list[dict[str, Any]]]] = {}
+        self._runs: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    def datasets(self) -> list[str]:
+        try:
+            names = [
+                e.name[len("dataset=") :]
+                for e in os.scandir(self.root)
+                if e.is_dir(follow_symlinks=False) and e.name.startswith("dataset=")
+            ]
+        except FileNotFoundError:
+            return []
+        return sorted(n for n in names if DATASET_RE.fullmatch(n))
+
+    def _files(self, dataset: str) -> list[Path]:
+        """The dataset's entry files, oldest logical date first."""
+        folder = self.root / f"dataset={dataset}"
+        try:
+            dates = sorted(
+                e.name
+                for e in os.scandir(folder)
+                if e.is_dir(follow_symlinks=False) and e.name.startswith("date=")
+            )
+        except FileNotFoundError:
+            return []
+        files: list[Path] = []
+        for date in dates:
+            files.extend(
+                sorted(
+                    Path(e.path)
+                    for e in os.scandir(folder / date)
+                    if e.name.endswith(".parquet")
+                    and not e.name.startswith((".", "_"))
+                    and e.is_file(follow_symlinks=False)
+                )
+            )
+        return files
+
+    def _load(self, path: Path) -> list[dict[str, Any]]:
+        key = str(path)
+        stat = path.stat()
+        stamp = (stat.st_mtime_ns, stat.st_size)
+        with self._lock:
+            cached = self._cache.get(key)
+        if cached is not None and cached[0] == stamp:
+            return cached[1]
+        entries = _read_entry(path, str(path.relative_to(self.root)))
+        with self._lock:
+            self._cache[key] = (stamp, entries)
+            for entry in entries:
+                self._runs[entry["run_id"]] = key
+        return entries
+
+    def entries(self, dataset: str, last: int | None = None) -> list[dict[str, Any]]:
+        """The dataset's entries, oldest first; ``last``: only the newest ``last`` files are read."""
+        if not DATASET_RE.fullmatch(dataset):
+            return []
+        files = self._files(dataset)
+        if last is not None:
+            files = files[-last:]
+        out: list[dict[str, Any]] = []
+        for path in files:
+            try:
+                out.extend(self._load(path))
+            except FileNotFoundError:
+                continue  # replaced by a re-run between the listing and the read
+        out.sort(key=lambda e: (e["logical_date"], e["partition"]))
+        return out
+
+    def health(self, dataset: str, last: int) -> dict[str, Any]:
+        """The overview's line for one dataset."""
+        entries = self.entries(dataset, last)
+        if not entries:
+            return {"dataset": dataset, "partitions": 0, "attention": 0}
+        newest = entries[-1]
+        failed_runs = sum(1 for e in entries if not e["passed"])
+        return {
+            "dataset": dataset,
+            "partitions": len(entries),
+            "last_partition": newest["partition"],
+            "last_date": newest["logical_date"],
+            "last_run_id": newest["run_id"],
+            "passed": newest["passed"],
+            "rows": newest["rows"],
+            "invalid_rate": newest["invalid_rate"],
+            "failing_rules": newest["failed_rules"],
+            "failed_runs": failed_runs,
+            "trend": {
+                "dates": [e["logical_date"] for e in entries],
+                "rows": [e["rows"] for e in entries],
+                "invalid_rate": [e["invalid_rate"] for e in entries],
+                "passed": [e["passed"] for e in entries],
+            },
+            # Higher first: a failing newest run, then how many rules fail, how many recent
+            # runs failed, and the invalid rate.
+            "attention": (0 if newest["passed"] else 1_000_000)
+            + 10_000 * len(newest["failed_rules"])
+            + 100 * failed_runs
+            + round(newest["invalid_rate"] * 99),
+        }
+
+    def overview(self, last: int) -> list[dict[str, Any]]:
+        items = [self.health(name, last) for name in self.datasets()]
+        items.sort(key=lambda h: (-h["attention"], h["dataset"]))
+        return items
+
+    def find_run(self, run_id: str) -> dict[str, Any] | None:
+        """The entry a run wrote (its newest version when the file was replaced)."""
+        if not RUN_ID_RE.fullmatch(run_id):
+            return None
+        with self._lock:
+            key = self._runs.get(run_id)
+        if key is not None:
+            try:
+                for entry in self._load(Path(key)):
+                    if entry["run_id"] == run_id:
+                        return entry
+            except FileNotFoundError:
+                pass
+        for dataset in self.datasets():
+            for entry in self.entries(dataset):
+                if entry["run_id"] == run_id:
+                    return entry
+        return None
+
+
+def schema_changes(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Where the columns seen differ from the entry before: added, removed, retyped."""
+    changes = []
+    for before, after in zip(entries, entries[1:]):
+        old = {c["name"]: c["type"] for c in before["columns"]}
+        new = {c["name"]: c["type"] for c in after["columns"]}
+        if old == new:
+            continue
+        changes.append(
+            {
+                "logical_date": after["logical_date"],
+                "partition": after["partition"],
+                "added": sorted(set(new) - set(old)),
+                "removed": sorted(set(old) - set(new)),
+                "retyped": sorted(c for c in set(old) & set(new) if old[c] != new[c]),
+            }
+        )
+    return changes
+
+
+def dataset_detail(view: LedgerView, dataset: str) -> dict[str, Any] | None:
+    """The dataset page's model: every entry's counts, each rule's failures over time, the
+    history checks with their bands, schema changes."""
+    entries = view.entries(dataset)
+    if not entries:
+        return None
+    rule_names: list[str] = []
+    history_names: list[str] = []
+    for entry in entries:
+        for rule in entry["rules"]:
+            if rule["scope"] == "history":
+                if rule["name"] not in history_names:
+                    history_names.append(rule["name"])
+            elif rule["failed"] and rule["name"] not in rule_names:
+                rule_names.append(rule["name"])
+
+    def series(name: str, field: str) -> list[Any]:
+        out = []
+        for entry in entries:
+            found = next((r for r in entry["rules"] if r["name"] == name), None)
+            out.append(None if found is None else found[field])
+        return out
+
+    return {
+        "dataset": dataset,
+        "runs": [
+            {
+                key: e[key]
+                for key in (
+                    "partition",
+                    "logical_date",
+                    "run_id",
+                    "passed",
+                    "rows",
+                    "valid_rows",
+                    "invalid_rows",
+                    "invalid_rate",
+                    "failed_rules",
+                    "written_at",
+                    "duration_s",
+                )
+            }
+            for e in entries
+        ],
+        "rule_failures": {name: series(name, "failed") for name in rule_names},
+        "history": {
+            name: {
+                "observed": series(name, "observed"),
+                "expected_low": series(name, "expected_low"),
+                "expected_high": series(name, "expected_high"),
+                "status": series(name, "status"),
+            }
+            for name in history_names
+        },
+        "schema_changes": schema_changes(entries),
+    }
