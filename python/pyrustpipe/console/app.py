@@ -5,8 +5,10 @@ write), over the ledger view, the run records, the quarantine browser and the jo
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import secrets
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -59,7 +61,26 @@ def create_app(config: ConsoleConfig) -> FastAPI:
     templates.env.globals["sparkline"] = charts.sparkline
     templates.env.filters["pct"] = lambda v: "–" if v is None else f"{v:.2%}"
     templates.env.filters["num"] = lambda v: "–" if v is None else f"{v:,}"
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # The first page should not pay for imports, template compiling and reading the
+        # newest entries: the server accepts connections once they are done.
+        await asyncio.to_thread(warm_up)
+        yield
+
+    def warm_up() -> None:
+        import pyarrow.parquet  # noqa: F401
+
+        for name in ("overview.html", "dataset.html", "run.html", "jobs.html", "job.html"):
+            templates.get_template(name)
+        try:
+            view.overview(config.overview_last)
+        except Exception:  # a broken entry is reported by the page that reads it
+            pass
+
     app = FastAPI(
+        lifespan=lifespan,
         title="pyrustpipe console",
         summary="The quality ledger, live validation jobs and the rule playground.",
         docs_url=None,

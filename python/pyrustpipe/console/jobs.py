@@ -29,16 +29,16 @@ class JobRequestError(ValueError):
 def parse_spec(text: str) -> dict[str, Any]:
     """A rules spec from YAML / JSON text, read with the rule files' limits (no aliases, no
     tags, bounded depth) and compiled by the engine; errors name the line and column."""
-    from pyrustpipe._rulefile import load_yaml
-    from pyrustpipe.compiled import compile as compile_rules
+    from pyrustpipe._rulefile import check_with_engine, load_yaml
 
     data = text.encode("utf-8")
     if len(data) > MAX_SPEC_BYTES:
         raise JobRequestError(f"rules: larger than {MAX_SPEC_BYTES} bytes")
-    document, _ = load_yaml("rules", data)
+    document, positions = load_yaml("rules", data)
     if not isinstance(document, dict):
         raise JobRequestError("rules: expected a spec mapping (spec_version, columns, ...)")
-    compile_rules(document)  # the engine's errors, before a worker is taken
+    # The engine's errors, at their line in the text, before a worker is taken.
+    check_with_engine("rules", document, positions)
     return document
 
 
