@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import json
 import secrets
+import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -67,6 +68,8 @@ def create_app(config: ConsoleConfig) -> FastAPI:
         # The first page should not pay for imports, template compiling and reading the
         # newest entries: the server accepts connections once they are done.
         await asyncio.to_thread(warm_up)
+        # Then every entry, in the background: dataset pages and run links find them cached.
+        threading.Thread(target=warm_all, name="console-warm-all", daemon=True).start()
         yield
 
     def warm_up() -> None:
@@ -78,6 +81,13 @@ def create_app(config: ConsoleConfig) -> FastAPI:
             view.overview(config.overview_last)
         except Exception:  # a broken entry is reported by the page that reads it
             pass
+
+    def warm_all() -> None:
+        for name in view.datasets():
+            try:
+                view.entries(name)
+            except Exception:  # as above: the page that reads it says what is wrong
+                pass
 
     app = FastAPI(
         lifespan=lifespan,

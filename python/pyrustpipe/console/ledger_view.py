@@ -84,8 +84,10 @@ class LedgerView:
             return []
         return sorted(n for n in names if DATASET_RE.fullmatch(n))
 
-    def _files(self, dataset: str) -> list[Path]:
-        """The dataset's entry files, oldest logical date first."""
+    def _files(self, dataset: str, last: int | None = None) -> list[Path]:
+        """The dataset's entry files, oldest logical date first; with ``last``, only the date
+        folders from the newest back until ``last`` files are found are listed (the overview
+        of a two-year ledger lists 30 folders, not 730)."""
         folder = self.root / f"dataset={dataset}"
         try:
             dates = sorted(
@@ -95,18 +97,25 @@ class LedgerView:
             )
         except FileNotFoundError:
             return []
-        files: list[Path] = []
-        for date in dates:
-            files.extend(
-                sorted(
+        found: list[list[Path]] = []
+        count = 0
+        for date in reversed(dates):
+            try:
+                files = sorted(
                     Path(e.path)
                     for e in os.scandir(folder / date)
                     if e.name.endswith(".parquet")
                     and not e.name.startswith((".", "_"))
                     and e.is_file(follow_symlinks=False)
                 )
-            )
-        return files
+            except FileNotFoundError:
+                continue
+            found.append(files)
+            count += len(files)
+            if last is not None and count >= last:
+                break
+        out = [path for files in reversed(found) for path in files]
+        return out[-last:] if last is not None else out
 
     def _load(self, path: Path) -> list[dict[str, Any]]:
         key = str(path)
@@ -127,9 +136,7 @@ class LedgerView:
         """The dataset's entries, oldest first; ``last``: only the newest ``last`` files are read."""
         if not DATASET_RE.fullmatch(dataset):
             return []
-        files = self._files(dataset)
-        if last is not None:
-            files = files[-last:]
+        files = self._files(dataset, last)
         out: list[dict[str, Any]] = []
         for path in files:
             try:
