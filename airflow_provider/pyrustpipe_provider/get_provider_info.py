@@ -28,6 +28,7 @@ def get_provider_info() -> dict[str, Any]:
                 "python-modules": ["pyrustpipe_provider.operators"],
             }
         ],
+        "extra-links": ["pyrustpipe_provider.operators.PyRustPipeConsoleLink"],
         "hooks": [
             {
                 "integration-name": "pyrustpipe",

@@ -13,14 +13,15 @@ aborted, nothing is committed, and the task fails with ``pp.CancelledError``.
 
 from __future__ import annotations
 
+import os
 import warnings
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 from airflow.exceptions import AirflowProviderDeprecationWarning
-from airflow.sdk import Asset, BaseOperator
+from airflow.sdk import Asset, BaseOperator, BaseOperatorLink
 from airflow.sdk.exceptions import AirflowFailException
-from pyrustpipe.integrations import new_progress, rules_of
+from pyrustpipe.integrations import CONSOLE_URL_ENV, console_run_url, new_progress, rules_of
 
 from pyrustpipe_provider.hooks import (
     BLOCKING_SCOPES,
@@ -41,6 +42,7 @@ from pyrustpipe_provider.retry import pyrustpipe_retry_policy
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
+    from airflow.sdk.types import TaskInstanceKey
     from pyrustpipe.integrations import Progress
 
 Mode = Literal["gate", "quarantine"]
@@ -65,6 +67,29 @@ def _emit_asset_events(context: Context, outlets: list[Any], summary: dict[str, 
     for outlet in outlets:
         if isinstance(outlet, Asset):
             context["outlet_events"][outlet].extra = extra
+
+
+class PyRustPipeConsoleLink(BaseOperatorLink):
+    """The task's extra link to its run's page in the pyrustpipe console. Airflow asks for it
+    when the task ends (its value is kept in XCom), so it is the URL ``execute`` found."""
+
+    name = "pyrustpipe console"
+
+    def get_link(self, operator: BaseOperator, *, ti_key: TaskInstanceKey) -> str:
+        return str(getattr(operator, "console_link", None) or "")
+
+
+def _console_url(given: str | None) -> str | None:
+    """The console's base URL: the operator's argument, else ``$PYRUSTPIPE_CONSOLE_URL``, else
+    ``[pyrustpipe] console_url`` in Airflow's configuration."""
+    if given:
+        return given
+    if os.environ.get(CONSOLE_URL_ENV):
+        return os.environ[CONSOLE_URL_ENV]
+    from airflow.configuration import conf
+
+    value = conf.get("pyrustpipe", "console_url", fallback=None)
+    return str(value) if value else None
 
 
 class _PyRustPipeBaseOperator(BaseOperator):
@@ -118,6 +143,9 @@ class PyRustPipeValidateOperator(_PyRustPipeBaseOperator):
         source's last path segment, e.g. ``dt=2026-01-01``).
     :param logical_date: the partition's day, ``YYYY-MM-DD`` (templated, e.g. ``"{{ ds }}"``;
         default: the partition's ``dt=`` / ``date=`` segment).
+    :param console_url: the pyrustpipe console's base URL (default: ``$PYRUSTPIPE_CONSOLE_URL``,
+        else ``[pyrustpipe] console_url`` in Airflow's configuration). With a ledger, the task
+        gets the extra link "pyrustpipe console" to ``{console_url}/runs/{run_id}``.
 
     An untemplated ``s3://`` ``valid_output`` is the task's outlet unless ``outlets`` is given;
     every ``Asset`` outlet's event carries the counts.
@@ -137,6 +165,7 @@ class PyRustPipeValidateOperator(_PyRustPipeBaseOperator):
         "partition",
         "logical_date",
     )
+    operator_extra_links = (PyRustPipeConsoleLink(),)
 
     def __init__(
         self,
@@ -151,6 +180,7 @@ class PyRustPipeValidateOperator(_PyRustPipeBaseOperator):
         partition: str | None = None,
         logical_date: str | None = None,
         quarantine_output: str | None = None,
+        console_url: str | None = None,
         **kwargs: Any,
     ) -> None:
         if quarantine_output is not None:
@@ -180,6 +210,8 @@ class PyRustPipeValidateOperator(_PyRustPipeBaseOperator):
         self.ledger = ledger
         self.partition = partition
         self.logical_date = logical_date
+        self.console_url = console_url
+        self.console_link: str | None = None
         self._report: dict[str, Any] | None = None
         self._run: Progress | None = None
 
@@ -206,11 +238,23 @@ class PyRustPipeValidateOperator(_PyRustPipeBaseOperator):
             rules=rules_of(self.rules),
         )
         self._report = dict(report.to_dict())  # for the OpenLineage facets, built later
+        self.console_link = self._console_link(report)
         self.log.info("%s", format_table(summary))
         self.log.info("outputs: %s", summary["outputs"])
         self._decide(summary)
         _emit_asset_events(context, self.outlets, summary)
         return summary
+
+    def _console_link(self, report: Any) -> str | None:
+        """The run's console page (before the verdict: a failed run is the one to look at)."""
+        base = _console_url(self.console_url)
+        if not base or not self.ledger:
+            return None
+        options = self.hook.storage_options() if is_s3(self.ledger) else None
+        link = console_run_url(report, base, options)
+        if link:
+            self.log.info("pyrustpipe console: %s", link)
+        return link
 
     def on_kill(self) -> None:
         """Cancel the running validation (Airflow calls this on SIGTERM): it aborts its

@@ -145,7 +145,9 @@ def _rule_result(
     )
 
 
-def _summary_result(asset_key: dg.AssetKey, report: pp.Report) -> dg.AssetCheckResult:
+def _summary_result(
+    asset_key: dg.AssetKey, report: pp.Report, extra: Mapping[str, Any] | None = None
+) -> dg.AssetCheckResult:
     failed = [r.name for r in report.rules if not r.passed]
     metadata: dict[str, Any] = {
         "rows": dg.MetadataValue.int(report.rows),
@@ -155,6 +157,7 @@ def _summary_result(asset_key: dg.AssetKey, report: pp.Report) -> dg.AssetCheckR
         "ruleset_hash": report.ruleset_hash,
         "duration_s": dg.MetadataValue.float(report.duration_s),
         **_uri_metadata(report),
+        **(extra or {}),
     }
     return dg.AssetCheckResult(
         asset_key=asset_key,
@@ -315,7 +318,7 @@ def build_pyrustpipe_checks(
         )
         by_name = {r.name: r for r in report.rules}
         return [
-            _summary_result(asset_key, report),
+            _summary_result(asset_key, report, resource.console_metadata(report)),
             *(_rule_result(asset_key, names[r.name], by_name[r.name], report) for r in rules),
         ]
 

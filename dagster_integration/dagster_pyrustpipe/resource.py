@@ -8,6 +8,7 @@ from typing import Any
 import dagster as dg
 import pyrustpipe as pp
 from pydantic import Field
+from pyrustpipe.integrations import console_run_url
 
 __all__ = ["PyRustPipeResource"]
 
@@ -39,6 +40,11 @@ class PyRustPipeResource(dg.ConfigurableResource):  # type: ignore[type-arg]
         default=None, description="Engine worker threads (default: all cores)."
     )
     sample_size: int = Field(default=20, description="Failing values kept per rule.")
+    console_url: str | None = Field(
+        default=None,
+        description="The pyrustpipe console's base URL (default: $PYRUSTPIPE_CONSOLE_URL): with "
+        "a ledger, the summary check links to the run's page, {console_url}/runs/{run_id}.",
+    )
 
     @classmethod
     def from_s3_resource(cls, s3: Any, **engine: Any) -> PyRustPipeResource:
@@ -88,3 +94,9 @@ class PyRustPipeResource(dg.ConfigurableResource):  # type: ignore[type-arg]
             storage_options=options,
             **outputs,
         )
+
+    def console_metadata(self, report: pp.Report) -> dict[str, Any]:
+        """``pyrustpipe_console``: the run's page in the console, when a console URL is set and
+        the run wrote a ledger entry (the console's runs are the ledger's); else nothing."""
+        link = console_run_url(report, self.console_url, self.storage_options() or None)
+        return {} if link is None else {"pyrustpipe_console": dg.MetadataValue.url(link)}

@@ -385,7 +385,9 @@ def run_validation(
     if ledger_options is not None:
         options["ledger"] = ledger_options
     if _arrow.is_arrow_like(source):  # an in-memory table: pyrustpipe/_arrow.py
-        return _arrow.validate_table(source, spec, python_rules, options, progress=progress)
+        report = _arrow.validate_table(source, spec, python_rules, options, progress=progress)
+        _remember_spec(ledger_options, spec, report, storage_options)
+        return report
     sources = _source_list(source)
     if python_rules:
         sources = _engine.expand_sources(sources, _storage_json(storage_options))
@@ -401,7 +403,32 @@ def run_validation(
     import json
 
     text = _engine.validate(json.dumps(spec), sources, json.dumps(options), progress)
-    return Report.from_json(text)
+    report = Report.from_json(text)
+    _remember_spec(ledger_options, spec, report, storage_options)
+    return report
+
+
+def _remember_spec(
+    ledger: Mapping[str, str] | None,
+    spec: SpecDict,
+    report: Report,
+    storage_options: Mapping[str, str] | None,
+) -> None:
+    """Keep the spec that ran beside the ledger (``<root>/_specs/``), so the playground can
+    backtest against it. The run's outputs are already committed: a failure here warns."""
+    if ledger is None or not report.outputs.get("ledger"):
+        return
+    from pyrustpipe import _ledger_files
+
+    try:
+        _ledger_files.remember_spec(ledger["root"], spec, report.ruleset_hash, storage_options)
+    except (OSError, ImportError) as exc:
+        warnings.warn(
+            f"the rules spec was not stored beside the ledger ({exc}); a backtest of this "
+            "partition will be skipped",
+            RuntimeWarning,
+            stacklevel=3,
+        )
 
 
 @overload

@@ -18,7 +18,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, NoReturn, TextIO
 
-from pyrustpipe import _ledger_cli
+from pyrustpipe import _backtest_cli, _ledger_cli
 from pyrustpipe.console.serve import add_serve_command
 
 if TYPE_CHECKING:
@@ -292,6 +292,7 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--format", choices=("table", "json"), default="table")
     rep.set_defaults(handler=_cmd_report)
     _ledger_cli.add_history_command(commands, _add_storage_arguments)
+    _backtest_cli.add_backtest_command(commands, _add_storage_arguments)
     add_serve_command(commands)
     return parser
 

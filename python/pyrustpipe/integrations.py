@@ -13,6 +13,8 @@ False
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from pyrustpipe._arrow import is_arrow_like
@@ -24,6 +26,7 @@ from pyrustpipe.compiled import Compiled, Rule, compile
 if TYPE_CHECKING:
     # A run's live counters and cancel switch (``new_progress()``; ``cancel()`` from a kill hook).
     from pyrustpipe._core import Progress as Progress
+    from pyrustpipe.report import Report
 
 __all__ = [
     "Compiled",
@@ -31,6 +34,7 @@ __all__ = [
     "Rule",
     "SchemaLike",
     "SourceLike",
+    "console_run_url",
     "is_arrow_like",
     "new_progress",
     "resolve_schema",
@@ -49,3 +53,27 @@ def schema_name(schema: SchemaLike) -> str:
     """The name a report gives ``schema`` (``Config.name``, else the class name)."""
     spec, _ = resolve_schema(schema)
     return str(spec.get("name", "schema"))
+
+
+# The console's base URL when the orchestrator is not given one (docs/airflow.md, docs/dagster.md).
+CONSOLE_URL_ENV = "PYRUSTPIPE_CONSOLE_URL"
+
+
+def console_run_url(
+    report: Report,
+    console_url: str | None = None,
+    storage_options: Mapping[str, str] | None = None,
+) -> str | None:
+    """The run's page in the console, ``{console_url}/runs/{run_id}``, the run id as the
+    ledger entry records it; None without a console URL (argument or ``$PYRUSTPIPE_CONSOLE_URL``)
+    or without a ledger entry (the console's runs are the ledger's)."""
+    from urllib.parse import quote
+
+    from pyrustpipe._ledger_files import run_id_of
+
+    base = (console_url or os.environ.get(CONSOLE_URL_ENV) or "").strip().rstrip("/")
+    entry = report.outputs.get("ledger")
+    if not base or not entry:
+        return None
+    run_id = run_id_of(entry, storage_options)
+    return None if run_id is None else f"{base}/runs/{quote(run_id, safe='')}"
