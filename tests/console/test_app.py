@@ -104,7 +104,12 @@ def test_pages_render_for_a_viewer(client: Any) -> None:
 
 def test_openapi_and_me(client: Any) -> None:
     spec = client.get("/openapi.json", headers=VIEWER).json()
-    for path in ("/api/datasets", "/api/runs/{run_id}/quarantine", "/api/jobs/{job_id}/events"):
+    for path in (
+        "/api/datasets",
+        "/api/runs/{run_id}/quarantine",
+        "/api/jobs/{job_id}/events",
+        "/api/playground/backtest",
+    ):
         assert path in spec["paths"]
     assert client.get("/api/me", headers=VIEWER).json() == {"name": "vera", "role": "viewer"}
 
@@ -219,6 +224,11 @@ ENDPOINTS = [
     ("POST", "/jobs"),
     ("POST", "/jobs/x/cancel"),
     ("POST", "/logout"),
+    ("GET", "/api/playground/spec?dataset=payments"),
+    ("POST", "/api/playground/check"),
+    ("POST", "/api/playground/dry-run"),
+    ("POST", "/api/playground/backtest"),
+    ("POST", "/playground"),
 ]
 
 

@@ -5,6 +5,7 @@ screenshot to docs/console/ (docs/console.md shows them)."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from collections.abc import Iterator
@@ -161,6 +162,26 @@ def test_the_console_in_a_browser(browser: Any, console: str, world: World, tmp_
     _present(browser, "cancel-job").click()
     assert _wait_text(browser, "job-status", ("cancelled", "passed", "failed")) == "cancelled"
     _shot(browser, "cancelled")
+
+    # A backtest in the playground: the rules that ran, made stricter, over the last 3 days.
+    browser.get(console + "/playground?dataset=payments")
+    spec = json.loads(browser.find_element(By.ID, "spec").get_attribute("value"))
+    amount = next(c for c in spec["columns"] if c["name"] == "amount")
+    amount["checks"] = [{"type": "gt", "value": 500}]
+    _fill(browser, "spec", json.dumps(spec, indent=2))
+    _fill(browser, "last", "3")
+    browser.find_element(By.ID, "pg-backtest").click()
+    totals = _present(browser, "pg-totals").text
+    assert totals.startswith("3 partitions compared") and "would newly fail" in totals
+    lines = browser.find_elements(By.CSS_SELECTOR, "#pg-partitions tbody tr")
+    assert [line.find_element(By.TAG_NAME, "th").text for line in lines] == [
+        "dt=2026-01-07",
+        "dt=2026-01-08",
+        "dt=2026-01-09",
+    ]
+    assert all(int(line.find_elements(By.TAG_NAME, "td")[2].text.replace(",", "")) > 0 for line in lines)
+    assert browser.find_elements(By.CSS_SELECTOR, "#pg-result svg.chart")
+    _shot(browser, "playground")
 
     # The job list, and the overview on a phone-sized screen.
     browser.get(console + "/jobs")

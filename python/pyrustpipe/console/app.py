@@ -21,7 +21,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException
 
-from pyrustpipe.console import charts
+from pyrustpipe.console import charts, playground
 from pyrustpipe.console.auth import SESSION_COOKIE, SESSION_TTL_S, Authenticator, Role, User
 from pyrustpipe.console.auth import load_users
 from pyrustpipe.console.config import ConsoleConfig
@@ -512,9 +512,130 @@ def create_app(config: ConsoleConfig) -> FastAPI:
         jobs.cancel(get_job(job_id))
         return RedirectResponse(f"/jobs/{quote(job_id)}", status_code=303)
 
+    # -- rule playground (pyrustpipe.backtest) ----------------------------------------------
+
+    def playground_call(action: str, body: dict[str, Any]) -> dict[str, Any]:
+        from pyrustpipe.exceptions import PyRustPipeError
+
+        try:
+            if action == "check":
+                return playground.check(body)
+            if action == "dry-run":
+                return playground.dry_run(config, body)
+            return playground.run_backtest(config, view, body)
+        except JobRequestError as exc:
+            raise HTTPException(400, str(exc)) from None
+        except (PyRustPipeError, OSError, ValueError) as exc:
+            raise HTTPException(422, " ".join(str(exc).split())) from None
+
+    async def json_body(request: Request) -> dict[str, Any]:
+        try:
+            body = await request.json()
+        except ValueError:
+            raise HTTPException(400, "the body must be a JSON object") from None
+        if not isinstance(body, dict):
+            raise HTTPException(400, "the body must be a JSON object")
+        return body
+
+    @app.get("/api/playground/spec", tags=["playground"])
+    def api_playground_spec(dataset: str, user: User = Depends(viewer)) -> dict[str, Any]:
+        """The spec of the dataset's newest run, from the ledger's spec store (JSON text)."""
+        try:
+            return playground.spec_that_ran(config, view, dataset)
+        except JobRequestError as exc:
+            raise HTTPException(404, str(exc)) from None
+
+    @app.post("/api/playground/check", tags=["playground"])
+    async def api_playground_check(
+        request: Request, user: User = Depends(any_writer)
+    ) -> dict[str, Any]:
+        """``{"spec": text}`` → ``{"problems": [{line, column, message}]}`` (never runs Python)."""
+        return playground_call("check", await json_body(request))
+
+    @app.post("/api/playground/dry-run", tags=["playground"])
+    async def api_playground_dry_run(
+        request: Request, user: User = Depends(operator)
+    ) -> dict[str, Any]:
+        """``{"spec", "source", "rows"}``: the report of the spec on the first rows of source."""
+        body = await json_body(request)
+        return await asyncio.to_thread(playground_call, "dry-run", body)
+
+    @app.post("/api/playground/backtest", tags=["playground"])
+    async def api_playground_backtest(
+        request: Request, user: User = Depends(operator)
+    ) -> dict[str, Any]:
+        """``{"spec", "dataset", "last", "examples"}``: per partition, rows that would newly
+        fail / newly pass against the rules that ran, with example rows."""
+        body = await json_body(request)
+        return await asyncio.to_thread(playground_call, "backtest", body)
+
+    def playground_render(
+        request: Request, form: dict[str, Any], result: dict[str, Any] | None, error: str | None,
+        status: int = 200,
+    ) -> Response:
+        chart = None
+        backtest = (result or {}).get("backtest")
+        if backtest:
+            compared = [p for p in backtest["partitions"] if p["status"] == "compared"]
+            if compared:
+                chart = charts.series_chart(
+                    "Rows newly failing per partition",
+                    [p["logical_date"] for p in compared],
+                    [p["newly_failing"] for p in compared],
+                    bad=[i for i, p in enumerate(compared) if p["newly_failing"]],
+                )
+        response = render(
+            request,
+            "playground.html",
+            {
+                "form": form,
+                "result": result,
+                "error": error,
+                "datasets": view.datasets(),
+                "roots": [str(p) for p in config.data_roots],
+                "chart": chart,
+            },
+        )
+        response.status_code = status
+        return response
+
     @app.get("/playground", response_class=HTMLResponse, include_in_schema=False)
-    def playground_page(request: Request, user: User = Depends(viewer)) -> Response:
-        return render(request, "playground.html", {})
+    def playground_page(
+        request: Request, dataset: str | None = None, user: User = Depends(viewer)
+    ) -> Response:
+        form: dict[str, Any] = {"dataset": dataset or "", "last": 30, "rows": 10_000}
+        error = None
+        if dataset:
+            try:
+                loaded = playground.spec_that_ran(config, view, dataset)
+                form["spec"] = loaded["spec"] or ""
+                if loaded["spec"] is None:
+                    error = f"the ledger keeps no spec for {loaded['ruleset_hash']}"
+            except JobRequestError as exc:
+                error = str(exc)
+        return playground_render(request, form, None, error)
+
+    @app.post("/playground", include_in_schema=False)
+    async def playground_form(request: Request, user: User = Depends(any_writer)) -> Response:
+        raw = await request.form()
+        form: dict[str, Any] = {k: str(v) for k, v in raw.items() if isinstance(v, str)}
+        action = form.get("action", "check")
+        if action == "export":
+            return Response(
+                form.get("spec", ""),
+                media_type="application/octet-stream",
+                headers={"Content-Disposition": 'attachment; filename="rules.yaml"'},
+            )
+        if action not in ("check", "dry-run", "backtest"):
+            raise HTTPException(400, f"unknown action {action!r}")
+        if action != "check" and not user.may("operator"):
+            raise HTTPException(403, "this needs the operator role")
+        try:
+            result = await asyncio.to_thread(playground_call, action, form)
+        except HTTPException as exc:
+            return playground_render(request, form, None, str(exc.detail), exc.status_code)
+        result["action"] = action
+        return playground_render(request, form, result, None)
 
     return app
 

@@ -18,7 +18,6 @@ from pyrustpipe.console.config import ConsoleConfig
 from pyrustpipe.console.runs import RunStore, spec_view
 
 TERMINAL = ("passed", "failed", "cancelled", "error")
-MAX_SPEC_BYTES = 1 << 20
 MAX_SOURCES = 100
 
 
@@ -27,22 +26,18 @@ class JobRequestError(ValueError):
 
 
 def parse_spec(text: str) -> dict[str, Any]:
-    """A rules spec from YAML / JSON text, read with the rule files' limits (no aliases, no
-    tags, bounded depth) and compiled by the engine; errors name the line and column."""
-    from pyrustpipe._rulefile import check_with_engine, load_yaml
+    """A rules spec from YAML / JSON text, read as the playground reads it (the rule files'
+    limits, Python refused) and checked by the engine before a worker is taken; a problem is
+    named at its line and column in the text."""
+    from pyrustpipe.backtest import load_spec_text
 
-    data = text.encode("utf-8")
-    if len(data) > MAX_SPEC_BYTES:
-        raise JobRequestError(f"rules: larger than {MAX_SPEC_BYTES} bytes")
-    document, positions = load_yaml("rules", data)
-    if not isinstance(document, dict):
-        raise JobRequestError("rules: expected a spec mapping (spec_version, columns, ...)")
-    # The engine's errors, at their line in the text, before a worker is taken.
-    check_with_engine("rules", document, positions)
+    document, problems = load_spec_text(text)
+    if problems:
+        raise JobRequestError(f"rules: {problems[0]}")
     return document
 
 
-def _confine_source(source: str, roots: list[Path]) -> str:
+def confine_source(source: str, roots: list[Path]) -> str:
     if source.startswith("s3://") or "://" in source:
         raise JobRequestError(f"source {source!r}: the console runs jobs on local data roots only")
     if "\x00" in source or not os.path.isabs(source):
@@ -135,7 +130,7 @@ class JobManager:
             raise JobRequestError("sources: every source is a path string")
         if not self._config.data_roots:
             raise JobRequestError("this console has no data roots (serve --data DIR)")
-        sources = [_confine_source(s.strip(), self._config.data_roots) for s in sources]
+        sources = [confine_source(s.strip(), self._config.data_roots) for s in sources]
         rules = request.get("rules")
         if isinstance(rules, dict):
             from pyrustpipe.compiled import compile as compile_rules
