@@ -22,7 +22,7 @@ class ConsoleConfig:
     overview_last: int = 30
 
     def __post_init__(self) -> None:
-        if str(self.ledger).startswith("s3://"):
+        if str(self.ledger).startswith("s3:"):  # Path("s3://b") reads as "s3:/b"
             raise ValueError(
                 "the console reads local ledgers in this version; sync an S3 ledger to a "
                 "directory first (docs/console.md)"
