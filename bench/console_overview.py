@@ -59,10 +59,10 @@ def main() -> int:
     args = parser.parse_args()
 
     import httpx
-
-    from devtools.console_server import running_console
     from pyrustpipe.console.app import create_app
     from pyrustpipe.console.config import ConsoleConfig
+
+    from devtools.console_server import running_console
 
     if not (args.ledger / "dataset=feed0").exists():
         took = build(args.ledger, args.datasets, args.days, args.workers)

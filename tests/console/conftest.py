@@ -53,7 +53,9 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
             extra=n >= 6,
         )
     for n in range(5):
-        write_partition(ledger, root / "history-data", "ledger_b", start + dt.timedelta(days=n), 100)
+        write_partition(
+            ledger, root / "history-data", "ledger_b", start + dt.timedelta(days=n), 100
+        )
     users = root / "users.yaml"
     users.write_text(
         "users:\n"
@@ -95,7 +97,6 @@ def config(world: World, tmp_path: Path):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def client(config) -> Iterator:  # type: ignore[no-untyped-def]
     from fastapi.testclient import TestClient
-
     from pyrustpipe.console.app import create_app
 
     with TestClient(create_app(config), base_url="http://console.test") as test_client:

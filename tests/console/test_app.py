@@ -11,8 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.console.conftest import OPERATOR, OPERATOR_TOKEN, VIEWER, VIEWER_TOKEN, World
-from tests.console.conftest import rules_text
+from tests.console.conftest import OPERATOR, OPERATOR_TOKEN, VIEWER, VIEWER_TOKEN, World, rules_text
 
 
 def _wait(client: Any, job_id: str) -> dict[str, Any]:
@@ -35,9 +34,7 @@ def _start(client: Any, world: World, source: Path | None = None, **extra: Any) 
 
 
 def _login(client: Any, token: str) -> str:
-    response = client.post(
-        "/login", data={"token": token, "next": "/"}, follow_redirects=False
-    )
+    response = client.post("/login", data={"token": token, "next": "/"}, follow_redirects=False)
     assert response.status_code == 303
     cookie = response.headers["set-cookie"]
     assert "HttpOnly" in cookie and "SameSite=strict" in cookie.replace("Strict", "strict")
@@ -89,7 +86,7 @@ def test_pages_render_for_a_viewer(client: Any) -> None:
     run_id = client.get("/api/datasets/payments", headers=VIEWER).json()["runs"][-1]["run_id"]
     for path, needle in [
         ("/", "payments"),
-        ("/datasets/payments", "<svg class=\"chart\""),
+        ("/datasets/payments", '<svg class="chart"'),
         (f"/runs/{run_id}", "History verdicts"),
         ("/jobs", "Recent jobs"),
         ("/playground", "Rule playground"),
@@ -117,7 +114,9 @@ def test_openapi_and_me(client: Any) -> None:
 # -- jobs ----------------------------------------------------------------------------------
 
 
-def test_a_job_runs_to_the_end_and_its_quarantine_pages_and_filters(client: Any, world: World) -> None:
+def test_a_job_runs_to_the_end_and_its_quarantine_pages_and_filters(
+    client: Any, world: World
+) -> None:
     job = _start(client, world, partition="dt=2026-01-09")
     assert job["status"] in ("queued", "running")
     final = _wait(client, job["id"])
@@ -143,12 +142,17 @@ def test_a_job_runs_to_the_end_and_its_quarantine_pages_and_filters(client: Any,
         cursor = page["next_cursor"]
     assert len(seen) == final["result"]["invalid_rows"] and len(set(seen)) == len(seen)
     only = client.get(
-        f"/api/runs/{run_id}/quarantine", params={"rule": "currency:isin", "limit": 500}, headers=VIEWER
+        f"/api/runs/{run_id}/quarantine",
+        params={"rule": "currency:isin", "limit": 500},
+        headers=VIEWER,
     ).json()
     assert only["rows"] and all("currency:isin" in row["errors"] for row in only["rows"])
-    assert len(only["rows"]) == run["report"]["rules"][
-        [r["name"] for r in run["report"]["rules"]].index("currency:isin")
-    ]["failed"]
+    assert (
+        len(only["rows"])
+        == run["report"]["rules"][
+            [r["name"] for r in run["report"]["rules"]].index("currency:isin")
+        ]["failed"]
+    )
     assert client.get(f"/api/runs/{run_id}/quarantine?limit=0", headers=VIEWER).status_code == 422
     page = client.get(f"/runs/{run_id}?rule=amount:gt", headers=VIEWER).text
     assert "Quarantined rows" in page and "«masked:" in page
@@ -233,7 +237,9 @@ ENDPOINTS = [
 
 
 @pytest.mark.parametrize(("method", "path"), ENDPOINTS)
-@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer wrong-token"}, {"Authorization": "Basic x"}])
+@pytest.mark.parametrize(
+    "headers", [{}, {"Authorization": "Bearer wrong-token"}, {"Authorization": "Basic x"}]
+)
 def test_no_token_or_a_wrong_token_is_401(
     client: Any, method: str, path: str, headers: dict[str, str]
 ) -> None:
@@ -253,7 +259,9 @@ def test_a_viewer_cannot_start_or_cancel_a_job(client: Any, world: World) -> Non
     assert len(client.get("/api/jobs", headers=VIEWER).json()["jobs"]) == 1
 
 
-def test_a_browser_session_needs_the_csrf_token_and_its_own_origin(client: Any, world: World) -> None:
+def test_a_browser_session_needs_the_csrf_token_and_its_own_origin(
+    client: Any, world: World
+) -> None:
     csrf = _login(client, OPERATOR_TOKEN)
     form = {"sources": str(world.small_source), "rules": rules_text(), "ledger": ""}
     # No CSRF token: refused.
@@ -264,11 +272,17 @@ def test_a_browser_session_needs_the_csrf_token_and_its_own_origin(client: Any, 
     # The right token from a foreign origin (a cross-site form post): refused.
     good = {**form, "csrf_token": csrf}
     foreign = {"Origin": "https://evil.example"}
-    assert client.post("/jobs", data=good, headers=foreign, follow_redirects=False).status_code == 403
-    assert client.post(
-        "/api/jobs", json={"sources": [str(world.small_source)], "rules": rules_text()},
-        headers={"X-CSRF-Token": csrf, "Sec-Fetch-Site": "cross-site"},
-    ).status_code == 403
+    assert (
+        client.post("/jobs", data=good, headers=foreign, follow_redirects=False).status_code == 403
+    )
+    assert (
+        client.post(
+            "/api/jobs",
+            json={"sources": [str(world.small_source)], "rules": rules_text()},
+            headers={"X-CSRF-Token": csrf, "Sec-Fetch-Site": "cross-site"},
+        ).status_code
+        == 403
+    )
     assert client.get("/api/jobs").json()["jobs"] == []  # nothing ran
     # Same origin with the token: it starts.
     own = {"Origin": "http://console.test"}
@@ -277,7 +291,10 @@ def test_a_browser_session_needs_the_csrf_token_and_its_own_origin(client: Any, 
     job_id = started.headers["location"].rsplit("/", 1)[1]
     assert _wait(client, job_id)["status"] == "failed"
     # A JSON write with the header token works too; logging out ends the session.
-    assert client.post("/logout", headers={"X-CSRF-Token": csrf}, follow_redirects=False).status_code == 303
+    assert (
+        client.post("/logout", headers={"X-CSRF-Token": csrf}, follow_redirects=False).status_code
+        == 303
+    )
     assert client.get("/api/me").status_code == 401
 
 
@@ -287,9 +304,12 @@ def test_login_with_a_wrong_token_and_an_open_redirect_are_refused(client: Any) 
         "/login", data={"token": VIEWER_TOKEN, "next": "//evil.example/x"}, follow_redirects=False
     )
     assert response.headers["location"] == "/"
-    assert client.post(
-        "/login", data={"token": VIEWER_TOKEN}, headers={"Origin": "https://evil.example"}
-    ).status_code == 403
+    assert (
+        client.post(
+            "/login", data={"token": VIEWER_TOKEN}, headers={"Origin": "https://evil.example"}
+        ).status_code
+        == 403
+    )
     assert client.get("/login").status_code == 200
 
 
@@ -301,7 +321,13 @@ def _record_with_quarantine(config: Any, run_id: str, location: str) -> None:
         {
             "run_id": run_id,
             "report": {"rows": 1, "valid_rows": 0, "invalid_rows": 1, "passed": False, "rules": []},
-            "spec": {"sensitive": [], "columns": [], "header": True, "delimiter": ",", "quote": '"'},
+            "spec": {
+                "sensitive": [],
+                "columns": [],
+                "header": True,
+                "delimiter": ",",
+                "quote": '"',
+            },
             "outputs": {"quarantine": location},
         },
     )

@@ -6,8 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from pyrustpipe.console.auth import AuthFileError, Authenticator, User, hash_token, load_users
+from pyrustpipe.console.auth import Authenticator, AuthFileError, User, hash_token, load_users
 
 
 def test_users_file_and_tokens(tmp_path: Path) -> None:

@@ -33,8 +33,15 @@ def browser() -> Iterator[Any]:
 
     options = webdriver.ChromeOptions()
     options.binary_location = str(CHROMIUM)
-    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                 "--window-size=1280,900", "--no-first-run", "--disable-extensions"):
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-dev-shm-usage",
+        "--disable-gpu",
+        "--window-size=1280,900",
+        "--no-first-run",
+        "--disable-extensions",
+    ):
         options.add_argument(flag)
     driver = webdriver.Chrome(options=options, service=Service(str(CHROMEDRIVER)))
     try:
@@ -45,8 +52,9 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture
 def console(config: Any) -> Iterator[str]:
-    from devtools.console_server import running_console
     from pyrustpipe.console.app import create_app
+
+    from devtools.console_server import running_console
 
     with running_console(create_app(config)) as url:
         yield url
@@ -61,10 +69,9 @@ def _shot(driver: Any, name: str) -> None:
 
 
 def _wait_text(driver: Any, element_id: str, wanted: tuple[str, ...]) -> str:
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
-
-    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 
     # The page may be replaced while it is read (a form's redirect): read it again then.
     WebDriverWait(
@@ -179,7 +186,9 @@ def test_the_console_in_a_browser(browser: Any, console: str, world: World, tmp_
         "dt=2026-01-08",
         "dt=2026-01-09",
     ]
-    assert all(int(line.find_elements(By.TAG_NAME, "td")[2].text.replace(",", "")) > 0 for line in lines)
+    assert all(
+        int(line.find_elements(By.TAG_NAME, "td")[2].text.replace(",", "")) > 0 for line in lines
+    )
     assert browser.find_elements(By.CSS_SELECTOR, "#pg-result svg.chart")
     _shot(browser, "playground")
 

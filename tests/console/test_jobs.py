@@ -7,7 +7,6 @@ import os
 from pathlib import Path
 
 import pytest
-
 from pyrustpipe.console.jobs import JobRequestError, confine_source, parse_spec
 
 

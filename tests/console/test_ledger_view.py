@@ -8,8 +8,9 @@ import datetime as dt
 import shutil
 from pathlib import Path
 
-from devtools.console_ledger import write_partition
 from pyrustpipe.console.ledger_view import LedgerView, dataset_detail
+
+from devtools.console_ledger import write_partition
 from tests.console.conftest import World
 
 

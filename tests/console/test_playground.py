@@ -55,7 +55,9 @@ def test_dry_run_reports_on_a_sample_inside_the_data_roots(client: Any, world: W
     refused = client.post("/api/playground/dry-run", json=outside, headers=OPERATOR)
     assert refused.status_code == 400 and "root:" not in refused.text
     too_many = {**body, "rows": 10**9}
-    assert client.post("/api/playground/dry-run", json=too_many, headers=OPERATOR).status_code == 400
+    assert (
+        client.post("/api/playground/dry-run", json=too_many, headers=OPERATOR).status_code == 400
+    )
 
 
 def test_backtest_shows_per_partition_deltas(client: Any) -> None:
@@ -75,7 +77,12 @@ def test_backtest_shows_per_partition_deltas(client: Any) -> None:
     assert backtest["totals"]["newly_failing"] == sum(p["newly_failing"] for p in compared)
     example = compared[-1]["examples_newly_failing"][0]
     assert example["values"]["phone"].startswith("«masked:")
-    assert client.post("/api/playground/backtest", json={**body, "dataset": "nope"}, headers=OPERATOR).status_code == 400
+    assert (
+        client.post(
+            "/api/playground/backtest", json={**body, "dataset": "nope"}, headers=OPERATOR
+        ).status_code
+        == 400
+    )
 
 
 @pytest.mark.parametrize("path", ["/api/playground/dry-run", "/api/playground/backtest"])
@@ -86,8 +93,8 @@ def test_a_viewer_cannot_dry_run_or_backtest(client: Any, path: str) -> None:
 
 
 def test_playground_form_actions(client: Any) -> None:
-    from tests.console.test_app import _login
     from tests.console.conftest import VIEWER_TOKEN
+    from tests.console.test_app import _login
 
     csrf = _login(client, VIEWER_TOKEN)
     form = {"spec": "spec_version: 1\nname: x\n", "csrf_token": csrf}

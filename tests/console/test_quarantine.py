@@ -8,7 +8,6 @@ import os
 from pathlib import Path
 
 import pytest
-
 from pyrustpipe.console.quarantine import Masker, QuarantineError, confined, read_page
 
 HEADER = "id,note,_pyrustpipe_errors,_pyrustpipe_row,_pyrustpipe_source,_pyrustpipe_raw\n"
@@ -48,7 +47,12 @@ def test_a_quoted_line_break_stays_in_its_record(tmp_path: Path) -> None:
 def test_the_rule_filter_and_masking(tmp_path: Path) -> None:
     mask = Masker(b"k" * 32)
     page = read_page(
-        _csv(tmp_path), fmt="csv", limit=100, rule="b:isin", sensitive=frozenset({"note"}), mask=mask
+        _csv(tmp_path),
+        fmt="csv",
+        limit=100,
+        rule="b:isin",
+        sensitive=frozenset({"note"}),
+        mask=mask,
     )
     assert [row["values"]["id"] for row in page.rows] == [str(i) for i in range(3, 31, 3)]
     assert all(row["values"]["note"].startswith("«masked:") for row in page.rows)

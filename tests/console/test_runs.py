@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from pyrustpipe.console.runs import RunStore, output_format, spec_view
 
 
@@ -21,8 +20,16 @@ def test_run_store(tmp_path: Path) -> None:
 
 
 def test_output_format_and_spec_view() -> None:
-    assert [output_format(n) for n in ("q.csv", "q.NDJSON", "q.jsonl", "q.csv.gz", "q.parquet", "q")] == [
-        "csv", "ndjson", "ndjson", "gz", "parquet", "unknown"
-    ]
-    view = spec_view({"columns": [{"name": "a", "sensitive": True}, {"name": "b"}], "csv": {"delimiter": ";"}})
-    assert view == {"sensitive": ["a"], "columns": ["a", "b"], "header": True, "delimiter": ";", "quote": '"'}
+    assert [
+        output_format(n) for n in ("q.csv", "q.NDJSON", "q.jsonl", "q.csv.gz", "q.parquet", "q")
+    ] == ["csv", "ndjson", "ndjson", "gz", "parquet", "unknown"]
+    view = spec_view(
+        {"columns": [{"name": "a", "sensitive": True}, {"name": "b"}], "csv": {"delimiter": ";"}}
+    )
+    assert view == {
+        "sensitive": ["a"],
+        "columns": ["a", "b"],
+        "header": True,
+        "delimiter": ";",
+        "quote": '"',
+    }

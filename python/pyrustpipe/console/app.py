@@ -2,8 +2,6 @@
 them (401 without a valid token or session, 403 for the wrong role, a cross-site or CSRF-less
 write), over the ledger view, the run records, the quarantine browser and the job manager."""
 
-from __future__ import annotations
-
 import asyncio
 import contextlib
 import json
@@ -11,19 +9,30 @@ import secrets
 import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote, urlsplit
 
 from fastapi import Depends, FastAPI, Request
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from fastapi.responses import StreamingResponse
+from fastapi.responses import (
+    HTMLResponse,
+    JSONResponse,
+    RedirectResponse,
+    Response,
+    StreamingResponse,
+)
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException
 
 from pyrustpipe.console import charts, playground
-from pyrustpipe.console.auth import SESSION_COOKIE, SESSION_TTL_S, Authenticator, Role, User
-from pyrustpipe.console.auth import load_users
+from pyrustpipe.console.auth import (
+    SESSION_COOKIE,
+    SESSION_TTL_S,
+    Authenticator,
+    Role,
+    User,
+    load_users,
+)
 from pyrustpipe.console.config import ConsoleConfig
 from pyrustpipe.console.jobs import TERMINAL, JobManager, JobRequestError
 from pyrustpipe.console.ledger_view import LedgerView, dataset_detail
@@ -132,6 +141,10 @@ def create_app(config: ConsoleConfig) -> FastAPI:
     def viewer(request: Request) -> User:
         return authenticate(request)
 
+    # FastAPI evaluates these when a route is defined: no `from __future__ import annotations`
+    # in this module, since they are local to the app.
+    Viewer = Annotated[User, Depends(viewer)]
+
     def _same_origin(request: Request) -> bool:
         origin = request.headers.get("origin")
         if request.headers.get("sec-fetch-site") == "cross-site":
@@ -162,13 +175,16 @@ def create_app(config: ConsoleConfig) -> FastAPI:
         if not user.may(role):
             raise HTTPException(403, f"this needs the {role} role")
 
-    async def operator(request: Request, user: User = Depends(viewer)) -> User:
+    async def operator(request: Request, user: Viewer) -> User:
         await check_write(request, user, "operator")
         return user
 
-    async def any_writer(request: Request, user: User = Depends(viewer)) -> User:
+    async def any_writer(request: Request, user: Viewer) -> User:
         await check_write(request, user, "viewer")
         return user
+
+    Operator = Annotated[User, Depends(operator)]
+    Writer = Annotated[User, Depends(any_writer)]
 
     @app.exception_handler(_NeedLogin)
     async def need_login(request: Request, exc: _NeedLogin) -> Response:
@@ -238,7 +254,7 @@ def create_app(config: ConsoleConfig) -> FastAPI:
         return response
 
     @app.post("/logout", include_in_schema=False)
-    async def logout(request: Request, user: User = Depends(any_writer)) -> Response:
+    async def logout(request: Request, user: Writer) -> Response:
         session_id = request.cookies.get(SESSION_COOKIE)
         if session_id:
             auth.close_session(session_id)
@@ -268,9 +284,7 @@ def create_app(config: ConsoleConfig) -> FastAPI:
             "spec": record["spec"] if record else None,
         }
 
-    def quarantine_page(
-        run_id: str, cursor: int, limit: int, rule: str | None
-    ) -> dict[str, Any]:
+    def quarantine_page(run_id: str, cursor: int, limit: int, rule: str | None) -> dict[str, Any]:
         record = runs.load(run_id)
         if record is None or not record["outputs"].get("quarantine"):
             raise HTTPException(
@@ -327,21 +341,21 @@ def create_app(config: ConsoleConfig) -> FastAPI:
     # -- JSON API --------------------------------------------------------------------------
 
     @app.get("/openapi.json", include_in_schema=False)
-    async def openapi(user: User = Depends(viewer)) -> JSONResponse:
+    async def openapi(user: Viewer) -> JSONResponse:
         return JSONResponse(app.openapi())
 
     @app.get("/api/me", tags=["access"])
-    async def api_me(user: User = Depends(viewer)) -> dict[str, str]:
+    async def api_me(user: Viewer) -> dict[str, str]:
         """The caller's name and role."""
         return {"name": user.name, "role": user.role}
 
     @app.get("/api/datasets", tags=["ledger"])
-    def api_datasets(user: User = Depends(viewer)) -> dict[str, Any]:
+    def api_datasets(user: Viewer) -> dict[str, Any]:
         """Every dataset in the ledger with its latest health, what needs attention first."""
         return {"datasets": view.overview(config.overview_last)}
 
     @app.get("/api/datasets/{dataset}", tags=["ledger"])
-    def api_dataset(dataset: str, user: User = Depends(viewer)) -> dict[str, Any]:
+    def api_dataset(dataset: str, user: Viewer) -> dict[str, Any]:
         """A dataset's runs over time, each rule's failures, history checks and schema changes."""
         detail = dataset_detail(view, dataset)
         if detail is None:
@@ -349,28 +363,28 @@ def create_app(config: ConsoleConfig) -> FastAPI:
         return detail
 
     @app.get("/api/runs/{run_id}", tags=["runs"])
-    def api_run(run_id: str, user: User = Depends(viewer)) -> dict[str, Any]:
+    def api_run(run_id: str, user: Viewer) -> dict[str, Any]:
         """A run: its ledger entry, its report (runs the console started), history verdicts."""
         return run_model(run_id)
 
     @app.get("/api/runs/{run_id}/quarantine", tags=["runs"])
     def api_quarantine(
         run_id: str,
+        user: Viewer,
         cursor: int = 0,
         limit: int = 50,
         rule: str | None = None,
-        user: User = Depends(viewer),
     ) -> dict[str, Any]:
         """A page of the run's quarantined rows from byte ``cursor``; ``rule`` filters."""
         return quarantine_page(run_id, cursor, limit, rule)
 
     @app.get("/api/jobs", tags=["jobs"])
-    def api_jobs(user: User = Depends(viewer)) -> dict[str, Any]:
+    def api_jobs(user: Viewer) -> dict[str, Any]:
         """Every job of this console process, newest first."""
         return {"jobs": [job.snapshot() for job in jobs.list()]}
 
     @app.post("/api/jobs", status_code=201, tags=["jobs"])
-    async def api_start_job(request: Request, user: User = Depends(operator)) -> dict[str, Any]:
+    async def api_start_job(request: Request, user: Operator) -> dict[str, Any]:
         """Start a validation: ``sources`` (paths inside the data roots), ``rules`` (spec as YAML
         / JSON text or an object), ``ledger`` (bool), ``partition``, ``logical_date``."""
         try:
@@ -379,7 +393,7 @@ def create_app(config: ConsoleConfig) -> FastAPI:
             raise HTTPException(400, "the body must be a JSON object") from None
         if not isinstance(body, dict):
             raise HTTPException(400, "the body must be a JSON object")
-        return start_job(user, body).snapshot()
+        return dict(start_job(user, body).snapshot())
 
     def start_job(user: User, body: dict[str, Any]) -> Any:
         from pyrustpipe.exceptions import SchemaError
@@ -390,21 +404,19 @@ def create_app(config: ConsoleConfig) -> FastAPI:
             raise HTTPException(400, str(exc)) from None
 
     @app.get("/api/jobs/{job_id}", tags=["jobs"])
-    def api_job(job_id: str, user: User = Depends(viewer)) -> dict[str, Any]:
+    def api_job(job_id: str, user: Viewer) -> dict[str, Any]:
         """One job with its live counters."""
         return dict(get_job(job_id).snapshot())
 
     @app.post("/api/jobs/{job_id}/cancel", tags=["jobs"])
-    def api_cancel(job_id: str, user: User = Depends(operator)) -> dict[str, Any]:
+    def api_cancel(job_id: str, user: Operator) -> dict[str, Any]:
         """Cancel a queued or running job (nothing is committed)."""
         job = get_job(job_id)
         jobs.cancel(job)
         return dict(job.snapshot())
 
     @app.get("/api/jobs/{job_id}/events", tags=["jobs"])
-    async def api_job_events(
-        request: Request, job_id: str, user: User = Depends(viewer)
-    ) -> StreamingResponse:
+    async def api_job_events(request: Request, job_id: str, user: Viewer) -> StreamingResponse:
         """Server-sent events: the job's snapshot whenever it changes, until it ends."""
         job = get_job(job_id)
 
@@ -431,7 +443,7 @@ def create_app(config: ConsoleConfig) -> FastAPI:
         return templates.TemplateResponse(request, name, {**page_context(request), **context})
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    def overview_page(request: Request, user: User = Depends(viewer)) -> Response:
+    def overview_page(request: Request, user: Viewer) -> Response:
         return render(
             request,
             "overview.html",
@@ -439,7 +451,7 @@ def create_app(config: ConsoleConfig) -> FastAPI:
         )
 
     @app.get("/datasets/{dataset}", response_class=HTMLResponse, include_in_schema=False)
-    def dataset_page(request: Request, dataset: str, user: User = Depends(viewer)) -> Response:
+    def dataset_page(request: Request, dataset: str, user: Viewer) -> Response:
         detail = dataset_detail(view, dataset)
         if detail is None:
             raise HTTPException(404, f"no dataset {dataset!r} in the ledger")
@@ -449,9 +461,9 @@ def create_app(config: ConsoleConfig) -> FastAPI:
     def run_page(
         request: Request,
         run_id: str,
+        user: Viewer,
         cursor: int = 0,
         rule: str | None = None,
-        user: User = Depends(viewer),
     ) -> Response:
         model = run_model(run_id)
         page = None
@@ -464,7 +476,7 @@ def create_app(config: ConsoleConfig) -> FastAPI:
         return render(request, "run.html", {"r": model, "q": page, "q_problem": problem})
 
     @app.get("/jobs", response_class=HTMLResponse, include_in_schema=False)
-    def jobs_page(request: Request, user: User = Depends(viewer)) -> Response:
+    def jobs_page(request: Request, user: Viewer) -> Response:
         return render(
             request,
             "jobs.html",
@@ -477,7 +489,7 @@ def create_app(config: ConsoleConfig) -> FastAPI:
         )
 
     @app.post("/jobs", include_in_schema=False)
-    async def jobs_form(request: Request, user: User = Depends(operator)) -> Response:
+    async def jobs_form(request: Request, user: Operator) -> Response:
         form = await request.form()
         body = {
             "sources": str(form.get("sources") or ""),
@@ -504,11 +516,11 @@ def create_app(config: ConsoleConfig) -> FastAPI:
         return RedirectResponse(f"/jobs/{quote(job.id)}", status_code=303)
 
     @app.get("/jobs/{job_id}", response_class=HTMLResponse, include_in_schema=False)
-    def job_page(request: Request, job_id: str, user: User = Depends(viewer)) -> Response:
+    def job_page(request: Request, job_id: str, user: Viewer) -> Response:
         return render(request, "job.html", {"job": get_job(job_id).snapshot()})
 
     @app.post("/jobs/{job_id}/cancel", include_in_schema=False)
-    def job_cancel_form(job_id: str, user: User = Depends(operator)) -> Response:
+    def job_cancel_form(job_id: str, user: Operator) -> Response:
         jobs.cancel(get_job(job_id))
         return RedirectResponse(f"/jobs/{quote(job_id)}", status_code=303)
 
@@ -538,7 +550,7 @@ def create_app(config: ConsoleConfig) -> FastAPI:
         return body
 
     @app.get("/api/playground/spec", tags=["playground"])
-    def api_playground_spec(dataset: str, user: User = Depends(viewer)) -> dict[str, Any]:
+    def api_playground_spec(dataset: str, user: Viewer) -> dict[str, Any]:
         """The spec of the dataset's newest run, from the ledger's spec store (JSON text)."""
         try:
             return playground.spec_that_ran(config, view, dataset)
@@ -546,31 +558,28 @@ def create_app(config: ConsoleConfig) -> FastAPI:
             raise HTTPException(404, str(exc)) from None
 
     @app.post("/api/playground/check", tags=["playground"])
-    async def api_playground_check(
-        request: Request, user: User = Depends(any_writer)
-    ) -> dict[str, Any]:
+    async def api_playground_check(request: Request, user: Writer) -> dict[str, Any]:
         """``{"spec": text}`` → ``{"problems": [{line, column, message}]}`` (never runs Python)."""
         return playground_call("check", await json_body(request))
 
     @app.post("/api/playground/dry-run", tags=["playground"])
-    async def api_playground_dry_run(
-        request: Request, user: User = Depends(operator)
-    ) -> dict[str, Any]:
+    async def api_playground_dry_run(request: Request, user: Operator) -> dict[str, Any]:
         """``{"spec", "source", "rows"}``: the report of the spec on the first rows of source."""
         body = await json_body(request)
         return await asyncio.to_thread(playground_call, "dry-run", body)
 
     @app.post("/api/playground/backtest", tags=["playground"])
-    async def api_playground_backtest(
-        request: Request, user: User = Depends(operator)
-    ) -> dict[str, Any]:
+    async def api_playground_backtest(request: Request, user: Operator) -> dict[str, Any]:
         """``{"spec", "dataset", "last", "examples"}``: per partition, rows that would newly
         fail / newly pass against the rules that ran, with example rows."""
         body = await json_body(request)
         return await asyncio.to_thread(playground_call, "backtest", body)
 
     def playground_render(
-        request: Request, form: dict[str, Any], result: dict[str, Any] | None, error: str | None,
+        request: Request,
+        form: dict[str, Any],
+        result: dict[str, Any] | None,
+        error: str | None,
         status: int = 200,
     ) -> Response:
         chart = None
@@ -600,9 +609,7 @@ def create_app(config: ConsoleConfig) -> FastAPI:
         return response
 
     @app.get("/playground", response_class=HTMLResponse, include_in_schema=False)
-    def playground_page(
-        request: Request, dataset: str | None = None, user: User = Depends(viewer)
-    ) -> Response:
+    def playground_page(request: Request, user: Viewer, dataset: str | None = None) -> Response:
         form: dict[str, Any] = {"dataset": dataset or "", "last": 30, "rows": 10_000}
         error = None
         if dataset:
@@ -616,7 +623,7 @@ def create_app(config: ConsoleConfig) -> FastAPI:
         return playground_render(request, form, None, error)
 
     @app.post("/playground", include_in_schema=False)
-    async def playground_form(request: Request, user: User = Depends(any_writer)) -> Response:
+    async def playground_form(request: Request, user: Writer) -> Response:
         raw = await request.form()
         form: dict[str, Any] = {k: str(v) for k, v in raw.items() if isinstance(v, str)}
         action = form.get("action", "check")
@@ -677,9 +684,16 @@ def _dataset_charts(d: dict[str, Any]) -> dict[str, Any]:
     marks = [index[c["logical_date"]] for c in d["schema_changes"] if c["logical_date"] in index]
     bad = [i for i, r in enumerate(runs) if not r["passed"]]
     out: dict[str, Any] = {
-        "rows": charts.series_chart("Rows per partition", dates, [r["rows"] for r in runs], marks=marks, bad=bad),
+        "rows": charts.series_chart(
+            "Rows per partition", dates, [r["rows"] for r in runs], marks=marks, bad=bad
+        ),
         "invalid": charts.series_chart(
-            "Invalid rate", dates, [r["invalid_rate"] for r in runs], marks=marks, bad=bad, percent=True
+            "Invalid rate",
+            dates,
+            [r["invalid_rate"] for r in runs],
+            marks=marks,
+            bad=bad,
+            percent=True,
         ),
         "rules": {
             name: charts.series_chart(

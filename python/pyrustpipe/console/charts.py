@@ -12,7 +12,9 @@ from markupsafe import Markup
 _W, _H, _PAD = 640, 180, 36
 
 
-def _scale(values: Sequence[float | None], extra: Sequence[float | None] = ()) -> tuple[float, float]:
+def _scale(
+    values: Sequence[float | None], extra: Sequence[float | None] = ()
+) -> tuple[float, float]:
     known = [v for v in (*values, *extra) if v is not None]
     if not known:
         return 0.0, 1.0
@@ -22,7 +24,9 @@ def _scale(values: Sequence[float | None], extra: Sequence[float | None] = ()) -
     return low, high
 
 
-def sparkline(values: Sequence[float | None], label: str, width: int = 120, height: int = 28) -> Markup:
+def sparkline(
+    values: Sequence[float | None], label: str, width: int = 120, height: int = 28
+) -> Markup:
     low, high = _scale(values)
     n = max(len(values) - 1, 1)
     points = [
@@ -113,11 +117,11 @@ def series_chart(
     points = [f"{x(i):.1f},{y(v):.1f}" for i, v in enumerate(values) if v is not None]
     parts.append(f'<polyline class="line" points="{" ".join(points)}"/>')
     for i in bad:
-        value = values[i]
-        if value is not None:
+        point = values[i]
+        if point is not None:
             parts.append(
-                f'<circle class="bad" cx="{x(i):.1f}" cy="{y(value):.1f}" r="3">'
-                f"<title>{escape(dates[i])}: {escape(_fmt(value, percent))}</title></circle>"
+                f'<circle class="bad" cx="{x(i):.1f}" cy="{y(point):.1f}" r="3">'
+                f"<title>{escape(dates[i])}: {escape(_fmt(point, percent))}</title></circle>"
             )
     parts.append("</svg>")
     return Markup("".join(parts))

@@ -205,7 +205,7 @@ class JobManager:
                     partition=job.partition,
                     logical_date=job.logical_date,
                 )
-                self._finish(job, report.to_dict())
+                self._finish(job, dict(report.to_dict()))
             except CancelledError:
                 job.status = "cancelled"
                 job.error = "cancelled: nothing committed"

@@ -133,7 +133,7 @@ class LedgerView:
         return entries
 
     def entries(self, dataset: str, last: int | None = None) -> list[dict[str, Any]]:
-        """The dataset's entries, oldest first; ``last``: only the newest ``last`` files are read."""
+        """The dataset's entries, oldest first; ``last``: only the newest ``last`` files."""
         if not DATASET_RE.fullmatch(dataset):
             return []
         files = self._files(dataset, last)
@@ -206,7 +206,7 @@ class LedgerView:
 def schema_changes(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Where the columns seen differ from the entry before: added, removed, retyped."""
     changes = []
-    for before, after in zip(entries, entries[1:]):
+    for before, after in zip(entries, entries[1:], strict=False):
         old = {c["name"]: c["type"] for c in before["columns"]}
         new = {c["name"]: c["type"] for c in after["columns"]}
         if old == new:

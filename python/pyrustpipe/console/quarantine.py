@@ -180,7 +180,7 @@ def _errors(text: Any) -> list[str]:
 
 
 def _csv_row(fields: list[str], names: list[str]) -> dict[str, Any]:
-    data = dict(zip(names, fields))
+    data = dict(zip(names, fields, strict=False))  # a short record leaves the rest empty
     return {
         "values": {n: data.get(n, "") for n in names if n not in META},
         "errors": _errors(data.get("_pyrustpipe_errors")),
