@@ -362,3 +362,13 @@ def test_run_ids_that_are_paths_are_refused(client: Any, run_id: str) -> None:
     response = client.get(f"/api/runs/{run_id}/quarantine", headers=VIEWER)
     assert response.status_code == 404
     assert "root:" not in response.text
+
+
+def test_failed_logins_are_limited_per_client(client: Any) -> None:
+    from pyrustpipe.console.auth import LOGIN_FAILURES
+
+    for _ in range(LOGIN_FAILURES):
+        assert client.post("/login", data={"token": "guess"}).status_code == 401
+    # Even the right token waits now: guessing stops at ten tries a minute.
+    assert client.post("/login", data={"token": VIEWER_TOKEN}).status_code == 429
+    assert client.get("/api/me", headers=VIEWER).status_code == 200  # API tokens unaffected

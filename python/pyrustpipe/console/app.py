@@ -229,11 +229,15 @@ def create_app(config: ConsoleConfig) -> FastAPI:
     async def login(request: Request) -> Response:
         if not _same_origin(request):
             raise HTTPException(403, "cross-site request refused")
+        client = request.client.host if request.client else "unknown"
+        if not auth.login_allowed(client):
+            raise HTTPException(429, "too many failed logins: wait a minute")
         form = await request.form()
         token = form.get("token")
         target = _local(str(form.get("next") or "/"))
         user = auth.user_for_token(token) if isinstance(token, str) and token else None
         if user is None:
+            auth.login_failed(client)
             return templates.TemplateResponse(
                 request,
                 "login.html",

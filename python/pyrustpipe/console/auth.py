@@ -18,6 +18,9 @@ Role = Literal["viewer", "operator"]
 ROLES: tuple[str, ...] = ("viewer", "operator")
 SESSION_COOKIE = "pp_session"
 SESSION_TTL_S = 12 * 3600.0
+# Failed logins from one client address allowed per window before it must wait.
+LOGIN_FAILURES = 10
+LOGIN_WINDOW_S = 60.0
 
 
 class AuthFileError(ValueError):
@@ -83,7 +86,21 @@ class Authenticator:
     def __init__(self, users: dict[str, User]) -> None:
         self._users = users
         self._sessions: dict[str, Session] = {}
+        self._failures: dict[str, list[float]] = {}
         self._lock = threading.Lock()
+
+    def login_allowed(self, client: str) -> bool:
+        """False after ``LOGIN_FAILURES`` failed logins from ``client`` within the window: a
+        token cannot be guessed at the server's speed."""
+        now = time.monotonic()
+        with self._lock:
+            recent = [t for t in self._failures.get(client, []) if now - t < LOGIN_WINDOW_S]
+            self._failures[client] = recent
+            return len(recent) < LOGIN_FAILURES
+
+    def login_failed(self, client: str) -> None:
+        with self._lock:
+            self._failures.setdefault(client, []).append(time.monotonic())
 
     def user_for_token(self, token: str) -> User | None:
         digest = hash_token(token)
