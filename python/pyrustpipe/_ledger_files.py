@@ -132,10 +132,13 @@ def read_spec(
     try:
         with open_input(uri, storage_options) as stream:
             data = stream.read()
-    except (FileNotFoundError, OSError):
+    except OSError:
         return None
-    spec: dict[str, Any] = json.loads(data)
-    return spec
+    try:
+        spec = json.loads(data)
+    except ValueError:
+        return None  # not written by us: as good as absent
+    return spec if isinstance(spec, dict) else None
 
 
 def entry_files(

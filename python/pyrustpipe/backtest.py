@@ -492,9 +492,15 @@ def backtest(
         partition, logical_date = summary["partition"], summary["logical_date"]
         diff = PartitionDiff(partition, logical_date, None, "skipped")
         result.partitions.append(diff)
-        entry = _ledger_files.read_entry(ledger, dataset, partition, logical_date, storage_options)
+        try:
+            entry = _ledger_files.read_entry(
+                ledger, dataset, partition, logical_date, storage_options
+            )
+        except (OSError, ValueError) as exc:  # pyarrow's errors are both
+            diff.reason = f"its ledger entry could not be read: {exc}"
+            continue
         if entry is None:
-            diff.reason = "its ledger entry could not be read"
+            diff.reason = "its ledger entry could not be found"
             continue
         diff.run_id = entry["run_id"]
         diff.sources = [i["uri"] for i in entry["inputs"] or []]

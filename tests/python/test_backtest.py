@@ -464,3 +464,18 @@ def test_a_dry_run_reads_every_format(tmp_path: Path, fmt: str) -> None:
     assert report["sample"]["sources"] == [str(path)]
     rule = next(r for r in report["rules"] if r["name"] == "amount:gt")
     assert rule["failed"] == (20 if whole else 5)
+
+
+def test_the_cli_reads_the_spec_from_stdin(
+    base_ledger: tuple[Path, Path],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import io
+
+    _, ledger = base_ledger
+    monkeypatch.setattr("sys.stdin", io.StringIO(json.dumps(TIGHT)))
+    args = ["backtest", "-", "--ledger", str(ledger), "--dataset", "transactions", "--last", "1"]
+    assert main([*args, "--format", "json"]) == 0
+    (part,) = json.loads(capsys.readouterr().out)["partitions"]
+    assert part["partition"] == partition(day(DAYS - 1)) and part["newly_failing"] == 20
