@@ -62,9 +62,11 @@ def console(config: Any) -> Iterator[str]:
 
 def _shot(driver: Any, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
-    height = driver.execute_script("return document.documentElement.scrollHeight")
     width = driver.get_window_size()["width"]
-    driver.set_window_size(width, min(max(900, height + 120), 4000))
+    # Measured at the base height, so a long page before does not stretch a short one.
+    driver.set_window_size(width, 900 if width > 500 else 844)
+    height = driver.execute_script("return document.body.scrollHeight")
+    driver.set_window_size(width, min(max(900 if width > 500 else 844, height + 140), 4000))
     driver.save_screenshot(str(SHOTS / f"{name}.png"))
 
 
