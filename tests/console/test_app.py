@@ -372,3 +372,19 @@ def test_failed_logins_are_limited_per_client(client: Any) -> None:
     # Even the right token waits now: guessing stops at ten tries a minute.
     assert client.post("/login", data={"token": VIEWER_TOKEN}).status_code == 429
     assert client.get("/api/me", headers=VIEWER).status_code == 200  # API tokens unaffected
+
+
+def test_the_orchestrators_run_link_opens_the_run(client: Any, config: Any, world: World) -> None:
+    """The link Airflow and Dagster carry (integrations.console_run_url) is this run's page."""
+    from pyrustpipe.integrations import console_run_url, run_validation
+
+    report = run_validation(
+        str(world.small_source),
+        json.loads(rules_text()),
+        ledger=str(config.ledger),
+        partition="dt=2026-01-10",
+    )
+    url = console_run_url(report, console_url="http://console.test")
+    assert url is not None and url.startswith("http://console.test/runs/")
+    page = client.get(url, headers=VIEWER)
+    assert page.status_code == 200 and "dt=2026-01-10" in page.text
