@@ -4,6 +4,8 @@ write), over the ledger view, the run records, the quarantine browser and the jo
 
 import asyncio
 import contextlib
+import functools
+import io
 import json
 import secrets
 import threading
@@ -36,7 +38,13 @@ from pyrustpipe.console.auth import (
 from pyrustpipe.console.config import ConsoleConfig
 from pyrustpipe.console.jobs import TERMINAL, JobManager, JobRequestError
 from pyrustpipe.console.ledger_view import LedgerView, dataset_detail
-from pyrustpipe.console.quarantine import Masker, QuarantineError, confined, read_page
+from pyrustpipe.console.quarantine import (
+    Masker,
+    QuarantineError,
+    confined,
+    confined_s3,
+    read_page,
+)
 from pyrustpipe.console.runs import RunStore, output_format
 
 _HERE = Path(__file__).parent
@@ -297,15 +305,16 @@ def create_app(config: ConsoleConfig) -> FastAPI:
         if not 1 <= limit <= 500:
             raise HTTPException(422, "limit must be between 1 and 500")
         location = record["outputs"]["quarantine"]
-        if "://" in location:
-            raise HTTPException(
-                422, "the browser pages local quarantine objects in this version (docs/console.md)"
-            )
         spec = record["spec"]
         try:
-            path = confined(location, [config.outputs_root, config.ledger])
+            source: Any
+            if "://" in location:
+                uri = confined_s3(location, [config.outputs] if config.outputs else [])
+                source = functools.partial(_open_s3, uri, config.storage_options)
+            else:
+                source = confined(location, [config.outputs_root, config.ledger])
             page = read_page(
-                path,
+                source,
                 fmt=output_format(location),
                 cursor=cursor,
                 limit=limit,
@@ -649,6 +658,13 @@ def create_app(config: ConsoleConfig) -> FastAPI:
         return playground_render(request, form, result, None)
 
     return app
+
+
+def _open_s3(uri: str, storage_options: dict[str, str]) -> io.BufferedReader:
+    """The object as a seekable stream; each buffer fill is one ranged GET of 64 KiB."""
+    from pyrustpipe._ledger_files import open_input
+
+    return io.BufferedReader(open_input(uri, storage_options or None), 1 << 16)  # type: ignore[arg-type]
 
 
 def _local(target: str) -> str:

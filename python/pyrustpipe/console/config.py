@@ -12,7 +12,9 @@ class ConsoleConfig:
     """``ledger``: the ledger's root (a local directory). ``workdir``: the console's own files
     (job outputs and run records; default ``<ledger>/_console`` — ledger readers glob
     ``dataset=*`` so they never see it). ``data_roots``: the only places a job may read sources
-    from (local directories). ``auth_file``: the users file."""
+    from (local directories). ``auth_file``: the users file. ``outputs``: an ``s3://bucket/prefix``
+    where jobs write their outputs instead of the workdir (the quarantine browser then pages
+    them with ranged GETs); ``storage_options``: how to reach S3 (the engine's keys)."""
 
     ledger: Path
     auth_file: Path
@@ -20,6 +22,8 @@ class ConsoleConfig:
     data_roots: list[Path] = field(default_factory=list)
     max_jobs: int = 2
     overview_last: int = 30
+    outputs: str | None = None
+    storage_options: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if str(self.ledger).startswith("s3:"):  # Path("s3://b") reads as "s3:/b"
@@ -32,6 +36,16 @@ class ConsoleConfig:
             self.workdir = self.ledger / "_console"
         self.workdir = Path(os.path.realpath(self.workdir))
         self.data_roots = [Path(os.path.realpath(p)) for p in self.data_roots]
+        if self.outputs is not None:
+            if not self.outputs.startswith("s3://") or self.outputs.rstrip("/") == "s3:/":
+                raise ValueError(f"outputs must be an s3://bucket/prefix, not {self.outputs!r}")
+            self.outputs = self.outputs.rstrip("/")
+
+    def job_outputs(self, job_id: str) -> str:
+        """Where a job writes: ``<outputs>/<job>/`` on S3, else ``<workdir>/outputs/<job>/``."""
+        if self.outputs is not None:
+            return f"{self.outputs}/{job_id}/"
+        return str(self.outputs_root / job_id) + "/"
 
     @property
     def outputs_root(self) -> Path:

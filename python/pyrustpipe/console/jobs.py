@@ -67,7 +67,7 @@ class Job:
     logical_date: str | None
     created_at: str
     progress: Any
-    outdir: Path
+    outdir: str
     write_valid: bool
     status: str = "queued"
     started: float | None = None
@@ -163,7 +163,7 @@ class JobManager:
             logical_date=logical_date,
             created_at=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
             progress=new_progress(),
-            outdir=self._config.outputs_root / job_id,
+            outdir=self._config.job_outputs(job_id),
             write_valid=bool(request.get("valid_output", False)),
         )
         with self._lock:
@@ -193,14 +193,16 @@ class JobManager:
             job.status = "running"
             job.started = time.monotonic()
             try:
-                job.outdir.mkdir(parents=True, exist_ok=True)
+                if not job.outdir.startswith("s3://"):
+                    Path(job.outdir).mkdir(parents=True, exist_ok=True)
                 report = run_validation(
                     job.sources if len(job.sources) > 1 else job.sources[0],
                     job.spec,
-                    quarantine=str(job.outdir) + "/",
-                    valid_output=str(job.outdir) + "/" if job.write_valid else None,
-                    metrics_output=str(job.outdir) + "/",
+                    quarantine=job.outdir,
+                    valid_output=job.outdir if job.write_valid else None,
+                    metrics_output=job.outdir,
                     progress=job.progress,
+                    storage_options=self._config.storage_options or None,
                     ledger=str(self._config.ledger) if job.ledger else None,
                     partition=job.partition,
                     logical_date=job.logical_date,

@@ -9,6 +9,7 @@ import hashlib
 import hmac
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -23,6 +24,21 @@ MAX_SCAN_BYTES = 64 << 20
 class QuarantineError(ValueError):
     """The object cannot be browsed (outside the allowed roots, a format the browser does not
     page, a broken record); the message says which and why, without the file's content."""
+
+
+def confined_s3(uri: str, prefixes: list[str]) -> str:
+    """``uri`` if it is an object under one of the ``s3://bucket/prefix/`` ``prefixes`` with no
+    ``.``, ``..`` or empty segment (S3 does not normalise keys: such a key names another object
+    than it seems to); otherwise ``QuarantineError``."""
+    if not uri.startswith("s3://") or any(ord(c) < 32 for c in uri):
+        raise QuarantineError("the path is outside the console's allowed locations")
+    segments = uri.removeprefix("s3://").split("/")
+    if any(segment in ("", ".", "..") for segment in segments):
+        raise QuarantineError("the path is outside the console's allowed locations")
+    for prefix in prefixes:
+        if uri.startswith(prefix.rstrip("/") + "/"):
+            return uri
+    raise QuarantineError("the path is outside the console's allowed locations")
 
 
 def confined(path: str | os.PathLike[str], roots: list[Path]) -> Path:
@@ -102,7 +118,7 @@ def _csv_fields(record: bytes, delimiter: str, quote: str) -> list[str]:
 
 
 def read_page(
-    path: Path,
+    source: Path | Callable[[], IO[bytes]],
     *,
     fmt: str,
     cursor: int = 0,
@@ -116,8 +132,9 @@ def read_page(
     mask: Masker | None = None,
 ) -> Page:
     """``limit`` rows from byte ``cursor`` (0: the first data row); ``rule``: only rows whose
-    ``_pyrustpipe_errors`` name it. ``fmt``: ``csv``, ``tsv`` or ``ndjson``; ``columns``: the
-    data columns when the CSV has no header line."""
+    ``_pyrustpipe_errors`` name it. ``source``: a local path, or a function opening the object
+    as a seekable buffered stream (S3: each buffer fill is one ranged GET). ``fmt``: ``csv``,
+    ``tsv`` or ``ndjson``; ``columns``: the data columns when the CSV has no header line."""
     if fmt not in ("csv", "tsv", "ndjson"):
         raise QuarantineError(
             f"the browser pages CSV and NDJSON quarantines; this one is {fmt} (open it with "
@@ -125,8 +142,9 @@ def read_page(
         )
     if cursor < 0:
         raise QuarantineError("the cursor must be >= 0")
-    with open(path, "rb") as handle:
-        size = os.fstat(handle.fileno()).st_size
+    opener = source if callable(source) else lambda: open(source, "rb", buffering=1 << 16)
+    with opener() as handle:
+        size = handle.seek(0, os.SEEK_END)
         if cursor > size:
             raise QuarantineError("the cursor is past the end of the quarantine object")
         quote_byte = quote.encode() if fmt != "ndjson" else None

@@ -37,6 +37,13 @@ def add_serve_command(commands: Any) -> None:
         help="the console's job outputs and run records (default ROOT/_console)",
     )
     parser.add_argument("--max-jobs", type=int, default=2, metavar="N", help="jobs at once (2)")
+    parser.add_argument(
+        "--outputs",
+        metavar="s3://BUCKET/PREFIX",
+        help="jobs write their outputs under this S3 prefix (default: the workdir)",
+    )
+    parser.add_argument("--endpoint-url", metavar="URL", help="S3 endpoint (S3-compatible stores)")
+    parser.add_argument("--region", metavar="R", help="S3 region")
     parser.set_defaults(handler=_cmd_serve)
 
 
@@ -56,6 +63,11 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         workdir=Path(args.workdir) if args.workdir else None,
         data_roots=[Path(p) for p in args.data],
         max_jobs=max(1, args.max_jobs),
+        outputs=args.outputs,
+        # Credentials come from the environment / AWS config, never from the command line.
+        storage_options={
+            k: v for k, v in (("endpoint_url", args.endpoint_url), ("region", args.region)) if v
+        },
     )
     app = create_app(config)
     sys.stderr.write(f"pyrustpipe console on http://{args.host}:{args.port}/ (Ctrl-C stops)\n")

@@ -1,0 +1,114 @@
+"""The console with its jobs' outputs on S3 (a real s3s-fs server on loopback): a job writes its
+quarantine under the console's S3 prefix and the browser pages it with ranged GETs, filtered
+and masked; a run record pointing at another bucket or an odd key is refused, nothing read."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from devtools.local_s3 import S3Client, S3Server
+from tests.console.conftest import OPERATOR, VIEWER, World, rules_text
+
+
+@pytest.fixture
+def s3_console(
+    world: World, tmp_path: Path, s3_server: S3Server, s3_bucket: Callable[[], str]
+) -> Iterator[tuple[Any, Any, str]]:
+    from fastapi.testclient import TestClient
+    from pyrustpipe.console.app import create_app
+    from pyrustpipe.console.config import ConsoleConfig
+
+    bucket = s3_bucket()
+    config = ConsoleConfig(
+        ledger=tmp_path / "ledger",
+        auth_file=world.users,
+        workdir=tmp_path / "console",
+        data_roots=[world.data],
+        outputs=f"s3://{bucket}/console",
+        storage_options=s3_server.storage_options,
+    )
+    with TestClient(create_app(config), base_url="http://console.test") as client:
+        yield client, config, bucket
+
+
+def test_a_job_writes_to_s3_and_its_quarantine_pages_from_there(
+    s3_console: tuple[Any, Any, str], world: World, s3_client: S3Client
+) -> None:
+    client, _, bucket = s3_console
+    body = {"sources": [str(world.small_source)], "rules": rules_text(), "ledger": False}
+    job = client.post("/api/jobs", json=body, headers=OPERATOR).json()
+    with client.stream("GET", f"/api/jobs/{job['id']}/events", headers=VIEWER) as events:
+        final = [json.loads(line[6:]) for line in events.iter_lines() if line[6:8] == '{"']
+    done = final[-1]
+    assert done["status"] == "failed", done
+    run = client.get(f"/api/runs/{done['run_id']}", headers=VIEWER).json()
+    location = run["outputs"]["quarantine"]
+    assert location.startswith(f"s3://{bucket}/console/{job['id']}/")
+    keys = [o["Key"] for o in s3_client.list_objects_v2(Bucket=bucket)["Contents"]]
+    assert f"console/{job['id']}/quarantine.csv" in keys
+    seen, cursor = [], 0
+    while True:
+        page = client.get(
+            f"/api/runs/{done['run_id']}/quarantine",
+            params={"cursor": cursor, "limit": 9},
+            headers=VIEWER,
+        ).json()
+        seen.extend(row["row"] for row in page["rows"])
+        assert all(row["values"]["phone"].startswith("«masked:") for row in page["rows"])
+        if page["next_cursor"] is None:
+            break
+        cursor = page["next_cursor"]
+    assert len(seen) == done["result"]["invalid_rows"] == len(set(seen))
+    only = client.get(
+        f"/api/runs/{done['run_id']}/quarantine",
+        params={"rule": "currency:isin", "limit": 500},
+        headers=VIEWER,
+    ).json()
+    assert only["rows"] and all("currency:isin" in row["errors"] for row in only["rows"])
+
+
+@pytest.mark.parametrize(
+    "location",
+    [
+        "s3://{other}/console/x/quarantine.csv",
+        "s3://{bucket}/elsewhere/quarantine.csv",
+        "s3://{bucket}/console/../elsewhere/quarantine.csv",
+        "s3://{bucket}/console//quarantine.csv",
+        "s3://{bucket}/console-evil/quarantine.csv",
+    ],
+)
+def test_s3_locations_outside_the_prefix_are_refused(
+    s3_console: tuple[Any, Any, str],
+    s3_client: S3Client,
+    s3_bucket: Callable[[], str],
+    location: str,
+) -> None:
+    from pyrustpipe.console.runs import RunStore
+
+    client, config, bucket = s3_console
+    other = s3_bucket()
+    secret = "id,note\n1,top secret\n"
+    for name, key in ((other, "console/x/quarantine.csv"), (bucket, "elsewhere/quarantine.csv")):
+        s3_client.put_object(Bucket=name, Key=key, Body=secret.encode())
+    RunStore(config.runs_root).save(
+        "tampered",
+        {
+            "run_id": "tampered",
+            "report": {"rules": []},
+            "spec": {
+                "sensitive": [],
+                "columns": [],
+                "header": True,
+                "delimiter": ",",
+                "quote": '"',
+            },
+            "outputs": {"quarantine": location.format(bucket=bucket, other=other)},
+        },
+    )
+    response = client.get("/api/runs/tampered/quarantine", headers=VIEWER)
+    assert response.status_code == 403 and "top secret" not in response.text
