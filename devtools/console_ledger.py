@@ -73,7 +73,7 @@ def write_csv(
 
 
 def write_partition(
-    ledger: Path,
+    ledger: Path | str,
     data: Path,
     dataset: str,
     day: dt.date,
@@ -83,6 +83,7 @@ def write_partition(
     bad_currency_every: int = 0,
     extra: bool = False,
     history: bool = True,
+    storage_options: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """One day of ``dataset`` validated into the ledger; returns the report as a dict."""
     from pyrustpipe.integrations import run_validation
@@ -102,6 +103,7 @@ def write_partition(
         ledger=str(ledger),
         partition=f"dt={day.isoformat()}",
         threads=1,
+        storage_options=storage_options,
     )
     result: dict[str, Any] = json.loads(json.dumps(report.to_dict()))
     return result

@@ -112,3 +112,59 @@ def test_s3_locations_outside_the_prefix_are_refused(
     )
     response = client.get("/api/runs/tampered/quarantine", headers=VIEWER)
     assert response.status_code == 403 and "top secret" not in response.text
+
+
+def test_a_ledger_on_s3(
+    world: World, tmp_path: Path, s3_server: S3Server, s3_bucket: Callable[[], str]
+) -> None:
+    """The console over an S3 ledger: datasets, charts, runs, the spec that ran, and a job that
+    records its run there."""
+    import datetime as dt
+
+    from fastapi.testclient import TestClient
+    from pyrustpipe.console.app import create_app
+    from pyrustpipe.console.config import ConsoleConfig
+
+    from devtools.console_ledger import write_partition
+
+    ledger = f"s3://{s3_bucket()}/quality/ledger"
+    options = s3_server.storage_options
+    for n in range(4):
+        day = dt.date(2026, 2, 1) + dt.timedelta(days=n)
+        write_partition(
+            ledger,
+            tmp_path / "data",
+            "cards",
+            day,
+            120,
+            bad_every=30 if n == 3 else 0,
+            storage_options=options,
+        )
+    config = ConsoleConfig(
+        ledger=ledger,
+        auth_file=world.users,
+        workdir=tmp_path / "console",
+        data_roots=[world.data],
+        storage_options=options,
+    )
+    with TestClient(create_app(config), base_url="http://console.test") as client:
+        [cards] = client.get("/api/datasets", headers=VIEWER).json()["datasets"]
+        assert cards["dataset"] == "cards" and cards["partitions"] == 4 and not cards["passed"]
+        detail = client.get("/api/datasets/cards", headers=VIEWER).json()
+        assert [r["logical_date"] for r in detail["runs"]][-1] == "2026-02-04"
+        run_id = detail["runs"][-1]["run_id"]
+        assert client.get(f"/runs/{run_id}", headers=VIEWER).status_code == 200
+        spec = client.get("/api/playground/spec", params={"dataset": "cards"}, headers=VIEWER)
+        assert json.loads(spec.json()["spec"])["dataset"] == "cards"
+        rules = json.loads(rules_text("cards"))
+        body = {
+            "sources": [str(world.small_source)],
+            "rules": json.dumps(rules),
+            "partition": "dt=2026-02-05",
+        }
+        job = client.post("/api/jobs", json=body, headers=OPERATOR).json()
+        with client.stream("GET", f"/api/jobs/{job['id']}/events", headers=VIEWER) as events:
+            final = [json.loads(x[6:]) for x in events.iter_lines() if x[6:8] == '{"'][-1]
+        assert final["status"] == "failed" and final["run_id"]
+        run = client.get(f"/api/runs/{final['run_id']}", headers=VIEWER).json()
+        assert run["entry"]["partition"] == "dt=2026-02-05" and run["quarantine_browsable"]

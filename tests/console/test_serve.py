@@ -1,5 +1,5 @@
 """``pyrustpipe serve`` (pyrustpipe/console/serve.py): its arguments and their errors, through
-the real command line parser; S3 ledgers are refused with the reason."""
+the real command line parser."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ def test_serve_arguments() -> None:
         build_parser().parse_args(["serve", "--ledger", "L"])  # --auth is required
 
 
-def test_serve_refuses_a_bad_users_file_and_an_s3_ledger(
+def test_serve_refuses_a_bad_users_file_and_an_s3_ledger_without_workdir(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     users = tmp_path / "users.yaml"
@@ -26,4 +26,4 @@ def test_serve_refuses_a_bad_users_file_and_an_s3_ledger(
     assert main(["serve", "--ledger", str(tmp_path), "--auth", str(users)]) == 2
     assert "expected 'users:'" in capsys.readouterr().err
     assert main(["serve", "--ledger", "s3://b/ledger", "--auth", str(users)]) == 2
-    assert "local ledgers" in capsys.readouterr().err
+    assert "needs a local --workdir" in capsys.readouterr().err

@@ -71,7 +71,7 @@ def _wants_json(request: Request) -> bool:
 def create_app(config: ConsoleConfig) -> FastAPI:
     """The application for one ledger; ``pyrustpipe serve`` runs it with uvicorn."""
     auth = Authenticator(load_users(config.auth_file))
-    view = LedgerView(config.ledger)
+    view = LedgerView(config.ledger, config.storage_options)
     runs = RunStore(config.runs_root)
     jobs = JobManager(config, runs)
     masker = Masker(secrets.token_bytes(32))
@@ -312,7 +312,10 @@ def create_app(config: ConsoleConfig) -> FastAPI:
                 uri = confined_s3(location, [config.outputs] if config.outputs else [])
                 source = functools.partial(_open_s3, uri, config.storage_options)
             else:
-                source = confined(location, [config.outputs_root, config.ledger])
+                roots = [config.outputs_root]
+                if config.local_ledger is not None:
+                    roots.append(config.local_ledger)
+                source = confined(location, roots)
             page = read_page(
                 source,
                 fmt=output_format(location),

@@ -9,14 +9,15 @@ from pathlib import Path
 
 @dataclass
 class ConsoleConfig:
-    """``ledger``: the ledger's root (a local directory). ``workdir``: the console's own files
+    """``ledger``: the ledger's root (a local directory, or ``s3://bucket/prefix`` as text).
+    ``workdir``: the console's own files
     (job outputs and run records; default ``<ledger>/_console`` — ledger readers glob
     ``dataset=*`` so they never see it). ``data_roots``: the only places a job may read sources
     from (local directories). ``auth_file``: the users file. ``outputs``: an ``s3://bucket/prefix``
     where jobs write their outputs instead of the workdir (the quarantine browser then pages
     them with ranged GETs); ``storage_options``: how to reach S3 (the engine's keys)."""
 
-    ledger: Path
+    ledger: Path | str
     auth_file: Path
     workdir: Path | None = None
     data_roots: list[Path] = field(default_factory=list)
@@ -26,14 +27,17 @@ class ConsoleConfig:
     storage_options: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if str(self.ledger).startswith("s3:"):  # Path("s3://b") reads as "s3:/b"
-            raise ValueError(
-                "the console reads local ledgers in this version; sync an S3 ledger to a "
-                "directory first (docs/console.md)"
-            )
-        self.ledger = Path(os.path.realpath(self.ledger))
-        if self.workdir is None:
-            self.workdir = self.ledger / "_console"
+        if isinstance(self.ledger, Path) and str(self.ledger).startswith("s3:"):
+            # Path("s3://b/x") reads as "s3:/b/x": give an S3 ledger as text.
+            raise ValueError(f"give an S3 ledger as text (s3://...), not as a path: {self.ledger}")
+        if str(self.ledger).startswith("s3://"):
+            self.ledger = str(self.ledger).rstrip("/")
+            if self.workdir is None:
+                raise ValueError("an S3 ledger needs a local --workdir for the console's files")
+        else:
+            self.ledger = Path(os.path.realpath(self.ledger))
+            if self.workdir is None:
+                self.workdir = self.ledger / "_console"
         self.workdir = Path(os.path.realpath(self.workdir))
         self.data_roots = [Path(os.path.realpath(p)) for p in self.data_roots]
         if self.outputs is not None:
@@ -46,6 +50,11 @@ class ConsoleConfig:
         if self.outputs is not None:
             return f"{self.outputs}/{job_id}/"
         return str(self.outputs_root / job_id) + "/"
+
+    @property
+    def local_ledger(self) -> Path | None:
+        """The ledger's directory, when it is local (the quarantine browser may read in it)."""
+        return self.ledger if isinstance(self.ledger, Path) else None
 
     @property
     def outputs_root(self) -> Path:

@@ -224,9 +224,9 @@ class JobManager:
         run_id = f"job-{job.id}"
         ledger_path = (report.get("outputs") or {}).get("ledger")
         if ledger_path:
-            import pyarrow.parquet as pq
+            from pyrustpipe._ledger_files import run_id_of
 
-            run_id = str(pq.read_table(ledger_path, columns=["run_id"]).column(0)[0].as_py())
+            run_id = run_id_of(ledger_path, self._config.storage_options or None) or run_id
         self._runs.save(
             run_id,
             {

@@ -46,10 +46,10 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _read_entry(path: Path, relative: str) -> list[dict[str, Any]]:
+def _read_entry(stream: Any, relative: str) -> list[dict[str, Any]]:
     import pyarrow.parquet as pq
 
-    table = pq.ParquetFile(path).read(columns=_COLUMNS)
+    table = pq.ParquetFile(stream).read(columns=_COLUMNS)
     out = []
     for row in table.to_pylist():
         entry = _plain(row)
@@ -63,32 +63,68 @@ def _read_entry(path: Path, relative: str) -> list[dict[str, Any]]:
     return out
 
 
-class LedgerView:
-    """One ledger root. Thread-safe; every read lists the files again (cheap), and parses only
-    the files that are new or changed since the last read."""
+def _is_entry(name: str) -> bool:
+    return name.endswith(".parquet") and not name.startswith((".", "_"))
 
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self._cache: dict[str, tuple[tuple[int, int], list[dict[str, Any]]]] = {}
-        self._runs: dict[str, str] = {}
+
+# A file's identity for the cache: (modification time, size); a re-run replaces the file.
+Stamp = tuple[int, int]
+
+
+class LedgerView:
+    """One ledger root, a local directory or an ``s3://bucket/prefix``. Thread-safe; every read
+    lists the files again (cheap), and parses only the files that are new or changed since."""
+
+    def __init__(self, root: str | Path, storage_options: dict[str, str] | None = None) -> None:
+        self.root = str(root).rstrip("/")
+        self._storage_options = storage_options or None
+        self._fs: Any = None
+        if self.root.startswith("s3://"):
+            from pyrustpipe._ledger_files import _s3
+
+            self._fs = _s3(self._storage_options)
+        self._cache: dict[str, tuple[Stamp, list[dict[str, Any]]]] = {}
+        self._runs: dict[str, tuple[str, Stamp]] = {}
         self._lock = threading.Lock()
 
+    # -- listing: local directories, or S3 prefixes through pyarrow ------------------------
+
+    def _s3_children(self, key: str, recursive: bool) -> list[Any]:
+        from pyarrow import fs
+
+        selector = fs.FileSelector(key, allow_not_found=True, recursive=recursive)
+        return list(self._fs.get_file_info(selector))
+
     def datasets(self) -> list[str]:
-        try:
+        if self._fs is not None:
+            from pyarrow import fs
+
+            infos = self._s3_children(self.root.removeprefix("s3://"), recursive=False)
             names = [
-                e.name[len("dataset=") :]
-                for e in os.scandir(self.root)
-                if e.is_dir(follow_symlinks=False) and e.name.startswith("dataset=")
+                i.base_name[len("dataset=") :]
+                for i in infos
+                if i.type == fs.FileType.Directory and i.base_name.startswith("dataset=")
             ]
-        except FileNotFoundError:
-            return []
+        else:
+            try:
+                names = [
+                    e.name[len("dataset=") :]
+                    for e in os.scandir(self.root)
+                    if e.is_dir(follow_symlinks=False) and e.name.startswith("dataset=")
+                ]
+            except FileNotFoundError:
+                return []
         return sorted(n for n in names if DATASET_RE.fullmatch(n))
 
-    def _files(self, dataset: str, last: int | None = None) -> list[Path]:
-        """The dataset's entry files, oldest logical date first; with ``last``, only the date
-        folders from the newest back until ``last`` files are found are listed (the overview
-        of a two-year ledger lists 30 folders, not 730)."""
-        folder = self.root / f"dataset={dataset}"
+    def _files(self, dataset: str, last: int | None = None) -> list[tuple[str, Stamp]]:
+        """The dataset's entry files with their stamps, oldest logical date first; with
+        ``last``, only the newest ``last`` (locally only the date folders from the newest back
+        are listed: the overview of a two-year ledger lists 30 folders, not 730; on S3 one
+        listing of the dataset's prefix serves)."""
+        if self._fs is not None:
+            out = self._s3_files(dataset)
+            return out[-last:] if last is not None else out
+        folder = os.path.join(self.root, f"dataset={dataset}")
         try:
             dates = sorted(
                 e.name
@@ -97,16 +133,14 @@ class LedgerView:
             )
         except FileNotFoundError:
             return []
-        found: list[list[Path]] = []
+        found: list[list[tuple[str, Stamp]]] = []
         count = 0
         for date in reversed(dates):
             try:
                 files = sorted(
-                    Path(e.path)
-                    for e in os.scandir(folder / date)
-                    if e.name.endswith(".parquet")
-                    and not e.name.startswith((".", "_"))
-                    and e.is_file(follow_symlinks=False)
+                    (e.path, (e.stat().st_mtime_ns, e.stat().st_size))
+                    for e in os.scandir(os.path.join(folder, date))
+                    if _is_entry(e.name) and e.is_file(follow_symlinks=False)
                 )
             except FileNotFoundError:
                 continue
@@ -114,33 +148,63 @@ class LedgerView:
             count += len(files)
             if last is not None and count >= last:
                 break
-        out = [path for files in reversed(found) for path in files]
-        return out[-last:] if last is not None else out
+        flat = [item for files in reversed(found) for item in files]
+        return flat[-last:] if last is not None else flat
 
-    def _load(self, path: Path) -> list[dict[str, Any]]:
-        key = str(path)
-        stat = path.stat()
-        stamp = (stat.st_mtime_ns, stat.st_size)
+    def _s3_files(self, dataset: str) -> list[tuple[str, Stamp]]:
+        from pyarrow import fs
+
+        prefix = f"{self.root.removeprefix('s3://')}/dataset={dataset}"
+        out = []
+        for info in self._s3_children(prefix, recursive=True):
+            parts = info.path[len(prefix) + 1 :].split("/")
+            if (
+                info.type == fs.FileType.File
+                and len(parts) == 2
+                and parts[0].startswith("date=")
+                and _is_entry(parts[1])
+            ):
+                mtime = int(info.mtime_ns or 0)
+                out.append(("s3://" + info.path, (mtime, int(info.size or 0))))
+        return sorted(out)
+
+    def _stamp(self, uri: str) -> Stamp:
+        """The file's stamp now (FileNotFoundError when it is gone)."""
+        if self._fs is not None:
+            from pyarrow import fs
+
+            info = self._fs.get_file_info(uri.removeprefix("s3://"))
+            if info.type != fs.FileType.File:
+                raise FileNotFoundError(uri)
+            return (int(info.mtime_ns or 0), int(info.size or 0))
+        stat = os.stat(uri)
+        return (stat.st_mtime_ns, stat.st_size)
+
+    def _load(self, uri: str, stamp: Stamp) -> list[dict[str, Any]]:
         with self._lock:
-            cached = self._cache.get(key)
+            cached = self._cache.get(uri)
         if cached is not None and cached[0] == stamp:
             return cached[1]
-        entries = _read_entry(path, str(path.relative_to(self.root)))
+        relative = uri[len(self.root) + 1 :]
+        if self._fs is not None:
+            with self._fs.open_input_file(uri.removeprefix("s3://")) as stream:
+                entries = _read_entry(stream, relative)
+        else:
+            entries = _read_entry(uri, relative)
         with self._lock:
-            self._cache[key] = (stamp, entries)
+            self._cache[uri] = (stamp, entries)
             for entry in entries:
-                self._runs[entry["run_id"]] = key
+                self._runs[entry["run_id"]] = (uri, stamp)
         return entries
 
     def entries(self, dataset: str, last: int | None = None) -> list[dict[str, Any]]:
         """The dataset's entries, oldest first; ``last``: only the newest ``last`` files."""
         if not DATASET_RE.fullmatch(dataset):
             return []
-        files = self._files(dataset, last)
         out: list[dict[str, Any]] = []
-        for path in files:
+        for uri, stamp in self._files(dataset, last):
             try:
-                out.extend(self._load(path))
+                out.extend(self._load(uri, stamp))
             except FileNotFoundError:
                 continue  # replaced by a re-run between the listing and the read
         out.sort(key=lambda e: (e["logical_date"], e["partition"]))
@@ -188,10 +252,10 @@ class LedgerView:
         if not RUN_ID_RE.fullmatch(run_id):
             return None
         with self._lock:
-            key = self._runs.get(run_id)
-        if key is not None:
+            known = self._runs.get(run_id)
+        if known is not None:
             try:
-                for entry in self._load(Path(key)):
+                for entry in self._load(known[0], self._stamp(known[0])):
                     if entry["run_id"] == run_id:
                         return entry
             except FileNotFoundError:

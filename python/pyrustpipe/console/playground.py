@@ -68,7 +68,12 @@ def run_backtest(config: ConsoleConfig, view: LedgerView, body: dict[str, Any]) 
     if problems:
         return {"problems": [p.to_dict() for p in problems]}
     result = backtest.backtest(
-        text, ledger=str(config.ledger), dataset=dataset, last=last, examples=examples
+        text,
+        ledger=str(config.ledger),
+        dataset=dataset,
+        last=last,
+        examples=examples,
+        storage_options=config.storage_options or None,
     )
     return {"problems": [], "backtest": result.to_dict()}
 
@@ -83,7 +88,7 @@ def spec_that_ran(config: ConsoleConfig, view: LedgerView, dataset: str) -> dict
     if not entries:
         raise JobRequestError(f"no dataset {dataset!r} in the ledger")
     ruleset_hash = entries[-1]["rules_hash"]
-    spec = _ledger_files.read_spec(str(config.ledger), ruleset_hash)
+    spec = _ledger_files.read_spec(str(config.ledger), ruleset_hash, config.storage_options or None)
     return {
         "dataset": dataset,
         "ruleset_hash": ruleset_hash,

@@ -58,7 +58,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
             f"the console needs its extra: pip install 'pyrustpipe[console]' ({exc})"
         ) from None
     config = ConsoleConfig(
-        ledger=Path(args.ledger),
+        ledger=args.ledger if args.ledger.startswith("s3://") else Path(args.ledger),
         auth_file=Path(args.auth),
         workdir=Path(args.workdir) if args.workdir else None,
         data_roots=[Path(p) for p in args.data],
