@@ -100,11 +100,10 @@ def create_app(config: ConsoleConfig) -> FastAPI:
             pass
 
     def warm_all() -> None:
-        for name in view.datasets():
-            try:
-                view.entries(name)
-            except Exception:  # as above: the page that reads it says what is wrong
-                pass
+        try:
+            view.warm()
+        except Exception:  # a listing error is reported by the page that lists
+            pass
 
     app = FastAPI(
         lifespan=lifespan,

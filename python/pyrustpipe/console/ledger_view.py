@@ -8,6 +8,7 @@ import json
 import os
 import re
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -209,6 +210,17 @@ class LedgerView:
                 continue  # replaced by a re-run between the listing and the read
         out.sort(key=lambda e: (e["logical_date"], e["partition"]))
         return out
+
+    def warm(self, pause_s: float = 0.002) -> None:
+        """Read every entry into the cache, pausing between files so that requests served
+        meanwhile are not starved (the parse is Python work and holds the GIL)."""
+        for dataset in self.datasets():
+            for uri, stamp in self._files(dataset):
+                try:
+                    self._load(uri, stamp)
+                except Exception:  # the page that reads it says what is wrong
+                    pass
+                time.sleep(pause_s)
 
     def health(self, dataset: str, last: int) -> dict[str, Any]:
         """The overview's line for one dataset."""
