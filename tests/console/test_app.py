@@ -263,7 +263,12 @@ def test_a_browser_session_needs_the_csrf_token_and_its_own_origin(
     client: Any, world: World
 ) -> None:
     csrf = _login(client, OPERATOR_TOKEN)
-    form = {"sources": str(world.small_source), "rules": rules_text(), "ledger": ""}
+    form = {
+        "sources": str(world.small_source),
+        "rules": rules_text(),
+        "ledger": "",
+        "valid_output": "on",
+    }
     # No CSRF token: refused.
     assert client.post("/jobs", data=form, follow_redirects=False).status_code == 403
     # A wrong one: refused.
@@ -289,7 +294,10 @@ def test_a_browser_session_needs_the_csrf_token_and_its_own_origin(
     started = client.post("/jobs", data=good, headers=own, follow_redirects=False)
     assert started.status_code == 303 and started.headers["location"].startswith("/jobs/")
     job_id = started.headers["location"].rsplit("/", 1)[1]
-    assert _wait(client, job_id)["status"] == "failed"
+    final = _wait(client, job_id)
+    assert final["status"] == "failed"
+    outputs = client.get(f"/api/runs/{final['run_id']}").json()["outputs"]
+    assert outputs["valid"].endswith("/valid.csv") and outputs["quarantine"]
     # A JSON write with the header token works too; logging out ends the session.
     assert (
         client.post("/logout", headers={"X-CSRF-Token": csrf}, follow_redirects=False).status_code

@@ -512,6 +512,7 @@ def create_app(config: ConsoleConfig) -> FastAPI:
             "partition": str(form.get("partition") or ""),
             "logical_date": str(form.get("logical_date") or ""),
             "ledger": form.get("ledger") == "on",
+            "valid_output": form.get("valid_output") == "on",
         }
         try:
             job = start_job(user, body)
