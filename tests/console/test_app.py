@@ -396,3 +396,12 @@ def test_the_orchestrators_run_link_opens_the_run(client: Any, config: Any, worl
     assert url is not None and url.startswith("http://console.test/runs/")
     page = client.get(url, headers=VIEWER)
     assert page.status_code == 200 and "dt=2026-01-10" in page.text
+
+
+def test_a_request_body_over_two_mib_is_refused_unread(client: Any) -> None:
+    big = b"x" * (3 << 20)
+    response = client.post(
+        "/api/jobs", content=big, headers={**OPERATOR, "content-type": "application/json"}
+    )
+    assert response.status_code == 413
+    assert client.get("/api/jobs", headers=OPERATOR).json()["jobs"] == []

@@ -60,6 +60,9 @@ _SECURITY_HEADERS = {
 }
 
 
+MAX_BODY_BYTES = 2 << 20
+
+
 class _NeedLogin(Exception):
     pass
 
@@ -122,6 +125,10 @@ def create_app(config: ConsoleConfig) -> FastAPI:
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next: Any) -> Response:
+        # A spec is at most 1 MiB; no request needs more than twice that.
+        length = request.headers.get("content-length", "0")
+        if not length.isdigit() or int(length) > MAX_BODY_BYTES:
+            return JSONResponse({"detail": "request body too large"}, status_code=413)
         response: Response = await call_next(request)
         for key, value in _SECURITY_HEADERS.items():
             response.headers.setdefault(key, value)
