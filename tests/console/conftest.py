@@ -30,6 +30,8 @@ class World:
     users: Path
     big_source: Path
     small_source: Path
+    # Twenty links to the big source: six million rows, seconds of work for a job to cancel.
+    many: str
 
 
 def _sha(token: str) -> str:
@@ -67,7 +69,11 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
     write_csv(small, 500, bad_every=20, bad_currency_every=45, seed=9)
     big = data / "payments" / "big.csv"
     write_csv(big, 300_000, bad_every=1000, seed=3)
-    return World(root, ledger, data, users, big, small)
+    copies = data / "copies"
+    copies.mkdir()
+    for n in range(20):
+        (copies / f"part-{n:02d}.csv").symlink_to(big)
+    return World(root, ledger, data, users, big, small, str(copies / "*.csv"))
 
 
 def rules_text(dataset: str = "payments") -> str:

@@ -161,14 +161,18 @@ def test_a_job_runs_to_the_end_and_its_quarantine_pages_and_filters(
     assert client.get(f"/jobs/{job['id']}", headers=VIEWER).status_code == 200
 
 
-def test_cancel_a_queued_job_through_the_engine_cancel_switch(client: Any, world: World) -> None:
-    first = _start(client, world, source=world.big_source, ledger=False)
-    second = _start(client, world, ledger=False)  # max_jobs=1: it waits behind the first
-    cancelled = client.post(f"/api/jobs/{second['id']}/cancel", headers=OPERATOR)
-    assert cancelled.status_code == 200
-    assert _wait(client, second["id"])["status"] == "cancelled"
-    done = _wait(client, first["id"])
-    assert done["status"] == "failed" and done["progress"]["rows"] == 300_000
+def test_cancel_a_running_and_a_queued_job_through_the_engine_cancel_switch(
+    client: Any, world: World
+) -> None:
+    running = _start(client, world, source=None, ledger=False, sources=[world.many])
+    queued = _start(client, world, ledger=False)  # max_jobs=1: it waits behind the first
+    for job in (queued, running):
+        cancelled = client.post(f"/api/jobs/{job['id']}/cancel", headers=OPERATOR)
+        assert cancelled.status_code == 200
+    assert _wait(client, queued["id"])["status"] == "cancelled"
+    stopped = _wait(client, running["id"])
+    assert stopped["status"] == "cancelled" and stopped["run_id"] is None
+    assert stopped["error"] == "cancelled: nothing committed"
     assert client.post("/api/jobs/nope/cancel", headers=OPERATOR).status_code == 404
 
 

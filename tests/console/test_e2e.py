@@ -6,7 +6,6 @@ screenshot to docs/console/ (docs/console.md shows them)."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -157,14 +156,8 @@ def test_the_console_in_a_browser(browser: Any, console: str, world: World, tmp_
     _shot(browser, "quarantine")
 
     # A second job, cancelled while it runs (twenty copies of the big file: seconds of work).
-    copies = world.data / "copies"
-    copies.mkdir(exist_ok=True)
-    for n in range(20):
-        link = copies / f"part-{n:02d}.csv"
-        if not link.exists():
-            os.symlink(world.big_source, link)
     browser.get(console + "/jobs")
-    _fill(browser, "sources", str(copies / "*.csv"))
+    _fill(browser, "sources", world.many)
     _fill(browser, "rules", rules_text())
     browser.find_element(By.NAME, "ledger").click()  # not recorded
     browser.find_element(By.ID, "start-job").click()
