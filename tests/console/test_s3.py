@@ -168,3 +168,49 @@ def test_a_ledger_on_s3(
         assert final["status"] == "failed" and final["run_id"]
         run = client.get(f"/api/runs/{final['run_id']}", headers=VIEWER).json()
         assert run["entry"]["partition"] == "dt=2026-02-05" and run["quarantine_browsable"]
+
+
+def test_sources_on_s3_inside_a_data_prefix(
+    world: World,
+    tmp_path: Path,
+    s3_server: S3Server,
+    s3_client: S3Client,
+    s3_bucket: Callable[[], str],
+) -> None:
+    from fastapi.testclient import TestClient
+    from pyrustpipe.console.app import create_app
+    from pyrustpipe.console.config import ConsoleConfig
+
+    bucket, other = s3_bucket(), s3_bucket()
+    data = world.small_source.read_bytes()
+    for name in (bucket, other):
+        s3_client.put_object(Bucket=name, Key="raw/dt=2026-01-09/part-0.csv", Body=data)
+    config = ConsoleConfig(
+        ledger=tmp_path / "ledger",
+        auth_file=world.users,
+        workdir=tmp_path / "console",
+        data_roots=[f"s3://{bucket}/raw/"],
+        storage_options=s3_server.storage_options,
+    )
+    with TestClient(create_app(config), base_url="http://console.test") as client:
+        source = f"s3://{bucket}/raw/dt=2026-01-09/"
+        body = {"sources": [source], "rules": rules_text(), "ledger": False}
+        job = client.post("/api/jobs", json=body, headers=OPERATOR).json()
+        with client.stream("GET", f"/api/jobs/{job['id']}/events", headers=VIEWER) as events:
+            final = [json.loads(x[6:]) for x in events.iter_lines() if x[6:8] == '{"'][-1]
+        assert final["status"] == "failed" and final["progress"]["rows"] == 500
+        dry = {"spec": rules_text(), "source": source, "rows": 50}
+        report = client.post("/api/playground/dry-run", json=dry, headers=OPERATOR).json()
+        assert report["report"]["rows"] == 50
+        for refused in (
+            f"s3://{other}/raw/dt=2026-01-09/",
+            f"s3://{bucket}/raw/../secret/x.csv",
+            f"s3://{bucket}/rawer/x.csv",
+        ):
+            for path, payload in (
+                ("/api/jobs", {**body, "sources": [refused]}),
+                ("/api/playground/dry-run", {**dry, "source": refused}),
+            ):
+                response = client.post(path, json=payload, headers=OPERATOR)
+                assert response.status_code == 400, (path, refused)
+                assert "outside the console's data roots" in response.json()["detail"]

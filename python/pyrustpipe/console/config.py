@@ -20,7 +20,7 @@ class ConsoleConfig:
     ledger: Path | str
     auth_file: Path
     workdir: Path | None = None
-    data_roots: list[Path] = field(default_factory=list)
+    data_roots: list[Path | str] = field(default_factory=list)
     max_jobs: int = 2
     overview_last: int = 30
     outputs: str | None = None
@@ -39,7 +39,10 @@ class ConsoleConfig:
             if self.workdir is None:
                 self.workdir = self.ledger / "_console"
         self.workdir = Path(os.path.realpath(self.workdir))
-        self.data_roots = [Path(os.path.realpath(p)) for p in self.data_roots]
+        self.data_roots = [
+            str(p).rstrip("/") if str(p).startswith("s3://") else Path(os.path.realpath(p))
+            for p in self.data_roots
+        ]
         if self.outputs is not None:
             if not self.outputs.startswith("s3://") or self.outputs.rstrip("/") == "s3:/":
                 raise ValueError(f"outputs must be an s3://bucket/prefix, not {self.outputs!r}")

@@ -37,12 +37,24 @@ def parse_spec(text: str) -> dict[str, Any]:
     return document
 
 
-def confine_source(source: str, roots: list[Path]) -> str:
-    if source.startswith("s3://") or "://" in source:
-        raise JobRequestError(f"source {source!r}: the console runs jobs on local data roots only")
+def confine_source(source: str, roots: list[Path | str]) -> str:
+    """``source`` if it lies inside one of the data roots: a local path (its fixed part before
+    any glob character and every file the glob matches, symlinks resolved) or an S3 key under
+    an ``s3://`` root (no ``.``, ``..`` or empty segment); otherwise ``JobRequestError``."""
+    from pyrustpipe.console.quarantine import QuarantineError, confined_s3
+
+    if source.startswith("s3://"):
+        try:
+            return confined_s3(source, [r for r in roots if isinstance(r, str)])
+        except QuarantineError:
+            raise JobRequestError(
+                f"source {source!r} is outside the console's data roots"
+            ) from None
+    if "://" in source:
+        raise JobRequestError(f"source {source!r}: a local path or an s3:// URI")
     if "\x00" in source or not os.path.isabs(source):
         raise JobRequestError(f"source {source!r}: give an absolute path inside a data root")
-    # The fixed part before any glob character must resolve inside a root; the matches too.
+    local = [r for r in roots if isinstance(r, Path)]
     fixed = source
     for index, char in enumerate(source):
         if char in "*?[":
@@ -51,7 +63,7 @@ def confine_source(source: str, roots: list[Path]) -> str:
     candidates = [fixed, *glob.glob(source, recursive=True)] if fixed != source else [fixed]
     for candidate in candidates:
         real = Path(os.path.realpath(candidate))
-        if not any(real == r or r in real.parents for r in roots):
+        if not any(real == r or r in real.parents for r in local):
             raise JobRequestError(f"source {source!r} is outside the console's data roots")
     return source
 

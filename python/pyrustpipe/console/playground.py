@@ -52,7 +52,10 @@ def dry_run(config: ConsoleConfig, body: dict[str, Any]) -> dict[str, Any]:
     problems = backtest.check_spec_text(text)
     if problems:
         return {"problems": [p.to_dict() for p in problems]}
-    return {"problems": [], "report": backtest.dry_run(text, source, rows=rows)}
+    report = backtest.dry_run(
+        text, source, rows=rows, storage_options=config.storage_options or None
+    )
+    return {"problems": [], "report": report}
 
 
 def run_backtest(config: ConsoleConfig, view: LedgerView, body: dict[str, Any]) -> dict[str, Any]:

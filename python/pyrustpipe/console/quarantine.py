@@ -33,7 +33,8 @@ def confined_s3(uri: str, prefixes: list[str]) -> str:
     if not uri.startswith("s3://") or any(ord(c) < 32 for c in uri):
         raise QuarantineError("the path is outside the console's allowed locations")
     segments = uri.removeprefix("s3://").split("/")
-    if any(segment in ("", ".", "..") for segment in segments):
+    # A trailing "/" (a prefix as a source) is the one empty segment allowed.
+    if "" in segments[:-1] or any(segment in (".", "..") for segment in segments):
         raise QuarantineError("the path is outside the console's allowed locations")
     for prefix in prefixes:
         if uri.startswith(prefix.rstrip("/") + "/"):

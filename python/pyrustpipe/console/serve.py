@@ -29,7 +29,8 @@ def add_serve_command(commands: Any) -> None:
         action="append",
         default=[],
         metavar="DIR",
-        help="a directory jobs may read sources from (repeatable); without one, no jobs",
+        help="a directory or s3://bucket/prefix jobs may read sources from (repeatable); "
+        "without one, no jobs",
     )
     parser.add_argument(
         "--workdir",
@@ -61,7 +62,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         ledger=args.ledger if args.ledger.startswith("s3://") else Path(args.ledger),
         auth_file=Path(args.auth),
         workdir=Path(args.workdir) if args.workdir else None,
-        data_roots=[Path(p) for p in args.data],
+        data_roots=[p if p.startswith("s3://") else Path(p) for p in args.data],
         max_jobs=max(1, args.max_jobs),
         outputs=args.outputs,
         # Credentials come from the environment / AWS config, never from the command line.
