@@ -9,7 +9,7 @@ STAMP := $(VENV)/.deps-stamp
 BUILD_STAMP := $(VENV)/.build-stamp
 RUST_SOURCES := $(shell find pyrustpipe_core/src pyrustpipe_py/src -name '*.rs') Cargo.toml Cargo.lock pyrustpipe_core/Cargo.toml pyrustpipe_py/Cargo.toml pyrustpipe_py/build.rs pyrustpipe_py/exports.map
 
-.PHONY: help demo test test-rust test-python lint fmt bench build clean s3-server chaos
+.PHONY: help demo test test-rust test-python lint fmt bench build clean s3-server chaos browser
 .PHONY: cluster-up cluster-down cluster-test test-cluster-short
 
 help: ## list the targets
@@ -32,9 +32,10 @@ $(BUILD_STAMP): $(STAMP) $(RUST_SOURCES) pyproject.toml
 
 build: $(BUILD_STAMP) ## build the engine into the virtual environment
 
-demo: $(BUILD_STAMP) s3-server ## sample partitions on a local S3 server, validated S3 to S3, report and quarantine shown
+demo: $(BUILD_STAMP) s3-server ## sample partitions on a local S3 server, validated S3 to S3, report and quarantine shown; ends by starting the console
 	$(PY) demo/run_demo.py
 	$(PY) airflow_provider/demo_fanout.py
+	$(PY) demo/console_demo.py
 
 test: lint test-rust test-python wheel-smoke test-cluster-short ## build everything, lint, run every test, install the built wheels in a fresh venv and use them
 
@@ -44,7 +45,12 @@ test-rust: $(STAMP)
 s3-server: ## build (once per machine) the local S3 server the tests and the demo use
 	scripts/install-s3s-fs.sh
 
-test-python: $(BUILD_STAMP) s3-server
+browser: ## Chromium and its driver for the console's browser tests (Debian packages, once)
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || { \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -q && $$SUDO apt-get install -y -q chromium chromium-driver; }
+
+test-python: $(BUILD_STAMP) s3-server browser
 	$(VENV)/bin/pytest tests python/pyrustpipe --doctest-modules -p no:cacheprovider
 
 chaos: $(BUILD_STAMP) s3-server ## the long fault loops of tests/chaos (kill -9, racing attempts, cancel), docs/reliability.md

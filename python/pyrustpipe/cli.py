@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, NoReturn, TextIO
 
 from pyrustpipe import _backtest_cli, _ledger_cli
+from pyrustpipe.console.serve import add_serve_command
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -292,6 +293,7 @@ def build_parser() -> argparse.ArgumentParser:
     rep.set_defaults(handler=_cmd_report)
     _ledger_cli.add_history_command(commands, _add_storage_arguments)
     _backtest_cli.add_backtest_command(commands, _add_storage_arguments)
+    add_serve_command(commands)
     return parser
 
 
