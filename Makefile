@@ -10,7 +10,7 @@ BUILD_STAMP := $(VENV)/.build-stamp
 RUST_SOURCES := $(shell find pyrustpipe_core/src pyrustpipe_py/src -name '*.rs') Cargo.toml Cargo.lock pyrustpipe_core/Cargo.toml pyrustpipe_py/Cargo.toml pyrustpipe_py/build.rs pyrustpipe_py/exports.map
 
 .PHONY: help demo test test-rust test-python lint fmt bench build clean s3-server chaos browser
-.PHONY: cluster-up cluster-down cluster-test test-cluster-short
+.PHONY: cluster-up cluster-down cluster-test test-cluster-short screenshots
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
@@ -52,6 +52,9 @@ browser: ## Chromium and its driver for the console's browser tests (Debian pack
 
 test-python: $(BUILD_STAMP) s3-server browser
 	$(VENV)/bin/pytest tests python/pyrustpipe --doctest-modules -p no:cacheprovider
+
+screenshots: $(BUILD_STAMP) browser ## refresh the console screenshots docs/console.md shows (a real headless Chromium)
+	CONSOLE_SCREENSHOTS=docs/console $(VENV)/bin/pytest tests/console/test_e2e.py -p no:cacheprovider -q
 
 chaos: $(BUILD_STAMP) s3-server ## the long fault loops of tests/chaos (kill -9, racing attempts, cancel), docs/reliability.md
 	CHAOS_LONG=1 $(VENV)/bin/pytest tests/chaos -p no:cacheprovider -s -v
