@@ -325,7 +325,7 @@ fn run_once(
     let mut report = build_report(plan, &mut merger, &failures, threads)?;
     if let (Some(split), Some(resolved)) = (&options.split, options.resolved_split) {
         if let Some(path) = &split.keys_output {
-            split::write_keys(path, plan, &merger, &resolved)?;
+            split::write_keys(path, plan, &merger, &failures, &resolved)?;
         }
         report.split = Some(split::SplitSummary {
             start: split.start,

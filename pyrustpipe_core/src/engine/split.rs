@@ -14,7 +14,7 @@ use std::io::Write;
 
 use serde::{Deserialize, Serialize};
 
-use super::merge::Merger;
+use super::merge::{Failures, Merger};
 use crate::error::{Error, Position, Result};
 use crate::formats::csv::block::{parse_records, BlockEnd, RecordBytes};
 use crate::formats::csv::parser::{Dialect, Parser};
@@ -22,7 +22,7 @@ use crate::formats::csv::reader::{line_breaks, BlockReader};
 use crate::formats::{Codec, Format};
 use crate::plan::Plan;
 use crate::rules::unique::{FirstSeen, HashTable};
-use crate::spec::Keep;
+use crate::spec::{Keep, Severity};
 use crate::storage::{SourceObject, Storage};
 
 /// A split as the caller asks for it: a byte range of one object.
@@ -336,11 +336,13 @@ fn walk(
 const KEYS_MAGIC: &[u8] = b"PYRUSTPIPE-SPLIT-KEYS-1\n";
 
 /// Write the split's unique keys for the gate: per key rule, each distinct key with its first
-/// row and line (whole-object numbering) and whether it already repeated inside the split.
+/// row and line (whole-object numbering) and whether it already repeated inside the split; then
+/// the split's invalid rows, so the gate counts a row failing here and across splits once.
 pub(super) fn write_keys(
     path: &str,
     plan: &Plan,
     merger: &Merger<'_>,
+    failures: &Failures,
     resolved: &Resolved,
 ) -> Result<()> {
     if crate::storage::is_s3(path) {
@@ -362,6 +364,9 @@ pub(super) fn write_keys(
             put(&(name.len() as u32).to_le_bytes())?;
             put(name)?;
             put(&[u8::from(key.keep == Keep::None)])?;
+            put(&[u8::from(
+                plan.rules[key.rule as usize].severity == Severity::Error,
+            )])?;
             put(&(table.len() as u64).to_le_bytes())?;
             for (hash, seen) in table {
                 put(&hash.to_le_bytes())?;
@@ -370,6 +375,19 @@ pub(super) fn write_keys(
                 put(&seen.line().unwrap_or(u64::MAX).to_le_bytes())?;
                 put(&[u8::from(seen.repeated())])?;
             }
+        }
+        let invalid: Vec<u64> = (0..failures.rows.len())
+            .filter(|&i| {
+                failures
+                    .rules_of(i)
+                    .iter()
+                    .any(|&r| plan.rules[r as usize].severity == Severity::Error)
+            })
+            .map(|i| failures.rows[i] + 1 + resolved.rows_before)
+            .collect();
+        put(&(invalid.len() as u64).to_le_bytes())?;
+        for row in invalid {
+            put(&row.to_le_bytes())?;
         }
         Ok(())
     })();
@@ -393,9 +411,14 @@ pub struct CrossSplitFailure {
     pub message: String,
 }
 
+/// A key rule in a keys file: name, `keep` none, error severity, entries.
+type KeyRule = (String, bool, bool, Vec<(u128, u64, u64, bool)>);
+
 struct KeyFile {
     ruleset_hash: String,
-    rules: Vec<(String, bool, Vec<(u128, u64, u64, bool)>)>,
+    rules: Vec<KeyRule>,
+    /// The split's invalid rows (whole-object numbering), ascending.
+    invalid: Vec<u64>,
 }
 
 fn read_keys(path: &str) -> Result<KeyFile> {
@@ -427,6 +450,7 @@ fn read_keys(path: &str) -> Result<KeyFile> {
         let name_len = u32_at(take(4)?);
         let name = text(take(name_len)?)?;
         let keep_none = take(1)?[0] == 1;
+        let error = take(1)?[0] == 1;
         let count = usize::try_from(u64_at(take(8)?)).map_err(|_| broken())?;
         let mut entries = Vec::with_capacity(count.min(1 << 24));
         for _ in 0..count {
@@ -438,27 +462,48 @@ fn read_keys(path: &str) -> Result<KeyFile> {
                 entry[32] == 1,
             ));
         }
-        rules.push((name, keep_none, entries));
+        rules.push((name, keep_none, error, entries));
+    }
+    let count = usize::try_from(u64_at(take(8)?)).map_err(|_| broken())?;
+    let mut invalid = Vec::with_capacity(count.min(1 << 24));
+    for _ in 0..count {
+        invalid.push(u64_at(take(8)?));
     }
     Ok(KeyFile {
         ruleset_hash,
         rules,
+        invalid,
     })
+}
+
+/// What the gate adds to the splits' reports.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CrossSplit {
+    /// The repeats across splits, in row order.
+    pub failures: Vec<CrossSplitFailure>,
+    /// Rows invalid only because of those repeats (valid in their own split's run).
+    pub new_invalid_rows: u64,
 }
 
 /// The gate: merge the keys files of an object's splits (in split order) and list the repeats
 /// across splits, in row order. Each split already counted the repeats inside itself; with
 /// these added, every rule counts what a whole-object run counts.
-pub fn merge_split_keys(paths: &[String]) -> Result<Vec<CrossSplitFailure>> {
-    let mut first: Option<KeyFile> = None;
+pub fn merge_split_keys(paths: &[String]) -> Result<CrossSplit> {
+    // The first file's ruleset hash and key rules: every split must have run the same rules.
+    let mut first: Option<(String, Vec<String>)> = None;
+    let mut invalid: Vec<Vec<u64>> = Vec::new();
+    let mut error_rules = std::collections::HashSet::new();
     // Per key rule: each key's first split and first sighting.
     let mut tables: Vec<HashTable<(usize, FirstSeen)>> = Vec::new();
     let mut failures = Vec::new();
     for (split, path) in paths.iter().enumerate() {
-        let file = read_keys(path)?;
+        let mut file = read_keys(path)?;
+        let signature = (
+            file.ruleset_hash.clone(),
+            file.rules.iter().map(|r| r.0.clone()).collect::<Vec<_>>(),
+        );
         if let Some(first) = &first {
-            let names = |f: &KeyFile| f.rules.iter().map(|r| r.0.clone()).collect::<Vec<_>>();
-            if first.ruleset_hash != file.ruleset_hash || names(first) != names(&file) {
+            if *first != signature {
                 return Err(Error::option(
                     "split keys",
                     format!("{path} was written with other rules than {}", paths[0]),
@@ -466,8 +511,12 @@ pub fn merge_split_keys(paths: &[String]) -> Result<Vec<CrossSplitFailure>> {
             }
         } else {
             tables = file.rules.iter().map(|_| HashTable::default()).collect();
+            first = Some(signature);
         }
-        for ((name, keep_none, entries), table) in file.rules.iter().zip(tables.iter_mut()) {
+        for ((name, keep_none, error, entries), table) in file.rules.iter().zip(tables.iter_mut()) {
+            if *error {
+                error_rules.insert(name.clone());
+            }
             for &(hash, row, line, repeated) in entries {
                 let line = (line != u64::MAX).then_some(line);
                 match table.entry(hash) {
@@ -507,10 +556,21 @@ pub fn merge_split_keys(paths: &[String]) -> Result<Vec<CrossSplitFailure>> {
                 }
             }
         }
-        first.get_or_insert(file);
+        invalid.push(std::mem::take(&mut file.invalid));
     }
     failures.sort_by(|a, b| (a.row, &a.rule).cmp(&(b.row, &b.rule)));
-    Ok(failures)
+    let mut new_rows: Vec<u64> = failures
+        .iter()
+        .filter(|f| {
+            error_rules.contains(&f.rule) && invalid[f.split].binary_search(&f.row).is_err()
+        })
+        .map(|f| f.row)
+        .collect();
+    new_rows.dedup();
+    Ok(CrossSplit {
+        new_invalid_rows: new_rows.len() as u64,
+        failures,
+    })
 }
 
 #[cfg(test)]
