@@ -207,7 +207,7 @@ def test_plan_splits_cuts_by_size_and_round_trips(tmp_path: Path) -> None:
     splits = pp.plan_splits(path, 7)
     assert [s.index for s in splits] == list(range(7))
     assert splits[0].start == 0 and splits[-1].end == path.stat().st_size
-    assert all(a.end == b.start for a, b in zip(splits, splits[1:]))
+    assert all(a.end == b.start for a, b in zip(splits, splits[1:], strict=False))
     assert [pp.Split.parse(str(s)) for s in splits] == splits
     assert [pp.Split(**s.to_dict()) for s in splits] == splits
 
