@@ -669,6 +669,101 @@ mod tests {
         }
     }
 
+    /// A keys file as `write_keys` lays it out: one key rule (`keep` none or first, error
+    /// severity) with `(key, row, line, repeated inside the split)` entries, then invalid rows.
+    fn keys_file(
+        dir: &std::path::Path,
+        split: usize,
+        keep_none: bool,
+        entries: &[(u128, u64, bool)],
+        invalid: &[u64],
+    ) -> String {
+        let mut out = KEYS_MAGIC.to_vec();
+        out.extend(3u32.to_le_bytes());
+        out.extend(b"h:1");
+        out.extend(1u32.to_le_bytes());
+        out.extend(6u32.to_le_bytes());
+        out.extend(b"id:key");
+        out.extend([u8::from(keep_none), 1]);
+        out.extend((entries.len() as u64).to_le_bytes());
+        for &(key, row, repeated) in entries {
+            out.extend(key.to_le_bytes());
+            out.extend(row.to_le_bytes());
+            out.extend((row + 1).to_le_bytes());
+            out.push(u8::from(repeated));
+        }
+        out.extend((invalid.len() as u64).to_le_bytes());
+        for row in invalid {
+            out.extend(row.to_le_bytes());
+        }
+        let path = dir.join(format!("k{split}"));
+        std::fs::write(&path, out).unwrap();
+        path.display().to_string()
+    }
+
+    #[test]
+    fn the_gate_finds_the_keys_repeated_across_splits() {
+        let dir = tempfile::tempdir().unwrap();
+        // Split 0: rows 1..=3, keys 7, 8 (8 repeated inside it: rows 2 and 3), row 2 invalid.
+        // Split 1: rows 4..=5, keys 7 (row 4), 9.  Split 2: row 6, key 8.
+        let splits: [(&[(u128, u64, bool)], &[u64]); 3] = [
+            (&[(7, 1, false), (8, 2, true)], &[2, 3]),
+            (&[(7, 4, false), (9, 5, false)], &[]),
+            (&[(8, 6, false)], &[6]),
+        ];
+        // (keep none?, expected (row, split, first_row) failures, rows newly invalid)
+        let cases: [(bool, &[(u64, usize, u64)], u64); 2] = [
+            // keep first: only the later sightings fail.
+            (false, &[(4, 1, 1), (6, 2, 2)], 1),
+            // keep none: the first sighting of 7 fails too; 8's first (row 2) was already
+            // counted inside split 0, and row 6 was already invalid in split 2.
+            (true, &[(1, 0, 1), (4, 1, 1), (6, 2, 2)], 2),
+        ];
+        for (keep_none, expected, new_invalid) in cases {
+            let paths: Vec<String> = splits
+                .iter()
+                .enumerate()
+                .map(|(i, (entries, invalid))| {
+                    keys_file(dir.path(), i, keep_none, entries, invalid)
+                })
+                .collect();
+            let merged = merge_split_keys(&paths).unwrap();
+            let found: Vec<(u64, usize, u64)> = merged
+                .failures
+                .iter()
+                .map(|f| (f.row, f.split, f.first_row))
+                .collect();
+            assert_eq!(found, expected, "keep none: {keep_none}");
+            assert_eq!(
+                merged.new_invalid_rows, new_invalid,
+                "keep none: {keep_none}"
+            );
+            assert!(merged.failures.iter().all(|f| f.line == Some(f.row + 1)));
+        }
+    }
+
+    #[test]
+    fn the_gate_refuses_mixed_or_broken_keys_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let good = keys_file(dir.path(), 0, true, &[(1, 1, false)], &[]);
+        let broken = dir.path().join("broken");
+        std::fs::write(&broken, &KEYS_MAGIC[..5]).unwrap();
+        let error = merge_split_keys(&[good.clone(), broken.display().to_string()]).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .contains("not a pyrustpipe split keys file"),
+            "{error}"
+        );
+        let other = dir.path().join("other");
+        let mut bytes = std::fs::read(&good).unwrap();
+        let at = KEYS_MAGIC.len() + 4;
+        bytes[at..at + 3].copy_from_slice(b"h:2");
+        std::fs::write(&other, bytes).unwrap();
+        let error = merge_split_keys(&[good, other.display().to_string()]).unwrap_err();
+        assert!(error.to_string().contains("other rules"), "{error}");
+    }
+
     /// Records in a resolved range.
     fn count(data: &[u8], split: &Resolved) -> u64 {
         let mut out = Vec::new();
