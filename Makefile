@@ -46,6 +46,9 @@ s3-server: ## build (once per machine) the local S3 server the tests and the dem
 test-python: $(BUILD_STAMP) s3-server
 	$(VENV)/bin/pytest tests python/pyrustpipe --doctest-modules -p no:cacheprovider
 
+test-splits-slow: $(BUILD_STAMP) ## a 10M-row object split 8 ways equals the whole-object run (docs/splits.md), timings printed
+	PYRUSTPIPE_SPLITS_10M=1 $(VENV)/bin/pytest tests/python/test_splits_large.py -p no:cacheprovider -s
+
 chaos: $(BUILD_STAMP) s3-server ## the long fault loops of tests/chaos (kill -9, racing attempts, cancel), docs/reliability.md
 	CHAOS_LONG=1 $(VENV)/bin/pytest tests/chaos -p no:cacheprovider -s -v
 

@@ -134,7 +134,8 @@ def gate_split_summaries(summaries: Iterable[Mapping[str, Any]]) -> list[dict[st
                 {k: v for k, v in first["failed_rules"].get(name, {}).items() if k not in rule}
             )
         whole["splits"] = len(parts)
-        whole["cross_split_failures"] = len(report.to_dict()["cross_split"]["failures"])
+        data: dict[str, Any] = dict(report.to_dict())
+        whole["cross_split_failures"] = len(data["cross_split"]["failures"])
         plain.append(whole)
     return plain
 

@@ -269,7 +269,7 @@ class PyRustPipeValidateOperator(_PyRustPipeBaseOperator):
         """Data-quality metrics and assertions on the inputs, row counts on the outputs."""
         from pyrustpipe_provider.lineage import operator_lineage
 
-        if self._report is None:
+        if self._report is None or self.source is None:
             return None
         return operator_lineage(sources_of(self.source), self._report)
 

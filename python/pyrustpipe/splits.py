@@ -162,7 +162,7 @@ def gate_splits(
     from pyrustpipe.exceptions import SchemaError
     from pyrustpipe.report import Report
 
-    parts = [_report(r).to_dict() for r in reports]
+    parts: list[dict[str, Any]] = [dict(_report(r).to_dict()) for r in reports]
     if not parts:
         raise ValueError("gate_splits needs the reports of the splits")
     for data in parts:
