@@ -168,7 +168,11 @@ def gate_splits(
     for data in parts:
         if "split" not in data:
             raise ValueError(f"not a split's report (no 'split'): {data.get('schema_name')!r}")
-    order = sorted(range(len(parts)), key=lambda i: parts[i]["split"]["data_start"])
+    # Empty splits (no record starts in them) share their neighbour's start: order by both ends.
+    order = sorted(
+        range(len(parts)),
+        key=lambda i: (parts[i]["split"]["data_start"], parts[i]["split"]["data_end"]),
+    )
     parts = [parts[i] for i in order]
     first = parts[0]
     uri = first["sources"][0]["uri"] if first["sources"] else ""

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 class Rows(pp.Schema):
     id: int = pp.Field(unique=True)
-    amount: float = pp.Field(gt=0)
+    amount: float = pp.Field(gt=pp.Check(0, tolerance=0.3))
     note: str = pp.Field(max_length=6, severity="warn")
 
     class Config:
