@@ -247,6 +247,15 @@ fn walk(
     records: &mut dyn FnMut(&[u8], bool, &mut Vec<RecordBytes>) -> Option<usize>,
 ) -> Result<Resolved> {
     let mut found: Option<(u64, u64, u64)> = None;
+    // A range ending before the first data byte (in the header) owns no record.
+    if bounds.end <= bounds.begin {
+        return Ok(Resolved {
+            data_start: bounds.begin,
+            data_end: bounds.begin,
+            rows_before: 0,
+            first_line: bounds.first_line,
+        });
+    }
     if bounds.start <= bounds.begin {
         found = Some((bounds.begin, 0, bounds.first_line));
     }
@@ -625,6 +634,9 @@ mod tests {
         let cases: &[(&[u8], u64, u64, Resolved)] = &[
             (plain, 0, 100, r(4, 16, 0, 2)),
             (plain, 0, 5, r(4, 8, 0, 2)),
+            // A range inside the header owns nothing; the next split starts at the data.
+            (plain, 0, 3, r(4, 4, 0, 2)),
+            (plain, 2, 100, r(4, 16, 0, 2)),
             (plain, 5, 9, r(8, 12, 1, 3)),
             (plain, 8, 9, r(8, 12, 1, 3)),
             (plain, 9, 12, r(12, 12, 2, 4)),
