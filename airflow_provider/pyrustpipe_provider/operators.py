@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import pyrustpipe as pp
@@ -209,6 +210,10 @@ class PyRustPipeValidateOperator(_PyRustPipeBaseOperator):
         partition = partition_of(self.source)
         if split is not None:
             partition = f"{partition}-split-{split.index:04d}"
+        split_keys = with_partition(self.split_keys, partition)
+        if split_keys is not None:
+            # A fresh day's directory on the shared volume.
+            Path(split_keys).parent.mkdir(parents=True, exist_ok=True)
         self._run = new_progress()
         report = self.hook.validate(
             self.source,
@@ -222,7 +227,7 @@ class PyRustPipeValidateOperator(_PyRustPipeBaseOperator):
             logical_date=self.logical_date,
             handle=self._run,
             split=None if split is None else str(split),
-            split_keys=with_partition(self.split_keys, partition),
+            split_keys=split_keys,
         )
         summary = summarize(
             report,
