@@ -156,7 +156,7 @@ def cut_points(data: bytes, parts: int, draw: Any) -> list[int]:
 
 
 @settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(
     records=st.lists(RECORD, min_size=0, max_size=40),
@@ -179,7 +179,7 @@ def test_csv_splits_equal_the_whole_object(
 
 
 @settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(
     records=st.lists(RECORD, min_size=1, max_size=40),
