@@ -112,9 +112,10 @@ def plan_splits(
 
     >>> import os, tempfile, pyrustpipe as pp
     >>> path = os.path.join(tempfile.mkdtemp(), "t.csv")
-    >>> _ = open(path, "w").write("id\\n1\\n2\\n3\\n")
+    >>> with open(path, "w") as f:
+    ...     _ = f.write("id\\n1\\n2\\n3\\n")
     >>> [(s.start, s.end) for s in pp.plan_splits(path, 2)]
-    [(0, 5), (5, 10)]
+    [(0, 4), (4, 9)]
     """
     if isinstance(parts, bool) or not isinstance(parts, int) or parts < 1:
         raise ValueError(f"parts must be an int >= 1, not {parts!r}")
