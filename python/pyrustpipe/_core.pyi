@@ -51,4 +51,6 @@ __all__ = [
     "build_info",
     "gc",
     "parse_texts",
+    "plan_splits",
+    "merge_split_keys",
 ]
