@@ -236,6 +236,10 @@ struct Bounds {
     end: u64,
 }
 
+/// Lists a buffer's complete records (the buffer ends the object when the flag is set) and
+/// returns the start of an unterminated last one.
+type RecordsOf<'a> = dyn FnMut(&[u8], bool, &mut Vec<RecordBytes>) -> Option<usize> + 'a;
+
 /// Walk the records from `bounds.begin`: the boundary before the first record starting at or
 /// after `start`, and the one before the first starting at or after `end` (the object's end when
 /// none does). `records` lists a buffer's complete records and returns the start of an
@@ -244,7 +248,7 @@ fn walk(
     reader: &mut BlockReader,
     bounds: &Bounds,
     max_record: usize,
-    records: &mut dyn FnMut(&[u8], bool, &mut Vec<RecordBytes>) -> Option<usize>,
+    records: &mut RecordsOf<'_>,
 ) -> Result<Resolved> {
     let mut found: Option<(u64, u64, u64)> = None;
     // A range ending before the first data byte (in the header) owns no record.
@@ -687,7 +691,7 @@ mod tests {
         dir: &std::path::Path,
         split: usize,
         keep_none: bool,
-        entries: &[(u128, u64, bool)],
+        entries: &[KeyEntry],
         invalid: &[u64],
     ) -> String {
         let mut out = KEYS_MAGIC.to_vec();
@@ -713,18 +717,23 @@ mod tests {
         path.display().to_string()
     }
 
+    /// (key, row, repeated inside its split)
+    type KeyEntry = (u128, u64, bool);
+    /// (row, split, first row)
+    type CrossFound = (u64, usize, u64);
+
     #[test]
     fn the_gate_finds_the_keys_repeated_across_splits() {
         let dir = tempfile::tempdir().unwrap();
         // Split 0: rows 1..=3, keys 7, 8 (8 repeated inside it: rows 2 and 3), row 2 invalid.
         // Split 1: rows 4..=5, keys 7 (row 4), 9.  Split 2: row 6, key 8.
-        let splits: [(&[(u128, u64, bool)], &[u64]); 3] = [
+        let splits: [(&[KeyEntry], &[u64]); 3] = [
             (&[(7, 1, false), (8, 2, true)], &[2, 3]),
             (&[(7, 4, false), (9, 5, false)], &[]),
             (&[(8, 6, false)], &[6]),
         ];
         // (keep none?, expected (row, split, first_row) failures, rows newly invalid)
-        let cases: [(bool, &[(u64, usize, u64)], u64); 2] = [
+        let cases: [(bool, &[CrossFound], u64); 2] = [
             // keep first: only the later sightings fail.
             (false, &[(4, 1, 1), (6, 2, 2)], 1),
             // keep none: the first sighting of 7 fails too; 8's first (row 2) was already
