@@ -25,7 +25,7 @@ BUCKET = os.environ.get("PYRUSTPIPE_EXAMPLE_BUCKET", "pyrustpipe-example")
 # Where the splits leave their unique keys for the gate: a directory every worker can read
 # (a shared volume on Celery / Kubernetes workers).
 KEYS = os.environ.get("PYRUSTPIPE_EXAMPLE_KEYS", "/tmp/pyrustpipe-split-keys")
-RULES = f"{Path(__file__).resolve().parents[1] / 'rules' / 'transactions.py'}:TransactionRows"
+RULES = f"{Path(__file__).resolve().parents[1] / 'rules' / 'transaction_rows.py'}:TransactionRows"
 
 DAG_ID = "example_pyrustpipe_splits"
 

@@ -32,13 +32,3 @@ class Transactions(pp.Schema):
         strict = True
         min_rows = 1
         checks = [pp.col("amount").mean().between(1, 100_000)]
-
-
-class TransactionRows(Transactions):
-    """The same rules without the dataset checks, for one big export validated in byte-range
-    splits (docs/splits.md): a row count or a mean is judged on the whole object, not per split."""
-
-    class Config:
-        strict = True
-        min_rows = None
-        checks = []

@@ -430,7 +430,7 @@ def test_splits_dag_validates_one_object_in_splits_and_gates_it_whole(
     ds = "2026-03-21"
     key = f"landing/transactions/{ds}/export.csv"
     truth = seed(s3_client, bucket, key, tmp_path, 3000, 21, 0.02)
-    rows_rules = f"{EXAMPLE_DAGS.parent / 'rules' / 'transactions.py'}:TransactionRows"
+    rows_rules = f"{EXAMPLE_DAGS.parent / 'rules' / 'transaction_rows.py'}:TransactionRows"
     whole = pp.validate(str(truth["path"]), rows_rules)
 
     states, dagrun = run(dagbag, "example_pyrustpipe_splits", day(21))
