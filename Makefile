@@ -56,6 +56,9 @@ test-python: $(BUILD_STAMP) s3-server browser
 screenshots: $(BUILD_STAMP) browser ## refresh the console screenshots docs/console.md shows (a real headless Chromium)
 	CONSOLE_SCREENSHOTS=docs/console $(VENV)/bin/pytest tests/console/test_e2e.py -p no:cacheprovider -q
 
+test-splits-slow: $(BUILD_STAMP) ## a 10M-row object split 8 ways equals the whole-object run (docs/splits.md), timings printed
+	PYRUSTPIPE_SPLITS_10M=1 $(VENV)/bin/pytest tests/python/test_splits_large.py -p no:cacheprovider -s
+
 chaos: $(BUILD_STAMP) s3-server ## the long fault loops of tests/chaos (kill -9, racing attempts, cancel), docs/reliability.md
 	CHAOS_LONG=1 $(VENV)/bin/pytest tests/chaos -p no:cacheprovider -s -v
 

@@ -115,9 +115,43 @@ def describe(failures: Mapping[str, Mapping[str, Any]]) -> str:
     )
 
 
+def gate_split_summaries(summaries: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The summaries with each split object's splits judged as one (``pp.gate_splits``: unique
+    keys merged across splits), so an object validated in splits counts as one partition."""
+    plain: list[dict[str, Any]] = []
+    objects: dict[str, list[Mapping[str, Any]]] = {}
+    for summary in summaries:
+        if "split_report" in summary:
+            objects.setdefault(summary["split"]["uri"], []).append(summary)
+        else:
+            plain.append(dict(summary))
+    for uri, parts in sorted(objects.items()):
+        report = pp.gate_splits([p["split_report"] for p in parts])
+        first = parts[0]
+        whole = summarize(report, source=uri, mode=first["mode"], partition=partition_of(uri))
+        for name, rule in whole["failed_rules"].items():
+            rule.update(
+                {k: v for k, v in first["failed_rules"].get(name, {}).items() if k not in rule}
+            )
+        whole["splits"] = len(parts)
+        data: dict[str, Any] = dict(report.to_dict())
+        whole["cross_split_failures"] = len(data["cross_split"]["failures"])
+        plain.append(whole)
+    return plain
+
+
+def split_report(report: pp.Report) -> dict[str, Any]:
+    """A split's report for the gate without row data: the samples are left out."""
+    data = report.to_dict()
+    for rule in data["rules"]:
+        rule["samples"] = []
+    return dict(data)
+
+
 def merge_summaries(summaries: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
-    """One total over mapped summaries: summed counts and rule failures, every partition kept."""
-    parts = [dict(s) for s in summaries]
+    """One total over mapped summaries: summed counts and rule failures, every partition kept;
+    the splits of one object are judged together first (``gate_split_summaries``)."""
+    parts = gate_split_summaries(summaries)
     failed: dict[str, dict[str, Any]] = {}
     for part in parts:
         for name, rule in part["failed_rules"].items():
@@ -223,6 +257,8 @@ class PyRustPipeHook(BaseHook):
         partition: str | None = None,
         logical_date: str | None = None,
         handle: Progress | None = None,
+        split: str | None = None,
+        split_keys: str | None = None,
     ) -> pp.Report:
         """Run the engine; credentials are resolved only when a source or output is on S3.
         With ``ledger`` the run appends its entry for ``partition`` (docs/ledger.md).
@@ -242,7 +278,15 @@ class PyRustPipeHook(BaseHook):
             partition=partition if ledger else None,
             logical_date=(logical_date or None) if ledger else None,
             progress=handle,
+            split=split,
+            split_keys=split_keys,
         )
+
+    def plan_splits(self, source: str, parts: int) -> list[str]:
+        """``parts`` byte-range splits of the one object ``source``, in their string form (a
+        mapped task's argument); only the object's size is read."""
+        options = self.storage_options() if is_s3(source) else None
+        return [str(s) for s in pp.plan_splits(source, parts, storage_options=options)]
 
     def write_json(self, uri: str, data: Mapping[str, Any], name: str) -> str:
         """Write ``data`` to ``uri`` (a prefix ending in ``/`` gets ``name``); returns the URI.

@@ -16,8 +16,10 @@ from __future__ import annotations
 import os
 import warnings
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+import pyrustpipe as pp
 from airflow.exceptions import AirflowProviderDeprecationWarning
 from airflow.sdk import Asset, BaseOperator, BaseOperatorLink
 from airflow.sdk.exceptions import AirflowFailException
@@ -35,6 +37,7 @@ from pyrustpipe_provider.hooks import (
     merge_summaries,
     partition_of,
     sources_of,
+    split_report,
     summarize,
     with_partition,
 )
@@ -146,6 +149,14 @@ class PyRustPipeValidateOperator(_PyRustPipeBaseOperator):
     :param console_url: the pyrustpipe console's base URL (default: ``$PYRUSTPIPE_CONSOLE_URL``,
         else ``[pyrustpipe] console_url`` in Airflow's configuration). With a ledger, the task
         gets the extra link "pyrustpipe console" to ``{console_url}/runs/{run_id}``.
+    :param split: one split of ``source`` from :class:`PyRustPipePlanSplitsOperator` (its string
+        form, templated; the natural ``.expand(split=plan.output)`` argument): only the records
+        starting in its byte range are validated, with the object's row and line numbers
+        (docs/splits.md). ``{partition}`` becomes ``<object>-split-<index>``. ``source`` may be
+        left out (the split names its object).
+    :param split_keys: where the split writes its unique keys for the gate (templated, a path
+        the gate's worker can read; may contain ``{partition}``); needed when the rules check
+        unique keys.
 
     An untemplated ``s3://`` ``valid_output`` is the task's outlet unless ``outlets`` is given;
     every ``Asset`` outlet's event carries the counts.
@@ -164,13 +175,15 @@ class PyRustPipeValidateOperator(_PyRustPipeBaseOperator):
         "ledger",
         "partition",
         "logical_date",
+        "split",
+        "split_keys",
     )
     operator_extra_links = (PyRustPipeConsoleLink(),)
 
     def __init__(
         self,
         *,
-        source: Source,
+        source: Source | None = None,
         rules: Rules,
         mode: Mode = "gate",
         valid_output: str | None = None,
@@ -181,6 +194,8 @@ class PyRustPipeValidateOperator(_PyRustPipeBaseOperator):
         logical_date: str | None = None,
         quarantine_output: str | None = None,
         console_url: str | None = None,
+        split: str | None = None,
+        split_keys: str | None = None,
         **kwargs: Any,
     ) -> None:
         if quarantine_output is not None:
@@ -200,8 +215,12 @@ class PyRustPipeValidateOperator(_PyRustPipeBaseOperator):
         if "outlets" not in kwargs and is_s3(valid_output) and "{" not in str(valid_output):
             # Outlets are fixed at parse time: only an untemplated output can be one by default.
             kwargs["outlets"] = [Asset(uri=str(valid_output))]
+        if source is None and split is None:
+            raise ValueError("give source (or split, which names its object)")
         super().__init__(**kwargs)
         self.source = source
+        self.split = split
+        self.split_keys = split_keys
         self.rules = rules
         self.mode = mode
         self.valid_output = valid_output
@@ -216,7 +235,17 @@ class PyRustPipeValidateOperator(_PyRustPipeBaseOperator):
         self._run: Progress | None = None
 
     def execute(self, context: Context) -> dict[str, Any]:
+        split = None if self.split is None else pp.Split.parse(str(self.split))
+        if split is not None and self.source is None:
+            self.source = split.uri
+        assert self.source is not None  # checked in __init__
         partition = partition_of(self.source)
+        if split is not None:
+            partition = f"{partition}-split-{split.index:04d}"
+        split_keys = with_partition(self.split_keys, partition)
+        if split_keys is not None:
+            # A fresh day's directory on the shared volume.
+            Path(split_keys).parent.mkdir(parents=True, exist_ok=True)
         self._run = new_progress()
         report = self.hook.validate(
             self.source,
@@ -229,6 +258,8 @@ class PyRustPipeValidateOperator(_PyRustPipeBaseOperator):
             partition=with_partition(self.partition, partition) or partition,
             logical_date=self.logical_date,
             handle=self._run,
+            split=None if split is None else str(split),
+            split_keys=split_keys,
         )
         summary = summarize(
             report,
@@ -241,6 +272,12 @@ class PyRustPipeValidateOperator(_PyRustPipeBaseOperator):
         self.console_link = self._console_link(report)
         self.log.info("%s", format_table(summary))
         self.log.info("outputs: %s", summary["outputs"])
+        if split is not None:
+            # The gate judges the object: uniqueness across splits, tolerances on the total.
+            summary["split"] = split.to_dict()
+            summary["split_report"] = split_report(report)
+            _emit_asset_events(context, self.outlets, summary)
+            return summary
         self._decide(summary)
         _emit_asset_events(context, self.outlets, summary)
         return summary
@@ -281,13 +318,37 @@ class PyRustPipeValidateOperator(_PyRustPipeBaseOperator):
         """Data-quality metrics and assertions on the inputs, row counts on the outputs."""
         from pyrustpipe_provider.lineage import operator_lineage
 
-        if self._report is None:
+        if self._report is None or self.source is None:
             return None
         return operator_lineage(sources_of(self.source), self._report)
 
 
+class PyRustPipePlanSplitsOperator(_PyRustPipeBaseOperator):
+    """Plan ``parts`` byte-range splits of one big CSV / NDJSON object for a mapped
+    ``PyRustPipeValidateOperator`` (``.expand(split=plan.output)``); returns their string forms.
+    Only the object's size is read; a compressed object plans as one split only (``parts=1``).
+
+    :param source: the object (``s3://`` key or local path, templated).
+    :param parts: how many splits (templated).
+    """
+
+    template_fields: Sequence[str] = ("source", "parts")
+
+    def __init__(self, *, source: str, parts: int | str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.source = source
+        self.parts = parts
+
+    def execute(self, context: Context) -> list[str]:
+        splits = self.hook.plan_splits(str(self.source), int(self.parts))
+        self.log.info("pyrustpipe: %d splits of %s", len(splits), self.source)
+        return splits
+
+
 class PyRustPipeGateOperator(_PyRustPipeBaseOperator):
     """Merge the summaries of mapped ``PyRustPipeValidateOperator`` instances into one decision.
+    The splits of one object (``split=``) are first judged as that object (``pp.gate_splits``):
+    unique keys repeated across splits fail, tolerances apply to the object's total.
 
     Fails when any error-severity rule failed in any partition (``max_quarantine_fraction=None``)
     or when the total quarantined fraction exceeds ``max_quarantine_fraction``. The total report

@@ -138,6 +138,32 @@ pub fn expand_sources(sources: &[String], options: &Options) -> Result<Vec<Strin
         .collect())
 }
 
+/// Plan `parts` byte-range splits of the one object `uri` (docs/splits.md), as JSON.
+pub fn plan_splits(uri: &str, parts: usize, options: &Options) -> Result<String> {
+    let s3_options = storage::s3::S3Options::from_map(options.storage_options.as_ref())?;
+    let storage =
+        storage::Storage::new(s3_options, options.allow_empty).with_cancel(options.cancel.clone());
+    let objects = storage.expand(&[uri.to_owned()])?;
+    let [object] = objects.as_slice() else {
+        return Err(Error::option(
+            "uri",
+            format!(
+                "splits cut one object, but {uri} names {} objects",
+                objects.len()
+            ),
+        ));
+    };
+    let planned = engine::split::plan(object, parts)?;
+    Ok(serde_json::to_string(&planned).expect("splits serialise"))
+}
+
+/// The gate's cross-split repeats of unique keys, from the splits' keys files in split order,
+/// as JSON (docs/splits.md).
+pub fn merge_split_keys(paths: &[String]) -> Result<String> {
+    let failures = engine::split::merge_split_keys(paths)?;
+    Ok(serde_json::to_string(&failures).expect("failures serialise"))
+}
+
 /// Every quality-ledger entry of `dataset` under `root` (docs/ledger.md), oldest first, as JSON.
 pub fn ledger_entries(root: &str, dataset: &str, options: &Options) -> Result<String> {
     let s3_options = storage::s3::S3Options::from_map(options.storage_options.as_ref())?;

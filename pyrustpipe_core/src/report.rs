@@ -89,6 +89,9 @@ pub struct Report {
     pub rules: Vec<RuleResult>,
     pub outputs: Outputs,
     pub io: Io,
+    /// For a split run: the range asked for and the records it resolved to (docs/splits.md).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub split: Option<crate::engine::split::SplitSummary>,
 }
 
 impl Report {

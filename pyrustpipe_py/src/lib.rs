@@ -175,6 +175,23 @@ fn expand_sources(
     })
 }
 
+/// Plan `parts` byte-range splits of one object; returns the splits as JSON.
+#[pyfunction]
+#[pyo3(signature = (uri, parts, options_json = "{}"))]
+fn plan_splits(py: Python<'_>, uri: &str, parts: usize, options_json: &str) -> PyResult<String> {
+    let options = options(py, options_json)?;
+    run_engine(py, &options.cancel, || {
+        pyrustpipe_core::plan_splits(uri, parts, &options)
+    })
+}
+
+/// The repeats of unique keys across splits, from their keys files in split order, as JSON.
+#[pyfunction]
+fn merge_split_keys(py: Python<'_>, paths: Vec<String>) -> PyResult<String> {
+    let cancel = pyrustpipe_core::progress::Cancel::default();
+    run_engine(py, &cancel, || pyrustpipe_core::merge_split_keys(&paths))
+}
+
 /// Remove what interrupted runs left under an output prefix, older than `older_than_s` seconds;
 /// returns `{"dry_run", "removed": [{"kind", "uri", "age_s", "objects"}], "notes"}` as JSON.
 #[pyfunction]
@@ -250,5 +267,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(build_info, m)?)?;
     m.add_function(wrap_pyfunction!(gc, m)?)?;
     m.add_function(wrap_pyfunction!(parse_texts, m)?)?;
+    m.add_function(wrap_pyfunction!(plan_splits, m)?)?;
+    m.add_function(wrap_pyfunction!(merge_split_keys, m)?)?;
     Ok(())
 }

@@ -33,6 +33,7 @@ from pyrustpipe.schema import Check, Field, Schema, Unique
 if TYPE_CHECKING:
     from pyrustpipe.compiled import Compiled, Rule, compile
     from pyrustpipe.report import Report, RuleResult, Sample, SourceResult
+    from pyrustpipe.splits import Split, gate_splits, plan_splits
 
 __all__ = [
     "CancelledError",
@@ -52,6 +53,7 @@ __all__ = [
     "SchemaError",
     "SourceResult",
     "Spec",
+    "Split",
     "StorageError",
     "Unique",
     "UntraceableRuleWarning",
@@ -60,8 +62,10 @@ __all__ = [
     "col",
     "history",
     "compile",
+    "gate_splits",
     "lit",
     "load_rules",
+    "plan_splits",
     "row_count",
     "row_rule",
     "validate",
@@ -81,6 +85,9 @@ _LAZY = {
     "RuleResult": "report",
     "Sample": "report",
     "SourceResult": "report",
+    "Split": "splits",
+    "gate_splits": "splits",
+    "plan_splits": "splits",
 }
 
 
@@ -91,6 +98,10 @@ def __getattr__(name: str) -> object:
             from pyrustpipe import report
 
             value = getattr(report, name)
+        elif _LAZY[name] == "splits":
+            from pyrustpipe import splits
+
+            value = getattr(splits, name)
         else:
             from pyrustpipe import compiled
 

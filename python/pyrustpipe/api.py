@@ -17,11 +17,12 @@ from pyrustpipe._common import clone, did_you_mean
 from pyrustpipe._trace import PythonRule, row_rule
 from pyrustpipe.exceptions import SchemaError
 from pyrustpipe.schema import Schema
-from pyrustpipe.spec import Severity, SpecDict, ValidateOptions
+from pyrustpipe.spec import Severity, SpecDict, SplitRange, ValidateOptions
 
 if TYPE_CHECKING:
     from pyrustpipe._core import Progress
     from pyrustpipe.report import Report
+    from pyrustpipe.splits import SplitLike
 
 __all__ = [
     "SchemaLike",
@@ -283,6 +284,27 @@ def _source_list(source: object) -> list[str]:
     return items
 
 
+def _split_option(
+    source: object, split: SplitLike, keys: PathLike | None, python_rules: Sequence[PythonRule]
+) -> SplitRange:
+    """The engine's ``split`` option; the source must be the split's object."""
+    from pyrustpipe.splits import as_split
+
+    value = as_split(split)
+    if not isinstance(source, (str, os.PathLike)) or os.fspath(source) != value.uri:
+        raise ValueError(f"split {value} is of {value.uri!r}; pass that object as the source")
+    if python_rules:
+        names = ", ".join(rule.name for rule in python_rules)
+        raise SchemaError(
+            f"row rules that run in Python ({names}) cannot run on a split; rewrite them so "
+            "they trace into expressions"
+        )
+    option: SplitRange = {"start": value.start, "end": value.end}
+    if keys is not None:
+        option["keys_output"] = os.fspath(keys)
+    return option
+
+
 def _output(value: PathLike | None) -> str | None:
     return None if value is None else os.fspath(value)
 
@@ -335,6 +357,8 @@ def run_validation(
     ledger: PathLike | None = None,
     partition: str | None = None,
     logical_date: str | _dt.date | None = None,
+    split: SplitLike | None = None,
+    split_keys: PathLike | None = None,
 ) -> Report:
     """The run form of :func:`validate` (see there); ``progress`` receives the engine's live
     counters (the CLI's progress bar reads them); ``dialect`` overrides the rules' CSV dialect
@@ -384,6 +408,10 @@ def run_validation(
     ledger_options = _ledger_options(ledger, partition, logical_date)
     if ledger_options is not None:
         options["ledger"] = ledger_options
+    if split is not None:
+        options["split"] = _split_option(source, split, split_keys, python_rules)
+    elif split_keys is not None:
+        raise ValueError("split_keys is the keys file of a split run: pass split= too")
     if _arrow.is_arrow_like(source):  # an in-memory table: pyrustpipe/_arrow.py
         report = _arrow.validate_table(source, spec, python_rules, options, progress=progress)
         _remember_spec(ledger_options, spec, report, storage_options)
@@ -462,6 +490,8 @@ def validate(
     ledger: PathLike | None = None,
     partition: str | None = None,
     logical_date: str | _dt.date | None = None,
+    split: SplitLike | None = None,
+    split_keys: PathLike | None = None,
 ) -> Report: ...
 
 
@@ -469,7 +499,8 @@ def validate(*args: Any, **kwargs: Any) -> Any:
     """Validate data against rules: ``pp.validate(source, schema, *, quarantine=None,
     valid_output=None, metrics_output=None, threads=None, sample_size=20, storage_options=None,
     allow_empty=False, chunk_size=None, max_record_bytes=None, mask_key=None, ledger=None,
-    partition=None, logical_date=None)`` returns a :class:`pp.Report`.
+    partition=None, logical_date=None, split=None, split_keys=None)`` returns a
+    :class:`pp.Report`.
 
     ``source`` is a path, a directory (every file below it), a glob, an ``s3://`` URI or a list
     of them, or an in-memory table (a pandas / polars DataFrame, a pyarrow Table or
@@ -482,7 +513,10 @@ def validate(*args: Any, **kwargs: Any) -> Any:
     ``$PYRUSTPIPE_MASK_KEY``, else a random key per run). With ``ledger`` (a directory or
     ``s3://`` prefix) the run appends its entry to the quality ledger for ``partition`` (its
     logical date defaults from a ``dt=``/``date=`` segment) and judges ``Config.history`` against
-    it (docs/ledger.md). It does not raise when rules fail — call
+    it (docs/ledger.md). With ``split`` (a :class:`pp.Split` of ``source``, from
+    :func:`pp.plan_splits`, or its string form) only the records starting in its byte range are
+    validated, numbered as in the whole object; ``split_keys`` (a local path) receives its unique
+    keys for :func:`pp.gate_splits` (docs/splits.md). It does not raise when rules fail — call
     :meth:`Report.raise_for_failures` to gate.
 
     The old spelling of :func:`pp.row_rule`, ``@pp.validate`` / ``@pp.validate(severity=...)``

@@ -396,10 +396,22 @@ class ExternalRule(TypedDict):
     failures: list[ExternalFailure]
 
 
+class _SplitRangeKeys(TypedDict, total=False):
+    keys_output: str
+
+
+class SplitRange(_SplitRangeKeys):
+    """The engine's ``split`` option: validate the records that start in ``[start, end)``."""
+
+    start: int
+    end: int
+
+
 class _StorageOptions(TypedDict, total=False):
     storage_options: dict[str, str]
     mask_key: str
     ledger: dict[str, str]  # root, partition, logical_date, dataset (docs/ledger.md)
+    split: SplitRange  # one byte range of one object (docs/splits.md)
 
 
 class ValidateOptions(_StorageOptions):

@@ -421,3 +421,38 @@ def test_openlineage_events_carry_data_quality_facets(airflow_env, s3_client, s3
         "clean/transactions/dt=2026-03-09/valid.csv": local.valid_rows,
         "quarantine/transactions/dt=2026-03-09/quarantine.csv": local.invalid_rows,
     }
+
+
+def test_splits_dag_validates_one_object_in_splits_and_gates_it_whole(
+    dagbag, airflow_env, s3_client, s3_server, tmp_path, capfd, caplog
+):
+    bucket = airflow_env
+    ds = "2026-03-21"
+    key = f"landing/transactions/{ds}/export.csv"
+    truth = seed(s3_client, bucket, key, tmp_path, 3000, 21, 0.02)
+    rows_rules = f"{EXAMPLE_DAGS.parent / 'rules' / 'transaction_rows.py'}:TransactionRows"
+    whole = pp.validate(str(truth["path"]), rows_rules)
+
+    states, dagrun = run(dagbag, "example_pyrustpipe_splits", day(21))
+
+    assert states == {
+        "plan_splits": "success",
+        **{f"validate_split[{i}]": "success" for i in range(8)},
+        "gate": "success",
+    }
+    uri = f"s3://{bucket}/landing/transactions/{ds}/export.csv"
+    planned = xcom(dagrun, "plan_splits")
+    assert [pp.Split.parse(s).index for s in planned] == list(range(8))
+    assert all(pp.Split.parse(s).uri == uri for s in planned)
+    split_rows = [xcom(dagrun, "validate_split", i)["rows"] for i in range(8)]
+    assert sum(split_rows) == whole.rows
+    gate = xcom(dagrun, "gate")
+    assert (gate["partitions"], gate["rows"], gate["invalid_rows"]) == (
+        1,
+        whole.rows,
+        whole.invalid_rows,
+    )
+    assert {n: r["failed"] for n, r in gate["failed_rules"].items()} == {
+        r.name: r.failed for r in whole.rules if not r.passed
+    }
+    assert_no_secret(capfd, caplog, s3_server)

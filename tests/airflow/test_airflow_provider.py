@@ -27,7 +27,12 @@ from tests.airflow._env import EXAMPLE_DAGS, airflow_cli, connection
 from tests.data_gen import make_transactions
 
 RULES = f"{EXAMPLE_DAGS.parent / 'rules' / 'transactions.py'}:Transactions"
-DAG_IDS = {"example_pyrustpipe_gate", "example_pyrustpipe_quarantine", "example_pyrustpipe_fanout"}
+DAG_IDS = {
+    "example_pyrustpipe_gate",
+    "example_pyrustpipe_quarantine",
+    "example_pyrustpipe_fanout",
+    "example_pyrustpipe_splits",
+}
 
 
 def test_dagbag_imports_every_example_without_errors_or_warnings(dagbag: Any) -> None:
@@ -64,6 +69,8 @@ def test_template_fields_render(dagbag: Any) -> None:
         "ledger",
         "partition",
         "logical_date",
+        "split",
+        "split_keys",
     }
     task.render_template_fields({"ds": "2026-04-01"})
     bucket = os.environ["PYRUSTPIPE_EXAMPLE_BUCKET"]
@@ -271,3 +278,24 @@ def test_quarantine_output_is_the_deprecated_spelling_of_quarantine() -> None:
         PyRustPipeValidateOperator(
             task_id="w", source="s", rules=RULES, quarantine="a/", quarantine_output="b/"
         )
+
+
+def test_plan_splits_operator_returns_split_strings(tmp_path: Any) -> None:
+    from pyrustpipe_provider.operators import PyRustPipePlanSplitsOperator
+
+    path = tmp_path / "big.csv"
+    path.write_bytes(b"id\n" + b"".join(b"%d\n" % i for i in range(1000)))
+    with DAG("plan", schedule=None, start_date=datetime(2026, 1, 1)):
+        task = PyRustPipePlanSplitsOperator(
+            task_id="p", source=str(path), parts="{{ params.parts }}", aws_conn_id=None
+        )
+    task.render_template_fields({"params": {"parts": 4}})
+    planned = task.execute({})  # type: ignore[arg-type]
+    splits = [pp.Split.parse(s) for s in planned]
+    assert [s.index for s in splits] == [0, 1, 2, 3]
+    assert splits[-1].end == path.stat().st_size
+
+
+def test_a_split_task_needs_a_source_or_a_split() -> None:
+    with pytest.raises(ValueError, match="give source"):
+        PyRustPipeValidateOperator(task_id="v", rules=RULES)

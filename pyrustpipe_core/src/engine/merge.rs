@@ -28,6 +28,8 @@ pub(super) struct SourceState {
     pub(super) quote_garbage: u64,
     /// 1-based line where the next block starts.
     next_line: u64,
+    /// Rows of the object before this run's first (a split's), so rows are numbered globally.
+    row_offset: u64,
     /// Columns found in rows that the schema does not name (NDJSON keys).
     pub(super) unknown_columns: std::collections::BTreeSet<String>,
 }
@@ -92,6 +94,11 @@ impl<'a> Merger<'a> {
         }
     }
 
+    /// Per unique key: each distinct key and where it was first seen (a split's side output).
+    pub(super) fn key_tables(&self) -> &[HashTable<FirstSeen>] {
+        &self.key_tables
+    }
+
     pub(super) fn merge(&mut self, work: Work<SourceCtx>, checked: Checked) -> Result<()> {
         if let Some(error) = checked.error {
             return Err(error);
@@ -103,7 +110,10 @@ impl<'a> Merger<'a> {
                     "a record was left incomplete at the end of a source".to_owned(),
                 ));
             }
-            let next_line = ctx.header.as_ref().map_or(1, |h| h.next_line);
+            let next_line = match ctx.split {
+                Some(split) => split.first_line,
+                None => ctx.header.as_ref().map_or(1, |h| h.next_line),
+            };
             self.sources.push(SourceState {
                 ctx: ctx.clone(),
                 row_start: self.total_rows,
@@ -111,6 +121,7 @@ impl<'a> Merger<'a> {
                 blank_lines: 0,
                 quote_garbage: 0,
                 next_line,
+                row_offset: ctx.split.map_or(0, |s| s.rows_before),
                 unknown_columns: std::collections::BTreeSet::new(),
             });
         }
@@ -246,7 +257,7 @@ impl<'a> Merger<'a> {
             .last_mut()
             .expect("a source is registered before its blocks");
         let base = self.total_rows;
-        let row_in_source = base - source.row_start;
+        let row_in_source = base - source.row_start + source.row_offset;
         let line_base = source.next_line;
         for (rule, samples) in findings.samples.iter().enumerate() {
             for sample in samples {
@@ -405,7 +416,10 @@ fn locate(sources: &[SourceState], row: u64) -> (String, u64) {
         .partition_point(|s| s.row_start <= row)
         .saturating_sub(1);
     let source = &sources[index];
-    (source.ctx.path.clone(), row - source.row_start + 1)
+    (
+        source.ctx.path.clone(),
+        row - source.row_start + 1 + source.row_offset,
+    )
 }
 
 /// The final failure list: run-wide row → failed rules, in row order.

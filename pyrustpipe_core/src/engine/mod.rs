@@ -12,6 +12,7 @@ mod outputs;
 mod pipeline;
 mod produce;
 mod report_builder;
+pub mod split;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -98,6 +99,12 @@ pub struct Options {
     /// The run's cancel switch (not part of the JSON options).
     #[serde(skip)]
     pub cancel: Cancel,
+    /// Validate only the records starting in this byte range of the one object (docs/splits.md).
+    #[serde(default)]
+    pub split: Option<split::SplitOptions>,
+    /// `split` resolved to record boundaries (set by the run, not part of the JSON options).
+    #[serde(skip)]
+    pub resolved_split: Option<split::Resolved>,
 }
 
 fn default_sample_size() -> usize {
@@ -121,6 +128,8 @@ impl Default for Options {
             progress: None,
             ledger: None,
             cancel: Cancel::default(),
+            split: None,
+            resolved_split: None,
         }
     }
 }
@@ -177,6 +186,47 @@ fn run_once(
     options: &Options,
     storage: &Storage,
 ) -> Result<Report> {
+    let resolved;
+    let options = match (&options.split, &input) {
+        (None, _) => options,
+        (Some(split), Input::Objects([object])) => {
+            if options.ledger.is_some() {
+                return Err(Error::option(
+                    "split",
+                    "a split run does not append to the ledger; record the gate's result instead",
+                ));
+            }
+            let chunk_size = options.chunk_size.unwrap_or(DEFAULT_CHUNK_SIZE).max(1);
+            let range = split::resolve(
+                split,
+                object,
+                storage,
+                plan,
+                chunk_size,
+                options.max_record_bytes(),
+            )?;
+            resolved = Options {
+                resolved_split: Some(range),
+                ..options.clone()
+            };
+            &resolved
+        }
+        (Some(_), Input::Objects(objects)) => {
+            return Err(Error::option(
+                "split",
+                format!(
+                    "a split is a byte range of one object, but the source names {} objects",
+                    objects.len()
+                ),
+            ))
+        }
+        (Some(_), Input::Arrow(_)) => {
+            return Err(Error::option(
+                "split",
+                "an in-memory table cannot be split by bytes",
+            ))
+        }
+    };
     let cancel = &options.cancel;
     let started = Instant::now();
     let threads = options
@@ -273,6 +323,17 @@ fn run_once(
     let failures = combine(&mut merger);
 
     let mut report = build_report(plan, &mut merger, &failures, threads)?;
+    if let (Some(split), Some(resolved)) = (&options.split, options.resolved_split) {
+        if let Some(path) = &split.keys_output {
+            split::write_keys(path, plan, &merger, &failures, &resolved)?;
+        }
+        report.split = Some(split::SplitSummary {
+            start: split.start,
+            end: split.end,
+            resolved,
+            keys_output: split.keys_output.clone(),
+        });
+    }
     ledger::judge_history(plan, &merger, &mut report, ledger_run.as_ref(), storage)?;
 
     let local_options = Options {

@@ -328,7 +328,7 @@ pub(super) fn write_outputs(
         |work, (parse, records): (BlockParse, Vec<RecordBytes>)| {
             if work.source.index != current_source {
                 current_source = work.source.index;
-                source_row = 0;
+                source_row = work.source.split.map_or(0, |s| s.rows_before);
                 sink.start_source();
             }
             let reached = position.at(work.source.index, work.source.bytes, work.reached());

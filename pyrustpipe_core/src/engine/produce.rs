@@ -31,6 +31,8 @@ pub struct SourceCtx {
     pub local: Option<crate::storage::LocalCopy>,
     /// For an in-memory table: its batches, one per unit of work.
     pub batches: Option<BatchStore>,
+    /// For a split run: the byte range read and the rows and lines before it.
+    pub split: Option<super::split::Resolved>,
 }
 
 impl SourceCtx {
@@ -49,6 +51,7 @@ pub(super) struct SourceProducer<'a> {
     pub(super) chunk_size: usize,
     pub(super) max_record_bytes: usize,
     pub(super) allow_empty: bool,
+    pub(super) split: Option<super::split::Resolved>,
 }
 
 impl<'a> SourceProducer<'a> {
@@ -67,7 +70,17 @@ impl<'a> SourceProducer<'a> {
             chunk_size,
             max_record_bytes: options.max_record_bytes(),
             allow_empty: options.allow_empty,
+            split: options.resolved_split,
         }
+    }
+}
+
+/// The field delimiter of a text source: a `.tsv` file's is a tab unless the spec names one.
+pub(super) fn text_delimiter(plan: &Plan, kind: crate::formats::SourceKind) -> u8 {
+    if kind.tab_separated && plan.delimiter == b',' {
+        b'\t'
+    } else {
+        plan.delimiter
     }
 }
 
@@ -105,6 +118,7 @@ impl SourceProducer<'_> {
             compressed_read: None,
             local: Some(local),
             batches: None,
+            split: None,
         });
         if row_groups == 0 {
             return Ok(emit(ctx, Vec::new(), NO_ROW_GROUP, true));
@@ -139,11 +153,7 @@ impl Producer<SourceCtx> for SourceProducer<'_> {
             }
             let format = kind.format;
             let bytes = source.size;
-            let delimiter = if kind.tab_separated && self.plan.delimiter == b',' {
-                b'\t'
-            } else {
-                self.plan.delimiter
-            };
+            let delimiter = text_delimiter(self.plan, kind);
             let parser = Parser::new(Dialect {
                 delimiter,
                 quote: self.plan.quote,
@@ -191,7 +201,17 @@ impl Producer<SourceCtx> for SourceProducer<'_> {
                 compressed_read: (codec != Codec::None).then_some(counter),
                 local: None,
                 batches: None,
+                split: self.split,
             });
+            // A split reads its own byte range after the object's header.
+            if let Some(split) = self.split {
+                let range = self
+                    .storage
+                    .open_range(source, split.data_start, split.data_end)?;
+                reader = BlockReader::from_reader(path, range, self.chunk_size)
+                    .with_max_record(self.max_record_bytes)
+                    .starting_at(split.data_start, split.first_line);
+            }
             let mut sent = false;
             while let Some(block) = reader.next_block()? {
                 sent = true;
@@ -241,6 +261,7 @@ impl Producer<SourceCtx> for ArrowProducer<'_> {
             compressed_read: None,
             local: None,
             batches: Some(BatchStore::new(self.source.reader.schema(), self.keep)),
+            split: None,
         });
         let store = ctx.batches.as_ref().expect("set above");
         let mut sent = false;

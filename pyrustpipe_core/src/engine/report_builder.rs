@@ -272,6 +272,7 @@ pub(super) fn build_report(
         rules,
         outputs: Outputs::default(),
         io: Io::default(),
+        split: None,
     })
 }
 

@@ -198,6 +198,33 @@ impl Storage {
         }
     }
 
+    /// A byte stream over the bytes `from..to` of a source object (a split's range).
+    pub fn open_range(
+        &self,
+        source: &SourceObject,
+        from: u64,
+        to: u64,
+    ) -> Result<Box<dyn Read + Send>> {
+        match Location::parse(&source.uri)? {
+            Location::Local(path) => {
+                use std::io::{Seek, SeekFrom};
+                let mut file =
+                    std::fs::File::open(&path).map_err(|e| Error::storage("open", &path, e))?;
+                file.seek(SeekFrom::Start(from))
+                    .map_err(|e| Error::storage("seek", &path, e))?;
+                Ok(Box::new(file.take(to.saturating_sub(from))))
+            }
+            Location::S3 { bucket, key } => {
+                let meta = ObjectMeta {
+                    key,
+                    size: source.size,
+                    etag: source.etag.clone(),
+                };
+                Ok(Box::new(self.s3()?.range_reader(&bucket, &meta, from, to)))
+            }
+        }
+    }
+
     /// A local path holding the object's bytes: the file itself, or a downloaded copy that is
     /// removed when the returned guard drops.
     pub fn local_copy(&self, source: &SourceObject) -> Result<LocalCopy> {

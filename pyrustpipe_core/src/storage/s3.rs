@@ -517,13 +517,18 @@ impl S3Store {
 
     /// A streaming reader over an object, fetching ranges ahead of the consumer.
     pub fn reader(&self, bucket: &str, meta: &ObjectMeta) -> S3Reader {
+        self.range_reader(bucket, meta, 0, meta.size)
+    }
+
+    /// A streaming reader over the bytes `from..to` of an object (a split's range).
+    pub fn range_reader(&self, bucket: &str, meta: &ObjectMeta, from: u64, to: u64) -> S3Reader {
         S3Reader {
             store: self.clone(),
             bucket: bucket.to_owned(),
             key: meta.key.clone(),
             etag: meta.etag.clone(),
-            size: meta.size,
-            next_start: 0,
+            size: to.min(meta.size),
+            next_start: from,
             pending: VecDeque::new(),
             current: Bytes::new(),
         }

@@ -71,6 +71,18 @@ impl BlockReader {
         self
     }
 
+    /// A reader over a split's range: its first byte is `offset` in the object, on `line`.
+    pub fn starting_at(mut self, offset: u64, line: u64) -> BlockReader {
+        self.offset = offset;
+        self.line = line;
+        self
+    }
+
+    /// The object offset of the next byte a block will hold.
+    pub fn offset(&self) -> u64 {
+        self.offset
+    }
+
     /// Read until `pending` holds at least `want` bytes or the file ends.
     fn fill(&mut self, want: usize) -> Result<()> {
         while !self.eof && self.pending.len() < want {
@@ -265,7 +277,7 @@ impl BlockReader {
 
 /// Line breaks in a block cut after one: each LF, and each CR not followed by an LF (a cut
 /// never falls between the CR and LF of a CRLF).
-fn line_breaks(buf: &[u8]) -> u64 {
+pub(crate) fn line_breaks(buf: &[u8]) -> u64 {
     let lf = memchr::memchr_iter(b'\n', buf).count();
     let lone_cr = memchr::memchr_iter(b'\r', buf)
         .filter(|&at| buf.get(at + 1) != Some(&b'\n'))
