@@ -98,6 +98,7 @@ bench: $(BUILD_STAMP) s3-server ## peers vs pyrustpipe on 1M and 10M rows, S3 vs
 	$(PY) bench/s3_vs_local.py --rows 1000000 --partitions 4 --repeat 5 | tee bench/out/s3_vs_local.md
 	$(PY) bench/arrow_path.py --rows 1000000 --repeat 5 | tee bench/out/arrow_path.md
 	$(PY) bench/compressed.py --rows 1000000 --repeat 5 | tee bench/out/compressed.md
+	$(PY) bench/ledger_overhead.py --rows 1000000 --repeat 5 --instructions | tee bench/out/ledger_overhead.md
 
 wheel: $(STAMP) ## build the three distributions into dist/: the engine wheel and sdist, the provider, the Dagster integration
 	rm -rf dist

@@ -1,14 +1,18 @@
 """What the quality ledger and history checks cost on a 1M-row run (docs/ledger.md): the same
 file validated with the example rules, without a ledger and with one (28 earlier daily entries,
-every history check on). Prints the best of ``--repeat`` runs of each and the overhead.
+every aggregate history check on). Prints the best of ``--repeat`` wall times of each (the two
+interleaved, so a burst of load on a shared machine hits both) and, with ``--instructions``, the
+instructions callgrind counts for each run, the machine's noise left out.
 
-    python bench/ledger_overhead.py --rows 1000000 --repeat 5
+    python bench/ledger_overhead.py --rows 1000000 --repeat 5 --instructions
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import re
+import subprocess
 import sys
 import tempfile
 import time
@@ -23,6 +27,8 @@ from transactions import Transactions  # noqa: E402
 
 from tests.data_gen import make_transactions  # noqa: E402
 
+TODAY = dt.date(2026, 3, 1)
+
 
 class WithHistory(Transactions):
     class Config:
@@ -36,20 +42,47 @@ class WithHistory(Transactions):
         ]
 
 
-def best(repeat: int, run: object) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        run()  # type: ignore[operator]
-        times.append(time.perf_counter() - start)
-    return min(times)
+def run_once(mode: str, data: Path, ledger: Path) -> None:
+    """One run as the benchmark times it: `plain`, `ledger`, or `idle` (imports only)."""
+    if mode == "plain":
+        pp.validate(str(data), Transactions)
+    elif mode == "ledger":
+        pp.validate(str(data), WithHistory, ledger=str(ledger), partition=f"dt={TODAY}")
+
+
+def callgrind(mode: str, data: Path, ledger: Path) -> int:
+    """Instructions one run's process executed (all threads), as callgrind counts them."""
+    with tempfile.TemporaryDirectory() as tmp:
+        cmd = [sys.executable, __file__, "--worker", mode, str(data), str(ledger)]
+        proc = subprocess.run(
+            ["valgrind", "--tool=callgrind", f"--callgrind-out-file={tmp}/out", *cmd],
+            check=False,
+            capture_output=True,
+            text=True,
+        )
+    found = re.search(r"Collected : (\d+)", proc.stderr)
+    if proc.returncode != 0 or not found:
+        raise SystemExit(f"callgrind failed (exit {proc.returncode}): {proc.stderr[-500:]}")
+    return int(found.group(1))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="also count instructions with valgrind's callgrind (slow: about a minute a run)",
+    )
+    parser.add_argument(
+        "--worker", nargs=3, metavar=("MODE", "DATA", "LEDGER"), help=argparse.SUPPRESS
+    )
     args = parser.parse_args()
+    if args.worker:
+        mode, data, ledger = args.worker
+        run_once(mode, Path(data), Path(ledger))
+        return
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder)
         data = root / "big.csv"
@@ -57,21 +90,31 @@ def main() -> None:
         make_transactions(data, args.rows, seed=7)
         make_transactions(small, 2_000, seed=8)
         ledger = root / "ledger"
-        today = dt.date(2026, 3, 1)
         for back in range(28, 0, -1):
-            day = today - dt.timedelta(days=back)
+            day = TODAY - dt.timedelta(days=back)
             pp.validate(str(small), WithHistory, ledger=str(ledger), partition=f"dt={day}")
-        plain = best(args.repeat, lambda: pp.validate(str(data), Transactions))
-        with_ledger = best(
-            args.repeat,
-            lambda: pp.validate(
-                str(data), WithHistory, ledger=str(ledger), partition=f"dt={today}"
-            ),
+        walls: dict[str, list[float]] = {"plain": [], "ledger": []}
+        for _ in range(args.repeat):
+            for mode, times in walls.items():
+                start = time.perf_counter()
+                run_once(mode, data, ledger)
+                times.append(time.perf_counter() - start)
+        plain, with_ledger = min(walls["plain"]), min(walls["ledger"])
+        print("| rows | measure | without ledger | with ledger + 5 history checks | overhead |")
+        print("|---|---|---|---|---|")
+        print(
+            f"| {args.rows:,} | wall, best of {args.repeat} | {plain:.3f} s | {with_ledger:.3f} s "
+            f"| {with_ledger / plain - 1:+.1%} |"
         )
-    overhead = with_ledger / plain - 1
-    print("| rows | without ledger | with ledger + 5 history checks | overhead |")
-    print("|---|---|---|---|")
-    print(f"| {args.rows:,} | {plain:.3f} s | {with_ledger:.3f} s | {overhead:+.1%} |")
+        if args.instructions:
+            # The run's instructions: the process's minus those of one that only imports.
+            idle = callgrind("idle", data, ledger)
+            ir_plain = callgrind("plain", data, ledger) - idle
+            ir_ledger = callgrind("ledger", data, ledger) - idle
+            print(
+                f"| {args.rows:,} | instructions (callgrind, imports excluded) | {ir_plain:,} "
+                f"| {ir_ledger:,} | {ir_ledger / ir_plain - 1:+.1%} |"
+            )
 
 
 if __name__ == "__main__":

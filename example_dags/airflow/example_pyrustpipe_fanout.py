@@ -3,7 +3,9 @@
 Each file under ``landing/transactions/<ds>/`` is one partition. Mapped instances run on any
 worker (Celery or Kubernetes executor), each writing under ``.../<partition>/``; the gate merges
 their summaries into one decision and one total report. Every partition's results also go to the
-quality ledger (``dq-ledger/``), so the next days are judged against this one.
+quality ledger (default ``s3://<bucket>/dq-ledger``; the ``ledger`` param or
+``PYRUSTPIPE_EXAMPLE_LEDGER`` moves it), and each file is judged against the earlier days' files
+there: the rules' ``history:row_count`` fails a file much shorter than usual.
 """
 
 from __future__ import annotations
@@ -19,7 +21,11 @@ from pyrustpipe_provider.operators import PyRustPipeGateOperator, PyRustPipeVali
 # The bucket comes from the environment so the Dag runs on S3, MinIO or the local test server.
 BUCKET = os.environ.get("PYRUSTPIPE_EXAMPLE_BUCKET", "pyrustpipe-example")
 # The sample rules shipped with the project; a deployment keeps its rules next to its Dags.
-RULES = f"{Path(__file__).resolve().parents[1] / 'rules' / 'transactions.py'}:Transactions"
+RULES = (
+    f"{Path(__file__).resolve().parents[1] / 'rules' / 'transactions_daily.py'}:DailyTransactions"
+)
+# The quality ledger's root: a local path or an s3:// prefix (docs/ledger.md).
+LEDGER = os.environ.get("PYRUSTPIPE_EXAMPLE_LEDGER", f"s3://{BUCKET}/dq-ledger")
 
 DAG_ID = "example_pyrustpipe_fanout"
 
@@ -34,6 +40,7 @@ with DAG(
     start_date=datetime(2026, 1, 1),
     catchup=False,
     tags=["example", "pyrustpipe"],
+    params={"ledger": LEDGER},
 ) as dag:
     # [START howto_operator_pyrustpipe_fanout]
     list_partitions = S3ListOperator(
@@ -53,7 +60,7 @@ with DAG(
         metrics_output=f"s3://{BUCKET}/dq-metrics/transactions/{{{{ ds }}}}/{{partition}}/",
         # One quality-ledger entry per partition, committed with its outputs (docs/ledger.md);
         # the rules' history checks compare each file with the earlier days' files.
-        ledger=f"s3://{BUCKET}/dq-ledger",
+        ledger="{{ params.ledger }}",
         partition="dt={{ ds }}/{partition}",
         map_index_template="{{ task.source }}",
     ).expand(source=list_partitions.output.map(to_uri))

@@ -4,7 +4,7 @@
 //! no shared state.
 
 use crate::plan::{ColumnPlan, Plan, SourceLayout};
-use crate::rules::dataset::ColumnStats;
+use crate::rules::dataset::{ColumnStats, Gather};
 use crate::rules::RuleId;
 use crate::value::{sample_text, type_failure_message, Cell, TypeParser, Value};
 
@@ -307,9 +307,10 @@ pub fn check_rows(
                             );
                         }
                     }
-                    if numeric_stats[index] {
+                    let gather = numeric_stats[index];
+                    if gather != Gather::Nothing {
                         if let Some(number) = value.stat_f64() {
-                            out.stats[index].add(number);
+                            out.stats[index].add(number, gather);
                         }
                     }
                 }

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use crate::error::{Error, Position, Result};
 use crate::mask::Masker;
-use crate::rules::dataset::DatasetCheck;
+use crate::rules::dataset::{DatasetCheck, Gather};
 use crate::rules::row_expr::{self, ColumnLookup, RowExpr};
 use crate::rules::unique::UniqueKey;
 use crate::rules::{ColumnCheck, RuleId, RuleMeta, Scope};
@@ -68,8 +68,9 @@ pub struct Plan {
     pub null_values: Vec<Vec<u8>>,
     /// Columns whose distinct values a dataset check counts.
     pub distinct_columns: Vec<usize>,
-    /// Columns whose min / max / sum a dataset check reads (the exact sum is not free).
-    pub stats_columns: Vec<bool>,
+    /// Per column, what its statistics gather: the least a dataset check or the ledger's
+    /// profile reads (the exact sums are not free).
+    pub stats_columns: Vec<Gather>,
     pub delimiter: u8,
     pub quote: u8,
     /// CSV sources start with a header record (see `CsvDialect::header`).
@@ -469,10 +470,16 @@ fn compile_unique_keys(
 }
 
 fn reads_stats(metric: Metric) -> bool {
-    matches!(
-        metric,
-        Metric::Min | Metric::Max | Metric::Mean | Metric::Sum
-    )
+    gather_for(metric) > Gather::Nothing
+}
+
+/// What a dataset check's metric reads from its column's statistics.
+fn gather_for(metric: Metric) -> Gather {
+    match metric {
+        Metric::Min | Metric::Max => Gather::MinMax,
+        Metric::Mean | Metric::Sum => Gather::Sum,
+        _ => Gather::Nothing,
+    }
 }
 
 /// `dataset_checks`: aggregates compared with bounds once every row is read.
@@ -578,13 +585,15 @@ impl Plan {
         let external_rules = compile_external(external, &mut table)?;
 
         let mut distinct_columns = Vec::new();
-        let mut stats_columns = vec![false; columns.len()];
+        let mut stats_columns = vec![Gather::Nothing; columns.len()];
         for check in &dataset_checks {
             match (check.column, check.metric) {
                 (Some(column), Metric::DistinctCount) if !distinct_columns.contains(&column) => {
                     distinct_columns.push(column);
                 }
-                (Some(column), metric) if reads_stats(metric) => stats_columns[column] = true,
+                (Some(column), metric) if reads_stats(metric) => {
+                    stats_columns[column] = stats_columns[column].max(gather_for(metric));
+                }
                 _ => {}
             }
         }

@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pyrustpipe as pp
 import pytest
 
@@ -21,6 +22,7 @@ from tests.airflow._env import EXAMPLE_DAGS, airflow_cli
 from tests.data_gen import make_transactions
 
 RULES = f"{EXAMPLE_DAGS.parent / 'rules' / 'transactions.py'}:Transactions"
+DAILY_RULES = f"{EXAMPLE_DAGS.parent / 'rules' / 'transactions_daily.py'}:DailyTransactions"
 WARN_RULES = {"country:pattern"}
 
 
@@ -301,6 +303,93 @@ def test_fanout_dag_maps_partitions_and_gates(
     summary_entries = [xcom(dagrun, "validate_partition", i)["outputs"] for i in range(3)]
     assert sorted(o["ledger"] for o in summary_entries) == [f"s3://{bucket}/{k}" for k in entries]
     assert_no_secret(capfd, caplog, s3_server)
+
+
+def test_fanout_judges_each_file_against_the_ledger(
+    dagbag, airflow_env, s3_client, s3_server, tmp_path, capfd, caplog
+):
+    """Four earlier days of files in the ledger (a backfill with the same rules), then a day
+    with a normal file and one half as long: the short one fails ``history:row_count`` (its
+    task fails, the gate does not run), the normal one passes it; both days' entries land in
+    the ledger the ``ledger`` param names."""
+    bucket = airflow_env
+    ledger = f"s3://{bucket}/history-ledger"
+    for n in range(1, 5):
+        for i, rows in enumerate((200, 210)):
+            truth = seed(
+                s3_client,
+                bucket,
+                f"landing/transactions/2026-04-0{n}/part-{i:03d}.csv",
+                tmp_path,
+                rows,
+                50 + 2 * n + i,
+                0.0,
+            )
+            pp.validate(
+                str(truth["path"]),
+                DAILY_RULES,
+                ledger=ledger,
+                partition=f"dt=2026-04-0{n}/part-{i:03d}",
+                storage_options=s3_server.storage_options,
+            )
+    ds = "2026-04-05"
+    for i, rows in enumerate((205, 100)):
+        seed(
+            s3_client,
+            bucket,
+            f"landing/transactions/{ds}/part-{i:03d}.csv",
+            tmp_path,
+            rows,
+            60 + i,
+            0.0,
+        )
+
+    dag = dagbag.get_dag("example_pyrustpipe_fanout")
+    dagrun = dag.test(
+        logical_date=datetime(2026, 4, 5, tzinfo=timezone.utc), run_conf={"ledger": ledger}
+    )
+    states = {
+        (ti.task_id if ti.map_index < 0 else f"{ti.task_id}[{ti.map_index}]"): ti.state
+        for ti in dagrun.get_task_instances()
+    }
+
+    assert states == {
+        "list_partitions": "success",
+        "validate_partition[0]": "success",
+        "validate_partition[1]": "failed",
+        "gate": "upstream_failed",
+    }
+    text = assert_no_secret(capfd, caplog, s3_server)
+    assert (
+        "PyRustPipeValidationFailed: pyrustpipe: 1 rule(s) failed for Transactions on "
+        f"s3://{bucket}/landing/transactions/{ds}/part-001.csv (0 of 100 rows invalid): "
+        "history:row_count" in text
+    )
+    # The verdicts as the ledger keeps them, read with DuckDB from a download of the entries.
+    listed = s3_client.list_objects_v2(Bucket=bucket, Prefix="history-ledger/")
+    entries = sorted(o["Key"] for o in listed["Contents"] if o["Key"].endswith(".parquet"))
+    assert len(entries) == 10
+    for key in entries:
+        target = tmp_path / "ledger" / key
+        target.parent.mkdir(parents=True, exist_ok=True)
+        s3_client.download_file(bucket, key, str(target))
+    found = (
+        duckdb.connect()
+        .execute(
+            "SELECT partition, rows, passed, r.status, r.observed, r.expected_low "
+            "FROM read_parquet("
+            f"'{tmp_path}/ledger/history-ledger/dataset=Transactions/date={ds}/*.parquet'), "
+            "unnest(rules) AS t(r) WHERE r.name = 'history:row_count' ORDER BY partition"
+        )
+        .fetchall()
+    )
+    # Eight earlier files of 200 and 210 rows: median 205, MAD 5, band from 205 - 4 * 7.413.
+    low = 205 - 4 * 1.4826 * 5
+    assert [(p, rows, ok, status, value) for p, rows, ok, status, value, _ in found] == [
+        (f"dt={ds}/part-000", 205, True, "pass", 205.0),
+        (f"dt={ds}/part-001", 100, False, "fail", 100.0),
+    ]
+    assert all(abs(band - low) < 1e-9 for *_, band in found)
 
 
 def test_fanout_gate_fails_when_total_too_bad(

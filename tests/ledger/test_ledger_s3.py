@@ -1,7 +1,8 @@
 """The quality ledger on a real S3 server (s3s-fs on loopback): the same season of daily
-partitions as the local test, read from S3 with the ledger under an ``s3://`` prefix. The
-verdicts and the entries match the local run's; each entry is committed exactly once (a re-run
-of a committed partition uploads nothing and leaves its entry)."""
+partitions as the local test, and the same month for the row-level checks, read from S3 with
+the ledger under an ``s3://`` prefix. The verdicts, the quarantined rows and the entries match
+the local run's; each entry is committed exactly once (a re-run of a committed partition, in
+any order, uploads nothing, leaves its entry and gives the same verdicts)."""
 
 from __future__ import annotations
 
@@ -12,15 +13,16 @@ import duckdb
 import pyrustpipe as pp
 import pytest
 
+from tests.ledger import test_row_history as month
 from tests.ledger.daily import Transactions, day, partition
 from tests.ledger.test_ledger import DAYS, HALF, NEW_COLUMN, STALE, statuses, write_season
 
 SAME = "partition, logical_date, rows, valid_rows, invalid_rows, passed, rules, columns, profiles"
 
 
-def entries(folder: Path) -> list[tuple[Any, ...]]:
+def entries(folder: Path, columns: str = SAME) -> list[tuple[Any, ...]]:
     query = (
-        f"SELECT {SAME} FROM read_parquet('{folder}/**/*.parquet', hive_partitioning = true) "
+        f"SELECT {columns} FROM read_parquet('{folder}/**/*.parquet', hive_partitioning = true) "
         "ORDER BY partition"
     )
     return duckdb.connect().execute(query).fetchall()
@@ -135,3 +137,78 @@ def test_outputs_and_the_ledger_commit_as_one_set(
             partition=name,
             storage_options=s3_server.storage_options,
         )
+
+
+def test_row_level_checks_on_s3_quarantine_exactly_and_survive_a_reverse_rerun(
+    s3_server: Any, s3_client: Any, s3_bucket: Any, tmp_path: Path
+) -> None:
+    bucket = s3_bucket()
+    data = tmp_path / "raw"
+    for index in range(month.DAYS):
+        month.write_day(data, index)
+        name = month.partition(index)
+        s3_client.upload_file(str(data / name / "part-0000.csv"), bucket, f"raw/{name}/part.csv")
+    ledger = f"s3://{bucket}/ledger"
+
+    def run_s3(index: int) -> pp.Report:
+        name = month.partition(index)
+        return pp.validate(
+            f"s3://{bucket}/raw/{name}/",
+            month.Payments,
+            ledger=ledger,
+            partition=name,
+            quarantine=f"s3://{bucket}/quarantine/{name}/",
+            storage_options=s3_server.storage_options,
+        )
+
+    reports = [run_s3(index) for index in range(month.DAYS)]
+    local = [month.run(data, tmp_path / "local", index) for index in range(month.DAYS)]
+    expected = [(month.verdicts(r), r.invalid_rows) for r in local]
+    assert [(month.verdicts(r), r.invalid_rows) for r in reports] == expected
+    failed = {i: [r.name for r in report.failed_rules()] for i, report in enumerate(reports)}
+    assert failed == {
+        i: {month.NEW_CURRENCY: [month.NEW_VALUES], month.REPEATED_KEYS: [month.UNIQUE_ACROSS]}.get(
+            i, []
+        )
+        for i in range(month.DAYS)
+    }
+
+    # The new currency: exactly its three rows, and only they reach the S3 quarantine.
+    report = reports[month.NEW_CURRENCY]
+    rule = report.rule(month.NEW_VALUES)
+    assert (rule.failed, report.invalid_rows, report.valid_rows) == (3, 3, month.ROWS - 3)
+    assert rule.observed["new_values"] == [{"value": "GBP", "rows": 3}]
+    assert [s.row for s in rule.samples] == [r + 1 for r in month.GBP_ROWS]
+    name = month.partition(month.NEW_CURRENCY)
+    body = s3_client.get_object(Bucket=bucket, Key=f"quarantine/{name}/quarantine.csv")
+    lines = body["Body"].read().decode().splitlines()[1:]
+    assert len(lines) == 3 and all(",GBP," in line for line in lines)
+
+    # Keys of three days earlier: exactly those five rows, naming that partition.
+    report = reports[month.REPEATED_KEYS]
+    rule = report.rule(month.UNIQUE_ACROSS)
+    earlier = month.partition(month.REPEATED_KEYS - 3)
+    assert (rule.failed, report.invalid_rows, report.valid_rows) == (5, 5, month.ROWS - 5)
+    assert rule.observed["earlier_partitions"] == [{"partition": earlier, "rows": 5}]
+    assert [s.row for s in rule.samples] == [r + 1 for r in month.REPEATED]
+    assert rule.samples[0].message == f"key already seen in earlier partition {earlier}"
+
+    # The S3 entries hold what the local ones hold, value sets and key indexes included.
+    download(s3_client, bucket, "ledger/", tmp_path / "s3")
+    kept = f"{SAME}, value_sets, key_indexes"
+    assert entries(tmp_path / "s3" / "ledger", kept) == entries(tmp_path / "local", kept)
+
+    # Every day again, newest first: each is committed already (nothing uploaded, the
+    # entries' ETags unchanged) and judged the same, row-level counts included.
+    entry_keys = [
+        k
+        for k in download(s3_client, bucket, "ledger/", tmp_path / "s3b")
+        if k.endswith(".parquet")
+    ]
+    etags = {k: s3_client.head_object(Bucket=bucket, Key=k)["ETag"] for k in entry_keys}
+    again = {index: run_s3(index) for index in reversed(range(month.DAYS))}
+    assert all(r.to_dict()["outputs"]["already_committed"] for r in again.values())
+    assert [
+        (month.verdicts(again[i]), again[i].invalid_rows) for i in range(month.DAYS)
+    ] == expected
+    assert {k: s3_client.head_object(Bucket=bucket, Key=k)["ETag"] for k in entry_keys} == etags

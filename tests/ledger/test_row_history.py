@@ -1,10 +1,12 @@
 """The row-level history checks end to end on local files: a month of daily partitions, then a
 day with a new currency (exactly its rows quarantined) and a day repeating keys from three days
-earlier (exactly those rows quarantined, naming the earlier partition). Re-runs keep verdicts."""
+earlier (exactly those rows quarantined, naming the earlier partition). Re-runs and backfills
+newest first keep the verdicts and the ledger."""
 
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -12,9 +14,12 @@ import duckdb
 import pyrustpipe as pp
 import pytest
 
+from tests.ledger.test_ledger import snapshot
+
 START = dt.date(2026, 3, 2)
 NORMAL_DAYS = 30
 NEW_CURRENCY, REPEATED_KEYS = NORMAL_DAYS, NORMAL_DAYS + 1
+DAYS = REPEATED_KEYS + 1
 ROWS = 20
 GBP_ROWS = (3, 7, 11)  # rows carrying the new currency on NEW_CURRENCY
 REPEATED = (0, 4, 9, 13, 19)  # rows of REPEATED_KEYS carrying keys of three days earlier
@@ -76,9 +81,9 @@ def verdicts(report: pp.Report) -> dict[str, tuple[str, int]]:
 def month(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, list[pp.Report]]:
     root = tmp_path_factory.mktemp("row_history")
     data, ledger = root / "raw", root / "ledger"
-    for index in range(REPEATED_KEYS + 1):
+    for index in range(DAYS):
         write_day(data, index)
-    reports = [run(data, ledger, index) for index in range(REPEATED_KEYS + 1)]
+    reports = [run(data, ledger, index) for index in range(DAYS)]
     return data, ledger, reports
 
 
@@ -135,6 +140,34 @@ def test_a_rerun_gives_the_same_verdicts(month: Any) -> None:
         again = run(data, ledger, index)
         assert verdicts(again) == verdicts(reports[index]), index
         assert again.invalid_rows == reports[index].invalid_rows
+
+
+def test_a_reverse_rerun_and_a_reverse_backfill_keep_the_ledger_and_verdicts(
+    month: Any, tmp_path: Path
+) -> None:
+    data, ledger, reports = month
+    forward = snapshot(ledger)
+    expected = {index: (verdicts(r), r.invalid_rows) for index, r in enumerate(reports)}
+
+    # Every day again, newest first, over the ledger the forward run wrote.
+    rerun = tmp_path / "rerun"
+    shutil.copytree(ledger, rerun)
+    again = {index: run(data, rerun, index) for index in reversed(range(DAYS))}
+    assert {i: (verdicts(r), r.invalid_rows) for i, r in again.items()} == expected
+    assert snapshot(rerun) == forward
+
+    # A backfill newest first into an empty ledger: each day's first run finds no earlier
+    # date yet, so both checks skip and quarantine nothing; a second pass, newest first again,
+    # finds them all and gives the forward run's verdicts, counts and ledger exactly.
+    fresh = tmp_path / "fresh"
+    first = [run(data, fresh, index) for index in reversed(range(DAYS))]
+    assert all(
+        verdicts(r) == {NEW_VALUES: ("skipped", 0), UNIQUE_ACROSS: ("skipped", 0)} for r in first
+    )
+    assert all(r.invalid_rows == 0 for r in first)
+    second = {index: run(data, fresh, index) for index in reversed(range(DAYS))}
+    assert {i: (verdicts(r), r.invalid_rows) for i, r in second.items()} == expected
+    assert snapshot(fresh) == forward
 
 
 def test_the_entry_keeps_value_sets_and_key_hashes_not_keys(month: Any) -> None:

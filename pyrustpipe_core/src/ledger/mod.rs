@@ -19,6 +19,7 @@ use serde::Deserialize;
 use crate::error::{Error, Result};
 use crate::parse::{format_date, parse_date_iso};
 use crate::plan::Plan;
+use crate::rules::dataset::Gather;
 use crate::spec::DType;
 use crate::storage::{Location, Storage};
 use history::{ColumnFacts, PartitionFacts};
@@ -138,12 +139,21 @@ impl Resolved {
     }
 }
 
-/// With a ledger, every numeric and temporal column's statistics are gathered for its profile.
+/// With a ledger, every numeric and temporal column's statistics are gathered for its profile:
+/// a numeric column's mean, sum and stddev need both exact sums; a temporal column's profile
+/// keeps only its extremes (a sum of timestamps means nothing), so it skips them.
 pub fn profile_columns(plan: &mut Plan) {
     for (index, column) in plan.columns.iter().enumerate() {
-        if column.declared && (column.dtype.is_numeric() || column.dtype.is_temporal()) {
-            plan.stats_columns[index] = true;
-        }
+        let needs = if !column.declared {
+            Gather::Nothing
+        } else if column.dtype.is_numeric() {
+            Gather::Moments
+        } else if column.dtype.is_temporal() {
+            Gather::MinMax
+        } else {
+            Gather::Nothing
+        };
+        plan.stats_columns[index] = plan.stats_columns[index].max(needs);
     }
 }
 
@@ -505,7 +515,7 @@ pub fn profile_of(
     dtype: DType,
     rows: u64,
     stats: &crate::rules::dataset::ColumnStats,
-    gathered: bool,
+    gathered: Gather,
 ) -> ProfileFacts {
     let mut profile = ProfileFacts {
         column: name.to_owned(),
@@ -514,19 +524,19 @@ pub fn profile_of(
         nulls: stats.nulls,
         ..ProfileFacts::default()
     };
-    if !gathered {
+    if gathered == Gather::Nothing {
         return profile;
     }
     profile.values = Some(stats.values);
     profile.min = stats.min;
     profile.max = stats.max;
-    if stats.values > 0 {
+    if stats.values > 0 && dtype.is_numeric() && gathered >= Gather::Sum {
         let n = stats.values as f64;
         let sum = stats.sum.value();
         let mean = sum / n;
-        if dtype.is_numeric() {
-            profile.sum = Some(sum);
-            profile.mean = Some(mean);
+        profile.sum = Some(sum);
+        profile.mean = Some(mean);
+        if gathered >= Gather::Moments {
             profile.stddev = Some(if stats.values > 1 {
                 ((stats.sum_sq.value() - sum * mean) / (n - 1.0))
                     .max(0.0)
