@@ -20,6 +20,9 @@ from tests.dagster.support import CLEAN_DAY, CLI, DIRTY_DAY, RULES, load_example
 from tests.data_gen import make_transactions
 
 HERE = Path(__file__).resolve().parent
+# The multiprocess test's job, loaded by `dagster job execute` in child processes: not a test
+# module, and importing it under --doctest-modules would warn at collection (PreviewWarning).
+collect_ignore = ["multiprocess_defs.py"]
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
