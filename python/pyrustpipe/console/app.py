@@ -7,6 +7,7 @@ import contextlib
 import functools
 import io
 import json
+import re
 import secrets
 import threading
 from collections.abc import AsyncIterator
@@ -726,6 +727,8 @@ def _stored_spec_view(
     is absent or not a spec this console can read (then nothing tells what is sensitive)."""
     from pyrustpipe._ledger_files import read_spec
 
+    if not re.fullmatch(r"sha256:[0-9a-f]{1,128}", rules_hash or ""):
+        return None  # a tampered hash must not name another file
     spec = read_spec(ledger, rules_hash, storage_options or None)
     if spec is None:
         return None
