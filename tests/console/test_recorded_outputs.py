@@ -177,3 +177,55 @@ def test_a_version_2_entry_shows_its_run_without_a_browser(
         assert console.get(f"/api/runs/{run_id}/quarantine", headers=VIEWER).status_code == 404
         html = console.get(f"/runs/{run_id}", headers=VIEWER).text
         assert "records no outputs" in html and "Quarantined rows" not in html
+
+
+def test_an_s3_run_s_quarantine_pages_inside_a_data_prefix_and_not_outside(
+    world: World, tmp_path: Path, s3_server: Any, s3_bucket: Any
+) -> None:
+    """A run with its ledger and quarantine on S3 (the local server): the browser pages the
+    quarantine its entry records under a ``--data`` prefix with ranged GETs; one recorded under
+    another prefix of the same bucket is refused."""
+    import pyrustpipe as pp
+    from fastapi.testclient import TestClient
+    from pyrustpipe._ledger_files import run_id_of
+    from pyrustpipe.console.app import create_app
+    from pyrustpipe.console.config import ConsoleConfig
+
+    from devtools.console_ledger import spec
+
+    bucket = s3_bucket()
+    options = s3_server.storage_options
+    run_ids = {}
+    for where, day in (("pipeline", "dt=2026-02-05"), ("elsewhere", "dt=2026-02-06")):
+        report = pp.validate(
+            str(world.small_source),
+            spec("cards", history=False),
+            quarantine=f"s3://{bucket}/{where}/quarantine/{day}/",
+            ledger=f"s3://{bucket}/ledger",
+            partition=day,
+            storage_options=options,
+        )
+        assert report.outputs["manifest"] and report.invalid_rows > 0
+        run_id = run_id_of(report.outputs["ledger"], options)
+        assert run_id is not None
+        run_ids[where] = (run_id, report)
+    config = ConsoleConfig(
+        ledger=f"s3://{bucket}/ledger",
+        auth_file=world.users,
+        workdir=tmp_path / "console",
+        data_roots=[f"s3://{bucket}/pipeline"],
+        storage_options=options,
+    )
+    with TestClient(create_app(config), base_url="http://console.test") as client:
+        run_id, report = run_ids["pipeline"]
+        run = client.get(f"/api/runs/{run_id}", headers=VIEWER).json()
+        assert run["outputs"]["quarantine"] == report.outputs["quarantine"]
+        assert run["outputs"]["manifest"] == report.outputs["manifest"]
+        page = client.get(
+            f"/api/runs/{run_id}/quarantine", params={"limit": 500}, headers=VIEWER
+        ).json()
+        assert len(page["rows"]) == report.invalid_rows and page["next_cursor"] is None
+        assert all(row["values"]["phone"].startswith("«masked:") for row in page["rows"])
+        run_id, _ = run_ids["elsewhere"]
+        response = client.get(f"/api/runs/{run_id}/quarantine", headers=VIEWER)
+        assert response.status_code == 403 and "outside" in response.json()["detail"]
