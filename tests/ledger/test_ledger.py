@@ -122,7 +122,7 @@ def test_duckdb_reads_the_ledger_as_a_hive_partitioned_dataset(season: Any) -> N
     assert all(str(e[3]) == str(e[1]) and e[2] == partition(e[3]) for e in entries)
     assert [e[4] for e in entries] == [r.rows for r in reports]
     assert [e[6] for e in entries] == [r.passed for r in reports]
-    assert {e[7] for e in entries} == {2}
+    assert {e[7] for e in entries} == {3}
     failed = con.execute(
         f"SELECT date, r.name, r.status, r.observed FROM {source}, "
         f"unnest(rules) AS t(r) WHERE r.status = 'fail' ORDER BY date"

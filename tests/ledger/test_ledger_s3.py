@@ -126,6 +126,10 @@ def test_outputs_and_the_ledger_commit_as_one_set(
     entries = [k for k in keys if not k.startswith("ledger/_specs/")]
     assert [k.rsplit("/", 1)[-1].startswith("run-") for k in entries] == [True]
     assert len(keys) == 2
+    # The entry records the committed outputs and their manifest (ledger version 3).
+    recorded = duckdb.sql(f"SELECT outputs FROM '{tmp_path / 's3' / entries[0]}'").fetchall()
+    wanted = {k: outputs[k] for k in ("valid", "quarantine", "metrics", "manifest")}
+    assert recorded == [(wanted,)] and wanted["quarantine"].endswith("/quarantine.csv")
     with pytest.raises(pp.StorageError, match="different inputs or rules"):
         # Other data for the same partition: refused like the other outputs until the manifest
         # is deleted (docs/outputs.md).

@@ -182,7 +182,7 @@ def test_the_entry_keeps_value_sets_and_key_hashes_not_keys(month: Any) -> None:
     )
     assert len(rows) == 1
     version, value_sets, hashes = rows[0]
-    assert version == 2
+    assert version == 3
     assert value_sets == [
         {"column": "currency", "values": ["EUR", "GBP", "USD"], "over_cap": False}
     ]

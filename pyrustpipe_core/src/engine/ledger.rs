@@ -9,7 +9,7 @@ use crate::formats::sink::AtomicFile;
 use crate::formats::Format;
 use crate::ledger::history::{judge, PartitionFacts, Status};
 use crate::ledger::row_history::RowCheck;
-use crate::ledger::{Entry, InputFacts, ProfileFacts, Resolved, RuleFacts};
+use crate::ledger::{Entry, InputFacts, OutputFacts, ProfileFacts, Resolved, RuleFacts};
 use crate::plan::Plan;
 use crate::report::{Report, Sample};
 use crate::spec::Severity;
@@ -271,12 +271,15 @@ fn micros_since_epoch(time: std::time::SystemTime) -> Option<i64> {
 }
 
 /// Write this run's entry; a local entry is staged to be published with the other outputs.
+/// The report's outputs are already their final URIs here; `manifest` is where the S3 commit
+/// will put its manifest (none for local outputs).
 pub(super) fn stage(
     run: &LedgerRun,
     plan: &Plan,
     merger: &Merger<'_>,
     report: &Report,
     sources: &[SourceObject],
+    manifest: Option<String>,
 ) -> Result<Option<Staged>> {
     let inputs: Vec<InputFacts> = if sources.is_empty() {
         merger
@@ -380,6 +383,12 @@ pub(super) fn stage(
             .iter()
             .filter_map(RowCheck::key_index)
             .collect(),
+        outputs: OutputFacts {
+            valid: report.outputs.valid.clone(),
+            quarantine: report.outputs.quarantine.clone(),
+            metrics: report.outputs.metrics.clone(),
+            manifest,
+        },
     };
     let bytes = entry.to_parquet()?;
     if crate::storage::is_s3(&run.uri) {

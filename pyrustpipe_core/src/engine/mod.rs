@@ -401,7 +401,12 @@ fn run_once(
         staged.push(file.stage()?);
     }
     if let Some(run) = ledger_run.as_ref().filter(|_| uploads("ledger")) {
-        staged.extend(ledger::stage(run, plan, &merger, &report, sources)?);
+        // The manifest the commit below writes: named from the pending outputs alone.
+        let manifest = crate::storage::commit::manifest_location(&targets.s3)
+            .map(|(bucket, key)| format!("s3://{bucket}/{key}"));
+        staged.extend(ledger::stage(
+            run, plan, &merger, &report, sources, manifest,
+        )?);
     }
     report.outputs.ledger = ledger_run.as_ref().map(|run| run.uri.clone());
     // Every output is written and synced: only now does any of them appear, as one set. This

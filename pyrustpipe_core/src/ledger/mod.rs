@@ -25,9 +25,9 @@ use crate::storage::{Location, Storage};
 use history::{ColumnFacts, PartitionFacts};
 use row_history::{KeyIndex, ValueSet};
 
-/// Bumped when a column changes meaning or goes away, and (2) when `value_sets` and
-/// `key_indexes` came; readers take version 1 entries as keeping neither.
-pub const LEDGER_VERSION: i32 = 2;
+/// Bumped when a column changes meaning or goes away, (2) when `value_sets` and `key_indexes`
+/// came, and (3) when `outputs` came; readers take older entries as keeping none of them.
+pub const LEDGER_VERSION: i32 = 3;
 
 /// The run options that turn the ledger on.
 #[derive(Debug, Clone, Deserialize)]
@@ -202,6 +202,17 @@ pub struct ProfileFacts {
     pub max_text: Option<String>,
 }
 
+/// Where the run's outputs went: the final URIs (committed keys, never staging names), so a
+/// reader of the ledger alone (the console) can find a run's quarantine.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OutputFacts {
+    pub valid: Option<String>,
+    pub quarantine: Option<String>,
+    pub metrics: Option<String>,
+    /// For S3 outputs: the manifest that commits them.
+    pub manifest: Option<String>,
+}
+
 /// One ledger entry: one committed run of one partition.
 #[derive(Debug, Clone)]
 pub struct Entry {
@@ -226,6 +237,7 @@ pub struct Entry {
     pub value_sets: Vec<ValueSet>,
     /// The key hashes of each `unique_across` column.
     pub key_indexes: Vec<KeyIndex>,
+    pub outputs: OutputFacts,
 }
 
 #[allow(clippy::cast_possible_wrap)]
@@ -403,6 +415,24 @@ impl Entry {
             ],
             self.key_indexes.len(),
         )?;
+        let o = &self.outputs;
+        let outputs: Vec<(&str, ArrayRef)> = vec![
+            ("valid", opt_strs([o.valid.as_deref()].into_iter())),
+            (
+                "quarantine",
+                opt_strs([o.quarantine.as_deref()].into_iter()),
+            ),
+            ("metrics", opt_strs([o.metrics.as_deref()].into_iter())),
+            ("manifest", opt_strs([o.manifest.as_deref()].into_iter())),
+        ];
+        let fields: Fields = outputs
+            .iter()
+            .map(|(name, _)| Field::new(*name, DataType::Utf8, true))
+            .collect();
+        let outputs: ArrayRef = Arc::new(
+            StructArray::try_new(fields, outputs.into_iter().map(|(_, a)| a).collect(), None)
+                .map_err(|e| Error::Internal(format!("ledger entry: {e}")))?,
+        );
         let batch = RecordBatch::try_from_iter_with_nullable(vec![
             (
                 "ledger_version",
@@ -462,6 +492,7 @@ impl Entry {
             ("profiles", profiles, false),
             ("value_sets", value_sets, false),
             ("key_indexes", key_indexes, false),
+            ("outputs", outputs, false),
         ])
         .map_err(|e| Error::Internal(format!("ledger entry: {e}")))?;
         Ok(batch)
@@ -723,6 +754,41 @@ pub fn read_facts(bytes: Vec<u8>, uri: &str) -> Result<Vec<PartitionFacts>> {
     Ok(out)
 }
 
+/// The outputs each entry of one ledger file records (all `None` for entries of versions 1
+/// and 2, which predate the column).
+pub fn read_outputs(bytes: Vec<u8>, uri: &str) -> Result<Vec<OutputFacts>> {
+    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(
+        bytes::Bytes::from(bytes),
+    )
+    .and_then(parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::build)
+    .map_err(|e| bad(uri, e))?;
+    let mut out = Vec::new();
+    for batch in reader {
+        let batch = batch.map_err(|e| bad(uri, e))?;
+        let Some(outputs) = batch.column_by_name("outputs") else {
+            out.extend((0..batch.num_rows()).map(|_| OutputFacts::default()));
+            continue;
+        };
+        let outputs = outputs
+            .as_any()
+            .downcast_ref::<StructArray>()
+            .ok_or_else(|| bad(uri, "column \"outputs\" is not a struct"))?;
+        let text = |name: &str, row: usize| -> Result<Option<String>> {
+            let array = field::<StringArray>(outputs, name, uri)?;
+            Ok(array.is_valid(row).then(|| array.value(row).to_owned()))
+        };
+        for row in 0..batch.num_rows() {
+            out.push(OutputFacts {
+                valid: text("valid", row)?,
+                quarantine: text("quarantine", row)?,
+                metrics: text("metrics", row)?,
+                manifest: text("manifest", row)?,
+            });
+        }
+    }
+    Ok(out)
+}
+
 /// `date=YYYY-MM-DD/run-*.parquet` below a dataset's directory: the entry's logical date.
 fn entry_date(relative: &str) -> Option<i32> {
     let (dir, name) = relative.split_once('/')?;
@@ -856,10 +922,112 @@ mod tests {
                 column: "id".into(),
                 hashes: vec![0, 7, u64::MAX],
             }],
+            outputs: OutputFacts::default(),
         };
         let bytes = entry.to_parquet().unwrap();
         assert_eq!(read_facts(bytes, "x").unwrap(), vec![entry.facts()]);
         assert!(read_facts(b"not parquet".to_vec(), "x").is_err());
+    }
+
+    /// An entry with no rules, profiles or inputs, recording `outputs`.
+    fn bare(outputs: OutputFacts) -> Entry {
+        Entry {
+            dataset: "tx".into(),
+            partition: "dt=2026-01-05".into(),
+            logical_date: 0,
+            run_id: "r".into(),
+            written_at: 0,
+            rules_hash: "sha256:x".into(),
+            engine_version: "0".into(),
+            passed: true,
+            rows: 0,
+            valid_rows: 0,
+            invalid_rows: 0,
+            bytes: 0,
+            duration_s: 0.0,
+            inputs: vec![],
+            rules: vec![],
+            schema: vec![],
+            profiles: vec![],
+            value_sets: vec![],
+            key_indexes: vec![],
+            outputs,
+        }
+    }
+
+    /// The batch as Parquet bytes, without the columns named in `drop` (an older entry).
+    fn parquet_without(batch: &RecordBatch, drop: &[&str]) -> Vec<u8> {
+        let keep: Vec<usize> = (0..batch.num_columns())
+            .filter(|&i| !drop.contains(&batch.schema().field(i).name().as_str()))
+            .collect();
+        let batch = batch.project(&keep).unwrap();
+        let mut out = Vec::new();
+        let mut writer =
+            parquet::arrow::ArrowWriter::try_new(&mut out, batch.schema(), None).unwrap();
+        writer.write(&batch).unwrap();
+        writer.close().unwrap();
+        out
+    }
+
+    #[test]
+    fn an_entry_records_its_outputs() {
+        let s = |v: &str| Some(v.to_owned());
+        let cases = [
+            ("none", OutputFacts::default()),
+            (
+                "local",
+                OutputFacts {
+                    valid: s("/out/valid.csv"),
+                    quarantine: s("/out/quarantine.csv"),
+                    metrics: s("/out/report.json"),
+                    manifest: None,
+                },
+            ),
+            (
+                "s3",
+                OutputFacts {
+                    valid: s("s3://b/out/valid.parquet"),
+                    quarantine: s("s3://b/out/quarantine.parquet"),
+                    metrics: None,
+                    manifest: s("s3://b/out/_pyrustpipe_manifest.json"),
+                },
+            ),
+        ];
+        for (name, outputs) in cases {
+            let entry = bare(outputs.clone());
+            let bytes = entry.to_parquet().unwrap();
+            assert_eq!(read_outputs(bytes, "x").unwrap(), vec![outputs], "{name}");
+            let batch = entry.to_batch().unwrap();
+            let version = column::<Int32Array>(&batch, "ledger_version", "x").unwrap();
+            assert_eq!(version.value(0), 3, "{name}");
+        }
+    }
+
+    #[test]
+    fn older_entries_read_with_no_outputs() {
+        let outputs = OutputFacts {
+            quarantine: Some("/out/quarantine.csv".into()),
+            ..OutputFacts::default()
+        };
+        let entry = bare(outputs);
+        let batch = entry.to_batch().unwrap();
+        let cases: [(&str, &[&str]); 2] = [
+            ("version 2", &["outputs"]),
+            ("version 1", &["outputs", "value_sets", "key_indexes"]),
+        ];
+        for (name, drop) in cases {
+            let bytes = parquet_without(&batch, drop);
+            assert_eq!(
+                read_outputs(bytes.clone(), "x").unwrap(),
+                vec![OutputFacts::default()],
+                "{name}"
+            );
+            assert_eq!(
+                read_facts(bytes, "x").unwrap(),
+                vec![entry.facts()],
+                "{name}"
+            );
+        }
     }
 
     #[test]

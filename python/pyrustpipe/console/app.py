@@ -7,6 +7,7 @@ import contextlib
 import functools
 import io
 import json
+import re
 import secrets
 import threading
 from collections.abc import AsyncIterator
@@ -45,7 +46,7 @@ from pyrustpipe.console.quarantine import (
     confined_s3,
     read_page,
 )
-from pyrustpipe.console.runs import RunStore, output_format
+from pyrustpipe.console.runs import RunStore, output_format, spec_view
 
 _HERE = Path(__file__).parent
 _SECURITY_HEADERS = {
@@ -292,35 +293,81 @@ def create_app(config: ConsoleConfig) -> FastAPI:
         for rule in (entry or {}).get("rules", []):
             if rule["scope"] == "history":
                 history.append({**rule, "explanation": _explain(rule, report)})
+        outputs = record["outputs"] if record else {}
+        if not outputs.get("quarantine"):
+            # A run the console did not start: the outputs its ledger entry records (v3).
+            recorded = (entry or {}).get("outputs") or {}
+            outputs = {k: v for k, v in recorded.items() if v} or outputs
         return {
             "run_id": run_id,
             "entry": entry,
             "report": report,
             "history": history,
-            "outputs": record["outputs"] if record else {},
-            "quarantine_browsable": bool(record and record["outputs"].get("quarantine")),
+            "outputs": outputs,
+            "quarantine_browsable": bool(outputs.get("quarantine")),
             "spec": record["spec"] if record else None,
         }
 
-    def quarantine_page(run_id: str, cursor: int, limit: int, rule: str | None) -> dict[str, Any]:
+    def quarantine_source(
+        run_id: str,
+    ) -> tuple[str, dict[str, Any], list[str], list[Path], list[str]]:
+        """Where the run's quarantine lies, the spec view that masks it, the rules that
+        failed, and the local roots and S3 prefixes it must lie in. The location comes from the
+        console's run record or, for other runs, exactly as the run's ledger entry records it:
+        never from the request."""
         record = runs.load(run_id)
-        if record is None or not record["outputs"].get("quarantine"):
+        if record is not None and record["outputs"].get("quarantine"):
+            roots = [config.outputs_root]
+            if config.local_ledger is not None:
+                roots.append(config.local_ledger)
+            failed = [
+                item["name"]
+                for item in (record["report"] or {}).get("rules", [])
+                if item.get("failed") and item.get("scope") != "history"
+            ]
+            prefixes = [config.outputs] if config.outputs else []
+            return record["outputs"]["quarantine"], record["spec"], failed, roots, prefixes
+        entry = view.find_run(run_id)
+        location = ((entry or {}).get("outputs") or {}).get("quarantine")
+        if entry is None or not isinstance(location, str) or not location:
             raise HTTPException(
-                404, "this run's quarantine is not known to the console (it did not start it)"
+                404,
+                "this run's quarantine is not known: the console did not start the run and its "
+                "ledger entry records no quarantine (none was written, or the entry predates "
+                "ledger version 3)",
             )
+        spec = _stored_spec_view(str(config.ledger), entry["rules_hash"], config.storage_options)
+        if spec is None:
+            # Which columns are sensitive is unknown, so every value might be: show none.
+            raise HTTPException(
+                403,
+                "the ledger's spec store (_specs/) holds no spec for this run's rules "
+                f"({entry['rules_hash']}), so the console cannot tell which columns are "
+                "sensitive: it does not show this quarantine's values",
+            )
+        failed = [
+            r["name"] for r in entry.get("rules", []) if r["failed"] and r["scope"] != "history"
+        ]
+        # The places the console reads anyway: its outputs, the ledger, the data roots.
+        roots = [config.outputs_root]
+        prefixes = [config.outputs] if config.outputs else []
+        for place in [config.ledger, *config.data_roots]:
+            if isinstance(place, Path):
+                roots.append(place)
+            else:
+                prefixes.append(place)
+        return location, spec, failed, roots, prefixes
+
+    def quarantine_page(run_id: str, cursor: int, limit: int, rule: str | None) -> dict[str, Any]:
+        location, spec, rules, roots, prefixes = quarantine_source(run_id)
         if not 1 <= limit <= 500:
             raise HTTPException(422, "limit must be between 1 and 500")
-        location = record["outputs"]["quarantine"]
-        spec = record["spec"]
         try:
             source: Any
             if "://" in location:
-                uri = confined_s3(location, [config.outputs] if config.outputs else [])
+                uri = confined_s3(location, prefixes)
                 source = functools.partial(_open_s3, uri, config.storage_options)
             else:
-                roots = [config.outputs_root]
-                if config.local_ledger is not None:
-                    roots.append(config.local_ledger)
                 source = confined(location, roots)
             page = read_page(
                 source,
@@ -338,10 +385,6 @@ def create_app(config: ConsoleConfig) -> FastAPI:
         except QuarantineError as exc:
             status = 403 if "outside" in str(exc) else 422
             raise HTTPException(status, str(exc)) from None
-        rules = []
-        for item in (record["report"] or {}).get("rules", []):
-            if item.get("failed") and item.get("scope") != "history":
-                rules.append(item["name"])
         return {
             "run_id": run_id,
             "columns": page.columns,
@@ -675,6 +718,31 @@ def _open_s3(uri: str, storage_options: dict[str, str]) -> io.BufferedReader:
     from pyrustpipe._ledger_files import open_input
 
     return io.BufferedReader(open_input(uri, storage_options or None), 1 << 16)  # type: ignore[arg-type]
+
+
+def _stored_spec_view(
+    ledger: str, rules_hash: str, storage_options: dict[str, str]
+) -> dict[str, Any] | None:
+    """The browser's view of the spec a ledger run stored (``<ledger>/_specs/``); None when it
+    is absent or not a spec this console can read (then nothing tells what is sensitive)."""
+    from pyrustpipe._ledger_files import read_spec
+
+    if not re.fullmatch(r"sha256:[0-9a-f]{1,128}", rules_hash or ""):
+        return None  # a tampered hash must not name another file
+    spec = read_spec(ledger, rules_hash, storage_options or None)
+    if spec is None:
+        return None
+    try:
+        view = spec_view(spec)
+    except (AttributeError, KeyError, TypeError):
+        return None
+    names = (*view["sensitive"], *view["columns"])
+    dialect = (view["delimiter"], view["quote"])
+    if not all(isinstance(v, str) for v in names) or not all(
+        isinstance(c, str) and len(c) == 1 for c in dialect
+    ):
+        return None
+    return view
 
 
 def _local(target: str) -> str:

@@ -31,7 +31,10 @@ _COLUMNS = [
     "inputs",
     "rules",
     "columns",
+    "outputs",
 ]
+# Columns later ledger versions added: an older entry reads with them null (docs/ledger.md).
+_OPTIONAL = frozenset({"outputs"})
 DATASET_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 RUN_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
 
@@ -50,10 +53,14 @@ def _plain(value: Any) -> Any:
 def _read_entry(stream: Any, relative: str) -> list[dict[str, Any]]:
     import pyarrow.parquet as pq
 
-    table = pq.ParquetFile(stream).read(columns=_COLUMNS)
+    file = pq.ParquetFile(stream)
+    present = set(file.schema_arrow.names)
+    table = file.read(columns=[c for c in _COLUMNS if c in present or c not in _OPTIONAL])
     out = []
     for row in table.to_pylist():
         entry = _plain(row)
+        for name in _OPTIONAL:
+            entry.setdefault(name, None)
         for rule in entry["rules"]:
             detail = rule.get("detail")
             rule["detail"] = json.loads(detail) if detail else None
