@@ -10,17 +10,9 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from pyrustpipe._ledger_cli import positive_int
+
 __all__ = ["add_backtest_command", "render_backtest"]
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number >= 1")
-    return value
 
 
 def add_backtest_command(
@@ -38,7 +30,7 @@ def add_backtest_command(
     parser.add_argument("--ledger", required=True, metavar="ROOT", help="the ledger's root")
     parser.add_argument("--dataset", required=True, metavar="NAME", help="the ledger key")
     parser.add_argument(
-        "--last", type=_positive, default=30, metavar="N", help="partitions (default 30)"
+        "--last", type=positive_int, default=30, metavar="N", help="partitions (default 30)"
     )
     parser.add_argument(
         "--examples", type=int, default=5, metavar="N", help="example rows of each kind"

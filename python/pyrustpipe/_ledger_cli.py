@@ -10,7 +10,13 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
-__all__ = ["add_history_command", "add_validate_arguments", "render_trend", "sparkline"]
+__all__ = [
+    "add_history_command",
+    "add_validate_arguments",
+    "positive_int",
+    "render_trend",
+    "sparkline",
+]
 
 _BARS = "▁▂▃▄▅▆▇█"
 
@@ -22,7 +28,8 @@ def _date(text: str) -> str:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
 
 
-def _positive(text: str) -> int:
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number >= 1 (the CLI's counts: --last, --threads, ...)."""
     try:
         value = int(text)
     except ValueError:
@@ -66,7 +73,7 @@ def add_history_command(
     parser.add_argument("dataset", metavar="DATASET")
     parser.add_argument("--ledger", required=True, metavar="ROOT", help="the ledger's root")
     parser.add_argument(
-        "--last", type=_positive, default=30, metavar="N", help="partitions shown (default 30)"
+        "--last", type=positive_int, default=30, metavar="N", help="partitions shown (default 30)"
     )
     parser.add_argument("--format", choices=("table", "json"), default="table")
     add_storage_arguments(parser)

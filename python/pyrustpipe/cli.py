@@ -82,16 +82,6 @@ def _version() -> str:
     )
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} must be >= 1")
-    return value
-
-
 def _delimiter(text: str) -> str:
     value = {"tab": "\t", "\\t": "\t"}.get(text, text)
     if len(value.encode()) != 1 or value in ('"', "\n", "\r"):
@@ -182,7 +172,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--valid-output", metavar="PATH", help="write valid rows here")
     run.add_argument("--metrics-output", metavar="PATH", help="write the JSON report here")
     run.add_argument("--format", choices=("table", "json"), default="table", help="output format")
-    run.add_argument("--threads", type=_positive_int, metavar="N", help="worker threads")
+    run.add_argument("--threads", type=_ledger_cli.positive_int, metavar="N", help="worker threads")
     run.add_argument(
         "--sample-size",
         type=_non_negative_int,
@@ -195,7 +185,9 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="an input without data rows is not an error",
     )
-    run.add_argument("--chunk-size", type=_positive_int, metavar="BYTES", help=argparse.SUPPRESS)
+    run.add_argument(
+        "--chunk-size", type=_ledger_cli.positive_int, metavar="BYTES", help=argparse.SUPPRESS
+    )
     _ledger_cli.add_validate_arguments(run)
     _add_dialect_arguments(run)
     _add_storage_arguments(run)
@@ -248,7 +240,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     init.add_argument(
         "--sample-rows",
-        type=_positive_int,
+        type=_ledger_cli.positive_int,
         default=INIT_SAMPLE_ROWS,
         metavar="N",
         help=f"profile at most N rows (default: {INIT_SAMPLE_ROWS:,})",

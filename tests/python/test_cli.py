@@ -83,7 +83,7 @@ def test_version(run_cli: Run) -> None:
         (("frobnicate",), ("invalid choice",)),
         (("validate", "x.csv"), ("--rules",)),
         (("validate", "--rules", "r.py:X"), ("DATA",)),
-        (("validate", "x.csv", "-r", "r.py:X", "--threads", "0"), ("must be >= 1",)),
+        (("validate", "x.csv", "-r", "r.py:X", "--threads", "0"), ("not a whole number >= 1",)),
         (
             ("validate", "x.csv", "-r", "r.py:X", "--sample-size", "x"),
             ("not an integer",),
