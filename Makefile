@@ -104,8 +104,9 @@ wheel: $(STAMP) ## build the three distributions into dist/: the engine wheel an
 	rm -rf dist
 	$(VENV)/bin/maturin sdist --out dist
 # The wheel from the tree, not from the sdist (--sdist): the unpacked sdist's file times can
-# make cargo reuse a stale build-script run from target/.
-	$(VENV)/bin/maturin build --release --out dist
+# make cargo reuse a stale build-script run from target/. The venv's interpreter, as `maturin
+# develop` uses (PYO3_PYTHON): with another one cargo rebuilds pyo3 and relinks the bindings.
+	$(VENV)/bin/maturin build --release --interpreter $(PY) --out dist
 	$(PIP) wheel -q --no-deps -w dist ./airflow_provider ./dagster_integration
 	@ls -l dist
 
