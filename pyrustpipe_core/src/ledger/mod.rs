@@ -5,6 +5,7 @@
 
 pub mod history;
 pub mod row_history;
+pub mod sketch;
 pub mod trend;
 
 use std::sync::Arc;
@@ -24,6 +25,7 @@ use crate::spec::DType;
 use crate::storage::{Location, Storage};
 use history::{ColumnFacts, PartitionFacts};
 use row_history::{KeyIndex, ValueSet};
+use sketch::Sketch;
 
 /// Bumped when a column changes meaning or goes away, and (2) when `value_sets` and
 /// `key_indexes` came; readers take version 1 entries as keeping neither.
@@ -139,7 +141,8 @@ impl Resolved {
     }
 }
 
-/// With a ledger, every numeric and temporal column's statistics are gathered for its profile:
+/// With a ledger, every declared column is sketched (distinct estimate, top values) and every
+/// numeric and temporal column's statistics are gathered for its profile:
 /// a numeric column's mean, sum and stddev need both exact sums; a temporal column's profile
 /// keeps only its extremes (a sum of timestamps means nothing), so it skips them.
 pub fn profile_columns(plan: &mut Plan) {
@@ -154,6 +157,15 @@ pub fn profile_columns(plan: &mut Plan) {
             Gather::Nothing
         };
         plan.stats_columns[index] = plan.stats_columns[index].max(needs);
+        // Every declared column gets a distinct estimate; a string column's top values too,
+        // unless it is sensitive (its values are never stored).
+        plan.sketches[index] = if !column.declared {
+            Sketch::Nothing
+        } else if column.dtype == DType::Str && !column.sensitive {
+            Sketch::DistinctAndTop
+        } else {
+            Sketch::Distinct
+        };
     }
 }
 
@@ -200,6 +212,14 @@ pub struct ProfileFacts {
     /// Temporal columns: min and max as ISO text.
     pub min_text: Option<String>,
     pub max_text: Option<String>,
+    /// The estimated number of distinct non-null values (`None` when not sketched).
+    pub distinct: Option<u64>,
+    /// Non-sensitive string columns: every value with its count, most frequent first, ties by
+    /// value; `None` for other columns.
+    pub top_values: Option<Vec<(String, u64)>>,
+    /// The string column had more than `sketch::TOP_VALUES_CAP` distinct values, so
+    /// `top_values` is empty (`None` for other columns).
+    pub top_values_over_cap: Option<bool>,
 }
 
 /// One ledger entry: one committed run of one partition.
@@ -260,6 +280,39 @@ fn list_of(columns: Vec<(&str, ArrayRef)>, len: usize) -> Result<ArrayRef> {
     offsets.push_length(len);
     Ok(Arc::new(
         ListArray::try_new(item, offsets.finish(), Arc::new(values), None)
+            .map_err(|e| Error::Internal(format!("ledger entry: {e}")))?,
+    ))
+}
+
+/// Each profile's `top_values` as a list of `{value, count}` structs (null where not kept).
+#[allow(clippy::cast_possible_wrap)]
+fn top_values_array(profiles: &[ProfileFacts]) -> Result<ArrayRef> {
+    let all: Vec<&(String, u64)> = profiles
+        .iter()
+        .flat_map(|p| p.top_values.iter().flatten())
+        .collect();
+    let fields: Fields = vec![
+        Field::new("value", DataType::Utf8, true),
+        Field::new("count", DataType::Int64, true),
+    ]
+    .into();
+    let values = StructArray::try_new(
+        fields.clone(),
+        vec![
+            strs(all.iter().map(|(v, _)| v.as_str())),
+            i64s(all.iter().map(|(_, c)| *c)),
+        ],
+        None,
+    )
+    .map_err(|e| Error::Internal(format!("ledger entry: {e}")))?;
+    let mut offsets = arrow_array::builder::OffsetBufferBuilder::<i32>::new(profiles.len());
+    for p in profiles {
+        offsets.push_length(p.top_values.as_ref().map_or(0, Vec::len));
+    }
+    let nulls: arrow_buffer::NullBuffer = profiles.iter().map(|p| p.top_values.is_some()).collect();
+    let item = Arc::new(Field::new("element", DataType::Struct(fields), true));
+    Ok(Arc::new(
+        ListArray::try_new(item, offsets.finish(), Arc::new(values), Some(nulls))
             .map_err(|e| Error::Internal(format!("ledger entry: {e}")))?,
     ))
 }
@@ -347,6 +400,23 @@ impl Entry {
                 (
                     "max_text",
                     opt_strs(p.iter().map(|x| x.max_text.as_deref())),
+                ),
+                (
+                    "distinct",
+                    Arc::new(
+                        p.iter()
+                            .map(|x| x.distinct.map(|v| v as i64))
+                            .collect::<Int64Array>(),
+                    ),
+                ),
+                ("top_values", top_values_array(p)?),
+                (
+                    "top_values_over_cap",
+                    Arc::new(
+                        p.iter()
+                            .map(|x| x.top_values_over_cap)
+                            .collect::<BooleanArray>(),
+                    ),
                 ),
             ],
             p.len(),
@@ -516,6 +586,7 @@ pub fn profile_of(
     rows: u64,
     stats: &crate::rules::dataset::ColumnStats,
     gathered: Gather,
+    sketched: Sketch,
 ) -> ProfileFacts {
     let mut profile = ProfileFacts {
         column: name.to_owned(),
@@ -524,6 +595,13 @@ pub fn profile_of(
         nulls: stats.nulls,
         ..ProfileFacts::default()
     };
+    if sketched != Sketch::Nothing {
+        profile.distinct = Some(stats.distinct.estimate());
+    }
+    if sketched == Sketch::DistinctAndTop {
+        profile.top_values = Some(stats.top.sorted());
+        profile.top_values_over_cap = Some(stats.top.over_cap);
+    }
     if gathered == Gather::Nothing {
         return profile;
     }

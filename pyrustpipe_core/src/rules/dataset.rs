@@ -1,7 +1,9 @@
 //! Dataset checks: aggregates over a column (or the row count) gathered in the same pass as the
 //! row checks and compared with bounds at the end.
 
+use crate::ledger::sketch::{hash, Hll, Sketch, TopValues};
 use crate::spec::{DatasetCheckSpec, Metric};
+use crate::value::Value;
 
 /// How much a column's statistics gather per value, the least its readers need: each level
 /// adds to the one before, and every exact sum costs real time per row (a 1M-row run pays it
@@ -29,6 +31,9 @@ pub struct ColumnStats {
     pub sum: ExactSum,
     /// The sum of squares, for the ledger's standard deviation.
     pub sum_sq: ExactSum,
+    /// The ledger profile's distinct estimate and top values (`ledger::sketch`).
+    pub distinct: Hll,
+    pub top: TopValues,
 }
 
 impl ColumnStats {
@@ -57,6 +62,19 @@ impl ColumnStats {
         }
         self.sum.merge(&other.sum);
         self.sum_sq.merge(&other.sum_sq);
+        self.distinct.merge(&other.distinct);
+        self.top.merge(&other.top);
+    }
+
+    /// Sketch one parsed value for the ledger profile (never `Sketch::Nothing`).
+    pub fn sketch(&mut self, value: &Value<'_>, sketch: Sketch) {
+        let mut scratch = [0u8; 24];
+        let bytes = value.key_bytes(&mut scratch);
+        let hash = hash(bytes);
+        self.distinct.add(hash);
+        if sketch == Sketch::DistinctAndTop {
+            self.top.add(hash, bytes, 1);
+        }
     }
 }
 
