@@ -1,7 +1,7 @@
 //! Dataset checks: aggregates over a column (or the row count) gathered in the same pass as the
 //! row checks and compared with bounds at the end.
 
-use crate::ledger::sketch::{hash, Hll, Sketch, TopValues};
+use crate::ledger::sketch::{hash, mix, Hll, Sketch, TopValues};
 use crate::spec::{DatasetCheckSpec, Metric};
 use crate::value::Value;
 
@@ -63,18 +63,40 @@ impl ColumnStats {
         self.sum.merge(&other.sum);
         self.sum_sq.merge(&other.sum_sq);
         self.distinct.merge(&other.distinct);
-        self.top.merge(&other.top);
+        self.top.merge(&other.top, &mut self.distinct);
     }
 
     /// Sketch one parsed value for the ledger profile (never `Sketch::Nothing`).
     pub fn sketch(&mut self, value: &Value<'_>, sketch: Sketch) {
-        let mut scratch = [0u8; 24];
-        let bytes = value.key_bytes(&mut scratch);
-        let hash = hash(bytes);
+        let hash = match *value {
+            Value::Str(text) => {
+                let hash = hash(text);
+                if sketch == Sketch::DistinctAndTop {
+                    self.top.add(hash, text, 1, &mut self.distinct);
+                    return;
+                }
+                hash
+            }
+            #[allow(clippy::cast_sign_loss)]
+            Value::Int(v) | Value::DateTime(v) | Value::Time(v) => mix(v as u64),
+            // -0.0 == 0.0: one value.
+            Value::Float(v) => mix(if v == 0.0 { 0 } else { v.to_bits() }),
+            #[allow(clippy::cast_sign_loss)]
+            Value::Date(v) => mix(u64::from(v as u32)),
+            Value::Bool(v) => mix(u64::from(v)),
+            Value::Decimal(_) => {
+                let mut scratch = [0u8; 24];
+                hash(value.key_bytes(&mut scratch))
+            }
+        };
         self.distinct.add(hash);
-        if sketch == Sketch::DistinctAndTop {
-            self.top.add(hash, bytes, 1);
-        }
+    }
+
+    /// The distinct values sketched: exact for a small string column, else the estimate.
+    pub fn distinct(&self) -> u64 {
+        self.top
+            .distinct()
+            .unwrap_or_else(|| self.distinct.estimate())
     }
 }
 
