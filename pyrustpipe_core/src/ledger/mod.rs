@@ -596,7 +596,7 @@ pub fn profile_of(
         ..ProfileFacts::default()
     };
     if sketched != Sketch::Nothing {
-        profile.distinct = Some(stats.distinct());
+        profile.distinct = Some(stats.distinct(sketched));
     }
     if sketched == Sketch::DistinctAndTop {
         profile.top_values = Some(stats.top.sorted());

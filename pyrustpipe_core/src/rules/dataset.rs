@@ -93,10 +93,11 @@ impl ColumnStats {
     }
 
     /// The distinct values sketched: exact for a small string column, else the estimate.
-    pub fn distinct(&self) -> u64 {
-        self.top
-            .distinct()
-            .unwrap_or_else(|| self.distinct.estimate())
+    pub fn distinct(&self, sketch: Sketch) -> u64 {
+        let exact = (sketch == Sketch::DistinctAndTop)
+            .then(|| self.top.distinct())
+            .flatten();
+        exact.unwrap_or_else(|| self.distinct.estimate())
     }
 }
 
