@@ -269,7 +269,8 @@ mod tests {
     #[test]
     fn top_values_are_exact_with_ties_by_value() {
         // (values, expected counts in order)
-        let cases: &[(&[&str], &[(&str, u64)])] = &[
+        type Counts<'a> = &'a [(&'a str, u64)];
+        let cases: &[(&[&str], Counts)] = &[
             (&[], &[]),
             (&["b", "a", "b"], &[("b", 2), ("a", 1)]),
             (&["z", "y", "x", "y", "z"], &[("y", 2), ("z", 2), ("x", 1)]),
