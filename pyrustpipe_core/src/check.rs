@@ -3,6 +3,7 @@
 //! per-block counts, first samples and failing rows. It runs inside worker threads and touches
 //! no shared state.
 
+use crate::ledger::sketch::Sketch;
 use crate::plan::{ColumnPlan, Plan, SourceLayout};
 use crate::rules::dataset::{ColumnStats, Gather};
 use crate::rules::RuleId;
@@ -312,6 +313,10 @@ pub fn check_rows(
                         if let Some(number) = value.stat_f64() {
                             out.stats[index].add(number, gather);
                         }
+                    }
+                    let sketch = plan.sketches[index];
+                    if sketch != Sketch::Nothing {
+                        out.stats[index].sketch(&value, sketch);
                     }
                 }
             }

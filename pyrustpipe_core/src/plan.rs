@@ -71,6 +71,10 @@ pub struct Plan {
     /// Per column, what its statistics gather: the least a dataset check or the ledger's
     /// profile reads (the exact sums are not free).
     pub stats_columns: Vec<Gather>,
+    /// Per column, what the ledger profile sketches (set by `ledger::profile_columns`).
+    pub sketches: Vec<crate::ledger::sketch::Sketch>,
+    /// `Config.profile`: whether a ledger run sketches at all.
+    pub profile: crate::spec::ProfileLevel,
     pub delimiter: u8,
     pub quote: u8,
     /// CSV sources start with a header record (see `CsvDialect::header`).
@@ -606,7 +610,10 @@ impl Plan {
             .filter(|c| c.spec.check.row_level())
             .filter_map(|c| c.column)
             .collect();
+        let sketches = vec![crate::ledger::sketch::Sketch::Nothing; columns.len()];
         Ok(Plan {
+            sketches,
+            profile: spec.profile,
             history,
             history_keys,
             delimiter: single_byte(&spec.csv.delimiter, "delimiter")?,

@@ -34,6 +34,27 @@ pub struct Spec {
     /// Checks against earlier partitions in the ledger (docs/ledger.md).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub history: Vec<crate::ledger::history::HistoryCheckSpec>,
+    /// What a ledger entry's profiles gather (docs/ledger.md); absent = `basic`, so rule sets
+    /// that do not ask keep their hash.
+    #[serde(default, skip_serializing_if = "ProfileLevel::is_basic")]
+    pub profile: ProfileLevel,
+}
+
+/// A ledger profile's depth: `full` adds each column's distinct estimate and a small string
+/// column's top values, which cost about a fifth of a run (bench/RESULTS.md), so they are asked for.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProfileLevel {
+    #[default]
+    Basic,
+    Full,
+}
+
+impl ProfileLevel {
+    #[allow(clippy::trivially_copy_pass_by_ref)] // serde's skip_serializing_if passes a reference
+    pub fn is_basic(&self) -> bool {
+        *self == ProfileLevel::Basic
+    }
 }
 
 fn default_name() -> String {

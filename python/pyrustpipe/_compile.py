@@ -100,6 +100,7 @@ _CONFIG_KEYS = frozenset(
         "name",
         "dataset",
         "history",
+        "profile",
     }
 )
 _MISSING: Any = object()

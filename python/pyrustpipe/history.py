@@ -320,8 +320,14 @@ def apply_config(
     where: str,
     resolve: Callable[[str, str], str],
 ) -> None:
-    """``Config.dataset`` and ``Config.history`` into the spec (both left out when unset, so
-    rule sets without them keep their hash)."""
+    """``Config.dataset``, ``Config.history`` and ``Config.profile`` into the spec (each left out
+    when unset, so rule sets without them keep their hash)."""
+    profile = config.get("profile")
+    if profile is not None:
+        if profile not in ("basic", "full"):
+            raise SchemaError(f"{where}: profile must be 'basic' or 'full', not {profile!r}")
+        if profile == "full":
+            spec["profile"] = profile
     dataset = config.get("dataset")
     if dataset is not None:
         if not isinstance(dataset, str) or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", dataset):

@@ -6,6 +6,7 @@ any order, uploads nothing, leaves its entry and gives the same verdicts)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +48,8 @@ def test_the_season_on_s3_matches_the_local_ledger(
     bucket = s3_bucket()
     data = tmp_path / "raw"
     write_season(data)
+    # S3 times have whole seconds.
+    uploaded = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
     for index in range(DAYS):
         name = partition(day(index))
         s3_client.upload_file(str(data / name / "part-0000.csv"), bucket, f"raw/{name}/part.csv")
@@ -70,6 +73,7 @@ def test_the_season_on_s3_matches_the_local_ledger(
         )
 
     reports = [run_s3(index) for index in range(DAYS)]
+    finished = dt.datetime.now(dt.timezone.utc)
     local = [run_local(index) for index in range(DAYS)]
     assert [statuses(r) for r in reports] == [statuses(r) for r in local]
     failed = {i: [r.name for r in report.failed_rules()] for i, report in enumerate(reports)}
@@ -88,6 +92,18 @@ def test_the_season_on_s3_matches_the_local_ledger(
     assert len([k for k in keys if "/_pyrustpipe_manifest.run-" in k]) == DAYS
     assert not [k for k in keys if "_pyrustpipe_attempts" in k]
     assert entries(tmp_path / "s3" / "ledger") == entries(tmp_path / "local")
+    # Each S3 input keeps the LastModified its listing gave, from the upload above.
+    stamps = [
+        row[0]
+        for row in duckdb.connect()
+        .execute(
+            f"SELECT i.last_modified FROM read_parquet('{tmp_path}/s3/ledger/**/*.parquet'), "
+            "unnest(inputs) AS t(i)"
+        )
+        .fetchall()
+    ]
+    assert len(stamps) == DAYS
+    assert all(s is not None and uploaded <= s <= finished for s in stamps)
     report = reports[HALF]
     assert report.to_dict()["outputs"]["ledger"] == f"{ledger}/{entry_keys[HALF][len('ledger/') :]}"
 

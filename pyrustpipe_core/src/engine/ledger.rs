@@ -146,6 +146,7 @@ fn profiles(plan: &Plan, merger: &Merger<'_>) -> Vec<ProfileFacts> {
                 merger.total_rows,
                 &merger.stats[index],
                 plan.stats_columns[index],
+                plan.sketches[index],
             )
         })
         .collect()
@@ -265,11 +266,6 @@ fn judge_rows(rule: crate::rules::RuleId, merger: &Merger<'_>, report: &mut Repo
     }
 }
 
-fn micros_since_epoch(time: std::time::SystemTime) -> Option<i64> {
-    let since = time.duration_since(std::time::UNIX_EPOCH).ok()?;
-    i64::try_from(since.as_micros()).ok()
-}
-
 /// Write this run's entry; a local entry is staged to be published with the other outputs.
 /// The report's outputs are already their final URIs here; `manifest` is where the S3 commit
 /// will put its manifest (none for local outputs).
@@ -299,10 +295,7 @@ pub(super) fn stage(
                 uri: s.uri.clone(),
                 size: s.size,
                 etag: (!s.etag.is_empty()).then(|| s.etag.clone()),
-                last_modified: (!crate::storage::is_s3(&s.uri))
-                    .then(|| std::fs::metadata(&s.uri).and_then(|m| m.modified()).ok())
-                    .flatten()
-                    .and_then(micros_since_epoch),
+                last_modified: s.last_modified,
             })
             .collect()
     };
@@ -360,7 +353,7 @@ pub(super) fn stage(
         partition: run.at.partition.clone(),
         logical_date: run.at.logical_date,
         run_id: crate::storage::commit::new_attempt_id(),
-        written_at: micros_since_epoch(std::time::SystemTime::now()).unwrap_or(0),
+        written_at: crate::storage::micros_since_epoch(std::time::SystemTime::now()).unwrap_or(0),
         rules_hash: plan.ruleset_hash.clone(),
         engine_version: super::ENGINE_VERSION.to_owned(),
         passed: report.passed,

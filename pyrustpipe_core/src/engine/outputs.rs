@@ -130,6 +130,7 @@ pub(super) fn in_memory_input(ctx: &SourceCtx) -> Result<SourceObject> {
         uri: ctx.path.clone(),
         size: 0,
         etag,
+        last_modified: None,
     })
 }
 

@@ -5,6 +5,7 @@
 
 pub mod history;
 pub mod row_history;
+pub mod sketch;
 pub mod trend;
 
 use std::sync::Arc;
@@ -20,10 +21,11 @@ use crate::error::{Error, Result};
 use crate::parse::{format_date, parse_date_iso};
 use crate::plan::Plan;
 use crate::rules::dataset::Gather;
-use crate::spec::DType;
+use crate::spec::{DType, ProfileLevel};
 use crate::storage::{Location, Storage};
 use history::{ColumnFacts, PartitionFacts};
 use row_history::{KeyIndex, ValueSet};
+use sketch::Sketch;
 
 /// Bumped when a column changes meaning or goes away, (2) when `value_sets` and `key_indexes`
 /// came, and (3) when `outputs` came; readers take older entries as keeping none of them.
@@ -139,7 +141,9 @@ impl Resolved {
     }
 }
 
-/// With a ledger, every numeric and temporal column's statistics are gathered for its profile:
+/// With a ledger (and `Config.profile = "full"`), every declared column is sketched (distinct
+/// estimate, top values); with a ledger, every
+/// numeric and temporal column's statistics are gathered for its profile:
 /// a numeric column's mean, sum and stddev need both exact sums; a temporal column's profile
 /// keeps only its extremes (a sum of timestamps means nothing), so it skips them.
 pub fn profile_columns(plan: &mut Plan) {
@@ -154,6 +158,15 @@ pub fn profile_columns(plan: &mut Plan) {
             Gather::Nothing
         };
         plan.stats_columns[index] = plan.stats_columns[index].max(needs);
+        // Every declared column gets a distinct estimate; a string column's top values too,
+        // unless it is sensitive (its values are never stored).
+        plan.sketches[index] = if !column.declared || plan.profile == ProfileLevel::Basic {
+            Sketch::Nothing
+        } else if column.dtype == DType::Str && !column.sensitive {
+            Sketch::DistinctAndTop
+        } else {
+            Sketch::Distinct
+        };
     }
 }
 
@@ -200,6 +213,14 @@ pub struct ProfileFacts {
     /// Temporal columns: min and max as ISO text.
     pub min_text: Option<String>,
     pub max_text: Option<String>,
+    /// The estimated number of distinct non-null values (`None` when not sketched).
+    pub distinct: Option<u64>,
+    /// Non-sensitive string columns: every value with its count, most frequent first, ties by
+    /// value; `None` for other columns.
+    pub top_values: Option<Vec<(String, u64)>>,
+    /// The string column had more than `sketch::TOP_VALUES_CAP` distinct values, so
+    /// `top_values` is empty (`None` for other columns).
+    pub top_values_over_cap: Option<bool>,
 }
 
 /// Where the run's outputs went: the final URIs (committed keys, never staging names), so a
@@ -272,6 +293,39 @@ fn list_of(columns: Vec<(&str, ArrayRef)>, len: usize) -> Result<ArrayRef> {
     offsets.push_length(len);
     Ok(Arc::new(
         ListArray::try_new(item, offsets.finish(), Arc::new(values), None)
+            .map_err(|e| Error::Internal(format!("ledger entry: {e}")))?,
+    ))
+}
+
+/// Each profile's `top_values` as a list of `{value, count}` structs (null where not kept).
+#[allow(clippy::cast_possible_wrap)]
+fn top_values_array(profiles: &[ProfileFacts]) -> Result<ArrayRef> {
+    let all: Vec<&(String, u64)> = profiles
+        .iter()
+        .flat_map(|p| p.top_values.iter().flatten())
+        .collect();
+    let fields: Fields = vec![
+        Field::new("value", DataType::Utf8, true),
+        Field::new("count", DataType::Int64, true),
+    ]
+    .into();
+    let values = StructArray::try_new(
+        fields.clone(),
+        vec![
+            strs(all.iter().map(|(v, _)| v.as_str())),
+            i64s(all.iter().map(|(_, c)| *c)),
+        ],
+        None,
+    )
+    .map_err(|e| Error::Internal(format!("ledger entry: {e}")))?;
+    let mut offsets = arrow_array::builder::OffsetBufferBuilder::<i32>::new(profiles.len());
+    for p in profiles {
+        offsets.push_length(p.top_values.as_ref().map_or(0, Vec::len));
+    }
+    let nulls: arrow_buffer::NullBuffer = profiles.iter().map(|p| p.top_values.is_some()).collect();
+    let item = Arc::new(Field::new("element", DataType::Struct(fields), true));
+    Ok(Arc::new(
+        ListArray::try_new(item, offsets.finish(), Arc::new(values), Some(nulls))
             .map_err(|e| Error::Internal(format!("ledger entry: {e}")))?,
     ))
 }
@@ -359,6 +413,23 @@ impl Entry {
                 (
                     "max_text",
                     opt_strs(p.iter().map(|x| x.max_text.as_deref())),
+                ),
+                (
+                    "distinct",
+                    Arc::new(
+                        p.iter()
+                            .map(|x| x.distinct.map(|v| v as i64))
+                            .collect::<Int64Array>(),
+                    ),
+                ),
+                ("top_values", top_values_array(p)?),
+                (
+                    "top_values_over_cap",
+                    Arc::new(
+                        p.iter()
+                            .map(|x| x.top_values_over_cap)
+                            .collect::<BooleanArray>(),
+                    ),
                 ),
             ],
             p.len(),
@@ -547,6 +618,7 @@ pub fn profile_of(
     rows: u64,
     stats: &crate::rules::dataset::ColumnStats,
     gathered: Gather,
+    sketched: Sketch,
 ) -> ProfileFacts {
     let mut profile = ProfileFacts {
         column: name.to_owned(),
@@ -555,6 +627,13 @@ pub fn profile_of(
         nulls: stats.nulls,
         ..ProfileFacts::default()
     };
+    if sketched != Sketch::Nothing {
+        profile.distinct = Some(stats.distinct(sketched));
+    }
+    if sketched == Sketch::DistinctAndTop {
+        profile.top_values = Some(stats.top.sorted());
+        profile.top_values_over_cap = Some(stats.top.over_cap);
+    }
     if gathered == Gather::Nothing {
         return profile;
     }

@@ -1,7 +1,9 @@
 //! Dataset checks: aggregates over a column (or the row count) gathered in the same pass as the
 //! row checks and compared with bounds at the end.
 
+use crate::ledger::sketch::{hash, mix, Hll, Sketch, TopValues};
 use crate::spec::{DatasetCheckSpec, Metric};
+use crate::value::Value;
 
 /// How much a column's statistics gather per value, the least its readers need: each level
 /// adds to the one before, and every exact sum costs real time per row (a 1M-row run pays it
@@ -29,6 +31,9 @@ pub struct ColumnStats {
     pub sum: ExactSum,
     /// The sum of squares, for the ledger's standard deviation.
     pub sum_sq: ExactSum,
+    /// The ledger profile's distinct estimate and top values (`ledger::sketch`).
+    pub distinct: Hll,
+    pub top: TopValues,
 }
 
 impl ColumnStats {
@@ -57,6 +62,42 @@ impl ColumnStats {
         }
         self.sum.merge(&other.sum);
         self.sum_sq.merge(&other.sum_sq);
+        self.distinct.merge(&other.distinct);
+        self.top.merge(&other.top, &mut self.distinct);
+    }
+
+    /// Sketch one parsed value for the ledger profile (never `Sketch::Nothing`).
+    pub fn sketch(&mut self, value: &Value<'_>, sketch: Sketch) {
+        let hash = match *value {
+            Value::Str(text) => {
+                let hash = hash(text);
+                if sketch == Sketch::DistinctAndTop {
+                    self.top.add(hash, text, 1, &mut self.distinct);
+                    return;
+                }
+                hash
+            }
+            #[allow(clippy::cast_sign_loss)]
+            Value::Int(v) | Value::DateTime(v) | Value::Time(v) => mix(v as u64),
+            // -0.0 == 0.0: one value.
+            Value::Float(v) => mix(if v == 0.0 { 0 } else { v.to_bits() }),
+            #[allow(clippy::cast_sign_loss)]
+            Value::Date(v) => mix(u64::from(v as u32)),
+            Value::Bool(v) => mix(u64::from(v)),
+            Value::Decimal(_) => {
+                let mut scratch = [0u8; 24];
+                hash(value.key_bytes(&mut scratch))
+            }
+        };
+        self.distinct.add(hash);
+    }
+
+    /// The distinct values sketched: exact for a small string column, else the estimate.
+    pub fn distinct(&self, sketch: Sketch) -> u64 {
+        let exact = (sketch == Sketch::DistinctAndTop)
+            .then(|| self.top.distinct())
+            .flatten();
+        exact.unwrap_or_else(|| self.distinct.estimate())
     }
 }
 

@@ -56,6 +56,15 @@ pub struct SourceObject {
     pub size: u64,
     /// The S3 ETag seen when listing (empty for local files); reads are pinned to it.
     pub etag: String,
+    /// Microseconds since the epoch, when known: the listing's (or HEAD's) `LastModified`, a
+    /// local file's modification time (for the ledger's `inputs`).
+    pub last_modified: Option<i64>,
+}
+
+/// Microseconds since 1970-01-01 UTC (`None` before it or past i64).
+pub fn micros_since_epoch(time: std::time::SystemTime) -> Option<i64> {
+    let since = time.duration_since(std::time::UNIX_EPOCH).ok()?;
+    i64::try_from(since.as_micros()).ok()
 }
 
 /// Data files only: `_SUCCESS` markers, hidden files and "directory" keys are skipped.
@@ -123,13 +132,13 @@ impl Storage {
             match Location::parse(source)? {
                 Location::Local(_) => {
                     for path in local::expand(std::slice::from_ref(source), self.allow_empty)? {
-                        let size = std::fs::metadata(&path)
-                            .map_err(|e| Error::storage("stat", &path, e))?
-                            .len();
+                        let meta = std::fs::metadata(&path)
+                            .map_err(|e| Error::storage("stat", &path, e))?;
                         out.push(SourceObject {
                             uri: path,
-                            size,
+                            size: meta.len(),
                             etag: String::new(),
+                            last_modified: meta.modified().ok().and_then(micros_since_epoch),
                         });
                     }
                 }
@@ -139,6 +148,7 @@ impl Storage {
                         uri: format!("s3://{bucket}/{}", meta.key),
                         size: meta.size,
                         etag: meta.etag,
+                        last_modified: meta.last_modified,
                     }));
                 }
             }
@@ -192,6 +202,7 @@ impl Storage {
                     key,
                     size: source.size,
                     etag: source.etag.clone(),
+                    last_modified: source.last_modified,
                 };
                 Ok(Box::new(self.s3()?.reader(&bucket, &meta)))
             }
@@ -219,6 +230,7 @@ impl Storage {
                     key,
                     size: source.size,
                     etag: source.etag.clone(),
+                    last_modified: source.last_modified,
                 };
                 Ok(Box::new(self.s3()?.range_reader(&bucket, &meta, from, to)))
             }
@@ -239,6 +251,7 @@ impl Storage {
                     key,
                     size: source.size,
                     etag: source.etag.clone(),
+                    last_modified: source.last_modified,
                 };
                 self.s3()?.download(&bucket, &meta, &path)?;
                 Ok(LocalCopy {

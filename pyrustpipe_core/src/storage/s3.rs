@@ -169,6 +169,16 @@ pub struct ObjectMeta {
     pub key: String,
     pub size: u64,
     pub etag: String,
+    /// Microseconds since the epoch, when the server said.
+    pub last_modified: Option<i64>,
+}
+
+/// An S3 timestamp as microseconds since the epoch.
+fn micros(time: Option<&aws_sdk_s3::primitives::DateTime>) -> Option<i64> {
+    let time = time?;
+    time.secs()
+        .checked_mul(1_000_000)?
+        .checked_add(i64::from(time.subsec_nanos() / 1_000))
 }
 
 /// Per S3 operation (`get_object`, `put_object`…), the attempts beyond the first that the SDK
@@ -481,6 +491,7 @@ impl S3Store {
                     key: key.to_owned(),
                     size: u64::try_from(out.content_length().unwrap_or(0)).unwrap_or(0),
                     etag: out.e_tag().unwrap_or_default().to_owned(),
+                    last_modified: micros(out.last_modified()),
                 })),
                 Err(err) if http_status(&err) == Some(404) => Ok(None),
                 Err(err) => Err(sdk_error("head", uri(bucket, key), &err)),
@@ -508,6 +519,7 @@ impl S3Store {
                         key: object.key().unwrap_or_default().to_owned(),
                         size: u64::try_from(object.size().unwrap_or(0)).unwrap_or(0),
                         etag: object.e_tag().unwrap_or_default().to_owned(),
+                        last_modified: micros(object.last_modified()),
                     });
                 }
             }
