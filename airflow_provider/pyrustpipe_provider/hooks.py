@@ -115,7 +115,9 @@ def describe(failures: Mapping[str, Mapping[str, Any]]) -> str:
     )
 
 
-def gate_split_summaries(summaries: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+def gate_split_summaries(
+    summaries: Iterable[Mapping[str, Any]], storage_options: Mapping[str, str] | None = None
+) -> list[dict[str, Any]]:
     """The summaries with each split object's splits judged as one (``pp.gate_splits``: unique
     keys merged across splits), so an object validated in splits counts as one partition."""
     plain: list[dict[str, Any]] = []
@@ -126,7 +128,7 @@ def gate_split_summaries(summaries: Iterable[Mapping[str, Any]]) -> list[dict[st
         else:
             plain.append(dict(summary))
     for uri, parts in sorted(objects.items()):
-        report = pp.gate_splits([p["split_report"] for p in parts])
+        report = pp.gate_splits([p["split_report"] for p in parts], storage_options=storage_options)
         first = parts[0]
         whole = summarize(report, source=uri, mode=first["mode"], partition=partition_of(uri))
         for name, rule in whole["failed_rules"].items():
@@ -148,10 +150,12 @@ def split_report(report: pp.Report) -> dict[str, Any]:
     return dict(data)
 
 
-def merge_summaries(summaries: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+def merge_summaries(
+    summaries: Iterable[Mapping[str, Any]], storage_options: Mapping[str, str] | None = None
+) -> dict[str, Any]:
     """One total over mapped summaries: summed counts and rule failures, every partition kept;
     the splits of one object are judged together first (``gate_split_summaries``)."""
-    parts = gate_split_summaries(summaries)
+    parts = gate_split_summaries(summaries, storage_options)
     failed: dict[str, dict[str, Any]] = {}
     for part in parts:
         for name, rule in part["failed_rules"].items():

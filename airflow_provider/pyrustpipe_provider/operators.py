@@ -155,8 +155,8 @@ class PyRustPipeValidateOperator(_PyRustPipeBaseOperator):
         (docs/splits.md). ``{partition}`` becomes ``<object>-split-<index>``. ``source`` may be
         left out (the split names its object).
     :param split_keys: where the split writes its unique keys for the gate (templated, a path
-        the gate's worker can read; may contain ``{partition}``); needed when the rules check
-        unique keys.
+        the gate's worker can read or an ``s3://`` URI; may contain ``{partition}``); needed when
+        the rules check unique keys.
 
     An untemplated ``s3://`` ``valid_output`` is the task's outlet unless ``outlets`` is given;
     every ``Asset`` outlet's event carries the counts.
@@ -243,7 +243,7 @@ class PyRustPipeValidateOperator(_PyRustPipeBaseOperator):
         if split is not None:
             partition = f"{partition}-split-{split.index:04d}"
         split_keys = with_partition(self.split_keys, partition)
-        if split_keys is not None:
+        if split_keys is not None and not is_s3(split_keys):
             # A fresh day's directory on the shared volume.
             Path(split_keys).parent.mkdir(parents=True, exist_ok=True)
         self._run = new_progress()
@@ -365,7 +365,7 @@ class PyRustPipeGateOperator(_PyRustPipeBaseOperator):
         self.summaries = summaries
 
     def execute(self, context: Context) -> dict[str, Any]:
-        total = merge_summaries(self.summaries)
+        total = merge_summaries(self.summaries, storage_options=self.hook.storage_options())
         if self.metrics_output:
             total["report"] = self.hook.write_json(self.metrics_output, total, "gate_report.json")
         self.log.info("%s", format_table(total))

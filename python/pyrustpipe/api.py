@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as _dt
 import importlib
 import os
+import shutil
 import sys
 import warnings
 from collections.abc import Callable, Mapping, Sequence
@@ -408,7 +409,12 @@ def run_validation(
     ledger_options = _ledger_options(ledger, partition, logical_date)
     if ledger_options is not None:
         options["ledger"] = ledger_options
+    keys_upload = None
     if split is not None:
+        from pyrustpipe import splits
+
+        if splits.is_s3_keys(split_keys):
+            keys_upload, split_keys = os.fspath(split_keys), splits.local_keys_path()  # type: ignore[arg-type]
         options["split"] = _split_option(source, split, split_keys, python_rules)
     elif split_keys is not None:
         raise ValueError("split_keys is the keys file of a split run: pass split= too")
@@ -430,7 +436,16 @@ def run_validation(
         options["external_rules"] = run_python_rules(spec, python_rules, sources)
     import json
 
-    text = _engine.validate(json.dumps(spec), sources, json.dumps(options), progress)
+    try:
+        text = _engine.validate(json.dumps(spec), sources, json.dumps(options), progress)
+    except BaseException:
+        if keys_upload is not None:
+            shutil.rmtree(os.path.dirname(str(split_keys)), ignore_errors=True)
+        raise
+    if keys_upload is not None:
+        from pyrustpipe.splits import upload_keys
+
+        text = upload_keys(text, str(split_keys), keys_upload, storage_options)
     report = Report.from_json(text)
     _remember_spec(ledger_options, spec, report, storage_options)
     return report
@@ -515,8 +530,9 @@ def validate(*args: Any, **kwargs: Any) -> Any:
     logical date defaults from a ``dt=``/``date=`` segment) and judges ``Config.history`` against
     it (docs/ledger.md). With ``split`` (a :class:`pp.Split` of ``source``, from
     :func:`pp.plan_splits`, or its string form) only the records starting in its byte range are
-    validated, numbered as in the whole object; ``split_keys`` (a local path) receives its unique
-    keys for :func:`pp.gate_splits` (docs/splits.md). It does not raise when rules fail — call
+    validated, numbered as in the whole object; ``split_keys`` (a local path, or an ``s3://``
+    URI written once the run succeeds) receives its unique keys for :func:`pp.gate_splits`
+    (docs/splits.md). It does not raise when rules fail — call
     :meth:`Report.raise_for_failures` to gate.
 
     The old spelling of :func:`pp.row_rule`, ``@pp.validate`` / ``@pp.validate(severity=...)``

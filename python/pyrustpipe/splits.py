@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeAlias, Union
@@ -153,11 +155,13 @@ def gate_splits(
     *,
     keys: Sequence[str | os.PathLike[str]] | None = None,
     sample_size: int = 20,
+    storage_options: Mapping[str, str] | None = None,
 ) -> Report:
     """Judge one object from the reports of all its splits (any order): the union must cover
     the object exactly (else ``ValueError`` naming the gap), unique keys are merged across
     splits from each split's keys file (``split_keys=`` of :func:`pp.validate`; ``keys``
-    overrides the paths the reports name), and the result is the report a whole-object run
+    overrides the paths the reports name; ``s3://`` keys files are read with
+    ``storage_options``), and the result is the report a whole-object run
     gives — same rows, counts per rule, verdicts — with every repeat across splits in
     ``report.to_dict()["cross_split"]["failures"]`` and among the samples."""
     from pyrustpipe.exceptions import SchemaError
@@ -219,7 +223,8 @@ def gate_splits(
                 "(pp.validate(..., split=s, split_keys=PATH)) for the gate to find repeats "
                 "across splits"
             )
-        cross = json.loads(_engine.core().merge_split_keys([str(p) for p in paths]))
+        with _local_keys([str(p) for p in paths], storage_options) as local:
+            cross = json.loads(_engine.core().merge_split_keys(local))
     return Report.from_dict(_combine(parts, cross, uri, sample_size))
 
 
@@ -311,3 +316,59 @@ def _combine(
         "splits": [p["split"] for p in parts],
         "cross_split": cross,
     }
+
+
+def is_s3_keys(split_keys: str | os.PathLike[str] | None) -> bool:
+    return split_keys is not None and os.fspath(split_keys).startswith("s3://")
+
+
+def local_keys_path() -> str:
+    """Where a split run writes keys bound for S3 before :func:`upload_keys` sends them."""
+    return os.path.join(tempfile.mkdtemp(prefix="pyrustpipe-keys-"), "keys")
+
+
+def upload_keys(
+    report_json: str, local: str, uri: str, storage_options: Mapping[str, str] | None
+) -> str:
+    """Send a split's keys file to S3 once its run has succeeded (workers on other machines
+    share no disk with the gate) and name it in the report; the local copy is removed."""
+    from pyrustpipe._ledger_files import _write
+
+    try:
+        with open(local, "rb") as handle:
+            _write(uri, handle.read(), storage_options)
+    finally:
+        shutil.rmtree(os.path.dirname(local), ignore_errors=True)
+    data = json.loads(report_json)
+    data["split"]["keys_output"] = uri
+    return json.dumps(data)
+
+
+class _local_keys:
+    """The keys files as local paths for the engine's merge: S3 ones are fetched into a
+    temporary directory, removed afterwards."""
+
+    def __init__(self, paths: list[str], storage_options: Mapping[str, str] | None) -> None:
+        self.paths = paths
+        self.storage_options = storage_options
+        self.folder: str | None = None
+
+    def __enter__(self) -> list[str]:
+        from pyrustpipe._ledger_files import open_input
+
+        local = []
+        for index, path in enumerate(self.paths):
+            if not path.startswith("s3://"):
+                local.append(path)
+                continue
+            if self.folder is None:
+                self.folder = tempfile.mkdtemp(prefix="pyrustpipe-gate-keys-")
+            target = os.path.join(self.folder, f"split-{index:04d}")
+            with open_input(path, self.storage_options) as source, open(target, "wb") as out:
+                shutil.copyfileobj(source, out)
+            local.append(target)
+        return local
+
+    def __exit__(self, *_: object) -> None:
+        if self.folder is not None:
+            shutil.rmtree(self.folder, ignore_errors=True)

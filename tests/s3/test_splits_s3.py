@@ -104,3 +104,36 @@ def test_splits_survive_cut_bodies(
     options = dict(s3_server.storage_options, endpoint_url=fault_proxy.endpoint_url)
     gate = gate_over(f"s3://{bucket}/big.csv", 4, options, tmp_path)
     assert_same(whole, gate)
+
+
+def test_keys_files_on_s3_reach_the_gate(
+    s3_server: S3Server, s3_client: Any, s3_bucket: Any, tmp_path: Path
+) -> None:
+    # Workers on other machines share no disk with the gate: each split's keys go to S3.
+    local = tmp_path / "big.csv"
+    make_object(local, 12_000)
+    bucket = s3_bucket()
+    s3_client.upload_file(str(local), bucket, "landing/big.csv")
+    uri = f"s3://{bucket}/landing/big.csv"
+    options = s3_server.storage_options
+    whole = pp.validate(str(local), Rows, sample_size=100_000)
+    splits = pp.plan_splits(uri, 4, storage_options=options)
+    reports = [
+        pp.validate(
+            uri,
+            Rows,
+            split=s,
+            split_keys=f"s3://{bucket}/keys/split-{s.index}",
+            storage_options=options,
+            sample_size=100_000,
+        )
+        for s in splits
+    ]
+    assert [r.to_dict()["split"]["keys_output"] for r in reports] == [
+        f"s3://{bucket}/keys/split-{i}" for i in range(4)
+    ]
+    listed = s3_client.list_objects_v2(Bucket=bucket, Prefix="keys/")["Contents"]
+    assert sorted(o["Key"] for o in listed) == [f"keys/split-{i}" for i in range(4)]
+    gate = pp.gate_splits(reports, sample_size=100_000, storage_options=options)
+    assert_same(whole, gate)
+    assert gate.to_dict()["cross_split"]["failures"]
