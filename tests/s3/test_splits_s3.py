@@ -70,16 +70,23 @@ def assert_same(whole: pp.Report, gate: pp.Report) -> None:
         )
 
 
+def uploaded(client: Any, bucket: str, tmp: Path, rows: int) -> tuple[str, str, pp.Report]:
+    """The test object on S3 (``landing/big.csv``) and the whole-object run of its local copy."""
+    local = tmp / "big.csv"
+    make_object(local, rows)
+    client.upload_file(str(local), bucket, "landing/big.csv")
+    return (
+        bucket,
+        f"s3://{bucket}/landing/big.csv",
+        pp.validate(str(local), Rows, sample_size=100_000),
+    )
+
+
 def test_splits_on_s3_equal_the_whole_object(
     s3_server: S3Server, s3_client: Any, s3_bucket: Any, tmp_path: Path
 ) -> None:
-    local = tmp_path / "big.csv"
-    make_object(local, 30_000)
-    bucket = s3_bucket()
-    s3_client.upload_file(str(local), bucket, "landing/big.csv")
-    uri = f"s3://{bucket}/landing/big.csv"
+    bucket, uri, whole = uploaded(s3_client, s3_bucket(), tmp_path, 30_000)
     options = s3_server.storage_options
-    whole = pp.validate(str(local), Rows, sample_size=100_000)
     assert whole.rule("id:unique").failed > 0
     for parts in (1, 3, 8):
         gate = gate_over(uri, parts, options, tmp_path)
@@ -110,13 +117,8 @@ def test_keys_files_on_s3_reach_the_gate(
     s3_server: S3Server, s3_client: Any, s3_bucket: Any, tmp_path: Path
 ) -> None:
     # Workers on other machines share no disk with the gate: each split's keys go to S3.
-    local = tmp_path / "big.csv"
-    make_object(local, 12_000)
-    bucket = s3_bucket()
-    s3_client.upload_file(str(local), bucket, "landing/big.csv")
-    uri = f"s3://{bucket}/landing/big.csv"
+    bucket, uri, whole = uploaded(s3_client, s3_bucket(), tmp_path, 12_000)
     options = s3_server.storage_options
-    whole = pp.validate(str(local), Rows, sample_size=100_000)
     splits = pp.plan_splits(uri, 4, storage_options=options)
     reports = [
         pp.validate(
