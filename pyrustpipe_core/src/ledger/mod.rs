@@ -774,14 +774,22 @@ fn row_indexes(
     Ok((sets, keys))
 }
 
+/// A ledger file's record batches, read from its bytes.
+pub(crate) fn record_batches(
+    bytes: Vec<u8>,
+    uri: &str,
+) -> Result<parquet::arrow::arrow_reader::ParquetRecordBatchReader> {
+    parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(bytes::Bytes::from(
+        bytes,
+    ))
+    .and_then(parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::build)
+    .map_err(|e| bad(uri, e))
+}
+
 /// The entries of one ledger file, as the history checks see them.
 #[allow(clippy::cast_sign_loss)]
 pub fn read_facts(bytes: Vec<u8>, uri: &str) -> Result<Vec<PartitionFacts>> {
-    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(
-        bytes::Bytes::from(bytes),
-    )
-    .and_then(parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::build)
-    .map_err(|e| bad(uri, e))?;
+    let reader = record_batches(bytes, uri)?;
     let mut out = Vec::new();
     for batch in reader {
         let batch = batch.map_err(|e| bad(uri, e))?;
@@ -836,11 +844,7 @@ pub fn read_facts(bytes: Vec<u8>, uri: &str) -> Result<Vec<PartitionFacts>> {
 /// The outputs each entry of one ledger file records (all `None` for entries of versions 1
 /// and 2, which predate the column).
 pub fn read_outputs(bytes: Vec<u8>, uri: &str) -> Result<Vec<OutputFacts>> {
-    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(
-        bytes::Bytes::from(bytes),
-    )
-    .and_then(parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::build)
-    .map_err(|e| bad(uri, e))?;
+    let reader = record_batches(bytes, uri)?;
     let mut out = Vec::new();
     for batch in reader {
         let batch = batch.map_err(|e| bad(uri, e))?;

@@ -7,7 +7,7 @@ use arrow_array::{
 };
 use serde::Serialize;
 
-use super::{bad, column, entry_files, field};
+use super::{bad, column, entry_files, field, record_batches};
 use crate::error::Result;
 use crate::parse::format_date;
 use crate::storage::Storage;
@@ -26,11 +26,7 @@ pub struct Summary {
 }
 
 fn summaries(bytes: Vec<u8>, uri: &str) -> Result<Vec<Summary>> {
-    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(
-        bytes::Bytes::from(bytes),
-    )
-    .and_then(parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::build)
-    .map_err(|e| bad(uri, e))?;
+    let reader = record_batches(bytes, uri)?;
     let mut out = Vec::new();
     for batch in reader {
         let batch = batch.map_err(|e| bad(uri, e))?;
