@@ -96,6 +96,21 @@ def _present(driver: Any, element_id: str) -> Any:
     )
 
 
+def _follow(driver: Any, element: Any) -> None:
+    """Click a link or submit button and wait until the browser has left the page: a click
+    returns before the next page loads, so reading at once may still see the old one (or none)."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    old = driver.find_element(By.TAG_NAME, "html")
+    element.click()
+    WebDriverWait(driver, WAIT_S).until(expected_conditions.staleness_of(old))
+    WebDriverWait(driver, WAIT_S).until(
+        lambda d: d.execute_script("return document.readyState") == "complete"
+    )
+
+
 def _fill(driver: Any, element_id: str, text: str) -> None:
     from selenium.webdriver.common.by import By
 
@@ -113,7 +128,7 @@ def test_the_console_in_a_browser(browser: Any, console: str, world: World, tmp_
     assert "Log in" in browser.find_element(By.TAG_NAME, "h1").text
     _shot(browser, "login")
     _fill(browser, "token", OPERATOR_TOKEN)
-    browser.find_element(By.ID, "login").click()
+    _follow(browser, browser.find_element(By.ID, "login"))
     assert browser.find_element(By.TAG_NAME, "h1").text == "Overview"
 
     # The overview: the failing dataset first, with its trend.
@@ -123,7 +138,7 @@ def test_the_console_in_a_browser(browser: Any, console: str, world: World, tmp_
     _shot(browser, "overview")
 
     # A dataset's charts.
-    rows[0].find_element(By.LINK_TEXT, "payments").click()
+    _follow(browser, rows[0].find_element(By.LINK_TEXT, "payments"))
     assert browser.find_element(By.TAG_NAME, "h1").text == "Dataset payments"
     charts = browser.find_elements(By.CSS_SELECTOR, "svg.chart")
     assert len(charts) >= 4  # rows, invalid rate, per-rule failures, history band
@@ -136,7 +151,7 @@ def test_the_console_in_a_browser(browser: Any, console: str, world: World, tmp_
     _fill(browser, "sources", str(world.big_source))
     _fill(browser, "rules", rules_text())
     _fill(browser, "partition", "dt=2026-01-09")
-    browser.find_element(By.ID, "start-job").click()
+    _follow(browser, browser.find_element(By.ID, "start-job"))
     _present(browser, "job-status")
     assert _wait_text(browser, "job-status", ("passed", "failed")) == "failed"
     assert browser.find_element(By.ID, "job-rows").text == "300,000"
@@ -144,16 +159,16 @@ def test_the_console_in_a_browser(browser: Any, console: str, world: World, tmp_
     _shot(browser, "job")
 
     # Its run, then the quarantine: filter by a rule and page.
-    browser.find_element(By.CSS_SELECTOR, "#job-run a").click()
+    _follow(browser, browser.find_element(By.CSS_SELECTOR, "#job-run a"))
     assert browser.find_element(By.TAG_NAME, "h1").text.startswith("Run ")
     _shot(browser, "run")
     Select(browser.find_element(By.ID, "rule")).select_by_value("amount:gt")
-    browser.find_element(By.ID, "filter").click()
+    _follow(browser, browser.find_element(By.ID, "filter"))
     body = browser.find_elements(By.CSS_SELECTOR, "table.quarantine tbody tr")
     assert len(body) == 25 and all("amount:gt" in row.text for row in body)
     assert all("«masked:" in row.text for row in body)  # the phone column is sensitive
     first = body[0].find_element(By.TAG_NAME, "th").text
-    browser.find_element(By.ID, "next-page").click()
+    _follow(browser, browser.find_element(By.ID, "next-page"))
     body = browser.find_elements(By.CSS_SELECTOR, "table.quarantine tbody tr")
     assert body and body[0].find_element(By.TAG_NAME, "th").text != first
     assert "failing amount:gt" in browser.find_element(By.ID, "q-status").text
@@ -164,7 +179,7 @@ def test_the_console_in_a_browser(browser: Any, console: str, world: World, tmp_
     _fill(browser, "sources", world.many)
     _fill(browser, "rules", rules_text())
     browser.find_element(By.NAME, "ledger").click()  # not recorded
-    browser.find_element(By.ID, "start-job").click()
+    _follow(browser, browser.find_element(By.ID, "start-job"))
     _present(browser, "cancel-job").click()
     assert _wait_text(browser, "job-status", ("cancelled", "passed", "failed")) == "cancelled"
     _shot(browser, "cancelled")
@@ -176,7 +191,7 @@ def test_the_console_in_a_browser(browser: Any, console: str, world: World, tmp_
     amount["checks"] = [{"type": "gt", "value": 500}]
     _fill(browser, "spec", json.dumps(spec, indent=2))
     _fill(browser, "last", "3")
-    browser.find_element(By.ID, "pg-backtest").click()
+    _follow(browser, browser.find_element(By.ID, "pg-backtest"))
     totals = _present(browser, "pg-totals").text
     assert totals.startswith("3 partitions compared") and "would newly fail" in totals
     lines = browser.find_elements(By.CSS_SELECTOR, "#pg-partitions tbody tr")
