@@ -45,6 +45,45 @@ pub fn parse_int(s: &[u8]) -> Option<i64> {
 /// infinities out of float columns, and a literal that overflows is no better than `inf`.
 /// Underflow to a subnormal or zero is accepted, as it is for `str::parse`.
 pub fn parse_float(s: &[u8]) -> Option<f64> {
+    plain_decimal(s).or_else(|| scanned_float(s))
+}
+
+/// The common shape `[+-]?digits[.digits]` (at most 19 digits, so no overflow) in one pass
+/// that scans and accumulates together; `None` for anything else, which
+/// [`scanned_float`] then decides. Same digits, same exponent, same rounding as it.
+fn plain_decimal(s: &[u8]) -> Option<f64> {
+    let (neg, body) = split_sign(s);
+    if body.len() > 19 {
+        return None;
+    }
+    let mut m: u64 = 0;
+    let mut point = None;
+    for (index, &b) in body.iter().enumerate() {
+        let d = b.wrapping_sub(b'0');
+        if d <= 9 {
+            m = m * 10 + u64::from(d);
+        } else if b == b'.' && point.is_none() {
+            point = Some(index);
+        } else {
+            return None;
+        }
+    }
+    let frac_len = match point {
+        // "." alone has no digits: not a number, left to the full scanner to say so.
+        Some(_) if body.len() == 1 => return None,
+        Some(at) => body.len() - at - 1,
+        None if body.is_empty() => return None,
+        None => 0,
+    };
+    if m == 0 {
+        return Some(if neg { -0.0 } else { 0.0 });
+    }
+    // frac_len <= 19.
+    clinger(m, -(frac_len as i64), neg)
+}
+
+/// [`parse_float`] through the full grammar scan.
+fn scanned_float(s: &[u8]) -> Option<f64> {
     let n = scan_number(s)?;
     if let Some(v) = fast_float(&n) {
         return Some(v);
@@ -414,6 +453,14 @@ mod tests {
         #[test]
         fn int_rejects_non_grammar(s in "[+-]?[0-9]{0,5}[^0-9+-][0-9]{0,5}") {
             prop_assert_eq!(parse_int(s.as_bytes()), None);
+        }
+
+        #[test]
+        /// The one-pass path decides only what the full scan decides the same way, to the bit.
+        fn plain_decimal_agrees_with_the_full_scan(s in "[-+]?[0-9]{0,12}[.]?[0-9]{0,12}|[-+0-9.eE]{0,21}") {
+            if let Some(v) = plain_decimal(s.as_bytes()) {
+                prop_assert_eq!(Some(v.to_bits()), scanned_float(s.as_bytes()).map(f64::to_bits));
+            }
         }
 
         #[test]

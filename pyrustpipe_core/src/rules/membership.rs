@@ -15,20 +15,74 @@ const SCAN_LIMIT: usize = 16;
 #[derive(Debug)]
 pub struct KeySet {
     scan: Vec<Vec<u8>>,
-    /// The scanned keys packed into integers when all are short (compared without memcmp).
-    packed: Option<Vec<u128>>,
+    /// The scanned keys, packed, when all are short: found without memcmp.
+    packed: Option<PackedSet>,
     hashed: HashSet<Vec<u8>>,
 }
 
-/// A key of at most 15 bytes as one integer: its bytes, and its length in the top byte.
-fn pack(key: &[u8]) -> Option<u128> {
-    if key.len() > 15 {
-        return None;
+/// A key of at most 16 bytes as one comparable value: its length and its bytes, read with two
+/// overlapping fixed-size loads that together cover every byte (equal lengths and loads mean
+/// equal keys). No variable-length copy: that `memcpy` call cost more than the set scan.
+fn pack(key: &[u8]) -> Option<(u128, u8)> {
+    let len = key.len();
+    let word = |at: usize| u64::from_le_bytes(key[at..at + 8].try_into().expect("8 bytes"));
+    let half = |at: usize| {
+        u64::from(u32::from_le_bytes(
+            key[at..at + 4].try_into().expect("4 bytes"),
+        ))
+    };
+    let (low, high) = match len {
+        0 => (0, 0),
+        1..=3 => (
+            u64::from(key[0]) | u64::from(key[len / 2]) << 8 | u64::from(key[len - 1]) << 16,
+            0,
+        ),
+        4..=7 => (half(0), half(len - 4)),
+        8..=16 => (word(0), word(len - 8)),
+        _ => return None,
+    };
+    Some((u128::from(high) << 64 | u128::from(low), len as u8))
+}
+
+/// At most [`SCAN_LIMIT`] packed keys in a table four times that size (open addressing,
+/// linear probing): a lookup is one multiply and, nearly always, one comparison.
+#[derive(Debug)]
+struct PackedSet {
+    slots: Vec<Option<(u128, u8)>>,
+}
+
+impl PackedSet {
+    const SLOTS: usize = 4 * SCAN_LIMIT;
+
+    fn new(keys: Vec<(u128, u8)>) -> PackedSet {
+        let mut slots = vec![None; Self::SLOTS];
+        for key in keys {
+            let mut slot = Self::slot_of(key);
+            while slots[slot].is_some_and(|k| k != key) {
+                slot = (slot + 1) % Self::SLOTS;
+            }
+            slots[slot] = Some(key);
+        }
+        PackedSet { slots }
     }
-    let mut raw = [0u8; 16];
-    raw[..key.len()].copy_from_slice(key);
-    raw[15] = key.len() as u8;
-    Some(u128::from_le_bytes(raw))
+
+    fn slot_of((bytes, len): (u128, u8)) -> usize {
+        let mixed = (bytes as u64) ^ ((bytes >> 64) as u64).rotate_left(29) ^ u64::from(len);
+        // The top bits of a Fibonacci-hashing multiply; SLOTS is a power of two.
+        (mixed.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - Self::SLOTS.trailing_zeros())) as usize
+    }
+
+    fn contains(&self, key: (u128, u8)) -> bool {
+        // The table is at most a quarter full, so an empty slot ends every probe.
+        let mut slot = Self::slot_of(key);
+        loop {
+            match self.slots[slot] {
+                None => return false,
+                Some(k) if k == key => return true,
+                Some(_) => slot = (slot + 1) % Self::SLOTS,
+            }
+        }
+    }
 }
 
 impl KeySet {
@@ -61,7 +115,11 @@ impl KeySet {
         keys.dedup();
         Ok(if keys.len() <= SCAN_LIMIT {
             KeySet {
-                packed: keys.iter().map(|k| pack(k)).collect(),
+                packed: keys
+                    .iter()
+                    .map(|k| pack(k))
+                    .collect::<Option<Vec<_>>>()
+                    .map(PackedSet::new),
                 scan: keys,
                 hashed: HashSet::new(),
             }
@@ -76,7 +134,7 @@ impl KeySet {
 
     pub fn contains(&self, key: &[u8]) -> bool {
         if let Some(packed) = &self.packed {
-            return pack(key).is_some_and(|k| packed.contains(&k));
+            return pack(key).is_some_and(|k| packed.contains(k));
         }
         if self.hashed.is_empty() {
             self.scan.iter().any(|k| k.as_slice() == key)
@@ -160,6 +218,44 @@ mod tests {
     use super::*;
 
     const AT: &str = "columns[0].checks[0]";
+
+    proptest::proptest! {
+        /// Packing is exact: two keys pack alike only when they are equal, and only keys of
+        /// up to 16 bytes pack at all.
+        #[test]
+        fn pack_tells_every_two_keys_apart(
+            key in proptest::collection::vec(proptest::num::u8::ANY, 0..20),
+            at in 0usize..20,
+            byte in proptest::num::u8::ANY,
+            cut in 0usize..20,
+        ) {
+            let mut changed = key.clone();
+            if let Some(slot) = changed.get_mut(at) {
+                *slot = byte;
+            }
+            let shorter = &key[..cut.min(key.len())];
+            proptest::prop_assert_eq!(pack(&key).is_some(), key.len() <= 16);
+            if key.len() <= 16 {
+                proptest::prop_assert_eq!(pack(&key) == pack(&changed), key == changed);
+                proptest::prop_assert_eq!(pack(&key) == pack(shorter), key.as_slice() == shorter);
+            }
+        }
+
+        /// A set finds exactly its members, whatever its size (packed table, scan or hash).
+        #[test]
+        fn a_set_finds_exactly_its_members(
+            members in proptest::collection::vec("[a-c]{0,3}|[a-z0-9]{0,18}", 1..40),
+            probe in "[a-c]{0,3}|[a-z0-9]{0,18}",
+        ) {
+            let values: Vec<Json> = members.iter().map(|m| json!(m)).collect();
+            let isin = compile(false, &Json::Array(values), DType::Str).expect("compiles");
+            let want = members.contains(&probe);
+            proptest::prop_assert_eq!(isin.passes(&Value::Str(probe.as_bytes())), want);
+            for member in &members {
+                proptest::prop_assert!(isin.passes(&Value::Str(member.as_bytes())));
+            }
+        }
+    }
 
     fn compile(negate: bool, values: &Json, dtype: DType) -> Result<Membership> {
         Membership::compile(0, negate, values.as_array().map(Vec::as_slice), dtype, AT)
