@@ -12,6 +12,72 @@ const MAX_SLOTS: usize = 256;
 #[derive(Debug, Clone)]
 pub struct FixedPattern {
     slots: Vec<[bool; 256]>,
+    /// When every position accepts one range of ASCII bytes and the pattern is at least eight
+    /// long: the same test eight positions at a time (a literal is the range `b..=b`).
+    words: Option<Vec<RangeWord>>,
+}
+
+/// Eight consecutive positions, each accepting `lo..=hi`, tested together: for an ASCII byte
+/// `b`, `b + (0x7F - hi)` reaches the high bit exactly when `b > hi`, and `b + (0x80 - lo)`
+/// exactly when `b >= lo`; neither sum leaves its byte, so no lane disturbs another.
+#[derive(Debug, Clone, Copy)]
+struct RangeWord {
+    offset: usize,
+    above_hi: u64,
+    from_lo: u64,
+}
+
+const LOWS: u64 = 0x7F7F_7F7F_7F7F_7F7F;
+const HIGHS: u64 = 0x8080_8080_8080_8080;
+
+impl RangeWord {
+    fn passes(&self, text: &[u8]) -> bool {
+        let Some(chunk) = text.get(self.offset..self.offset + 8) else {
+            return false;
+        };
+        let x = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
+        let low = x & LOWS;
+        // A non-ASCII byte has its own high bit set.
+        (x | (low + self.above_hi) | !(low + self.from_lo)) & HIGHS == 0
+    }
+}
+
+/// The one range `lo..=hi` a slot accepts, if it accepts exactly one (and only ASCII).
+fn single_range(slot: &[bool; 256]) -> Option<(u8, u8)> {
+    let lo = slot.iter().position(|&ok| ok)?;
+    let hi = slot.iter().rposition(|&ok| ok)?;
+    let contiguous = slot[lo..=hi].iter().all(|&ok| ok);
+    (contiguous && hi <= 0x7F).then_some((lo as u8, hi as u8))
+}
+
+fn range_words(slots: &[[bool; 256]]) -> Option<Vec<RangeWord>> {
+    let ranges: Vec<(u8, u8)> = slots.iter().map(single_range).collect::<Option<_>>()?;
+    let len = ranges.len();
+    if len < 8 {
+        return None;
+    }
+    // Windows of eight; the last may overlap the one before (testing a byte twice is harmless).
+    let mut offsets: Vec<usize> = (0..len - 7).step_by(8).collect();
+    if !len.is_multiple_of(8) {
+        offsets.push(len - 8);
+    }
+    Some(
+        offsets
+            .into_iter()
+            .map(|offset| {
+                let mut word = RangeWord {
+                    offset,
+                    above_hi: 0,
+                    from_lo: 0,
+                };
+                for (lane, &(lo, hi)) in ranges[offset..offset + 8].iter().enumerate() {
+                    word.above_hi |= u64::from(0x7F - hi) << (8 * lane);
+                    word.from_lo |= u64::from(0x80 - lo) << (8 * lane);
+                }
+                word
+            })
+            .collect(),
+    )
 }
 
 impl FixedPattern {
@@ -35,16 +101,24 @@ impl FixedPattern {
                 return None;
             }
         }
-        Some(FixedPattern { slots })
+        Some(FixedPattern {
+            words: range_words(&slots),
+            slots,
+        })
     }
 
     pub fn is_match(&self, text: &[u8]) -> bool {
-        text.len() == self.slots.len()
-            && self
+        if text.len() != self.slots.len() {
+            return false;
+        }
+        match &self.words {
+            Some(words) => words.iter().all(|word| word.passes(text)),
+            None => self
                 .slots
                 .iter()
                 .zip(text)
-                .all(|(slot, &byte)| slot[usize::from(byte)])
+                .all(|(slot, &byte)| slot[usize::from(byte)]),
+        }
     }
 }
 
@@ -112,6 +186,19 @@ mod tests {
     use super::*;
 
     #[test]
+    fn single_range_positions_are_tested_eight_at_a_time() {
+        for (pattern, words) in [
+            (r"^TX[0-9]{10}$", true),
+            (r"^\+2547[0-9]{8}$", true),
+            (r"^[A-Z]{2}$", false),
+            (r"^(?i)tx[0-9]{8}$", false),
+        ] {
+            let fixed = FixedPattern::compile(pattern).expect("fixed shape");
+            assert_eq!(fixed.words.is_some(), words, "{pattern}");
+        }
+    }
+
+    #[test]
     fn recognises_the_fixed_shapes() {
         for pattern in [
             r"^TX[0-9]{10}$",
@@ -137,9 +224,38 @@ mod tests {
     }
 
     proptest! {
+        /// Matching values with one byte replaced by a neighbour of a range's ends (or any byte).
         #[test]
-        fn agrees_with_the_regex(text in "(TX|tx|T)?[0-9A-Za-z+é\n ]{0,14}") {
-            for pattern in [r"^TX[0-9]{10}$", r"^\+2547[0-9]{8}$", r"^[A-Z]{2}$", r"^(?i)tx[0-9]{2}$", r"^[0-9]{3}$"] {
+        fn agrees_with_the_regex_next_to_every_range_end(
+            which in 0usize..4,
+            digits in "[0-9]{10}",
+            at in 0usize..14,
+            byte in prop_oneof![
+                Just(b'/'), Just(b':'), Just(b'0'), Just(b'9'), Just(b'@'), Just(b'['),
+                Just(b'A'), Just(b'Z'), Just(b'`'), Just(b'{'), Just(b'a'), Just(b'z'),
+                Just(0x7F), Just(0x80), Just(0xC3), Just(0xFF), Just(0), any::<u8>()
+            ],
+        ) {
+            let (pattern, text) = [
+                (r"^TX[0-9]{10}$", format!("TX{digits}")),
+                (r"^\+2547[0-9]{8}$", format!("+2547{}", &digits[..8])),
+                (r"^[a-z]{8}$", "abcdwxyz".to_owned()),
+                (r"^[A-Z]{3}-[0-9]{6}$", format!("QAZ-{}", &digits[..6])),
+            ][which].clone();
+            let fixed = FixedPattern::compile(pattern).expect("fixed shape");
+            prop_assert!(fixed.words.is_some());
+            prop_assert!(fixed.is_match(text.as_bytes()));
+            let mut bytes = text.into_bytes();
+            if let Some(slot) = bytes.get_mut(at) {
+                *slot = byte;
+            }
+            let regex = regex::bytes::Regex::new(pattern).unwrap();
+            prop_assert_eq!(fixed.is_match(&bytes), regex.is_match(&bytes), "{} on {:?}", pattern, bytes);
+        }
+
+        #[test]
+        fn agrees_with_the_regex(text in "(TX|tx|T|\\+2547)?[0-9A-Za-z+@\\[`{/:é\n\u{7f} ]{0,14}") {
+            for pattern in [r"^TX[0-9]{10}$", r"^\+2547[0-9]{8}$", r"^[A-Z]{2}$", r"^(?i)tx[0-9]{2}$", r"^[0-9]{3}$", r"^[a-z]{8}$", r"^[A-Z][0-9a-z]{9}$", r"^[!-~]{12}$"] {
                 let fixed = FixedPattern::compile(pattern).expect("fixed shape");
                 let regex = regex::Regex::new(pattern).unwrap();
                 prop_assert_eq!(fixed.is_match(text.as_bytes()), regex.is_match(&text), "{} on {:?}", pattern, text);
