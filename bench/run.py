@@ -40,6 +40,8 @@ RULES = "bench/rules.py:Transactions"
 # Tools in table order. "floor" tools only read the bytes: their counts are not checked.
 COUNTING = [
     "pyrustpipe",
+    # The same CLI on one worker thread: the target is to beat every peer on two cores.
+    "pyrustpipe_1thread",
     "polars_streaming",
     "duckdb_sql",
     "polars_eager",
@@ -124,8 +126,18 @@ def dataset(rows: int, seed: int) -> tuple[Path, dict]:
 
 
 def command(tool: str, data: Path) -> list[str]:
-    if tool == "pyrustpipe":
-        return [str(PYRUSTPIPE), "validate", str(data), "--rules", RULES, "--format", "json"]
+    if tool in ("pyrustpipe", "pyrustpipe_1thread"):
+        threads = ["--threads", "1"] if tool == "pyrustpipe_1thread" else []
+        return [
+            str(PYRUSTPIPE),
+            "validate",
+            str(data),
+            "--rules",
+            RULES,
+            "--format",
+            "json",
+            *threads,
+        ]
     if tool == "wc":
         return ["wc", "-l", str(data)]
     return [sys.executable, str(PEERS / f"{tool}.py"), str(data)]
@@ -198,7 +210,7 @@ def parse_counts(tool: str, run: Run) -> dict:
     text = run.stdout.strip()
     if not text:
         raise ValueError(f"no output (exit {run.rc}); stderr: {run.stderr.strip()[-500:]}")
-    if tool != "pyrustpipe":
+    if not tool.startswith("pyrustpipe"):
         if run.rc != 0:
             raise ValueError(f"exit {run.rc}; stderr: {run.stderr.strip()[-500:]}")
         return json.loads(text.splitlines()[-1])
@@ -368,7 +380,7 @@ def bench_size(rows: int, args: argparse.Namespace) -> tuple[str, list[str]]:
     tools = select_tools(args.tools, rows)
     problems: list[str] = []
     notes: list[str] = []
-    if "pyrustpipe" in tools:
+    if "pyrustpipe" in tools or "pyrustpipe_1thread" in tools:
         why = pyrustpipe_missing()
         if why:
             msg = f"pyrustpipe skipped: {why}"
@@ -376,7 +388,7 @@ def bench_size(rows: int, args: argparse.Namespace) -> tuple[str, list[str]]:
             notes.append(msg)
             if args.require_pyrustpipe:
                 problems.append(msg)
-            tools.remove("pyrustpipe")
+            tools = [t for t in tools if not t.startswith("pyrustpipe")]
     load_before = os.getloadavg()[0]
     print(f"[{rows:,} rows] {', '.join(tools)}", file=sys.stderr, flush=True)
     results = measure(tools, data, args.repeat, args.timeout)

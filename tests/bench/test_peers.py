@@ -85,7 +85,7 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
     return path, oracle_validate(spec, [str(path)])
 
 
-@pytest.mark.parametrize("peer", COUNTING[1:])
+@pytest.mark.parametrize("peer", [t for t in COUNTING if not t.startswith("pyrustpipe")])
 def test_peer_agrees_with_the_oracle(peer: str, data: tuple[Path, dict]) -> None:
     if importlib.util.find_spec(NEEDS[peer]) is None:
         pytest.skip(f"{NEEDS[peer]} not installed (bench/requirements.txt)")
