@@ -7,7 +7,7 @@ use crate::ledger::sketch::Sketch;
 use crate::plan::{ColumnPlan, Plan, SourceLayout};
 use crate::rules::dataset::{ColumnStats, Gather};
 use crate::rules::RuleId;
-use crate::value::{sample_text, type_failure_message, Cell, TypeParser, Value};
+use crate::value::{sample_text, type_failure_message, Cell, Native, TypeParser, Value};
 
 /// Where a row's text for one plan column sits.
 #[derive(Debug, Clone, Copy)]
@@ -17,6 +17,8 @@ pub enum TextRef {
     Null,
     Buf(u32, u32),
     Arena(u32, u32),
+    /// A typed source's value, at this index of `Rows::natives`.
+    Native(u32),
 }
 
 /// A block's rows, as text spans per plan column (`rows × width`).
@@ -29,6 +31,7 @@ pub struct Rows {
     /// For each row: why the reader could not split it into fields, if it could not.
     pub broken: Vec<Option<Broken>>,
     pub arena: Vec<u8>,
+    pub natives: Vec<Native>,
 }
 
 impl Rows {
@@ -46,6 +49,7 @@ impl Rows {
         self.lines.clear();
         self.broken.clear();
         self.arena.clear();
+        self.natives.clear();
     }
 }
 
@@ -139,6 +143,8 @@ pub fn check_rows(
     let width = rows.width;
     let mut cells: Vec<Cell<'_>> = vec![Cell::Absent; plan.columns.len()];
     let mut texts: Vec<&[u8]> = vec![&[]; plan.columns.len()];
+    // A typed value has no text until a sample or a key shows it (`Native::write_text`).
+    let mut shown_native = Vec::new();
     let mut row_failed: Vec<RuleId> = Vec::new();
     let mut key_scratch = Vec::new();
     let numeric_stats = &plan.stats_columns;
@@ -146,8 +152,9 @@ pub fn check_rows(
     // on as valid, so each carries the (per-source) schema rule without counting it again.
     let source_mismatch = !layout.missing.is_empty();
     // Decided once per block, not per cell: each column's parser (the ISO one for typed
-    // temporal sources) and whether it is the `str` test.
-    let parsers: Vec<(&TypeParser, bool)> = plan
+    // temporal sources), whether it is the `str` test, and whether a valid value of it has
+    // nothing more to do (a `str` column without checks, statistics or sketch).
+    let parsers: Vec<(&TypeParser, bool, bool)> = plan
         .columns
         .iter()
         .enumerate()
@@ -157,11 +164,16 @@ pub fn check_rows(
             } else {
                 &column.parser
             };
-            (parser, matches!(parser, TypeParser::Str))
+            let is_str = matches!(parser, TypeParser::Str);
+            let done_when_valid = is_str
+                && column.checks.is_empty()
+                && numeric_stats[index] == Gather::Nothing
+                && plan.sketches[index] == Sketch::Nothing;
+            (parser, is_str, done_when_valid)
         })
         .collect();
     // `str` cells are proven valid by one pass over the block's text, not a byte loop each.
-    let any_str = parsers.iter().any(|&(_, is_str)| is_str);
+    let any_str = parsers.iter().any(|&(_, is_str, _)| is_str);
     let (clean_buf, clean_arena) = if any_str {
         (clean_prefix(buf), clean_prefix(&rows.arena))
     } else {
@@ -245,7 +257,9 @@ pub fn check_rows(
 
         let row_texts = &rows.texts[row * width..row * width + parsers.len()];
         let columns = plan.columns.iter().zip(&parsers).zip(row_texts);
-        for (index, ((column, &(parser, is_str)), &text_ref)) in columns.enumerate() {
+        for (index, ((column, &(parser, is_str, done_when_valid)), &text_ref)) in
+            columns.enumerate()
+        {
             let text: &[u8] = match text_ref {
                 TextRef::Absent => {
                     cells[index] = Cell::Absent;
@@ -254,9 +268,12 @@ pub fn check_rows(
                 TextRef::Null => &[],
                 TextRef::Buf(s, e) => &buf[s as usize..e as usize],
                 TextRef::Arena(s, e) => &rows.arena[s as usize..e as usize],
+                TextRef::Native(_) => &[],
             };
             texts[index] = text;
-            if matches!(text_ref, TextRef::Null) || plan.is_null(text) {
+            // A typed value's empty text is no null: it has no text at all.
+            let null_text = plan.is_null(text) && !matches!(text_ref, TextRef::Native(_));
+            if matches!(text_ref, TextRef::Null) || null_text {
                 cells[index] = Cell::Null;
                 out.stats[index].nulls += 1;
                 if let Some(rule) = column.not_null {
@@ -273,10 +290,16 @@ pub fn check_rows(
             let proven = match text_ref {
                 TextRef::Buf(s, e) => within_clean(clean_buf, s, e),
                 TextRef::Arena(s, e) => within_clean(clean_arena, s, e),
-                TextRef::Absent | TextRef::Null => false,
+                TextRef::Absent | TextRef::Null | TextRef::Native(_) => false,
             };
             let value = if proven && is_str {
+                if done_when_valid {
+                    cells[index] = Cell::Ok(Value::Str(text));
+                    continue;
+                }
                 Some(Value::Str(text))
+            } else if let TextRef::Native(at) = text_ref {
+                native_value(&rows.natives, at, column.dtype)
             } else {
                 parser.parse(text)
             };
@@ -284,6 +307,7 @@ pub fn check_rows(
                 None => {
                     cells[index] = Cell::Invalid;
                     if let Some(rule) = column.type_rule {
+                        let text = text_of(text, text_ref, &rows.natives, &mut shown_native);
                         let format = column.format.as_deref();
                         fail(
                             rule,
@@ -298,6 +322,7 @@ pub fn check_rows(
                     cells[index] = Cell::Ok(value);
                     for check in &column.checks {
                         if !check.passes(&value) {
+                            let text = text_of(text, text_ref, &rows.natives, &mut shown_native);
                             let shown = String::from_utf8_lossy(text);
                             fail(
                                 check.rule(),
@@ -344,7 +369,10 @@ pub fn check_rows(
                 if n > 0 {
                     out.key_text.push(b',');
                 }
-                out.key_text.extend_from_slice(texts[column]);
+                match row_texts[column] {
+                    TextRef::Native(at) => rows.natives[at as usize].write_text(&mut out.key_text),
+                    _ => out.key_text.extend_from_slice(texts[column]),
+                }
             }
             out.keys[key_index].push(KeyEntry {
                 hash,
@@ -359,7 +387,10 @@ pub fn check_rows(
                 let mut scratch = [0u8; 24];
                 let hash = crate::ledger::row_history::key_hash(value.key_bytes(&mut scratch));
                 let text_start = out.key_text.len();
-                out.key_text.extend_from_slice(texts[column]);
+                match row_texts[column] {
+                    TextRef::Native(at) => rows.natives[at as usize].write_text(&mut out.key_text),
+                    _ => out.key_text.extend_from_slice(texts[column]),
+                }
                 out.history_keys[slot].push(KeyEntry {
                     hash: u128::from(hash),
                     row: row_u32,
@@ -384,6 +415,30 @@ pub fn check_rows(
         }
     }
     out.rows += rows.len() as u64;
+}
+
+/// A typed cell's value, out of line: text sources, the hot case, never come here.
+#[inline(never)]
+fn native_value(natives: &[Native], at: u32, dtype: crate::spec::DType) -> Option<Value<'static>> {
+    natives[at as usize].value(dtype)
+}
+
+/// A cell's text: its own, or for a typed value the text the text path would have read.
+#[cold]
+fn text_of<'t>(
+    text: &'t [u8],
+    text_ref: TextRef,
+    natives: &[Native],
+    scratch: &'t mut Vec<u8>,
+) -> &'t [u8] {
+    match text_ref {
+        TextRef::Native(at) => {
+            scratch.clear();
+            natives[at as usize].write_text(scratch);
+            scratch
+        }
+        _ => text,
+    }
 }
 
 /// The longest prefix of `bytes` that is valid UTF-8 without a NUL byte: found with two

@@ -518,11 +518,16 @@ impl Profiler {
             }
             self.rows += 1;
             for (slot, &column) in fields.iter().enumerate() {
+                let mut shown = Vec::new();
                 let text = match rows.texts[row * rows.width + slot] {
                     TextRef::Absent => continue,
                     TextRef::Null => None,
                     TextRef::Buf(s, e) => Some(&buf[s as usize..e as usize]),
                     TextRef::Arena(s, e) => Some(&rows.arena[s as usize..e as usize]),
+                    TextRef::Native(at) => {
+                        rows.natives[at as usize].write_text(&mut shown);
+                        Some(shown.as_slice())
+                    }
                 };
                 self.value(column, text);
             }
@@ -972,6 +977,7 @@ fn profile_parquet(
                 &layout,
                 &dtypes,
                 |f| f,
+                false,
                 &mut rows,
             )?;
             profiler.rows(&rows, &[], &fields, &object.uri, None);

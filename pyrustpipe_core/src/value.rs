@@ -39,6 +39,63 @@ impl Cell<'_> {
     }
 }
 
+/// A typed source's value kept as it is, not printed and parsed again: the value the text path
+/// (`formats::typed::column_texts`, then the column's parser) would reach, and the same text
+/// when a sample or a key shows it. `formats::typed::natives` decides where it applies.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Native {
+    /// An Arrow integer, shown as its decimal digits.
+    Int(i64),
+    /// An Arrow `float64`, shown as its shortest round-trip text (`NaN`, `inf`, `-inf` too).
+    Float(f64),
+    Bool(bool),
+    /// Days since 1970-01-01, shown as `YYYY-MM-DD`.
+    Date(i32),
+    /// Microseconds since 1970-01-01T00:00:00; an instant (`zoned`) is shown with a `Z`.
+    Micros {
+        micros: i64,
+        zoned: bool,
+    },
+}
+
+impl Native {
+    /// The value for a column of `dtype`; `None` where the text path's parser rejects the text
+    /// (a non-finite float) and for a pair `natives` never makes.
+    pub fn value(self, dtype: DType) -> Option<Value<'static>> {
+        #[allow(clippy::cast_precision_loss)] // as the text path: nearest float to the integer
+        let value = match (self, dtype) {
+            (Native::Int(v), DType::Int) => Value::Int(v),
+            (Native::Int(v), DType::Float) => Value::Float(v as f64),
+            (Native::Float(v), DType::Float) if v.is_finite() => Value::Float(v),
+            (Native::Float(v), DType::Float) => {
+                return parse::parse_float(ryu::Buffer::new().format(v).as_bytes())
+                    .map(Value::Float)
+            }
+            (Native::Bool(v), DType::Bool) => Value::Bool(v),
+            (Native::Date(days), DType::Date) => Value::Date(days),
+            (Native::Micros { micros, .. }, DType::Datetime) => Value::DateTime(micros),
+            _ => return None,
+        };
+        Some(value)
+    }
+
+    /// Append the text the text path would have read for this value.
+    pub fn write_text(self, out: &mut Vec<u8>) {
+        match self {
+            Native::Int(v) => out.extend_from_slice(v.to_string().as_bytes()),
+            Native::Float(v) => out.extend_from_slice(ryu::Buffer::new().format(v).as_bytes()),
+            Native::Bool(v) => out.extend_from_slice(if v { b"true" } else { b"false" }),
+            Native::Date(days) => out.extend_from_slice(parse::format_date(days).as_bytes()),
+            Native::Micros { micros, zoned } => {
+                out.extend_from_slice(parse::format_datetime(micros).as_bytes());
+                if zoned {
+                    out.push(b'Z');
+                }
+            }
+        }
+    }
+}
+
 /// Parses one dtype, with its format compiled once.
 #[derive(Debug)]
 pub enum TypeParser {

@@ -93,3 +93,89 @@ def test_typed_temporal_columns_are_read_as_iso(tmp_path: Path) -> None:
     assert (report.rows, report.invalid_rows) == (3, 2)
     sample = report.rule("amount:gt").samples[0]
     assert (sample.row, sample.line) == (2, None)
+
+
+TYPED_SPEC = {
+    "spec_version": 1,
+    "name": "Typed",
+    "columns": [
+        {
+            "name": "id",
+            "dtype": "int",
+            "nullable": False,
+            "checks": [{"type": "ge", "value": 0}, {"type": "unique", "keep": "none"}],
+        },
+        {
+            "name": "amount",
+            "dtype": "float",
+            "nullable": False,
+            "checks": [{"type": "gt", "value": 0}, {"type": "le", "value": 100}],
+        },
+        {"name": "at", "dtype": "datetime", "nullable": False},
+        {"name": "day", "dtype": "date", "nullable": False},
+        {"name": "flag", "dtype": "bool", "nullable": False},
+    ],
+}
+
+
+def judged(report: pp.Report) -> dict:
+    """The report without run facts, and each sample without where its row was read from."""
+    data = {k: v for k, v in report.to_dict().items() if k not in RUN_ONLY}
+    for rule in data["rules"]:
+        rule["samples"] = [
+            {k: v for k, v in sample.items() if k not in {"line", "source"}}
+            for sample in rule["samples"]
+        ]
+    return data
+
+
+@pytest.mark.parametrize("source", ["parquet", "table"])
+def test_typed_values_are_judged_and_shown_as_their_text_would_be(
+    tmp_path: Path, source: str
+) -> None:
+    """Typed columns are checked as values, not printed and parsed again: the report, samples
+    and duplicate keys included, is the one for the same values written as text."""
+    at = dt.datetime(2024, 1, 31, 10, 30)
+    table = pa.table(
+        {
+            "id": pa.array([1, 2, 2, -3, None, 5, 6, 7], pa.int64()),
+            "amount": pa.array([1.5, -2.25, 150.0, float("nan"), 10.0, float("inf"), None, 0.0]),
+            "at": pa.array([at, at, None, at, at, at, at, at], pa.timestamp("ms")),
+            "day": pa.array([dt.date(2024, 1, 31)] * 7 + [None], pa.date32()),
+            "flag": pa.array([True, False, True, None, True, True, False, True]),
+        }
+    )
+    text = {
+        "id": ["1", "2", "2", "-3", "", "5", "6", "7"],
+        "amount": ["1.5", "-2.25", "150.0", "NaN", "10.0", "inf", "", "0.0"],
+        "at": ["2024-01-31T10:30:00", "2024-01-31T10:30:00", "", *["2024-01-31T10:30:00"] * 5],
+        "day": ["2024-01-31"] * 7 + [""],
+        "flag": ["true", "false", "true", "", "true", "true", "false", "true"],
+    }
+    csv_path = tmp_path / "typed.csv"
+    rows = [",".join(column[row] for column in text.values()) for row in range(8)]
+    csv_path.write_text("\n".join([",".join(text), *rows]) + "\n")
+    if source == "parquet":
+        pq.write_table(table, tmp_path / "typed.parquet")
+        typed = pp.validate(str(tmp_path / "typed.parquet"), TYPED_SPEC)
+    else:
+        typed = pp.validate(table, TYPED_SPEC)
+    as_text = pp.validate(str(csv_path), TYPED_SPEC)
+    assert judged(typed) == judged(as_text)
+    failed = {rule.name: rule.failed for rule in typed.rules if rule.failed}
+    assert failed == {
+        "id:ge": 1,
+        "id:unique": 2,
+        "id:not_null": 1,
+        "amount:gt": 2,
+        "amount:le": 1,
+        "amount:type": 2,
+        "amount:not_null": 1,
+        "at:not_null": 1,
+        "day:not_null": 1,
+        "flag:not_null": 1,
+    }
+    shown = {rule.name: [s.value for s in rule.samples] for rule in typed.rules if rule.failed}
+    assert shown["id:unique"] == ["2", "2"]
+    assert shown["amount:type"] == ["NaN", "inf"]
+    assert shown["amount:gt"] == ["-2.25", "0.0"]

@@ -375,6 +375,7 @@ pub(super) fn check_block(
                         layout,
                         &plan.dtypes(),
                         |f| f,
+                        true,
                         &mut rows,
                     ) {
                         return Checked {

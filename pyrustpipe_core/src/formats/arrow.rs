@@ -16,6 +16,7 @@ use crate::check::{as_u32, Rows, TextRef};
 use crate::error::{Error, Result};
 use crate::plan::SourceLayout;
 use crate::spec::DType;
+use crate::value::Native;
 
 /// Rows per unit of work: a single large batch still spreads over every worker.
 pub const UNIT_ROWS: usize = 64 * 1024;
@@ -100,14 +101,17 @@ pub fn describe_schema(schema: &Schema) -> (Vec<String>, Vec<bool>) {
     (names, temporal)
 }
 
-/// Append the rows of `batch` to `rows` as text per plan column. `column_of` maps a field of the
-/// source (`layout.field_of`) to its column in `batch`; `dtypes` are the plan columns' types.
+/// Append the rows of `batch` to `rows` per plan column: typed values as `Native` where `typed`
+/// and they have a native meaning for the column's type (`typed::natives`), the rest as text.
+/// `column_of` maps a field of the source (`layout.field_of`) to its column in `batch`; `dtypes`
+/// are the plan columns' types.
 pub fn append_batch(
     path: &str,
     batch: &RecordBatch,
     layout: &SourceLayout,
     dtypes: &[DType],
     column_of: impl Fn(usize) -> usize,
+    typed: bool,
     rows: &mut Rows,
 ) -> Result<()> {
     let width = layout.field_of.len();
@@ -131,6 +135,10 @@ pub fn append_batch(
             DataType::Utf8 => append_texts(array.as_string::<i32>(), place, rows),
             DataType::LargeUtf8 => append_texts(array.as_string::<i64>(), place, rows),
             DataType::Utf8View => append_texts(array.as_string_view(), place, rows),
+            _ if typed
+                && super::typed::natives(array, dtypes[column], |row, value| {
+                    append_native(row, value, place, rows);
+                }) => {}
             _ => {
                 let name = &layout.names[*field];
                 super::typed::column_texts(path, name, array, dtypes[column], |row, text| {
@@ -158,6 +166,17 @@ fn append_value(row: usize, text: Option<&[u8]>, place: Place, rows: &mut Rows) 
             let start = rows.arena.len();
             rows.arena.extend_from_slice(bytes);
             TextRef::Arena(as_u32(start), as_u32(rows.arena.len()))
+        }
+    };
+}
+
+fn append_native(row: usize, value: Option<Native>, place: Place, rows: &mut Rows) {
+    let slot = (place.first + row) * place.width + place.column;
+    rows.texts[slot] = match value {
+        None => TextRef::Null,
+        Some(value) => {
+            rows.natives.push(value);
+            TextRef::Native(as_u32(rows.natives.len() - 1))
         }
     };
 }

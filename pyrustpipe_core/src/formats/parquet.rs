@@ -64,7 +64,7 @@ pub fn parse_rows(
     for batch in reader {
         let batch = batch.map_err(|e| storage(path, e))?;
         let column_of = |field: usize| wanted.binary_search(&field).expect("projected above");
-        crate::formats::arrow::append_batch(path, &batch, layout, dtypes, column_of, rows)?;
+        crate::formats::arrow::append_batch(path, &batch, layout, dtypes, column_of, true, rows)?;
     }
     Ok(())
 }

@@ -5,15 +5,18 @@
 
 use arrow_array::cast::AsArray;
 use arrow_array::types::{
-    Float16Type, Float32Type, Float64Type, TimestampMicrosecondType, TimestampMillisecondType,
-    TimestampNanosecondType, TimestampSecondType,
+    Date32Type, Float16Type, Float32Type, Float64Type, Int16Type, Int32Type, Int64Type, Int8Type,
+    TimestampMicrosecondType, TimestampMillisecondType, TimestampNanosecondType,
+    TimestampSecondType, UInt16Type, UInt32Type, UInt64Type, UInt8Type,
 };
-use arrow_array::{Array, ArrayRef, PrimitiveArray, StringArray};
+use arrow_array::{Array, ArrayRef, ArrowPrimitiveType, PrimitiveArray, StringArray};
+use arrow_buffer::ArrowNativeType;
 use arrow_schema::{DataType, TimeUnit};
 
 use crate::error::{Error, Position, Result};
 use crate::parse::{format_date, format_datetime};
 use crate::spec::DType;
+use crate::value::Native;
 
 const MICROS_PER_DAY: i64 = 86_400_000_000;
 
@@ -79,6 +82,134 @@ pub fn column_texts(
         }
     }
     Ok(())
+}
+
+/// A column's values kept typed (`Native`), where that means exactly what its text would:
+/// `emit(row, None)` for a null. `false`, with nothing emitted, where the column takes the text
+/// path instead: a string target, a pair of types without a native meaning, or any value whose
+/// text the parser would judge on its own (an integer past `i64`, a date outside the years
+/// 1–9999, a sub-day timestamp in a `date` column).
+pub fn natives(
+    array: &ArrayRef,
+    dtype: DType,
+    mut emit: impl FnMut(usize, Option<Native>),
+) -> bool {
+    let numeric = matches!(dtype, DType::Int | DType::Float);
+    match array.data_type() {
+        DataType::Int8 if numeric => ints::<Int8Type>(array, emit),
+        DataType::Int16 if numeric => ints::<Int16Type>(array, emit),
+        DataType::Int32 if numeric => ints::<Int32Type>(array, emit),
+        DataType::Int64 if numeric => ints::<Int64Type>(array, emit),
+        DataType::UInt8 if numeric => ints::<UInt8Type>(array, emit),
+        DataType::UInt16 if numeric => ints::<UInt16Type>(array, emit),
+        DataType::UInt32 if numeric => ints::<UInt32Type>(array, emit),
+        DataType::UInt64 if numeric => ints::<UInt64Type>(array, emit),
+        DataType::Float64 if dtype == DType::Float => {
+            each(array.as_primitive::<Float64Type>(), Native::Float, emit)
+        }
+        DataType::Boolean if dtype == DType::Bool => {
+            for (row, value) in array.as_boolean().iter().enumerate() {
+                emit(row, value.map(Native::Bool));
+            }
+            true
+        }
+        DataType::Date32 if dtype == DType::Date => {
+            let values = array.as_primitive::<Date32Type>();
+            if values
+                .iter()
+                .flatten()
+                .any(|days| !NATIVE_DAYS.contains(&days))
+            {
+                return false;
+            }
+            each(values, Native::Date, emit)
+        }
+        DataType::Timestamp(unit, zone) if matches!(dtype, DType::Datetime | DType::Date) => {
+            let Some(micros) = timestamp_micros(array, *unit) else {
+                return false;
+            };
+            let zoned = zone.is_some();
+            let day_start = |us: i64| us.rem_euclid(MICROS_PER_DAY) == 0;
+            if dtype == DType::Date && (zoned || !micros.iter().flatten().all(|&us| day_start(us)))
+            {
+                return false;
+            }
+            for (row, us) in micros.into_iter().enumerate() {
+                #[allow(clippy::cast_possible_truncation)] // in NATIVE_DAYS, checked above
+                emit(
+                    row,
+                    us.map(|micros| match dtype {
+                        DType::Date => Native::Date(micros.div_euclid(MICROS_PER_DAY) as i32),
+                        _ => Native::Micros { micros, zoned },
+                    }),
+                );
+            }
+            true
+        }
+        _ => false,
+    }
+}
+
+/// The days of the years 1–9999, where a date's or timestamp's text is `YYYY-MM-DD…`.
+const NATIVE_DAYS: std::ops::RangeInclusive<i32> = -719_162..=2_932_896;
+
+fn each<T: ArrowPrimitiveType>(
+    values: &PrimitiveArray<T>,
+    native: impl Fn(T::Native) -> Native,
+    mut emit: impl FnMut(usize, Option<Native>),
+) -> bool {
+    for (row, value) in values.iter().enumerate() {
+        emit(row, value.map(&native));
+    }
+    true
+}
+
+fn ints<T: ArrowPrimitiveType>(array: &ArrayRef, emit: impl FnMut(usize, Option<Native>)) -> bool {
+    let values = array.as_primitive::<T>();
+    if values.iter().flatten().any(|v| v.to_i64().is_none()) {
+        return false;
+    }
+    each(
+        values,
+        |v| Native::Int(v.to_i64().unwrap_or_default()),
+        emit,
+    )
+}
+
+/// A timestamp column in microseconds as the text path reads it (sub-microsecond digits
+/// dropped); `None` when a value overflows or falls outside the years 1–9999.
+fn timestamp_micros(array: &ArrayRef, unit: TimeUnit) -> Option<Vec<Option<i64>>> {
+    let micros: Vec<Option<i64>> = match unit {
+        TimeUnit::Second => scaled::<TimestampSecondType>(array, 1_000_000)?,
+        TimeUnit::Millisecond => scaled::<TimestampMillisecondType>(array, 1_000)?,
+        TimeUnit::Microsecond => array
+            .as_primitive::<TimestampMicrosecondType>()
+            .iter()
+            .collect(),
+        TimeUnit::Nanosecond => array
+            .as_primitive::<TimestampNanosecondType>()
+            .iter()
+            .map(|v| v.map(|ns| ns.div_euclid(1_000)))
+            .collect(),
+    };
+    let first = i64::from(*NATIVE_DAYS.start()) * MICROS_PER_DAY;
+    let last = (i64::from(*NATIVE_DAYS.end()) + 1) * MICROS_PER_DAY;
+    let in_range = micros.iter().flatten().all(|us| (first..last).contains(us));
+    in_range.then_some(micros)
+}
+
+fn scaled<T: ArrowPrimitiveType<Native = i64>>(
+    array: &ArrayRef,
+    factor: i64,
+) -> Option<Vec<Option<i64>>> {
+    array
+        .as_primitive::<T>()
+        .iter()
+        .map(|v| match v {
+            None => Some(None),
+            Some(v) => v.checked_mul(factor).map(Some),
+        })
+        .collect()
 }
 
 /// `12.00` → `12`; `12.50` stays (and then fails an int column's type check).
@@ -304,5 +435,98 @@ mod tests {
         let err = collect(&nested, DType::Str).unwrap_err();
         let text = err.to_string();
         assert!(text.contains("nested") && text.contains("payer"), "{text}");
+    }
+
+    /// Each value of `array` the native way and the text way, for a column of `dtype`: the same
+    /// value (or the same null) and the same shown text, or no native path at all.
+    fn assert_native_means_its_text(array: ArrayRef, dtype: DType) -> bool {
+        let mut kept = Vec::new();
+        let typed = natives(&array, dtype, |row, value| {
+            assert_eq!(row, kept.len());
+            kept.push(value);
+        });
+        if !typed {
+            assert!(kept.is_empty(), "nothing is emitted without a native path");
+            return false;
+        }
+        let parser = crate::value::TypeParser::for_dtype(dtype);
+        let texts = collect(&array, dtype).unwrap();
+        assert_eq!(texts.len(), kept.len());
+        for (text, native) in texts.iter().zip(kept) {
+            let what = format!("{} as {}: {text:?}", array.data_type(), dtype.name());
+            match (text, native) {
+                (None, None) => {}
+                (Some(text), Some(native)) => {
+                    assert_eq!(parser.parse(text), native.value(dtype), "{what}");
+                    let mut shown = Vec::new();
+                    native.write_text(&mut shown);
+                    assert_eq!(&shown, text, "{what}");
+                }
+                _ => panic!("{what}: null on one path only ({native:?})"),
+            }
+        }
+        true
+    }
+
+    #[test]
+    fn native_values_take_the_text_path_where_their_text_would_judge_them() {
+        let big: ArrayRef = Arc::new(arrow_array::UInt64Array::from(vec![u64::MAX]));
+        assert!(!assert_native_means_its_text(big, DType::Int));
+        let far: ArrayRef = Arc::new(arrow_array::Date32Array::from(vec![2_932_897]));
+        assert!(!assert_native_means_its_text(far, DType::Date));
+        let ints: ArrayRef = Arc::new(Int64Array::from(vec![1, 2]));
+        assert!(!assert_native_means_its_text(ints, DType::Str));
+        let noon: ArrayRef = Arc::new(TimestampMillisecondArray::from(vec![43_200_000]));
+        assert!(!assert_native_means_its_text(noon, DType::Date));
+        // The edges of the native range are native, and mean their text.
+        let edges: ArrayRef = Arc::new(arrow_array::Date32Array::from(vec![-719_162, 2_932_896]));
+        assert!(assert_native_means_its_text(edges, DType::Date));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn a_native_value_means_what_its_text_means(
+            ints in proptest::collection::vec(proptest::option::of(proptest::num::i64::ANY), 1..40),
+            small in proptest::collection::vec(proptest::option::of(proptest::num::i32::ANY), 1..40),
+            floats in proptest::collection::vec(proptest::option::of(proptest::num::f64::ANY), 1..40),
+            days in proptest::collection::vec(proptest::option::of(-719_162i32..=2_932_896), 1..40),
+            micros in proptest::collection::vec(proptest::option::of(-62_135_596_800_000_000i64..253_402_300_800_000_000), 1..40),
+            zoned in proptest::bool::ANY,
+            bools in proptest::collection::vec(proptest::option::of(proptest::bool::ANY), 1..40),
+        ) {
+            let zone = zoned.then(|| Arc::from("+00:00"));
+            let cases: Vec<(ArrayRef, DType)> = vec![
+                (Arc::new(Int64Array::from(ints.clone())), DType::Int),
+                (Arc::new(Int64Array::from(ints)), DType::Float),
+                (Arc::new(arrow_array::Int32Array::from(small.clone())), DType::Int),
+                (Arc::new(arrow_array::Int32Array::from(small)), DType::Float),
+                (Arc::new(Float64Array::from(floats)), DType::Float),
+                (Arc::new(arrow_array::Date32Array::from(days.clone())), DType::Date),
+                (
+                    Arc::new(arrow_array::TimestampMicrosecondArray::from(micros.clone()).with_timezone_opt(zone.clone())),
+                    DType::Datetime,
+                ),
+                (
+                    // Nanoseconds reach the years 1677–2262; sub-microsecond digits are dropped.
+                    Arc::new(arrow_array::TimestampNanosecondArray::from(
+                        micros
+                            .iter()
+                            .map(|m| m.map(|us| (us % 9_223_372_036_854_775) * 1_000 + 999))
+                            .collect::<Vec<_>>(),
+                    ).with_timezone_opt(zone)),
+                    DType::Datetime,
+                ),
+                (
+                    Arc::new(arrow_array::TimestampSecondArray::from(
+                        days.iter().map(|d| d.map(|d| i64::from(d) * 86_400)).collect::<Vec<_>>(),
+                    )),
+                    DType::Date,
+                ),
+                (Arc::new(arrow_array::BooleanArray::from(bools)), DType::Bool),
+            ];
+            for (array, dtype) in cases {
+                proptest::prop_assert!(assert_native_means_its_text(array, dtype));
+            }
+        }
     }
 }

@@ -1,0 +1,141 @@
+"""Typed sources: a typed Parquet file and a typed in-memory polars DataFrame validated by
+pyrustpipe against the same rules written as polars expressions, in one process.
+
+    python bench/typed_path.py --rows 1000000 [--repeat 5]
+
+The data is the benchmark's transactions with `timestamp` as a datetime and `amount` / `fee` as
+float64, as a pipeline that typed its data would hold them (values that do not convert are null,
+so they fail `not_null` on both sides). pyrustpipe reads typed columns as values, not as text.
+Only validation is timed: for Parquet both sides read the file (polars `scan_parquet`), for the
+frame both start from it in memory. Every rule's count must agree.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+sys.path.insert(0, str(BENCH))
+sys.path.insert(0, str(BENCH / "peers"))
+
+import polars as pl  # noqa: E402
+import pyrustpipe as pp  # noqa: E402
+from _common import ISIN, PATTERNS, REQUIRED, TIMESTAMP_FORMAT  # noqa: E402
+from run import dataset  # noqa: E402
+
+
+def typed_frame(rows: int) -> pl.DataFrame:
+    """The benchmark data with its datetime and float columns typed (unconvertible → null)."""
+    data, _ = dataset(rows, 42)
+    return pl.read_csv(data, infer_schema=False).with_columns(
+        pl.col("timestamp").str.strptime(pl.Datetime("us"), TIMESTAMP_FORMAT, strict=False),
+        pl.col("amount").cast(pl.Float64, strict=False),
+        pl.col("fee").cast(pl.Float64, strict=False),
+    )
+
+
+def failure_masks() -> dict[str, pl.Expr]:
+    """One boolean expression per rule on the typed columns: True where the row fails it."""
+    masks: dict[str, pl.Expr] = {}
+    for col in REQUIRED:
+        masks[f"{col}:not_null"] = pl.col(col).is_null()
+    for col, pattern in PATTERNS.items():
+        masks[f"{col}:pattern"] = ~pl.col(col).str.contains(f"^(?:{pattern})$")
+    tid = pl.col("txn_id")
+    masks["txn_id:unique"] = tid.is_not_null() & (pl.len().over("txn_id") > 1)
+    numbers = {}
+    for col in ("amount", "fee"):
+        # A float column's type admits finite values only (docs/spec.md): NaN and inf stored in
+        # a float64 fail `type`, as their text would, and take no part in the other checks.
+        numbers[col] = pl.when(pl.col(col).is_finite()).then(pl.col(col))
+        masks[f"{col}:type"] = pl.col(col).is_not_null() & numbers[col].is_null()
+    amount, fee = numbers["amount"], numbers["fee"]
+    masks["amount:gt"] = ~(amount > 0)
+    masks["amount:le"] = ~(amount <= 1_000_000)
+    masks["fee:ge"] = ~(fee >= 0)
+    masks["fee_within_amount"] = ~(fee <= amount)
+    for col, values in ISIN.items():
+        masks[f"{col}:isin"] = pl.col(col).is_not_null() & ~pl.col(col).is_in(values)
+    return {name: mask.fill_null(False) for name, mask in masks.items()}
+
+
+def polars_counts(frame: pl.LazyFrame) -> dict[str, int]:
+    """rows, invalid_rows and every rule's failures, each mask evaluated once."""
+    masks = failure_masks()
+    names = list(masks)
+    row = (
+        frame.select(**masks)
+        .select(
+            pl.len().alias("rows"),
+            pl.any_horizontal(names).sum().alias("invalid_rows"),
+            pl.col(names).sum(),
+        )
+        .collect()
+        .row(0, named=True)
+    )
+    return {name: int(count) for name, count in row.items() if count}
+
+
+def our_counts(report: pp.Report) -> dict[str, int]:
+    counts = {"rows": report.rows, "invalid_rows": report.invalid_rows}
+    counts.update({rule.name: rule.failed for rule in report.rules if rule.failed})
+    return counts
+
+
+def timed(run: Callable[[], dict[str, int]], repeat: int) -> tuple[float, dict[str, int]]:
+    result = run()  # warm-up
+    times = []
+    for _ in range(repeat):
+        began = time.perf_counter()
+        result = run()
+        times.append(time.perf_counter() - began)
+    return statistics.median(times), result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    frame = typed_frame(args.rows)
+    parquet = BENCH / "data" / f"tx_{args.rows}_typed.parquet"
+    frame.write_parquet(parquet)
+    rules = pp.load_rules(str(BENCH / "rules.py") + ":Transactions")
+
+    cases = {
+        "typed Parquet file": (
+            lambda: our_counts(pp.validate(str(parquet), rules)),
+            lambda: polars_counts(pl.scan_parquet(parquet)),
+        ),
+        "typed polars DataFrame": (
+            lambda: our_counts(pp.validate(frame, rules)),
+            lambda: polars_counts(frame.lazy()),
+        ),
+    }
+    print(f"## Typed sources: {args.rows:,} rows")
+    print(f"- command: `python bench/typed_path.py --rows {args.rows} --repeat {args.repeat}`")
+    print("\n| source | pyrustpipe s | polars expressions s | polars / pyrustpipe | counts agree |")
+    print("|---|---|---|---|---|")
+    failures = []
+    for name, (ours, theirs) in cases.items():
+        our_time, our_result = timed(ours, args.repeat)
+        their_time, their_result = timed(theirs, args.repeat)
+        agree = our_result == their_result
+        print(
+            f"| {name} | {our_time:.3f} | {their_time:.3f} | {their_time / our_time:.2f}x "
+            f"| {'yes' if agree else 'NO'} |"
+        )
+        if not agree:
+            failures.append(f"{name}: pyrustpipe {our_result} vs polars {their_result}")
+    if failures:
+        raise SystemExit("BENCHMARK FAILED: " + "; ".join(failures))
+
+
+if __name__ == "__main__":
+    main()
