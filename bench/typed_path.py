@@ -26,7 +26,8 @@ sys.path.insert(0, str(BENCH / "peers"))
 
 import polars as pl  # noqa: E402
 import pyrustpipe as pp  # noqa: E402
-from _common import ISIN, PATTERNS, REQUIRED, TIMESTAMP_FORMAT  # noqa: E402
+from _common import TIMESTAMP_FORMAT  # noqa: E402
+from polars_streaming import failure_masks as text_failure_masks  # noqa: E402
 from run import dataset  # noqa: E402
 
 
@@ -41,28 +42,12 @@ def typed_frame(rows: int) -> pl.DataFrame:
 
 
 def failure_masks() -> dict[str, pl.Expr]:
-    """One boolean expression per rule on the typed columns: True where the row fails it."""
-    masks: dict[str, pl.Expr] = {}
-    for col in REQUIRED:
-        masks[f"{col}:not_null"] = pl.col(col).is_null()
-    for col, pattern in PATTERNS.items():
-        masks[f"{col}:pattern"] = ~pl.col(col).str.contains(f"^(?:{pattern})$")
-    tid = pl.col("txn_id")
-    masks["txn_id:unique"] = tid.is_not_null() & (pl.len().over("txn_id") > 1)
-    numbers = {}
-    for col in ("amount", "fee"):
-        # A float column's type admits finite values only (docs/spec.md): NaN and inf stored in
-        # a float64 fail `type`, as their text would, and take no part in the other checks.
-        numbers[col] = pl.when(pl.col(col).is_finite()).then(pl.col(col))
-        masks[f"{col}:type"] = pl.col(col).is_not_null() & numbers[col].is_null()
-    amount, fee = numbers["amount"], numbers["fee"]
-    masks["amount:gt"] = ~(amount > 0)
-    masks["amount:le"] = ~(amount <= 1_000_000)
-    masks["fee:ge"] = ~(fee >= 0)
-    masks["fee_within_amount"] = ~(fee <= amount)
-    for col, values in ISIN.items():
-        masks[f"{col}:isin"] = pl.col(col).is_not_null() & ~pl.col(col).is_in(values)
-    return {name: mask.fill_null(False) for name, mask in masks.items()}
+    """polars_streaming's expressions, which hold for typed columns too (a float64 cast to float64
+    is itself; NaN and inf fail `type` as their text would), less the timestamp's text check:
+    a datetime column holds datetimes or nulls."""
+    masks = text_failure_masks()
+    del masks["timestamp:type"]
+    return masks
 
 
 def polars_counts(frame: pl.LazyFrame) -> dict[str, int]:
