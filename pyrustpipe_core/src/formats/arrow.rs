@@ -9,7 +9,9 @@
 use std::sync::{Mutex, PoisonError};
 
 use arrow_array::cast::AsArray;
-use arrow_array::{Array, ArrayAccessor, RecordBatch, RecordBatchReader};
+use arrow_array::{
+    Array, ArrayAccessor, GenericStringArray, OffsetSizeTrait, RecordBatch, RecordBatchReader,
+};
 use arrow_schema::{DataType, Schema, SchemaRef};
 
 use crate::check::{as_u32, Rows, TextRef};
@@ -132,8 +134,8 @@ pub fn append_batch(
         };
         // Text columns are read where they are; any other type by what its values mean.
         match array.data_type() {
-            DataType::Utf8 => append_texts(array.as_string::<i32>(), place, rows),
-            DataType::LargeUtf8 => append_texts(array.as_string::<i64>(), place, rows),
+            DataType::Utf8 => append_offset_texts(array.as_string::<i32>(), place, rows),
+            DataType::LargeUtf8 => append_offset_texts(array.as_string::<i64>(), place, rows),
             DataType::Utf8View => append_texts(array.as_string_view(), place, rows),
             _ if typed
                 && super::typed::natives(array, dtypes[column], |row, value| {
@@ -181,6 +183,29 @@ fn append_native(row: usize, value: Option<Native>, place: Place, rows: &mut Row
     };
 }
 
+/// A string column whose values lie end to end: its bytes join the arena in one copy and each
+/// row points into them (one copy per column, not one per value).
+fn append_offset_texts<O: OffsetSizeTrait>(
+    text: &GenericStringArray<O>,
+    place: Place,
+    rows: &mut Rows,
+) {
+    let offsets = text.value_offsets();
+    let (first, last) = (offsets[0].as_usize(), offsets[text.len()].as_usize());
+    let base = rows.arena.len();
+    rows.arena
+        .extend_from_slice(&text.value_data()[first..last]);
+    let at = |offset: O| as_u32(base + offset.as_usize() - first);
+    for row in 0..text.len() {
+        let slot = (place.first + row) * place.width + place.column;
+        rows.texts[slot] = if text.is_null(row) {
+            TextRef::Null
+        } else {
+            TextRef::Arena(at(offsets[row]), at(offsets[row + 1]))
+        };
+    }
+}
+
 fn append_texts<'a>(text: impl ArrayAccessor<Item = &'a str>, place: Place, rows: &mut Rows) {
     for row in 0..text.len() {
         let slot = (place.first + row) * place.width + place.column;
@@ -218,4 +243,77 @@ pub fn fingerprint(schema: &SchemaRef, batches: &[RecordBatch]) -> Result<String
     writer.finish().map_err(internal)?;
     let hasher = writer.into_inner().map_err(internal)?;
     Ok(format!("xxh3:{:032x}", hasher.0.digest128()))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use arrow_array::{ArrayRef, LargeStringArray, StringArray, StringViewArray};
+
+    use super::*;
+    use crate::plan::Plan;
+
+    /// Each row's text per column after `append_batch`, `None` for a null.
+    fn texts_of(batch: &RecordBatch) -> Vec<Vec<Option<String>>> {
+        let names: Vec<String> = batch
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .collect();
+        let columns: Vec<String> = names
+            .iter()
+            .map(|n| format!(r#"{{"name": "{n}", "dtype": "str"}}"#))
+            .collect();
+        let spec = crate::spec::Spec::from_json(&format!(
+            r#"{{"spec_version": 1, "columns": [{}]}}"#,
+            columns.join(",")
+        ))
+        .unwrap();
+        let plan = Plan::compile(spec, &[]).unwrap();
+        let layout = plan.layout("t", names).unwrap();
+        let mut rows = Rows::default();
+        append_batch("t", batch, &layout, &plan.dtypes(), |f| f, true, &mut rows).unwrap();
+        (0..rows.len())
+            .map(|row| {
+                (0..rows.width)
+                    .map(|column| match rows.texts[row * rows.width + column] {
+                        TextRef::Arena(s, e) => Some(
+                            String::from_utf8(rows.arena[s as usize..e as usize].to_vec()).unwrap(),
+                        ),
+                        TextRef::Null => None,
+                        other => panic!("unexpected {other:?}"),
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn string_columns_are_read_from_any_slice_of_any_layout() {
+        let values = [
+            Some("ab"),
+            None,
+            Some(""),
+            Some("çé"),
+            Some("long enough to not inline"),
+        ];
+        let small: ArrayRef = Arc::new(StringArray::from(values.to_vec()));
+        let large: ArrayRef = Arc::new(LargeStringArray::from(values.to_vec()));
+        let view: ArrayRef = Arc::new(StringViewArray::from(values.to_vec()));
+        let batch = RecordBatch::try_from_iter([("s", small), ("l", large), ("v", view)]).unwrap();
+        // A slice keeps its parent's buffers: its first offset is not zero.
+        for (offset, length) in [(0, 5), (1, 4), (3, 2)] {
+            let expected: Vec<Vec<Option<String>>> = values[offset..offset + length]
+                .iter()
+                .map(|v| vec![v.map(str::to_owned); 3])
+                .collect();
+            assert_eq!(
+                texts_of(&batch.slice(offset, length)),
+                expected,
+                "{offset}+{length}"
+            );
+        }
+    }
 }

@@ -110,6 +110,12 @@ impl ReadCounter {
         self.0.load(std::sync::atomic::Ordering::Relaxed)
     }
 
+    /// Count `bytes` read before the counting began.
+    pub fn add(&self, bytes: usize) {
+        self.0
+            .fetch_add(bytes as u64, std::sync::atomic::Ordering::Relaxed);
+    }
+
     /// `inner`, counting what is read from it.
     pub fn wrap(&self, inner: Box<dyn Read + Send>) -> Box<dyn Read + Send> {
         Box::new(Counted(self.clone(), inner))

@@ -179,14 +179,16 @@ fn unsupported(path: &str, what: &str) -> Error {
 
 /// Open a text source (CSV or NDJSON) for streaming: its codec is found from its first bytes
 /// (the name's suffix only breaks no tie: magic bytes win), and its bytes are decoded on the
-/// fly. `counter` counts the bytes read from `raw`, compressed or not.
+/// fly. `counter` counts the bytes read from a compressed `raw` (a plain source's progress is
+/// its reader's offset). A plain source is not wrapped: std then reads a file straight into a
+/// block's spare capacity, where a wrapper of ours (no stable `read_buf`) makes it zero every
+/// byte first.
 pub fn open_text(
     path: &str,
-    raw: Box<dyn Read + Send>,
+    mut raw: Box<dyn Read + Send>,
     counter: &codec::ReadCounter,
 ) -> Result<(Box<dyn Read + Send>, Codec)> {
     let read_error = |e: std::io::Error| read_error(path, e);
-    let mut raw = counter.wrap(raw);
     let head = read_head(&mut raw).map_err(read_error)?;
     let codec = match Magic::sniff(&head) {
         Magic::Codec(codec) => codec,
@@ -199,10 +201,12 @@ pub fn open_text(
         }
         Magic::Unsupported(what) => return Err(unsupported(path, what)),
     };
-    let stream: Box<dyn Read + Send> = Box::new(std::io::Cursor::new(head).chain(raw));
     if codec == Codec::None {
-        return Ok((stream, codec));
+        return Ok((Box::new(std::io::Cursor::new(head).chain(raw)), codec));
     }
+    counter.add(head.len());
+    let stream: Box<dyn Read + Send> =
+        Box::new(std::io::Cursor::new(head).chain(counter.wrap(raw)));
     let mut decoded = codec.decoder(stream).map_err(read_error)?;
     let head = read_head(&mut decoded).map_err(read_error)?;
     match Magic::sniff(&head) {
