@@ -143,8 +143,10 @@ pub fn check_rows(
     let width = rows.width;
     let mut cells: Vec<Cell<'_>> = vec![Cell::Absent; plan.columns.len()];
     let mut texts: Vec<&[u8]> = vec![&[]; plan.columns.len()];
-    // A typed value has no text until a sample or a key shows it (`Native::write_text`).
+    // A typed value has no text until a sample, a key or a null marker needs it
+    // (`Native::write_text`); only a marker other than the empty text can match one.
     let mut shown_native = Vec::new();
+    let text_nulls = plan.null_values.iter().any(|marker| !marker.is_empty());
     let mut row_failed: Vec<RuleId> = Vec::new();
     let mut key_scratch = Vec::new();
     let numeric_stats = &plan.stats_columns;
@@ -271,12 +273,18 @@ pub fn check_rows(
                 TextRef::Native(_) => &[],
             };
             texts[index] = text;
-            // A typed value's empty text is no null: it has no text at all.
-            let null_text = plan.is_null(text) && !matches!(text_ref, TextRef::Native(_));
+            let null_text = match text_ref {
+                // A typed value is a null where its text would be (`NaN` among `null_values`).
+                TextRef::Native(at) => {
+                    text_nulls && native_is_null(plan, rows.natives[at as usize], &mut shown_native)
+                }
+                _ => plan.is_null(text),
+            };
             if matches!(text_ref, TextRef::Null) || null_text {
                 cells[index] = Cell::Null;
                 out.stats[index].nulls += 1;
                 if let Some(rule) = column.not_null {
+                    let text = text_of(text, text_ref, &rows.natives, &mut shown_native);
                     fail(
                         rule,
                         Some(column),
@@ -421,6 +429,14 @@ pub fn check_rows(
 #[inline(never)]
 fn native_value(natives: &[Native], at: u32, dtype: crate::spec::DType) -> Option<Value<'static>> {
     natives[at as usize].value(dtype)
+}
+
+/// Whether a typed value's text is one of the null markers.
+#[inline(never)]
+fn native_is_null(plan: &Plan, native: Native, scratch: &mut Vec<u8>) -> bool {
+    scratch.clear();
+    native.write_text(scratch);
+    plan.is_null(scratch)
 }
 
 /// A cell's text: its own, or for a typed value the text the text path would have read.

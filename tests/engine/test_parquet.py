@@ -129,12 +129,14 @@ def judged(report: pp.Report) -> dict:
     return data
 
 
+@pytest.mark.parametrize("markers", [[""], ["", "NaN", "-3", "false", "2024-01-31"]])
 @pytest.mark.parametrize("source", ["parquet", "table"])
 def test_typed_values_are_judged_and_shown_as_their_text_would_be(
-    tmp_path: Path, source: str
+    tmp_path: Path, source: str, markers: list[str]
 ) -> None:
-    """Typed columns are checked as values, not printed and parsed again: the report, samples
-    and duplicate keys included, is the one for the same values written as text."""
+    """Typed columns are checked as values, not printed and parsed again: the report, samples,
+    duplicate keys and null markers included, is the one for the same values written as text."""
+    spec = {**TYPED_SPEC, "csv": {"null_values": markers}}
     at = dt.datetime(2024, 1, 31, 10, 30)
     table = pa.table(
         {
@@ -157,11 +159,21 @@ def test_typed_values_are_judged_and_shown_as_their_text_would_be(
     csv_path.write_text("\n".join([",".join(text), *rows]) + "\n")
     if source == "parquet":
         pq.write_table(table, tmp_path / "typed.parquet")
-        typed = pp.validate(str(tmp_path / "typed.parquet"), TYPED_SPEC)
+        typed = pp.validate(str(tmp_path / "typed.parquet"), spec)
     else:
-        typed = pp.validate(table, TYPED_SPEC)
-    as_text = pp.validate(str(csv_path), TYPED_SPEC)
+        typed = pp.validate(table, spec)
+    as_text = pp.validate(str(csv_path), spec)
     assert judged(typed) == judged(as_text)
+    if markers != [""]:
+        nulls = {rule.name: rule.failed for rule in typed.rules if rule.name.endswith("not_null")}
+        assert nulls == {
+            "id:not_null": 2,
+            "amount:not_null": 2,
+            "at:not_null": 1,
+            "day:not_null": 8,
+            "flag:not_null": 3,
+        }
+        return
     failed = {rule.name: rule.failed for rule in typed.rules if rule.failed}
     assert failed == {
         "id:ge": 1,
