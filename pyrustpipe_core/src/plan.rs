@@ -760,6 +760,26 @@ pub struct SourceLayout {
     pub iso_text: Vec<bool>,
 }
 
+/// For tests: the plan of a schema of `str` columns named `names`, and its layout of a source
+/// with exactly those columns.
+#[cfg(test)]
+pub(crate) fn str_columns(path: &str, names: &[&str]) -> (Plan, SourceLayout) {
+    let columns: Vec<String> = names
+        .iter()
+        .map(|n| format!(r#"{{"name": "{n}", "dtype": "str"}}"#))
+        .collect();
+    let spec = crate::spec::Spec::from_json(&format!(
+        r#"{{"spec_version": 1, "columns": [{}]}}"#,
+        columns.join(",")
+    ))
+    .expect("a schema of str columns");
+    let plan = Plan::compile(spec, &[]).expect("a schema of str columns compiles");
+    let layout = plan
+        .layout(path, names.iter().map(|n| (*n).to_owned()).collect())
+        .expect("the source has the schema's columns");
+    (plan, layout)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -252,27 +252,12 @@ mod tests {
     use arrow_array::{ArrayRef, LargeStringArray, StringArray, StringViewArray};
 
     use super::*;
-    use crate::plan::Plan;
 
     /// Each row's text per column after `append_batch`, `None` for a null.
     fn texts_of(batch: &RecordBatch) -> Vec<Vec<Option<String>>> {
-        let names: Vec<String> = batch
-            .schema()
-            .fields()
-            .iter()
-            .map(|f| f.name().clone())
-            .collect();
-        let columns: Vec<String> = names
-            .iter()
-            .map(|n| format!(r#"{{"name": "{n}", "dtype": "str"}}"#))
-            .collect();
-        let spec = crate::spec::Spec::from_json(&format!(
-            r#"{{"spec_version": 1, "columns": [{}]}}"#,
-            columns.join(",")
-        ))
-        .unwrap();
-        let plan = Plan::compile(spec, &[]).unwrap();
-        let layout = plan.layout("t", names).unwrap();
+        let schema = batch.schema();
+        let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+        let (plan, layout) = crate::plan::str_columns("t", &names);
         let mut rows = Rows::default();
         append_batch("t", batch, &layout, &plan.dtypes(), |f| f, true, &mut rows).unwrap();
         (0..rows.len())

@@ -214,20 +214,7 @@ mod tests {
     use crate::plan::Plan;
 
     fn layout(names: &[&str]) -> (Plan, SourceLayout) {
-        let columns: Vec<String> = names
-            .iter()
-            .map(|n| format!(r#"{{"name": "{n}", "dtype": "str"}}"#))
-            .collect();
-        let spec = crate::spec::Spec::from_json(&format!(
-            r#"{{"spec_version": 1, "columns": [{}]}}"#,
-            columns.join(",")
-        ))
-        .unwrap();
-        let plan = Plan::compile(spec, &[]).unwrap();
-        let layout = plan
-            .layout("t.csv", names.iter().map(|n| (*n).to_owned()).collect())
-            .unwrap();
-        (plan, layout)
+        crate::plan::str_columns("t.csv", names)
     }
 
     /// A row's outcome: `None` when it parsed, or its code and field (or field count).
