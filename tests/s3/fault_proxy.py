@@ -14,6 +14,8 @@ Faults (``add_fault``) match requests in the order they were added; each is used
 - ``cut_body``: forward, then close the connection after ``after_bytes`` bytes of response body
   (a FIN, so exactly that many arrive; ``rst=True`` resets instead);
 - ``stall``: forward, send the response headers, then send nothing for ``seconds`` (then go on);
+  with ``before_head=True`` the headers wait too: the server has answered (a write is stored)
+  while the client hears nothing — a response without a body (a PUT's) holds no client otherwise;
 - ``drop``: read the request, answer ``200 OK`` without forwarding it: a write the server says it
   stored but did not (as when a non-atomic conditional put lets a racing write overwrite it).
 
@@ -339,11 +341,15 @@ class FaultProxy:
         while resp.status // 100 == 1:  # interim responses
             cwriter.write(resp.encode())
             resp = await _read_head(ureader)
+        stall = fault is not None and fault.kind == "stall"
+        before_head = stall and bool(fault.params.get("before_head"))
+        if before_head:
+            await asyncio.sleep(float(fault.params.get("seconds", 5.0)))
         cwriter.write(resp.encode())
         await cwriter.drain()
         if method == "HEAD" or resp.status in (204, 304):
             return not close
-        if fault is not None and fault.kind == "stall":
+        if stall and not before_head:
             await asyncio.sleep(float(fault.params.get("seconds", 5.0)))
         limit = int(fault.params["after_bytes"]) if fault and fault.kind == "cut_body" else None
         no_length = (

@@ -497,6 +497,30 @@ def test_proxy_stall_times_out_the_read(
         client.close()
 
 
+def test_proxy_stall_before_head_holds_a_stored_put(
+    s3_server: S3Server,
+    fault_proxy: FaultProxy,
+    s3_client: S3Client,
+    s3_bucket: Callable[[], str],
+) -> None:
+    bucket = s3_bucket()
+    client = make_client(
+        fault_proxy.endpoint_url,
+        s3_server.access_key_id,
+        s3_server.secret_access_key,
+        read_timeout=0.5,
+    )
+    try:
+        fault_proxy.add_fault("PUT", r"/k$", "stall", seconds=3, before_head=True)
+        client.put_object(Bucket=bucket, Key="k", Body=b"v")
+        # The first answer was held past the client's read timeout (a stall after the head would
+        # hold nothing: the answer has no body), so the client sent the PUT again.
+        assert fault_proxy.count("PUT", r"/k$") == 2
+        assert s3_client.get_object(Bucket=bucket, Key="k")["Body"].read() == b"v"
+    finally:
+        client.close()
+
+
 def test_proxy_rejects_unknown_fault(fault_proxy: FaultProxy) -> None:
     with pytest.raises(ValueError, match="unknown fault kind"):
         fault_proxy.add_fault(None, None, "explode")

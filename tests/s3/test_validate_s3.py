@@ -239,7 +239,9 @@ def test_a_run_killed_mid_write_and_run_again_commits_exactly_once(
     seed(s3_client, raw, "p/", partitions[:2])
     outputs = {"valid_output": f"s3://{out}/clean/", "quarantine": f"s3://{out}/bad/"}
     proxied = dict(s3_server.storage_options, endpoint_url=fault_proxy.endpoint_url)
-    fault_proxy.add_fault("PUT", stalled, "stall", times=1, seconds=60)
+    # The server stores the write; the run never hears back (a PUT's answer has no body, so only
+    # holding its headers holds the run), so the kill below lands at exactly that point.
+    fault_proxy.add_fault("PUT", stalled, "stall", times=1, seconds=60, before_head=True)
     child = start_api_run(f"s3://{raw}/p/", proxied, outputs)
     deadline = time.monotonic() + 60
     while fault_proxy.pending_faults() and time.monotonic() < deadline:
