@@ -82,7 +82,9 @@ def open_uploads(server: S3Server) -> list[str]:
 
 def stall_second_part(fault_proxy: Any) -> None:
     # The proxy forwards part 2 (the server stores it), then holds the answer back for 60 s.
-    fault_proxy.add_fault("PUT", r"partNumber=2(&|$)", "stall", times=1, seconds=60)
+    fault_proxy.add_fault(
+        "PUT", r"partNumber=2(&|$)", "stall", times=1, seconds=60, before_head=True
+    )
 
 
 def wait_for_stall(fault_proxy: Any, child: subprocess.Popen[str]) -> None:
