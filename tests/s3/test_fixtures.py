@@ -472,44 +472,40 @@ def test_proxy_cut_body_raises_on_read(
     assert fault_proxy.count("GET", r"/big\.bin$") == 3
 
 
-@pytest.fixture
-def impatient_client(s3_server: S3Server, fault_proxy: FaultProxy) -> Iterator[S3Client]:
-    """A client through the fault proxy that gives up on a silent answer after 0.5 s."""
+def test_proxy_stall_times_out_the_read(
+    s3_server: S3Server,
+    fault_proxy: FaultProxy,
+    s3_client: S3Client,
+    s3_bucket: Callable[[], str],
+) -> None:
+    bucket = s3_bucket()
+    s3_client.put_object(Bucket=bucket, Key="k", Body=b"v" * 1000)
     client = make_client(
         fault_proxy.endpoint_url,
         s3_server.access_key_id,
         s3_server.secret_access_key,
         read_timeout=0.5,
     )
-    yield client
-    client.close()
-
-
-def test_proxy_stall_times_out_the_read(
-    fault_proxy: FaultProxy,
-    impatient_client: S3Client,
-    s3_client: S3Client,
-    s3_bucket: Callable[[], str],
-) -> None:
-    bucket = s3_bucket()
-    s3_client.put_object(Bucket=bucket, Key="k", Body=b"v" * 1000)
-    fault_proxy.add_fault("GET", r"/k$", "stall", seconds=3)
-    got = impatient_client.get_object(Bucket=bucket, Key="k")
-    started = time.monotonic()
-    with pytest.raises(botocore.exceptions.BotoCoreError):
-        got["Body"].read()
-    assert time.monotonic() - started < 2.5
+    try:
+        fault_proxy.add_fault("GET", r"/k$", "stall", seconds=3)
+        got = client.get_object(Bucket=bucket, Key="k")
+        started = time.monotonic()
+        with pytest.raises(botocore.exceptions.BotoCoreError):
+            got["Body"].read()
+        assert time.monotonic() - started < 2.5
+    finally:
+        client.close()
 
 
 def test_proxy_stall_before_head_holds_a_stored_put(
     fault_proxy: FaultProxy,
-    impatient_client: S3Client,
+    proxied: S3Client,
     s3_client: S3Client,
     s3_bucket: Callable[[], str],
 ) -> None:
     bucket = s3_bucket()
     fault_proxy.add_fault("PUT", r"/k$", "stall", seconds=3, before_head=True)
-    impatient_client.put_object(Bucket=bucket, Key="k", Body=b"v")
+    proxied.put_object(Bucket=bucket, Key="k", Body=b"v")
     # The first answer was held past the client's read timeout (a stall after the head would
     # hold nothing: the answer has no body), so the client sent the PUT again.
     assert fault_proxy.count("PUT", r"/k$") == 2
