@@ -276,7 +276,7 @@ pub fn check_rows(
             let null_text = match text_ref {
                 // A typed value is a null where its text would be (`NaN` among `null_values`).
                 TextRef::Native(at) => {
-                    text_nulls && native_is_null(plan, rows.natives[at as usize], &mut shown_native)
+                    text_nulls && native_is_null(plan, &rows.natives, at, &mut shown_native)
                 }
                 _ => plan.is_null(text),
             };
@@ -433,10 +433,8 @@ fn native_value(natives: &[Native], at: u32, dtype: crate::spec::DType) -> Optio
 
 /// Whether a typed value's text is one of the null markers.
 #[inline(never)]
-fn native_is_null(plan: &Plan, native: Native, scratch: &mut Vec<u8>) -> bool {
-    scratch.clear();
-    native.write_text(scratch);
-    plan.is_null(scratch)
+fn native_is_null(plan: &Plan, natives: &[Native], at: u32, scratch: &mut Vec<u8>) -> bool {
+    plan.is_null(text_of(&[], TextRef::Native(at), natives, scratch))
 }
 
 /// A cell's text: its own, or for a typed value the text the text path would have read.

@@ -82,7 +82,10 @@ impl Native {
     /// Append the text the text path would have read for this value.
     pub fn write_text(self, out: &mut Vec<u8>) {
         match self {
-            Native::Int(v) => out.extend_from_slice(v.to_string().as_bytes()),
+            // Into `out` directly: a key of an int column writes this for every row.
+            Native::Int(v) => {
+                let _ = std::io::Write::write_fmt(out, format_args!("{v}"));
+            }
             Native::Float(v) => out.extend_from_slice(ryu::Buffer::new().format(v).as_bytes()),
             Native::Bool(v) => out.extend_from_slice(if v { b"true" } else { b"false" }),
             Native::Date(days) => out.extend_from_slice(parse::format_date(days).as_bytes()),
