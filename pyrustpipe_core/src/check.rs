@@ -1,12 +1,12 @@
-//! The per-row check loop shared by every format: a block's rows arrive as text spans per plan
-//! column; this module parses them, runs the column checks, row rules and key hashing, and keeps
-//! per-block counts, first samples and failing rows. It runs inside worker threads and touches
-//! no shared state.
+//! The check loop shared by every format: a block's rows arrive as text spans per plan column;
+//! this module parses them, runs the column checks (a column of a chunk of rows at a time), then
+//! row rules and key hashing (a row at a time), and keeps per-block counts, first samples and
+//! failing rows. It runs inside worker threads and touches no shared state.
 
 use crate::ledger::sketch::Sketch;
 use crate::plan::{ColumnPlan, Plan, SourceLayout};
 use crate::rules::dataset::{ColumnStats, Gather};
-use crate::rules::RuleId;
+use crate::rules::{ColumnCheck, RuleId};
 use crate::value::{sample_text, type_failure_message, Cell, Native, TypeParser, Value};
 
 /// Where a row's text for one plan column sits.
@@ -131,6 +131,15 @@ impl BlockFindings {
     }
 }
 
+/// Rows are checked a chunk at a time: first each column of the chunk in one pass (the same
+/// parser, null test and checks for every cell, and nothing at all for a valid `str` value that
+/// nothing reads), then each row of the chunk for what spans columns (row rules, keys). Only the
+/// cells the row pass reads are kept. Sixteen rows keep a chunk's text spans and field bytes in
+/// the L1 cache between column passes: under callgrind's cache model, 16 has the misses of a
+/// row-at-a-time loop with 8% fewer instructions and fewer mispredicted branches; 256 rows with
+/// every cell kept had 1.8× the L1 misses and ran slower for fewer instructions.
+const CHUNK: usize = 16;
+
 /// Check every row of a block.
 pub fn check_rows(
     plan: &Plan,
@@ -140,236 +149,402 @@ pub fn check_rows(
     sample_size: usize,
     out: &mut BlockFindings,
 ) {
-    let width = rows.width;
-    let mut cells: Vec<Cell<'_>> = vec![Cell::Absent; plan.columns.len()];
-    let mut texts: Vec<&[u8]> = vec![&[]; plan.columns.len()];
-    // A typed value has no text until a sample, a key or a null marker needs it
-    // (`Native::write_text`); only a marker other than the empty text can match one.
-    let mut shown_native = Vec::new();
-    let text_nulls = plan.null_values.iter().any(|marker| !marker.is_empty());
+    let block = Block::new(plan, layout, buf, rows, sample_size);
+    let width = plan.columns.len();
+    // The chunk's cells, row by row; only the columns the row pass reads are written.
+    let mut cells: Vec<Cell<'_>> = vec![Cell::Absent; CHUNK * width.max(1)];
+    // Each column pass's failures, as (row, rule); sorted by row (stably, so a row's rules keep
+    // column order, then check order) for the row pass.
+    let mut column_failures: Vec<(u32, RuleId)> = Vec::new();
     let mut row_failed: Vec<RuleId> = Vec::new();
-    let mut key_scratch = Vec::new();
-    let numeric_stats = &plan.stats_columns;
-    // A source without a declared column does not match the schema: none of its rows may flow
-    // on as valid, so each carries the (per-source) schema rule without counting it again.
-    let source_mismatch = !layout.missing.is_empty();
-    // Decided once per block, not per cell: each column's parser (the ISO one for typed
-    // temporal sources), whether it is the `str` test, and whether a valid value of it has
-    // nothing more to do (a `str` column without checks, statistics or sketch).
-    let parsers: Vec<(&TypeParser, bool, bool)> = plan
-        .columns
-        .iter()
-        .enumerate()
-        .map(|(index, column)| {
-            let parser = if layout.iso_text[index] {
-                &plan.iso_parsers[index]
-            } else {
-                &column.parser
-            };
-            let is_str = matches!(parser, TypeParser::Str);
-            let done_when_valid = is_str
-                && column.checks.is_empty()
-                && numeric_stats[index] == Gather::Nothing
-                && plan.sketches[index] == Sketch::Nothing;
-            (parser, is_str, done_when_valid)
-        })
-        .collect();
-    // `str` cells are proven valid by one pass over the block's text, not a byte loop each.
-    let any_str = parsers.iter().any(|&(_, is_str, _)| is_str);
-    let (clean_buf, clean_arena) = if any_str {
-        (clean_prefix(buf), clean_prefix(&rows.arena))
-    } else {
-        ("", "")
-    };
-
-    for row in 0..rows.len() {
-        row_failed.clear();
-        let line = rows.lines[row];
-        // `message` gets the sensitive column's token to show in place of the value.
-        let mut fail = |rule: RuleId,
-                        column: Option<&ColumnPlan>,
-                        text: Option<&[u8]>,
-                        message: &dyn Fn(Option<&str>) -> String,
-                        failed: &mut Vec<RuleId>| {
-            failed.push(rule);
-            out.counts[rule as usize] += 1;
-            let samples = &mut out.samples[rule as usize];
-            if samples.len() < sample_size {
-                let token = column
-                    .filter(|c| c.sensitive)
-                    .and(text)
-                    .map(|t| plan.masker.token(t));
-                samples.push(LocalSample {
-                    row: row as u64,
-                    line,
-                    column: column.map(|c| c.name.clone()),
-                    value: token.clone().or_else(|| text.map(sample_text)),
-                    message: message(token.as_deref()),
-                });
-            }
-        };
-
-        if let Some(broken) = &rows.broken[row] {
-            match broken {
-                Broken::FieldCount(fields) => {
-                    let expected = layout.width;
-                    fail(
-                        plan.field_count_rule,
-                        None,
-                        None,
-                        &|_| format!("expected {expected} fields, got {fields}"),
-                        &mut row_failed,
-                    );
-                }
-                Broken::Malformed(reason) => {
-                    fail(
-                        plan.malformed_rule,
-                        None,
-                        None,
-                        &|_| reason.clone(),
-                        &mut row_failed,
-                    );
-                }
-                Broken::Csv { code, field } => {
-                    let name = layout.names.get(*field).map(String::as_str);
-                    let what = match *code {
-                        "csv:bare_quote" => "a quote inside an unquoted field",
-                        _ => "text after a closing quote",
-                    };
-                    let column = name.map_or_else(String::new, |n| format!(" `{n}`"));
-                    let number = field + 1;
-                    // The sample names the column when the schema declares it (an extra
-                    // column is named in the message only).
-                    let declared = name.and_then(|n| plan.columns.iter().find(|c| c.name == n));
-                    fail(
-                        plan.malformed_rule,
-                        declared,
-                        None,
-                        &|_| format!("{code}: {what} (field {number}{column}; strict CSV)"),
-                        &mut row_failed,
-                    );
-                }
-            }
-            if source_mismatch {
-                row_failed.push(plan.missing_columns_rule);
-            }
-            record_failure(out, row, &row_failed);
-            continue;
+    let mut scratch = Scratch::default();
+    for start in (0..rows.len()).step_by(CHUNK) {
+        let chunk = start..(start + CHUNK).min(rows.len());
+        let any_broken = rows.broken[chunk.clone()].iter().any(Option::is_some);
+        column_failures.clear();
+        for index in 0..width {
+            block.check_column(
+                index,
+                chunk.clone(),
+                any_broken,
+                &mut cells,
+                &mut column_failures,
+                &mut scratch,
+                out,
+            );
         }
+        column_failures.sort_by_key(|&(row, _)| row);
+        let mut failures = column_failures.iter().peekable();
+        for (row_cells, row) in cells.chunks_exact(width.max(1)).zip(chunk) {
+            row_failed.clear();
+            while let Some(&&(failed_row, rule)) = failures.peek() {
+                if failed_row as usize != row {
+                    break;
+                }
+                row_failed.push(rule);
+                failures.next();
+            }
+            block.check_row(row, row_cells, &mut row_failed, &mut scratch, out);
+        }
+    }
+    out.rows += rows.len() as u64;
+}
 
-        let row_texts = &rows.texts[row * width..row * width + parsers.len()];
-        let columns = plan.columns.iter().zip(&parsers).zip(row_texts);
-        for (index, ((column, &(parser, is_str, done_when_valid)), &text_ref)) in
-            columns.enumerate()
-        {
-            let text: &[u8] = match text_ref {
-                TextRef::Absent => {
-                    cells[index] = Cell::Absent;
-                    continue;
+/// Reusable buffers of one block's check.
+#[derive(Default)]
+struct Scratch {
+    /// A typed value's text, written when a sample, a message or a null marker needs it.
+    shown_native: Vec<u8>,
+    key: Vec<u8>,
+}
+
+/// One block's check: the plan, the block's text, and what is decided once per block.
+struct Block<'a> {
+    plan: &'a Plan,
+    layout: &'a SourceLayout,
+    buf: &'a [u8],
+    rows: &'a Rows,
+    sample_size: usize,
+    /// Each column's parser: the ISO one for typed temporal sources.
+    parsers: Vec<&'a TypeParser>,
+    /// Only a marker other than the empty text can be a typed value's text.
+    text_nulls: bool,
+    /// `str` cells are proven valid by one pass over the block's text, not a byte loop each.
+    clean_buf: &'a str,
+    clean_arena: &'a str,
+    /// Per column: whether the row pass reads its cells (row rules, keys, history, distinct
+    /// counts).
+    row_read: Vec<bool>,
+    /// Per column: a `str` column whose valid values nothing reads (no checks, statistics,
+    /// sketch or row pass) and whose non-empty texts cannot be null markers.
+    proof_only: Vec<bool>,
+    /// A source without a declared column does not match the schema: none of its rows may flow
+    /// on as valid, so each carries the (per-source) schema rule without counting it again.
+    source_mismatch: bool,
+}
+
+impl<'a> Block<'a> {
+    fn new(
+        plan: &'a Plan,
+        layout: &'a SourceLayout,
+        buf: &'a [u8],
+        rows: &'a Rows,
+        sample_size: usize,
+    ) -> Self {
+        let parsers: Vec<&TypeParser> = plan
+            .columns
+            .iter()
+            .enumerate()
+            .map(|(index, column)| {
+                if layout.iso_text[index] {
+                    &plan.iso_parsers[index]
+                } else {
+                    &column.parser
                 }
-                TextRef::Null => &[],
-                TextRef::Buf(s, e) => &buf[s as usize..e as usize],
-                TextRef::Arena(s, e) => &rows.arena[s as usize..e as usize],
-                TextRef::Native(_) => &[],
-            };
-            texts[index] = text;
-            let null_text = match text_ref {
-                // A typed value is a null where its text would be (`NaN` among `null_values`).
-                TextRef::Native(at) => {
-                    text_nulls && native_is_null(plan, &rows.natives, at, &mut shown_native)
+            })
+            .collect();
+        let any_str = parsers.iter().any(|p| matches!(p, TypeParser::Str));
+        let (clean_buf, clean_arena) = if any_str {
+            (clean_prefix(buf), clean_prefix(&rows.arena))
+        } else {
+            ("", "")
+        };
+        let row_columns: Vec<usize> = plan
+            .row_rules
+            .iter()
+            .flat_map(|rule| rule.expr.cells_read())
+            .chain(
+                plan.unique_keys
+                    .iter()
+                    .flat_map(|key| key.columns.iter().copied()),
+            )
+            .chain(plan.history_keys.iter().copied())
+            .chain(plan.distinct_columns.iter().copied())
+            .collect();
+        let mut row_read = vec![false; plan.columns.len()];
+        for column in row_columns {
+            row_read[column] = true;
+        }
+        let text_nulls = plan.null_values.iter().any(|marker| !marker.is_empty());
+        let proof_only = plan
+            .columns
+            .iter()
+            .enumerate()
+            .map(|(index, column)| {
+                matches!(parsers[index], TypeParser::Str)
+                    && column.checks.is_empty()
+                    && plan.stats_columns[index] == Gather::Nothing
+                    && plan.sketches[index] == Sketch::Nothing
+                    && !row_read[index]
+                    && !text_nulls
+            })
+            .collect();
+        Block {
+            plan,
+            layout,
+            buf,
+            rows,
+            sample_size,
+            parsers,
+            text_nulls,
+            clean_buf,
+            clean_arena,
+            row_read,
+            proof_only,
+            source_mismatch: !layout.missing.is_empty(),
+        }
+    }
+
+    /// The text a span points at (empty for a null, an absent column or a typed value).
+    fn text(&self, text_ref: TextRef) -> &'a [u8] {
+        match text_ref {
+            TextRef::Buf(s, e) => &self.buf[s as usize..e as usize],
+            TextRef::Arena(s, e) => &self.rows.arena[s as usize..e as usize],
+            TextRef::Absent | TextRef::Null | TextRef::Native(_) => &[],
+        }
+    }
+
+    fn text_ref(&self, row: usize, column: usize) -> TextRef {
+        self.rows.texts[row * self.rows.width + column]
+    }
+
+    /// Counts one failure of `rule` and keeps it as a sample while the rule has room;
+    /// `message` gets the sensitive column's token to show in place of the value.
+    fn fail(
+        &self,
+        out: &mut BlockFindings,
+        rule: RuleId,
+        row: usize,
+        column: Option<&ColumnPlan>,
+        text: Option<&[u8]>,
+        message: &dyn Fn(Option<&str>) -> String,
+    ) {
+        out.counts[rule as usize] += 1;
+        let samples = &mut out.samples[rule as usize];
+        if samples.len() < self.sample_size {
+            let token = column
+                .filter(|c| c.sensitive)
+                .and(text)
+                .map(|t| self.plan.masker.token(t));
+            samples.push(LocalSample {
+                row: row as u64,
+                line: self.rows.lines[row],
+                column: column.map(|c| c.name.clone()),
+                value: token.clone().or_else(|| text.map(sample_text)),
+                message: message(token.as_deref()),
+            });
+        }
+    }
+
+    /// One column of a chunk of rows: each cell parsed (type and null rules), then each check
+    /// over the chunk's values, then the column's statistics.
+    #[allow(clippy::too_many_arguments)]
+    fn check_column(
+        &self,
+        index: usize,
+        chunk: std::ops::Range<usize>,
+        any_broken: bool,
+        cells: &mut [Cell<'a>],
+        failures: &mut Vec<(u32, RuleId)>,
+        scratch: &mut Scratch,
+        out: &mut BlockFindings,
+    ) {
+        let column = &self.plan.columns[index];
+        if self.proof_only[index] {
+            // Nothing reads this column's valid values: only a null or a text not proven valid
+            // takes the cell path (for its rules), and the cells are left unset.
+            for row in chunk {
+                if let TextRef::Buf(s, e) = self.text_ref(row, index) {
+                    if s < e && within_clean(self.clean_buf, s, e) {
+                        continue;
+                    }
                 }
-                _ => plan.is_null(text),
-            };
-            if matches!(text_ref, TextRef::Null) || null_text {
-                cells[index] = Cell::Null;
-                out.stats[index].nulls += 1;
-                if let Some(rule) = column.not_null {
-                    let text = text_of(text, text_ref, &rows.natives, &mut shown_native);
-                    fail(
-                        rule,
-                        Some(column),
-                        Some(text),
-                        &|_| "missing required value".to_owned(),
-                        &mut row_failed,
-                    );
+                if !(any_broken && self.rows.broken[row].is_some()) {
+                    self.cell(index, column, row, failures, scratch, out);
                 }
+            }
+            return;
+        }
+        let gather = self.plan.stats_columns[index];
+        let sketch = self.plan.sketches[index];
+        let row_read = self.row_read[index];
+        for (at, row) in chunk.enumerate() {
+            // A record the reader could not split has no cells; the row pass judges it.
+            if any_broken && self.rows.broken[row].is_some() {
                 continue;
             }
-            let proven = match text_ref {
-                TextRef::Buf(s, e) => within_clean(clean_buf, s, e),
-                TextRef::Arena(s, e) => within_clean(clean_arena, s, e),
-                TextRef::Absent | TextRef::Null | TextRef::Native(_) => false,
-            };
-            let value = if proven && is_str {
-                if done_when_valid {
-                    cells[index] = Cell::Ok(Value::Str(text));
-                    continue;
-                }
-                Some(Value::Str(text))
-            } else if let TextRef::Native(at) = text_ref {
-                native_value(&rows.natives, at, column.dtype)
-            } else {
-                parser.parse(text)
-            };
-            match value {
-                None => {
-                    cells[index] = Cell::Invalid;
-                    if let Some(rule) = column.type_rule {
-                        let text = text_of(text, text_ref, &rows.natives, &mut shown_native);
-                        let format = column.format.as_deref();
-                        fail(
-                            rule,
-                            Some(column),
-                            Some(text),
-                            &|token| type_failure_message(column.dtype, format, text, token),
-                            &mut row_failed,
-                        );
+            let cell = self.cell(index, column, row, failures, scratch, out);
+            if let Cell::Ok(value) = &cell {
+                for check in &column.checks {
+                    if !check.passes(value) {
+                        self.fail_check(check, index, column, row, scratch, out);
+                        failures.push((as_u32(row), check.rule()));
                     }
                 }
-                Some(value) => {
-                    cells[index] = Cell::Ok(value);
-                    for check in &column.checks {
-                        if !check.passes(&value) {
-                            let text = text_of(text, text_ref, &rows.natives, &mut shown_native);
-                            let shown = String::from_utf8_lossy(text);
-                            fail(
-                                check.rule(),
-                                Some(column),
-                                Some(text),
-                                &|token| check.message(token.unwrap_or(&shown)),
-                                &mut row_failed,
-                            );
-                        }
+                if gather != Gather::Nothing {
+                    if let Some(number) = value.stat_f64() {
+                        out.stats[index].add(number, gather);
                     }
-                    let gather = numeric_stats[index];
-                    if gather != Gather::Nothing {
-                        if let Some(number) = value.stat_f64() {
-                            out.stats[index].add(number, gather);
-                        }
-                    }
-                    let sketch = plan.sketches[index];
-                    if sketch != Sketch::Nothing {
-                        out.stats[index].sketch(&value, sketch);
-                    }
+                }
+                if sketch != Sketch::Nothing {
+                    out.stats[index].sketch(value, sketch);
+                }
+            }
+            if row_read {
+                cells[at * self.plan.columns.len() + index] = cell;
+            }
+        }
+    }
+
+    /// Counts and samples a value that fails `check`.
+    #[cold]
+    fn fail_check(
+        &self,
+        check: &ColumnCheck,
+        index: usize,
+        column: &ColumnPlan,
+        row: usize,
+        scratch: &mut Scratch,
+        out: &mut BlockFindings,
+    ) {
+        let text_ref = self.text_ref(row, index);
+        let text = text_of(
+            self.text(text_ref),
+            text_ref,
+            &self.rows.natives,
+            &mut scratch.shown_native,
+        );
+        let shown = String::from_utf8_lossy(text);
+        self.fail(out, check.rule(), row, Some(column), Some(text), &|token| {
+            check.message(token.unwrap_or(&shown))
+        });
+    }
+
+    /// One cell's value: null, absent, unparsed (failing `not_null` or `type`) or parsed.
+    #[inline(always)]
+    fn cell(
+        &self,
+        index: usize,
+        column: &ColumnPlan,
+        row: usize,
+        failures: &mut Vec<(u32, RuleId)>,
+        scratch: &mut Scratch,
+        out: &mut BlockFindings,
+    ) -> Cell<'a> {
+        let text_ref = self.text_ref(row, index);
+        // The common case first: a non-empty field of the block's text that parses (for `str`,
+        // proven valid), when no marker but the empty text is a null.
+        if let TextRef::Buf(s, e) = text_ref {
+            if s < e && !self.text_nulls {
+                let text = &self.buf[s as usize..e as usize];
+                let parser = self.parsers[index];
+                let value = if matches!(parser, TypeParser::Str) {
+                    within_clean(self.clean_buf, s, e).then_some(Value::Str(text))
+                } else {
+                    parser.parse(text)
+                };
+                if let Some(value) = value {
+                    return Cell::Ok(value);
                 }
             }
         }
-
-        for rule in &plan.row_rules {
-            if rule.expr.evaluate(&cells) == Some(false) {
-                fail(
-                    rule.rule,
-                    None,
-                    None,
-                    &|_| "row rule is false".to_owned(),
-                    &mut row_failed,
+        let text = match text_ref {
+            TextRef::Absent => return Cell::Absent,
+            _ => self.text(text_ref),
+        };
+        let null = match text_ref {
+            TextRef::Null => true,
+            // A typed value is a null where its text would be (`NaN` among `null_values`).
+            TextRef::Native(at) => {
+                self.text_nulls
+                    && native_is_null(self.plan, &self.rows.natives, at, &mut scratch.shown_native)
+            }
+            _ => self.plan.is_null(text),
+        };
+        if null {
+            out.stats[index].nulls += 1;
+            if let Some(rule) = column.not_null {
+                let text = text_of(
+                    text,
+                    text_ref,
+                    &self.rows.natives,
+                    &mut scratch.shown_native,
                 );
+                self.fail(out, rule, row, Some(column), Some(text), &|_| {
+                    "missing required value".to_owned()
+                });
+                failures.push((as_u32(row), rule));
+            }
+            return Cell::Null;
+        }
+        let parser = self.parsers[index];
+        let value = match text_ref {
+            TextRef::Native(at) => native_value(&self.rows.natives, at, column.dtype),
+            TextRef::Buf(s, e)
+                if matches!(parser, TypeParser::Str) && within_clean(self.clean_buf, s, e) =>
+            {
+                Some(Value::Str(text))
+            }
+            TextRef::Arena(s, e)
+                if matches!(parser, TypeParser::Str) && within_clean(self.clean_arena, s, e) =>
+            {
+                Some(Value::Str(text))
+            }
+            _ => parser.parse(text),
+        };
+        match value {
+            Some(value) => Cell::Ok(value),
+            None => {
+                if let Some(rule) = column.type_rule {
+                    let text = text_of(
+                        text,
+                        text_ref,
+                        &self.rows.natives,
+                        &mut scratch.shown_native,
+                    );
+                    let format = column.format.as_deref();
+                    self.fail(out, rule, row, Some(column), Some(text), &|token| {
+                        type_failure_message(column.dtype, format, text, token)
+                    });
+                    failures.push((as_u32(row), rule));
+                }
+                Cell::Invalid
+            }
+        }
+    }
+
+    /// What spans a row's columns: a broken record's rule, row rules, unique and history keys,
+    /// distinct counts; then the row's failures (`row_failed` holds its column failures).
+    fn check_row(
+        &self,
+        row: usize,
+        cells: &[Cell<'a>],
+        row_failed: &mut Vec<RuleId>,
+        scratch: &mut Scratch,
+        out: &mut BlockFindings,
+    ) {
+        let plan = self.plan;
+        if let Some(broken) = &self.rows.broken[row] {
+            row_failed.push(self.fail_broken(broken, row, out));
+            if self.source_mismatch {
+                row_failed.push(plan.missing_columns_rule);
+            }
+            record_failure(out, row, row_failed);
+            return;
+        }
+        for rule in &plan.row_rules {
+            if rule.expr.evaluate(cells) == Some(false) {
+                self.fail(out, rule.rule, row, None, None, &|_| {
+                    "row rule is false".to_owned()
+                });
+                row_failed.push(rule.rule);
             }
         }
 
-        let row_u32 = u32::try_from(row).expect("a block holds fewer than 2^32 rows");
+        let line = self.rows.lines[row];
+        let row_u32 = as_u32(row);
         for (key_index, key) in plan.unique_keys.iter().enumerate() {
-            let Some(hash) = key_hash_of(&key.columns, &cells, &mut key_scratch) else {
+            let Some(hash) = key_hash_of(&key.columns, cells, &mut scratch.key) else {
                 continue;
             };
             let text_start = out.key_text.len();
@@ -377,10 +552,7 @@ pub fn check_rows(
                 if n > 0 {
                     out.key_text.push(b',');
                 }
-                match row_texts[column] {
-                    TextRef::Native(at) => rows.natives[at as usize].write_text(&mut out.key_text),
-                    _ => out.key_text.extend_from_slice(texts[column]),
-                }
+                self.write_text(row, column, &mut out.key_text);
             }
             out.keys[key_index].push(KeyEntry {
                 hash,
@@ -392,13 +564,11 @@ pub fn check_rows(
 
         for (slot, &column) in plan.history_keys.iter().enumerate() {
             if let Cell::Ok(value) = &cells[column] {
-                let mut scratch = [0u8; 24];
-                let hash = crate::ledger::row_history::key_hash(value.key_bytes(&mut scratch));
+                let mut value_scratch = [0u8; 24];
+                let hash =
+                    crate::ledger::row_history::key_hash(value.key_bytes(&mut value_scratch));
                 let text_start = out.key_text.len();
-                match row_texts[column] {
-                    TextRef::Native(at) => rows.natives[at as usize].write_text(&mut out.key_text),
-                    _ => out.key_text.extend_from_slice(texts[column]),
-                }
+                self.write_text(row, column, &mut out.key_text);
                 out.history_keys[slot].push(KeyEntry {
                     hash: u128::from(hash),
                     row: row_u32,
@@ -410,19 +580,64 @@ pub fn check_rows(
 
         for (slot, &column) in plan.distinct_columns.iter().enumerate() {
             if let Cell::Ok(value) = &cells[column] {
-                let mut scratch = [0u8; 24];
-                out.distinct[slot].push(xxhash_rust::xxh3::xxh3_128(value.key_bytes(&mut scratch)));
+                let mut value_scratch = [0u8; 24];
+                out.distinct[slot].push(xxhash_rust::xxh3::xxh3_128(
+                    value.key_bytes(&mut value_scratch),
+                ));
             }
         }
 
-        if source_mismatch {
+        if self.source_mismatch {
             row_failed.push(plan.missing_columns_rule);
         }
         if !row_failed.is_empty() {
-            record_failure(out, row, &row_failed);
+            record_failure(out, row, row_failed);
         }
     }
-    out.rows += rows.len() as u64;
+
+    /// A parsed cell's text, as a key's display text.
+    fn write_text(&self, row: usize, column: usize, into: &mut Vec<u8>) {
+        match self.text_ref(row, column) {
+            TextRef::Native(at) => self.rows.natives[at as usize].write_text(into),
+            text_ref => into.extend_from_slice(self.text(text_ref)),
+        }
+    }
+
+    /// Counts and samples a record the reader could not turn into fields; returns its rule.
+    fn fail_broken(&self, broken: &Broken, row: usize, out: &mut BlockFindings) -> RuleId {
+        let plan = self.plan;
+        match broken {
+            Broken::FieldCount(fields) => {
+                let expected = self.layout.width;
+                self.fail(out, plan.field_count_rule, row, None, None, &|_| {
+                    format!("expected {expected} fields, got {fields}")
+                });
+                plan.field_count_rule
+            }
+            Broken::Malformed(reason) => {
+                self.fail(out, plan.malformed_rule, row, None, None, &|_| {
+                    reason.clone()
+                });
+                plan.malformed_rule
+            }
+            Broken::Csv { code, field } => {
+                let name = self.layout.names.get(*field).map(String::as_str);
+                let what = match *code {
+                    "csv:bare_quote" => "a quote inside an unquoted field",
+                    _ => "text after a closing quote",
+                };
+                let column = name.map_or_else(String::new, |n| format!(" `{n}`"));
+                let number = field + 1;
+                // The sample names the column when the schema declares it (an extra column is
+                // named in the message only).
+                let declared = name.and_then(|n| plan.columns.iter().find(|c| c.name == n));
+                self.fail(out, plan.malformed_rule, row, declared, None, &|_| {
+                    format!("{code}: {what} (field {number}{column}; strict CSV)")
+                });
+                plan.malformed_rule
+            }
+        }
+    }
 }
 
 /// A typed cell's value, out of line: text sources, the hot case, never come here.
@@ -511,6 +726,120 @@ pub(crate) fn as_u32(n: usize) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::formats::csv::block::parse_rows;
+    use crate::formats::csv::parser::{Dialect, Parser};
+
+    /// A block's findings with rows numbered from `first` (samples, failed rows and keys).
+    type Found = (
+        Vec<u64>,
+        Vec<Vec<(u64, Option<String>, String)>>,
+        Vec<(u64, Vec<RuleId>)>,
+        Vec<(u128, u64, Vec<u8>)>,
+        Vec<u64>,
+    );
+
+    fn check_csv(
+        plan: &Plan,
+        layout: &SourceLayout,
+        csv: &[u8],
+        sample_size: usize,
+    ) -> BlockFindings {
+        let parser = Parser::new(Dialect::default());
+        let mut rows = Rows::default();
+        parse_rows(&parser, layout, csv, true, &mut rows);
+        let mut out = BlockFindings::new(plan);
+        check_rows(plan, layout, csv, &rows, sample_size, &mut out);
+        out
+    }
+
+    /// Appends `block`'s findings to `found`, its rows numbered from `first`.
+    fn gather(found: &mut Found, block: &BlockFindings, first: u64, sample_size: usize) {
+        let (counts, samples, failed, keys, nulls) = found;
+        counts.resize(block.counts.len(), 0);
+        samples.resize(block.counts.len(), Vec::new());
+        nulls.resize(block.stats.len(), 0);
+        for (rule, count) in block.counts.iter().enumerate() {
+            counts[rule] += count;
+            for sample in &block.samples[rule] {
+                if samples[rule].len() < sample_size {
+                    let entry = (
+                        first + sample.row,
+                        sample.value.clone(),
+                        sample.message.clone(),
+                    );
+                    samples[rule].push(entry);
+                }
+            }
+        }
+        for (index, &row) in block.failed_rows.iter().enumerate() {
+            failed.push((first + u64::from(row), block.rules_of(index).to_vec()));
+        }
+        for entry in &block.keys[0] {
+            let (s, e) = entry.text;
+            let text = block.key_text[s as usize..e as usize].to_vec();
+            keys.push((entry.hash, first + u64::from(entry.row), text));
+        }
+        for (index, stats) in block.stats.iter().enumerate() {
+            nulls[index] += stats.nulls;
+        }
+    }
+
+    proptest::proptest! {
+        /// Chunked column passes change nothing: a block of many rows (several chunks) finds what
+        /// its rows find checked one block each — counts, samples, each row's rules in order, keys.
+        #[test]
+        fn a_block_finds_what_its_rows_find_one_at_a_time(
+            records in proptest::collection::vec(
+                (0usize..5, 0usize..6, 0usize..6, 0usize..4, 0usize..20),
+                1..700,
+            ),
+        ) {
+            let spec = crate::spec::Spec::from_json(r#"{"spec_version": 1, "columns": [
+                {"name": "id", "dtype": "str", "checks": [
+                    {"type": "pattern", "pattern": "^A[0-9]$"}, {"type": "unique", "keep": "none"},
+                    {"type": "max_length", "value": 2}]},
+                {"name": "n", "dtype": "int", "checks": [{"type": "gt", "value": 0},
+                    {"type": "le", "value": 5}]},
+                {"name": "x", "dtype": "float", "nullable": true, "checks": [{"type": "ge", "value": 0}]},
+                {"name": "c", "dtype": "str", "nullable": true,
+                 "checks": [{"type": "isin", "values": ["a", "b"]}]},
+                {"name": "note", "dtype": "str"}],
+                "row_rules": [{"name": "x_within_n", "expr": {"type": "binary", "op": "le",
+                    "left": {"type": "col", "name": "x"}, "right": {"type": "col", "name": "n"}}}]}"#)
+                .expect("a spec");
+            let plan = Plan::compile(spec, &[]).expect("compiles");
+            let names = ["id", "n", "x", "c", "note"].map(str::to_owned).to_vec();
+            let layout = plan.layout("t.csv", names).expect("a layout");
+            let ids = ["A1", "A2", "B1", "", "A123"];
+            let ns = ["1", "7", "-1", "x", "", "3"];
+            let xs = ["0.5", "-2", "", "abc", "9", "2"];
+            let cs = ["a", "b", "z", ""];
+            // Read by nothing but its null rule.
+            let notes = ["n", "", "caf\u{e9}", "\"q\"\"q\""];
+            let lines: Vec<String> = records
+                .iter()
+                .map(|&(id, n, x, c, shape)| match shape {
+                    0 => format!("{},{}\n", ids[id], ns[n]),
+                    1 => format!("\"{}\",{},{},\"{}\",{}\n", ids[id], ns[n], xs[x], cs[c], notes[c]),
+                    _ => format!("{},{},{},{},{}\n", ids[id], ns[n], xs[x], cs[c], notes[3 - c]),
+                })
+                .collect();
+            let sample_size = 3;
+            let whole = check_csv(&plan, &layout, lines.concat().as_bytes(), sample_size);
+            let mut expected = Found::default();
+            for (row, line) in lines.iter().enumerate() {
+                let alone = check_csv(&plan, &layout, line.as_bytes(), sample_size);
+                gather(&mut expected, &alone, row as u64, sample_size);
+            }
+            let mut found = Found::default();
+            gather(&mut found, &whole, 0, sample_size);
+            proptest::prop_assert_eq!(whole.rows, lines.len() as u64);
+            // Every whole record with an id is a key occurrence.
+            let keyed = records.iter().filter(|r| r.4 != 0 && !ids[r.0].is_empty()).count();
+            proptest::prop_assert_eq!(found.3.len(), keyed);
+            proptest::prop_assert_eq!(found, expected);
+        }
+    }
 
     #[test]
     fn a_span_proven_clean_is_a_valid_str_and_the_fast_path_misses_no_bad_cell() {

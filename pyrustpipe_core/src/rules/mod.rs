@@ -111,13 +111,12 @@ impl ColumnCheck {
     }
 
     pub fn passes(&self, value: &Value<'_>) -> bool {
-        match (self, value) {
-            (ColumnCheck::Compare(c), v) => c.passes(v),
-            (ColumnCheck::Length(c), Value::Str(s)) => c.passes(s),
-            (ColumnCheck::Pattern(c), Value::Str(s)) => c.passes(s),
-            (ColumnCheck::Membership(c), v) => c.passes(v),
-            (ColumnCheck::MultipleOf(c), v) => c.passes(v),
-            _ => true,
+        match self {
+            ColumnCheck::Compare(c) => c.passes(value),
+            ColumnCheck::Length(c) => text_passes(value, |s| c.passes(s)),
+            ColumnCheck::Pattern(c) => text_passes(value, |s| c.passes(s)),
+            ColumnCheck::Membership(c) => c.passes(value),
+            ColumnCheck::MultipleOf(c) => c.passes(value),
         }
     }
 
@@ -140,6 +139,14 @@ impl ColumnCheck {
             ColumnCheck::Membership(c) => c.message(text),
             ColumnCheck::MultipleOf(c) => c.message(text),
         }
+    }
+}
+
+/// Text checks pass every value that is not text (a column's checks match its dtype).
+fn text_passes(value: &Value<'_>, passes: impl Fn(&[u8]) -> bool) -> bool {
+    match value {
+        Value::Str(s) => passes(s),
+        _ => true,
     }
 }
 

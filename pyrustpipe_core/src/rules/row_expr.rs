@@ -116,6 +116,16 @@ impl RowExpr {
         Ok(RowExpr { expr, reads })
     }
 
+    /// Every column whose cell the expression looks at (`reads` and the `is_null` tests).
+    pub fn cells_read(&self) -> Vec<usize> {
+        let mut columns = Vec::new();
+        cells_read(&self.expr, &mut columns);
+        columns.extend_from_slice(&self.reads);
+        columns.sort_unstable();
+        columns.dedup();
+        columns
+    }
+
     /// `Some(false)` is a violation; `None` means unknown (skipped).
     pub fn evaluate(&self, cells: &[Cell<'_>]) -> Option<bool> {
         if self.reads.iter().any(|&i| !cells[i].is_known()) {
@@ -429,6 +439,32 @@ fn as_float(value: &EVal<'_>) -> Option<f64> {
         EVal::Int(i) => Some(*i as f64),
         EVal::Float(f) => Some(*f),
         _ => None,
+    }
+}
+
+fn cells_read(expr: &CExpr, columns: &mut Vec<usize>) {
+    match expr {
+        CExpr::Col(index) | CExpr::IsNull(index) => columns.push(*index),
+        CExpr::Lit(_) => {}
+        CExpr::Compare(_, l, r, _)
+        | CExpr::Arith(_, l, r, _)
+        | CExpr::And(l, r)
+        | CExpr::Or(l, r) => {
+            cells_read(l, columns);
+            cells_read(r, columns);
+        }
+        CExpr::Not(e)
+        | CExpr::Neg(e)
+        | CExpr::Abs(e)
+        | CExpr::Isin(e, _)
+        | CExpr::StrLen(e)
+        | CExpr::StartsWith(e, _)
+        | CExpr::EndsWith(e, _)
+        | CExpr::Contains(e, _)
+        | CExpr::Matches(e, _)
+        | CExpr::Lower(e)
+        | CExpr::Upper(e)
+        | CExpr::DtPart(e, _, _) => cells_read(e, columns),
     }
 }
 
