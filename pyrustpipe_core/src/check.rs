@@ -6,7 +6,7 @@
 use crate::ledger::sketch::Sketch;
 use crate::plan::{ColumnPlan, Plan, SourceLayout};
 use crate::rules::dataset::{ColumnStats, Gather};
-use crate::rules::{ColumnCheck, RuleId};
+use crate::rules::RuleId;
 use crate::value::{sample_text, type_failure_message, Cell, Native, TypeParser, Value};
 
 /// Where a row's text for one plan column sits.
@@ -377,7 +377,12 @@ impl<'a> Block<'a> {
             if let Cell::Ok(value) = &cell {
                 for check in &column.checks {
                     if !check.passes(value) {
-                        self.fail_check(check, index, column, row, scratch, out);
+                        let text_ref = self.text_ref(row, index);
+                        let cell = (row, self.text(text_ref), text_ref);
+                        let message = |text: &[u8], token: Option<&str>| {
+                            check.message(token.unwrap_or(&String::from_utf8_lossy(text)))
+                        };
+                        self.fail_cell(check.rule(), column, cell, &message, scratch, out);
                         failures.push((as_u32(row), check.rule()));
                     }
                 }
@@ -396,27 +401,26 @@ impl<'a> Block<'a> {
         }
     }
 
-    /// Counts and samples a value that fails `check`.
+    /// Counts and samples a column rule's failure on one cell `(row, text, text_ref)`; the
+    /// sample shows the cell's text (for a typed value, the text the text path would have read).
     #[cold]
-    fn fail_check(
+    fn fail_cell(
         &self,
-        check: &ColumnCheck,
-        index: usize,
+        rule: RuleId,
         column: &ColumnPlan,
-        row: usize,
+        (row, text, text_ref): (usize, &[u8], TextRef),
+        message: &dyn Fn(&[u8], Option<&str>) -> String,
         scratch: &mut Scratch,
         out: &mut BlockFindings,
     ) {
-        let text_ref = self.text_ref(row, index);
         let text = text_of(
-            self.text(text_ref),
+            text,
             text_ref,
             &self.rows.natives,
             &mut scratch.shown_native,
         );
-        let shown = String::from_utf8_lossy(text);
-        self.fail(out, check.rule(), row, Some(column), Some(text), &|token| {
-            check.message(token.unwrap_or(&shown))
+        self.fail(out, rule, row, Some(column), Some(text), &|token| {
+            message(text, token)
         });
     }
 
@@ -464,15 +468,9 @@ impl<'a> Block<'a> {
         if null {
             out.stats[index].nulls += 1;
             if let Some(rule) = column.not_null {
-                let text = text_of(
-                    text,
-                    text_ref,
-                    &self.rows.natives,
-                    &mut scratch.shown_native,
-                );
-                self.fail(out, rule, row, Some(column), Some(text), &|_| {
-                    "missing required value".to_owned()
-                });
+                let message = |_: &[u8], _: Option<&str>| "missing required value".to_owned();
+                let cell = (row, text, text_ref);
+                self.fail_cell(rule, column, cell, &message, scratch, out);
                 failures.push((as_u32(row), rule));
             }
             return Cell::Null;
@@ -496,16 +494,11 @@ impl<'a> Block<'a> {
             Some(value) => Cell::Ok(value),
             None => {
                 if let Some(rule) = column.type_rule {
-                    let text = text_of(
-                        text,
-                        text_ref,
-                        &self.rows.natives,
-                        &mut scratch.shown_native,
-                    );
                     let format = column.format.as_deref();
-                    self.fail(out, rule, row, Some(column), Some(text), &|token| {
+                    let message = |text: &[u8], token: Option<&str>| {
                         type_failure_message(column.dtype, format, text, token)
-                    });
+                    };
+                    self.fail_cell(rule, column, (row, text, text_ref), &message, scratch, out);
                     failures.push((as_u32(row), rule));
                 }
                 Cell::Invalid
