@@ -6,7 +6,7 @@
 use crate::ledger::sketch::Sketch;
 use crate::plan::{ColumnPlan, Plan, SourceLayout};
 use crate::rules::dataset::{ColumnStats, Gather};
-use crate::rules::RuleId;
+use crate::rules::{ColumnCheck, RuleId};
 use crate::value::{sample_text, type_failure_message, Cell, Native, TypeParser, Value};
 
 /// Where a row's text for one plan column sits.
@@ -377,12 +377,7 @@ impl<'a> Block<'a> {
             if let Cell::Ok(value) = &cell {
                 for check in &column.checks {
                     if !check.passes(value) {
-                        let text_ref = self.text_ref(row, index);
-                        let cell = (row, self.text(text_ref), text_ref);
-                        let message = |text: &[u8], token: Option<&str>| {
-                            check.message(token.unwrap_or(&String::from_utf8_lossy(text)))
-                        };
-                        self.fail_cell(check.rule(), column, cell, &message, scratch, out);
+                        self.fail_check(check, index, row, scratch, out);
                         failures.push((as_u32(row), check.rule()));
                     }
                 }
@@ -399,6 +394,25 @@ impl<'a> Block<'a> {
                 cells[at * self.plan.columns.len() + index] = cell;
             }
         }
+    }
+
+    /// Counts and samples a value of column `index` that fails `check` (out of the hot loop).
+    #[cold]
+    fn fail_check(
+        &self,
+        check: &ColumnCheck,
+        index: usize,
+        row: usize,
+        scratch: &mut Scratch,
+        out: &mut BlockFindings,
+    ) {
+        let text_ref = self.text_ref(row, index);
+        let cell = (row, self.text(text_ref), text_ref);
+        let message = |text: &[u8], token: Option<&str>| {
+            check.message(token.unwrap_or(&String::from_utf8_lossy(text)))
+        };
+        let column = &self.plan.columns[index];
+        self.fail_cell(check.rule(), column, cell, &message, scratch, out);
     }
 
     /// Counts and samples a column rule's failure on one cell `(row, text, text_ref)`; the
