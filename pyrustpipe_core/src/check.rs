@@ -207,7 +207,8 @@ struct Block<'a> {
     sample_size: usize,
     /// Each column's parser: the ISO one for typed temporal sources.
     parsers: Vec<&'a TypeParser>,
-    /// Only a marker other than the empty text can be a typed value's text.
+    /// Whether a null marker other than the empty text exists: only then can a non-empty text,
+    /// or a typed value's text, be a null.
     text_nulls: bool,
     /// `str` cells are proven valid by one pass over the block's text, not a byte loop each.
     clean_buf: &'a str,
