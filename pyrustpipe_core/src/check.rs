@@ -337,8 +337,8 @@ impl<'a> Block<'a> {
         }
     }
 
-    /// One column of a chunk of rows: each cell parsed (type and null rules), then each check
-    /// over the chunk's values, then the column's statistics.
+    /// One column of a chunk of rows: each cell parsed (type and null rules), its checks and
+    /// statistics; the cell is kept only when the row pass reads it.
     #[allow(clippy::too_many_arguments)]
     fn check_column(
         &self,
