@@ -54,13 +54,31 @@ impl BlockParse {
     }
 }
 
-/// Walk the records of `buf`, calling `on_record` for each.
-fn walk(
-    parser: &Parser,
-    buf: &[u8],
-    eof: bool,
-    mut on_record: impl FnMut(&RecordSpan, &[FieldSpan], u64),
-) -> BlockParse {
+/// Where the records [`walk`] finds go.
+trait RecordSink {
+    /// A record and its fields; `line` is its first line's offset from the block's first line.
+    fn record(&mut self, record: &RecordSpan, fields: &[FieldSpan], line: u64);
+
+    /// Take the plain records from `pos` on (see [`Parser::plain_run`]); the first is on line
+    /// `line`. A sink that needs only what [`RecordSink::record`] is given takes none.
+    fn plain_run(&mut self, _parser: &Parser, _buf: &[u8], pos: usize, _line: u64) -> PlainRun {
+        PlainRun {
+            next: pos,
+            records: 0,
+            longest: 0,
+        }
+    }
+}
+
+/// What a plain run took: the records up to `next`, one line each, the longest `longest` bytes.
+struct PlainRun {
+    next: usize,
+    records: u64,
+    longest: usize,
+}
+
+/// Walk the records of `buf` into `sink`.
+fn walk(parser: &Parser, buf: &[u8], eof: bool, sink: &mut impl RecordSink) -> BlockParse {
     let mut fields = Vec::with_capacity(32);
     let mut record = RecordSpan::default();
     let mut pos = 0;
@@ -69,12 +87,16 @@ fn walk(
     let mut garbage = 0u64;
     let mut longest = 0usize;
     loop {
+        let run = sink.plain_run(parser, buf, pos, lines);
+        pos = run.next;
+        lines += run.records;
+        longest = longest.max(run.longest);
         match parser.next_record(buf, pos, eof, &mut fields, &mut record) {
             Step::Record => {
                 lines += u64::from(record.blank_lines_before);
                 blank += u64::from(record.blank_lines_before);
                 longest = longest.max(record.end - record.start);
-                on_record(&record, &fields, lines);
+                sink.record(&record, &fields, lines);
                 lines += u64::from(record.inner_line_breaks) + u64::from(record.next > record.end);
                 garbage += u64::from(record.quote_garbage);
                 pos = record.next;
@@ -117,6 +139,145 @@ fn walk(
     }
 }
 
+/// Pass 1's sink: each record's cells as text spans per plan column.
+struct RowsSink<'a> {
+    layout: &'a SourceLayout,
+    /// Plan column `i` is field `i` of the source, for every field: a plain record's spans are
+    /// its cells as they come.
+    identity: bool,
+    strict: bool,
+    quote: u8,
+    buf: &'a [u8],
+    rows: &'a mut Rows,
+    scratch: Vec<u8>,
+    /// A plain record's field spans, for a layout that is not the identity.
+    spans: Vec<(u32, u32)>,
+}
+
+impl RowsSink<'_> {
+    /// A record of `fields` fields could not be split as the header says: its row is broken.
+    fn push_broken(&mut self, broken: Broken) {
+        self.rows.broken.push(Some(broken));
+        self.rows.texts.extend(std::iter::repeat_n(
+            TextRef::Absent,
+            self.layout.field_of.len(),
+        ));
+    }
+}
+
+impl RecordSink for RowsSink<'_> {
+    fn record(&mut self, record: &RecordSpan, fields: &[FieldSpan], line: u64) {
+        self.rows.lines.push(Some(line));
+        if self.strict {
+            if let Some((field, issue)) = strict_issue(self.buf, fields, record, self.quote) {
+                let code = issue.code();
+                return self.push_broken(Broken::Csv { code, field });
+            }
+        }
+        if fields.len() != self.layout.width {
+            return self.push_broken(Broken::FieldCount(fields.len()));
+        }
+        self.rows.broken.push(None);
+        // One `extend` over the layout: one capacity check per record, not one per cell.
+        let (buf, quote, scratch) = (self.buf, self.quote, &mut self.scratch);
+        let arena = &mut self.rows.arena;
+        self.rows
+            .texts
+            .extend(self.layout.field_of.iter().map(|field| match field {
+                None => TextRef::Absent,
+                Some(index) => {
+                    let span = fields[*index];
+                    match span.kind {
+                        FieldKind::Plain => TextRef::Buf(span.start, span.end),
+                        FieldKind::Quoted => {
+                            unescape(&buf[span.start as usize..span.end as usize], quote, scratch);
+                            let start = arena.len();
+                            arena.extend_from_slice(scratch);
+                            TextRef::Arena(as_u32(start), as_u32(arena.len()))
+                        }
+                    }
+                }
+            }));
+    }
+
+    fn plain_run(&mut self, parser: &Parser, buf: &[u8], pos: usize, line: u64) -> PlainRun {
+        let kept = self.rows.texts.len();
+        let mut taken = Taken {
+            layout: self.layout,
+            rows: &mut *self.rows,
+            kept,
+            line,
+            run: PlainRun {
+                next: pos,
+                records: 0,
+                longest: 0,
+            },
+        };
+        // Two closures, so the identity layout's cells are pushed as they come, unmapped.
+        let next = if self.identity {
+            parser.plain_run(buf, pos, |start, end, record| {
+                taken.rows.texts.push(TextRef::Buf(start, end));
+                if let Some(record_start) = record {
+                    let fields = taken.rows.texts.len() - taken.kept;
+                    taken.record(record_start, end, fields, &[]);
+                }
+            })
+        } else {
+            let spans = &mut self.spans;
+            spans.clear();
+            parser.plain_run(buf, pos, |start, end, record| {
+                spans.push((start, end));
+                if let Some(record_start) = record {
+                    taken.record(record_start, end, spans.len(), spans);
+                    spans.clear();
+                }
+            })
+        };
+        taken.rows.texts.truncate(taken.kept);
+        PlainRun { next, ..taken.run }
+    }
+}
+
+/// The rows a plain run has taken so far.
+struct Taken<'a> {
+    layout: &'a SourceLayout,
+    rows: &'a mut Rows,
+    /// The cells of the records taken whole; a record the run leaves unfinished is dropped.
+    kept: usize,
+    /// The run's first line.
+    line: u64,
+    run: PlainRun,
+}
+
+impl Taken<'_> {
+    /// A record of `fields` fields ended at `end`: its line, its breakage, and (for a layout that
+    /// is not the identity) its cells from `spans`.
+    fn record(&mut self, start: u32, end: u32, fields: usize, spans: &[(u32, u32)]) {
+        let rows = &mut *self.rows;
+        rows.lines.push(Some(self.line + self.run.records));
+        self.run.records += 1;
+        self.run.longest = self.run.longest.max((end - start) as usize);
+        if fields != self.layout.width {
+            rows.texts.truncate(self.kept);
+            rows.broken.push(Some(Broken::FieldCount(fields)));
+            rows.texts.extend(std::iter::repeat_n(
+                TextRef::Absent,
+                self.layout.field_of.len(),
+            ));
+        } else {
+            rows.broken.push(None);
+            if !spans.is_empty() {
+                rows.texts
+                    .extend(self.layout.field_of.iter().map(|field| match field {
+                        None => TextRef::Absent,
+                        Some(index) => TextRef::Buf(spans[*index].0, spans[*index].1),
+                    }));
+            }
+        }
+        self.kept = rows.texts.len();
+    }
+}
+
 /// Pass 1: rows as text spans per plan column.
 pub fn parse_rows(
     parser: &Parser,
@@ -125,53 +286,59 @@ pub fn parse_rows(
     eof: bool,
     rows: &mut Rows,
 ) -> BlockParse {
-    let width = layout.field_of.len();
-    rows.width = width;
-    let quote = parser.dialect.quote;
-    let mut scratch = Vec::new();
-    walk(parser, buf, eof, |record, fields, line| {
-        rows.lines.push(Some(line));
-        if parser.strict {
-            if let Some((field, issue)) = strict_issue(buf, fields, record, quote) {
-                rows.broken.push(Some(Broken::Csv {
-                    code: issue.code(),
-                    field,
-                }));
-                rows.texts
-                    .extend(std::iter::repeat_n(TextRef::Absent, width));
-                return;
-            }
+    rows.width = layout.field_of.len();
+    let identity = layout.field_of.len() == layout.width
+        && layout
+            .field_of
+            .iter()
+            .enumerate()
+            .all(|(column, field)| *field == Some(column));
+    let mut sink = RowsSink {
+        layout,
+        identity,
+        strict: parser.strict,
+        quote: parser.dialect.quote,
+        buf,
+        rows,
+        scratch: Vec::new(),
+        spans: Vec::new(),
+    };
+    walk(parser, buf, eof, &mut sink)
+}
+
+/// Pass 2's sink: where each record's bytes are.
+struct RecordsSink<'a>(&'a mut Vec<RecordBytes>);
+
+impl RecordSink for RecordsSink<'_> {
+    fn record(&mut self, record: &RecordSpan, _: &[FieldSpan], _: u64) {
+        self.0.push(RecordBytes {
+            start: as_u32(record.start),
+            end: as_u32(record.end),
+            next: as_u32(record.next),
+        });
+    }
+
+    fn plain_run(&mut self, parser: &Parser, buf: &[u8], pos: usize, _: u64) -> PlainRun {
+        let mut records = 0u64;
+        let mut longest = 0usize;
+        let next = parser.plain_run(buf, pos, |_, end, record| {
+            let Some(start) = record else { return };
+            let after = end as usize + 1;
+            let crlf = buf[end as usize] == b'\r' && buf.get(after) == Some(&b'\n');
+            self.0.push(RecordBytes {
+                start,
+                end,
+                next: end + 1 + u32::from(crlf),
+            });
+            records += 1;
+            longest = longest.max((end - start) as usize);
+        });
+        PlainRun {
+            next,
+            records,
+            longest,
         }
-        if fields.len() != layout.width {
-            rows.broken.push(Some(Broken::FieldCount(fields.len())));
-            rows.texts
-                .extend(std::iter::repeat_n(TextRef::Absent, width));
-            return;
-        }
-        rows.broken.push(None);
-        // One `extend` over the layout: one capacity check per record, not one per cell.
-        let arena = &mut rows.arena;
-        rows.texts
-            .extend(layout.field_of.iter().map(|field| match field {
-                None => TextRef::Absent,
-                Some(index) => {
-                    let span = fields[*index];
-                    match span.kind {
-                        FieldKind::Plain => TextRef::Buf(span.start, span.end),
-                        FieldKind::Quoted => {
-                            unescape(
-                                &buf[span.start as usize..span.end as usize],
-                                quote,
-                                &mut scratch,
-                            );
-                            let start = arena.len();
-                            arena.extend_from_slice(&scratch);
-                            TextRef::Arena(as_u32(start), as_u32(arena.len()))
-                        }
-                    }
-                }
-            }));
-    })
+    }
 }
 
 /// Pass 2: only where each record's bytes are.
@@ -181,13 +348,21 @@ pub fn parse_records(
     eof: bool,
     records: &mut Vec<RecordBytes>,
 ) -> BlockParse {
-    walk(parser, buf, eof, |record, _, _| {
-        records.push(RecordBytes {
-            start: as_u32(record.start),
-            end: as_u32(record.end),
-            next: as_u32(record.next),
-        });
-    })
+    walk(parser, buf, eof, &mut RecordsSink(records))
+}
+
+/// Finds the first record longer than `max` bytes; takes no plain run, so it sees every record.
+struct LongerThan {
+    max: usize,
+    found: Option<(usize, u64)>,
+}
+
+impl RecordSink for LongerThan {
+    fn record(&mut self, record: &RecordSpan, _: &[FieldSpan], line: u64) {
+        if self.found.is_none() && record.end - record.start > self.max {
+            self.found = Some((record.start, line));
+        }
+    }
 }
 
 /// The first complete record of `buf` longer than `max` bytes: its start and its line offset
@@ -198,13 +373,9 @@ pub fn first_longer_than(
     eof: bool,
     max: usize,
 ) -> Option<(usize, u64)> {
-    let mut found = None;
-    walk(parser, buf, eof, |record, _, line| {
-        if found.is_none() && record.end - record.start > max {
-            found = Some((record.start, line));
-        }
-    });
-    found
+    let mut sink = LongerThan { max, found: None };
+    walk(parser, buf, eof, &mut sink);
+    sink.found
 }
 
 #[cfg(test)]
@@ -235,6 +406,56 @@ mod tests {
                 Some(other) => panic!("{other:?}"),
             })
             .collect()
+    }
+
+    /// Everything pass 1 and pass 2 make of a block: each row's texts, line and breakage, the
+    /// block's counts, and the record spans.
+    fn everything(parser: &Parser, layout: &SourceLayout, input: &[u8], eof: bool) -> String {
+        let mut rows = Rows::default();
+        let parse = parse_rows(parser, layout, input, eof, &mut rows);
+        let texts: Vec<Option<&[u8]>> = rows
+            .texts
+            .iter()
+            .map(|text| match *text {
+                TextRef::Buf(s, e) => Some(&input[s as usize..e as usize]),
+                TextRef::Arena(s, e) => Some(&rows.arena[s as usize..e as usize]),
+                _ => None,
+            })
+            .collect();
+        let mut records = Vec::new();
+        let pass2 = parse_records(parser, input, eof, &mut records);
+        let spans: Vec<_> = records.iter().map(|r| (r.start, r.end, r.next)).collect();
+        format!(
+            "{texts:?}\n{:?}\n{:?}\n{parse:?}\n{pass2:?}\n{spans:?}",
+            rows.lines, rows.broken
+        )
+    }
+
+    proptest::proptest! {
+        /// Plain runs change nothing: a block read with them gives the rows, lines, broken
+        /// records, counts and record spans of the general walk alone, for any bytes, any cut,
+        /// strict or not, with the source's fields in the plan's order or not.
+        #[test]
+        fn plain_runs_read_every_block_as_the_general_walk_does(
+            input in proptest::collection::vec(
+                proptest::sample::select(b"aaaabbbbccc,,,,,;;\n\n\n\r\"".to_vec()), 0..400),
+            eof in proptest::bool::ANY,
+            strict in proptest::bool::ANY,
+            semicolon in proptest::bool::ANY,
+            reordered in proptest::bool::ANY,
+        ) {
+            let dialect = Dialect { delimiter: if semicolon { b';' } else { b',' }, quote: b'"' };
+            let (_, mut layout) = layout(&["a", "b", "c"]);
+            if reordered {
+                layout.field_of = vec![Some(2), None, Some(0)];
+            }
+            let fast = Parser::new(dialect).with_strict(strict);
+            let general = Parser::new(dialect).general_only().with_strict(strict);
+            proptest::prop_assert_eq!(
+                everything(&fast, &layout, &input, eof),
+                everything(&general, &layout, &input, eof)
+            );
+        }
     }
 
     #[test]
