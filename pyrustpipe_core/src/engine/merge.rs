@@ -99,7 +99,8 @@ impl<'a> Merger<'a> {
         &self.key_tables
     }
 
-    pub(super) fn merge(&mut self, work: Work<SourceCtx>, checked: Checked) -> Result<()> {
+    /// Take in a checked block; gives back its buffer, spent.
+    pub(super) fn merge(&mut self, work: Work<SourceCtx>, checked: Checked) -> Result<Vec<u8>> {
         if let Some(error) = checked.error {
             return Err(error);
         }
@@ -201,7 +202,7 @@ impl<'a> Merger<'a> {
         source.next_line += checked.parse.line_breaks;
         source.blank_lines += checked.parse.blank_lines;
         source.quote_garbage += checked.parse.quote_garbage;
-        Ok(())
+        Ok(buf)
     }
 
     /// The error for the block's first record over `max_record_bytes`, named by its first line

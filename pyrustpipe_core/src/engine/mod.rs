@@ -295,9 +295,9 @@ fn run_once(
     let merge = |work: Work<SourceCtx>, checked: Checked| {
         let reached = position.at(work.source.index, work.source.bytes, work.reached());
         let rows = checked.findings.rows;
-        merger.merge(work, checked)?;
+        let spent = merger.merge(work, checked)?;
         progress.checked(reached, rows);
-        Ok(())
+        Ok(spent)
     };
     match input {
         Input::Objects(sources) => {

@@ -377,7 +377,7 @@ pub(super) fn write_outputs(
             if let Some(progress) = &options.progress {
                 progress.written(reached);
             }
-            Ok(())
+            Ok(buf)
         },
     )?;
     // Conservation, checked before anything is renamed into place.

@@ -25,13 +25,20 @@ pub struct Work<C> {
     pub eof: bool,
 }
 
+/// Hands one block to the pipeline: `(source, buffer, offset, eof)`, see [`Producer::produce`].
+pub type Emit<'a, C> = dyn FnMut(Arc<C>, &mut Vec<u8>, u64, bool) -> bool + 'a;
+
 /// Something that cuts sources into blocks, on the reader thread.
 pub trait Producer<C>: Send {
     /// Send every block of every source through `emit`, in order. Stop when `emit` fails.
-    fn produce(&mut self, emit: &mut dyn FnMut(Arc<C>, Vec<u8>, u64, bool) -> bool) -> Result<()>;
+    /// `emit` takes the block's buffer and leaves a spent one in its place (a block the merge is
+    /// done with, or an empty one), which the producer fills next instead of a fresh allocation
+    /// whose every page the kernel would fault in again.
+    fn produce(&mut self, emit: &mut Emit<'_, C>) -> Result<()>;
 }
 
-/// Run `job` over every block in parallel and feed the results to `merge` in block order.
+/// Run `job` over every block in parallel and feed the results to `merge` in block order;
+/// `merge` gives back the block's buffer (or an empty one if it kept it) for the reader to refill.
 /// `Err(Error::Cancelled)` once `cancel` is set, whatever was left to do.
 pub fn run<C, R, P, J, M>(
     pool: &rayon::ThreadPool,
@@ -46,12 +53,13 @@ where
     R: Send + 'static,
     P: Producer<C>,
     J: Fn(&Work<C>) -> R + Send + Sync + Clone + 'static,
-    M: FnMut(Work<C>, R) -> Result<()>,
+    M: FnMut(Work<C>, R) -> Result<Vec<u8>>,
 {
-    let (token_tx, token_rx) = sync_channel::<()>(in_flight);
+    // A token is a free slot, and carries the buffer of the block that freed it.
+    let (token_tx, token_rx) = sync_channel::<Vec<u8>>(in_flight);
     for _ in 0..in_flight {
         token_tx
-            .send(())
+            .send(Vec::new())
             .expect("the channel has room for every token");
     }
     let (result_tx, result_rx) = channel::<(u64, Work<C>, R)>();
@@ -62,15 +70,18 @@ where
             let job = job.clone();
             move || -> Result<()> {
                 let mut seq = 0u64;
-                let mut emit = |source: Arc<C>, buf: Vec<u8>, offset: u64, eof: bool| -> bool {
+                let mut emit = |source: Arc<C>, buf: &mut Vec<u8>, offset: u64, eof: bool| {
                     // Wait for a free slot; a closed channel means the merge stopped early.
-                    if cancel.is_cancelled() || token_rx.recv().is_err() {
+                    if cancel.is_cancelled() {
                         return false;
                     }
+                    let Ok(spent) = token_rx.recv() else {
+                        return false;
+                    };
                     let work = Work {
                         seq,
                         source,
-                        buf,
+                        buf: std::mem::replace(buf, spent),
                         offset,
                         eof,
                     };
@@ -103,12 +114,12 @@ where
 
 fn merge_in_order<C, R, M>(
     results: &Receiver<(u64, Work<C>, R)>,
-    tokens: &std::sync::mpsc::SyncSender<()>,
+    tokens: &std::sync::mpsc::SyncSender<Vec<u8>>,
     cancel: &Cancel,
     merge: &mut M,
 ) -> Result<()>
 where
-    M: FnMut(Work<C>, R) -> Result<()>,
+    M: FnMut(Work<C>, R) -> Result<Vec<u8>>,
 {
     let mut waiting: BTreeMap<u64, (Work<C>, R)> = BTreeMap::new();
     let mut next = 0u64;
@@ -121,8 +132,8 @@ where
         };
         waiting.insert(seq, (work, result));
         while let Some((work, result)) = waiting.remove(&next) {
-            merge(work, result)?;
-            let _ = tokens.try_send(());
+            let spent = merge(work, result)?;
+            let _ = tokens.try_send(spent);
             next += 1;
         }
     }
@@ -141,13 +152,10 @@ mod tests {
     struct Endless;
 
     impl Producer<()> for Endless {
-        fn produce(
-            &mut self,
-            emit: &mut dyn FnMut(Arc<()>, Vec<u8>, u64, bool) -> bool,
-        ) -> Result<()> {
+        fn produce(&mut self, emit: &mut Emit<'_, ()>) -> Result<()> {
             let source = Arc::new(());
             let mut offset = 0;
-            while emit(source.clone(), vec![0; 16], offset, false) {
+            while emit(source.clone(), &mut vec![0; 16], offset, false) {
                 offset += 16;
             }
             Ok(())
@@ -173,7 +181,7 @@ mod tests {
                 if merged == 10 {
                     cancel.cancel();
                 }
-                Ok(())
+                Ok(Vec::new())
             },
         );
         assert!(matches!(outcome, Err(Error::Cancelled)), "{outcome:?}");
@@ -194,7 +202,7 @@ mod tests {
             &cancel,
             Endless,
             |_: &Work<()>| (),
-            |_, ()| Ok(()),
+            |_, ()| Ok(Vec::new()),
         );
         assert!(matches!(outcome, Err(Error::Cancelled)));
     }

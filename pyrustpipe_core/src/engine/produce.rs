@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use super::pipeline::{Producer, Work};
+use super::pipeline::{Emit, Producer, Work};
 use crate::check::{check_rows, BlockFindings, Rows};
 use crate::error::{Error, Position, Result};
 use crate::formats::arrow::BatchStore;
@@ -93,7 +93,7 @@ impl SourceProducer<'_> {
         &self,
         index: usize,
         path: &str,
-        emit: &mut dyn FnMut(Arc<SourceCtx>, Vec<u8>, u64, bool) -> bool,
+        emit: &mut Emit<'_, SourceCtx>,
     ) -> Result<bool> {
         let source = &self.sources[index];
         let bytes = source.size;
@@ -121,12 +121,12 @@ impl SourceProducer<'_> {
             split: None,
         });
         if row_groups == 0 {
-            return Ok(emit(ctx, Vec::new(), NO_ROW_GROUP, true));
+            return Ok(emit(ctx, &mut Vec::new(), NO_ROW_GROUP, true));
         }
         for row_group in 0..row_groups {
             if !emit(
                 ctx.clone(),
-                Vec::new(),
+                &mut Vec::new(),
                 row_group as u64,
                 row_group + 1 == row_groups,
             ) {
@@ -138,10 +138,7 @@ impl SourceProducer<'_> {
 }
 
 impl Producer<SourceCtx> for SourceProducer<'_> {
-    fn produce(
-        &mut self,
-        emit: &mut dyn FnMut(Arc<SourceCtx>, Vec<u8>, u64, bool) -> bool,
-    ) -> Result<()> {
+    fn produce(&mut self, emit: &mut Emit<'_, SourceCtx>) -> Result<()> {
         for (index, source) in self.sources.iter().enumerate() {
             let path = &source.uri;
             let kind = crate::formats::detect(path);
@@ -215,12 +212,14 @@ impl Producer<SourceCtx> for SourceProducer<'_> {
             let mut sent = false;
             while let Some(block) = reader.next_block()? {
                 sent = true;
-                if !emit(ctx.clone(), block.buf, block.offset, block.eof) {
+                let mut buf = block.buf;
+                if !emit(ctx.clone(), &mut buf, block.offset, block.eof) {
                     return Ok(());
                 }
+                reader.recycle(buf);
             }
             // Every source passes through the merge, even one without data rows.
-            if !sent && !emit(ctx.clone(), Vec::new(), bytes, true) {
+            if !sent && !emit(ctx.clone(), &mut Vec::new(), bytes, true) {
                 return Ok(());
             }
         }
@@ -237,10 +236,7 @@ pub(super) struct ArrowProducer<'a> {
 }
 
 impl Producer<SourceCtx> for ArrowProducer<'_> {
-    fn produce(
-        &mut self,
-        emit: &mut dyn FnMut(Arc<SourceCtx>, Vec<u8>, u64, bool) -> bool,
-    ) -> Result<()> {
+    fn produce(&mut self, emit: &mut Emit<'_, SourceCtx>) -> Result<()> {
         let name = self.source.name.clone();
         let (names, temporal) =
             crate::formats::arrow::describe_schema(&self.source.reader.schema());
@@ -276,14 +272,14 @@ impl Producer<SourceCtx> for ArrowProducer<'_> {
             for unit in crate::formats::arrow::units(&batch) {
                 sent = true;
                 let index = store.push(unit);
-                if !emit(ctx.clone(), Vec::new(), index, true) {
+                if !emit(ctx.clone(), &mut Vec::new(), index, true) {
                     return Ok(());
                 }
             }
         }
         // The source passes through the merge even without rows.
         if !sent {
-            emit(ctx.clone(), Vec::new(), NO_ROW_GROUP, true);
+            emit(ctx.clone(), &mut Vec::new(), NO_ROW_GROUP, true);
         }
         Ok(())
     }

@@ -26,10 +26,15 @@ pub struct Header {
     pub next_line: u64,
 }
 
+/// The least a read asks the source for.
+const MIN_READ: usize = 64 * 1024;
+
 pub struct BlockReader {
     path: String,
     file: Box<dyn Read + Send>,
     pending: Vec<u8>,
+    /// A spent block's buffer, for the bytes after the next cut (see [`BlockReader::recycle`]).
+    spare: Vec<u8>,
     /// File offset of `pending[0]`.
     offset: u64,
     eof: bool,
@@ -57,6 +62,7 @@ impl BlockReader {
             path: path.to_owned(),
             file,
             pending: Vec::new(),
+            spare: Vec::new(),
             offset: 0,
             eof: false,
             chunk_size: chunk_size.max(1),
@@ -86,7 +92,7 @@ impl BlockReader {
     /// Read until `pending` holds at least `want` bytes or the file ends.
     fn fill(&mut self, want: usize) -> Result<()> {
         while !self.eof && self.pending.len() < want {
-            let missing = (want - self.pending.len()).max(64 * 1024);
+            let missing = (want - self.pending.len()).max(MIN_READ);
             self.pending.reserve(missing);
             // `take` + `read_to_end` reads into spare capacity without zeroing it first.
             let read = (&mut self.file)
@@ -235,6 +241,17 @@ impl BlockReader {
         )
     }
 
+    /// A block's buffer the pipeline is done with: the next block is read into it, so its
+    /// pages, already faulted in, are used again. One larger than two blocks (a block that
+    /// carried a long record) is let go, to keep memory bounded by the block size.
+    pub fn recycle(&mut self, mut spent: Vec<u8>) {
+        let largest = 2 * self.chunk_size.max(MIN_READ);
+        if spent.capacity() <= largest && spent.capacity() > self.spare.capacity() {
+            spent.clear();
+            self.spare = spent;
+        }
+    }
+
     /// The next block, cut after a line break; `None` after the end of the file.
     pub fn next_block(&mut self) -> Result<Option<RawBlock>> {
         if self.eof && self.pending.is_empty() {
@@ -255,7 +272,9 @@ impl BlockReader {
             }
             let lookahead = None;
             if let Some(cut) = cut_point(&self.pending, lookahead) {
-                let rest = self.pending.split_off(cut);
+                let mut rest = std::mem::take(&mut self.spare);
+                rest.extend_from_slice(&self.pending[cut..]);
+                self.pending.truncate(cut);
                 let buf = std::mem::replace(&mut self.pending, rest);
                 let offset = self.offset;
                 self.offset += buf.len() as u64;
@@ -346,5 +365,39 @@ mod tests {
             read.extend_from_slice(&block.buf);
         }
         assert_eq!(read, &data.as_bytes()[2..]);
+    }
+
+    #[test]
+    fn a_recycled_buffer_holds_the_next_blocks_and_changes_no_byte() {
+        let data: String = (0..5000).map(|n| format!("{n},{}\n", n * 7)).collect();
+        let data = format!("a,b\n{data}");
+        for chunk_size in [64, 1000, 1 << 16] {
+            let mut reader = reader(data.as_bytes(), chunk_size, 1 << 20);
+            reader.header(&Parser::new(Default::default())).unwrap();
+            let mut read = Vec::new();
+            while let Some(block) = reader.next_block().unwrap() {
+                read.extend_from_slice(&block.buf);
+                let (at, capacity) = (block.buf.as_ptr(), block.buf.capacity());
+                reader.recycle(block.buf);
+                // Kept as the spare, which the next cut makes the buffer being filled.
+                assert_eq!(
+                    (reader.spare.as_ptr(), reader.spare.capacity()),
+                    (at, capacity)
+                );
+                if let Some(next) = reader.next_block().unwrap() {
+                    read.extend_from_slice(&next.buf);
+                    if !next.eof {
+                        assert_eq!(reader.pending.as_ptr(), at, "{chunk_size}");
+                    }
+                }
+            }
+            assert_eq!(read, &data.as_bytes()[4..], "{chunk_size}");
+        }
+        // A buffer larger than two blocks (or reads) is let go.
+        let mut reader = reader(data.as_bytes(), 64, 1 << 20);
+        reader.recycle(Vec::with_capacity(2 * MIN_READ + 1));
+        assert_eq!(reader.spare.capacity(), 0);
+        reader.recycle(Vec::with_capacity(2 * MIN_READ));
+        assert_eq!(reader.spare.capacity(), 2 * MIN_READ);
     }
 }
