@@ -206,4 +206,52 @@ mod tests {
         );
         assert!(matches!(outcome, Err(Error::Cancelled)));
     }
+
+    /// Emits `blocks` buffers and keeps what each `emit` leaves in their place.
+    struct Recorder {
+        blocks: usize,
+        /// Buffer addresses, only compared.
+        sent: Vec<usize>,
+        spent: Vec<usize>,
+    }
+
+    impl Producer<()> for &mut Recorder {
+        fn produce(&mut self, emit: &mut Emit<'_, ()>) -> Result<()> {
+            let source = Arc::new(());
+            for offset in 0..self.blocks {
+                let mut buf = vec![0u8; 16];
+                self.sent.push(buf.as_ptr() as usize);
+                if !emit(source.clone(), &mut buf, offset as u64, false) {
+                    break;
+                }
+                self.spent.push(buf.as_ptr() as usize);
+            }
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_merged_blocks_buffer_comes_back_to_the_reader() {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap();
+        let mut recorder = Recorder {
+            blocks: 5,
+            sent: Vec::new(),
+            spent: Vec::new(),
+        };
+        run(
+            &pool,
+            1,
+            &Cancel::default(),
+            &mut recorder,
+            |w: &Work<()>| w.buf.len(),
+            |work, _| Ok(work.buf),
+        )
+        .unwrap();
+        // One slot: each block waits for the one before it to be merged, and gets its buffer.
+        assert_eq!(recorder.spent.len(), 5);
+        assert_eq!(&recorder.spent[1..], &recorder.sent[..4]);
+    }
 }
