@@ -3,6 +3,11 @@
 //! row rules and key hashing (a row at a time), and keeps per-block counts, first samples and
 //! failing rows. It runs inside worker threads and touches no shared state.
 
+use arrow_array::cast::AsArray;
+use arrow_array::{Array, ArrayAccessor, ArrayRef};
+use arrow_buffer::ArrowNativeType;
+use arrow_schema::DataType;
+
 use crate::ledger::sketch::Sketch;
 use crate::plan::{ColumnPlan, Plan, SourceLayout};
 use crate::rules::dataset::{ColumnStats, Gather};
@@ -32,6 +37,17 @@ pub struct Rows {
     pub broken: Vec<Option<Broken>>,
     pub arena: Vec<u8>,
     pub natives: Vec<Native>,
+    /// Typed string columns read where they lie; their `texts` stay `Absent`.
+    pub in_place: Vec<InPlace>,
+}
+
+/// Rows `first..first + array.len()` of plan column `column`, read from an Arrow string array
+/// itself: a column the row pass never reads (`checked_in_place`) needs no copy of its text.
+#[derive(Debug, Clone)]
+pub struct InPlace {
+    pub column: usize,
+    pub first: usize,
+    pub array: ArrayRef,
 }
 
 impl Rows {
@@ -50,6 +66,7 @@ impl Rows {
         self.broken.clear();
         self.arena.clear();
         self.natives.clear();
+        self.in_place.clear();
     }
 }
 
@@ -198,6 +215,38 @@ struct Scratch {
     key: Vec<u8>,
 }
 
+/// An array read in place, with the proven (`clean_prefix`) start of each of its value buffers:
+/// a value inside one is a valid `str` without a byte loop of its own.
+struct InPlaceRead<'a> {
+    part: &'a InPlace,
+    clean: Vec<&'a str>,
+}
+
+impl<'a> InPlaceRead<'a> {
+    fn new(part: &'a InPlace) -> Self {
+        let array = &part.array;
+        let clean = match array.data_type() {
+            DataType::Utf8 => {
+                let strings = array.as_string::<i32>();
+                let end = strings.value_offsets().last().map_or(0, |o| o.as_usize());
+                vec![clean_prefix(&strings.value_data()[..end])]
+            }
+            DataType::LargeUtf8 => {
+                let strings = array.as_string::<i64>();
+                let end = strings.value_offsets().last().map_or(0, |o| o.as_usize());
+                vec![clean_prefix(&strings.value_data()[..end])]
+            }
+            _ => array
+                .as_string_view()
+                .data_buffers()
+                .iter()
+                .map(|buffer| clean_prefix(buffer.as_slice()))
+                .collect(),
+        };
+        InPlaceRead { part, clean }
+    }
+}
+
 /// One block's check: the plan, the block's text, and what is decided once per block.
 struct Block<'a> {
     plan: &'a Plan,
@@ -219,6 +268,8 @@ struct Block<'a> {
     /// Per column: a `str` column whose valid values nothing reads (no checks, statistics,
     /// sketch or row pass) and whose non-empty texts cannot be null markers.
     proof_only: Vec<bool>,
+    /// Per column: the Arrow string arrays its rows are read from (empty: `texts` holds them).
+    in_place: Vec<Vec<InPlaceRead<'a>>>,
     /// A source without a declared column does not match the schema: none of its rows may flow
     /// on as valid, so each carries the (per-source) schema rule without counting it again.
     source_mismatch: bool,
@@ -250,21 +301,12 @@ impl<'a> Block<'a> {
         } else {
             ("", "")
         };
-        let row_columns: Vec<usize> = plan
-            .row_rules
-            .iter()
-            .flat_map(|rule| rule.expr.cells_read())
-            .chain(
-                plan.unique_keys
-                    .iter()
-                    .flat_map(|key| key.columns.iter().copied()),
-            )
-            .chain(plan.history_keys.iter().copied())
-            .chain(plan.distinct_columns.iter().copied())
+        let row_read = row_read_columns(plan);
+        let mut in_place: Vec<Vec<InPlaceRead<'a>>> = std::iter::repeat_with(Vec::new)
+            .take(plan.columns.len())
             .collect();
-        let mut row_read = vec![false; plan.columns.len()];
-        for column in row_columns {
-            row_read[column] = true;
+        for part in &rows.in_place {
+            in_place[part.column].push(InPlaceRead::new(part));
         }
         let text_nulls = plan.null_values.iter().any(|marker| !marker.is_empty());
         let proof_only = plan
@@ -292,6 +334,7 @@ impl<'a> Block<'a> {
             clean_arena,
             row_read,
             proof_only,
+            in_place,
             source_mismatch: !layout.missing.is_empty(),
         }
     }
@@ -351,6 +394,10 @@ impl<'a> Block<'a> {
         out: &mut BlockFindings,
     ) {
         let column = &self.plan.columns[index];
+        if !self.in_place[index].is_empty() {
+            self.check_in_place(index, chunk, failures, scratch, out);
+            return;
+        }
         if self.proof_only[index] {
             // Nothing reads this column's valid values: only a null or a text not proven valid
             // takes the cell path (for its rules), and the cells are left unset.
@@ -409,6 +456,19 @@ impl<'a> Block<'a> {
     ) {
         let text_ref = self.text_ref(row, index);
         let cell = (row, self.text(text_ref), text_ref);
+        self.fail_check_cell(check, index, cell, scratch, out);
+    }
+
+    /// Counts and samples a cell `(row, text, text_ref)` of column `index` that fails `check`.
+    #[cold]
+    fn fail_check_cell(
+        &self,
+        check: &ColumnCheck,
+        index: usize,
+        cell: (usize, &[u8], TextRef),
+        scratch: &mut Scratch,
+        out: &mut BlockFindings,
+    ) {
         let message = |text: &[u8], token: Option<&str>| {
             check.message(token.unwrap_or(&String::from_utf8_lossy(text)))
         };
@@ -481,14 +541,7 @@ impl<'a> Block<'a> {
             _ => self.plan.is_null(text),
         };
         if null {
-            out.stats[index].nulls += 1;
-            if let Some(rule) = column.not_null {
-                let message = |_: &[u8], _: Option<&str>| "missing required value".to_owned();
-                let cell = (row, text, text_ref);
-                self.fail_cell(rule, column, cell, &message, scratch, out);
-                failures.push((as_u32(row), rule));
-            }
-            return Cell::Null;
+            return self.null_cell(index, column, (row, text, text_ref), failures, scratch, out);
         }
         let parser = self.parsers[index];
         let value = match text_ref {
@@ -507,16 +560,153 @@ impl<'a> Block<'a> {
         };
         match value {
             Some(value) => Cell::Ok(value),
-            None => {
-                if let Some(rule) = column.type_rule {
-                    let format = column.format.as_deref();
-                    let message = |text: &[u8], token: Option<&str>| {
-                        type_failure_message(column.dtype, format, text, token)
+            None => self.invalid_cell(column, (row, text, text_ref), failures, scratch, out),
+        }
+    }
+
+    /// A null cell `(row, text, text_ref)` of column `index`: counted, and failing `not_null`.
+    #[inline(always)]
+    fn null_cell(
+        &self,
+        index: usize,
+        column: &ColumnPlan,
+        cell: (usize, &[u8], TextRef),
+        failures: &mut Vec<(u32, RuleId)>,
+        scratch: &mut Scratch,
+        out: &mut BlockFindings,
+    ) -> Cell<'a> {
+        out.stats[index].nulls += 1;
+        if let Some(rule) = column.not_null {
+            let message = |_: &[u8], _: Option<&str>| "missing required value".to_owned();
+            self.fail_cell(rule, column, cell, &message, scratch, out);
+            failures.push((as_u32(cell.0), rule));
+        }
+        Cell::Null
+    }
+
+    /// A cell `(row, text, text_ref)` whose text is not a value of its column's type.
+    #[cold]
+    fn invalid_cell(
+        &self,
+        column: &ColumnPlan,
+        cell: (usize, &[u8], TextRef),
+        failures: &mut Vec<(u32, RuleId)>,
+        scratch: &mut Scratch,
+        out: &mut BlockFindings,
+    ) -> Cell<'a> {
+        if let Some(rule) = column.type_rule {
+            let format = column.format.as_deref();
+            let message = |text: &[u8], token: Option<&str>| {
+                type_failure_message(column.dtype, format, text, token)
+            };
+            self.fail_cell(rule, column, cell, &message, scratch, out);
+            failures.push((as_u32(cell.0), rule));
+        }
+        Cell::Invalid
+    }
+
+    /// One column of a chunk, read from the Arrow string arrays that hold it (kept out of
+    /// `check_column`, whose loop over text is the hot one for text sources).
+    #[inline(never)]
+    fn check_in_place(
+        &self,
+        index: usize,
+        chunk: std::ops::Range<usize>,
+        failures: &mut Vec<(u32, RuleId)>,
+        scratch: &mut Scratch,
+        out: &mut BlockFindings,
+    ) {
+        for read in &self.in_place[index] {
+            let part = read.part;
+            let rows = chunk.start.max(part.first)..chunk.end.min(part.first + part.array.len());
+            if rows.is_empty() {
+                continue;
+            }
+            let strings = (index, part.first, rows);
+            let clean = &read.clean;
+            match part.array.data_type() {
+                DataType::Utf8 => {
+                    let array = part.array.as_string::<i32>();
+                    let offsets = array.value_offsets();
+                    let proven = |at: usize| {
+                        clean_between(clean[0], offsets[at].as_usize(), offsets[at + 1].as_usize())
                     };
-                    self.fail_cell(rule, column, (row, text, text_ref), &message, scratch, out);
-                    failures.push((as_u32(row), rule));
+                    self.check_strings(array, proven, strings, failures, scratch, out);
                 }
-                Cell::Invalid
+                DataType::LargeUtf8 => {
+                    let array = part.array.as_string::<i64>();
+                    let offsets = array.value_offsets();
+                    let proven = |at: usize| {
+                        clean_between(clean[0], offsets[at].as_usize(), offsets[at + 1].as_usize())
+                    };
+                    self.check_strings(array, proven, strings, failures, scratch, out);
+                }
+                _ => {
+                    let array = part.array.as_string_view();
+                    let views = array.views();
+                    // A long value lies in a data buffer; a short one lies in its view.
+                    let proven = |at: usize| {
+                        let view = views[at];
+                        let len = view as u32 as usize;
+                        if len <= 12 {
+                            return inline_ascii(view, len);
+                        }
+                        let buffer = (view >> 64) as u32 as usize;
+                        let offset = (view >> 96) as u32 as usize;
+                        clean_between(clean[buffer], offset, offset + len)
+                    };
+                    self.check_strings(array, proven, strings, failures, scratch, out);
+                }
+            }
+        }
+    }
+
+    /// Rows `rows` of column `index` from `strings` (whose first row is `first`), judged as
+    /// `cell` and `check_column` judge the same text: an Arrow null or a null marker is a null,
+    /// the rest is proven a `str` value and checked.
+    fn check_strings<'s>(
+        &self,
+        strings: impl ArrayAccessor<Item = &'s str>,
+        proven: impl Fn(usize) -> bool,
+        (index, first, rows): (usize, usize, std::ops::Range<usize>),
+        failures: &mut Vec<(u32, RuleId)>,
+        scratch: &mut Scratch,
+        out: &mut BlockFindings,
+    ) {
+        let column = &self.plan.columns[index];
+        let parser = self.parsers[index];
+        for row in rows {
+            let at = row - first;
+            if strings.is_null(at) {
+                self.null_cell(
+                    index,
+                    column,
+                    (row, &[], TextRef::Null),
+                    failures,
+                    scratch,
+                    out,
+                );
+                continue;
+            }
+            let text = strings.value(at).as_bytes();
+            if (text.is_empty() || self.text_nulls) && self.plan.is_null(text) {
+                let cell = (row, text, TextRef::Absent);
+                self.null_cell(index, column, cell, failures, scratch, out);
+                continue;
+            }
+            let value = if proven(at) {
+                Value::Str(text)
+            } else if let Some(value) = parser.parse(text) {
+                value
+            } else {
+                self.invalid_cell(column, (row, text, TextRef::Absent), failures, scratch, out);
+                continue;
+            };
+            for check in &column.checks {
+                if !check.passes(&value) {
+                    self.fail_check_cell(check, index, (row, text, TextRef::Absent), scratch, out);
+                    failures.push((as_u32(row), check.rule()));
+                }
             }
         }
     }
@@ -648,6 +838,43 @@ impl<'a> Block<'a> {
     }
 }
 
+/// Per column: whether the row pass reads its cells (row rules, unique and history keys,
+/// distinct counts).
+fn row_read_columns(plan: &Plan) -> Vec<bool> {
+    let mut row_read = vec![false; plan.columns.len()];
+    let row_columns = plan
+        .row_rules
+        .iter()
+        .flat_map(|rule| rule.expr.cells_read())
+        .chain(
+            plan.unique_keys
+                .iter()
+                .flat_map(|key| key.columns.iter().copied()),
+        )
+        .chain(plan.history_keys.iter().copied())
+        .chain(plan.distinct_columns.iter().copied());
+    for column in row_columns {
+        row_read[column] = true;
+    }
+    row_read
+}
+
+/// Per column: whether a typed string column can be checked where it lies (`Rows::in_place`):
+/// a `str` column whose values only its own checks read (no row pass, statistics or sketch).
+pub fn checked_in_place(plan: &Plan) -> Vec<bool> {
+    let row_read = row_read_columns(plan);
+    plan.columns
+        .iter()
+        .enumerate()
+        .map(|(index, column)| {
+            column.dtype == crate::spec::DType::Str
+                && !row_read[index]
+                && plan.stats_columns[index] == Gather::Nothing
+                && plan.sketches[index] == Sketch::Nothing
+        })
+        .collect()
+}
+
 /// A typed cell's value, out of line: text sources, the hot case, never come here.
 #[inline(never)]
 fn native_value(natives: &[Native], at: u32, dtype: crate::spec::DType) -> Option<Value<'static>> {
@@ -691,7 +918,25 @@ fn clean_prefix(bytes: &[u8]) -> &str {
 /// Whether `clean[start..end]` is itself a valid `str` value: a slice of valid UTF-8 without NUL
 /// is one exactly when both ends are character boundaries (false when `end` is past `clean`).
 fn within_clean(clean: &str, start: u32, end: u32) -> bool {
-    clean.is_char_boundary(start as usize) && clean.is_char_boundary(end as usize)
+    clean_between(clean, start as usize, end as usize)
+}
+
+fn clean_between(clean: &str, start: usize, end: usize) -> bool {
+    clean.is_char_boundary(start) && clean.is_char_boundary(end)
+}
+
+/// Whether the `len` (≤ 12) bytes inlined in a string view are all ASCII without NUL, so a
+/// valid `str` value: one word-at-a-time test, where the byte loop takes a dozen steps. False
+/// for any other value, which the parser then judges.
+fn inline_ascii(view: u128, len: usize) -> bool {
+    const ONES: u128 = 0x0101_0101_0101_0101_0101_0101;
+    const HIGHS: u128 = ONES << 7;
+    let bytes = view >> 32;
+    // Bytes past `len` are set to 1 (ASCII, not NUL), so only the value's own bytes decide.
+    let padding = ONES & !((1u128 << (8 * len)) - 1);
+    let bytes = (bytes & ((1u128 << (8 * len)) - 1)) | padding;
+    let has_nul = bytes.wrapping_sub(ONES) & !bytes & HIGHS != 0;
+    bytes & HIGHS == 0 && !has_nul
 }
 
 /// The key's hash, or `None` when a key column is null, absent or unparsed (the row is skipped).
@@ -846,6 +1091,142 @@ mod tests {
             let keyed = records.iter().filter(|r| r.4 != 0 && !ids[r.0].is_empty()).count();
             proptest::prop_assert_eq!(found.3.len(), keyed);
             proptest::prop_assert_eq!(found, expected);
+        }
+    }
+
+    /// `batches` appended to one block and checked, their string columns read in place where
+    /// `in_place` says, else copied into the arena.
+    fn check_batches(
+        plan: &Plan,
+        layout: &SourceLayout,
+        batches: &[arrow_array::RecordBatch],
+        in_place: &[bool],
+    ) -> (BlockFindings, usize) {
+        let dtypes = plan.dtypes();
+        let reading = crate::formats::arrow::Reading {
+            dtypes: &dtypes,
+            typed: true,
+            in_place,
+        };
+        let mut rows = Rows::default();
+        for batch in batches {
+            crate::formats::arrow::append_batch("t", batch, layout, reading, |f| f, &mut rows)
+                .expect("appends");
+        }
+        let mut out = BlockFindings::new(plan);
+        check_rows(plan, layout, &[], &rows, 3, &mut out);
+        (out, rows.in_place.len())
+    }
+
+    proptest::proptest! {
+        /// A typed string column read where it lies (any Arrow string layout, sliced, in several
+        /// batches) finds what its text copied into the arena finds: counts, samples, each row's
+        /// rules in order, null counts — with and without a non-empty null marker.
+        #[test]
+        fn a_string_column_read_in_place_finds_what_its_copied_text_finds(
+            records in proptest::collection::vec((0usize..12, 0usize..12, 0usize..12, 0i64..4), 1..120),
+            cuts in proptest::collection::vec(0usize..120, 0..3),
+            layout_kind in 0usize..3,
+            skip in 0usize..3,
+            markers in proptest::bool::ANY,
+        ) {
+            use std::sync::Arc;
+            use arrow_array::{ArrayRef, Int64Array, LargeStringArray, RecordBatch, StringArray,
+                StringViewArray};
+            let null_values = if markers { r#"["", "NA"]"# } else { r#"[""]"# };
+            let spec = crate::spec::Spec::from_json(&format!(r#"{{"spec_version": 1,
+                "csv": {{"null_values": {null_values}}}, "columns": [
+                {{"name": "s", "dtype": "str", "sensitive": true, "checks": [
+                    {{"type": "pattern", "pattern": "^[a-c]+$"}}, {{"type": "max_length", "value": 3}}]}},
+                {{"name": "t", "dtype": "str", "nullable": true,
+                  "checks": [{{"type": "isin", "values": ["a", "abc", "NA"]}}]}},
+                {{"name": "k", "dtype": "str", "nullable": true, "checks": [{{"type": "unique"}}]}},
+                {{"name": "n", "dtype": "int", "checks": [{{"type": "gt", "value": 0}}]}}],
+                "row_rules": [{{"name": "n_small", "expr": {{"type": "binary", "op": "lt",
+                    "left": {{"type": "col", "name": "n"}}, "right": {{"type": "lit", "value": 3}}}}}}]}}"#))
+                .expect("a spec");
+            let plan = Plan::compile(spec, &[]).expect("compiles");
+            let names = ["s", "t", "k", "n"].map(str::to_owned).to_vec();
+            let layout = plan.layout("t.parquet", names).expect("a layout");
+            let in_place = checked_in_place(&plan);
+            // The key column is read by the row pass: it stays in `texts`.
+            proptest::prop_assert_eq!(&in_place, &vec![true, true, false, false]);
+
+            // Short values and long ones (a string view inlines twelve bytes at most).
+            let pool = [None, Some(""), Some("NA"), Some("a"), Some("abc"), Some("abcd"),
+                Some("caf\u{e9}"), Some("a\0b"), Some("zz"), Some("abcabcabcabcabc"),
+                Some("caf\u{e9}caf\u{e9}caf\u{e9}"), Some("abcabcabcabc\0z")];
+            // `skip` leading rows are sliced away: the arrays' first offsets are not zero.
+            let column = |pick: fn(&(usize, usize, usize, i64)) -> usize| -> Vec<Option<&str>> {
+                std::iter::repeat_n(Some("lead"), skip)
+                    .chain(records.iter().map(|r| pool[pick(r)]))
+                    .collect()
+            };
+            let strings = |values: Vec<Option<&str>>| -> ArrayRef {
+                match layout_kind {
+                    0 => Arc::new(StringArray::from(values)),
+                    1 => Arc::new(LargeStringArray::from(values)),
+                    _ => Arc::new(StringViewArray::from(values)),
+                }
+            };
+            let numbers: Vec<i64> = std::iter::repeat_n(1, skip)
+                .chain(records.iter().map(|r| r.3))
+                .collect();
+            let whole = RecordBatch::try_from_iter([
+                ("s", strings(column(|r| r.0))),
+                ("t", strings(column(|r| r.1))),
+                ("k", strings(column(|r| r.2))),
+                ("n", Arc::new(Int64Array::from(numbers)) as ArrayRef),
+            ])
+            .expect("a batch")
+            .slice(skip, records.len());
+            let mut bounds: Vec<usize> = cuts.iter().map(|c| c % records.len()).collect();
+            bounds.extend([0, records.len()]);
+            bounds.sort_unstable();
+            bounds.dedup();
+            let batches: Vec<RecordBatch> = bounds
+                .windows(2)
+                .map(|w| whole.slice(w[0], w[1] - w[0]))
+                .collect();
+
+            let (copied, none_in_place) = check_batches(&plan, &layout, &batches, &[]);
+            let (read_in_place, parts) = check_batches(&plan, &layout, &batches, &in_place);
+            proptest::prop_assert_eq!(none_in_place, 0);
+            proptest::prop_assert_eq!(parts, 2 * batches.len());
+            let (mut expected, mut found) = (Found::default(), Found::default());
+            gather(&mut expected, &copied, 0, 3);
+            gather(&mut found, &read_in_place, 0, 3);
+            proptest::prop_assert_eq!(read_in_place.rows, records.len() as u64);
+            proptest::prop_assert_eq!(found, expected);
+        }
+    }
+
+    #[test]
+    fn an_inlined_view_is_proven_exactly_when_its_bytes_are_ascii_without_nul() {
+        for len in 0..=12usize {
+            for at in 0..len.max(1) {
+                for byte in [0u8, 1, b'A', 0x7F, 0x80, 0xC3, 0xFF] {
+                    let mut bytes = [b'a'; 12];
+                    if len > 0 {
+                        bytes[at] = byte;
+                    }
+                    // Whatever lies past the value (a view pads with zeros) decides nothing.
+                    for rest in [0u8, 0x80] {
+                        let mut inlined = bytes;
+                        inlined[len..].fill(rest);
+                        let mut view = len as u128;
+                        for (i, b) in inlined.iter().enumerate() {
+                            view |= u128::from(*b) << (32 + 8 * i);
+                        }
+                        let ascii = bytes[..len].iter().all(|&b| (1..0x80).contains(&b));
+                        assert_eq!(
+                            inline_ascii(view, len),
+                            ascii,
+                            "{len} {at} {byte:#x} {rest:#x}"
+                        );
+                    }
+                }
+            }
         }
     }
 

@@ -971,13 +971,17 @@ fn profile_parquet(
                     _ => DType::Str,
                 })
                 .collect();
+            let reading = crate::formats::arrow::Reading {
+                dtypes: &dtypes,
+                typed: false,
+                in_place: &[],
+            };
             crate::formats::arrow::append_batch(
                 &object.uri,
                 &batch,
                 &layout,
-                &dtypes,
+                reading,
                 |f| f,
-                false,
                 &mut rows,
             )?;
             profiler.rows(&rows, &[], &fields, &object.uri, None);

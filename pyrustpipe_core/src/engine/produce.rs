@@ -333,7 +333,14 @@ pub(super) fn check_block(
     thread_local! {
         static ROWS: std::cell::RefCell<Rows> = std::cell::RefCell::new(Rows::default());
     }
-    ROWS.with(|cell| {
+    let dtypes = plan.dtypes();
+    let in_place = crate::check::checked_in_place(plan);
+    let reading = crate::formats::arrow::Reading {
+        dtypes: &dtypes,
+        typed: true,
+        in_place: &in_place,
+    };
+    let checked = ROWS.with(|cell| {
         let mut rows = cell.borrow_mut();
         rows.clear();
         let parse = match ctx.format {
@@ -350,7 +357,7 @@ pub(super) fn check_block(
                         &ctx.data_path(),
                         row_group,
                         layout,
-                        &plan.dtypes(),
+                        reading,
                         &mut rows,
                     ) {
                         return Checked {
@@ -369,9 +376,8 @@ pub(super) fn check_block(
                         &ctx.path,
                         &batch,
                         layout,
-                        &plan.dtypes(),
+                        reading,
                         |f| f,
-                        true,
                         &mut rows,
                     ) {
                         return Checked {
@@ -391,5 +397,8 @@ pub(super) fn check_block(
             findings,
             error: None,
         }
-    })
+    });
+    // The arrays read in place are the caller's table: an idle worker must not keep them.
+    ROWS.with(|cell| cell.borrow_mut().in_place.clear());
+    checked
 }

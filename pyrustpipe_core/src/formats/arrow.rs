@@ -14,7 +14,7 @@ use arrow_array::{
 };
 use arrow_schema::{DataType, Schema, SchemaRef};
 
-use crate::check::{as_u32, Rows, TextRef};
+use crate::check::{as_u32, InPlace, Rows, TextRef};
 use crate::error::{Error, Result};
 use crate::plan::SourceLayout;
 use crate::spec::DType;
@@ -103,19 +103,34 @@ pub fn describe_schema(schema: &Schema) -> (Vec<String>, Vec<bool>) {
     (names, temporal)
 }
 
-/// Append the rows of `batch` to `rows` per plan column: typed values as `Native` where `typed`
-/// and they have a native meaning for the column's type (`typed::natives`), the rest as text.
-/// `column_of` maps a field of the source (`layout.field_of`) to its column in `batch`; `dtypes`
-/// are the plan columns' types.
+/// How a batch's columns are read for the plan's columns.
+#[derive(Clone, Copy)]
+pub struct Reading<'a> {
+    /// The plan columns' types.
+    pub dtypes: &'a [DType],
+    /// Typed values are kept as values where they have a native meaning for the column's type
+    /// (`typed::natives`); without it every column is read as text (as profiling reads).
+    pub typed: bool,
+    /// Per plan column (or empty): a string column the check loop reads where it lies
+    /// (`check::checked_in_place`), with no copy into `texts` and the arena.
+    pub in_place: &'a [bool],
+}
+
+/// Append the rows of `batch` to `rows` per plan column, read as `reading` says. `column_of`
+/// maps a field of the source (`layout.field_of`) to its column in `batch`.
 pub fn append_batch(
     path: &str,
     batch: &RecordBatch,
     layout: &SourceLayout,
-    dtypes: &[DType],
+    reading: Reading<'_>,
     column_of: impl Fn(usize) -> usize,
-    typed: bool,
     rows: &mut Rows,
 ) -> Result<()> {
+    let Reading {
+        dtypes,
+        typed,
+        in_place,
+    } = reading;
     let width = layout.field_of.len();
     rows.width = width;
     let first = rows.lines.len();
@@ -134,6 +149,15 @@ pub fn append_batch(
         };
         // Text columns are read where they are; any other type by what its values mean.
         match array.data_type() {
+            DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
+                if in_place.get(column) == Some(&true) =>
+            {
+                rows.in_place.push(InPlace {
+                    column,
+                    first,
+                    array: array.clone(),
+                });
+            }
             DataType::Utf8 => append_offset_texts(array.as_string::<i32>(), place, rows),
             DataType::LargeUtf8 => append_offset_texts(array.as_string::<i64>(), place, rows),
             DataType::Utf8View => append_texts(array.as_string_view(), place, rows),
@@ -259,7 +283,13 @@ mod tests {
         let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
         let (plan, layout) = crate::plan::str_columns("t", &names);
         let mut rows = Rows::default();
-        append_batch("t", batch, &layout, &plan.dtypes(), |f| f, true, &mut rows).unwrap();
+        let dtypes = plan.dtypes();
+        let reading = Reading {
+            dtypes: &dtypes,
+            typed: true,
+            in_place: &[],
+        };
+        append_batch("t", batch, &layout, reading, |f| f, &mut rows).unwrap();
         (0..rows.len())
             .map(|row| {
                 (0..rows.width)

@@ -14,9 +14,9 @@ use parquet::arrow::ProjectionMask;
 
 use crate::check::Rows;
 use crate::error::{Error, Position, Result};
+use crate::formats::arrow::Reading;
 use crate::formats::sink::AtomicFile;
 use crate::plan::SourceLayout;
-use crate::spec::DType;
 use crate::storage::local::Staged;
 
 const BATCH_ROWS: usize = 64 * 1024;
@@ -46,7 +46,7 @@ pub fn parse_rows(
     path: &str,
     row_group: usize,
     layout: &SourceLayout,
-    dtypes: &[DType],
+    reading: Reading<'_>,
     rows: &mut Rows,
 ) -> Result<()> {
     rows.width = layout.field_of.len();
@@ -64,7 +64,7 @@ pub fn parse_rows(
     for batch in reader {
         let batch = batch.map_err(|e| storage(path, e))?;
         let column_of = |field: usize| wanted.binary_search(&field).expect("projected above");
-        crate::formats::arrow::append_batch(path, &batch, layout, dtypes, column_of, true, rows)?;
+        crate::formats::arrow::append_batch(path, &batch, layout, reading, column_of, rows)?;
     }
     Ok(())
 }
