@@ -4,8 +4,7 @@
 //! failing rows. It runs inside worker threads and touches no shared state.
 
 use arrow_array::cast::AsArray;
-use arrow_array::{Array, ArrayAccessor, ArrayRef};
-use arrow_buffer::ArrowNativeType;
+use arrow_array::{Array, ArrayAccessor, ArrayRef, GenericStringArray, OffsetSizeTrait};
 use arrow_schema::DataType;
 
 use crate::ledger::sketch::Sketch;
@@ -226,16 +225,8 @@ impl<'a> InPlaceRead<'a> {
     fn new(part: &'a InPlace) -> Self {
         let array = &part.array;
         let clean = match array.data_type() {
-            DataType::Utf8 => {
-                let strings = array.as_string::<i32>();
-                let end = strings.value_offsets().last().map_or(0, |o| o.as_usize());
-                vec![clean_prefix(&strings.value_data()[..end])]
-            }
-            DataType::LargeUtf8 => {
-                let strings = array.as_string::<i64>();
-                let end = strings.value_offsets().last().map_or(0, |o| o.as_usize());
-                vec![clean_prefix(&strings.value_data()[..end])]
-            }
+            DataType::Utf8 => vec![offsets_clean(array.as_string::<i32>())],
+            DataType::LargeUtf8 => vec![offsets_clean(array.as_string::<i64>())],
             _ => array
                 .as_string_view()
                 .data_buffers()
@@ -245,6 +236,22 @@ impl<'a> InPlaceRead<'a> {
         };
         InPlaceRead { part, clean }
     }
+}
+
+/// The proven start of an offset string array's value bytes (up to its last value's end).
+fn offsets_clean<O: OffsetSizeTrait>(strings: &GenericStringArray<O>) -> &str {
+    let end = strings.value_offsets().last().map_or(0, |o| o.as_usize());
+    clean_prefix(&strings.value_data()[..end])
+}
+
+/// Whether value `at` of an offset string array lies in its proven bytes `clean`.
+fn within_offsets<O: OffsetSizeTrait>(
+    strings: &GenericStringArray<O>,
+    clean: &str,
+    at: usize,
+) -> bool {
+    let offsets = strings.value_offsets();
+    clean_between(clean, offsets[at].as_usize(), offsets[at + 1].as_usize())
 }
 
 /// One block's check: the plan, the block's text, and what is decided once per block.
@@ -627,18 +634,12 @@ impl<'a> Block<'a> {
             match part.array.data_type() {
                 DataType::Utf8 => {
                     let array = part.array.as_string::<i32>();
-                    let offsets = array.value_offsets();
-                    let proven = |at: usize| {
-                        clean_between(clean[0], offsets[at].as_usize(), offsets[at + 1].as_usize())
-                    };
+                    let proven = |at| within_offsets(array, clean[0], at);
                     self.check_strings(array, proven, strings, failures, scratch, out);
                 }
                 DataType::LargeUtf8 => {
                     let array = part.array.as_string::<i64>();
-                    let offsets = array.value_offsets();
-                    let proven = |at: usize| {
-                        clean_between(clean[0], offsets[at].as_usize(), offsets[at + 1].as_usize())
-                    };
+                    let proven = |at| within_offsets(array, clean[0], at);
                     self.check_strings(array, proven, strings, failures, scratch, out);
                 }
                 _ => {
