@@ -333,8 +333,13 @@ pub(super) fn check_block(
     thread_local! {
         static ROWS: std::cell::RefCell<Rows> = std::cell::RefCell::new(Rows::default());
     }
-    let dtypes = plan.dtypes();
-    let in_place = crate::check::checked_in_place(plan);
+    // Only typed blocks (Parquet, Arrow) read these.
+    let typed = matches!(ctx.format, Format::Parquet | Format::Arrow);
+    let (dtypes, in_place) = if typed {
+        (plan.dtypes(), crate::check::checked_in_place(plan))
+    } else {
+        (Vec::new(), Vec::new())
+    };
     let reading = crate::formats::arrow::Reading {
         dtypes: &dtypes,
         typed: true,
