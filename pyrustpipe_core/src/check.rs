@@ -92,13 +92,39 @@ pub struct LocalSample {
 }
 
 /// One key occurrence, hashed in the worker; `text` is the key's display text in `key_text`.
+/// Block-local numbers are `u32` (blocks are smaller than 4 GiB): a run keeps every unique
+/// key's occurrences until its end, so the entry stays 32 bytes.
 #[derive(Debug, Clone, Copy)]
 pub struct KeyEntry {
     pub hash: u128,
     pub row: u32,
-    /// Line offset of the row's start within the block (`None`: no lines).
-    pub line: Option<u64>,
+    /// Line offset of the row's start within the block (`NO_LINE`: no lines).
+    line: u32,
     pub text: (u32, u32),
+}
+
+const NO_LINE: u32 = u32::MAX;
+const _: () = assert!(std::mem::size_of::<KeyEntry>() == 32);
+
+impl KeyEntry {
+    pub fn new(hash: u128, row: usize, line: Option<u64>, text: (usize, usize)) -> Self {
+        KeyEntry {
+            hash,
+            row: as_u32(row),
+            line: line.map_or(NO_LINE, |l| {
+                u32::try_from(l)
+                    .ok()
+                    .filter(|&l| l != NO_LINE)
+                    .expect("blocks are smaller than 4 GiB")
+            }),
+            text: (as_u32(text.0), as_u32(text.1)),
+        }
+    }
+
+    /// Line offset of the row's start within the block (`None`: no lines).
+    pub fn line(&self) -> Option<u64> {
+        (self.line != NO_LINE).then_some(u64::from(self.line))
+    }
 }
 
 /// What checking one block found.
@@ -741,7 +767,6 @@ impl<'a> Block<'a> {
         }
 
         let line = self.rows.lines[row];
-        let row_u32 = as_u32(row);
         for (key_index, key) in plan.unique_keys.iter().enumerate() {
             let Some(hash) = key_hash_of(&key.columns, cells, &mut scratch.key) else {
                 continue;
@@ -753,12 +778,12 @@ impl<'a> Block<'a> {
                 }
                 self.write_text(row, column, &mut out.key_text);
             }
-            out.keys[key_index].push(KeyEntry {
+            out.keys[key_index].push(KeyEntry::new(
                 hash,
-                row: row_u32,
+                row,
                 line,
-                text: (as_u32(text_start), as_u32(out.key_text.len())),
-            });
+                (text_start, out.key_text.len()),
+            ));
         }
 
         for (slot, &column) in plan.history_keys.iter().enumerate() {
@@ -768,12 +793,12 @@ impl<'a> Block<'a> {
                     crate::ledger::row_history::key_hash(value.key_bytes(&mut value_scratch));
                 let text_start = out.key_text.len();
                 self.write_text(row, column, &mut out.key_text);
-                out.history_keys[slot].push(KeyEntry {
-                    hash: u128::from(hash),
-                    row: row_u32,
+                out.history_keys[slot].push(KeyEntry::new(
+                    u128::from(hash),
+                    row,
                     line,
-                    text: (as_u32(text_start), as_u32(out.key_text.len())),
-                });
+                    (text_start, out.key_text.len()),
+                ));
             }
         }
 

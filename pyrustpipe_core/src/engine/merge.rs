@@ -15,8 +15,8 @@ use crate::report::Sample;
 use crate::rules::dataset::ColumnStats;
 use crate::rules::unique::{FirstSeen, HashTable};
 use crate::rules::RuleId;
-use crate::spec::Keep;
 
+use super::keys::{self, Grouped, KeyLog};
 use super::produce::{check_block, Checked, SourceCtx};
 use super::ExternalRuleResult;
 
@@ -48,7 +48,10 @@ pub(super) struct Merger<'a> {
     /// Failures found while merging (repeated keys, external rules), sorted at the end.
     pub(super) late: Vec<(u64, RuleId)>,
     pub(super) late_samples: Vec<Vec<(u64, Sample)>>,
-    key_tables: Vec<HashTable<FirstSeen>>,
+    /// Every block's unique-key occurrences, resolved after the last block (`resolve_keys`).
+    key_log: KeyLog,
+    /// Per unique key: each distinct key and where it was first seen (kept for a split).
+    first_seen: Vec<Vec<(u128, FirstSeen)>>,
     pub(super) distinct: Vec<HashTable<()>>,
     pub(super) stats: Vec<ColumnStats>,
     pub(super) sources: Vec<SourceState>,
@@ -57,12 +60,10 @@ pub(super) struct Merger<'a> {
     pub(super) total_rows: u64,
     /// A block that ended inside a record: its tail is re-parsed with the next block.
     pub(super) carry: Option<(Vec<u8>, u64)>,
-    total_bytes: u64,
-    keys_reserved: bool,
 }
 
 impl<'a> Merger<'a> {
-    pub(super) fn new(plan: &'a Plan, sample_size: usize, total_bytes: u64) -> Self {
+    pub(super) fn new(plan: &'a Plan, sample_size: usize) -> Self {
         Merger {
             plan,
             sample_size,
@@ -74,11 +75,8 @@ impl<'a> Merger<'a> {
             failed_rules: Vec::new(),
             late: Vec::new(),
             late_samples: vec![Vec::new(); plan.rules.len()],
-            key_tables: plan
-                .unique_keys
-                .iter()
-                .map(|_| HashTable::default())
-                .collect(),
+            key_log: KeyLog::default(),
+            first_seen: Vec::new(),
             distinct: plan
                 .distinct_columns
                 .iter()
@@ -89,14 +87,13 @@ impl<'a> Merger<'a> {
             row_history: Vec::new(),
             total_rows: 0,
             carry: None,
-            total_bytes,
-            keys_reserved: false,
         }
     }
 
-    /// Per unique key: each distinct key and where it was first seen (a split's side output).
-    pub(super) fn key_tables(&self) -> &[HashTable<FirstSeen>] {
-        &self.key_tables
+    /// Per unique key: each distinct key and where it was first seen (a split's side output;
+    /// filled by `resolve_keys` when asked).
+    pub(super) fn first_seen(&self) -> &[Vec<(u128, FirstSeen)>] {
+        &self.first_seen
     }
 
     /// Take in a checked block; gives back its buffer, spent.
@@ -162,13 +159,18 @@ impl<'a> Merger<'a> {
         if checked.parse.longest_record > self.max_record_bytes {
             return Err(self.record_too_long(&ctx, &buf, offset, work.eof));
         }
-        self.reserve_keys(buf.len(), checked.findings.rows);
-        self.absorb(&ctx, &checked.findings);
+        let Checked {
+            parse,
+            findings,
+            keys,
+            ..
+        } = checked;
+        self.absorb(&ctx, findings, keys);
         let source = self
             .sources
             .last_mut()
             .expect("a source was registered above");
-        match checked.parse.end {
+        match parse.end {
             BlockEnd::Clean => {}
             BlockEnd::Incomplete { record_start } => {
                 self.carry = Some((buf[record_start..].to_vec(), offset + record_start as u64));
@@ -199,9 +201,9 @@ impl<'a> Merger<'a> {
                 ));
             }
         }
-        source.next_line += checked.parse.line_breaks;
-        source.blank_lines += checked.parse.blank_lines;
-        source.quote_garbage += checked.parse.quote_garbage;
+        source.next_line += parse.line_breaks;
+        source.blank_lines += parse.blank_lines;
+        source.quote_garbage += parse.quote_garbage;
         Ok(buf)
     }
 
@@ -237,22 +239,8 @@ impl<'a> Merger<'a> {
         )
     }
 
-    /// Size the key tables once, from the first block's bytes per row and the run's total size:
-    /// growing a large table step by step costs rehashing and page faults.
-    fn reserve_keys(&mut self, block_bytes: usize, block_rows: u64) {
-        if self.keys_reserved || block_rows == 0 || block_bytes == 0 {
-            return;
-        }
-        self.keys_reserved = true;
-        let estimate = self.total_bytes.saturating_mul(block_rows) / block_bytes as u64;
-        let estimate = usize::try_from(estimate.min(50_000_000)).unwrap_or(0);
-        for table in &mut self.key_tables {
-            table.reserve(estimate);
-        }
-    }
-
     /// Fold one block's findings into the run, placing its rows after everything merged so far.
-    fn absorb(&mut self, ctx: &SourceCtx, findings: &BlockFindings) {
+    fn absorb(&mut self, ctx: &SourceCtx, mut findings: BlockFindings, keys: Vec<Grouped>) {
         let source = self
             .sources
             .last_mut()
@@ -284,73 +272,6 @@ impl<'a> Merger<'a> {
                 .extend_from_slice(findings.rules_of(index));
             self.failure_starts.push(self.failed_rules.len());
         }
-        for (key_index, entries) in findings.keys.iter().enumerate() {
-            let key = &self.plan.unique_keys[key_index];
-            let table = &mut self.key_tables[key_index];
-            // A one-column key's samples name the column; a composite key's name none.
-            let key_column = match key.columns.as_slice() {
-                [column] => Some(self.plan.columns[*column].name.clone()),
-                _ => None,
-            };
-            // A key with a sensitive column keeps its whole text here and is masked as one
-            // token by the report (after the samples are cut to size, so few are hashed).
-            let shown = |text: String| -> String {
-                if key.columns.iter().any(|&c| self.plan.columns[c].sensitive) {
-                    text
-                } else {
-                    text.chars().take(200).collect()
-                }
-            };
-            for entry in entries {
-                let row = base + u64::from(entry.row);
-                match table.entry(entry.hash) {
-                    std::collections::hash_map::Entry::Vacant(slot) => {
-                        slot.insert(FirstSeen::new(row, entry.line.map(|l| line_base + l)));
-                    }
-                    std::collections::hash_map::Entry::Occupied(mut slot) => {
-                        let first = slot.get_mut();
-                        let text = String::from_utf8_lossy(
-                            &findings.key_text[entry.text.0 as usize..entry.text.1 as usize],
-                        )
-                        .into_owned();
-                        self.late.push((row, key.rule));
-                        self.counts[key.rule as usize] += 1;
-                        push_bounded(
-                            &mut self.late_samples[key.rule as usize],
-                            self.sample_size,
-                            row,
-                            Sample {
-                                row: row_in_source + u64::from(entry.row) + 1,
-                                line: entry.line.map(|l| line_base + l),
-                                source: ctx.path.clone(),
-                                column: key_column.clone(),
-                                value: Some(shown(text.clone())),
-                                message: "repeats a key seen before".to_owned(),
-                            },
-                        );
-                        if key.keep == Keep::None && !first.repeated() {
-                            first.mark_repeated();
-                            self.late.push((first.row(), key.rule));
-                            self.counts[key.rule as usize] += 1;
-                            let (source_path, source_row) = locate(&self.sources, first.row());
-                            push_bounded(
-                                &mut self.late_samples[key.rule as usize],
-                                self.sample_size,
-                                first.row(),
-                                Sample {
-                                    row: source_row,
-                                    line: first.line(),
-                                    source: source_path,
-                                    column: key_column.clone(),
-                                    value: Some(shown(text.clone())),
-                                    message: "key occurs more than once".to_owned(),
-                                },
-                            );
-                        }
-                    }
-                }
-            }
-        }
         for (slot, (check, entries)) in self
             .row_history
             .iter_mut()
@@ -371,7 +292,7 @@ impl<'a> Merger<'a> {
                     self.sample_size,
                     |value, message| Sample {
                         row: row_in_source + u64::from(entry.row) + 1,
-                        line: entry.line.map(|l| line_base + l),
+                        line: entry.line().map(|l| line_base + l),
                         source: ctx.path.clone(),
                         column: Some(column.name.clone()),
                         // A sensitive column's value is shown as its token only.
@@ -399,6 +320,51 @@ impl<'a> Merger<'a> {
             .extend(findings.unknown_columns.iter().cloned());
         source.rows += findings.rows;
         self.total_rows += findings.rows;
+        if !self.plan.unique_keys.is_empty() {
+            self.key_log.push(
+                base,
+                line_base,
+                keys,
+                std::mem::take(&mut findings.key_text),
+            );
+        }
+    }
+
+    /// Finds the repeated unique keys, once every block is in: their rows fail the key's rule
+    /// (`late`), counted, with samples; `keep_first_seen` keeps each distinct key (a split's).
+    pub(super) fn resolve_keys(&mut self, pool: &rayon::ThreadPool, keep_first_seen: bool) {
+        let log = std::mem::take(&mut self.key_log);
+        for (index, key) in self.plan.unique_keys.iter().enumerate() {
+            let mut resolved = log.resolve(pool, index, key, keep_first_seen);
+            let rule = key.rule as usize;
+            self.counts[rule] += resolved.failures.len() as u64;
+            self.late
+                .extend(resolved.failures.iter().map(|f| (f.row, key.rule)));
+            // A one-column key's samples name the column; a composite key's name none.
+            let column = match key.columns.as_slice() {
+                [column] => Some(self.plan.columns[*column].name.clone()),
+                _ => None,
+            };
+            // A key with a sensitive column keeps its whole text here and is masked as one
+            // token by the report (after the samples are cut to size, so few are hashed).
+            let sensitive = key.columns.iter().any(|&c| self.plan.columns[c].sensitive);
+            for failure in keys::first_rows(&mut resolved.failures, self.sample_size) {
+                let text = String::from_utf8_lossy(log.text(failure));
+                let shown = if sensitive {
+                    text.into_owned()
+                } else {
+                    text.chars().take(200).collect()
+                };
+                let at = locate(&self.sources, failure.row);
+                self.late_samples[rule].push((
+                    failure.row,
+                    keys::sample(failure, at, column.clone(), shown),
+                ));
+            }
+            if keep_first_seen {
+                self.first_seen.push(resolved.first_seen);
+            }
+        }
     }
 }
 

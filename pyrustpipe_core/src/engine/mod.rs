@@ -6,6 +6,7 @@
 //! (`Options::cancel`) before the commit point ends the run with `Error::Cancelled` and nothing
 //! published.
 
+mod keys;
 mod ledger;
 mod merge;
 mod outputs;
@@ -276,7 +277,7 @@ fn run_once(
     };
     let uploads =
         |role: &str| committed_before.is_none() || !targets.s3.iter().any(|o| o.role == role);
-    let mut merger = Merger::new(plan, sample_size, total_bytes);
+    let mut merger = Merger::new(plan, sample_size);
     merger.max_record_bytes = max_record_bytes;
     merger.row_history = ledger::load_row_history(plan, ledger_run.as_ref(), storage)?;
     let job = {
@@ -321,6 +322,11 @@ fn run_once(
             "a record was left incomplete at the end of the input".to_owned(),
         ));
     }
+    let split_keys = options
+        .split
+        .as_ref()
+        .is_some_and(|split| split.keys_output.is_some());
+    merger.resolve_keys(&pool, split_keys);
     add_external(&mut merger, &options.external_rules)?;
     ledger::flag_rows(&mut merger);
     let failures = combine(&mut merger);

@@ -3,8 +3,9 @@
 
 use std::sync::Arc;
 
+use super::keys::Grouped;
 use super::pipeline::{Emit, Producer, Work};
-use crate::check::{check_rows, BlockFindings, Rows};
+use crate::check::{check_rows, BlockFindings, KeyEntry, Rows};
 use crate::error::{Error, Position, Result};
 use crate::formats::arrow::BatchStore;
 use crate::formats::codec::ReadCounter;
@@ -305,6 +306,9 @@ impl Work<SourceCtx> {
 pub struct Checked {
     pub(super) parse: BlockParse,
     pub(super) findings: BlockFindings,
+    /// Per unique key, the block's occurrences grouped by partition (`findings.keys` moved
+    /// here, grouped in the worker so the run's resolution need not).
+    pub(super) keys: Vec<Grouped>,
     pub(super) error: Option<Error>,
 }
 
@@ -321,6 +325,7 @@ pub(super) fn check_block(
         return Checked {
             parse: BlockParse::clean(),
             findings,
+            keys: Vec::new(),
             error: None,
         };
     };
@@ -332,7 +337,14 @@ pub(super) fn check_block(
     // Each worker reuses its row buffers: fresh ones per block cost page faults.
     thread_local! {
         static ROWS: std::cell::RefCell<Rows> = std::cell::RefCell::new(Rows::default());
+        /// The key occurrences in row order, before grouping (`Grouped` keeps its own copy).
+        static KEYS: std::cell::RefCell<Vec<Vec<KeyEntry>>> = const { std::cell::RefCell::new(Vec::new()) };
     }
+    KEYS.with(|cell| {
+        let mut spare = cell.borrow_mut();
+        spare.resize_with(plan.unique_keys.len(), Vec::new);
+        std::mem::swap(&mut findings.keys, &mut spare);
+    });
     // Only typed blocks (Parquet, Arrow) read these.
     let typed = matches!(ctx.format, Format::Parquet | Format::Arrow);
     let (dtypes, in_place) = if typed {
@@ -368,6 +380,7 @@ pub(super) fn check_block(
                         return Checked {
                             parse: BlockParse::clean(),
                             findings,
+                            keys: Vec::new(),
                             error: Some(error),
                         };
                     }
@@ -388,6 +401,7 @@ pub(super) fn check_block(
                         return Checked {
                             parse: BlockParse::clean(),
                             findings,
+                            keys: Vec::new(),
                             error: Some(error),
                         };
                     }
@@ -397,9 +411,15 @@ pub(super) fn check_block(
             Format::Csv => parse_rows(&parser, layout, buf, eof, &mut rows),
         };
         check_rows(plan, layout, buf, &rows, sample_size, &mut findings);
+        let keys = findings.keys.iter().map(|k| Grouped::new(k)).collect();
+        KEYS.with(|cell| {
+            findings.keys.iter_mut().for_each(Vec::clear);
+            std::mem::swap(&mut findings.keys, &mut cell.borrow_mut());
+        });
         Checked {
             parse,
             findings,
+            keys,
             error: None,
         }
     });

@@ -372,7 +372,7 @@ pub(super) fn write_keys(
         put(&(plan.ruleset_hash.len() as u32).to_le_bytes())?;
         put(plan.ruleset_hash.as_bytes())?;
         put(&(plan.unique_keys.len() as u32).to_le_bytes())?;
-        for (key, table) in plan.unique_keys.iter().zip(merger.key_tables()) {
+        for (key, table) in plan.unique_keys.iter().zip(merger.first_seen()) {
             let name = plan.rules[key.rule as usize].name.as_bytes();
             put(&(name.len() as u32).to_le_bytes())?;
             put(name)?;

@@ -1,6 +1,6 @@
 //! `unique` (a column) and composite keys: every key is hashed to 128 bits in the worker threads;
-//! the merge step, in source and row order, finds the repeats. Memory grows with the number of
-//! distinct keys (about 40 bytes each), not with the file.
+//! `engine::keys` finds the repeats in source and row order, one hash partition at a time. Memory
+//! grows with the number of occurrences (32 bytes each, and the key's text), not with the file.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};

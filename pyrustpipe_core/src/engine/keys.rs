@@ -1,0 +1,395 @@
+//! Run-wide unique keys: each block's key occurrences, grouped by hash partition in its worker,
+//! are logged in merge order and resolved after pass 1, one partition per task.
+//!
+//! Keys of different partitions never meet, and a partition visits the blocks in merge order and
+//! each block's entries in row order, so every key meets its occurrences in run order, exactly as
+//! one run-wide table would. But one run-wide table, filled on the merge thread, costs a cache miss
+//! per key on the one thread that cannot be parallel (about 50 ms per million keys); a
+//! partition's table is small enough for the cache, and the partitions run on all the workers.
+
+use rayon::prelude::*;
+
+use crate::check::KeyEntry;
+use crate::report::Sample;
+use crate::rules::unique::{FirstSeen, HashTable, UniqueKey};
+use crate::spec::Keep;
+
+const PARTITION_BITS: u32 = 8;
+const PARTITIONS: usize = 1 << PARTITION_BITS;
+
+/// The tables hash by a key's low 64 bits; the partition is its top bits.
+fn partition_of(hash: u128) -> usize {
+    (hash >> (128 - PARTITION_BITS)) as usize
+}
+
+/// One block's occurrences of one key, grouped by partition; each group keeps row order.
+#[derive(Debug, Default)]
+pub struct Grouped {
+    entries: Vec<KeyEntry>,
+    /// Partition `p`'s entries are `entries[starts[p]..starts[p + 1]]` (empty: no entries).
+    starts: Vec<u32>,
+}
+
+impl Grouped {
+    /// Groups `entries` (in row order) by partition: a stable counting sort.
+    pub fn new(entries: &[KeyEntry]) -> Self {
+        let Some(&any) = entries.first() else {
+            return Grouped::default();
+        };
+        let mut starts = vec![0u32; PARTITIONS + 1];
+        for entry in entries {
+            starts[partition_of(entry.hash) + 1] += 1;
+        }
+        for p in 0..PARTITIONS {
+            starts[p + 1] += starts[p];
+        }
+        let mut next = starts.clone();
+        let mut grouped = vec![any; entries.len()];
+        for &entry in entries {
+            let at = &mut next[partition_of(entry.hash)];
+            grouped[*at as usize] = entry;
+            *at += 1;
+        }
+        Grouped {
+            entries: grouped,
+            starts,
+        }
+    }
+
+    fn part(&self, p: usize) -> &[KeyEntry] {
+        match self.starts.get(p..p + 2) {
+            Some(&[start, end]) => &self.entries[start as usize..end as usize],
+            _ => &[],
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
+/// A block's keys as logged: where its rows and lines start in the run, its entries per key and
+/// the texts they point into.
+struct LoggedBlock {
+    base: u64,
+    line_base: u64,
+    keys: Vec<Grouped>,
+    text: Vec<u8>,
+}
+
+/// Every block's key occurrences, in merge order.
+#[derive(Default)]
+pub(super) struct KeyLog {
+    blocks: Vec<LoggedBlock>,
+}
+
+/// An occurrence that fails its key's rule: a repeat, or (`keep="none"`) the first occurrence of
+/// a key that repeats. `text` is the repeating occurrence's text (the same key).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct KeyFailure {
+    pub(super) row: u64,
+    pub(super) line: Option<u64>,
+    pub(super) first: bool,
+    block: u32,
+    text: (u32, u32),
+}
+
+/// One key's resolution: its failing occurrences (in no particular order) and, when asked for,
+/// each distinct key with where it was first seen.
+pub(super) struct Resolved {
+    pub(super) failures: Vec<KeyFailure>,
+    pub(super) first_seen: Vec<(u128, FirstSeen)>,
+}
+
+impl KeyLog {
+    /// Logs a block whose first row is run-wide row `base` and whose lines count from
+    /// `line_base`; `keys` has one `Grouped` per unique key (or none at all).
+    pub(super) fn push(&mut self, base: u64, line_base: u64, keys: Vec<Grouped>, text: Vec<u8>) {
+        if keys.iter().all(Grouped::is_empty) {
+            return;
+        }
+        self.blocks.push(LoggedBlock {
+            base,
+            line_base,
+            keys,
+            text,
+        });
+    }
+
+    /// The text of a failing occurrence, as logged.
+    pub(super) fn text(&self, failure: &KeyFailure) -> &[u8] {
+        let (start, end) = failure.text;
+        &self.blocks[failure.block as usize].text[start as usize..end as usize]
+    }
+
+    /// Resolves key number `index` (`key`), partition by partition on `pool`.
+    pub(super) fn resolve(
+        &self,
+        pool: &rayon::ThreadPool,
+        index: usize,
+        key: &UniqueKey,
+        keep_first_seen: bool,
+    ) -> Resolved {
+        let parts: Vec<Resolved> = pool.install(|| {
+            (0..PARTITIONS)
+                .into_par_iter()
+                // One table per task, cleared between partitions: a fresh one each time would
+                // fault its pages in again.
+                .map_init(HashTable::default, |table, p| {
+                    self.resolve_part(table, index, key.keep, p, keep_first_seen)
+                })
+                .collect()
+        });
+        let mut resolved = Resolved {
+            failures: Vec::new(),
+            first_seen: Vec::new(),
+        };
+        for part in parts {
+            resolved.failures.extend(part.failures);
+            resolved.first_seen.extend(part.first_seen);
+        }
+        resolved
+    }
+
+    fn resolve_part(
+        &self,
+        table: &mut HashTable<FirstSeen>,
+        index: usize,
+        keep: Keep,
+        p: usize,
+        keep_first_seen: bool,
+    ) -> Resolved {
+        let count = self
+            .blocks
+            .iter()
+            .filter_map(|b| b.keys.get(index))
+            .map(|keys| keys.part(p).len())
+            .sum();
+        table.clear();
+        table.reserve(count);
+        let mut failures = Vec::new();
+        for (block_index, block) in self.blocks.iter().enumerate() {
+            let Some(keys) = block.keys.get(index) else {
+                continue;
+            };
+            for entry in keys.part(p) {
+                let row = block.base + u64::from(entry.row);
+                let line = entry.line().map(|l| block.line_base + l);
+                let failure = |row, line, first| KeyFailure {
+                    row,
+                    line,
+                    first,
+                    block: crate::check::as_u32(block_index),
+                    text: entry.text,
+                };
+                match table.entry(entry.hash) {
+                    std::collections::hash_map::Entry::Vacant(slot) => {
+                        slot.insert(FirstSeen::new(row, line));
+                    }
+                    std::collections::hash_map::Entry::Occupied(mut slot) => {
+                        let first = slot.get_mut();
+                        failures.push(failure(row, line, false));
+                        if keep == Keep::None && !first.repeated() {
+                            first.mark_repeated();
+                            failures.push(failure(first.row(), first.line(), true));
+                        }
+                    }
+                }
+            }
+        }
+        let first_seen = if keep_first_seen {
+            table.iter().map(|(&hash, &seen)| (hash, seen)).collect()
+        } else {
+            Vec::new()
+        };
+        Resolved {
+            failures,
+            first_seen,
+        }
+    }
+}
+
+/// The `limit` failures with the smallest rows, in row order (the samples worth building).
+pub(super) fn first_rows(failures: &mut [KeyFailure], limit: usize) -> &[KeyFailure] {
+    let limit = limit.min(failures.len());
+    if limit < failures.len() {
+        failures.select_nth_unstable_by_key(limit, |f| f.row);
+    }
+    let head = &mut failures[..limit];
+    head.sort_unstable_by_key(|f| f.row);
+    head
+}
+
+/// A key rule's sample for `failure`: `source` and `source_row` locate its row.
+pub(super) fn sample(
+    failure: &KeyFailure,
+    (source, source_row): (String, u64),
+    column: Option<String>,
+    value: String,
+) -> Sample {
+    Sample {
+        row: source_row,
+        line: failure.line,
+        source,
+        column,
+        value: Some(value),
+        message: if failure.first {
+            "key occurs more than once"
+        } else {
+            "repeats a key seen before"
+        }
+        .to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// A failure as compared: (row, line, first occurrence, text).
+    type Seen = (u64, Option<u64>, bool, Vec<u8>);
+
+    /// Logs `keys` (one key per row) cut into blocks of `sizes` rows; a row's line is `2 * row`
+    /// within its block (`None` every seventh block, as a Parquet source has no lines).
+    fn log_of(keys: &[u16], sizes: &[usize]) -> KeyLog {
+        let mut log = KeyLog::default();
+        let (mut start, mut block_index) = (0, 0);
+        while start < keys.len() {
+            let size = sizes[block_index % sizes.len()].min(keys.len() - start);
+            let mut text = Vec::new();
+            let entries: Vec<KeyEntry> = keys[start..start + size]
+                .iter()
+                .enumerate()
+                .map(|(row, key)| {
+                    let at = text.len();
+                    text.extend_from_slice(format!("k{key}").as_bytes());
+                    let hash = xxhash_rust::xxh3::xxh3_128(&key.to_le_bytes());
+                    let line = (block_index % 7 != 6).then_some(2 * row as u64);
+                    KeyEntry::new(hash, row, line, (at, text.len()))
+                })
+                .collect();
+            log.push(
+                start as u64,
+                10 * start as u64,
+                vec![Grouped::new(&entries)],
+                text,
+            );
+            start += size;
+            block_index += 1;
+        }
+        log
+    }
+
+    /// What one run-wide table, filled in row order, finds (the merge before partitions).
+    fn one_table(log: &KeyLog, keep: Keep) -> (Vec<Seen>, Vec<(u128, u64, Option<u64>, bool)>) {
+        let mut entries: Vec<(u64, Option<u64>, u128, Vec<u8>)> = Vec::new();
+        for block in &log.blocks {
+            for entry in &block.keys[0].entries {
+                let (s, e) = entry.text;
+                entries.push((
+                    block.base + u64::from(entry.row),
+                    entry.line().map(|l| block.line_base + l),
+                    entry.hash,
+                    block.text[s as usize..e as usize].to_vec(),
+                ));
+            }
+        }
+        entries.sort_by_key(|e| e.0);
+        let mut table: HashMap<u128, FirstSeen> = HashMap::new();
+        let mut failures = Vec::new();
+        for (row, line, hash, text) in entries {
+            match table.get_mut(&hash) {
+                None => {
+                    table.insert(hash, FirstSeen::new(row, line));
+                }
+                Some(first) => {
+                    failures.push((row, line, false, text.clone()));
+                    if keep == Keep::None && !first.repeated() {
+                        first.mark_repeated();
+                        failures.push((first.row(), first.line(), true, text));
+                    }
+                }
+            }
+        }
+        let mut seen: Vec<_> = table
+            .into_iter()
+            .map(|(hash, s)| (hash, s.row(), s.line(), s.repeated()))
+            .collect();
+        seen.sort_unstable();
+        failures.sort();
+        (failures, seen)
+    }
+
+    proptest! {
+        #[test]
+        fn grouping_keeps_every_entry_in_its_partition_in_row_order(
+            hashes in prop::collection::vec(any::<u128>(), 0..600),
+        ) {
+            let entries: Vec<KeyEntry> = hashes
+                .iter()
+                .enumerate()
+                .map(|(row, &hash)| KeyEntry::new(hash, row, None, (0, 0)))
+                .collect();
+            let grouped = Grouped::new(&entries);
+            let mut rows = Vec::new();
+            for p in 0..PARTITIONS {
+                let part = grouped.part(p);
+                prop_assert!(part.iter().all(|e| partition_of(e.hash) == p));
+                prop_assert!(part.windows(2).all(|w| w[0].row < w[1].row));
+                rows.extend(part.iter().map(|e| (e.row, e.hash)));
+            }
+            rows.sort_unstable();
+            let expected: Vec<(u32, u128)> =
+                entries.iter().map(|e| (e.row, e.hash)).collect();
+            prop_assert_eq!(rows, expected);
+        }
+
+        /// Resolving partition by partition, on two threads, finds what one table filled in row
+        /// order finds: the same failing rows, lines, kinds and texts, the same first sightings.
+        #[test]
+        fn partitions_find_what_one_table_finds(
+            keys in prop::collection::vec(0u16..40, 0..400),
+            sizes in prop::collection::vec(1usize..90, 1..5),
+            keep_none in any::<bool>(),
+        ) {
+            let keep = if keep_none { Keep::None } else { Keep::First };
+            let log = log_of(&keys, &sizes);
+            let key = UniqueKey { rule: 3, columns: vec![0], keep };
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().expect("a pool");
+            let resolved = log.resolve(&pool, 0, &key, true);
+            let mut failures: Vec<Seen> = resolved
+                .failures
+                .iter()
+                .map(|f| (f.row, f.line, f.first, log.text(f).to_vec()))
+                .collect();
+            failures.sort();
+            let mut seen: Vec<_> = resolved
+                .first_seen
+                .iter()
+                .map(|(hash, s)| (*hash, s.row(), s.line(), s.repeated()))
+                .collect();
+            seen.sort_unstable();
+            prop_assert_eq!((failures, seen), one_table(&log, keep));
+        }
+    }
+
+    #[test]
+    fn the_first_rows_are_the_smallest_in_order() {
+        let failure = |row| KeyFailure {
+            row,
+            line: None,
+            first: false,
+            block: 0,
+            text: (0, 0),
+        };
+        let mut failures: Vec<KeyFailure> = [9, 2, 7, 4, 1].into_iter().map(failure).collect();
+        let rows = |f: &[KeyFailure]| f.iter().map(|f| f.row).collect::<Vec<_>>();
+        assert_eq!(rows(first_rows(&mut failures, 3)), [1, 2, 4]);
+        assert_eq!(rows(first_rows(&mut failures, 9)), [1, 2, 4, 7, 9]);
+        assert_eq!(rows(first_rows(&mut failures, 0)), Vec::<u64>::new());
+    }
+}
