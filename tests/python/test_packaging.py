@@ -34,11 +34,9 @@ def test_pure_distributions_carry_the_workspace_version() -> None:
         init = (ROOT / folder / package / "__init__.py").read_text()
         found = re.search(r'^__version__ = "(.+)"$', init, re.M)
         assert found is not None and found[1] == version, package
-    hatch = tomllib.loads((ROOT / "airflow_provider" / "pyproject.toml").read_text())["tool"]
-    assert hatch["hatch"]["version"] == {"path": "pyrustpipe_provider/__init__.py"}
-    setuptools = tomllib.loads((ROOT / "dagster_integration" / "pyproject.toml").read_text())
-    dynamic = setuptools["tool"]["setuptools"]["dynamic"]
-    assert dynamic == {"version": {"attr": "dagster_pyrustpipe.__version__"}}
+    for folder, package in PACKAGES.items():
+        hatch = tomllib.loads((ROOT / folder / "pyproject.toml").read_text())["tool"]["hatch"]
+        assert hatch["version"] == {"path": f"{package}/__init__.py"}, folder
 
 
 def test_the_built_engine_reports_the_workspace_version() -> None:
