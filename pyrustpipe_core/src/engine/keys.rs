@@ -252,6 +252,8 @@ mod tests {
 
     /// A failure as compared: (row, line, first occurrence, text).
     type Seen = (u64, Option<u64>, bool, Vec<u8>);
+    /// A distinct key as compared: (hash, first row, its line, repeated).
+    type First = (u128, u64, Option<u64>, bool);
 
     /// Logs `keys` (one key per row) cut into blocks of `sizes` rows; a row's line is `2 * row`
     /// within its block (`None` every seventh block, as a Parquet source has no lines).
@@ -285,7 +287,7 @@ mod tests {
     }
 
     /// What one run-wide table, filled in row order, finds (the merge before partitions).
-    fn one_table(log: &KeyLog, keep: Keep) -> (Vec<Seen>, Vec<(u128, u64, Option<u64>, bool)>) {
+    fn one_table(log: &KeyLog, keep: Keep) -> (Vec<Seen>, Vec<First>) {
         let mut entries: Vec<(u64, Option<u64>, u128, Vec<u8>)> = Vec::new();
         for block in &log.blocks {
             for entry in &block.keys[0].entries {

@@ -60,8 +60,21 @@ fn days_in_month(y: u32, m: u32) -> u32 {
 fn checked_days(y: u32, m: u32, d: u32) -> Option<i32> {
     let valid =
         (1..=9999).contains(&y) && (1..=12).contains(&m) && d >= 1 && d <= days_in_month(y, m);
-    // y <= 9999 fits in i32.
-    valid.then(|| days_from_civil(y as i32, m, d))
+    valid.then(|| valid_days_from_civil(y, m, d))
+}
+
+/// [`days_from_civil`] for a real date in years 1..=9999, in unsigned arithmetic: nothing is
+/// negative before the last step, so no division needs a sign fix-up (a hot path of every
+/// date and date-time parsed).
+fn valid_days_from_civil(y: u32, m: u32, d: u32) -> i32 {
+    let y = y - u32::from(m <= 2);
+    let era = y / 400;
+    let yoe = y - era * 400;
+    let mp = if m > 2 { m - 3 } else { m + 9 };
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    // At most 24 * 146_097 + 146_096 for year 9999: fits in i32.
+    (era * 146_097 + doe) as i32 - 719_468
 }
 
 /// Microseconds since midnight of a real time of day (no leap seconds, no 24:00).
@@ -337,6 +350,35 @@ struct FixedLayout {
     words: Vec<WordTest>,
     /// Offset of the first digit of %Y, %m, %d, %H, %M, %S (`None`: not in the format).
     at: [Option<usize>; 6],
+    shape: Shape,
+}
+
+/// The fields' places of the commonest layouts, known at compile time, so the digits are read
+/// at constant offsets of a fixed-size array (no bounds check, no loop over the six slots).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    /// `%Y?%m?%d?%H?%M?%S` with one-byte separators (`%Y-%m-%dT%H:%M:%S`, `%Y-%m-%d %H:%M:%S`).
+    DateTime19,
+    /// `%Y?%m?%d` (`%Y-%m-%d`, `%Y/%m/%d`).
+    Date10,
+    Other,
+}
+
+impl Shape {
+    fn of(len: usize, at: [Option<usize>; 6]) -> Shape {
+        let date = [Some(0), Some(5), Some(8)];
+        match (len, at) {
+            (19, [y, m, d, Some(11), Some(14), Some(17)]) if [y, m, d] == date => Shape::DateTime19,
+            (10, [y, m, d, None, None, None]) if [y, m, d] == date => Shape::Date10,
+            _ => Shape::Other,
+        }
+    }
+}
+
+/// The two digits at `at` (checked digits: no test here).
+#[inline(always)]
+fn two_digits(s: &[u8], at: usize) -> u32 {
+    u32::from(s[at] - b'0') * 10 + u32::from(s[at + 1] - b'0')
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -402,7 +444,12 @@ impl FixedLayout {
                 test
             })
             .collect();
-        Some(FixedLayout { len, words, at })
+        Some(FixedLayout {
+            len,
+            words,
+            at,
+            shape: Shape::of(len, at),
+        })
     }
 
     fn parts(&self, s: &[u8]) -> Option<Parts> {
@@ -425,7 +472,31 @@ impl FixedLayout {
             }
         }
         // Every digit position was tested above.
-        let two = |at: usize| u32::from(s[at] - b'0') * 10 + u32::from(s[at + 1] - b'0');
+        let date = |s: &[u8]| Parts {
+            year: two_digits(s, 0) * 100 + two_digits(s, 2),
+            month: two_digits(s, 5),
+            day: two_digits(s, 8),
+            ..Parts::default()
+        };
+        match self.shape {
+            Shape::DateTime19 => {
+                if let Ok(s) = <&[u8; 19]>::try_from(s) {
+                    return Some(Parts {
+                        hour: two_digits(s, 11),
+                        minute: two_digits(s, 14),
+                        second: two_digits(s, 17),
+                        ..date(s)
+                    });
+                }
+            }
+            Shape::Date10 => {
+                if let Ok(s) = <&[u8; 10]>::try_from(s) {
+                    return Some(date(s));
+                }
+            }
+            Shape::Other => {}
+        }
+        let two = |at: usize| two_digits(s, at);
         let mut parts = Parts::default();
         let fields = [
             &mut parts.year,
@@ -696,6 +767,7 @@ mod tests {
             for (m, &len) in (1u32..).zip(lengths.iter()) {
                 for d in 1..=len {
                     assert_eq!(days_from_civil(y as i32, m, d), n, "{y}-{m}-{d}");
+                    assert_eq!(checked_days(y, m, d), Some(n), "{y}-{m}-{d}");
                     assert_eq!(civil_from_days(n), (y as i32, m, d));
                     assert_eq!(weekday_from_days(n), weekday);
                     n += 1;
@@ -1118,6 +1190,8 @@ mod tests {
     const FIXED_FORMATS: &[(&str, TemporalKind)] = &[
         ("%Y-%m-%dT%H:%M:%S", TemporalKind::DateTime),
         ("%Y-%m-%d %H:%M:%S", TemporalKind::DateTime),
+        ("%Y/%m/%d %H.%M.%S", TemporalKind::DateTime),
+        ("%Y-%d-%mT%H:%M:%S", TemporalKind::DateTime),
         ("%d/%m/%Y %H:%M", TemporalKind::DateTime),
         ("%Y%m%d%H%M%S", TemporalKind::DateTime),
         ("%Y-%m-%d", TemporalKind::Date),
@@ -1146,6 +1220,29 @@ mod tests {
         for &(format, kind) in FIXED_FORMATS {
             let compiled = TemporalFormat::compile(format, kind).unwrap();
             assert!(compiled.fixed.is_some(), "{format}");
+        }
+        let shape = |format: &str, kind| {
+            let compiled = TemporalFormat::compile(format, kind).unwrap();
+            compiled.fixed.map(|f| f.shape)
+        };
+        let cases = [
+            (
+                "%Y-%m-%dT%H:%M:%S",
+                TemporalKind::DateTime,
+                Shape::DateTime19,
+            ),
+            (
+                "%Y/%m/%d %H.%M.%S",
+                TemporalKind::DateTime,
+                Shape::DateTime19,
+            ),
+            ("%Y-%m-%d", TemporalKind::Date, Shape::Date10),
+            ("%d/%m/%Y %H:%M", TemporalKind::DateTime, Shape::Other),
+            ("%Y-%d-%mT%H:%M:%S", TemporalKind::DateTime, Shape::Other),
+            ("%Y-%m-%dT%H:%M:%SZ", TemporalKind::DateTime, Shape::Other),
+        ];
+        for (format, kind, expected) in cases {
+            assert_eq!(shape(format, kind), Some(expected), "{format}");
         }
         for (format, kind) in [
             ("%Y-%m-%dT%H:%M:%S.%f", TemporalKind::DateTime),
