@@ -1,6 +1,9 @@
 //! Run-wide unique keys: each block's key occurrences, grouped by hash partition in its worker,
 //! are logged in merge order and resolved after pass 1, one partition per task.
 //!
+//! A log that outgrows [`FOLD_AT`] occurrences is folded mid-run into lasting per-partition
+//! tables, so a long run holds its distinct keys and a bounded log, not an entry per row.
+//!
 //! Keys of different partitions never meet, and a partition visits the blocks in merge order and
 //! each block's entries in row order, so every key meets its occurrences in run order, exactly as
 //! one run-wide table would. But one run-wide table, filled on the merge thread, costs a cache miss
@@ -13,6 +16,10 @@ use crate::check::KeyEntry;
 use crate::report::Sample;
 use crate::rules::unique::{FirstSeen, HashTable, UniqueKey};
 use crate::spec::Keep;
+
+/// Occurrences logged before a fold (~700 MB with 12-byte keys): runs of up to 16M rows per key
+/// never fold, and keep no table between blocks.
+pub(super) const FOLD_AT: usize = 16 << 20;
 
 const PARTITION_BITS: u32 = 8;
 const PARTITIONS: usize = 1 << PARTITION_BITS;
@@ -77,10 +84,14 @@ struct LoggedBlock {
     text: Vec<u8>,
 }
 
-/// Every block's key occurrences, in merge order.
-#[derive(Default)]
+/// The blocks' key occurrences since the last fold, in merge order, and the folded tables.
 pub(super) struct KeyLog {
     blocks: Vec<LoggedBlock>,
+    /// Occurrences in `blocks`, and how many call for a fold.
+    logged: usize,
+    fold_at: usize,
+    /// Per key, per partition: the keys folded so far (empty until the first fold).
+    tables: Vec<Vec<HashTable<FirstSeen>>>,
 }
 
 /// An occurrence that fails its key's rule: a repeat, or (`keep="none"`) the first occurrence of
@@ -102,18 +113,42 @@ pub(super) struct Resolved {
 }
 
 impl KeyLog {
-    /// Logs a block whose first row is run-wide row `base` and whose lines count from
-    /// `line_base`; `keys` has one `Grouped` per unique key (or none at all).
-    pub(super) fn push(&mut self, base: u64, line_base: u64, keys: Vec<Grouped>, text: Vec<u8>) {
-        if keys.iter().all(Grouped::is_empty) {
-            return;
+    pub(super) fn new(fold_at: usize) -> Self {
+        KeyLog {
+            blocks: Vec::new(),
+            logged: 0,
+            fold_at,
+            tables: Vec::new(),
         }
+    }
+
+    /// Logs a block whose first row is run-wide row `base` and whose lines count from
+    /// `line_base`; `keys` has one `Grouped` per unique key (or none at all). True when the
+    /// log is due for a fold.
+    pub(super) fn push(
+        &mut self,
+        base: u64,
+        line_base: u64,
+        keys: Vec<Grouped>,
+        text: Vec<u8>,
+    ) -> bool {
+        if keys.iter().all(Grouped::is_empty) {
+            return false;
+        }
+        self.logged += keys.iter().map(|k| k.entries.len()).sum::<usize>();
         self.blocks.push(LoggedBlock {
             base,
             line_base,
             keys,
             text,
         });
+        self.logged >= self.fold_at
+    }
+
+    /// Forgets the logged blocks (once every key is resolved and its samples are taken).
+    pub(super) fn clear_blocks(&mut self) {
+        self.blocks.clear();
+        self.logged = 0;
     }
 
     /// The text of a failing occurrence, as logged.
@@ -122,24 +157,44 @@ impl KeyLog {
         &self.blocks[failure.block as usize].text[start as usize..end as usize]
     }
 
-    /// Resolves key number `index` (`key`), partition by partition on `pool`.
+    /// Folds the log's occurrences of key number `index` (`key`) into its tables, partition by
+    /// partition (on `pool`, or on this thread); the `last` fold releases each table when done,
+    /// after listing its keys if `keep_first_seen`.
     pub(super) fn resolve(
-        &self,
-        pool: &rayon::ThreadPool,
+        &mut self,
+        pool: Option<&rayon::ThreadPool>,
         index: usize,
         key: &UniqueKey,
+        last: bool,
         keep_first_seen: bool,
     ) -> Resolved {
-        let parts: Vec<Resolved> = pool.install(|| {
-            (0..PARTITIONS)
-                .into_par_iter()
-                // One table per task, cleared between partitions: a fresh one each time would
-                // fault its pages in again.
-                .map_init(HashTable::default, |table, p| {
-                    self.resolve_part(table, index, key.keep, p, keep_first_seen)
-                })
-                .collect()
-        });
+        if self.tables.len() <= index {
+            self.tables.resize_with(index + 1, Vec::new);
+        }
+        let tables = &mut self.tables[index];
+        if tables.is_empty() {
+            tables.resize_with(PARTITIONS, HashTable::default);
+        }
+        let blocks = &self.blocks;
+        let work = |(p, table): (usize, &mut HashTable<FirstSeen>)| {
+            let part = resolve_part(blocks, table, index, key.keep, p);
+            let first_seen = if last && keep_first_seen {
+                table.iter().map(|(&hash, &seen)| (hash, seen)).collect()
+            } else {
+                Vec::new()
+            };
+            if last {
+                *table = HashTable::default();
+            }
+            Resolved {
+                failures: part,
+                first_seen,
+            }
+        };
+        let parts: Vec<Resolved> = match pool {
+            Some(pool) => pool.install(|| tables.par_iter_mut().enumerate().map(work).collect()),
+            None => tables.iter_mut().enumerate().map(work).collect(),
+        };
         let mut resolved = Resolved {
             failures: Vec::new(),
             first_seen: Vec::new(),
@@ -150,63 +205,54 @@ impl KeyLog {
         }
         resolved
     }
+}
 
-    fn resolve_part(
-        &self,
-        table: &mut HashTable<FirstSeen>,
-        index: usize,
-        keep: Keep,
-        p: usize,
-        keep_first_seen: bool,
-    ) -> Resolved {
-        let count = self
-            .blocks
-            .iter()
-            .filter_map(|b| b.keys.get(index))
-            .map(|keys| keys.part(p).len())
-            .sum();
-        table.clear();
-        table.reserve(count);
-        let mut failures = Vec::new();
-        for (block_index, block) in self.blocks.iter().enumerate() {
-            let Some(keys) = block.keys.get(index) else {
-                continue;
+/// Partition `p` of key number `index`: each logged occurrence meets `table` in run order; gives
+/// the failing ones.
+fn resolve_part(
+    blocks: &[LoggedBlock],
+    table: &mut HashTable<FirstSeen>,
+    index: usize,
+    keep: Keep,
+    p: usize,
+) -> Vec<KeyFailure> {
+    let count = blocks
+        .iter()
+        .filter_map(|b| b.keys.get(index))
+        .map(|keys| keys.part(p).len())
+        .sum();
+    table.reserve(count);
+    let mut failures = Vec::new();
+    for (block_index, block) in blocks.iter().enumerate() {
+        let Some(keys) = block.keys.get(index) else {
+            continue;
+        };
+        for entry in keys.part(p) {
+            let row = block.base + u64::from(entry.row);
+            let line = entry.line().map(|l| block.line_base + l);
+            let failure = |row, line, first| KeyFailure {
+                row,
+                line,
+                first,
+                block: crate::check::as_u32(block_index),
+                text: entry.text,
             };
-            for entry in keys.part(p) {
-                let row = block.base + u64::from(entry.row);
-                let line = entry.line().map(|l| block.line_base + l);
-                let failure = |row, line, first| KeyFailure {
-                    row,
-                    line,
-                    first,
-                    block: crate::check::as_u32(block_index),
-                    text: entry.text,
-                };
-                match table.entry(entry.hash) {
-                    std::collections::hash_map::Entry::Vacant(slot) => {
-                        slot.insert(FirstSeen::new(row, line));
-                    }
-                    std::collections::hash_map::Entry::Occupied(mut slot) => {
-                        let first = slot.get_mut();
-                        failures.push(failure(row, line, false));
-                        if keep == Keep::None && !first.repeated() {
-                            first.mark_repeated();
-                            failures.push(failure(first.row(), first.line(), true));
-                        }
+            match table.entry(entry.hash) {
+                std::collections::hash_map::Entry::Vacant(slot) => {
+                    slot.insert(FirstSeen::new(row, line));
+                }
+                std::collections::hash_map::Entry::Occupied(mut slot) => {
+                    let first = slot.get_mut();
+                    failures.push(failure(row, line, false));
+                    if keep == Keep::None && !first.repeated() {
+                        first.mark_repeated();
+                        failures.push(failure(first.row(), first.line(), true));
                     }
                 }
             }
         }
-        let first_seen = if keep_first_seen {
-            table.iter().map(|(&hash, &seen)| (hash, seen)).collect()
-        } else {
-            Vec::new()
-        };
-        Resolved {
-            failures,
-            first_seen,
-        }
     }
+    failures
 }
 
 /// The `limit` failures with the smallest rows, in row order (the samples worth building).
@@ -255,14 +301,18 @@ mod tests {
     /// A distinct key as compared: (hash, first row, its line, repeated).
     type First = (u128, u64, Option<u64>, bool);
 
-    /// Logs `keys` (one key per row) cut into blocks of `sizes` rows; a row's line is `2 * row`
+    /// A block as logged: (first row, first line, entries, texts).
+    type Block = (u64, u64, Vec<KeyEntry>, Vec<u8>);
+
+    /// `keys` (one key per row) cut into blocks of `sizes` rows; a row's line is `2 * row`
     /// within its block (`None` every seventh block, as a Parquet source has no lines).
-    fn log_of(keys: &[u16], sizes: &[usize]) -> KeyLog {
-        let mut log = KeyLog::default();
-        let (mut start, mut block_index) = (0, 0);
+    fn blocks_of(keys: &[u16], sizes: &[usize]) -> Vec<Block> {
+        let mut blocks = Vec::new();
+        let mut start = 0;
         while start < keys.len() {
-            let size = sizes[block_index % sizes.len()].min(keys.len() - start);
+            let size = sizes[blocks.len() % sizes.len()].min(keys.len() - start);
             let mut text = Vec::new();
+            let no_lines = blocks.len() % 7 == 6;
             let entries: Vec<KeyEntry> = keys[start..start + size]
                 .iter()
                 .enumerate()
@@ -270,49 +320,35 @@ mod tests {
                     let at = text.len();
                     text.extend_from_slice(format!("k{key}").as_bytes());
                     let hash = xxhash_rust::xxh3::xxh3_128(&key.to_le_bytes());
-                    let line = (block_index % 7 != 6).then_some(2 * row as u64);
+                    let line = (!no_lines).then_some(2 * row as u64);
                     KeyEntry::new(hash, row, line, (at, text.len()))
                 })
                 .collect();
-            log.push(
-                start as u64,
-                10 * start as u64,
-                vec![Grouped::new(&entries)],
-                text,
-            );
+            blocks.push((start as u64, 10 * start as u64, entries, text));
             start += size;
-            block_index += 1;
         }
-        log
+        blocks
     }
 
     /// What one run-wide table, filled in row order, finds (the merge before partitions).
-    fn one_table(log: &KeyLog, keep: Keep) -> (Vec<Seen>, Vec<First>) {
-        let mut entries: Vec<(u64, Option<u64>, u128, Vec<u8>)> = Vec::new();
-        for block in &log.blocks {
-            for entry in &block.keys[0].entries {
-                let (s, e) = entry.text;
-                entries.push((
-                    block.base + u64::from(entry.row),
-                    entry.line().map(|l| block.line_base + l),
-                    entry.hash,
-                    block.text[s as usize..e as usize].to_vec(),
-                ));
-            }
-        }
-        entries.sort_by_key(|e| e.0);
+    fn one_table(blocks: &[Block], keep: Keep) -> (Vec<Seen>, Vec<First>) {
         let mut table: HashMap<u128, FirstSeen> = HashMap::new();
         let mut failures = Vec::new();
-        for (row, line, hash, text) in entries {
-            match table.get_mut(&hash) {
-                None => {
-                    table.insert(hash, FirstSeen::new(row, line));
-                }
-                Some(first) => {
-                    failures.push((row, line, false, text.clone()));
-                    if keep == Keep::None && !first.repeated() {
-                        first.mark_repeated();
-                        failures.push((first.row(), first.line(), true, text));
+        for (base, line_base, entries, text) in blocks {
+            for entry in entries {
+                let row = base + u64::from(entry.row);
+                let line = entry.line().map(|l| line_base + l);
+                let text = text[entry.text.0 as usize..entry.text.1 as usize].to_vec();
+                match table.get_mut(&entry.hash) {
+                    None => {
+                        table.insert(entry.hash, FirstSeen::new(row, line));
+                    }
+                    Some(first) => {
+                        failures.push((row, line, false, text.clone()));
+                        if keep == Keep::None && !first.repeated() {
+                            first.mark_repeated();
+                            failures.push((first.row(), first.line(), true, text));
+                        }
                     }
                 }
             }
@@ -324,6 +360,15 @@ mod tests {
         seen.sort_unstable();
         failures.sort();
         (failures, seen)
+    }
+
+    /// The failures `resolved` found, with their texts (before the log forgets them).
+    fn seen(log: &KeyLog, resolved: &Resolved) -> Vec<Seen> {
+        resolved
+            .failures
+            .iter()
+            .map(|f| (f.row, f.line, f.first, log.text(f).to_vec()))
+            .collect()
     }
 
     proptest! {
@@ -350,32 +395,39 @@ mod tests {
             prop_assert_eq!(rows, expected);
         }
 
-        /// Resolving partition by partition, on two threads, finds what one table filled in row
+        /// Resolving partition by partition, on two threads, with the log folded into the
+        /// tables whenever it reaches `fold_at` occurrences, finds what one table filled in row
         /// order finds: the same failing rows, lines, kinds and texts, the same first sightings.
         #[test]
         fn partitions_find_what_one_table_finds(
             keys in prop::collection::vec(0u16..40, 0..400),
             sizes in prop::collection::vec(1usize..90, 1..5),
+            fold_at in prop_oneof![Just(usize::MAX), 1usize..300],
             keep_none in any::<bool>(),
         ) {
             let keep = if keep_none { Keep::None } else { Keep::First };
-            let log = log_of(&keys, &sizes);
+            let blocks = blocks_of(&keys, &sizes);
             let key = UniqueKey { rule: 3, columns: vec![0], keep };
             let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().expect("a pool");
-            let resolved = log.resolve(&pool, 0, &key, true);
-            let mut failures: Vec<Seen> = resolved
-                .failures
-                .iter()
-                .map(|f| (f.row, f.line, f.first, log.text(f).to_vec()))
-                .collect();
+            let mut log = KeyLog::new(fold_at);
+            let mut failures = Vec::new();
+            for (base, line_base, entries, text) in blocks.clone() {
+                if log.push(base, line_base, vec![Grouped::new(&entries)], text) {
+                    let resolved = log.resolve(None, 0, &key, false, false);
+                    failures.extend(seen(&log, &resolved));
+                    log.clear_blocks();
+                }
+            }
+            let resolved = log.resolve(Some(&pool), 0, &key, true, true);
+            failures.extend(seen(&log, &resolved));
             failures.sort();
-            let mut seen: Vec<_> = resolved
+            let mut first_seen: Vec<First> = resolved
                 .first_seen
                 .iter()
                 .map(|(hash, s)| (*hash, s.row(), s.line(), s.repeated()))
                 .collect();
-            seen.sort_unstable();
-            prop_assert_eq!((failures, seen), one_table(&log, keep));
+            first_seen.sort_unstable();
+            prop_assert_eq!((failures, first_seen), one_table(&blocks, keep));
         }
     }
 

@@ -75,7 +75,7 @@ impl<'a> Merger<'a> {
             failed_rules: Vec::new(),
             late: Vec::new(),
             late_samples: vec![Vec::new(); plan.rules.len()],
-            key_log: KeyLog::default(),
+            key_log: KeyLog::new(keys::FOLD_AT),
             first_seen: Vec::new(),
             distinct: plan
                 .distinct_columns
@@ -321,50 +321,59 @@ impl<'a> Merger<'a> {
         source.rows += findings.rows;
         self.total_rows += findings.rows;
         if !self.plan.unique_keys.is_empty() {
-            self.key_log.push(
-                base,
-                line_base,
-                keys,
-                std::mem::take(&mut findings.key_text),
-            );
+            let text = std::mem::take(&mut findings.key_text);
+            if self.key_log.push(base, line_base, keys, text) {
+                self.fold_keys(None, false, false);
+            }
         }
     }
 
     /// Finds the repeated unique keys, once every block is in: their rows fail the key's rule
     /// (`late`), counted, with samples; `keep_first_seen` keeps each distinct key (a split's).
     pub(super) fn resolve_keys(&mut self, pool: &rayon::ThreadPool, keep_first_seen: bool) {
-        let log = std::mem::take(&mut self.key_log);
-        for (index, key) in self.plan.unique_keys.iter().enumerate() {
-            let mut resolved = log.resolve(pool, index, key, keep_first_seen);
+        self.fold_keys(Some(pool), true, keep_first_seen);
+    }
+
+    /// Folds the logged key occurrences into the key tables (mid-run: on this thread; the `last`
+    /// fold on `pool`), counting and sampling the repeats found.
+    fn fold_keys(&mut self, pool: Option<&rayon::ThreadPool>, last: bool, keep_first_seen: bool) {
+        let plan = self.plan;
+        for (index, key) in plan.unique_keys.iter().enumerate() {
+            let mut resolved = self
+                .key_log
+                .resolve(pool, index, key, last, keep_first_seen);
             let rule = key.rule as usize;
             self.counts[rule] += resolved.failures.len() as u64;
             self.late
                 .extend(resolved.failures.iter().map(|f| (f.row, key.rule)));
             // A one-column key's samples name the column; a composite key's name none.
             let column = match key.columns.as_slice() {
-                [column] => Some(self.plan.columns[*column].name.clone()),
+                [column] => Some(plan.columns[*column].name.clone()),
                 _ => None,
             };
             // A key with a sensitive column keeps its whole text here and is masked as one
             // token by the report (after the samples are cut to size, so few are hashed).
-            let sensitive = key.columns.iter().any(|&c| self.plan.columns[c].sensitive);
+            let sensitive = key.columns.iter().any(|&c| plan.columns[c].sensitive);
             for failure in keys::first_rows(&mut resolved.failures, self.sample_size) {
-                let text = String::from_utf8_lossy(log.text(failure));
+                let text = String::from_utf8_lossy(self.key_log.text(failure));
                 let shown = if sensitive {
                     text.into_owned()
                 } else {
                     text.chars().take(200).collect()
                 };
                 let at = locate(&self.sources, failure.row);
-                self.late_samples[rule].push((
+                push_bounded(
+                    &mut self.late_samples[rule],
+                    self.sample_size,
                     failure.row,
                     keys::sample(failure, at, column.clone(), shown),
-                ));
+                );
             }
-            if keep_first_seen {
+            if last && keep_first_seen {
                 self.first_seen.push(resolved.first_seen);
             }
         }
+        self.key_log.clear_blocks();
     }
 }
 
