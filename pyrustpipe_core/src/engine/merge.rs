@@ -48,7 +48,7 @@ pub(super) struct Merger<'a> {
     /// Failures found while merging (repeated keys, external rules), sorted at the end.
     pub(super) late: Vec<(u64, RuleId)>,
     pub(super) late_samples: Vec<Vec<(u64, Sample)>>,
-    /// Every block's unique-key occurrences, resolved after the last block (`resolve_keys`).
+    /// The blocks' unique-key occurrences, folded when the log is full and after the last block.
     key_log: KeyLog,
     /// Per unique key: each distinct key and where it was first seen (kept for a split).
     first_seen: Vec<Vec<(u128, FirstSeen)>>,
