@@ -73,7 +73,6 @@ def validate_table(
     progress: Progress | None = None,
 ) -> Report:
     """Validate an in-memory table with a resolved ``spec`` (see ``api.run_validation``)."""
-    from pyrustpipe._python_rules import run_python_rules_on_table
     from pyrustpipe.report import Report
 
     stream: object = table
@@ -81,6 +80,8 @@ def validate_table(
         # The index is not data: a RangeIndex would otherwise become a column.
         stream = _pyarrow().Table.from_pandas(table, preserve_index=False)
     if python_rules:
+        from pyrustpipe._python_rules import run_python_rules_on_table
+
         # Python reads the table too, so a one-shot stream is gathered into a table first.
         gathered = _pyarrow().table(stream)
         options = {

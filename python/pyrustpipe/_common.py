@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import datetime as _dt
-import difflib
 import math
 from collections.abc import Iterable
 from decimal import Decimal
@@ -28,6 +27,8 @@ def did_you_mean(name: object, candidates: Iterable[str]) -> str:
     """
     if not isinstance(name, str):
         return ""
+    import difflib  # only on an error's path
+
     close = difflib.get_close_matches(name, list(dict.fromkeys(candidates)), n=1)
     return f" (did you mean {close[0]!r}?)" if close else ""
 

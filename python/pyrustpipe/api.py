@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as _dt
 import importlib
 import os
-import shutil
 import sys
 import warnings
 from collections.abc import Callable, Mapping, Sequence
@@ -139,21 +138,23 @@ class Spec:
 
 
 def _import_file(path: str) -> ModuleType:
-    import hashlib
     import importlib.util
-    from pathlib import Path
+    import zlib
 
-    file = Path(path)
-    if not file.is_file():
+    if not os.path.isfile(path):
         raise FileNotFoundError(f"rules file not found: {path}")
-    digest = hashlib.sha1(str(file.resolve()).encode(), usedforsecurity=False).hexdigest()[:10]
-    module_name = f"_pyrustpipe_rules_{file.stem}_{digest}"
-    spec = importlib.util.spec_from_file_location(module_name, file)
+    resolved = os.path.realpath(path)
+    # The same file gets the same module name in every process; crc32, not hashlib, because
+    # loading OpenSSL cost more than the rest of this import.
+    digest = f"{zlib.crc32(resolved.encode()):08x}"
+    stem = os.path.splitext(os.path.basename(path))[0]
+    module_name = f"_pyrustpipe_rules_{stem}_{digest}"
+    spec = importlib.util.spec_from_file_location(module_name, path)
     if spec is None or spec.loader is None:
         raise SchemaError(f"{path}: cannot be imported as Python")
     module = importlib.util.module_from_spec(spec)
     sys.modules[module_name] = module
-    directory = str(file.resolve().parent)
+    directory = os.path.dirname(resolved)
     sys.path.insert(0, directory)
     try:
         spec.loader.exec_module(module)
@@ -365,7 +366,6 @@ def run_validation(
     counters (the CLI's progress bar reads them); ``dialect`` overrides the rules' CSV dialect
     keys (``delimiter``, ``null_values``, ``header``: the CLI's flags)."""
     from pyrustpipe import _arrow
-    from pyrustpipe._python_rules import run_python_rules
     from pyrustpipe.report import Report
 
     if threads is not None and (
@@ -433,6 +433,8 @@ def run_validation(
                 f"row rules that run in Python ({names}) need local sources; "
                 "rewrite them so they trace into expressions, or copy the data locally"
             )
+        from pyrustpipe._python_rules import run_python_rules
+
         options["external_rules"] = run_python_rules(spec, python_rules, sources)
     import json
 
@@ -440,6 +442,8 @@ def run_validation(
         text = _engine.validate(json.dumps(spec), sources, json.dumps(options), progress)
     except BaseException:
         if keys_upload is not None:
+            import shutil
+
             shutil.rmtree(os.path.dirname(str(split_keys)), ignore_errors=True)
         raise
     if keys_upload is not None:

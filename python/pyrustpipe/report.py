@@ -24,8 +24,6 @@ Tx failed: 1 error rule failed: amount:gt (1 row, 25.00%)
 from __future__ import annotations
 
 import copy
-import difflib
-import html
 import json
 import os
 from collections.abc import Iterator, Mapping
@@ -275,6 +273,8 @@ class Report:
         for rule in self._rules:
             if rule.name == name:
                 return rule
+        import difflib  # only on a miss
+
         names = [r.name for r in self._rules]
         close = difflib.get_close_matches(name, names, n=3, cutoff=0.5)
         hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
@@ -350,6 +350,8 @@ class Report:
         yield from report_renderables(self)
 
     def _repr_html_(self) -> str:
+        import html  # only in a notebook
+
         esc = html.escape
         status = "passed" if self.passed else "FAILED"
         color = "#1a7f37" if self.passed else "#cf222e"

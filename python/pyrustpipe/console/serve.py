@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 from typing import Any
 
 
@@ -49,6 +48,9 @@ def add_serve_command(commands: Any) -> None:
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
+    # Imported here, not at the top: every `pyrustpipe` command loads this module.
+    from pathlib import Path
+
     try:
         import uvicorn
 
