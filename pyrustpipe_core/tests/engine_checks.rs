@@ -782,3 +782,83 @@ fn bad_dataset_checks_are_schema_errors() {
         );
     }
 }
+
+/// The report (rules, counts, samples) and the quarantine file of one run of `spec` over the
+/// CSV at `path` in the smallest blocks (64 KiB) on two threads, with the unique keys' log folded every
+/// `fold_at` occurrences (`None`: the default, which a run this small never reaches).
+fn folded_run(spec: &Json, path: &std::path::Path, fold_at: Option<usize>) -> (Json, String) {
+    let quarantine = path.with_extension(format!("bad{fold_at:?}.csv"));
+    let options = Options {
+        threads: Some(2),
+        chunk_size: Some(1),
+        sample_size: 5,
+        quarantine: Some(quarantine.display().to_string()),
+        key_fold_at: fold_at,
+        ..Options::default()
+    };
+    let report = validate(&spec.to_string(), &[path.display().to_string()], &options).unwrap();
+    let mut json: Json = serde_json::from_str(&report.to_json()).unwrap();
+    for timing in ["duration_s", "rows_per_s", "outputs", "io"] {
+        json.as_object_mut().unwrap().remove(timing);
+    }
+    (json, std::fs::read_to_string(quarantine).unwrap())
+}
+
+#[test]
+fn unique_keys_folded_mid_run_find_what_one_log_finds() {
+    // 30,000 rows over ~20 blocks: ids from 10,000 values (most repeat, across blocks), a
+    // composite key, one null key, and a quoted two-line field now and then.
+    let mut csv = String::from("id,region,note\n");
+    let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+    for row in 0..30_000 {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        let id = if row == 11 {
+            String::new()
+        } else {
+            (state % 10_000).to_string()
+        };
+        let region = ["KE", "UG", "TZ"][(state >> 20) as usize % 3];
+        let note = if (state >> 30).is_multiple_of(9) {
+            "\"a note\non two lines\""
+        } else {
+            "a note on one line"
+        };
+        csv.push_str(&format!("{id},{region},{note}\n"));
+    }
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let path = dir.path().join("input.csv");
+    std::fs::write(&path, csv).expect("the input is written");
+    for keep in ["none", "first"] {
+        let spec = json!({
+            "spec_version": 1,
+            "columns": [
+                {"name": "id", "dtype": "int", "nullable": true},
+                {"name": "region", "dtype": "str"},
+                {"name": "note", "dtype": "str"},
+            ],
+            "unique": [
+                {"columns": ["id"], "keep": keep},
+                {"columns": ["id", "region"], "keep": keep},
+            ],
+        });
+        let (report, quarantine) = folded_run(&spec, &path, None);
+        let failed = report["rules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["name"] == "id:unique")
+            .map(|r| r["failed"].as_u64().unwrap());
+        assert!(failed > Some(20_000), "{failed:?}");
+        // Every block, about every other block, every few blocks.
+        for fold_at in [1, 2_000, 9_000] {
+            let (folded, folded_quarantine) = folded_run(&spec, &path, Some(fold_at));
+            assert_eq!(folded, report, "keep {keep}, fold every {fold_at}");
+            assert_eq!(
+                folded_quarantine, quarantine,
+                "keep {keep}, fold every {fold_at}"
+            );
+        }
+    }
+}

@@ -63,7 +63,7 @@ pub(super) struct Merger<'a> {
 }
 
 impl<'a> Merger<'a> {
-    pub(super) fn new(plan: &'a Plan, sample_size: usize) -> Self {
+    pub(super) fn new(plan: &'a Plan, sample_size: usize, key_fold_at: usize) -> Self {
         Merger {
             plan,
             sample_size,
@@ -75,7 +75,7 @@ impl<'a> Merger<'a> {
             failed_rules: Vec::new(),
             late: Vec::new(),
             late_samples: vec![Vec::new(); plan.rules.len()],
-            key_log: KeyLog::new(keys::FOLD_AT),
+            key_log: KeyLog::new(key_fold_at),
             first_seen: Vec::new(),
             distinct: plan
                 .distinct_columns

@@ -106,6 +106,10 @@ pub struct Options {
     /// `split` resolved to record boundaries (set by the run, not part of the JSON options).
     #[serde(skip)]
     pub resolved_split: Option<split::Resolved>,
+    /// Fold the unique keys' log every this many occurrences (default 16M, see `engine/keys`):
+    /// lets a test fold a small run; not part of the JSON options.
+    #[serde(skip)]
+    pub key_fold_at: Option<usize>,
 }
 
 fn default_sample_size() -> usize {
@@ -131,6 +135,7 @@ impl Default for Options {
             cancel: Cancel::default(),
             split: None,
             resolved_split: None,
+            key_fold_at: None,
         }
     }
 }
@@ -277,7 +282,8 @@ fn run_once(
     };
     let uploads =
         |role: &str| committed_before.is_none() || !targets.s3.iter().any(|o| o.role == role);
-    let mut merger = Merger::new(plan, sample_size);
+    let fold_at = options.key_fold_at.unwrap_or(keys::FOLD_AT).max(1);
+    let mut merger = Merger::new(plan, sample_size, fold_at);
     merger.max_record_bytes = max_record_bytes;
     merger.row_history = ledger::load_row_history(plan, ledger_run.as_ref(), storage)?;
     let job = {
