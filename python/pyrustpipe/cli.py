@@ -16,7 +16,7 @@ import threading
 import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, NoReturn, TextIO
+from typing import TYPE_CHECKING, NoReturn, TextIO, cast
 
 from pyrustpipe import _backtest_cli, _ledger_cli
 from pyrustpipe.console.serve import add_serve_command
@@ -44,7 +44,9 @@ class _Parser(argparse.ArgumentParser):
 
     def _get_formatter(self) -> argparse.HelpFormatter:
         # argparse's default width imports shutil (2 ms of every command's start) for this.
-        return self.formatter_class(prog=self.prog, width=_terminal_width() - 2)
+        # Every formatter argparse ships (and ours: the default) takes a width.
+        formatter = cast("type[argparse.HelpFormatter]", self.formatter_class)
+        return formatter(prog=self.prog, width=_terminal_width() - 2)
 
 
 def _terminal_width() -> int:
