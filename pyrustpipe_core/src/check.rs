@@ -241,44 +241,90 @@ struct Scratch {
     key: Vec<u8>,
 }
 
-/// An array read in place, with the proven (`clean_prefix`) start of each of its value buffers:
-/// a value inside one is a valid `str` without a byte loop of its own.
+/// An array read in place, with the proven (`Proven`) bytes of each of its value buffers: a
+/// value inside them is a valid `str` without a byte loop of its own.
 struct InPlaceRead<'a> {
     part: &'a InPlace,
-    clean: Vec<&'a str>,
+    proven: Vec<Proven<'a>>,
 }
 
 impl<'a> InPlaceRead<'a> {
     fn new(part: &'a InPlace) -> Self {
         let array = &part.array;
-        let clean = match array.data_type() {
-            DataType::Utf8 => vec![offsets_clean(array.as_string::<i32>())],
-            DataType::LargeUtf8 => vec![offsets_clean(array.as_string::<i64>())],
-            _ => array
-                .as_string_view()
-                .data_buffers()
-                .iter()
-                .map(|buffer| clean_prefix(buffer.as_slice()))
-                .collect(),
+        let proven = match array.data_type() {
+            DataType::Utf8 => vec![offsets_proven(array.as_string::<i32>())],
+            DataType::LargeUtf8 => vec![offsets_proven(array.as_string::<i64>())],
+            _ => views_proven(array.as_string_view()),
         };
-        InPlaceRead { part, clean }
+        InPlaceRead { part, proven }
     }
 }
 
-/// The proven start of an offset string array's value bytes (up to its last value's end).
-fn offsets_clean<O: OffsetSizeTrait>(strings: &GenericStringArray<O>) -> &str {
-    let end = strings.value_offsets().last().map_or(0, |o| o.as_usize());
-    clean_prefix(&strings.value_data()[..end])
+/// The proven prefix of a value buffer's bytes from offset `from` on. A unit of work is a slice
+/// of its table's arrays and shares their buffers, so only the bytes the slice's own values
+/// span are examined: the whole buffer, once per slice, made a frame's check quadratic.
+#[derive(Clone, Copy, Default)]
+struct Proven<'a> {
+    from: usize,
+    clean: &'a str,
 }
 
-/// Whether value `at` of an offset string array lies in its proven bytes `clean`.
+impl Proven<'_> {
+    /// Whether `start..end` of the buffer is a valid `str` value.
+    fn holds(self, start: usize, end: usize) -> bool {
+        start >= self.from && clean_between(self.clean, start - self.from, end - self.from)
+    }
+}
+
+/// The proven bytes of an offset string array's values (its first value's start to its last
+/// value's end).
+fn offsets_proven<O: OffsetSizeTrait>(strings: &GenericStringArray<O>) -> Proven<'_> {
+    let offsets = strings.value_offsets();
+    let (from, end) = (offsets[0].as_usize(), offsets[strings.len()].as_usize());
+    Proven {
+        from,
+        clean: clean_prefix(&strings.value_data()[from..end]),
+    }
+}
+
+/// Per data buffer of a view array: the proven bytes between the first start and the last end
+/// of the long (not inlined) values its views point at there.
+fn views_proven(strings: &arrow_array::StringViewArray) -> Vec<Proven<'_>> {
+    let buffers = strings.data_buffers();
+    let mut spans = vec![(usize::MAX, 0usize); buffers.len()];
+    for &view in strings.views().iter() {
+        let len = view as u32 as usize;
+        if len > 12 {
+            let (buffer, offset) = ((view >> 64) as u32 as usize, (view >> 96) as u32 as usize);
+            if let Some(span) = spans.get_mut(buffer) {
+                *span = (span.0.min(offset), span.1.max(offset + len));
+            }
+        }
+    }
+    buffers
+        .iter()
+        .zip(spans)
+        .map(|(buffer, (from, end))| {
+            let bytes = buffer.as_slice();
+            if from >= end || end > bytes.len() {
+                return Proven::default();
+            }
+            Proven {
+                from,
+                clean: clean_prefix(&bytes[from..end]),
+            }
+        })
+        .collect()
+}
+
+/// Whether value `at` of an offset string array lies in its proven bytes.
 fn within_offsets<O: OffsetSizeTrait>(
     strings: &GenericStringArray<O>,
-    clean: &str,
+    proven: Proven<'_>,
     at: usize,
 ) -> bool {
     let offsets = strings.value_offsets();
-    clean_between(clean, offsets[at].as_usize(), offsets[at + 1].as_usize())
+    proven.holds(offsets[at].as_usize(), offsets[at + 1].as_usize())
 }
 
 /// One block's check: the plan, the block's text, and what is decided once per block.
@@ -657,16 +703,16 @@ impl<'a> Block<'a> {
                 continue;
             }
             let strings = (index, part.first, rows);
-            let clean = &read.clean;
+            let buffers = &read.proven;
             match part.array.data_type() {
                 DataType::Utf8 => {
                     let array = part.array.as_string::<i32>();
-                    let proven = |at| within_offsets(array, clean[0], at);
+                    let proven = |at| within_offsets(array, buffers[0], at);
                     self.check_strings(array, proven, strings, failures, scratch, out);
                 }
                 DataType::LargeUtf8 => {
                     let array = part.array.as_string::<i64>();
-                    let proven = |at| within_offsets(array, clean[0], at);
+                    let proven = |at| within_offsets(array, buffers[0], at);
                     self.check_strings(array, proven, strings, failures, scratch, out);
                 }
                 _ => {
@@ -681,7 +727,9 @@ impl<'a> Block<'a> {
                         }
                         let buffer = (view >> 64) as u32 as usize;
                         let offset = (view >> 96) as u32 as usize;
-                        clean_between(clean[buffer], offset, offset + len)
+                        buffers
+                            .get(buffer)
+                            .is_some_and(|b| b.holds(offset, offset + len))
                     };
                     self.check_strings(array, proven, strings, failures, scratch, out);
                 }
