@@ -200,8 +200,6 @@ pub fn check_rows(
     // column order, then check order) for the row pass.
     let mut column_failures: Vec<(u32, RuleId)> = Vec::new();
     let mut row_failed: Vec<RuleId> = Vec::new();
-    // A column's valid values in a chunk, with their rows, for its checks.
-    let mut valued: Vec<(u32, Value<'_>)> = Vec::with_capacity(CHUNK);
     let mut scratch = Scratch::default();
     for start in (0..rows.len()).step_by(CHUNK) {
         let chunk = start..(start + CHUNK).min(rows.len());
@@ -213,7 +211,6 @@ pub fn check_rows(
                 chunk.clone(),
                 any_broken,
                 &mut cells,
-                &mut valued,
                 &mut column_failures,
                 &mut scratch,
                 out,
@@ -472,14 +469,13 @@ impl<'a> Block<'a> {
         chunk: std::ops::Range<usize>,
         any_broken: bool,
         cells: &mut [Cell<'a>],
-        valued: &mut Vec<(u32, Value<'a>)>,
         failures: &mut Vec<(u32, RuleId)>,
         scratch: &mut Scratch,
         out: &mut BlockFindings,
     ) {
         let column = &self.plan.columns[index];
         if !self.in_place[index].is_empty() {
-            self.check_in_place(index, chunk, valued, failures, scratch, out);
+            self.check_in_place(index, chunk, failures, scratch, out);
             return;
         }
         if self.proof_only[index] {
@@ -500,8 +496,6 @@ impl<'a> Block<'a> {
         let gather = self.plan.stats_columns[index];
         let sketch = self.plan.sketches[index];
         let row_read = self.row_read[index];
-        let checked = !column.checks.is_empty();
-        valued.clear();
         for (at, row) in chunk.enumerate() {
             // A record the reader could not split has no cells; the row pass judges it.
             if any_broken && self.rows.broken[row].is_some() {
@@ -509,8 +503,11 @@ impl<'a> Block<'a> {
             }
             let cell = self.cell(index, column, row, failures, scratch, out);
             if let Cell::Ok(value) = &cell {
-                if checked {
-                    valued.push((as_u32(row), *value));
+                for check in &column.checks {
+                    if !check.passes(value) {
+                        self.fail_check(check, index, row, scratch, out);
+                        failures.push((as_u32(row), check.rule()));
+                    }
                 }
                 if gather != Gather::Nothing {
                     if let Some(number) = value.stat_f64() {
@@ -524,14 +521,6 @@ impl<'a> Block<'a> {
             if row_read {
                 cells[at * self.plan.columns.len() + index] = cell;
             }
-        }
-        // Check by check over the chunk's values: the failures of a row still come in check
-        // order once sorted by row (stably), as the row pass expects.
-        for check in &column.checks {
-            check.failing(valued, |row, _| {
-                self.fail_check(check, index, row as usize, scratch, out);
-                failures.push((row, check.rule()));
-            });
         }
     }
 
@@ -703,7 +692,6 @@ impl<'a> Block<'a> {
         &self,
         index: usize,
         chunk: std::ops::Range<usize>,
-        valued: &mut Vec<(u32, Value<'a>)>,
         failures: &mut Vec<(u32, RuleId)>,
         scratch: &mut Scratch,
         out: &mut BlockFindings,
@@ -720,12 +708,12 @@ impl<'a> Block<'a> {
                 DataType::Utf8 => {
                     let array = part.array.as_string::<i32>();
                     let proven = |at| within_offsets(array, buffers[0], at);
-                    self.check_strings(array, proven, strings, valued, failures, scratch, out);
+                    self.check_strings(array, proven, strings, failures, scratch, out);
                 }
                 DataType::LargeUtf8 => {
                     let array = part.array.as_string::<i64>();
                     let proven = |at| within_offsets(array, buffers[0], at);
-                    self.check_strings(array, proven, strings, valued, failures, scratch, out);
+                    self.check_strings(array, proven, strings, failures, scratch, out);
                 }
                 _ => {
                     let array = part.array.as_string_view();
@@ -743,7 +731,7 @@ impl<'a> Block<'a> {
                             .get(buffer)
                             .is_some_and(|b| b.holds(offset, offset + len))
                     };
-                    self.check_strings(array, proven, strings, valued, failures, scratch, out);
+                    self.check_strings(array, proven, strings, failures, scratch, out);
                 }
             }
         }
@@ -752,20 +740,17 @@ impl<'a> Block<'a> {
     /// Rows `rows` of column `index` from `strings` (whose first row is `first`), judged as
     /// `cell` and `check_column` judge the same text: an Arrow null or a null marker is a null,
     /// the rest is proven a `str` value and checked.
-    #[allow(clippy::too_many_arguments)]
-    fn check_strings(
+    fn check_strings<'s>(
         &self,
-        strings: impl ArrayAccessor<Item = &'a str>,
+        strings: impl ArrayAccessor<Item = &'s str>,
         proven: impl Fn(usize) -> bool,
         (index, first, rows): (usize, usize, std::ops::Range<usize>),
-        valued: &mut Vec<(u32, Value<'a>)>,
         failures: &mut Vec<(u32, RuleId)>,
         scratch: &mut Scratch,
         out: &mut BlockFindings,
     ) {
         let column = &self.plan.columns[index];
         let parser = self.parsers[index];
-        valued.clear();
         for row in rows {
             let at = row - first;
             if strings.is_null(at) {
@@ -793,18 +778,12 @@ impl<'a> Block<'a> {
                 self.invalid_cell(column, (row, text, TextRef::Absent), failures, scratch, out);
                 continue;
             };
-            valued.push((as_u32(row), value));
-        }
-        for check in &column.checks {
-            check.failing(valued, |row, value| {
-                let text = match value {
-                    Value::Str(text) => text,
-                    _ => &[][..],
-                };
-                let cell = (row as usize, text, TextRef::Absent);
-                self.fail_check_cell(check, index, cell, scratch, out);
-                failures.push((row, check.rule()));
-            });
+            for check in &column.checks {
+                if !check.passes(&value) {
+                    self.fail_check_cell(check, index, (row, text, TextRef::Absent), scratch, out);
+                    failures.push((as_u32(row), check.rule()));
+                }
+            }
         }
     }
 

@@ -120,38 +120,6 @@ impl ColumnCheck {
         }
     }
 
-    /// Calls `failed(row, value)` for each of a column's `(row, value)` pairs that fails, in
-    /// order. The check's kind is matched once for the lot, not once a value, so each kind's
-    /// test runs inlined in its own loop.
-    pub fn failing<'v>(
-        &self,
-        values: &[(u32, Value<'v>)],
-        mut failed: impl FnMut(u32, &Value<'v>),
-    ) {
-        fn each<'v>(
-            values: &[(u32, Value<'v>)],
-            passes: impl Fn(&Value<'v>) -> bool,
-            failed: &mut impl FnMut(u32, &Value<'v>),
-        ) {
-            for (row, value) in values {
-                if !passes(value) {
-                    failed(*row, value);
-                }
-            }
-        }
-        match self {
-            ColumnCheck::Compare(c) => each(values, |v| c.passes(v), &mut failed),
-            ColumnCheck::Length(c) => {
-                each(values, |v| text_passes(v, |s| c.passes(s)), &mut failed)
-            }
-            ColumnCheck::Pattern(c) => {
-                each(values, |v| text_passes(v, |s| c.passes(s)), &mut failed);
-            }
-            ColumnCheck::Membership(c) => each(values, |v| c.passes(v), &mut failed),
-            ColumnCheck::MultipleOf(c) => each(values, |v| c.passes(v), &mut failed),
-        }
-    }
-
     /// What passes, in one line about `column` (the rule table's description).
     pub fn describe(&self, column: &str) -> String {
         match self {
