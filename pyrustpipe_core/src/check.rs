@@ -287,15 +287,21 @@ fn offsets_proven<O: OffsetSizeTrait>(strings: &GenericStringArray<O>) -> Proven
     }
 }
 
+/// A string view's `(buffer, offset, length)` when its value lies in a data buffer (longer
+/// than the 12 bytes a view inlines); `None` for an inlined value.
+fn long_view(view: u128) -> Option<(usize, usize, usize)> {
+    let len = view as u32 as usize;
+    let (buffer, offset) = ((view >> 64) as u32 as usize, (view >> 96) as u32 as usize);
+    (len > 12).then_some((buffer, offset, len))
+}
+
 /// Per data buffer of a view array: the proven bytes between the first start and the last end
 /// of the long (not inlined) values its views point at there.
 fn views_proven(strings: &arrow_array::StringViewArray) -> Vec<Proven<'_>> {
     let buffers = strings.data_buffers();
     let mut spans = vec![(usize::MAX, 0usize); buffers.len()];
     for &view in strings.views().iter() {
-        let len = view as u32 as usize;
-        if len > 12 {
-            let (buffer, offset) = ((view >> 64) as u32 as usize, (view >> 96) as u32 as usize);
+        if let Some((buffer, offset, len)) = long_view(view) {
             if let Some(span) = spans.get_mut(buffer) {
                 *span = (span.0.min(offset), span.1.max(offset + len));
             }
@@ -721,15 +727,12 @@ impl<'a> Block<'a> {
                     // A long value lies in a data buffer; a short one lies in its view.
                     let proven = |at: usize| {
                         let view = views[at];
-                        let len = view as u32 as usize;
-                        if len <= 12 {
-                            return inline_ascii(view, len);
+                        match long_view(view) {
+                            Some((buffer, offset, len)) => buffers
+                                .get(buffer)
+                                .is_some_and(|b| b.holds(offset, offset + len)),
+                            None => inline_ascii(view, view as u32 as usize),
                         }
-                        let buffer = (view >> 64) as u32 as usize;
-                        let offset = (view >> 96) as u32 as usize;
-                        buffers
-                            .get(buffer)
-                            .is_some_and(|b| b.holds(offset, offset + len))
                     };
                     self.check_strings(array, proven, strings, failures, scratch, out);
                 }
