@@ -1,6 +1,6 @@
 """``python -m pyrustpipe``: the command line."""
 
-from pyrustpipe.cli import main
+from pyrustpipe.cli import run
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    run()

@@ -8,6 +8,7 @@ rules or input error (one line on stderr: ``pyrustpipe: error: ...``), 130 inter
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import signal
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
     from pyrustpipe._core import Progress
     from pyrustpipe.report import Report
 
-__all__ = ["main"]
+__all__ = ["main", "run"]
 
 PROG = "pyrustpipe"
 PROGRESS_DELAY_S = 1.0
@@ -588,5 +589,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     return code
 
 
+def run() -> NoReturn:
+    """The ``pyrustpipe`` program: run the command line, then exit with its code.
+
+    The objects left at exit are frozen first, so the interpreter's last garbage collection does
+    not walk them (~5 ms of a 1M-row ``validate``'s ~185 ms); their memory goes back with the
+    process. ``main`` stays side-effect free for callers that go on running."""
+    code = main()
+    gc.freeze()
+    sys.exit(code)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    raise SystemExit(main())
+    run()

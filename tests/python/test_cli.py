@@ -5,7 +5,10 @@ Tests marked "engine" need the Rust extension and fail without it."""
 from __future__ import annotations
 
 import csv
+import gc
 import json
+import sys
+import tomllib
 from collections.abc import Callable
 from pathlib import Path
 from subprocess import CompletedProcess
@@ -53,6 +56,26 @@ def assert_one_line_error(result: CompletedProcess[str], *fragments: str) -> Non
 
 
 # -- no engine needed ----------------------------------------------------------------------------
+
+
+def test_the_program_runs_main_then_exits_with_its_code(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from pyrustpipe import cli
+
+    pyproject = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text())
+    assert pyproject["project"]["scripts"]["pyrustpipe"] == "pyrustpipe.cli:run"
+    missing = str(tmp_path / "missing.json")
+    frozen = gc.get_freeze_count()
+    assert cli.main(["report", missing]) == 2
+    assert gc.get_freeze_count() == frozen  # main leaves a long-lived caller's collector alone
+    monkeypatch.setattr(sys, "argv", ["pyrustpipe", "report", missing])
+    try:
+        with pytest.raises(SystemExit) as exited:
+            cli.run()
+        assert exited.value.code == 2
+    finally:
+        gc.unfreeze()
 
 
 def test_help(run_cli: Run) -> None:
