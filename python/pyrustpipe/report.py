@@ -27,125 +27,35 @@ import copy
 import json
 import os
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from pyrustpipe.exceptions import ValidationFailed
-from pyrustpipe.spec import ReportDict, Severity, Tolerance
+from pyrustpipe.spec import ReportDict, Severity
 
 if TYPE_CHECKING:
     from rich.console import Console, ConsoleOptions, RenderResult
 
+    from pyrustpipe._report_records import RuleResult, Sample, SourceResult
+
 __all__ = ["Report", "RuleResult", "Sample", "SourceResult"]
 
-
-@dataclass(frozen=True)
-class Sample:
-    """One failing value of a rule (the first ``sample_size`` by source and row)."""
-
-    row: int | None
-    line: int | None = None
-    source: str | None = None
-    column: str | None = None
-    value: str | None = None
-    message: str | None = None
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Sample:
-        return cls(
-            row=data.get("row"),
-            line=data.get("line"),
-            source=data.get("source"),
-            column=data.get("column"),
-            value=data.get("value"),
-            message=data.get("message"),
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "row": self.row,
-            "line": self.line,
-            "source": self.source,
-            "column": self.column,
-            "value": self.value,
-            "message": self.message,
-        }
+_RECORDS = ("RuleResult", "Sample", "SourceResult")
 
 
-@dataclass(frozen=True)
-class RuleResult:
-    """The outcome of one rule."""
+def __getattr__(name: str) -> object:
+    # The records are dataclasses, and `dataclasses` imports `inspect` (~6 ms a process): a run
+    # whose report is only printed as JSON (`pyrustpipe validate --format json`) never loads them.
+    if name in _RECORDS:
+        from pyrustpipe import _report_records
 
-    name: str
-    column: str | None
-    severity: Severity
-    failed: int
-    failure_rate: float
-    tolerance: Tolerance | None
-    passed: bool
-    samples: tuple[Sample, ...] = ()
-    kind: str = ""
-    scope: str = "column"
-    observed: Any = None
-    allowed_failures: int = 0
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> RuleResult:
-        return cls(
-            name=str(data["name"]),
-            column=data.get("column"),
-            severity=data.get("severity", "error"),
-            failed=int(data.get("failed", 0)),
-            failure_rate=float(data.get("failure_rate", 0.0)),
-            tolerance=copy.deepcopy(data.get("tolerance")),
-            passed=bool(data.get("passed", True)),
-            samples=tuple(Sample.from_dict(s) for s in data.get("samples") or ()),
-            kind=str(data.get("kind", "")),
-            scope=str(data.get("scope", "column")),
-            observed=copy.deepcopy(data.get("observed")),
-            allowed_failures=int(data.get("allowed_failures", 0)),
-        )
-
-    @property
-    def tolerance_text(self) -> str:
-        """``-``, ``≤ 5 rows`` or ``≤ 1.00%``."""
-        if not self.tolerance:
-            return "-"
-        tolerance: dict[str, Any] = dict(self.tolerance)
-        if "count" in tolerance:
-            return f"≤ {tolerance['count']} rows"
-        return f"≤ {tolerance['fraction']:.2%}"
+        value = getattr(_report_records, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'pyrustpipe.report' has no attribute {name!r}")
 
 
-@dataclass(frozen=True)
-class SourceResult:
-    """Counts of one source (file or object) of the run."""
-
-    uri: str
-    format: str = ""
-    bytes: int = 0
-    rows: int = 0
-    valid_rows: int = 0
-    invalid_rows: int = 0
-    skipped_blank_lines: int = 0
-    quote_garbage_records: int = 0
-    columns: tuple[str, ...] = ()
-    failures: Mapping[str, int] = field(default_factory=dict)
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> SourceResult:
-        return cls(
-            uri=str(data.get("uri", "")),
-            format=str(data.get("format", "")),
-            bytes=int(data.get("bytes", 0)),
-            rows=int(data.get("rows", 0)),
-            valid_rows=int(data.get("valid_rows", 0)),
-            invalid_rows=int(data.get("invalid_rows", 0)),
-            skipped_blank_lines=int(data.get("skipped_blank_lines", 0)),
-            quote_garbage_records=int(data.get("quote_garbage_records", 0)),
-            columns=tuple(data.get("columns") or ()),
-            failures=dict(data.get("failures") or {}),
-        )
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_RECORDS))
 
 
 class Report:
@@ -163,8 +73,8 @@ class Report:
         if "rules" not in data or "passed" not in data:
             raise ValueError("not a pyrustpipe report: 'rules' and 'passed' are required")
         self._data: dict[str, Any] = data
-        self._rules = tuple(RuleResult.from_dict(r) for r in data.get("rules") or ())
-        self._sources = tuple(SourceResult.from_dict(s) for s in data.get("sources") or ())
+        self._rules: tuple[RuleResult, ...] | None = None
+        self._sources: tuple[SourceResult, ...] | None = None
 
     # -- construction / serialisation ----------------------------------------------------------
 
@@ -217,10 +127,19 @@ class Report:
     @property
     def rules(self) -> tuple[RuleResult, ...]:
         """Every rule of the spec, in spec order."""
+        if self._rules is None:
+            from pyrustpipe._report_records import RuleResult
+
+            self._rules = tuple(RuleResult.from_dict(r) for r in self._data.get("rules") or ())
         return self._rules
 
     @property
     def sources(self) -> tuple[SourceResult, ...]:
+        if self._sources is None:
+            from pyrustpipe._report_records import SourceResult
+
+            sources = self._data.get("sources") or ()
+            self._sources = tuple(SourceResult.from_dict(s) for s in sources)
         return self._sources
 
     @property
@@ -270,29 +189,29 @@ class Report:
 
     def rule(self, name: str) -> RuleResult:
         """The result of rule ``name``; a KeyError suggesting close names otherwise."""
-        for rule in self._rules:
+        for rule in self.rules:
             if rule.name == name:
                 return rule
         import difflib  # only on a miss
 
-        names = [r.name for r in self._rules]
+        names = [r.name for r in self.rules]
         close = difflib.get_close_matches(name, names, n=3, cutoff=0.5)
         hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
         raise KeyError(f"no rule named {name!r} in this report{hint}")
 
     def __contains__(self, name: object) -> bool:
-        return any(r.name == name for r in self._rules)
+        return any(r.name == name for r in self.rules)
 
     def __iter__(self) -> Iterator[RuleResult]:
-        return iter(self._rules)
+        return iter(self.rules)
 
     def __len__(self) -> int:
-        return len(self._rules)
+        return len(self.rules)
 
     def failed_rules(self, severity: Severity | None = None) -> list[RuleResult]:
         """Rules that did not pass (of ``severity`` when given)."""
         return [
-            r for r in self._rules if not r.passed and (severity is None or r.severity == severity)
+            r for r in self.rules if not r.passed and (severity is None or r.severity == severity)
         ]
 
     def summary(self) -> str:
@@ -333,7 +252,7 @@ class Report:
         status = "passed" if self.passed else "FAILED"
         return (
             f"<Report {self.schema_name or '?'} {status} rows={self.rows} valid={self.valid_rows} "
-            f"invalid={self.invalid_rows} rules={len(self._rules)} "
+            f"invalid={self.invalid_rows} rules={len(self.rules)} "
             f"failed_rules={len(self.failed_rules())}>"
         )
 
@@ -356,7 +275,7 @@ class Report:
         status = "passed" if self.passed else "FAILED"
         color = "#1a7f37" if self.passed else "#cf222e"
         rows = []
-        for rule in self._rules:
+        for rule in self.rules:
             style = "" if rule.passed else ' style="color:#cf222e;font-weight:bold"'
             rows.append(
                 f"<tr{style}><td>{esc(rule.name)}</td><td>{esc(rule.severity)}</td>"

@@ -51,6 +51,8 @@ def test_report_is_loaded_on_first_use(cli_env: dict[str, str]) -> None:
 # What only an error, a notebook, a Python-run rule, a split or `serve` needs: a traced
 # `validate` on a CSV loads none of it (each costs 1–4 ms of every run's start).
 ON_DEMAND = (
+    "dataclasses",  # the report's records (pyrustpipe/_report_records.py): not for a JSON report
+    "inspect",
     "hashlib",
     "shutil",
     "pathlib",

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
+import pickle
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -68,6 +70,25 @@ def test_rule_results(report_dict: ReportFactory) -> None:
     assert report.rule("amount:mean").observed == 7.5
     with pytest.raises(AttributeError):
         gt.failed = 0  # type: ignore[misc]
+
+
+def test_records_keep_their_public_home(report_dict: ReportFactory) -> None:
+    from pyrustpipe import report as report_module
+    from pyrustpipe.report import RuleResult, Sample, SourceResult
+
+    for record in (RuleResult, Sample, SourceResult):
+        assert dataclasses.is_dataclass(record)
+        assert record.__module__ == "pyrustpipe.report"
+        assert getattr(report_module, record.__name__) is record
+        assert getattr(pp, record.__name__) is record
+    assert {"RuleResult", "Sample", "SourceResult"} <= set(dir(report_module))
+    with pytest.raises(AttributeError):
+        report_module.Nothing  # noqa: B018
+    report = pp.Report.from_dict(report_dict())
+    gt = report.rule("amount:gt")
+    assert pickle.loads(pickle.dumps(gt)) == gt
+    assert dataclasses.asdict(gt)["samples"][0]["value"] == "-5.00"
+    assert pickle.loads(pickle.dumps(report)) == report
 
 
 def test_rule_lookup_suggests_close_names(report_dict: ReportFactory) -> None:
