@@ -13,10 +13,9 @@ import json
 import os
 import signal
 import sys
-import threading
 import warnings
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import TYPE_CHECKING, NoReturn, TextIO, cast
 
 from pyrustpipe import _backtest_cli, _ledger_cli
@@ -337,6 +336,8 @@ def _progress(message: str, tracker: Progress | None = None) -> Iterator[None]:
     if not sys.stderr.isatty() or os.environ.get("PYRUSTPIPE_NO_PROGRESS"):
         yield
         return
+    import threading  # only with a terminal to draw on (~1 ms of every other run's start)
+
     delay = float(os.environ.get("PYRUSTPIPE_PROGRESS_DELAY_S", PROGRESS_DELAY_S))
     stop = threading.Event()
 
@@ -558,7 +559,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     warnings.showwarning = _show_warning
     # Only the main thread may set handlers (tests call main() from others too).
     previous = None
-    if threading.current_thread() is threading.main_thread():
+    with suppress(ValueError):  # raised in any thread but the main one
         previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         code: int = args.handler(args)

@@ -53,6 +53,7 @@ def test_report_is_loaded_on_first_use(cli_env: dict[str, str]) -> None:
 ON_DEMAND = (
     "dataclasses",  # the report's records (pyrustpipe/_report_records.py): not for a JSON report
     "inspect",
+    "threading",  # the progress bar's, only with a terminal on stderr
     "hashlib",
     "shutil",
     "pathlib",
