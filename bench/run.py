@@ -36,6 +36,7 @@ PEERS = BENCH / "peers"
 DATA = BENCH / "data"
 PYRUSTPIPE = ROOT / ".venv" / "bin" / "pyrustpipe"
 RULES = "bench/rules.py:Transactions"
+FLOOR_RULES = "bench/floor.json"
 
 # Tools in table order. "floor" tools only read the bytes: their counts are not checked.
 COUNTING = [
@@ -53,7 +54,7 @@ COUNTING = [
     "gx_pandas",
     "pure_python",
 ]
-FLOORS = ["wc", "pyarrow_read"]
+FLOORS = ["wc", "pyarrow_read", "pyrustpipe_floor"]
 # Too slow to repeat on 10M rows by default (minutes each); name them in --tools to run them.
 SLOW = {"pandera_pandas", "gx_pandas", "pure_python"}
 SLOW_ABOVE_ROWS = 2_000_000
@@ -138,6 +139,9 @@ def command(tool: str, data: Path) -> list[str]:
             "json",
             *threads,
         ]
+    if tool == "pyrustpipe_floor":
+        # The parse pipeline alone: the 11 columns as `str`, no checks (issue 12's floor).
+        return [str(PYRUSTPIPE), "validate", str(data), "--rules", FLOOR_RULES, "--format", "json"]
     if tool == "wc":
         return ["wc", "-l", str(data)]
     return [sys.executable, str(PEERS / f"{tool}.py"), str(data)]
@@ -380,7 +384,7 @@ def bench_size(rows: int, args: argparse.Namespace) -> tuple[str, list[str]]:
     tools = select_tools(args.tools, rows)
     problems: list[str] = []
     notes: list[str] = []
-    if "pyrustpipe" in tools or "pyrustpipe_1thread" in tools:
+    if any(tool.startswith("pyrustpipe") for tool in tools):
         why = pyrustpipe_missing()
         if why:
             msg = f"pyrustpipe skipped: {why}"
