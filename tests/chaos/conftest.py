@@ -94,12 +94,16 @@ def counts_of(report: dict[str, Any]) -> tuple[int, int, int]:
     return report["rows"], report["valid_rows"], report["invalid_rows"]
 
 
-def finish(child: CliRun) -> tuple[int, dict[str, Any]]:
-    """Wait for a CLI child; its exit code and the JSON report it printed."""
-    code, out, err = child.finish()
-    assert code in (0, 1), err[-2000:]
-    report: dict[str, Any] = json.loads(out)
-    return code, report
+def finish(*children: CliRun) -> list[tuple[int, dict[str, Any]]]:
+    """Wait for every CLI child, then check each: its exit code and the JSON report it printed.
+    All are waited for first, so a failed check leaves no child running into the next test."""
+    ended = [child.finish() for child in children]
+    results = []
+    for code, out, err in ended:
+        assert code in (0, 1), err[-2000:]
+        report: dict[str, Any] = json.loads(out)
+        results.append((code, report))
+    return results
 
 
 @pytest.fixture(scope="session")
@@ -120,7 +124,7 @@ def reference(
     source = f"s3://{raw}/tx/dt=2026-01-01/"
     partial = Reference(s3_server, s3_client, source, out, 0, {}, b"", b"", 0.0)
     started = time.monotonic()
-    exit_code, report = finish(partial.run("reference/"))
+    [(exit_code, report)] = finish(partial.run("reference/"))
     duration = time.monotonic() - started
     assert report["outputs"]["already_committed"] is False
     assert report["invalid_rows"] > 0 and report["rows"] == FILES * ROWS

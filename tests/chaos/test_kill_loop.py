@@ -75,7 +75,7 @@ def test_kill_9_at_random_moments_then_rerun_commits_exactly_once(
         phases[where] += 1
         was_committed = f"{prefix}clean/{MANIFEST}" in before
 
-        exit_code, report = finish(reference.run(prefix))
+        [(exit_code, report)] = finish(reference.run(prefix))
         when = f"after {delay:.3f}s" if point is None else f"after S3 write {point}"
         context = f"run {index} ({where}, killed {when})"
         assert exit_code == reference.exit_code, context

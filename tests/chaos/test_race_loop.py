@@ -28,7 +28,7 @@ def test_two_racing_attempts_commit_exactly_once(
         first = reference.run(prefix)
         time.sleep(offset)
         second = reference.run(prefix)
-        results = [finish(first), finish(second)]
+        results = finish(first, second)
         context = f"race {index} (second started {offset:.3f}s later)"
         committed = [r["outputs"]["already_committed"] for _, r in results]
         outcomes["first won" if committed == [False, True] else "second won"] += 1

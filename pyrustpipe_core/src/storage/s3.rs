@@ -546,28 +546,42 @@ impl S3Store {
         }
     }
 
-    /// A small object's bytes and ETag, or `None` when it does not exist.
+    /// A small object's bytes and ETag, or `None` when it does not exist. A body cut part-way
+    /// (a dropped connection, or a server whose conditional put is not atomic rewriting the
+    /// object under the read) is fetched again, up to the store's attempts.
     pub fn get_small(&self, bucket: &str, key: &str) -> Result<Option<(Vec<u8>, String)>> {
-        let request = self.client.get_object().bucket(bucket).key(key);
+        let client = self.client.clone();
+        let max_attempts = self.max_attempts;
         let path = uri(bucket, key);
         self.wait(async move {
-            match request.send().await {
-                Ok(out) => {
-                    let etag = out.e_tag().unwrap_or_default().to_owned();
-                    let body = out
-                        .body
-                        .collect()
-                        .await
-                        .map_err(|e| Error::storage("get", path.clone(), e))?;
-                    Ok(Some((body.to_vec(), etag)))
+            let mut cuts = 0u32;
+            loop {
+                let request = client.get_object().bucket(bucket).key(key);
+                let out = match request.send().await {
+                    Ok(out) => out,
+                    Err(err)
+                        if service_code(&err).as_deref() == Some("NoSuchKey")
+                            || http_status(&err) == Some(404) =>
+                    {
+                        return Ok(None)
+                    }
+                    Err(err) => return Err(sdk_error("get", path, &err)),
+                };
+                let etag = out.e_tag().unwrap_or_default().to_owned();
+                match out.body.collect().await {
+                    Ok(body) => return Ok(Some((body.to_vec(), etag))),
+                    Err(err) => {
+                        cuts += 1;
+                        if cuts >= max_attempts {
+                            return Err(Error::storage(
+                                "get",
+                                path,
+                                format!("body cut {cuts} times ({err})"),
+                            ));
+                        }
+                    }
                 }
-                Err(err)
-                    if service_code(&err).as_deref() == Some("NoSuchKey")
-                        || http_status(&err) == Some(404) =>
-                {
-                    Ok(None)
-                }
-                Err(err) => Err(sdk_error("get", path, &err)),
+                tokio::time::sleep(Duration::from_millis(50 * u64::from(cuts))).await;
             }
         })
     }
