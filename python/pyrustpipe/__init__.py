@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from pyrustpipe import history
 from pyrustpipe._trace import row_rule
 from pyrustpipe.api import Spec, load_rules, validate
 from pyrustpipe.exceptions import (
@@ -31,6 +30,7 @@ from pyrustpipe.expr import DatasetCheck, Expr, MetricExpr, col, lit, row_count
 from pyrustpipe.schema import Check, Field, Schema, Unique
 
 if TYPE_CHECKING:
+    from pyrustpipe import history
     from pyrustpipe.compiled import Compiled, Rule, compile
     from pyrustpipe.report import Report, RuleResult, Sample, SourceResult
     from pyrustpipe.splits import Split, gate_splits, plan_splits
@@ -92,6 +92,11 @@ _LAZY = {
 
 
 def __getattr__(name: str) -> object:
+    if name == "history":  # the history checks: only a rule set with a Config.history reads them
+        # `import a.b`, not `from a import b`: that asks this function for `history` again
+        import pyrustpipe.history
+
+        return pyrustpipe.history
     if name in _LAZY:
         # `from ... import` (not importlib), so that `python -X importtime` sees the import
         if _LAZY[name] == "report":
@@ -112,4 +117,4 @@ def __getattr__(name: str) -> object:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+    return sorted(set(globals()) | set(_LAZY) | {"history"})

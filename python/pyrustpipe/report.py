@@ -23,7 +23,6 @@ Tx failed: 1 error rule failed: amount:gt (1 row, 25.00%)
 
 from __future__ import annotations
 
-import copy
 import json
 import os
 from collections.abc import Iterator, Mapping
@@ -66,6 +65,8 @@ class Report:
     def __init__(self, data: Mapping[str, Any]) -> None:
         if not isinstance(data, Mapping):
             raise TypeError(f"a report is a mapping, not {type(data).__name__}")
+        import copy  # here, not at the top: a run's report is adopted without a copy
+
         self._adopt(copy.deepcopy(dict(data)))
 
     def _adopt(self, data: dict[str, Any]) -> None:
@@ -99,6 +100,8 @@ class Report:
 
     def to_dict(self) -> ReportDict:
         """The report JSON as a fresh dict."""
+        import copy
+
         data: ReportDict = copy.deepcopy(self._data)  # type: ignore[assignment]
         return data
 

@@ -84,6 +84,33 @@ def test_help(run_cli: Run) -> None:
         assert command in result.stdout
 
 
+def help_of(parser: Any, args: list[str], capsys: pytest.CaptureFixture[str]) -> str:
+    with pytest.raises(SystemExit):
+        parser.parse_args(args)
+    return str(capsys.readouterr().out)
+
+
+def test_a_command_built_alone_parses_and_helps_as_in_the_whole_parser(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from pyrustpipe.cli import build_parser
+
+    whole = build_parser()
+    commands = help_of(whole, ["--help"], capsys)
+    names = ["validate", "gc", "init", "compile", "report", "history", "backtest", "serve"]
+    assert all(name in commands for name in names)
+    for name in names:
+        assert help_of(build_parser([name]), [name, "--help"], capsys) == help_of(
+            whole, [name, "--help"], capsys
+        )
+    # What names no command gets the whole parser, and its list of commands.
+    assert help_of(build_parser(["--help"]), ["--help"], capsys) == commands
+    args = build_parser(["validate", "x.csv", "-r", "r.py:X"]).parse_args(
+        ["validate", "x.csv", "-r", "r.py:X"]
+    )
+    assert (args.command, args.data, args.rules) == ("validate", ["x.csv"], "r.py:X")
+
+
 def test_version(run_cli: Run) -> None:
     from pyrustpipe._core import build_info
 
@@ -102,7 +129,7 @@ def test_version(run_cli: Run) -> None:
     ("args", "fragments"),
     [
         ((), ("required: COMMAND",)),
-        (("frobnicate",), ("invalid choice",)),
+        (("frobnicate",), ("invalid choice", "'validate'", "'serve'")),
         (("validate", "x.csv"), ("--rules",)),
         (("validate", "--rules", "r.py:X"), ("DATA",)),
         (("validate", "x.csv", "-r", "r.py:X", "--threads", "0"), ("not a whole number >= 1",)),

@@ -62,6 +62,8 @@ ON_DEMAND = (
     "csv",
     "gzip",
     "pyrustpipe._python_rules",
+    "pyrustpipe.history",  # a Config.history's checks
+    "copy",  # a report copied from a caller's dict (runs adopt theirs)
 )
 
 
