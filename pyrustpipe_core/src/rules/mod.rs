@@ -110,9 +110,6 @@ impl ColumnCheck {
         }
     }
 
-    // Inlined into the column loop: as a call, its prologue, epilogue and dispatch cost ~26
-    // instructions a check, as much as a fixed pattern's whole match (callgrind, 100k rows).
-    #[inline(always)]
     pub fn passes(&self, value: &Value<'_>) -> bool {
         match self {
             ColumnCheck::Compare(c) => c.passes(value),
