@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use super::keys::Grouped;
 use super::pipeline::{Emit, Producer, Work};
-use crate::check::{check_rows, BlockFindings, KeyEntry, Rows};
+use crate::check::{check_rows, BlockFindings, KeyEntry, Rows, TYPED_SLICE_ROWS};
 use crate::error::{Error, Position, Result};
 use crate::formats::arrow::BatchStore;
 use crate::formats::codec::ReadCounter;
@@ -361,22 +361,37 @@ pub(super) fn check_block(
         let mut rows = cell.borrow_mut();
         rows.clear();
         let parse = match ctx.format {
-            Format::Ndjson => crate::formats::ndjson::parse_rows(
-                plan,
-                buf,
-                &mut rows,
-                &mut findings.unknown_columns,
-            ),
+            Format::Ndjson => {
+                let parse = crate::formats::ndjson::parse_rows(
+                    plan,
+                    buf,
+                    &mut rows,
+                    &mut findings.unknown_columns,
+                );
+                check_rows(plan, layout, buf, (&rows, 0), sample_size, &mut findings);
+                parse
+            }
             Format::Parquet => {
                 if unit != NO_ROW_GROUP {
                     let row_group = usize::try_from(unit).unwrap_or(usize::MAX);
-                    if let Err(error) = crate::formats::parquet::parse_rows(
+                    let read = crate::formats::parquet::parse_rows(
                         &ctx.data_path(),
                         row_group,
                         layout,
                         reading,
                         &mut rows,
-                    ) {
+                        |rows, first| {
+                            check_rows(
+                                plan,
+                                layout,
+                                buf,
+                                (rows, first),
+                                sample_size,
+                                &mut findings,
+                            );
+                        },
+                    );
+                    if let Err(error) = read {
                         return Checked {
                             parse: BlockParse::clean(),
                             findings,
@@ -390,27 +405,44 @@ pub(super) fn check_block(
             Format::Arrow => {
                 let batch = ctx.batches.as_ref().and_then(|store| store.get(unit));
                 if let Some(batch) = batch {
-                    if let Err(error) = crate::formats::arrow::append_batch(
-                        &ctx.path,
-                        &batch,
-                        layout,
-                        reading,
-                        |f| f,
-                        &mut rows,
-                    ) {
-                        return Checked {
-                            parse: BlockParse::clean(),
-                            findings,
-                            keys: Vec::new(),
-                            error: Some(error),
-                        };
+                    // A unit in slices whose text spans stay in the cache while they are checked.
+                    for first in (0..batch.num_rows()).step_by(TYPED_SLICE_ROWS) {
+                        let slice =
+                            batch.slice(first, TYPED_SLICE_ROWS.min(batch.num_rows() - first));
+                        rows.clear();
+                        if let Err(error) = crate::formats::arrow::append_batch(
+                            &ctx.path,
+                            &slice,
+                            layout,
+                            reading,
+                            |f| f,
+                            &mut rows,
+                        ) {
+                            return Checked {
+                                parse: BlockParse::clean(),
+                                findings,
+                                keys: Vec::new(),
+                                error: Some(error),
+                            };
+                        }
+                        check_rows(
+                            plan,
+                            layout,
+                            buf,
+                            (&rows, first),
+                            sample_size,
+                            &mut findings,
+                        );
                     }
                 }
                 BlockParse::clean()
             }
-            Format::Csv => parse_rows(&parser, layout, buf, eof, &mut rows),
+            Format::Csv => {
+                let parse = parse_rows(&parser, layout, buf, eof, &mut rows);
+                check_rows(plan, layout, buf, (&rows, 0), sample_size, &mut findings);
+                parse
+            }
         };
-        check_rows(plan, layout, buf, &rows, sample_size, &mut findings);
         let keys = findings.keys.iter().map(|k| Grouped::new(k)).collect();
         KEYS.with(|cell| {
             findings.keys.iter_mut().for_each(Vec::clear);

@@ -19,7 +19,8 @@ use crate::formats::sink::AtomicFile;
 use crate::plan::SourceLayout;
 use crate::storage::local::Staged;
 
-const BATCH_ROWS: usize = 64 * 1024;
+/// Rows decoded at a time: pass 1 checks each batch as it comes (`check::TYPED_SLICE_ROWS`).
+const BATCH_ROWS: usize = crate::check::TYPED_SLICE_ROWS;
 
 fn storage(path: &str, err: impl std::fmt::Display) -> Error {
     Error::data(
@@ -41,13 +42,16 @@ pub fn describe(path: &str) -> Result<(Vec<String>, Vec<bool>, usize)> {
     Ok((names, temporal, builder.metadata().num_row_groups()))
 }
 
-/// Pass 1: the rows of one row group as text per plan column.
+/// Pass 1: the rows of one row group, a batch at a time: `each(rows, first)` gets a batch's rows
+/// as text per plan column, `first` being the row group's row number of its first row; `rows` is
+/// emptied before every batch.
 pub fn parse_rows(
     path: &str,
     row_group: usize,
     layout: &SourceLayout,
     reading: Reading<'_>,
     rows: &mut Rows,
+    mut each: impl FnMut(&Rows, usize),
 ) -> Result<()> {
     rows.width = layout.field_of.len();
     let builder = builder(path)?;
@@ -61,10 +65,14 @@ pub fn parse_rows(
         .with_batch_size(BATCH_ROWS)
         .build()
         .map_err(|e| storage(path, e))?;
+    let mut first = 0;
     for batch in reader {
         let batch = batch.map_err(|e| storage(path, e))?;
         let column_of = |field: usize| wanted.binary_search(&field).expect("projected above");
+        rows.clear();
         crate::formats::arrow::append_batch(path, &batch, layout, reading, column_of, rows)?;
+        each(rows, first);
+        first += batch.num_rows();
     }
     Ok(())
 }
