@@ -361,16 +361,12 @@ pub(super) fn check_block(
         let mut rows = cell.borrow_mut();
         rows.clear();
         let parse = match ctx.format {
-            Format::Ndjson => {
-                let parse = crate::formats::ndjson::parse_rows(
-                    plan,
-                    buf,
-                    &mut rows,
-                    &mut findings.unknown_columns,
-                );
-                check_rows(plan, layout, buf, (&rows, 0), sample_size, &mut findings);
-                parse
-            }
+            Format::Ndjson => crate::formats::ndjson::parse_rows(
+                plan,
+                buf,
+                &mut rows,
+                &mut findings.unknown_columns,
+            ),
             Format::Parquet => {
                 if unit != NO_ROW_GROUP {
                     let row_group = usize::try_from(unit).unwrap_or(usize::MAX);
@@ -437,12 +433,12 @@ pub(super) fn check_block(
                 }
                 BlockParse::clean()
             }
-            Format::Csv => {
-                let parse = parse_rows(&parser, layout, buf, eof, &mut rows);
-                check_rows(plan, layout, buf, (&rows, 0), sample_size, &mut findings);
-                parse
-            }
+            Format::Csv => parse_rows(&parser, layout, buf, eof, &mut rows),
         };
+        // A typed unit was checked slice by slice as it was read.
+        if !typed {
+            check_rows(plan, layout, buf, (&rows, 0), sample_size, &mut findings);
+        }
         let keys = findings.keys.iter().map(|k| Grouped::new(k)).collect();
         KEYS.with(|cell| {
             findings.keys.iter_mut().for_each(Vec::clear);
