@@ -1182,38 +1182,17 @@ mod tests {
         }
     }
 
-    /// `batches` appended to one block and checked, their string columns read in place where
-    /// `in_place` says, else copied into the arena.
+    /// `batches` as one block, their string columns read in place where `in_place` says, else
+    /// copied into the arena: appended and checked whole, or (`by_batch`) checked a batch at a
+    /// time as a typed unit is, each batch's rows numbered from where it starts in the block.
+    /// The findings, and how many in-place parts the rows held last.
     fn check_batches(
         plan: &Plan,
         layout: &SourceLayout,
         batches: &[arrow_array::RecordBatch],
         in_place: &[bool],
+        by_batch: bool,
     ) -> (BlockFindings, usize) {
-        let dtypes = plan.dtypes();
-        let reading = crate::formats::arrow::Reading {
-            dtypes: &dtypes,
-            typed: true,
-            in_place,
-        };
-        let mut rows = Rows::default();
-        for batch in batches {
-            crate::formats::arrow::append_batch("t", batch, layout, reading, |f| f, &mut rows)
-                .expect("appends");
-        }
-        let mut out = BlockFindings::new(plan);
-        check_rows(plan, layout, &[], (&rows, 0), 3, &mut out);
-        (out, rows.in_place.len())
-    }
-
-    /// `batches` as one block checked a batch at a time, as a typed unit is: each batch's rows
-    /// alone, numbered from where the batch starts in the block.
-    fn check_in_slices(
-        plan: &Plan,
-        layout: &SourceLayout,
-        batches: &[arrow_array::RecordBatch],
-        in_place: &[bool],
-    ) -> BlockFindings {
         let dtypes = plan.dtypes();
         let reading = crate::formats::arrow::Reading {
             dtypes: &dtypes,
@@ -1224,13 +1203,18 @@ mod tests {
         let mut out = BlockFindings::new(plan);
         let mut first = 0;
         for batch in batches {
-            rows.clear();
             crate::formats::arrow::append_batch("t", batch, layout, reading, |f| f, &mut rows)
                 .expect("appends");
-            check_rows(plan, layout, &[], (&rows, first), 3, &mut out);
-            first += batch.num_rows();
+            if by_batch {
+                check_rows(plan, layout, &[], (&rows, first), 3, &mut out);
+                first += batch.num_rows();
+                rows.clear();
+            }
         }
-        out
+        if !by_batch {
+            check_rows(plan, layout, &[], (&rows, 0), 3, &mut out);
+        }
+        (out, rows.in_place.len())
     }
 
     proptest::proptest! {
@@ -1305,8 +1289,8 @@ mod tests {
                 .map(|w| whole.slice(w[0], w[1] - w[0]))
                 .collect();
 
-            let (copied, none_in_place) = check_batches(&plan, &layout, &batches, &[]);
-            let (read_in_place, parts) = check_batches(&plan, &layout, &batches, &in_place);
+            let (copied, none_in_place) = check_batches(&plan, &layout, &batches, &[], false);
+            let (read_in_place, parts) = check_batches(&plan, &layout, &batches, &in_place, false);
             proptest::prop_assert_eq!(none_in_place, 0);
             proptest::prop_assert_eq!(parts, 2 * batches.len());
             let (mut expected, mut found) = (Found::default(), Found::default());
@@ -1316,7 +1300,7 @@ mod tests {
             proptest::prop_assert_eq!(&found, &expected);
             // Checked a batch at a time into one block's findings: the same, rows numbered
             // across the batches.
-            let sliced = check_in_slices(&plan, &layout, &batches, &in_place);
+            let (sliced, _) = check_batches(&plan, &layout, &batches, &in_place, true);
             let mut found_sliced = Found::default();
             gather(&mut found_sliced, &sliced, 0, 3);
             proptest::prop_assert_eq!(sliced.rows, records.len() as u64);
