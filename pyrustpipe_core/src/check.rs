@@ -266,75 +266,20 @@ impl<'a> InPlaceRead<'a> {
     }
 }
 
-/// The proven bytes of a value buffer from offset `from` on: `clean` is their longest valid UTF-8
-/// prefix and `nuls` marks the NUL bytes in it (a bit a byte; empty when there are none). A value
-/// lying in `clean` is a valid `str` when both its ends are character boundaries and no NUL lies
-/// between them: polars pads the long values of its string views with NULs, so a proof that ended
-/// at the first NUL proved almost nothing there. A unit of work is a slice of its table's arrays
-/// and shares their buffers, so only the bytes the slice's own values span are examined: the
-/// whole buffer, once per slice, made a frame's check quadratic.
-#[derive(Default)]
+/// The proven prefix of a value buffer's bytes from offset `from` on. A unit of work is a slice
+/// of its table's arrays and shares their buffers, so only the bytes the slice's own values
+/// span are examined: the whole buffer, once per slice, made a frame's check quadratic.
+#[derive(Clone, Copy, Default)]
 struct Proven<'a> {
     from: usize,
     clean: &'a str,
-    nuls: Vec<u64>,
 }
 
-impl<'a> Proven<'a> {
-    /// The proof of `bytes`, which start at offset `from` of their buffer.
-    fn new(bytes: &'a [u8], from: usize) -> Self {
-        let clean = match std::str::from_utf8(bytes) {
-            Ok(text) => text,
-            Err(error) => std::str::from_utf8(&bytes[..error.valid_up_to()]).unwrap_or_default(),
-        };
-        let nuls = if memchr::memchr(0, clean.as_bytes()).is_some() {
-            nul_bits(clean.as_bytes())
-        } else {
-            Vec::new()
-        };
-        Proven { from, clean, nuls }
-    }
-
+impl Proven<'_> {
     /// Whether `start..end` of the buffer is a valid `str` value.
-    fn holds(&self, start: usize, end: usize) -> bool {
-        start >= self.from
-            && clean_between(self.clean, start - self.from, end - self.from)
-            && !self.any_nul(start - self.from, end - self.from)
+    fn holds(self, start: usize, end: usize) -> bool {
+        start >= self.from && clean_between(self.clean, start - self.from, end - self.from)
     }
-
-    /// Whether a NUL lies in `start..end` of `clean`.
-    fn any_nul(&self, start: usize, end: usize) -> bool {
-        if self.nuls.is_empty() || start >= end {
-            return false;
-        }
-        let (first, last) = (start / 64, (end - 1) / 64);
-        (first..=last).any(|word| {
-            let mut bits = self.nuls[word];
-            if word == first {
-                bits &= !0u64 << (start % 64);
-            }
-            if word == last {
-                bits &= !0u64 >> (63 - (end - 1) % 64);
-            }
-            bits != 0
-        })
-    }
-}
-
-/// Bit `i` set where `bytes[i]` is NUL, eight bytes at a time: a byte's high bit is set in
-/// `zero_high` exactly when the byte is zero, and one multiply gathers the eight high bits.
-fn nul_bits(bytes: &[u8]) -> Vec<u64> {
-    const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
-    let mut bits = vec![0u64; bytes.len().div_ceil(64)];
-    for (index, chunk) in bytes.chunks(8).enumerate() {
-        let mut word = [0xFFu8; 8]; // the tail's padding is not NUL
-        word[..chunk.len()].copy_from_slice(chunk);
-        let word = u64::from_le_bytes(word);
-        let zero_high = !(((word & LOW7) + LOW7) | word | LOW7);
-        let packed = (zero_high >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56;
-        bits[index / 8] |= packed << (8 * (index % 8));
-    }
-    bits
 }
 
 /// The proven bytes of an offset string array's values (its first value's start to its last
@@ -342,7 +287,10 @@ fn nul_bits(bytes: &[u8]) -> Vec<u64> {
 fn offsets_proven<O: OffsetSizeTrait>(strings: &GenericStringArray<O>) -> Proven<'_> {
     let offsets = strings.value_offsets();
     let (from, end) = (offsets[0].as_usize(), offsets[strings.len()].as_usize());
-    Proven::new(&strings.value_data()[from..end], from)
+    Proven {
+        from,
+        clean: clean_prefix(&strings.value_data()[from..end]),
+    }
 }
 
 /// A string view's `(buffer, offset, length)` when its value lies in a data buffer (longer
@@ -373,7 +321,10 @@ fn views_proven(strings: &arrow_array::StringViewArray) -> Vec<Proven<'_>> {
             if from >= end || end > bytes.len() {
                 return Proven::default();
             }
-            Proven::new(&bytes[from..end], from)
+            Proven {
+                from,
+                clean: clean_prefix(&bytes[from..end]),
+            }
         })
         .collect()
 }
@@ -381,7 +332,7 @@ fn views_proven(strings: &arrow_array::StringViewArray) -> Vec<Proven<'_>> {
 /// Whether value `at` of an offset string array lies in its proven bytes.
 fn within_offsets<O: OffsetSizeTrait>(
     strings: &GenericStringArray<O>,
-    proven: &Proven<'_>,
+    proven: Proven<'_>,
     at: usize,
 ) -> bool {
     let offsets = strings.value_offsets();
@@ -772,12 +723,12 @@ impl<'a> Block<'a> {
             match part.array.data_type() {
                 DataType::Utf8 => {
                     let array = part.array.as_string::<i32>();
-                    let proven = |at| within_offsets(array, &buffers[0], at);
+                    let proven = |at| within_offsets(array, buffers[0], at);
                     self.check_strings(array, proven, strings, failures, scratch, out);
                 }
                 DataType::LargeUtf8 => {
                     let array = part.array.as_string::<i64>();
-                    let proven = |at| within_offsets(array, &buffers[0], at);
+                    let proven = |at| within_offsets(array, buffers[0], at);
                     self.check_strings(array, proven, strings, failures, scratch, out);
                 }
                 _ => {
@@ -1354,36 +1305,6 @@ mod tests {
             gather(&mut found_sliced, &sliced, 0, 3);
             proptest::prop_assert_eq!(sliced.rows, records.len() as u64);
             proptest::prop_assert_eq!(found_sliced, expected);
-        }
-    }
-
-    proptest::proptest! {
-        /// A buffer's proof never passes a value that is not a valid `str` (invalid UTF-8 or a
-        /// NUL), and in a buffer of valid UTF-8 (NULs included, as polars pads its views) it
-        /// passes every value starting at a character that is one.
-        #[test]
-        fn a_proven_span_is_exactly_a_valid_str_value(
-            picks in proptest::collection::vec(0usize..6, 0..200),
-            from in 0usize..3,
-            ends in proptest::collection::vec((0usize..200, 0usize..200), 1..20),
-        ) {
-            let pool: [&[u8]; 6] = [b"a", b"\0", "\u{e9}".as_bytes(), b"\xFF", b"xyz", b"\0\0\0"];
-            let bytes: Vec<u8> = picks.iter().flat_map(|&p| pool[p].iter().copied()).collect();
-            let proven = Proven::new(&bytes, from);
-            let whole = std::str::from_utf8(&bytes).ok();
-            for (a, b) in ends {
-                let (start, end) = (a.min(b) % (bytes.len() + 1), a.max(b) % (bytes.len() + 1));
-                let (start, end) = (start.min(end), start.max(end));
-                let value = &bytes[start..end];
-                let valid = std::str::from_utf8(value).is_ok() && !value.contains(&0);
-                let holds = proven.holds(start + from, end + from);
-                proptest::prop_assert!(!holds || valid, "{start}..{end} of {bytes:?}");
-                // (An empty value inside a character is a valid `str` but no array's: the proof
-                // may leave it to the parser.)
-                if whole.is_some_and(|text| text.is_char_boundary(start)) {
-                    proptest::prop_assert_eq!(holds, valid, "{}..{} of {:?}", start, end, bytes);
-                }
-            }
         }
     }
 
