@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use super::keys::Grouped;
 use super::pipeline::{Emit, Producer, Work};
-use crate::check::{check_rows, BlockFindings, KeyEntry, Rows, TYPED_SLICE_ROWS};
+use crate::check::{check_rows, BlockFindings, KeyEntry, Rows};
 use crate::error::{Error, Position, Result};
 use crate::formats::arrow::BatchStore;
 use crate::formats::codec::ReadCounter;
@@ -367,75 +367,40 @@ pub(super) fn check_block(
                 &mut rows,
                 &mut findings.unknown_columns,
             ),
-            Format::Parquet => {
-                if unit != NO_ROW_GROUP {
-                    let row_group = usize::try_from(unit).unwrap_or(usize::MAX);
-                    let read = crate::formats::parquet::parse_rows(
+            Format::Parquet | Format::Arrow => {
+                // A typed unit is checked a slice at a time as it is read.
+                let check = |rows: &Rows, first: usize| {
+                    check_rows(plan, layout, buf, (rows, first), sample_size, &mut findings);
+                };
+                let read = match ctx.format {
+                    Format::Parquet if unit != NO_ROW_GROUP => crate::formats::parquet::parse_rows(
                         &ctx.data_path(),
-                        row_group,
+                        usize::try_from(unit).unwrap_or(usize::MAX),
                         layout,
                         reading,
                         &mut rows,
-                        |rows, first| {
-                            check_rows(
-                                plan,
-                                layout,
-                                buf,
-                                (rows, first),
-                                sample_size,
-                                &mut findings,
-                            );
-                        },
-                    );
-                    if let Err(error) = read {
-                        return Checked {
-                            parse: BlockParse::clean(),
-                            findings,
-                            keys: Vec::new(),
-                            error: Some(error),
-                        };
-                    }
-                }
-                BlockParse::clean()
-            }
-            Format::Arrow => {
-                let batch = ctx.batches.as_ref().and_then(|store| store.get(unit));
-                if let Some(batch) = batch {
-                    // A unit in slices whose text spans stay in the cache while they are checked.
-                    for first in (0..batch.num_rows()).step_by(TYPED_SLICE_ROWS) {
-                        let slice =
-                            batch.slice(first, TYPED_SLICE_ROWS.min(batch.num_rows() - first));
-                        rows.clear();
-                        if let Err(error) = crate::formats::arrow::append_batch(
-                            &ctx.path,
-                            &slice,
-                            layout,
-                            reading,
-                            |f| f,
-                            &mut rows,
-                        ) {
-                            return Checked {
-                                parse: BlockParse::clean(),
-                                findings,
-                                keys: Vec::new(),
-                                error: Some(error),
-                            };
-                        }
-                        check_rows(
-                            plan,
-                            layout,
-                            buf,
-                            (&rows, first),
-                            sample_size,
-                            &mut findings,
-                        );
-                    }
+                        check,
+                    ),
+                    Format::Arrow => match ctx.batches.as_ref().and_then(|store| store.get(unit)) {
+                        Some(batch) => crate::formats::arrow::parse_slices(
+                            &ctx.path, &batch, layout, reading, &mut rows, check,
+                        ),
+                        None => Ok(()),
+                    },
+                    _ => Ok(()),
+                };
+                if let Err(error) = read {
+                    return Checked {
+                        parse: BlockParse::clean(),
+                        findings,
+                        keys: Vec::new(),
+                        error: Some(error),
+                    };
                 }
                 BlockParse::clean()
             }
             Format::Csv => parse_rows(&parser, layout, buf, eof, &mut rows),
         };
-        // A typed unit was checked slice by slice as it was read.
         if !typed {
             check_rows(plan, layout, buf, (&rows, 0), sample_size, &mut findings);
         }

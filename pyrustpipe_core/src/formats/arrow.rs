@@ -176,6 +176,27 @@ pub fn append_batch(
     Ok(())
 }
 
+/// The rows of `batch` a slice of `check::TYPED_SLICE_ROWS` at a time, as Parquet's
+/// `parse_rows` gives a row group's: `each(rows, first)` gets a slice's rows, `first` being the
+/// batch's row number of its first row; `rows` is emptied before every slice.
+pub fn parse_slices(
+    path: &str,
+    batch: &RecordBatch,
+    layout: &SourceLayout,
+    reading: Reading<'_>,
+    rows: &mut Rows,
+    mut each: impl FnMut(&Rows, usize),
+) -> Result<()> {
+    let size = crate::check::TYPED_SLICE_ROWS;
+    for first in (0..batch.num_rows()).step_by(size) {
+        let slice = batch.slice(first, size.min(batch.num_rows() - first));
+        rows.clear();
+        append_batch(path, &slice, layout, reading, |f| f, rows)?;
+        each(rows, first);
+    }
+    Ok(())
+}
+
 /// Where a column's texts go in `Rows`: its first row, the row width, the plan column.
 #[derive(Clone, Copy)]
 struct Place {

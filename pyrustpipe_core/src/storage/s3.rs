@@ -581,7 +581,7 @@ impl S3Store {
                         }
                     }
                 }
-                tokio::time::sleep(Duration::from_millis(50 * u64::from(cuts))).await;
+                after_cut(cuts).await;
             }
         })
     }
@@ -900,6 +900,11 @@ impl Drop for S3Reader {
     }
 }
 
+/// The pause before reading again a body cut `cuts` times: a little longer each time.
+async fn after_cut(cuts: u32) {
+    tokio::time::sleep(Duration::from_millis(50 * u64::from(cuts))).await;
+}
+
 /// One range, resumed from where it was cut when the body stream fails part-way. `If-Match`
 /// pins every request to the ETag seen when the object was listed.
 async fn fetch_range(
@@ -967,7 +972,7 @@ async fn fetch_range(
                 format!("body cut {cuts} times ({reason}); got {} of {want} bytes of range {start}-{end}", received.len()),
             ));
         }
-        tokio::time::sleep(Duration::from_millis(50 * u64::from(cuts))).await;
+        after_cut(cuts).await;
     }
 }
 
