@@ -7,6 +7,7 @@ use arrow_array::cast::AsArray;
 use arrow_array::{Array, ArrayAccessor, ArrayRef, GenericStringArray, OffsetSizeTrait};
 use arrow_schema::DataType;
 
+use crate::formats::typed::native_reader;
 use crate::ledger::sketch::Sketch;
 use crate::plan::{ColumnPlan, Plan, SourceLayout};
 use crate::rules::dataset::{ColumnStats, Gather};
@@ -21,11 +22,10 @@ pub enum TextRef {
     Null,
     Buf(u32, u32),
     Arena(u32, u32),
-    /// A typed source's value, at this index of `Rows::natives`.
-    Native(u32),
 }
 
-/// A block's rows, as text spans per plan column (`rows × width`).
+/// A block's rows, as text spans per plan column (`rows × width`; none at all when every column
+/// is read in place).
 #[derive(Debug, Default)]
 pub struct Rows {
     pub width: usize,
@@ -35,13 +35,12 @@ pub struct Rows {
     /// For each row: why the reader could not split it into fields, if it could not.
     pub broken: Vec<Option<Broken>>,
     pub arena: Vec<u8>,
-    pub natives: Vec<Native>,
-    /// Typed string columns read where they lie; their `texts` stay `Absent`.
+    /// Typed columns read where they lie: their `texts` stay `Absent`.
     pub in_place: Vec<InPlace>,
 }
 
-/// Rows `first..first + array.len()` of plan column `column`, read from an Arrow string array
-/// itself: a column the row pass never reads (`checked_in_place`) needs no copy of its text.
+/// Rows `first..first + array.len()` of plan column `column`, read from an Arrow array itself
+/// (a `str` column's strings, or values `formats::typed::native_column` reads), not copied.
 #[derive(Debug, Clone)]
 pub struct InPlace {
     pub column: usize,
@@ -64,7 +63,6 @@ impl Rows {
         self.lines.clear();
         self.broken.clear();
         self.arena.clear();
-        self.natives.clear();
         self.in_place.clear();
     }
 }
@@ -242,13 +240,11 @@ pub fn check_rows(
 /// Reusable buffers of one block's check.
 #[derive(Default)]
 struct Scratch {
-    /// A typed value's text, written when a sample, a message or a null marker needs it.
-    shown_native: Vec<u8>,
     key: Vec<u8>,
 }
 
-/// An array read in place, with the proven (`Proven`) bytes of each of its value buffers: a
-/// value inside them is a valid `str` without a byte loop of its own.
+/// An array read in place; for strings, with the proven (`Proven`) bytes of each of its value
+/// buffers: a value inside them is a valid `str` without a byte loop of its own.
 struct InPlaceRead<'a> {
     part: &'a InPlace,
     proven: Vec<Proven<'a>>,
@@ -260,9 +256,16 @@ impl<'a> InPlaceRead<'a> {
         let proven = match array.data_type() {
             DataType::Utf8 => vec![offsets_proven(array.as_string::<i32>())],
             DataType::LargeUtf8 => vec![offsets_proven(array.as_string::<i64>())],
-            _ => views_proven(array.as_string_view()),
+            DataType::Utf8View => views_proven(array.as_string_view()),
+            _ => Vec::new(),
         };
         InPlaceRead { part, proven }
+    }
+
+    /// The block's rows this part holds, within `rows`.
+    fn rows_within(&self, rows: std::ops::Range<usize>) -> std::ops::Range<usize> {
+        let part = self.part;
+        rows.start.max(part.first)..rows.end.min(part.first + part.array.len())
     }
 }
 
@@ -362,8 +365,11 @@ struct Block<'a> {
     /// Per column: a `str` column whose valid values nothing reads (no checks, statistics,
     /// sketch or row pass) and whose non-empty texts cannot be null markers.
     proof_only: Vec<bool>,
-    /// Per column: the Arrow string arrays its rows are read from (empty: `texts` holds them).
+    /// Per column: the Arrow arrays its rows are read from (empty: `texts` holds them).
     in_place: Vec<Vec<InPlaceRead<'a>>>,
+    /// Per column: whether its in-place arrays hold all the rows (a column read in place in one
+    /// batch of a block can take the text path in another).
+    all_in_place: Vec<bool>,
     /// A source without a declared column does not match the schema: none of its rows may flow
     /// on as valid, so each carries the (per-source) schema rule without counting it again.
     source_mismatch: bool,
@@ -400,9 +406,12 @@ impl<'a> Block<'a> {
         let mut in_place: Vec<Vec<InPlaceRead<'a>>> = std::iter::repeat_with(Vec::new)
             .take(plan.columns.len())
             .collect();
+        let mut held = vec![0usize; plan.columns.len()];
         for part in &rows.in_place {
             in_place[part.column].push(InPlaceRead::new(part));
+            held[part.column] += part.array.len();
         }
+        let all_in_place = held.iter().map(|&n| n == rows.len()).collect();
         let text_nulls = plan.null_values.iter().any(|marker| !marker.is_empty());
         let proof_only = plan
             .columns
@@ -431,16 +440,17 @@ impl<'a> Block<'a> {
             row_read,
             proof_only,
             in_place,
+            all_in_place,
             source_mismatch: !layout.missing.is_empty(),
         }
     }
 
-    /// The text a span points at (empty for a null, an absent column or a typed value).
+    /// The text a span points at (empty for a null or an absent column).
     fn text(&self, text_ref: TextRef) -> &'a [u8] {
         match text_ref {
             TextRef::Buf(s, e) => &self.buf[s as usize..e as usize],
             TextRef::Arena(s, e) => &self.rows.arena[s as usize..e as usize],
-            TextRef::Absent | TextRef::Null | TextRef::Native(_) => &[],
+            TextRef::Absent | TextRef::Null => &[],
         }
     }
 
@@ -490,14 +500,22 @@ impl<'a> Block<'a> {
         out: &mut BlockFindings,
     ) {
         let column = &self.plan.columns[index];
-        if !self.in_place[index].is_empty() {
-            self.check_in_place(index, chunk, failures, scratch, out);
-            return;
+        let partly_in_place = !self.in_place[index].is_empty();
+        if partly_in_place {
+            self.check_in_place(index, chunk.clone(), cells, failures, scratch, out);
+            if self.all_in_place[index] {
+                return;
+            }
         }
+        // Rows held in place were checked above (only a block of several batches has both).
+        let in_place = |row: usize| partly_in_place && self.in_place_at(index, row).is_some();
         if self.proof_only[index] {
             // Nothing reads this column's valid values: only a null or a text not proven valid
             // takes the cell path (for its rules), and the cells are left unset.
             for row in chunk {
+                if in_place(row) {
+                    continue;
+                }
                 if let TextRef::Buf(s, e) = self.text_ref(row, index) {
                     if s < e && within_clean(self.clean_buf, s, e) {
                         continue;
@@ -514,7 +532,7 @@ impl<'a> Block<'a> {
         let row_read = self.row_read[index];
         for (at, row) in chunk.enumerate() {
             // A record the reader could not split has no cells; the row pass judges it.
-            if any_broken && self.rows.broken[row].is_some() {
+            if any_broken && self.rows.broken[row].is_some() || in_place(row) {
                 continue;
             }
             let cell = self.cell(index, column, row, failures, scratch, out);
@@ -584,12 +602,7 @@ impl<'a> Block<'a> {
         scratch: &mut Scratch,
         out: &mut BlockFindings,
     ) {
-        let text = text_of(
-            text,
-            text_ref,
-            &self.rows.natives,
-            &mut scratch.shown_native,
-        );
+        let _ = (text_ref, scratch);
         self.fail(out, rule, row, Some(column), Some(text), &|token| {
             message(text, token)
         });
@@ -629,11 +642,6 @@ impl<'a> Block<'a> {
         };
         let null = match text_ref {
             TextRef::Null => true,
-            // A typed value is a null where its text would be (`NaN` among `null_values`).
-            TextRef::Native(at) => {
-                self.text_nulls
-                    && native_is_null(self.plan, &self.rows.natives, at, &mut scratch.shown_native)
-            }
             _ => self.plan.is_null(text),
         };
         if null {
@@ -641,7 +649,6 @@ impl<'a> Block<'a> {
         }
         let parser = self.parsers[index];
         let value = match text_ref {
-            TextRef::Native(at) => native_value(&self.rows.natives, at, column.dtype),
             TextRef::Buf(s, e)
                 if matches!(parser, TypeParser::Str) && within_clean(self.clean_buf, s, e) =>
             {
@@ -701,37 +708,39 @@ impl<'a> Block<'a> {
         Cell::Invalid
     }
 
-    /// One column of a chunk, read from the Arrow string arrays that hold it (kept out of
+    /// One column of a chunk, read from the Arrow arrays that hold it (kept out of
     /// `check_column`, whose loop over text is the hot one for text sources).
     #[inline(never)]
     fn check_in_place(
         &self,
         index: usize,
         chunk: std::ops::Range<usize>,
+        cells: &mut [Cell<'a>],
         failures: &mut Vec<(u32, RuleId)>,
         scratch: &mut Scratch,
         out: &mut BlockFindings,
     ) {
         for read in &self.in_place[index] {
-            let part = read.part;
-            let rows = chunk.start.max(part.first)..chunk.end.min(part.first + part.array.len());
+            let rows = read.rows_within(chunk.clone());
             if rows.is_empty() {
                 continue;
             }
-            let strings = (index, part.first, rows);
+            let part: &'a InPlace = read.part;
+            let (cells, first) = (&mut *cells, chunk.start);
+            let place = (index, part.first, rows, first);
             let buffers = &read.proven;
             match part.array.data_type() {
                 DataType::Utf8 => {
                     let array = part.array.as_string::<i32>();
                     let proven = |at| within_offsets(array, buffers[0], at);
-                    self.check_strings(array, proven, strings, failures, scratch, out);
+                    self.check_strings(array, proven, place, cells, failures, scratch, out);
                 }
                 DataType::LargeUtf8 => {
                     let array = part.array.as_string::<i64>();
                     let proven = |at| within_offsets(array, buffers[0], at);
-                    self.check_strings(array, proven, strings, failures, scratch, out);
+                    self.check_strings(array, proven, place, cells, failures, scratch, out);
                 }
-                _ => {
+                DataType::Utf8View => {
                     let array = part.array.as_string_view();
                     let views = array.views();
                     // A long value lies in a data buffer; a short one lies in its view.
@@ -744,29 +753,33 @@ impl<'a> Block<'a> {
                             None => inline_ascii(view, view as u32 as usize),
                         }
                     };
-                    self.check_strings(array, proven, strings, failures, scratch, out);
+                    self.check_strings(array, proven, place, cells, failures, scratch, out);
                 }
+                _ => self.check_natives(part, place, cells, failures, out),
             }
         }
     }
 
     /// Rows `rows` of column `index` from `strings` (whose first row is `first`), judged as
     /// `cell` and `check_column` judge the same text: an Arrow null or a null marker is a null,
-    /// the rest is proven a `str` value and checked.
-    fn check_strings<'s>(
+    /// the rest is proven a `str` value and checked. `chunk_start` is the chunk's first row.
+    #[allow(clippy::too_many_arguments)]
+    fn check_strings(
         &self,
-        strings: impl ArrayAccessor<Item = &'s str>,
+        strings: impl ArrayAccessor<Item = &'a str>,
         proven: impl Fn(usize) -> bool,
-        (index, first, rows): (usize, usize, std::ops::Range<usize>),
+        (index, first, rows, chunk_start): (usize, usize, std::ops::Range<usize>, usize),
+        cells: &mut [Cell<'a>],
         failures: &mut Vec<(u32, RuleId)>,
         scratch: &mut Scratch,
         out: &mut BlockFindings,
     ) {
         let column = &self.plan.columns[index];
         let parser = self.parsers[index];
+        let width = self.plan.columns.len();
         for row in rows {
             let at = row - first;
-            if strings.is_null(at) {
+            let cell = if strings.is_null(at) {
                 self.null_cell(
                     index,
                     column,
@@ -774,30 +787,126 @@ impl<'a> Block<'a> {
                     failures,
                     scratch,
                     out,
-                );
-                continue;
-            }
-            let text = strings.value(at).as_bytes();
-            if (text.is_empty() || self.text_nulls) && self.plan.is_null(text) {
-                let cell = (row, text, TextRef::Absent);
-                self.null_cell(index, column, cell, failures, scratch, out);
-                continue;
-            }
-            let value = if proven(at) {
-                Value::Str(text)
-            } else if let Some(value) = parser.parse(text) {
-                value
+                )
             } else {
-                self.invalid_cell(column, (row, text, TextRef::Absent), failures, scratch, out);
-                continue;
-            };
-            for check in &column.checks {
-                if !check.passes(&value) {
-                    self.fail_check_cell(check, index, (row, text, TextRef::Absent), scratch, out);
-                    failures.push((as_u32(row), check.rule()));
+                let text = strings.value(at).as_bytes();
+                if (text.is_empty() || self.text_nulls) && self.plan.is_null(text) {
+                    let cell = (row, text, TextRef::Absent);
+                    self.null_cell(index, column, cell, failures, scratch, out)
+                } else if proven(at) {
+                    self.value_cell(
+                        index,
+                        row,
+                        Value::Str(text),
+                        &|shown| shown.extend_from_slice(text),
+                        failures,
+                        out,
+                    )
+                } else if let Some(value) = parser.parse(text) {
+                    self.value_cell(
+                        index,
+                        row,
+                        value,
+                        &|shown| shown.extend_from_slice(text),
+                        failures,
+                        out,
+                    )
+                } else {
+                    let cell = (row, text, TextRef::Absent);
+                    self.invalid_cell(column, cell, failures, scratch, out)
                 }
+            };
+            if self.row_read[index] {
+                cells[(row - chunk_start) * width + index] = cell;
             }
         }
+    }
+
+    /// Rows `rows` of column `index` from a typed array (whose first row is `first`) read as
+    /// `Native`s: each judged as its text would be (`formats::typed`).
+    fn check_natives(
+        &self,
+        part: &InPlace,
+        (index, first, rows, chunk_start): (usize, usize, std::ops::Range<usize>, usize),
+        cells: &mut [Cell<'a>],
+        failures: &mut Vec<(u32, RuleId)>,
+        out: &mut BlockFindings,
+    ) {
+        let column = &self.plan.columns[index];
+        let Some(natives) = native_reader(&part.array, column.dtype) else {
+            return;
+        };
+        let width = self.plan.columns.len();
+        let mut scratch = Scratch::default();
+        for row in rows {
+            let cell = match natives.get(row - first) {
+                None => {
+                    let cell = (row, &[][..], TextRef::Null);
+                    self.null_cell(index, column, cell, failures, &mut scratch, out)
+                }
+                // A typed value is a null where its text would be (`NaN` among `null_values`).
+                Some(native) if self.text_nulls && self.plan.is_null(&native_text(native)) => {
+                    let cell = (row, &native_text(native)[..], TextRef::Absent);
+                    self.null_cell(index, column, cell, failures, &mut scratch, out)
+                }
+                Some(native) => match native.value(column.dtype) {
+                    Some(value) => {
+                        let shown = |into: &mut Vec<u8>| native.write_text(into);
+                        self.value_cell(index, row, value, &shown, failures, out)
+                    }
+                    None => {
+                        let cell = (row, &native_text(native)[..], TextRef::Absent);
+                        self.invalid_cell(column, cell, failures, &mut scratch, out)
+                    }
+                },
+            };
+            if self.row_read[index] {
+                cells[(row - chunk_start) * width + index] = cell;
+            }
+        }
+    }
+
+    /// A value read in place for column `index` at `row`: its checks (`shown` writes the text a
+    /// failure's sample shows) and statistics; its cell.
+    #[inline(always)]
+    fn value_cell(
+        &self,
+        index: usize,
+        row: usize,
+        value: Value<'a>,
+        shown: &dyn Fn(&mut Vec<u8>),
+        failures: &mut Vec<(u32, RuleId)>,
+        out: &mut BlockFindings,
+    ) -> Cell<'a> {
+        let column = &self.plan.columns[index];
+        for check in &column.checks {
+            if !check.passes(&value) {
+                let mut text = Vec::new();
+                shown(&mut text);
+                let cell = (row, &text[..], TextRef::Absent);
+                self.fail_check_cell(check, index, cell, &mut Scratch::default(), out);
+                failures.push((as_u32(row), check.rule()));
+            }
+        }
+        let gather = self.plan.stats_columns[index];
+        if gather != Gather::Nothing {
+            if let Some(number) = value.stat_f64() {
+                out.stats[index].add(number, gather);
+            }
+        }
+        let sketch = self.plan.sketches[index];
+        if sketch != Sketch::Nothing {
+            out.stats[index].sketch(&value, sketch);
+        }
+        Cell::Ok(value)
+    }
+
+    /// The in-place part of column `index` holding `row`, and the row's index in its array.
+    fn in_place_at(&self, index: usize, row: usize) -> Option<(&'a InPlace, usize)> {
+        self.in_place[index]
+            .iter()
+            .find(|read| (read.part.first..read.part.first + read.part.array.len()).contains(&row))
+            .map(|read| (read.part, row - read.part.first))
     }
 
     /// What spans a row's columns: a broken record's rule, row rules, unique and history keys,
@@ -883,9 +992,25 @@ impl<'a> Block<'a> {
 
     /// A parsed cell's text, as a key's display text.
     fn write_text(&self, row: usize, column: usize, into: &mut Vec<u8>) {
-        match self.text_ref(row, column) {
-            TextRef::Native(at) => self.rows.natives[at as usize].write_text(into),
-            text_ref => into.extend_from_slice(self.text(text_ref)),
+        let Some((part, at)) = self.in_place_at(column, row) else {
+            into.extend_from_slice(self.text(self.text_ref(row, column)));
+            return;
+        };
+        let array = &part.array;
+        match array.data_type() {
+            DataType::Utf8 => into.extend_from_slice(array.as_string::<i32>().value(at).as_bytes()),
+            DataType::LargeUtf8 => {
+                into.extend_from_slice(array.as_string::<i64>().value(at).as_bytes());
+            }
+            DataType::Utf8View => {
+                into.extend_from_slice(array.as_string_view().value(at).as_bytes())
+            }
+            _ => {
+                let dtype = self.plan.columns[column].dtype;
+                if let Some(native) = native_reader(array, dtype).and_then(|n| n.get(at)) {
+                    native.write_text(into);
+                }
+            }
         }
     }
 
@@ -947,50 +1072,12 @@ fn row_read_columns(plan: &Plan) -> Vec<bool> {
     row_read
 }
 
-/// Per column: whether a typed string column can be checked where it lies (`Rows::in_place`):
-/// a `str` column whose values only its own checks read (no row pass, statistics or sketch).
-pub fn checked_in_place(plan: &Plan) -> Vec<bool> {
-    let row_read = row_read_columns(plan);
-    plan.columns
-        .iter()
-        .enumerate()
-        .map(|(index, column)| {
-            column.dtype == crate::spec::DType::Str
-                && !row_read[index]
-                && plan.stats_columns[index] == Gather::Nothing
-                && plan.sketches[index] == Sketch::Nothing
-        })
-        .collect()
-}
-
-/// A typed cell's value, out of line: text sources, the hot case, never come here.
-#[inline(never)]
-fn native_value(natives: &[Native], at: u32, dtype: crate::spec::DType) -> Option<Value<'static>> {
-    natives[at as usize].value(dtype)
-}
-
-/// Whether a typed value's text is one of the null markers.
-#[inline(never)]
-fn native_is_null(plan: &Plan, natives: &[Native], at: u32, scratch: &mut Vec<u8>) -> bool {
-    plan.is_null(text_of(&[], TextRef::Native(at), natives, scratch))
-}
-
-/// A cell's text: its own, or for a typed value the text the text path would have read.
+/// The text the text path would have read for a typed value (for a sample or a null marker).
 #[cold]
-fn text_of<'t>(
-    text: &'t [u8],
-    text_ref: TextRef,
-    natives: &[Native],
-    scratch: &'t mut Vec<u8>,
-) -> &'t [u8] {
-    match text_ref {
-        TextRef::Native(at) => {
-            scratch.clear();
-            natives[at as usize].write_text(scratch);
-            scratch
-        }
-        _ => text,
-    }
+fn native_text(native: Native) -> Vec<u8> {
+    let mut text = Vec::new();
+    native.write_text(&mut text);
+    text
 }
 
 /// The longest prefix of `bytes` that is valid UTF-8 without a NUL byte: found with two
@@ -1182,22 +1269,21 @@ mod tests {
         }
     }
 
-    /// `batches` as one block, their string columns read in place where `in_place` says, else
-    /// copied into the arena: appended and checked whole, or (`by_batch`) checked a batch at a
-    /// time as a typed unit is, each batch's rows numbered from where it starts in the block.
-    /// The findings, and how many in-place parts the rows held last.
+    /// `batches` as one block, their columns read in place (`typed`), else as text copied
+    /// into the arena: appended and checked whole, or (`by_batch`) checked a batch at a time as
+    /// a typed unit is, each batch's rows numbered from where it starts in the block. The
+    /// findings, and how many in-place parts the rows held last.
     fn check_batches(
         plan: &Plan,
         layout: &SourceLayout,
         batches: &[arrow_array::RecordBatch],
-        in_place: &[bool],
+        typed: bool,
         by_batch: bool,
     ) -> (BlockFindings, usize) {
         let dtypes = plan.dtypes();
         let reading = crate::formats::arrow::Reading {
             dtypes: &dtypes,
-            typed: true,
-            in_place,
+            typed,
         };
         let mut rows = Rows::default();
         let mut out = BlockFindings::new(plan);
@@ -1218,22 +1304,23 @@ mod tests {
     }
 
     proptest::proptest! {
-        /// A typed string column read where it lies (any Arrow string layout, sliced, in several
-        /// batches) finds what its text copied into the arena finds: counts, samples, each row's
-        /// rules in order, keys, null counts — with and without a non-empty null marker; and so
-        /// does the block checked a batch at a time.
+        /// Typed columns read where they lie (strings of any Arrow layout, sliced, in several
+        /// batches; ints and floats, a key, a row rule's operands) find what their text copied
+        /// into the arena finds: counts, samples, each row's rules in order, keys, null counts —
+        /// with and without non-empty null markers; and so does the block checked a batch at a
+        /// time.
         #[test]
-        fn a_string_column_read_in_place_finds_what_its_copied_text_finds(
-            records in proptest::collection::vec((0usize..12, 0usize..12, 0usize..12, 0i64..4), 1..120),
+        fn a_column_read_in_place_finds_what_its_copied_text_finds(
+            records in proptest::collection::vec((0usize..12, 0usize..12, 0usize..12, 0i64..4, 0usize..7), 1..120),
             cuts in proptest::collection::vec(0usize..120, 0..3),
             layout_kind in 0usize..3,
             skip in 0usize..3,
             markers in proptest::bool::ANY,
         ) {
             use std::sync::Arc;
-            use arrow_array::{ArrayRef, Int64Array, LargeStringArray, RecordBatch, StringArray,
-                StringViewArray};
-            let null_values = if markers { r#"["", "NA"]"# } else { r#"[""]"# };
+            use arrow_array::{ArrayRef, Float64Array, Int64Array, LargeStringArray, RecordBatch,
+                StringArray, StringViewArray};
+            let null_values = if markers { r#"["", "NA", "NaN"]"# } else { r#"[""]"# };
             let spec = crate::spec::Spec::from_json(&format!(r#"{{"spec_version": 1,
                 "csv": {{"null_values": {null_values}}}, "columns": [
                 {{"name": "s", "dtype": "str", "sensitive": true, "checks": [
@@ -1241,23 +1328,23 @@ mod tests {
                 {{"name": "t", "dtype": "str", "nullable": true,
                   "checks": [{{"type": "isin", "values": ["a", "abc", "NA"]}}]}},
                 {{"name": "k", "dtype": "str", "nullable": true, "checks": [{{"type": "unique"}}]}},
-                {{"name": "n", "dtype": "int", "checks": [{{"type": "gt", "value": 0}}]}}],
+                {{"name": "n", "dtype": "int", "checks": [{{"type": "gt", "value": 0}}]}},
+                {{"name": "x", "dtype": "float", "nullable": true, "checks": [{{"type": "ge", "value": 0}}]}}],
                 "row_rules": [{{"name": "n_small", "expr": {{"type": "binary", "op": "lt",
-                    "left": {{"type": "col", "name": "n"}}, "right": {{"type": "lit", "value": 3}}}}}}]}}"#))
+                    "left": {{"type": "col", "name": "n"}}, "right": {{"type": "lit", "value": 3}}}}}},
+                    {{"name": "x_within_n", "expr": {{"type": "binary", "op": "le",
+                    "left": {{"type": "col", "name": "x"}}, "right": {{"type": "col", "name": "n"}}}}}}]}}"#))
                 .expect("a spec");
             let plan = Plan::compile(spec, &[]).expect("compiles");
-            let names = ["s", "t", "k", "n"].map(str::to_owned).to_vec();
+            let names = ["s", "t", "k", "n", "x"].map(str::to_owned).to_vec();
             let layout = plan.layout("t.parquet", names).expect("a layout");
-            let in_place = checked_in_place(&plan);
-            // The key column is read by the row pass: it stays in `texts`.
-            proptest::prop_assert_eq!(&in_place, &vec![true, true, false, false]);
 
             // Short values and long ones (a string view inlines twelve bytes at most).
             let pool = [None, Some(""), Some("NA"), Some("a"), Some("abc"), Some("abcd"),
                 Some("caf\u{e9}"), Some("a\0b"), Some("zz"), Some("abcabcabcabcabc"),
                 Some("caf\u{e9}caf\u{e9}caf\u{e9}"), Some("abcabcabcabc\0z")];
             // `skip` leading rows are sliced away: the arrays' first offsets are not zero.
-            let column = |pick: fn(&(usize, usize, usize, i64)) -> usize| -> Vec<Option<&str>> {
+            let column = |pick: fn(&(usize, usize, usize, i64, usize)) -> usize| -> Vec<Option<&str>> {
                 std::iter::repeat_n(Some("lead"), skip)
                     .chain(records.iter().map(|r| pool[pick(r)]))
                     .collect()
@@ -1272,11 +1359,16 @@ mod tests {
             let numbers: Vec<i64> = std::iter::repeat_n(1, skip)
                 .chain(records.iter().map(|r| r.3))
                 .collect();
+            let floats = [None, Some(0.5), Some(-2.0), Some(f64::NAN), Some(f64::INFINITY), Some(3.0), Some(1e300)];
+            let xs: Vec<Option<f64>> = std::iter::repeat_n(Some(1.0), skip)
+                .chain(records.iter().map(|r| floats[r.4]))
+                .collect();
             let whole = RecordBatch::try_from_iter([
                 ("s", strings(column(|r| r.0))),
                 ("t", strings(column(|r| r.1))),
                 ("k", strings(column(|r| r.2))),
                 ("n", Arc::new(Int64Array::from(numbers)) as ArrayRef),
+                ("x", Arc::new(Float64Array::from(xs)) as ArrayRef),
             ])
             .expect("a batch")
             .slice(skip, records.len());
@@ -1289,10 +1381,11 @@ mod tests {
                 .map(|w| whole.slice(w[0], w[1] - w[0]))
                 .collect();
 
-            let (copied, none_in_place) = check_batches(&plan, &layout, &batches, &[], false);
-            let (read_in_place, parts) = check_batches(&plan, &layout, &batches, &in_place, false);
+            let (copied, none_in_place) = check_batches(&plan, &layout, &batches, false, false);
+            let (read_in_place, parts) = check_batches(&plan, &layout, &batches, true, false);
             proptest::prop_assert_eq!(none_in_place, 0);
-            proptest::prop_assert_eq!(parts, 2 * batches.len());
+            // Every column, the key and the row rules' operands too.
+            proptest::prop_assert_eq!(parts, 5 * batches.len());
             let (mut expected, mut found) = (Found::default(), Found::default());
             gather(&mut expected, &copied, 0, 3);
             gather(&mut found, &read_in_place, 0, 3);
@@ -1300,7 +1393,7 @@ mod tests {
             proptest::prop_assert_eq!(&found, &expected);
             // Checked a batch at a time into one block's findings: the same, rows numbered
             // across the batches.
-            let (sliced, _) = check_batches(&plan, &layout, &batches, &in_place, true);
+            let (sliced, _) = check_batches(&plan, &layout, &batches, true, true);
             let mut found_sliced = Found::default();
             gather(&mut found_sliced, &sliced, 0, 3);
             proptest::prop_assert_eq!(sliced.rows, records.len() as u64);

@@ -518,16 +518,11 @@ impl Profiler {
             }
             self.rows += 1;
             for (slot, &column) in fields.iter().enumerate() {
-                let mut shown = Vec::new();
                 let text = match rows.texts[row * rows.width + slot] {
                     TextRef::Absent => continue,
                     TextRef::Null => None,
                     TextRef::Buf(s, e) => Some(&buf[s as usize..e as usize]),
                     TextRef::Arena(s, e) => Some(&rows.arena[s as usize..e as usize]),
-                    TextRef::Native(at) => {
-                        rows.natives[at as usize].write_text(&mut shown);
-                        Some(shown.as_slice())
-                    }
                 };
                 self.value(column, text);
             }
@@ -974,7 +969,6 @@ fn profile_parquet(
             let reading = crate::formats::arrow::Reading {
                 dtypes: &dtypes,
                 typed: false,
-                in_place: &[],
             };
             crate::formats::arrow::append_batch(
                 &object.uri,

@@ -347,15 +347,10 @@ pub(super) fn check_block(
     });
     // Only typed blocks (Parquet, Arrow) read these.
     let typed = matches!(ctx.format, Format::Parquet | Format::Arrow);
-    let (dtypes, in_place) = if typed {
-        (plan.dtypes(), crate::check::checked_in_place(plan))
-    } else {
-        (Vec::new(), Vec::new())
-    };
+    let dtypes = if typed { plan.dtypes() } else { Vec::new() };
     let reading = crate::formats::arrow::Reading {
         dtypes: &dtypes,
         typed: true,
-        in_place: &in_place,
     };
     let checked = ROWS.with(|cell| {
         let mut rows = cell.borrow_mut();

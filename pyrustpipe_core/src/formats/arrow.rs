@@ -10,7 +10,8 @@ use std::sync::{Mutex, PoisonError};
 
 use arrow_array::cast::AsArray;
 use arrow_array::{
-    Array, ArrayAccessor, GenericStringArray, OffsetSizeTrait, RecordBatch, RecordBatchReader,
+    Array, ArrayAccessor, ArrayRef, GenericStringArray, OffsetSizeTrait, RecordBatch,
+    RecordBatchReader,
 };
 use arrow_schema::{DataType, Schema, SchemaRef};
 
@@ -18,7 +19,6 @@ use crate::check::{as_u32, InPlace, Rows, TextRef};
 use crate::error::{Error, Result};
 use crate::plan::SourceLayout;
 use crate::spec::DType;
-use crate::value::Native;
 
 /// Rows per unit of work: a single large batch still spreads over every worker.
 pub const UNIT_ROWS: usize = 64 * 1024;
@@ -108,12 +108,10 @@ pub fn describe_schema(schema: &Schema) -> (Vec<String>, Vec<bool>) {
 pub struct Reading<'a> {
     /// The plan columns' types.
     pub dtypes: &'a [DType],
-    /// Typed values are kept as values where they have a native meaning for the column's type
-    /// (`typed::natives`); without it every column is read as text (as profiling reads).
+    /// Typed columns are read where they lie (`Rows::in_place`): a `str` column's strings, and
+    /// values with a native meaning for the column's type (`typed::native_column`). Without it
+    /// every column is read as text (as profiling reads).
     pub typed: bool,
-    /// Per plan column (or empty): a string column the check loop reads where it lies
-    /// (`check::checked_in_place`), with no copy into `texts` and the arena.
-    pub in_place: &'a [bool],
 }
 
 /// Append the rows of `batch` to `rows` per plan column, read as `reading` says. `column_of`
@@ -126,47 +124,58 @@ pub fn append_batch(
     column_of: impl Fn(usize) -> usize,
     rows: &mut Rows,
 ) -> Result<()> {
-    let Reading {
-        dtypes,
-        typed,
-        in_place,
-    } = reading;
+    let Reading { dtypes, typed } = reading;
     let width = layout.field_of.len();
     rows.width = width;
     let first = rows.lines.len();
     let count = batch.num_rows();
     rows.lines.extend(std::iter::repeat_n(None, count));
     rows.broken.extend(std::iter::repeat_n(None, count));
-    rows.texts
-        .extend(std::iter::repeat_n(TextRef::Absent, count * width));
+    let in_place = |column: usize, array: &ArrayRef| {
+        typed
+            && match array.data_type() {
+                DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => {
+                    dtypes[column] == DType::Str
+                }
+                _ => super::typed::native_column(array, dtypes[column]).is_some(),
+            }
+    };
+    let mut as_text = Vec::new();
     for (column, field) in layout.field_of.iter().enumerate() {
-        let Some(field) = field else { continue };
+        let Some(field) = field else {
+            as_text.push((column, None));
+            continue;
+        };
         let array = batch.column(column_of(*field));
+        if in_place(column, array) {
+            rows.in_place.push(InPlace {
+                column,
+                first,
+                array: array.clone(),
+            });
+        } else {
+            as_text.push((column, Some(*field)));
+        }
+    }
+    // A unit whose every column is read in place has no text spans at all.
+    if as_text.is_empty() {
+        return Ok(());
+    }
+    rows.texts.resize((first + count) * width, TextRef::Absent);
+    for (column, field) in as_text {
+        let Some(field) = field else { continue };
+        let array = batch.column(column_of(field));
         let place = Place {
             first,
             width,
             column,
         };
-        // Text columns are read where they are; any other type by what its values mean.
         match array.data_type() {
-            DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
-                if in_place.get(column) == Some(&true) =>
-            {
-                rows.in_place.push(InPlace {
-                    column,
-                    first,
-                    array: array.clone(),
-                });
-            }
             DataType::Utf8 => append_offset_texts(array.as_string::<i32>(), place, rows),
             DataType::LargeUtf8 => append_offset_texts(array.as_string::<i64>(), place, rows),
             DataType::Utf8View => append_texts(array.as_string_view(), place, rows),
-            _ if typed
-                && super::typed::natives(array, dtypes[column], |row, value| {
-                    append_native(row, value, place, rows);
-                }) => {}
             _ => {
-                let name = &layout.names[*field];
+                let name = &layout.names[field];
                 super::typed::column_texts(path, name, array, dtypes[column], |row, text| {
                     append_value(row, text, place, rows);
                 })?;
@@ -213,17 +222,6 @@ fn append_value(row: usize, text: Option<&[u8]>, place: Place, rows: &mut Rows) 
             let start = rows.arena.len();
             rows.arena.extend_from_slice(bytes);
             TextRef::Arena(as_u32(start), as_u32(rows.arena.len()))
-        }
-    };
-}
-
-fn append_native(row: usize, value: Option<Native>, place: Place, rows: &mut Rows) {
-    let slot = (place.first + row) * place.width + place.column;
-    rows.texts[slot] = match value {
-        None => TextRef::Null,
-        Some(value) => {
-            rows.natives.push(value);
-            TextRef::Native(as_u32(rows.natives.len() - 1))
         }
     };
 }
@@ -307,8 +305,7 @@ mod tests {
         let dtypes = plan.dtypes();
         let reading = Reading {
             dtypes: &dtypes,
-            typed: true,
-            in_place: &[],
+            typed: false,
         };
         append_batch("t", batch, &layout, reading, |f| f, &mut rows).unwrap();
         (0..rows.len())

@@ -470,7 +470,7 @@ mod tests {
             TextRef::Arena(s, e) => {
                 Some(String::from_utf8(rows.arena[s as usize..e as usize].to_vec()).unwrap())
             }
-            TextRef::Null | TextRef::Absent | TextRef::Native(_) => None,
+            TextRef::Null | TextRef::Absent => None,
         };
         let first: Vec<Option<String>> = rows.texts[..5].iter().map(|&t| text(t)).collect();
         assert_eq!(

@@ -10,7 +10,7 @@ use arrow_array::types::{
     TimestampSecondType, UInt16Type, UInt32Type, UInt64Type, UInt8Type,
 };
 use arrow_array::{Array, ArrayRef, ArrowPrimitiveType, PrimitiveArray, StringArray};
-use arrow_buffer::ArrowNativeType;
+use arrow_buffer::{BooleanBuffer, NullBuffer};
 use arrow_schema::{DataType, TimeUnit};
 
 use crate::error::{Error, Position, Result};
@@ -84,132 +84,168 @@ pub fn column_texts(
     Ok(())
 }
 
-/// A column's values kept typed (`Native`), where that means exactly what its text would:
-/// `emit(row, None)` for a null. `false`, with nothing emitted, where the column takes the text
-/// path instead: a string target, a pair of types without a native meaning, or any value whose
-/// text the parser would judge on its own (an integer past `i64`, a date outside the years
-/// 1–9999, a sub-day timestamp in a `date` column).
-pub fn natives(
-    array: &ArrayRef,
-    dtype: DType,
-    mut emit: impl FnMut(usize, Option<Native>),
-) -> bool {
+/// A typed column's values as `Native`s, read where they lie: one exists only where every value
+/// means exactly what its text would (`native_column`).
+pub struct NativeColumn<'a> {
+    values: NativeValues<'a>,
+    nulls: Option<&'a NullBuffer>,
+}
+
+enum NativeValues<'a> {
+    I8(&'a [i8]),
+    I16(&'a [i16]),
+    I32(&'a [i32]),
+    I64(&'a [i64]),
+    U8(&'a [u8]),
+    U16(&'a [u16]),
+    U32(&'a [u32]),
+    /// Every non-null value is at most `i64::MAX` (checked when built).
+    U64(&'a [u64]),
+    Float(&'a [f64]),
+    Bool(&'a BooleanBuffer),
+    Date(&'a [i32]),
+    /// Timestamps in `unit`, every non-null value inside the years 1–9999 (checked when built);
+    /// `date`: each is a midnight, read as its day.
+    Timestamps {
+        raw: &'a [i64],
+        unit: TimeUnit,
+        zoned: bool,
+        date: bool,
+    },
+}
+
+impl NativeColumn<'_> {
+    /// Value `at`, `None` for a null.
+    #[inline]
+    pub fn get(&self, at: usize) -> Option<Native> {
+        if self.nulls.is_some_and(|nulls| nulls.is_null(at)) {
+            return None;
+        }
+        Some(match self.values {
+            NativeValues::I8(v) => Native::Int(i64::from(v[at])),
+            NativeValues::I16(v) => Native::Int(i64::from(v[at])),
+            NativeValues::I32(v) => Native::Int(i64::from(v[at])),
+            NativeValues::I64(v) => Native::Int(v[at]),
+            NativeValues::U8(v) => Native::Int(i64::from(v[at])),
+            NativeValues::U16(v) => Native::Int(i64::from(v[at])),
+            NativeValues::U32(v) => Native::Int(i64::from(v[at])),
+            NativeValues::U64(v) => Native::Int(i64::try_from(v[at]).unwrap_or(i64::MAX)),
+            NativeValues::Float(v) => Native::Float(v[at]),
+            NativeValues::Bool(v) => Native::Bool(v.value(at)),
+            NativeValues::Date(v) => Native::Date(v[at]),
+            NativeValues::Timestamps {
+                raw,
+                unit,
+                zoned,
+                date,
+            } => {
+                let micros = to_micros(raw[at], unit).unwrap_or_default();
+                if date {
+                    #[allow(clippy::cast_possible_truncation)] // in NATIVE_DAYS, checked when built
+                    Native::Date(micros.div_euclid(MICROS_PER_DAY) as i32)
+                } else {
+                    Native::Micros { micros, zoned }
+                }
+            }
+        })
+    }
+}
+
+/// `array` read as `Native`s for a column of `dtype`, where that means exactly what its text
+/// would; `None` where the column takes the text path instead: a string target, a pair of types
+/// without a native meaning, or any value whose text the parser would judge on its own (an
+/// integer past `i64`, a date outside the years 1–9999, a sub-day timestamp in a `date` column).
+pub fn native_column(array: &ArrayRef, dtype: DType) -> Option<NativeColumn<'_>> {
+    native_reader(array, dtype).filter(|column| column.means_its_text(array))
+}
+
+/// `array` read as `Native`s for a column of `dtype`, once `native_column` has accepted it.
+pub fn native_reader(array: &ArrayRef, dtype: DType) -> Option<NativeColumn<'_>> {
     let numeric = matches!(dtype, DType::Int | DType::Float);
-    match array.data_type() {
-        DataType::Int8 if numeric => ints::<Int8Type>(array, emit),
-        DataType::Int16 if numeric => ints::<Int16Type>(array, emit),
-        DataType::Int32 if numeric => ints::<Int32Type>(array, emit),
-        DataType::Int64 if numeric => ints::<Int64Type>(array, emit),
-        DataType::UInt8 if numeric => ints::<UInt8Type>(array, emit),
-        DataType::UInt16 if numeric => ints::<UInt16Type>(array, emit),
-        DataType::UInt32 if numeric => ints::<UInt32Type>(array, emit),
-        DataType::UInt64 if numeric => ints::<UInt64Type>(array, emit),
+    let values = match array.data_type() {
+        DataType::Int8 if numeric => NativeValues::I8(raw::<Int8Type>(array)),
+        DataType::Int16 if numeric => NativeValues::I16(raw::<Int16Type>(array)),
+        DataType::Int32 if numeric => NativeValues::I32(raw::<Int32Type>(array)),
+        DataType::Int64 if numeric => NativeValues::I64(raw::<Int64Type>(array)),
+        DataType::UInt8 if numeric => NativeValues::U8(raw::<UInt8Type>(array)),
+        DataType::UInt16 if numeric => NativeValues::U16(raw::<UInt16Type>(array)),
+        DataType::UInt32 if numeric => NativeValues::U32(raw::<UInt32Type>(array)),
+        DataType::UInt64 if numeric => NativeValues::U64(raw::<UInt64Type>(array)),
         DataType::Float64 if dtype == DType::Float => {
-            each(array.as_primitive::<Float64Type>(), Native::Float, emit)
+            NativeValues::Float(raw::<Float64Type>(array))
         }
         DataType::Boolean if dtype == DType::Bool => {
-            for (row, value) in array.as_boolean().iter().enumerate() {
-                emit(row, value.map(Native::Bool));
-            }
-            true
+            NativeValues::Bool(array.as_boolean().values())
         }
-        DataType::Date32 if dtype == DType::Date => {
-            let values = array.as_primitive::<Date32Type>();
-            if values
-                .iter()
-                .flatten()
-                .any(|days| !NATIVE_DAYS.contains(&days))
-            {
-                return false;
-            }
-            each(values, Native::Date, emit)
-        }
+        DataType::Date32 if dtype == DType::Date => NativeValues::Date(raw::<Date32Type>(array)),
         DataType::Timestamp(unit, zone) if matches!(dtype, DType::Datetime | DType::Date) => {
-            let Some(micros) = timestamp_micros(array, *unit) else {
-                return false;
+            // Every timestamp type holds i64s; the unit says what they count.
+            let raw: &[i64] = match unit {
+                TimeUnit::Second => raw::<TimestampSecondType>(array),
+                TimeUnit::Millisecond => raw::<TimestampMillisecondType>(array),
+                TimeUnit::Microsecond => raw::<TimestampMicrosecondType>(array),
+                TimeUnit::Nanosecond => raw::<TimestampNanosecondType>(array),
             };
-            let zoned = zone.is_some();
-            let day_start = |us: i64| us.rem_euclid(MICROS_PER_DAY) == 0;
-            if dtype == DType::Date && (zoned || !micros.iter().flatten().all(|&us| day_start(us)))
-            {
-                return false;
+            NativeValues::Timestamps {
+                raw,
+                unit: *unit,
+                zoned: zone.is_some(),
+                date: dtype == DType::Date,
             }
-            for (row, us) in micros.into_iter().enumerate() {
-                #[allow(clippy::cast_possible_truncation)] // in NATIVE_DAYS, checked above
-                emit(
-                    row,
-                    us.map(|micros| match dtype {
-                        DType::Date => Native::Date(micros.div_euclid(MICROS_PER_DAY) as i32),
-                        _ => Native::Micros { micros, zoned },
-                    }),
-                );
-            }
-            true
         }
-        _ => false,
+        _ => return None,
+    };
+    Some(NativeColumn {
+        values,
+        nulls: array.nulls(),
+    })
+}
+
+impl NativeColumn<'_> {
+    /// Whether every value of `array` (the one read) means what its text would.
+    fn means_its_text(&self, array: &ArrayRef) -> bool {
+        let valid = (0..array.len()).filter(|&at| array.is_valid(at));
+        match self.values {
+            NativeValues::U64(values) => valid
+                .into_iter()
+                .all(|at| i64::try_from(values[at]).is_ok()),
+            NativeValues::Date(days) => valid.into_iter().all(|at| NATIVE_DAYS.contains(&days[at])),
+            NativeValues::Timestamps {
+                raw,
+                unit,
+                zoned,
+                date,
+            } => {
+                let first = i64::from(*NATIVE_DAYS.start()) * MICROS_PER_DAY;
+                let last = (i64::from(*NATIVE_DAYS.end()) + 1) * MICROS_PER_DAY;
+                let fits = |at: usize| {
+                    to_micros(raw[at], unit).is_some_and(|us| {
+                        (first..last).contains(&us) && (!date || us.rem_euclid(MICROS_PER_DAY) == 0)
+                    })
+                };
+                !(date && zoned) && valid.into_iter().all(fits)
+            }
+            _ => true,
+        }
     }
 }
 
 /// The days of the years 1–9999, where a date's or timestamp's text is `YYYY-MM-DD…`.
 const NATIVE_DAYS: std::ops::RangeInclusive<i32> = -719_162..=2_932_896;
 
-fn each<T: ArrowPrimitiveType>(
-    values: &PrimitiveArray<T>,
-    native: impl Fn(T::Native) -> Native,
-    mut emit: impl FnMut(usize, Option<Native>),
-) -> bool {
-    for (row, value) in values.iter().enumerate() {
-        emit(row, value.map(&native));
+fn raw<T: ArrowPrimitiveType>(array: &ArrayRef) -> &[T::Native] {
+    array.as_primitive::<T>().values()
+}
+
+/// A timestamp in microseconds as the text path reads it (sub-microsecond digits dropped);
+/// `None` when it overflows.
+fn to_micros(value: i64, unit: TimeUnit) -> Option<i64> {
+    match unit {
+        TimeUnit::Second => value.checked_mul(1_000_000),
+        TimeUnit::Millisecond => value.checked_mul(1_000),
+        TimeUnit::Microsecond => Some(value),
+        TimeUnit::Nanosecond => Some(value.div_euclid(1_000)),
     }
-    true
-}
-
-fn ints<T: ArrowPrimitiveType>(array: &ArrayRef, emit: impl FnMut(usize, Option<Native>)) -> bool {
-    let values = array.as_primitive::<T>();
-    if values.iter().flatten().any(|v| v.to_i64().is_none()) {
-        return false;
-    }
-    each(
-        values,
-        |v| Native::Int(v.to_i64().unwrap_or_default()),
-        emit,
-    )
-}
-
-/// A timestamp column in microseconds as the text path reads it (sub-microsecond digits
-/// dropped); `None` when a value overflows or falls outside the years 1–9999.
-fn timestamp_micros(array: &ArrayRef, unit: TimeUnit) -> Option<Vec<Option<i64>>> {
-    let micros: Vec<Option<i64>> = match unit {
-        TimeUnit::Second => scaled::<TimestampSecondType>(array, 1_000_000)?,
-        TimeUnit::Millisecond => scaled::<TimestampMillisecondType>(array, 1_000)?,
-        TimeUnit::Microsecond => array
-            .as_primitive::<TimestampMicrosecondType>()
-            .iter()
-            .collect(),
-        TimeUnit::Nanosecond => array
-            .as_primitive::<TimestampNanosecondType>()
-            .iter()
-            .map(|v| v.map(|ns| ns.div_euclid(1_000)))
-            .collect(),
-    };
-    let first = i64::from(*NATIVE_DAYS.start()) * MICROS_PER_DAY;
-    let last = (i64::from(*NATIVE_DAYS.end()) + 1) * MICROS_PER_DAY;
-    let in_range = micros.iter().flatten().all(|us| (first..last).contains(us));
-    in_range.then_some(micros)
-}
-
-fn scaled<T: ArrowPrimitiveType<Native = i64>>(
-    array: &ArrayRef,
-    factor: i64,
-) -> Option<Vec<Option<i64>>> {
-    array
-        .as_primitive::<T>()
-        .iter()
-        .map(|v| match v {
-            None => Some(None),
-            Some(v) => v.checked_mul(factor).map(Some),
-        })
-        .collect()
 }
 
 /// `12.00` → `12`; `12.50` stays (and then fails an int column's type check).
@@ -440,15 +476,10 @@ mod tests {
     /// Each value of `array` the native way and the text way, for a column of `dtype`: the same
     /// value (or the same null) and the same shown text, or no native path at all.
     fn assert_native_means_its_text(array: ArrayRef, dtype: DType) -> bool {
-        let mut kept = Vec::new();
-        let typed = natives(&array, dtype, |row, value| {
-            assert_eq!(row, kept.len());
-            kept.push(value);
-        });
-        if !typed {
-            assert!(kept.is_empty(), "nothing is emitted without a native path");
+        let Some(column) = native_column(&array, dtype) else {
             return false;
-        }
+        };
+        let kept: Vec<Option<Native>> = (0..array.len()).map(|at| column.get(at)).collect();
         let parser = crate::value::TypeParser::for_dtype(dtype);
         let texts = collect(&array, dtype).unwrap();
         assert_eq!(texts.len(), kept.len());
