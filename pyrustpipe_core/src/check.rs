@@ -216,7 +216,6 @@ pub fn check_rows(
                 any_broken,
                 &mut cells,
                 &mut column_failures,
-                &mut scratch,
                 out,
             );
         }
@@ -496,13 +495,12 @@ impl<'a> Block<'a> {
         any_broken: bool,
         cells: &mut [Cell<'a>],
         failures: &mut Vec<(u32, RuleId)>,
-        scratch: &mut Scratch,
         out: &mut BlockFindings,
     ) {
         let column = &self.plan.columns[index];
         let partly_in_place = !self.in_place[index].is_empty();
         if partly_in_place {
-            self.check_in_place(index, chunk.clone(), cells, failures, scratch, out);
+            self.check_in_place(index, chunk.clone(), cells, failures, out);
             if self.all_in_place[index] {
                 return;
             }
@@ -522,7 +520,7 @@ impl<'a> Block<'a> {
                     }
                 }
                 if !(any_broken && self.rows.broken[row].is_some()) {
-                    self.cell(index, column, row, failures, scratch, out);
+                    self.cell(index, column, row, failures, out);
                 }
             }
             return;
@@ -535,11 +533,11 @@ impl<'a> Block<'a> {
             if any_broken && self.rows.broken[row].is_some() || in_place(row) {
                 continue;
             }
-            let cell = self.cell(index, column, row, failures, scratch, out);
+            let cell = self.cell(index, column, row, failures, out);
             if let Cell::Ok(value) = &cell {
                 for check in &column.checks {
                     if !check.passes(value) {
-                        self.fail_check(check, index, row, scratch, out);
+                        self.fail_check(check, index, row, out);
                         failures.push((as_u32(row), check.rule()));
                     }
                 }
@@ -560,49 +558,38 @@ impl<'a> Block<'a> {
 
     /// Counts and samples a value of column `index` that fails `check` (out of the hot loop).
     #[cold]
-    fn fail_check(
-        &self,
-        check: &ColumnCheck,
-        index: usize,
-        row: usize,
-        scratch: &mut Scratch,
-        out: &mut BlockFindings,
-    ) {
-        let text_ref = self.text_ref(row, index);
-        let cell = (row, self.text(text_ref), text_ref);
-        self.fail_check_cell(check, index, cell, scratch, out);
+    fn fail_check(&self, check: &ColumnCheck, index: usize, row: usize, out: &mut BlockFindings) {
+        let cell = (row, self.text(self.text_ref(row, index)));
+        self.fail_check_cell(check, index, cell, out);
     }
 
-    /// Counts and samples a cell `(row, text, text_ref)` of column `index` that fails `check`.
+    /// Counts and samples a cell `(row, text)` of column `index` that fails `check`.
     #[cold]
     fn fail_check_cell(
         &self,
         check: &ColumnCheck,
         index: usize,
-        cell: (usize, &[u8], TextRef),
-        scratch: &mut Scratch,
+        cell: (usize, &[u8]),
         out: &mut BlockFindings,
     ) {
         let message = |text: &[u8], token: Option<&str>| {
             check.message(token.unwrap_or(&String::from_utf8_lossy(text)))
         };
         let column = &self.plan.columns[index];
-        self.fail_cell(check.rule(), column, cell, &message, scratch, out);
+        self.fail_cell(check.rule(), column, cell, &message, out);
     }
 
-    /// Counts and samples a column rule's failure on one cell `(row, text, text_ref)`; the
+    /// Counts and samples a column rule's failure on one cell `(row, text)`; the
     /// sample shows the cell's text (for a typed value, the text the text path would have read).
     #[cold]
     fn fail_cell(
         &self,
         rule: RuleId,
         column: &ColumnPlan,
-        (row, text, text_ref): (usize, &[u8], TextRef),
+        (row, text): (usize, &[u8]),
         message: &dyn Fn(&[u8], Option<&str>) -> String,
-        scratch: &mut Scratch,
         out: &mut BlockFindings,
     ) {
-        let _ = (text_ref, scratch);
         self.fail(out, rule, row, Some(column), Some(text), &|token| {
             message(text, token)
         });
@@ -616,7 +603,6 @@ impl<'a> Block<'a> {
         column: &ColumnPlan,
         row: usize,
         failures: &mut Vec<(u32, RuleId)>,
-        scratch: &mut Scratch,
         out: &mut BlockFindings,
     ) -> Cell<'a> {
         let text_ref = self.text_ref(row, index);
@@ -645,7 +631,7 @@ impl<'a> Block<'a> {
             _ => self.plan.is_null(text),
         };
         if null {
-            return self.null_cell(index, column, (row, text, text_ref), failures, scratch, out);
+            return self.null_cell(index, column, (row, text), failures, out);
         }
         let parser = self.parsers[index];
         let value = match text_ref {
@@ -663,38 +649,36 @@ impl<'a> Block<'a> {
         };
         match value {
             Some(value) => Cell::Ok(value),
-            None => self.invalid_cell(column, (row, text, text_ref), failures, scratch, out),
+            None => self.invalid_cell(column, (row, text), failures, out),
         }
     }
 
-    /// A null cell `(row, text, text_ref)` of column `index`: counted, and failing `not_null`.
+    /// A null cell `(row, text)` of column `index`: counted, and failing `not_null`.
     #[inline(always)]
     fn null_cell(
         &self,
         index: usize,
         column: &ColumnPlan,
-        cell: (usize, &[u8], TextRef),
+        cell: (usize, &[u8]),
         failures: &mut Vec<(u32, RuleId)>,
-        scratch: &mut Scratch,
         out: &mut BlockFindings,
     ) -> Cell<'a> {
         out.stats[index].nulls += 1;
         if let Some(rule) = column.not_null {
             let message = |_: &[u8], _: Option<&str>| "missing required value".to_owned();
-            self.fail_cell(rule, column, cell, &message, scratch, out);
+            self.fail_cell(rule, column, cell, &message, out);
             failures.push((as_u32(cell.0), rule));
         }
         Cell::Null
     }
 
-    /// A cell `(row, text, text_ref)` whose text is not a value of its column's type.
+    /// A cell `(row, text)` whose text is not a value of its column's type.
     #[cold]
     fn invalid_cell(
         &self,
         column: &ColumnPlan,
-        cell: (usize, &[u8], TextRef),
+        cell: (usize, &[u8]),
         failures: &mut Vec<(u32, RuleId)>,
-        scratch: &mut Scratch,
         out: &mut BlockFindings,
     ) -> Cell<'a> {
         if let Some(rule) = column.type_rule {
@@ -702,7 +686,7 @@ impl<'a> Block<'a> {
             let message = |text: &[u8], token: Option<&str>| {
                 type_failure_message(column.dtype, format, text, token)
             };
-            self.fail_cell(rule, column, cell, &message, scratch, out);
+            self.fail_cell(rule, column, cell, &message, out);
             failures.push((as_u32(cell.0), rule));
         }
         Cell::Invalid
@@ -717,7 +701,6 @@ impl<'a> Block<'a> {
         chunk: std::ops::Range<usize>,
         cells: &mut [Cell<'a>],
         failures: &mut Vec<(u32, RuleId)>,
-        scratch: &mut Scratch,
         out: &mut BlockFindings,
     ) {
         for read in &self.in_place[index] {
@@ -733,12 +716,12 @@ impl<'a> Block<'a> {
                 DataType::Utf8 => {
                     let array = part.array.as_string::<i32>();
                     let proven = |at| within_offsets(array, buffers[0], at);
-                    self.check_strings(array, proven, place, cells, failures, scratch, out);
+                    self.check_strings(array, proven, place, cells, failures, out);
                 }
                 DataType::LargeUtf8 => {
                     let array = part.array.as_string::<i64>();
                     let proven = |at| within_offsets(array, buffers[0], at);
-                    self.check_strings(array, proven, place, cells, failures, scratch, out);
+                    self.check_strings(array, proven, place, cells, failures, out);
                 }
                 DataType::Utf8View => {
                     let array = part.array.as_string_view();
@@ -753,7 +736,7 @@ impl<'a> Block<'a> {
                             None => inline_ascii(view, view as u32 as usize),
                         }
                     };
-                    self.check_strings(array, proven, place, cells, failures, scratch, out);
+                    self.check_strings(array, proven, place, cells, failures, out);
                 }
                 _ => self.check_natives(part, place, cells, failures, out),
             }
@@ -771,7 +754,6 @@ impl<'a> Block<'a> {
         (index, first, rows, chunk_start): (usize, usize, std::ops::Range<usize>, usize),
         cells: &mut [Cell<'a>],
         failures: &mut Vec<(u32, RuleId)>,
-        scratch: &mut Scratch,
         out: &mut BlockFindings,
     ) {
         let column = &self.plan.columns[index];
@@ -780,19 +762,12 @@ impl<'a> Block<'a> {
         for row in rows {
             let at = row - first;
             let cell = if strings.is_null(at) {
-                self.null_cell(
-                    index,
-                    column,
-                    (row, &[], TextRef::Null),
-                    failures,
-                    scratch,
-                    out,
-                )
+                self.null_cell(index, column, (row, &[]), failures, out)
             } else {
                 let text = strings.value(at).as_bytes();
                 if (text.is_empty() || self.text_nulls) && self.plan.is_null(text) {
-                    let cell = (row, text, TextRef::Absent);
-                    self.null_cell(index, column, cell, failures, scratch, out)
+                    let cell = (row, text);
+                    self.null_cell(index, column, cell, failures, out)
                 } else if proven(at) {
                     self.value_cell(
                         index,
@@ -812,8 +787,8 @@ impl<'a> Block<'a> {
                         out,
                     )
                 } else {
-                    let cell = (row, text, TextRef::Absent);
-                    self.invalid_cell(column, cell, failures, scratch, out)
+                    let cell = (row, text);
+                    self.invalid_cell(column, cell, failures, out)
                 }
             };
             if self.row_read[index] {
@@ -837,17 +812,16 @@ impl<'a> Block<'a> {
             return;
         };
         let width = self.plan.columns.len();
-        let mut scratch = Scratch::default();
         for row in rows {
             let cell = match natives.get(row - first) {
                 None => {
-                    let cell = (row, &[][..], TextRef::Null);
-                    self.null_cell(index, column, cell, failures, &mut scratch, out)
+                    let cell = (row, &[][..]);
+                    self.null_cell(index, column, cell, failures, out)
                 }
                 // A typed value is a null where its text would be (`NaN` among `null_values`).
                 Some(native) if self.text_nulls && self.plan.is_null(&native_text(native)) => {
-                    let cell = (row, &native_text(native)[..], TextRef::Absent);
-                    self.null_cell(index, column, cell, failures, &mut scratch, out)
+                    let cell = (row, &native_text(native)[..]);
+                    self.null_cell(index, column, cell, failures, out)
                 }
                 Some(native) => match native.value(column.dtype) {
                     Some(value) => {
@@ -855,8 +829,8 @@ impl<'a> Block<'a> {
                         self.value_cell(index, row, value, &shown, failures, out)
                     }
                     None => {
-                        let cell = (row, &native_text(native)[..], TextRef::Absent);
-                        self.invalid_cell(column, cell, failures, &mut scratch, out)
+                        let cell = (row, &native_text(native)[..]);
+                        self.invalid_cell(column, cell, failures, out)
                     }
                 },
             };
@@ -883,8 +857,8 @@ impl<'a> Block<'a> {
             if !check.passes(&value) {
                 let mut text = Vec::new();
                 shown(&mut text);
-                let cell = (row, &text[..], TextRef::Absent);
-                self.fail_check_cell(check, index, cell, &mut Scratch::default(), out);
+                let cell = (row, &text[..]);
+                self.fail_check_cell(check, index, cell, out);
                 failures.push((as_u32(row), check.rule()));
             }
         }
