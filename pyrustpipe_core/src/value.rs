@@ -41,7 +41,7 @@ impl Cell<'_> {
 
 /// A typed source's value kept as it is, not printed and parsed again: the value the text path
 /// (`formats::typed::column_texts`, then the column's parser) would reach, and the same text
-/// when a sample or a key shows it. `formats::typed::natives` decides where it applies.
+/// when a sample or a key shows it. `formats::typed::native_column` decides where it applies.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Native {
     /// An Arrow integer, shown as its decimal digits.
@@ -60,7 +60,7 @@ pub enum Native {
 
 impl Native {
     /// The value for a column of `dtype`; `None` where the text path's parser rejects the text
-    /// (a non-finite float) and for a pair `natives` never makes.
+    /// (a non-finite float) and for a pair `native_column` never reads.
     pub fn value(self, dtype: DType) -> Option<Value<'static>> {
         #[allow(clippy::cast_precision_loss)] // as the text path: nearest float to the integer
         let value = match (self, dtype) {
