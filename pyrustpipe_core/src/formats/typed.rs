@@ -204,7 +204,9 @@ pub fn native_reader(array: &ArrayRef, dtype: DType) -> Option<NativeColumn<'_>>
 impl NativeColumn<'_> {
     /// Whether every value of `array` (the one read) means what its text would.
     fn means_its_text(&self, array: &ArrayRef) -> bool {
-        let valid = (0..array.len()).filter(|&at| array.is_valid(at));
+        // The null buffer once, not a dynamic `is_valid` call per value.
+        let nulls = array.nulls();
+        let valid = (0..array.len()).filter(|&at| nulls.is_none_or(|n| n.is_valid(at)));
         match self.values {
             NativeValues::U64(values) => valid
                 .into_iter()
