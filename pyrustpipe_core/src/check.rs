@@ -1375,6 +1375,45 @@ mod tests {
         }
     }
 
+    /// A block of two batches whose date column is read in place in the first and as text in
+    /// the second (a date past the year 9999 has no native meaning) finds what the text path
+    /// finds for both: the rows outside the in-place array take the text loop, and a key's
+    /// text comes from whichever holds its row.
+    #[test]
+    fn a_column_in_place_in_one_batch_and_text_in_another_finds_what_its_text_finds() {
+        use arrow_array::{ArrayRef, Date32Array, RecordBatch};
+        use std::sync::Arc;
+        let spec = crate::spec::Spec::from_json(
+            r#"{"spec_version": 1, "columns": [{"name": "d", "dtype": "date", "nullable": true,
+                "checks": [{"type": "ge", "value": "2000-01-01"}, {"type": "unique"}]}]}"#,
+        )
+        .expect("a spec");
+        let plan = Plan::compile(spec, &[]).expect("compiles");
+        let layout = plan
+            .layout("t.parquet", vec!["d".to_owned()])
+            .expect("a layout");
+        let batch = |days: Vec<Option<i32>>| {
+            RecordBatch::try_from_iter([("d", Arc::new(Date32Array::from(days)) as ArrayRef)])
+                .expect("a batch")
+        };
+        let batches = [
+            batch(vec![Some(10_957), Some(0), None, Some(11_000)]),
+            batch(vec![Some(2_932_897), Some(10_957), Some(11_001), None]),
+        ];
+        let (as_text, _) = check_batches(&plan, &layout, &batches, false, false);
+        let (mixed, parts) = check_batches(&plan, &layout, &batches, true, false);
+        assert_eq!(parts, 1, "only the first batch is read in place");
+        let (mut expected, mut found) = (Found::default(), Found::default());
+        gather(&mut expected, &as_text, 0, 3);
+        gather(&mut found, &mixed, 0, 3);
+        assert_eq!(mixed.rows, 8);
+        assert_eq!(found, expected);
+        // 1970 fails `ge` (in place), the year 10000 fails `type` (text); every other non-null
+        // date is a key occurrence, from either read (repeats resolve run-wide, later).
+        assert_eq!(found.2.len(), 2, "{:?}", found.2);
+        assert_eq!(found.3.len(), 5);
+    }
+
     #[test]
     fn an_inlined_view_is_proven_exactly_when_its_bytes_are_ascii_without_nul() {
         for len in 0..=12usize {
