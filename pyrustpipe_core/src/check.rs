@@ -205,11 +205,29 @@ pub fn check_rows(
     let mut column_failures: Vec<(u32, RuleId)> = Vec::new();
     let mut row_failed: Vec<RuleId> = Vec::new();
     let mut scratch = Scratch::default();
+    // A column read in place that the row pass does not read is checked whole, first; its
+    // failures (in row order) join each chunk's at the column's turn, so a row's rules keep
+    // their order.
+    let whole: Vec<Option<Vec<(u32, RuleId)>>> = (0..width)
+        .map(|index| block.check_whole(index, out))
+        .collect();
+    let mut whole_next = vec![0usize; width];
     for start in (0..rows.len()).step_by(CHUNK) {
         let chunk = start..(start + CHUNK).min(rows.len());
         let any_broken = rows.broken[chunk.clone()].iter().any(Option::is_some);
         column_failures.clear();
         for index in 0..width {
+            if let Some(found) = &whole[index] {
+                let next = &mut whole_next[index];
+                while let Some(&failure) = found.get(*next) {
+                    if failure.0 as usize >= chunk.end {
+                        break;
+                    }
+                    column_failures.push(failure);
+                    *next += 1;
+                }
+                continue;
+            }
             block.check_column(
                 index,
                 chunk.clone(),
@@ -692,6 +710,18 @@ impl<'a> Block<'a> {
         Cell::Invalid
     }
 
+    /// Checks column `index` for the whole block when every row of it is read in place and the
+    /// row pass does not read it: its failures, in row order (a row's in check order). None:
+    /// the column is checked chunk by chunk.
+    fn check_whole(&self, index: usize, out: &mut BlockFindings) -> Option<Vec<(u32, RuleId)>> {
+        if !self.all_in_place[index] || self.row_read[index] || self.rows.is_empty() {
+            return None;
+        }
+        let mut failures = Vec::new();
+        self.check_in_place(index, 0..self.rows.len(), &mut [], &mut failures, out);
+        Some(failures)
+    }
+
     /// One column of a chunk, read from the Arrow arrays that hold it (kept out of
     /// `check_column`, whose loop over text is the hot one for text sources).
     #[inline(never)]
@@ -756,6 +786,10 @@ impl<'a> Block<'a> {
         failures: &mut Vec<(u32, RuleId)>,
         out: &mut BlockFindings,
     ) {
+        if !self.row_read[index] {
+            self.check_strings_by_check(strings, proven, (index, first, rows), failures, out);
+            return;
+        }
         let column = &self.plan.columns[index];
         let parser = self.parsers[index];
         let width = self.plan.columns.len();
@@ -793,6 +827,104 @@ impl<'a> Block<'a> {
             };
             if self.row_read[index] {
                 cells[(row - chunk_start) * width + index] = cell;
+            }
+        }
+    }
+
+    /// `check_strings` for a column the row pass does not read, a loop per check: nulls and
+    /// texts that are not `str` values are judged first, then each check runs over the values
+    /// with its test inlined (no `Value` or `Cell` a value, no dispatch a value). Its failures
+    /// are put in row order, a row's in check order, as the loop of a value at a time has them.
+    fn check_strings_by_check(
+        &self,
+        strings: impl ArrayAccessor<Item = &'a str>,
+        proven: impl Fn(usize) -> bool,
+        (index, first, rows): (usize, usize, std::ops::Range<usize>),
+        failures: &mut Vec<(u32, RuleId)>,
+        out: &mut BlockFindings,
+    ) {
+        let column = &self.plan.columns[index];
+        let parser = self.parsers[index];
+        let failed_before = failures.len();
+        // The values' places in `strings`.
+        let mut values: Vec<u32> = Vec::with_capacity(rows.len());
+        for row in rows {
+            let at = row - first;
+            if strings.is_null(at) {
+                self.null_cell(index, column, (row, &[]), failures, out);
+                continue;
+            }
+            let text = strings.value(at).as_bytes();
+            if (text.is_empty() || self.text_nulls) && self.plan.is_null(text) {
+                self.null_cell(index, column, (row, text), failures, out);
+            } else if proven(at) || parser.parse(text).is_some() {
+                values.push(as_u32(at));
+            } else {
+                self.invalid_cell(column, (row, text), failures, out);
+            }
+        }
+        let text_at = |at: u32| strings.value(at as usize).as_bytes();
+        for check in &column.checks {
+            let place = (index, first, &values[..]);
+            match check {
+                ColumnCheck::Pattern(pattern) => {
+                    self.fail_where(
+                        check,
+                        place,
+                        text_at,
+                        |text| pattern.passes(text),
+                        failures,
+                        out,
+                    );
+                }
+                ColumnCheck::Membership(set) => {
+                    let passes = |text| set.passes(&Value::Str(text));
+                    self.fail_where(check, place, text_at, passes, failures, out);
+                }
+                ColumnCheck::Length(length) => {
+                    self.fail_where(
+                        check,
+                        place,
+                        text_at,
+                        |text| length.passes(text),
+                        failures,
+                        out,
+                    );
+                }
+                _ => {
+                    let passes = |text| check.passes(&Value::Str(text));
+                    self.fail_where(check, place, text_at, passes, failures, out);
+                }
+            }
+        }
+        // A `str` value has no statistics, only a sketch.
+        let sketch = self.plan.sketches[index];
+        if sketch != Sketch::Nothing {
+            for &at in &values {
+                out.stats[index].sketch(&Value::Str(text_at(at)), sketch);
+            }
+        }
+        failures[failed_before..].sort_by_key(|&(row, _)| row);
+    }
+
+    /// One check of column `index` over its values (at `values` of an array whose first row is
+    /// `first`): each text that fails `passes` is counted, sampled and listed.
+    #[inline(always)]
+    fn fail_where(
+        &self,
+        check: &ColumnCheck,
+        (index, first, values): (usize, usize, &[u32]),
+        text_at: impl Fn(u32) -> &'a [u8],
+        passes: impl Fn(&'a [u8]) -> bool,
+        failures: &mut Vec<(u32, RuleId)>,
+        out: &mut BlockFindings,
+    ) {
+        for &at in values {
+            let text = text_at(at);
+            if !passes(text) {
+                let row = first + at as usize;
+                self.fail_check_cell(check, index, (row, text), out);
+                failures.push((as_u32(row), check.rule()));
             }
         }
     }
