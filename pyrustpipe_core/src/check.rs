@@ -1212,10 +1212,22 @@ fn clean_between(clean: &str, start: usize, end: usize) -> bool {
 fn inline_ascii(view: u128, len: usize) -> bool {
     const ONES: u128 = 0x0101_0101_0101_0101_0101_0101;
     const HIGHS: u128 = ONES << 7;
-    let bytes = view >> 32;
+    // The value's own bytes, by length: a table, as a variable 128-bit shift is a branchy
+    // sequence of its own.
+    const KEEP: [u128; 13] = {
+        let mut keep = [0u128; 13];
+        let mut len = 1;
+        while len < 13 {
+            keep[len] = (1u128 << (8 * len)) - 1;
+            len += 1;
+        }
+        keep
+    };
+    let Some(&keep) = KEEP.get(len) else {
+        return false;
+    };
     // Bytes past `len` are set to 1 (ASCII, not NUL), so only the value's own bytes decide.
-    let padding = ONES & !((1u128 << (8 * len)) - 1);
-    let bytes = (bytes & ((1u128 << (8 * len)) - 1)) | padding;
+    let bytes = ((view >> 32) & keep) | (ONES & !keep);
     let has_nul = bytes.wrapping_sub(ONES) & !bytes & HIGHS != 0;
     bytes & HIGHS == 0 && !has_nul
 }
