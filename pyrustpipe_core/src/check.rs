@@ -868,28 +868,16 @@ impl<'a> Block<'a> {
             let place = (index, first, &values[..]);
             match check {
                 ColumnCheck::Pattern(pattern) => {
-                    self.fail_where(
-                        check,
-                        place,
-                        text_at,
-                        |text| pattern.passes(text),
-                        failures,
-                        out,
-                    );
+                    let passes = |text| pattern.passes(text);
+                    self.fail_where(check, place, text_at, passes, failures, out);
                 }
                 ColumnCheck::Membership(set) => {
                     let passes = |text| set.passes(&Value::Str(text));
                     self.fail_where(check, place, text_at, passes, failures, out);
                 }
                 ColumnCheck::Length(length) => {
-                    self.fail_where(
-                        check,
-                        place,
-                        text_at,
-                        |text| length.passes(text),
-                        failures,
-                        out,
-                    );
+                    let passes = |text| length.passes(text);
+                    self.fail_where(check, place, text_at, passes, failures, out);
                 }
                 _ => {
                     let passes = |text| check.passes(&Value::Str(text));
