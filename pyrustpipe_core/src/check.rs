@@ -714,6 +714,7 @@ impl<'a> Block<'a> {
     /// row pass does not read it: its failures, in row order (a row's in check order). None:
     /// the column is checked chunk by chunk.
     fn check_whole(&self, index: usize, out: &mut BlockFindings) -> Option<Vec<(u32, RuleId)>> {
+        // An empty block has every column "all in place": it has nothing to check whole.
         if !self.all_in_place[index] || self.row_read[index] || self.rows.is_empty() {
             return None;
         }
@@ -825,9 +826,7 @@ impl<'a> Block<'a> {
                     self.invalid_cell(column, cell, failures, out)
                 }
             };
-            if self.row_read[index] {
-                cells[(row - chunk_start) * width + index] = cell;
-            }
+            cells[(row - chunk_start) * width + index] = cell;
         }
     }
 
