@@ -8,25 +8,33 @@ row-rule tracing (``_trace``). What a rule means, and whether it is valid, is th
 from __future__ import annotations
 
 import datetime as _dt
-import decimal
 import json
 import sys
 import types
 import typing
 import warnings
 from collections.abc import Callable, Iterable, Mapping
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from pyrustpipe._common import (
     clone,
+    decimal_class,
     did_you_mean,
+    is_decimal,
     normalize_severity,
     normalize_tolerance,
     number,
     scalar,
 )
-from pyrustpipe._trace import PythonRule, RuleMarker, static_row_reads, trace, unknown_reads
+from pyrustpipe._trace import (
+    PythonRule,
+    RuleMarker,
+    names_only_columns,
+    static_row_reads,
+    trace,
+    unknown_reads,
+)
+from pyrustpipe._versions import SPEC_VERSION
 from pyrustpipe.exceptions import SchemaError, UntraceableRuleWarning
 from pyrustpipe.expr import (
     DatasetCheck,
@@ -37,22 +45,21 @@ from pyrustpipe.expr import (
     is_boolean,
     rename_columns,
 )
-from pyrustpipe.spec import (
-    SPEC_VERSION,
-    ColumnCheck,
-    ColumnSpec,
-    Dtype,
-    ExprNode,
-    RowRuleSpec,
-    RuleSettings,
-    Severity,
-    SpecDict,
-    Tolerance,
-    UniqueKeySpec,
-)
 
 if TYPE_CHECKING:
     from pyrustpipe.schema import FieldInfo, Schema
+    from pyrustpipe.spec import (
+        ColumnCheck,
+        ColumnSpec,
+        Dtype,
+        ExprNode,
+        RowRuleSpec,
+        RuleSettings,
+        Severity,
+        SpecDict,
+        Tolerance,
+        UniqueKeySpec,
+    )
 
 __all__ = ["build", "empty_spec", "relabel"]
 
@@ -61,7 +68,6 @@ _PY_TYPES: dict[object, Dtype] = {
     int: "int",
     float: "float",
     bool: "bool",
-    Decimal: "decimal",
     _dt.date: "date",
     _dt.datetime: "datetime",
     _dt.time: "time",
@@ -71,8 +77,6 @@ _FALLBACK_NAMES: dict[str, object] = {
     "int": int,
     "float": float,
     "bool": bool,
-    "Decimal": Decimal,
-    "decimal": decimal,
     "date": _dt.date,
     "datetime": _dt.datetime,
     "time": _dt.time,
@@ -240,6 +244,10 @@ def _resolve_annotation(cls: type, attr: str, annotation: object) -> object:
         return annotation
     module = sys.modules.get(cls.__module__)
     namespace: dict[str, Any] = dict(_FALLBACK_NAMES)
+    if "Decimal" in annotation:  # `decimal` is loaded only for a schema that names it
+        import decimal
+
+        namespace.update(Decimal=decimal.Decimal, decimal=decimal)
     if module is not None:
         namespace.update(vars(module))
     try:
@@ -268,6 +276,8 @@ def _dtype_of(cls_name: str, attr: str, annotation: object) -> tuple[Dtype, bool
             if typing.get_origin(annotation) is typing.Annotated:
                 annotation = typing.get_args(annotation)[0]
     dtype = _PY_TYPES.get(annotation) if isinstance(annotation, type) else None
+    if dtype is None and isinstance(annotation, type) and annotation is decimal_class():
+        dtype = "decimal"
     if dtype is None:
         shown = getattr(annotation, "__name__", None) or repr(annotation)
         raise SchemaError(
@@ -285,7 +295,7 @@ def _dtype_of(cls_name: str, attr: str, annotation: object) -> tuple[Dtype, bool
 def _needs_text(value: object) -> bool:
     """A finite Decimal that JSON numbers cannot carry exactly: a fraction, or an integer beyond
     64 bits (a JSON reader parses those as floats)."""
-    if not isinstance(value, Decimal) or not value.is_finite():
+    if not is_decimal(value) or not value.is_finite():
         return False
     return value != value.to_integral_value() or abs(value) >= 2**63
 
@@ -313,8 +323,8 @@ def _typed_value(where: str, dtype: Dtype, key: str, value: object) -> int | flo
 _SET_TYPES: dict[str, tuple[type, ...]] = {
     "str": (str,),
     "int": (int,),
-    "float": (int, float, Decimal),
-    "decimal": (int, float, Decimal),
+    "float": (int, float),
+    "decimal": (int, float),
     "bool": (bool,),
     "date": (str, _dt.date),
     "datetime": (str, _dt.datetime),
@@ -329,7 +339,9 @@ def _set_values(where: str, dtype: Dtype, key: str, values: object) -> list[Any]
     out: list[Any] = []
     for value in values:
         bool_ok = dtype == "bool"
-        wrong_class = not isinstance(value, _SET_TYPES[dtype])
+        wrong_class = not isinstance(value, _SET_TYPES[dtype]) and not (
+            dtype in ("float", "decimal") and is_decimal(value)
+        )
         if wrong_class or (isinstance(value, bool) and not bool_ok):
             raise SchemaError(f"{where}: {key} value {value!r} is not a {dtype}")
         if dtype == "date" and isinstance(value, _dt.datetime):
@@ -400,7 +412,7 @@ def _column_spec(
         )
         if options is not None and options.name is not None:
             check["name"] = options.name
-        checks.append(cast(ColumnCheck, check))
+        checks.append(cast("ColumnCheck", check))
     column["checks"] = checks
     return column
 
@@ -414,7 +426,7 @@ def _columns(state: _Build, fields: Mapping[str, tuple[str, FieldInfo, object]])
         if column_name in state.dtypes:
             raise SchemaError(f"{where}: column {column_name!r} is declared twice")
         nullable = dtype_text.endswith("?")
-        dtype = cast(Dtype, dtype_text.rstrip("?"))
+        dtype = cast("Dtype", dtype_text.rstrip("?"))
         state.labels[f"columns[{len(state.spec['columns'])}] ({column_name})"] = where
         state.spec["columns"].append(_column_spec(where, column_name, dtype, nullable, info))
         state.attr_to_column[attr] = column_name
@@ -487,7 +499,9 @@ def _row_rules(state: _Build, rules: Mapping[str, tuple[Callable[[Any], Any], Ru
             if required > 1 or code.co_argcount < 1:
                 raise SchemaError(f"{where}: a row rule takes exactly one argument (the row)")
         expr, reason, unknown = trace(func, state.attr_to_column)
-        typo = unknown_reads(where, unknown + static_row_reads(func), state.attr_to_column)
+        if not names_only_columns(func, state.attr_to_column):
+            unknown = unknown + static_row_reads(func)
+        typo = unknown_reads(where, unknown, state.attr_to_column)
         if typo is not None:
             raise typo
         if expr is not None:

@@ -18,13 +18,15 @@ import math
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from pyrustpipe import _engine
 from pyrustpipe._common import did_you_mean
 from pyrustpipe._trace import PythonRule
 from pyrustpipe.exceptions import DataFormatError, SchemaError
-from pyrustpipe.spec import ColumnSpec, ExternalFailure, ExternalRule, SpecDict
+
+if TYPE_CHECKING:
+    from pyrustpipe.spec import ColumnSpec, ExternalFailure, ExternalRule, SpecDict
 
 __all__ = ["BATCH_ROWS", "parse_value", "run_python_rules", "source_format"]
 

@@ -6,9 +6,11 @@ from __future__ import annotations
 import copy
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pyrustpipe.spec import Severity, Tolerance
+if TYPE_CHECKING:
+    from pyrustpipe.spec import Severity, Tolerance
+
 
 __all__ = ["RuleResult", "Sample", "SourceResult"]
 

@@ -7,18 +7,21 @@ from __future__ import annotations
 import types
 import typing
 from collections.abc import Callable, Iterable
-from typing import Any, overload
+from typing import TYPE_CHECKING, Any, overload
 
 from pyrustpipe._common import did_you_mean, normalize_severity, normalize_tolerance
 from pyrustpipe.exceptions import SchemaError
 from pyrustpipe.expr import Expr, col
-from pyrustpipe.spec import Severity, Tolerance
+
+if TYPE_CHECKING:
+    from pyrustpipe.spec import Severity, Tolerance
 
 __all__ = [
     "PythonRule",
     "RuleMarker",
     "row_rule",
     "rule_marker",
+    "names_only_columns",
     "static_row_reads",
     "trace",
     "unknown_reads",
@@ -214,6 +217,27 @@ def static_row_reads(func: Callable[[Any], Any]) -> list[str]:
     if not isinstance(code, types.CodeType) or code.co_argcount < 1:
         return []
     return _code_row_reads(code, code.co_varnames[0])
+
+
+def names_only_columns(func: Callable[[Any], Any], columns: dict[str, str]) -> bool:
+    """Whether every name and string constant in the code of ``func`` (nested code included) is a
+    column or starts with ``_``: then :func:`static_row_reads` can find no unknown read, and
+    the rule is not decoded (``dis`` costs ~5M instructions of every start that decodes)."""
+    code = getattr(func, "__code__", None)
+    if not isinstance(code, types.CodeType):
+        return False
+    known = set(columns) | set(columns.values())
+    pending = [code]
+    while pending:
+        current = pending.pop()
+        for const in current.co_consts:
+            if isinstance(const, types.CodeType):
+                pending.append(const)
+            elif isinstance(const, str) and not const.startswith("_") and const not in known:
+                return False
+        if any(not n.startswith("_") and n not in known for n in current.co_names):
+            return False
+    return True
 
 
 def _code_row_reads(code: types.CodeType, row: str) -> list[str]:

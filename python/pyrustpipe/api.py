@@ -17,11 +17,11 @@ from pyrustpipe._common import clone, did_you_mean
 from pyrustpipe._trace import PythonRule, row_rule
 from pyrustpipe.exceptions import SchemaError
 from pyrustpipe.schema import Schema
-from pyrustpipe.spec import Severity, SpecDict, SplitRange, ValidateOptions
 
 if TYPE_CHECKING:
     from pyrustpipe._core import Progress
     from pyrustpipe.report import Report
+    from pyrustpipe.spec import Severity, SpecDict, SplitRange, ValidateOptions
     from pyrustpipe.splits import SplitLike
 
 __all__ = [
@@ -74,7 +74,7 @@ class Spec:
 
     def to_spec(self) -> SpecDict:
         """A fresh copy of the spec."""
-        spec: SpecDict = cast(SpecDict, clone(self._spec))
+        spec: SpecDict = cast("SpecDict", clone(self._spec))
         return spec
 
     def spec_json(self, indent: int | None = None) -> str:

@@ -27,10 +27,9 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from pyrustpipe.spec import Severity, SpecDict, Tolerance
-
 if TYPE_CHECKING:
     from pyrustpipe.api import SchemaLike
+    from pyrustpipe.spec import Severity, SpecDict, Tolerance
 
 __all__ = ["Compiled", "Rule", "compile"]
 

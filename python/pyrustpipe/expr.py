@@ -31,18 +31,20 @@ from __future__ import annotations
 import datetime as _dt
 import math
 from collections.abc import Iterable, Mapping
-from decimal import Decimal
-from typing import Any, Literal, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 
 from pyrustpipe._common import (
     clone,
+    is_decimal,
     normalize_severity,
     normalize_tolerance,
     number,
     scalar,
 )
 from pyrustpipe.exceptions import SchemaError
-from pyrustpipe.spec import DatasetCheckSpec, ExprNode, Metric, Severity, Tolerance
+
+if TYPE_CHECKING:
+    from pyrustpipe.spec import DatasetCheckSpec, ExprNode, Metric, Severity, Tolerance
 
 __all__ = ["DatasetCheck", "Expr", "MetricExpr", "col", "lit", "row_count"]
 
@@ -80,7 +82,7 @@ def _lit_node(value: object) -> ExprNode:
         if not math.isfinite(value):
             raise TypeError(f"cannot use the non-finite float {value!r} in an expression")
         return {"type": "lit", "value": value}
-    if isinstance(value, Decimal):
+    if is_decimal(value):
         if not value.is_finite():
             raise TypeError(f"cannot use the non-finite Decimal {value!r} in an expression")
         return {"type": "lit", "value": str(value), "dtype": "decimal"}
@@ -206,7 +208,7 @@ class Expr:
         left = self._node
         if reflected:
             left, right = right, left
-        return Expr(cast(ExprNode, {"type": "binary", "op": op, "left": left, "right": right}))
+        return Expr(cast("ExprNode", {"type": "binary", "op": op, "left": left, "right": right}))
 
     def __eq__(self, other: object) -> Expr:  # type: ignore[override]
         if other is None:
@@ -366,7 +368,7 @@ class StrNamespace:
     def _test(self, kind: str, value: object) -> Expr:
         if not isinstance(value, str):
             raise TypeError(f"str.{kind}() takes a string, not {value!r}")
-        return Expr(cast(ExprNode, {"type": kind, "expr": self._expr._node, "value": value}))
+        return Expr(cast("ExprNode", {"type": kind, "expr": self._expr._node, "value": value}))
 
     def len(self) -> Expr:
         """Length in Unicode characters."""

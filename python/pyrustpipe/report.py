@@ -29,12 +29,12 @@ from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from pyrustpipe.exceptions import ValidationFailed
-from pyrustpipe.spec import ReportDict, Severity
 
 if TYPE_CHECKING:
     from rich.console import Console, ConsoleOptions, RenderResult
 
     from pyrustpipe._report_records import RuleResult, Sample, SourceResult
+    from pyrustpipe.spec import ReportDict, Severity
 
 __all__ = ["Report", "RuleResult", "Sample", "SourceResult"]
 

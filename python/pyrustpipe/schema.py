@@ -33,10 +33,10 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeAlias
 
 from pyrustpipe._common import clone
 from pyrustpipe._trace import PythonRule, RuleMarker
-from pyrustpipe.spec import Severity, SpecDict
 
 if TYPE_CHECKING:
     from pyrustpipe.compiled import Rule
+    from pyrustpipe.spec import Severity, SpecDict
 
 __all__ = ["CONSTRAINTS", "Check", "Field", "FieldInfo", "Schema", "Unique"]
 

@@ -11,6 +11,8 @@ the DSL (:mod:`pyrustpipe.schema`) builds them and the engine reads them with se
 
 from typing import Any, Literal, TypeAlias, TypedDict
 
+from pyrustpipe._versions import REPORT_VERSION, SPEC_VERSION
+
 # Optional keys live in `total=False` base classes (Python 3.10 has no typing.NotRequired), and
 # there is no `from __future__ import annotations`, so `__required_keys__` is exact at runtime.
 
@@ -64,8 +66,6 @@ __all__ = [
     "ValueCheck",
 ]
 
-SPEC_VERSION = 1
-REPORT_VERSION = 1
 
 Dtype: TypeAlias = Literal["str", "int", "float", "bool", "decimal", "date", "datetime", "time"]
 DTYPES: tuple[Dtype, ...] = (

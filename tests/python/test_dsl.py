@@ -680,6 +680,26 @@ def test_a_row_rule_reading_a_misspelt_column_is_an_error(rule: Any, name: str) 
     )
 
 
+def test_only_a_rule_naming_nothing_but_columns_skips_the_bytecode_scan() -> None:
+    from pyrustpipe._trace import names_only_columns
+
+    columns = {"bill_depth_mm": "bill_depth_mm", "species": "Species Name"}
+
+    def by_item(row: Any) -> Any:
+        return row["Species Name"] == row._private
+
+    assert names_only_columns(lambda row: row.bill_depth_mm > 0, columns)
+    assert names_only_columns(by_item, columns)  # its string constants are columns
+    assert not names_only_columns(lenght_after_and, columns)  # the typo's name is in the code
+    assert not names_only_columns(lambda row: abs(row.bill_depth_mm) > 0, columns)
+
+    def nested_typo(row: Any) -> Any:
+        inner = lambda: row.bill_lenght_mm > 0  # noqa: E731 - the name is only in nested code
+        return inner()
+
+    assert not names_only_columns(nested_typo, columns)
+
+
 def test_a_misspelt_alias_suggests_the_data_name() -> None:
     with pytest.raises(pp.SchemaError) as info:
         penguins(alias_by_item)

@@ -64,6 +64,9 @@ ON_DEMAND = (
     "pyrustpipe._python_rules",
     "pyrustpipe.history",  # a Config.history's checks
     "copy",  # a report copied from a caller's dict (runs adopt theirs)
+    "decimal",  # a schema or value naming Decimal imports it itself
+    "dis",  # a row rule naming only columns is not decoded (_trace.names_only_columns)
+    "pyrustpipe.spec",  # the wire types: only type checkers need them
 )
 
 
