@@ -13,9 +13,8 @@ See docs/dsl.md for the rule language and docs/cli.md for the command line.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from pyrustpipe._trace import row_rule
+from pyrustpipe._typing import TYPE_CHECKING
 from pyrustpipe.api import Spec, load_rules, validate
 from pyrustpipe.exceptions import (
     CancelledError,

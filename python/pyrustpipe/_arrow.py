@@ -19,11 +19,13 @@ from __future__ import annotations
 import json
 import os
 import sys
-from typing import TYPE_CHECKING, Any, Protocol, TypeGuard, runtime_checkable
 
 from pyrustpipe import _engine
+from pyrustpipe._typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from typing import Any, Protocol, TypeGuard
+
     from pyrustpipe._core import Progress
     from pyrustpipe._trace import PythonRule
     from pyrustpipe.report import Report
@@ -34,11 +36,12 @@ __all__ = ["IN_MEMORY", "ArrowStreamExportable", "is_arrow_like", "validate_tabl
 IN_MEMORY = "<in-memory>"
 
 
-@runtime_checkable
-class ArrowStreamExportable(Protocol):
-    """An object that exports its data through the Arrow PyCapsule stream interface."""
+if TYPE_CHECKING:  # a type only: `is_arrow_like` tests for the method itself
 
-    def __arrow_c_stream__(self, requested_schema: object | None = None) -> object: ...
+    class ArrowStreamExportable(Protocol):
+        """An object that exports its data through the Arrow PyCapsule stream interface."""
+
+        def __arrow_c_stream__(self, requested_schema: object | None = None) -> object: ...
 
 
 def _is_pandas(value: object) -> bool:

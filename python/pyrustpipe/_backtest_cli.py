@@ -8,9 +8,12 @@ import json
 import re
 import sys
 from collections.abc import Callable
-from typing import Any
 
 from pyrustpipe._ledger_cli import positive_int
+from pyrustpipe._typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["add_backtest_command", "render_backtest"]
 

@@ -7,16 +7,17 @@ import datetime as _dt
 import math
 import sys
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, TypeGuard, TypeVar, cast
 
+from pyrustpipe._typing import TYPE_CHECKING, cast
 from pyrustpipe.exceptions import SchemaError
 
 if TYPE_CHECKING:
     from decimal import Decimal
+    from typing import TypeGuard, TypeVar
 
     from pyrustpipe.spec import Severity, Tolerance
 
-_T = TypeVar("_T")
+    _T = TypeVar("_T")
 
 __all__ = [
     "clone",
@@ -140,7 +141,7 @@ def clone(value: _T) -> _T:
     """A deep copy of JSON-like data (dicts, lists, tuples, scalars) — cheaper to import than
     :mod:`copy`."""
     if isinstance(value, dict):
-        return cast(_T, {k: clone(v) for k, v in value.items()})
+        return cast("_T", {k: clone(v) for k, v in value.items()})
     if isinstance(value, (list, tuple)):
-        return cast(_T, [clone(v) for v in value])
+        return cast("_T", [clone(v) for v in value])
     return value

@@ -11,10 +11,8 @@ import datetime as _dt
 import json
 import sys
 import types
-import typing
 import warnings
 from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from pyrustpipe._common import (
     clone,
@@ -34,6 +32,7 @@ from pyrustpipe._trace import (
     trace,
     unknown_reads,
 )
+from pyrustpipe._typing import TYPE_CHECKING, cast
 from pyrustpipe._versions import SPEC_VERSION
 from pyrustpipe.exceptions import SchemaError, UntraceableRuleWarning
 from pyrustpipe.expr import (
@@ -47,6 +46,8 @@ from pyrustpipe.expr import (
 )
 
 if TYPE_CHECKING:
+    from typing import Any
+
     from pyrustpipe.schema import FieldInfo, Schema
     from pyrustpipe.spec import (
         ColumnCheck,
@@ -80,11 +81,8 @@ _FALLBACK_NAMES: dict[str, object] = {
     "date": _dt.date,
     "datetime": _dt.datetime,
     "time": _dt.time,
-    "Optional": typing.Optional,
-    "Union": typing.Union,
-    "Annotated": typing.Annotated,
-    "ClassVar": ClassVar,
 }
+_TYPING_NAMES = ("Optional", "Union", "Annotated", "ClassVar")
 _NUMERIC = frozenset({"int", "float", "decimal"})
 _TEMPORAL_TYPES: dict[str, type] = {"date": _dt.date, "datetime": _dt.datetime, "time": _dt.time}
 _CONFIG_KEYS = frozenset(
@@ -248,6 +246,10 @@ def _resolve_annotation(cls: type, attr: str, annotation: object) -> object:
         import decimal
 
         namespace.update(Decimal=decimal.Decimal, decimal=decimal)
+    if any(name in annotation for name in _TYPING_NAMES):  # and `typing` only for these
+        import typing
+
+        namespace.update((name, getattr(typing, name)) for name in _TYPING_NAMES)
     if module is not None:
         namespace.update(vars(module))
     try:
@@ -258,23 +260,45 @@ def _resolve_annotation(cls: type, attr: str, annotation: object) -> object:
         ) from None
 
 
+# `ClassVar`, `Annotated`, `Optional` and `Union` exist only once `typing` is imported: the tests
+# below look it up instead of importing it (pyrustpipe/_typing.py).
+
+
 def _is_classvar(annotation: object) -> bool:
-    return annotation is ClassVar or typing.get_origin(annotation) is ClassVar
+    typing = sys.modules.get("typing")
+    return typing is not None and (
+        annotation is typing.ClassVar or typing.get_origin(annotation) is typing.ClassVar
+    )
+
+
+def _unannotated(annotation: object) -> object:
+    """``T`` of ``Annotated[T, ...]``, else the annotation itself."""
+    typing = sys.modules.get("typing")
+    if typing is not None and typing.get_origin(annotation) is typing.Annotated:
+        return typing.get_args(annotation)[0]
+    return annotation
+
+
+def _union_members(annotation: object) -> tuple[object, ...] | None:
+    """The members of ``A | B``, ``Union[A, B]`` or ``Optional[A]``; ``None`` for any other."""
+    if isinstance(annotation, types.UnionType):
+        return annotation.__args__
+    typing = sys.modules.get("typing")
+    if typing is not None and typing.get_origin(annotation) is typing.Union:
+        return tuple(typing.get_args(annotation))
+    return None
 
 
 def _dtype_of(cls_name: str, attr: str, annotation: object) -> tuple[Dtype, bool]:
     """(dtype, nullable) of an annotation."""
-    if typing.get_origin(annotation) is typing.Annotated:
-        annotation = typing.get_args(annotation)[0]
+    annotation = _unannotated(annotation)
     nullable = False
-    origin = typing.get_origin(annotation)
-    if origin is typing.Union or origin is types.UnionType:
-        args = [a for a in typing.get_args(annotation) if a is not type(None)]
-        if len(args) == 1 and len(typing.get_args(annotation)) == 2:
+    members = _union_members(annotation)
+    if members is not None:
+        args = [a for a in members if a is not type(None)]
+        if len(args) == 1 and len(members) == 2:
             nullable = True
-            annotation = args[0]
-            if typing.get_origin(annotation) is typing.Annotated:
-                annotation = typing.get_args(annotation)[0]
+            annotation = _unannotated(args[0])
     dtype = _PY_TYPES.get(annotation) if isinstance(annotation, type) else None
     if dtype is None and isinstance(annotation, type) and annotation is decimal_class():
         dtype = "decimal"
@@ -312,7 +336,7 @@ def _typed_value(where: str, dtype: Dtype, key: str, value: object) -> int | flo
                 f"{where}: {key} on a {dtype} column takes a {expected.__name__} or an ISO "
                 f"string, not {value!r}"
             )
-        return cast(str, cast(Any, value).isoformat())
+        return cast(str, cast("Any", value).isoformat())
     if isinstance(value, (str, _dt.date, _dt.time)):
         raise SchemaError(f"{where}: {key} on a {dtype} column takes a number, not {value!r}")
     if dtype == "decimal" and _needs_text(value):

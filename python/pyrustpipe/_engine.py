@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from types import ModuleType
-from typing import TYPE_CHECKING, Any
+
+from pyrustpipe._typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from typing import Any
+
     from pyrustpipe._core import Progress
 
 __all__ = [

@@ -8,7 +8,11 @@ import datetime as _dt
 import json
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any
+
+from pyrustpipe._typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = [
     "add_history_command",

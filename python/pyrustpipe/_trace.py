@@ -5,16 +5,19 @@ an expression the engine runs. A function that cannot be traced becomes a :class
 from __future__ import annotations
 
 import types
-import typing
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any, overload
 
 from pyrustpipe._common import did_you_mean, normalize_severity, normalize_tolerance
+from pyrustpipe._typing import TYPE_CHECKING, overload
 from pyrustpipe.exceptions import SchemaError
 from pyrustpipe.expr import Expr, col
 
 if TYPE_CHECKING:
+    from typing import Any, TypeVar
+
     from pyrustpipe.spec import Severity, Tolerance
+
+    _F = TypeVar("_F", bound=Callable[..., Any])
 
 __all__ = [
     "PythonRule",
@@ -39,9 +42,6 @@ class RuleMarker:
         self.name = name
         self.severity = severity
         self.tolerance = tolerance
-
-
-_F = typing.TypeVar("_F", bound=Callable[..., Any])
 
 
 def rule_marker(

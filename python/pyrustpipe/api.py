@@ -9,20 +9,24 @@ import sys
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar, Union, cast, overload
 
 from pyrustpipe import _engine
-from pyrustpipe._arrow import ArrowStreamExportable
 from pyrustpipe._common import clone, did_you_mean
 from pyrustpipe._trace import PythonRule, row_rule
+from pyrustpipe._typing import TYPE_CHECKING, cast, overload
 from pyrustpipe.exceptions import SchemaError
 from pyrustpipe.schema import Schema
 
 if TYPE_CHECKING:
+    from typing import Any, TypeAlias, TypeVar
+
+    from pyrustpipe._arrow import ArrowStreamExportable
     from pyrustpipe._core import Progress
     from pyrustpipe.report import Report
     from pyrustpipe.spec import Severity, SpecDict, SplitRange, ValidateOptions
     from pyrustpipe.splits import SplitLike
+
+    _F = TypeVar("_F", bound=Callable[..., Any])
 
 __all__ = [
     "SchemaLike",
@@ -34,16 +38,16 @@ __all__ = [
 ]
 
 MAX_RULE_FILE_BYTES = 1 << 20
-_F = TypeVar("_F", bound=Callable[..., Any])
 _DECORATOR_KEYWORDS = frozenset({"severity", "tolerance", "name"})
 
-PathLike: TypeAlias = Union[str, "os.PathLike[str]"]
+# The aliases are strings (PEP 613) so that building them needs no `typing` (pyrustpipe/_typing.py).
+PathLike: TypeAlias = "str | os.PathLike[str]"
 # Paths, globs and URIs, or an in-memory table (anything with ``__arrow_c_stream__``: pyarrow,
 # polars, pandas >= 2.2 DataFrames, ...).
-SourceLike: TypeAlias = Union[
-    str, "os.PathLike[str]", Sequence[Union[str, "os.PathLike[str]"]], ArrowStreamExportable
-]
-SchemaLike: TypeAlias = Union[type[Schema], "Spec", Mapping[str, Any], str, "os.PathLike[str]"]
+SourceLike: TypeAlias = (
+    "str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | ArrowStreamExportable"
+)
+SchemaLike: TypeAlias = "type[Schema] | Spec | Mapping[str, Any] | str | os.PathLike[str]"
 
 
 class Spec:

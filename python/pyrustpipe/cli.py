@@ -16,12 +16,14 @@ import sys
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
-from typing import TYPE_CHECKING, Any, NoReturn, TextIO, cast
 
 from pyrustpipe import _backtest_cli, _ledger_cli
+from pyrustpipe._typing import TYPE_CHECKING, cast
 from pyrustpipe.console.serve import add_serve_command
 
 if TYPE_CHECKING:
+    from typing import Any, NoReturn, TextIO
+
     from rich.console import Console
 
     from pyrustpipe._core import Progress

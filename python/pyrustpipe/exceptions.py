@@ -12,7 +12,7 @@ True
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from pyrustpipe._typing import TYPE_CHECKING
 
 __all__ = [
     "CancelledError",

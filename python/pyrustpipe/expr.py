@@ -31,7 +31,6 @@ from __future__ import annotations
 import datetime as _dt
 import math
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 
 from pyrustpipe._common import (
     clone,
@@ -41,10 +40,16 @@ from pyrustpipe._common import (
     number,
     scalar,
 )
+from pyrustpipe._typing import TYPE_CHECKING, cast
 from pyrustpipe.exceptions import SchemaError
 
 if TYPE_CHECKING:
+    from typing import Any, Literal, TypeVar
+
     from pyrustpipe.spec import DatasetCheckSpec, ExprNode, Metric, Severity, Tolerance
+
+    _T = TypeVar("_T")
+    DtPart = Literal["year", "month", "day", "hour", "minute", "second", "weekday"]
 
 __all__ = ["DatasetCheck", "Expr", "MetricExpr", "col", "lit", "row_count"]
 
@@ -68,8 +73,6 @@ _SYMBOLS = {
     "and": "&",
     "or": "|",
 }
-_T = TypeVar("_T")
-DtPart = Literal["year", "month", "day", "hour", "minute", "second", "weekday"]
 
 
 def _lit_node(value: object) -> ExprNode:
@@ -324,7 +327,7 @@ class Expr:
     def _metric(self, metric: Metric) -> MetricExpr:
         if self._node["type"] != "col":
             raise TypeError(f"{metric}() applies to a column, e.g. pp.col('x').{metric}()")
-        return MetricExpr(cast(Any, self._node)["name"], metric)
+        return MetricExpr(cast("Any", self._node)["name"], metric)
 
     def mean(self) -> MetricExpr:
         """Mean of the column's valid values (a dataset check once compared)."""
@@ -669,10 +672,10 @@ def rename_columns(node: _T, mapping: Mapping[str, str]) -> _T:
     if isinstance(node, dict):
         if node.get("type") == "col":
             name = node["name"]
-            return cast(_T, {**node, "name": mapping.get(name, name)})
-        return cast(_T, {k: rename_columns(v, mapping) for k, v in node.items()})
+            return cast("_T", {**node, "name": mapping.get(name, name)})
+        return cast("_T", {k: rename_columns(v, mapping) for k, v in node.items()})
     if isinstance(node, list):
-        return cast(_T, [rename_columns(v, mapping) for v in node])
+        return cast("_T", [rename_columns(v, mapping) for v in node])
     return node
 
 

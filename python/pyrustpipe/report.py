@@ -26,11 +26,13 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING, Any
 
+from pyrustpipe._typing import TYPE_CHECKING
 from pyrustpipe.exceptions import ValidationFailed
 
 if TYPE_CHECKING:
+    from typing import Any
+
     from rich.console import Console, ConsoleOptions, RenderResult
 
     from pyrustpipe._report_records import RuleResult, Sample, SourceResult

@@ -29,20 +29,23 @@ Broken.code: pattern applies to str columns, not int
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeAlias
 
 from pyrustpipe._common import clone
 from pyrustpipe._trace import PythonRule, RuleMarker
+from pyrustpipe._typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from typing import Any, ClassVar, Literal, TypeAlias
+
     from pyrustpipe.compiled import Rule
     from pyrustpipe.spec import Severity, SpecDict
+
+FieldValue: TypeAlias = "Any"  # a string: building it needs no `typing`
 
 __all__ = ["CONSTRAINTS", "Check", "Field", "FieldInfo", "Schema", "Unique"]
 
 # What Field() returns, as far as type checkers know: anything, so that
 # `amount: float = pp.Field(gt=0)` type-checks (as with pydantic.Field).
-FieldValue: TypeAlias = Any
 
 # Every constraint argument of Field() and the shape of its wire value: "value" (one value of
 # the column's type), "count" (an int), "pattern" (a regex), "values" (a list of values of the
