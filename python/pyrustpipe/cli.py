@@ -17,9 +17,8 @@ import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 
-from pyrustpipe import _backtest_cli, _ledger_cli
+from pyrustpipe import _ledger_cli
 from pyrustpipe._typing import TYPE_CHECKING, cast
-from pyrustpipe.console.serve import add_serve_command
 
 if TYPE_CHECKING:
     from typing import Any, NoReturn, TextIO
@@ -334,7 +333,15 @@ def _add_history(commands: Any) -> None:
 
 
 def _add_backtest(commands: Any) -> None:
+    from pyrustpipe import _backtest_cli
+
     _backtest_cli.add_backtest_command(commands, _add_storage_arguments)
+
+
+def _add_serve(commands: Any) -> None:
+    from pyrustpipe.console.serve import add_serve_command
+
+    add_serve_command(commands)
 
 
 _COMMANDS: dict[str, Callable[[Any], None]] = {
@@ -345,7 +352,7 @@ _COMMANDS: dict[str, Callable[[Any], None]] = {
     "report": _add_report,
     "history": _add_history,
     "backtest": _add_backtest,
-    "serve": add_serve_command,
+    "serve": _add_serve,
 }
 
 

@@ -67,6 +67,7 @@ ON_DEMAND = (
     "decimal",  # a schema or value naming Decimal imports it itself
     "dis",  # a row rule naming only columns is not decoded (_trace.names_only_columns)
     "pyrustpipe.spec",  # the wire types: only type checkers need them
+    "zlib",  # the rules file's module name is an FNV-1a hash of its path
     "typing",  # pyrustpipe/_typing.py: annotations are strings, type-only names under TYPE_CHECKING
 )
 
