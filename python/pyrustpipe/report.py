@@ -108,7 +108,11 @@ class Report:
         return data
 
     def to_json(self, indent: int | None = None) -> str:
-        return json.dumps(self._data, indent=indent, ensure_ascii=False)
+        if indent is None:
+            return json.dumps(self._data, ensure_ascii=False)
+        from pyrustpipe import _indented_json
+
+        return _indented_json.dumps(self._data, indent)
 
     # -- facade --------------------------------------------------------------------------------
 
