@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from pyrustpipe.report import Report
     from pyrustpipe.spec import SpecDict, ValidateOptions
 
-__all__ = ["IN_MEMORY", "ArrowStreamExportable", "is_arrow_like", "validate_table"]
+__all__ = ["IN_MEMORY", "is_arrow_like", "validate_table"]
 
 IN_MEMORY = "<in-memory>"
 

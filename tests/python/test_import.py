@@ -92,3 +92,19 @@ def test_validate_command_loads_only_what_it_runs(cli_env: dict[str, str], tmp_p
     modules = imported_modules(code, cli_env)
     assert "pyrustpipe.report" in modules  # the run did happen
     assert sorted(m for m in modules if m in ON_DEMAND) == []
+
+
+def test_every_name_a_module_exports_exists_at_run_time() -> None:
+    # Type-only names live under `if TYPE_CHECKING:` (pyrustpipe/_typing.py): none of them may be
+    # listed in an `__all__`, or `from module import *` fails.
+    import importlib
+    import pkgutil
+
+    import pyrustpipe
+
+    for info in pkgutil.walk_packages(pyrustpipe.__path__, "pyrustpipe."):
+        if info.name.startswith("pyrustpipe.console") or info.name == "pyrustpipe.__main__":
+            continue  # the console needs its optional dependencies; __main__ runs the CLI
+        module = importlib.import_module(info.name)
+        missing = [n for n in getattr(module, "__all__", ()) if not hasattr(module, n)]
+        assert missing == [], f"{info.name}.__all__ names {missing}"
