@@ -21,9 +21,6 @@ use crate::spec::Keep;
 /// never fold, and keep no table between blocks.
 pub(super) const FOLD_AT: usize = 16 << 20;
 
-/// Occurrences from which [`KeyLog::clear_blocks`] frees the log on a thread of its own.
-const FREE_APART_AT: usize = 1 << 16;
-
 const PARTITION_BITS: u32 = 8;
 const PARTITIONS: usize = 1 << PARTITION_BITS;
 
@@ -148,17 +145,9 @@ impl KeyLog {
         self.logged >= self.fold_at
     }
 
-    /// Forgets the logged blocks (once every key is resolved and its samples are taken). A large
-    /// log is freed on a thread of its own: one `munmap` per block, ~6 ms for a million keys on
-    /// the one thread the report waits for, overlaps building the report instead.
+    /// Forgets the logged blocks (once every key is resolved and its samples are taken).
     pub(super) fn clear_blocks(&mut self) {
-        let blocks = std::mem::take(&mut self.blocks);
-        if self.logged >= FREE_APART_AT {
-            // If no thread can start, the closure (and with it the log) is dropped right here.
-            let _ = std::thread::Builder::new()
-                .name("pyrustpipe-free".to_owned())
-                .spawn(move || drop(blocks));
-        }
+        self.blocks.clear();
         self.logged = 0;
     }
 
