@@ -14,6 +14,8 @@ use crate::rules::dataset::{ColumnStats, Gather};
 use crate::rules::{ColumnCheck, RuleId};
 use crate::value::{sample_text, type_failure_message, Cell, Native, TypeParser, Value};
 
+mod views;
+
 /// Where a row's text for one plan column sits.
 #[derive(Debug, Clone, Copy)]
 pub enum TextRef {
@@ -767,6 +769,12 @@ impl<'a> Block<'a> {
                             None => inline_ascii(view, view as u32 as usize),
                         }
                     };
+                    let whole = (index, part.first, place.2.clone());
+                    if !self.row_read[index]
+                        && self.check_views_by_check(array, proven, buffers, whole, failures, out)
+                    {
+                        continue;
+                    }
                     self.check_strings(array, proven, place, cells, failures, out);
                 }
                 _ => self.check_natives(part, place, cells, failures, out),
@@ -931,7 +939,17 @@ impl<'a> Block<'a> {
             return;
         };
         let width = self.plan.columns.len();
+        // Nothing reads the values of a column without checks, statistics or a sketch that
+        // the row pass does not read: only a null or a value its type rejects does anything.
+        let values_unread = !self.row_read[index]
+            && column.checks.is_empty()
+            && self.plan.stats_columns[index] == Gather::Nothing
+            && self.plan.sketches[index] == Sketch::Nothing
+            && !self.text_nulls;
         for row in rows {
+            if values_unread && natives.is_plain(row - first) {
+                continue;
+            }
             let cell = match natives.get(row - first) {
                 None => {
                     let cell = (row, &[][..]);
@@ -1040,7 +1058,7 @@ impl<'a> Block<'a> {
                 if n > 0 {
                     out.key_text.push(b',');
                 }
-                self.write_text(row, column, &mut out.key_text);
+                self.write_text(row, column, &cells[column], &mut out.key_text);
             }
             out.keys[key_index].push(KeyEntry::new(
                 hash,
@@ -1056,7 +1074,7 @@ impl<'a> Block<'a> {
                 let hash =
                     crate::ledger::row_history::key_hash(value.key_bytes(&mut value_scratch));
                 let text_start = out.key_text.len();
-                self.write_text(row, column, &mut out.key_text);
+                self.write_text(row, column, &cells[column], &mut out.key_text);
                 out.history_keys[slot].push(KeyEntry::new(
                     u128::from(hash),
                     self.first_row + row,
@@ -1084,7 +1102,12 @@ impl<'a> Block<'a> {
     }
 
     /// A parsed cell's text, as a key's display text.
-    fn write_text(&self, row: usize, column: usize, into: &mut Vec<u8>) {
+    fn write_text(&self, row: usize, column: usize, cell: &Cell<'a>, into: &mut Vec<u8>) {
+        // A `str` value is its text, wherever it was read (no search for its array).
+        if let Cell::Ok(Value::Str(text)) = cell {
+            into.extend_from_slice(text);
+            return;
+        }
         let Some((part, at)) = self.in_place_at(column, row) else {
             into.extend_from_slice(self.text(self.text_ref(row, column)));
             return;
@@ -1434,14 +1457,15 @@ mod tests {
                   "checks": [{{"type": "isin", "values": ["a", "abc", "NA"]}}]}},
                 {{"name": "k", "dtype": "str", "nullable": true, "checks": [{{"type": "unique"}}]}},
                 {{"name": "n", "dtype": "int", "checks": [{{"type": "gt", "value": 0}}]}},
-                {{"name": "x", "dtype": "float", "nullable": true, "checks": [{{"type": "ge", "value": 0}}]}}],
+                {{"name": "x", "dtype": "float", "nullable": true, "checks": [{{"type": "ge", "value": 0}}]}},
+                {{"name": "u", "dtype": "float"}}],
                 "row_rules": [{{"name": "n_small", "expr": {{"type": "binary", "op": "lt",
                     "left": {{"type": "col", "name": "n"}}, "right": {{"type": "lit", "value": 3}}}}}},
                     {{"name": "x_within_n", "expr": {{"type": "binary", "op": "le",
                     "left": {{"type": "col", "name": "x"}}, "right": {{"type": "col", "name": "n"}}}}}}]}}"#))
                 .expect("a spec");
             let plan = Plan::compile(spec, &[]).expect("compiles");
-            let names = ["s", "t", "k", "n", "x"].map(str::to_owned).to_vec();
+            let names = ["s", "t", "k", "n", "x", "u"].map(str::to_owned).to_vec();
             let layout = plan.layout("t.parquet", names).expect("a layout");
 
             // Short values and long ones (a string view inlines twelve bytes at most).
@@ -1473,7 +1497,9 @@ mod tests {
                 ("t", strings(column(|r| r.1))),
                 ("k", strings(column(|r| r.2))),
                 ("n", Arc::new(Int64Array::from(numbers)) as ArrayRef),
-                ("x", Arc::new(Float64Array::from(xs)) as ArrayRef),
+                ("x", Arc::new(Float64Array::from(xs.clone())) as ArrayRef),
+                // Read by nothing but its type and null rules.
+                ("u", Arc::new(Float64Array::from(xs)) as ArrayRef),
             ])
             .expect("a batch")
             .slice(skip, records.len());
@@ -1490,7 +1516,7 @@ mod tests {
             let (read_in_place, parts) = check_batches(&plan, &layout, &batches, true, false);
             proptest::prop_assert_eq!(none_in_place, 0);
             // Every column, the key and the row rules' operands too.
-            proptest::prop_assert_eq!(parts, 5 * batches.len());
+            proptest::prop_assert_eq!(parts, 6 * batches.len());
             let (mut expected, mut found) = (Found::default(), Found::default());
             gather(&mut expected, &copied, 0, 3);
             gather(&mut found, &read_in_place, 0, 3);

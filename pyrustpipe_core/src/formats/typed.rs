@@ -115,6 +115,19 @@ enum NativeValues<'a> {
 }
 
 impl NativeColumn<'_> {
+    /// Whether value `at` is not null and surely a value of the column's type (every native
+    /// is, but a float that is not finite: its text decides).
+    #[inline]
+    pub fn is_plain(&self, at: usize) -> bool {
+        if self.nulls.is_some_and(|nulls| nulls.is_null(at)) {
+            return false;
+        }
+        match self.values {
+            NativeValues::Float(v) => v[at].is_finite(),
+            _ => true,
+        }
+    }
+
     /// Value `at`, `None` for a null.
     #[inline]
     pub fn get(&self, at: usize) -> Option<Native> {

@@ -99,6 +99,7 @@ impl Compare {
         })
     }
 
+    #[inline]
     pub fn passes(&self, value: &Value<'_>) -> bool {
         #[allow(clippy::cast_precision_loss)]
         let ordering = match (*value, self.bound) {

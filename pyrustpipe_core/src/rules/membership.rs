@@ -193,6 +193,24 @@ impl Membership {
         self.set.contains(value.key_bytes(&mut scratch)) != self.negate
     }
 
+    /// The check as a test of Arrow string views, for a `str` column whose set is scanned and
+    /// whose keys are all short enough to lie inside a view (12 bytes).
+    pub fn view_set(&self) -> Option<ViewSet> {
+        if self.set.scan.is_empty() && !self.set.hashed.is_empty() {
+            return None;
+        }
+        let views = self
+            .set
+            .scan
+            .iter()
+            .map(|key| inline_view(key))
+            .collect::<Option<Vec<u128>>>()?;
+        Some(ViewSet {
+            views,
+            negate: self.negate,
+        })
+    }
+
     pub fn describe(&self, column: &str) -> String {
         let relation = if self.negate {
             "is none of"
@@ -208,6 +226,48 @@ impl Membership {
         } else {
             format!("{text} is not in {}", self.listed)
         }
+    }
+}
+
+/// A `str` membership check read straight from Arrow string views: the set's keys as the views
+/// that inline them (the length in the low 32 bits, then the bytes, zero-padded). A value's view
+/// with the bytes past its length masked off equals a key's exactly when the value is that key (a
+/// value longer than 12 bytes has a length no key's view has).
+#[derive(Debug)]
+pub struct ViewSet {
+    views: Vec<u128>,
+    negate: bool,
+}
+
+/// The bits of a view that hold its length and a value of `len` bytes (`len` ≤ 12).
+const VIEW_BITS: [u128; 13] = {
+    let mut bits = [0u128; 13];
+    let mut len = 0;
+    while len < 13 {
+        bits[len] = 0xFFFF_FFFF | (((1u128 << (8 * len)) - 1) << 32);
+        len += 1;
+    }
+    bits
+};
+
+/// The view that inlines `key`, if it is at most 12 bytes.
+fn inline_view(key: &[u8]) -> Option<u128> {
+    if key.len() > 12 {
+        return None;
+    }
+    let mut bytes = [0u8; 16];
+    bytes[..4].copy_from_slice(&(key.len() as u32).to_le_bytes());
+    bytes[4..4 + key.len()].copy_from_slice(key);
+    Some(u128::from_le_bytes(bytes))
+}
+
+impl ViewSet {
+    /// Whether the value a string view holds passes the check.
+    #[inline(always)]
+    pub fn passes(&self, view: u128) -> bool {
+        let len = view as u32 as usize;
+        let own = view & VIEW_BITS[len.min(12)];
+        self.views.contains(&own) != self.negate
     }
 }
 
@@ -253,6 +313,35 @@ mod tests {
             proptest::prop_assert_eq!(isin.passes(&Value::Str(probe.as_bytes())), want);
             for member in &members {
                 proptest::prop_assert!(isin.passes(&Value::Str(member.as_bytes())));
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// Read from Arrow string views, a set finds what it finds from the values' bytes
+        /// (values inlined in their views and longer ones; isin and not_in); only a set with a
+        /// key too long for a view has no view form.
+        #[test]
+        fn a_view_set_finds_what_the_set_finds(
+            members in proptest::collection::vec("[a-c]{0,3}|[a-z0-9]{0,14}", 1..10),
+            probes in proptest::collection::vec("[a-c]{0,3}|[a-z0-9]{0,16}", 1..20),
+            negate in proptest::bool::ANY,
+        ) {
+            let values: Vec<Json> = members.iter().map(|m| json!(m)).collect();
+            let check = compile(negate, &Json::Array(values), DType::Str).expect("compiles");
+            let Some(set) = check.view_set() else {
+                proptest::prop_assert!(members.iter().any(|m| m.len() > 12));
+                return Ok(());
+            };
+            let array = arrow_array::StringViewArray::from_iter_values(&probes);
+            for (&view, probe) in array.views().iter().zip(&probes) {
+                let want = check.passes(&Value::Str(probe.as_bytes()));
+                proptest::prop_assert_eq!(set.passes(view), want, "{:?}", probe);
+                // A producer need not zero an inlined value's unused bytes.
+                if probe.len() <= 12 {
+                    let dirty = view | (0x5A5A_5A5A_5A5A_5A5A_5A5A_5A5A_5A5A_5A5A & !VIEW_BITS[probe.len()]);
+                    proptest::prop_assert_eq!(set.passes(dirty), want, "{:?} (dirty)", probe);
+                }
             }
         }
     }

@@ -1,0 +1,182 @@
+//! A string-view column (Arrow `Utf8View`, how polars holds strings) checked whole, straight
+//! from its 16-byte views: a value is judged once, without the array's per-value decode, and a
+//! membership check compares views, not bytes.
+
+use arrow_array::{Array, StringViewArray};
+use arrow_buffer::Buffer;
+
+use super::{as_u32, inline_ascii, Block, Proven};
+use crate::ledger::sketch::Sketch;
+use crate::rules::{ColumnCheck, RuleId};
+use crate::value::{TypeParser, Value};
+
+/// Rows of one view array: value `i` is the array's value `first_at + i`.
+struct Views<'a> {
+    views: &'a [u128],
+    /// The same views as bytes: an inlined value is a slice of them.
+    bytes: &'a [u8],
+    buffers: &'a [Buffer],
+}
+
+impl<'a> Views<'a> {
+    fn new(array: &'a StringViewArray, first_at: usize, len: usize) -> Self {
+        let all = array.views();
+        Views {
+            views: &all[first_at..first_at + len],
+            bytes: &all.inner().as_slice()[16 * first_at..16 * (first_at + len)],
+            buffers: array.data_buffers(),
+        }
+    }
+
+    /// Value `i`'s bytes; empty for a view that points outside its buffers (only a null's can:
+    /// every other value was proven or parsed from the array itself).
+    #[inline(always)]
+    fn text(&self, i: usize) -> &'a [u8] {
+        let view = self.views[i];
+        let len = view as u32 as usize;
+        if len <= 12 {
+            &self.bytes[16 * i + 4..16 * i + 4 + len]
+        } else {
+            let (buffer, offset) = ((view >> 64) as u32 as usize, (view >> 96) as u32 as usize);
+            self.buffers
+                .get(buffer)
+                .and_then(|b| b.as_slice().get(offset..offset + len))
+                .unwrap_or_default()
+        }
+    }
+}
+
+/// Per data buffer: the offsets `from..to` whose every byte is proven ASCII without NUL, so any
+/// long value inside them is a `str` value with no test of its own (empty: none).
+fn ascii_spans(proven: &[Proven<'_>]) -> Vec<(usize, usize)> {
+    proven
+        .iter()
+        .map(|p| {
+            if p.clean.is_ascii() {
+                (p.from, p.from + p.clean.len())
+            } else {
+                (0, 0)
+            }
+        })
+        .collect()
+}
+
+impl<'a> Block<'a> {
+    /// `check_strings_by_check` for rows `rows` of a string-view array (whose first row is
+    /// `first`), with the same outcome: nulls, texts that are not `str` values, then each check
+    /// over the values, failures in row order (a row's in check order). False, having done
+    /// nothing, where it does not apply: a column whose values need more than their checks (a
+    /// sketch), or null markers besides the empty text.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn check_views_by_check(
+        &self,
+        array: &'a StringViewArray,
+        proven: impl Fn(usize) -> bool,
+        buffers_proven: &[Proven<'a>],
+        (index, first, rows): (usize, usize, std::ops::Range<usize>),
+        failures: &mut Vec<(u32, RuleId)>,
+        out: &mut super::BlockFindings,
+    ) -> bool {
+        let parser = self.parsers[index];
+        if self.text_nulls
+            || !matches!(parser, TypeParser::Str)
+            || self.plan.sketches[index] != Sketch::Nothing
+        {
+            return false;
+        }
+        let column = &self.plan.columns[index];
+        let failed_before = failures.len();
+        let first_at = rows.start - first;
+        let views = Views::new(array, first_at, rows.len());
+        let spans = ascii_spans(buffers_proven);
+        let nulls = array.nulls();
+        // Rows that are not values (nulls, texts that are not `str`s): no check sees them.
+        let mut skipped = vec![0u64; rows.len().div_ceil(64)];
+        for (i, &view) in views.views.iter().enumerate() {
+            let at = first_at + i;
+            let len = view as u32 as usize;
+            let plain = if len <= 12 {
+                len != 0 && inline_ascii(view, len)
+            } else {
+                let (buffer, offset) = ((view >> 64) as u32 as usize, (view >> 96) as u32 as usize);
+                spans
+                    .get(buffer)
+                    .is_some_and(|&(from, to)| offset >= from && offset + len <= to)
+            };
+            if plain && nulls.is_none_or(|n| n.is_valid(at)) {
+                continue;
+            }
+            // As `check_strings_by_check` judges every value.
+            let row = rows.start + i;
+            let value = if array.is_null(at) {
+                self.null_cell(index, column, (row, &[]), failures, out);
+                false
+            } else {
+                let text = array.value(at).as_bytes();
+                if text.is_empty() && self.plan.is_null(text) {
+                    self.null_cell(index, column, (row, text), failures, out);
+                    false
+                } else if proven(at) || parser.parse(text).is_some() {
+                    true
+                } else {
+                    self.invalid_cell(column, (row, text), failures, out);
+                    false
+                }
+            };
+            if !value {
+                skipped[i / 64] |= 1 << (i % 64);
+            }
+        }
+        for check in &column.checks {
+            let place = (index, rows.start, &views, &skipped[..]);
+            match check {
+                ColumnCheck::Membership(membership) => match membership.view_set() {
+                    Some(set) => {
+                        let passes = |i: usize| set.passes(views.views[i]);
+                        self.fail_views(check, place, passes, failures, out);
+                    }
+                    None => {
+                        let passes = |i: usize| membership.passes(&Value::Str(views.text(i)));
+                        self.fail_views(check, place, passes, failures, out);
+                    }
+                },
+                ColumnCheck::Pattern(pattern) => {
+                    let passes = |i: usize| pattern.passes(views.text(i));
+                    self.fail_views(check, place, passes, failures, out);
+                }
+                ColumnCheck::Length(length) => {
+                    let passes = |i: usize| length.passes(views.text(i));
+                    self.fail_views(check, place, passes, failures, out);
+                }
+                _ => {
+                    let passes = |i: usize| check.passes(&Value::Str(views.text(i)));
+                    self.fail_views(check, place, passes, failures, out);
+                }
+            }
+        }
+        failures[failed_before..].sort_by_key(|&(row, _)| row);
+        true
+    }
+
+    /// One check over view rows (the first of which is block row `start`; the `skipped` bits
+    /// mark the rows that are not values): each value that fails `passes` is counted, sampled
+    /// and listed. `passes` runs on every row, a null's too (its view is read safely, and its
+    /// outcome dropped).
+    #[inline(always)]
+    fn fail_views(
+        &self,
+        check: &ColumnCheck,
+        (index, start, views, skipped): (usize, usize, &Views<'a>, &[u64]),
+        passes: impl Fn(usize) -> bool,
+        failures: &mut Vec<(u32, RuleId)>,
+        out: &mut super::BlockFindings,
+    ) {
+        for i in 0..views.views.len() {
+            if !passes(i) && skipped[i / 64] & (1 << (i % 64)) == 0 {
+                let row = start + i;
+                self.fail_check_cell(check, index, (row, views.text(i)), out);
+                failures.push((as_u32(row), check.rule()));
+            }
+        }
+    }
+}
