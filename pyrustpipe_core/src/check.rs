@@ -1458,14 +1458,17 @@ mod tests {
                 {{"name": "k", "dtype": "str", "nullable": true, "checks": [{{"type": "unique"}}]}},
                 {{"name": "n", "dtype": "int", "checks": [{{"type": "gt", "value": 0}}]}},
                 {{"name": "x", "dtype": "float", "nullable": true, "checks": [{{"type": "ge", "value": 0}}]}},
-                {{"name": "u", "dtype": "float"}}],
+                {{"name": "u", "dtype": "float"}},
+                {{"name": "p", "dtype": "str", "nullable": true, "checks": [
+                    {{"type": "pattern", "pattern": "^[a-c]{{3}}$"}}, {{"type": "max_length", "value": 3}},
+                    {{"type": "isin", "values": ["abc", "zz", "caf\u00e9", "abcabcabcabcabc"]}}]}}],
                 "row_rules": [{{"name": "n_small", "expr": {{"type": "binary", "op": "lt",
                     "left": {{"type": "col", "name": "n"}}, "right": {{"type": "lit", "value": 3}}}}}},
                     {{"name": "x_within_n", "expr": {{"type": "binary", "op": "le",
                     "left": {{"type": "col", "name": "x"}}, "right": {{"type": "col", "name": "n"}}}}}}]}}"#))
                 .expect("a spec");
             let plan = Plan::compile(spec, &[]).expect("compiles");
-            let names = ["s", "t", "k", "n", "x", "u"].map(str::to_owned).to_vec();
+            let names = ["s", "t", "k", "n", "x", "u", "p"].map(str::to_owned).to_vec();
             let layout = plan.layout("t.parquet", names).expect("a layout");
 
             // Short values and long ones (a string view inlines twelve bytes at most).
@@ -1500,6 +1503,8 @@ mod tests {
                 ("x", Arc::new(Float64Array::from(xs.clone())) as ArrayRef),
                 // Read by nothing but its type and null rules.
                 ("u", Arc::new(Float64Array::from(xs)) as ArrayRef),
+                // A fixed-shape pattern first: a value it accepts is a `str` by itself.
+                ("p", strings(column(|r| (r.0 + r.2) % 12))),
             ])
             .expect("a batch")
             .slice(skip, records.len());
@@ -1516,7 +1521,7 @@ mod tests {
             let (read_in_place, parts) = check_batches(&plan, &layout, &batches, true, false);
             proptest::prop_assert_eq!(none_in_place, 0);
             // Every column, the key and the row rules' operands too.
-            proptest::prop_assert_eq!(parts, 6 * batches.len());
+            proptest::prop_assert_eq!(parts, 7 * batches.len());
             let (mut expected, mut found) = (Found::default(), Found::default());
             gather(&mut expected, &copied, 0, 3);
             gather(&mut found, &read_in_place, 0, 3);

@@ -7,6 +7,8 @@ use arrow_buffer::Buffer;
 
 use super::{as_u32, inline_ascii, Block, Proven};
 use crate::ledger::sketch::Sketch;
+use crate::rules::membership::ViewSet;
+use crate::rules::pattern::Pattern;
 use crate::rules::{ColumnCheck, RuleId};
 use crate::value::{TypeParser, Value};
 
@@ -61,6 +63,37 @@ fn ascii_spans(proven: &[Proven<'_>]) -> Vec<(usize, usize)> {
         .collect()
 }
 
+/// A check whose accepted values are `str` values by themselves.
+enum Prover<'c> {
+    Set(ViewSet),
+    Pattern(&'c Pattern),
+}
+
+impl Prover<'_> {
+    #[inline(always)]
+    fn passes(&self, views: &Views<'_>, i: usize) -> bool {
+        match self {
+            Prover::Set(set) => set.passes(views.views[i]),
+            Prover::Pattern(pattern) => pattern.passes(views.text(i)),
+        }
+    }
+}
+
+/// Whether a view's value is a non-empty `str` value without looking further: inlined ASCII
+/// without NUL, or a long value inside its buffer's proven ASCII (`spans`).
+#[inline(always)]
+fn plain_view(view: u128, spans: &[(usize, usize)]) -> bool {
+    let len = view as u32 as usize;
+    if len <= 12 {
+        len != 0 && inline_ascii(view, len)
+    } else {
+        let (buffer, offset) = ((view >> 64) as u32 as usize, (view >> 96) as u32 as usize);
+        spans
+            .get(buffer)
+            .is_some_and(|&(from, to)| offset >= from && offset + len <= to)
+    }
+}
+
 impl<'a> Block<'a> {
     /// `check_strings_by_check` for rows `rows` of a string-view array (whose first row is
     /// `first`), with the same outcome: nulls, texts that are not `str` values, then each check
@@ -89,19 +122,27 @@ impl<'a> Block<'a> {
         let first_at = rows.start - first;
         let views = Views::new(array, first_at, rows.len());
         let spans = ascii_spans(buffers_proven);
-        let nulls = array.nulls();
+        let nulls = array.nulls().filter(|nulls| nulls.null_count() > 0);
+        // The first check, when a value it accepts is thereby a `str` value (an `isin`, a
+        // fixed-shape ASCII pattern): it judges the values, and needs no pass of its own.
+        let prover = match column.checks.first() {
+            Some(ColumnCheck::Membership(membership)) => membership
+                .view_set()
+                .filter(ViewSet::proves_plain_text)
+                .map(Prover::Set),
+            Some(ColumnCheck::Pattern(pattern)) if pattern.accepts_only_plain_text() => {
+                Some(Prover::Pattern(pattern))
+            }
+            _ => None,
+        };
         // Rows that are not values (nulls, texts that are not `str`s): no check sees them.
         let mut skipped = vec![0u64; rows.len().div_ceil(64)];
         for (i, &view) in views.views.iter().enumerate() {
             let at = first_at + i;
-            let len = view as u32 as usize;
-            let plain = if len <= 12 {
-                len != 0 && inline_ascii(view, len)
-            } else {
-                let (buffer, offset) = ((view >> 64) as u32 as usize, (view >> 96) as u32 as usize);
-                spans
-                    .get(buffer)
-                    .is_some_and(|&(from, to)| offset >= from && offset + len <= to)
+            let plain = match &prover {
+                Some(Prover::Set(set)) => set.passes(view),
+                Some(Prover::Pattern(pattern)) => pattern.passes(views.text(i)),
+                None => plain_view(view, &spans),
             };
             if plain && nulls.is_none_or(|n| n.is_valid(at)) {
                 continue;
@@ -125,9 +166,16 @@ impl<'a> Block<'a> {
             };
             if !value {
                 skipped[i / 64] |= 1 << (i % 64);
+            } else if let (Some(prover), Some(check)) = (&prover, column.checks.first()) {
+                // A value the first check did not accept (its test, repeated off the hot path).
+                if !prover.passes(&views, i) {
+                    self.fail_check_cell(check, index, (row, views.text(i)), out);
+                    failures.push((as_u32(row), check.rule()));
+                }
             }
         }
-        for check in &column.checks {
+        let proved = usize::from(prover.is_some());
+        for check in &column.checks[proved..] {
             let place = (index, rows.start, &views, &skipped[..]);
             match check {
                 ColumnCheck::Membership(membership) => match membership.view_set() {

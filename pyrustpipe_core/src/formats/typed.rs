@@ -128,8 +128,8 @@ impl NativeColumn<'_> {
         }
     }
 
-    /// Value `at`, `None` for a null.
-    #[inline]
+    /// Value `at`, `None` for a null (inlined: the check loops call it for every value).
+    #[inline(always)]
     pub fn get(&self, at: usize) -> Option<Native> {
         if self.nulls.is_some_and(|nulls| nulls.is_null(at)) {
             return None;

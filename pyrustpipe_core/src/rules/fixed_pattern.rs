@@ -107,6 +107,16 @@ impl FixedPattern {
         })
     }
 
+    /// Whether every text it matches is a `str` value by itself: no position accepts NUL or a
+    /// non-ASCII byte, and the text is not empty (the empty text can be a null).
+    pub fn matches_only_plain_text(&self) -> bool {
+        !self.slots.is_empty()
+            && self
+                .slots
+                .iter()
+                .all(|slot| !slot[0] && slot[0x80..].iter().all(|&ok| !ok))
+    }
+
     pub fn is_match(&self, text: &[u8]) -> bool {
         if text.len() != self.slots.len() {
             return false;
@@ -185,6 +195,24 @@ mod tests {
 
     use super::*;
 
+    /// Only a pattern whose every position is ASCII without NUL, and that is not empty, vouches
+    /// for the texts it matches as `str` values.
+    #[test]
+    fn plain_text_is_only_what_ascii_positions_match() {
+        for (pattern, plain) in [
+            (r"^TX[0-9]{10}$", true),
+            (r"^[A-Z]{2}$", true),
+            (r"^\+2547[0-9]{8}$", true),
+            (r"^a\x00b$", false),
+            (r"^[\x00-\x7F]$", false),
+            ("^caf\u{e9}$", false),
+            (r"^$", false),
+        ] {
+            let fixed = FixedPattern::compile(pattern).expect(pattern);
+            assert_eq!(fixed.matches_only_plain_text(), plain, "{pattern}");
+        }
+    }
+
     #[test]
     fn single_range_positions_are_tested_eight_at_a_time() {
         for (pattern, words) in [
@@ -193,7 +221,7 @@ mod tests {
             (r"^[A-Z]{2}$", false),
             (r"^(?i)tx[0-9]{8}$", false),
         ] {
-            let fixed = FixedPattern::compile(pattern).expect("fixed shape");
+            let fixed = FixedPattern::compile(pattern).expect(pattern);
             assert_eq!(fixed.words.is_some(), words, "{pattern}");
         }
     }
@@ -242,7 +270,7 @@ mod tests {
                 (r"^[a-z]{8}$", "abcdwxyz".to_owned()),
                 (r"^[A-Z]{3}-[0-9]{6}$", format!("QAZ-{}", &digits[..6])),
             ][which].clone();
-            let fixed = FixedPattern::compile(pattern).expect("fixed shape");
+            let fixed = FixedPattern::compile(pattern).expect(pattern);
             prop_assert!(fixed.words.is_some());
             prop_assert!(fixed.is_match(text.as_bytes()));
             let mut bytes = text.into_bytes();
@@ -256,7 +284,7 @@ mod tests {
         #[test]
         fn agrees_with_the_regex(text in "(TX|tx|T|\\+2547)?[0-9A-Za-z+@\\[`{/:é\n\u{7f} ]{0,14}") {
             for pattern in [r"^TX[0-9]{10}$", r"^\+2547[0-9]{8}$", r"^[A-Z]{2}$", r"^(?i)tx[0-9]{2}$", r"^[0-9]{3}$", r"^[a-z]{8}$", r"^[A-Z][0-9a-z]{9}$", r"^[!-~]{12}$"] {
-                let fixed = FixedPattern::compile(pattern).expect("fixed shape");
+                let fixed = FixedPattern::compile(pattern).expect(pattern);
                 let regex = regex::Regex::new(pattern).unwrap();
                 prop_assert_eq!(fixed.is_match(text.as_bytes()), regex.is_match(&text), "{} on {:?}", pattern, text);
             }

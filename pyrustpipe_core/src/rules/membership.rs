@@ -205,10 +205,7 @@ impl Membership {
             .iter()
             .map(|key| inline_view(key))
             .collect::<Option<Vec<u128>>>()?;
-        Some(ViewSet {
-            views,
-            negate: self.negate,
-        })
+        Some(ViewSet::new(&views, self.negate))
     }
 
     pub fn describe(&self, column: &str) -> String {
@@ -232,12 +229,19 @@ impl Membership {
 /// A `str` membership check read straight from Arrow string views: the set's keys as the views
 /// that inline them (the length in the low 32 bits, then the bytes, zero-padded). A value's view
 /// with the bytes past its length masked off equals a key's exactly when the value is that key (a
-/// value longer than 12 bytes has a length no key's view has).
+/// value longer than 12 bytes has a length no key's view has). The keys sit in a small
+/// open-addressing table: a lookup is a multiply and, nearly always, one comparison.
 #[derive(Debug)]
 pub struct ViewSet {
-    views: Vec<u128>,
+    /// At most a quarter full; `EMPTY` marks a free slot.
+    slots: Vec<u128>,
+    /// The empty text is a key (its view is `EMPTY`).
+    has_empty: bool,
     negate: bool,
 }
+
+/// The view of the empty text, which no other value has.
+const EMPTY: u128 = 0;
 
 /// The bits of a view that hold its length and a value of `len` bytes (`len` ≤ 12).
 const VIEW_BITS: [u128; 13] = {
@@ -262,12 +266,58 @@ fn inline_view(key: &[u8]) -> Option<u128> {
 }
 
 impl ViewSet {
+    fn new(views: &[u128], negate: bool) -> ViewSet {
+        let size = (4 * views.len()).next_power_of_two().max(16);
+        let mut slots = vec![EMPTY; size];
+        for &view in views.iter().filter(|&&v| v != EMPTY) {
+            let mut slot = Self::slot_of(view, size);
+            while slots[slot] != EMPTY && slots[slot] != view {
+                slot = (slot + 1) & (size - 1);
+            }
+            slots[slot] = view;
+        }
+        ViewSet {
+            slots,
+            has_empty: views.contains(&EMPTY),
+            negate,
+        }
+    }
+
+    #[inline(always)]
+    fn slot_of(view: u128, size: usize) -> usize {
+        let mixed = (view as u64) ^ ((view >> 64) as u64).rotate_left(29);
+        // The top bits of a Fibonacci-hashing multiply; `size` is a power of two.
+        (mixed.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - size.trailing_zeros())) as usize
+    }
+
     /// Whether the value a string view holds passes the check.
     #[inline(always)]
     pub fn passes(&self, view: u128) -> bool {
         let len = view as u32 as usize;
         let own = view & VIEW_BITS[len.min(12)];
-        self.views.contains(&own) != self.negate
+        self.contains(own) != self.negate
+    }
+
+    /// Whether a value that passes is thereby a non-empty `str` value: it is one of the keys
+    /// (an `isin`), none of which is empty, and a key is a valid `str` (it was parsed as one).
+    pub fn proves_plain_text(&self) -> bool {
+        !self.negate && !self.has_empty
+    }
+
+    #[inline(always)]
+    fn contains(&self, own: u128) -> bool {
+        if own == EMPTY {
+            return self.has_empty;
+        }
+        let mask = self.slots.len() - 1;
+        let mut slot = Self::slot_of(own, self.slots.len());
+        loop {
+            match self.slots[slot] {
+                key if key == own => return true,
+                EMPTY => return false,
+                _ => slot = (slot + 1) & mask,
+            }
+        }
     }
 }
 

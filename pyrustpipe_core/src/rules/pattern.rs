@@ -42,6 +42,13 @@ impl Pattern {
         }
     }
 
+    /// Whether every text it accepts is a non-empty `str` value by itself (ASCII without NUL).
+    pub fn accepts_only_plain_text(&self) -> bool {
+        self.fixed
+            .as_ref()
+            .is_some_and(FixedPattern::matches_only_plain_text)
+    }
+
     // Out of line: the regex search inlined would bloat every loop that inlines `passes`.
     #[inline(never)]
     fn regex_passes(&self, text: &[u8]) -> bool {
