@@ -96,6 +96,9 @@ pub struct RowExpr {
     pub expr: CExpr,
     /// Columns read other than through `is_null`: a null or unparsed one skips the rule.
     pub reads: Vec<usize>,
+    /// `Compare(op, Col(a), Col(b))`, the commonest row rule (`fee <= amount`): two floats
+    /// are compared without the general walk.
+    column_pair: Option<(BinaryOp, usize, usize)>,
 }
 
 impl RowExpr {
@@ -113,7 +116,18 @@ impl RowExpr {
         }
         reads.sort_unstable();
         reads.dedup();
-        Ok(RowExpr { expr, reads })
+        let column_pair = match &expr {
+            CExpr::Compare(op, l, r, _) => match (&**l, &**r) {
+                (CExpr::Col(a), CExpr::Col(b)) => Some((*op, *a, *b)),
+                _ => None,
+            },
+            _ => None,
+        };
+        Ok(RowExpr {
+            expr,
+            reads,
+            column_pair,
+        })
     }
 
     /// Every column whose cell the expression looks at (`reads` and the `is_null` tests).
@@ -127,6 +141,12 @@ impl RowExpr {
 
     /// `Some(false)` is a violation; `None` means unknown (skipped).
     pub fn evaluate(&self, cells: &[Cell<'_>]) -> Option<bool> {
+        if let Some((op, a, b)) = self.column_pair {
+            if let (Cell::Ok(Value::Float(x)), Cell::Ok(Value::Float(y))) = (&cells[a], &cells[b]) {
+                // As `compare` orders two floats, with or without its float promotion.
+                return Some(holds(op, x.partial_cmp(y)?));
+            }
+        }
         if self.reads.iter().any(|&i| !cells[i].is_known()) {
             return None;
         }
@@ -560,15 +580,21 @@ fn compare(op: BinaryOp, l: &CExpr, r: &CExpr, float: bool, cells: &[Cell<'_>]) 
         (Leaf::Scalar(a), Leaf::Scalar(b)) => a.compare(b, float)?,
         _ => ordering(&eval(l, cells)?, &eval(r, cells)?, float)?,
     };
+    Some(holds(op, ordering))
+}
+
+/// Whether `ordering` satisfies the comparison `op`.
+#[inline(always)]
+fn holds(op: BinaryOp, ordering: std::cmp::Ordering) -> bool {
     use std::cmp::Ordering::{Equal, Greater, Less};
-    Some(match op {
+    match op {
         BinaryOp::Eq => ordering == Equal,
         BinaryOp::Ne => ordering != Equal,
         BinaryOp::Lt => ordering == Less,
         BinaryOp::Le => ordering != Greater,
         BinaryOp::Gt => ordering == Greater,
         _ => ordering != Less,
-    })
+    }
 }
 
 fn eval<'a>(expr: &CExpr, cells: &[Cell<'a>]) -> Option<EVal<'a>> {
@@ -1497,22 +1523,28 @@ mod tests {
         }
     }
 
-    fn any_cell() -> impl proptest::strategy::Strategy<Value = Cell<'static>> {
+    /// A float cell: NaN, an infinity, -0.0, a small integer or any float.
+    fn float_cell() -> impl proptest::strategy::Strategy<Value = Cell<'static>> {
         use proptest::prelude::*;
-        let float = prop_oneof![
+        prop_oneof![
             Just(f64::NAN),
             Just(f64::INFINITY),
             Just(-0.0),
             (-3i32..4).prop_map(f64::from),
             any::<f64>(),
-        ];
+        ]
+        .prop_map(|f| Cell::Ok(Value::Float(f)))
+    }
+
+    fn any_cell() -> impl proptest::strategy::Strategy<Value = Cell<'static>> {
+        use proptest::prelude::*;
         prop_oneof![
             Just(Cell::Null),
             Just(Cell::Invalid),
             Just(Cell::Absent),
             (-3i64..4).prop_map(|i| Cell::Ok(Value::Int(i))),
             Just(Cell::Ok(Value::Int(i64::MAX))),
-            float.prop_map(|f| Cell::Ok(Value::Float(f))),
+            float_cell(),
             (-300i128..400, 0i32..3).prop_map(|(m, e)| Cell::Ok(Value::Decimal(
                 crate::parse::Decimal::new(m, -e).expect("a decimal")
             ))),
@@ -1562,6 +1594,24 @@ mod tests {
                 _ => None,
             };
             proptest::prop_assert_eq!(fast, evaluated);
+        }
+
+        /// Two columns compared take a shortcut when both are floats; it finds what the
+        /// general evaluation finds, for every kind of cell, operator and `float`.
+        #[test]
+        fn a_column_pair_finds_what_the_general_comparison_finds(
+            cells in proptest::collection::vec(proptest::prop_oneof![
+                3 => float_cell(),
+                1 => any_cell(),
+            ], 2),
+            op in proptest::sample::select(vec![BinaryOp::Eq, BinaryOp::Ne, BinaryOp::Lt,
+                BinaryOp::Le, BinaryOp::Gt, BinaryOp::Ge]),
+            float in proptest::bool::ANY,
+        ) {
+            let expr = || CExpr::Compare(op, Box::new(CExpr::Col(0)), Box::new(CExpr::Col(1)), float);
+            let paired = RowExpr { expr: expr(), reads: vec![0, 1], column_pair: Some((op, 0, 1)) };
+            let general = RowExpr { expr: expr(), reads: vec![0, 1], column_pair: None };
+            proptest::prop_assert_eq!(paired.evaluate(&cells), general.evaluate(&cells));
         }
     }
 }
