@@ -381,8 +381,11 @@ struct Block<'a> {
     /// Per column: whether the row pass reads its cells (row rules, keys, history, distinct
     /// counts).
     row_read: Vec<bool>,
-    /// Per column: a `str` column whose valid values nothing reads (no checks, statistics,
-    /// sketch or row pass) and whose non-empty texts cannot be null markers.
+    /// Per column: nothing reads its valid values (no checks, statistics, sketch or row pass)
+    /// and a non-empty text cannot be a null marker; only a null or a text its type rejects
+    /// does anything.
+    values_unread: Vec<bool>,
+    /// Per column: such a `str` column, whose texts need only be proven valid.
     proof_only: Vec<bool>,
     /// Per column: the Arrow arrays its rows are read from (empty: `texts` holds them).
     in_place: Vec<Vec<InPlaceRead<'a>>>,
@@ -432,18 +435,20 @@ impl<'a> Block<'a> {
         }
         let all_in_place = held.iter().map(|&n| n == rows.len()).collect();
         let text_nulls = plan.null_values.iter().any(|marker| !marker.is_empty());
-        let proof_only = plan
+        let values_unread: Vec<bool> = plan
             .columns
             .iter()
             .enumerate()
             .map(|(index, column)| {
-                matches!(parsers[index], TypeParser::Str)
-                    && column.checks.is_empty()
+                column.checks.is_empty()
                     && plan.stats_columns[index] == Gather::Nothing
                     && plan.sketches[index] == Sketch::Nothing
                     && !row_read[index]
                     && !text_nulls
             })
+            .collect();
+        let proof_only = (0..plan.columns.len())
+            .map(|index| values_unread[index] && matches!(parsers[index], TypeParser::Str))
             .collect();
         Block {
             plan,
@@ -457,6 +462,7 @@ impl<'a> Block<'a> {
             clean_buf,
             clean_arena,
             row_read,
+            values_unread,
             proof_only,
             in_place,
             all_in_place,
@@ -939,13 +945,7 @@ impl<'a> Block<'a> {
             return;
         };
         let width = self.plan.columns.len();
-        // Nothing reads the values of a column without checks, statistics or a sketch that
-        // the row pass does not read: only a null or a value its type rejects does anything.
-        let values_unread = !self.row_read[index]
-            && column.checks.is_empty()
-            && self.plan.stats_columns[index] == Gather::Nothing
-            && self.plan.sketches[index] == Sketch::Nothing
-            && !self.text_nulls;
+        let values_unread = self.values_unread[index];
         for row in rows {
             if values_unread && natives.is_plain(row - first) {
                 continue;
