@@ -1,6 +1,7 @@
 """A real S3 server on loopback for tests and the demo: s3s-fs (crates.io) with SigV4 auth.
 
-``scripts/install-s3s-fs.sh`` installs the server into ``.tools/bin``. It listens on 127.0.0.1
+``scripts/install-s3s-fs.sh`` builds the server (the s3s-fs library served with ``TCP_NODELAY``,
+``devtools/s3s_fs_nodelay``) into ``.tools/bin``. It listens on 127.0.0.1
 only. Credentials are random per start and never printed.
 """
 
