@@ -916,14 +916,16 @@ pub(crate) fn entry_files(
         Location::S3 { bucket, key } => {
             let store = storage.s3()?;
             let prefix = format!("{key}/");
-            for meta in store.list(&bucket, &prefix)? {
-                let relative = &meta.key[prefix.len().min(meta.key.len())..];
-                if !entry_date(relative).is_some_and(wanted) {
-                    continue;
-                }
-                let uri = format!("s3://{bucket}/{}", meta.key);
-                if let Some((bytes, _)) = store.get_small(&bucket, &meta.key)? {
-                    out.push((uri, bytes));
+            let keys: Vec<String> = store
+                .list(&bucket, &prefix)?
+                .into_iter()
+                .map(|meta| meta.key)
+                .filter(|key| entry_date(&key[prefix.len().min(key.len())..]).is_some_and(wanted))
+                .collect();
+            let bodies = store.get_many_small(&bucket, &keys)?;
+            for (key, bytes) in keys.into_iter().zip(bodies) {
+                if let Some(bytes) = bytes {
+                    out.push((format!("s3://{bucket}/{key}"), bytes));
                 }
             }
         }
