@@ -1,5 +1,6 @@
 //! Parquet: a source is split by row group (each one a unit of work). Columns are read as Arrow
-//! arrays, cast to text and checked by the same loop as CSV, so a rule means the same thing in
+//! arrays (strings as views) and checked where they lie when their type has a native meaning for
+//! the column's, as text by the same loop as CSV otherwise, so a rule means the same thing in
 //! every format. Date, timestamp and time columns are typed already: their ISO text is read as
 //! ISO even when the schema gives a text `format`.
 
@@ -8,7 +9,9 @@ use std::sync::Arc;
 
 use arrow_array::{ArrayRef, RecordBatch, StringArray, UInt64Array};
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::arrow::arrow_reader::{
+    ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
+};
 use parquet::arrow::arrow_writer::ArrowWriter;
 use parquet::arrow::ProjectionMask;
 
@@ -35,6 +38,34 @@ fn builder(path: &str) -> Result<ParquetRecordBatchReaderBuilder<File>> {
     ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| storage(path, e))
 }
 
+/// A reader of `path` that hands its string columns over as `Utf8View`: a short value lies in
+/// its 16-byte view, a long one is not copied into one contiguous buffer, and pass 1 checks a
+/// view column straight from its views (`check/views.rs`). The outputs (pass 2) keep the file's
+/// own types.
+fn builder_with_string_views(path: &str) -> Result<ParquetRecordBatchReaderBuilder<File>> {
+    let file = File::open(path).map_err(|e| Error::storage("open", path, e))?;
+    let plain = ArrowReaderMetadata::load(&file, ArrowReaderOptions::new())
+        .map_err(|e| storage(path, e))?;
+    let fields: Vec<Field> = plain
+        .schema()
+        .fields()
+        .iter()
+        .map(|field| match field.data_type() {
+            DataType::Utf8 | DataType::LargeUtf8 => {
+                field.as_ref().clone().with_data_type(DataType::Utf8View)
+            }
+            _ => field.as_ref().clone(),
+        })
+        .collect();
+    let viewed = Schema::new_with_metadata(fields, plain.schema().metadata().clone());
+    let options = ArrowReaderOptions::new().with_schema(Arc::new(viewed));
+    let metadata = ArrowReaderMetadata::try_new(plain.metadata().clone(), options)
+        .map_err(|e| storage(path, e))?;
+    Ok(ParquetRecordBatchReaderBuilder::new_with_metadata(
+        file, metadata,
+    ))
+}
+
 /// Column names, typed-temporal flags and row-group count, from the footer.
 pub fn describe(path: &str) -> Result<(Vec<String>, Vec<bool>, usize)> {
     let builder = builder(path)?;
@@ -54,7 +85,7 @@ pub fn parse_rows(
     mut each: impl FnMut(&Rows, usize),
 ) -> Result<()> {
     rows.width = layout.field_of.len();
-    let builder = builder(path)?;
+    let builder = builder_with_string_views(path)?;
     let mut wanted: Vec<usize> = layout.field_of.iter().flatten().copied().collect();
     wanted.sort_unstable();
     wanted.dedup();
@@ -228,4 +259,60 @@ fn with_extra_columns(schema: &SchemaRef) -> SchemaRef {
 /// The schema of a source, for outputs of a run where no batch was read.
 pub fn schema_of(path: &str) -> Result<SchemaRef> {
     Ok(builder(path)?.schema().clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow_array::{Array, Int64Array, LargeStringArray, StringViewArray};
+
+    #[test]
+    fn pass_one_reads_string_columns_as_views_and_keeps_the_other_types() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.parquet");
+        let path = path.to_str().unwrap();
+        let long = "a value longer than twelve bytes";
+        let batch = RecordBatch::try_from_iter([
+            (
+                "short",
+                Arc::new(StringArray::from(vec![Some("KES"), None])) as ArrayRef,
+            ),
+            (
+                "long",
+                Arc::new(LargeStringArray::from(vec![long, ""])) as ArrayRef,
+            ),
+            ("n", Arc::new(Int64Array::from(vec![1, 2])) as ArrayRef),
+        ])
+        .unwrap();
+        let writer = ArrowWriter::try_new(File::create(path).unwrap(), batch.schema(), None);
+        let mut writer = writer.unwrap();
+        writer.write(&batch).unwrap();
+        writer.close().unwrap();
+
+        let read: Vec<RecordBatch> = builder_with_string_views(path)
+            .unwrap()
+            .build()
+            .unwrap()
+            .collect::<std::result::Result<_, _>>()
+            .unwrap();
+        let columns = read[0].columns();
+        let types: Vec<&DataType> = columns.iter().map(|c| c.data_type()).collect();
+        assert_eq!(
+            types,
+            [&DataType::Utf8View, &DataType::Utf8View, &DataType::Int64]
+        );
+        let short = columns[0]
+            .as_any()
+            .downcast_ref::<StringViewArray>()
+            .unwrap();
+        assert_eq!((short.value(0), short.is_null(1)), ("KES", true));
+        let long_read = columns[1]
+            .as_any()
+            .downcast_ref::<StringViewArray>()
+            .unwrap();
+        assert_eq!((long_read.value(0), long_read.value(1)), (long, ""));
+        // Pass 2 writes the outputs in the file's own types.
+        let outputs = read_row_group(path, 0).unwrap();
+        assert_eq!(outputs[0].schema(), batch.schema());
+    }
 }
