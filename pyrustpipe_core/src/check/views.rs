@@ -65,7 +65,7 @@ fn ascii_spans(proven: &[Proven<'_>]) -> Vec<(usize, usize)> {
 
 /// A check whose accepted values are `str` values by themselves.
 enum Prover<'c> {
-    Set(ViewSet),
+    Set(&'c ViewSet),
     Pattern(&'c Pattern),
 }
 
@@ -121,19 +121,24 @@ impl<'a> Block<'a> {
         let failed_before = failures.len();
         let first_at = rows.start - first;
         let views = Views::new(array, first_at, rows.len());
-        let spans = ascii_spans(buffers_proven);
         let nulls = array.nulls().filter(|nulls| nulls.null_count() > 0);
         // The first check, when a value it accepts is thereby a `str` value (an `isin`, a
         // fixed-shape ASCII pattern): it judges the values, and needs no pass of its own.
         let prover = match column.checks.first() {
             Some(ColumnCheck::Membership(membership)) => membership
                 .view_set()
-                .filter(ViewSet::proves_plain_text)
+                .filter(|set| set.proves_plain_text())
                 .map(Prover::Set),
             Some(ColumnCheck::Pattern(pattern)) if pattern.accepts_only_plain_text() => {
                 Some(Prover::Pattern(pattern))
             }
             _ => None,
+        };
+        // Without a prover, a value is proven from its bytes.
+        let spans = if prover.is_none() {
+            ascii_spans(buffers_proven)
+        } else {
+            Vec::new()
         };
         // Rows that are not values (nulls, texts that are not `str`s): no check sees them.
         let mut skipped = vec![0u64; rows.len().div_ceil(64)];

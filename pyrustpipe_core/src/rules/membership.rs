@@ -144,11 +144,26 @@ impl KeySet {
     }
 }
 
+/// `Membership::view_set`: a scanned set whose keys all fit inside a view.
+fn views_of(set: &KeySet, negate: bool) -> Option<ViewSet> {
+    if set.scan.is_empty() && !set.hashed.is_empty() {
+        return None;
+    }
+    let views = set
+        .scan
+        .iter()
+        .map(|key| inline_view(key))
+        .collect::<Option<Vec<u128>>>()?;
+    Some(ViewSet::new(&views, negate))
+}
+
 #[derive(Debug)]
 pub struct Membership {
     pub rule: RuleId,
     negate: bool,
     set: KeySet,
+    /// The set as a test of Arrow string views, when it can be one (`view_set`): built once.
+    views: Option<ViewSet>,
     listed: String,
 }
 
@@ -180,10 +195,12 @@ impl Membership {
         if values.len() > 10 {
             listed.push(format!("… {} more", values.len() - 10));
         }
+        let set = KeySet::compile(values, dtype, at)?;
         Ok(Membership {
             rule,
             negate,
-            set: KeySet::compile(values, dtype, at)?,
+            views: views_of(&set, negate),
+            set,
             listed: format!("[{}]", listed.join(", ")),
         })
     }
@@ -195,17 +212,8 @@ impl Membership {
 
     /// The check as a test of Arrow string views, for a `str` column whose set is scanned and
     /// whose keys are all short enough to lie inside a view (12 bytes).
-    pub fn view_set(&self) -> Option<ViewSet> {
-        if self.set.scan.is_empty() && !self.set.hashed.is_empty() {
-            return None;
-        }
-        let views = self
-            .set
-            .scan
-            .iter()
-            .map(|key| inline_view(key))
-            .collect::<Option<Vec<u128>>>()?;
-        Some(ViewSet::new(&views, self.negate))
+    pub fn view_set(&self) -> Option<&ViewSet> {
+        self.views.as_ref()
     }
 
     pub fn describe(&self, column: &str) -> String {
