@@ -14,6 +14,8 @@ use crate::rules::dataset::{ColumnStats, Gather};
 use crate::rules::{ColumnCheck, RuleId};
 use crate::value::{sample_text, type_failure_message, Cell, Native, TypeParser, Value};
 
+mod cells;
+mod floats;
 mod views;
 
 /// Where a row's text for one plan column sits.
@@ -207,9 +209,9 @@ pub fn check_rows(
     let mut column_failures: Vec<(u32, RuleId)> = Vec::new();
     let mut row_failed: Vec<RuleId> = Vec::new();
     let mut scratch = Scratch::default();
-    // A column read in place that the row pass does not read is checked whole, first; its
-    // failures (in row order) join each chunk's at the column's turn, so a row's rules keep
-    // their order.
+    // A column read in place is checked whole, first; its failures (in row order) join each
+    // chunk's at the column's turn, so a row's rules keep their order, and the row pass reads
+    // its cells back from its arrays (`fill_cells`).
     let whole: Vec<Option<Vec<(u32, RuleId)>>> = (0..width)
         .map(|index| block.check_whole(index, out))
         .collect();
@@ -227,6 +229,9 @@ pub fn check_rows(
                     }
                     column_failures.push(failure);
                     *next += 1;
+                }
+                if block.row_read[index] {
+                    block.fill_cells(index, chunk.clone(), &mut cells);
                 }
                 continue;
             }
@@ -718,12 +723,12 @@ impl<'a> Block<'a> {
         Cell::Invalid
     }
 
-    /// Checks column `index` for the whole block when every row of it is read in place and the
-    /// row pass does not read it: its failures, in row order (a row's in check order). None:
-    /// the column is checked chunk by chunk.
+    /// Checks column `index` for the whole block when every row of it is read in place: its
+    /// failures, in row order (a row's in check order). None: the column is checked chunk by
+    /// chunk.
     fn check_whole(&self, index: usize, out: &mut BlockFindings) -> Option<Vec<(u32, RuleId)>> {
         // An empty block has every column "all in place": it has nothing to check whole.
-        if !self.all_in_place[index] || self.row_read[index] || self.rows.is_empty() {
+        if !self.all_in_place[index] || self.rows.is_empty() {
             return None;
         }
         let mut failures = Vec::new();
@@ -732,7 +737,9 @@ impl<'a> Block<'a> {
     }
 
     /// One column of a chunk, read from the Arrow arrays that hold it (kept out of
-    /// `check_column`, whose loop over text is the hot one for text sources).
+    /// `check_column`, whose loop over text is the hot one for text sources). `cells`: the
+    /// chunk's, where a column the row pass reads leaves its cells; empty when the column is
+    /// checked whole.
     #[inline(never)]
     fn check_in_place(
         &self,
@@ -742,6 +749,7 @@ impl<'a> Block<'a> {
         failures: &mut Vec<(u32, RuleId)>,
         out: &mut BlockFindings,
     ) {
+        let keep_cells = self.row_read[index] && !cells.is_empty();
         for read in &self.in_place[index] {
             let rows = read.rows_within(chunk.clone());
             if rows.is_empty() {
@@ -755,12 +763,12 @@ impl<'a> Block<'a> {
                 DataType::Utf8 => {
                     let array = part.array.as_string::<i32>();
                     let proven = |at| within_offsets(array, buffers[0], at);
-                    self.check_strings(array, proven, place, cells, failures, out);
+                    self.check_strings(array, proven, place, keep_cells, cells, failures, out);
                 }
                 DataType::LargeUtf8 => {
                     let array = part.array.as_string::<i64>();
                     let proven = |at| within_offsets(array, buffers[0], at);
-                    self.check_strings(array, proven, place, cells, failures, out);
+                    self.check_strings(array, proven, place, keep_cells, cells, failures, out);
                 }
                 DataType::Utf8View => {
                     let array = part.array.as_string_view();
@@ -776,14 +784,14 @@ impl<'a> Block<'a> {
                         }
                     };
                     let whole = (index, part.first, place.2.clone());
-                    if !self.row_read[index]
+                    if !keep_cells
                         && self.check_views_by_check(array, proven, buffers, whole, failures, out)
                     {
                         continue;
                     }
-                    self.check_strings(array, proven, place, cells, failures, out);
+                    self.check_strings(array, proven, place, keep_cells, cells, failures, out);
                 }
-                _ => self.check_natives(part, place, cells, failures, out),
+                _ => self.check_natives(part, place, keep_cells, cells, failures, out),
             }
         }
     }
@@ -797,11 +805,12 @@ impl<'a> Block<'a> {
         strings: impl ArrayAccessor<Item = &'a str>,
         proven: impl Fn(usize) -> bool,
         (index, first, rows, chunk_start): (usize, usize, std::ops::Range<usize>, usize),
+        keep_cells: bool,
         cells: &mut [Cell<'a>],
         failures: &mut Vec<(u32, RuleId)>,
         out: &mut BlockFindings,
     ) {
-        if !self.row_read[index] {
+        if !keep_cells {
             self.check_strings_by_check(strings, proven, (index, first, rows), failures, out);
             return;
         }
@@ -844,10 +853,11 @@ impl<'a> Block<'a> {
         }
     }
 
-    /// `check_strings` for a column the row pass does not read, a loop per check: nulls and
-    /// texts that are not `str` values are judged first, then each check runs over the values
-    /// with its test inlined (no `Value` or `Cell` a value, no dispatch a value). Its failures
-    /// are put in row order, a row's in check order, as the loop of a value at a time has them.
+    /// `check_strings` where no cell is kept (a column checked whole, or one the row pass does
+    /// not read), a loop per check: nulls and texts that are not `str` values are judged first,
+    /// then each check runs over the values with its test inlined (no `Value` or `Cell` a value,
+    /// no dispatch a value). Its failures are put in row order, a row's in check order, as the
+    /// loop of a value at a time has them.
     fn check_strings_by_check(
         &self,
         strings: impl ArrayAccessor<Item = &'a str>,
@@ -936,6 +946,7 @@ impl<'a> Block<'a> {
         &self,
         part: &InPlace,
         (index, first, rows, chunk_start): (usize, usize, std::ops::Range<usize>, usize),
+        keep_cells: bool,
         cells: &mut [Cell<'a>],
         failures: &mut Vec<(u32, RuleId)>,
         out: &mut BlockFindings,
@@ -944,6 +955,11 @@ impl<'a> Block<'a> {
         let Some(natives) = native_reader(&part.array, column.dtype) else {
             return;
         };
+        if let (false, Some(floats)) = (keep_cells, natives.floats()) {
+            if self.check_floats(floats, (index, first, rows.clone()), failures, out) {
+                return;
+            }
+        }
         let width = self.plan.columns.len();
         let values_unread = self.values_unread[index];
         for row in rows {
@@ -971,7 +987,7 @@ impl<'a> Block<'a> {
                     }
                 },
             };
-            if self.row_read[index] {
+            if keep_cells {
                 cells[(row - chunk_start) * width + index] = cell;
             }
         }
@@ -1439,7 +1455,7 @@ mod tests {
         /// time.
         #[test]
         fn a_column_read_in_place_finds_what_its_copied_text_finds(
-            records in proptest::collection::vec((0usize..12, 0usize..12, 0usize..12, 0i64..4, 0usize..7), 1..120),
+            records in proptest::collection::vec((0usize..12, 0usize..12, 0usize..12, 0i64..4, 0usize..8), 1..120),
             cuts in proptest::collection::vec(0usize..120, 0..3),
             layout_kind in 0usize..3,
             skip in 0usize..3,
@@ -1465,7 +1481,8 @@ mod tests {
                 "row_rules": [{{"name": "n_small", "expr": {{"type": "binary", "op": "lt",
                     "left": {{"type": "col", "name": "n"}}, "right": {{"type": "lit", "value": 3}}}}}},
                     {{"name": "x_within_n", "expr": {{"type": "binary", "op": "le",
-                    "left": {{"type": "col", "name": "x"}}, "right": {{"type": "col", "name": "n"}}}}}}]}}"#))
+                    "left": {{"type": "col", "name": "x"}}, "right": {{"type": "col", "name": "n"}}}}}}],
+                "dataset_checks": [{{"metric": "mean", "column": "x", "min": 0}}]}}"#))
                 .expect("a spec");
             let plan = Plan::compile(spec, &[]).expect("compiles");
             let names = ["s", "t", "k", "n", "x", "u", "p"].map(str::to_owned).to_vec();
@@ -1491,7 +1508,7 @@ mod tests {
             let numbers: Vec<i64> = std::iter::repeat_n(1, skip)
                 .chain(records.iter().map(|r| r.3))
                 .collect();
-            let floats = [None, Some(0.5), Some(-2.0), Some(f64::NAN), Some(f64::INFINITY), Some(3.0), Some(1e300)];
+            let floats = [None, Some(0.5), Some(-2.0), Some(f64::NAN), Some(f64::INFINITY), Some(3.0), Some(1e300), Some(-0.5)];
             let xs: Vec<Option<f64>> = std::iter::repeat_n(Some(1.0), skip)
                 .chain(records.iter().map(|r| floats[r.4]))
                 .collect();
@@ -1527,6 +1544,9 @@ mod tests {
             gather(&mut found, &read_in_place, 0, 3);
             proptest::prop_assert_eq!(read_in_place.rows, records.len() as u64);
             proptest::prop_assert_eq!(&found, &expected);
+            // The statistics a dataset check reads (`x`'s sum), value for value.
+            let stats = |block: &BlockFindings| format!("{:?}", block.stats);
+            proptest::prop_assert_eq!(stats(&read_in_place), stats(&copied));
             // Checked a batch at a time into one block's findings: the same, rows numbered
             // across the batches.
             let (sliced, _) = check_batches(&plan, &layout, &batches, true, true);

@@ -114,7 +114,15 @@ enum NativeValues<'a> {
     },
 }
 
-impl NativeColumn<'_> {
+impl<'a> NativeColumn<'a> {
+    /// A float64 column's values and nulls (a null's value is any float).
+    pub fn floats(&self) -> Option<(&'a [f64], Option<&'a NullBuffer>)> {
+        match self.values {
+            NativeValues::Float(values) => Some((values, self.nulls)),
+            _ => None,
+        }
+    }
+
     /// Whether value `at` is not null and surely a value of the column's type (every native
     /// is, but a float that is not finite: its text decides).
     #[inline]

@@ -1,0 +1,93 @@
+//! A float64 column checked whole, straight from its values: each value is judged once, then
+//! each check is a loop over the floats with its test inlined (no `Value` or `Cell` a value).
+
+use arrow_buffer::NullBuffer;
+
+use super::{as_u32, Block};
+use crate::ledger::sketch::Sketch;
+use crate::rules::dataset::Gather;
+use crate::rules::{ColumnCheck, RuleId};
+use crate::value::{Native, Value};
+
+impl<'a> Block<'a> {
+    /// `check_natives` for rows `rows` of a float64 column (`values`, `nulls`; the array's
+    /// first row is block row `first`) with the same outcome, counts, samples and statistics
+    /// in row order; its failures in row order, a row's in check order. False, having done
+    /// nothing, where it does not apply: null markers besides the empty text, or a sketch.
+    pub(super) fn check_floats(
+        &self,
+        (values, nulls): (&[f64], Option<&NullBuffer>),
+        (index, first, rows): (usize, usize, std::ops::Range<usize>),
+        failures: &mut Vec<(u32, RuleId)>,
+        out: &mut super::BlockFindings,
+    ) -> bool {
+        if self.text_nulls || self.plan.sketches[index] != Sketch::Nothing {
+            return false;
+        }
+        let column = &self.plan.columns[index];
+        let gather = self.plan.stats_columns[index];
+        let failed_before = failures.len();
+        let at = rows.start - first..rows.end - first;
+        let floats = &values[at.clone()];
+        // Rows that are not values (nulls, floats that are not finite): judged one by one as
+        // `check_natives` does; no check loop below sees them.
+        let mut skipped = vec![0u64; floats.len().div_ceil(64)];
+        for (i, &x) in floats.iter().enumerate() {
+            let null = nulls.is_some_and(|n| n.is_null(at.start + i));
+            if !null && x.is_finite() {
+                if gather != Gather::Nothing {
+                    out.stats[index].add(x, gather);
+                }
+                continue;
+            }
+            skipped[i / 64] |= 1 << (i % 64);
+            let row = rows.start + i;
+            if null {
+                self.null_cell(index, column, (row, &[]), failures, out);
+                continue;
+            }
+            // A float that is not finite is never a value: its text (`inf`, `NaN`) is not a
+            // number to the text path's parser.
+            debug_assert!(Native::Float(x).value(column.dtype).is_none());
+            let text = super::native_text(Native::Float(x));
+            self.invalid_cell(column, (row, &text), failures, out);
+        }
+        for check in &column.checks {
+            let place = (index, rows.start, floats, &skipped[..]);
+            match check {
+                ColumnCheck::Compare(compare) => {
+                    let passes = |x: f64| compare.passes(&Value::Float(x));
+                    self.fail_floats(check, place, passes, failures, out);
+                }
+                _ => {
+                    let passes = |x: f64| check.passes(&Value::Float(x));
+                    self.fail_floats(check, place, passes, failures, out);
+                }
+            }
+        }
+        failures[failed_before..].sort_by_key(|&(row, _)| row);
+        true
+    }
+
+    /// One check over float rows (the first of which is block row `start`; the `skipped` bits
+    /// mark the rows that are not values): each value that fails `passes` is counted,
+    /// sampled and listed.
+    #[inline(always)]
+    fn fail_floats(
+        &self,
+        check: &ColumnCheck,
+        (index, start, floats, skipped): (usize, usize, &[f64], &[u64]),
+        passes: impl Fn(f64) -> bool,
+        failures: &mut Vec<(u32, RuleId)>,
+        out: &mut super::BlockFindings,
+    ) {
+        for (i, &x) in floats.iter().enumerate() {
+            if !passes(x) && skipped[i / 64] & (1 << (i % 64)) == 0 {
+                let row = start + i;
+                let text = super::native_text(Native::Float(x));
+                self.fail_check_cell(check, index, (row, &text), out);
+                failures.push((as_u32(row), check.rule()));
+            }
+        }
+    }
+}
