@@ -940,6 +940,29 @@ impl<'a> Block<'a> {
         }
     }
 
+    /// One check over `len` rows, the first of which is block row `start` (the `skipped` bits
+    /// mark the rows that are not values): each value `i` that fails `passes` is counted,
+    /// sampled (with the text `text_of` gives) and listed. `passes` runs on every row, and a
+    /// skipped row's outcome is dropped: the loop has no branch a row but the failure's.
+    #[inline(always)]
+    fn fail_unless(
+        &self,
+        check: &ColumnCheck,
+        (index, start, len, skipped): (usize, usize, usize, &[u64]),
+        passes: impl Fn(usize) -> bool,
+        text_of: impl Fn(usize) -> std::borrow::Cow<'a, [u8]>,
+        failures: &mut Vec<(u32, RuleId)>,
+        out: &mut BlockFindings,
+    ) {
+        for i in 0..len {
+            if !passes(i) && skipped[i / 64] & (1 << (i % 64)) == 0 {
+                let row = start + i;
+                self.fail_check_cell(check, index, (row, &text_of(i)), out);
+                failures.push((as_u32(row), check.rule()));
+            }
+        }
+    }
+
     /// Rows `rows` of column `index` from a typed array (whose first row is `first`) read as
     /// `Native`s: each judged as its text would be (`formats::typed`).
     fn check_natives(

@@ -1,9 +1,11 @@
 //! A float64 column checked whole, straight from its values: each value is judged once, then
 //! each check is a loop over the floats with its test inlined (no `Value` or `Cell` a value).
 
+use std::borrow::Cow;
+
 use arrow_buffer::NullBuffer;
 
-use super::{as_u32, Block};
+use super::Block;
 use crate::ledger::sketch::Sketch;
 use crate::rules::dataset::Gather;
 use crate::rules::{ColumnCheck, RuleId};
@@ -52,42 +54,21 @@ impl<'a> Block<'a> {
             let text = super::native_text(Native::Float(x));
             self.invalid_cell(column, (row, &text), failures, out);
         }
+        let place = (index, rows.start, floats.len(), &skipped[..]);
+        let text_of = |i: usize| Cow::Owned(super::native_text(Native::Float(floats[i])));
         for check in &column.checks {
-            let place = (index, rows.start, floats, &skipped[..]);
             match check {
                 ColumnCheck::Compare(compare) => {
-                    let passes = |x: f64| compare.passes(&Value::Float(x));
-                    self.fail_floats(check, place, passes, failures, out);
+                    let passes = |i: usize| compare.passes(&Value::Float(floats[i]));
+                    self.fail_unless(check, place, passes, text_of, failures, out);
                 }
                 _ => {
-                    let passes = |x: f64| check.passes(&Value::Float(x));
-                    self.fail_floats(check, place, passes, failures, out);
+                    let passes = |i: usize| check.passes(&Value::Float(floats[i]));
+                    self.fail_unless(check, place, passes, text_of, failures, out);
                 }
             }
         }
         failures[failed_before..].sort_by_key(|&(row, _)| row);
         true
-    }
-
-    /// One check over float rows (the first of which is block row `start`; the `skipped` bits
-    /// mark the rows that are not values): each value that fails `passes` is counted,
-    /// sampled and listed.
-    #[inline(always)]
-    fn fail_floats(
-        &self,
-        check: &ColumnCheck,
-        (index, start, floats, skipped): (usize, usize, &[f64], &[u64]),
-        passes: impl Fn(f64) -> bool,
-        failures: &mut Vec<(u32, RuleId)>,
-        out: &mut super::BlockFindings,
-    ) {
-        for (i, &x) in floats.iter().enumerate() {
-            if !passes(x) && skipped[i / 64] & (1 << (i % 64)) == 0 {
-                let row = start + i;
-                let text = super::native_text(Native::Float(x));
-                self.fail_check_cell(check, index, (row, &text), out);
-                failures.push((as_u32(row), check.rule()));
-            }
-        }
     }
 }

@@ -2,6 +2,8 @@
 //! from its 16-byte views: a value is judged once, without the array's per-value decode, and a
 //! membership check compares views, not bytes.
 
+use std::borrow::Cow;
+
 use arrow_array::{Array, StringViewArray};
 use arrow_buffer::Buffer;
 
@@ -212,9 +214,8 @@ impl<'a> Block<'a> {
     }
 
     /// One check over view rows (the first of which is block row `start`; the `skipped` bits
-    /// mark the rows that are not values): each value that fails `passes` is counted, sampled
-    /// and listed. `passes` runs on every row, a null's too (its view is read safely, and its
-    /// outcome dropped).
+    /// mark the rows that are not values). `passes` runs on every row, a null's too (its view
+    /// is read safely, and its outcome dropped).
     #[inline(always)]
     fn fail_views(
         &self,
@@ -224,12 +225,8 @@ impl<'a> Block<'a> {
         failures: &mut Vec<(u32, RuleId)>,
         out: &mut super::BlockFindings,
     ) {
-        for i in 0..views.views.len() {
-            if !passes(i) && skipped[i / 64] & (1 << (i % 64)) == 0 {
-                let row = start + i;
-                self.fail_check_cell(check, index, (row, views.text(i)), out);
-                failures.push((as_u32(row), check.rule()));
-            }
-        }
+        let place = (index, start, views.views.len(), skipped);
+        let text_of = |i: usize| Cow::Borrowed(views.text(i));
+        self.fail_unless(check, place, passes, text_of, failures, out);
     }
 }
