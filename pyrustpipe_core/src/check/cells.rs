@@ -6,9 +6,9 @@ use arrow_array::cast::AsArray;
 use arrow_array::{Array, ArrayAccessor};
 use arrow_schema::DataType;
 
-use super::{native_text, Block};
+use super::{inline_ascii, native_text, Block};
 use crate::formats::typed::native_reader;
-use crate::value::{Cell, Native};
+use crate::value::{Cell, Native, Value};
 
 impl<'a> Block<'a> {
     /// Column `index`'s cells for the rows of `chunk`, into `cells` (the chunk's, row by row).
@@ -36,7 +36,21 @@ impl<'a> Block<'a> {
                 }
                 DataType::Utf8View => {
                     let strings = array.as_string_view();
-                    rows.for_each(|row| put(row, self.str_cell(index, strings, row - first)));
+                    let views = strings.views();
+                    let bytes: &'a [u8] = views.inner().as_slice();
+                    for row in rows {
+                        let at = row - first;
+                        let (view, len) = (views[at], views[at] as u32 as usize);
+                        // The common case first: a non-empty value inlined in its view, ASCII
+                        // without NUL, is a `str` value when only the empty text is a null.
+                        let plain = !self.text_nulls && (1..=12).contains(&len);
+                        let cell = if plain && inline_ascii(view, len) && strings.is_valid(at) {
+                            Cell::Ok(Value::Str(&bytes[16 * at + 4..16 * at + 4 + len]))
+                        } else {
+                            self.str_cell(index, strings, at)
+                        };
+                        put(row, cell);
+                    }
                 }
                 _ => {
                     let dtype = self.plan.columns[index].dtype;
