@@ -16,6 +16,7 @@ use crate::value::{sample_text, type_failure_message, Cell, Native, TypeParser, 
 
 mod cells;
 mod floats;
+mod row_whole;
 mod views;
 
 /// Where a row's text for one plan column sits.
@@ -208,13 +209,24 @@ pub fn check_rows(
     // column order, then check order) for the row pass.
     let mut column_failures: Vec<(u32, RuleId)> = Vec::new();
     let mut row_failed: Vec<RuleId> = Vec::new();
-    let mut scratch = Scratch::default();
     // A column read in place is checked whole, first; its failures (in row order) join each
     // chunk's at the column's turn, so a row's rules keep their order, and the row pass reads
     // its cells back from its arrays (`fill_cells`).
     let whole: Vec<Option<Vec<(u32, RuleId)>>> = (0..width)
         .map(|index| block.check_whole(index, out))
         .collect();
+    // Then the row rules and keys its columns allow, whole too (`row_whole`); when they are
+    // all the row pass had to do, what is left is joining each row's failures.
+    let whole_rules = block.check_rows_whole(out);
+    if !block.row_pass_needed() && whole.iter().all(Option::is_some) {
+        block.join_failures(whole.into_iter().flatten().collect(), &whole_rules, out);
+        out.rows += rows.len() as u64;
+        return;
+    }
+    let mut scratch = Scratch {
+        whole_rules,
+        ..Scratch::default()
+    };
     let mut whole_next = vec![0usize; width];
     for start in (0..rows.len()).step_by(CHUNK) {
         let chunk = start..(start + CHUNK).min(rows.len());
@@ -265,6 +277,8 @@ pub fn check_rows(
 #[derive(Default)]
 struct Scratch {
     key: Vec<u8>,
+    /// The row rules done whole, and how far their failures are joined to rows.
+    whole_rules: row_whole::WholeRuleRows,
 }
 
 /// An array read in place; for strings, with the proven (`Proven`) bytes of each of its value
@@ -383,9 +397,12 @@ struct Block<'a> {
     /// `str` cells are proven valid by one pass over the block's text, not a byte loop each.
     clean_buf: &'a str,
     clean_arena: &'a str,
-    /// Per column: whether the row pass reads its cells (row rules, keys, history, distinct
-    /// counts).
+    /// Per column: whether the row pass reads its cells (row rules and keys not done whole,
+    /// history, distinct counts).
     row_read: Vec<bool>,
+    /// Per row rule, per unique key: done a column at a time (`row_whole`), not per row.
+    rules_whole: Vec<bool>,
+    keys_whole: Vec<bool>,
     /// Per column: nothing reads its valid values (no checks, statistics, sketch or row pass)
     /// and a non-empty text cannot be a null marker; only a null or a text its type rejects
     /// does anything.
@@ -429,7 +446,6 @@ impl<'a> Block<'a> {
         } else {
             ("", "")
         };
-        let row_read = row_read_columns(plan);
         let mut in_place: Vec<Vec<InPlaceRead<'a>>> = std::iter::repeat_with(Vec::new)
             .take(plan.columns.len())
             .collect();
@@ -440,7 +456,30 @@ impl<'a> Block<'a> {
         }
         let all_in_place = held.iter().map(|&n| n == rows.len()).collect();
         let text_nulls = plan.null_values.iter().any(|marker| !marker.is_empty());
-        let values_unread: Vec<bool> = plan
+        let mut block = Block {
+            plan,
+            layout,
+            buf,
+            rows,
+            first_row,
+            sample_size,
+            parsers,
+            text_nulls,
+            clean_buf,
+            clean_arena,
+            row_read: Vec::new(),
+            rules_whole: Vec::new(),
+            keys_whole: Vec::new(),
+            values_unread: Vec::new(),
+            proof_only: Vec::new(),
+            in_place,
+            all_in_place,
+            source_mismatch: !layout.missing.is_empty(),
+        };
+        block.rules_whole = block.rules_done_whole();
+        block.keys_whole = block.keys_done_whole();
+        let row_read = row_read_columns(plan, &block.rules_whole, &block.keys_whole);
+        block.values_unread = plan
             .columns
             .iter()
             .enumerate()
@@ -452,27 +491,13 @@ impl<'a> Block<'a> {
                     && !text_nulls
             })
             .collect();
-        let proof_only = (0..plan.columns.len())
-            .map(|index| values_unread[index] && matches!(parsers[index], TypeParser::Str))
+        block.proof_only = (0..plan.columns.len())
+            .map(|index| {
+                block.values_unread[index] && matches!(block.parsers[index], TypeParser::Str)
+            })
             .collect();
-        Block {
-            plan,
-            layout,
-            buf,
-            rows,
-            first_row,
-            sample_size,
-            parsers,
-            text_nulls,
-            clean_buf,
-            clean_arena,
-            row_read,
-            values_unread,
-            proof_only,
-            in_place,
-            all_in_place,
-            source_mismatch: !layout.missing.is_empty(),
-        }
+        block.row_read = row_read;
+        block
     }
 
     /// The text a span points at (empty for a null or an absent column).
@@ -1070,6 +1095,7 @@ impl<'a> Block<'a> {
         out: &mut BlockFindings,
     ) {
         let plan = self.plan;
+        let whole_rules = &mut scratch.whole_rules;
         if let Some(broken) = &self.rows.broken[row] {
             row_failed.push(self.fail_broken(broken, row, out));
             if self.source_mismatch {
@@ -1078,7 +1104,13 @@ impl<'a> Block<'a> {
             record_failure(out, self.first_row + row, row_failed);
             return;
         }
-        for rule in &plan.row_rules {
+        for (n, rule) in plan.row_rules.iter().enumerate() {
+            if self.rules_whole[n] {
+                if whole_rules.failed(n, row) {
+                    row_failed.push(rule.rule);
+                }
+                continue;
+            }
             if rule.expr.evaluate(cells) == Some(false) {
                 self.fail(out, rule.rule, row, None, None, &|_| {
                     "row rule is false".to_owned()
@@ -1087,25 +1119,17 @@ impl<'a> Block<'a> {
             }
         }
 
-        let line = self.rows.lines[row];
         for (key_index, key) in plan.unique_keys.iter().enumerate() {
+            if self.keys_whole[key_index] {
+                continue;
+            }
             let Some(hash) = key_hash_of(&key.columns, cells, &mut scratch.key) else {
                 continue;
             };
-            let text_start = out.key_text.len();
-            for (n, &column) in key.columns.iter().enumerate() {
-                if n > 0 {
-                    out.key_text.push(b',');
-                }
-                self.write_text(row, column, &cells[column], &mut out.key_text);
-            }
-            out.keys[key_index].push(KeyEntry::new(
-                hash,
-                self.first_row + row,
-                line,
-                (text_start, out.key_text.len()),
-            ));
+            self.log_key(key_index, row, hash, |column| &cells[column], out);
         }
+
+        let line = self.rows.lines[row];
 
         for (slot, &column) in plan.history_keys.iter().enumerate() {
             if let Cell::Ok(value) = &cells[column] {
@@ -1138,6 +1162,33 @@ impl<'a> Block<'a> {
         if !row_failed.is_empty() {
             record_failure(out, self.first_row + row, row_failed);
         }
+    }
+
+    /// A unique key's entry for `row`: its hash, and its columns' texts (`cell_of` a column's
+    /// cell) joined by commas as the text a duplicate shows.
+    fn log_key<'c>(
+        &self,
+        key_index: usize,
+        row: usize,
+        hash: u128,
+        cell_of: impl Fn(usize) -> &'c Cell<'a>,
+        out: &mut BlockFindings,
+    ) where
+        'a: 'c,
+    {
+        let text_start = out.key_text.len();
+        for (n, &column) in self.plan.unique_keys[key_index].columns.iter().enumerate() {
+            if n > 0 {
+                out.key_text.push(b',');
+            }
+            self.write_text(row, column, cell_of(column), &mut out.key_text);
+        }
+        out.keys[key_index].push(KeyEntry::new(
+            hash,
+            self.first_row + row,
+            self.rows.lines[row],
+            (text_start, out.key_text.len()),
+        ));
     }
 
     /// A parsed cell's text, as a key's display text.
@@ -1206,18 +1257,22 @@ impl<'a> Block<'a> {
     }
 }
 
-/// Per column: whether the row pass reads its cells (row rules, unique and history keys,
-/// distinct counts).
-fn row_read_columns(plan: &Plan) -> Vec<bool> {
+/// Per column: whether the row pass reads its cells (row rules and unique keys not done whole,
+/// history keys, distinct counts).
+fn row_read_columns(plan: &Plan, rules_whole: &[bool], keys_whole: &[bool]) -> Vec<bool> {
     let mut row_read = vec![false; plan.columns.len()];
     let row_columns = plan
         .row_rules
         .iter()
-        .flat_map(|rule| rule.expr.cells_read())
+        .zip(rules_whole)
+        .filter(|(_, &whole)| !whole)
+        .flat_map(|(rule, _)| rule.expr.cells_read())
         .chain(
             plan.unique_keys
                 .iter()
-                .flat_map(|key| key.columns.iter().copied()),
+                .zip(keys_whole)
+                .filter(|(_, &whole)| !whole)
+                .flat_map(|(key, _)| key.columns.iter().copied()),
         )
         .chain(plan.history_keys.iter().copied())
         .chain(plan.distinct_columns.iter().copied());
@@ -1475,7 +1530,8 @@ mod tests {
         /// batches; ints and floats, a key, a row rule's operands) find what their text copied
         /// into the arena finds: counts, samples, each row's rules in order, keys, null counts —
         /// with and without non-empty null markers; and so does the block checked a batch at a
-        /// time.
+        /// time. The key and the two-float rule are done whole (`row_whole`); with `pair_only`
+        /// that rule is the only one, and the row pass only joins failures.
         #[test]
         fn a_column_read_in_place_finds_what_its_copied_text_finds(
             records in proptest::collection::vec((0usize..12, 0usize..12, 0usize..12, 0i64..4, 0usize..8), 1..120),
@@ -1483,11 +1539,23 @@ mod tests {
             layout_kind in 0usize..3,
             skip in 0usize..3,
             markers in proptest::bool::ANY,
+            pair_only in proptest::bool::ANY,
         ) {
             use std::sync::Arc;
             use arrow_array::{ArrayRef, Float64Array, Int64Array, LargeStringArray, RecordBatch,
                 StringArray, StringViewArray};
             let null_values = if markers { r#"["", "NA", "NaN"]"# } else { r#"[""]"# };
+            let pair = r#"{"name": "x_over_v", "expr": {"type": "binary", "op": "ge",
+                "left": {"type": "col", "name": "x"}, "right": {"type": "col", "name": "v"}}}"#;
+            let row_rules = if pair_only {
+                pair.to_owned()
+            } else {
+                format!(r#"{{"name": "n_small", "expr": {{"type": "binary", "op": "lt",
+                    "left": {{"type": "col", "name": "n"}}, "right": {{"type": "lit", "value": 3}}}}}},
+                    {pair},
+                    {{"name": "x_within_n", "expr": {{"type": "binary", "op": "le",
+                    "left": {{"type": "col", "name": "x"}}, "right": {{"type": "col", "name": "n"}}}}}}"#)
+            };
             let spec = crate::spec::Spec::from_json(&format!(r#"{{"spec_version": 1,
                 "csv": {{"null_values": {null_values}}}, "columns": [
                 {{"name": "s", "dtype": "str", "sensitive": true, "checks": [
@@ -1498,17 +1566,15 @@ mod tests {
                 {{"name": "n", "dtype": "int", "checks": [{{"type": "gt", "value": 0}}]}},
                 {{"name": "x", "dtype": "float", "nullable": true, "checks": [{{"type": "ge", "value": 0}}]}},
                 {{"name": "u", "dtype": "float"}},
+                {{"name": "v", "dtype": "float", "nullable": true}},
                 {{"name": "p", "dtype": "str", "nullable": true, "checks": [
                     {{"type": "pattern", "pattern": "^[a-c]{{3}}$"}}, {{"type": "max_length", "value": 3}},
                     {{"type": "isin", "values": ["abc", "zz", "caf\u00e9", "abcabcabcabcabc"]}}]}}],
-                "row_rules": [{{"name": "n_small", "expr": {{"type": "binary", "op": "lt",
-                    "left": {{"type": "col", "name": "n"}}, "right": {{"type": "lit", "value": 3}}}}}},
-                    {{"name": "x_within_n", "expr": {{"type": "binary", "op": "le",
-                    "left": {{"type": "col", "name": "x"}}, "right": {{"type": "col", "name": "n"}}}}}}],
+                "row_rules": [{row_rules}],
                 "dataset_checks": [{{"metric": "mean", "column": "x", "min": 0}}]}}"#))
                 .expect("a spec");
             let plan = Plan::compile(spec, &[]).expect("compiles");
-            let names = ["s", "t", "k", "n", "x", "u", "p"].map(str::to_owned).to_vec();
+            let names = ["s", "t", "k", "n", "x", "u", "v", "p"].map(str::to_owned).to_vec();
             let layout = plan.layout("t.parquet", names).expect("a layout");
 
             // Short values and long ones (a string view inlines twelve bytes at most).
@@ -1535,6 +1601,9 @@ mod tests {
             let xs: Vec<Option<f64>> = std::iter::repeat_n(Some(1.0), skip)
                 .chain(records.iter().map(|r| floats[r.4]))
                 .collect();
+            let vs: Vec<Option<f64>> = std::iter::repeat_n(Some(1.0), skip)
+                .chain(records.iter().map(|r| floats[(r.4 + r.0) % 8]))
+                .collect();
             let whole = RecordBatch::try_from_iter([
                 ("s", strings(column(|r| r.0))),
                 ("t", strings(column(|r| r.1))),
@@ -1543,6 +1612,7 @@ mod tests {
                 ("x", Arc::new(Float64Array::from(xs.clone())) as ArrayRef),
                 // Read by nothing but its type and null rules.
                 ("u", Arc::new(Float64Array::from(xs)) as ArrayRef),
+                ("v", Arc::new(Float64Array::from(vs)) as ArrayRef),
                 // A fixed-shape pattern first: a value it accepts is a `str` by itself.
                 ("p", strings(column(|r| (r.0 + r.2) % 12))),
             ])
@@ -1561,7 +1631,7 @@ mod tests {
             let (read_in_place, parts) = check_batches(&plan, &layout, &batches, true, false);
             proptest::prop_assert_eq!(none_in_place, 0);
             // Every column, the key and the row rules' operands too.
-            proptest::prop_assert_eq!(parts, 7 * batches.len());
+            proptest::prop_assert_eq!(parts, 8 * batches.len());
             let (mut expected, mut found) = (Found::default(), Found::default());
             gather(&mut expected, &copied, 0, 3);
             gather(&mut found, &read_in_place, 0, 3);

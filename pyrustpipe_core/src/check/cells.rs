@@ -19,12 +19,23 @@ impl<'a> Block<'a> {
         cells: &mut [Cell<'a>],
     ) {
         let width = self.plan.columns.len();
+        let start = chunk.start;
+        self.for_each_cell(index, chunk, |row, cell| {
+            cells[(row - start) * width + index] = cell;
+        });
+    }
+
+    /// Column `index`'s cell of each row of `rows` (that an array holds), in row order.
+    #[inline(always)]
+    pub(super) fn for_each_cell(
+        &self,
+        index: usize,
+        rows: std::ops::Range<usize>,
+        mut put: impl FnMut(usize, Cell<'a>),
+    ) {
         for read in &self.in_place[index] {
-            let rows = read.rows_within(chunk.clone());
+            let rows = read.rows_within(rows.clone());
             let (array, first) = (&read.part.array, read.part.first);
-            let mut put = |row: usize, cell: Cell<'a>| {
-                cells[(row - chunk.start) * width + index] = cell;
-            };
             match array.data_type() {
                 DataType::Utf8 => {
                     let strings = array.as_string::<i32>();

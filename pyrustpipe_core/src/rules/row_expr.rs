@@ -130,6 +130,11 @@ impl RowExpr {
         })
     }
 
+    /// `(op, a, b)` when the rule is `Compare(op, Col(a), Col(b))`.
+    pub fn column_pair(&self) -> Option<(BinaryOp, usize, usize)> {
+        self.column_pair
+    }
+
     /// Every column whose cell the expression looks at (`reads` and the `is_null` tests).
     pub fn cells_read(&self) -> Vec<usize> {
         let mut columns = Vec::new();

@@ -1,0 +1,199 @@
+//! Row-level work done a column at a time where its columns are read in place whole: a row rule
+//! comparing two float columns over their slices, a one-column unique key logged from its array.
+//! What is left is done a row at a time (`check_row`), which joins these rules' failures to
+//! their rows in rule order.
+
+use arrow_buffer::NullBuffer;
+
+use super::{record_failure, Block, BlockFindings, RuleId};
+use crate::formats::typed::native_reader;
+use crate::plan::RowRule;
+use crate::spec::{BinaryOp, DType};
+use crate::value::{Cell, Value};
+
+/// A float column's values and nulls, and the block row of its first value.
+type FloatPart<'a> = (usize, &'a [f64], Option<&'a NullBuffer>);
+
+/// The failures of the row rules done whole, each rule's rows ascending, and how far the row
+/// pass has joined each to its rows.
+#[derive(Default)]
+pub(super) struct WholeRuleRows {
+    failed: Vec<Option<Vec<u32>>>,
+    next: Vec<usize>,
+}
+
+impl WholeRuleRows {
+    /// Whether row rule `rule`, done whole, failed `row`; rows are asked in ascending order.
+    pub(super) fn failed(&mut self, rule: usize, row: usize) -> bool {
+        let Some(rows) = &self.failed[rule] else {
+            return false;
+        };
+        let next = &mut self.next[rule];
+        if rows.get(*next).is_some_and(|&r| r as usize == row) {
+            *next += 1;
+            return true;
+        }
+        false
+    }
+}
+
+impl<'a> Block<'a> {
+    /// Which row rules are done whole: a comparison of two float64 columns read in place in
+    /// the same arrays' rows, in a block without broken rows or null markers besides the empty
+    /// text (a float's text could be one).
+    pub(super) fn rules_done_whole(&self) -> Vec<bool> {
+        let whole = self.row_work_whole();
+        self.plan
+            .row_rules
+            .iter()
+            .map(|rule| whole && self.float_pair(rule).is_some())
+            .collect()
+    }
+
+    /// Which unique keys are logged whole: one column, read in place for every row.
+    pub(super) fn keys_done_whole(&self) -> Vec<bool> {
+        let whole = self.row_work_whole();
+        self.plan
+            .unique_keys
+            .iter()
+            .map(|key| whole && matches!(key.columns[..], [column] if self.all_in_place[column]))
+            .collect()
+    }
+
+    fn row_work_whole(&self) -> bool {
+        !self.text_nulls && !self.rows.is_empty() && self.rows.broken.iter().all(Option::is_none)
+    }
+
+    /// A float-pair rule's operator and its two columns' parts, aligned.
+    fn float_pair(
+        &self,
+        rule: &RowRule,
+    ) -> Option<(BinaryOp, Vec<(FloatPart<'a>, FloatPart<'a>)>)> {
+        let (op, a, b) = rule.expr.column_pair()?;
+        let float = |column: usize| {
+            self.plan.columns[column].dtype == DType::Float && self.all_in_place[column]
+        };
+        if !float(a) || !float(b) || self.in_place[a].len() != self.in_place[b].len() {
+            return None;
+        }
+        let floats = |part: &'a super::InPlace| {
+            let (values, nulls) = native_reader(&part.array, DType::Float)?.floats()?;
+            Some((part.first, values, nulls))
+        };
+        let mut parts = Vec::new();
+        for (x, y) in self.in_place[a].iter().zip(&self.in_place[b]) {
+            let (x, y) = (floats(x.part)?, floats(y.part)?);
+            if x.0 != y.0 || x.1.len() != y.1.len() {
+                return None;
+            }
+            parts.push((x, y));
+        }
+        Some((op, parts))
+    }
+
+    /// The row rules and unique keys done whole (`done`, `keys`): each rule's failures counted
+    /// and sampled in row order, each key's entries logged in row order.
+    pub(super) fn check_rows_whole(&self, out: &mut BlockFindings) -> WholeRuleRows {
+        let mut whole = WholeRuleRows::default();
+        for (n, rule) in self.plan.row_rules.iter().enumerate() {
+            let failed = self.rules_whole[n].then(|| {
+                let (op, parts) = self.float_pair(rule).expect("judged a float pair");
+                let failed = failing_rows(op, &parts);
+                for &row in &failed {
+                    self.fail(out, rule.rule, row as usize, None, None, &|_| {
+                        "row rule is false".to_owned()
+                    });
+                }
+                failed
+            });
+            whole.failed.push(failed);
+            whole.next.push(0);
+        }
+        for (key_index, key) in self.plan.unique_keys.iter().enumerate() {
+            if self.keys_whole[key_index] {
+                let column = key.columns[0];
+                self.for_each_cell(column, 0..self.rows.len(), |row, cell| {
+                    if let Cell::Ok(value) = &cell {
+                        let hash = key_hash(value);
+                        self.log_key(key_index, row, hash, |_| &cell, out);
+                    }
+                });
+            }
+        }
+        whole
+    }
+
+    /// Whether anything is left for the row pass besides joining failures: a row rule or key
+    /// not done whole, row-level history, distinct counts, broken rows, a missing column.
+    pub(super) fn row_pass_needed(&self) -> bool {
+        self.rules_whole.iter().any(|whole| !whole)
+            || self.keys_whole.iter().any(|whole| !whole)
+            || !self.plan.history_keys.is_empty()
+            || !self.plan.distinct_columns.is_empty()
+            || self.source_mismatch
+            || self.rows.broken.iter().any(Option::is_some)
+    }
+
+    /// With nothing left for the row pass: every row's failures from the columns checked whole
+    /// (`columns`, in column order) and the rules done whole, a row's in column then check
+    /// order, then rule order.
+    pub(super) fn join_failures(
+        &self,
+        columns: Vec<Vec<(u32, RuleId)>>,
+        rules: &WholeRuleRows,
+        out: &mut BlockFindings,
+    ) {
+        let mut all: Vec<(u32, RuleId)> = columns.into_iter().flatten().collect();
+        for (rule, failed) in self.plan.row_rules.iter().zip(&rules.failed) {
+            let rows = failed.as_deref().unwrap_or_default();
+            all.extend(rows.iter().map(|&row| (row, rule.rule)));
+        }
+        // Stable: a row's failures keep the order they were gathered in.
+        all.sort_by_key(|&(row, _)| row);
+        let mut row_failed: Vec<RuleId> = Vec::new();
+        for group in all.chunk_by(|x, y| x.0 == y.0) {
+            row_failed.clear();
+            row_failed.extend(group.iter().map(|&(_, rule)| rule));
+            record_failure(out, self.first_row + group[0].0 as usize, &row_failed);
+        }
+    }
+}
+
+/// A one-column key's hash (`key_hash_of`'s for one column).
+fn key_hash(value: &Value<'_>) -> u128 {
+    let mut value_scratch = [0u8; 24];
+    xxhash_rust::xxh3::xxh3_128(value.key_bytes(&mut value_scratch))
+}
+
+/// The rows where `x op y` is false for two values (a null or a float that is not finite is
+/// not a value: the rule is unknown there, as `RowExpr::evaluate` says).
+fn failing_rows(op: BinaryOp, parts: &[(FloatPart<'_>, FloatPart<'_>)]) -> Vec<u32> {
+    match op {
+        BinaryOp::Eq => failing(parts, |x, y| x == y),
+        BinaryOp::Ne => failing(parts, |x, y| x != y),
+        BinaryOp::Lt => failing(parts, |x, y| x < y),
+        BinaryOp::Le => failing(parts, |x, y| x <= y),
+        BinaryOp::Gt => failing(parts, |x, y| x > y),
+        _ => failing(parts, |x, y| x >= y),
+    }
+}
+
+#[inline(always)]
+fn failing(parts: &[(FloatPart<'_>, FloatPart<'_>)], holds: impl Fn(f64, f64) -> bool) -> Vec<u32> {
+    let mut failed = Vec::new();
+    for &((first, xs, x_nulls), (_, ys, y_nulls)) in parts {
+        for (i, (&x, &y)) in xs.iter().zip(ys).enumerate() {
+            // Finite floats compare as `partial_cmp` orders them; the rare failure pays the
+            // null and finiteness tests.
+            if !holds(x, y)
+                && x.is_finite()
+                && y.is_finite()
+                && x_nulls.is_none_or(|n| n.is_valid(i))
+                && y_nulls.is_none_or(|n| n.is_valid(i))
+            {
+                failed.push(super::as_u32(first + i));
+            }
+        }
+    }
+    failed
+}
