@@ -1,7 +1,8 @@
 //! The check loop shared by every format: a block's rows arrive as text spans per plan column;
 //! this module parses them, runs the column checks (a column of a chunk of rows at a time), then
-//! row rules and key hashing (a row at a time), and keeps per-block counts, first samples and
-//! failing rows. It runs inside worker threads and touches no shared state.
+//! row rules and key hashing (a row at a time, or a column at a time for columns read in place:
+//! `row_whole`), and keeps per-block counts, first samples and failing rows. It runs inside
+//! worker threads and touches no shared state.
 
 use arrow_array::cast::AsArray;
 use arrow_array::{Array, ArrayAccessor, ArrayRef, GenericStringArray, OffsetSizeTrait};
