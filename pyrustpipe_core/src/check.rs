@@ -401,9 +401,13 @@ struct Block<'a> {
     /// Per column: whether the row pass reads its cells (row rules and keys not done whole,
     /// history, distinct counts).
     row_read: Vec<bool>,
-    /// Per row rule, per unique key: done a column at a time (`row_whole`), not per row.
-    rules_whole: Vec<bool>,
+    /// Per row rule: its two float columns' slices when it is done a column at a time
+    /// (`row_whole`), not per row.
+    float_pairs: Vec<Option<row_whole::FloatPair<'a>>>,
+    /// Per unique key: logged a column at a time (`row_whole`), not per row.
     keys_whole: Vec<bool>,
+    /// Whether a row of the block is a broken record.
+    any_broken: bool,
     /// Per column: nothing reads its valid values (no checks, statistics, sketch or row pass)
     /// and a non-empty text cannot be a null marker; only a null or a text its type rejects
     /// does anything.
@@ -469,17 +473,22 @@ impl<'a> Block<'a> {
             clean_buf,
             clean_arena,
             row_read: Vec::new(),
-            rules_whole: Vec::new(),
+            float_pairs: Vec::new(),
             keys_whole: Vec::new(),
+            any_broken: rows.broken.iter().any(Option::is_some),
             values_unread: Vec::new(),
             proof_only: Vec::new(),
             in_place,
             all_in_place,
             source_mismatch: !layout.missing.is_empty(),
         };
-        block.rules_whole = block.rules_done_whole();
+        block.float_pairs = block.whole_float_pairs();
         block.keys_whole = block.keys_done_whole();
-        let row_read = row_read_columns(plan, &block.rules_whole, &block.keys_whole);
+        let row_read = row_read_columns(
+            plan,
+            |rule| block.float_pairs[rule].is_some(),
+            |key| block.keys_whole[key],
+        );
         block.values_unread = plan
             .columns
             .iter()
@@ -1106,7 +1115,7 @@ impl<'a> Block<'a> {
             return;
         }
         for (n, rule) in plan.row_rules.iter().enumerate() {
-            if self.rules_whole[n] {
+            if self.float_pairs[n].is_some() {
                 if whole_rules.failed(n, row) {
                     row_failed.push(rule.rule);
                 }
@@ -1150,10 +1159,7 @@ impl<'a> Block<'a> {
 
         for (slot, &column) in plan.distinct_columns.iter().enumerate() {
             if let Cell::Ok(value) = &cells[column] {
-                let mut value_scratch = [0u8; 24];
-                out.distinct[slot].push(xxhash_rust::xxh3::xxh3_128(
-                    value.key_bytes(&mut value_scratch),
-                ));
+                out.distinct[slot].push(value_hash(value));
             }
         }
 
@@ -1260,20 +1266,24 @@ impl<'a> Block<'a> {
 
 /// Per column: whether the row pass reads its cells (row rules and unique keys not done whole,
 /// history keys, distinct counts).
-fn row_read_columns(plan: &Plan, rules_whole: &[bool], keys_whole: &[bool]) -> Vec<bool> {
+fn row_read_columns(
+    plan: &Plan,
+    rule_whole: impl Fn(usize) -> bool,
+    key_whole: impl Fn(usize) -> bool,
+) -> Vec<bool> {
     let mut row_read = vec![false; plan.columns.len()];
     let row_columns = plan
         .row_rules
         .iter()
-        .zip(rules_whole)
-        .filter(|(_, &whole)| !whole)
-        .flat_map(|(rule, _)| rule.expr.cells_read())
+        .enumerate()
+        .filter(|&(n, _)| !rule_whole(n))
+        .flat_map(|(_, rule)| rule.expr.cells_read())
         .chain(
             plan.unique_keys
                 .iter()
-                .zip(keys_whole)
-                .filter(|(_, &whole)| !whole)
-                .flat_map(|(key, _)| key.columns.iter().copied()),
+                .enumerate()
+                .filter(|&(k, _)| !key_whole(k))
+                .flat_map(|(_, key)| key.columns.iter().copied()),
         )
         .chain(plan.history_keys.iter().copied())
         .chain(plan.distinct_columns.iter().copied());
@@ -1337,17 +1347,21 @@ fn inline_ascii(view: u128, len: usize) -> bool {
     bytes & HIGHS == 0 && !has_nul
 }
 
+/// One value's hash as a one-column key and a distinct count see it (its key bytes).
+fn value_hash(value: &Value<'_>) -> u128 {
+    let mut value_scratch = [0u8; 24];
+    xxhash_rust::xxh3::xxh3_128(value.key_bytes(&mut value_scratch))
+}
+
 /// The key's hash, or `None` when a key column is null, absent or unparsed (the row is skipped).
 fn key_hash_of(columns: &[usize], cells: &[Cell<'_>], scratch: &mut Vec<u8>) -> Option<u128> {
-    let mut value_scratch = [0u8; 24];
     if let [column] = columns {
         let Cell::Ok(value) = &cells[*column] else {
             return None;
         };
-        return Some(xxhash_rust::xxh3::xxh3_128(
-            value.key_bytes(&mut value_scratch),
-        ));
+        return Some(value_hash(value));
     }
+    let mut value_scratch = [0u8; 24];
     scratch.clear();
     for &column in columns {
         let Cell::Ok(value) = &cells[column] else {

@@ -5,14 +5,17 @@
 
 use arrow_buffer::NullBuffer;
 
-use super::{record_failure, Block, BlockFindings, RuleId};
+use super::{record_failure, value_hash, Block, BlockFindings, RuleId};
 use crate::formats::typed::native_reader;
 use crate::plan::RowRule;
 use crate::spec::{BinaryOp, DType};
-use crate::value::{Cell, Value};
+use crate::value::Cell;
 
 /// A float column's values and nulls, and the block row of its first value.
 type FloatPart<'a> = (usize, &'a [f64], Option<&'a NullBuffer>);
+
+/// A row rule `x op y` over two float columns: its operator and the columns' parts, aligned.
+pub(super) type FloatPair<'a> = (BinaryOp, Vec<(FloatPart<'a>, FloatPart<'a>)>);
 
 /// The failures of the row rules done whole, each rule's rows ascending, and how far the row
 /// pass has joined each to its rows.
@@ -38,15 +41,15 @@ impl WholeRuleRows {
 }
 
 impl<'a> Block<'a> {
-    /// Which row rules are done whole: a comparison of two float64 columns read in place in
-    /// the same arrays' rows, in a block without broken rows or null markers besides the empty
-    /// text (a float's text could be one).
-    pub(super) fn rules_done_whole(&self) -> Vec<bool> {
+    /// Per row rule, its float pair when it is done whole: a comparison of two float64
+    /// columns read in place in the same arrays' rows, in a block without broken rows or null
+    /// markers besides the empty text (a float's text could be one).
+    pub(super) fn whole_float_pairs(&self) -> Vec<Option<FloatPair<'a>>> {
         let whole = self.row_work_whole();
         self.plan
             .row_rules
             .iter()
-            .map(|rule| whole && self.float_pair(rule).is_some())
+            .map(|rule| whole.then(|| self.float_pair(rule)).flatten())
             .collect()
     }
 
@@ -61,14 +64,11 @@ impl<'a> Block<'a> {
     }
 
     fn row_work_whole(&self) -> bool {
-        !self.text_nulls && !self.rows.is_empty() && self.rows.broken.iter().all(Option::is_none)
+        !self.text_nulls && !self.rows.is_empty() && !self.any_broken
     }
 
     /// A float-pair rule's operator and its two columns' parts, aligned.
-    fn float_pair(
-        &self,
-        rule: &RowRule,
-    ) -> Option<(BinaryOp, Vec<(FloatPart<'a>, FloatPart<'a>)>)> {
+    fn float_pair(&self, rule: &RowRule) -> Option<FloatPair<'a>> {
         let (op, a, b) = rule.expr.column_pair()?;
         let float = |column: usize| {
             self.plan.columns[column].dtype == DType::Float && self.all_in_place[column]
@@ -91,14 +91,13 @@ impl<'a> Block<'a> {
         Some((op, parts))
     }
 
-    /// The row rules and unique keys done whole (`done`, `keys`): each rule's failures counted
-    /// and sampled in row order, each key's entries logged in row order.
+    /// The row rules and unique keys done whole (`float_pairs`, `keys_whole`): each rule's
+    /// failures counted and sampled in row order, each key's entries logged in row order.
     pub(super) fn check_rows_whole(&self, out: &mut BlockFindings) -> WholeRuleRows {
         let mut whole = WholeRuleRows::default();
-        for (n, rule) in self.plan.row_rules.iter().enumerate() {
-            let failed = self.rules_whole[n].then(|| {
-                let (op, parts) = self.float_pair(rule).expect("judged a float pair");
-                let failed = failing_rows(op, &parts);
+        for (rule, pair) in self.plan.row_rules.iter().zip(&self.float_pairs) {
+            let failed = pair.as_ref().map(|(op, parts)| {
+                let failed = failing_rows(*op, parts);
                 for &row in &failed {
                     self.fail(out, rule.rule, row as usize, None, None, &|_| {
                         "row rule is false".to_owned()
@@ -114,8 +113,7 @@ impl<'a> Block<'a> {
                 let column = key.columns[0];
                 self.for_each_cell(column, 0..self.rows.len(), |row, cell| {
                     if let Cell::Ok(value) = &cell {
-                        let hash = key_hash(value);
-                        self.log_key(key_index, row, hash, |_| &cell, out);
+                        self.log_key(key_index, row, value_hash(value), |_| &cell, out);
                     }
                 });
             }
@@ -126,12 +124,12 @@ impl<'a> Block<'a> {
     /// Whether anything is left for the row pass besides joining failures: a row rule or key
     /// not done whole, row-level history, distinct counts, broken rows, a missing column.
     pub(super) fn row_pass_needed(&self) -> bool {
-        self.rules_whole.iter().any(|whole| !whole)
+        self.float_pairs.iter().any(Option::is_none)
             || self.keys_whole.iter().any(|whole| !whole)
             || !self.plan.history_keys.is_empty()
             || !self.plan.distinct_columns.is_empty()
             || self.source_mismatch
-            || self.rows.broken.iter().any(Option::is_some)
+            || self.any_broken
     }
 
     /// With nothing left for the row pass: every row's failures from the columns checked whole
@@ -157,12 +155,6 @@ impl<'a> Block<'a> {
             record_failure(out, self.first_row + group[0].0 as usize, &row_failed);
         }
     }
-}
-
-/// A one-column key's hash (`key_hash_of`'s for one column).
-fn key_hash(value: &Value<'_>) -> u128 {
-    let mut value_scratch = [0u8; 24];
-    xxhash_rust::xxh3::xxh3_128(value.key_bytes(&mut value_scratch))
 }
 
 /// The rows where `x op y` is false for two values (a null or a float that is not finite is
