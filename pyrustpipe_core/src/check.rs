@@ -552,8 +552,10 @@ impl<'a> Block<'a> {
     }
 
     /// One column of a chunk of rows: each cell parsed (type and null rules), its checks and
-    /// statistics; the cell is kept only when the row pass reads it.
+    /// statistics; the cell is kept only when the row pass reads it. Kept out of `check_rows`:
+    /// inlined there, its loop's state lived on the stack (the text path's hot loop).
     #[allow(clippy::too_many_arguments)]
+    #[inline(never)]
     fn check_column(
         &self,
         index: usize,
@@ -594,6 +596,31 @@ impl<'a> Block<'a> {
         let gather = self.plan.stats_columns[index];
         let sketch = self.plan.sketches[index];
         let row_read = self.row_read[index];
+        if !partly_in_place && !self.text_nulls && gather == Gather::Nothing {
+            if sketch == Sketch::Nothing {
+                let plain = (row_read, any_broken);
+                match self.parsers[index] {
+                    TypeParser::Str => {
+                        self.check_plain(index, chunk, plain, cells, failures, out, |s, e| {
+                            within_clean(self.clean_buf, s, e)
+                                .then(|| Value::Str(&self.buf[s as usize..e as usize]))
+                        })
+                    }
+                    TypeParser::Float => {
+                        self.check_plain(index, chunk, plain, cells, failures, out, |s, e| {
+                            crate::parse::parse_float(&self.buf[s as usize..e as usize])
+                                .map(Value::Float)
+                        })
+                    }
+                    parser => {
+                        self.check_plain(index, chunk, plain, cells, failures, out, |s, e| {
+                            parser.parse(&self.buf[s as usize..e as usize])
+                        })
+                    }
+                }
+                return;
+            }
+        }
         for (at, row) in chunk.enumerate() {
             // A record the reader could not split has no cells; the row pass judges it.
             if any_broken && self.rows.broken[row].is_some() || in_place(row) {
@@ -618,6 +645,50 @@ impl<'a> Block<'a> {
             }
             if row_read {
                 cells[at * self.plan.columns.len() + index] = cell;
+            }
+        }
+    }
+
+    /// `check_column` for a column of text rows with no statistics to gather, written once per
+    /// parser kind (`plain`: a non-empty field of the block's text, `buf[s..e]`, as its value, if
+    /// it is one): a plain field's value goes straight to the checks; any other field takes the
+    /// cell path (nulls, markers, the arena, type failures).
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn check_plain(
+        &self,
+        index: usize,
+        chunk: std::ops::Range<usize>,
+        (row_read, any_broken): (bool, bool),
+        cells: &mut [Cell<'a>],
+        failures: &mut Vec<(u32, RuleId)>,
+        out: &mut BlockFindings,
+        plain: impl Fn(u32, u32) -> Option<Value<'a>>,
+    ) {
+        let column = &self.plan.columns[index];
+        let width = self.plan.columns.len();
+        for (at, row) in chunk.enumerate() {
+            if any_broken && self.rows.broken[row].is_some() {
+                continue;
+            }
+            let value = match self.text_ref(row, index) {
+                TextRef::Buf(s, e) if s < e => plain(s, e),
+                _ => None,
+            };
+            let cell = match value {
+                Some(value) => Cell::Ok(value),
+                None => self.cell(index, column, row, failures, out),
+            };
+            if let Cell::Ok(value) = &cell {
+                for check in &column.checks {
+                    if !check.passes(value) {
+                        self.fail_check(check, index, row, out);
+                        failures.push((as_u32(row), check.rule()));
+                    }
+                }
+            }
+            if row_read {
+                cells[at * width + index] = cell;
             }
         }
     }

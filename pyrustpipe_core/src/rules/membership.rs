@@ -23,6 +23,7 @@ pub struct KeySet {
 /// A key of at most 16 bytes as one comparable value: its length and its bytes, read with two
 /// overlapping fixed-size loads that together cover every byte (equal lengths and loads mean
 /// equal keys). No variable-length copy: that `memcpy` call cost more than the set scan.
+#[inline]
 fn pack(key: &[u8]) -> Option<(u128, u8)> {
     let len = key.len();
     let word = |at: usize| u64::from_le_bytes(key[at..at + 8].try_into().expect("8 bytes"));
@@ -66,12 +67,14 @@ impl PackedSet {
         PackedSet { slots }
     }
 
+    #[inline]
     fn slot_of((bytes, len): (u128, u8)) -> usize {
         let mixed = (bytes as u64) ^ ((bytes >> 64) as u64).rotate_left(29) ^ u64::from(len);
         // The top bits of a Fibonacci-hashing multiply; SLOTS is a power of two.
         (mixed.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - Self::SLOTS.trailing_zeros())) as usize
     }
 
+    #[inline]
     fn contains(&self, key: (u128, u8)) -> bool {
         // The table is at most a quarter full, so an empty slot ends every probe.
         let mut slot = Self::slot_of(key);
@@ -132,6 +135,7 @@ impl KeySet {
         })
     }
 
+    #[inline]
     pub fn contains(&self, key: &[u8]) -> bool {
         if let Some(packed) = &self.packed {
             return pack(key).is_some_and(|k| packed.contains(k));
@@ -205,6 +209,7 @@ impl Membership {
         })
     }
 
+    #[inline]
     pub fn passes(&self, value: &Value<'_>) -> bool {
         let mut scratch = [0u8; 24];
         self.set.contains(value.key_bytes(&mut scratch)) != self.negate
