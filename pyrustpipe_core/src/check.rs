@@ -596,30 +596,30 @@ impl<'a> Block<'a> {
         let gather = self.plan.stats_columns[index];
         let sketch = self.plan.sketches[index];
         let row_read = self.row_read[index];
-        if !partly_in_place && !self.text_nulls && gather == Gather::Nothing {
-            if sketch == Sketch::Nothing {
-                let plain = (row_read, any_broken);
-                match self.parsers[index] {
-                    TypeParser::Str => {
-                        self.check_plain(index, chunk, plain, cells, failures, out, |s, e| {
-                            within_clean(self.clean_buf, s, e)
-                                .then(|| Value::Str(&self.buf[s as usize..e as usize]))
-                        })
-                    }
-                    TypeParser::Float => {
-                        self.check_plain(index, chunk, plain, cells, failures, out, |s, e| {
-                            crate::parse::parse_float(&self.buf[s as usize..e as usize])
-                                .map(Value::Float)
-                        })
-                    }
-                    parser => {
-                        self.check_plain(index, chunk, plain, cells, failures, out, |s, e| {
-                            parser.parse(&self.buf[s as usize..e as usize])
-                        })
-                    }
+        if !partly_in_place
+            && !self.text_nulls
+            && gather == Gather::Nothing
+            && sketch == Sketch::Nothing
+        {
+            let plain = (row_read, any_broken);
+            match self.parsers[index] {
+                TypeParser::Str => {
+                    self.check_plain(index, chunk, plain, cells, failures, out, |s, e| {
+                        within_clean(self.clean_buf, s, e)
+                            .then(|| Value::Str(&self.buf[s as usize..e as usize]))
+                    })
                 }
-                return;
+                TypeParser::Float => {
+                    self.check_plain(index, chunk, plain, cells, failures, out, |s, e| {
+                        crate::parse::parse_float(&self.buf[s as usize..e as usize])
+                            .map(Value::Float)
+                    })
+                }
+                parser => self.check_plain(index, chunk, plain, cells, failures, out, |s, e| {
+                    parser.parse(&self.buf[s as usize..e as usize])
+                }),
             }
+            return;
         }
         for (at, row) in chunk.enumerate() {
             // A record the reader could not split has no cells; the row pass judges it.
