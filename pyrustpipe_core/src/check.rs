@@ -131,6 +131,13 @@ impl KeyEntry {
     }
 }
 
+/// Where a column loop writes: the chunk's cells, its failures `(row, rule)`, the findings.
+type PlainOut<'o, 'a> = (
+    &'o mut [Cell<'a>],
+    &'o mut Vec<(u32, RuleId)>,
+    &'o mut BlockFindings,
+);
+
 /// What checking one block found.
 #[derive(Debug, Default)]
 pub struct BlockFindings {
@@ -603,21 +610,39 @@ impl<'a> Block<'a> {
         {
             let plain = (row_read, any_broken);
             match self.parsers[index] {
-                TypeParser::Str => {
-                    self.check_plain(index, chunk, plain, cells, failures, out, |s, e| {
+                TypeParser::Str => self.check_plain(
+                    index,
+                    chunk,
+                    plain,
+                    (cells, failures, out),
+                    |s, e| {
                         within_clean(self.clean_buf, s, e)
                             .then(|| Value::Str(&self.buf[s as usize..e as usize]))
-                    })
-                }
-                TypeParser::Float => {
-                    self.check_plain(index, chunk, plain, cells, failures, out, |s, e| {
+                    },
+                    |check, value| match value {
+                        Value::Str(text) => check.passes_text(text),
+                        value => check.passes(value),
+                    },
+                ),
+                TypeParser::Float => self.check_plain(
+                    index,
+                    chunk,
+                    plain,
+                    (cells, failures, out),
+                    |s, e| {
                         crate::parse::parse_float(&self.buf[s as usize..e as usize])
                             .map(Value::Float)
-                    })
-                }
-                parser => self.check_plain(index, chunk, plain, cells, failures, out, |s, e| {
-                    parser.parse(&self.buf[s as usize..e as usize])
-                }),
+                    },
+                    ColumnCheck::passes,
+                ),
+                parser => self.check_plain(
+                    index,
+                    chunk,
+                    plain,
+                    (cells, failures, out),
+                    |s, e| parser.parse(&self.buf[s as usize..e as usize]),
+                    ColumnCheck::passes,
+                ),
             }
             return;
         }
@@ -653,17 +678,16 @@ impl<'a> Block<'a> {
     /// parser kind (`plain`: a non-empty field of the block's text, `buf[s..e]`, as its value, if
     /// it is one): a plain field's value goes straight to the checks; any other field takes the
     /// cell path (nulls, markers, the arena, type failures).
-    #[allow(clippy::too_many_arguments)]
+    /// `passes` is the checks' test, for the `str` loop resolved for text.
     #[inline(always)]
     fn check_plain(
         &self,
         index: usize,
         chunk: std::ops::Range<usize>,
         (row_read, any_broken): (bool, bool),
-        cells: &mut [Cell<'a>],
-        failures: &mut Vec<(u32, RuleId)>,
-        out: &mut BlockFindings,
+        (cells, failures, out): PlainOut<'_, 'a>,
         plain: impl Fn(u32, u32) -> Option<Value<'a>>,
+        passes: impl Fn(&ColumnCheck, &Value<'a>) -> bool,
     ) {
         let column = &self.plan.columns[index];
         let width = self.plan.columns.len();
@@ -681,7 +705,7 @@ impl<'a> Block<'a> {
             };
             if let Cell::Ok(value) = &cell {
                 for check in &column.checks {
-                    if !check.passes(value) {
+                    if !passes(check, value) {
                         self.fail_check(check, index, row, out);
                         failures.push((as_u32(row), check.rule()));
                     }

@@ -135,11 +135,17 @@ impl KeySet {
         })
     }
 
-    #[inline]
+    /// The packed test inline (a few instructions), any other out of line.
+    #[inline(always)]
     pub fn contains(&self, key: &[u8]) -> bool {
-        if let Some(packed) = &self.packed {
-            return pack(key).is_some_and(|k| packed.contains(k));
+        match &self.packed {
+            Some(packed) => pack(key).is_some_and(|k| packed.contains(k)),
+            None => self.contains_unpacked(key),
         }
+    }
+
+    #[inline(never)]
+    fn contains_unpacked(&self, key: &[u8]) -> bool {
         if self.hashed.is_empty() {
             self.scan.iter().any(|k| k.as_slice() == key)
         } else {
@@ -213,6 +219,12 @@ impl Membership {
     pub fn passes(&self, value: &Value<'_>) -> bool {
         let mut scratch = [0u8; 24];
         self.set.contains(value.key_bytes(&mut scratch)) != self.negate
+    }
+
+    /// `passes` for a `str` value (its key bytes are its text).
+    #[inline(always)]
+    pub fn passes_text(&self, text: &[u8]) -> bool {
+        self.set.contains(text) != self.negate
     }
 
     /// The check as a test of Arrow string views, for a `str` column whose set is scanned and
