@@ -352,6 +352,14 @@ fn tagged<'b>(scratch: &'b mut [u8; 24], tag: u8, raw: &[u8]) -> &'b [u8] {
 mod tests {
     use super::*;
 
+    #[test]
+    fn a_cell_is_four_words() {
+        // The check loops copy cells by the thousand; a 16-byte-aligned field (an i128 in
+        // `Decimal`) would make every one 48 bytes.
+        assert_eq!(std::mem::size_of::<Value<'_>>(), 32);
+        assert_eq!(std::mem::size_of::<Cell<'_>>(), 32);
+    }
+
     proptest::proptest! {
         /// The word-at-a-time test says what the byte loop says, for every length and place.
         #[test]

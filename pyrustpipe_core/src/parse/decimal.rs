@@ -13,17 +13,28 @@ use super::number::{clinger, scan_number};
 const MAX_DIGITS: usize = 38;
 
 /// An exact decimal value `mantissa * 10^exponent`, always normalized.
+///
+/// The mantissa is kept as two 64-bit halves, not an `i128`: an `i128` field would give the
+/// struct, and so every `Value` and `Cell` the checks copy, 16-byte alignment and 48 bytes
+/// instead of 32.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Decimal {
-    mantissa: i128,
+    mantissa_low: u64,
+    mantissa_high: i64,
     exponent: i32,
 }
 
 impl Decimal {
-    pub const ZERO: Decimal = Decimal {
-        mantissa: 0,
-        exponent: 0,
-    };
+    pub const ZERO: Decimal = Decimal::raw(0, 0);
+
+    /// The value `mantissa * 10^exponent` as given (the caller has normalized it).
+    const fn raw(mantissa: i128, exponent: i32) -> Decimal {
+        Decimal {
+            mantissa_low: mantissa as u64,
+            mantissa_high: (mantissa >> 64) as i64,
+            exponent,
+        }
+    }
 
     /// `mantissa * 10^exponent`, normalized. `None` only when stripping trailing zeros
     /// would push the exponent past `i32::MAX` (a value no input can produce anyway).
@@ -36,15 +47,12 @@ impl Decimal {
             m /= 10;
             e = e.checked_add(1)?;
         }
-        Some(Decimal {
-            mantissa: m,
-            exponent: e,
-        })
+        Some(Decimal::raw(m, e))
     }
 
     /// The normalized mantissa (no trailing zeros; 0 for zero).
     pub fn mantissa(&self) -> i128 {
-        self.mantissa
+        i128::from(self.mantissa_high) << 64 | i128::from(self.mantissa_low)
     }
 
     /// The normalized exponent (0 for zero).
@@ -54,11 +62,11 @@ impl Decimal {
 
     /// The nearest f64 (correctly rounded); values beyond f64's range become ±infinity.
     pub fn to_f64(&self) -> f64 {
-        if self.mantissa == 0 {
+        if self.mantissa() == 0 {
             return 0.0;
         }
-        let neg = self.mantissa < 0;
-        if let Ok(m) = u64::try_from(self.mantissa.unsigned_abs()) {
+        let neg = self.mantissa() < 0;
+        if let Ok(m) = u64::try_from(self.mantissa().unsigned_abs()) {
             if let Some(v) = clinger(m, i64::from(self.exponent), neg) {
                 return v;
             }
@@ -68,7 +76,7 @@ impl Decimal {
         use std::io::Write;
         let mut buf = [0u8; 64];
         let mut cursor: &mut [u8] = &mut buf;
-        if write!(cursor, "{}e{}", self.mantissa, self.exponent).is_err() {
+        if write!(cursor, "{}e{}", self.mantissa(), self.exponent).is_err() {
             return f64::NAN; // unreachable by the size argument above; never panic
         }
         let len = 64 - cursor.len();
@@ -130,15 +138,15 @@ pub fn parse_decimal(s: &[u8]) -> Option<Decimal> {
     // moves them into the exponent. `exp` is saturated, so the i64 sum cannot overflow.
     let trailing_zeros = (total - 1 - last) as i64;
     let exponent = n.exp - n.frac.len() as i64 + trailing_zeros;
-    Some(Decimal {
-        mantissa: if n.neg { -acc } else { acc },
-        exponent: i32::try_from(exponent).ok()?,
-    })
+    Some(Decimal::raw(
+        if n.neg { -acc } else { acc },
+        i32::try_from(exponent).ok()?,
+    ))
 }
 
 impl Ord for Decimal {
     fn cmp(&self, other: &Self) -> Ordering {
-        let (sa, sb) = (self.mantissa.signum(), other.mantissa.signum());
+        let (sa, sb) = (self.mantissa().signum(), other.mantissa().signum());
         if sa != sb || sa == 0 {
             return sa.cmp(&sb);
         }
@@ -159,7 +167,7 @@ impl PartialOrd for Decimal {
 
 /// Compares |a| and |b| for nonzero a, b without any rounding.
 fn cmp_magnitude(a: &Decimal, b: &Decimal) -> Ordering {
-    let (ma, mb) = (a.mantissa.unsigned_abs(), b.mantissa.unsigned_abs());
+    let (ma, mb) = (a.mantissa().unsigned_abs(), b.mantissa().unsigned_abs());
     // The position of the leading digit decides, unless both lead at the same place.
     let lead_a = i64::from(a.exponent) + i64::from(ma.ilog10());
     let lead_b = i64::from(b.exponent) + i64::from(mb.ilog10());
@@ -193,16 +201,16 @@ impl fmt::Display for Decimal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let e = self.exponent;
         if (0..=20).contains(&e) {
-            write!(f, "{}", self.mantissa)?;
+            write!(f, "{}", self.mantissa())?;
             for _ in 0..e {
                 f.write_str("0")?;
             }
             return Ok(());
         }
         if (-45..0).contains(&e) {
-            let digits = self.mantissa.unsigned_abs().to_string();
+            let digits = self.mantissa().unsigned_abs().to_string();
             let point = e.unsigned_abs() as usize;
-            if self.mantissa < 0 {
+            if self.mantissa() < 0 {
                 f.write_str("-")?;
             }
             if digits.len() > point {
@@ -215,7 +223,7 @@ impl fmt::Display for Decimal {
             }
             return f.write_str(&digits);
         }
-        write!(f, "{}e{}", self.mantissa, e)
+        write!(f, "{}e{}", self.mantissa(), e)
     }
 }
 
