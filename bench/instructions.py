@@ -77,23 +77,29 @@ def count(argv: list[str], out: Path) -> int:
     return int(found.group(1))
 
 
+def function_totals(annotated: str) -> dict[str, int]:
+    """Each pyrustpipe_core function's inclusive instructions in `callgrind_annotate
+    --inclusive=yes` output. The tool splits a function by the source file of its (inlined)
+    lines and counts a move between splits as a call, so the outermost split holds the others:
+    a function's total is its largest split."""
+    totals: dict[str, int] = {}
+    for line in annotated.splitlines():
+        found = SPLIT.match(line)
+        if found:
+            function = found.group(2)
+            totals[function] = max(totals.get(function, 0), int(found.group(1).replace(",", "")))
+    return totals
+
+
 def heaviest(profile: Path, top: int) -> list[tuple[int, str]]:
-    """The `top` heaviest pyrustpipe_core functions of a profile, inclusive. callgrind_annotate
-    splits a function by the source file of its (inlined) lines, and counts a move between
-    splits as a call, so the outermost split holds the others: a function's total is its
-    largest split."""
-    text = subprocess.run(
+    """The `top` heaviest pyrustpipe_core functions of a callgrind profile, inclusive."""
+    annotated = subprocess.run(
         ["callgrind_annotate", "--inclusive=yes", str(profile)],
         capture_output=True,
         text=True,
         check=False,
     ).stdout
-    totals: dict[str, int] = {}
-    for line in text.splitlines():
-        found = SPLIT.match(line)
-        if found:
-            function = found.group(2)
-            totals[function] = max(totals.get(function, 0), int(found.group(1).replace(",", "")))
+    totals = function_totals(annotated)
     return sorted(((n, f) for f, n in totals.items()), reverse=True)[:top]
 
 
