@@ -64,19 +64,6 @@ def data_path(source: str, rows: int) -> Path:
     return parquet
 
 
-def count(argv: list[str], out: Path) -> int:
-    proc = subprocess.run(
-        ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", *argv],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    found = re.search(r"Collected : (\d+)", proc.stderr)
-    if proc.returncode != 0 or not found:
-        raise SystemExit(f"callgrind failed (exit {proc.returncode}): {proc.stderr[-500:]}")
-    return int(found.group(1))
-
-
 def function_totals(annotated: str) -> dict[str, int]:
     """Each pyrustpipe_core function's inclusive instructions in `callgrind_annotate
     --inclusive=yes` output. The tool splits a function by the source file of its (inlined)
@@ -117,13 +104,15 @@ def main() -> None:
         source, data, validations = args.child
         child(args.package, source, data, int(validations))
         return
+    from run import callgrind_instructions
+
     data = data_path(args.source, args.rows)
     runs = []
     with tempfile.TemporaryDirectory() as tmp:
         for validations in (0, 1):
             argv = [sys.executable, __file__, "--package", args.package, "--child"]
             argv += [args.source, str(data), str(validations)]
-            runs.append(count(argv, Path(tmp) / f"cg.{validations}"))
+            runs.append(callgrind_instructions(argv, Path(tmp) / f"cg.{validations}"))
         call = runs[1] - runs[0]
         print(f"package: {os.path.abspath(args.package)}")
         print(f"source: {args.source}, {args.rows:,} rows ({data.name}), threads=1")

@@ -184,11 +184,13 @@ def run_once(cmd: list[str], timeout: float) -> Run:
         )
 
 
-def callgrind_instructions(cmd: list[str]) -> int:
-    """Instructions the process (all its threads) executed, as valgrind's callgrind counts them."""
+def callgrind_instructions(cmd: list[str], profile: Path | None = None) -> int:
+    """Instructions the process (all its threads) executed, as valgrind's callgrind counts them;
+    the profile is kept at `profile` when given."""
     with tempfile.TemporaryDirectory() as tmp:
+        out = profile or Path(tmp) / "out"
         proc = subprocess.run(
-            ["valgrind", "--tool=callgrind", f"--callgrind-out-file={tmp}/out", *cmd],
+            ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", *cmd],
             check=False,
             capture_output=True,
             text=True,
