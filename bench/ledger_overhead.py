@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import re
-import subprocess
 import sys
 import tempfile
 import time
@@ -21,6 +19,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "example_dags" / "rules"))
+sys.path.insert(0, str(REPO / "bench"))
 
 import pyrustpipe as pp  # noqa: E402
 from transactions import Transactions  # noqa: E402
@@ -51,19 +50,12 @@ def run_once(mode: str, data: Path, ledger: Path) -> None:
 
 
 def callgrind(mode: str, data: Path, ledger: Path) -> int:
-    """Instructions one run's process executed (all threads), as callgrind counts them."""
-    with tempfile.TemporaryDirectory() as tmp:
-        cmd = [sys.executable, __file__, "--worker", mode, str(data), str(ledger)]
-        proc = subprocess.run(
-            ["valgrind", "--tool=callgrind", f"--callgrind-out-file={tmp}/out", *cmd],
-            check=False,
-            capture_output=True,
-            text=True,
-        )
-    found = re.search(r"Collected : (\d+)", proc.stderr)
-    if proc.returncode != 0 or not found:
-        raise SystemExit(f"callgrind failed (exit {proc.returncode}): {proc.stderr[-500:]}")
-    return int(found.group(1))
+    """Instructions of one `run_once(mode, ...)` process (bench/run.py's count)."""
+    from run import callgrind_instructions
+
+    return callgrind_instructions(
+        [sys.executable, __file__, "--worker", mode, str(data), str(ledger)]
+    )
 
 
 def main() -> None:
