@@ -1,6 +1,7 @@
 """Instructions of one `pp.validate` call, for comparing two builds of the engine (issue 12).
 
-    python bench/instructions.py [--package DIR] [--source csv|frame] [--rows 100000] [--top 25]
+    python bench/instructions.py [--package DIR] [--source csv|frame] [--rules bench|floor]
+                                 [--rows 100000] [--top 25]
 
 Runs a child process under `valgrind --tool=callgrind` twice, importing pyrustpipe from
 `--package` (a directory holding a `pyrustpipe/` package; default `python/`): once doing nothing
@@ -14,6 +15,8 @@ count starts). To compare two builds, put each build's `_core.abi3.so` in a copy
 (byte-compile it: `python -m compileall -q DIR`) and run this once per copy. `--top` lists the
 call's heaviest engine functions (inclusive), from `callgrind_annotate`; a build with symbols
 (`PYRUSTPIPE_KEEP_SYMBOLS=1 CARGO_PROFILE_RELEASE_DEBUG=line-tables-only`) names them.
+`--rules floor` validates with `bench/floor.json` instead (every column `str`, no checks): the
+parse pipeline alone, issue 12's floor.
 """
 
 from __future__ import annotations
@@ -32,20 +35,21 @@ ROOT = BENCH.parent
 SPLIT = re.compile(r"\s*([\d,]+) \([ \d.]+%\)\s+[^:\s]+:(pyrustpipe_core::.*?)(?: \[[^\]]*\])?$")
 
 
-def child(package: str, source: str, data: str, validations: int) -> None:
+def child(package: str, source: str, rules: str, data: str, validations: int) -> None:
     """The measured process: import, load the data, validate `validations` times."""
     sys.path.insert(0, package)
     sys.path.insert(0, str(BENCH))
     import pyrustpipe as pp
     from rules import Transactions
 
+    schema: object = Transactions if rules == "bench" else pp.Spec.from_file(BENCH / "floor.json")
     table: object = data
     if source == "frame":
         import polars as pl
 
         table = pl.read_parquet(data)
     for _ in range(validations):
-        pp.validate(table, Transactions, threads=1)  # type: ignore[arg-type]
+        pp.validate(table, schema, threads=1)  # type: ignore[arg-type]
 
 
 def data_path(source: str, rows: int) -> Path:
@@ -96,13 +100,16 @@ def main() -> None:
     )
     parser.add_argument("--package", default=str(ROOT / "python"))
     parser.add_argument("--source", choices=["csv", "frame"], default="csv")
+    parser.add_argument("--rules", choices=["bench", "floor"], default="bench")
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--top", type=int, default=0, help="list the heaviest engine functions")
-    parser.add_argument("--child", nargs=3, metavar=("SOURCE", "DATA", "N"), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--child", nargs=4, metavar=("SOURCE", "RULES", "DATA", "N"), help=argparse.SUPPRESS
+    )
     args = parser.parse_args()
     if args.child:
-        source, data, validations = args.child
-        child(args.package, source, data, int(validations))
+        source, rules, data, validations = args.child
+        child(args.package, source, rules, data, int(validations))
         return
     from run import callgrind_instructions
 
@@ -111,11 +118,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for validations in (0, 1):
             argv = [sys.executable, __file__, "--package", args.package, "--child"]
-            argv += [args.source, str(data), str(validations)]
+            argv += [args.source, args.rules, str(data), str(validations)]
             runs.append(callgrind_instructions(argv, Path(tmp) / f"cg.{validations}"))
         call = runs[1] - runs[0]
         print(f"package: {os.path.abspath(args.package)}")
-        print(f"source: {args.source}, {args.rows:,} rows ({data.name}), threads=1")
+        print(f"source: {args.source}, {args.rows:,} rows ({data.name}), rules: {args.rules}")
         print(f"one validate: {call:,} instructions ({call / args.rows:,.0f} a row)")
         for instructions, function in heaviest(Path(tmp) / "cg.1", args.top):
             print(f"  {instructions:>13,}  {function}")

@@ -14,8 +14,10 @@ use crate::plan::{ColumnPlan, Plan, SourceLayout};
 use crate::rules::dataset::{ColumnStats, Gather};
 use crate::rules::{ColumnCheck, RuleId};
 use crate::value::{sample_text, type_failure_message, Cell, Native, TypeParser, Value};
+use clean::CleanPrefix;
 
 mod cells;
+mod clean;
 mod floats;
 mod row_whole;
 mod views;
@@ -321,13 +323,13 @@ impl<'a> InPlaceRead<'a> {
 #[derive(Clone, Copy, Default)]
 struct Proven<'a> {
     from: usize,
-    clean: &'a str,
+    clean: CleanPrefix<'a>,
 }
 
 impl Proven<'_> {
     /// Whether `start..end` of the buffer is a valid `str` value.
     fn holds(self, start: usize, end: usize) -> bool {
-        start >= self.from && clean_between(self.clean, start - self.from, end - self.from)
+        start >= self.from && self.clean.holds(start - self.from, end - self.from)
     }
 }
 
@@ -338,7 +340,7 @@ fn offsets_proven<O: OffsetSizeTrait>(strings: &GenericStringArray<O>) -> Proven
     let (from, end) = (offsets[0].as_usize(), offsets[strings.len()].as_usize());
     Proven {
         from,
-        clean: clean_prefix(&strings.value_data()[from..end]),
+        clean: CleanPrefix::of(&strings.value_data()[from..end]),
     }
 }
 
@@ -372,7 +374,7 @@ fn views_proven(strings: &arrow_array::StringViewArray) -> Vec<Proven<'_>> {
             }
             Proven {
                 from,
-                clean: clean_prefix(&bytes[from..end]),
+                clean: CleanPrefix::of(&bytes[from..end]),
             }
         })
         .collect()
@@ -403,8 +405,8 @@ struct Block<'a> {
     /// or a typed value's text, be a null.
     text_nulls: bool,
     /// `str` cells are proven valid by one pass over the block's text, not a byte loop each.
-    clean_buf: &'a str,
-    clean_arena: &'a str,
+    clean_buf: CleanPrefix<'a>,
+    clean_arena: CleanPrefix<'a>,
     /// Per column: whether the row pass reads its cells (row rules and keys not done whole,
     /// history, distinct counts).
     row_read: Vec<bool>,
@@ -454,9 +456,9 @@ impl<'a> Block<'a> {
             .collect();
         let any_str = parsers.iter().any(|p| matches!(p, TypeParser::Str));
         let (clean_buf, clean_arena) = if any_str {
-            (clean_prefix(buf), clean_prefix(&rows.arena))
+            (CleanPrefix::of(buf), CleanPrefix::of(&rows.arena))
         } else {
-            ("", "")
+            (CleanPrefix::default(), CleanPrefix::default())
         };
         let mut in_place: Vec<Vec<InPlaceRead<'a>>> = std::iter::repeat_with(Vec::new)
             .take(plan.columns.len())
@@ -583,22 +585,7 @@ impl<'a> Block<'a> {
         // Rows held in place were checked above (only a block of several batches has both).
         let in_place = |row: usize| partly_in_place && self.in_place_at(index, row).is_some();
         if self.proof_only[index] {
-            // Nothing reads this column's valid values: only a null or a text not proven valid
-            // takes the cell path (for its rules), and the cells are left unset.
-            for row in chunk {
-                if in_place(row) {
-                    continue;
-                }
-                if let TextRef::Buf(s, e) = self.text_ref(row, index) {
-                    if s < e && within_clean(self.clean_buf, s, e) {
-                        continue;
-                    }
-                }
-                if !(any_broken && self.rows.broken[row].is_some()) {
-                    self.cell(index, column, row, failures, out);
-                }
-            }
-            return;
+            return self.prove_texts(index, chunk, any_broken, failures, out);
         }
         let gather = self.plan.stats_columns[index];
         let sketch = self.plan.sketches[index];
@@ -616,7 +603,8 @@ impl<'a> Block<'a> {
                     plain,
                     (cells, failures, out),
                     |s, e| {
-                        within_clean(self.clean_buf, s, e)
+                        self.clean_buf
+                            .holds_span(s, e)
                             .then(|| Value::Str(&self.buf[s as usize..e as usize]))
                     },
                     |check, value| match value {
@@ -674,6 +662,66 @@ impl<'a> Block<'a> {
         }
     }
 
+    /// A proof-only column's rows `rows` (see `proof_only`): nothing reads its valid values, so
+    /// only a null or a text not proven a `str` value takes the cell path (for its rules), and
+    /// the cells are left unset.
+    fn prove_texts(
+        &self,
+        index: usize,
+        rows: std::ops::Range<usize>,
+        any_broken: bool,
+        failures: &mut Vec<(u32, RuleId)>,
+        out: &mut BlockFindings,
+    ) {
+        // The texts and the proof as locals, and the cell path out of line: read through
+        // `self`, and with the cell path inlined, the loop kept its state on the stack.
+        let (texts, width, clean) = (&self.rows.texts[..], self.rows.width, self.clean_buf);
+        // An empty field is a null (counted here) or an empty `str` value (nothing to do); only
+        // a `not_null` rule needs its row, on the cell path.
+        let empty_nulls = self.plan.columns[index].not_null.is_none();
+        let empty_is_null = u64::from(self.plan.is_null(b""));
+        let mut nulls = 0u64;
+        let mut at = rows.start * width + index;
+        for row in rows {
+            // A row read in place has no text (nor has a row past the texts of a block whose
+            // last batches were read wholly in place).
+            if let Some(&TextRef::Buf(s, e)) = texts.get(at) {
+                at += width;
+                if s < e {
+                    if clean.holds_span(s, e) {
+                        continue;
+                    }
+                } else if empty_nulls {
+                    nulls += empty_is_null;
+                    continue;
+                }
+            } else {
+                at += width;
+            }
+            self.unproven_cell(index, row, any_broken, failures, out);
+        }
+        out.stats[index].nulls += nulls;
+    }
+
+    /// A cell of a proof-only column that is not a proven text: the cell path, unless its row
+    /// is a broken record or is read in place.
+    #[cold]
+    #[inline(never)]
+    fn unproven_cell(
+        &self,
+        index: usize,
+        row: usize,
+        any_broken: bool,
+        failures: &mut Vec<(u32, RuleId)>,
+        out: &mut BlockFindings,
+    ) {
+        let in_place = !self.in_place[index].is_empty() && self.in_place_at(index, row).is_some();
+        if !(any_broken && self.rows.broken[row].is_some() || in_place) {
+            let column = &self.plan.columns[index];
+            self.cell(index, column, row, failures, out);
+        }
+    }
+
     /// `check_column` for a column of text rows with no statistics to gather, written once per
     /// parser kind (`plain`: a non-empty field of the block's text, `buf[s..e]`, as its value, if
     /// it is one): a plain field's value goes straight to the checks; any other field takes the
@@ -691,11 +739,14 @@ impl<'a> Block<'a> {
     ) {
         let column = &self.plan.columns[index];
         let width = self.plan.columns.len();
+        // Locals, not reloaded through `self` for every cell (see `check_column`).
+        let (texts, text_width, broken) =
+            (&self.rows.texts[..], self.rows.width, &self.rows.broken[..]);
         for (at, row) in chunk.enumerate() {
-            if any_broken && self.rows.broken[row].is_some() {
+            if any_broken && broken[row].is_some() {
                 continue;
             }
-            let value = match self.text_ref(row, index) {
+            let value = match texts[row * text_width + index] {
                 TextRef::Buf(s, e) if s < e => plain(s, e),
                 _ => None,
             };
@@ -774,7 +825,7 @@ impl<'a> Block<'a> {
                 let text = &self.buf[s as usize..e as usize];
                 let parser = self.parsers[index];
                 let value = if matches!(parser, TypeParser::Str) {
-                    within_clean(self.clean_buf, s, e).then_some(Value::Str(text))
+                    self.clean_buf.holds_span(s, e).then_some(Value::Str(text))
                 } else {
                     parser.parse(text)
                 };
@@ -797,12 +848,12 @@ impl<'a> Block<'a> {
         let parser = self.parsers[index];
         let value = match text_ref {
             TextRef::Buf(s, e)
-                if matches!(parser, TypeParser::Str) && within_clean(self.clean_buf, s, e) =>
+                if matches!(parser, TypeParser::Str) && self.clean_buf.holds_span(s, e) =>
             {
                 Some(Value::Str(text))
             }
             TextRef::Arena(s, e)
-                if matches!(parser, TypeParser::Str) && within_clean(self.clean_arena, s, e) =>
+                if matches!(parser, TypeParser::Str) && self.clean_arena.holds_span(s, e) =>
             {
                 Some(Value::Str(text))
             }
@@ -853,16 +904,25 @@ impl<'a> Block<'a> {
         Cell::Invalid
     }
 
-    /// Checks column `index` for the whole block when every row of it is read in place: its
+    /// Checks column `index` for the whole block when every row of it is read in place, or when
+    /// it is a proof-only column of text (no cells to leave for the row pass, so no chunk to
+    /// keep in the cache, and one loop over the block instead of a call per chunk): its
     /// failures, in row order (a row's in check order). None: the column is checked chunk by
     /// chunk.
     fn check_whole(&self, index: usize, out: &mut BlockFindings) -> Option<Vec<(u32, RuleId)>> {
         // An empty block has every column "all in place": it has nothing to check whole.
-        if !self.all_in_place[index] || self.rows.is_empty() {
+        if self.rows.is_empty() {
             return None;
         }
         let mut failures = Vec::new();
-        self.check_in_place(index, 0..self.rows.len(), &mut [], &mut failures, out);
+        if self.all_in_place[index] {
+            self.check_in_place(index, 0..self.rows.len(), &mut [], &mut failures, out);
+        } else if self.proof_only[index] && self.in_place[index].is_empty() {
+            let rows = 0..self.rows.len();
+            self.prove_texts(index, rows, self.any_broken, &mut failures, out);
+        } else {
+            return None;
+        }
         Some(failures)
     }
 
@@ -1396,26 +1456,6 @@ fn native_text(native: Native) -> Vec<u8> {
     text
 }
 
-/// The longest prefix of `bytes` that is valid UTF-8 without a NUL byte: found with two
-/// vectorised passes (memchr, std's UTF-8 check) per block instead of a byte loop per cell.
-fn clean_prefix(bytes: &[u8]) -> &str {
-    let before_nul = &bytes[..memchr::memchr(0, bytes).unwrap_or(bytes.len())];
-    match std::str::from_utf8(before_nul) {
-        Ok(text) => text,
-        Err(error) => std::str::from_utf8(&before_nul[..error.valid_up_to()]).unwrap_or_default(),
-    }
-}
-
-/// Whether `clean[start..end]` is itself a valid `str` value: a slice of valid UTF-8 without NUL
-/// is one exactly when both ends are character boundaries (false when `end` is past `clean`).
-fn within_clean(clean: &str, start: u32, end: u32) -> bool {
-    clean_between(clean, start as usize, end as usize)
-}
-
-fn clean_between(clean: &str, start: usize, end: usize) -> bool {
-    clean.is_char_boundary(start) && clean.is_char_boundary(end)
-}
-
 /// Whether the `len` (≤ 12) bytes inlined in a string view are all ASCII without NUL, so a
 /// valid `str` value: one word-at-a-time test, where the byte loop takes a dozen steps. False
 /// for any other value, which the parser then judges.
@@ -1826,39 +1866,5 @@ mod tests {
                 }
             }
         }
-    }
-
-    #[test]
-    fn a_span_proven_clean_is_a_valid_str_and_the_fast_path_misses_no_bad_cell() {
-        // Every span of each buffer: proven by the block test → the per-cell parser agrees.
-        let buffers: &[&[u8]] = &[
-            b"plain,ascii\n",
-            "caf\u{e9},na\u{ef}ve,\u{1F600}x".as_bytes(),
-            b"ok,\xff\xfe,ok",
-            b"a\0b,c",
-            b"ab\xc3",
-            b"\xe2\x82",
-            b"",
-        ];
-        for buf in buffers {
-            let clean = clean_prefix(buf);
-            assert!(buf.starts_with(clean.as_bytes()), "{buf:?}");
-            for start in 0..=buf.len() {
-                for end in start..=buf.len() {
-                    let text = &buf[start..end];
-                    let proven = within_clean(clean, as_u32(start), as_u32(end));
-                    let valid = TypeParser::Str.parse(text).is_some();
-                    assert!(!proven || valid, "{buf:?}[{start}..{end}]");
-                    // Inside the clean prefix the fast path decides every non-empty span itself
-                    // (an empty span inside a character falls back to the per-cell test).
-                    if start < end && end <= clean.len() {
-                        assert_eq!(proven, valid, "{buf:?}[{start}..{end}]");
-                    }
-                }
-            }
-        }
-        assert_eq!(clean_prefix(b"ab\xc3"), "ab");
-        assert_eq!(clean_prefix(b"a\0b"), "a");
-        assert_eq!(clean_prefix(b"\xc3\xa9\xff"), "\u{e9}");
     }
 }
