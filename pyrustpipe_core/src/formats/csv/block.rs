@@ -201,7 +201,10 @@ impl RecordSink for RowsSink<'_> {
     }
 
     fn plain_run(&mut self, parser: &Parser, buf: &[u8], pos: usize, line: u64) -> PlainRun {
-        let kept = self.rows.texts.len();
+        // The texts out of `rows` for the run, a vector of its own: pushed through `rows`, its
+        // length was stored and reloaded for every field.
+        let mut texts = std::mem::take(&mut self.rows.texts);
+        let kept = texts.len();
         let mut taken = Taken {
             layout: self.layout,
             rows: &mut *self.rows,
@@ -216,10 +219,10 @@ impl RecordSink for RowsSink<'_> {
         // Two closures, so the identity layout's cells are pushed as they come, unmapped.
         let next = if self.identity {
             parser.plain_run(buf, pos, |start, end, record| {
-                taken.rows.texts.push(TextRef::Buf(start, end));
+                texts.push(TextRef::Buf(start, end));
                 if let Some(record_start) = record {
-                    let fields = taken.rows.texts.len() - taken.kept;
-                    taken.record(record_start, end, fields, &[]);
+                    let fields = texts.len() - taken.kept;
+                    taken.record(&mut texts, record_start, end, fields, &[]);
                 }
             })
         } else {
@@ -228,13 +231,15 @@ impl RecordSink for RowsSink<'_> {
             parser.plain_run(buf, pos, |start, end, record| {
                 spans.push((start, end));
                 if let Some(record_start) = record {
-                    taken.record(record_start, end, spans.len(), spans);
+                    taken.record(&mut texts, record_start, end, spans.len(), spans);
                     spans.clear();
                 }
             })
         };
-        taken.rows.texts.truncate(taken.kept);
-        PlainRun { next, ..taken.run }
+        texts.truncate(taken.kept);
+        let run = taken.run;
+        self.rows.texts = texts;
+        PlainRun { next, ..run }
     }
 }
 
@@ -251,30 +256,36 @@ struct Taken<'a> {
 
 impl Taken<'_> {
     /// A record of `fields` fields ended at `end`: its line, its breakage, and (for a layout that
-    /// is not the identity) its cells from `spans`.
-    fn record(&mut self, start: u32, end: u32, fields: usize, spans: &[(u32, u32)]) {
+    /// is not the identity) its cells from `spans`, in `texts` (the run's, out of `rows`).
+    fn record(
+        &mut self,
+        texts: &mut Vec<TextRef>,
+        start: u32,
+        end: u32,
+        fields: usize,
+        spans: &[(u32, u32)],
+    ) {
         let rows = &mut *self.rows;
         rows.lines.push(Some(self.line + self.run.records));
         self.run.records += 1;
         self.run.longest = self.run.longest.max((end - start) as usize);
         if fields != self.layout.width {
-            rows.texts.truncate(self.kept);
+            texts.truncate(self.kept);
             rows.broken.push(Some(Broken::FieldCount(fields)));
-            rows.texts.extend(std::iter::repeat_n(
+            texts.extend(std::iter::repeat_n(
                 TextRef::Absent,
                 self.layout.field_of.len(),
             ));
         } else {
             rows.broken.push(None);
             if !spans.is_empty() {
-                rows.texts
-                    .extend(self.layout.field_of.iter().map(|field| match field {
-                        None => TextRef::Absent,
-                        Some(index) => TextRef::Buf(spans[*index].0, spans[*index].1),
-                    }));
+                texts.extend(self.layout.field_of.iter().map(|field| match field {
+                    None => TextRef::Absent,
+                    Some(index) => TextRef::Buf(spans[*index].0, spans[*index].1),
+                }));
             }
         }
-        self.kept = rows.texts.len();
+        self.kept = texts.len();
     }
 }
 
