@@ -10,6 +10,7 @@ BUILD_STAMP := $(VENV)/.build-stamp
 RUST_SOURCES := $(shell find pyrustpipe_core/src pyrustpipe_py/src -name '*.rs') Cargo.toml Cargo.lock pyrustpipe_core/Cargo.toml pyrustpipe_py/Cargo.toml pyrustpipe_py/build.rs pyrustpipe_py/exports.map
 
 .PHONY: help demo test test-rust test-python lint fmt bench build clean s3-server chaos browser
+.PHONY: lint-rust lint-python test-rust-build beside-the-build
 .PHONY: cluster-up cluster-down cluster-test test-cluster-short screenshots
 
 help: ## list the targets
@@ -37,7 +38,17 @@ demo: $(BUILD_STAMP) s3-server ## sample partitions on a local S3 server, valida
 	$(PY) airflow_provider/demo_fanout.py
 	$(PY) demo/console_demo.py
 
-test: lint test-rust test-python wheel-smoke test-cluster-short ## build everything, lint, run every test, install the built wheels in a fresh venv and use them
+test: $(STAMP) ## build everything, lint, run every test, install the built wheels in a fresh venv and use them
+	@# The release build ends in one long single-threaded step (fat LTO in one codegen unit):
+	@# the Rust checks, the tests' debug build and the S3 server build run beside it (cargo
+	@# locks target/release and target/debug apart). Then the rest, one at a time.
+	$(MAKE) --no-print-directory -j2 build beside-the-build
+	$(MAKE) --no-print-directory lint-python test-rust test-python wheel-smoke test-cluster-short
+
+beside-the-build: lint-rust test-rust-build s3-server
+
+test-rust-build: $(STAMP)
+	cargo test --workspace --exclude pyrustpipe_py -q --no-run
 
 test-rust: $(STAMP)
 	cargo test --workspace --exclude pyrustpipe_py -q
@@ -77,9 +88,13 @@ test-cluster-short: $(BUILD_STAMP) s3-server
 	$(PY) scripts/cluster/cluster.py up && CLUSTER=1 $(VENV)/bin/pytest tests/cluster/test_fanout.py -p no:cacheprovider; \
 	status=$$?; $(PY) scripts/cluster/cluster.py down; exit $$status
 
-lint: $(BUILD_STAMP) ## rustfmt, clippy (warnings are errors), ruff, mypy, stub check
+lint: lint-rust lint-python ## rustfmt, clippy (warnings are errors), ruff, mypy, stub check
+
+lint-rust: $(STAMP)
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -q -- -D warnings
+
+lint-python: $(BUILD_STAMP)
 	$(VENV)/bin/ruff check python tests bench demo devtools airflow_provider dagster_integration example_dags
 	$(VENV)/bin/mypy
 	$(VENV)/bin/mypy --strict --ignore-missing-imports airflow_provider/pyrustpipe_provider dagster_integration/dagster_pyrustpipe
