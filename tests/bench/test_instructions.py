@@ -38,14 +38,17 @@ def test_a_function_is_its_largest_split_and_calls_are_not_functions() -> None:
 
 
 @pytest.mark.skipif(shutil.which("valgrind") is None, reason="valgrind is not installed")
-def test_one_validate_is_counted() -> None:
+@pytest.mark.parametrize("rules", ["bench", "floor"])
+def test_one_validate_is_counted(rules: str) -> None:
+    script = str(ROOT / "bench" / "instructions.py")
     out = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "instructions.py"), "--rows", "2000"],
+        [sys.executable, script, "--rows", "2000", "--rules", rules],
         capture_output=True,
         text=True,
         check=True,
         cwd=ROOT,
     ).stdout
+    assert f"rules: {rules}" in out, out
     line = next(line for line in out.splitlines() if line.startswith("one validate:"))
     per_row = int(line.split()[2].replace(",", "")) / 2000
     # The engine's own work: thousands of instructions a row, not the interpreter's millions.
