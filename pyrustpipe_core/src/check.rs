@@ -685,8 +685,9 @@ impl<'a> Block<'a> {
         for row in rows {
             // A row read in place has no text (nor has a row past the texts of a block whose
             // last batches were read wholly in place).
-            if let Some(&TextRef::Buf(s, e)) = texts.get(at) {
-                at += width;
+            let text = texts.get(at);
+            at += width;
+            if let Some(&TextRef::Buf(s, e)) = text {
                 if s < e {
                     if clean.holds_span(s, e) {
                         continue;
@@ -695,8 +696,6 @@ impl<'a> Block<'a> {
                     nulls += empty_is_null;
                     continue;
                 }
-            } else {
-                at += width;
             }
             self.unproven_cell(index, row, any_broken, failures, out);
         }
