@@ -197,7 +197,7 @@ def callgrind_instructions(cmd: list[str], profile: Path | None = None) -> int:
             cwd=ROOT,
         )
     found = re.search(r"Collected : (\d+)", proc.stderr)
-    if not found:
+    if proc.returncode != 0 or not found:
         raise ValueError(f"callgrind gave no count (exit {proc.returncode}): {proc.stderr[-300:]}")
     return int(found.group(1))
 
