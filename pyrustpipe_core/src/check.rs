@@ -1459,26 +1459,32 @@ fn native_text(native: Native) -> Vec<u8> {
 /// valid `str` value: one word-at-a-time test, where the byte loop takes a dozen steps. False
 /// for any other value, which the parser then judges.
 fn inline_ascii(view: u128, len: usize) -> bool {
-    const ONES: u128 = 0x0101_0101_0101_0101_0101_0101;
-    const HIGHS: u128 = ONES << 7;
-    // The value's own bytes, by length: a table, as a variable 128-bit shift is a branchy
-    // sequence of its own.
-    const KEEP: [u128; 13] = {
-        let mut keep = [0u128; 13];
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = ONES << 7;
+    // The value's own bytes, by length, of the view's bytes 4..12 and 12..16: a table, as a
+    // variable shift is a branchy sequence of its own.
+    const KEEP: [(u64, u64); 13] = {
+        let mut keep = [(0u64, 0u64); 13];
         let mut len = 1;
         while len < 13 {
-            keep[len] = (1u128 << (8 * len)) - 1;
+            keep[len] = if len <= 8 {
+                (u64::MAX >> (64 - 8 * len), 0)
+            } else {
+                (u64::MAX, u64::MAX >> (64 - 8 * (len - 8)))
+            };
             len += 1;
         }
         keep
     };
-    let Some(&keep) = KEEP.get(len) else {
+    let Some(&(keep_low, keep_high)) = KEEP.get(len) else {
         return false;
     };
     // Bytes past `len` are set to 1 (ASCII, not NUL), so only the value's own bytes decide.
-    let bytes = ((view >> 32) & keep) | (ONES & !keep);
-    let has_nul = bytes.wrapping_sub(ONES) & !bytes & HIGHS != 0;
-    bytes & HIGHS == 0 && !has_nul
+    let low = ((view >> 32) as u64 & keep_low) | (ONES & !keep_low);
+    let high = ((view >> 96) as u64 & keep_high) | (ONES & !keep_high);
+    // A byte is 1..=127 exactly when neither it nor it less one has its high bit set (a 0
+    // borrows, which can only flag its neighbour when the word already fails).
+    (low | low.wrapping_sub(ONES) | high | high.wrapping_sub(ONES)) & HIGHS == 0
 }
 
 /// One value's hash as a one-column key and a distinct count see it (its key bytes).

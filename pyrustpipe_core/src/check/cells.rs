@@ -6,7 +6,7 @@ use arrow_array::cast::AsArray;
 use arrow_array::{Array, ArrayAccessor};
 use arrow_schema::DataType;
 
-use super::{inline_ascii, native_text, Block};
+use super::{inline_ascii, native_text, Block, InPlaceRead};
 use crate::formats::typed::native_reader;
 use crate::value::{Cell, Native, Value};
 
@@ -35,42 +35,54 @@ impl<'a> Block<'a> {
     ) {
         for read in &self.in_place[index] {
             let rows = read.rows_within(rows.clone());
-            let (array, first) = (&read.part.array, read.part.first);
-            match array.data_type() {
-                DataType::Utf8 => {
-                    let strings = array.as_string::<i32>();
-                    rows.for_each(|row| put(row, self.str_cell(index, strings, row - first)));
-                }
-                DataType::LargeUtf8 => {
-                    let strings = array.as_string::<i64>();
-                    rows.for_each(|row| put(row, self.str_cell(index, strings, row - first)));
-                }
-                DataType::Utf8View => {
-                    let strings = array.as_string_view();
-                    let views = strings.views();
-                    let bytes: &'a [u8] = views.inner().as_slice();
-                    for row in rows {
-                        let at = row - first;
-                        let (view, len) = (views[at], views[at] as u32 as usize);
-                        // The common case first: a non-empty value inlined in its view, ASCII
-                        // without NUL, is a `str` value when only the empty text is a null.
-                        let plain = !self.text_nulls && (1..=12).contains(&len);
-                        let cell = if plain && inline_ascii(view, len) && strings.is_valid(at) {
-                            Cell::Ok(Value::Str(&bytes[16 * at + 4..16 * at + 4 + len]))
-                        } else {
-                            self.str_cell(index, strings, at)
-                        };
-                        put(row, cell);
-                    }
-                }
-                _ => {
-                    let dtype = self.plan.columns[index].dtype;
-                    let Some(natives) = native_reader(array, dtype) else {
-                        continue;
+            self.for_each_cell_of(read, index, rows, &mut put);
+        }
+    }
+
+    /// `for_each_cell` for the rows `rows` of one of column `index`'s arrays (`read`).
+    #[inline(always)]
+    pub(super) fn for_each_cell_of(
+        &self,
+        read: &InPlaceRead<'a>,
+        index: usize,
+        rows: std::ops::Range<usize>,
+        mut put: impl FnMut(usize, Cell<'a>),
+    ) {
+        let (array, first) = (&read.part.array, read.part.first);
+        match array.data_type() {
+            DataType::Utf8 => {
+                let strings = array.as_string::<i32>();
+                rows.for_each(|row| put(row, self.str_cell(index, strings, row - first)));
+            }
+            DataType::LargeUtf8 => {
+                let strings = array.as_string::<i64>();
+                rows.for_each(|row| put(row, self.str_cell(index, strings, row - first)));
+            }
+            DataType::Utf8View => {
+                let strings = array.as_string_view();
+                let views = strings.views();
+                let bytes: &'a [u8] = views.inner().as_slice();
+                for row in rows {
+                    let at = row - first;
+                    let (view, len) = (views[at], views[at] as u32 as usize);
+                    // The common case first: a non-empty value inlined in its view, ASCII
+                    // without NUL, is a `str` value when only the empty text is a null.
+                    let plain = !self.text_nulls && (1..=12).contains(&len);
+                    let cell = if plain && inline_ascii(view, len) && strings.is_valid(at) {
+                        Cell::Ok(Value::Str(&bytes[16 * at + 4..16 * at + 4 + len]))
+                    } else {
+                        self.str_cell(index, strings, at)
                     };
-                    for row in rows {
-                        put(row, self.native_cell(natives.get(row - first), dtype));
-                    }
+                    put(row, cell);
+                }
+            }
+            _ => {
+                let dtype = self.plan.columns[index].dtype;
+                let Some(natives) = native_reader(array, dtype) else {
+                    return;
+                };
+                for row in rows {
+                    put(row, self.native_cell(natives.get(row - first), dtype));
                 }
             }
         }
@@ -78,7 +90,7 @@ impl<'a> Block<'a> {
 
     /// Value `at` of a `str` column's string array as a cell (`check_strings`' judgement).
     #[inline(always)]
-    fn str_cell(
+    pub(super) fn str_cell(
         &self,
         index: usize,
         strings: impl ArrayAccessor<Item = &'a str>,

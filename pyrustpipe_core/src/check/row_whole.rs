@@ -3,9 +3,11 @@
 //! What is left is done a row at a time (`check_row`), which joins these rules' failures to
 //! their rows in rule order.
 
+use arrow_array::cast::AsArray;
+use arrow_array::{Array, StringViewArray};
 use arrow_buffer::NullBuffer;
 
-use super::{record_failure, value_hash, Block, BlockFindings, RuleId};
+use super::{inline_ascii, record_failure, value_hash, Block, BlockFindings, KeyEntry, RuleId};
 use crate::formats::typed::native_reader;
 use crate::plan::RowRule;
 use crate::spec::{BinaryOp, DType};
@@ -111,14 +113,66 @@ impl<'a> Block<'a> {
         for (key_index, key) in self.plan.unique_keys.iter().enumerate() {
             if self.keys_whole[key_index] {
                 let column = key.columns[0];
-                self.for_each_cell(column, 0..self.rows.len(), |row, cell| {
-                    if let Cell::Ok(value) = &cell {
-                        self.log_key(key_index, row, value_hash(value), |_| &cell, out);
+                for read in &self.in_place[column] {
+                    let rows = read.rows_within(0..self.rows.len());
+                    match read.part.array.as_string_view_opt() {
+                        Some(strings) => {
+                            let part = (strings, read.part.first, rows);
+                            self.log_view_keys(key_index, column, part, out);
+                        }
+                        None => self.for_each_cell_of(read, column, rows, |row, cell| {
+                            if let Cell::Ok(value) = &cell {
+                                self.log_key(key_index, row, value_hash(value), |_| &cell, out);
+                            }
+                        }),
                     }
-                });
+                }
             }
         }
         whole
+    }
+
+    /// A one-column key's entries for rows `rows` of a string-view array (whose first row is
+    /// block row `first`), as `log_key` logs each value's cell: the common value, inlined ASCII
+    /// without NUL, is hashed and copied straight from its view, with no cell between.
+    fn log_view_keys(
+        &self,
+        key_index: usize,
+        column: usize,
+        (strings, first, rows): (&'a StringViewArray, usize, std::ops::Range<usize>),
+        out: &mut BlockFindings,
+    ) {
+        let views = strings.views();
+        let bytes: &'a [u8] = views.inner().as_slice();
+        let nulls = strings.nulls().filter(|nulls| nulls.null_count() > 0);
+        out.keys[key_index].reserve(rows.len());
+        out.key_text.reserve(12 * rows.len());
+        for row in rows {
+            let at = row - first;
+            let (view, len) = (views[at], views[at] as u32 as usize);
+            // As `for_each_cell` judges a view: only the empty text can be a null here.
+            let plain = (1..=12).contains(&len)
+                && inline_ascii(view, len)
+                && nulls.is_none_or(|n| n.is_valid(at));
+            if !plain {
+                let cell = self.str_cell(column, strings, at);
+                if let Cell::Ok(value) = &cell {
+                    self.log_key(key_index, row, value_hash(value), |_| &cell, out);
+                }
+                continue;
+            }
+            let inlined = &bytes[16 * at + 4..16 * at + 16];
+            let text_start = out.key_text.len();
+            // A fixed 12-byte copy, cut to the value's length: no call to copy a few bytes.
+            out.key_text.extend_from_slice(inlined);
+            out.key_text.truncate(text_start + len);
+            out.keys[key_index].push(KeyEntry::new(
+                xxhash_rust::xxh3::xxh3_128(&inlined[..len]),
+                self.first_row + row,
+                self.rows.lines[row],
+                (text_start, text_start + len),
+            ));
+        }
     }
 
     /// Whether anything is left for the row pass besides joining failures: a row rule or key
