@@ -16,6 +16,7 @@ use crate::rules::{ColumnCheck, RuleId};
 use crate::value::{sample_text, type_failure_message, Cell, Native, TypeParser, Value};
 use clean::CleanPrefix;
 
+mod bits;
 mod cells;
 mod clean;
 mod floats;
@@ -1132,7 +1133,7 @@ impl<'a> Block<'a> {
     /// One check over `len` rows, the first of which is block row `start` (the `skipped` bits
     /// mark the rows that are not values): each value `i` that fails `passes` is counted,
     /// sampled (with the text `text_of` gives) and listed. `passes` runs on every row, and a
-    /// skipped row's outcome is dropped: the loop has no branch a row but the failure's.
+    /// skipped row's outcome is dropped: the loop has no branch a row (`bits::each_failing`).
     #[inline(always)]
     fn fail_unless(
         &self,
@@ -1143,13 +1144,11 @@ impl<'a> Block<'a> {
         failures: &mut Vec<(u32, RuleId)>,
         out: &mut BlockFindings,
     ) {
-        for i in 0..len {
-            if !passes(i) && skipped[i / 64] & (1 << (i % 64)) == 0 {
-                let row = start + i;
-                self.fail_check_cell(check, index, (row, &text_of(i)), out);
-                failures.push((as_u32(row), check.rule()));
-            }
-        }
+        bits::each_failing(len, passes, skipped, &mut |i| {
+            let row = start + i;
+            self.fail_check_cell(check, index, (row, &text_of(i)), out);
+            failures.push((as_u32(row), check.rule()));
+        });
     }
 
     /// Rows `rows` of column `index` from a typed array (whose first row is `first`) read as

@@ -34,25 +34,29 @@ impl<'a> Block<'a> {
         // Rows that are not values (nulls, floats that are not finite): judged one by one as
         // `check_natives` does; no check loop below sees them.
         let mut skipped = vec![0u64; floats.len().div_ceil(64)];
-        for (i, &x) in floats.iter().enumerate() {
-            let null = nulls.is_some_and(|n| n.is_null(at.start + i));
-            if !null && x.is_finite() {
-                if gather != Gather::Nothing {
-                    out.stats[index].add(x, gather);
-                }
-                continue;
-            }
+        let mut judge = |i: usize| {
             skipped[i / 64] |= 1 << (i % 64);
             let row = rows.start + i;
-            if null {
+            if nulls.is_some_and(|n| n.is_null(at.start + i)) {
                 self.null_cell(index, column, (row, &[]), failures, out);
-                continue;
+                return;
             }
             // A float that is not finite is never a value: its text (`inf`, `NaN`) is not a
             // number to the text path's parser.
+            let x = floats[i];
             debug_assert!(Native::Float(x).value(column.dtype).is_none());
             let text = super::native_text(Native::Float(x));
             self.invalid_cell(column, (row, &text), failures, out);
+        };
+        let mut valid_words = super::bits::valid_words(nulls, at.start, floats.len());
+        let finite = |i: usize| floats[i].is_finite();
+        super::bits::each_clear(floats.len(), finite, &mut valid_words, &mut judge);
+        if gather != Gather::Nothing {
+            for (i, &x) in floats.iter().enumerate() {
+                if skipped[i / 64] & (1 << (i % 64)) == 0 {
+                    out.stats[index].add(x, gather);
+                }
+            }
         }
         let place = (index, rows.start, floats.len(), &skipped[..]);
         let text_of = |i: usize| Cow::Owned(super::native_text(Native::Float(floats[i])));

@@ -144,17 +144,10 @@ impl<'a> Block<'a> {
         };
         // Rows that are not values (nulls, texts that are not `str`s): no check sees them.
         let mut skipped = vec![0u64; rows.len().div_ceil(64)];
-        for (i, &view) in views.views.iter().enumerate() {
+        // A row that is not plain, or is null, is judged on its own (`judge`), as
+        // `check_strings_by_check` judges every value; the rest need nothing more.
+        let mut judge = |i: usize| {
             let at = first_at + i;
-            let plain = match &prover {
-                Some(Prover::Set(set)) => set.passes(view),
-                Some(Prover::Pattern(pattern)) => pattern.passes(views.text(i)),
-                None => plain_view(view, &spans),
-            };
-            if plain && nulls.is_none_or(|n| n.is_valid(at)) {
-                continue;
-            }
-            // As `check_strings_by_check` judges every value.
             let row = rows.start + i;
             let value = if array.is_null(at) {
                 self.null_cell(index, column, (row, &[]), failures, out);
@@ -179,6 +172,21 @@ impl<'a> Block<'a> {
                     self.fail_check_cell(check, index, (row, views.text(i)), out);
                     failures.push((as_u32(row), check.rule()));
                 }
+            }
+        };
+        let mut valid_words = super::bits::valid_words(nulls, first_at, rows.len());
+        match &prover {
+            Some(Prover::Set(set)) => {
+                let plain = |i: usize| set.passes(views.views[i]);
+                super::bits::each_clear(views.views.len(), plain, &mut valid_words, &mut judge);
+            }
+            Some(Prover::Pattern(pattern)) => {
+                let plain = |i: usize| pattern.passes(views.text(i));
+                super::bits::each_clear(views.views.len(), plain, &mut valid_words, &mut judge);
+            }
+            None => {
+                let plain = |i: usize| plain_view(views.views[i], &spans);
+                super::bits::each_clear(views.views.len(), plain, &mut valid_words, &mut judge);
             }
         }
         let proved = usize::from(prover.is_some());

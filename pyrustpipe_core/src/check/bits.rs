@@ -1,0 +1,106 @@
+//! Rows judged 64 at a time: a per-row test gathered into a word of bits, so its loop has no
+//! branch a row, and only the rows it rejects visited one by one.
+
+use arrow_buffer::NullBuffer;
+
+/// The validity of rows `from..from + len` of an array with `nulls`, one word per 64 rows (the
+/// last padded with zeros); nothing when no row is null.
+pub(super) fn valid_words(
+    nulls: Option<&NullBuffer>,
+    from: usize,
+    len: usize,
+) -> impl Iterator<Item = u64> + '_ {
+    let chunks = nulls
+        .filter(|n| n.null_count() > 0)
+        .map(|n| n.inner().inner().bit_chunks(n.offset() + from, len));
+    chunks.into_iter().flat_map(|bits| {
+        let last = (bits.remainder_len() > 0).then(|| bits.remainder_bits());
+        bits.into_iter().chain(last)
+    })
+}
+
+/// Calls `visit` on each row of `0..len`, in order, that fails `holds` or whose bit of
+/// `valid_words` is clear (one word per 64 rows, the first row in the low bit; an exhausted
+/// iterator: every row valid).
+#[inline(always)]
+pub(super) fn each_clear(
+    len: usize,
+    holds: impl Fn(usize) -> bool,
+    valid_words: &mut impl Iterator<Item = u64>,
+    visit: &mut impl FnMut(usize),
+) {
+    for start in (0..len).step_by(64) {
+        let end = (start + 64).min(len);
+        let mut held = 0u64;
+        for i in start..end {
+            held |= u64::from(holds(i)) << (i - start);
+        }
+        let in_range = u64::MAX >> (64 - (end - start));
+        let valid = valid_words.next().unwrap_or(u64::MAX);
+        let mut clear = !(held & valid) & in_range;
+        while clear != 0 {
+            visit(start + clear.trailing_zeros() as usize);
+            clear &= clear - 1;
+        }
+    }
+}
+
+/// Calls `visit` on each row of `0..len`, in order, that fails `holds` and whose bit of
+/// `skipped` (one word per 64 rows) is clear.
+#[inline(always)]
+pub(super) fn each_failing(
+    len: usize,
+    holds: impl Fn(usize) -> bool,
+    skipped: &[u64],
+    visit: &mut impl FnMut(usize),
+) {
+    for (start, &skip) in (0..len).step_by(64).zip(skipped) {
+        let end = (start + 64).min(len);
+        let mut held = 0u64;
+        for i in start..end {
+            held |= u64::from(holds(i)) << (i - start);
+        }
+        let in_range = u64::MAX >> (64 - (end - start));
+        let mut failed = !(held | skip) & in_range;
+        while failed != 0 {
+            visit(start + failed.trailing_zeros() as usize);
+            failed &= failed - 1;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The rows visited are exactly those failing the test or clear in the words (`each_clear`),
+    /// or failing it and clear in them (`each_failing`), in order, for lengths around word edges.
+    #[test]
+    fn visits_exactly_the_rows_that_fail_or_are_invalid() {
+        for len in [0usize, 1, 63, 64, 65, 127, 128, 200] {
+            let holds = |i: usize| !i.is_multiple_of(3);
+            let words: Vec<u64> = (0..len.div_ceil(64))
+                .map(|w| {
+                    (0..64)
+                        .filter(|b| !(w * 64 + b).is_multiple_of(5))
+                        .fold(0, |x, b| x | 1 << b)
+                })
+                .collect();
+            for valid in [Some(words.clone()), None] {
+                let mut seen = Vec::new();
+                let mut words_iter = valid.iter().flatten().copied();
+                each_clear(len, holds, &mut words_iter, &mut |i| seen.push(i));
+                let expected: Vec<usize> = (0..len)
+                    .filter(|&i| !holds(i) || (valid.is_some() && i.is_multiple_of(5)))
+                    .collect();
+                assert_eq!(seen, expected, "{len} {}", valid.is_some());
+            }
+            let mut failing = Vec::new();
+            each_failing(len, holds, &words, &mut |i| failing.push(i));
+            let expected: Vec<usize> = (0..len)
+                .filter(|&i| !holds(i) && i.is_multiple_of(5))
+                .collect();
+            assert_eq!(failing, expected, "{len}");
+        }
+    }
+}
