@@ -69,9 +69,60 @@ pub(super) fn each_failing(
     }
 }
 
+/// `each_clear`, or where the null rows are settled already (`settled`: their bits, one word
+/// per 64 rows, `null_words`), `each_failing` over the rest.
+#[inline(always)]
+pub(super) fn each_unsettled(
+    len: usize,
+    holds: impl Fn(usize) -> bool,
+    (settled, valid_words): (Option<&[u64]>, &mut impl Iterator<Item = u64>),
+    visit: &mut impl FnMut(usize),
+) {
+    match settled {
+        Some(settled) => each_failing(len, holds, settled, visit),
+        None => each_clear(len, holds, valid_words, visit),
+    }
+}
+
+/// The null rows among rows `from..from + len` of an array with `nulls`, one word per 64 rows
+/// (no bit past `len`).
+pub(super) fn null_words(nulls: Option<&NullBuffer>, from: usize, len: usize) -> Vec<u64> {
+    let mut words = vec![0u64; len.div_ceil(64)];
+    for (w, valid) in valid_words(nulls, from, len).enumerate() {
+        let in_range = u64::MAX >> (64 - (len - 64 * w).min(64));
+        words[w] = !valid & in_range;
+    }
+    words
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A slice's null words hold exactly its null rows, whatever the slice's offset and length,
+    /// and nothing past its end; no nulls, no bits.
+    #[test]
+    fn null_words_are_the_null_rows_of_the_slice() {
+        let valid: Vec<bool> = (0..300).map(|i| i % 7 != 3 && i % 11 != 0).collect();
+        let nulls = NullBuffer::from(valid.clone());
+        for (from, len) in [(0, 300), (5, 64), (13, 130), (64, 65), (299, 1), (100, 0)] {
+            let words = null_words(Some(&nulls), from, len);
+            assert_eq!(words.len(), len.div_ceil(64));
+            for (i, &is_valid) in valid[from..from + len].iter().enumerate() {
+                assert_eq!(
+                    words[i / 64] >> (i % 64) & 1 == 1,
+                    !is_valid,
+                    "{from} {len} {i}"
+                );
+            }
+            let past: u32 = words.iter().map(|w| w.count_ones()).sum();
+            assert_eq!(
+                past as usize,
+                valid[from..from + len].iter().filter(|v| !**v).count()
+            );
+        }
+        assert!(null_words(None, 0, 100).iter().all(|&w| w == 0));
+    }
 
     /// The rows visited are exactly those failing the test or clear in the words (`each_clear`),
     /// or failing it and clear in them (`each_failing`), in order, for lengths around word edges.

@@ -144,6 +144,16 @@ impl<'a> Block<'a> {
         };
         // Rows that are not values (nulls, texts that are not `str`s): no check sees them.
         let mut skipped = vec![0u64; rows.len().div_ceil(64)];
+        // A null of a column without `not_null` is only counted: a word of rows at a time.
+        let settled = column.not_null.is_none().then(|| {
+            let null_words = super::bits::null_words(nulls, first_at, rows.len());
+            out.stats[index].nulls += null_words
+                .iter()
+                .map(|w| u64::from(w.count_ones()))
+                .sum::<u64>();
+            skipped.copy_from_slice(&null_words);
+            null_words
+        });
         // A row that is not plain, or is null, is judged on its own (`judge`), as
         // `check_strings_by_check` judges every value; the rest need nothing more.
         let mut judge = |i: usize| {
@@ -175,18 +185,20 @@ impl<'a> Block<'a> {
             }
         };
         let mut valid_words = super::bits::valid_words(nulls, first_at, rows.len());
+        let nulls_seen = (settled.as_deref(), &mut valid_words);
+        let len = views.views.len();
         match &prover {
             Some(Prover::Set(set)) => {
                 let plain = |i: usize| set.passes(views.views[i]);
-                super::bits::each_clear(views.views.len(), plain, &mut valid_words, &mut judge);
+                super::bits::each_unsettled(len, plain, nulls_seen, &mut judge);
             }
             Some(Prover::Pattern(pattern)) => {
                 let plain = |i: usize| pattern.passes(views.text(i));
-                super::bits::each_clear(views.views.len(), plain, &mut valid_words, &mut judge);
+                super::bits::each_unsettled(len, plain, nulls_seen, &mut judge);
             }
             None => {
                 let plain = |i: usize| plain_view(views.views[i], &spans);
-                super::bits::each_clear(views.views.len(), plain, &mut valid_words, &mut judge);
+                super::bits::each_unsettled(len, plain, nulls_seen, &mut judge);
             }
         }
         let proved = usize::from(prover.is_some());
