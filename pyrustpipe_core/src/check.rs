@@ -1139,7 +1139,7 @@ impl<'a> Block<'a> {
         &self,
         check: &ColumnCheck,
         (index, start, len, skipped): (usize, usize, usize, &[u64]),
-        passes: impl Fn(usize) -> bool,
+        passes: impl bits::RowTest,
         text_of: impl Fn(usize) -> std::borrow::Cow<'a, [u8]>,
         failures: &mut Vec<(u32, RuleId)>,
         out: &mut BlockFindings,

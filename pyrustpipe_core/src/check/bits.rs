@@ -3,6 +3,20 @@
 
 use arrow_buffer::NullBuffer;
 
+/// A test of row `i`, always inlined into the word loops: a closure's call is not once its body
+/// holds a probe or a pattern (then every row pays a call), so the hot tests are types of their
+/// own (`views::InSet`, ...); any `Fn(usize) -> bool` is one too.
+pub(super) trait RowTest {
+    fn holds(&self, i: usize) -> bool;
+}
+
+impl<F: Fn(usize) -> bool> RowTest for F {
+    #[inline(always)]
+    fn holds(&self, i: usize) -> bool {
+        self(i)
+    }
+}
+
 /// The validity of rows `from..from + len` of an array with `nulls`, one word per 64 rows (the
 /// last padded with zeros); nothing when no row is null.
 pub(super) fn valid_words(
@@ -25,7 +39,7 @@ pub(super) fn valid_words(
 #[inline(always)]
 pub(super) fn each_clear(
     len: usize,
-    holds: impl Fn(usize) -> bool,
+    holds: impl RowTest,
     valid_words: &mut impl Iterator<Item = u64>,
     visit: &mut impl FnMut(usize),
 ) {
@@ -33,7 +47,7 @@ pub(super) fn each_clear(
         let end = (start + 64).min(len);
         let mut held = 0u64;
         for i in start..end {
-            held |= u64::from(holds(i)) << (i - start);
+            held |= u64::from(holds.holds(i)) << (i - start);
         }
         let in_range = u64::MAX >> (64 - (end - start));
         let valid = valid_words.next().unwrap_or(u64::MAX);
@@ -50,7 +64,7 @@ pub(super) fn each_clear(
 #[inline(always)]
 pub(super) fn each_failing(
     len: usize,
-    holds: impl Fn(usize) -> bool,
+    holds: impl RowTest,
     skipped: &[u64],
     visit: &mut impl FnMut(usize),
 ) {
@@ -58,7 +72,7 @@ pub(super) fn each_failing(
         let end = (start + 64).min(len);
         let mut held = 0u64;
         for i in start..end {
-            held |= u64::from(holds(i)) << (i - start);
+            held |= u64::from(holds.holds(i)) << (i - start);
         }
         let in_range = u64::MAX >> (64 - (end - start));
         let mut failed = !(held | skip) & in_range;
@@ -74,7 +88,7 @@ pub(super) fn each_failing(
 #[inline(always)]
 pub(super) fn each_unsettled(
     len: usize,
-    holds: impl Fn(usize) -> bool,
+    holds: impl RowTest,
     (settled, valid_words): (Option<&[u64]>, &mut impl Iterator<Item = u64>),
     visit: &mut impl FnMut(usize),
 ) {

@@ -7,6 +7,7 @@ use std::borrow::Cow;
 use arrow_array::{Array, StringViewArray};
 use arrow_buffer::Buffer;
 
+use super::bits::RowTest;
 use super::{as_u32, inline_ascii, Block, Proven};
 use crate::ledger::sketch::Sketch;
 use crate::rules::membership::ViewSet;
@@ -78,6 +79,45 @@ impl Prover<'_> {
             Prover::Set(set) => set.passes(views.views[i]),
             Prover::Pattern(pattern) => pattern.passes(views.text(i)),
         }
+    }
+}
+
+/// A view is in a set (`ViewSet::passes`).
+struct InSet<'v> {
+    set: &'v ViewSet,
+    views: &'v [u128],
+}
+
+impl RowTest for InSet<'_> {
+    #[inline(always)]
+    fn holds(&self, i: usize) -> bool {
+        self.set.passes(self.views[i])
+    }
+}
+
+/// A view's value matches a pattern.
+struct Matches<'v, 'a> {
+    pattern: &'v Pattern,
+    views: &'v Views<'a>,
+}
+
+impl RowTest for Matches<'_, '_> {
+    #[inline(always)]
+    fn holds(&self, i: usize) -> bool {
+        self.pattern.passes(self.views.text(i))
+    }
+}
+
+/// A view's value is plain (`plain_view`).
+struct Plain<'v> {
+    views: &'v [u128],
+    spans: &'v [(usize, usize)],
+}
+
+impl RowTest for Plain<'_> {
+    #[inline(always)]
+    fn holds(&self, i: usize) -> bool {
+        plain_view(self.views[i], self.spans)
     }
 }
 
@@ -189,15 +229,24 @@ impl<'a> Block<'a> {
         let len = views.views.len();
         match &prover {
             Some(Prover::Set(set)) => {
-                let plain = |i: usize| set.passes(views.views[i]);
+                let plain = InSet {
+                    set,
+                    views: views.views,
+                };
                 super::bits::each_unsettled(len, plain, nulls_seen, &mut judge);
             }
             Some(Prover::Pattern(pattern)) => {
-                let plain = |i: usize| pattern.passes(views.text(i));
+                let plain = Matches {
+                    pattern,
+                    views: &views,
+                };
                 super::bits::each_unsettled(len, plain, nulls_seen, &mut judge);
             }
             None => {
-                let plain = |i: usize| plain_view(views.views[i], &spans);
+                let plain = Plain {
+                    views: views.views,
+                    spans: &spans,
+                };
                 super::bits::each_unsettled(len, plain, nulls_seen, &mut judge);
             }
         }
@@ -207,7 +256,10 @@ impl<'a> Block<'a> {
             match check {
                 ColumnCheck::Membership(membership) => match membership.view_set() {
                     Some(set) => {
-                        let passes = |i: usize| set.passes(views.views[i]);
+                        let passes = InSet {
+                            set,
+                            views: views.views,
+                        };
                         self.fail_views(check, place, passes, failures, out);
                     }
                     None => {
@@ -216,7 +268,10 @@ impl<'a> Block<'a> {
                     }
                 },
                 ColumnCheck::Pattern(pattern) => {
-                    let passes = |i: usize| pattern.passes(views.text(i));
+                    let passes = Matches {
+                        pattern,
+                        views: &views,
+                    };
                     self.fail_views(check, place, passes, failures, out);
                 }
                 ColumnCheck::Length(length) => {
@@ -241,7 +296,7 @@ impl<'a> Block<'a> {
         &self,
         check: &ColumnCheck,
         (index, start, views, skipped): (usize, usize, &Views<'a>, &[u64]),
-        passes: impl Fn(usize) -> bool,
+        passes: impl RowTest,
         failures: &mut Vec<(u32, RuleId)>,
         out: &mut super::BlockFindings,
     ) {

@@ -31,6 +31,7 @@ const LOWS: u64 = 0x7F7F_7F7F_7F7F_7F7F;
 const HIGHS: u64 = 0x8080_8080_8080_8080;
 
 impl RangeWord {
+    #[inline(always)]
     fn passes(&self, text: &[u8]) -> bool {
         let Some(chunk) = text.get(self.offset..self.offset + 8) else {
             return false;
@@ -117,6 +118,7 @@ impl FixedPattern {
                 .all(|slot| !slot[0] && slot[0x80..].iter().all(|&ok| !ok))
     }
 
+    #[inline]
     pub fn is_match(&self, text: &[u8]) -> bool {
         if text.len() != self.slots.len() {
             return false;
