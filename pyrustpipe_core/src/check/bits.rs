@@ -33,6 +33,30 @@ pub(super) fn valid_words(
     })
 }
 
+/// The word loop: for each 64 rows from `start` (the last word may be short), `holds` gathered
+/// into a word, the first row in the low bit; `pick(word, held, in_range)` gives the rows to
+/// visit (`in_range`: the word's rows), and `visit` sees each, in order.
+#[inline(always)]
+fn each_picked(
+    len: usize,
+    holds: impl RowTest,
+    mut pick: impl FnMut(usize, u64, u64) -> u64,
+    visit: &mut impl FnMut(usize),
+) {
+    for (word, start) in (0..len).step_by(64).enumerate() {
+        let end = (start + 64).min(len);
+        let mut held = 0u64;
+        for i in start..end {
+            held |= u64::from(holds.holds(i)) << (i - start);
+        }
+        let mut picked = pick(word, held, u64::MAX >> (64 - (end - start)));
+        while picked != 0 {
+            visit(start + picked.trailing_zeros() as usize);
+            picked &= picked - 1;
+        }
+    }
+}
+
 /// Calls `visit` on each row of `0..len`, in order, that fails `holds` or whose bit of
 /// `valid_words` is clear (one word per 64 rows, the first row in the low bit; an exhausted
 /// iterator: every row valid).
@@ -43,20 +67,8 @@ pub(super) fn each_clear(
     valid_words: &mut impl Iterator<Item = u64>,
     visit: &mut impl FnMut(usize),
 ) {
-    for start in (0..len).step_by(64) {
-        let end = (start + 64).min(len);
-        let mut held = 0u64;
-        for i in start..end {
-            held |= u64::from(holds.holds(i)) << (i - start);
-        }
-        let in_range = u64::MAX >> (64 - (end - start));
-        let valid = valid_words.next().unwrap_or(u64::MAX);
-        let mut clear = !(held & valid) & in_range;
-        while clear != 0 {
-            visit(start + clear.trailing_zeros() as usize);
-            clear &= clear - 1;
-        }
-    }
+    let pick = |_, held: u64, in_range| !(held & valid_words.next().unwrap_or(u64::MAX)) & in_range;
+    each_picked(len, holds, pick, visit);
 }
 
 /// Calls `visit` on each row of `0..len`, in order, that fails `holds` and whose bit of
@@ -68,19 +80,8 @@ pub(super) fn each_failing(
     skipped: &[u64],
     visit: &mut impl FnMut(usize),
 ) {
-    for (start, &skip) in (0..len).step_by(64).zip(skipped) {
-        let end = (start + 64).min(len);
-        let mut held = 0u64;
-        for i in start..end {
-            held |= u64::from(holds.holds(i)) << (i - start);
-        }
-        let in_range = u64::MAX >> (64 - (end - start));
-        let mut failed = !(held | skip) & in_range;
-        while failed != 0 {
-            visit(start + failed.trailing_zeros() as usize);
-            failed &= failed - 1;
-        }
-    }
+    let pick = |word: usize, held: u64, in_range| !(held | skipped[word]) & in_range;
+    each_picked(len, holds, pick, visit);
 }
 
 /// `each_clear`, or where the null rows are settled already (`settled`: their bits, one word
