@@ -10,6 +10,7 @@ use arrow_buffer::Buffer;
 use super::bits::RowTest;
 use super::{as_u32, inline_ascii, Block, Proven};
 use crate::ledger::sketch::Sketch;
+use crate::rules::fixed_pattern::ViewPattern;
 use crate::rules::membership::ViewSet;
 use crate::rules::pattern::Pattern;
 use crate::rules::{ColumnCheck, RuleId};
@@ -66,23 +67,8 @@ fn ascii_spans(proven: &[Proven<'_>]) -> Vec<(usize, usize)> {
         .collect()
 }
 
-/// A check whose accepted values are `str` values by themselves.
-enum Prover<'c> {
-    Set(&'c ViewSet),
-    Pattern(&'c Pattern),
-}
-
-impl Prover<'_> {
-    #[inline(always)]
-    fn passes(&self, views: &Views<'_>, i: usize) -> bool {
-        match self {
-            Prover::Set(set) => set.passes(views.views[i]),
-            Prover::Pattern(pattern) => pattern.passes(views.text(i)),
-        }
-    }
-}
-
 /// A view is in a set (`ViewSet::passes`).
+#[derive(Clone, Copy)]
 struct InSet<'v> {
     set: &'v ViewSet,
     views: &'v [u128],
@@ -96,6 +82,7 @@ impl RowTest for InSet<'_> {
 }
 
 /// A view's value matches a pattern.
+#[derive(Clone, Copy)]
 struct Matches<'v, 'a> {
     pattern: &'v Pattern,
     views: &'v Views<'a>,
@@ -105,6 +92,50 @@ impl RowTest for Matches<'_, '_> {
     #[inline(always)]
     fn holds(&self, i: usize) -> bool {
         self.pattern.passes(self.views.text(i))
+    }
+}
+
+/// A view's value matches a short fixed pattern, the view alone deciding (`ViewPattern`).
+#[derive(Clone, Copy)]
+struct MatchesView<'v> {
+    pattern: &'v ViewPattern,
+    views: &'v [u128],
+}
+
+impl RowTest for MatchesView<'_> {
+    #[inline(always)]
+    fn holds(&self, i: usize) -> bool {
+        self.pattern.passes(self.views[i])
+    }
+}
+
+/// A check whose accepted values are `str` values by themselves (an `isin`, a fixed-shape
+/// ASCII pattern), as the row test it is over the views.
+#[derive(Clone, Copy)]
+enum Prover<'v, 'a> {
+    Set(InSet<'v>),
+    Inlined(MatchesView<'v>),
+    Pattern(Matches<'v, 'a>),
+}
+
+impl RowTest for Prover<'_, '_> {
+    fn holds(&self, i: usize) -> bool {
+        match self {
+            Prover::Set(test) => test.holds(i),
+            Prover::Inlined(test) => test.holds(i),
+            Prover::Pattern(test) => test.holds(i),
+        }
+    }
+}
+
+/// A pattern as the first check's row test over `views`: the views alone where it allows.
+fn pattern_prover<'v, 'a>(pattern: &'v Pattern, views: &'v Views<'a>) -> Prover<'v, 'a> {
+    match pattern.view_pattern() {
+        Some(short) => Prover::Inlined(MatchesView {
+            pattern: short,
+            views: views.views,
+        }),
+        None => Prover::Pattern(Matches { pattern, views }),
     }
 }
 
@@ -170,9 +201,14 @@ impl<'a> Block<'a> {
             Some(ColumnCheck::Membership(membership)) => membership
                 .view_set()
                 .filter(|set| set.proves_plain_text())
-                .map(Prover::Set),
+                .map(|set| {
+                    Prover::Set(InSet {
+                        set,
+                        views: views.views,
+                    })
+                }),
             Some(ColumnCheck::Pattern(pattern)) if pattern.accepts_only_plain_text() => {
-                Some(Prover::Pattern(pattern))
+                Some(pattern_prover(pattern, &views))
             }
             _ => None,
         };
@@ -218,7 +254,7 @@ impl<'a> Block<'a> {
                 skipped[i / 64] |= 1 << (i % 64);
             } else if let (Some(prover), Some(check)) = (&prover, column.checks.first()) {
                 // A value the first check did not accept (its test, repeated off the hot path).
-                if !prover.passes(&views, i) {
+                if !prover.holds(i) {
                     self.fail_check_cell(check, index, (row, views.text(i)), out);
                     failures.push((as_u32(row), check.rule()));
                 }
@@ -227,20 +263,16 @@ impl<'a> Block<'a> {
         let mut valid_words = super::bits::valid_words(nulls, first_at, rows.len());
         let nulls_seen = (settled.as_deref(), &mut valid_words);
         let len = views.views.len();
-        match &prover {
-            Some(Prover::Set(set)) => {
-                let plain = InSet {
-                    set,
-                    views: views.views,
-                };
-                super::bits::each_unsettled(len, plain, nulls_seen, &mut judge);
+        // Each test its own loop, so the loop inlines it.
+        match prover {
+            Some(Prover::Set(test)) => {
+                super::bits::each_unsettled(len, test, nulls_seen, &mut judge)
             }
-            Some(Prover::Pattern(pattern)) => {
-                let plain = Matches {
-                    pattern,
-                    views: &views,
-                };
-                super::bits::each_unsettled(len, plain, nulls_seen, &mut judge);
+            Some(Prover::Inlined(test)) => {
+                super::bits::each_unsettled(len, test, nulls_seen, &mut judge);
+            }
+            Some(Prover::Pattern(test)) => {
+                super::bits::each_unsettled(len, test, nulls_seen, &mut judge);
             }
             None => {
                 let plain = Plain {
@@ -267,13 +299,22 @@ impl<'a> Block<'a> {
                         self.fail_views(check, place, passes, failures, out);
                     }
                 },
-                ColumnCheck::Pattern(pattern) => {
-                    let passes = Matches {
-                        pattern,
-                        views: &views,
-                    };
-                    self.fail_views(check, place, passes, failures, out);
-                }
+                ColumnCheck::Pattern(pattern) => match pattern.view_pattern() {
+                    Some(short) => {
+                        let passes = MatchesView {
+                            pattern: short,
+                            views: views.views,
+                        };
+                        self.fail_views(check, place, passes, failures, out);
+                    }
+                    None => {
+                        let passes = Matches {
+                            pattern,
+                            views: &views,
+                        };
+                        self.fail_views(check, place, passes, failures, out);
+                    }
+                },
                 ColumnCheck::Length(length) => {
                     let passes = |i: usize| length.passes(views.text(i));
                     self.fail_views(check, place, passes, failures, out);

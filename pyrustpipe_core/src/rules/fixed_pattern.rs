@@ -15,20 +15,50 @@ pub struct FixedPattern {
     /// When every position accepts one range of ASCII bytes and the pattern is at least eight
     /// long: the same test eight positions at a time (a literal is the range `b..=b`).
     words: Option<Vec<RangeWord>>,
+    /// When every position accepts one range of ASCII bytes and the pattern is at most twelve
+    /// long: the test of an Arrow string view that inlines its value.
+    view: Option<ViewPattern>,
 }
 
-/// Eight consecutive positions, each accepting `lo..=hi`, tested together: for an ASCII byte
-/// `b`, `b + (0x7F - hi)` reaches the high bit exactly when `b > hi`, and `b + (0x80 - lo)`
-/// exactly when `b >= lo`; neither sum leaves its byte, so no lane disturbs another.
-#[derive(Debug, Clone, Copy)]
-struct RangeWord {
-    offset: usize,
+/// The eight byte lanes of a word, each accepting `lo..=hi` (ASCII), tested together; a lane
+/// outside `care` is not tested. For an ASCII byte `b`, `b + (0x7F - hi)` reaches the high bit
+/// exactly when `b > hi`, and `b + (0x80 - lo)` exactly when `b >= lo`; neither sum leaves its
+/// byte, so no lane disturbs another.
+#[derive(Debug, Clone, Copy, Default)]
+struct LaneRanges {
     above_hi: u64,
     from_lo: u64,
+    care: u64,
 }
 
 const LOWS: u64 = 0x7F7F_7F7F_7F7F_7F7F;
-const HIGHS: u64 = 0x8080_8080_8080_8080;
+
+impl LaneRanges {
+    /// Lane `lane` accepts `lo..=hi`, for each `(lane, (lo, hi))`.
+    fn of(lanes: impl IntoIterator<Item = (usize, (u8, u8))>) -> Self {
+        let mut word = LaneRanges::default();
+        for (lane, (lo, hi)) in lanes {
+            word.above_hi |= u64::from(0x7F - hi) << (8 * lane);
+            word.from_lo |= u64::from(0x80 - lo) << (8 * lane);
+            word.care |= 0x80 << (8 * lane);
+        }
+        word
+    }
+
+    #[inline(always)]
+    fn passes(&self, x: u64) -> bool {
+        let low = x & LOWS;
+        // A non-ASCII byte has its own high bit set.
+        (x | (low + self.above_hi) | !(low + self.from_lo)) & self.care == 0
+    }
+}
+
+/// Eight consecutive positions from `offset`, tested together.
+#[derive(Debug, Clone, Copy)]
+struct RangeWord {
+    offset: usize,
+    lanes: LaneRanges,
+}
 
 impl RangeWord {
     #[inline(always)]
@@ -36,10 +66,45 @@ impl RangeWord {
         let Some(chunk) = text.get(self.offset..self.offset + 8) else {
             return false;
         };
-        let x = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
-        let low = x & LOWS;
-        // A non-ASCII byte has its own high bit set.
-        (x | (low + self.above_hi) | !(low + self.from_lo)) & HIGHS == 0
+        self.lanes
+            .passes(u64::from_le_bytes(chunk.try_into().expect("8 bytes")))
+    }
+}
+
+/// A pattern of at most twelve positions tested on a string view (Arrow's `Utf8View`) itself:
+/// the view's first four bytes are the value's length, and a value that short is inlined in
+/// the next twelve, so the view alone decides, with no load and no branch. A view of another
+/// length fails; its bytes past the length are never tested.
+#[derive(Debug, Clone, Copy)]
+pub struct ViewPattern {
+    len: u32,
+    /// The view's bytes 4..12 and 12..16: positions 0..8 and 8..12.
+    low: LaneRanges,
+    high: LaneRanges,
+}
+
+impl ViewPattern {
+    fn of(ranges: &[(u8, u8)]) -> Option<Self> {
+        (ranges.len() <= 12).then(|| ViewPattern {
+            len: u32::try_from(ranges.len()).expect("at most 12"),
+            low: LaneRanges::of(ranges.iter().copied().enumerate().take(8)),
+            high: LaneRanges::of(
+                ranges
+                    .iter()
+                    .copied()
+                    .enumerate()
+                    .skip(8)
+                    .map(|(at, r)| (at - 8, r)),
+            ),
+        })
+    }
+
+    /// Whether the value of `view` matches.
+    #[inline(always)]
+    pub fn passes(&self, view: u128) -> bool {
+        (view as u32 == self.len)
+            & self.low.passes((view >> 32) as u64)
+            & self.high.passes((view >> 96) as u64)
     }
 }
 
@@ -51,8 +116,7 @@ fn single_range(slot: &[bool; 256]) -> Option<(u8, u8)> {
     (contiguous && hi <= 0x7F).then_some((lo as u8, hi as u8))
 }
 
-fn range_words(slots: &[[bool; 256]]) -> Option<Vec<RangeWord>> {
-    let ranges: Vec<(u8, u8)> = slots.iter().map(single_range).collect::<Option<_>>()?;
+fn range_words(ranges: &[(u8, u8)]) -> Option<Vec<RangeWord>> {
     let len = ranges.len();
     if len < 8 {
         return None;
@@ -65,17 +129,9 @@ fn range_words(slots: &[[bool; 256]]) -> Option<Vec<RangeWord>> {
     Some(
         offsets
             .into_iter()
-            .map(|offset| {
-                let mut word = RangeWord {
-                    offset,
-                    above_hi: 0,
-                    from_lo: 0,
-                };
-                for (lane, &(lo, hi)) in ranges[offset..offset + 8].iter().enumerate() {
-                    word.above_hi |= u64::from(0x7F - hi) << (8 * lane);
-                    word.from_lo |= u64::from(0x80 - lo) << (8 * lane);
-                }
-                word
+            .map(|offset| RangeWord {
+                offset,
+                lanes: LaneRanges::of(ranges[offset..offset + 8].iter().copied().enumerate()),
             })
             .collect(),
     )
@@ -102,8 +158,10 @@ impl FixedPattern {
                 return None;
             }
         }
+        let ranges: Option<Vec<(u8, u8)>> = slots.iter().map(single_range).collect();
         Some(FixedPattern {
-            words: range_words(&slots),
+            words: ranges.as_deref().and_then(range_words),
+            view: ranges.as_deref().and_then(ViewPattern::of),
             slots,
         })
     }
@@ -116,6 +174,11 @@ impl FixedPattern {
                 .slots
                 .iter()
                 .all(|slot| !slot[0] && slot[0x80..].iter().all(|&ok| !ok))
+    }
+
+    /// The view test, when the pattern has one (`ViewPattern`).
+    pub fn view_pattern(&self) -> Option<&ViewPattern> {
+        self.view.as_ref()
     }
 
     #[inline]
@@ -253,6 +316,36 @@ mod tests {
         }
     }
 
+    /// A string view of `text` as Arrow lays it out: the length, then the text inlined (bytes
+    /// past it `padding`, which a reader may not trust) or its prefix and where it lies.
+    fn view_of(text: &[u8], padding: u8, (buffer, offset): (u32, u32)) -> u128 {
+        let mut view = [padding; 16];
+        view[..4].copy_from_slice(&u32::try_from(text.len()).unwrap().to_le_bytes());
+        if text.len() <= 12 {
+            view[4..4 + text.len()].copy_from_slice(text);
+        } else {
+            view[4..8].copy_from_slice(&text[..4]);
+            view[8..12].copy_from_slice(&buffer.to_le_bytes());
+            view[12..].copy_from_slice(&offset.to_le_bytes());
+        }
+        u128::from_le_bytes(view)
+    }
+
+    #[test]
+    fn short_single_range_patterns_test_views() {
+        for (pattern, view) in [
+            (r"^TX[0-9]{10}$", true),
+            (r"^[A-Z]{2}$", true),
+            (r"^$", true),
+            (r"^[!-~]{12}$", true),
+            (r"^\+2547[0-9]{8}$", false),
+            (r"^(?i)tx[0-9]{8}$", false),
+        ] {
+            let fixed = FixedPattern::compile(pattern).expect(pattern);
+            assert_eq!(fixed.view_pattern().is_some(), view, "{pattern}");
+        }
+    }
+
     proptest! {
         /// Matching values with one byte replaced by a neighbour of a range's ends (or any byte).
         #[test]
@@ -281,6 +374,23 @@ mod tests {
             }
             let regex = regex::bytes::Regex::new(pattern).unwrap();
             prop_assert_eq!(fixed.is_match(&bytes), regex.is_match(&bytes), "{} on {:?}", pattern, bytes);
+        }
+
+        /// A view alone decides as the regex does on its text, whatever lies past the text
+        /// in the view, and a value too long to inline never matches.
+        #[test]
+        fn a_view_agrees_with_the_regex(
+            text in "(TX|tx|T|\\+2547)?[0-9A-Za-z+@\\[`{/:é\n\u{7f}\u{0} ]{0,14}",
+            padding in any::<u8>(),
+            place in (any::<u32>(), any::<u32>()),
+        ) {
+            for pattern in [r"^TX[0-9]{10}$", r"^[A-Z]{2}$", r"^[0-9]{3}$", r"^[a-z]{8}$", r"^[!-~]{12}$", r"^T[0-9]$", r"^$"] {
+                let fixed = FixedPattern::compile(pattern).expect(pattern);
+                let short = fixed.view_pattern().expect(pattern);
+                let regex = regex::Regex::new(pattern).unwrap();
+                let view = view_of(text.as_bytes(), padding, place);
+                prop_assert_eq!(short.passes(view), regex.is_match(&text), "{} on {:?}", pattern, text);
+            }
         }
 
         #[test]

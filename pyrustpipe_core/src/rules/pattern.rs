@@ -2,7 +2,7 @@
 
 use regex::bytes::{Regex, RegexBuilder};
 
-use super::fixed_pattern::FixedPattern;
+use super::fixed_pattern::{FixedPattern, ViewPattern};
 use super::RuleId;
 use crate::error::{Error, Result};
 use crate::spec::DType;
@@ -47,6 +47,12 @@ impl Pattern {
         self.fixed
             .as_ref()
             .is_some_and(FixedPattern::matches_only_plain_text)
+    }
+
+    /// The test of a string view that inlines its value, when the pattern has one: then a
+    /// view's own sixteen bytes decide (`ViewPattern`).
+    pub fn view_pattern(&self) -> Option<&ViewPattern> {
+        self.fixed.as_ref()?.view_pattern()
     }
 
     // Out of line: the regex search inlined would bloat every loop that inlines `passes`.
