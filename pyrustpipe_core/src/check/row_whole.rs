@@ -142,34 +142,36 @@ impl<'a> Block<'a> {
         (strings, first, rows): (&'a StringViewArray, usize, std::ops::Range<usize>),
         out: &mut BlockFindings,
     ) {
-        let views = strings.views();
-        let bytes: &'a [u8] = views.inner().as_slice();
+        let at0 = rows.start - first;
+        let views = &strings.views()[at0..rows.end - first];
+        let lines = &self.rows.lines[rows.clone()];
         let nulls = strings.nulls().filter(|nulls| nulls.null_count() > 0);
-        out.keys[key_index].reserve(rows.len());
-        out.key_text.reserve(12 * rows.len());
-        for row in rows {
-            let at = row - first;
-            let (view, len) = (views[at], views[at] as u32 as usize);
+        // Validity a word of rows at a time (empty: no nulls).
+        let valid: Vec<u64> = super::bits::valid_words(nulls, at0, views.len()).collect();
+        let is_valid = |i: usize| valid.get(i / 64).is_none_or(|w| w >> (i % 64) & 1 == 1);
+        out.keys[key_index].reserve(views.len());
+        out.key_text.reserve(12 * views.len());
+        for (i, (&view, &line)) in views.iter().zip(lines).enumerate() {
+            let (row, len) = (rows.start + i, view as u32 as usize);
             // As `for_each_cell` judges a view: only the empty text can be a null here.
-            let plain = (1..=12).contains(&len)
-                && inline_ascii(view, len)
-                && nulls.is_none_or(|n| n.is_valid(at));
+            let plain = (1..=12).contains(&len) && inline_ascii(view, len) && is_valid(i);
             if !plain {
-                let cell = self.str_cell(column, strings, at);
+                let cell = self.str_cell(column, strings, at0 + i);
                 if let Cell::Ok(value) = &cell {
                     self.log_key(key_index, row, value_hash(value), |_| &cell, out);
                 }
                 continue;
             }
-            let inlined = &bytes[16 * at + 4..16 * at + 16];
+            // The view's bytes 4..16 hold the value: a fixed 12-byte copy, cut to its length
+            // (no call to copy a few bytes).
+            let inlined = view.to_le_bytes();
             let text_start = out.key_text.len();
-            // A fixed 12-byte copy, cut to the value's length: no call to copy a few bytes.
-            out.key_text.extend_from_slice(inlined);
+            out.key_text.extend_from_slice(&inlined[4..16]);
             out.key_text.truncate(text_start + len);
             out.keys[key_index].push(KeyEntry::new(
-                xxhash_rust::xxh3::xxh3_128(&inlined[..len]),
+                xxhash_rust::xxh3::xxh3_128(&inlined[4..4 + len]),
                 self.first_row + row,
-                self.rows.lines[row],
+                line,
                 (text_start, text_start + len),
             ));
         }
