@@ -39,10 +39,14 @@ pub enum TextRef {
 pub struct Rows {
     pub width: usize,
     pub texts: Vec<TextRef>,
-    /// Line offset of each row's start from the block's first line (`None`: no lines, Parquet).
-    pub lines: Vec<Option<u64>>,
-    /// For each row: why the reader could not split it into fields, if it could not.
-    pub broken: Vec<Option<Broken>>,
+    /// How many rows there are.
+    count: usize,
+    /// Line offset of each row's start from the block's first line; empty when the source has
+    /// no lines (Parquet, Arrow), so a typed row costs nothing here.
+    lines: Vec<u64>,
+    /// The rows the reader could not split into fields, ascending, each with why (rare: a row
+    /// that splits costs nothing here).
+    broken: Vec<(usize, Broken)>,
     pub arena: Vec<u8>,
     /// Typed columns read where they lie: their `texts` stay `Absent`.
     pub in_place: Vec<InPlace>,
@@ -59,16 +63,62 @@ pub struct InPlace {
 
 impl Rows {
     pub fn len(&self) -> usize {
-        self.lines.len()
+        self.count
     }
 
     pub fn is_empty(&self) -> bool {
-        self.lines.is_empty()
+        self.count == 0
+    }
+
+    /// Adds a row of a text source, starting at line offset `line`.
+    pub fn push_line(&mut self, line: u64) {
+        debug_assert_eq!(
+            self.lines.len(),
+            self.count,
+            "rows with lines and rows without"
+        );
+        self.lines.push(line);
+        self.count += 1;
+    }
+
+    /// Adds `count` rows of a source without lines (Parquet, Arrow).
+    pub fn push_unlined(&mut self, count: usize) {
+        debug_assert!(self.lines.is_empty(), "rows with lines and rows without");
+        self.count += count;
+    }
+
+    /// Marks the last row added as one the reader could not split into fields.
+    pub fn break_last(&mut self, broken: Broken) {
+        self.broken.push((self.count - 1, broken));
+    }
+
+    /// Row `row`'s line offset from the block's first line (`None`: no lines).
+    pub fn line(&self, row: usize) -> Option<u64> {
+        self.lines.get(row).copied()
+    }
+
+    /// Why row `row` could not be split into fields, if it could not.
+    pub fn broken(&self, row: usize) -> Option<&Broken> {
+        if self.broken.is_empty() {
+            return None;
+        }
+        let at = self.broken.partition_point(|&(r, _)| r < row);
+        self.broken
+            .get(at)
+            .filter(|&&(r, _)| r == row)
+            .map(|(_, broken)| broken)
+    }
+
+    /// Whether any of `rows` could not be split into fields.
+    pub fn any_broken_in(&self, rows: std::ops::Range<usize>) -> bool {
+        let at = self.broken.partition_point(|&(r, _)| r < rows.start);
+        self.broken.get(at).is_some_and(|&(r, _)| r < rows.end)
     }
 
     /// Empty, keeping the allocations for the next block.
     pub fn clear(&mut self) {
         self.texts.clear();
+        self.count = 0;
         self.lines.clear();
         self.broken.clear();
         self.arena.clear();
@@ -241,7 +291,7 @@ pub fn check_rows(
     let mut whole_next = vec![0usize; width];
     for start in (0..rows.len()).step_by(CHUNK) {
         let chunk = start..(start + CHUNK).min(rows.len());
-        let any_broken = rows.broken[chunk.clone()].iter().any(Option::is_some);
+        let any_broken = rows.any_broken_in(chunk.clone());
         column_failures.clear();
         for index in 0..width {
             if let Some(found) = &whole[index] {
@@ -485,7 +535,7 @@ impl<'a> Block<'a> {
             row_read: Vec::new(),
             float_pairs: Vec::new(),
             keys_whole: Vec::new(),
-            any_broken: rows.broken.iter().any(Option::is_some),
+            any_broken: rows.any_broken_in(0..rows.len()),
             values_unread: Vec::new(),
             proof_only: Vec::new(),
             in_place,
@@ -553,7 +603,7 @@ impl<'a> Block<'a> {
                 .map(|t| self.plan.masker.token(t));
             samples.push(LocalSample {
                 row: (self.first_row + row) as u64,
-                line: self.rows.lines[row],
+                line: self.rows.line(row),
                 column: column.map(|c| c.name.clone()),
                 value: token.clone().or_else(|| text.map(sample_text)),
                 message: message(token.as_deref()),
@@ -637,7 +687,7 @@ impl<'a> Block<'a> {
         }
         for (at, row) in chunk.enumerate() {
             // A record the reader could not split has no cells; the row pass judges it.
-            if any_broken && self.rows.broken[row].is_some() || in_place(row) {
+            if any_broken && self.rows.broken(row).is_some() || in_place(row) {
                 continue;
             }
             let cell = self.cell(index, column, row, failures, out);
@@ -716,7 +766,7 @@ impl<'a> Block<'a> {
         out: &mut BlockFindings,
     ) {
         let in_place = !self.in_place[index].is_empty() && self.in_place_at(index, row).is_some();
-        if !(any_broken && self.rows.broken[row].is_some() || in_place) {
+        if !(any_broken && self.rows.broken(row).is_some() || in_place) {
             let column = &self.plan.columns[index];
             self.cell(index, column, row, failures, out);
         }
@@ -740,10 +790,9 @@ impl<'a> Block<'a> {
         let column = &self.plan.columns[index];
         let width = self.plan.columns.len();
         // Locals, not reloaded through `self` for every cell (see `check_column`).
-        let (texts, text_width, broken) =
-            (&self.rows.texts[..], self.rows.width, &self.rows.broken[..]);
+        let (texts, text_width) = (&self.rows.texts[..], self.rows.width);
         for (at, row) in chunk.enumerate() {
-            if any_broken && broken[row].is_some() {
+            if any_broken && self.rows.broken(row).is_some() {
                 continue;
             }
             let value = match texts[row * text_width + index] {
@@ -1259,7 +1308,7 @@ impl<'a> Block<'a> {
     ) {
         let plan = self.plan;
         let whole_rules = &mut scratch.whole_rules;
-        if let Some(broken) = &self.rows.broken[row] {
+        if let Some(broken) = self.rows.broken(row) {
             row_failed.push(self.fail_broken(broken, row, out));
             if self.source_mismatch {
                 row_failed.push(plan.missing_columns_rule);
@@ -1292,7 +1341,7 @@ impl<'a> Block<'a> {
             self.log_key(key_index, row, hash, |column| &cells[column], out);
         }
 
-        let line = self.rows.lines[row];
+        let line = self.rows.line(row);
 
         for (slot, &column) in plan.history_keys.iter().enumerate() {
             if let Cell::Ok(value) = &cells[column] {
@@ -1346,7 +1395,7 @@ impl<'a> Block<'a> {
         out.keys[key_index].push(KeyEntry::new(
             hash,
             self.first_row + row,
-            self.rows.lines[row],
+            self.rows.line(row),
             (text_start, out.key_text.len()),
         ));
     }
@@ -1532,6 +1581,47 @@ mod tests {
     use super::*;
     use crate::formats::csv::block::parse_rows;
     use crate::formats::csv::parser::{Dialect, Parser};
+
+    /// Lines and breakage are kept only where there are some; every row still answers.
+    #[test]
+    fn rows_keep_lines_and_breakage_sparse() {
+        let mut text = Rows::default();
+        for line in [0, 2, 3, 7] {
+            text.push_line(line);
+            if line == 2 || line == 7 {
+                text.break_last(Broken::FieldCount(line as usize));
+            }
+        }
+        assert_eq!(text.len(), 4);
+        let lines: Vec<_> = (0..4).map(|row| text.line(row)).collect();
+        assert_eq!(lines, [Some(0), Some(2), Some(3), Some(7)]);
+        let broken: Vec<_> = (0..4)
+            .map(|row| match text.broken(row) {
+                Some(Broken::FieldCount(n)) => Some(*n),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(broken, [None, Some(2), None, Some(7)]);
+        for (rows, any) in [
+            (0..1, false),
+            (0..2, true),
+            (2..3, false),
+            (2..4, true),
+            (4..4, false),
+        ] {
+            assert_eq!(text.any_broken_in(rows.clone()), any, "{rows:?}");
+        }
+        let mut typed = Rows::default();
+        typed.push_unlined(3);
+        typed.push_unlined(2);
+        assert_eq!(
+            (typed.len(), typed.line(4), typed.broken(4).is_some()),
+            (5, None, false)
+        );
+        assert!(!typed.any_broken_in(0..5));
+        typed.clear();
+        assert!(typed.is_empty());
+    }
 
     /// A block's findings with rows numbered from `first` (samples, failed rows and keys).
     type Found = (

@@ -502,10 +502,8 @@ impl Profiler {
             if !self.room() {
                 return;
             }
-            let at = line
-                .zip(rows.lines[row])
-                .map(|(base, offset)| base + offset);
-            if let Some(broken) = &rows.broken[row] {
+            let at = line.zip(rows.line(row)).map(|(base, offset)| base + offset);
+            if let Some(broken) = rows.broken(row) {
                 let reason = match broken {
                     Broken::FieldCount(n) => {
                         format!("{n} fields where the header has {}", fields.len())

@@ -144,14 +144,13 @@ impl<'a> Block<'a> {
     ) {
         let at0 = rows.start - first;
         let views = &strings.views()[at0..rows.end - first];
-        let lines = &self.rows.lines[rows.clone()];
         let nulls = strings.nulls().filter(|nulls| nulls.null_count() > 0);
         // Validity a word of rows at a time (empty: no nulls).
         let valid: Vec<u64> = super::bits::valid_words(nulls, at0, views.len()).collect();
         let is_valid = |i: usize| valid.get(i / 64).is_none_or(|w| w >> (i % 64) & 1 == 1);
         out.keys[key_index].reserve(views.len());
         out.key_text.reserve(12 * views.len());
-        for (i, (&view, &line)) in views.iter().zip(lines).enumerate() {
+        for (i, &view) in views.iter().enumerate() {
             let (row, len) = (rows.start + i, view as u32 as usize);
             // As `for_each_cell` judges a view: only the empty text can be a null here.
             let plain = (1..=12).contains(&len) && inline_ascii(view, len) && is_valid(i);
@@ -171,7 +170,7 @@ impl<'a> Block<'a> {
             out.keys[key_index].push(KeyEntry::new(
                 xxhash_rust::xxh3::xxh3_128(&inlined[4..4 + len]),
                 self.first_row + row,
-                line,
+                self.rows.line(row),
                 (text_start, text_start + len),
             ));
         }

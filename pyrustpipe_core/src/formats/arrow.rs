@@ -127,10 +127,9 @@ pub fn append_batch(
     let Reading { dtypes, typed } = reading;
     let width = layout.field_of.len();
     rows.width = width;
-    let first = rows.lines.len();
+    let first = rows.len();
     let count = batch.num_rows();
-    rows.lines.extend(std::iter::repeat_n(None, count));
-    rows.broken.extend(std::iter::repeat_n(None, count));
+    rows.push_unlined(count);
     let in_place = |column: usize, array: &ArrayRef| {
         typed
             && match array.data_type() {

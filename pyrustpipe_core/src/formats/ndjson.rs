@@ -145,7 +145,7 @@ pub fn parse_rows(
     let collect_unknown = plan.unknown_columns_rule.is_some();
     let base = buf.as_ptr() as usize;
     lines(buf, |start, end, _, line| {
-        rows.lines.push(Some(line));
+        rows.push_line(line);
         let text = &buf[start..end];
         let parsed = std::str::from_utf8(text)
             .map_err(|e| format!("not valid UTF-8: {e}"))
@@ -160,13 +160,12 @@ pub fn parse_rows(
                 } else {
                     format!("not valid JSON: {err}")
                 };
-                rows.broken.push(Some(Broken::Malformed(reason)));
+                rows.break_last(Broken::Malformed(reason));
                 rows.texts
                     .extend(std::iter::repeat_n(TextRef::Absent, width));
                 return;
             }
         };
-        rows.broken.push(None);
         for column in &plan.columns {
             let slot = match members.get(&column.name) {
                 None => TextRef::Null,
@@ -484,7 +483,7 @@ mod tests {
             ]
         );
         assert_eq!(unknown, BTreeSet::from(["extra".to_owned()]));
-        match (&rows.broken[1], &rows.broken[2]) {
+        match (rows.broken(1), rows.broken(2)) {
             (Some(Broken::Malformed(a)), Some(Broken::Malformed(b))) => {
                 assert!(a.contains("an array, not a JSON object"), "{a}");
                 assert!(b.contains("not valid JSON"), "{b}");

@@ -157,7 +157,7 @@ struct RowsSink<'a> {
 impl RowsSink<'_> {
     /// A record of `fields` fields could not be split as the header says: its row is broken.
     fn push_broken(&mut self, broken: Broken) {
-        self.rows.broken.push(Some(broken));
+        self.rows.break_last(broken);
         self.rows.texts.extend(std::iter::repeat_n(
             TextRef::Absent,
             self.layout.field_of.len(),
@@ -167,7 +167,7 @@ impl RowsSink<'_> {
 
 impl RecordSink for RowsSink<'_> {
     fn record(&mut self, record: &RecordSpan, fields: &[FieldSpan], line: u64) {
-        self.rows.lines.push(Some(line));
+        self.rows.push_line(line);
         if self.strict {
             if let Some((field, issue)) = strict_issue(self.buf, fields, record, self.quote) {
                 let code = issue.code();
@@ -177,7 +177,6 @@ impl RecordSink for RowsSink<'_> {
         if fields.len() != self.layout.width {
             return self.push_broken(Broken::FieldCount(fields.len()));
         }
-        self.rows.broken.push(None);
         // One `extend` over the layout: one capacity check per record, not one per cell.
         let (buf, quote, scratch) = (self.buf, self.quote, &mut self.scratch);
         let arena = &mut self.rows.arena;
@@ -266,24 +265,21 @@ impl Taken<'_> {
         spans: &[(u32, u32)],
     ) {
         let rows = &mut *self.rows;
-        rows.lines.push(Some(self.line + self.run.records));
+        rows.push_line(self.line + self.run.records);
         self.run.records += 1;
         self.run.longest = self.run.longest.max((end - start) as usize);
         if fields != self.layout.width {
             texts.truncate(self.kept);
-            rows.broken.push(Some(Broken::FieldCount(fields)));
+            rows.break_last(Broken::FieldCount(fields));
             texts.extend(std::iter::repeat_n(
                 TextRef::Absent,
                 self.layout.field_of.len(),
             ));
-        } else {
-            rows.broken.push(None);
-            if !spans.is_empty() {
-                texts.extend(self.layout.field_of.iter().map(|field| match field {
-                    None => TextRef::Absent,
-                    Some(index) => TextRef::Buf(spans[*index].0, spans[*index].1),
-                }));
-            }
+        } else if !spans.is_empty() {
+            texts.extend(self.layout.field_of.iter().map(|field| match field {
+                None => TextRef::Absent,
+                Some(index) => TextRef::Buf(spans[*index].0, spans[*index].1),
+            }));
         }
         self.kept = texts.len();
     }
@@ -408,9 +404,8 @@ mod tests {
         let parser = Parser::new(Dialect::default()).with_strict(strict);
         let mut rows = Rows::default();
         parse_rows(&parser, &layout, input, true, &mut rows);
-        rows.broken
-            .iter()
-            .map(|b| match b {
+        (0..rows.len())
+            .map(|row| match rows.broken(row) {
                 None => None,
                 Some(Broken::Csv { code, field }) => Some((*code, *field)),
                 Some(Broken::FieldCount(n)) => Some(("field_count", *n)),
@@ -438,7 +433,8 @@ mod tests {
         let spans: Vec<_> = records.iter().map(|r| (r.start, r.end, r.next)).collect();
         format!(
             "{texts:?}\n{:?}\n{:?}\n{parse:?}\n{pass2:?}\n{spans:?}",
-            rows.lines, rows.broken
+            (0..rows.len()).map(|r| rows.line(r)).collect::<Vec<_>>(),
+            (0..rows.len()).map(|r| rows.broken(r)).collect::<Vec<_>>()
         )
     }
 
