@@ -346,19 +346,30 @@ struct Scratch {
 /// buffers: a value inside them is a valid `str` without a byte loop of its own.
 struct InPlaceRead<'a> {
     part: &'a InPlace,
-    proven: Vec<Proven<'a>>,
+    /// Found when first asked: a view column whose first check proves its values (an `isin`,
+    /// a fixed pattern) never asks, and finding them reads every view and long value once.
+    proven: std::cell::OnceCell<Vec<Proven<'a>>>,
 }
 
 impl<'a> InPlaceRead<'a> {
     fn new(part: &'a InPlace) -> Self {
-        let array = &part.array;
-        let proven = match array.data_type() {
-            DataType::Utf8 => vec![offsets_proven(array.as_string::<i32>())],
-            DataType::LargeUtf8 => vec![offsets_proven(array.as_string::<i64>())],
-            DataType::Utf8View => views_proven(array.as_string_view()),
-            _ => Vec::new(),
-        };
-        InPlaceRead { part, proven }
+        InPlaceRead {
+            part,
+            proven: std::cell::OnceCell::new(),
+        }
+    }
+
+    /// The proven bytes of each of the array's value buffers (none: not a string array).
+    fn proven(&self) -> &[Proven<'a>] {
+        self.proven.get_or_init(|| {
+            let array = &self.part.array;
+            match array.data_type() {
+                DataType::Utf8 => vec![offsets_proven(array.as_string::<i32>())],
+                DataType::LargeUtf8 => vec![offsets_proven(array.as_string::<i64>())],
+                DataType::Utf8View => views_proven(array.as_string_view()),
+                _ => Vec::new(),
+            }
+        })
     }
 
     /// The block's rows this part holds, within `rows`.
@@ -997,15 +1008,16 @@ impl<'a> Block<'a> {
             let part: &'a InPlace = read.part;
             let (cells, first) = (&mut *cells, chunk.start);
             let place = (index, part.first, rows, first);
-            let buffers = &read.proven;
             match part.array.data_type() {
                 DataType::Utf8 => {
                     let array = part.array.as_string::<i32>();
+                    let buffers = read.proven();
                     let proven = |at| within_offsets(array, buffers[0], at);
                     self.check_strings(array, proven, place, keep_cells, cells, failures, out);
                 }
                 DataType::LargeUtf8 => {
                     let array = part.array.as_string::<i64>();
+                    let buffers = read.proven();
                     let proven = |at| within_offsets(array, buffers[0], at);
                     self.check_strings(array, proven, place, keep_cells, cells, failures, out);
                 }
@@ -1016,7 +1028,8 @@ impl<'a> Block<'a> {
                     let proven = |at: usize| {
                         let view = views[at];
                         match long_view(view) {
-                            Some((buffer, offset, len)) => buffers
+                            Some((buffer, offset, len)) => read
+                                .proven()
                                 .get(buffer)
                                 .is_some_and(|b| b.holds(offset, offset + len)),
                             None => inline_ascii(view, view as u32 as usize),
@@ -1024,7 +1037,7 @@ impl<'a> Block<'a> {
                     };
                     let whole = (index, part.first, place.2.clone());
                     if !keep_cells
-                        && self.check_views_by_check(array, proven, buffers, whole, failures, out)
+                        && self.check_views_by_check(array, proven, read, whole, failures, out)
                     {
                         continue;
                     }

@@ -178,7 +178,7 @@ impl<'a> Block<'a> {
         &self,
         array: &'a StringViewArray,
         proven: impl Fn(usize) -> bool,
-        buffers_proven: &[Proven<'a>],
+        read: &super::InPlaceRead<'a>,
         (index, first, rows): (usize, usize, std::ops::Range<usize>),
         failures: &mut Vec<(u32, RuleId)>,
         out: &mut super::BlockFindings,
@@ -214,7 +214,7 @@ impl<'a> Block<'a> {
         };
         // Without a prover, a value is proven from its bytes.
         let spans = if prover.is_none() {
-            ascii_spans(buffers_proven)
+            ascii_spans(read.proven())
         } else {
             Vec::new()
         };
@@ -231,7 +231,9 @@ impl<'a> Block<'a> {
             null_words
         });
         // A row that is not plain, or is null, is judged on its own (`judge`), as
-        // `check_strings_by_check` judges every value; the rest need nothing more.
+        // `check_strings_by_check` judges every value; the rest need nothing more. Under a
+        // prover the few rows its test rejects are parsed: proving the buffers (`proven`)
+        // would read every view and long value for them.
         let mut judge = |i: usize| {
             let at = first_at + i;
             let row = rows.start + i;
@@ -243,7 +245,7 @@ impl<'a> Block<'a> {
                 if text.is_empty() && self.plan.is_null(text) {
                     self.null_cell(index, column, (row, text), failures, out);
                     false
-                } else if proven(at) || parser.parse(text).is_some() {
+                } else if prover.is_none() && proven(at) || parser.parse(text).is_some() {
                     true
                 } else {
                     self.invalid_cell(column, (row, text), failures, out);

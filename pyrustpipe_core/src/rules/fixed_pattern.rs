@@ -73,38 +73,34 @@ impl RangeWord {
 
 /// A pattern of at most twelve positions tested on a string view (Arrow's `Utf8View`) itself:
 /// the view's first four bytes are the value's length, and a value that short is inlined in
-/// the next twelve, so the view alone decides, with no load and no branch. A view of another
-/// length fails; its bytes past the length are never tested.
+/// the next twelve, so the view alone decides, as two words of lanes (the length's four bytes
+/// are lanes that accept exactly the pattern's length), with no load and no branch. Bytes past
+/// the length are never tested.
 #[derive(Debug, Clone, Copy)]
 pub struct ViewPattern {
-    len: u32,
-    /// The view's bytes 4..12 and 12..16: positions 0..8 and 8..12.
+    /// The view's bytes 0..8 (the length, positions 0..4) and 8..16 (positions 4..12).
     low: LaneRanges,
     high: LaneRanges,
 }
 
 impl ViewPattern {
     fn of(ranges: &[(u8, u8)]) -> Option<Self> {
-        (ranges.len() <= 12).then(|| ViewPattern {
-            len: u32::try_from(ranges.len()).expect("at most 12"),
-            low: LaneRanges::of(ranges.iter().copied().enumerate().take(8)),
-            high: LaneRanges::of(
-                ranges
-                    .iter()
-                    .copied()
-                    .enumerate()
-                    .skip(8)
-                    .map(|(at, r)| (at - 8, r)),
-            ),
+        let len = u8::try_from(ranges.len()).ok().filter(|&len| len <= 12)?;
+        let view_lanes: Vec<(u8, u8)> = [(len, len), (0, 0), (0, 0), (0, 0)]
+            .into_iter()
+            .chain(ranges.iter().copied())
+            .collect();
+        let word = |lanes: &[(u8, u8)]| LaneRanges::of(lanes.iter().copied().enumerate());
+        Some(ViewPattern {
+            low: word(&view_lanes[..8.min(view_lanes.len())]),
+            high: word(view_lanes.get(8..).unwrap_or_default()),
         })
     }
 
     /// Whether the value of `view` matches.
     #[inline(always)]
     pub fn passes(&self, view: u128) -> bool {
-        (view as u32 == self.len)
-            & self.low.passes((view >> 32) as u64)
-            & self.high.passes((view >> 96) as u64)
+        self.low.passes(view as u64) & self.high.passes((view >> 64) as u64)
     }
 }
 
