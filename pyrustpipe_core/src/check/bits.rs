@@ -5,7 +5,7 @@ use arrow_buffer::NullBuffer;
 
 /// A test of row `i`, always inlined into the word loops: a closure's call is not once its body
 /// holds a probe or a pattern (then every row pays a call), so the hot tests are types of their
-/// own (`views::InSet`, ...); any `Fn(usize) -> bool` is one too.
+/// own (`views::OnView`, ...); any `Fn(usize) -> bool` is one too.
 pub(super) trait RowTest {
     fn holds(&self, i: usize) -> bool;
 }

@@ -34,6 +34,14 @@ impl<'a> Views<'a> {
         }
     }
 
+    /// The rows' views under a test each decides alone.
+    fn on<'v, T: ByView>(&'v self, test: &'v T) -> OnView<'v, T> {
+        OnView {
+            test,
+            views: self.views,
+        }
+    }
+
     /// Value `i`'s bytes; empty for a view that points outside its buffers (only a null's can:
     /// every other value was proven or parsed from the array itself).
     #[inline(always)]
@@ -67,17 +75,45 @@ fn ascii_spans(proven: &[Proven<'_>]) -> Vec<(usize, usize)> {
         .collect()
 }
 
-/// A view is in a set (`ViewSet::passes`).
-#[derive(Clone, Copy)]
-struct InSet<'v> {
-    set: &'v ViewSet,
+/// A test a view decides alone, with no look at its buffers.
+trait ByView {
+    fn passes(&self, view: u128) -> bool;
+}
+
+impl ByView for ViewSet {
+    #[inline(always)]
+    fn passes(&self, view: u128) -> bool {
+        ViewSet::passes(self, view)
+    }
+}
+
+impl ByView for ViewPattern {
+    #[inline(always)]
+    fn passes(&self, view: u128) -> bool {
+        ViewPattern::passes(self, view)
+    }
+}
+
+/// A view passes a test it decides alone: it is in a set, or its short value matches a fixed
+/// pattern.
+struct OnView<'v, T> {
+    test: &'v T,
     views: &'v [u128],
 }
 
-impl RowTest for InSet<'_> {
+// Not derived: the derive would ask `T: Copy` of a set or pattern held by reference.
+impl<T> Clone for OnView<'_, T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T> Copy for OnView<'_, T> {}
+
+impl<T: ByView> RowTest for OnView<'_, T> {
     #[inline(always)]
     fn holds(&self, i: usize) -> bool {
-        self.set.passes(self.views[i])
+        self.test.passes(self.views[i])
     }
 }
 
@@ -95,26 +131,12 @@ impl RowTest for Matches<'_, '_> {
     }
 }
 
-/// A view's value matches a short fixed pattern, the view alone deciding (`ViewPattern`).
-#[derive(Clone, Copy)]
-struct MatchesView<'v> {
-    pattern: &'v ViewPattern,
-    views: &'v [u128],
-}
-
-impl RowTest for MatchesView<'_> {
-    #[inline(always)]
-    fn holds(&self, i: usize) -> bool {
-        self.pattern.passes(self.views[i])
-    }
-}
-
 /// A check whose accepted values are `str` values by themselves (an `isin`, a fixed-shape
 /// ASCII pattern), as the row test it is over the views.
 #[derive(Clone, Copy)]
 enum Prover<'v, 'a> {
-    Set(InSet<'v>),
-    Inlined(MatchesView<'v>),
+    Set(OnView<'v, ViewSet>),
+    Inlined(OnView<'v, ViewPattern>),
     Pattern(Matches<'v, 'a>),
 }
 
@@ -131,10 +153,7 @@ impl RowTest for Prover<'_, '_> {
 /// A pattern as the first check's row test over `views`: the views alone where it allows.
 fn pattern_prover<'v, 'a>(pattern: &'v Pattern, views: &'v Views<'a>) -> Prover<'v, 'a> {
     match pattern.view_pattern() {
-        Some(short) => Prover::Inlined(MatchesView {
-            pattern: short,
-            views: views.views,
-        }),
+        Some(short) => Prover::Inlined(views.on(short)),
         None => Prover::Pattern(Matches { pattern, views }),
     }
 }
@@ -201,12 +220,7 @@ impl<'a> Block<'a> {
             Some(ColumnCheck::Membership(membership)) => membership
                 .view_set()
                 .filter(|set| set.proves_plain_text())
-                .map(|set| {
-                    Prover::Set(InSet {
-                        set,
-                        views: views.views,
-                    })
-                }),
+                .map(|set| Prover::Set(views.on(set))),
             Some(ColumnCheck::Pattern(pattern)) if pattern.accepts_only_plain_text() => {
                 Some(pattern_prover(pattern, &views))
             }
@@ -290,11 +304,7 @@ impl<'a> Block<'a> {
             match check {
                 ColumnCheck::Membership(membership) => match membership.view_set() {
                     Some(set) => {
-                        let passes = InSet {
-                            set,
-                            views: views.views,
-                        };
-                        self.fail_views(check, place, passes, failures, out);
+                        self.fail_views(check, place, views.on(set), failures, out);
                     }
                     None => {
                         let passes = |i: usize| membership.passes(&Value::Str(views.text(i)));
@@ -303,11 +313,7 @@ impl<'a> Block<'a> {
                 },
                 ColumnCheck::Pattern(pattern) => match pattern.view_pattern() {
                     Some(short) => {
-                        let passes = MatchesView {
-                            pattern: short,
-                            views: views.views,
-                        };
-                        self.fail_views(check, place, passes, failures, out);
+                        self.fail_views(check, place, views.on(short), failures, out);
                     }
                     None => {
                         let passes = Matches {
