@@ -1032,7 +1032,8 @@ impl<'a> Block<'a> {
                                 .proven()
                                 .get(buffer)
                                 .is_some_and(|b| b.holds(offset, offset + len)),
-                            None => inline_ascii(view, view as u32 as usize),
+                            // The empty text too is a `str` value.
+                            None => view as u32 == 0 || plain_inlined(view),
                         }
                     };
                     let whole = (index, part.first, place.2.clone());
@@ -1516,19 +1517,21 @@ fn native_text(native: Native) -> Vec<u8> {
     text
 }
 
-/// Whether the `len` (≤ 12) bytes inlined in a string view are all ASCII without NUL, so a
-/// valid `str` value: one word-at-a-time test, where the byte loop takes a dozen steps. False
-/// for any other value, which the parser then judges.
-fn inline_ascii(view: u128, len: usize) -> bool {
+/// Whether a string view holds a non-empty value inlined in it (1 to 12 bytes) that is all
+/// ASCII without NUL, so a `str` value by itself: one word-at-a-time test, where the byte loop
+/// takes a dozen steps. False for any other value (the empty text, which can be a null, and a
+/// long one included), which the caller then judges.
+#[inline(always)]
+fn plain_inlined(view: u128) -> bool {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = ONES << 7;
-    // The value's own bytes, by length, of the view's bytes 4..12 and 12..16: a table, as a
-    // variable shift is a branchy sequence of its own.
-    const KEEP: [(u64, u64); 13] = {
-        let mut keep = [(0u64, 0u64); 13];
+    // The value's own bytes, by length less one, of the view's bytes 4..12 and 12..16: a
+    // table, as a variable shift is a branchy sequence of its own.
+    const KEEP: [(u64, u64); 12] = {
+        let mut keep = [(0u64, 0u64); 12];
         let mut len = 1;
-        while len < 13 {
-            keep[len] = if len <= 8 {
+        while len <= 12 {
+            keep[len - 1] = if len <= 8 {
                 (u64::MAX >> (64 - 8 * len), 0)
             } else {
                 (u64::MAX, u64::MAX >> (64 - 8 * (len - 8)))
@@ -1537,7 +1540,9 @@ fn inline_ascii(view: u128, len: usize) -> bool {
         }
         keep
     };
-    let Some(&(keep_low, keep_high)) = KEEP.get(len) else {
+    // The empty text wraps to an index past the table.
+    let len = view as u32 as usize;
+    let Some(&(keep_low, keep_high)) = KEEP.get(len.wrapping_sub(1)) else {
         return false;
     };
     // Bytes past `len` are set to 1 (ASCII, not NUL), so only the value's own bytes decide.
@@ -1947,7 +1952,7 @@ mod tests {
     }
 
     #[test]
-    fn an_inlined_view_is_proven_exactly_when_its_bytes_are_ascii_without_nul() {
+    fn an_inlined_view_is_plain_exactly_when_its_bytes_are_ascii_without_nul() {
         for len in 0..=12usize {
             for at in 0..len.max(1) {
                 for byte in [0u8, 1, b'A', 0x7F, 0x80, 0xC3, 0xFF] {
@@ -1963,12 +1968,8 @@ mod tests {
                         for (i, b) in inlined.iter().enumerate() {
                             view |= u128::from(*b) << (32 + 8 * i);
                         }
-                        let ascii = bytes[..len].iter().all(|&b| (1..0x80).contains(&b));
-                        assert_eq!(
-                            inline_ascii(view, len),
-                            ascii,
-                            "{len} {at} {byte:#x} {rest:#x}"
-                        );
+                        let plain = len > 0 && bytes[..len].iter().all(|&b| (1..0x80).contains(&b));
+                        assert_eq!(plain_inlined(view), plain, "{len} {at} {byte:#x} {rest:#x}");
                     }
                 }
             }

@@ -6,7 +6,7 @@ use arrow_array::cast::AsArray;
 use arrow_array::{Array, ArrayAccessor};
 use arrow_schema::DataType;
 
-use super::{inline_ascii, native_text, Block, InPlaceRead};
+use super::{native_text, plain_inlined, Block, InPlaceRead};
 use crate::formats::typed::native_reader;
 use crate::value::{Cell, Native, Value};
 
@@ -67,8 +67,8 @@ impl<'a> Block<'a> {
                     let (view, len) = (views[at], views[at] as u32 as usize);
                     // The common case first: a non-empty value inlined in its view, ASCII
                     // without NUL, is a `str` value when only the empty text is a null.
-                    let plain = !self.text_nulls && (1..=12).contains(&len);
-                    let cell = if plain && inline_ascii(view, len) && strings.is_valid(at) {
+                    let plain = !self.text_nulls && plain_inlined(view);
+                    let cell = if plain && strings.is_valid(at) {
                         Cell::Ok(Value::Str(&bytes[16 * at + 4..16 * at + 4 + len]))
                     } else {
                         self.str_cell(index, strings, at)

@@ -7,7 +7,7 @@ use arrow_array::cast::AsArray;
 use arrow_array::{Array, StringViewArray};
 use arrow_buffer::NullBuffer;
 
-use super::{inline_ascii, record_failure, value_hash, Block, BlockFindings, KeyEntry, RuleId};
+use super::{plain_inlined, record_failure, value_hash, Block, BlockFindings, KeyEntry, RuleId};
 use crate::formats::typed::native_reader;
 use crate::plan::RowRule;
 use crate::spec::{BinaryOp, DType};
@@ -153,7 +153,7 @@ impl<'a> Block<'a> {
         for (i, &view) in views.iter().enumerate() {
             let (row, len) = (rows.start + i, view as u32 as usize);
             // As `for_each_cell` judges a view: only the empty text can be a null here.
-            let plain = (1..=12).contains(&len) && inline_ascii(view, len) && is_valid(i);
+            let plain = plain_inlined(view) && is_valid(i);
             if !plain {
                 let cell = self.str_cell(column, strings, at0 + i);
                 if let Cell::Ok(value) = &cell {

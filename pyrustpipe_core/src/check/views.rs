@@ -8,7 +8,7 @@ use arrow_array::{Array, StringViewArray};
 use arrow_buffer::Buffer;
 
 use super::bits::RowTest;
-use super::{as_u32, inline_ascii, Block, Proven};
+use super::{as_u32, plain_inlined, Block, Proven};
 use crate::ledger::sketch::Sketch;
 use crate::rules::fixed_pattern::ViewPattern;
 use crate::rules::membership::ViewSet;
@@ -177,7 +177,7 @@ impl RowTest for Plain<'_> {
 fn plain_view(view: u128, spans: &[(usize, usize)]) -> bool {
     let len = view as u32 as usize;
     if len <= 12 {
-        len != 0 && inline_ascii(view, len)
+        plain_inlined(view)
     } else {
         let (buffer, offset) = ((view >> 64) as u32 as usize, (view >> 96) as u32 as usize);
         spans
