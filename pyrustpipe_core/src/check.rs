@@ -161,6 +161,8 @@ pub struct KeyEntry {
 }
 
 const NO_LINE: u32 = u32::MAX;
+/// `KeyEntry::text` of a key whose text is its hash's: no span ends before it starts.
+const TEXT_IN_HASH: (u32, u32) = (u32::MAX, 0);
 const _: () = assert!(std::mem::size_of::<KeyEntry>() == 32);
 
 impl KeyEntry {
@@ -176,6 +178,24 @@ impl KeyEntry {
             }),
             text: (as_u32(text.0), as_u32(text.1)),
         }
+    }
+
+    /// An occurrence of a `str` key of at most `SHORT_KEY` bytes, hashed by
+    /// `unique::key_hash`: its text is its hash's (`unique::short_key_text`), none is logged.
+    pub fn short_text(hash: u128, row: usize, line: Option<u64>) -> Self {
+        KeyEntry {
+            text: TEXT_IN_HASH,
+            ..KeyEntry::new(hash, row, line, (0, 0))
+        }
+    }
+
+    /// The key's text: its span of the block's `key_text`, or its hash's
+    /// (`KeyEntry::short_text`).
+    pub fn text_in<'t>(&self, key_text: &'t [u8]) -> std::borrow::Cow<'t, [u8]> {
+        if self.text == TEXT_IN_HASH {
+            return crate::rules::unique::short_key_text(self.hash).into();
+        }
+        key_text[self.text.0 as usize..self.text.1 as usize].into()
     }
 
     /// Line offset of the row's start within the block (`None`: no lines).
@@ -1556,7 +1576,7 @@ fn plain_inlined(view: u128) -> bool {
 /// One value's hash as a one-column key and a distinct count see it (its key bytes).
 fn value_hash(value: &Value<'_>) -> u128 {
     let mut value_scratch = [0u8; 24];
-    xxhash_rust::xxh3::xxh3_128(value.key_bytes(&mut value_scratch))
+    crate::rules::unique::key_hash(value.key_bytes(&mut value_scratch))
 }
 
 /// The key's hash, or `None` when a key column is null, absent or unparsed (the row is skipped).
@@ -1578,7 +1598,7 @@ fn key_hash_of(columns: &[usize], cells: &[Cell<'_>], scratch: &mut Vec<u8>) -> 
         scratch.extend_from_slice(&(bytes.len() as u64).to_le_bytes());
         scratch.extend_from_slice(bytes);
     }
-    Some(xxhash_rust::xxh3::xxh3_128(scratch))
+    Some(crate::rules::unique::key_hash(scratch))
 }
 
 fn record_failure(out: &mut BlockFindings, row: usize, rules: &[RuleId]) {
@@ -1687,8 +1707,7 @@ mod tests {
             failed.push((first + u64::from(row), block.rules_of(index).to_vec()));
         }
         for entry in &block.keys[0] {
-            let (s, e) = entry.text;
-            let text = block.key_text[s as usize..e as usize].to_vec();
+            let text = entry.text_in(&block.key_text).to_vec();
             keys.push((entry.hash, first + u64::from(entry.row), text));
         }
         for (index, stats) in block.stats.iter().enumerate() {

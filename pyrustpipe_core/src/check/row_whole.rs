@@ -149,9 +149,8 @@ impl<'a> Block<'a> {
         let valid: Vec<u64> = super::bits::valid_words(nulls, at0, views.len()).collect();
         let is_valid = |i: usize| valid.get(i / 64).is_none_or(|w| w >> (i % 64) & 1 == 1);
         out.keys[key_index].reserve(views.len());
-        out.key_text.reserve(12 * views.len());
         for (i, &view) in views.iter().enumerate() {
-            let (row, len) = (rows.start + i, view as u32 as usize);
+            let row = rows.start + i;
             // As `for_each_cell` judges a view: only the empty text can be a null here.
             let plain = plain_inlined(view) && is_valid(i);
             if !plain {
@@ -161,17 +160,11 @@ impl<'a> Block<'a> {
                 }
                 continue;
             }
-            // The view's bytes 4..16 hold the value: a fixed 12-byte copy, cut to its length
-            // (no call to copy a few bytes).
-            let inlined = view.to_le_bytes();
-            let text_start = out.key_text.len();
-            out.key_text.extend_from_slice(&inlined[4..16]);
-            out.key_text.truncate(text_start + len);
-            out.keys[key_index].push(KeyEntry::new(
-                xxhash_rust::xxh3::xxh3_128(&inlined[4..4 + len]),
+            // The view's own bytes hash as the text does, and the hash keeps the text.
+            out.keys[key_index].push(KeyEntry::short_text(
+                crate::rules::unique::view_key_hash(view),
                 self.first_row + row,
                 self.rows.line(row),
-                (text_start, text_start + len),
             ));
         }
     }

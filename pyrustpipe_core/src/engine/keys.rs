@@ -12,9 +12,10 @@
 
 use rayon::prelude::*;
 
+use super::key_table::KeyTable;
 use crate::check::KeyEntry;
 use crate::report::Sample;
-use crate::rules::unique::{FirstSeen, HashTable, UniqueKey};
+use crate::rules::unique::{FirstSeen, UniqueKey};
 use crate::spec::Keep;
 
 /// Occurrences logged before a fold (~700 MB with 12-byte keys): runs of up to 16M rows per key
@@ -91,18 +92,19 @@ pub(super) struct KeyLog {
     logged: usize,
     fold_at: usize,
     /// Per key, per partition: the keys folded so far (empty until the first fold).
-    tables: Vec<Vec<HashTable<FirstSeen>>>,
+    tables: Vec<Vec<KeyTable>>,
 }
 
 /// An occurrence that fails its key's rule: a repeat, or (`keep="none"`) the first occurrence of
-/// a key that repeats. `text` is the repeating occurrence's text (the same key).
+/// a key that repeats. `repeat` is the repeating occurrence (its text is the same key's).
 #[derive(Debug, Clone, Copy)]
 pub(super) struct KeyFailure {
     pub(super) row: u64,
     pub(super) line: Option<u64>,
     pub(super) first: bool,
     block: u32,
-    text: (u32, u32),
+    /// The repeating occurrence as its block logged it.
+    repeat: KeyEntry,
 }
 
 /// One key's resolution: its failing occurrences (in no particular order) and, when asked for,
@@ -151,10 +153,11 @@ impl KeyLog {
         self.logged = 0;
     }
 
-    /// The text of a failing occurrence, as logged.
-    pub(super) fn text(&self, failure: &KeyFailure) -> &[u8] {
-        let (start, end) = failure.text;
-        &self.blocks[failure.block as usize].text[start as usize..end as usize]
+    /// The text of a failing occurrence, as logged (or as its hash keeps it).
+    pub(super) fn text(&self, failure: &KeyFailure) -> std::borrow::Cow<'_, [u8]> {
+        failure
+            .repeat
+            .text_in(&self.blocks[failure.block as usize].text)
     }
 
     /// Folds the log's occurrences of key number `index` (`key`) into its tables, partition by
@@ -173,18 +176,18 @@ impl KeyLog {
         }
         let tables = &mut self.tables[index];
         if tables.is_empty() {
-            tables.resize_with(PARTITIONS, HashTable::default);
+            tables.resize_with(PARTITIONS, KeyTable::default);
         }
         let blocks = &self.blocks;
-        let work = |(p, table): (usize, &mut HashTable<FirstSeen>)| {
+        let work = |(p, table): (usize, &mut KeyTable)| {
             let part = resolve_part(blocks, table, index, key.keep, p);
             let first_seen = if last && keep_first_seen {
-                table.iter().map(|(&hash, &seen)| (hash, seen)).collect()
+                table.iter().collect()
             } else {
                 Vec::new()
             };
             if last {
-                *table = HashTable::default();
+                *table = KeyTable::default();
             }
             Resolved {
                 failures: part,
@@ -211,7 +214,7 @@ impl KeyLog {
 /// the failing ones.
 fn resolve_part(
     blocks: &[LoggedBlock],
-    table: &mut HashTable<FirstSeen>,
+    table: &mut KeyTable,
     index: usize,
     keep: Keep,
     p: usize,
@@ -235,19 +238,12 @@ fn resolve_part(
                 line,
                 first,
                 block: crate::check::as_u32(block_index),
-                text: entry.text,
+                repeat: *entry,
             };
-            match table.entry(entry.hash) {
-                std::collections::hash_map::Entry::Vacant(slot) => {
-                    slot.insert(FirstSeen::new(row, line));
-                }
-                std::collections::hash_map::Entry::Occupied(mut slot) => {
-                    let first = slot.get_mut();
-                    failures.push(failure(row, line, false));
-                    if keep == Keep::None && !first.repeated() {
-                        first.mark_repeated();
-                        failures.push(failure(first.row(), first.line(), true));
-                    }
+            if let Some(first) = table.repeat_of(entry.hash, FirstSeen::new(row, line)) {
+                failures.push(failure(row, line, false));
+                if keep == Keep::None && !first.repeated() {
+                    failures.push(failure(first.row(), first.line(), true));
                 }
             }
         }
@@ -305,7 +301,8 @@ mod tests {
     type Block = (u64, u64, Vec<KeyEntry>, Vec<u8>);
 
     /// `keys` (one key per row) cut into blocks of `sizes` rows; a row's line is `2 * row`
-    /// within its block (`None` every seventh block, as a Parquet source has no lines).
+    /// within its block (`None` every seventh block, as a Parquet source has no lines); every
+    /// third block logs no texts, its short keys' hashes keeping them.
     fn blocks_of(keys: &[u16], sizes: &[usize]) -> Vec<Block> {
         let mut blocks = Vec::new();
         let mut start = 0;
@@ -313,14 +310,19 @@ mod tests {
             let size = sizes[blocks.len() % sizes.len()].min(keys.len() - start);
             let mut text = Vec::new();
             let no_lines = blocks.len() % 7 == 6;
+            let no_texts = blocks.len() % 3 == 2;
             let entries: Vec<KeyEntry> = keys[start..start + size]
                 .iter()
                 .enumerate()
                 .map(|(row, key)| {
-                    let at = text.len();
-                    text.extend_from_slice(format!("k{key}").as_bytes());
-                    let hash = xxhash_rust::xxh3::xxh3_128(&key.to_le_bytes());
+                    let key = format!("k{key}");
+                    let hash = crate::rules::unique::key_hash(key.as_bytes());
                     let line = (!no_lines).then_some(2 * row as u64);
+                    if no_texts {
+                        return KeyEntry::short_text(hash, row, line);
+                    }
+                    let at = text.len();
+                    text.extend_from_slice(key.as_bytes());
                     KeyEntry::new(hash, row, line, (at, text.len()))
                 })
                 .collect();
@@ -338,7 +340,7 @@ mod tests {
             for entry in entries {
                 let row = base + u64::from(entry.row);
                 let line = entry.line().map(|l| line_base + l);
-                let text = text[entry.text.0 as usize..entry.text.1 as usize].to_vec();
+                let text = entry.text_in(text).to_vec();
                 match table.get_mut(&entry.hash) {
                     None => {
                         table.insert(entry.hash, FirstSeen::new(row, line));
@@ -346,9 +348,9 @@ mod tests {
                     Some(first) => {
                         failures.push((row, line, false, text.clone()));
                         if keep == Keep::None && !first.repeated() {
-                            first.mark_repeated();
                             failures.push((first.row(), first.line(), true, text));
                         }
+                        first.mark_repeated();
                     }
                 }
             }
@@ -438,7 +440,7 @@ mod tests {
             line: None,
             first: false,
             block: 0,
-            text: (0, 0),
+            repeat: KeyEntry::new(0, 0, None, (0, 0)),
         };
         let mut failures: Vec<KeyFailure> = [9, 2, 7, 4, 1].into_iter().map(failure).collect();
         let rows = |f: &[KeyFailure]| f.iter().map(|f| f.row).collect::<Vec<_>>();

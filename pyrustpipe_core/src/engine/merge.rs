@@ -355,7 +355,8 @@ impl<'a> Merger<'a> {
             // token by the report (after the samples are cut to size, so few are hashed).
             let sensitive = key.columns.iter().any(|&c| plan.columns[c].sensitive);
             for failure in keys::first_rows(&mut resolved.failures, self.sample_size) {
-                let text = String::from_utf8_lossy(self.key_log.text(failure));
+                let text = self.key_log.text(failure);
+                let text = String::from_utf8_lossy(&text);
                 let shown = if sensitive {
                     text.into_owned()
                 } else {

@@ -6,6 +6,7 @@
 //! (`Options::cancel`) before the commit point ends the run with `Error::Cancelled` and nothing
 //! published.
 
+mod key_table;
 mod keys;
 mod ledger;
 mod merge;

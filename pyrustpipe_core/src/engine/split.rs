@@ -346,7 +346,11 @@ fn walk(
     })
 }
 
-const KEYS_MAGIC: &[u8] = b"PYRUSTPIPE-SPLIT-KEYS-1\n";
+/// The keys file's first bytes, with its format's version: 2 hashes keys of at most 12 bytes
+/// by packing them (`rules::unique::key_hash`), where 1 hashed every key with xxh3, so the
+/// gate must not merge a file of each.
+const KEYS_MAGIC: &[u8] = b"PYRUSTPIPE-SPLIT-KEYS-2\n";
+const KEYS_MAGIC_STEM: &[u8] = b"PYRUSTPIPE-SPLIT-KEYS-";
 
 /// Write the split's unique keys for the gate: per key rule, each distinct key with its first
 /// row and line (whole-object numbering) and whether it already repeated inside the split; then
@@ -449,7 +453,16 @@ fn read_keys(path: &str) -> Result<KeyFile> {
         at += n;
         Ok(piece)
     };
-    if take(KEYS_MAGIC.len())? != KEYS_MAGIC {
+    let magic = take(KEYS_MAGIC.len())?;
+    if magic != KEYS_MAGIC {
+        if magic.starts_with(KEYS_MAGIC_STEM) {
+            return Err(Error::data(
+                "split_keys",
+                "a split keys file of another pyrustpipe version: run every split and the gate \
+                 with one version",
+                Position::in_source(path.to_owned()),
+            ));
+        }
         return Err(broken());
     }
     let u32_at = |b: &[u8]| u32::from_le_bytes(b.try_into().expect("4 bytes")) as usize;
@@ -781,8 +794,18 @@ mod tests {
         let at = KEYS_MAGIC.len() + 4;
         bytes[at..at + 3].copy_from_slice(b"h:2");
         std::fs::write(&other, bytes).unwrap();
-        let error = merge_split_keys(&[good, other.display().to_string()]).unwrap_err();
+        let error = merge_split_keys(&[good.clone(), other.display().to_string()]).unwrap_err();
         assert!(error.to_string().contains("other rules"), "{error}");
+        // A file of the first format (every key hashed with xxh3) must not meet this one's.
+        let older = dir.path().join("older");
+        let mut bytes = std::fs::read(&good).unwrap();
+        bytes[KEYS_MAGIC.len() - 2] = b'1';
+        std::fs::write(&older, bytes).unwrap();
+        let error = merge_split_keys(&[good, older.display().to_string()]).unwrap_err();
+        assert!(
+            error.to_string().contains("another pyrustpipe version"),
+            "{error}"
+        );
     }
 
     /// Records in a resolved range.

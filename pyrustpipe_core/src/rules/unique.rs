@@ -16,6 +16,83 @@ pub struct UniqueKey {
     pub keep: Keep,
 }
 
+/// The longest key text hashed by packing it whole into 128 bits (an Arrow string view's
+/// inlined length).
+pub const SHORT_KEY: usize = 12;
+
+/// A key's 128-bit hash, the same for the same bytes wherever they were read. A key of at most
+/// [`SHORT_KEY`] bytes is packed as a string view inlines it (length in the low 32 bits, the
+/// bytes above) and mixed by a bijection, so two short keys never share a hash and a view's
+/// own 16 bytes hash without a byte loop; a longer key is xxh3-128 of its bytes.
+pub fn key_hash(bytes: &[u8]) -> u128 {
+    if bytes.len() > SHORT_KEY {
+        return xxhash_rust::xxh3::xxh3_128(bytes);
+    }
+    let mut packed = [0u8; 16];
+    packed[..4].copy_from_slice(&(bytes.len() as u32).to_le_bytes());
+    packed[4..4 + bytes.len()].copy_from_slice(bytes);
+    mix_short(u128::from_le_bytes(packed))
+}
+
+/// The hash of an inlined string view (length at most [`SHORT_KEY`]): as [`key_hash`] of its
+/// text, whatever the bytes past the text hold.
+#[inline(always)]
+pub fn view_key_hash(view: u128) -> u128 {
+    // The view's length and text bits, by length: a table, as a variable 128-bit shift is a
+    // branchy sequence of its own.
+    const KEEP: [u128; SHORT_KEY + 1] = {
+        let mut keep = [0u128; SHORT_KEY + 1];
+        let mut len = 0;
+        while len <= SHORT_KEY {
+            keep[len] = u128::MAX >> (96 - 8 * len);
+            len += 1;
+        }
+        keep
+    };
+    mix_short(view & KEEP[view as u32 as usize])
+}
+
+/// The text of a key of at most [`SHORT_KEY`] bytes, from its [`key_hash`] (a bijection on
+/// short keys): a short key's occurrences are logged without their text.
+pub fn short_key_text(hash: u128) -> Vec<u8> {
+    let packed = unmix_short(hash);
+    let len = (packed as u32 as usize).min(SHORT_KEY);
+    (packed >> 32).to_le_bytes()[..len].to_vec()
+}
+
+const K1: u128 = 0x9E37_79B9_7F4A_7C15_F39C_C060_5CED_C835;
+const K2: u128 = 0xD6E8_FEB8_6659_FD93_2545_F491_4F6C_DD1D;
+
+/// A bijection of 128-bit words that spreads every input bit into the low 64 bits (the tables'
+/// hash) and the top bits (the partition): two rounds of xor-shift and multiply by an odd
+/// constant, each invertible.
+#[inline(always)]
+fn mix_short(packed: u128) -> u128 {
+    let x = (packed ^ (packed >> 64)).wrapping_mul(K1);
+    let x = (x ^ (x >> 64)).wrapping_mul(K2);
+    x ^ (x >> 64)
+}
+
+/// [`mix_short`] undone: a shift by half the width is its own inverse, and an odd constant has
+/// an inverse modulo 2^128.
+fn unmix_short(hash: u128) -> u128 {
+    let x = (hash ^ (hash >> 64)).wrapping_mul(inverse(K2));
+    let x = (x ^ (x >> 64)).wrapping_mul(inverse(K1));
+    x ^ (x >> 64)
+}
+
+/// The inverse of an odd `k` modulo 2^128: Newton's iteration doubles the correct low bits
+/// from the 3 that `k` itself has (k·k = 1 mod 8).
+const fn inverse(k: u128) -> u128 {
+    let mut inv = k;
+    let mut step = 0;
+    while step < 6 {
+        inv = inv.wrapping_mul(2u128.wrapping_sub(k.wrapping_mul(inv)));
+        step += 1;
+    }
+    inv
+}
+
 /// The key is already a strong hash: use its low bits as the table hash.
 #[derive(Default)]
 pub struct PassThroughHasher(u64);
@@ -70,6 +147,15 @@ impl FirstSeen {
     pub fn mark_repeated(&mut self) {
         self.row_and_flag |= REPEATED;
     }
+
+    /// The two words a flat table stores (see [`FirstSeen::from_words`]).
+    pub fn to_words(self) -> (u64, u64) {
+        (self.row_and_flag, self.line)
+    }
+
+    pub fn from_words((row_and_flag, line): (u64, u64)) -> Self {
+        FirstSeen { row_and_flag, line }
+    }
 }
 
 #[cfg(test)]
@@ -100,6 +186,86 @@ mod tests {
             seen.mark_repeated();
             assert!(seen.repeated());
         }
+    }
+
+    /// A string view of `text` (at most 12 bytes) whose bytes past the text are `padding`.
+    fn view_of(text: &[u8], padding: u8) -> u128 {
+        let mut view = [padding; 16];
+        view[..4].copy_from_slice(&(text.len() as u32).to_le_bytes());
+        view[4..4 + text.len()].copy_from_slice(text);
+        u128::from_le_bytes(view)
+    }
+
+    #[test]
+    fn a_view_hashes_as_its_text_whatever_its_padding() {
+        let text = b"TX0000012345\xff";
+        for len in 0..=SHORT_KEY {
+            for padding in [0, b'x', 0xff] {
+                assert_eq!(
+                    view_key_hash(view_of(&text[..len], padding)),
+                    key_hash(&text[..len]),
+                    "length {len}, padding {padding}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_short_key_text_comes_back_from_its_hash() {
+        assert_eq!(K1.wrapping_mul(inverse(K1)), 1);
+        assert_eq!(K2.wrapping_mul(inverse(K2)), 1);
+        let keys: [&[u8]; 6] = [b"", b"\0", b"a\0", b"TX0000012345", b"\xff\xfe", b"KES"];
+        for key in keys {
+            assert_eq!(short_key_text(key_hash(key)), key);
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn mixing_short_keys_is_undone(packed: u128) {
+            proptest::prop_assert_eq!(unmix_short(mix_short(packed)), packed);
+        }
+    }
+
+    #[test]
+    fn short_keys_differ_by_length_and_bytes() {
+        // A NUL past a text's end is part of a longer text, not padding; 12 and 13 bytes meet
+        // the two hashes.
+        let keys: [&[u8]; 7] = [
+            b"",
+            b"\0",
+            b"\0\0",
+            b"a",
+            b"a\0",
+            b"abcdefghijkl",
+            b"abcdefghijklm",
+        ];
+        let mut hashes: Vec<u128> = keys.iter().map(|k| key_hash(k)).collect();
+        hashes.sort_unstable();
+        hashes.dedup();
+        assert_eq!(hashes.len(), keys.len());
+    }
+
+    #[test]
+    fn sequential_short_keys_spread_over_partitions_and_buckets() {
+        // The keys a counter writes differ in their last bytes only; the partition (top 8
+        // bits) and a table's bucket (low bits) must still see them evenly.
+        let mut partitions = [0u32; 256];
+        let mut buckets = [0u32; 1024];
+        let keys = 1u32 << 18;
+        for n in 0..keys {
+            let hash = key_hash(format!("TX{n:010}").as_bytes());
+            partitions[(hash >> 120) as usize] += 1;
+            buckets[(hash as usize) % 1024] += 1;
+        }
+        let even = |counts: &[u32]| {
+            let expected = keys / counts.len() as u32;
+            counts
+                .iter()
+                .all(|&c| c > expected * 3 / 4 && c < expected * 5 / 4)
+        };
+        assert!(even(&partitions), "{partitions:?}");
+        assert!(even(&buckets), "{buckets:?}");
     }
 
     #[test]
