@@ -261,6 +261,11 @@ def configuration() -> dict[str, str]:
         # A task a killed worker had received but not started is sent again after this.
         "AIRFLOW__SCHEDULER__TASK_QUEUED_TIMEOUT": "180",
         "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "10",
+        # Runs only when triggered (the tests, the REST API, the UI): unpausing the daily fan-out
+        # would otherwise start today's scheduled run beside the test's, and its first task on a
+        # fresh worker (~10 s of cold imports) could hold that worker while the other took all
+        # the mapped tasks.
+        "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "False",
         "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(ports["triggerer_logs"]),
         "AIRFLOW__OPENLINEAGE__DISABLED": "True",
     }
