@@ -287,3 +287,26 @@ def test_a_lost_manifest_write_removes_its_staging_keys(
         pp.validate(f"s3://{raw}/in/", RULES, storage_options=proxied, **outputs)
     assert fault_proxy.pending_faults() == 0
     assert keys(s3_server, out) == []
+
+
+def test_a_manifest_failing_its_checksum_is_read_again_then_named(
+    s3_server: S3Server,
+    s3_client: Any,
+    s3_bucket: Any,
+    partition: Path,
+) -> None:
+    """An object whose bytes no longer match the checksum stored with it (what a server's racing,
+    non-atomic conditional puts can leave) fails every read: after the retries the run says which
+    object and why, not only that a body broke."""
+    raw, out = s3_bucket(), s3_bucket()
+    s3_client.upload_file(str(partition), raw, f"in/{partition.name}")
+    outputs = {"valid_output": f"s3://{out}/clean/", "quarantine": f"s3://{out}/bad/"}
+    pp.validate(f"s3://{raw}/in/", RULES, storage_options=s3_server.storage_options, **outputs)
+    # Other bytes of the same length behind the server's back: its stored checksum stays.
+    stored = s3_server.root / out / "clean" / "_pyrustpipe_manifest.json"
+    stored.write_bytes(stored.read_bytes().replace(b'"rows"', b'"ROWS"'))
+    with pytest.raises(pp.StorageError) as failed:
+        pp.validate(f"s3://{raw}/in/", RULES, storage_options=s3_server.storage_options, **outputs)
+    message = str(failed.value)
+    assert f"s3://{out}/clean/_pyrustpipe_manifest.json" in message, message
+    assert "body failed 5 times" in message and "checksum mismatch" in message, message

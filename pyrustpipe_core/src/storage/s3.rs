@@ -547,8 +547,9 @@ impl S3Store {
     }
 
     /// A small object's bytes and ETag, or `None` when it does not exist. A body cut part-way
-    /// (a dropped connection, or a server whose conditional put is not atomic rewriting the
-    /// object under the read) is fetched again, up to the store's attempts.
+    /// or failing its checksum (a dropped connection, or a server whose conditional put is not
+    /// atomic rewriting the object under the read) is fetched again, up to the store's attempts;
+    /// the error names the last failure's causes.
     pub fn get_small(&self, bucket: &str, key: &str) -> Result<Option<(Vec<u8>, String)>> {
         let (client, max_attempts) = (self.client.clone(), self.max_attempts);
         self.wait(get_whole(
@@ -909,7 +910,7 @@ impl Drop for S3Reader {
 const GET_MANY_IN_FLIGHT: usize = 16;
 
 /// A whole object's body and ETag (`None` when the key does not exist), read again from the start
-/// when the body stream is cut, up to `max_attempts` times.
+/// when the body stream is cut or fails its checksum, up to `max_attempts` times.
 async fn get_whole(
     client: Client,
     bucket: String,
@@ -938,7 +939,7 @@ async fn get_whole(
                     return Err(Error::storage(
                         "get",
                         uri(&bucket, &key),
-                        format!("body cut {cuts} times ({err})"),
+                        format!("body failed {cuts} times ({})", DisplayErrorContext(&err)),
                     ));
                 }
             }
@@ -1000,7 +1001,7 @@ async fn fetch_range(
             match out.body.next().await {
                 Some(Ok(chunk)) => received.extend_from_slice(&chunk),
                 Some(Err(err)) => {
-                    cut = Some(err.to_string());
+                    cut = Some(DisplayErrorContext(&err).to_string());
                     break;
                 }
                 None => break,
