@@ -82,12 +82,18 @@ impl Grouped {
 /// The entry buffers of logs already resolved, for the next blocks' groups: a run keeps every
 /// block's entries to its end, and memory fresh from the system costs a page fault a 4 KiB
 /// (~8,200 for a million keys, a tenth of a warm in-memory run's time). The process keeps at
-/// most [`SPARE_BYTES`] of them.
+/// most [`SPARE_BYTES`] of them, each of at least [`SPARE_MIN`] entries (128 KiB): smaller ones
+/// come back from the allocator's own free lists, and a run of many tiny blocks must not make
+/// the list long.
 static SPARE: Mutex<Vec<Vec<KeyEntry>>> = Mutex::new(Vec::new());
 const SPARE_BYTES: usize = 64 << 20;
+const SPARE_MIN: usize = 4096;
 
 /// An empty buffer for `len` entries: the smallest spare one that fits, or a new one.
 fn spare_entries(len: usize) -> Vec<KeyEntry> {
+    if len < SPARE_MIN {
+        return Vec::with_capacity(len);
+    }
     let mut spare = SPARE.lock().unwrap_or_else(PoisonError::into_inner);
     let fits = (spare.iter().enumerate())
         .filter(|(_, buffer)| buffer.capacity() >= len)
@@ -101,7 +107,7 @@ fn spare_entries(len: usize) -> Vec<KeyEntry> {
 impl Drop for Grouped {
     fn drop(&mut self) {
         let mut entries = std::mem::take(&mut self.entries);
-        if entries.capacity() == 0 {
+        if entries.capacity() < SPARE_MIN {
             return;
         }
         let mut spare = SPARE.lock().unwrap_or_else(PoisonError::into_inner);
