@@ -10,7 +10,7 @@ BUILD_STAMP := $(VENV)/.build-stamp
 RUST_SOURCES := $(shell find pyrustpipe_core/src pyrustpipe_py/src -name '*.rs') Cargo.toml Cargo.lock pyrustpipe_core/Cargo.toml pyrustpipe_py/Cargo.toml pyrustpipe_py/build.rs pyrustpipe_py/exports.map
 
 .PHONY: help demo test test-rust test-python lint fmt bench build clean s3-server chaos browser
-.PHONY: lint-rust lint-python test-rust-build beside-the-build
+.PHONY: lint-rust lint-python lint-python-source lint-stubs beside-the-build
 .PHONY: cluster-up cluster-down cluster-test test-cluster-short screenshots
 
 help: ## list the targets
@@ -39,16 +39,18 @@ demo: $(BUILD_STAMP) s3-server ## sample partitions on a local S3 server, valida
 	$(PY) demo/console_demo.py
 
 test: $(STAMP) ## build everything, lint, run every test, install the built wheels in a fresh venv and use them
-	@# The release build ends in one long single-threaded step (fat LTO in one codegen unit):
-	@# the Rust checks, the tests' debug build and the S3 server build run beside it (cargo
-	@# locks target/release and target/debug apart). Then the rest, one at a time.
-	$(MAKE) --no-print-directory -j2 build beside-the-build
-	$(MAKE) --no-print-directory lint-python test-rust test-python wheel-smoke test-cluster-short
+	@# The release build is the longest path, and it ends in one long single-threaded step (fat
+	@# LTO in one codegen unit). What needs no extension runs beside it at the lowest priority
+	@# (`nice`), so it takes only the CPU the release build leaves: the Rust checks and tests (cargo
+	@# locks target/release and target/debug apart), the S3 server's build, ruff and mypy. Then
+	@# the rest, one at a time.
+	nice -n 19 $(MAKE) --no-print-directory beside-the-build & beside=$$!; \
+	$(MAKE) --no-print-directory build; built=$$?; \
+	wait $$beside; beside_status=$$?; \
+	[ $$built = 0 ] && [ $$beside_status = 0 ]
+	$(MAKE) --no-print-directory lint-stubs test-python wheel-smoke test-cluster-short
 
-beside-the-build: lint-rust test-rust-build s3-server
-
-test-rust-build: $(STAMP)
-	cargo test --workspace --exclude pyrustpipe_py -q --no-run
+beside-the-build: lint-rust test-rust s3-server lint-python-source
 
 test-rust: $(STAMP)
 	cargo test --workspace --exclude pyrustpipe_py -q
@@ -61,8 +63,10 @@ browser: ## Chromium and its driver for the console's browser tests (Debian pack
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -q && $$SUDO apt-get install -y -q chromium chromium-driver; }
 
+# Two worker processes (pytest-xdist), one per core; a file's tests stay together, in order, in
+# one worker (`loadfile`). Every server a test starts listens on a port of its own.
 test-python: $(BUILD_STAMP) s3-server browser
-	$(VENV)/bin/pytest tests python/pyrustpipe --doctest-modules -p no:cacheprovider
+	$(VENV)/bin/pytest tests python/pyrustpipe --doctest-modules -p no:cacheprovider -n 2 --dist loadfile
 
 screenshots: $(BUILD_STAMP) browser ## refresh the console screenshots docs/console.md shows (a real headless Chromium)
 	CONSOLE_SCREENSHOTS=docs/console $(VENV)/bin/pytest tests/console/test_e2e.py -p no:cacheprovider -q
@@ -94,10 +98,17 @@ lint-rust: $(STAMP)
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -q -- -D warnings
 
-lint-python: $(BUILD_STAMP)
+lint-python: lint-python-source lint-stubs
+
+# Sources only: needs no build. MYPYPATH finds pyrustpipe in its sources even before the build
+# installs it, so the provider's and the integration's calls into it are checked either way.
+lint-python-source: $(STAMP)
 	$(VENV)/bin/ruff check python tests bench demo devtools airflow_provider dagster_integration example_dags
 	$(VENV)/bin/mypy
-	$(VENV)/bin/mypy --strict --ignore-missing-imports airflow_provider/pyrustpipe_provider dagster_integration/dagster_pyrustpipe
+	MYPYPATH=python $(VENV)/bin/mypy --strict --ignore-missing-imports airflow_provider/pyrustpipe_provider dagster_integration/dagster_pyrustpipe
+
+# The stub against the built extension.
+lint-stubs: $(BUILD_STAMP)
 	$(PY) -m mypy.stubtest pyrustpipe._core
 
 fmt: $(STAMP) ## format Rust and Python

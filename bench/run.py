@@ -104,6 +104,9 @@ def dataset(rows: int, seed: int) -> tuple[Path, dict]:
     truth = path.with_suffix(".truth.json")
     if not (path.exists() and truth.exists()):
         print(f"generating {path.relative_to(ROOT)} ...", file=sys.stderr, flush=True)
+        # Written under names of this process, then renamed in (the data before its truth): two
+        # processes that need the same data at once (parallel tests) each read whole files.
+        own = f".{os.getpid()}.part"
         subprocess.run(
             [
                 sys.executable,
@@ -113,12 +116,14 @@ def dataset(rows: int, seed: int) -> tuple[Path, dict]:
                 "--seed",
                 str(seed),
                 "--out",
-                str(path),
+                str(path) + own,
                 "--truth",
-                str(truth),
+                str(truth) + own,
             ],
             check=True,
         )
+        os.replace(str(path) + own, path)
+        os.replace(str(truth) + own, truth)
     return path, json.loads(truth.read_text())
 
 

@@ -3,6 +3,7 @@ classes, the XCom summary, the gate merge and the OpenLineage facets."""
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import subprocess
@@ -59,7 +60,11 @@ def test_provider_info_imports_neither_airflow_nor_the_engine() -> None:
 
 
 def test_template_fields_render(dagbag: Any) -> None:
-    task = dagbag.get_dag("example_pyrustpipe_quarantine").get_task("quarantine_transactions")
+    # A copy: rendering replaces the templates in place, and the session's DagBag is shared with
+    # the tests that run this Dag afterwards (for their own day).
+    task = copy.deepcopy(
+        dagbag.get_dag("example_pyrustpipe_quarantine").get_task("quarantine_transactions")
+    )
     assert set(task.template_fields) == {
         "source",
         "rules",
