@@ -10,7 +10,7 @@ BUILD_STAMP := $(VENV)/.build-stamp
 RUST_SOURCES := $(shell find pyrustpipe_core/src pyrustpipe_py/src -name '*.rs') Cargo.toml Cargo.lock pyrustpipe_core/Cargo.toml pyrustpipe_py/Cargo.toml pyrustpipe_py/build.rs pyrustpipe_py/exports.map
 
 .PHONY: help demo test test-rust test-python lint fmt bench build clean s3-server chaos browser
-.PHONY: lint-rust lint-python lint-python-source lint-stubs beside-the-build
+.PHONY: lint-rust lint-python lint-python-source lint-stubs beside-the-build cargo-ready
 .PHONY: cluster-up cluster-down cluster-test test-cluster-short screenshots
 
 help: ## list the targets
@@ -22,8 +22,12 @@ $(STAMP): requirements-dev.txt requirements-integrations.txt airflow_provider/py
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q -r requirements-dev.txt -r requirements-integrations.txt
 	$(PIP) install -q --no-deps -e ./airflow_provider -e ./dagster_integration
-	rustup component add rustfmt clippy >/dev/null 2>&1 || true
 	touch $(STAMP)
+
+# The Rust toolchain with its formatter and linter; what needs only it runs before the venv exists.
+cargo-ready:
+	@command -v cargo >/dev/null || { echo "cargo is required (rustup)"; exit 1; }
+	@rustup component add rustfmt clippy >/dev/null 2>&1 || true
 
 $(BUILD_STAMP): $(STAMP) $(RUST_SOURCES) pyproject.toml
 	@# The stamp carries the build's start time, so a source edited during the build is rebuilt.
@@ -38,21 +42,21 @@ demo: $(BUILD_STAMP) s3-server ## sample partitions on a local S3 server, valida
 	$(PY) airflow_provider/demo_fanout.py
 	$(PY) demo/console_demo.py
 
-test: $(STAMP) ## build everything, lint, run every test, install the built wheels in a fresh venv and use them
-	@# The release build is the longest path, and it ends in one long single-threaded step (fat
-	@# LTO in one codegen unit). What needs no extension runs beside it at the lowest priority
-	@# (`nice`), so it takes only the CPU the release build leaves: the Rust checks and tests (cargo
-	@# locks target/release and target/debug apart), the S3 server's build, ruff and mypy. Then
-	@# the rest, one at a time.
+test: ## build everything, lint, run every test, install the built wheels in a fresh venv and use them
+	@# The venv and then the release build are the longest path; the build ends in one long
+	@# single-threaded step (fat LTO in one codegen unit). What needs only cargo runs beside them
+	@# from the start at the lowest priority (`nice`), so it takes only the CPU they leave: the
+	@# Rust checks and tests (cargo locks target/release and target/debug apart) and the S3
+	@# server's build. ruff and mypy follow the build; then the rest, one at a time.
 	nice -n 19 $(MAKE) --no-print-directory beside-the-build & beside=$$!; \
-	$(MAKE) --no-print-directory build; built=$$?; \
+	$(MAKE) --no-print-directory build lint-python-source; built=$$?; \
 	wait $$beside; beside_status=$$?; \
 	[ $$built = 0 ] && [ $$beside_status = 0 ]
 	$(MAKE) --no-print-directory lint-stubs test-python wheel-smoke test-cluster-short
 
-beside-the-build: lint-rust test-rust s3-server lint-python-source
+beside-the-build: lint-rust test-rust s3-server
 
-test-rust: $(STAMP)
+test-rust: cargo-ready
 	cargo test --workspace --exclude pyrustpipe_py -q
 
 s3-server: ## build (once per machine) the local S3 server the tests and the demo use
@@ -94,7 +98,7 @@ test-cluster-short: $(BUILD_STAMP) s3-server
 
 lint: lint-rust lint-python ## rustfmt, clippy (warnings are errors), ruff, mypy, stub check
 
-lint-rust: $(STAMP)
+lint-rust: cargo-ready
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -q -- -D warnings
 
@@ -111,7 +115,7 @@ lint-python-source: $(STAMP)
 lint-stubs: $(BUILD_STAMP)
 	$(PY) -m mypy.stubtest pyrustpipe._core
 
-fmt: $(STAMP) ## format Rust and Python
+fmt: $(STAMP) cargo-ready ## format Rust and Python
 	cargo fmt --all
 	$(VENV)/bin/ruff check --fix python tests bench demo devtools airflow_provider dagster_integration example_dags
 	$(VENV)/bin/ruff format python tests bench demo devtools airflow_provider dagster_integration example_dags
