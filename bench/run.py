@@ -107,6 +107,7 @@ def dataset(rows: int, seed: int) -> tuple[Path, dict]:
         # Written under names of this process, then renamed in (the data before its truth): two
         # processes that need the same data at once (parallel tests) each read whole files.
         own = f".{os.getpid()}.part"
+        path_part, truth_part = Path(str(path) + own), Path(str(truth) + own)
         subprocess.run(
             [
                 sys.executable,
@@ -116,14 +117,14 @@ def dataset(rows: int, seed: int) -> tuple[Path, dict]:
                 "--seed",
                 str(seed),
                 "--out",
-                str(path) + own,
+                str(path_part),
                 "--truth",
-                str(truth) + own,
+                str(truth_part),
             ],
             check=True,
         )
-        os.replace(str(path) + own, path)
-        os.replace(str(truth) + own, truth)
+        os.replace(path_part, path)
+        os.replace(truth_part, truth)
     return path, json.loads(truth.read_text())
 
 
