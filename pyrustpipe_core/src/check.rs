@@ -1256,10 +1256,7 @@ impl<'a> Block<'a> {
         }
         let width = self.plan.columns.len();
         let values_unread = self.values_unread[index];
-        for row in rows {
-            if values_unread && natives.is_plain(row - first) {
-                continue;
-            }
+        let mut visit = |row: usize| {
             let cell = match natives.get(row - first) {
                 None => {
                     let cell = (row, &[][..]);
@@ -1284,6 +1281,23 @@ impl<'a> Block<'a> {
             if keep_cells {
                 cells[(row - chunk_start) * width + index] = cell;
             }
+        };
+        if values_unread && natives.floats().is_none() {
+            // Every non-null value of a column no check reads is plain (a float need not be:
+            // `check_floats`): only its nulls are visited, found a word of rows at a time.
+            let from = rows.start - first;
+            let mut valid_words = bits::valid_words(natives.nulls(), from, rows.len());
+            let all_plain = |_: usize| true;
+            bits::each_clear(rows.len(), all_plain, &mut valid_words, &mut |i| {
+                visit(rows.start + i);
+            });
+            return;
+        }
+        for row in rows {
+            if values_unread && natives.is_plain(row - first) {
+                continue;
+            }
+            visit(row);
         }
     }
 

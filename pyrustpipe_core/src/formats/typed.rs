@@ -123,6 +123,11 @@ impl<'a> NativeColumn<'a> {
         }
     }
 
+    /// The column's nulls, if any.
+    pub fn nulls(&self) -> Option<&'a NullBuffer> {
+        self.nulls
+    }
+
     /// Whether value `at` is not null and surely a value of the column's type (every native
     /// is, but a float that is not finite: its text decides).
     #[inline]
@@ -225,6 +230,12 @@ pub fn native_reader(array: &ArrayRef, dtype: DType) -> Option<NativeColumn<'_>>
 impl NativeColumn<'_> {
     /// Whether every value of `array` (the one read) means what its text would.
     fn means_its_text(&self, array: &ArrayRef) -> bool {
+        // Most columns are decided by their least and greatest raw values, nulls' slots
+        // included (a loop with no null test and no branch); the exact test below only when
+        // those do not decide it.
+        if self.bounds_mean_their_text() {
+            return true;
+        }
         // The null buffer once, not a dynamic `is_valid` call per value.
         let nulls = array.nulls();
         let valid = (0..array.len()).filter(|&at| nulls.is_none_or(|n| n.is_valid(at)));
@@ -239,11 +250,9 @@ impl NativeColumn<'_> {
                 zoned,
                 date,
             } => {
-                let first = i64::from(*NATIVE_DAYS.start()) * MICROS_PER_DAY;
-                let last = (i64::from(*NATIVE_DAYS.end()) + 1) * MICROS_PER_DAY;
                 let fits = |at: usize| {
                     to_micros(raw[at], unit).is_some_and(|us| {
-                        (first..last).contains(&us) && (!date || us.rem_euclid(MICROS_PER_DAY) == 0)
+                        NATIVE_MICROS.contains(&us) && (!date || us.rem_euclid(MICROS_PER_DAY) == 0)
                     })
                 };
                 !(date && zoned) && valid.into_iter().all(fits)
@@ -252,6 +261,47 @@ impl NativeColumn<'_> {
         }
     }
 }
+
+impl NativeColumn<'_> {
+    /// Whether every raw value, a null's slot too, means what its text would, judged by the
+    /// least and greatest alone: a conversion that keeps order maps them to the ends of a range
+    /// every other value lies in. False says nothing: a null's slot may hold anything.
+    fn bounds_mean_their_text(&self) -> bool {
+        fn bounds<T: Copy + Ord>(values: &[T]) -> Option<(T, T)> {
+            let first = *values.first()?;
+            Some(
+                values
+                    .iter()
+                    .fold((first, first), |(lo, hi), &v| (lo.min(v), hi.max(v))),
+            )
+        }
+        match self.values {
+            NativeValues::U64(values) => {
+                bounds(values).is_none_or(|(_, hi)| i64::try_from(hi).is_ok())
+            }
+            NativeValues::Date(days) => bounds(days)
+                .is_none_or(|(lo, hi)| NATIVE_DAYS.contains(&lo) && NATIVE_DAYS.contains(&hi)),
+            // A `date` column's timestamps must each be a midnight: not decided by bounds.
+            NativeValues::Timestamps {
+                raw,
+                unit,
+                date: false,
+                ..
+            } => bounds(raw).is_none_or(|(lo, hi)| {
+                // `to_micros` keeps order, and fails only past an end of `i64`.
+                let fits =
+                    |raw: i64| to_micros(raw, unit).is_some_and(|us| NATIVE_MICROS.contains(&us));
+                fits(lo) && fits(hi)
+            }),
+            NativeValues::Timestamps { date: true, .. } => false,
+            _ => true,
+        }
+    }
+}
+
+/// The microseconds of the years 1–9999 (`NATIVE_DAYS`).
+const NATIVE_MICROS: std::ops::Range<i64> = (*NATIVE_DAYS.start() as i64) * MICROS_PER_DAY
+    ..(*NATIVE_DAYS.end() as i64 + 1) * MICROS_PER_DAY;
 
 /// The days of the years 1–9999, where a date's or timestamp's text is `YYYY-MM-DD…`.
 const NATIVE_DAYS: std::ops::RangeInclusive<i32> = -719_162..=2_932_896;
@@ -535,6 +585,39 @@ mod tests {
         // The edges of the native range are native, and mean their text.
         let edges: ArrayRef = Arc::new(arrow_array::Date32Array::from(vec![-719_162, 2_932_896]));
         assert!(assert_native_means_its_text(edges, DType::Date));
+    }
+
+    /// The bounds decide only for the whole range: one value past an end (or overflowing its
+    /// unit) sends the column to the text path, and a null's slot holding such a value does not.
+    #[test]
+    fn a_value_past_the_native_range_decides_and_a_nulls_slot_does_not() {
+        use arrow_array::{TimestampMicrosecondArray, TimestampSecondArray, UInt64Array};
+        let last = 253_402_300_800_000_000 - 1; // 9999-12-31T23:59:59.999999
+        let first = -62_135_596_800_000_000; // 0001-01-01
+        let at_ends: ArrayRef = Arc::new(TimestampMicrosecondArray::from(vec![first, 0, last]));
+        assert!(assert_native_means_its_text(at_ends, DType::Datetime));
+        for past in [last + 1, first - 1] {
+            let one_past: ArrayRef = Arc::new(TimestampMicrosecondArray::from(vec![0, past, 5]));
+            assert!(!assert_native_means_its_text(one_past, DType::Datetime));
+            let null_slot = NullBuffer::from(vec![true, false, true]);
+            let hidden: ArrayRef = Arc::new(TimestampMicrosecondArray::new(
+                vec![0, past, 5].into(),
+                Some(null_slot),
+            ));
+            assert!(assert_native_means_its_text(hidden, DType::Datetime));
+        }
+        let overflowing: ArrayRef = Arc::new(TimestampSecondArray::from(vec![1, i64::MAX]));
+        assert!(!assert_native_means_its_text(overflowing, DType::Datetime));
+        let hidden_big: ArrayRef = Arc::new(UInt64Array::new(
+            vec![7, u64::MAX].into(),
+            Some(NullBuffer::from(vec![true, false])),
+        ));
+        assert!(assert_native_means_its_text(hidden_big, DType::Int));
+        let days: ArrayRef = Arc::new(arrow_array::Date32Array::new(
+            vec![-719_163, 3].into(),
+            Some(NullBuffer::from(vec![false, true])),
+        ));
+        assert!(assert_native_means_its_text(days, DType::Date));
     }
 
     proptest::proptest! {
