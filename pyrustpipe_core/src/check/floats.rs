@@ -7,6 +7,7 @@ use arrow_buffer::NullBuffer;
 
 use super::Block;
 use crate::ledger::sketch::Sketch;
+use crate::rules::compare::FloatBound;
 use crate::rules::dataset::Gather;
 use crate::rules::{ColumnCheck, RuleId};
 use crate::value::{Native, Value};
@@ -62,10 +63,29 @@ impl<'a> Block<'a> {
         let text_of = |i: usize| Cow::Owned(super::native_text(Native::Float(floats[i])));
         for check in &column.checks {
             match check {
-                ColumnCheck::Compare(compare) => {
-                    let passes = |i: usize| compare.passes(&Value::Float(floats[i]));
-                    self.fail_unless(check, place, passes, text_of, failures, out);
-                }
+                // Each operator its own loop, its compare inlined.
+                ColumnCheck::Compare(compare) => match compare.float_bound() {
+                    Some(bound @ FloatBound::Gt(_)) => {
+                        let passes = |i: usize| bound.passes(floats[i]);
+                        self.fail_unless(check, place, passes, text_of, failures, out);
+                    }
+                    Some(bound @ FloatBound::Ge(_)) => {
+                        let passes = |i: usize| bound.passes(floats[i]);
+                        self.fail_unless(check, place, passes, text_of, failures, out);
+                    }
+                    Some(bound @ FloatBound::Lt(_)) => {
+                        let passes = |i: usize| bound.passes(floats[i]);
+                        self.fail_unless(check, place, passes, text_of, failures, out);
+                    }
+                    Some(bound @ FloatBound::Le(_)) => {
+                        let passes = |i: usize| bound.passes(floats[i]);
+                        self.fail_unless(check, place, passes, text_of, failures, out);
+                    }
+                    None => {
+                        let passes = |i: usize| compare.passes(&Value::Float(floats[i]));
+                        self.fail_unless(check, place, passes, text_of, failures, out);
+                    }
+                },
                 _ => {
                     let passes = |i: usize| check.passes(&Value::Float(floats[i]));
                     self.fail_unless(check, place, passes, text_of, failures, out);

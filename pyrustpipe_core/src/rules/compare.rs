@@ -19,6 +19,28 @@ enum Bound {
     Temporal(i64),
 }
 
+/// A float check's operator and bound (`Compare::float_bound`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum FloatBound {
+    Gt(f64),
+    Ge(f64),
+    Lt(f64),
+    Le(f64),
+}
+
+impl FloatBound {
+    /// Whether `x` passes (a NaN passes none), as `Compare::passes` judges a float.
+    #[inline(always)]
+    pub fn passes(self, x: f64) -> bool {
+        match self {
+            FloatBound::Gt(bound) => x > bound,
+            FloatBound::Ge(bound) => x >= bound,
+            FloatBound::Lt(bound) => x < bound,
+            FloatBound::Le(bound) => x <= bound,
+        }
+    }
+}
+
 #[derive(Debug)]
 pub struct Compare {
     pub rule: RuleId,
@@ -120,6 +142,20 @@ impl Compare {
             CheckKind::Lt => ordering == Ordering::Less,
             _ => ordering != Ordering::Greater,
         }
+    }
+
+    /// This check on a float column, as a bound a loop over `f64`s compares with no `Value`:
+    /// the same outcome as `passes` on a float (a NaN passes none).
+    pub fn float_bound(&self) -> Option<FloatBound> {
+        let Bound::Float(bound) = self.bound else {
+            return None;
+        };
+        Some(match self.op {
+            CheckKind::Gt => FloatBound::Gt(bound),
+            CheckKind::Ge => FloatBound::Ge(bound),
+            CheckKind::Lt => FloatBound::Lt(bound),
+            _ => FloatBound::Le(bound),
+        })
     }
 
     fn symbol(&self) -> &'static str {
@@ -312,6 +348,40 @@ mod tests {
                 "{text} {op:?} {bound} on {dtype:?}"
             );
         }
+    }
+
+    /// A float bound judges every float, the edges and those that are not numbers too, as the
+    /// check does.
+    #[test]
+    fn a_float_bound_judges_as_the_check() {
+        let floats = [
+            f64::NEG_INFINITY,
+            -1e300,
+            -1.0,
+            -0.0,
+            0.0,
+            f64::MIN_POSITIVE,
+            0.5,
+            1.0,
+            1_000_000.0,
+            f64::INFINITY,
+            f64::NAN,
+        ];
+        for op in [CheckKind::Gt, CheckKind::Ge, CheckKind::Lt, CheckKind::Le] {
+            for bound in [json!(0), json!(-0.0), json!(1.0), json!(1_000_000)] {
+                let check = compile(op, Some(bound.clone()), DType::Float).expect("compiles");
+                let float_bound = check.float_bound().expect("a float column's bound");
+                for x in floats {
+                    assert_eq!(
+                        float_bound.passes(x),
+                        check.passes(&Value::Float(x)),
+                        "{x} {op:?} {bound}"
+                    );
+                }
+            }
+        }
+        let on_ints = compile(CheckKind::Gt, Some(json!(0)), DType::Int).expect("compiles");
+        assert_eq!(on_ints.float_bound(), None);
     }
 
     #[test]
