@@ -10,7 +10,7 @@ use arrow_buffer::Buffer;
 use super::bits::RowTest;
 use super::{as_u32, plain_inlined, Block, Proven};
 use crate::ledger::sketch::Sketch;
-use crate::rules::fixed_pattern::ViewPattern;
+use crate::rules::fixed_pattern::{TwoWordPattern, ViewPattern};
 use crate::rules::membership::ViewSet;
 use crate::rules::pattern::Pattern;
 use crate::rules::{ColumnCheck, RuleId};
@@ -117,14 +117,41 @@ impl<T: ByView> RowTest for OnView<'_, T> {
     }
 }
 
+/// A test of a value's bytes.
+trait ByText {
+    fn passes(&self, text: &[u8]) -> bool;
+}
+
+impl ByText for Pattern {
+    #[inline(always)]
+    fn passes(&self, text: &[u8]) -> bool {
+        Pattern::passes(self, text)
+    }
+}
+
+impl ByText for TwoWordPattern {
+    #[inline(always)]
+    fn passes(&self, text: &[u8]) -> bool {
+        TwoWordPattern::passes(self, text)
+    }
+}
+
 /// A view's value matches a pattern.
-#[derive(Clone, Copy)]
-struct Matches<'v, 'a> {
-    pattern: &'v Pattern,
+struct Matches<'v, 'a, P> {
+    pattern: &'v P,
     views: &'v Views<'a>,
 }
 
-impl RowTest for Matches<'_, '_> {
+// Not derived, as `OnView`'s.
+impl<P> Clone for Matches<'_, '_, P> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<P> Copy for Matches<'_, '_, P> {}
+
+impl<P: ByText> RowTest for Matches<'_, '_, P> {
     #[inline(always)]
     fn holds(&self, i: usize) -> bool {
         self.pattern.passes(self.views.text(i))
@@ -137,7 +164,8 @@ impl RowTest for Matches<'_, '_> {
 enum Prover<'v, 'a> {
     Set(OnView<'v, ViewSet>),
     Inlined(OnView<'v, ViewPattern>),
-    Pattern(Matches<'v, 'a>),
+    TwoWords(Matches<'v, 'a, TwoWordPattern>),
+    Pattern(Matches<'v, 'a, Pattern>),
 }
 
 impl RowTest for Prover<'_, '_> {
@@ -145,6 +173,7 @@ impl RowTest for Prover<'_, '_> {
         match self {
             Prover::Set(test) => test.holds(i),
             Prover::Inlined(test) => test.holds(i),
+            Prover::TwoWords(test) => test.holds(i),
             Prover::Pattern(test) => test.holds(i),
         }
     }
@@ -152,9 +181,10 @@ impl RowTest for Prover<'_, '_> {
 
 /// A pattern as the first check's row test over `views`: the views alone where it allows.
 fn pattern_prover<'v, 'a>(pattern: &'v Pattern, views: &'v Views<'a>) -> Prover<'v, 'a> {
-    match pattern.view_pattern() {
-        Some(short) => Prover::Inlined(views.on(short)),
-        None => Prover::Pattern(Matches { pattern, views }),
+    match (pattern.view_pattern(), pattern.two_words()) {
+        (Some(short), _) => Prover::Inlined(views.on(short)),
+        (None, Some(pattern)) => Prover::TwoWords(Matches { pattern, views }),
+        (None, None) => Prover::Pattern(Matches { pattern, views }),
     }
 }
 
@@ -287,6 +317,9 @@ impl<'a> Block<'a> {
             Some(Prover::Inlined(test)) => {
                 super::bits::each_unsettled(len, test, nulls_seen, &mut judge);
             }
+            Some(Prover::TwoWords(test)) => {
+                super::bits::each_unsettled(len, test, nulls_seen, &mut judge);
+            }
             Some(Prover::Pattern(test)) => {
                 super::bits::each_unsettled(len, test, nulls_seen, &mut judge);
             }
@@ -311,18 +344,23 @@ impl<'a> Block<'a> {
                         self.fail_views(check, place, passes, failures, out);
                     }
                 },
-                ColumnCheck::Pattern(pattern) => match pattern.view_pattern() {
-                    Some(short) => {
-                        self.fail_views(check, place, views.on(short), failures, out);
+                ColumnCheck::Pattern(pattern) => {
+                    match (pattern.view_pattern(), pattern.two_words()) {
+                        (Some(short), _) => {
+                            self.fail_views(check, place, views.on(short), failures, out);
+                        }
+                        (None, Some(pattern)) => {
+                            let views = &views;
+                            let passes = Matches { pattern, views };
+                            self.fail_views(check, place, passes, failures, out);
+                        }
+                        (None, None) => {
+                            let views = &views;
+                            let passes = Matches { pattern, views };
+                            self.fail_views(check, place, passes, failures, out);
+                        }
                     }
-                    None => {
-                        let passes = Matches {
-                            pattern,
-                            views: &views,
-                        };
-                        self.fail_views(check, place, passes, failures, out);
-                    }
-                },
+                }
                 ColumnCheck::Length(length) => {
                     let passes = |i: usize| length.passes(views.text(i));
                     self.fail_views(check, place, passes, failures, out);

@@ -18,6 +18,9 @@ pub struct FixedPattern {
     /// When every position accepts one range of ASCII bytes and the pattern is at most twelve
     /// long: the test of an Arrow string view that inlines its value.
     view: Option<ViewPattern>,
+    /// When every position accepts one range of ASCII bytes and the pattern is 13 to 16 long
+    /// (a phone number's shape): the test as two words, no table and no loop.
+    two_words: Option<TwoWordPattern>,
 }
 
 /// The eight byte lanes of a word, each accepting `lo..=hi` (ASCII), tested together; a lane
@@ -104,6 +107,40 @@ impl ViewPattern {
     }
 }
 
+/// A pattern of 9 to 16 single-range positions, tested as two overlapping words of lanes: the
+/// first eight positions and the last eight.
+#[derive(Debug, Clone, Copy)]
+pub struct TwoWordPattern {
+    len: usize,
+    head: LaneRanges,
+    tail: LaneRanges,
+}
+
+impl TwoWordPattern {
+    fn of(ranges: &[(u8, u8)]) -> Option<Self> {
+        let len = ranges.len();
+        let lanes =
+            |from: usize| LaneRanges::of(ranges[from..from + 8].iter().copied().enumerate());
+        (9..=16).contains(&len).then(|| TwoWordPattern {
+            len,
+            head: lanes(0),
+            tail: lanes(len - 8),
+        })
+    }
+
+    /// Whether `text` matches.
+    #[inline(always)]
+    pub fn passes(&self, text: &[u8]) -> bool {
+        match (text.first_chunk::<8>(), text.last_chunk::<8>()) {
+            (Some(&head), Some(&tail)) if text.len() == self.len => {
+                self.head.passes(u64::from_le_bytes(head))
+                    & self.tail.passes(u64::from_le_bytes(tail))
+            }
+            _ => false,
+        }
+    }
+}
+
 /// The one range `lo..=hi` a slot accepts, if it accepts exactly one (and only ASCII).
 fn single_range(slot: &[bool; 256]) -> Option<(u8, u8)> {
     let lo = slot.iter().position(|&ok| ok)?;
@@ -158,6 +195,10 @@ impl FixedPattern {
         Some(FixedPattern {
             words: ranges.as_deref().and_then(range_words),
             view: ranges.as_deref().and_then(ViewPattern::of),
+            two_words: ranges
+                .as_deref()
+                .filter(|ranges| ranges.len() > 12)
+                .and_then(TwoWordPattern::of),
             slots,
         })
     }
@@ -172,6 +213,12 @@ impl FixedPattern {
                 .all(|slot| !slot[0] && slot[0x80..].iter().all(|&ok| !ok))
     }
 
+    /// The two-word test of a pattern too long for a view's inlined value, when it has one
+    /// (`TwoWordPattern`).
+    pub fn two_words(&self) -> Option<&TwoWordPattern> {
+        self.two_words.as_ref()
+    }
+
     /// The view test, when the pattern has one (`ViewPattern`).
     pub fn view_pattern(&self) -> Option<&ViewPattern> {
         self.view.as_ref()
@@ -179,6 +226,9 @@ impl FixedPattern {
 
     #[inline]
     pub fn is_match(&self, text: &[u8]) -> bool {
+        if let Some(two_words) = &self.two_words {
+            return two_words.passes(text);
+        }
         if text.len() != self.slots.len() {
             return false;
         }
@@ -328,6 +378,20 @@ mod tests {
     }
 
     #[test]
+    fn patterns_of_thirteen_to_sixteen_single_ranges_test_two_words() {
+        for (pattern, two_words) in [
+            (r"^\+2547[0-9]{8}$", true),
+            (r"^\+[0-9]{15}$", true),
+            (r"^\+[0-9]{16}$", false),
+            (r"^TX[0-9]{10}$", false),
+            (r"^(?i)tx[0-9]{11}$", false),
+        ] {
+            let fixed = FixedPattern::compile(pattern).expect(pattern);
+            assert_eq!(fixed.two_words().is_some(), two_words, "{pattern}");
+        }
+    }
+
+    #[test]
     fn short_single_range_patterns_test_views() {
         for (pattern, view) in [
             (r"^TX[0-9]{10}$", true),
@@ -346,9 +410,9 @@ mod tests {
         /// Matching values with one byte replaced by a neighbour of a range's ends (or any byte).
         #[test]
         fn agrees_with_the_regex_next_to_every_range_end(
-            which in 0usize..4,
+            which in 0usize..5,
             digits in "[0-9]{10}",
-            at in 0usize..14,
+            at in 0usize..15,
             byte in prop_oneof![
                 Just(b'/'), Just(b':'), Just(b'0'), Just(b'9'), Just(b'@'), Just(b'['),
                 Just(b'A'), Just(b'Z'), Just(b'`'), Just(b'{'), Just(b'a'), Just(b'z'),
@@ -360,6 +424,7 @@ mod tests {
                 (r"^\+2547[0-9]{8}$", format!("+2547{}", &digits[..8])),
                 (r"^[a-z]{8}$", "abcdwxyz".to_owned()),
                 (r"^[A-Z]{3}-[0-9]{6}$", format!("QAZ-{}", &digits[..6])),
+                (r"^[A-Z]{3}-[0-9]{10}$", format!("QAZ-{digits}")),
             ][which].clone();
             let fixed = FixedPattern::compile(pattern).expect(pattern);
             prop_assert!(fixed.words.is_some());
@@ -370,6 +435,9 @@ mod tests {
             }
             let regex = regex::bytes::Regex::new(pattern).unwrap();
             prop_assert_eq!(fixed.is_match(&bytes), regex.is_match(&bytes), "{} on {:?}", pattern, bytes);
+            if let Some(two_words) = fixed.two_words() {
+                prop_assert_eq!(two_words.passes(&bytes), regex.is_match(&bytes), "{} on {:?}", pattern, bytes);
+            }
         }
 
         /// A view alone decides as the regex does on its text, whatever lies past the text
@@ -386,6 +454,19 @@ mod tests {
                 let regex = regex::Regex::new(pattern).unwrap();
                 let view = view_of(text.as_bytes(), padding, place);
                 prop_assert_eq!(short.passes(view), regex.is_match(&text), "{} on {:?}", pattern, text);
+            }
+        }
+
+        /// Two words decide as the regex does, on texts of every length around the pattern's.
+        #[test]
+        fn two_words_agree_with_the_regex(
+            text in "(\\+2547|\\+254|\\+|2547)?[0-9A-Za-z+@\\[`{/:é\n\u{7f}\u{0} ]{0,16}",
+        ) {
+            for pattern in [r"^\+2547[0-9]{8}$", r"^\+[0-9]{15}$", r"^[A-Z]{3}-[0-9]{10}$", r"^[!-~]{16}$"] {
+                let fixed = FixedPattern::compile(pattern).expect(pattern);
+                let two_words = fixed.two_words().expect(pattern);
+                let regex = regex::Regex::new(pattern).unwrap();
+                prop_assert_eq!(two_words.passes(text.as_bytes()), regex.is_match(&text), "{} on {:?}", pattern, text);
             }
         }
 

@@ -2,7 +2,7 @@
 
 use regex::bytes::{Regex, RegexBuilder};
 
-use super::fixed_pattern::{FixedPattern, ViewPattern};
+use super::fixed_pattern::{FixedPattern, TwoWordPattern, ViewPattern};
 use super::RuleId;
 use crate::error::{Error, Result};
 use crate::spec::DType;
@@ -53,6 +53,12 @@ impl Pattern {
     /// view's own sixteen bytes decide (`ViewPattern`).
     pub fn view_pattern(&self) -> Option<&ViewPattern> {
         self.fixed.as_ref()?.view_pattern()
+    }
+
+    /// The two-word test of a fixed pattern 13 to 16 long, when the pattern has one
+    /// (`TwoWordPattern`): a long string view's value without the general matcher.
+    pub fn two_words(&self) -> Option<&TwoWordPattern> {
+        self.fixed.as_ref()?.two_words()
     }
 
     // Out of line: the regex search inlined would bloat every loop that inlines `passes`.
