@@ -497,6 +497,10 @@ struct Block<'a> {
     float_pairs: Vec<Option<row_whole::FloatPair<'a>>>,
     /// Per unique key: logged a column at a time (`row_whole`), not per row.
     keys_whole: Vec<bool>,
+    /// The rows that are not values of a string-view part of a key logged whole, as its check
+    /// found them (`check_views_by_check`): the key's log reads them instead of judging each
+    /// view again. Each is `(column, first block row, one word per 64 rows)`.
+    key_view_skips: std::cell::RefCell<Vec<(usize, usize, Vec<u64>)>>,
     /// Whether a row of the block is a broken record.
     any_broken: bool,
     /// Per column: nothing reads its valid values (no checks, statistics, sketch or row pass)
@@ -566,6 +570,7 @@ impl<'a> Block<'a> {
             row_read: Vec::new(),
             float_pairs: Vec::new(),
             keys_whole: Vec::new(),
+            key_view_skips: std::cell::RefCell::default(),
             any_broken: rows.any_broken_in(0..rows.len()),
             values_unread: Vec::new(),
             proof_only: Vec::new(),

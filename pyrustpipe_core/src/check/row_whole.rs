@@ -65,6 +65,15 @@ impl<'a> Block<'a> {
             .collect()
     }
 
+    /// Whether column `index` is a one-column unique key logged whole.
+    pub(super) fn key_logged_whole(&self, index: usize) -> bool {
+        self.plan
+            .unique_keys
+            .iter()
+            .zip(&self.keys_whole)
+            .any(|(key, &whole)| whole && key.columns[..] == [index])
+    }
+
     fn row_work_whole(&self) -> bool {
         !self.text_nulls && !self.rows.is_empty() && !self.any_broken
     }
@@ -144,11 +153,38 @@ impl<'a> Block<'a> {
     ) {
         let at0 = rows.start - first;
         let views = &strings.views()[at0..rows.end - first];
+        out.keys[key_index].reserve(views.len());
+        // Where the column's check found its rows that are not values, every other row is a
+        // `str` value: a short one hashes from its view, as `key_hash` hashes its text.
+        let skips = self.key_view_skips.borrow();
+        let found = skips
+            .iter()
+            .find(|(c, start, _)| (*c, *start) == (column, rows.start));
+        if let Some((_, _, skipped)) = found {
+            for (i, &view) in views.iter().enumerate() {
+                let row = rows.start + i;
+                if skipped[i / 64] >> (i % 64) & 1 == 1 {
+                    continue;
+                }
+                if view as u32 as usize > crate::rules::unique::SHORT_KEY {
+                    let cell = self.str_cell(column, strings, at0 + i);
+                    if let Cell::Ok(value) = &cell {
+                        self.log_key(key_index, row, value_hash(value), |_| &cell, out);
+                    }
+                    continue;
+                }
+                out.keys[key_index].push(KeyEntry::short_text(
+                    crate::rules::unique::view_key_hash(view),
+                    self.first_row + row,
+                    self.rows.line(row),
+                ));
+            }
+            return;
+        }
         let nulls = strings.nulls().filter(|nulls| nulls.null_count() > 0);
         // Validity a word of rows at a time (empty: no nulls).
         let valid: Vec<u64> = super::bits::valid_words(nulls, at0, views.len()).collect();
         let is_valid = |i: usize| valid.get(i / 64).is_none_or(|w| w >> (i % 64) & 1 == 1);
-        out.keys[key_index].reserve(views.len());
         for (i, &view) in views.iter().enumerate() {
             let row = rows.start + i;
             // As `for_each_cell` judges a view: only the empty text can be a null here.

@@ -372,6 +372,10 @@ impl<'a> Block<'a> {
             }
         }
         failures[failed_before..].sort_by_key(|&(row, _)| row);
+        if self.key_logged_whole(index) {
+            let skips = (index, rows.start, skipped);
+            self.key_view_skips.borrow_mut().push(skips);
+        }
         true
     }
 
