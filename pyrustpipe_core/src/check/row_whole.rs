@@ -13,6 +13,16 @@ use crate::plan::RowRule;
 use crate::spec::{BinaryOp, DType};
 use crate::value::Cell;
 
+/// How a key's log takes a row of a string-view column.
+enum KeyRow {
+    /// Not a value (a null, or a text its type rejects): not logged.
+    NotValue,
+    /// A short `str` value: hashed from its view.
+    ShortView,
+    /// Judged as its cell, and logged if a value.
+    Judged,
+}
+
 /// A float column's values and nulls, and the block row of its first value.
 type FloatPart<'a> = (usize, &'a [f64], Option<&'a NullBuffer>);
 
@@ -154,6 +164,7 @@ impl<'a> Block<'a> {
         let at0 = rows.start - first;
         let views = &strings.views()[at0..rows.end - first];
         out.keys[key_index].reserve(views.len());
+        let part = (strings, at0, rows.start, views);
         // Where the column's check found its rows that are not values, every other row is a
         // `str` value: a short one hashes from its view, as `key_hash` hashes its text.
         let skips = self.key_view_skips.borrow();
@@ -161,47 +172,59 @@ impl<'a> Block<'a> {
             .iter()
             .find(|(c, start, _)| (*c, *start) == (column, rows.start));
         if let Some((_, _, skipped)) = found {
-            for (i, &view) in views.iter().enumerate() {
-                let row = rows.start + i;
+            let how = |i: usize, view: u128| {
                 if skipped[i / 64] >> (i % 64) & 1 == 1 {
-                    continue;
+                    KeyRow::NotValue
+                } else if view as u32 as usize > crate::rules::unique::SHORT_KEY {
+                    KeyRow::Judged
+                } else {
+                    KeyRow::ShortView
                 }
-                if view as u32 as usize > crate::rules::unique::SHORT_KEY {
-                    let cell = self.str_cell(column, strings, at0 + i);
-                    if let Cell::Ok(value) = &cell {
-                        self.log_key(key_index, row, value_hash(value), |_| &cell, out);
-                    }
-                    continue;
-                }
-                out.keys[key_index].push(KeyEntry::short_text(
-                    crate::rules::unique::view_key_hash(view),
-                    self.first_row + row,
-                    self.rows.line(row),
-                ));
-            }
-            return;
+            };
+            return self.log_key_rows(key_index, column, part, how, out);
         }
         let nulls = strings.nulls().filter(|nulls| nulls.null_count() > 0);
         // Validity a word of rows at a time (empty: no nulls).
         let valid: Vec<u64> = super::bits::valid_words(nulls, at0, views.len()).collect();
         let is_valid = |i: usize| valid.get(i / 64).is_none_or(|w| w >> (i % 64) & 1 == 1);
-        for (i, &view) in views.iter().enumerate() {
-            let row = rows.start + i;
-            // As `for_each_cell` judges a view: only the empty text can be a null here.
-            let plain = plain_inlined(view) && is_valid(i);
-            if !plain {
-                let cell = self.str_cell(column, strings, at0 + i);
-                if let Cell::Ok(value) = &cell {
-                    self.log_key(key_index, row, value_hash(value), |_| &cell, out);
-                }
-                continue;
+        // As `for_each_cell` judges a view: only the empty text can be a null here.
+        let how = |i: usize, view: u128| {
+            if plain_inlined(view) && is_valid(i) {
+                KeyRow::ShortView
+            } else {
+                KeyRow::Judged
             }
-            // The view's own bytes hash as the text does, and the hash keeps the text.
-            out.keys[key_index].push(KeyEntry::short_text(
-                crate::rules::unique::view_key_hash(view),
-                self.first_row + row,
-                self.rows.line(row),
-            ));
+        };
+        self.log_key_rows(key_index, column, part, how, out);
+    }
+
+    /// A one-column key's entries for the `views` of `strings` from value `at0` (block row
+    /// `start`), each row as `how` says.
+    fn log_key_rows(
+        &self,
+        key_index: usize,
+        column: usize,
+        (strings, at0, start, views): (&'a StringViewArray, usize, usize, &[u128]),
+        how: impl Fn(usize, u128) -> KeyRow,
+        out: &mut BlockFindings,
+    ) {
+        for (i, &view) in views.iter().enumerate() {
+            let row = start + i;
+            match how(i, view) {
+                KeyRow::NotValue => {}
+                // The view's own bytes hash as the text does, and the hash keeps the text.
+                KeyRow::ShortView => out.keys[key_index].push(KeyEntry::short_text(
+                    crate::rules::unique::view_key_hash(view),
+                    self.first_row + row,
+                    self.rows.line(row),
+                )),
+                KeyRow::Judged => {
+                    let cell = self.str_cell(column, strings, at0 + i);
+                    if let Cell::Ok(value) = &cell {
+                        self.log_key(key_index, row, value_hash(value), |_| &cell, out);
+                    }
+                }
+            }
         }
     }
 
