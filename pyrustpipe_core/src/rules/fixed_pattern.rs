@@ -107,8 +107,8 @@ impl ViewPattern {
     }
 }
 
-/// A pattern of 9 to 16 single-range positions, tested as two overlapping words of lanes: the
-/// first eight positions and the last eight.
+/// A pattern of 13 to 16 single-range positions (too long for a string view to inline), tested
+/// as two overlapping words of lanes: the first eight positions and the last eight.
 #[derive(Debug, Clone, Copy)]
 pub struct TwoWordPattern {
     len: usize,
@@ -121,7 +121,7 @@ impl TwoWordPattern {
         let len = ranges.len();
         let lanes =
             |from: usize| LaneRanges::of(ranges[from..from + 8].iter().copied().enumerate());
-        (9..=16).contains(&len).then(|| TwoWordPattern {
+        (13..=16).contains(&len).then(|| TwoWordPattern {
             len,
             head: lanes(0),
             tail: lanes(len - 8),
@@ -195,10 +195,7 @@ impl FixedPattern {
         Some(FixedPattern {
             words: ranges.as_deref().and_then(range_words),
             view: ranges.as_deref().and_then(ViewPattern::of),
-            two_words: ranges
-                .as_deref()
-                .filter(|ranges| ranges.len() > 12)
-                .and_then(TwoWordPattern::of),
+            two_words: ranges.as_deref().and_then(TwoWordPattern::of),
             slots,
         })
     }
