@@ -1,28 +1,29 @@
 //! The table a key partition resolves against: each distinct key's 128-bit hash and where it
-//! was first seen, in one flat array probed linearly.
+//! was first seen, in a dense list, found through a flat index probed linearly.
 //!
 //! The hash is already strong (xxh3, or a bijection for short keys), so its low bits pick the
-//! slot with no further hashing, and a lookup reads one 32-byte slot in the common case, where
-//! a general-purpose map adds control bytes, a tag compare and an entry handle.
+//! slot with no further hashing. A slot is the key's place in the list (4 bytes), not the key
+//! (32): a partition's table is new for each run, and the slots are what must start zeroed —
+//! zeroing 32-byte slots was 71 instructions a key on the benchmark's 200K keys, a twelfth of
+//! the whole validation.
 
 use crate::rules::unique::FirstSeen;
 
-/// Slots stay at most this fraction full (`numerator / denominator`), so a table holds 43 to 85
-/// bytes a key (sizes are powers of two). Simulated on the benchmark's 200K keys and on random
-/// hashes: a new key walks 0.3–1.3 slots past its home slot at this load, up to 1.6 at 7/8; at
-/// 1/2, 0.3–0.5, for up to 128 bytes a key, which a table folded across a long run keeps.
-const LOAD: (usize, usize) = (3, 4);
+/// Slots stay at most this fraction full (`numerator / denominator`): 8 to 16 bytes of slots a
+/// key (sizes are powers of two). Simulated on the benchmark's 200K keys and on random hashes:
+/// a new key walks 0.3–0.5 slots past its home slot at this load, 0.3–1.3 at 3/4.
+const LOAD: (usize, usize) = (1, 2);
 
-/// A slot: the key's hash (zero: empty) and its first sighting's words.
-type Slot = (u128, u64, u64);
+/// A distinct key: its hash and its first sighting's words.
+type Key = (u128, u64, u64);
 
-/// Distinct keys by hash; the zero hash, which marks an empty slot, is kept apart.
+/// Distinct keys by hash.
 #[derive(Debug, Default)]
 pub(super) struct KeyTable {
-    slots: Vec<Slot>,
-    /// Keys in `slots` (the zero hash's not counted).
-    len: usize,
-    zero: Option<FirstSeen>,
+    /// Per slot: zero when empty, else 1 + the key's place in `keys`.
+    slots: Vec<u32>,
+    /// The keys in the order first seen.
+    keys: Vec<Key>,
 }
 
 impl KeyTable {
@@ -38,9 +39,6 @@ impl KeyTable {
     /// otherwise its first sighting as it was, which is now marked repeated.
     #[inline]
     pub(super) fn repeat_of(&mut self, hash: u128, first: FirstSeen) -> Option<FirstSeen> {
-        if hash == 0 {
-            return Self::sight(&mut self.zero, first);
-        }
         self.reserve(1);
         // One probe loop that both finds and places (a shared "find the place" helper then
         // compares the hash again: +11% instructions in the resolution).
@@ -48,66 +46,59 @@ impl KeyTable {
         #[allow(clippy::cast_possible_truncation)]
         let mut at = hash as usize & mask;
         loop {
-            let slot = &mut self.slots[at];
-            if slot.0 == hash {
-                let seen = FirstSeen::from_words((slot.1, slot.2));
+            let place = self.slots[at] as usize;
+            if place == 0 {
+                let (row_and_flag, line) = first.to_words();
+                self.keys.push((hash, row_and_flag, line));
+                self.slots[at] = place_of(self.keys.len());
+                return None;
+            }
+            let key = &mut self.keys[place - 1];
+            if key.0 == hash {
+                let seen = FirstSeen::from_words((key.1, key.2));
                 let mut marked = seen;
                 marked.mark_repeated();
-                (slot.1, slot.2) = marked.to_words();
+                (key.1, key.2) = marked.to_words();
                 return Some(seen);
-            }
-            if slot.0 == 0 {
-                let (row_and_flag, line) = first.to_words();
-                *slot = (hash, row_and_flag, line);
-                self.len += 1;
-                return None;
             }
             at = (at + 1) & mask;
         }
     }
 
-    /// Every key held, with its first sighting, in no particular order.
+    /// Every key held, with its first sighting, in the order first seen.
     pub(super) fn iter(&self) -> impl Iterator<Item = (u128, FirstSeen)> + '_ {
-        let zero = self.zero.map(|seen| (0, seen));
-        self.slots
-            .iter()
-            .filter(|slot| slot.0 != 0)
+        (self.keys.iter())
             .map(|&(hash, row_and_flag, line)| (hash, FirstSeen::from_words((row_and_flag, line))))
-            .chain(zero)
-    }
-
-    /// [`KeyTable::repeat_of`] for the one key kept outside the slots.
-    fn sight(kept: &mut Option<FirstSeen>, first: FirstSeen) -> Option<FirstSeen> {
-        let seen = *kept;
-        let mut marked = seen.unwrap_or(first);
-        if seen.is_some() {
-            marked.mark_repeated();
-        }
-        *kept = Some(marked);
-        seen
     }
 
     fn has_room(&self, more: usize) -> bool {
-        (self.len + more) * LOAD.1 <= self.slots.len() * LOAD.0
+        (self.keys.len() + more) * LOAD.1 <= self.slots.len() * LOAD.0
     }
 
     #[cold]
     fn grow(&mut self, more: usize) {
-        let size = ((self.len + more) * LOAD.1 / LOAD.0 + 1)
+        let size = ((self.keys.len() + more) * LOAD.1 / LOAD.0 + 1)
             .next_power_of_two()
             .max(16);
+        self.keys.reserve(more);
         // All zeros (every slot empty) is allocated zeroed, not written slot by slot.
-        let old = std::mem::replace(&mut self.slots, vec![(0, 0, 0); size]);
+        self.slots = vec![0; size];
         let mask = size - 1;
-        for slot in old.into_iter().filter(|slot| slot.0 != 0) {
+        for (index, key) in self.keys.iter().enumerate() {
             #[allow(clippy::cast_possible_truncation)]
-            let mut at = slot.0 as usize & mask;
-            while self.slots[at].0 != 0 {
+            let mut at = key.0 as usize & mask;
+            while self.slots[at] != 0 {
                 at = (at + 1) & mask;
             }
-            self.slots[at] = slot;
+            self.slots[at] = place_of(index + 1);
         }
     }
+}
+
+/// A slot's value for the key at `keys[place - 1]`. A partition holding 4G distinct keys would
+/// hold 128 GiB of them first.
+fn place_of(place: usize) -> u32 {
+    u32::try_from(place).expect("fewer than 4G distinct keys a partition")
 }
 
 #[cfg(test)]
