@@ -217,6 +217,9 @@ pub struct BlockFindings {
     pub rows: u64,
     pub counts: Vec<u64>,
     pub samples: Vec<Vec<LocalSample>>,
+    /// Per rule, whether this block takes samples of it (false once the blocks before it hold
+    /// enough: the merge would drop them).
+    pub sampled: Vec<bool>,
     /// Rows (block-local, 0-based) that failed at least one rule, in order; their rules are
     /// `failed_rules[failure_starts[i]..failure_starts[i + 1]]`.
     pub failed_rows: Vec<u32>,
@@ -238,6 +241,7 @@ impl BlockFindings {
             rows: 0,
             counts: vec![0; plan.rules.len()],
             samples: vec![Vec::new(); plan.rules.len()],
+            sampled: vec![true; plan.rules.len()],
             failed_rows: Vec::new(),
             failure_starts: vec![0],
             failed_rules: Vec::new(),
@@ -636,7 +640,7 @@ impl<'a> Block<'a> {
     ) {
         out.counts[rule as usize] += 1;
         let samples = &mut out.samples[rule as usize];
-        if samples.len() < self.sample_size {
+        if samples.len() < self.sample_size && out.sampled[rule as usize] {
             let token = column
                 .filter(|c| c.sensitive)
                 .and(text)

@@ -1,6 +1,7 @@
 //! Pass 1's merge: the checked blocks folded in order into one run-wide state, with the
 //! repeated keys and external rules' failures, and the final failure list.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use super::pipeline::Work;
@@ -34,10 +35,29 @@ pub(super) struct SourceState {
     pub(super) unknown_columns: std::collections::BTreeSet<String>,
 }
 
+/// Per rule, whether the blocks merged so far hold the run's samples of it. The merge takes a
+/// rule's first `sample_size` samples in row order, and blocks merge in row order, so a block
+/// checked once its rule is full would have its samples dropped: it takes none (a sample's
+/// message and texts cost more than the check that failed).
+#[derive(Debug)]
+pub(super) struct SamplesFull(Vec<AtomicBool>);
+
+impl SamplesFull {
+    /// Which rules a block checked now should sample.
+    pub(super) fn sampled(&self) -> Vec<bool> {
+        self.0
+            .iter()
+            .map(|full| !full.load(Ordering::Relaxed))
+            .collect()
+    }
+}
+
 /// The merged state of pass 1.
 pub(super) struct Merger<'a> {
     plan: &'a Plan,
     pub(super) sample_size: usize,
+    /// Set as each rule's samples fill; the workers read it.
+    pub(super) samples_full: Arc<SamplesFull>,
     /// Records longer than this are an error (the run's `max_record_bytes`).
     pub(super) max_record_bytes: usize,
     pub(super) counts: Vec<u64>,
@@ -67,6 +87,11 @@ impl<'a> Merger<'a> {
         Merger {
             plan,
             sample_size,
+            samples_full: Arc::new(SamplesFull(
+                (plan.rules.iter())
+                    .map(|_| AtomicBool::new(sample_size == 0))
+                    .collect(),
+            )),
             max_record_bytes: MAX_RECORD_BYTES,
             counts: vec![0; plan.rules.len()],
             samples: vec![Vec::new(); plan.rules.len()],
@@ -147,7 +172,7 @@ impl<'a> Merger<'a> {
                 }
                 let checked = check_block(
                     self.plan,
-                    self.sample_size,
+                    (self.sample_size, &self.samples_full),
                     &ctx,
                     &tail,
                     tail_offset,
@@ -261,6 +286,9 @@ impl<'a> Merger<'a> {
                     value: sample.value.clone(),
                     message: sample.message.clone(),
                 });
+            }
+            if self.samples[rule].len() >= self.sample_size {
+                self.samples_full.0[rule].store(true, Ordering::Relaxed);
             }
         }
         for (total, count) in self.counts.iter_mut().zip(&findings.counts) {

@@ -289,10 +289,11 @@ fn run_once(
     merger.row_history = ledger::load_row_history(plan, ledger_run.as_ref(), storage)?;
     let job = {
         let plan = Arc::clone(plan);
+        let samples_full = Arc::clone(&merger.samples_full);
         move |work: &Work<SourceCtx>| {
             check_block(
                 &plan,
-                sample_size,
+                (sample_size, &samples_full),
                 &work.source,
                 &work.buf,
                 work.offset,

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use super::keys::Grouped;
+use super::merge::SamplesFull;
 use super::pipeline::{Emit, Producer, Work};
 use crate::check::{check_rows, BlockFindings, KeyEntry, Rows};
 use crate::error::{Error, Position, Result};
@@ -314,13 +315,14 @@ pub struct Checked {
 
 pub(super) fn check_block(
     plan: &Plan,
-    sample_size: usize,
+    (sample_size, samples_full): (usize, &SamplesFull),
     ctx: &SourceCtx,
     buf: &[u8],
     unit: u64,
     eof: bool,
 ) -> Checked {
     let mut findings = BlockFindings::new(plan);
+    findings.sampled = samples_full.sampled();
     let Some(layout) = &ctx.layout else {
         return Checked {
             parse: BlockParse::clean(),
