@@ -50,9 +50,16 @@ impl LaneRanges {
 
     #[inline(always)]
     fn passes(&self, x: u64) -> bool {
+        self.failing(x) == 0
+    }
+
+    /// The high bit of each lane of `x` that fails, none other: two words' are or-ed and
+    /// tested once.
+    #[inline(always)]
+    fn failing(&self, x: u64) -> u64 {
         let low = x & LOWS;
         // A non-ASCII byte has its own high bit set.
-        (x | (low + self.above_hi) | !(low + self.from_lo)) & self.care == 0
+        (x | (low + self.above_hi) | !(low + self.from_lo)) & self.care
     }
 }
 
@@ -103,7 +110,7 @@ impl ViewPattern {
     /// Whether the value of `view` matches.
     #[inline(always)]
     pub fn passes(&self, view: u128) -> bool {
-        self.low.passes(view as u64) & self.high.passes((view >> 64) as u64)
+        self.low.failing(view as u64) | self.high.failing((view >> 64) as u64) == 0
     }
 }
 
@@ -133,8 +140,8 @@ impl TwoWordPattern {
     pub fn passes(&self, text: &[u8]) -> bool {
         match (text.first_chunk::<8>(), text.last_chunk::<8>()) {
             (Some(&head), Some(&tail)) if text.len() == self.len => {
-                self.head.passes(u64::from_le_bytes(head))
-                    & self.tail.passes(u64::from_le_bytes(tail))
+                let head = self.head.failing(u64::from_le_bytes(head));
+                head | self.tail.failing(u64::from_le_bytes(tail)) == 0
             }
             _ => false,
         }
