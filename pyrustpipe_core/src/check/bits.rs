@@ -110,6 +110,23 @@ pub(super) fn null_words(nulls: Option<&NullBuffer>, from: usize, len: usize) ->
     words
 }
 
+/// The rows of `0..len` whose bit of `words` (one word per 64 rows) is clear, in order: a
+/// word's rows found by its bits, not tested one by one.
+pub(super) fn clear_rows(words: &[u64], len: usize) -> impl Iterator<Item = usize> + '_ {
+    words.iter().enumerate().flat_map(move |(w, &word)| {
+        let in_range = match len.saturating_sub(64 * w) {
+            64.. => u64::MAX,
+            rows => (1 << rows) - 1,
+        };
+        let mut clear = !word & in_range;
+        std::iter::from_fn(move || {
+            let bit = clear.trailing_zeros();
+            clear &= clear.wrapping_sub(1);
+            (bit < 64).then_some(64 * w + bit as usize)
+        })
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -137,6 +154,24 @@ mod tests {
             );
         }
         assert!(null_words(None, 0, 100).iter().all(|&w| w == 0));
+    }
+
+    /// The clear rows are exactly the rows whose bit is clear, in order, none past `len`.
+    #[test]
+    fn clear_rows_are_the_rows_whose_bit_is_clear() {
+        let bits: Vec<bool> = (0..256).map(|i| i % 3 == 0 || i % 64 == 63).collect();
+        for len in [0usize, 1, 63, 64, 65, 128, 130, 200] {
+            let words: Vec<u64> = (0..len.div_ceil(64))
+                .map(|w| {
+                    (0..64)
+                        .filter(|b| bits[64 * w + b])
+                        .fold(0, |x, b| x | 1 << b)
+                })
+                .collect();
+            let clear: Vec<usize> = clear_rows(&words, len).collect();
+            let expected: Vec<usize> = (0..len).filter(|&i| !bits[i]).collect();
+            assert_eq!(clear, expected, "{len}");
+        }
     }
 
     /// The rows visited are exactly those failing the test or clear in the words (`each_clear`),

@@ -15,8 +15,6 @@ use crate::value::Cell;
 
 /// How a key's log takes a row of a string-view column.
 enum KeyRow {
-    /// Not a value (a null, or a text its type rejects): not logged.
-    NotValue,
     /// A short `str` value: hashed from its view.
     ShortView,
     /// Judged as its cell, and logged if a value.
@@ -172,16 +170,15 @@ impl<'a> Block<'a> {
             .iter()
             .find(|(c, start, _)| (*c, *start) == (column, rows.start));
         if let Some((_, _, skipped)) = found {
-            let how = |i: usize, view: u128| {
-                if skipped[i / 64] >> (i % 64) & 1 == 1 {
-                    KeyRow::NotValue
-                } else if view as u32 as usize > crate::rules::unique::SHORT_KEY {
+            let values = super::bits::clear_rows(skipped, views.len());
+            let how = |_, view: u128| {
+                if view as u32 as usize > crate::rules::unique::SHORT_KEY {
                     KeyRow::Judged
                 } else {
                     KeyRow::ShortView
                 }
             };
-            return self.log_key_rows(key_index, column, part, how, out);
+            return self.log_key_rows(key_index, column, part, values, how, out);
         }
         let nulls = strings.nulls().filter(|nulls| nulls.null_count() > 0);
         // Validity a word of rows at a time (empty: no nulls).
@@ -195,23 +192,24 @@ impl<'a> Block<'a> {
                 KeyRow::Judged
             }
         };
-        self.log_key_rows(key_index, column, part, how, out);
+        self.log_key_rows(key_index, column, part, 0..views.len(), how, out);
     }
 
     /// A one-column key's entries for the `views` of `strings` from value `at0` (block row
-    /// `start`), each row as `how` says.
+    /// `start`): each of `rows` (in order; the rest are not values) as `how` says.
     fn log_key_rows(
         &self,
         key_index: usize,
         column: usize,
         (strings, at0, start, views): (&'a StringViewArray, usize, usize, &[u128]),
+        rows: impl Iterator<Item = usize>,
         how: impl Fn(usize, u128) -> KeyRow,
         out: &mut BlockFindings,
     ) {
-        for (i, &view) in views.iter().enumerate() {
+        for i in rows {
+            let view = views[i];
             let row = start + i;
             match how(i, view) {
-                KeyRow::NotValue => {}
                 // The view's own bytes hash as the text does, and the hash keeps the text.
                 KeyRow::ShortView => out.keys[key_index].push(KeyEntry::short_text(
                     crate::rules::unique::view_key_hash(view),
