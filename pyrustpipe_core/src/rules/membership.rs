@@ -228,7 +228,8 @@ impl Membership {
     }
 
     /// The check as a test of Arrow string views, for a `str` column whose set is scanned and
-    /// whose keys are all short enough to lie inside a view (12 bytes).
+    /// whose keys are all short enough to lie inside a view (12 bytes), each in a slot of its
+    /// own (`ViewSet::new`; in practice always).
     pub fn view_set(&self) -> Option<&ViewSet> {
         self.views.as_ref()
     }
