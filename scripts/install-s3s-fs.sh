@@ -20,6 +20,12 @@ link() {
     ln -sf "$BIN" "$LINK"
 }
 
+# One build at a time: `make test` asks for the server from two makes at once (the one beside
+# the build, and the one that runs the tests); the second waits here, then finds it installed.
+mkdir -p "$(dirname "$CACHE")"
+exec 9>"$CACHE.lock"
+flock 9
+
 if [[ -x "$BIN" ]] && "$BIN" --version >/dev/null 2>&1; then
     link
     echo "s3s-fs (nodelay, $STAMP) already installed: $BIN"
