@@ -104,21 +104,24 @@ pub(super) fn each_unsettled(
 pub(super) fn null_words(nulls: Option<&NullBuffer>, from: usize, len: usize) -> Vec<u64> {
     let mut words = vec![0u64; len.div_ceil(64)];
     for (w, valid) in valid_words(nulls, from, len).enumerate() {
-        let in_range = u64::MAX >> (64 - (len - 64 * w).min(64));
-        words[w] = !valid & in_range;
+        words[w] = !valid & word_rows(len, w);
     }
     words
+}
+
+/// The bits of word `w` (rows `64 * w..`) that stand for rows of `0..len`.
+fn word_rows(len: usize, w: usize) -> u64 {
+    match len.saturating_sub(64 * w) {
+        64.. => u64::MAX,
+        rows => (1 << rows) - 1,
+    }
 }
 
 /// The rows of `0..len` whose bit of `words` (one word per 64 rows) is clear, in order: a
 /// word's rows found by its bits, not tested one by one.
 pub(super) fn clear_rows(words: &[u64], len: usize) -> impl Iterator<Item = usize> + '_ {
     words.iter().enumerate().flat_map(move |(w, &word)| {
-        let in_range = match len.saturating_sub(64 * w) {
-            64.. => u64::MAX,
-            rows => (1 << rows) - 1,
-        };
-        let mut clear = !word & in_range;
+        let mut clear = !word & word_rows(len, w);
         std::iter::from_fn(move || {
             let bit = clear.trailing_zeros();
             clear &= clear.wrapping_sub(1);

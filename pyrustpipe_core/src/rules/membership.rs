@@ -314,6 +314,7 @@ impl ViewSet {
         let mut keys = views.to_vec();
         keys.sort_unstable();
         keys.dedup();
+        let has_empty = keys.contains(&0);
         let fewest_bits = (2 * keys.len()).next_power_of_two().trailing_zeros().max(4);
         for bits in fewest_bits..=MOST_SLOT_BITS {
             for n in 0..64 {
@@ -321,7 +322,7 @@ impl ViewSet {
                     slots: vec![NEVER; 1 << bits],
                     multipliers: (multiplier(2 * n), multiplier(2 * n + 1)),
                     shift: 64 - bits,
-                    has_empty: keys.contains(&0),
+                    has_empty,
                     negate,
                 };
                 if let Some(set) = set.place(&keys) {
