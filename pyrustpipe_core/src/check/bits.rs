@@ -49,7 +49,7 @@ fn each_picked(
         for i in start..end {
             held |= u64::from(holds.holds(i)) << (i - start);
         }
-        let mut picked = pick(word, held, u64::MAX >> (64 - (end - start)));
+        let mut picked = pick(word, held, word_rows(len, word));
         while picked != 0 {
             visit(start + picked.trailing_zeros() as usize);
             picked &= picked - 1;
