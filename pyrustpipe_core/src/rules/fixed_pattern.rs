@@ -5,6 +5,7 @@
 //! the regex's: non-ASCII characters never match an ASCII class, and literals compare as UTF-8.
 
 use regex_syntax::hir::{Class, Hir, HirKind, Look};
+use wide::u8x16;
 
 /// Patterns longer than this use the regex engine.
 const MAX_SLOTS: usize = 256;
@@ -12,126 +13,92 @@ const MAX_SLOTS: usize = 256;
 #[derive(Debug, Clone)]
 pub struct FixedPattern {
     slots: Vec<[bool; 256]>,
-    /// When every position accepts one range of ASCII bytes and the pattern is at least eight
-    /// long: the same test eight positions at a time (a literal is the range `b..=b`).
-    words: Option<Vec<RangeWord>>,
+    /// When every position accepts one range of ASCII bytes and the pattern is longer than
+    /// sixteen: the same test sixteen positions at a time (a literal is the range `b..=b`).
+    windows: Option<Vec<RangeWindow>>,
     /// When every position accepts one range of ASCII bytes and the pattern is at most twelve
     /// long: the test of an Arrow string view that inlines its value.
     view: Option<ViewPattern>,
-    /// When every position accepts one range of ASCII bytes and the pattern is 13 to 16 long
+    /// When every position accepts one range of ASCII bytes and the pattern is 8 to 16 long
     /// (a phone number's shape): the test as two words, no table and no loop.
     two_words: Option<TwoWordPattern>,
 }
 
-/// The eight byte lanes of a word, each accepting `lo..=hi` (ASCII), tested together; a lane
-/// outside `care` is not tested. For an ASCII byte `b`, `b + (0x7F - hi)` reaches the high bit
-/// exactly when `b > hi`, and `b + (0x80 - lo)` exactly when `b >= lo`; neither sum leaves its
-/// byte, so no lane disturbs another.
-#[derive(Debug, Clone, Copy, Default)]
-struct LaneRanges {
-    above_hi: u64,
-    from_lo: u64,
-    care: u64,
-}
-
-const LOWS: u64 = 0x7F7F_7F7F_7F7F_7F7F;
-
-impl LaneRanges {
-    /// Lane `lane` accepts `lo..=hi`, for each `(lane, (lo, hi))`.
-    fn of(lanes: impl IntoIterator<Item = (usize, (u8, u8))>) -> Self {
-        let mut word = LaneRanges::default();
-        for (lane, (lo, hi)) in lanes {
-            word.above_hi |= u64::from(0x7F - hi) << (8 * lane);
-            word.from_lo |= u64::from(0x80 - lo) << (8 * lane);
-            word.care |= 0x80 << (8 * lane);
-        }
-        word
-    }
-
-    #[inline(always)]
-    fn passes(&self, x: u64) -> bool {
-        self.failing(x) == 0
-    }
-
-    /// The high bit of each lane of `x` that fails, none other: two words' are or-ed and
-    /// tested once.
-    #[inline(always)]
-    fn failing(&self, x: u64) -> u64 {
-        let low = x & LOWS;
-        // A non-ASCII byte has its own high bit set.
-        (x | (low + self.above_hi) | !(low + self.from_lo)) & self.care
-    }
-}
-
-/// Eight consecutive positions from `offset`, tested together.
+/// Sixteen byte lanes, each accepting `lo..=hi`, tested together in one SIMD register: a byte
+/// clamped into its lane's range is itself exactly when it lies in the range. A lane not tested
+/// accepts `0..=255`.
 #[derive(Debug, Clone, Copy)]
-struct RangeWord {
-    offset: usize,
-    lanes: LaneRanges,
+struct SixteenLanes {
+    lo: u8x16,
+    hi: u8x16,
 }
 
-impl RangeWord {
+impl SixteenLanes {
+    /// Lane `lane` accepts `lo..=hi`, for each `(lane, (lo, hi))`; the others any byte.
+    fn of(lanes: impl IntoIterator<Item = (usize, (u8, u8))>) -> Self {
+        let (mut lo, mut hi) = ([0u8; 16], [u8::MAX; 16]);
+        for (lane, range) in lanes {
+            (lo[lane], hi[lane]) = range;
+        }
+        SixteenLanes {
+            lo: u8x16::new(lo),
+            hi: u8x16::new(hi),
+        }
+    }
+
     #[inline(always)]
-    fn passes(&self, text: &[u8]) -> bool {
-        let Some(chunk) = text.get(self.offset..self.offset + 8) else {
-            return false;
-        };
-        self.lanes
-            .passes(u64::from_le_bytes(chunk.try_into().expect("8 bytes")))
+    fn passes(&self, bytes: [u8; 16]) -> bool {
+        let x = u8x16::new(bytes);
+        x.max(self.lo).min(self.hi).simd_eq(x).to_bitmask() == 0xFFFF
     }
 }
 
 /// A pattern of at most twelve positions tested on a string view (Arrow's `Utf8View`) itself:
 /// the view's first four bytes are the value's length, and a value that short is inlined in
-/// the next twelve, so the view alone decides, as two words of lanes (the length's four bytes
-/// are lanes that accept exactly the pattern's length), with no load and no branch. Bytes past
+/// the next twelve, so the view alone decides, as sixteen lanes (the length's four bytes are
+/// lanes that accept exactly the pattern's length), with no load and no branch. Bytes past
 /// the length are never tested.
 #[derive(Debug, Clone, Copy)]
 pub struct ViewPattern {
-    /// The view's bytes 0..8 (the length, positions 0..4) and 8..16 (positions 4..12).
-    low: LaneRanges,
-    high: LaneRanges,
+    lanes: SixteenLanes,
 }
 
 impl ViewPattern {
     fn of(ranges: &[(u8, u8)]) -> Option<Self> {
         let len = u8::try_from(ranges.len()).ok().filter(|&len| len <= 12)?;
-        let view_lanes: Vec<(u8, u8)> = [(len, len), (0, 0), (0, 0), (0, 0)]
+        let view_lanes = [(len, len), (0, 0), (0, 0), (0, 0)]
             .into_iter()
-            .chain(ranges.iter().copied())
-            .collect();
-        let word = |lanes: &[(u8, u8)]| LaneRanges::of(lanes.iter().copied().enumerate());
+            .chain(ranges.iter().copied());
         Some(ViewPattern {
-            low: word(&view_lanes[..8.min(view_lanes.len())]),
-            high: word(view_lanes.get(8..).unwrap_or_default()),
+            lanes: SixteenLanes::of(view_lanes.enumerate()),
         })
     }
 
     /// Whether the value of `view` matches.
     #[inline(always)]
     pub fn passes(&self, view: u128) -> bool {
-        self.low.failing(view as u64) | self.high.failing((view >> 64) as u64) == 0
+        self.lanes.passes(view.to_le_bytes())
     }
 }
 
-/// A pattern of 13 to 16 single-range positions (too long for a string view to inline), tested
-/// as two overlapping words of lanes: the first eight positions and the last eight.
+/// A pattern of 8 to 16 single-range positions (from 13, too long for a string view to inline),
+/// tested as sixteen lanes: the first eight positions and the last eight (overlapping).
 #[derive(Debug, Clone, Copy)]
 pub struct TwoWordPattern {
     len: usize,
-    head: LaneRanges,
-    tail: LaneRanges,
+    lanes: SixteenLanes,
 }
 
 impl TwoWordPattern {
     fn of(ranges: &[(u8, u8)]) -> Option<Self> {
         let len = ranges.len();
-        let lanes =
-            |from: usize| LaneRanges::of(ranges[from..from + 8].iter().copied().enumerate());
-        (13..=16).contains(&len).then(|| TwoWordPattern {
+        let head_and_tail = ranges
+            .iter()
+            .take(8)
+            .chain(ranges.iter().skip(len.saturating_sub(8)));
+        (8..=16).contains(&len).then(|| TwoWordPattern {
             len,
-            head: lanes(0),
-            tail: lanes(len - 8),
+            lanes: SixteenLanes::of(head_and_tail.copied().enumerate()),
         })
     }
 
@@ -139,9 +106,11 @@ impl TwoWordPattern {
     #[inline(always)]
     pub fn passes(&self, text: &[u8]) -> bool {
         match (text.first_chunk::<8>(), text.last_chunk::<8>()) {
-            (Some(&head), Some(&tail)) if text.len() == self.len => {
-                let head = self.head.failing(u64::from_le_bytes(head));
-                head | self.tail.failing(u64::from_le_bytes(tail)) == 0
+            (Some(head), Some(tail)) if text.len() == self.len => {
+                let mut both = [0u8; 16];
+                (both[..8]).copy_from_slice(head);
+                (both[8..]).copy_from_slice(tail);
+                self.lanes.passes(both)
             }
             _ => false,
         }
@@ -156,22 +125,43 @@ fn single_range(slot: &[bool; 256]) -> Option<(u8, u8)> {
     (contiguous && hi <= 0x7F).then_some((lo as u8, hi as u8))
 }
 
-fn range_words(ranges: &[(u8, u8)]) -> Option<Vec<RangeWord>> {
+/// Sixteen consecutive positions from `offset`, tested together.
+#[derive(Debug, Clone, Copy)]
+struct RangeWindow {
+    offset: usize,
+    lanes: SixteenLanes,
+}
+
+impl RangeWindow {
+    #[inline(always)]
+    fn passes(&self, text: &[u8]) -> bool {
+        match text
+            .get(self.offset..)
+            .and_then(|rest| rest.first_chunk::<16>())
+        {
+            Some(&window) => self.lanes.passes(window),
+            None => false,
+        }
+    }
+}
+
+fn range_windows(ranges: &[(u8, u8)]) -> Option<Vec<RangeWindow>> {
     let len = ranges.len();
-    if len < 8 {
+    if len <= 16 {
         return None;
     }
-    // Windows of eight; the last may overlap the one before (testing a byte twice is harmless).
-    let mut offsets: Vec<usize> = (0..len - 7).step_by(8).collect();
-    if !len.is_multiple_of(8) {
-        offsets.push(len - 8);
+    // Windows of sixteen; the last may overlap the one before (testing a byte twice is
+    // harmless).
+    let mut offsets: Vec<usize> = (0..len - 15).step_by(16).collect();
+    if !len.is_multiple_of(16) {
+        offsets.push(len - 16);
     }
     Some(
         offsets
             .into_iter()
-            .map(|offset| RangeWord {
+            .map(|offset| RangeWindow {
                 offset,
-                lanes: LaneRanges::of(ranges[offset..offset + 8].iter().copied().enumerate()),
+                lanes: SixteenLanes::of(ranges[offset..offset + 16].iter().copied().enumerate()),
             })
             .collect(),
     )
@@ -200,7 +190,7 @@ impl FixedPattern {
         }
         let ranges: Option<Vec<(u8, u8)>> = slots.iter().map(single_range).collect();
         Some(FixedPattern {
-            words: ranges.as_deref().and_then(range_words),
+            windows: ranges.as_deref().and_then(range_windows),
             view: ranges.as_deref().and_then(ViewPattern::of),
             two_words: ranges.as_deref().and_then(TwoWordPattern::of),
             slots,
@@ -236,8 +226,8 @@ impl FixedPattern {
         if text.len() != self.slots.len() {
             return false;
         }
-        match &self.words {
-            Some(words) => words.iter().all(|word| word.passes(text)),
+        match &self.windows {
+            Some(windows) => windows.iter().all(|window| window.passes(text)),
             None => self
                 .slots
                 .iter()
@@ -329,15 +319,17 @@ mod tests {
     }
 
     #[test]
-    fn single_range_positions_are_tested_eight_at_a_time() {
-        for (pattern, words) in [
-            (r"^TX[0-9]{10}$", true),
-            (r"^\+2547[0-9]{8}$", true),
+    fn longer_single_range_patterns_are_tested_sixteen_positions_at_a_time() {
+        for (pattern, windows) in [
+            (r"^[A-Z]{3}-[0-9]{10}-[a-z]{4}$", true),
+            (r"^[0-9a-f]{32}$", false),
+            (r"^[0-9]{17}$", true),
+            (r"^\+2547[0-9]{8}$", false),
             (r"^[A-Z]{2}$", false),
-            (r"^(?i)tx[0-9]{8}$", false),
+            (r"^(?i)tx[0-9]{18}$", false),
         ] {
             let fixed = FixedPattern::compile(pattern).expect(pattern);
-            assert_eq!(fixed.words.is_some(), words, "{pattern}");
+            assert_eq!(fixed.windows.is_some(), windows, "{pattern}");
         }
     }
 
@@ -382,12 +374,14 @@ mod tests {
     }
 
     #[test]
-    fn patterns_of_thirteen_to_sixteen_single_ranges_test_two_words() {
+    fn patterns_of_eight_to_sixteen_single_ranges_test_two_words() {
         for (pattern, two_words) in [
             (r"^\+2547[0-9]{8}$", true),
             (r"^\+[0-9]{15}$", true),
             (r"^\+[0-9]{16}$", false),
-            (r"^TX[0-9]{10}$", false),
+            (r"^TX[0-9]{10}$", true),
+            (r"^[a-z]{8}$", true),
+            (r"^[a-z]{7}$", false),
             (r"^(?i)tx[0-9]{11}$", false),
         ] {
             let fixed = FixedPattern::compile(pattern).expect(pattern);
@@ -414,9 +408,9 @@ mod tests {
         /// Matching values with one byte replaced by a neighbour of a range's ends (or any byte).
         #[test]
         fn agrees_with_the_regex_next_to_every_range_end(
-            which in 0usize..5,
+            which in 0usize..7,
             digits in "[0-9]{10}",
-            at in 0usize..15,
+            at in 0usize..20,
             byte in prop_oneof![
                 Just(b'/'), Just(b':'), Just(b'0'), Just(b'9'), Just(b'@'), Just(b'['),
                 Just(b'A'), Just(b'Z'), Just(b'`'), Just(b'{'), Just(b'a'), Just(b'z'),
@@ -429,9 +423,11 @@ mod tests {
                 (r"^[a-z]{8}$", "abcdwxyz".to_owned()),
                 (r"^[A-Z]{3}-[0-9]{6}$", format!("QAZ-{}", &digits[..6])),
                 (r"^[A-Z]{3}-[0-9]{10}$", format!("QAZ-{digits}")),
+                (r"^[A-Z]{3}-[0-9]{10}-[a-z]{2}$", format!("QAZ-{digits}-xy")),
+                (r"^[0-9]{10}[a-z]{3}-[0-9]{6}$", format!("{digits}abc-{}", &digits[..6])),
             ][which].clone();
             let fixed = FixedPattern::compile(pattern).expect(pattern);
-            prop_assert!(fixed.words.is_some());
+            prop_assert!(fixed.two_words.is_some() || fixed.windows.is_some());
             prop_assert!(fixed.is_match(text.as_bytes()));
             let mut bytes = text.into_bytes();
             if let Some(slot) = bytes.get_mut(at) {
@@ -466,7 +462,7 @@ mod tests {
         fn two_words_agree_with_the_regex(
             text in "(\\+2547|\\+254|\\+|2547)?[0-9A-Za-z+@\\[`{/:é\n\u{7f}\u{0} ]{0,16}",
         ) {
-            for pattern in [r"^\+2547[0-9]{8}$", r"^\+[0-9]{15}$", r"^[A-Z]{3}-[0-9]{10}$", r"^[!-~]{16}$"] {
+            for pattern in [r"^\+2547[0-9]{8}$", r"^\+[0-9]{15}$", r"^[A-Z]{3}-[0-9]{10}$", r"^[!-~]{16}$", r"^TX[0-9]{10}$", r"^[a-z]{8}$", r"^\+[0-9]{8}$"] {
                 let fixed = FixedPattern::compile(pattern).expect(pattern);
                 let two_words = fixed.two_words().expect(pattern);
                 let regex = regex::Regex::new(pattern).unwrap();
@@ -475,8 +471,8 @@ mod tests {
         }
 
         #[test]
-        fn agrees_with_the_regex(text in "(TX|tx|T|\\+2547)?[0-9A-Za-z+@\\[`{/:é\n\u{7f} ]{0,14}") {
-            for pattern in [r"^TX[0-9]{10}$", r"^\+2547[0-9]{8}$", r"^[A-Z]{2}$", r"^(?i)tx[0-9]{2}$", r"^[0-9]{3}$", r"^[a-z]{8}$", r"^[A-Z][0-9a-z]{9}$", r"^[!-~]{12}$"] {
+        fn agrees_with_the_regex(text in "(TX|tx|T|\\+2547)?[0-9A-Za-z+@\\[`{/:é\n\u{7f} ]{0,20}") {
+            for pattern in [r"^TX[0-9]{10}$", r"^\+2547[0-9]{8}$", r"^[A-Z]{2}$", r"^(?i)tx[0-9]{2}$", r"^[0-9]{3}$", r"^[a-z]{8}$", r"^[A-Z][0-9a-z]{9}$", r"^[!-~]{12}$", r"^[!-~]{20}$", r"^[0-9A-Za-z]{3}[ -~]{15}$"] {
                 let fixed = FixedPattern::compile(pattern).expect(pattern);
                 let regex = regex::Regex::new(pattern).unwrap();
                 prop_assert_eq!(fixed.is_match(text.as_bytes()), regex.is_match(&text), "{} on {:?}", pattern, text);
