@@ -321,6 +321,7 @@ fn run_once(
                 source,
                 plan,
                 keep: targets.reads_input_again(),
+                workers: threads,
             };
             pipeline::run(&pool, in_flight, cancel, producer, job, merge)?;
         }

@@ -235,6 +235,8 @@ pub(super) struct ArrowProducer<'a> {
     pub(super) plan: &'a Plan,
     /// Keep the batches after checking, for the outputs.
     pub(super) keep: bool,
+    /// The worker threads the units are spread over.
+    pub(super) workers: usize,
 }
 
 impl Producer<SourceCtx> for ArrowProducer<'_> {
@@ -271,7 +273,7 @@ impl Producer<SourceCtx> for ArrowProducer<'_> {
                     Position::in_source(name.clone()),
                 )
             })?;
-            for unit in crate::formats::arrow::units(&batch) {
+            for unit in crate::formats::arrow::units(&batch, self.workers) {
                 sent = true;
                 let index = store.push(unit);
                 if !emit(ctx.clone(), &mut Vec::new(), index, true) {
