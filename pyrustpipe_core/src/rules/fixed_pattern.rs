@@ -1,6 +1,7 @@
 //! A fast path for the most common pattern shape in data contracts: anchored, fixed length,
 //! made of literals and ASCII classes (`^TX[0-9]{10}$`, `^\+2547[0-9]{8}$`, `^[A-Z]{2}$`). Such a
 //! pattern is a per-position byte table; matching is a length check and one lookup per byte,
+//! or, when each position accepts one range, sixteen positions at once in one SIMD register —
 //! several times faster than a general regex search on short values. The result is identical to
 //! the regex's: non-ASCII characters never match an ASCII class, and literals compare as UTF-8.
 
