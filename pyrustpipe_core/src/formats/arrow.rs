@@ -2,9 +2,10 @@
 //! the Arrow C stream interface) validated as one source, without writing it anywhere.
 //!
 //! Batches are cut into slices of at most [`UNIT_ROWS`] rows (slicing shares the buffers), each a
-//! unit of work, of equal sizes spread evenly over the workers. Their columns are read as text exactly like Parquet's, so a table gives the same
-//! report as the same rows in a file. The outputs are Parquet; the batches are kept for them, and
-//! dropped as soon as they are checked when no output needs them.
+//! unit of work, of equal sizes spread evenly over the workers. Their columns are read as text
+//! exactly like Parquet's, so a table gives the same report as the same rows in a file. The
+//! outputs are Parquet; the batches are kept for them, and dropped as soon as they are checked
+//! when no output needs them.
 
 use std::sync::{Mutex, PoisonError};
 
@@ -317,8 +318,9 @@ mod tests {
     use super::*;
 
     /// The units cover the batch's rows once, in order, each at most `UNIT_ROWS`, whole slices
-    /// (but the last) and within a slice of the others; a batch cut at all is cut into a multiple of the workers when each
-    /// unit keeps `FEW_UNIT_ROWS`, else into the fewest that fit.
+    /// (but the last) and within a slice of the others; a batch cut at all is cut into a
+    /// multiple of the workers when each unit keeps `FEW_UNIT_ROWS`, else into the fewest that
+    /// fit.
     #[test]
     fn units_cover_the_batch_evenly_over_the_workers() {
         let column: ArrayRef = Arc::new(arrow_array::Int32Array::from_iter_values(0..300_000));
