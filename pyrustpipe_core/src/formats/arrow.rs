@@ -24,9 +24,6 @@ use crate::spec::DType;
 /// Rows per unit of work at most: a single large batch still spreads over every worker.
 pub const UNIT_ROWS: usize = 64 * 1024;
 
-/// Rows per unit at least when a batch is cut into more units to feed every worker.
-const FEW_UNIT_ROWS: usize = 8 * 1024;
-
 /// A stream of record batches to validate, and the name reports give it.
 pub struct ArrowSource {
     pub name: String,
@@ -83,20 +80,20 @@ impl BatchStore {
 /// Cut `batch` into zero-copy slices of at most [`UNIT_ROWS`] rows, each a whole number of
 /// `check::TYPED_SLICE_ROWS` slices (a part slice costs a pass of its own) and within one slice
 /// of the others; a batch cut at all is cut into a multiple of `workers` units, unless that
-/// leaves fewer than [`FEW_UNIT_ROWS`] rows a unit. Cut greedily, a million rows were fifteen
+/// leaves a unit less than a slice. Cut greedily, a million rows were fifteen
 /// full units and a short one: one of two workers checked its last full unit alone (3 ms of a
 /// 56 ms run). A batch of at most `UNIT_ROWS` stays whole: a table of many small batches keeps
 /// the workers busy without cutting them smaller.
 pub fn units(batch: &RecordBatch, workers: usize) -> impl Iterator<Item = RecordBatch> + '_ {
     let rows = batch.num_rows();
+    let slice = crate::check::TYPED_SLICE_ROWS;
     let fewest = rows.div_ceil(UNIT_ROWS).max(1);
     let even = fewest.next_multiple_of(workers.max(1));
-    let count = if fewest > 1 && rows / even >= FEW_UNIT_ROWS {
+    let count = if fewest > 1 && rows / even >= slice {
         even
     } else {
         fewest
     };
-    let slice = crate::check::TYPED_SLICE_ROWS;
     let slices = rows.div_ceil(slice);
     let start = move |unit: usize| (unit * slices / count * slice).min(rows);
     (0..count)
@@ -319,8 +316,7 @@ mod tests {
 
     /// The units cover the batch's rows once, in order, each at most `UNIT_ROWS`, whole slices
     /// (but the last) and within a slice of the others; a batch cut at all is cut into a
-    /// multiple of the workers when each unit keeps `FEW_UNIT_ROWS`, else into the fewest that
-    /// fit.
+    /// multiple of the workers when each unit keeps a slice, else into the fewest that fit.
     #[test]
     fn units_cover_the_batch_evenly_over_the_workers() {
         let column: ArrayRef = Arc::new(arrow_array::Int32Array::from_iter_values(0..300_000));

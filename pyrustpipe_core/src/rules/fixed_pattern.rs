@@ -109,8 +109,8 @@ impl TwoWordPattern {
         match (text.first_chunk::<8>(), text.last_chunk::<8>()) {
             (Some(head), Some(tail)) if text.len() == self.len => {
                 let mut both = [0u8; 16];
-                (both[..8]).copy_from_slice(head);
-                (both[8..]).copy_from_slice(tail);
+                both[..8].copy_from_slice(head);
+                both[8..].copy_from_slice(tail);
                 self.lanes.passes(both)
             }
             _ => false,
