@@ -8,6 +8,17 @@ use arrow_buffer::NullBuffer;
 /// own (`views::OnView`, ...); any `Fn(usize) -> bool` is one too.
 pub(super) trait RowTest {
     fn holds(&self, i: usize) -> bool;
+
+    /// Rows `start..start + 64` gathered into a word (the first row in the low bit): a test
+    /// with a many-lane form overrides it.
+    #[inline(always)]
+    fn word(&self, start: usize) -> u64 {
+        let mut held = 0u64;
+        for i in start..start + 64 {
+            held |= u64::from(self.holds(i)) << (i - start);
+        }
+        held
+    }
 }
 
 impl<F: Fn(usize) -> bool> RowTest for F {
@@ -44,11 +55,15 @@ fn each_picked(
     visit: &mut impl FnMut(usize),
 ) {
     for (word, start) in (0..len).step_by(64).enumerate() {
-        let end = (start + 64).min(len);
-        let mut held = 0u64;
-        for i in start..end {
-            held |= u64::from(holds.holds(i)) << (i - start);
-        }
+        let held = if len - start >= 64 {
+            holds.word(start)
+        } else {
+            let mut held = 0u64;
+            for i in start..len {
+                held |= u64::from(holds.holds(i)) << (i - start);
+            }
+            held
+        };
         let mut picked = pick(word, held, word_rows(len, word));
         while picked != 0 {
             visit(start + picked.trailing_zeros() as usize);

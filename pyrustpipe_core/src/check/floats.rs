@@ -4,7 +4,9 @@
 use std::borrow::Cow;
 
 use arrow_buffer::NullBuffer;
+use wide::f64x4;
 
+use super::bits::RowTest;
 use super::Block;
 use crate::ledger::sketch::Sketch;
 use crate::rules::compare::FloatBound;
@@ -50,7 +52,11 @@ impl<'a> Block<'a> {
             self.invalid_cell(column, (row, &text), failures, out);
         };
         let mut valid_words = super::bits::valid_words(nulls, at.start, floats.len());
-        let finite = |i: usize| floats[i].is_finite();
+        let finite = FloatLanes {
+            floats,
+            one: f64::is_finite,
+            four: finite_four,
+        };
         super::bits::each_clear(floats.len(), finite, &mut valid_words, &mut judge);
         if gather != Gather::Nothing {
             for (i, &x) in floats.iter().enumerate() {
@@ -66,19 +72,19 @@ impl<'a> Block<'a> {
                 // Each operator its own loop, its compare inlined.
                 ColumnCheck::Compare(compare) => match compare.float_bound() {
                     Some(bound @ FloatBound::Gt(_)) => {
-                        let passes = |i: usize| bound.passes(floats[i]);
+                        let passes = FloatLanes::of(floats, bound);
                         self.fail_unless(check, place, passes, text_of, failures, out);
                     }
                     Some(bound @ FloatBound::Ge(_)) => {
-                        let passes = |i: usize| bound.passes(floats[i]);
+                        let passes = FloatLanes::of(floats, bound);
                         self.fail_unless(check, place, passes, text_of, failures, out);
                     }
                     Some(bound @ FloatBound::Lt(_)) => {
-                        let passes = |i: usize| bound.passes(floats[i]);
+                        let passes = FloatLanes::of(floats, bound);
                         self.fail_unless(check, place, passes, text_of, failures, out);
                     }
                     Some(bound @ FloatBound::Le(_)) => {
-                        let passes = |i: usize| bound.passes(floats[i]);
+                        let passes = FloatLanes::of(floats, bound);
                         self.fail_unless(check, place, passes, text_of, failures, out);
                     }
                     None => {
@@ -94,5 +100,104 @@ impl<'a> Block<'a> {
         }
         failures[failed_before..].sort_by_key(|&(row, _)| row);
         true
+    }
+}
+
+/// Rows of float values under a test in two forms that agree: `one(x)`, and `four(x)` giving
+/// four lanes' outcomes as bits (lane 0 lowest). A whole word of rows is sixteen four-lane
+/// tests and their masks, where one value at a time each row took a compare and a gather.
+pub(super) struct FloatLanes<'f, One, Four> {
+    pub(super) floats: &'f [f64],
+    pub(super) one: One,
+    pub(super) four: Four,
+}
+
+impl<'f> FloatLanes<'f, (), ()> {
+    /// `bound` on `floats`.
+    #[inline(always)]
+    fn of(
+        floats: &'f [f64],
+        bound: FloatBound,
+    ) -> FloatLanes<'f, impl Fn(f64) -> bool, impl Fn(f64x4) -> u32> {
+        FloatLanes {
+            floats,
+            one: move |x| bound.passes(x),
+            four: move |x| bound.passes_four(x),
+        }
+    }
+}
+
+impl<One: Fn(f64) -> bool, Four: Fn(f64x4) -> u32> RowTest for FloatLanes<'_, One, Four> {
+    #[inline(always)]
+    fn holds(&self, i: usize) -> bool {
+        (self.one)(self.floats[i])
+    }
+
+    #[inline(always)]
+    fn word(&self, start: usize) -> u64 {
+        let (quads, _) = self.floats[start..start + 64].as_chunks::<4>();
+        let mut held = 0u64;
+        for (at, &quad) in quads.iter().enumerate() {
+            held |= u64::from((self.four)(f64x4::new(quad))) << (4 * at);
+        }
+        held
+    }
+}
+
+/// Whether each of four floats is finite (bit `k` for lane `k`): below infinity in size, which
+/// a NaN is not.
+#[inline(always)]
+pub(super) fn finite_four(x: f64x4) -> u32 {
+    x.abs().simd_lt(f64x4::splat(f64::INFINITY)).to_bitmask()
+}
+
+#[cfg(test)]
+pub(super) mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// A float near the small integers a bound is drawn from, at a sign or size edge, not
+    /// finite, or any at all.
+    pub(in crate::check) fn float() -> impl Strategy<Value = f64> {
+        prop_oneof![
+            (-3i8..3).prop_map(f64::from),
+            prop::sample::select(vec![
+                0.0,
+                -0.0,
+                f64::NAN,
+                f64::INFINITY,
+                f64::NEG_INFINITY,
+                f64::MAX,
+                f64::MIN,
+                f64::MIN_POSITIVE,
+            ]),
+            any::<f64>(),
+        ]
+    }
+
+    proptest! {
+        /// A word of four-lane tests holds exactly the rows that the one-value test, gathered
+        /// row by row, holds: for every operator and for finiteness.
+        #[test]
+        fn four_lanes_agree_with_one_value_at_a_time(
+            floats in prop::collection::vec(float(), 64..200),
+            bound in float(),
+            op in 0..4usize,
+        ) {
+            let bound = [FloatBound::Gt, FloatBound::Ge, FloatBound::Lt, FloatBound::Le][op](bound);
+            let lanes = FloatLanes::of(&floats, bound);
+            let finite = FloatLanes {
+                floats: &floats,
+                one: f64::is_finite,
+                four: finite_four,
+            };
+            let one_bound = |i: usize| bound.passes(floats[i]);
+            let one_finite = |i: usize| floats[i].is_finite();
+            for start in 0..=floats.len() - 64 {
+                prop_assert_eq!(lanes.word(start), one_bound.word(start));
+                prop_assert_eq!(finite.word(start), one_finite.word(start));
+            }
+        }
     }
 }

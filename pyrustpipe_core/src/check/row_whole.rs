@@ -7,6 +7,9 @@ use arrow_array::cast::AsArray;
 use arrow_array::{Array, StringViewArray};
 use arrow_buffer::NullBuffer;
 
+use wide::f64x4;
+
+use super::floats::finite_four;
 use super::{plain_inlined, record_failure, value_hash, Block, BlockFindings, KeyEntry, RuleId};
 use crate::formats::typed::native_reader;
 use crate::plan::RowRule;
@@ -266,31 +269,94 @@ impl<'a> Block<'a> {
 /// not a value: the rule is unknown there, as `RowExpr::evaluate` says).
 fn failing_rows(op: BinaryOp, parts: &[(FloatPart<'_>, FloatPart<'_>)]) -> Vec<u32> {
     match op {
-        BinaryOp::Eq => failing(parts, |x, y| x == y),
-        BinaryOp::Ne => failing(parts, |x, y| x != y),
-        BinaryOp::Lt => failing(parts, |x, y| x < y),
-        BinaryOp::Le => failing(parts, |x, y| x <= y),
-        BinaryOp::Gt => failing(parts, |x, y| x > y),
-        _ => failing(parts, |x, y| x >= y),
+        BinaryOp::Eq => failing(parts, |x, y| x == y, |x, y| x.simd_eq(y)),
+        BinaryOp::Ne => failing(parts, |x, y| x != y, |x, y| x.simd_ne(y)),
+        BinaryOp::Lt => failing(parts, |x, y| x < y, |x, y| x.simd_lt(y)),
+        BinaryOp::Le => failing(parts, |x, y| x <= y, |x, y| x.simd_le(y)),
+        BinaryOp::Gt => failing(parts, |x, y| x > y, |x, y| x.simd_gt(y)),
+        _ => failing(parts, |x, y| x >= y, |x, y| x.simd_ge(y)),
     }
 }
 
+/// `failing_rows` for one operator, in its one-pair form `holds` and its four-lane form
+/// `holds_four` (the same compare): four rows a step, and only a step with a failing lane looks
+/// at its rows one by one.
 #[inline(always)]
-fn failing(parts: &[(FloatPart<'_>, FloatPart<'_>)], holds: impl Fn(f64, f64) -> bool) -> Vec<u32> {
+fn failing(
+    parts: &[(FloatPart<'_>, FloatPart<'_>)],
+    holds: impl Fn(f64, f64) -> bool,
+    holds_four: impl Fn(f64x4, f64x4) -> f64x4,
+) -> Vec<u32> {
     let mut failed = Vec::new();
     for &((first, xs, x_nulls), (_, ys, y_nulls)) in parts {
-        for (i, (&x, &y)) in xs.iter().zip(ys).enumerate() {
-            // Finite floats compare as `partial_cmp` orders them; the rare failure pays the
-            // null and finiteness tests.
-            if !holds(x, y)
-                && x.is_finite()
-                && y.is_finite()
-                && x_nulls.is_none_or(|n| n.is_valid(i))
-                && y_nulls.is_none_or(|n| n.is_valid(i))
-            {
+        let len = xs.len().min(ys.len());
+        let (xs, ys) = (&xs[..len], &ys[..len]);
+        // A row whose pair fails is listed unless a null stands in it.
+        let mut fail = |i: usize| {
+            if x_nulls.is_none_or(|n| n.is_valid(i)) && y_nulls.is_none_or(|n| n.is_valid(i)) {
                 failed.push(super::as_u32(first + i));
+            }
+        };
+        let ((x_quads, x_rest), (y_quads, y_rest)) = (xs.as_chunks::<4>(), ys.as_chunks::<4>());
+        for (at, (&x, &y)) in x_quads.iter().zip(y_quads).enumerate() {
+            let (x, y) = (f64x4::new(x), f64x4::new(y));
+            let mut lanes = !holds_four(x, y).to_bitmask() & finite_four(x) & finite_four(y) & 0xF;
+            while lanes != 0 {
+                fail(4 * at + lanes.trailing_zeros() as usize);
+                lanes &= lanes - 1;
+            }
+        }
+        let rest_at = 4 * x_quads.len();
+        for (i, (&x, &y)) in x_rest.iter().zip(y_rest).enumerate() {
+            if !holds(x, y) && x.is_finite() && y.is_finite() {
+                fail(rest_at + i);
             }
         }
     }
     failed
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::check::floats::tests::float;
+
+    proptest! {
+        /// The rows a float row rule fails, four at a time, are those one pair at a time fails:
+        /// both sides values (not null, finite) and the compare false; for every operator, any
+        /// length (a short last step included) and nulls on either side.
+        #[test]
+        fn four_rows_a_step_fail_what_one_at_a_time_fails(
+            rows in prop::collection::vec((float(), float(), any::<bool>(), any::<bool>()), 0..80),
+            op in 0..6usize,
+            first in 0usize..1000,
+            nulls in any::<bool>(),
+        ) {
+            let op = [BinaryOp::Eq, BinaryOp::Ne, BinaryOp::Lt, BinaryOp::Le, BinaryOp::Gt, BinaryOp::Ge][op];
+            let xs: Vec<f64> = rows.iter().map(|r| r.0).collect();
+            let ys: Vec<f64> = rows.iter().map(|r| r.1).collect();
+            let x_nulls = NullBuffer::from(rows.iter().map(|r| r.2 || !nulls).collect::<Vec<_>>());
+            let y_nulls = NullBuffer::from(rows.iter().map(|r| r.3 || !nulls).collect::<Vec<_>>());
+            let part = ((first, &xs[..], Some(&x_nulls)), (first, &ys[..], Some(&y_nulls)));
+            let holds = |x: f64, y: f64| match op {
+                BinaryOp::Eq => x == y,
+                BinaryOp::Ne => x != y,
+                BinaryOp::Lt => x < y,
+                BinaryOp::Le => x <= y,
+                BinaryOp::Gt => x > y,
+                _ => x >= y,
+            };
+            let expected: Vec<u32> = (0..rows.len())
+                .filter(|&i| {
+                    let (x, y) = (xs[i], ys[i]);
+                    x_nulls.is_valid(i) && y_nulls.is_valid(i) && x.is_finite() && y.is_finite()
+                        && !holds(x, y)
+                })
+                .map(|i| (first + i) as u32)
+                .collect();
+            prop_assert_eq!(failing_rows(op, &[part]), expected);
+        }
+    }
 }

@@ -3,6 +3,7 @@
 use std::cmp::Ordering;
 
 use serde_json::Value as Json;
+use wide::f64x4;
 
 use super::RuleId;
 use crate::error::{Error, Result};
@@ -38,6 +39,18 @@ impl FloatBound {
             FloatBound::Lt(bound) => x < bound,
             FloatBound::Le(bound) => x <= bound,
         }
+    }
+
+    /// [`FloatBound::passes`] of four values at once: bit `k` is lane `k`'s.
+    #[inline(always)]
+    pub fn passes_four(self, x: f64x4) -> u32 {
+        match self {
+            FloatBound::Gt(bound) => x.simd_gt(f64x4::splat(bound)),
+            FloatBound::Ge(bound) => x.simd_ge(f64x4::splat(bound)),
+            FloatBound::Lt(bound) => x.simd_lt(f64x4::splat(bound)),
+            FloatBound::Le(bound) => x.simd_le(f64x4::splat(bound)),
+        }
+        .to_bitmask()
     }
 }
 
