@@ -15,6 +15,7 @@ use crate::rules::dataset::{ColumnStats, Gather};
 use crate::rules::{ColumnCheck, RuleId};
 use crate::value::{sample_text, type_failure_message, Cell, Native, TypeParser, Value};
 use clean::CleanPrefix;
+use wide::u8x16;
 
 mod bits;
 mod cells;
@@ -1565,39 +1566,37 @@ fn native_text(native: Native) -> Vec<u8> {
 }
 
 /// Whether a string view holds a non-empty value inlined in it (1 to 12 bytes) that is all
-/// ASCII without NUL, so a `str` value by itself: one word-at-a-time test, where the byte loop
-/// takes a dozen steps. False for any other value (the empty text, which can be a null, and a
-/// long one included), which the caller then judges.
+/// ASCII without NUL, so a `str` value by itself: its sixteen bytes tested as lanes at once
+/// (as `rules::fixed_pattern` tests a pattern), where the byte loop takes a dozen steps. False
+/// for any other value (the empty text, which can be a null, and a long one included), which
+/// the caller then judges.
 #[inline(always)]
 fn plain_inlined(view: u128) -> bool {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGHS: u64 = ONES << 7;
-    // The value's own bytes, by length less one, of the view's bytes 4..12 and 12..16: a
-    // table, as a variable shift is a branchy sequence of its own.
-    const KEEP: [(u64, u64); 12] = {
-        let mut keep = [(0u64, 0u64); 12];
+    // By length less one: each lane's least and greatest byte, 1..=127 for the value's own
+    // bytes (lanes 4..4 + len) and any byte for the length's lanes and past the value. A
+    // byte clamped into its lane's range is itself exactly when the lane accepts it.
+    const LANES: [(u8x16, u8x16); 12] = {
+        let mut lanes = [(u8x16::new([0; 16]), u8x16::new([0; 16])); 12];
         let mut len = 1;
         while len <= 12 {
-            keep[len - 1] = if len <= 8 {
-                (u64::MAX >> (64 - 8 * len), 0)
-            } else {
-                (u64::MAX, u64::MAX >> (64 - 8 * (len - 8)))
-            };
+            let (mut lo, mut hi) = ([0u8; 16], [u8::MAX; 16]);
+            let mut lane = 4;
+            while lane < 4 + len {
+                (lo[lane], hi[lane]) = (1, 127);
+                lane += 1;
+            }
+            lanes[len - 1] = (u8x16::new(lo), u8x16::new(hi));
             len += 1;
         }
-        keep
+        lanes
     };
     // The empty text wraps to an index past the table.
     let len = view as u32 as usize;
-    let Some(&(keep_low, keep_high)) = KEEP.get(len.wrapping_sub(1)) else {
+    let Some(&(lo, hi)) = LANES.get(len.wrapping_sub(1)) else {
         return false;
     };
-    // Bytes past `len` are set to 1 (ASCII, not NUL), so only the value's own bytes decide.
-    let low = ((view >> 32) as u64 & keep_low) | (ONES & !keep_low);
-    let high = ((view >> 96) as u64 & keep_high) | (ONES & !keep_high);
-    // A byte is 1..=127 exactly when neither it nor it less one has its high bit set (a 0
-    // borrows, which can only flag its neighbour when the word already fails).
-    (low | low.wrapping_sub(ONES) | high | high.wrapping_sub(ONES)) & HIGHS == 0
+    let x = u8x16::new(view.to_le_bytes());
+    x.max(lo).min(hi).simd_eq(x).to_bitmask() == 0xFFFF
 }
 
 /// One value's hash as a one-column key and a distinct count see it (its key bytes).
