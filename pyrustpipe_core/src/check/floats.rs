@@ -72,19 +72,19 @@ impl<'a> Block<'a> {
                 // Each operator its own loop, its compare inlined.
                 ColumnCheck::Compare(compare) => match compare.float_bound() {
                     Some(bound @ FloatBound::Gt(_)) => {
-                        let passes = FloatLanes::of(floats, bound);
+                        let passes = bound_lanes(floats, bound);
                         self.fail_unless(check, place, passes, text_of, failures, out);
                     }
                     Some(bound @ FloatBound::Ge(_)) => {
-                        let passes = FloatLanes::of(floats, bound);
+                        let passes = bound_lanes(floats, bound);
                         self.fail_unless(check, place, passes, text_of, failures, out);
                     }
                     Some(bound @ FloatBound::Lt(_)) => {
-                        let passes = FloatLanes::of(floats, bound);
+                        let passes = bound_lanes(floats, bound);
                         self.fail_unless(check, place, passes, text_of, failures, out);
                     }
                     Some(bound @ FloatBound::Le(_)) => {
-                        let passes = FloatLanes::of(floats, bound);
+                        let passes = bound_lanes(floats, bound);
                         self.fail_unless(check, place, passes, text_of, failures, out);
                     }
                     None => {
@@ -112,18 +112,16 @@ pub(super) struct FloatLanes<'f, One, Four> {
     pub(super) four: Four,
 }
 
-impl<'f> FloatLanes<'f, (), ()> {
-    /// `bound` on `floats`.
-    #[inline(always)]
-    fn of(
-        floats: &'f [f64],
-        bound: FloatBound,
-    ) -> FloatLanes<'f, impl Fn(f64) -> bool, impl Fn(f64x4) -> u32> {
-        FloatLanes {
-            floats,
-            one: move |x| bound.passes(x),
-            four: move |x| bound.passes_four(x),
-        }
+/// `bound` on `floats`, in both forms.
+#[inline(always)]
+fn bound_lanes(
+    floats: &[f64],
+    bound: FloatBound,
+) -> FloatLanes<'_, impl Fn(f64) -> bool, impl Fn(f64x4) -> u32> {
+    FloatLanes {
+        floats,
+        one: move |x| bound.passes(x),
+        four: move |x| bound.passes_four(x),
     }
 }
 
@@ -186,7 +184,7 @@ pub(super) mod tests {
             op in 0..4usize,
         ) {
             let bound = [FloatBound::Gt, FloatBound::Ge, FloatBound::Lt, FloatBound::Le][op](bound);
-            let lanes = FloatLanes::of(&floats, bound);
+            let lanes = bound_lanes(&floats, bound);
             let finite = FloatLanes {
                 floats: &floats,
                 one: f64::is_finite,

@@ -6,7 +6,6 @@
 use arrow_array::cast::AsArray;
 use arrow_array::{Array, StringViewArray};
 use arrow_buffer::NullBuffer;
-
 use wide::f64x4;
 
 use super::floats::finite_four;
