@@ -96,16 +96,30 @@ def _present(driver: Any, element_id: str) -> Any:
     )
 
 
+def _left(old: Any) -> bool:
+    """Whether the page that held element ``old`` is gone. ChromeDriver asked about an element
+    while its page is being replaced can answer "Node with given id does not belong to the
+    document" (a plain WebDriverException, seen in CI) instead of a stale reference: gone too."""
+    from selenium.common.exceptions import WebDriverException
+    from selenium.webdriver.support import expected_conditions
+
+    try:
+        return bool(expected_conditions.staleness_of(old)(None))
+    except WebDriverException as error:
+        if "does not belong to the document" in str(error):
+            return True
+        raise
+
+
 def _follow(driver: Any, element: Any) -> None:
     """Click a link or submit button and wait until the browser has left the page: a click
     returns before the next page loads, so reading at once may still see the old one (or none)."""
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions
     from selenium.webdriver.support.ui import WebDriverWait
 
     old = driver.find_element(By.TAG_NAME, "html")
     element.click()
-    WebDriverWait(driver, WAIT_S).until(expected_conditions.staleness_of(old))
+    WebDriverWait(driver, WAIT_S).until(lambda _: _left(old))
     WebDriverWait(driver, WAIT_S).until(
         lambda d: d.execute_script("return document.readyState") == "complete"
     )
