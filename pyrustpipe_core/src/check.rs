@@ -12,10 +12,10 @@ use crate::formats::typed::native_reader;
 use crate::ledger::sketch::Sketch;
 use crate::plan::{ColumnPlan, Plan, SourceLayout};
 use crate::rules::dataset::{ColumnStats, Gather};
+use crate::rules::fixed_pattern::SixteenLanes;
 use crate::rules::{ColumnCheck, RuleId};
 use crate::value::{sample_text, type_failure_message, Cell, Native, TypeParser, Value};
 use clean::CleanPrefix;
-use wide::u8x16;
 
 mod bits;
 mod cells;
@@ -1572,11 +1572,10 @@ fn native_text(native: Native) -> Vec<u8> {
 /// the caller then judges.
 #[inline(always)]
 fn plain_inlined(view: u128) -> bool {
-    // By length less one: each lane's least and greatest byte, 1..=127 for the value's own
-    // bytes (lanes 4..4 + len) and any byte for the length's lanes and past the value. A
-    // byte clamped into its lane's range is itself exactly when the lane accepts it.
-    const LANES: [(u8x16, u8x16); 12] = {
-        let mut lanes = [(u8x16::new([0; 16]), u8x16::new([0; 16])); 12];
+    // By length less one: 1..=127 for the value's own bytes (lanes 4..4 + len), any byte for
+    // the length's lanes and past the value.
+    const LANES: [SixteenLanes; 12] = {
+        let mut lanes = [SixteenLanes::of_bounds([0; 16], [0; 16]); 12];
         let mut len = 1;
         while len <= 12 {
             let (mut lo, mut hi) = ([0u8; 16], [u8::MAX; 16]);
@@ -1585,18 +1584,16 @@ fn plain_inlined(view: u128) -> bool {
                 (lo[lane], hi[lane]) = (1, 127);
                 lane += 1;
             }
-            lanes[len - 1] = (u8x16::new(lo), u8x16::new(hi));
+            lanes[len - 1] = SixteenLanes::of_bounds(lo, hi);
             len += 1;
         }
         lanes
     };
     // The empty text wraps to an index past the table.
     let len = view as u32 as usize;
-    let Some(&(lo, hi)) = LANES.get(len.wrapping_sub(1)) else {
-        return false;
-    };
-    let x = u8x16::new(view.to_le_bytes());
-    x.max(lo).min(hi).simd_eq(x).to_bitmask() == 0xFFFF
+    LANES
+        .get(len.wrapping_sub(1))
+        .is_some_and(|lanes| lanes.passes(view.to_le_bytes()))
 }
 
 /// One value's hash as a one-column key and a distinct count see it (its key bytes).

@@ -13,12 +13,15 @@ pub(super) trait RowTest {
     /// with a many-lane form overrides it.
     #[inline(always)]
     fn word(&self, start: usize) -> u64 {
-        let mut held = 0u64;
-        for i in start..start + 64 {
-            held |= u64::from(self.holds(i)) << (i - start);
-        }
-        held
+        gathered(self, start..start + 64)
     }
+}
+
+/// `test` of rows `rows` (at most 64), row by row, the first in the low bit.
+#[inline(always)]
+fn gathered(test: &(impl RowTest + ?Sized), rows: std::ops::Range<usize>) -> u64 {
+    let start = rows.start;
+    rows.fold(0, |held, i| held | u64::from(test.holds(i)) << (i - start))
 }
 
 impl<F: Fn(usize) -> bool> RowTest for F {
@@ -58,11 +61,7 @@ fn each_picked(
         let held = if len - start >= 64 {
             holds.word(start)
         } else {
-            let mut held = 0u64;
-            for i in start..len {
-                held |= u64::from(holds.holds(i)) << (i - start);
-            }
-            held
+            gathered(&holds, start..len)
         };
         let mut picked = pick(word, held, word_rows(len, word));
         while picked != 0 {

@@ -29,26 +29,31 @@ pub struct FixedPattern {
 /// clamped into its lane's range is itself exactly when it lies in the range. A lane not tested
 /// accepts `0..=255`.
 #[derive(Debug, Clone, Copy)]
-struct SixteenLanes {
+pub(crate) struct SixteenLanes {
     lo: u8x16,
     hi: u8x16,
 }
 
 impl SixteenLanes {
-    /// Lane `lane` accepts `lo..=hi`, for each `(lane, (lo, hi))`; the others any byte.
-    fn of(lanes: impl IntoIterator<Item = (usize, (u8, u8))>) -> Self {
-        let (mut lo, mut hi) = ([0u8; 16], [u8::MAX; 16]);
-        for (lane, range) in lanes {
-            (lo[lane], hi[lane]) = range;
-        }
+    /// Lane `k` accepts `lo[k]..=hi[k]` (a table built at compile time).
+    pub(crate) const fn of_bounds(lo: [u8; 16], hi: [u8; 16]) -> Self {
         SixteenLanes {
             lo: u8x16::new(lo),
             hi: u8x16::new(hi),
         }
     }
 
+    /// Lane `lane` accepts `lo..=hi`, for each `(lane, (lo, hi))`; the others any byte.
+    fn of(lanes: impl IntoIterator<Item = (usize, (u8, u8))>) -> Self {
+        let (mut lo, mut hi) = ([0u8; 16], [u8::MAX; 16]);
+        for (lane, range) in lanes {
+            (lo[lane], hi[lane]) = range;
+        }
+        SixteenLanes::of_bounds(lo, hi)
+    }
+
     #[inline(always)]
-    fn passes(&self, bytes: [u8; 16]) -> bool {
+    pub(crate) fn passes(&self, bytes: [u8; 16]) -> bool {
         let x = u8x16::new(bytes);
         x.max(self.lo).min(self.hi).simd_eq(x).to_bitmask() == 0xFFFF
     }
