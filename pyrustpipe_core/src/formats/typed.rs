@@ -282,6 +282,18 @@ impl NativeColumn<'_> {
             NativeValues::Date(days) => bounds(days)
                 .is_none_or(|(lo, hi)| NATIVE_DAYS.contains(&lo) && NATIVE_DAYS.contains(&hi)),
             // A `date` column's timestamps must each be a midnight: not decided by bounds.
+            // Every `i64` of nanoseconds lies in the years 1–9999.
+            NativeValues::Timestamps {
+                unit: TimeUnit::Nanosecond,
+                date: false,
+                ..
+            } => true,
+            NativeValues::Timestamps {
+                raw,
+                unit: TimeUnit::Microsecond,
+                date: false,
+                ..
+            } if offsets_within(raw, NATIVE_MICROS) => true,
             NativeValues::Timestamps {
                 raw,
                 unit,
@@ -297,6 +309,17 @@ impl NativeColumn<'_> {
             _ => true,
         }
     }
+}
+
+/// Whether every value lies in `range`, decided without a compare a value: each value's offset
+/// from the start, wrapped to 64 unsigned bits, is below the span exactly when the value is in
+/// the range, and the offsets' OR bounds each of them. A loop of subtractions and ORs that the
+/// compiler vectorizes; false (the caller's exact test decides) when the OR reaches the span.
+fn offsets_within(values: &[i64], range: std::ops::Range<i64>) -> bool {
+    let span = range.end.wrapping_sub(range.start) as u64;
+    let start = range.start;
+    let offsets = (values.iter()).fold(0u64, |or, &v| or | v.wrapping_sub(start) as u64);
+    offsets < span
 }
 
 /// The microseconds of the years 1–9999 (`NATIVE_DAYS`).
@@ -606,6 +629,13 @@ mod tests {
             ));
             assert!(assert_native_means_its_text(hidden, DType::Datetime));
         }
+        let nanos: ArrayRef = Arc::new(arrow_array::TimestampNanosecondArray::from(vec![
+            i64::MIN,
+            -1,
+            0,
+            i64::MAX,
+        ]));
+        assert!(assert_native_means_its_text(nanos, DType::Datetime));
         let overflowing: ArrayRef = Arc::new(TimestampSecondArray::from(vec![1, i64::MAX]));
         assert!(!assert_native_means_its_text(overflowing, DType::Datetime));
         let hidden_big: ArrayRef = Arc::new(UInt64Array::new(
@@ -621,6 +651,28 @@ mod tests {
     }
 
     proptest::proptest! {
+        /// The offsets' OR never says "in range" of a value outside it, and says it of every
+        /// run of values near the range's middle (where the span leaves the OR room).
+        #[test]
+        fn offsets_within_is_never_wrong(
+            values in proptest::collection::vec(
+                proptest::prop_oneof![
+                    proptest::num::i64::ANY,
+                    proptest::strategy::Just(i64::MIN),
+                    proptest::strategy::Just(i64::MAX),
+                    -62_135_596_800_000_001i64..-62_135_596_799_999_990,
+                    253_402_300_799_999_990i64..253_402_300_800_000_010,
+                    0i64..1_000_000_000_000_000,
+                ],
+                0..20,
+            ),
+            near in proptest::collection::vec(0i64..1_000_000_000_000_000, 0..20),
+        ) {
+            let exact = values.iter().all(|v| NATIVE_MICROS.contains(v));
+            proptest::prop_assert!(!offsets_within(&values, NATIVE_MICROS) || exact);
+            proptest::prop_assert!(offsets_within(&near, NATIVE_MICROS));
+        }
+
         #[test]
         fn a_native_value_means_what_its_text_means(
             ints in proptest::collection::vec(proptest::option::of(proptest::num::i64::ANY), 1..40),
