@@ -281,7 +281,6 @@ impl NativeColumn<'_> {
             }
             NativeValues::Date(days) => bounds(days)
                 .is_none_or(|(lo, hi)| NATIVE_DAYS.contains(&lo) && NATIVE_DAYS.contains(&hi)),
-            // A `date` column's timestamps must each be a midnight: not decided by bounds.
             // Every `i64` of nanoseconds lies in the years 1–9999.
             NativeValues::Timestamps {
                 unit: TimeUnit::Nanosecond,
@@ -294,6 +293,7 @@ impl NativeColumn<'_> {
                 date: false,
                 ..
             } if offsets_within(raw, NATIVE_MICROS) => true,
+            // A `date` column's timestamps must each be a midnight: not decided by bounds.
             NativeValues::Timestamps {
                 raw,
                 unit,
@@ -652,7 +652,7 @@ mod tests {
 
     proptest::proptest! {
         /// The offsets' OR never says "in range" of a value outside it, and says it of every
-        /// run of values near the range's middle (where the span leaves the OR room).
+        /// run of values from 1970 to 2001 (where the span leaves the OR room).
         #[test]
         fn offsets_within_is_never_wrong(
             values in proptest::collection::vec(
