@@ -3,10 +3,11 @@ dataclasses; ``pyrustpipe.report`` loads them on first use (their public home)."
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, field, fields
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from pyrustpipe._common import clone
 
 if TYPE_CHECKING:
     from pyrustpipe.spec import Severity, Tolerance
@@ -28,14 +29,13 @@ class Sample:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Sample:
-        return cls(
-            row=data.get("row"),
-            line=data.get("line"),
-            source=data.get("source"),
-            column=data.get("column"),
-            value=data.get("value"),
-            message=data.get("message"),
-        )
+        # A report's own sample (a fresh dict with exactly the fields) becomes the record's
+        # fields as it is: the frozen `__init__` sets each field through `object.__setattr__`,
+        # and a million-row run's `report.rules` builds ~500 samples (parsed and built: 1.15 ms
+        # that way, 0.74 ms this way).
+        if type(data) is dict and data.keys() == _SAMPLE_FIELDS:
+            return _adopted(cls, data)
+        return _adopted(cls, {name: data.get(name) for name in _SAMPLE_FIELDS})
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -67,20 +67,21 @@ class RuleResult:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> RuleResult:
-        return cls(
-            name=str(data["name"]),
-            column=data.get("column"),
-            severity=data.get("severity", "error"),
-            failed=int(data.get("failed", 0)),
-            failure_rate=float(data.get("failure_rate", 0.0)),
-            tolerance=copy.deepcopy(data.get("tolerance")),
-            passed=bool(data.get("passed", True)),
-            samples=tuple(Sample.from_dict(s) for s in data.get("samples") or ()),
-            kind=str(data.get("kind", "")),
-            scope=str(data.get("scope", "column")),
-            observed=copy.deepcopy(data.get("observed")),
-            allowed_failures=int(data.get("allowed_failures", 0)),
-        )
+        values = {
+            "name": str(data["name"]),
+            "column": data.get("column"),
+            "severity": data.get("severity", "error"),
+            "failed": int(data.get("failed", 0)),
+            "failure_rate": float(data.get("failure_rate", 0.0)),
+            "tolerance": clone(data.get("tolerance")),
+            "passed": bool(data.get("passed", True)),
+            "samples": tuple(map(Sample.from_dict, data.get("samples") or ())),
+            "kind": str(data.get("kind", "")),
+            "scope": str(data.get("scope", "column")),
+            "observed": clone(data.get("observed")),
+            "allowed_failures": int(data.get("allowed_failures", 0)),
+        }
+        return _adopted(cls, values)
 
     @property
     def tolerance_text(self) -> str:
@@ -122,6 +123,18 @@ class SourceResult:
             columns=tuple(data.get("columns") or ()),
             failures=dict(data.get("failures") or {}),
         )
+
+
+_SAMPLE_FIELDS = {field.name for field in fields(Sample)}
+
+_R = TypeVar("_R")
+
+
+def _adopted(record: type[_R], values: dict[str, Any]) -> _R:
+    """A frozen record whose fields are ``values`` (every field, converted): one dict set whole."""
+    instance = object.__new__(record)
+    object.__setattr__(instance, "__dict__", values)
+    return instance
 
 
 # Their public home: reprs, pickles and docs name `pyrustpipe.report`.

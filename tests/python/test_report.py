@@ -91,6 +91,52 @@ def test_records_keep_their_public_home(report_dict: ReportFactory) -> None:
     assert pickle.loads(pickle.dumps(report)) == report
 
 
+def test_records_from_report_data_are_the_constructed_records() -> None:
+    """`from_dict` skips the frozen `__init__`: the records must still be the ones it makes,
+    whatever shape a sample's data has, and must not share mutable data with the report."""
+    from types import MappingProxyType
+
+    from pyrustpipe.report import RuleResult, Sample
+
+    full = {"row": 3, "line": 4, "source": "s.csv", "column": "c", "value": "v", "message": "m"}
+    samples = [
+        full,
+        {"message": "sparse"},
+        {**full, "extra": "ignored"},
+        MappingProxyType(full),
+    ]
+    for data in samples:
+        made = Sample(**{name: data.get(name) for name in Sample.__dataclass_fields__})
+        built = Sample.from_dict(data)
+        assert vars(built) == vars(made) and hash(built) == hash(made)
+        assert built == made and repr(built) == repr(made)
+        assert dataclasses.asdict(built) == dataclasses.asdict(made)
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            built.row = 0  # type: ignore[misc]
+    rule = {
+        "name": "a:gt",
+        "failed": 2,
+        "tolerance": {"count": 5},
+        "observed": {"mean": [1.5]},
+        "samples": samples,
+    }
+    built_rule = RuleResult.from_dict(rule)
+    assert built_rule == RuleResult(
+        name="a:gt",
+        column=None,
+        severity="error",
+        failed=2,
+        failure_rate=0.0,
+        tolerance={"count": 5},
+        passed=True,
+        samples=tuple(Sample.from_dict(s) for s in samples),
+        observed={"mean": [1.5]},
+    )
+    built_rule.observed["mean"].append(9)
+    built_rule.tolerance["count"] = 0  # type: ignore[index]
+    assert rule["observed"] == {"mean": [1.5]} and rule["tolerance"] == {"count": 5}
+
+
 def test_rule_lookup_suggests_close_names(report_dict: ReportFactory) -> None:
     report = pp.Report.from_dict(report_dict())
     with pytest.raises(KeyError, match="did you mean 'amount:gt'"):
