@@ -227,6 +227,36 @@ def test_results_do_not_depend_on_threads_or_chunks(data: Path) -> None:
             assert other[key] == reference[key], (threads, chunk, key)  # type: ignore[literal-required]
 
 
+def test_runs_at_once_and_after_a_fork_share_no_missing_workers(data: Path) -> None:
+    """Runs keep their worker pool between calls (one per thread count): runs from several
+    threads at once share it, and a forked child (which has none of its parent's threads)
+    starts its own instead of waiting on workers that do not exist."""
+    import multiprocessing
+    from concurrent.futures import ThreadPoolExecutor
+
+    reference = failed(pp.validate(data, Orders, threads=2))
+    with ThreadPoolExecutor(4) as runs:
+        reports = list(runs.map(lambda _: pp.validate(data, Orders, threads=2), range(8)))
+    assert all(failed(report) == reference for report in reports)
+    if "fork" not in multiprocessing.get_all_start_methods():
+        pytest.skip("no fork on this platform")
+    child = multiprocessing.get_context("fork").Process(target=_validate_and_exit, args=(data,))
+    with warnings.catch_warnings():
+        # Python 3.12+ warns on a fork of a process with threads: that is the case under test.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        child.start()
+    child.join(60)
+    if child.is_alive():
+        child.kill()
+        pytest.fail("a forked child's run hung on its parent's worker pool")
+    assert child.exitcode == 0
+
+
+def _validate_and_exit(data: Path) -> None:
+    report = pp.validate(data, Orders, threads=2)
+    raise SystemExit(0 if report.rows == 7 else 1)
+
+
 def test_engine_errors(write: Write, tmp_path: Path) -> None:
     with pytest.raises(pp.StorageError):
         pp.validate(tmp_path / "missing.csv", Orders)
