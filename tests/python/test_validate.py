@@ -227,10 +227,10 @@ def test_results_do_not_depend_on_threads_or_chunks(data: Path) -> None:
             assert other[key] == reference[key], (threads, chunk, key)  # type: ignore[literal-required]
 
 
-def test_runs_at_once_and_after_a_fork_share_no_missing_workers(data: Path) -> None:
-    """Runs keep their worker pool between calls (one per thread count): runs from several
-    threads at once share it, and a forked child (which has none of its parent's threads)
-    starts its own instead of waiting on workers that do not exist."""
+def test_runs_at_once_and_in_a_forked_child(data: Path) -> None:
+    """Runs from several threads at once each get their workers, and a forked child (which
+    has none of its parent's threads) validates too: the guard for any worker pool kept between
+    runs (one was tried: a fork's child hung on its parent's pool until it checked the process)."""
     import multiprocessing
     from concurrent.futures import ThreadPoolExecutor
 

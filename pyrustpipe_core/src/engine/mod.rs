@@ -15,7 +15,6 @@ mod pipeline;
 mod produce;
 mod report_builder;
 pub mod split;
-mod workers;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -244,7 +243,11 @@ fn run_once(
         .threads
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, std::num::NonZero::get))
         .max(1);
-    let pool = workers::pool(threads)?;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .thread_name(|i| format!("pyrustpipe-{i}"))
+        .build()
+        .map_err(|e| Error::Internal(format!("cannot start worker threads: {e}")))?;
     let chunk_size = options.chunk_size.unwrap_or(DEFAULT_CHUNK_SIZE).max(1);
     let max_record_bytes = options.max_record_bytes();
     let in_flight = threads * 2 + 2;
