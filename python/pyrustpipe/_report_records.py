@@ -125,7 +125,9 @@ class SourceResult:
         )
 
 
-_SAMPLE_FIELDS = {field.name for field in fields(Sample)}
+# In field order (a fallback sample's dict, and so its pickle, does not depend on string hashing);
+# compared with a dict's keys as a set.
+_SAMPLE_FIELDS = dict.fromkeys(field.name for field in fields(Sample)).keys()
 
 _R = TypeVar("_R")
 
