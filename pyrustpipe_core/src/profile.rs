@@ -946,11 +946,11 @@ fn profile_parquet(
     // Parquet needs random access: an S3 object is downloaded once, as validate does.
     let local = storage.local_copy(object)?;
     let local_path = local.path.display().to_string();
-    let (names, _, row_groups) = crate::formats::parquet::describe(&local_path)?;
+    let (names, _, group_rows) = crate::formats::parquet::describe(&local_path)?;
     let fields: Vec<usize> = names.iter().map(|n| profiler.column(n)).collect();
     let layout = identity_layout(&names);
     let mut rows = Rows::default();
-    for row_group in 0..row_groups {
+    for row_group in 0..group_rows.len() {
         for batch in crate::formats::parquet::read_row_group(&local_path, row_group)? {
             rows.clear();
             // Floats are read as an int column would read them, so a pandas int column with a

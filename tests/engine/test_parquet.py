@@ -68,6 +68,45 @@ def test_parquet_matches_csv(tmp_path: Path, row_group_size: int) -> None:
         assert {k: record[k] for k in original} == original
 
 
+def test_a_lone_row_group_cut_for_the_workers_reports_as_one_worker(tmp_path: Path) -> None:
+    # pyarrow and pandas write up to a million rows to one row group; with two or more workers
+    # it is read in parts (two of 35,000 rows here, a part at least 32,768), and every count,
+    # sample and output row must be what one worker reading it whole finds. Keys repeat across
+    # the parts' boundary (the generator repeats txn_ids), pages are small so parts start
+    # inside one.
+    csv_path = tmp_path / "tx.csv"
+    make_transactions(csv_path, 70_000, seed=11, error_rate=0.05)
+    table = pacsv.read_csv(
+        csv_path,
+        convert_options=pacsv.ConvertOptions(
+            column_types={name: pa.string() for name in pacsv.read_csv(csv_path).column_names},
+            strings_can_be_null=True,
+            null_values=[""],
+        ),
+    )
+    parquet_path = tmp_path / "tx.parquet"
+    pq.write_table(table, parquet_path, row_group_size=1 << 20, data_page_size=4096)
+    assert pq.ParquetFile(parquet_path).metadata.num_row_groups == 1
+
+    def run(threads: int) -> tuple[dict, list, list]:
+        valid, quarantine = tmp_path / f"valid{threads}.parquet", tmp_path / f"bad{threads}.parquet"
+        report = pp.validate(
+            str(parquet_path),
+            RULES,
+            threads=threads,
+            valid_output=str(valid),
+            quarantine=str(quarantine),
+        )
+        data = {k: v for k, v in report.to_dict().items() if k not in RUN_ONLY}
+        return data, pq.read_table(valid).to_pylist(), pq.read_table(quarantine).to_pylist()
+
+    whole = run(1)
+    assert whole[0]["rows"] == 70_000 and whole[0]["invalid_rows"] > 0
+    assert any(rule["failed"] for rule in whole[0]["rules"] if rule["name"].endswith("unique"))
+    for threads in (2, 3):
+        assert run(threads) == whole, threads
+
+
 def test_typed_temporal_columns_are_read_as_iso(tmp_path: Path) -> None:
     table = pa.table(
         {

@@ -217,8 +217,8 @@ pub(super) fn write_batch_outputs(
         }
         let data_path = source.ctx.data_path();
         empty_schema.get_or_insert(crate::formats::parquet::schema_of(&data_path)?);
-        let (_, _, row_groups) = crate::formats::parquet::describe(&data_path)?;
-        for row_group in 0..row_groups {
+        let (_, _, group_rows) = crate::formats::parquet::describe(&data_path)?;
+        for row_group in 0..group_rows.len() {
             options.cancel.check()?;
             for batch in crate::formats::parquet::read_row_group(&data_path, row_group)? {
                 router.route(&batch, source_row, path)?;
@@ -319,7 +319,8 @@ pub(super) fn write_outputs(
             (parse, records)
         }
     };
-    let producer = SourceProducer::new(sources, storage, plan, chunk_size, options);
+    let workers = pool.current_num_threads();
+    let producer = SourceProducer::new(sources, storage, plan, (chunk_size, workers), options);
     pipeline::run(
         pool,
         in_flight,

@@ -35,6 +35,8 @@ pub struct SourceCtx {
     pub batches: Option<BatchStore>,
     /// For a split run: the byte range read and the rows and lines before it.
     pub split: Option<super::split::Resolved>,
+    /// For Parquet: its units of work, by unit number.
+    pub parquet_parts: Vec<crate::formats::parquet::RowGroupPart>,
 }
 
 impl SourceCtx {
@@ -54,6 +56,8 @@ pub(super) struct SourceProducer<'a> {
     pub(super) max_record_bytes: usize,
     pub(super) allow_empty: bool,
     pub(super) split: Option<super::split::Resolved>,
+    /// The workers that share the units (a Parquet file's row groups are cut for them).
+    pub(super) workers: usize,
 }
 
 impl<'a> SourceProducer<'a> {
@@ -62,13 +66,14 @@ impl<'a> SourceProducer<'a> {
         sources: &'a [SourceObject],
         storage: &'a Storage,
         plan: &'a Plan,
-        chunk_size: usize,
+        (chunk_size, workers): (usize, usize),
         options: &super::Options,
     ) -> Self {
         SourceProducer {
             sources,
             storage,
             plan,
+            workers,
             chunk_size,
             max_record_bytes: options.max_record_bytes(),
             allow_empty: options.allow_empty,
@@ -90,7 +95,8 @@ pub(super) fn text_delimiter(plan: &Plan, kind: crate::formats::SourceKind) -> u
 const NO_ROW_GROUP: u64 = u64::MAX;
 
 impl SourceProducer<'_> {
-    /// One unit of work per row group. `false` when the merge stopped early.
+    /// One unit of work per row group, or per part of one (`formats::parquet::parts`). `false`
+    /// when the merge stopped early.
     fn produce_parquet(
         &self,
         index: usize,
@@ -102,7 +108,8 @@ impl SourceProducer<'_> {
         // Parquet needs random access: an S3 object is downloaded once and read locally.
         let local = self.storage.local_copy(source)?;
         let local_path = local.path.display().to_string();
-        let (names, temporal, row_groups) = crate::formats::parquet::describe(&local_path)?;
+        let (names, temporal, group_rows) = crate::formats::parquet::describe(&local_path)?;
+        let parts = crate::formats::parquet::parts(&group_rows, self.workers);
         let mut layout = self.plan.layout(path, names)?;
         for (column, field) in layout.field_of.iter().enumerate() {
             if let Some(field) = field {
@@ -121,17 +128,14 @@ impl SourceProducer<'_> {
             local: Some(local),
             batches: None,
             split: None,
+            parquet_parts: parts,
         });
-        if row_groups == 0 {
+        let units = ctx.parquet_parts.len();
+        if units == 0 {
             return Ok(emit(ctx, &mut Vec::new(), NO_ROW_GROUP, true));
         }
-        for row_group in 0..row_groups {
-            if !emit(
-                ctx.clone(),
-                &mut Vec::new(),
-                row_group as u64,
-                row_group + 1 == row_groups,
-            ) {
+        for unit in 0..units {
+            if !emit(ctx.clone(), &mut Vec::new(), unit as u64, unit + 1 == units) {
                 return Ok(false);
             }
         }
@@ -201,6 +205,7 @@ impl Producer<SourceCtx> for SourceProducer<'_> {
                 local: None,
                 batches: None,
                 split: self.split,
+                parquet_parts: Vec::new(),
             });
             // A split reads its own byte range after the object's header.
             if let Some(split) = self.split {
@@ -262,6 +267,7 @@ impl Producer<SourceCtx> for ArrowProducer<'_> {
             local: None,
             batches: Some(BatchStore::new(self.source.reader.schema(), self.keep)),
             split: None,
+            parquet_parts: Vec::new(),
         });
         let store = ctx.batches.as_ref().expect("set above");
         let mut sent = false;
@@ -374,7 +380,7 @@ pub(super) fn check_block(
                 let read = match ctx.format {
                     Format::Parquet if unit != NO_ROW_GROUP => crate::formats::parquet::parse_rows(
                         &ctx.data_path(),
-                        usize::try_from(unit).unwrap_or(usize::MAX),
+                        ctx.parquet_parts[usize::try_from(unit).unwrap_or(usize::MAX)],
                         layout,
                         reading,
                         &mut rows,

@@ -1,4 +1,5 @@
-//! Parquet: a source is split by row group (each one a unit of work). Columns are read as Arrow
+//! Parquet: a source is split by row group, and a file of fewer row groups than the workers can
+//! share has its row groups cut into parts of rows (each part a unit of work). Columns are read as Arrow
 //! arrays (strings as views) and checked where they lie when their type has a native meaning for
 //! the column's, as text by the same loop as CSV otherwise, so a rule means the same thing in
 //! every format. Date, timestamp and time columns are typed already: their ISO text is read as
@@ -10,7 +11,8 @@ use std::sync::Arc;
 use arrow_array::{ArrayRef, RecordBatch, StringArray, UInt64Array};
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use parquet::arrow::arrow_reader::{
-    ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
+    ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder, RowSelection,
+    RowSelector,
 };
 use parquet::arrow::arrow_writer::ArrowWriter;
 use parquet::arrow::ProjectionMask;
@@ -66,19 +68,60 @@ fn builder_with_string_views(path: &str) -> Result<ParquetRecordBatchReaderBuild
     ))
 }
 
-/// Column names, typed-temporal flags and row-group count, from the footer.
-pub fn describe(path: &str) -> Result<(Vec<String>, Vec<bool>, usize)> {
+/// Column names, typed-temporal flags and each row group's row count, from the footer.
+pub fn describe(path: &str) -> Result<(Vec<String>, Vec<bool>, Vec<usize>)> {
     let builder = builder(path)?;
     let (names, temporal) = crate::formats::arrow::describe_schema(builder.schema());
-    Ok((names, temporal, builder.metadata().num_row_groups()))
+    let rows = (builder.metadata().row_groups().iter())
+        .map(|group| usize::try_from(group.num_rows()).unwrap_or(0))
+        .collect();
+    Ok((names, temporal, rows))
 }
 
-/// Pass 1: the rows of one row group, a batch at a time: `each(rows, first)` gets a batch's rows
-/// as text per plan column, `first` being the row group's row number of its first row; `rows` is
-/// emptied before every batch.
+/// A unit of work of a Parquet source: `rows` rows of row group `row_group` after its first
+/// `skip`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RowGroupPart {
+    pub row_group: usize,
+    pub skip: usize,
+    pub rows: usize,
+}
+
+/// The fewest rows a row group is cut into parts of: four of pass 1's batches.
+const PART_ROWS_MIN: usize = 4 * BATCH_ROWS;
+
+/// The units of work of a file whose row groups hold `group_rows` rows each, for `workers`
+/// workers: a row group each when there are at least two a worker, else each row group cut
+/// into even parts of rows, so that every worker has two. pyarrow and pandas write a million
+/// rows to one row group, which one worker would read alone. A part's reader skips the pages
+/// before it unread (a page without repetition levels says how many rows it holds) and decodes
+/// the page it starts in, so parts are few: one page a column more to decompress each.
+pub fn parts(group_rows: &[usize], workers: usize) -> Vec<RowGroupPart> {
+    let wanted = 2 * workers.max(1);
+    let cuts = if workers <= 1 || group_rows.is_empty() || group_rows.len() >= wanted {
+        1
+    } else {
+        wanted.div_ceil(group_rows.len())
+    };
+    let mut parts = Vec::new();
+    for (row_group, &rows) in group_rows.iter().enumerate() {
+        let count = cuts.min(rows / PART_ROWS_MIN).max(1);
+        let start = |part: usize| part * rows / count;
+        parts.extend((0..count).map(|part| RowGroupPart {
+            row_group,
+            skip: start(part),
+            rows: start(part + 1) - start(part),
+        }));
+    }
+    parts
+}
+
+/// Pass 1: the rows of one part of a row group, a batch at a time: `each(rows, first)` gets a
+/// batch's rows as text per plan column, `first` being the part's row number of its first row;
+/// `rows` is emptied before every batch.
 pub fn parse_rows(
     path: &str,
-    row_group: usize,
+    part: RowGroupPart,
     layout: &SourceLayout,
     reading: Reading<'_>,
     rows: &mut Rows,
@@ -90,10 +133,7 @@ pub fn parse_rows(
     wanted.sort_unstable();
     wanted.dedup();
     let mask = ProjectionMask::roots(builder.parquet_schema(), wanted.iter().copied());
-    let reader = builder
-        .with_row_groups(vec![row_group])
-        .with_projection(mask)
-        .with_batch_size(BATCH_ROWS)
+    let reader = of_part(builder.with_projection(mask), part)
         .build()
         .map_err(|e| storage(path, e))?;
     let mut first = 0;
@@ -106,6 +146,22 @@ pub fn parse_rows(
         first += batch.num_rows();
     }
     Ok(())
+}
+
+/// `builder` reading only `part`, `BATCH_ROWS` rows at a time.
+fn of_part(
+    builder: ParquetRecordBatchReaderBuilder<File>,
+    part: RowGroupPart,
+) -> ParquetRecordBatchReaderBuilder<File> {
+    let whole = builder.metadata().row_group(part.row_group).num_rows();
+    let builder = builder
+        .with_row_groups(vec![part.row_group])
+        .with_batch_size(BATCH_ROWS);
+    if usize::try_from(whole).ok() == Some(part.rows) {
+        return builder;
+    }
+    let selection = vec![RowSelector::skip(part.skip), RowSelector::select(part.rows)];
+    builder.with_row_selection(RowSelection::from(selection))
 }
 
 /// Pass 2: one row group's batches, for the outputs.
@@ -265,6 +321,92 @@ pub fn schema_of(path: &str) -> Result<SchemaRef> {
 mod tests {
     use super::*;
     use arrow_array::{Array, Int64Array, LargeStringArray, StringViewArray};
+
+    proptest::proptest! {
+        /// The parts cover every row group's rows once, in order; a file of at least two row
+        /// groups a worker (or one worker) keeps a part a row group; a cut row group's parts
+        /// are even and none is under `PART_ROWS_MIN` rows.
+        #[test]
+        fn parts_cover_the_row_groups_in_order(
+            group_rows in proptest::collection::vec(
+                proptest::prop_oneof![0usize..100, 0usize..300_000, proptest::strategy::Just(1 << 20)],
+                0..6,
+            ),
+            workers in 1usize..5,
+        ) {
+            let parts = parts(&group_rows, workers);
+            for (row_group, &rows) in group_rows.iter().enumerate() {
+                let mine: Vec<&RowGroupPart> =
+                    parts.iter().filter(|p| p.row_group == row_group).collect();
+                proptest::prop_assert!(!mine.is_empty());
+                let mut next = 0;
+                for part in &mine {
+                    proptest::prop_assert_eq!(part.skip, next);
+                    next += part.rows;
+                }
+                proptest::prop_assert_eq!(next, rows);
+                if mine.len() > 1 {
+                    proptest::prop_assert!(workers > 1 && group_rows.len() < 2 * workers);
+                    let sizes = mine.iter().map(|p| p.rows);
+                    let (least, most) = (sizes.clone().min().unwrap(), sizes.max().unwrap());
+                    proptest::prop_assert!(least >= PART_ROWS_MIN && most - least <= 1);
+                }
+            }
+            let order: Vec<(usize, usize)> = parts.iter().map(|p| (p.row_group, p.skip)).collect();
+            proptest::prop_assert!(order.windows(2).all(|w| w[0] < w[1]));
+        }
+    }
+
+    #[test]
+    fn a_lone_row_group_is_cut_for_every_worker() {
+        let rows = |parts: Vec<RowGroupPart>| parts.iter().map(|p| p.rows).collect::<Vec<_>>();
+        assert_eq!(rows(parts(&[1_000_000], 2)), [250_000; 4]);
+        assert_eq!(rows(parts(&[1_000_000], 1)), [1_000_000]);
+        assert_eq!(rows(parts(&[100_000; 4], 2)), [100_000; 4]);
+        assert_eq!(rows(parts(&[100_000, 30_000], 2)), [50_000, 50_000, 30_000]);
+        assert_eq!(rows(parts(&[40_000], 2)), [40_000]);
+    }
+
+    /// Each part of a row group reads its own rows: together, every row once, in order (the
+    /// pages before a part skipped, the page it starts in decoded part way).
+    #[test]
+    fn the_parts_of_a_row_group_read_its_rows_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("one_group.parquet");
+        let rows = 3 * PART_ROWS_MIN + 77;
+        let values: Vec<i64> = (0..rows as i64).collect();
+        let batch = RecordBatch::try_from_iter([(
+            "n",
+            Arc::new(Int64Array::from(values.clone())) as ArrayRef,
+        )])
+        .unwrap();
+        let properties = parquet::file::properties::WriterProperties::builder()
+            .set_max_row_group_row_count(Some(rows))
+            .set_data_page_row_count_limit(1000)
+            .set_write_batch_size(1000)
+            .build();
+        let file = File::create(&path).unwrap();
+        let mut writer = ArrowWriter::try_new(file, batch.schema(), Some(properties)).unwrap();
+        writer.write(&batch).unwrap();
+        writer.close().unwrap();
+        let path = path.to_str().unwrap();
+        let (_, _, group_rows) = describe(path).unwrap();
+        assert_eq!(group_rows, [rows]);
+        let parts = parts(&group_rows, 2);
+        assert_eq!(parts.len(), 3);
+        let mut read = Vec::new();
+        for part in parts {
+            let batches = of_part(builder(path).unwrap(), part).build().unwrap();
+            let before = read.len();
+            for batch in batches {
+                let batch = batch.unwrap();
+                let column = batch.column(0).as_any().downcast_ref::<Int64Array>();
+                read.extend(column.unwrap().values().iter().copied());
+            }
+            assert_eq!(read.len() - before, part.rows);
+        }
+        assert_eq!(read, values);
+    }
 
     #[test]
     fn pass_one_reads_string_columns_as_views_and_keeps_the_other_types() {
