@@ -109,7 +109,7 @@ impl SourceProducer<'_> {
         let local = self.storage.local_copy(source)?;
         let local_path = local.path.display().to_string();
         let (names, temporal, group_rows) = crate::formats::parquet::describe(&local_path)?;
-        let parts = crate::formats::parquet::parts(&group_rows, self.workers);
+        let parts = crate::formats::parquet::parts(&local_path, &group_rows, self.workers);
         let mut layout = self.plan.layout(path, names)?;
         for (column, field) in layout.field_of.iter().enumerate() {
             if let Some(field) = field {

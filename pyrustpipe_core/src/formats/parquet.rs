@@ -90,22 +90,44 @@ pub struct RowGroupPart {
 /// The fewest rows a row group is cut into parts of: four of pass 1's batches.
 const PART_ROWS_MIN: usize = 4 * BATCH_ROWS;
 
-/// The units of work of a file whose row groups hold `group_rows` rows each, for `workers`
-/// workers: a row group each when there are at least two a worker, else each row group cut
-/// into even parts of rows, so that every worker has two. pyarrow and pandas write a million
-/// rows to one row group, which one worker would read alone. A part's reader skips the pages
-/// before it unread (a page without repetition levels says how many rows it holds) and decodes
-/// the page it starts in, so parts are few: one page a column more to decompress each.
-pub fn parts(group_rows: &[usize], workers: usize) -> Vec<RowGroupPart> {
+/// The units of work of the file at `path`, whose row groups hold `group_rows` rows each, for
+/// `workers` workers: a row group each when there are at least two a worker, else each row
+/// group cut into even parts of rows, so that every worker has two. pyarrow and pandas write a
+/// million rows to one row group, which one worker would read alone.
+///
+/// A part's reader skips the pages before it unread (a page without repetition levels says how
+/// many rows it holds) but decompresses the whole page it starts in, which the part before it
+/// read too: a part spans at least two of the row group's largest pages (polars writes 100K
+/// rows of a float column to one page, which three parts would decompress three times).
+pub fn parts(path: &str, group_rows: &[usize], workers: usize) -> Vec<RowGroupPart> {
     let wanted = 2 * workers.max(1);
     let cuts = if workers <= 1 || group_rows.is_empty() || group_rows.len() >= wanted {
         1
     } else {
         wanted.div_ceil(group_rows.len())
     };
+    cut(group_rows, cuts, |row_group| {
+        // A page header that cannot be read is the reader's to report.
+        largest_page_rows(path, row_group).unwrap_or(usize::MAX)
+    })
+}
+
+/// Each row group of `group_rows` cut into at most `cuts` even parts, each of at least
+/// `PART_ROWS_MIN` rows and two of its largest pages (`largest_page(row_group)`, asked only of a
+/// row group that could be cut).
+fn cut(
+    group_rows: &[usize],
+    cuts: usize,
+    largest_page: impl Fn(usize) -> usize,
+) -> Vec<RowGroupPart> {
     let mut parts = Vec::new();
     for (row_group, &rows) in group_rows.iter().enumerate() {
-        let count = cuts.min(rows / PART_ROWS_MIN).max(1);
+        let mut count = cuts.min(rows / PART_ROWS_MIN).max(1);
+        if count > 1 {
+            count = count
+                .min(rows / largest_page(row_group).saturating_mul(2))
+                .max(1);
+        }
         let start = |part: usize| part * rows / count;
         parts.extend((0..count).map(|part| RowGroupPart {
             row_group,
@@ -114,6 +136,29 @@ pub fn parts(group_rows: &[usize], workers: usize) -> Vec<RowGroupPart> {
         }));
     }
     parts
+}
+
+/// The most rows a data page of row group `row_group` holds, in any column, from the pages'
+/// headers (their bodies are skipped). A page of repeated values counts its values.
+fn largest_page_rows(path: &str, row_group: usize) -> Result<usize> {
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+    let file = File::open(path).map_err(|e| Error::storage("open", path, e))?;
+    let reader = SerializedFileReader::new(file).map_err(|e| storage(path, e))?;
+    let group = reader
+        .get_row_group(row_group)
+        .map_err(|e| storage(path, e))?;
+    let mut most = 0;
+    for column in 0..group.num_columns() {
+        let mut pages = (group.get_column_page_reader(column)).map_err(|e| storage(path, e))?;
+        while let Some(page) = pages.peek_next_page().map_err(|e| storage(path, e))? {
+            if !page.is_dict {
+                let rows = page.num_rows.or(page.num_levels).unwrap_or(usize::MAX);
+                most = most.max(rows);
+            }
+            pages.skip_next_page().map_err(|e| storage(path, e))?;
+        }
+    }
+    Ok(most)
 }
 
 /// Pass 1: the rows of one part of a row group, a batch at a time: `each(rows, first)` gets a
@@ -332,9 +377,16 @@ mod tests {
                 proptest::prop_oneof![0usize..100, 0usize..300_000, proptest::strategy::Just(1 << 20)],
                 0..6,
             ),
+            page_rows in proptest::prop_oneof![1usize..200_000, proptest::strategy::Just(usize::MAX)],
             workers in 1usize..5,
         ) {
-            let parts = parts(&group_rows, workers);
+            let wanted = 2 * workers;
+            let cuts = if workers == 1 || group_rows.is_empty() || group_rows.len() >= wanted {
+                1
+            } else {
+                wanted.div_ceil(group_rows.len())
+            };
+            let parts = cut(&group_rows, cuts, |_| page_rows);
             for (row_group, &rows) in group_rows.iter().enumerate() {
                 let mine: Vec<&RowGroupPart> =
                     parts.iter().filter(|p| p.row_group == row_group).collect();
@@ -345,11 +397,12 @@ mod tests {
                     next += part.rows;
                 }
                 proptest::prop_assert_eq!(next, rows);
+                proptest::prop_assert!(mine.len() <= cuts);
                 if mine.len() > 1 {
-                    proptest::prop_assert!(workers > 1 && group_rows.len() < 2 * workers);
                     let sizes = mine.iter().map(|p| p.rows);
                     let (least, most) = (sizes.clone().min().unwrap(), sizes.max().unwrap());
-                    proptest::prop_assert!(least >= PART_ROWS_MIN && most - least <= 1);
+                    proptest::prop_assert!(least >= PART_ROWS_MIN.max(page_rows.saturating_mul(2)));
+                    proptest::prop_assert!(most - least <= 1);
                 }
             }
             let order: Vec<(usize, usize)> = parts.iter().map(|p| (p.row_group, p.skip)).collect();
@@ -358,13 +411,20 @@ mod tests {
     }
 
     #[test]
-    fn a_lone_row_group_is_cut_for_every_worker() {
-        let rows = |parts: Vec<RowGroupPart>| parts.iter().map(|p| p.rows).collect::<Vec<_>>();
-        assert_eq!(rows(parts(&[1_000_000], 2)), [250_000; 4]);
-        assert_eq!(rows(parts(&[1_000_000], 1)), [1_000_000]);
-        assert_eq!(rows(parts(&[100_000; 4], 2)), [100_000; 4]);
-        assert_eq!(rows(parts(&[100_000, 30_000], 2)), [50_000, 50_000, 30_000]);
-        assert_eq!(rows(parts(&[40_000], 2)), [40_000]);
+    fn a_lone_row_group_is_cut_for_every_worker_in_parts_of_two_pages() {
+        let rows = |group_rows: &[usize], cuts: usize, page: usize| {
+            let parts = cut(group_rows, cuts, |_| page);
+            parts.iter().map(|p| p.rows).collect::<Vec<_>>()
+        };
+        // A million rows of pyarrow's in pages of ~128K rows, for two workers.
+        assert_eq!(rows(&[1_000_000], 4, 1 << 17), [333_333, 333_333, 333_334]);
+        assert_eq!(rows(&[1_000_000], 4, 1000), [250_000; 4]);
+        assert_eq!(rows(&[1_000_000], 1, 1000), [1_000_000]);
+        // polars' 100K rows, a float column in one page: not cut.
+        assert_eq!(rows(&[100_000], 4, 100_000), [100_000]);
+        assert_eq!(rows(&[100_000, 30_000], 2, 1000), [50_000, 50_000, 30_000]);
+        assert_eq!(rows(&[40_000], 4, 1000), [40_000]);
+        assert_eq!(rows(&[1_000_000], 4, usize::MAX), [1_000_000]);
     }
 
     /// Each part of a row group reads its own rows: together, every row once, in order (the
@@ -392,7 +452,8 @@ mod tests {
         let path = path.to_str().unwrap();
         let (_, _, group_rows) = describe(path).unwrap();
         assert_eq!(group_rows, [rows]);
-        let parts = parts(&group_rows, 2);
+        assert_eq!(largest_page_rows(path, 0).unwrap(), 1000);
+        let parts = parts(path, &group_rows, 2);
         assert_eq!(parts.len(), 3);
         let mut read = Vec::new();
         for part in parts {
