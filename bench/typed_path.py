@@ -7,9 +7,11 @@ The data is the benchmark's transactions with `timestamp` as a datetime and `amo
 float64, as a pipeline that typed its data would hold them (values that do not convert are null,
 so they fail `not_null` on both sides). pyrustpipe reads typed columns as values, not as text.
 Only validation is timed: for Parquet both sides read the file (polars `scan_parquet`), for the
-frame both start from it in memory. The two sides run in alternating pairs, so a noisy moment of
-the host falls on both, and the ratio is the median of the pairs' ratios. Every rule's count
-must agree. The Parquet file is written by polars with `--compression` (polars' default, zstd).
+frame both start from it in memory. The Parquet file is there twice: as polars writes it (a row
+group every ~100K rows) and as pyarrow and pandas write it (one row group of up to 1Mi rows).
+The two sides run in alternating pairs, so a noisy moment of the host falls on both, and the
+ratio is the median of the pairs' ratios. Every rule's count must agree. Both files are written
+with `--compression` (polars' default, zstd).
 
 The last table is the floor under the Parquet ratio: reading the file alone (every column
 decoded, nothing checked) with polars' and pyarrow's readers, beside the time a 5x lead would
@@ -32,6 +34,7 @@ sys.path.insert(0, str(BENCH))
 sys.path.insert(0, str(BENCH / "peers"))
 
 import polars as pl  # noqa: E402
+import pyarrow.parquet as pq  # noqa: E402
 import pyrustpipe as pp  # noqa: E402
 from _common import TIMESTAMP_FORMAT  # noqa: E402
 from polars_streaming import failure_masks as text_failure_masks  # noqa: E402
@@ -116,8 +119,6 @@ def timed_pairs(
 
 def read_floor(parquet: Path, repeat: int, polars_checks: float) -> None:
     """The Parquet file read whole, nothing checked, by the two fastest readers at hand."""
-    import pyarrow.parquet as pq
-
     readers: dict[str, Callable[[], Sized]] = {
         "polars `read_parquet`": lambda: pl.read_parquet(parquet),
         "pyarrow `read_table`": lambda: pq.read_table(parquet),
@@ -144,12 +145,20 @@ def main() -> None:
     frame = typed_frame(args.rows)
     parquet = BENCH / "data" / f"tx_{args.rows}_typed.parquet"
     frame.write_parquet(parquet, compression=args.compression)
+    # pyarrow (and pandas through it) writes up to 1Mi rows to one row group, where polars cuts
+    # a row group every ~100K rows: the same rows as most pipelines' files hold them.
+    one_group = BENCH / "data" / f"tx_{args.rows}_typed_one_group.parquet"
+    pq.write_table(frame.to_arrow(), one_group, compression=args.compression)
     rules = pp.load_rules(str(BENCH / "rules.py") + ":Transactions")
 
     cases = {
         "typed Parquet file": (
             lambda: our_counts(pp.validate(str(parquet), rules)),
             lambda: polars_counts(pl.scan_parquet(parquet)),
+        ),
+        "typed Parquet file, written by pyarrow": (
+            lambda: our_counts(pp.validate(str(one_group), rules)),
+            lambda: polars_counts(pl.scan_parquet(one_group)),
         ),
         "typed polars DataFrame": (
             lambda: our_counts(pp.validate(frame, rules)),
