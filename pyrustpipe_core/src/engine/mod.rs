@@ -190,6 +190,13 @@ pub fn run(
     }
 }
 
+/// The cores this process may use, asked once: `available_parallelism` reads the cgroup's CPU
+/// quota from /proc and /sys on every call (~30 µs, a twentieth of a small frame's run).
+fn cores() -> usize {
+    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, std::num::NonZero::get))
+}
+
 fn run_once(
     plan: &Arc<Plan>,
     input: Input<'_>,
@@ -239,10 +246,7 @@ fn run_once(
     };
     let cancel = &options.cancel;
     let started = Instant::now();
-    let threads = options
-        .threads
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, std::num::NonZero::get))
-        .max(1);
+    let threads = options.threads.unwrap_or_else(cores).max(1);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .thread_name(|i| format!("pyrustpipe-{i}"))
