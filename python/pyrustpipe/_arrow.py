@@ -69,15 +69,17 @@ def _pyarrow() -> Any:
 
 def validate_table(
     table: ArrowStreamExportable,
-    spec: SpecDict,
+    spec_and_text: tuple[SpecDict, str],
     python_rules: tuple[PythonRule, ...],
     options: ValidateOptions,
     name: str = IN_MEMORY,
     progress: Progress | None = None,
 ) -> Report:
-    """Validate an in-memory table with a resolved ``spec`` (see ``api.run_validation``)."""
+    """Validate an in-memory table with a resolved spec and its JSON text (see
+    ``api.run_validation``)."""
     from pyrustpipe.report import Report
 
+    spec, spec_text = spec_and_text
     stream: object = table
     if _is_pandas(table):
         # The index is not data: a RangeIndex would otherwise become a column.
@@ -92,5 +94,5 @@ def validate_table(
             "external_rules": run_python_rules_on_table(spec, python_rules, gathered, name),
         }
         stream = gathered
-    text = _engine.validate_arrow(json.dumps(spec), stream, name, json.dumps(options), progress)
+    text = _engine.validate_arrow(spec_text, stream, name, json.dumps(options), progress)
     return Report.from_json(text)

@@ -285,6 +285,18 @@ def resolve_schema(schema: SchemaLike) -> tuple[SpecDict, tuple[PythonRule, ...]
     )
 
 
+def _run_spec(schema: SchemaLike) -> tuple[SpecDict, tuple[PythonRule, ...], str]:
+    """What ``resolve_schema`` gives, and the spec's JSON text: a Schema class's own spec (not a
+    copy: a run only reads it) and the text it keeps (``Schema._engine_spec``)."""
+    if isinstance(schema, type) and issubclass(schema, Schema) and schema is not Schema:
+        spec, text = schema._engine_spec()
+        return spec, schema.python_rules(), text
+    import json
+
+    spec, python_rules = resolve_schema(schema)
+    return spec, python_rules, json.dumps(spec)
+
+
 def _source_list(source: object) -> list[str]:
     if isinstance(source, (str, os.PathLike)):
         items = [os.fspath(source)]
@@ -398,10 +410,13 @@ def run_validation(
         or max_record_bytes < 1
     ):
         raise ValueError(f"max_record_bytes must be an int >= 1 or None, not {max_record_bytes!r}")
-    spec, python_rules = resolve_schema(schema)
+    spec, python_rules, spec_text = _run_spec(schema)
     if dialect:
         # A spec written by hand may leave the dialect out (the defaults).
         spec = {**spec, "csv": {**spec.get("csv", {}), **dialect}}  # type: ignore[typeddict-item]
+        import json
+
+        spec_text = json.dumps(spec)
     options: ValidateOptions = {
         "threads": threads,
         "sample_size": sample_size,
@@ -433,7 +448,9 @@ def run_validation(
     elif split_keys is not None:
         raise ValueError("split_keys is the keys file of a split run: pass split= too")
     if _arrow.is_arrow_like(source):  # an in-memory table: pyrustpipe/_arrow.py
-        report = _arrow.validate_table(source, spec, python_rules, options, progress=progress)
+        report = _arrow.validate_table(
+            source, (spec, spec_text), python_rules, options, progress=progress
+        )
         _remember_spec(ledger_options, spec, report, storage_options)
         return report
     sources = _source_list(source)
@@ -453,7 +470,7 @@ def run_validation(
     import json
 
     try:
-        text = _engine.validate(json.dumps(spec), sources, json.dumps(options), progress)
+        text = _engine.validate(spec_text, sources, json.dumps(options), progress)
     except BaseException:
         if keys_upload is not None:
             import shutil

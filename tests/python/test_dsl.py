@@ -128,6 +128,27 @@ def test_spec_json_round_trips_and_to_spec_is_a_copy() -> None:
     assert Transactions.to_spec()["columns"]
 
 
+def test_the_engine_spec_is_the_class_spec_dumped_once_a_class() -> None:
+    spec, text = Transactions._engine_spec()
+    assert spec is Transactions.__pp_spec__ and json.loads(text) == Transactions.to_spec()
+    assert Transactions._engine_spec()[1] is text  # kept, not dumped again
+
+    # A subclass keeps its own (its spec has one column more), not its parent's.
+    class Wider(Transactions):
+        note: str
+
+    wider_spec, wider_text = Wider._engine_spec()
+    assert wider_spec is Wider.__pp_spec__ and json.loads(wider_text) == Wider.to_spec()
+    assert column(json.loads(wider_text), "note") and wider_text != text
+    assert Transactions._engine_spec()[1] is text
+
+    # A class whose spec was replaced gets the new one's text.
+    one = make(int, pp.Field(ge=1))
+    first = one._engine_spec()[1]
+    one.__pp_spec__ = make(int, pp.Field(ge=2)).__pp_spec__
+    assert json.loads(one._engine_spec()[1]) == one.to_spec() and one._engine_spec()[1] != first
+
+
 @pytest.mark.parametrize(
     ("annotation", "dtype", "nullable"),
     [

@@ -286,3 +286,19 @@ def test_output_keys_that_leave_their_prefix_are_refused(tmp_path: Path, locatio
     spec = {"spec_version": 1, "columns": [{"name": "id", "dtype": "int"}]}
     with pytest.raises(pp.SchemaError, match="percent-encode partition values"):
         pp.validate(source, spec, quarantine=location)
+
+
+def test_runs_read_the_schema_spec_without_changing_it(write: Write) -> None:
+    # A run reads the class's own spec (no copy a run); a dialect override (the CLI's flags)
+    # and a table run must leave it as it was.
+    from pyrustpipe.api import run_validation
+
+    before = Orders.to_spec()
+    semicolons = write("orders.csv", DATA.replace(",", ";"))
+    report = run_validation(str(semicolons), Orders, dialect={"delimiter": ";"})
+    assert report.rows == 7 and report.invalid_rows == 6
+    assert pp.validate(str(write("plain.csv", DATA)), Orders).invalid_rows == 6
+    pa = pytest.importorskip("pyarrow")
+    table = pa.table({"txn_id": ["TX001"], "amount": [1.0], "fee": [0.0], "currency": ["KES"]})
+    assert pp.validate(table, Orders).rows == 1
+    assert Orders.to_spec() == before
