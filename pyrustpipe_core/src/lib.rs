@@ -23,6 +23,7 @@ pub mod ledger;
 pub mod mask;
 pub mod parse;
 pub mod plan;
+pub mod plan_cache;
 pub mod profile;
 pub mod progress;
 pub mod report;
@@ -61,7 +62,7 @@ impl Compiled {
 /// join the table last, as in a report).
 pub fn compile_spec(spec_json: &str, external: &[ExternalRule]) -> Result<Compiled> {
     let spec = Spec::from_json(spec_json)?;
-    let plan = Plan::compile(spec, external)?;
+    let plan = plan::CompiledSpec::compile(spec, external)?;
     Ok(Compiled {
         spec: plan.spec,
         ruleset_hash: plan.ruleset_hash,
@@ -108,7 +109,6 @@ pub fn validate_arrow(
 }
 
 fn compile_plan(spec_json: &str, options: &Options) -> Result<Arc<Plan>> {
-    let spec = Spec::from_json(spec_json)?;
     let external: Vec<ExternalRule> = options
         .external_rules
         .iter()
@@ -118,12 +118,9 @@ fn compile_plan(spec_json: &str, options: &Options) -> Result<Arc<Plan>> {
             tolerance: r.tolerance,
         })
         .collect();
-    let mut plan = Plan::compile(spec, &external)?;
-    plan.masker = mask::Masker::for_run(options.mask_key.as_ref())?;
-    if options.ledger.is_some() {
-        ledger::profile_columns(&mut plan);
-    }
-    Ok(Arc::new(plan))
+    let compiled = plan_cache::compiled(spec_json, &external, options.ledger.is_some())?;
+    let masker = mask::Masker::for_run(options.mask_key.as_ref())?;
+    Ok(Arc::new(Plan::new(compiled, masker)))
 }
 
 /// Expand paths, directories, globs, S3 keys and prefixes into the objects a run would read.

@@ -3,6 +3,7 @@
 //! schema columns to field positions. Nothing in the per-row loop looks up a name.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use crate::error::{Error, Position, Result};
 use crate::mask::Masker;
@@ -45,7 +46,9 @@ pub struct ExternalRule {
     pub tolerance: Option<Tolerance>,
 }
 
-pub struct Plan {
+/// A spec compiled: everything a run reads that is the same for every run of the spec (the
+/// runs of one spec share it, `plan_cache`).
+pub struct CompiledSpec {
     pub spec: Spec,
     pub ruleset_hash: String,
     pub rules: Vec<RuleMeta>,
@@ -79,10 +82,35 @@ pub struct Plan {
     pub quote: u8,
     /// CSV sources start with a header record (see `CsvDialect::header`).
     pub header: bool,
-    /// Tokens for sensitive columns' values; the run's key is set by `lib::compile_plan`.
-    pub masker: Masker,
     /// Strict CSV (see `CsvDialect::strict`).
     pub csv_strict: bool,
+}
+
+/// A run's plan: its spec compiled, and the run's own masker.
+pub struct Plan {
+    compiled: Arc<CompiledSpec>,
+    /// Tokens for sensitive columns' values; the run's key is set by `lib::compile_plan`.
+    pub masker: Masker,
+}
+
+impl std::ops::Deref for Plan {
+    type Target = CompiledSpec;
+
+    fn deref(&self) -> &CompiledSpec {
+        &self.compiled
+    }
+}
+
+impl Plan {
+    /// `spec` compiled (see [`CompiledSpec::compile`]), with a random masker.
+    pub fn compile(spec: Spec, external: &[ExternalRule]) -> Result<Plan> {
+        let compiled = Arc::new(CompiledSpec::compile(spec, external)?);
+        Ok(Plan::new(compiled, Masker::random()))
+    }
+
+    pub fn new(compiled: Arc<CompiledSpec>, masker: Masker) -> Plan {
+        Plan { compiled, masker }
+    }
 }
 
 struct Lookup<'a> {
@@ -575,10 +603,10 @@ fn compile_external(external: &[ExternalRule], table: &mut RuleTable) -> Result<
         .collect()
 }
 
-impl Plan {
+impl CompiledSpec {
     /// Compile the spec's sections in report order: schema rules, columns, row rules, unique
     /// keys, dataset checks, then the external rules.
-    pub fn compile(spec: Spec, external: &[ExternalRule]) -> Result<Plan> {
+    pub fn compile(spec: Spec, external: &[ExternalRule]) -> Result<CompiledSpec> {
         let ruleset_hash = spec.ruleset_hash();
         let mut table = RuleTable::default();
         let schema_rules = compile_schema_rules(&spec, &mut table)?;
@@ -611,7 +639,7 @@ impl Plan {
             .filter_map(|c| c.column)
             .collect();
         let sketches = vec![crate::ledger::sketch::Sketch::Nothing; columns.len()];
-        Ok(Plan {
+        Ok(CompiledSpec {
             sketches,
             profile: spec.profile,
             history,
@@ -645,7 +673,6 @@ impl Plan {
             distinct_columns,
             stats_columns,
             spec,
-            masker: Masker::random(),
         })
     }
 

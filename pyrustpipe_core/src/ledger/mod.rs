@@ -19,7 +19,7 @@ use serde::Deserialize;
 
 use crate::error::{Error, Result};
 use crate::parse::{format_date, parse_date_iso};
-use crate::plan::Plan;
+use crate::plan::CompiledSpec;
 use crate::rules::dataset::Gather;
 use crate::spec::{DType, ProfileLevel};
 use crate::storage::{Location, Storage};
@@ -146,7 +146,7 @@ impl Resolved {
 /// numeric and temporal column's statistics are gathered for its profile:
 /// a numeric column's mean, sum and stddev need both exact sums; a temporal column's profile
 /// keeps only its extremes (a sum of timestamps means nothing), so it skips them.
-pub fn profile_columns(plan: &mut Plan) {
+pub fn profile_columns(plan: &mut CompiledSpec) {
     for (index, column) in plan.columns.iter().enumerate() {
         let needs = if !column.declared {
             Gather::Nothing
