@@ -28,11 +28,10 @@ def comparable(report: pp.Report) -> dict:
     return data
 
 
-@pytest.mark.parametrize("row_group_size", [700, 100_000])
-def test_parquet_matches_csv(tmp_path: Path, row_group_size: int) -> None:
-    csv_path = tmp_path / "tx.csv"
-    make_transactions(csv_path, 3_000, seed=5, error_rate=0.05)
-    table = pacsv.read_csv(
+def transactions(csv_path: Path, rows: int, seed: int) -> pa.Table:
+    """The generator's transactions written to `csv_path`, and read back as a table of strings."""
+    make_transactions(csv_path, rows, seed=seed, error_rate=0.05)
+    return pacsv.read_csv(
         csv_path,
         convert_options=pacsv.ConvertOptions(
             column_types={name: pa.string() for name in pacsv.read_csv(csv_path).column_names},
@@ -41,6 +40,12 @@ def test_parquet_matches_csv(tmp_path: Path, row_group_size: int) -> None:
             null_values=[""],
         ),
     )
+
+
+@pytest.mark.parametrize("row_group_size", [700, 100_000])
+def test_parquet_matches_csv(tmp_path: Path, row_group_size: int) -> None:
+    csv_path = tmp_path / "tx.csv"
+    table = transactions(csv_path, 3_000, seed=5)
     parquet_path = tmp_path / "tx.parquet"
     pq.write_table(table, parquet_path, row_group_size=row_group_size)
 
@@ -74,16 +79,7 @@ def test_a_lone_row_group_cut_for_the_workers_reports_as_one_worker(tmp_path: Pa
     # sample and output row must be what one worker reading it whole finds. Keys repeat across
     # the parts' boundary (the generator repeats txn_ids), pages are small so parts start
     # inside one.
-    csv_path = tmp_path / "tx.csv"
-    make_transactions(csv_path, 70_000, seed=11, error_rate=0.05)
-    table = pacsv.read_csv(
-        csv_path,
-        convert_options=pacsv.ConvertOptions(
-            column_types={name: pa.string() for name in pacsv.read_csv(csv_path).column_names},
-            strings_can_be_null=True,
-            null_values=[""],
-        ),
-    )
+    table = transactions(tmp_path / "tx.csv", 70_000, seed=11)
     parquet_path = tmp_path / "tx.parquet"
     pq.write_table(table, parquet_path, row_group_size=1 << 20, data_page_size=4096)
     assert pq.ParquetFile(parquet_path).metadata.num_row_groups == 1
