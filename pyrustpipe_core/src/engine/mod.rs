@@ -318,7 +318,7 @@ fn run_once(
     match input {
         Input::Objects(sources) => {
             let producer =
-                SourceProducer::new(sources, storage, plan, (chunk_size, threads), options);
+                SourceProducer::new(sources, storage, plan, chunk_size, threads, options);
             pipeline::run(&pool, in_flight, cancel, producer, job, merge)?;
         }
         Input::Arrow(source) => {

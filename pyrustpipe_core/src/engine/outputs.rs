@@ -320,7 +320,7 @@ pub(super) fn write_outputs(
         }
     };
     let workers = pool.current_num_threads();
-    let producer = SourceProducer::new(sources, storage, plan, (chunk_size, workers), options);
+    let producer = SourceProducer::new(sources, storage, plan, chunk_size, workers, options);
     pipeline::run(
         pool,
         in_flight,

@@ -66,7 +66,8 @@ impl<'a> SourceProducer<'a> {
         sources: &'a [SourceObject],
         storage: &'a Storage,
         plan: &'a Plan,
-        (chunk_size, workers): (usize, usize),
+        chunk_size: usize,
+        workers: usize,
         options: &super::Options,
     ) -> Self {
         SourceProducer {

@@ -100,16 +100,21 @@ const PART_ROWS_MIN: usize = 4 * BATCH_ROWS;
 /// read too: a part spans at least two of the row group's largest pages (polars writes 100K
 /// rows of a float column to one page, which three parts would decompress three times).
 pub fn parts(path: &str, group_rows: &[usize], workers: usize) -> Vec<RowGroupPart> {
-    let wanted = 2 * workers.max(1);
-    let cuts = if workers <= 1 || group_rows.is_empty() || group_rows.len() >= wanted {
-        1
-    } else {
-        wanted.div_ceil(group_rows.len())
-    };
-    cut(group_rows, cuts, |row_group| {
+    cut(group_rows, cuts(group_rows.len(), workers), |row_group| {
         // A page header that cannot be read is the reader's to report.
         largest_page_rows(path, row_group).unwrap_or(usize::MAX)
     })
+}
+
+/// The parts each of `groups` row groups is cut into at most, for `workers` workers: two units
+/// a worker, or one a row group when there are that many already (or one worker).
+fn cuts(groups: usize, workers: usize) -> usize {
+    let wanted = 2 * workers.max(1);
+    if workers <= 1 || groups == 0 || groups >= wanted {
+        1
+    } else {
+        wanted.div_ceil(groups)
+    }
 }
 
 /// Each row group of `group_rows` cut into at most `cuts` even parts, each of at least
@@ -380,12 +385,10 @@ mod tests {
             page_rows in proptest::prop_oneof![1usize..200_000, proptest::strategy::Just(usize::MAX)],
             workers in 1usize..5,
         ) {
-            let wanted = 2 * workers;
-            let cuts = if workers == 1 || group_rows.is_empty() || group_rows.len() >= wanted {
-                1
-            } else {
-                wanted.div_ceil(group_rows.len())
-            };
+            let cuts = cuts(group_rows.len(), workers);
+            if workers == 1 || group_rows.len() >= 2 * workers {
+                proptest::prop_assert_eq!(cuts, 1);
+            }
             let parts = cut(&group_rows, cuts, |_| page_rows);
             for (row_group, &rows) in group_rows.iter().enumerate() {
                 let mine: Vec<&RowGroupPart> =
