@@ -21,6 +21,7 @@ mod bits;
 mod cells;
 mod clean;
 mod floats;
+mod ints;
 mod row_whole;
 mod views;
 
@@ -501,9 +502,9 @@ struct Block<'a> {
     /// Per column: whether the row pass reads its cells (row rules and keys not done whole,
     /// history, distinct counts).
     row_read: Vec<bool>,
-    /// Per row rule: its two float columns' slices when it is done a column at a time
-    /// (`row_whole`), not per row.
-    float_pairs: Vec<Option<row_whole::FloatPair<'a>>>,
+    /// Per row rule: its two columns' parts when it is done a column at a time (`row_whole`),
+    /// not per row.
+    whole_pairs: Vec<Option<row_whole::WholePair<'a>>>,
     /// Per unique key: logged a column at a time (`row_whole`), not per row.
     keys_whole: Vec<bool>,
     /// The rows that are not values of a string-view part of a key logged whole, as its check
@@ -577,7 +578,7 @@ impl<'a> Block<'a> {
             clean_buf,
             clean_arena,
             row_read: Vec::new(),
-            float_pairs: Vec::new(),
+            whole_pairs: Vec::new(),
             keys_whole: Vec::new(),
             key_view_skips: std::cell::RefCell::default(),
             any_broken: rows.any_broken_in(0..rows.len()),
@@ -587,11 +588,11 @@ impl<'a> Block<'a> {
             all_in_place,
             source_mismatch: !layout.missing.is_empty(),
         };
-        block.float_pairs = block.whole_float_pairs();
+        block.whole_pairs = block.whole_pairs();
         block.keys_whole = block.keys_done_whole();
         let row_read = row_read_columns(
             plan,
-            |rule| block.float_pairs[rule].is_some(),
+            |rule| block.whole_pairs[rule].is_some(),
             |key| block.keys_whole[key],
         );
         block.values_unread = plan
@@ -1270,6 +1271,14 @@ impl<'a> Block<'a> {
         }
         let width = self.plan.columns.len();
         let values_unread = self.values_unread[index];
+        if !keep_cells && !values_unread {
+            let at = rows.start - first..rows.end - first;
+            if let Some(ordinals) = natives.ordinals(column.dtype, at) {
+                if self.check_ordinals(&ordinals, (index, first, rows.clone()), failures, out) {
+                    return;
+                }
+            }
+        }
         let mut visit = |row: usize| {
             let cell = match natives.get(row - first) {
                 None => {
@@ -1379,7 +1388,7 @@ impl<'a> Block<'a> {
             return;
         }
         for (n, rule) in plan.row_rules.iter().enumerate() {
-            if self.float_pairs[n].is_some() {
+            if self.whole_pairs[n].is_some() {
                 if whole_rules.failed(n, row) {
                     row_failed.push(rule.rule);
                 }

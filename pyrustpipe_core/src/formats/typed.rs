@@ -12,6 +12,7 @@ use arrow_array::types::{
 use arrow_array::{Array, ArrayRef, ArrowPrimitiveType, PrimitiveArray, StringArray};
 use arrow_buffer::{BooleanBuffer, NullBuffer};
 use arrow_schema::{DataType, TimeUnit};
+use std::borrow::Cow;
 
 use crate::error::{Error, Position, Result};
 use crate::parse::{format_date, format_datetime};
@@ -91,6 +92,7 @@ pub struct NativeColumn<'a> {
     nulls: Option<&'a NullBuffer>,
 }
 
+#[derive(Clone, Copy)]
 enum NativeValues<'a> {
     I8(&'a [i8]),
     I16(&'a [i16]),
@@ -173,6 +175,90 @@ impl<'a> NativeColumn<'a> {
                     Native::Micros { micros, zoned }
                 }
             }
+        })
+    }
+}
+
+/// Rows of an integer, date or datetime column as the `i64`s their `Value`s hold (the integer,
+/// the days, the microseconds), so a check or a row rule compares them in a plain loop.
+pub struct Ordinals<'a> {
+    /// The rows' values; a slot under a null holds any `i64`.
+    pub values: Cow<'a, [i64]>,
+    /// The array's nulls, and the array row of `values[0]`.
+    pub nulls: Option<&'a NullBuffer>,
+    pub from: usize,
+    kind: OrdinalKind,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum OrdinalKind {
+    Int,
+    Days,
+    Micros { zoned: bool },
+}
+
+impl Ordinals<'_> {
+    /// The native value `v` (one of `values`) is.
+    #[inline]
+    pub fn native(&self, v: i64) -> Native {
+        match self.kind {
+            OrdinalKind::Int => Native::Int(v),
+            #[allow(clippy::cast_possible_truncation)] // days of a `Date32`
+            OrdinalKind::Days => Native::Date(v as i32),
+            OrdinalKind::Micros { zoned } => Native::Micros { micros: v, zoned },
+        }
+    }
+
+    /// Whether these and `other` are values of one type, so comparing their `i64`s compares
+    /// their values.
+    pub fn comparable_with(&self, other: &Ordinals<'_>) -> bool {
+        std::mem::discriminant(&self.kind) == std::mem::discriminant(&other.kind)
+    }
+}
+
+impl<'a> NativeColumn<'a> {
+    /// Array rows `at` as `Ordinals` for a column of `dtype`, where its values are integers of
+    /// an `int` column, dates of a `date` column or timestamps of a `datetime` column.
+    pub fn ordinals(&self, dtype: DType, at: std::ops::Range<usize>) -> Option<Ordinals<'a>> {
+        fn widened<T: Copy>(values: &[T], widen: impl Fn(T) -> i64) -> Cow<'static, [i64]> {
+            Cow::Owned(values.iter().map(|&v| widen(v)).collect())
+        }
+        let from = at.start;
+        #[allow(clippy::cast_possible_wrap)] // every value is at most `i64::MAX` (a null's any)
+        let (values, kind) = match (self.values, dtype) {
+            (NativeValues::I8(v), DType::Int) => (widened(&v[at], i64::from), OrdinalKind::Int),
+            (NativeValues::I16(v), DType::Int) => (widened(&v[at], i64::from), OrdinalKind::Int),
+            (NativeValues::I32(v), DType::Int) => (widened(&v[at], i64::from), OrdinalKind::Int),
+            (NativeValues::I64(v), DType::Int) => (Cow::Borrowed(&v[at]), OrdinalKind::Int),
+            (NativeValues::U8(v), DType::Int) => (widened(&v[at], i64::from), OrdinalKind::Int),
+            (NativeValues::U16(v), DType::Int) => (widened(&v[at], i64::from), OrdinalKind::Int),
+            (NativeValues::U32(v), DType::Int) => (widened(&v[at], i64::from), OrdinalKind::Int),
+            (NativeValues::U64(v), DType::Int) => (widened(&v[at], |v| v as i64), OrdinalKind::Int),
+            (NativeValues::Date(v), DType::Date) => (widened(&v[at], i64::from), OrdinalKind::Days),
+            (
+                NativeValues::Timestamps {
+                    raw,
+                    unit,
+                    zoned,
+                    date: false,
+                },
+                DType::Datetime,
+            ) => {
+                let raw = &raw[at];
+                let values = match unit {
+                    TimeUnit::Microsecond => Cow::Borrowed(raw),
+                    // A valid value converts (checked when built); a null's slot may not.
+                    _ => widened(raw, |v| to_micros(v, unit).unwrap_or_default()),
+                };
+                (values, OrdinalKind::Micros { zoned })
+            }
+            _ => return None,
+        };
+        Some(Ordinals {
+            values,
+            nulls: self.nulls,
+            from,
+            kind,
         })
     }
 }

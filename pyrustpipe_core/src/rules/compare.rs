@@ -54,6 +54,29 @@ impl FloatBound {
     }
 }
 
+/// An `int`, `date` or `datetime` check's operator and bound as the column's values' `i64`s
+/// (the integer, the days, the microseconds): `Compare::ordinal_bound`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrdinalBound {
+    Gt(i64),
+    Ge(i64),
+    Lt(i64),
+    Le(i64),
+}
+
+impl OrdinalBound {
+    /// Whether `x` passes, as `Compare::passes` judges the value it is.
+    #[inline(always)]
+    pub fn passes(self, x: i64) -> bool {
+        match self {
+            OrdinalBound::Gt(bound) => x > bound,
+            OrdinalBound::Ge(bound) => x >= bound,
+            OrdinalBound::Lt(bound) => x < bound,
+            OrdinalBound::Le(bound) => x <= bound,
+        }
+    }
+}
+
 #[derive(Debug)]
 pub struct Compare {
     pub rule: RuleId,
@@ -168,6 +191,20 @@ impl Compare {
             CheckKind::Ge => FloatBound::Ge(bound),
             CheckKind::Lt => FloatBound::Lt(bound),
             _ => FloatBound::Le(bound),
+        })
+    }
+
+    /// This check on an `int`, `date` or `datetime` column whose bound is one of its values
+    /// (an `int` column's bound may be a float: then `None`), as a bound on the `i64`s.
+    pub fn ordinal_bound(&self) -> Option<OrdinalBound> {
+        let (Bound::Int(bound) | Bound::Temporal(bound)) = self.bound else {
+            return None;
+        };
+        Some(match self.op {
+            CheckKind::Gt => OrdinalBound::Gt(bound),
+            CheckKind::Ge => OrdinalBound::Ge(bound),
+            CheckKind::Lt => OrdinalBound::Lt(bound),
+            _ => OrdinalBound::Le(bound),
         })
     }
 

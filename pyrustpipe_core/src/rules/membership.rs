@@ -154,6 +154,64 @@ impl KeySet {
     }
 }
 
+/// The widest span of integers an `IntSet` keeps as bits (512 bytes).
+const INT_SPAN_BITS: u64 = 4096;
+
+/// An `int` column's set: a bit per integer from the least member when the members span at most
+/// [`INT_SPAN_BITS`] (codes, small enumerations: one shift and one load a value), else the
+/// members sorted and searched.
+#[derive(Debug)]
+enum IntSet {
+    Bits { least: i64, words: Vec<u64> },
+    Sorted(Vec<i64>),
+}
+
+impl IntSet {
+    /// The set of the integer literals `values` (already accepted by `KeySet::compile`).
+    fn new(values: &[Json]) -> Option<IntSet> {
+        let parser = TypeParser::for_dtype(DType::Int);
+        let mut ints = Vec::with_capacity(values.len());
+        for literal in values {
+            let text = match literal {
+                Json::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            match parser.parse(text.as_bytes())? {
+                Value::Int(v) => ints.push(v),
+                _ => return None,
+            }
+        }
+        ints.sort_unstable();
+        ints.dedup();
+        let (&least, &most) = (ints.first()?, ints.last()?);
+        let span = most.abs_diff(least);
+        if span >= INT_SPAN_BITS {
+            return Some(IntSet::Sorted(ints));
+        }
+        let mut words = vec![0u64; usize::try_from(span / 64 + 1).ok()?];
+        for v in ints {
+            let at = v.abs_diff(least);
+            words[(at / 64) as usize] |= 1 << (at % 64);
+        }
+        Some(IntSet::Bits { least, words })
+    }
+
+    #[inline(always)]
+    fn contains(&self, v: i64) -> bool {
+        match self {
+            IntSet::Bits { least, words } => {
+                // Below the least member the offset wraps past every word.
+                let at = v.wrapping_sub(*least) as u64;
+                usize::try_from(at / 64)
+                    .ok()
+                    .and_then(|word| words.get(word))
+                    .is_some_and(|word| word >> (at % 64) & 1 == 1)
+            }
+            IntSet::Sorted(ints) => ints.binary_search(&v).is_ok(),
+        }
+    }
+}
+
 /// `Membership::view_set`: a scanned set whose keys all fit inside a view.
 fn views_of(set: &KeySet, negate: bool) -> Option<ViewSet> {
     if set.scan.is_empty() && !set.hashed.is_empty() {
@@ -174,6 +232,8 @@ pub struct Membership {
     set: KeySet,
     /// The set as a test of Arrow string views, when it can be one (`view_set`): built once.
     views: Option<ViewSet>,
+    /// An `int` column's set as its integers (`int_test`).
+    ints: Option<IntSet>,
     listed: String,
 }
 
@@ -210,6 +270,7 @@ impl Membership {
             rule,
             negate,
             views: views_of(&set, negate),
+            ints: (dtype == DType::Int).then(|| IntSet::new(values)).flatten(),
             set,
             listed: format!("[{}]", listed.join(", ")),
         })
@@ -225,6 +286,12 @@ impl Membership {
     #[inline(always)]
     pub fn passes_text(&self, text: &[u8]) -> bool {
         self.set.contains(text) != self.negate
+    }
+
+    /// `passes` for an `int` value, with no key bytes: the set's integers tested directly.
+    pub fn int_test(&self) -> Option<impl Fn(i64) -> bool + '_> {
+        let ints = self.ints.as_ref()?;
+        Some(move |v| ints.contains(v) != self.negate)
     }
 
     /// The check as a test of Arrow string views, for a `str` column whose set is scanned and
@@ -441,6 +508,32 @@ mod tests {
                     let dirty = view | (0x5A5A_5A5A_5A5A_5A5A_5A5A_5A5A_5A5A_5A5A & !VIEW_BITS[probe.len()]);
                     proptest::prop_assert_eq!(set.passes(dirty), want, "{:?} (dirty)", probe);
                 }
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// An `int` set tested as integers finds what the set finds from the values' key bytes:
+        /// sets kept as bits (near each other) and sorted (far apart), `i64`'s ends, isin and
+        /// not_in.
+        #[test]
+        fn an_int_set_finds_what_the_set_finds(
+            base in proptest::prop_oneof![
+                proptest::num::i64::ANY,
+                proptest::strategy::Just(i64::MIN),
+                proptest::strategy::Just(i64::MAX - 5000),
+            ],
+            offsets in proptest::collection::vec(0i64..6000, 1..20),
+            probes in proptest::collection::vec(-70i64..6100, 1..40),
+            negate in proptest::bool::ANY,
+        ) {
+            let member = |offset: i64| base.saturating_add(offset);
+            let values: Vec<Json> = offsets.iter().map(|&o| json!(member(o))).collect();
+            let check = compile(negate, &Json::Array(values), DType::Int).expect("compiles");
+            let test = check.int_test().expect("an int set");
+            let extremes = [i64::MIN, i64::MIN + 1, -1, 0, 1, i64::MAX - 1, i64::MAX];
+            for v in probes.iter().map(|&p| member(p)).chain(extremes) {
+                proptest::prop_assert_eq!(test(v), check.passes(&Value::Int(v)), "{}", v);
             }
         }
     }
