@@ -22,6 +22,7 @@ mod cells;
 mod clean;
 mod floats;
 mod ints;
+mod row_batches;
 mod row_whole;
 mod views;
 
@@ -502,9 +503,9 @@ struct Block<'a> {
     /// Per column: whether the row pass reads its cells (row rules and keys not done whole,
     /// history, distinct counts).
     row_read: Vec<bool>,
-    /// Per row rule: its two columns' parts when it is done a column at a time (`row_whole`),
-    /// not per row.
-    whole_pairs: Vec<Option<row_whole::WholePair<'a>>>,
+    /// Per row rule: its columns' parts when it is done a column or a batch of rows at a time
+    /// (`row_whole`), not per row.
+    rules_whole: Vec<Option<row_whole::WholeRule<'a>>>,
     /// Per unique key: logged a column at a time (`row_whole`), not per row.
     keys_whole: Vec<bool>,
     /// The rows that are not values of a string-view part of a key logged whole, as its check
@@ -578,7 +579,7 @@ impl<'a> Block<'a> {
             clean_buf,
             clean_arena,
             row_read: Vec::new(),
-            whole_pairs: Vec::new(),
+            rules_whole: Vec::new(),
             keys_whole: Vec::new(),
             key_view_skips: std::cell::RefCell::default(),
             any_broken: rows.any_broken_in(0..rows.len()),
@@ -588,11 +589,11 @@ impl<'a> Block<'a> {
             all_in_place,
             source_mismatch: !layout.missing.is_empty(),
         };
-        block.whole_pairs = block.whole_pairs();
+        block.rules_whole = block.rules_done_whole();
         block.keys_whole = block.keys_done_whole();
         let row_read = row_read_columns(
             plan,
-            |rule| block.whole_pairs[rule].is_some(),
+            |rule| block.rules_whole[rule].is_some(),
             |key| block.keys_whole[key],
         );
         block.values_unread = plan
@@ -631,6 +632,12 @@ impl<'a> Block<'a> {
 
     /// Counts one failure of `rule` and keeps it as a sample while the rule has room;
     /// `message` gets the sensitive column's token to show in place of the value.
+    /// Whether a failure of `rule` now would be sampled (else only counted).
+    #[inline(always)]
+    fn samples(&self, out: &BlockFindings, rule: RuleId) -> bool {
+        out.sampled[rule as usize] && out.samples[rule as usize].len() < self.sample_size
+    }
+
     fn fail(
         &self,
         out: &mut BlockFindings,
@@ -641,8 +648,8 @@ impl<'a> Block<'a> {
         message: &dyn Fn(Option<&str>) -> String,
     ) {
         out.counts[rule as usize] += 1;
-        let samples = &mut out.samples[rule as usize];
-        if samples.len() < self.sample_size && out.sampled[rule as usize] {
+        if self.samples(out, rule) {
+            let samples = &mut out.samples[rule as usize];
             let token = column
                 .filter(|c| c.sensitive)
                 .and(text)
@@ -1242,10 +1249,16 @@ impl<'a> Block<'a> {
         failures: &mut Vec<(u32, RuleId)>,
         out: &mut BlockFindings,
     ) {
+        let rule = check.rule();
         bits::each_failing(len, passes, skipped, &mut |i| {
             let row = start + i;
-            self.fail_check_cell(check, index, (row, &text_of(i)), out);
-            failures.push((as_u32(row), check.rule()));
+            // A value's text is only shown in a sample: a typed value's is written for it.
+            if self.samples(out, rule) {
+                self.fail_check_cell(check, index, (row, &text_of(i)), out);
+            } else {
+                out.counts[rule as usize] += 1;
+            }
+            failures.push((as_u32(row), rule));
         });
     }
 
@@ -1388,7 +1401,7 @@ impl<'a> Block<'a> {
             return;
         }
         for (n, rule) in plan.row_rules.iter().enumerate() {
-            if self.whole_pairs[n].is_some() {
+            if self.rules_whole[n].is_some() {
                 if whole_rules.failed(n, row) {
                     row_failed.push(rule.rule);
                 }

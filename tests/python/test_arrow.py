@@ -267,6 +267,10 @@ def ordinal_table(seed: int, rows: int = 5000) -> pa.Table:
             "at_ns": column(micros * 1000, pa.int64()).cast(pa.timestamp("ns", tz="UTC")),
             "day": column(micros // 86_400_000_000, pa.int32()).cast(pa.date32()),
             "earlier_day": column(earlier // 86_400_000_000, pa.int32()).cast(pa.date32()),
+            "x": column(
+                rng.choice([0.0, -1.5, 2.25, 1e300, np.nan, np.inf, 7.0, 10.0], rows), pa.float64()
+            ),
+            "flag": column(rng.random(rows) < 0.5, pa.bool_()),
         }
     )
 
@@ -287,11 +291,13 @@ ORDINAL_CHECKS = dict(
         isin=[dt.date(2023, 12, 26) + dt.timedelta(days) for days in range(11)],
     ),
     earlier_day=pp.Field(),
+    x=pp.Field(),
+    flag=pp.Field(),
 )
 ORDINAL_TYPES: dict[str, Any] = dict(
     i8=int | None, i32=int, i64=int | None, u16=int | None, u64=int | None, a=int | None, b=int,
     at_ms=dt.datetime, earlier_ms=dt.datetime | None, at_ns=dt.datetime | None, day=dt.date,
-    earlier_day=dt.date | None,
+    earlier_day=dt.date | None, x=float | None, flag=bool | None,
 )  # fmt: skip
 PAIRS = {
     "a_le_b": ("a", "<=", "b"),
@@ -300,8 +306,31 @@ PAIRS = {
 }
 
 
+# Row rules other than a pair, each judged a batch of rows at a time (check/row_batches.rs): int
+# and float arithmetic, an int overflow, a division and a modulo by zero, negation and `abs`,
+# `and` / `or` / `not` with nulls on either side, `isin`, `is_null`, a bool column, a datetime
+# literal, and a comparison of an int with a float.
+EXPRESSIONS: dict[str, Any] = {
+    "x_within_a": lambda row: row.x <= row.a + 5,
+    "square_positive": lambda row: row.i64 * row.i64 > 0,
+    "ratio": lambda row: row.a / row.b < 2,
+    "unknown_and": lambda row: (row.a / row.b < 100) & (row.a > 1),
+    "remainder": lambda row: row.a % row.b != 1,
+    "negated": lambda row: -row.i32 < abs(row.b - 30) + 80,
+    "both": lambda row: (row.a > 2) & (row.x > -1),
+    "either": lambda row: (row.a > 5) | row.flag,
+    "not_flag": lambda row: ~row.flag | (row.u16 < 110),
+    "listed": lambda row: row.u16.isin([1, 2, 3, 50]) | (row.i8 < 100),
+    "missing": lambda row: row.earlier_ms.is_null() | (row.at_ms >= row.earlier_ms),
+    "instant": lambda row: row.at_ms < dt.datetime(2024, 1, 6),
+    "mixed": lambda row: row.x * 2.5 - row.i8 >= row.a / 3 - 100,
+    "float_mod": lambda row: row.x % 4 < 3,
+    "int_float": lambda row: row.u64 > row.x,
+}
+
+
 def ordinal_schema() -> type[pp.Schema]:
-    """The checks above, and the pairs as row rules."""
+    """The checks above, the pairs and the expressions as row rules."""
     import operator
 
     ops = {"<=": operator.le, ">=": operator.ge}
@@ -313,15 +342,19 @@ def ordinal_schema() -> type[pp.Schema]:
 
         pair.__name__ = name
         namespace[name] = pp.row_rule(pair)
+    for name, expression in EXPRESSIONS.items():
+        expression.__name__ = name
+        namespace[name] = pp.row_rule(expression)
     return type("Ordinals", (pp.Schema,), namespace)
 
 
 @pytest.mark.parametrize("seed", [1, 2])
 @pytest.mark.parametrize("source", ["polars", "pyarrow", "parquet"])
 def test_ordinal_columns_are_judged_as_their_text(tmp_path: Path, seed: int, source: str) -> None:
-    """Integer, date and datetime columns are checked a column at a time, and a comparison of
-    two of them too (check/ints.rs, check/row_whole.rs): the same counts and failing rows as
-    the same values cast to text, which the engine parses row by row."""
+    """Integer, date and datetime columns are checked a column at a time, a comparison of two
+    of them too, and row rules of numbers, instants and bools a batch of rows at a time
+    (check/ints.rs, check/row_whole.rs, check/row_batches.rs): the same counts and failing rows
+    as the same values cast to text, which the engine parses and judges row by row."""
     table = ordinal_table(seed)
     data: Any = {"polars": pl.from_arrow(table), "pyarrow": table}.get(source)
     if source == "parquet":
@@ -338,4 +371,5 @@ def test_ordinal_columns_are_judged_as_their_text(tmp_path: Path, seed: int, sou
     assert {name for name, count in failed.items() if count} >= {
         *("i8:ge", "i8:lt", "i32:gt", "i32:ge", "i64:le", "i64:not_in", "u16:lt", "u64:ge"),
         *("a:isin", "b:isin", "at_ms:ge", "at_ms:lt", "at_ns:le", "day:ge", "day:isin", *PAIRS),
+        *EXPRESSIONS,
     }

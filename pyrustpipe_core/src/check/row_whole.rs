@@ -10,6 +10,7 @@ use wide::f64x4;
 
 use super::bits::valid_words;
 use super::floats::finite_four;
+use super::row_batches::{self, ColumnValues, RowsPart, Values};
 use super::{plain_inlined, record_failure, value_hash, Block, BlockFindings, KeyEntry, RuleId};
 use crate::formats::typed::{native_reader, Ordinals};
 use crate::plan::RowRule;
@@ -27,13 +28,15 @@ enum KeyRow {
 /// A float column's values and nulls, and the block row of its first value.
 type FloatPart<'a> = (usize, &'a [f64], Option<&'a NullBuffer>);
 
-/// A row rule `x op y` done whole: its operator and its two columns' parts, aligned.
-pub(super) enum WholePair<'a> {
-    /// Two float64 columns.
+/// A row rule done whole, over its columns' parts, aligned.
+pub(super) enum WholeRule<'a> {
+    /// `x op y` over two float64 columns.
     Floats(BinaryOp, Vec<(FloatPart<'a>, FloatPart<'a>)>),
-    /// Two integer, date or datetime columns of one type, as their `i64`s, each pair's block
-    /// row of its first value.
+    /// `x op y` over two integer, date or datetime columns of one type, as their `i64`s, each
+    /// pair's block row of its first value.
     Ordinals(BinaryOp, Vec<OrdinalPair<'a>>),
+    /// Any other expression of numbers, instants and bools: a batch of rows at a time.
+    Batched(Vec<RowsPart<'a>>),
 }
 
 type OrdinalPair<'a> = (usize, Ordinals<'a>, Ordinals<'a>);
@@ -62,19 +65,23 @@ impl WholeRuleRows {
 }
 
 impl<'a> Block<'a> {
-    /// Per row rule, its pair when it is done whole: a comparison of two float64 columns, or of
-    /// two integer, date or datetime columns of one type, read in place in the same arrays'
-    /// rows, in a block without broken rows or null markers besides the empty text (a value's
-    /// text could be one).
-    pub(super) fn whole_pairs(&self) -> Vec<Option<WholePair<'a>>> {
+    /// Per row rule, how it is done whole, if it is: its columns read in place in the same
+    /// arrays' rows, in a block without broken rows or null markers besides the empty text (a
+    /// value's text could be one). A comparison of two float64 columns, or of two integer,
+    /// date or datetime columns of one type, has a loop of its own; any other expression of
+    /// numbers, instants and bools is evaluated a batch of rows at a time.
+    pub(super) fn rules_done_whole(&self) -> Vec<Option<WholeRule<'a>>> {
         let whole = self.row_work_whole();
         self.plan
             .row_rules
             .iter()
             .map(|rule| {
-                whole
-                    .then(|| self.float_pair(rule).or_else(|| self.ordinal_pair(rule)))
-                    .flatten()
+                let done_whole = || {
+                    (self.float_pair(rule))
+                        .or_else(|| self.ordinal_pair(rule))
+                        .or_else(|| self.batched_rule(rule))
+                };
+                whole.then(done_whole).flatten()
             })
             .collect()
     }
@@ -103,7 +110,7 @@ impl<'a> Block<'a> {
     }
 
     /// A float-pair rule's operator and its two columns' parts, aligned.
-    fn float_pair(&self, rule: &RowRule) -> Option<WholePair<'a>> {
+    fn float_pair(&self, rule: &RowRule) -> Option<WholeRule<'a>> {
         let (op, a, b) = rule.expr.column_pair()?;
         let float = |column: usize| {
             self.plan.columns[column].dtype == DType::Float && self.all_in_place[column]
@@ -123,11 +130,11 @@ impl<'a> Block<'a> {
             }
             parts.push((x, y));
         }
-        Some(WholePair::Floats(op, parts))
+        Some(WholeRule::Floats(op, parts))
     }
 
     /// An ordinal-pair rule's operator and its two columns' parts, aligned.
-    fn ordinal_pair(&self, rule: &RowRule) -> Option<WholePair<'a>> {
+    fn ordinal_pair(&self, rule: &RowRule) -> Option<WholeRule<'a>> {
         let (op, a, b) = rule.expr.column_pair()?;
         if !self.all_in_place[a]
             || !self.all_in_place[b]
@@ -150,18 +157,74 @@ impl<'a> Block<'a> {
             }
             parts.push((x.part.first, xs, ys));
         }
-        Some(WholePair::Ordinals(op, parts))
+        Some(WholeRule::Ordinals(op, parts))
     }
 
-    /// The row rules and unique keys done whole (`whole_pairs`, `keys_whole`): each rule's
+    /// A rule evaluated a batch of rows at a time: every column it reads a number, date,
+    /// datetime or bool column read in place in the same arrays' rows, every node of its
+    /// expression one `row_batches` evaluates.
+    fn batched_rule(&self, rule: &RowRule) -> Option<WholeRule<'a>> {
+        let columns = rule.expr.cells_read();
+        let (&lead, count) = (columns.first()?, self.in_place[*columns.first()?].len());
+        let aligned =
+            |&column: &usize| self.all_in_place[column] && self.in_place[column].len() == count;
+        let has = |index: usize| columns.contains(&index);
+        if !columns.iter().all(aligned) || !row_batches::supported(&rule.expr.expr, &has) {
+            return None;
+        }
+        let mut parts = Vec::with_capacity(count);
+        for n in 0..count {
+            let lead = self.in_place[lead][n].part;
+            let (first, len) = (lead.first, lead.array.len());
+            let mut values = Vec::with_capacity(columns.len());
+            for &column in &columns {
+                let part = self.in_place[column][n].part;
+                if part.first != first || part.array.len() != len {
+                    return None;
+                }
+                values.push(self.column_values(column, part)?);
+            }
+            parts.push(RowsPart {
+                first,
+                len,
+                columns: values,
+            });
+        }
+        Some(WholeRule::Batched(parts))
+    }
+
+    /// Column `index`'s values in one of its arrays, for `row_batches`: float64 values of a
+    /// float column, the `i64`s of an integer, date or datetime column, or a bool column's.
+    fn column_values(&self, column: usize, part: &'a super::InPlace) -> Option<ColumnValues<'a>> {
+        let dtype = self.plan.columns[column].dtype;
+        let natives = native_reader(&part.array, dtype)?;
+        let values = match dtype {
+            DType::Float => Values::Float(natives.floats()?.0),
+            DType::Int => Values::Int(natives.ordinals(dtype, 0..part.array.len())?.values),
+            DType::Date | DType::Datetime => {
+                Values::Temporal(natives.ordinals(dtype, 0..part.array.len())?.values)
+            }
+            DType::Bool => Values::Bool(natives.bools()?),
+            _ => return None,
+        };
+        Some(ColumnValues {
+            column,
+            values,
+            nulls: natives.nulls(),
+            from: 0,
+        })
+    }
+
+    /// The row rules and unique keys done whole (`rules_whole`, `keys_whole`): each rule's
     /// failures counted and sampled in row order, each key's entries logged in row order.
     pub(super) fn check_rows_whole(&self, out: &mut BlockFindings) -> WholeRuleRows {
         let mut whole = WholeRuleRows::default();
-        for (rule, pair) in self.plan.row_rules.iter().zip(&self.whole_pairs) {
-            let failed = pair.as_ref().map(|pair| {
-                let failed = match pair {
-                    WholePair::Floats(op, parts) => failing_rows(*op, parts),
-                    WholePair::Ordinals(op, parts) => failing_ordinal_rows(*op, parts),
+        for (rule, whole_rule) in self.plan.row_rules.iter().zip(&self.rules_whole) {
+            let failed = whole_rule.as_ref().map(|whole_rule| {
+                let failed = match whole_rule {
+                    WholeRule::Floats(op, parts) => failing_rows(*op, parts),
+                    WholeRule::Ordinals(op, parts) => failing_ordinal_rows(*op, parts),
+                    WholeRule::Batched(parts) => row_batches::failing_rows(&rule.expr, parts),
                 };
                 for &row in &failed {
                     self.fail(out, rule.rule, row as usize, None, None, &|_| {
@@ -275,7 +338,7 @@ impl<'a> Block<'a> {
     /// Whether anything is left for the row pass besides joining failures: a row rule or key
     /// not done whole, row-level history, distinct counts, broken rows, a missing column.
     pub(super) fn row_pass_needed(&self) -> bool {
-        self.whole_pairs.iter().any(Option::is_none)
+        self.rules_whole.iter().any(Option::is_none)
             || self.keys_whole.iter().any(|whole| !whole)
             || !self.plan.history_keys.is_empty()
             || !self.plan.distinct_columns.is_empty()

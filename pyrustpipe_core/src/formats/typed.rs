@@ -125,6 +125,14 @@ impl<'a> NativeColumn<'a> {
         }
     }
 
+    /// A bool column's values (a null's is any bool).
+    pub fn bools(&self) -> Option<&'a BooleanBuffer> {
+        match self.values {
+            NativeValues::Bool(values) => Some(values),
+            _ => None,
+        }
+    }
+
     /// The column's nulls, if any.
     pub fn nulls(&self) -> Option<&'a NullBuffer> {
         self.nulls

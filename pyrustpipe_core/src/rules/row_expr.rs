@@ -590,7 +590,7 @@ fn compare(op: BinaryOp, l: &CExpr, r: &CExpr, float: bool, cells: &[Cell<'_>]) 
 
 /// Whether `ordering` satisfies the comparison `op`.
 #[inline(always)]
-fn holds(op: BinaryOp, ordering: std::cmp::Ordering) -> bool {
+pub(crate) fn holds(op: BinaryOp, ordering: std::cmp::Ordering) -> bool {
     use std::cmp::Ordering::{Equal, Greater, Less};
     match op {
         BinaryOp::Eq => ordering == Equal,
@@ -690,7 +690,7 @@ fn eval<'a>(expr: &CExpr, cells: &[Cell<'a>]) -> Option<EVal<'a>> {
 
 /// `a % b` as Python computes it (the result takes the divisor's sign): rules are written in
 /// Python, so `row.x % 7` must mean what it means there.
-fn python_mod_int(a: i64, b: i64) -> Option<i64> {
+pub(crate) fn python_mod_int(a: i64, b: i64) -> Option<i64> {
     let r = a.checked_rem(b)?;
     Some(if r != 0 && (r < 0) != (b < 0) {
         r + b
@@ -699,7 +699,7 @@ fn python_mod_int(a: i64, b: i64) -> Option<i64> {
     })
 }
 
-fn python_mod_float(a: f64, b: f64) -> f64 {
+pub(crate) fn python_mod_float(a: f64, b: f64) -> f64 {
     let r = a % b;
     if r != 0.0 && (r < 0.0) != (b < 0.0) {
         r + b
