@@ -3,6 +3,7 @@
 
 use std::borrow::Cow;
 
+use super::bits::RowTest;
 use super::Block;
 use crate::formats::typed::Ordinals;
 use crate::ledger::sketch::Sketch;
@@ -64,19 +65,19 @@ impl<'a> Block<'a> {
                 // Each operator its own loop, its compare inlined.
                 ColumnCheck::Compare(compare) => match compare.ordinal_bound() {
                     Some(bound @ OrdinalBound::Gt(_)) => {
-                        let passes = |i: usize| bound.passes(values[i]);
+                        let passes = OrdinalLanes(values, move |x| bound.passes(x));
                         self.fail_unless(check, place, passes, text_of, failures, out);
                     }
                     Some(bound @ OrdinalBound::Ge(_)) => {
-                        let passes = |i: usize| bound.passes(values[i]);
+                        let passes = OrdinalLanes(values, move |x| bound.passes(x));
                         self.fail_unless(check, place, passes, text_of, failures, out);
                     }
                     Some(bound @ OrdinalBound::Lt(_)) => {
-                        let passes = |i: usize| bound.passes(values[i]);
+                        let passes = OrdinalLanes(values, move |x| bound.passes(x));
                         self.fail_unless(check, place, passes, text_of, failures, out);
                     }
                     Some(bound @ OrdinalBound::Le(_)) => {
-                        let passes = |i: usize| bound.passes(values[i]);
+                        let passes = OrdinalLanes(values, move |x| bound.passes(x));
                         self.fail_unless(check, place, passes, text_of, failures, out);
                     }
                     None => {
@@ -87,7 +88,7 @@ impl<'a> Block<'a> {
                 },
                 ColumnCheck::Membership(membership) => match membership.int_test() {
                     Some(test) => {
-                        let passes = |i: usize| test(values[i]);
+                        let passes = OrdinalLanes(values, test);
                         self.fail_unless(check, place, passes, text_of, failures, out);
                     }
                     None => {
@@ -104,5 +105,22 @@ impl<'a> Block<'a> {
         }
         failures[failed_before..].sort_by_key(|&(row, _)| row);
         true
+    }
+}
+
+/// A test of each value, as a row test: a word of rows is a loop over its 64 values with no
+/// bounds check a value (an index into `values` has one).
+struct OrdinalLanes<'v, Test>(&'v [i64], Test);
+
+impl<Test: Fn(i64) -> bool> RowTest for OrdinalLanes<'_, Test> {
+    #[inline(always)]
+    fn holds(&self, i: usize) -> bool {
+        (self.1)(self.0[i])
+    }
+
+    #[inline(always)]
+    fn word(&self, start: usize) -> u64 {
+        let values: &[i64; 64] = (self.0[start..start + 64]).try_into().expect("64 values");
+        (values.iter().enumerate()).fold(0, |held, (k, &x)| held | u64::from((self.1)(x)) << k)
     }
 }
