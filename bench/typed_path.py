@@ -62,7 +62,12 @@ def failure_masks() -> dict[str, pl.Expr]:
 
 def polars_counts(frame: pl.LazyFrame) -> dict[str, int]:
     """rows, invalid_rows and every rule's failures, each mask evaluated once."""
-    masks = failure_masks()
+    return mask_counts(frame, failure_masks())
+
+
+def mask_counts(frame: pl.LazyFrame, masks: dict[str, pl.Expr]) -> dict[str, int]:
+    """rows, invalid_rows and each mask's count of true rows, each mask evaluated once; only
+    the counts that are not zero."""
     names = list(masks)
     row = (
         frame.select(**masks)

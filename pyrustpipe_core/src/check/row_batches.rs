@@ -188,28 +188,8 @@ fn eval(expr: &CExpr, part: &RowsPart<'_>, rows: std::ops::Range<usize>) -> Lane
                 _ => unknown(len),
             }
         }
-        CExpr::Neg(e) => {
-            let e = eval(e, part, rows);
-            match e.values {
-                LaneValues::Int(v) => checked(v.iter().map(|&i| i.checked_neg()), e.known),
-                LaneValues::Float(v) => Lanes {
-                    values: LaneValues::Float(v.into_iter().map(|f| -f).collect()),
-                    known: e.known,
-                },
-                _ => unknown(len),
-            }
-        }
-        CExpr::Abs(e) => {
-            let e = eval(e, part, rows);
-            match e.values {
-                LaneValues::Int(v) => checked(v.iter().map(|&i| i.checked_abs()), e.known),
-                LaneValues::Float(v) => Lanes {
-                    values: LaneValues::Float(v.into_iter().map(f64::abs).collect()),
-                    known: e.known,
-                },
-                _ => unknown(len),
-            }
-        }
+        CExpr::Neg(e) => signed(eval(e, part, rows), i64::checked_neg, |f| -f),
+        CExpr::Abs(e) => signed(eval(e, part, rows), i64::checked_abs, f64::abs),
         CExpr::Isin(e, set) => {
             let e = eval(e, part, rows);
             // As `EVal`'s equality: a value equals a member of its own kind.
@@ -229,6 +209,19 @@ fn eval(expr: &CExpr, part: &RowsPart<'_>, rows: std::ops::Range<usize>) -> Lane
             }
         }
         _ => unreachable!("evaluated only where `supported`"),
+    }
+}
+
+/// `-x` or `abs(x)` of a number: an int's by `int` (`None`, an overflow, is unknown), a
+/// float's by `float`; of anything else unknown.
+fn signed(e: Lanes, int: fn(i64) -> Option<i64>, float: fn(f64) -> f64) -> Lanes {
+    match e.values {
+        LaneValues::Int(v) => checked(v.into_iter().map(int), e.known),
+        LaneValues::Float(v) => Lanes {
+            values: LaneValues::Float(v.into_iter().map(float).collect()),
+            known: e.known,
+        },
+        _ => unknown(e.known.len()),
     }
 }
 

@@ -469,6 +469,18 @@ mod tests {
     use super::*;
     use crate::check::floats::tests::float;
 
+    /// `x op y` one pair at a time, the operators' own meaning.
+    fn pair_holds<T: PartialOrd>(op: BinaryOp, x: T, y: T) -> bool {
+        match op {
+            BinaryOp::Eq => x == y,
+            BinaryOp::Ne => x != y,
+            BinaryOp::Lt => x < y,
+            BinaryOp::Le => x <= y,
+            BinaryOp::Gt => x > y,
+            _ => x >= y,
+        }
+    }
+
     proptest! {
         /// The rows a float row rule fails, four at a time, are those one pair at a time fails:
         /// both sides values (not null, finite) and the compare false; for every operator, any
@@ -486,14 +498,7 @@ mod tests {
             let x_nulls = NullBuffer::from(rows.iter().map(|r| r.2 || !nulls).collect::<Vec<_>>());
             let y_nulls = NullBuffer::from(rows.iter().map(|r| r.3 || !nulls).collect::<Vec<_>>());
             let part = ((first, &xs[..], Some(&x_nulls)), (first, &ys[..], Some(&y_nulls)));
-            let holds = |x: f64, y: f64| match op {
-                BinaryOp::Eq => x == y,
-                BinaryOp::Ne => x != y,
-                BinaryOp::Lt => x < y,
-                BinaryOp::Le => x <= y,
-                BinaryOp::Gt => x > y,
-                _ => x >= y,
-            };
+            let holds = |x: f64, y: f64| pair_holds(op, x, y);
             let expected: Vec<u32> = (0..rows.len())
                 .filter(|&i| {
                     let (x, y) = (xs[i], ys[i]);
@@ -526,14 +531,7 @@ mod tests {
                 column.ordinals(DType::Int, from..rows.len()).expect("ints")
             };
             let part = (first, ordinals(&xs), ordinals(&ys));
-            let holds = |x: i64, y: i64| match op {
-                BinaryOp::Eq => x == y,
-                BinaryOp::Ne => x != y,
-                BinaryOp::Lt => x < y,
-                BinaryOp::Le => x <= y,
-                BinaryOp::Gt => x > y,
-                _ => x >= y,
-            };
+            let holds = |x: i64, y: i64| pair_holds(op, x, y);
             let expected: Vec<u32> = (from..rows.len())
                 .filter(|&i| rows[i].2 && rows[i].3 && !holds(rows[i].0, rows[i].1))
                 .map(|i| (first + i - from) as u32)
