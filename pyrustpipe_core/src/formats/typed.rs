@@ -104,6 +104,10 @@ enum NativeValues<'a> {
     /// Every non-null value is at most `i64::MAX` (checked when built).
     U64(&'a [u64]),
     Float(&'a [f64]),
+    /// Float64 values of an `int` column (pandas keeps an int column with nulls as floats):
+    /// every non-null value is an integer below 2^63 in size (checked when built), whose text
+    /// is its digits.
+    IntegralFloat(&'a [f64]),
     Bool(&'a BooleanBuffer),
     Date(&'a [i32]),
     /// Timestamps in `unit`, every non-null value inside the years 1–9999 (checked when built);
@@ -167,6 +171,8 @@ impl<'a> NativeColumn<'a> {
             NativeValues::U32(v) => Native::Int(i64::from(v[at])),
             NativeValues::U64(v) => Native::Int(i64::try_from(v[at]).unwrap_or(i64::MAX)),
             NativeValues::Float(v) => Native::Float(v[at]),
+            #[allow(clippy::cast_possible_truncation)] // an integer below 2^63 (checked)
+            NativeValues::IntegralFloat(v) => Native::Int(v[at] as i64),
             NativeValues::Bool(v) => Native::Bool(v.value(at)),
             NativeValues::Date(v) => Native::Date(v[at]),
             NativeValues::Timestamps {
@@ -242,6 +248,10 @@ impl<'a> NativeColumn<'a> {
             (NativeValues::U16(v), DType::Int) => (widened(&v[at], i64::from), OrdinalKind::Int),
             (NativeValues::U32(v), DType::Int) => (widened(&v[at], i64::from), OrdinalKind::Int),
             (NativeValues::U64(v), DType::Int) => (widened(&v[at], |v| v as i64), OrdinalKind::Int),
+            #[allow(clippy::cast_possible_truncation)] // an integer below 2^63 (a null's any)
+            (NativeValues::IntegralFloat(v), DType::Int) => {
+                (widened(&v[at], |v| v as i64), OrdinalKind::Int)
+            }
             (NativeValues::Date(v), DType::Date) => (widened(&v[at], i64::from), OrdinalKind::Days),
             (
                 NativeValues::Timestamps {
@@ -294,6 +304,9 @@ pub fn native_reader(array: &ArrayRef, dtype: DType) -> Option<NativeColumn<'_>>
         DataType::Float64 if dtype == DType::Float => {
             NativeValues::Float(raw::<Float64Type>(array))
         }
+        DataType::Float64 if dtype == DType::Int => {
+            NativeValues::IntegralFloat(raw::<Float64Type>(array))
+        }
         DataType::Boolean if dtype == DType::Bool => {
             NativeValues::Bool(array.as_boolean().values())
         }
@@ -337,6 +350,7 @@ impl NativeColumn<'_> {
             NativeValues::U64(values) => valid
                 .into_iter()
                 .all(|at| i64::try_from(values[at]).is_ok()),
+            NativeValues::IntegralFloat(values) => valid.into_iter().all(|at| integral(values[at])),
             NativeValues::Date(days) => valid.into_iter().all(|at| NATIVE_DAYS.contains(&days[at])),
             NativeValues::Timestamps {
                 raw,
@@ -373,6 +387,8 @@ impl NativeColumn<'_> {
             NativeValues::U64(values) => {
                 bounds(values).is_none_or(|(_, hi)| i64::try_from(hi).is_ok())
             }
+            // A null's slot too (pandas leaves NaN there): then the exact test decides.
+            NativeValues::IntegralFloat(values) => values.iter().all(|&v| integral(v)),
             NativeValues::Date(days) => bounds(days)
                 .is_none_or(|(lo, hi)| NATIVE_DAYS.contains(&lo) && NATIVE_DAYS.contains(&hi)),
             // Every `i64` of nanoseconds lies in the years 1–9999.
@@ -414,6 +430,14 @@ fn offsets_within(values: &[i64], range: std::ops::Range<i64>) -> bool {
     let start = range.start;
     let offsets = (values.iter()).fold(0u64, |or, &v| or | v.wrapping_sub(start) as u64);
     offsets < span
+}
+
+/// Whether a float's text, for an `int` column, is an integer's digits (`floats` writes such a
+/// float as `v as i64`; any other float's text fails the column's type).
+fn integral(v: f64) -> bool {
+    // Floats at or above 2^63 in size are outside i64 whatever their digits.
+    const LIMIT: f64 = 9_223_372_036_854_775_808.0;
+    v.is_finite() && v.fract() == 0.0 && v.abs() < LIMIT
 }
 
 /// The microseconds of the years 1–9999 (`NATIVE_DAYS`).
@@ -462,8 +486,6 @@ fn floats<T: arrow_array::ArrowPrimitiveType>(
     mut emit: impl FnMut(usize, Option<&[u8]>),
 ) {
     use std::fmt::Write;
-    // Floats at or above 2^63 are outside i64 whatever their digits.
-    const LIMIT: f64 = 9_223_372_036_854_775_808.0;
     let mut text = String::new();
     for (row, value) in array.iter().enumerate() {
         let Some(value) = value else {
@@ -473,7 +495,7 @@ fn floats<T: arrow_array::ArrowPrimitiveType>(
         let v = to_f64(value);
         text.clear();
         #[allow(clippy::cast_possible_truncation)]
-        let _ = if v.is_finite() && v.fract() == 0.0 && v.abs() < LIMIT {
+        let _ = if integral(v) {
             write!(text, "{}", v as i64)
         } else {
             write!(text, "{v}")
@@ -702,6 +724,25 @@ mod tests {
         // The edges of the native range are native, and mean their text.
         let edges: ArrayRef = Arc::new(arrow_array::Date32Array::from(vec![-719_162, 2_932_896]));
         assert!(assert_native_means_its_text(edges, DType::Date));
+        // An int column's floats are native only where each is an integer's digits.
+        for float in [
+            181.5,
+            f64::NAN,
+            f64::INFINITY,
+            9_223_372_036_854_775_808.0,
+            1e300,
+        ] {
+            let floats: ArrayRef = Arc::new(Float64Array::from(vec![1.0, float]));
+            assert!(!assert_native_means_its_text(floats, DType::Int), "{float}");
+        }
+        let integral: ArrayRef = Arc::new(Float64Array::from(vec![
+            Some(-0.0),
+            Some(181.0),
+            None,
+            Some(-9_223_372_036_854_774_784.0),
+            Some(1e18),
+        ]));
+        assert!(assert_native_means_its_text(integral, DType::Int));
     }
 
     /// The bounds decide only for the whole range: one value past an end (or overflowing its
@@ -778,12 +819,20 @@ mod tests {
             bools in proptest::collection::vec(proptest::option::of(proptest::bool::ANY), 1..40),
         ) {
             let zone = zoned.then(|| Arc::from("+00:00"));
+            let ints_as_floats = small.clone();
             let cases: Vec<(ArrayRef, DType)> = vec![
                 (Arc::new(Int64Array::from(ints.clone())), DType::Int),
                 (Arc::new(Int64Array::from(ints)), DType::Float),
                 (Arc::new(arrow_array::Int32Array::from(small.clone())), DType::Int),
                 (Arc::new(arrow_array::Int32Array::from(small)), DType::Float),
                 (Arc::new(Float64Array::from(floats)), DType::Float),
+                (
+                    // pandas' int column with nulls: integral float64s.
+                    Arc::new(Float64Array::from(
+                        ints_as_floats.iter().map(|v| v.map(|v| if v == 0 { -0.0 } else { f64::from(v) })).collect::<Vec<_>>(),
+                    )),
+                    DType::Int,
+                ),
                 (Arc::new(arrow_array::Date32Array::from(days.clone())), DType::Date),
                 (
                     Arc::new(arrow_array::TimestampMicrosecondArray::from(micros.clone()).with_timezone_opt(zone.clone())),
