@@ -13,10 +13,10 @@ use crate::rules::{ColumnCheck, RuleId};
 
 impl<'a> Block<'a> {
     /// `check_natives` for rows `rows` of an integer, date or datetime column (`ordinals`, those
-    /// rows' values; the array's first row is block row `first`) with the same outcome, counts, samples and
-    /// statistics in row order; its failures in row order, a row's in check order. False,
-    /// having done nothing, where it does not apply: null markers besides the empty text (a
-    /// value's text could be one), or a sketch.
+    /// rows' values; the array's first row is block row `first`) with the same outcome, counts,
+    /// samples and statistics in row order; its failures in row order, a row's in check order.
+    /// False, having done nothing, where it does not apply: null markers besides the empty text
+    /// (a value's text could be one), or a sketch.
     pub(super) fn check_ordinals(
         &self,
         ordinals: &Ordinals<'_>,
@@ -153,7 +153,8 @@ mod tests {
             bound in prop_oneof![-3i64..3, any::<i64>()],
             op in 0..4usize,
         ) {
-            let bound = [OrdinalBound::Gt, OrdinalBound::Ge, OrdinalBound::Lt, OrdinalBound::Le][op](bound);
+            let ops = [OrdinalBound::Gt, OrdinalBound::Ge, OrdinalBound::Lt, OrdinalBound::Le];
+            let bound = ops[op](bound);
             let lanes = OrdinalLanes(&values, move |x| bound.passes(x));
             let one = |i: usize| bound.passes(values[i]);
             for start in 0..=values.len() - 64 {

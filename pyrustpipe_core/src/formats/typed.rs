@@ -829,7 +829,10 @@ mod tests {
                 (
                     // pandas' int column with nulls: integral float64s.
                     Arc::new(Float64Array::from(
-                        ints_as_floats.iter().map(|v| v.map(|v| if v == 0 { -0.0 } else { f64::from(v) })).collect::<Vec<_>>(),
+                        ints_as_floats
+                            .iter()
+                            .map(|v| v.map(|v| if v == 0 { -0.0 } else { f64::from(v) }))
+                            .collect::<Vec<_>>(),
                     )),
                     DType::Int,
                 ),
