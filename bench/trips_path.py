@@ -31,7 +31,7 @@ import pyrustpipe as pp
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 
-from typed_path import mask_counts, our_counts, timed_pairs  # noqa: E402
+from typed_path import compare_cases, mask_counts, our_counts  # noqa: E402
 
 MONTH = (dt.datetime(2024, 1, 1), dt.datetime(2024, 2, 1))
 VENDORS = [1, 2, 6, 7]
@@ -190,23 +190,7 @@ def main() -> None:
     }
     print(f"## Numeric typed sources: {args.rows:,} taxi trips")
     print(f"- command: `python bench/trips_path.py --rows {args.rows} --repeat {args.repeat}`")
-    print(
-        "\n| source | pyrustpipe s | polars expressions s | polars / pyrustpipe (median of pairs)"
-        " | counts agree |"
-    )
-    print("|---|---|---|---|---|")
-    failures = []
-    for name, (ours, theirs) in cases.items():
-        our_time, their_time, ratio, our_result, their_result = timed_pairs(
-            ours, theirs, args.repeat
-        )
-        agree = our_result == their_result
-        print(
-            f"| {name} | {our_time:.3f} | {their_time:.3f} | {ratio:.2f}x "
-            f"| {'yes' if agree else 'NO'} |"
-        )
-        if not agree:
-            failures.append(f"{name}: pyrustpipe {our_result} vs polars {their_result}")
+    _, failures = compare_cases(cases, args.repeat)
     if failures:
         raise SystemExit("BENCHMARK FAILED: " + "; ".join(failures))
 

@@ -122,6 +122,31 @@ def timed_pairs(
     )
 
 
+Case = tuple[Callable[[], dict[str, int]], Callable[[], dict[str, int]]]
+
+
+def compare_cases(cases: dict[str, Case], repeat: int) -> tuple[dict[str, float], list[str]]:
+    """Each case's two sides timed in pairs, a markdown row each: polars' median seconds by case,
+    and the cases whose counts disagree."""
+    print(
+        "\n| source | pyrustpipe s | polars expressions s | polars / pyrustpipe (median of pairs)"
+        " | counts agree |"
+    )
+    print("|---|---|---|---|---|")
+    polars_times, failures = {}, []
+    for name, (ours, theirs) in cases.items():
+        our_time, their_time, ratio, our_result, their_result = timed_pairs(ours, theirs, repeat)
+        polars_times[name] = their_time
+        agree = our_result == their_result
+        print(
+            f"| {name} | {our_time:.3f} | {their_time:.3f} | {ratio:.2f}x "
+            f"| {'yes' if agree else 'NO'} |"
+        )
+        if not agree:
+            failures.append(f"{name}: pyrustpipe {our_result} vs polars {their_result}")
+    return polars_times, failures
+
+
 def read_floor(parquet: Path, repeat: int, polars_checks: float) -> None:
     """The Parquet file read whole, nothing checked, by the two fastest readers at hand."""
     readers: dict[str, Callable[[], Sized]] = {
@@ -175,27 +200,8 @@ def main() -> None:
         f"- command: `python bench/typed_path.py --rows {args.rows} --repeat {args.repeat}"
         f" --compression {args.compression}`"
     )
-    print(
-        "\n| source | pyrustpipe s | polars expressions s | polars / pyrustpipe (median of pairs)"
-        " | counts agree |"
-    )
-    print("|---|---|---|---|---|")
-    failures = []
-    polars_parquet_time = 0.0
-    for name, (ours, theirs) in cases.items():
-        our_time, their_time, ratio, our_result, their_result = timed_pairs(
-            ours, theirs, args.repeat
-        )
-        if name == "typed Parquet file":
-            polars_parquet_time = their_time
-        agree = our_result == their_result
-        print(
-            f"| {name} | {our_time:.3f} | {their_time:.3f} | {ratio:.2f}x "
-            f"| {'yes' if agree else 'NO'} |"
-        )
-        if not agree:
-            failures.append(f"{name}: pyrustpipe {our_result} vs polars {their_result}")
-    read_floor(parquet, args.repeat, polars_parquet_time)
+    polars_times, failures = compare_cases(cases, args.repeat)
+    read_floor(parquet, args.repeat, polars_times["typed Parquet file"])
     if failures:
         raise SystemExit("BENCHMARK FAILED: " + "; ".join(failures))
 
