@@ -630,14 +630,14 @@ impl<'a> Block<'a> {
         self.rows.texts[row * self.rows.width + column]
     }
 
-    /// Counts one failure of `rule` and keeps it as a sample while the rule has room;
-    /// `message` gets the sensitive column's token to show in place of the value.
     /// Whether a failure of `rule` now would be sampled (else only counted).
     #[inline(always)]
     fn samples(&self, out: &BlockFindings, rule: RuleId) -> bool {
         out.sampled[rule as usize] && out.samples[rule as usize].len() < self.sample_size
     }
 
+    /// Counts one failure of `rule` and keeps it as a sample while the rule has room;
+    /// `message` gets the sensitive column's token to show in place of the value.
     fn fail(
         &self,
         out: &mut BlockFindings,
