@@ -6,8 +6,11 @@
 use std::borrow::Cow;
 
 use arrow_buffer::{BooleanBuffer, NullBuffer};
+use wide::f64x4;
 
-use crate::rules::row_expr::{holds, python_mod_float, python_mod_int, CExpr, EVal, RowExpr};
+use super::floats::finite_four;
+
+use crate::rules::row_expr::{python_mod_float, python_mod_int, CExpr, EVal, RowExpr};
 use crate::spec::BinaryOp;
 
 /// Rows evaluated together: a node's values for a batch stay in the first-level cache.
@@ -94,13 +97,24 @@ pub(super) fn failing_rows(rule: &RowExpr, parts: &[RowsPart<'_>]) -> Vec<u32> {
             let LaneValues::Bool(holds) = result.values else {
                 continue;
             };
-            for (i, ((&holds, &known), &value_known)) in
-                holds.iter().zip(&known).zip(&result.known).enumerate()
-            {
-                if known && value_known && !holds {
-                    failed.push(super::as_u32(part.first + rows.start + i));
+            // A row fails where it is known and false: a byte a row, then eight rows a step,
+            // most steps with no failure.
+            for ((known, &holds), &value_known) in known.iter_mut().zip(&holds).zip(&result.known) {
+                *known &= value_known & !holds;
+            }
+            let at = part.first + rows.start;
+            let mut failing = |from: usize, fails: &[bool]| {
+                let rows =
+                    (fails.iter().enumerate()).filter_map(|(i, &f)| f.then_some(at + from + i));
+                failed.extend(rows.map(super::as_u32));
+            };
+            let (eights, rest) = known.as_chunks::<8>();
+            for (n, eight) in eights.iter().enumerate() {
+                if *eight != [false; 8] {
+                    failing(8 * n, eight);
                 }
             }
+            failing(8 * eights.len(), rest);
         }
     }
     failed
@@ -114,7 +128,17 @@ fn and_known(column: &ColumnValues<'_>, rows: std::ops::Range<usize>, known: &mu
         }
     }
     if let Values::Float(values) = column.values {
-        for (known, x) in known.iter_mut().zip(&values[rows]) {
+        // Four lanes at a time (`finite_four`): one value at a time does not vectorize.
+        let (quads, rest) = values[rows].as_chunks::<4>();
+        let (known_quads, known_rest) = known.split_at_mut(4 * quads.len());
+        let (known_quads, _) = known_quads.as_chunks_mut::<4>();
+        for (known, &quad) in known_quads.iter_mut().zip(quads) {
+            // Lane `k`'s bit to byte `k` by one multiply (the four shifted copies never meet).
+            let finite = (finite_four(f64x4::new(quad)) * 0x0020_4081) & 0x0101_0101;
+            let held = u32::from_le_bytes(known.map(u8::from)) & finite;
+            *known = held.to_le_bytes().map(|byte| byte == 1);
+        }
+        for (known, x) in known_rest.iter_mut().zip(rest) {
             *known &= x.is_finite();
         }
     }
@@ -263,49 +287,54 @@ fn both_known(l: &[bool], r: &[bool]) -> Vec<bool> {
 
 fn compare(op: BinaryOp, l: Lanes, r: Lanes, float: bool) -> Lanes {
     let len = l.known.len();
-    let judged = |ordering: Option<std::cmp::Ordering>| ordering.map(|o| holds(op, o));
     if float {
         let (Some((a, ak)), Some((b, bk))) = (floats(l), floats(r)) else {
             return unknown(len);
         };
-        let results = a.iter().zip(&b).map(|(a, b)| judged(a.partial_cmp(b)));
-        return from_results(results, both_known(&ak, &bk));
+        return float_compare(op, &a, &b, both_known(&ak, &bk));
     }
     let known = both_known(&l.known, &r.known);
-    let results: Vec<Option<bool>> = match (l.values, r.values) {
+    let values = match (l.values, r.values) {
         (LaneValues::Int(a), LaneValues::Int(b))
-        | (LaneValues::Temporal(a), LaneValues::Temporal(b)) => a
-            .iter()
-            .zip(&b)
-            .map(|(a, b)| judged(Some(a.cmp(b))))
-            .collect(),
-        (LaneValues::Float(a), LaneValues::Float(b)) => a
-            .iter()
-            .zip(&b)
-            .map(|(a, b)| judged(a.partial_cmp(b)))
-            .collect(),
-        (LaneValues::Bool(a), LaneValues::Bool(b)) => a
-            .iter()
-            .zip(&b)
-            .map(|(a, b)| judged(Some(a.cmp(b))))
-            .collect(),
+        | (LaneValues::Temporal(a), LaneValues::Temporal(b)) => ordered(op, &a, &b),
+        (LaneValues::Float(a), LaneValues::Float(b)) => return float_compare(op, &a, &b, known),
+        (LaneValues::Bool(a), LaneValues::Bool(b)) => ordered(op, &a, &b),
         _ => return unknown(len),
     };
-    from_results(results.into_iter(), known)
-}
-
-/// Bool results where `None` (incomparable) is unknown.
-fn from_results(results: impl Iterator<Item = Option<bool>>, mut known: Vec<bool>) -> Lanes {
-    let values = (results.zip(&mut known))
-        .map(|(result, known)| {
-            *known &= result.is_some();
-            result.unwrap_or_default()
-        })
-        .collect();
     Lanes {
         values: LaneValues::Bool(values),
         known,
     }
+}
+
+/// `a op b` of floats: a NaN on either side leaves the row unknown (it has no order).
+fn float_compare(op: BinaryOp, a: &[f64], b: &[f64], mut known: Vec<bool>) -> Lanes {
+    for (known, (a, b)) in known.iter_mut().zip(a.iter().zip(b)) {
+        *known &= !(a.is_nan() || b.is_nan());
+    }
+    Lanes {
+        values: LaneValues::Bool(ordered(op, a, b)),
+        known,
+    }
+}
+
+/// `a op b` lane by lane, as `holds` judges the two's order where they have one; the operator
+/// chosen once, so each loop is a plain compare the compiler vectorizes.
+fn ordered<T: PartialOrd + Copy>(op: BinaryOp, a: &[T], b: &[T]) -> Vec<bool> {
+    match op {
+        BinaryOp::Eq => lanes(a, b, |a, b| a == b),
+        BinaryOp::Ne => lanes(a, b, |a, b| a != b),
+        BinaryOp::Lt => lanes(a, b, |a, b| a < b),
+        BinaryOp::Le => lanes(a, b, |a, b| a <= b),
+        BinaryOp::Gt => lanes(a, b, |a, b| a > b),
+        _ => lanes(a, b, |a, b| a >= b),
+    }
+}
+
+/// `f` of each pair of lanes: generic in `f`, so that its body is inlined into the loop.
+#[inline(always)]
+fn lanes<T: Copy, U>(a: &[T], b: &[T], f: impl Fn(T, T) -> U) -> Vec<U> {
+    a.iter().zip(b).map(|(&a, &b)| f(a, b)).collect()
 }
 
 fn arith(op: BinaryOp, l: Lanes, r: Lanes, float: bool) -> Lanes {
@@ -315,19 +344,21 @@ fn arith(op: BinaryOp, l: Lanes, r: Lanes, float: bool) -> Lanes {
             return unknown(len);
         };
         let mut known = both_known(&ak, &bk);
-        let values = (a.iter().zip(&b).zip(&mut known))
-            .map(|((&a, &b), known)| match op {
-                BinaryOp::Add => a + b,
-                BinaryOp::Sub => a - b,
-                BinaryOp::Mul => a * b,
-                BinaryOp::Div | BinaryOp::Mod if b == 0.0 => {
-                    *known = false;
-                    0.0
+        let values = match op {
+            BinaryOp::Add => lanes(&a, &b, |a, b| a + b),
+            BinaryOp::Sub => lanes(&a, &b, |a, b| a - b),
+            BinaryOp::Mul => lanes(&a, &b, |a, b| a * b),
+            _ => {
+                // Division and modulo by zero are unknown, as `RowExpr::evaluate` has them.
+                for (known, &b) in known.iter_mut().zip(&b) {
+                    *known &= b != 0.0;
                 }
-                BinaryOp::Div => a / b,
-                _ => python_mod_float(a, b),
-            })
-            .collect();
+                match op {
+                    BinaryOp::Div => lanes(&a, &b, |a, b| a / b),
+                    _ => lanes(&a, &b, python_mod_float),
+                }
+            }
+        };
         return Lanes {
             values: LaneValues::Float(values),
             known,
@@ -337,13 +368,13 @@ fn arith(op: BinaryOp, l: Lanes, r: Lanes, float: bool) -> Lanes {
         return unknown(len);
     };
     let known = both_known(&l.known, &r.known);
-    let results = a.iter().zip(&b).map(|(&a, &b)| match op {
-        BinaryOp::Add => a.checked_add(b),
-        BinaryOp::Sub => a.checked_sub(b),
-        BinaryOp::Mul => a.checked_mul(b),
-        _ => python_mod_int(a, b),
-    });
-    checked(results, known)
+    let results = match op {
+        BinaryOp::Add => lanes(&a, &b, i64::checked_add),
+        BinaryOp::Sub => lanes(&a, &b, i64::checked_sub),
+        BinaryOp::Mul => lanes(&a, &b, i64::checked_mul),
+        _ => lanes(&a, &b, python_mod_int),
+    };
+    checked(results.into_iter(), known)
 }
 
 /// `l && r` (`or`: false) or `l || r` (`or`: true) as the row pass judges them: `l` unknown

@@ -590,7 +590,7 @@ fn compare(op: BinaryOp, l: &CExpr, r: &CExpr, float: bool, cells: &[Cell<'_>]) 
 
 /// Whether `ordering` satisfies the comparison `op`.
 #[inline(always)]
-pub(crate) fn holds(op: BinaryOp, ordering: std::cmp::Ordering) -> bool {
+fn holds(op: BinaryOp, ordering: std::cmp::Ordering) -> bool {
     use std::cmp::Ordering::{Equal, Greater, Less};
     match op {
         BinaryOp::Eq => ordering == Equal,
