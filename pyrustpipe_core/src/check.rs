@@ -1278,7 +1278,11 @@ impl<'a> Block<'a> {
             return;
         };
         if let (false, Some(floats)) = (keep_cells, natives.floats()) {
-            if self.check_floats(floats, (index, first, rows.clone()), failures, out) {
+            let place = (index, first, rows.clone());
+            if widest(
+                #[inline(always)]
+                || self.check_floats(floats, place, failures, out),
+            ) {
                 return;
             }
         }
@@ -1287,7 +1291,11 @@ impl<'a> Block<'a> {
         if !keep_cells && !values_unread {
             let at = rows.start - first..rows.end - first;
             if let Some(ordinals) = natives.ordinals(column.dtype, at) {
-                if self.check_ordinals(&ordinals, (index, first, rows.clone()), failures, out) {
+                let place = (index, first, rows.clone());
+                if widest(
+                    #[inline(always)]
+                    || self.check_ordinals(&ordinals, place, failures, out),
+                ) {
                     return;
                 }
             }
@@ -1644,6 +1652,14 @@ fn key_hash_of(columns: &[usize], cells: &[Cell<'_>], scratch: &mut Vec<u8>) -> 
         scratch.extend_from_slice(bytes);
     }
     Some(crate::rules::unique::key_hash(scratch))
+}
+
+/// `work` compiled for the widest vector instructions this CPU has, chosen when it runs: AVX2
+/// where the CPU has it, the baseline build's SSE2 otherwise. The typed checks' loops, inlined
+/// into it, then test four 64-bit lanes at a time (SSE2 has no 64-bit integer compare at all).
+#[inline(always)]
+pub(crate) fn widest<R>(work: impl FnOnce() -> R) -> R {
+    pulp::Arch::new().dispatch(work)
 }
 
 fn record_failure(out: &mut BlockFindings, row: usize, rules: &[RuleId]) {

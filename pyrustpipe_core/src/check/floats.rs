@@ -19,6 +19,7 @@ impl<'a> Block<'a> {
     /// first row is block row `first`) with the same outcome, counts, samples and statistics
     /// in row order; its failures in row order, a row's in check order. False, having done
     /// nothing, where it does not apply: null markers besides the empty text, or a sketch.
+    #[inline(always)] // into `widest`'s vector build
     pub(super) fn check_floats(
         &self,
         (values, nulls): (&[f64], Option<&NullBuffer>),

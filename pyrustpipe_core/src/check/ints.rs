@@ -9,6 +9,7 @@ use crate::formats::typed::Ordinals;
 use crate::ledger::sketch::Sketch;
 use crate::rules::compare::OrdinalBound;
 use crate::rules::dataset::Gather;
+use crate::rules::membership::IntTest;
 use crate::rules::{ColumnCheck, RuleId};
 
 impl<'a> Block<'a> {
@@ -17,6 +18,7 @@ impl<'a> Block<'a> {
     /// samples and statistics in row order; its failures in row order, a row's in check order.
     /// False, having done nothing, where it does not apply: null markers besides the empty text
     /// (a value's text could be one), or a sketch.
+    #[inline(always)] // into `widest`'s vector build
     pub(super) fn check_ordinals(
         &self,
         ordinals: &Ordinals<'_>,
@@ -87,8 +89,13 @@ impl<'a> Block<'a> {
                     }
                 },
                 ColumnCheck::Membership(membership) => match membership.int_test() {
-                    Some(test) => {
-                        let passes = OrdinalLanes(values, test);
+                    // Each kind of set its own loop, its test inlined.
+                    Some(test @ IntTest::Word { .. }) => {
+                        let passes = OrdinalLanes(values, move |x| test.passes(x));
+                        self.fail_unless(check, place, passes, text_of, failures, out);
+                    }
+                    Some(test @ IntTest::Set(..)) => {
+                        let passes = OrdinalLanes(values, move |x| test.passes(x));
                         self.fail_unless(check, place, passes, text_of, failures, out);
                     }
                     None => {

@@ -161,7 +161,7 @@ const INT_SPAN_BITS: u64 = 4096;
 /// [`INT_SPAN_BITS`] (codes, small enumerations: one shift and one load a value), else the
 /// members sorted and searched.
 #[derive(Debug)]
-enum IntSet {
+pub enum IntSet {
     Bits { least: i64, words: Vec<u64> },
     Sorted(Vec<i64>),
 }
@@ -208,6 +208,33 @@ impl IntSet {
                     .is_some_and(|word| word >> (at % 64) & 1 == 1)
             }
             IntSet::Sorted(ints) => ints.binary_search(&v).is_ok(),
+        }
+    }
+}
+
+/// `Membership::passes` for an `int` value as a test of its integer: a set of members within
+/// 64 of each other (most code lists) as one word, tested with no load or branch a value;
+/// any other set as it is kept.
+#[derive(Debug, Clone, Copy)]
+pub enum IntTest<'s> {
+    Word { least: i64, bits: u64, negate: bool },
+    Set(&'s IntSet, bool),
+}
+
+impl IntTest<'_> {
+    #[inline(always)]
+    pub fn passes(self, v: i64) -> bool {
+        match self {
+            IntTest::Word {
+                least,
+                bits,
+                negate,
+            } => {
+                // An offset past the word (below `least` it wraps) is no member.
+                let at = v.wrapping_sub(least) as u64;
+                (bits >> (at % 64) & u64::from(at < 64) == 1) != negate
+            }
+            IntTest::Set(set, negate) => set.contains(v) != negate,
         }
     }
 }
@@ -289,9 +316,16 @@ impl Membership {
     }
 
     /// `passes` for an `int` value, with no key bytes: the set's integers tested directly.
-    pub fn int_test(&self) -> Option<impl Fn(i64) -> bool + '_> {
-        let ints = self.ints.as_ref()?;
-        Some(move |v| ints.contains(v) != self.negate)
+    pub fn int_test(&self) -> Option<IntTest<'_>> {
+        let negate = self.negate;
+        Some(match self.ints.as_ref()? {
+            IntSet::Bits { least, words } if words.len() == 1 => IntTest::Word {
+                least: *least,
+                bits: words[0],
+                negate,
+            },
+            set => IntTest::Set(set, negate),
+        })
     }
 
     /// The check as a test of Arrow string views, for a `str` column whose set is scanned and
@@ -523,7 +557,10 @@ mod tests {
                 proptest::strategy::Just(i64::MIN),
                 proptest::strategy::Just(i64::MAX - 5000),
             ],
-            offsets in proptest::collection::vec(0i64..6000, 1..20),
+            offsets in proptest::prop_oneof![
+                proptest::collection::vec(0i64..64, 1..20),
+                proptest::collection::vec(0i64..6000, 1..20),
+            ],
             probes in proptest::collection::vec(-70i64..6100, 1..40),
             negate in proptest::bool::ANY,
         ) {
@@ -533,7 +570,7 @@ mod tests {
             let test = check.int_test().expect("an int set");
             let extremes = [i64::MIN, i64::MIN + 1, -1, 0, 1, i64::MAX - 1, i64::MAX];
             for v in probes.iter().map(|&p| member(p)).chain(extremes) {
-                proptest::prop_assert_eq!(test(v), check.passes(&Value::Int(v)), "{}", v);
+                proptest::prop_assert_eq!(test.passes(v), check.passes(&Value::Int(v)), "{}", v);
             }
         }
     }
