@@ -9,6 +9,7 @@ use arrow_buffer::{BooleanBuffer, NullBuffer};
 use wide::f64x4;
 
 use super::floats::finite_four;
+use super::widest;
 
 use crate::rules::row_expr::{python_mod_float, python_mod_int, CExpr, EVal, RowExpr};
 use crate::spec::BinaryOp;
@@ -80,6 +81,7 @@ enum LaneValues {
 }
 
 /// The block rows where `rule` is false, in order, over `parts` (every node `supported`).
+#[inline(always)] // into `widest`'s vector build
 pub(super) fn failing_rows(rule: &RowExpr, parts: &[RowsPart<'_>]) -> Vec<u32> {
     let mut failed = Vec::new();
     for part in parts {
@@ -331,10 +333,14 @@ fn ordered<T: PartialOrd + Copy>(op: BinaryOp, a: &[T], b: &[T]) -> Vec<bool> {
     }
 }
 
-/// `f` of each pair of lanes: generic in `f`, so that its body is inlined into the loop.
+/// `f` of each pair of lanes: generic in `f`, so that its body is inlined into the loop (and
+/// the loop into `widest`'s vector build).
 #[inline(always)]
 fn lanes<T: Copy, U>(a: &[T], b: &[T], f: impl Fn(T, T) -> U) -> Vec<U> {
-    a.iter().zip(b).map(|(&a, &b)| f(a, b)).collect()
+    widest(
+        #[inline(always)]
+        || a.iter().zip(b).map(|(&a, &b)| f(a, b)).collect(),
+    )
 }
 
 fn arith(op: BinaryOp, l: Lanes, r: Lanes, float: bool) -> Lanes {

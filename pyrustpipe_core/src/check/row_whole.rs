@@ -11,7 +11,9 @@ use wide::f64x4;
 use super::bits::valid_words;
 use super::floats::finite_four;
 use super::row_batches::{self, ColumnValues, RowsPart, Values};
-use super::{plain_inlined, record_failure, value_hash, Block, BlockFindings, KeyEntry, RuleId};
+use super::{
+    plain_inlined, record_failure, value_hash, widest, Block, BlockFindings, KeyEntry, RuleId,
+};
 use crate::formats::typed::{native_reader, Ordinals};
 use crate::plan::RowRule;
 use crate::spec::{BinaryOp, DType};
@@ -222,9 +224,18 @@ impl<'a> Block<'a> {
         for (rule, whole_rule) in self.plan.row_rules.iter().zip(&self.rules_whole) {
             let failed = whole_rule.as_ref().map(|whole_rule| {
                 let failed = match whole_rule {
-                    WholeRule::Floats(op, parts) => failing_rows(*op, parts),
-                    WholeRule::Ordinals(op, parts) => failing_ordinal_rows(*op, parts),
-                    WholeRule::Batched(parts) => row_batches::failing_rows(&rule.expr, parts),
+                    WholeRule::Floats(op, parts) => widest(
+                        #[inline(always)]
+                        || failing_rows(*op, parts),
+                    ),
+                    WholeRule::Ordinals(op, parts) => widest(
+                        #[inline(always)]
+                        || failing_ordinal_rows(*op, parts),
+                    ),
+                    WholeRule::Batched(parts) => widest(
+                        #[inline(always)]
+                        || row_batches::failing_rows(&rule.expr, parts),
+                    ),
                 };
                 for &row in &failed {
                     self.fail(out, rule.rule, row as usize, None, None, &|_| {
@@ -373,6 +384,7 @@ impl<'a> Block<'a> {
 
 /// The rows where `x op y` is false for two values (a null or a float that is not finite is
 /// not a value: the rule is unknown there, as `RowExpr::evaluate` says).
+#[inline(always)] // into `widest`'s vector build
 fn failing_rows(op: BinaryOp, parts: &[(FloatPart<'_>, FloatPart<'_>)]) -> Vec<u32> {
     match op {
         BinaryOp::Eq => failing(parts, |x, y| x == y, |x, y| x.simd_eq(y)),
@@ -423,6 +435,7 @@ fn failing(
 }
 
 /// The rows where `x op y` is false for two ordinal values (not null).
+#[inline(always)] // into `widest`'s vector build
 fn failing_ordinal_rows(op: BinaryOp, parts: &[OrdinalPair<'_>]) -> Vec<u32> {
     match op {
         BinaryOp::Eq => failing_ordinals(parts, |x, y| x == y),
