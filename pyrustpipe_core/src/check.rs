@@ -1281,7 +1281,7 @@ impl<'a> Block<'a> {
             let place = (index, first, rows.clone());
             if widest(
                 #[inline(always)]
-                || self.check_floats(floats, place, failures, out),
+                |vector| self.check_floats(floats, place, vector, failures, out),
             ) {
                 return;
             }
@@ -1294,7 +1294,7 @@ impl<'a> Block<'a> {
                 let place = (index, first, rows.clone());
                 if widest(
                     #[inline(always)]
-                    || self.check_ordinals(&ordinals, place, failures, out),
+                    |_| self.check_ordinals(&ordinals, place, failures, out),
                 ) {
                     return;
                 }
@@ -1657,9 +1657,22 @@ fn key_hash_of(columns: &[usize], cells: &[Cell<'_>], scratch: &mut Vec<u8>) -> 
 /// `work` compiled for the widest vector instructions this CPU has, chosen when it runs: AVX2
 /// where the CPU has it, the baseline build's SSE2 otherwise. The typed checks' loops, inlined
 /// into it, then test four 64-bit lanes at a time (SSE2 has no 64-bit integer compare at all).
+/// `work` is told which build it runs in (true: the vector build), a constant in each, for a
+/// loop whose best form differs between them.
 #[inline(always)]
-pub(crate) fn widest<R>(work: impl FnOnce() -> R) -> R {
-    pulp::Arch::new().dispatch(work)
+pub(crate) fn widest<R>(work: impl FnOnce(bool) -> R) -> R {
+    pulp::Arch::new().dispatch(Widest(work))
+}
+
+struct Widest<Work>(Work);
+
+impl<R, Work: FnOnce(bool) -> R> pulp::WithSimd for Widest<Work> {
+    type Output = R;
+
+    #[inline(always)]
+    fn with_simd<S: pulp::Simd>(self, _: S) -> R {
+        (self.0)(!S::IS_SCALAR)
+    }
 }
 
 fn record_failure(out: &mut BlockFindings, row: usize, rules: &[RuleId]) {

@@ -24,6 +24,7 @@ impl<'a> Block<'a> {
         &self,
         (values, nulls): (&[f64], Option<&NullBuffer>),
         (index, first, rows): (usize, usize, std::ops::Range<usize>),
+        vector_build: bool,
         failures: &mut Vec<(u32, RuleId)>,
         out: &mut super::BlockFindings,
     ) -> bool {
@@ -57,6 +58,7 @@ impl<'a> Block<'a> {
             floats,
             one: f64::is_finite,
             four: finite_four,
+            vector_build,
         };
         super::bits::each_clear(floats.len(), finite, &mut valid_words, &mut judge);
         if gather != Gather::Nothing {
@@ -73,19 +75,19 @@ impl<'a> Block<'a> {
                 // Each operator its own loop, its compare inlined.
                 ColumnCheck::Compare(compare) => match compare.float_bound() {
                     Some(bound @ FloatBound::Gt(_)) => {
-                        let passes = bound_lanes(floats, bound);
+                        let passes = bound_lanes(floats, bound, vector_build);
                         self.fail_unless(check, place, passes, text_of, failures, out);
                     }
                     Some(bound @ FloatBound::Ge(_)) => {
-                        let passes = bound_lanes(floats, bound);
+                        let passes = bound_lanes(floats, bound, vector_build);
                         self.fail_unless(check, place, passes, text_of, failures, out);
                     }
                     Some(bound @ FloatBound::Lt(_)) => {
-                        let passes = bound_lanes(floats, bound);
+                        let passes = bound_lanes(floats, bound, vector_build);
                         self.fail_unless(check, place, passes, text_of, failures, out);
                     }
                     Some(bound @ FloatBound::Le(_)) => {
-                        let passes = bound_lanes(floats, bound);
+                        let passes = bound_lanes(floats, bound, vector_build);
                         self.fail_unless(check, place, passes, text_of, failures, out);
                     }
                     None => {
@@ -111,6 +113,9 @@ pub(super) struct FloatLanes<'f, One, Four> {
     pub(super) floats: &'f [f64],
     pub(super) one: One,
     pub(super) four: Four,
+    /// In `widest`'s AVX2 build a word is `one` a value, which the compiler makes four-lane
+    /// compares of its own; in the baseline build it does not, and a word is sixteen `four`s.
+    pub(super) vector_build: bool,
 }
 
 /// `bound` on `floats`, in both forms.
@@ -118,11 +123,13 @@ pub(super) struct FloatLanes<'f, One, Four> {
 fn bound_lanes(
     floats: &[f64],
     bound: FloatBound,
+    vector_build: bool,
 ) -> FloatLanes<'_, impl Fn(f64) -> bool, impl Fn(f64x4) -> u32> {
     FloatLanes {
         floats,
         one: move |x| bound.passes(x),
         four: move |x| bound.passes_four(x),
+        vector_build,
     }
 }
 
@@ -134,10 +141,16 @@ impl<One: Fn(f64) -> bool, Four: Fn(f64x4) -> u32> RowTest for FloatLanes<'_, On
 
     #[inline(always)]
     fn word(&self, start: usize) -> u64 {
-        let (quads, _) = self.floats[start..start + 64].as_chunks::<4>();
+        let floats: &[f64; 64] = (self.floats[start..start + 64]).try_into().expect("64");
         let mut held = 0u64;
-        for (at, &quad) in quads.iter().enumerate() {
-            held |= u64::from((self.four)(f64x4::new(quad))) << (4 * at);
+        if self.vector_build {
+            for (i, &x) in floats.iter().enumerate() {
+                held |= u64::from((self.one)(x)) << i;
+            }
+        } else {
+            for (at, &quad) in floats.as_chunks::<4>().0.iter().enumerate() {
+                held |= u64::from((self.four)(f64x4::new(quad))) << (4 * at);
+            }
         }
         held
     }
@@ -176,8 +189,8 @@ pub(super) mod tests {
     }
 
     proptest! {
-        /// A word of four-lane tests holds exactly the rows that the one-value test, gathered
-        /// row by row, holds: for every operator and for finiteness.
+        /// A word of tests, in either build's form, holds exactly the rows that the one-value
+        /// test, gathered row by row, holds: for every operator and for finiteness.
         #[test]
         fn four_lanes_agree_with_one_value_at_a_time(
             floats in prop::collection::vec(float(), 64..200),
@@ -185,17 +198,20 @@ pub(super) mod tests {
             op in 0..4usize,
         ) {
             let bound = [FloatBound::Gt, FloatBound::Ge, FloatBound::Lt, FloatBound::Le][op](bound);
-            let lanes = bound_lanes(&floats, bound);
-            let finite = FloatLanes {
-                floats: &floats,
-                one: f64::is_finite,
-                four: finite_four,
-            };
             let one_bound = |i: usize| bound.passes(floats[i]);
             let one_finite = |i: usize| floats[i].is_finite();
-            for start in 0..=floats.len() - 64 {
-                prop_assert_eq!(lanes.word(start), one_bound.word(start));
-                prop_assert_eq!(finite.word(start), one_finite.word(start));
+            for vector_build in [false, true] {
+                let lanes = bound_lanes(&floats, bound, vector_build);
+                let finite = FloatLanes {
+                    floats: &floats,
+                    one: f64::is_finite,
+                    four: finite_four,
+                    vector_build,
+                };
+                for start in 0..=floats.len() - 64 {
+                    prop_assert_eq!(lanes.word(start), one_bound.word(start));
+                    prop_assert_eq!(finite.word(start), one_finite.word(start));
+                }
             }
         }
     }

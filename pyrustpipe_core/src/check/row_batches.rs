@@ -339,7 +339,7 @@ fn ordered<T: PartialOrd + Copy>(op: BinaryOp, a: &[T], b: &[T]) -> Vec<bool> {
 fn lanes<T: Copy, U>(a: &[T], b: &[T], f: impl Fn(T, T) -> U) -> Vec<U> {
     widest(
         #[inline(always)]
-        || a.iter().zip(b).map(|(&a, &b)| f(a, b)).collect(),
+        |_| a.iter().zip(b).map(|(&a, &b)| f(a, b)).collect(),
     )
 }
 

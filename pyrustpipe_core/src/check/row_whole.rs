@@ -226,15 +226,15 @@ impl<'a> Block<'a> {
                 let failed = match whole_rule {
                     WholeRule::Floats(op, parts) => widest(
                         #[inline(always)]
-                        || failing_rows(*op, parts),
+                        |_| failing_rows(*op, parts),
                     ),
                     WholeRule::Ordinals(op, parts) => widest(
                         #[inline(always)]
-                        || failing_ordinal_rows(*op, parts),
+                        |_| failing_ordinal_rows(*op, parts),
                     ),
                     WholeRule::Batched(parts) => widest(
                         #[inline(always)]
-                        || row_batches::failing_rows(&rule.expr, parts),
+                        |_| row_batches::failing_rows(&rule.expr, parts),
                     ),
                 };
                 for &row in &failed {
