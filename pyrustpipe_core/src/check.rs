@@ -1658,7 +1658,9 @@ fn key_hash_of(columns: &[usize], cells: &[Cell<'_>], scratch: &mut Vec<u8>) -> 
 /// where the CPU has it, the baseline build's SSE2 otherwise. The typed checks' loops, inlined
 /// into it, then test four 64-bit lanes at a time (SSE2 has no 64-bit integer compare at all).
 /// `work` is told which build it runs in (true: the vector build), a constant in each, for a
-/// loop whose best form differs between them.
+/// loop whose best form differs between them. A caller marks its closure `#[inline(always)]`
+/// (and what it calls, down to the loops): code not inlined into the vector build runs as the
+/// baseline's.
 #[inline(always)]
 pub(crate) fn widest<R>(work: impl FnOnce(bool) -> R) -> R {
     pulp::Arch::new().dispatch(Widest(work))
