@@ -32,19 +32,23 @@ impl<F: Fn(usize) -> bool> RowTest for F {
 }
 
 /// The validity of rows `from..from + len` of an array with `nulls`, one word per 64 rows (the
-/// last padded with zeros); nothing when no row is null.
+/// last padded with zeros); nothing when no row is null. Gathered first: the word loops take
+/// a word at a time, and a chained iterator over the bitmap's chunks was a call a word.
 pub(super) fn valid_words(
     nulls: Option<&NullBuffer>,
     from: usize,
     len: usize,
-) -> impl Iterator<Item = u64> + '_ {
-    let chunks = nulls
-        .filter(|n| n.null_count() > 0)
-        .map(|n| n.inner().inner().bit_chunks(n.offset() + from, len));
-    chunks.into_iter().flat_map(|bits| {
-        let last = (bits.remainder_len() > 0).then(|| bits.remainder_bits());
-        bits.into_iter().chain(last)
-    })
+) -> std::vec::IntoIter<u64> {
+    let mut words = Vec::new();
+    if let Some(nulls) = nulls.filter(|n| n.null_count() > 0) {
+        let bits = (nulls.inner().inner()).bit_chunks(nulls.offset() + from, len);
+        words.reserve(len.div_ceil(64));
+        words.extend(bits.iter());
+        if bits.remainder_len() > 0 {
+            words.push(bits.remainder_bits());
+        }
+    }
+    words.into_iter()
 }
 
 /// The word loop: for each 64 rows from `start` (the last word may be short), `holds` gathered
