@@ -9,7 +9,6 @@ use crate::formats::typed::Ordinals;
 use crate::ledger::sketch::Sketch;
 use crate::rules::compare::OrdinalBound;
 use crate::rules::dataset::Gather;
-use crate::rules::membership::IntTest;
 use crate::rules::{ColumnCheck, RuleId};
 
 impl<'a> Block<'a> {
@@ -90,14 +89,20 @@ impl<'a> Block<'a> {
                 },
                 ColumnCheck::Membership(membership) => match membership.int_test() {
                     // Each kind of set its own loop, its test inlined.
-                    Some(test @ IntTest::Word { .. }) => {
-                        let passes = OrdinalLanes(values, move |x| test.passes(x));
-                        self.fail_unless(check, place, passes, text_of, failures, out);
-                    }
-                    Some(test @ IntTest::Set(..)) => {
-                        let passes = OrdinalLanes(values, move |x| test.passes(x));
-                        self.fail_unless(check, place, passes, text_of, failures, out);
-                    }
+                    Some(test) => match (test.word_form(), test.bits_form()) {
+                        (Some(in_word), _) => {
+                            let passes = OrdinalLanes(values, in_word);
+                            self.fail_unless(check, place, passes, text_of, failures, out);
+                        }
+                        (None, Some(in_bits)) => {
+                            let passes = OrdinalLanes(values, in_bits);
+                            self.fail_unless(check, place, passes, text_of, failures, out);
+                        }
+                        (None, None) => {
+                            let passes = OrdinalLanes(values, move |x| test.passes(x));
+                            self.fail_unless(check, place, passes, text_of, failures, out);
+                        }
+                    },
                     None => {
                         let passes =
                             |i: usize| value_of(values[i]).is_some_and(|v| check.passes(&v));

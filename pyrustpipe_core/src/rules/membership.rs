@@ -157,11 +157,13 @@ impl KeySet {
 /// The widest span of integers an `IntSet` keeps as bits (512 bytes).
 const INT_SPAN_BITS: u64 = 4096;
 
-/// An `int` column's set: a bit per integer from the least member when the members span at most
-/// [`INT_SPAN_BITS`] (codes, small enumerations: one shift and one load a value), else the
-/// members sorted and searched.
+/// An `int` column's set: one word when the members lie within 64 of each other (most code
+/// lists: a shift and a compare a value, no load or branch), a bit per integer from the least
+/// member when they span at most [`INT_SPAN_BITS`] (small enumerations: one shift and one load
+/// a value), else the members sorted and searched.
 #[derive(Debug)]
 pub enum IntSet {
+    Word { least: i64, bits: u64 },
     Bits { least: i64, words: Vec<u64> },
     Sorted(Vec<i64>),
 }
@@ -193,49 +195,72 @@ impl IntSet {
             let at = v.abs_diff(least);
             words[(at / 64) as usize] |= 1 << (at % 64);
         }
-        Some(IntSet::Bits { least, words })
+        Some(match words[..] {
+            [bits] => IntSet::Word { least, bits },
+            _ => IntSet::Bits { least, words },
+        })
     }
 
     #[inline(always)]
     fn contains(&self, v: i64) -> bool {
         match self {
-            IntSet::Bits { least, words } => {
-                // Below the least member the offset wraps past every word.
-                let at = v.wrapping_sub(*least) as u64;
-                usize::try_from(at / 64)
-                    .ok()
-                    .and_then(|word| words.get(word))
-                    .is_some_and(|word| word >> (at % 64) & 1 == 1)
-            }
+            &IntSet::Word { least, bits } => in_word(least, bits, v),
+            IntSet::Bits { least, words } => in_bits(*least, words, v),
             IntSet::Sorted(ints) => ints.binary_search(&v).is_ok(),
         }
     }
 }
 
-/// `Membership::passes` for an `int` value as a test of its integer: a set of members within
-/// 64 of each other (most code lists) as one word, tested with no load or branch a value;
-/// any other set as it is kept.
-#[derive(Debug, Clone, Copy)]
-pub enum IntTest<'s> {
-    Word { least: i64, bits: u64, negate: bool },
-    Set(&'s IntSet, bool),
+/// Whether `v` is a member of the one-word set `bits` (bit `k`: `least + k`).
+#[inline(always)]
+fn in_word(least: i64, bits: u64, v: i64) -> bool {
+    // An offset past the word (below `least` it wraps) is no member.
+    let at = v.wrapping_sub(least) as u64;
+    bits >> (at % 64) & u64::from(at < 64) == 1
 }
 
-impl IntTest<'_> {
+/// Whether `v` is a member of the set `words` (bit `k`: `least + k`).
+#[inline(always)]
+fn in_bits(least: i64, words: &[u64], v: i64) -> bool {
+    // Below the least member the offset wraps past every word.
+    let at = v.wrapping_sub(least) as u64;
+    usize::try_from(at / 64)
+        .ok()
+        .and_then(|word| words.get(word))
+        .is_some_and(|word| word >> (at % 64) & 1 == 1)
+}
+
+/// `Membership::passes` for an `int` value as a test of its integer: the set's integers and
+/// whether the check negates them.
+#[derive(Debug, Clone, Copy)]
+pub struct IntTest<'s> {
+    set: &'s IntSet,
+    negate: bool,
+}
+
+impl<'s> IntTest<'s> {
     #[inline(always)]
     pub fn passes(self, v: i64) -> bool {
-        match self {
-            IntTest::Word {
-                least,
-                bits,
-                negate,
-            } => {
-                // An offset past the word (below `least` it wraps) is no member.
-                let at = v.wrapping_sub(least) as u64;
-                (bits >> (at % 64) & u64::from(at < 64) == 1) != negate
-            }
-            IntTest::Set(set, negate) => set.contains(v) != negate,
-        }
+        self.set.contains(v) != self.negate
+    }
+
+    /// The test of a one-word set with the word in hand: no look at the set a value. (A loop
+    /// over `passes` would match the kind of set a value.)
+    pub fn word_form(self) -> Option<impl Fn(i64) -> bool + Copy> {
+        let IntSet::Word { least, bits } = *self.set else {
+            return None;
+        };
+        let negate = self.negate;
+        Some(move |v| in_word(least, bits, v) != negate)
+    }
+
+    /// The test of a set of bits with its words in hand.
+    pub fn bits_form(self) -> Option<impl Fn(i64) -> bool + Copy + 's> {
+        let IntSet::Bits { least, words } = self.set else {
+            return None;
+        };
+        let negate = self.negate;
+        Some(move |v| in_bits(*least, words, v) != negate)
     }
 }
 
@@ -317,14 +342,10 @@ impl Membership {
 
     /// `passes` for an `int` value, with no key bytes: the set's integers tested directly.
     pub fn int_test(&self) -> Option<IntTest<'_>> {
-        let negate = self.negate;
-        Some(match self.ints.as_ref()? {
-            IntSet::Bits { least, words } if words.len() == 1 => IntTest::Word {
-                least: *least,
-                bits: words[0],
-                negate,
-            },
-            set => IntTest::Set(set, negate),
+        let set = self.ints.as_ref()?;
+        Some(IntTest {
+            set,
+            negate: self.negate,
         })
     }
 
@@ -568,9 +589,22 @@ mod tests {
             let values: Vec<Json> = offsets.iter().map(|&o| json!(member(o))).collect();
             let check = compile(negate, &Json::Array(values), DType::Int).expect("compiles");
             let test = check.int_test().expect("an int set");
+            let word = test.word_form();
+            let members = offsets.iter().map(|&o| member(o));
+            let within_64 = members.clone().max().zip(members.min()).is_some_and(|(most, least)| {
+                most.abs_diff(least) < 64
+            });
+            proptest::prop_assert_eq!(word.is_some(), within_64);
             let extremes = [i64::MIN, i64::MIN + 1, -1, 0, 1, i64::MAX - 1, i64::MAX];
             for v in probes.iter().map(|&p| member(p)).chain(extremes) {
-                proptest::prop_assert_eq!(test.passes(v), check.passes(&Value::Int(v)), "{}", v);
+                let expected = check.passes(&Value::Int(v));
+                proptest::prop_assert_eq!(test.passes(v), expected, "{}", v);
+                if let Some(word) = word {
+                    proptest::prop_assert_eq!(word(v), expected, "{} (the word form)", v);
+                }
+                if let Some(bits) = test.bits_form() {
+                    proptest::prop_assert_eq!(bits(v), expected, "{} (the bits form)", v);
+                }
             }
         }
     }
