@@ -1080,7 +1080,12 @@ impl<'a> Block<'a> {
                     };
                     let whole = (index, part.first, place.2.clone());
                     if !keep_cells
-                        && self.check_views_by_check(array, proven, read, whole, failures, out)
+                        && widest(
+                            #[inline(always)]
+                            |_| {
+                                self.check_views_by_check(array, proven, read, whole, failures, out)
+                            },
+                        )
                     {
                         continue;
                     }

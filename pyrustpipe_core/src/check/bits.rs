@@ -19,7 +19,7 @@ pub(super) trait RowTest {
 
 /// `test` of rows `rows` (at most 64), row by row, the first in the low bit.
 #[inline(always)]
-fn gathered(test: &(impl RowTest + ?Sized), rows: std::ops::Range<usize>) -> u64 {
+pub(super) fn gathered(test: &(impl RowTest + ?Sized), rows: std::ops::Range<usize>) -> u64 {
     let start = rows.start;
     rows.fold(0, |held, i| held | u64::from(test.holds(i)) << (i - start))
 }

@@ -78,12 +78,24 @@ fn ascii_spans(proven: &[Proven<'_>]) -> Vec<(usize, usize)> {
 /// A test a view decides alone, with no look at its buffers.
 trait ByView {
     fn passes(&self, view: u128) -> bool;
+
+    /// 64 views' outcomes gathered into a word (the first in the low bit), where the test has
+    /// a form of its own for that.
+    #[inline(always)]
+    fn word(&self, _views: &[u128; 64]) -> Option<u64> {
+        None
+    }
 }
 
 impl ByView for ViewSet {
     #[inline(always)]
     fn passes(&self, view: u128) -> bool {
         ViewSet::passes(self, view)
+    }
+
+    #[inline(always)]
+    fn word(&self, views: &[u128; 64]) -> Option<u64> {
+        ViewSet::word(self, views)
     }
 }
 
@@ -114,6 +126,17 @@ impl<T: ByView> RowTest for OnView<'_, T> {
     #[inline(always)]
     fn holds(&self, i: usize) -> bool {
         self.test.passes(self.views[i])
+    }
+
+    #[inline(always)]
+    fn word(&self, start: usize) -> u64 {
+        let views: &[u128; 64] = (self.views[start..start + 64])
+            .try_into()
+            .expect("64 views");
+        match self.test.word(views) {
+            Some(word) => word,
+            None => super::bits::gathered(self, start..start + 64),
+        }
     }
 }
 
@@ -223,6 +246,7 @@ impl<'a> Block<'a> {
     /// nothing, where it does not apply: a column whose values need more than their checks (a
     /// sketch), or null markers besides the empty text.
     #[allow(clippy::too_many_arguments)]
+    #[inline(always)] // into `widest`'s vector build
     pub(super) fn check_views_by_check(
         &self,
         array: &'a StringViewArray,
