@@ -379,7 +379,8 @@ impl Membership {
 /// with the bytes past its length masked off equals a key's exactly when the value is that key (a
 /// value longer than 12 bytes has a length no key's view has). Each key has a slot of its own
 /// (the multipliers are searched for when the set is built), so a lookup is two multiplies and
-/// one comparison, with no probe loop.
+/// one comparison, with no probe loop. A set of at most eight keys (most code lists) is kept as
+/// `FewKeys` too, and tested a word of views at a time without a table.
 #[derive(Debug)]
 pub struct ViewSet {
     /// Every key in the slot it hashes to; every other slot `NEVER`.
@@ -390,40 +391,61 @@ pub struct ViewSet {
     /// The empty text is a key (its view is 0).
     has_empty: bool,
     negate: bool,
-    /// The keys' low halves, when every key is at most 4 bytes (`ShortKeys`).
-    short: Option<ShortKeys>,
+    /// The keys as views, when there are at most eight (`FewKeys`; boxed, as it can be 256
+    /// bytes).
+    few: Option<Box<FewKeys>>,
 }
 
-/// The keys of a set of at most eight keys of at most 4 bytes (flags, ISO codes), as the low
-/// halves of the views that inline them (the length, then the bytes), each with the bits its
-/// length keeps; padded with keys no view is. A value is one of them when its view's low half,
-/// under a key's bits, is that key: the length is among the bits kept, and the bytes past the
-/// key's length, whatever a producer left there, are not. No hash and no table load: a loop
-/// over a word of views that the compiler makes four-lane compares in `widest`'s AVX2 build.
+/// A set of at most eight keys, as the views that inline them (the length, then the bytes),
+/// each with the bits its length keeps; padded with keys no view is. A value is one of them when
+/// its view, under a key's bits, is that key: the length is among the bits kept, and the bytes
+/// past the key's length, whatever a producer left there, are not. No hash and no table load: a
+/// loop over a word of views that the compiler makes four-lane compares in `widest`'s AVX2
+/// build. Keys of at most 4 bytes (flags, ISO codes) lie in a view's low half, and only it is
+/// compared.
 #[derive(Debug, Clone, Copy)]
-pub enum ShortKeys {
+pub enum FewKeys {
     Two([(u64, u64); 2]),
     Four([(u64, u64); 4]),
     Eight([(u64, u64); 8]),
+    WideFour([[u64; 4]; 4]),
+    WideEight([[u64; 4]; 8]),
 }
 
-/// A padding key: the length's bits kept, and a key with bytes set above them, which no masked
-/// low half is.
-const NEVER_SHORT: (u64, u64) = (0xFFFF_FFFF, !0xFFFF_FFFF);
-
-/// Whether `view` is one of `keys` (`ShortKeys`).
-#[inline(always)]
-fn among_short<const N: usize>(keys: &[(u64, u64); N], view: u128) -> bool {
-    let low = view as u64;
-    (keys.iter()).fold(false, |hit, &(bits, key)| hit | (low & bits == key))
+/// The part of a view a `FewKeys` set compares: its low half, or both halves (a key's bits and
+/// bytes as `[low bits, low key, high bits, high key]`: the compiler vectorizes two 64-bit
+/// compares, where it does not one 128-bit compare).
+trait FewKey: Copy {
+    fn holds(self, view: u128) -> bool;
 }
 
-/// `among_short` of 64 views, the first in the low bit.
+impl FewKey for (u64, u64) {
+    #[inline(always)]
+    fn holds(self, view: u128) -> bool {
+        view as u64 & self.0 == self.1
+    }
+}
+
+impl FewKey for [u64; 4] {
+    #[inline(always)]
+    fn holds(self, view: u128) -> bool {
+        let (low, high) = (view as u64, (view >> 64) as u64);
+        (low & self[0] == self[1]) & (high & self[2] == self[3])
+    }
+}
+
+/// Whether `view` is one of `keys` (`FewKeys`).
 #[inline(always)]
-fn short_word<const N: usize>(keys: &[(u64, u64); N], views: &[u128; 64], negate: bool) -> u64 {
+fn among_few<K: FewKey, const N: usize>(keys: &[K; N], view: u128) -> bool {
+    (keys.iter()).fold(false, |hit, &key| hit | key.holds(view))
+}
+
+/// `among_few` of 64 views, the first in the low bit.
+#[inline(always)]
+fn few_word<K: FewKey, const N: usize>(keys: &[K; N], views: &[u128; 64], negate: bool) -> u64 {
     let mut word = 0u64;
     for (i, &view) in views.iter().enumerate() {
-        word |= u64::from(among_short(keys, view) != negate) << i;
+        word |= u64::from(among_few(keys, view) != negate) << i;
     }
     word
 }
@@ -447,21 +469,30 @@ const VIEW_BITS: [u128; 16] = {
     bits
 };
 
-/// `ShortKeys` of the (distinct) views `keys`, if there are at most eight and each inlines at
-/// most 4 bytes.
-fn short_keys(keys: &[u128]) -> Option<ShortKeys> {
-    if keys.iter().any(|&key| key as u32 > 4) {
-        return None;
-    }
-    let short = |n: usize| {
-        keys.get(n).map_or(NEVER_SHORT, |&key| {
-            (VIEW_BITS[key as u32 as usize] as u64, key as u64)
-        })
+/// `FewKeys` of the (distinct) inlining views `keys`, if there are at most eight.
+fn few_keys(keys: &[u128]) -> Option<FewKeys> {
+    // A padding key: only the length's bits kept, and a key with bytes set above them.
+    let never = (0xFFFF_FFFF, NEVER);
+    let key = |n: usize| {
+        keys.get(n)
+            .map_or(never, |&key| (VIEW_BITS[key as u32 as usize], key))
     };
-    match keys.len() {
-        0..=2 => Some(ShortKeys::Two(std::array::from_fn(short))),
-        3..=4 => Some(ShortKeys::Four(std::array::from_fn(short))),
-        5..=8 => Some(ShortKeys::Eight(std::array::from_fn(short))),
+    let low = |n: usize| {
+        let (bits, key) = key(n);
+        (bits as u64, key as u64)
+    };
+    let wide = |n: usize| {
+        let (bits, key) = key(n);
+        let high = |word: u128| (word >> 64) as u64;
+        [bits as u64, key as u64, high(bits), high(key)]
+    };
+    let short = keys.iter().all(|&key| key as u32 <= 4);
+    match (keys.len(), short) {
+        (0..=2, true) => Some(FewKeys::Two(std::array::from_fn(low))),
+        (3..=4, true) => Some(FewKeys::Four(std::array::from_fn(low))),
+        (5..=8, true) => Some(FewKeys::Eight(std::array::from_fn(low))),
+        (0..=4, false) => Some(FewKeys::WideFour(std::array::from_fn(wide))),
+        (5..=8, false) => Some(FewKeys::WideEight(std::array::from_fn(wide))),
         _ => None,
     }
 }
@@ -494,7 +525,7 @@ impl ViewSet {
         keys.sort_unstable();
         keys.dedup();
         let has_empty = keys.contains(&0);
-        let short = short_keys(&keys);
+        let few = few_keys(&keys);
         let fewest_bits = (2 * keys.len()).next_power_of_two().trailing_zeros().max(4);
         for bits in fewest_bits..=MOST_SLOT_BITS {
             for n in 0..64 {
@@ -504,7 +535,7 @@ impl ViewSet {
                     shift: 64 - bits,
                     has_empty,
                     negate,
-                    short,
+                    few: few.map(Box::new),
                 };
                 if let Some(set) = set.place(&keys) {
                     return Some(set);
@@ -543,13 +574,15 @@ impl ViewSet {
     }
 
     /// Rows `0..64` of `views` gathered into a word (the first row in the low bit), when the set
-    /// has a word form (`ShortKeys`).
+    /// has a word form (`FewKeys`).
     #[inline(always)]
     pub fn word(&self, views: &[u128; 64]) -> Option<u64> {
-        Some(match &self.short? {
-            ShortKeys::Two(keys) => short_word(keys, views, self.negate),
-            ShortKeys::Four(keys) => short_word(keys, views, self.negate),
-            ShortKeys::Eight(keys) => short_word(keys, views, self.negate),
+        Some(match self.few.as_deref()? {
+            FewKeys::Two(keys) => few_word(keys, views, self.negate),
+            FewKeys::Four(keys) => few_word(keys, views, self.negate),
+            FewKeys::Eight(keys) => few_word(keys, views, self.negate),
+            FewKeys::WideFour(keys) => few_word(keys, views, self.negate),
+            FewKeys::WideEight(keys) => few_word(keys, views, self.negate),
         })
     }
 
@@ -635,13 +668,13 @@ mod tests {
                     proptest::prop_assert_eq!(set.passes(dirty), want, "{:?} (dirty)", probe);
                 }
             }
-            // The word form, where the set has one: every key at most 4 bytes, at most eight.
+            // The word form, where the set has one: at most eight keys.
             let distinct: std::collections::HashSet<&String> = members.iter().collect();
-            let short = distinct.len() <= 8 && distinct.iter().all(|m| m.len() <= 4);
+            let few = distinct.len() <= 8;
             let views: Vec<u128> = array.views().iter().copied().cycle().take(64).collect();
             let views: &[u128; 64] = views[..].try_into().expect("64 views");
             let word = set.word(views);
-            proptest::prop_assert_eq!(word.is_some(), short);
+            proptest::prop_assert_eq!(word.is_some(), few);
             if let Some(word) = word {
                 let one_by_one = (0..64).fold(0u64, |w, i| w | u64::from(set.passes(views[i])) << i);
                 proptest::prop_assert_eq!(word, one_by_one);
