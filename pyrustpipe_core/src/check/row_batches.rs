@@ -127,9 +127,9 @@ pub(super) fn failing_rows(rule: &RowExpr, parts: &[RowsPart<'_>]) -> Vec<u32> {
 fn and_known(column: &ColumnValues<'_>, rows: std::ops::Range<usize>, known: &mut [bool]) {
     let valid_words = super::bits::valid_words(column.nulls, column.from + rows.start, rows.len());
     // A word of validity at a time (a bit looked up a row was an offset and a bounds check).
-    for (words, known) in valid_words.as_slice().iter().zip(known.chunks_mut(64)) {
+    for (word, known) in valid_words.as_slice().iter().zip(known.chunks_mut(64)) {
         for (i, known) in known.iter_mut().enumerate() {
-            *known &= words >> i & 1 == 1;
+            *known &= word >> i & 1 == 1;
         }
     }
     if let Values::Float(values) = column.values {
