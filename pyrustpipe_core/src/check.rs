@@ -1082,7 +1082,8 @@ impl<'a> Block<'a> {
                     if !keep_cells
                         && widest(
                             #[inline(always)]
-                            |_| {
+                            |vector| {
+                                let whole = (whole, vector);
                                 self.check_views_by_check(array, proven, read, whole, failures, out)
                             },
                         )
