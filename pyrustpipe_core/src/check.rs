@@ -1082,9 +1082,9 @@ impl<'a> Block<'a> {
                     if !keep_cells
                         && widest(
                             #[inline(always)]
-                            |vector| {
-                                let whole = (whole, vector);
-                                self.check_views_by_check(array, proven, read, whole, failures, out)
+                            |vector_build| {
+                                let (views, place) = ((array, proven, read), whole);
+                                self.check_views_by_check(views, place, vector_build, failures, out)
                             },
                         )
                     {
@@ -1287,7 +1287,7 @@ impl<'a> Block<'a> {
             let place = (index, first, rows.clone());
             if widest(
                 #[inline(always)]
-                |vector| self.check_floats(floats, place, vector, failures, out),
+                |vector_build| self.check_floats(floats, place, vector_build, failures, out),
             ) {
                 return;
             }

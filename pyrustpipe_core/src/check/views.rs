@@ -21,18 +21,18 @@ struct Views<'a> {
     views: &'a [u128],
     /// In `widest`'s AVX2 build: a test's word form (`ByView::word`) is taken there only, as
     /// the baseline build (SSE2, no 64-bit compare) runs it slower than the one-view test.
-    vector: bool,
+    vector_build: bool,
     /// The same views as bytes: an inlined value is a slice of them.
     bytes: &'a [u8],
     buffers: &'a [Buffer],
 }
 
 impl<'a> Views<'a> {
-    fn new(array: &'a StringViewArray, first_at: usize, len: usize, vector: bool) -> Self {
+    fn new(array: &'a StringViewArray, first_at: usize, len: usize, vector_build: bool) -> Self {
         let all = array.views();
         Views {
             views: &all[first_at..first_at + len],
-            vector,
+            vector_build,
             bytes: &all.inner().as_slice()[16 * first_at..16 * (first_at + len)],
             buffers: array.data_buffers(),
         }
@@ -43,7 +43,7 @@ impl<'a> Views<'a> {
         OnView {
             test,
             views: self.views,
-            vector: self.vector,
+            vector_build: self.vector_build,
         }
     }
 
@@ -116,7 +116,7 @@ impl ByView for ViewPattern {
 struct OnView<'v, T> {
     test: &'v T,
     views: &'v [u128],
-    vector: bool,
+    vector_build: bool,
 }
 
 // Not derived: the derive would ask `T: Copy` of a set or pattern held by reference.
@@ -139,7 +139,7 @@ impl<T: ByView> RowTest for OnView<'_, T> {
         let views: &[u128; 64] = (self.views[start..start + 64])
             .try_into()
             .expect("64 views");
-        match self.vector.then(|| self.test.word(views)).flatten() {
+        match self.vector_build.then(|| self.test.word(views)).flatten() {
             Some(word) => word,
             None => super::bits::gathered(self, start..start + 64),
         }
@@ -247,18 +247,20 @@ fn plain_view(view: u128, spans: &[(usize, usize)]) -> bool {
 
 impl<'a> Block<'a> {
     /// `check_strings_by_check` for rows `rows` of a string-view array (whose first row is
-    /// `first`; `vector`: in `widest`'s AVX2 build), with the same outcome: nulls, texts that
+    /// `first`; `vector_build`: in `widest`'s AVX2 build), with the same outcome: nulls, texts that
     /// are not `str` values, then each check over the values, failures in row order (a row's in
     /// check order). False, having done nothing, where it does not apply: a column whose values
     /// need more than their checks (a sketch), or null markers besides the empty text.
-    #[allow(clippy::too_many_arguments)]
     #[inline(always)] // into `widest`'s vector build
     pub(super) fn check_views_by_check(
         &self,
-        array: &'a StringViewArray,
-        proven: impl Fn(usize) -> bool,
-        read: &super::InPlaceRead<'a>,
-        ((index, first, rows), vector): ((usize, usize, std::ops::Range<usize>), bool),
+        (array, proven, read): (
+            &'a StringViewArray,
+            impl Fn(usize) -> bool,
+            &super::InPlaceRead<'a>,
+        ),
+        (index, first, rows): (usize, usize, std::ops::Range<usize>),
+        vector_build: bool,
         failures: &mut Vec<(u32, RuleId)>,
         out: &mut super::BlockFindings,
     ) -> bool {
@@ -272,7 +274,7 @@ impl<'a> Block<'a> {
         let column = &self.plan.columns[index];
         let failed_before = failures.len();
         let first_at = rows.start - first;
-        let views = Views::new(array, first_at, rows.len(), vector);
+        let views = Views::new(array, first_at, rows.len(), vector_build);
         let nulls = array.nulls().filter(|nulls| nulls.null_count() > 0);
         // The first check, when a value it accepts is thereby a `str` value (an `isin`, a
         // fixed-shape ASCII pattern): it judges the values, and needs no pass of its own.

@@ -162,7 +162,7 @@ const INT_SPAN_BITS: u64 = 4096;
 /// member when they span at most [`INT_SPAN_BITS`] (small enumerations: one shift and one load
 /// a value), else the members sorted and searched.
 #[derive(Debug)]
-pub enum IntSet {
+enum IntSet {
     Word { least: i64, bits: u64 },
     Bits { least: i64, words: Vec<u64> },
     Sorted(Vec<i64>),
