@@ -23,6 +23,16 @@ wheel() {
     echo "${found[0]}"
 }
 
+# The tree's bytecode (`make build` writes it) stays out of the wheel (maturin honours
+# .gitignore): pip compiles the wheel's own on install, for the interpreter that runs it.
+"$python" - "$(wheel pyrustpipe)" <<'PY'
+import sys, zipfile
+
+bytecode = [n for n in zipfile.ZipFile(sys.argv[1]).namelist() if n.endswith(".pyc")]
+if bytecode:
+    sys.exit(f"wheel-smoke: the pyrustpipe wheel holds bytecode: {bytecode[:3]}")
+PY
+
 "$python" -m venv venv
 pip=(venv/bin/python -m pip install -q --disable-pip-version-check)
 "${pip[@]}" "$(wheel pyrustpipe)" "$(wheel dagster_pyrustpipe)"
