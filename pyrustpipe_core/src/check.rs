@@ -518,7 +518,7 @@ struct Block<'a> {
     /// and a non-empty text cannot be a null marker; only a null or a text its type rejects
     /// does anything.
     values_unread: Vec<bool>,
-    /// Per column: such a `str` column, whose texts need only be proven valid.
+    /// Per column: such a column, whose texts need only be proven values of its type.
     proof_only: Vec<bool>,
     /// Per column: the Arrow arrays its rows are read from (empty: `texts` holds them).
     in_place: Vec<Vec<InPlaceRead<'a>>>,
@@ -608,11 +608,7 @@ impl<'a> Block<'a> {
                     && !text_nulls
             })
             .collect();
-        block.proof_only = (0..plan.columns.len())
-            .map(|index| {
-                block.values_unread[index] && matches!(block.parsers[index], TypeParser::Str)
-            })
-            .collect();
+        block.proof_only = block.values_unread.clone();
         block.row_read = row_read;
         block
     }
@@ -725,7 +721,7 @@ impl<'a> Block<'a> {
                         crate::parse::parse_float(&self.buf[s as usize..e as usize])
                             .map(Value::Float)
                     },
-                    ColumnCheck::passes,
+                    ColumnCheck::passes_float,
                 ),
                 parser => self.check_plain(
                     index,
@@ -767,8 +763,8 @@ impl<'a> Block<'a> {
     }
 
     /// A proof-only column's rows `rows` (see `proof_only`): nothing reads its valid values, so
-    /// only a null or a text not proven a `str` value takes the cell path (for its rules), and
-    /// the cells are left unset.
+    /// only a null or a text not proven a value of its type takes the cell path (for its
+    /// rules), and the cells are left unset.
     fn prove_texts(
         &self,
         index: usize,
@@ -777,13 +773,40 @@ impl<'a> Block<'a> {
         failures: &mut Vec<(u32, RuleId)>,
         out: &mut BlockFindings,
     ) {
-        // The texts and the proof as locals, and the cell path out of line: read through
-        // `self`, and with the cell path inlined, the loop kept its state on the stack.
-        let (texts, width, clean) = (&self.rows.texts[..], self.rows.width, self.clean_buf);
-        // An empty field is a null (counted here) or an empty `str` value (nothing to do); only
-        // a `not_null` rule needs its row, on the cell path.
-        let empty_nulls = self.plan.columns[index].not_null.is_none();
-        let empty_is_null = u64::from(self.plan.is_null(b""));
+        let chunk = (index, rows, any_broken);
+        match self.parsers[index] {
+            TypeParser::Str => {
+                let clean = self.clean_buf;
+                self.prove_spans(chunk, true, |s, e| clean.holds_span(s, e), failures, out);
+            }
+            parser => {
+                let buf = self.buf;
+                let accepts = |s: u32, e: u32| parser.accepts(&buf[s as usize..e as usize]);
+                self.prove_spans(chunk, false, accepts, failures, out);
+            }
+        }
+    }
+
+    /// [`Block::prove_texts`] with `proven(s, e)` the proof that a non-empty field `buf[s..e]`
+    /// is a value; `empty_valid`: an empty field that is not a null is a value (of `str`).
+    #[inline(always)]
+    fn prove_spans(
+        &self,
+        (index, rows, any_broken): (usize, std::ops::Range<usize>, bool),
+        empty_valid: bool,
+        proven: impl Fn(u32, u32) -> bool,
+        failures: &mut Vec<(u32, RuleId)>,
+        out: &mut BlockFindings,
+    ) {
+        // The texts as locals, and the cell path out of line: read through `self`, and with
+        // the cell path inlined, the loop kept its state on the stack.
+        let (texts, width) = (&self.rows.texts[..], self.rows.width);
+        // An empty field is a null (counted here), an empty `str` value (nothing to do) or a
+        // type failure (the cell path); only a `not_null` rule needs a null's row.
+        let empty_is_null = self.plan.is_null(b"");
+        let empty_done =
+            self.plan.columns[index].not_null.is_none() && (empty_is_null || empty_valid);
+        let empty_is_null = u64::from(empty_is_null);
         let mut nulls = 0u64;
         let mut at = rows.start * width + index;
         for row in rows {
@@ -793,10 +816,10 @@ impl<'a> Block<'a> {
             at += width;
             if let Some(&TextRef::Buf(s, e)) = text {
                 if s < e {
-                    if clean.holds_span(s, e) {
+                    if proven(s, e) {
                         continue;
                     }
-                } else if empty_nulls {
+                } else if empty_done {
                     nulls += empty_is_null;
                     continue;
                 }

@@ -218,6 +218,15 @@ impl TypeParser {
 }
 
 impl TypeParser {
+    /// Whether `text` is a value of this type (`self.parse(text).is_some()`), for a column whose
+    /// values nothing reads: a fixed date-time format is checked without building the instant.
+    pub fn accepts(&self, text: &[u8]) -> bool {
+        match self {
+            TypeParser::Temporal(_, Some(format)) => format.accepts(text),
+            parser => parser.parse(text).is_some(),
+        }
+    }
+
     /// The text's value in a canonical text form that needs no grammar to convert (what the
     /// Python fallback for untraceable rules builds its values from, so they are the engine's):
     /// int → decimal digits, float → shortest round-trip repr, decimal → plain or `<m>e<exp>`
@@ -479,10 +488,48 @@ mod tests {
                 "20260105 1020",
                 Some("2026-01-05T10:20:00"),
             ),
+            // Fixed layouts (checked a word at a time).
+            (
+                "datetime",
+                Some("%Y-%m-%dT%H:%M:%S"),
+                "2024-02-29T23:59:59",
+                Some("2024-02-29T23:59:59"),
+            ),
+            (
+                "datetime",
+                Some("%Y-%m-%dT%H:%M:%S"),
+                "2023-02-29T00:00:00",
+                None,
+            ),
+            (
+                "datetime",
+                Some("%Y-%m-%dT%H:%M:%S"),
+                "2024-01-01T24:00:00",
+                None,
+            ),
+            (
+                "datetime",
+                Some("%Y-%m-%dT%H:%M:%S"),
+                "2024-01-01T00:60:00",
+                None,
+            ),
+            (
+                "datetime",
+                Some("%Y-%m-%dT%H:%M:%S"),
+                "2024-01-01 00:00:00",
+                None,
+            ),
+            ("date", Some("%Y-%m-%d"), "2024-13-01", None),
+            ("date", Some("%Y-%m-%d"), "0000-01-01", None),
+            ("date", Some("%Y-%m-%d"), "9999-12-31", Some("9999-12-31")),
         ];
         for &(dtype, format, text, want) in cases {
-            let got = parser(dtype, format).canonical_text(text.as_bytes());
+            let parser = parser(dtype, format);
+            let got = parser.canonical_text(text.as_bytes());
             assert_eq!(got.as_deref(), want, "{dtype} {format:?} {text:?}");
+            // What a column whose values nothing reads asks instead.
+            let accepts = parser.accepts(text.as_bytes());
+            assert_eq!(accepts, want.is_some(), "{dtype} {format:?} {text:?}");
         }
         assert_eq!(parser("str", None).canonical_text(b"\xff"), None);
     }

@@ -58,9 +58,12 @@ fn days_in_month(y: u32, m: u32) -> u32 {
 
 /// Days since epoch of a real calendar date in years 1..=9999.
 fn checked_days(y: u32, m: u32, d: u32) -> Option<i32> {
-    let valid =
-        (1..=9999).contains(&y) && (1..=12).contains(&m) && d >= 1 && d <= days_in_month(y, m);
-    valid.then(|| valid_days_from_civil(y, m, d))
+    is_date(y, m, d).then(|| valid_days_from_civil(y, m, d))
+}
+
+/// Whether `y-m-d` is a real calendar date in years 1..=9999.
+fn is_date(y: u32, m: u32, d: u32) -> bool {
+    (1..=9999).contains(&y) && (1..=12).contains(&m) && d >= 1 && d <= days_in_month(y, m)
 }
 
 /// [`days_from_civil`] for a real date in years 1..=9999, in unsigned arithmetic: nothing is
@@ -79,11 +82,16 @@ fn valid_days_from_civil(y: u32, m: u32, d: u32) -> i32 {
 
 /// Microseconds since midnight of a real time of day (no leap seconds, no 24:00).
 fn checked_time(h: u32, mi: u32, s: u32, us: u32) -> Option<i64> {
-    if h > 23 || mi > 59 || s > 59 || us > 999_999 {
+    if !is_time(h, mi, s, us) {
         return None;
     }
     let secs = i64::from(h) * 3600 + i64::from(mi) * 60 + i64::from(s);
     Some(secs * MICROS_PER_SECOND + i64::from(us))
+}
+
+/// Whether `h:mi:s.us` is a real time of day (no leap seconds, no 24:00).
+fn is_time(h: u32, mi: u32, s: u32, us: u32) -> bool {
+    h <= 23 && mi <= 59 && s <= 59 && us <= 999_999
 }
 
 /// Exactly `n` ASCII digits at `s[at..at + n]` as a number (n <= 9, so u32 suffices).
@@ -387,10 +395,15 @@ fn two_digits(s: &[u8], at: usize) -> u32 {
 /// 15 * 10 + 15. One multiply for every pair of a word, where a pair at a time takes five
 /// instructions.
 #[inline(always)]
-fn pairs(s: &[u8], at: usize) -> u64 {
-    let word = u64::from_le_bytes(s[at..at + 8].try_into().expect("8 bytes"));
+fn pairs(word: u64) -> u64 {
     let digits = word & 0x0F0F_0F0F_0F0F_0F0F;
     digits * 10 + (digits >> 8)
+}
+
+/// The eight bytes of `s` at `at` (a constant offset into a fixed-size value: no check).
+#[inline(always)]
+fn word_at<const N: usize>(s: &[u8; N], at: usize) -> u64 {
+    u64::from_le_bytes(s[at..at + 8].try_into().expect("8 bytes"))
 }
 
 /// Byte lane `i` of `pairs`.
@@ -407,6 +420,23 @@ struct WordTest {
     literal: u64,
     /// 0xFF on digit bytes.
     digit_mask: u64,
+}
+
+impl WordTest {
+    /// Whether `word`, the value's eight bytes at `offset`, has a literal byte that differs or
+    /// a digit byte that is not a digit.
+    #[inline(always)]
+    fn rejects(&self, word: u64) -> bool {
+        const ASCII_ZEROS: u64 = 0x3030_3030_3030_3030;
+        const HIGH_NIBBLES: u64 = 0xF0F0_F0F0_F0F0_F0F0;
+        const LOW_NIBBLES: u64 = 0x0F0F_0F0F_0F0F_0F0F;
+        // A digit is 0x30..=0x39: high nibble 3, and a low nibble that adding 6 keeps below 16
+        // (no byte carries into its neighbour: 0x0F + 0x06 < 0x100).
+        let x = word ^ ASCII_ZEROS;
+        let not_digit = (x & HIGH_NIBBLES)
+            | (((x & LOW_NIBBLES) + 0x0606_0606_0606_0606) & 0x1010_1010_1010_1010);
+        ((word ^ self.literal) & self.literal_mask) | (not_digit & self.digit_mask) != 0
+    }
 }
 
 impl FixedLayout {
@@ -470,56 +500,59 @@ impl FixedLayout {
         })
     }
 
+    /// The fields of `s`, when it matches the layout. Inlined: its callers read a few of the
+    /// parts, which then stay in registers (returned, they went through memory).
+    #[inline(always)]
     fn parts(&self, s: &[u8]) -> Option<Parts> {
-        const ASCII_ZEROS: u64 = 0x3030_3030_3030_3030;
-        const HIGH_NIBBLES: u64 = 0xF0F0_F0F0_F0F0_F0F0;
-        const LOW_NIBBLES: u64 = 0x0F0F_0F0F_0F0F_0F0F;
         if s.len() != self.len {
             return None;
         }
+        // The commonest layouts at constant offsets, each word loaded once for its test and its
+        // pairs (`of` places their words at 0, 8, 11 and at 0, 2), the tests or-ed, not
+        // branched on one by one.
+        match (self.shape, self.words.as_slice()) {
+            (Shape::DateTime19, [first, second, third]) => {
+                let s = <&[u8; 19]>::try_from(s).ok()?;
+                // `YYYY-MM-` / `DDTHH:MM` / `HH:MM:SS`: three words hold every pair.
+                let (head, day, time) = (word_at(s, 0), word_at(s, 8), word_at(s, 11));
+                if first.rejects(head) | second.rejects(day) | third.rejects(time) {
+                    return None;
+                }
+                let (head, day, time) = (pairs(head), pairs(day), pairs(time));
+                return Some(Parts {
+                    year: lane(head, 0) * 100 + lane(head, 2),
+                    month: lane(head, 5),
+                    day: lane(day, 0),
+                    hour: lane(time, 0),
+                    minute: lane(time, 3),
+                    second: lane(time, 6),
+                    ..Parts::default()
+                });
+            }
+            (Shape::Date10, [first, second]) => {
+                let s = <&[u8; 10]>::try_from(s).ok()?;
+                // `YYYY-MM-` / `YY-MM-DD`.
+                let (head, tail) = (word_at(s, 0), word_at(s, 2));
+                if first.rejects(head) | second.rejects(tail) {
+                    return None;
+                }
+                let (head, tail) = (pairs(head), pairs(tail));
+                return Some(Parts {
+                    year: lane(head, 0) * 100 + lane(head, 2),
+                    month: lane(head, 5),
+                    day: lane(tail, 6),
+                    ..Parts::default()
+                });
+            }
+            _ => {}
+        }
         for test in &self.words {
             let chunk = s.get(test.offset..test.offset + 8)?;
-            let word = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
-            // A digit is 0x30..=0x39: high nibble 3, and a low nibble that adding 6 keeps
-            // below 16 (no byte carries into its neighbour: 0x0F + 0x06 < 0x100).
-            let x = word ^ ASCII_ZEROS;
-            let not_digit = (x & HIGH_NIBBLES)
-                | (((x & LOW_NIBBLES) + 0x0606_0606_0606_0606) & 0x1010_1010_1010_1010);
-            if (word ^ test.literal) & test.literal_mask != 0 || not_digit & test.digit_mask != 0 {
+            if test.rejects(u64::from_le_bytes(chunk.try_into().expect("8 bytes"))) {
                 return None;
             }
         }
         // Every digit position was tested above.
-        match self.shape {
-            Shape::DateTime19 => {
-                if let Ok(s) = <&[u8; 19]>::try_from(s) {
-                    // `YYYY-MM-` / `DDTHH:MM` / `HH:MM:SS`: three words hold every pair.
-                    let (head, day, time) = (pairs(s, 0), pairs(s, 8), pairs(s, 11));
-                    return Some(Parts {
-                        year: lane(head, 0) * 100 + lane(head, 2),
-                        month: lane(head, 5),
-                        day: lane(day, 0),
-                        hour: lane(time, 0),
-                        minute: lane(time, 3),
-                        second: lane(time, 6),
-                        ..Parts::default()
-                    });
-                }
-            }
-            Shape::Date10 => {
-                if let Ok(s) = <&[u8; 10]>::try_from(s) {
-                    // `YYYY-MM-` / `YY-MM-DD`.
-                    let (head, tail) = (pairs(s, 0), pairs(s, 2));
-                    return Some(Parts {
-                        year: lane(head, 0) * 100 + lane(head, 2),
-                        month: lane(head, 5),
-                        day: lane(tail, 6),
-                        ..Parts::default()
-                    });
-                }
-            }
-            Shape::Other => {}
-        }
         let two = |at: usize| two_digits(s, at);
         let mut parts = Parts::default();
         let fields = [
@@ -651,6 +684,25 @@ impl TemporalFormat {
     /// UTC, Time → micros since midnight; `None` when `s` does not match or is not real.
     pub fn parse(&self, s: &[u8]) -> Option<i64> {
         self.parse_with_offset(s).map(|(value, _)| value)
+    }
+
+    /// Whether `s` matches: `self.parse(s).is_some()`, for a column whose values nothing
+    /// reads. A fixed layout's fields are range-checked, not turned into an instant (a
+    /// `%Y-%m-%dT%H:%M:%S` column's cost is mostly that arithmetic and the value's way out).
+    pub fn accepts(&self, s: &[u8]) -> bool {
+        let Some(fixed) = &self.fixed else {
+            return self.parse_with_offset(s).is_some();
+        };
+        let Some(p) = fixed.parts(s) else {
+            return false;
+        };
+        let date = || is_date(p.year, p.month, p.day);
+        let time = || is_time(p.hour, p.minute, p.second, p.micros);
+        match self.kind {
+            TemporalKind::Date => date(),
+            TemporalKind::DateTime => date() && time(),
+            TemporalKind::Time => time(),
+        }
     }
 
     /// [`TemporalFormat::parse`], also giving the offset `%z` matched (seconds east of UTC;
@@ -1267,6 +1319,17 @@ mod tests {
         ];
         for (format, kind, expected) in cases {
             assert_eq!(shape(format, kind), Some(expected), "{format}");
+            // `parts` reads these shapes' words at constant offsets.
+            let fixed = TemporalFormat::compile(format, kind)
+                .unwrap()
+                .fixed
+                .unwrap();
+            let offsets: Vec<usize> = fixed.words.iter().map(|w| w.offset).collect();
+            match expected {
+                Shape::DateTime19 => assert_eq!(offsets, [0, 8, 11], "{format}"),
+                Shape::Date10 => assert_eq!(offsets, [0, 2], "{format}"),
+                Shape::Other => {}
+            }
         }
         for (format, kind) in [
             ("%Y-%m-%dT%H:%M:%S.%f", TemporalKind::DateTime),
@@ -1303,6 +1366,9 @@ mod tests {
                 _ => text.insert(at.min(text.len()), byte),
             }
             prop_assert_eq!(fast.parse_with_offset(&text), walk.parse_with_offset(&text));
+            // A column whose values nothing reads asks only whether the text is one.
+            prop_assert_eq!(fast.accepts(&text), walk.parse(&text).is_some());
+            prop_assert_eq!(walk.accepts(&text), walk.parse(&text).is_some());
         }
 
         #[test]

@@ -182,6 +182,7 @@ impl Compare {
 
     /// This check on a float column, as a bound a loop over `f64`s compares with no `Value`:
     /// the same outcome as `passes` on a float (a NaN passes none).
+    #[inline]
     pub fn float_bound(&self) -> Option<FloatBound> {
         let Bound::Float(bound) = self.bound else {
             return None;
