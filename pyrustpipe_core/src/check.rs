@@ -1506,8 +1506,19 @@ impl<'a> Block<'a> {
     ) where
         'a: 'c,
     {
+        let columns = &self.plan.unique_keys[key_index].columns;
+        // A short `str` key's hash keeps its text (`KeyEntry::short_text`): none is written.
+        if let [column] = columns[..] {
+            if let Cell::Ok(Value::Str(text)) = cell_of(column) {
+                if text.len() <= crate::rules::unique::SHORT_KEY {
+                    let (row_number, line) = (self.first_row + row, self.rows.line(row));
+                    out.keys[key_index].push(KeyEntry::short_text(hash, row_number, line));
+                    return;
+                }
+            }
+        }
         let text_start = out.key_text.len();
-        for (n, &column) in self.plan.unique_keys[key_index].columns.iter().enumerate() {
+        for (n, &column) in columns.iter().enumerate() {
             if n > 0 {
                 out.key_text.push(b',');
             }
