@@ -863,33 +863,69 @@ impl<'a> Block<'a> {
         plain: impl Fn(u32, u32) -> Option<Value<'a>>,
         passes: impl Fn(&ColumnCheck, &Value<'a>) -> bool,
     ) {
+        let out = (cells, failures, out);
+        // A column no row rule reads builds no cell for its plain values: a loop of its own.
+        if row_read {
+            self.check_plain_rows::<true>(index, chunk, any_broken, out, plain, passes);
+        } else {
+            self.check_plain_rows::<false>(index, chunk, any_broken, out, plain, passes);
+        }
+    }
+
+    /// [`Block::check_plain`]'s loop: `ROW_READ`, the column's cells are left for the row pass;
+    /// `any_broken`, a row may be a broken record (skipped: the row pass judges it).
+    #[inline(always)]
+    fn check_plain_rows<const ROW_READ: bool>(
+        &self,
+        index: usize,
+        chunk: std::ops::Range<usize>,
+        any_broken: bool,
+        (cells, failures, out): PlainOut<'_, 'a>,
+        plain: impl Fn(u32, u32) -> Option<Value<'a>>,
+        passes: impl Fn(&ColumnCheck, &Value<'a>) -> bool,
+    ) {
         let column = &self.plan.columns[index];
         let width = self.plan.columns.len();
         // Locals, not reloaded through `self` for every cell (see `check_column`).
         let (texts, text_width) = (&self.rows.texts[..], self.rows.width);
+        let mut text_at = chunk.start * text_width + index;
         for (at, row) in chunk.enumerate() {
+            let text = texts[text_at];
+            text_at += text_width;
             if any_broken && self.rows.broken(row).is_some() {
                 continue;
             }
-            let value = match texts[row * text_width + index] {
+            let value = match text {
                 TextRef::Buf(s, e) if s < e => plain(s, e),
                 _ => None,
             };
-            let cell = match value {
-                Some(value) => Cell::Ok(value),
-                None => self.cell(index, column, row, failures, out),
-            };
-            if let Cell::Ok(value) = &cell {
+            let check = |value: &Value<'a>, failures: &mut Vec<_>, out: &mut BlockFindings| {
                 for check in &column.checks {
                     if !passes(check, value) {
                         self.fail_check(check, index, row, out);
                         failures.push((as_u32(row), check.rule()));
                     }
                 }
+            };
+            if !ROW_READ {
+                match value {
+                    Some(value) => check(&value, failures, out),
+                    None => {
+                        if let Cell::Ok(value) = self.cell(index, column, row, failures, out) {
+                            check(&value, failures, out);
+                        }
+                    }
+                }
+                continue;
             }
-            if row_read {
-                cells[at * width + index] = cell;
+            let cell = match value {
+                Some(value) => Cell::Ok(value),
+                None => self.cell(index, column, row, failures, out),
+            };
+            if let Cell::Ok(value) = &cell {
+                check(value, failures, out);
             }
+            cells[at * width + index] = cell;
         }
     }
 

@@ -83,6 +83,8 @@ pub struct Compare {
     op: CheckKind,
     bound: Bound,
     bound_text: String,
+    /// `float_bound`, found once: the float column loop asks it for every value.
+    float: Option<FloatBound>,
 }
 
 impl Compare {
@@ -149,11 +151,21 @@ impl Compare {
             Json::String(s) => s.clone(),
             other => other.to_string(),
         };
+        let float = match bound {
+            Bound::Float(bound) => Some(match op {
+                CheckKind::Gt => FloatBound::Gt(bound),
+                CheckKind::Ge => FloatBound::Ge(bound),
+                CheckKind::Lt => FloatBound::Lt(bound),
+                _ => FloatBound::Le(bound),
+            }),
+            _ => None,
+        };
         Ok(Compare {
             rule,
             op,
             bound,
             bound_text,
+            float,
         })
     }
 
@@ -184,15 +196,7 @@ impl Compare {
     /// the same outcome as `passes` on a float (a NaN passes none).
     #[inline]
     pub fn float_bound(&self) -> Option<FloatBound> {
-        let Bound::Float(bound) = self.bound else {
-            return None;
-        };
-        Some(match self.op {
-            CheckKind::Gt => FloatBound::Gt(bound),
-            CheckKind::Ge => FloatBound::Ge(bound),
-            CheckKind::Lt => FloatBound::Lt(bound),
-            _ => FloatBound::Le(bound),
-        })
+        self.float
     }
 
     /// This check on an `int`, `date` or `datetime` column whose bound is one of its values
