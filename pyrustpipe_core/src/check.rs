@@ -516,10 +516,8 @@ struct Block<'a> {
     any_broken: bool,
     /// Per column: nothing reads its valid values (no checks, statistics, sketch or row pass)
     /// and a non-empty text cannot be a null marker; only a null or a text its type rejects
-    /// does anything.
+    /// does anything, so its texts need only be proven values of its type (`prove_texts`).
     values_unread: Vec<bool>,
-    /// Per column: such a column, whose texts need only be proven values of its type.
-    proof_only: Vec<bool>,
     /// Per column: the Arrow arrays its rows are read from (empty: `texts` holds them).
     in_place: Vec<Vec<InPlaceRead<'a>>>,
     /// Per column: whether its in-place arrays hold all the rows (a column read in place in one
@@ -584,7 +582,6 @@ impl<'a> Block<'a> {
             key_view_skips: std::cell::RefCell::default(),
             any_broken: rows.any_broken_in(0..rows.len()),
             values_unread: Vec::new(),
-            proof_only: Vec::new(),
             in_place,
             all_in_place,
             source_mismatch: !layout.missing.is_empty(),
@@ -608,7 +605,6 @@ impl<'a> Block<'a> {
                     && !text_nulls
             })
             .collect();
-        block.proof_only = block.values_unread.clone();
         block.row_read = row_read;
         block
     }
@@ -684,7 +680,7 @@ impl<'a> Block<'a> {
         }
         // Rows held in place were checked above (only a block of several batches has both).
         let in_place = |row: usize| partly_in_place && self.in_place_at(index, row).is_some();
-        if self.proof_only[index] {
+        if self.values_unread[index] {
             return self.prove_texts(index, chunk, any_broken, failures, out);
         }
         let gather = self.plan.stats_columns[index];
@@ -762,7 +758,7 @@ impl<'a> Block<'a> {
         }
     }
 
-    /// A proof-only column's rows `rows` (see `proof_only`): nothing reads its valid values, so
+    /// Rows `rows` of a column whose values nothing reads (`values_unread`), so
     /// only a null or a text not proven a value of its type takes the cell path (for its
     /// rules), and the cells are left unset.
     fn prove_texts(
@@ -829,8 +825,8 @@ impl<'a> Block<'a> {
         out.stats[index].nulls += nulls;
     }
 
-    /// A cell of a proof-only column that is not a proven text: the cell path, unless its row
-    /// is a broken record or is read in place.
+    /// A cell of a column whose values nothing reads that is not a proven text: the cell path,
+    /// unless its row is a broken record or is read in place.
     #[cold]
     #[inline(never)]
     fn unproven_cell(
@@ -1066,10 +1062,10 @@ impl<'a> Block<'a> {
     }
 
     /// Checks column `index` for the whole block when every row of it is read in place, or when
-    /// it is a proof-only column of text (no cells to leave for the row pass, so no chunk to
-    /// keep in the cache, and one loop over the block instead of a call per chunk): its
-    /// failures, in row order (a row's in check order). None: the column is checked chunk by
-    /// chunk.
+    /// nothing reads its values and its rows are text (no cells to leave for the row pass, so
+    /// no chunk to keep in the cache, and one loop over the block instead of a call per
+    /// chunk): its failures, in row order (a row's in check order). None: the column is
+    /// checked chunk by chunk.
     fn check_whole(&self, index: usize, out: &mut BlockFindings) -> Option<Vec<(u32, RuleId)>> {
         // An empty block has every column "all in place": it has nothing to check whole.
         if self.rows.is_empty() {
@@ -1078,7 +1074,7 @@ impl<'a> Block<'a> {
         let mut failures = Vec::new();
         if self.all_in_place[index] {
             self.check_in_place(index, 0..self.rows.len(), &mut [], &mut failures, out);
-        } else if self.proof_only[index] && self.in_place[index].is_empty() {
+        } else if self.values_unread[index] && self.in_place[index].is_empty() {
             let rows = 0..self.rows.len();
             self.prove_texts(index, rows, self.any_broken, &mut failures, out);
         } else {
