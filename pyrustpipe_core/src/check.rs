@@ -855,11 +855,10 @@ impl<'a> Block<'a> {
         index: usize,
         chunk: std::ops::Range<usize>,
         (row_read, any_broken): (bool, bool),
-        (cells, failures, out): PlainOut<'_, 'a>,
+        out: PlainOut<'_, 'a>,
         plain: impl Fn(u32, u32) -> Option<Value<'a>>,
         passes: impl Fn(&ColumnCheck, &Value<'a>) -> bool,
     ) {
-        let out = (cells, failures, out);
         // A column no row rule reads builds no cell for its plain values: a loop of its own.
         if row_read {
             self.check_plain_rows::<true>(index, chunk, any_broken, out, plain, passes);
@@ -1543,6 +1542,8 @@ impl<'a> Block<'a> {
         if let [column] = columns[..] {
             if let Cell::Ok(Value::Str(text)) = cell_of(column) {
                 if text.len() <= crate::rules::unique::SHORT_KEY {
+                    // Its callers hash a key's value (`value_hash`): a `str`'s is its text's.
+                    debug_assert_eq!(hash, crate::rules::unique::key_hash(text));
                     let (row_number, line) = (self.first_row + row, self.rows.line(row));
                     out.keys[key_index].push(KeyEntry::short_text(hash, row_number, line));
                     return;
