@@ -1354,7 +1354,9 @@ impl<'a> Block<'a> {
                 let place = (index, first, rows.clone());
                 if widest(
                     #[inline(always)]
-                    |_| self.check_ordinals(&ordinals, place, failures, out),
+                    |vector_build| {
+                        self.check_ordinals(&ordinals, place, vector_build, failures, out)
+                    },
                 ) {
                     return;
                 }
@@ -1961,7 +1963,9 @@ mod tests {
         /// into the arena finds: counts, samples, each row's rules in order, keys, null counts —
         /// with and without non-empty null markers; and so does the block checked a batch at a
         /// time. The key and the two-float rule are done whole (`row_whole`); with `pair_only`
-        /// that rule is the only one, and the row pass only joins failures.
+        /// that rule is the only one, and the row pass only joins failures. A batch whose
+        /// numbers all pass a check settles it by their span (`n`, `v`, and `x` where no value
+        /// is a NaN or an infinity).
         #[test]
         fn a_column_read_in_place_finds_what_its_copied_text_finds(
             records in proptest::collection::vec((0usize..12, 0usize..12, 0usize..12, 0i64..4, 0usize..8), 1..120),
@@ -1993,10 +1997,12 @@ mod tests {
                 {{"name": "t", "dtype": "str", "nullable": true,
                   "checks": [{{"type": "isin", "values": ["a", "abc", "NA"]}}]}},
                 {{"name": "k", "dtype": "str", "nullable": true, "checks": [{{"type": "unique"}}]}},
-                {{"name": "n", "dtype": "int", "checks": [{{"type": "gt", "value": 0}}]}},
+                {{"name": "n", "dtype": "int", "checks": [{{"type": "gt", "value": 0}},
+                    {{"type": "isin", "values": [1, 2, 3, 70]}}]}},
                 {{"name": "x", "dtype": "float", "nullable": true, "checks": [{{"type": "ge", "value": 0}}]}},
                 {{"name": "u", "dtype": "float"}},
-                {{"name": "v", "dtype": "float", "nullable": true}},
+                {{"name": "v", "dtype": "float", "nullable": true,
+                  "checks": [{{"type": "lt", "value": 2}}]}},
                 {{"name": "p", "dtype": "str", "nullable": true, "checks": [
                     {{"type": "pattern", "pattern": "^[a-c]{{3}}$"}}, {{"type": "max_length", "value": 3}},
                     {{"type": "isin", "values": ["abc", "zz", "caf\u00e9", "abcabcabcabcabc"]}}]}}],

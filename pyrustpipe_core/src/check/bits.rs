@@ -127,6 +127,16 @@ pub(super) fn null_words(nulls: Option<&NullBuffer>, from: usize, len: usize) ->
     words
 }
 
+/// The rows whose bit of `words` (one word per 64 rows) is set, in order: a word's rows found
+/// by its bits.
+pub(super) fn set_rows(words: &[u64]) -> impl Iterator<Item = usize> + '_ {
+    words.iter().enumerate().flat_map(|(w, &word)| {
+        let rest = |&bits: &u64| Some(bits & (bits - 1)).filter(|&b| b != 0);
+        std::iter::successors((word != 0).then_some(word), rest)
+            .map(move |bits| 64 * w + bits.trailing_zeros() as usize)
+    })
+}
+
 /// The bits of word `w` (rows `64 * w..`) that stand for rows of `0..len`.
 fn word_rows(len: usize, w: usize) -> u64 {
     match len.saturating_sub(64 * w) {
@@ -198,6 +208,18 @@ mod tests {
             );
         }
         assert!(null_words(None, 0, 100).iter().all(|&w| w == 0));
+    }
+
+    /// The set rows are exactly the rows whose bit is set, in order.
+    #[test]
+    fn set_rows_are_the_rows_whose_bit_is_set() {
+        let words = [0u64, 1 | 1 << 63, u64::MAX, 0, 1 << 5];
+        let set: Vec<usize> = set_rows(&words).collect();
+        let expected: Vec<usize> = (0..64 * words.len())
+            .filter(|&i| words[i / 64] >> (i % 64) & 1 == 1)
+            .collect();
+        assert_eq!(set, expected);
+        assert_eq!(set_rows(&[]).count(), 0);
     }
 
     /// The clear rows are exactly the rows whose bit is clear, in order, none past `len`.

@@ -158,12 +158,14 @@ impl KeySet {
 const INT_SPAN_BITS: u64 = 4096;
 
 /// An `int` column's set: one word when the members lie within 64 of each other (most code
-/// lists: a shift and a compare a value, no load or branch), a bit per integer from the least
-/// member when they span at most [`INT_SPAN_BITS`] (small enumerations: one shift and one load
-/// a value), else the members sorted and searched.
+/// lists: a shift and a compare a value, no load or branch), two within 128 (a code list with
+/// an "other" code such as 99: two of each), a bit per integer from the least member when they
+/// span at most [`INT_SPAN_BITS`] (small enumerations: one shift and one load a value), else
+/// the members sorted and searched.
 #[derive(Debug)]
 enum IntSet {
     Word { least: i64, bits: u64 },
+    TwoWords { least: i64, bits: [u64; 2] },
     Bits { least: i64, words: Vec<u64> },
     Sorted(Vec<i64>),
 }
@@ -197,6 +199,10 @@ impl IntSet {
         }
         Some(match words[..] {
             [bits] => IntSet::Word { least, bits },
+            [low, high] => IntSet::TwoWords {
+                least,
+                bits: [low, high],
+            },
             _ => IntSet::Bits { least, words },
         })
     }
@@ -205,6 +211,7 @@ impl IntSet {
     fn contains(&self, v: i64) -> bool {
         match self {
             &IntSet::Word { least, bits } => in_word(least, bits, v),
+            &IntSet::TwoWords { least, bits } => in_two_words(least, bits, v),
             IntSet::Bits { least, words } => in_bits(*least, words, v),
             IntSet::Sorted(ints) => ints.binary_search(&v).is_ok(),
         }
@@ -217,6 +224,19 @@ fn in_word(least: i64, bits: u64, v: i64) -> bool {
     // An offset past the word (below `least` it wraps) is no member.
     let at = v.wrapping_sub(least) as u64;
     bits >> (at % 64) & u64::from(at < 64) == 1
+}
+
+/// Whether `v` is a member of the two-word set `bits` (bit `k` of word `w`: `least + 64w + k`).
+#[inline(always)]
+fn in_two_words(least: i64, [low, high]: [u64; 2], v: i64) -> bool {
+    // Each word shifted only by an offset inside it (below `least` the offset wraps past
+    // both): two selects the AVX2 build does four lanes at a time, where a load from the word
+    // the offset picks is a value at a time.
+    let at = v.wrapping_sub(least) as u64;
+    let high_at = at.wrapping_sub(64);
+    let in_low = if at < 64 { low >> at } else { 0 };
+    let in_high = if high_at < 64 { high >> high_at } else { 0 };
+    (in_low | in_high) & 1 == 1
 }
 
 /// Whether `v` is a member of the set `words` (bit `k`: `least + k`).
@@ -252,6 +272,15 @@ impl<'s> IntTest<'s> {
         };
         let negate = self.negate;
         Some(move |v| in_word(least, bits, v) != negate)
+    }
+
+    /// The test of a two-word set with its words in hand.
+    pub fn two_words_form(self) -> Option<impl Fn(i64) -> bool + Copy> {
+        let IntSet::TwoWords { least, bits } = *self.set else {
+            return None;
+        };
+        let negate = self.negate;
+        Some(move |v| in_two_words(least, bits, v) != negate)
     }
 
     /// The test of a set of bits with its words in hand.
@@ -700,6 +729,7 @@ mod tests {
             ],
             offsets in proptest::prop_oneof![
                 proptest::collection::vec(0i64..64, 1..20),
+                proptest::collection::vec(0i64..128, 1..20),
                 proptest::collection::vec(0i64..6000, 1..20),
             ],
             probes in proptest::collection::vec(-70i64..6100, 1..40),
@@ -711,16 +741,23 @@ mod tests {
             let test = check.int_test().expect("an int set");
             let word = test.word_form();
             let members = offsets.iter().map(|&o| member(o));
-            let within_64 = members.clone().max().zip(members.min()).is_some_and(|(most, least)| {
+            let within_64 = members.clone().max().zip(members.clone().min()).is_some_and(|(most, least)| {
                 most.abs_diff(least) < 64
             });
             proptest::prop_assert_eq!(word.is_some(), within_64);
+            let within_128 = members.clone().max().zip(members.clone().min()).is_some_and(
+                |(most, least)| (64..128).contains(&most.abs_diff(least)),
+            );
+            proptest::prop_assert_eq!(test.two_words_form().is_some(), within_128);
             let extremes = [i64::MIN, i64::MIN + 1, -1, 0, 1, i64::MAX - 1, i64::MAX];
             for v in probes.iter().map(|&p| member(p)).chain(extremes) {
                 let expected = check.passes(&Value::Int(v));
                 proptest::prop_assert_eq!(test.passes(v), expected, "{}", v);
                 if let Some(word) = word {
                     proptest::prop_assert_eq!(word(v), expected, "{} (the word form)", v);
+                }
+                if let Some(two_words) = test.two_words_form() {
+                    proptest::prop_assert_eq!(two_words(v), expected, "{} (two words)", v);
                 }
                 if let Some(bits) = test.bits_form() {
                     proptest::prop_assert_eq!(bits(v), expected, "{} (the bits form)", v);
