@@ -1350,16 +1350,22 @@ impl<'a> Block<'a> {
         let values_unread = self.values_unread[index];
         if !keep_cells && !values_unread {
             let at = rows.start - first..rows.end - first;
-            if let Some(ordinals) = natives.ordinals(column.dtype, at) {
-                let place = (index, first, rows.clone());
-                if widest(
-                    #[inline(always)]
-                    |vector_build| {
-                        self.check_ordinals(&ordinals, place, vector_build, failures, out)
-                    },
-                ) {
-                    return;
-                }
+            let place = (index, first, rows.clone());
+            // Read as `i64`s inside the vector build too: a narrower integer's are a copy.
+            let checked = widest(
+                #[inline(always)]
+                |vector_build| {
+                    // No closure here: one not inlined would leave the vector build.
+                    match natives.ordinals(column.dtype, at) {
+                        Some(ordinals) => {
+                            self.check_ordinals(&ordinals, place, vector_build, failures, out)
+                        }
+                        None => false,
+                    }
+                },
+            );
+            if checked {
+                return;
             }
         }
         let mut visit = |row: usize| {

@@ -295,7 +295,7 @@ fn floats(lanes: Lanes) -> Option<(Vec<f64>, Vec<bool>)> {
 }
 
 fn both_known(l: &[bool], r: &[bool]) -> Vec<bool> {
-    l.iter().zip(r).map(|(&l, &r)| l && r).collect()
+    lanes(l, r, |l, r| l & r)
 }
 
 fn compare(op: BinaryOp, l: Lanes, r: Lanes, float: bool) -> Lanes {
@@ -322,9 +322,15 @@ fn compare(op: BinaryOp, l: Lanes, r: Lanes, float: bool) -> Lanes {
 
 /// `a op b` of floats: a NaN on either side leaves the row unknown (it has no order).
 fn float_compare(op: BinaryOp, a: &[f64], b: &[f64], mut known: Vec<bool>) -> Lanes {
-    for (known, (a, b)) in known.iter_mut().zip(a.iter().zip(b)) {
-        *known &= !(a.is_nan() || b.is_nan());
-    }
+    // In `widest`'s vector build: the baseline build tests a value at a time.
+    widest(
+        #[inline(always)]
+        |_| {
+            for (known, (a, b)) in known.iter_mut().zip(a.iter().zip(b)) {
+                *known &= !(a.is_nan() || b.is_nan());
+            }
+        },
+    );
     Lanes {
         values: LaneValues::Bool(ordered(op, a, b)),
         known,

@@ -232,7 +232,9 @@ impl Ordinals<'_> {
 
 impl<'a> NativeColumn<'a> {
     /// Array rows `at` as `Ordinals` for a column of `dtype`, where its values are integers of
-    /// an `int` column, dates of a `date` column or timestamps of a `datetime` column.
+    /// an `int` column, dates of a `date` column or timestamps of a `datetime` column. Inlined:
+    /// a caller in `widest`'s vector build widens a narrower integer four lanes at a time.
+    #[inline(always)]
     pub fn ordinals(&self, dtype: DType, at: std::ops::Range<usize>) -> Option<Ordinals<'a>> {
         fn widened<T: Copy>(values: &[T], widen: impl Fn(T) -> i64) -> Cow<'static, [i64]> {
             Cow::Owned(values.iter().map(|&v| widen(v)).collect())
