@@ -125,33 +125,37 @@ impl<'a> Block<'a> {
     }
 }
 
-/// The least and greatest of `floats` in the total order of their `order_key`s, where a NaN
-/// lies beyond the infinity of its sign and -0 just below +0: both ends are finite exactly when
-/// every float is, and then every float lies between them. Integer minima and maxima, which the
-/// AVX2 build does four lanes at a time (a float minimum is not: its NaN rule keeps it a value
-/// at a time). `floats` empty: NaNs.
+/// The least and greatest of `floats` where every one is finite, else NaNs (`floats` empty
+/// too). Four lanes at a time: a lane's least is `x < least ? x : least`, which is one `minpd`
+/// and passes over a NaN, and `x * 0` (0 for a finite float, NaN for a NaN or an infinity)
+/// summed tells whether any was not finite. (A minimum with Rust's NaN rule is not vectorised.)
+/// Where -0 and +0 tie either may stand for both: a bound does not tell them apart.
 #[inline(always)]
 pub(super) fn float_span(floats: &[f64]) -> (f64, f64) {
-    let (mut least, mut most) = (i64::MAX, i64::MIN);
-    for &x in floats {
-        let key = order_key(x);
-        least = least.min(key);
-        most = most.max(key);
+    let mut least = [f64::INFINITY; 4];
+    let mut most = [f64::NEG_INFINITY; 4];
+    let mut odd = [0.0; 4];
+    let mut take = |x: &[f64; 4]| {
+        least = std::array::from_fn(|k| if x[k] < least[k] { x[k] } else { least[k] });
+        most = std::array::from_fn(|k| if x[k] > most[k] { x[k] } else { most[k] });
+        odd = std::array::from_fn(|k| odd[k] + x[k] * 0.0);
+    };
+    // Sixteen a step: the loop's own instructions (a quad a step had two register copies)
+    // once in four quads.
+    let (sixteens, rest) = floats.as_chunks::<16>();
+    for sixteen in sixteens {
+        sixteen.as_chunks::<4>().0.iter().for_each(&mut take);
     }
-    (from_order_key(least), from_order_key(most))
-}
-
-/// A float's bits as an integer ordered as the floats are: a negative float's magnitude bits
-/// flipped, so a greater magnitude is a lesser key.
-#[inline(always)]
-fn order_key(x: f64) -> i64 {
-    let bits = x.to_bits() as i64;
-    bits ^ ((bits >> 63) as u64 >> 1) as i64
-}
-
-/// The float whose `order_key` is `key` (the flip undoes itself: it keeps the sign bit).
-fn from_order_key(key: i64) -> f64 {
-    f64::from_bits(order_key(f64::from_bits(key as u64)) as u64)
+    let (quads, rest) = rest.as_chunks::<4>();
+    quads.iter().for_each(&mut take);
+    rest.iter().for_each(|&x| take(&[x; 4]));
+    if floats.is_empty() || odd.iter().any(|&o| o != 0.0) {
+        return (f64::NAN, f64::NAN);
+    }
+    (
+        least.into_iter().fold(f64::INFINITY, f64::min),
+        most.into_iter().fold(f64::NEG_INFINITY, f64::max),
+    )
 }
 
 /// Rows of float values under a test in two forms that agree: `one(x)`, and `four(x)` giving
