@@ -373,3 +373,67 @@ def test_ordinal_columns_are_judged_as_their_text(tmp_path: Path, seed: int, sou
         *("a:isin", "b:isin", "at_ms:ge", "at_ms:lt", "at_ns:le", "day:ge", "day:isin", *PAIRS),
         *EXPRESSIONS,
     }
+
+
+PUBLIC_CSVS = [
+    "seattle-weather.csv",
+    "sf-temps.csv",
+    "airports.csv",
+    "stocks.csv",
+    "us-employment.csv",
+]
+
+
+def _public_schema(frame: pl.DataFrame) -> type[pp.Schema]:
+    """Each numeric column of `frame` bounded at its least value (a slice of it passes, settled by
+    its span) and at a quantile (some rows fail); a small-cardinality integer column given a set
+    with one member 90 past its least (two words of bits)."""
+    annotations: dict[str, Any] = {}
+    fields: dict[str, Any] = {}
+    for number, (name, dtype) in enumerate(frame.schema.items()):
+        if not (dtype.is_float() or dtype.is_integer()):
+            continue
+        values = sorted(frame[name].drop_nulls().to_list())
+        if not values:
+            continue
+        least, high = values[0], values[int(0.9 * (len(values) - 1))]
+        attribute = f"c{number}"
+        if dtype.is_integer():
+            annotations[attribute] = int | None
+            members = sorted(set(values))
+            near = {"isin": [*members[:-1], members[0] + 90]} if len(members) <= 8 else {}
+            fields[attribute] = pp.Field(alias=name, ge=least, le=high, **near)
+        else:
+            annotations[attribute] = float | None
+            fields[attribute] = pp.Field(alias=name, ge=least, lt=high)
+    schema: type[pp.Schema] = type(
+        "PublicDataset", (pp.Schema,), {"__annotations__": annotations, **fields}
+    )
+    return schema
+
+
+@pytest.mark.parametrize("name", PUBLIC_CSVS)
+def test_a_public_dataset_typed_finds_what_its_text_finds(name: str, tmp_path: Path) -> None:
+    """A public dataset (vega_datasets, not written by this project) typed by polars — as the
+    frame, as a table of 64-row batches (slices settled by their span and not) and as Parquet of
+    500-row groups — finds what its CSV file's text finds: each rule's count."""
+    module = pytest.importorskip("vega_datasets")
+    path = Path(module.__file__).parent / "_data" / name
+    frame = pl.read_csv(path)
+    schema = _public_schema(frame)
+    expected = pp.validate(path, schema)
+    counts = {rule.name: rule.failed for rule in expected.rules}
+    assert expected.rows == frame.height and any(counts.values())
+    table = frame.to_arrow()
+    pq.write_table(table, tmp_path / "typed.parquet", row_group_size=500)
+    sources: dict[str, Any] = {
+        "frame": frame,
+        "batches": pa.Table.from_batches(table.to_batches(max_chunksize=64)),
+        "parquet": tmp_path / "typed.parquet",
+    }
+    for source, data in sources.items():
+        for threads in (1, 2):
+            report = pp.validate(data, schema, threads=threads)
+            found = {rule.name: rule.failed for rule in report.rules}
+            assert (report.rows, report.invalid_rows) == (expected.rows, expected.invalid_rows)
+            assert found == counts, (source, threads)
