@@ -39,7 +39,7 @@ impl<'a> Block<'a> {
         // In the AVX2 build the slice's span comes first, one pass: where both its ends are
         // finite every float is (null rows' slots too), and a bound both ends pass holds for
         // every value, so neither the finiteness loop nor that bound's loop runs. (The
-        // baseline build has no four-lane 64-bit compare: there the span would cost a loop.)
+        // baseline build keeps its loops: the span was measured in the AVX2 build only.)
         let span = (vector_build.then(|| float_span(floats)))
             .filter(|(least, most)| least.is_finite() && most.is_finite());
         // Rows that are not values (nulls, floats that are not finite): judged one by one as
@@ -134,11 +134,11 @@ impl<'a> Block<'a> {
 pub(super) fn float_span(floats: &[f64]) -> (f64, f64) {
     let mut least = [f64::INFINITY; 4];
     let mut most = [f64::NEG_INFINITY; 4];
-    let mut odd = [0.0; 4];
+    let mut zero_if_finite = [0.0; 4];
     let mut take = |x: &[f64; 4]| {
         least = std::array::from_fn(|k| if x[k] < least[k] { x[k] } else { least[k] });
         most = std::array::from_fn(|k| if x[k] > most[k] { x[k] } else { most[k] });
-        odd = std::array::from_fn(|k| odd[k] + x[k] * 0.0);
+        zero_if_finite = std::array::from_fn(|k| zero_if_finite[k] + x[k] * 0.0);
     };
     // Sixteen a step: the loop's own instructions (a quad a step had two register copies)
     // once in four quads.
@@ -149,7 +149,7 @@ pub(super) fn float_span(floats: &[f64]) -> (f64, f64) {
     let (quads, rest) = rest.as_chunks::<4>();
     quads.iter().for_each(&mut take);
     rest.iter().for_each(|&x| take(&[x; 4]));
-    if floats.is_empty() || odd.iter().any(|&o| o != 0.0) {
+    if floats.is_empty() || zero_if_finite.iter().any(|&sum| sum != 0.0) {
         return (f64::NAN, f64::NAN);
     }
     (
