@@ -741,14 +741,10 @@ mod tests {
             let test = check.int_test().expect("an int set");
             let word = test.word_form();
             let members = offsets.iter().map(|&o| member(o));
-            let within_64 = members.clone().max().zip(members.clone().min()).is_some_and(|(most, least)| {
-                most.abs_diff(least) < 64
-            });
-            proptest::prop_assert_eq!(word.is_some(), within_64);
-            let within_128 = members.clone().max().zip(members.clone().min()).is_some_and(
-                |(most, least)| (64..128).contains(&most.abs_diff(least)),
-            );
-            proptest::prop_assert_eq!(test.two_words_form().is_some(), within_128);
+            let span = members.clone().max().zip(members.min()).map(|(most, least)| most.abs_diff(least));
+            proptest::prop_assert_eq!(word.is_some(), span.is_some_and(|s| s < 64));
+            let two_words = span.is_some_and(|s| (64..128).contains(&s));
+            proptest::prop_assert_eq!(test.two_words_form().is_some(), two_words);
             let extremes = [i64::MIN, i64::MIN + 1, -1, 0, 1, i64::MAX - 1, i64::MAX];
             for v in probes.iter().map(|&p| member(p)).chain(extremes) {
                 let expected = check.passes(&Value::Int(v));
