@@ -95,6 +95,11 @@ impl Rows {
         self.broken.push((self.count - 1, broken));
     }
 
+    /// Whether the rows have lines (a text source's do; Parquet's and Arrow's do not).
+    pub fn have_lines(&self) -> bool {
+        !self.lines.is_empty()
+    }
+
     /// Row `row`'s line offset from the block's first line (`None`: no lines).
     pub fn line(&self, row: usize) -> Option<u64> {
         self.lines.get(row).copied()

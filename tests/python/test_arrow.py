@@ -437,3 +437,65 @@ def test_a_public_dataset_typed_finds_what_its_text_finds(name: str, tmp_path: P
             found = {rule.name: rule.failed for rule in report.rules}
             assert (report.rows, report.invalid_rows) == (expected.rows, expected.invalid_rows)
             assert found == counts, (source, threads)
+
+
+def _awkward_keys(rows: int) -> list[str | None]:
+    """Short keys with repeats five rows back, across 64-row words and over a run of 640 rows;
+    long keys, nulls, empty texts (nulls too), texts with NUL (not `str` values), non-ASCII and
+    exactly 12-byte keys among them."""
+    keys: list[str | None] = [f"K{i:09d}" for i in range(rows)]
+    for i in range(5, rows, 997):
+        keys[i] = keys[i - 5]
+    for i in range(64 + 63, rows, 64 * 37):
+        keys[i] = keys[i - 64]
+    for i in range(100, rows, 1301):
+        keys[i] = f"LONGKEY-{i:012d}"
+    for i in range(1401, rows, 2999):
+        keys[i] = keys[100]
+    for every, start, key in [
+        (4001, 300, None),
+        (5003, 400, ""),
+        (6007, 500, "a\x00b"),
+        (7001, 600, "é-ключ"),
+        (8009, 700, "TWELVEBYTES!"),
+    ]:
+        for i in range(start, rows, every):
+            keys[i] = key
+    for i in range(20_000, 20_640):
+        keys[i] = keys[i - 640]
+    return keys
+
+
+@pytest.mark.parametrize("keep", ["none", "first"])
+def test_a_typed_str_key_fails_exactly_its_repeats(keep: str) -> None:
+    """A `str` key read in place from a polars frame and from a table of 7,777-row batches (words
+    of 64 rows cut at batch edges), on one and two threads, fails exactly the rows a dictionary
+    finds: every occurrence of a repeated key (`unique=True`) or every one after the first
+    (`"first"`), its samples the first of them; nulls, empty texts and texts with NUL (not `str`
+    values) are not keys."""
+    rows = 50_000
+    keys = _awkward_keys(rows)
+    seen: dict[str, list[int]] = {}
+    for row, key in enumerate(keys):
+        if key and "\x00" not in key:
+            seen.setdefault(key, []).append(row)
+    failing = sorted(
+        row
+        for occurrences in seen.values()
+        if len(occurrences) > 1
+        for row in (occurrences if keep == "none" else occurrences[1:])
+    )
+    assert len(failing) > 500
+
+    class Keyed(pp.Schema):
+        key: str | None = pp.Field(unique=True if keep == "none" else "first")
+
+    frame = pl.DataFrame({"key": pl.Series(keys, dtype=pl.String)})
+    table = frame.to_arrow()
+    sources = {"frame": frame, "batches": pa.Table.from_batches(table.to_batches(7777))}
+    for source, data in sources.items():
+        for threads in (1, 2):
+            rule = pp.validate(data, Keyed, threads=threads).rule("key:unique")
+            assert rule.failed == len(failing), (source, threads)
+            sampled = [sample.row - 1 for sample in rule.samples]  # rows count from 1
+            assert sampled == failing[: len(sampled)] and sampled, (source, threads)

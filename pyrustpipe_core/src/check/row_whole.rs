@@ -290,7 +290,6 @@ impl<'a> Block<'a> {
             .iter()
             .find(|(c, start, _)| (*c, *start) == (column, rows.start));
         if let Some((_, _, skipped)) = found {
-            let values = super::bits::clear_rows(skipped, views.len());
             let how = |_, view: u128| {
                 if view as u32 as usize > crate::rules::unique::SHORT_KEY {
                     KeyRow::Judged
@@ -298,7 +297,30 @@ impl<'a> Block<'a> {
                     KeyRow::ShortView
                 }
             };
-            return self.log_key_rows(key_index, column, part, values, how, out);
+            if self.rows.have_lines() {
+                let values = super::bits::clear_rows(skipped, views.len());
+                return self.log_key_rows(key_index, column, part, values, how, out);
+            }
+            // No lines (a typed source): a word of 64 short values, the common word, is logged
+            // in one `extend` (no capacity test or line lookup a row: 92 → 40 instructions a row
+            // on the benchmark's typed key); any other word row by row.
+            for (w, &skip) in skipped.iter().enumerate() {
+                let word = 64 * w..views.len().min(64 * w + 64);
+                let word_views = &views[word.clone()];
+                let short = |&view: &u128| view as u32 as usize <= crate::rules::unique::SHORT_KEY;
+                if skip == 0 && word_views.iter().all(short) {
+                    let first = self.first_row + rows.start + word.start;
+                    out.keys[key_index].extend(word_views.iter().enumerate().map(|(i, &view)| {
+                        let hash = crate::rules::unique::view_key_hash(view);
+                        KeyEntry::short_text(hash, first + i, None)
+                    }));
+                } else {
+                    let values = super::bits::clear_rows(&skipped[w..=w], word.len());
+                    let values = values.map(|i| word.start + i);
+                    self.log_key_rows(key_index, column, part, values, how, out);
+                }
+            }
+            return;
         }
         let nulls = strings.nulls().filter(|nulls| nulls.null_count() > 0);
         // Validity a word of rows at a time (empty: no nulls).
