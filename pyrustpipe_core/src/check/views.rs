@@ -8,7 +8,7 @@ use arrow_array::{Array, StringViewArray};
 use arrow_buffer::Buffer;
 
 use super::bits::RowTest;
-use super::{as_u32, plain_inlined, Block, Proven};
+use super::{as_u32, plain_inlined, plain_inlined_halves, Block, Proven};
 use crate::ledger::sketch::Sketch;
 use crate::rules::fixed_pattern::{TwoWordPattern, ViewPattern};
 use crate::rules::membership::ViewSet;
@@ -19,6 +19,10 @@ use crate::value::{TypeParser, Value};
 /// Rows of one view array: value `i` is the array's value `first_at + i`.
 struct Views<'a> {
     views: &'a [u128],
+    /// The same views as their halves (`[low, high]`), which the word forms read: the
+    /// compiler vectorizes a loop over them four views a step, where it takes `u128`s two at a
+    /// time.
+    halves: &'a [[u64; 2]],
     /// In `widest`'s AVX2 build: a test's word form (`ByView::word`) is taken there only, as
     /// the baseline build (SSE2, no 64-bit compare) runs it slower than the one-view test.
     vector_build: bool,
@@ -30,8 +34,10 @@ struct Views<'a> {
 impl<'a> Views<'a> {
     fn new(array: &'a StringViewArray, first_at: usize, len: usize, vector_build: bool) -> Self {
         let all = array.views();
+        let (halves, _) = all.inner().typed_data::<u64>().as_chunks::<2>();
         Views {
             views: &all[first_at..first_at + len],
+            halves: &halves[first_at..first_at + len],
             vector_build,
             bytes: &all.inner().as_slice()[16 * first_at..16 * (first_at + len)],
             buffers: array.data_buffers(),
@@ -43,6 +49,7 @@ impl<'a> Views<'a> {
         OnView {
             test,
             views: self.views,
+            halves: self.halves,
             vector_build: self.vector_build,
         }
     }
@@ -87,7 +94,7 @@ trait ByView {
     /// 64 views' outcomes gathered into a word (the first in the low bit), where the test has
     /// a form of its own for that.
     #[inline(always)]
-    fn word(&self, _views: &[u128; 64]) -> Option<u64> {
+    fn word(&self, _views: &[[u64; 2]; 64]) -> Option<u64> {
         None
     }
 }
@@ -99,7 +106,7 @@ impl ByView for ViewSet {
     }
 
     #[inline(always)]
-    fn word(&self, views: &[u128; 64]) -> Option<u64> {
+    fn word(&self, views: &[[u64; 2]; 64]) -> Option<u64> {
         ViewSet::word(self, views)
     }
 }
@@ -109,6 +116,11 @@ impl ByView for ViewPattern {
     fn passes(&self, view: u128) -> bool {
         ViewPattern::passes(self, view)
     }
+
+    #[inline(always)]
+    fn word(&self, views: &[[u64; 2]; 64]) -> Option<u64> {
+        Some(ViewPattern::word(self, views))
+    }
 }
 
 /// A view passes a test it decides alone: it is in a set, or its short value matches a fixed
@@ -116,6 +128,7 @@ impl ByView for ViewPattern {
 struct OnView<'v, T> {
     test: &'v T,
     views: &'v [u128],
+    halves: &'v [[u64; 2]],
     vector_build: bool,
 }
 
@@ -136,7 +149,7 @@ impl<T: ByView> RowTest for OnView<'_, T> {
 
     #[inline(always)]
     fn word(&self, start: usize) -> u64 {
-        let views: &[u128; 64] = (self.views[start..start + 64])
+        let views: &[[u64; 2]; 64] = (self.halves[start..start + 64])
             .try_into()
             .expect("64 views");
         match self.vector_build.then(|| self.test.word(views)).flatten() {
@@ -220,13 +233,36 @@ fn pattern_prover<'v, 'a>(pattern: &'v Pattern, views: &'v Views<'a>) -> Prover<
 /// A view's value is plain (`plain_view`).
 struct Plain<'v> {
     views: &'v [u128],
+    halves: &'v [[u64; 2]],
     spans: &'v [(usize, usize)],
+    vector_build: bool,
 }
 
 impl RowTest for Plain<'_> {
     #[inline(always)]
     fn holds(&self, i: usize) -> bool {
         plain_view(self.views[i], self.spans)
+    }
+
+    /// In the vector build, the inlined values four views a step (`plain_inlined_halves`), then
+    /// the long ones one by one.
+    #[inline(always)]
+    fn word(&self, start: usize) -> u64 {
+        if !self.vector_build {
+            return super::bits::gathered(self, start..start + 64);
+        }
+        let halves: &[[u64; 2]; 64] = (self.halves[start..start + 64])
+            .try_into()
+            .expect("64 views");
+        let (mut plain, mut long) = (0u64, 0u64);
+        for (i, &view) in halves.iter().enumerate() {
+            plain |= u64::from(plain_inlined_halves(view)) << i;
+            long |= u64::from(view[0] as u32 > 12) << i;
+        }
+        for i in super::bits::set_rows(&[long]) {
+            plain |= u64::from(plain_view(self.views[start + i], self.spans)) << i;
+        }
+        plain
     }
 }
 
@@ -358,7 +394,9 @@ impl<'a> Block<'a> {
             None => {
                 let plain = Plain {
                     views: views.views,
+                    halves: views.halves,
                     spans: &spans,
+                    vector_build: views.vector_build,
                 };
                 super::bits::each_unsettled(len, plain, nulls_seen, &mut judge);
             }

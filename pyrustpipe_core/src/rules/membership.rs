@@ -425,56 +425,54 @@ pub struct ViewSet {
     few: Option<Box<FewKeys>>,
 }
 
-/// A set of at most eight keys, as the views that inline them (the length, then the bytes),
-/// each with the bits its length keeps; padded with keys no view is. A value is one of them when
-/// its view, under a key's bits, is that key: the length is among the bits kept, and the bytes
-/// past the key's length, whatever a producer left there, are not. No hash and no table load: a
-/// loop over a word of views that the compiler makes four-lane compares in `widest`'s AVX2
-/// build. Keys of at most 4 bytes (flags, ISO codes) lie in a view's low half, and only it is
-/// compared.
+/// A set of at most eight keys, as the views that inline them (the length, then the bytes,
+/// zero-padded); padded with keys no view is. A value is one of them when its view, its bytes
+/// past its length cleared (`own_low`, `own_halves`: whatever a producer left there), is that
+/// key. No hash and no table load: each view cleared once, then compared with every key, over a
+/// word of views that the compiler makes four-lane compares in `widest`'s AVX2 build. Keys of at
+/// most 4 bytes (flags, ISO codes) lie in a view's low half, and only it is compared.
 #[derive(Debug, Clone, Copy)]
 pub enum FewKeys {
-    Two([(u64, u64); 2]),
-    Four([(u64, u64); 4]),
-    Eight([(u64, u64); 8]),
-    WideFour([[u64; 4]; 4]),
-    WideEight([[u64; 4]; 8]),
+    Two([u64; 2]),
+    Four([u64; 4]),
+    Eight([u64; 8]),
+    WideFour([(u64, u64); 4]),
+    WideEight([(u64, u64); 8]),
 }
 
-/// The part of a view a `FewKeys` set compares: its low half, or both halves (a key's bits and
-/// bytes as `[low bits, low key, high bits, high key]`: the compiler vectorizes two 64-bit
-/// compares, where it does not one 128-bit compare).
-trait FewKey: Copy {
-    fn holds(self, view: u128) -> bool;
-}
-
-impl FewKey for (u64, u64) {
-    #[inline(always)]
-    fn holds(self, view: u128) -> bool {
-        view as u64 & self.0 == self.1
-    }
-}
-
-impl FewKey for [u64; 4] {
-    #[inline(always)]
-    fn holds(self, view: u128) -> bool {
-        let (low, high) = (view as u64, (view >> 64) as u64);
-        (low & self[0] == self[1]) & (high & self[2] == self[3])
-    }
-}
-
-/// Whether `view` is one of `keys` (`FewKeys`).
+/// A view's low half with the bytes past its length cleared (its length and up to 4 bytes):
+/// arithmetic, not `VIEW_BITS`' table, so that it vectorizes. A value longer than 4 bytes keeps
+/// the whole half, whose length no short key has.
 #[inline(always)]
-fn among_few<K: FewKey, const N: usize>(keys: &[K; N], view: u128) -> bool {
-    (keys.iter()).fold(false, |hit, &key| hit | key.holds(view))
+fn own_low([low, _]: [u64; 2]) -> u64 {
+    let len = (low as u32).min(4);
+    low & u64::MAX >> (32 - 8 * len)
 }
 
-/// `among_few` of 64 views, the first in the low bit.
+/// A view's two halves with the bytes past its length cleared (up to 12 bytes); a longer value
+/// keeps both, and its length matches no key's. No branch: a value of at most 4 bytes keeps
+/// none of the high half by a mask, as a shift by 64 or more is not one.
 #[inline(always)]
-fn few_word<K: FewKey, const N: usize>(keys: &[K; N], views: &[u128; 64], negate: bool) -> u64 {
+fn own_halves(view: [u64; 2]) -> (u64, u64) {
+    let len = (view[0] as u32).min(12);
+    let high = view[1] & u64::MAX >> ((96 - 8 * len) & 63);
+    (own_low(view), high & 0u64.wrapping_sub(u64::from(len > 4)))
+}
+
+/// Whether each of 64 views (as their halves) is one of `keys` (`FewKeys`), the first in the
+/// low bit: each view cleared (`own`), then compared with every key.
+#[inline(always)]
+fn few_word<K: Copy + PartialEq, const N: usize>(
+    keys: &[K; N],
+    views: &[[u64; 2]; 64],
+    own: impl Fn([u64; 2]) -> K,
+    negate: bool,
+) -> u64 {
     let mut word = 0u64;
     for (i, &view) in views.iter().enumerate() {
-        word |= u64::from(among_few(keys, view) != negate) << i;
+        let view = own(view);
+        let hit = (keys.iter()).fold(false, |hit, &key| hit | (view == key));
+        word |= u64::from(hit != negate) << i;
     }
     word
 }
@@ -500,21 +498,11 @@ const VIEW_BITS: [u128; 16] = {
 
 /// `FewKeys` of the (distinct) inlining views `keys`, if there are at most eight.
 fn few_keys(keys: &[u128]) -> Option<FewKeys> {
-    // A padding key: only the length's bits kept, and a key with bytes set above them.
-    let never = (0xFFFF_FFFF, NEVER);
-    let key = |n: usize| {
-        keys.get(n)
-            .map_or(never, |&key| (VIEW_BITS[key as u32 as usize], key))
-    };
-    let low = |n: usize| {
-        let (bits, key) = key(n);
-        (bits as u64, key as u64)
-    };
-    let wide = |n: usize| {
-        let (bits, key) = key(n);
-        let high = |word: u128| (word >> 64) as u64;
-        [bits as u64, key as u64, high(bits), high(key)]
-    };
+    // A padding key: length 0 with bytes set, which no cleared view is.
+    let never = NEVER;
+    let key = |n: usize| keys.get(n).copied().unwrap_or(never);
+    let low = |n: usize| key(n) as u64;
+    let wide = |n: usize| (key(n) as u64, (key(n) >> 64) as u64);
     let short = keys.iter().all(|&key| key as u32 <= 4);
     match (keys.len(), short) {
         (0..=2, true) => Some(FewKeys::Two(std::array::from_fn(low))),
@@ -602,16 +590,16 @@ impl ViewSet {
         (self.slots[self.slot_of(own)] == own) != self.negate
     }
 
-    /// Rows `0..64` of `views` gathered into a word (the first row in the low bit), when the set
-    /// has a word form (`FewKeys`).
+    /// Rows `0..64` of `views` (as their halves) gathered into a word (the first row in the
+    /// low bit), when the set has a word form (`FewKeys`).
     #[inline(always)]
-    pub fn word(&self, views: &[u128; 64]) -> Option<u64> {
+    pub fn word(&self, views: &[[u64; 2]; 64]) -> Option<u64> {
         Some(match self.few.as_deref()? {
-            FewKeys::Two(keys) => few_word(keys, views, self.negate),
-            FewKeys::Four(keys) => few_word(keys, views, self.negate),
-            FewKeys::Eight(keys) => few_word(keys, views, self.negate),
-            FewKeys::WideFour(keys) => few_word(keys, views, self.negate),
-            FewKeys::WideEight(keys) => few_word(keys, views, self.negate),
+            FewKeys::Two(keys) => few_word(keys, views, own_low, self.negate),
+            FewKeys::Four(keys) => few_word(keys, views, own_low, self.negate),
+            FewKeys::Eight(keys) => few_word(keys, views, own_low, self.negate),
+            FewKeys::WideFour(keys) => few_word(keys, views, own_halves, self.negate),
+            FewKeys::WideEight(keys) => few_word(keys, views, own_halves, self.negate),
         })
     }
 
@@ -702,7 +690,7 @@ mod tests {
             let few = distinct.len() <= 8;
             let views: Vec<u128> = array.views().iter().copied().cycle().take(64).collect();
             let views: &[u128; 64] = views[..].try_into().expect("64 views");
-            let word = set.word(views);
+            let word = set.word(&crate::rules::view_halves(views));
             proptest::prop_assert_eq!(word.is_some(), few);
             if let Some(word) = word {
                 let one_by_one = (0..64).fold(0u64, |w, i| w | u64::from(set.passes(views[i])) << i);
@@ -711,6 +699,7 @@ mod tests {
                     let len = (view as u32 as usize).min(13);
                     view | (0x5A5A_5A5A_5A5A_5A5A_5A5A_5A5A_5A5A_5A5A & !VIEW_BITS[len % 16])
                 });
+                let dirty = crate::rules::view_halves(&dirty);
                 proptest::prop_assert_eq!(set.word(&dirty), Some(one_by_one), "dirty views");
             }
         }

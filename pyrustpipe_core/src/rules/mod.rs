@@ -179,6 +179,12 @@ fn text_passes(value: &Value<'_>, passes: impl Fn(&[u8]) -> bool) -> bool {
     }
 }
 
+/// 64 string views as the halves (`[low, high]`) the word forms read.
+#[cfg(test)]
+pub(crate) fn view_halves(views: &[u128; 64]) -> [[u64; 2]; 64] {
+    views.map(|view| [view as u64, (view >> 64) as u64])
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
