@@ -248,24 +248,29 @@ mod tests {
 
     #[test]
     fn sequential_short_keys_spread_over_partitions_and_buckets() {
-        // The keys a counter writes differ in their last bytes only; the partition (top 8
-        // bits) and a table's bucket (low bits) must still see them evenly.
-        let mut partitions = [0u32; 256];
-        let mut buckets = [0u32; 1024];
+        // The keys a counter writes differ in their last bytes only, short codes in their
+        // first; the partition (top 8 bits) and a table's bucket (low bits) must still see
+        // them evenly.
         let keys = 1u32 << 18;
-        for n in 0..keys {
-            let hash = key_hash(format!("TX{n:010}").as_bytes());
-            partitions[(hash >> 120) as usize] += 1;
-            buckets[(hash as usize) % 1024] += 1;
+        let ids = |n: u32| format!("TX{n:010}").into_bytes();
+        let codes = |n: u32| n.to_le_bytes()[..3].to_vec();
+        for key_of in [&ids as &dyn Fn(u32) -> Vec<u8>, &codes] {
+            let mut partitions = [0u32; 256];
+            let mut buckets = [0u32; 1024];
+            for n in 0..keys {
+                let hash = key_hash(&key_of(n));
+                partitions[(hash >> 120) as usize] += 1;
+                buckets[(hash as usize) % 1024] += 1;
+            }
+            let even = |counts: &[u32]| {
+                let expected = keys / counts.len() as u32;
+                counts
+                    .iter()
+                    .all(|&c| c > expected * 3 / 4 && c < expected * 5 / 4)
+            };
+            assert!(even(&partitions), "{partitions:?}");
+            assert!(even(&buckets), "{buckets:?}");
         }
-        let even = |counts: &[u32]| {
-            let expected = keys / counts.len() as u32;
-            counts
-                .iter()
-                .all(|&c| c > expected * 3 / 4 && c < expected * 5 / 4)
-        };
-        assert!(even(&partitions), "{partitions:?}");
-        assert!(even(&buckets), "{buckets:?}");
     }
 
     #[test]
