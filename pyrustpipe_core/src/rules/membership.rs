@@ -498,9 +498,8 @@ const VIEW_BITS: [u128; 16] = {
 
 /// `FewKeys` of the (distinct) inlining views `keys`, if there are at most eight.
 fn few_keys(keys: &[u128]) -> Option<FewKeys> {
-    // A padding key: length 0 with bytes set, which no cleared view is.
-    let never = NEVER;
-    let key = |n: usize| keys.get(n).copied().unwrap_or(never);
+    // Padded with `NEVER`: length 0 with bytes set, which no cleared view is.
+    let key = |n: usize| keys.get(n).copied().unwrap_or(NEVER);
     let low = |n: usize| key(n) as u64;
     let wide = |n: usize| (key(n) as u64, (key(n) >> 64) as u64);
     let short = keys.iter().all(|&key| key as u32 <= 4);
