@@ -1717,15 +1717,14 @@ fn plain_inlined(view: u128) -> bool {
 /// subtraction borrows across no byte), and only the value's bytes (4..4 + len) are asked.
 #[inline(always)]
 fn plain_inlined_halves([low, high]: [u64; 2]) -> bool {
-    const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
+    use crate::rules::fixed_pattern::HIGH_BITS;
     const ONES: u64 = 0x0101_0101_0101_0101;
     let plain_bytes = |x: u64| ((x | HIGH_BITS) - ONES) & !x;
     let len = low as u32;
     let within = len.min(12);
-    // The value's bytes in each half; a shift by 64 or more is not one, so a mask says none.
+    // The value's bytes in each half.
     let low_value = u64::MAX >> (32 - 8 * within.min(4)) & !0xFFFF_FFFF;
-    let high_value =
-        u64::MAX >> ((96 - 8 * within) & 63) & 0u64.wrapping_sub(u64::from(within > 4));
+    let high_value = crate::rules::membership::inlined_high_bits(within);
     let asked = |x: u64, value: u64| plain_bytes(x) | !value | !HIGH_BITS == u64::MAX;
     (len.wrapping_sub(1) < 12) & asked(low, low_value) & asked(high, high_value)
 }

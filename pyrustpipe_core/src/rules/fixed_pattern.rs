@@ -73,7 +73,7 @@ pub struct ViewPattern {
 }
 
 /// Bit 7 of every byte.
-const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
+pub(crate) const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
 
 /// Whether every byte of `half` lies in its lane's range, the lanes as `ViewPattern::halves`
 /// keeps them: eight lanes in one word, with no SIMD (so that a loop over views vectorizes four

@@ -450,13 +450,19 @@ fn own_low([low, _]: [u64; 2]) -> u64 {
 }
 
 /// A view's two halves with the bytes past its length cleared (up to 12 bytes); a longer value
-/// keeps both, and its length matches no key's. No branch: a value of at most 4 bytes keeps
-/// none of the high half by a mask, as a shift by 64 or more is not one.
+/// keeps both, and its length matches no key's.
 #[inline(always)]
 fn own_halves(view: [u64; 2]) -> (u64, u64) {
     let len = (view[0] as u32).min(12);
-    let high = view[1] & u64::MAX >> ((96 - 8 * len) & 63);
-    (own_low(view), high & 0u64.wrapping_sub(u64::from(len > 4)))
+    (own_low(view), view[1] & inlined_high_bits(len))
+}
+
+/// The bits of a view's high half that hold an inlined value of `len` (at most 12) bytes: its
+/// bytes 5 to 12. No branch: a shift by 64 or more is not one, so a mask says none for a value
+/// of at most 4 bytes.
+#[inline(always)]
+pub(crate) fn inlined_high_bits(len: u32) -> u64 {
+    u64::MAX >> ((96 - 8 * len) & 63) & 0u64.wrapping_sub(u64::from(len > 4))
 }
 
 /// Whether each of 64 views (as their halves) is one of `keys` (`FewKeys`), the first in the
