@@ -72,6 +72,12 @@ impl<'a> Views<'a> {
     }
 }
 
+/// Views `start..start + 64` of `halves`, which a word form reads.
+#[inline(always)]
+fn sixty_four(halves: &[[u64; 2]], start: usize) -> &[[u64; 2]; 64] {
+    (halves[start..start + 64]).try_into().expect("64 views")
+}
+
 /// Per data buffer: the offsets `from..to` whose every byte is proven ASCII without NUL, so any
 /// long value inside them is a `str` value with no test of its own (empty: none).
 fn ascii_spans(proven: &[Proven<'_>]) -> Vec<(usize, usize)> {
@@ -149,9 +155,7 @@ impl<T: ByView> RowTest for OnView<'_, T> {
 
     #[inline(always)]
     fn word(&self, start: usize) -> u64 {
-        let views: &[[u64; 2]; 64] = (self.halves[start..start + 64])
-            .try_into()
-            .expect("64 views");
+        let views = sixty_four(self.halves, start);
         match self.vector_build.then(|| self.test.word(views)).flatten() {
             Some(word) => word,
             None => super::bits::gathered(self, start..start + 64),
@@ -162,6 +166,13 @@ impl<T: ByView> RowTest for OnView<'_, T> {
 /// A test of a value's bytes.
 trait ByText {
     fn passes(&self, text: &[u8]) -> bool;
+
+    /// 64 views' outcomes gathered into a word (the first in the low bit), where the test has
+    /// a form of its own for that.
+    #[inline(always)]
+    fn word(&self, _views: &[[u64; 2]; 64], _buffers: &[Buffer]) -> Option<u64> {
+        None
+    }
 }
 
 impl ByText for Pattern {
@@ -175,6 +186,11 @@ impl ByText for TwoWordPattern {
     #[inline(always)]
     fn passes(&self, text: &[u8]) -> bool {
         TwoWordPattern::passes(self, text)
+    }
+
+    #[inline(always)]
+    fn word(&self, views: &[[u64; 2]; 64], buffers: &[Buffer]) -> Option<u64> {
+        Some(TwoWordPattern::word(self, views, buffers))
     }
 }
 
@@ -197,6 +213,15 @@ impl<P: ByText> RowTest for Matches<'_, '_, P> {
     #[inline(always)]
     fn holds(&self, i: usize) -> bool {
         self.pattern.passes(self.views.text(i))
+    }
+
+    #[inline(always)]
+    fn word(&self, start: usize) -> u64 {
+        let views = sixty_four(self.views.halves, start);
+        match self.pattern.word(views, self.views.buffers) {
+            Some(word) => word,
+            None => super::bits::gathered(self, start..start + 64),
+        }
     }
 }
 
@@ -251,11 +276,8 @@ impl RowTest for Plain<'_> {
         if !self.vector_build {
             return super::bits::gathered(self, start..start + 64);
         }
-        let halves: &[[u64; 2]; 64] = (self.halves[start..start + 64])
-            .try_into()
-            .expect("64 views");
         let (mut plain, mut long) = (0u64, 0u64);
-        for (i, &view) in halves.iter().enumerate() {
+        for (i, &view) in sixty_four(self.halves, start).iter().enumerate() {
             plain |= u64::from(plain_inlined_halves(view)) << i;
             long |= u64::from(view[0] as u32 > 12) << i;
         }

@@ -5,6 +5,7 @@
 //! several times faster than a general regex search on short values. The result is identical to
 //! the regex's: non-ASCII characters never match an ASCII class, and literals compare as UTF-8.
 
+use arrow_buffer::Buffer;
 use regex_syntax::hir::{Class, Hir, HirKind, Look};
 use wide::u8x16;
 
@@ -87,22 +88,28 @@ fn half_passes(half: u64, (lo, high_hi, loose): (u64, u64, u64)) -> bool {
     (at_least_lo & at_most_hi & !half) | loose == u64::MAX
 }
 
+/// Sixteen lanes, the first accepting the first range, as two words for `half_passes`; lanes
+/// past the ranges accept any byte.
+fn word_lanes(ranges: impl IntoIterator<Item = (u8, u8)>) -> [(u64, u64, u64); 2] {
+    let (mut lo, mut high_hi, mut loose) = ([0u8; 16], [0xFFu8; 16], [0xFFu8; 16]);
+    for (lane, (from, to)) in ranges.into_iter().enumerate() {
+        (lo[lane], high_hi[lane], loose[lane]) = (from, 0x80 | to, 0x7F);
+    }
+    let half = |bytes: [u8; 16], n: usize| {
+        u64::from_le_bytes(bytes[8 * n..8 * n + 8].try_into().expect("eight bytes"))
+    };
+    [0, 1].map(|n| (half(lo, n), half(high_hi, n), half(loose, n)))
+}
+
 impl ViewPattern {
     fn of(ranges: &[(u8, u8)]) -> Option<Self> {
         let len = u8::try_from(ranges.len()).ok().filter(|&len| len <= 12)?;
         let view_lanes = [(len, len), (0, 0), (0, 0), (0, 0)]
             .into_iter()
             .chain(ranges.iter().copied());
-        let (mut lo, mut high_hi, mut loose) = ([0u8; 16], [0xFFu8; 16], [0xFFu8; 16]);
-        for (lane, (from, to)) in view_lanes.clone().enumerate() {
-            (lo[lane], high_hi[lane], loose[lane]) = (from, 0x80 | to, 0x7F);
-        }
-        let half = |bytes: [u8; 16], n: usize| {
-            u64::from_le_bytes(bytes[8 * n..8 * n + 8].try_into().expect("eight bytes"))
-        };
         Some(ViewPattern {
-            lanes: SixteenLanes::of(view_lanes.enumerate()),
-            halves: [0, 1].map(|n| (half(lo, n), half(high_hi, n), half(loose, n))),
+            lanes: SixteenLanes::of(view_lanes.clone().enumerate()),
+            halves: word_lanes(view_lanes),
         })
     }
 
@@ -145,6 +152,43 @@ impl TwoWordPattern {
             len,
             lanes: SixteenLanes::of(head_and_tail.copied().enumerate()),
         })
+    }
+
+    /// Whether each of 64 string views (as their halves) holds a matching value, the first in
+    /// the low bit: its length, then its first eight bytes and its last eight as the sixteen
+    /// lanes — from the view itself when it inlines the value (at most twelve bytes), else
+    /// from `buffers` (a view pointing outside them does not match).
+    #[inline(always)]
+    pub fn word(&self, views: &[[u64; 2]; 64], buffers: &[Buffer]) -> u64 {
+        // At most sixteen (as built), which the compiler learns here: a value's end in its
+        // buffer cannot overflow.
+        let len = self.len.min(16);
+        let passes = |head: u64, tail: u64| {
+            self.lanes
+                .passes((u128::from(tail) << 64 | u128::from(head)).to_le_bytes())
+        };
+        let mut word = 0u64;
+        if len <= 12 {
+            for (i, &[low, high]) in views.iter().enumerate() {
+                let value = (u128::from(high) << 64 | u128::from(low)) >> 32;
+                let (head, tail) = (value as u64, (value >> (8 * (len - 8))) as u64);
+                word |= u64::from(low as u32 as usize == len && passes(head, tail)) << i;
+            }
+        } else {
+            for (i, &[low, high]) in views.iter().enumerate() {
+                let (buffer, offset) = (high as u32 as usize, (high >> 32) as usize);
+                let text = (buffers.get(buffer))
+                    .and_then(|bytes| bytes.as_slice().get(offset..offset + len));
+                let matches = match text.and_then(|t| Some((t.first_chunk()?, t.last_chunk()?))) {
+                    Some((&head, &tail)) if low as u32 as usize == len => {
+                        passes(u64::from_le_bytes(head), u64::from_le_bytes(tail))
+                    }
+                    _ => false,
+                };
+                word |= u64::from(matches) << i;
+            }
+        }
+        word
     }
 
     /// Whether `text` matches.
@@ -533,6 +577,66 @@ mod tests {
                 let regex = regex::Regex::new(pattern).unwrap();
                 prop_assert_eq!(two_words.passes(text.as_bytes()), regex.is_match(&text), "{} on {:?}", pattern, text);
             }
+        }
+
+        /// The word form of 64 views decides as the two words do on each view's text: values
+        /// inlined (with any padding) or in buffers, and a view pointing outside them fails.
+        #[test]
+        fn a_word_of_two_words_agrees_with_each_text(
+            texts in proptest::collection::vec((
+                prop_oneof![
+                    "\\+2547[0-9]{8}", "\\+[0-9]{15}", "[A-Z]{3}-[0-9]{10}", "[!-~]{16}",
+                    "TX[0-9]{10}", "[a-z]{8}", "\\+[0-9]{8}",
+                    "(\\+2547|\\+254|\\+|TX|2547)?[0-9A-Za-z+@\\[`{/:é\n\u{7f}\u{0} ]{0,16}",
+                ],
+                proptest::option::of((0usize..16, any::<u8>())),
+            ), 64),
+            paddings in proptest::collection::vec(any::<u8>(), 64),
+            misplaced in proptest::collection::vec(0u8..12, 64),
+        ) {
+            // Each text with one byte replaced, sometimes.
+            let texts: Vec<Vec<u8>> = texts.into_iter().map(|(text, replace)| {
+                let mut bytes = text.into_bytes();
+                if let Some((at, byte)) = replace {
+                    if let Some(slot) = bytes.get_mut(at) {
+                        *slot = byte;
+                    }
+                }
+                bytes
+            }).collect();
+            // The long values in two buffers, every other one in each; a few views point past
+            // their buffer's end, or at a buffer that is not there.
+            let mut buffers = [Vec::new(), Vec::new()];
+            let mut views = Vec::new();
+            for (i, text) in texts.iter().enumerate() {
+                let buffer = &mut buffers[i % 2];
+                let mut place = (u32::try_from(i % 2).unwrap(), u32::try_from(buffer.len()).unwrap());
+                if text.len() > 12 {
+                    buffer.extend_from_slice(text);
+                }
+                match misplaced[i] {
+                    0 => place.0 = 2,
+                    1 => place.1 += 4096,
+                    _ => {}
+                }
+                views.push(view_of(text, paddings[i], place));
+            }
+            let views: &[u128; 64] = views[..].try_into().expect("64 views");
+            let buffers = buffers.map(Buffer::from_vec);
+            let mut matched = false;
+            for pattern in [r"^\+2547[0-9]{8}$", r"^\+[0-9]{15}$", r"^[A-Z]{3}-[0-9]{10}$", r"^[!-~]{16}$", r"^TX[0-9]{10}$", r"^[a-z]{8}$", r"^\+[0-9]{8}$"] {
+                let fixed = FixedPattern::compile(pattern).expect(pattern);
+                let two_words = fixed.two_words().expect(pattern);
+                let each = (0..64).fold(0u64, |word, i| {
+                    let readable = texts[i].len() <= 12 || misplaced[i] > 1;
+                    let passes = readable && two_words.passes(&texts[i]);
+                    word | u64::from(passes) << i
+                });
+                let word = two_words.word(&crate::rules::view_halves(views), &buffers);
+                prop_assert_eq!(word, each, "{}", pattern);
+                matched |= each != 0;
+            }
+            prop_assert!(matched, "no text matched: the test would prove nothing");
         }
 
         #[test]
