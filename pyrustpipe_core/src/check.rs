@@ -455,13 +455,24 @@ fn views_proven(strings: &arrow_array::StringViewArray) -> Vec<Proven<'_>> {
         return Vec::new();
     }
     let mut spans = vec![(usize::MAX, 0usize); buffers.len()];
+    let mut widen = |buffer: usize, (from, end): (usize, usize)| {
+        if let Some(span) = spans.get_mut(buffer) {
+            *span = (span.0.min(from), span.1.max(end));
+        }
+    };
+    // Consecutive long values mostly share a buffer: the current buffer's span is kept at hand
+    // and written when the buffer changes.
+    let mut run = (usize::MAX, (usize::MAX, 0usize));
     for &view in strings.views().iter() {
         if let Some((buffer, offset, len)) = long_view(view) {
-            if let Some(span) = spans.get_mut(buffer) {
-                *span = (span.0.min(offset), span.1.max(offset + len));
+            if buffer != run.0 {
+                widen(run.0, run.1);
+                run = (buffer, (usize::MAX, 0));
             }
+            run.1 = (run.1 .0.min(offset), run.1 .1.max(offset + len));
         }
     }
+    widen(run.0, run.1);
     buffers
         .iter()
         .zip(spans)
@@ -2185,6 +2196,55 @@ mod tests {
                         assert_eq!(plain_inlined_halves(halves), plain, "{len} {at} {byte:#x}");
                     }
                 }
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// Each data buffer's proven span is what every long view pointing there spans, however
+        /// the views interleave their buffers (a `take` of a many-buffer array): NUL and
+        /// non-ASCII values included, short values and nulls pointing nowhere.
+        #[test]
+        fn view_spans_cover_each_buffers_long_values(
+            texts in proptest::collection::vec(
+                proptest::option::of("[a-z\u{0}é]{0,30}"), 1..300),
+            block in 16u32..200,
+            order in proptest::collection::vec(proptest::num::usize::ANY, 1..300),
+        ) {
+            let mut builder = arrow_array::builder::StringViewBuilder::new()
+                .with_fixed_block_size(block);
+            for text in &texts {
+                builder.append_option(text.as_deref());
+            }
+            let built = builder.finish();
+            let picks: Vec<u32> =
+                order.iter().map(|&i| (i % texts.len()) as u32).collect();
+            let taken = arrow_select::take::take(
+                &built,
+                &arrow_array::UInt32Array::from(picks),
+                None,
+            )
+            .expect("take");
+            let strings = taken.as_string_view();
+            let mut expected = vec![(usize::MAX, 0usize); strings.data_buffers().len()];
+            for &view in strings.views().iter() {
+                if let Some((buffer, offset, len)) = long_view(view) {
+                    let span = &mut expected[buffer];
+                    *span = (span.0.min(offset), span.1.max(offset + len));
+                }
+            }
+            let proven = views_proven(strings);
+            if !expected.is_empty() {
+                proptest::prop_assert_eq!(proven.len(), expected.len());
+            }
+            for (proven, (buffer, &(from, end))) in proven.iter().zip(expected.iter().enumerate()) {
+                let bytes = strings.data_buffers()[buffer].as_slice();
+                let clean = if from < end { CleanPrefix::of(&bytes[from..end]) } else { CleanPrefix::default() };
+                let from = if from < end { from } else { 0 };
+                proptest::prop_assert_eq!(
+                    (proven.from, proven.clean.len(), proven.clean.is_ascii()),
+                    (from, clean.len(), clean.is_ascii())
+                );
             }
         }
     }
