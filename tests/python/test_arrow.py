@@ -499,3 +499,45 @@ def test_a_typed_str_key_fails_exactly_its_repeats(keep: str) -> None:
             assert rule.failed == len(failing), (source, threads)
             sampled = [sample.row - 1 for sample in rule.samples]  # rows count from 1
             assert sampled == failing[: len(sampled)] and sampled, (source, threads)
+
+
+def test_unchecked_long_texts_fail_exactly_where_they_are_not_str_values() -> None:
+    """An unchecked `str` column of a polars frame, proven a 64-row word at a time: words of long
+    values (13 bytes and more, held in the frame's data buffers), of short ones and of both, on
+    one and two threads and in 7,777-row batches; a value with NUL is not a `str` value (a
+    `type` failure, sampled first), a non-ASCII one is, and a null is neither."""
+    rows = 40_000
+    texts: list[str | None] = []
+    for i in range(rows):
+        word = i // 64
+        if word % 3 == 0:
+            texts.append(f"+2547{i:08d}")  # 13 bytes: every value of the word long
+        elif word % 3 == 1:
+            texts.append(f"S{i}")  # short
+        else:
+            texts.append(f"+2547{i:08d}" if i % 5 else f"s{i}")  # mostly long
+    for i in range(3, rows, 997):
+        texts[i] = f"+254712\x00{i:05d}"  # long, with NUL
+    for i in range(7, rows, 1201):
+        texts[i] = f"+2547-é-{i:06d}"  # long, not ASCII
+    for i in range(11, rows, 1409):
+        texts[i] = None
+    for i in range(13, rows, 2003):
+        texts[i] = "a\x00"  # short, with NUL
+    failing = [row for row, text in enumerate(texts) if text is not None and "\x00" in text]
+    assert len(failing) > 40
+
+    class Unchecked(pp.Schema):
+        phone: str | None = pp.Field()
+
+    frame = pl.DataFrame({"phone": pl.Series(texts, dtype=pl.String)})
+    table = frame.to_arrow()
+    sources = {"frame": frame, "batches": pa.Table.from_batches(table.to_batches(7777))}
+    for source, data in sources.items():
+        for threads in (1, 2):
+            report = pp.validate(data, Unchecked, threads=threads)
+            rule = report.rule("phone:type")
+            assert rule.failed == len(failing), (source, threads)
+            assert report.invalid_rows == len(failing), (source, threads)
+            sampled = [sample.row - 1 for sample in rule.samples]  # rows count from 1
+            assert sampled == failing[: len(sampled)] and sampled, (source, threads)
