@@ -541,3 +541,46 @@ def test_unchecked_long_texts_fail_exactly_where_they_are_not_str_values() -> No
             assert report.invalid_rows == len(failing), (source, threads)
             sampled = [sample.row - 1 for sample in rule.samples]  # rows count from 1
             assert sampled == failing[: len(sampled)] and sampled, (source, threads)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_dictionary_columns_report_what_their_strings_report(threads: int) -> None:
+    """A `str` column held as a dictionary (polars' Categorical and Enum, pyarrow dictionaries of
+    `large_string` with null keys and a null value) is read in place as the strings it stands
+    for: its report is the plain string column's, rule by rule and sample by sample."""
+    rng = np.random.default_rng(11)
+    rows = 20_000
+    choices = ["KES", "UGX", "", "a\x00b", "é-a-long-category", "Kenya Commercial Bank", "USD"]
+    texts: list[str | None] = [choices[i] for i in rng.integers(0, len(choices), rows)]
+    for i in range(5, rows, 401):
+        texts[i] = None
+    codes = [f"id-{i % (rows - 30)}" for i in range(rows)]
+
+    class Coded(pp.Schema):
+        kind: str | None = pp.Field(isin=["KES", "UGX", "USD", "Kenya Commercial Bank"])
+        label: str | None = pp.Field(min_length=1, max_length=12)
+        code: str = pp.Field(unique=True, pattern=r"^id-[0-9]+$")
+
+    plain = pl.DataFrame({"kind": texts, "label": texts, "code": codes})
+    expected = pp.validate(plain, Coded, threads=threads).to_dict()
+    categorical = plain.with_columns(
+        pl.col("kind").cast(pl.Categorical),
+        pl.col("label").cast(pl.Categorical),
+        pl.col("code").cast(pl.Categorical),
+    )
+
+    def dictionary(values: list[str | None]) -> pa.DictionaryArray:
+        encoded = pa.array(values, type=pa.large_string()).dictionary_encode()
+        with_null = pa.array([*encoded.dictionary.to_pylist(), None], type=pa.large_string())
+        return pa.DictionaryArray.from_arrays(encoded.indices, with_null)
+
+    dictionaries = pa.table(
+        {"kind": dictionary(texts), "label": dictionary(texts), "code": dictionary(codes)}
+    )
+    for source in (categorical, dictionaries):
+        report = pp.validate(source, Coded, threads=threads).to_dict()
+        for volatile in ("duration_s", "rows_per_s", "sources", "bytes"):
+            report.pop(volatile, None)
+            expected.pop(volatile, None)
+        assert report == expected
+    assert expected["invalid_rows"] > 1000

@@ -165,7 +165,16 @@ pub fn append_batch(
             continue;
         };
         let array = batch.column(column_of(*field));
-        if in_place(column, array) {
+        let views = (typed && dtypes[column] == DType::Str)
+            .then(|| super::typed::string_dictionary_views(array))
+            .flatten();
+        if let Some(views) = views {
+            rows.in_place.push(InPlace {
+                column,
+                first,
+                array: views,
+            });
+        } else if in_place(column, array) {
             rows.in_place.push(InPlace {
                 column,
                 first,

@@ -85,6 +85,25 @@ pub fn column_texts(
     Ok(())
 }
 
+/// A dictionary of strings (polars' `Categorical` and `Enum`, pandas' `category`) as the string
+/// views it stands for, so a `str` column reads it in place: each row's view gathered by its key
+/// (16 bytes a row, the values' bytes shared), where its text would be written out row by row.
+/// `None` for any other array, or a dictionary whose values no view can point at (more than
+/// 4 GiB).
+pub fn string_dictionary_views(array: &ArrayRef) -> Option<ArrayRef> {
+    match array.data_type() {
+        DataType::Dictionary(_, values)
+            if matches!(
+                **values,
+                DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
+            ) =>
+        {
+            arrow_cast::cast(array, &DataType::Utf8View).ok()
+        }
+        _ => None,
+    }
+}
+
 /// A typed column's values as `Native`s, read where they lie: one exists only where every value
 /// means exactly what its text would (`native_column`).
 pub struct NativeColumn<'a> {
