@@ -11,7 +11,7 @@ use super::bits::RowTest;
 use super::{as_u32, plain_inlined, plain_inlined_halves, Block, Proven};
 use crate::ledger::sketch::Sketch;
 use crate::rules::fixed_pattern::{TwoWordPattern, ViewPattern};
-use crate::rules::membership::ViewSet;
+use crate::rules::membership::{Membership, ViewSet};
 use crate::rules::pattern::Pattern;
 use crate::rules::{ColumnCheck, RuleId};
 use crate::value::{TypeParser, Value};
@@ -194,9 +194,16 @@ impl ByText for TwoWordPattern {
     }
 }
 
-/// A view's value matches a pattern.
+impl ByText for Membership {
+    #[inline(always)]
+    fn passes(&self, text: &[u8]) -> bool {
+        self.passes_text(text)
+    }
+}
+
+/// A view's value passes a test of its bytes (a pattern, a set of long keys).
 struct Matches<'v, 'a, P> {
-    pattern: &'v P,
+    test: &'v P,
     views: &'v Views<'a>,
 }
 
@@ -212,13 +219,13 @@ impl<P> Copy for Matches<'_, '_, P> {}
 impl<P: ByText> RowTest for Matches<'_, '_, P> {
     #[inline(always)]
     fn holds(&self, i: usize) -> bool {
-        self.pattern.passes(self.views.text(i))
+        self.test.passes(self.views.text(i))
     }
 
     #[inline(always)]
     fn word(&self, start: usize) -> u64 {
         let views = sixty_four(self.views.halves, start);
-        match self.pattern.word(views, self.views.buffers) {
+        match self.test.word(views, self.views.buffers) {
             Some(word) => word,
             None => super::bits::gathered(self, start..start + 64),
         }
@@ -233,6 +240,7 @@ enum Prover<'v, 'a> {
     Inlined(OnView<'v, ViewPattern>),
     TwoWords(Matches<'v, 'a, TwoWordPattern>),
     Pattern(Matches<'v, 'a, Pattern>),
+    Texts(Matches<'v, 'a, Membership>),
 }
 
 impl RowTest for Prover<'_, '_> {
@@ -242,6 +250,7 @@ impl RowTest for Prover<'_, '_> {
             Prover::Inlined(test) => test.holds(i),
             Prover::TwoWords(test) => test.holds(i),
             Prover::Pattern(test) => test.holds(i),
+            Prover::Texts(test) => test.holds(i),
         }
     }
 }
@@ -250,8 +259,11 @@ impl RowTest for Prover<'_, '_> {
 fn pattern_prover<'v, 'a>(pattern: &'v Pattern, views: &'v Views<'a>) -> Prover<'v, 'a> {
     match (pattern.view_pattern(), pattern.two_words()) {
         (Some(short), _) => Prover::Inlined(views.on(short)),
-        (None, Some(pattern)) => Prover::TwoWords(Matches { pattern, views }),
-        (None, None) => Prover::Pattern(Matches { pattern, views }),
+        (None, Some(test)) => Prover::TwoWords(Matches { test, views }),
+        (None, None) => Prover::Pattern(Matches {
+            test: pattern,
+            views,
+        }),
     }
 }
 
@@ -357,10 +369,15 @@ impl<'a> Block<'a> {
         // The first check, when a value it accepts is thereby a `str` value (an `isin`, a
         // fixed-shape ASCII pattern): it judges the values, and needs no pass of its own.
         let prover = match column.checks.first() {
-            Some(ColumnCheck::Membership(membership)) => membership
-                .view_set()
-                .filter(|set| set.proves_plain_text())
-                .map(|set| Prover::Set(views.on(set))),
+            Some(ColumnCheck::Membership(membership)) => match membership.view_set() {
+                Some(set) => set.proves_plain_text().then(|| Prover::Set(views.on(set))),
+                None => membership
+                    .proves_plain_text()
+                    .then_some(Prover::Texts(Matches {
+                        test: membership,
+                        views: &views,
+                    })),
+            },
             Some(ColumnCheck::Pattern(pattern)) if pattern.accepts_only_plain_text() => {
                 Some(pattern_prover(pattern, &views))
             }
@@ -433,6 +450,9 @@ impl<'a> Block<'a> {
             Some(Prover::Pattern(test)) => {
                 super::bits::each_unsettled(len, test, nulls_seen, &mut judge);
             }
+            Some(Prover::Texts(test)) => {
+                super::bits::each_unsettled(len, test, nulls_seen, &mut judge);
+            }
             None => {
                 let plain = Plain {
                     views: views.views,
@@ -452,7 +472,11 @@ impl<'a> Block<'a> {
                         self.fail_views(check, place, views.on(set), failures, out);
                     }
                     None => {
-                        let passes = |i: usize| membership.passes(&Value::Str(views.text(i)));
+                        let views = &views;
+                        let passes = Matches {
+                            test: membership,
+                            views,
+                        };
                         self.fail_views(check, place, passes, failures, out);
                     }
                 },
@@ -461,14 +485,17 @@ impl<'a> Block<'a> {
                         (Some(short), _) => {
                             self.fail_views(check, place, views.on(short), failures, out);
                         }
-                        (None, Some(pattern)) => {
+                        (None, Some(test)) => {
                             let views = &views;
-                            let passes = Matches { pattern, views };
+                            let passes = Matches { test, views };
                             self.fail_views(check, place, passes, failures, out);
                         }
                         (None, None) => {
                             let views = &views;
-                            let passes = Matches { pattern, views };
+                            let passes = Matches {
+                                test: pattern,
+                                views,
+                            };
                             self.fail_views(check, place, passes, failures, out);
                         }
                     }

@@ -15,16 +15,19 @@ const SCAN_LIMIT: usize = 16;
 #[derive(Debug)]
 pub struct KeySet {
     scan: Vec<Vec<u8>>,
-    /// The scanned keys, packed, when all are short: found without memcmp.
+    /// The scanned keys by their packed form (`pack`): found with no scan, and a key longer
+    /// than 16 bytes with one comparison of its bytes.
     packed: Option<PackedSet>,
     hashed: HashSet<Vec<u8>>,
 }
 
-/// A key of at most 16 bytes as one comparable value: its length and its bytes, read with two
-/// overlapping fixed-size loads that together cover every byte (equal lengths and loads mean
-/// equal keys). No variable-length copy: that `memcpy` call cost more than the set scan.
+/// A key as one comparable value: its length and its bytes, read with two overlapping
+/// fixed-size loads that together cover every byte of a key of at most 16 bytes (equal lengths
+/// and loads then mean equal keys); of a longer key, its first and last eight bytes (equal keys
+/// pack alike, and the bytes decide). No variable-length copy: that `memcpy` call cost more
+/// than the set scan.
 #[inline]
-fn pack(key: &[u8]) -> Option<(u128, u8)> {
+fn pack(key: &[u8]) -> (u128, usize) {
     let len = key.len();
     let word = |at: usize| u64::from_le_bytes(key[at..at + 8].try_into().expect("8 bytes"));
     let half = |at: usize| {
@@ -39,49 +42,62 @@ fn pack(key: &[u8]) -> Option<(u128, u8)> {
             0,
         ),
         4..=7 => (half(0), half(len - 4)),
-        8..=16 => (word(0), word(len - 8)),
-        _ => return None,
+        _ => (word(0), word(len - 8)),
     };
-    Some((u128::from(high) << 64 | u128::from(low), len as u8))
+    (u128::from(high) << 64 | u128::from(low), len)
+}
+
+/// Whether a key of `len` bytes is all of its packed form (`pack`).
+const fn packs_whole(len: usize) -> bool {
+    len <= 16
 }
 
 /// At most [`SCAN_LIMIT`] packed keys in a table four times that size (open addressing,
-/// linear probing): a lookup is one multiply and, nearly always, one comparison.
+/// linear probing): a lookup is one multiply and, nearly always, one comparison. Each slot
+/// keeps its key's place in the scan, for the bytes of a key longer than its packed form.
 #[derive(Debug)]
 struct PackedSet {
-    slots: Vec<Option<(u128, u8)>>,
+    slots: Vec<Option<((u128, usize), usize)>>,
 }
 
 impl PackedSet {
     const SLOTS: usize = 4 * SCAN_LIMIT;
 
-    fn new(keys: Vec<(u128, u8)>) -> PackedSet {
+    /// `keys` distinct (two long keys can pack alike: each has a slot of its own).
+    fn new(keys: &[Vec<u8>]) -> PackedSet {
         let mut slots = vec![None; Self::SLOTS];
-        for key in keys {
-            let mut slot = Self::slot_of(key);
-            while slots[slot].is_some_and(|k| k != key) {
+        for (place, key) in keys.iter().enumerate() {
+            let packed = pack(key);
+            let mut slot = Self::slot_of(packed);
+            while slots[slot].is_some() {
                 slot = (slot + 1) % Self::SLOTS;
             }
-            slots[slot] = Some(key);
+            slots[slot] = Some((packed, place));
         }
         PackedSet { slots }
     }
 
     #[inline]
-    fn slot_of((bytes, len): (u128, u8)) -> usize {
-        let mixed = (bytes as u64) ^ ((bytes >> 64) as u64).rotate_left(29) ^ u64::from(len);
+    fn slot_of((bytes, len): (u128, usize)) -> usize {
+        let mixed = (bytes as u64) ^ ((bytes >> 64) as u64).rotate_left(29) ^ len as u64;
         // The top bits of a Fibonacci-hashing multiply; SLOTS is a power of two.
         (mixed.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - Self::SLOTS.trailing_zeros())) as usize
     }
 
+    /// Whether `key` (packed as `packed`) is one of `scan`, the keys the set was made of.
     #[inline]
-    fn contains(&self, key: (u128, u8)) -> bool {
+    fn contains(&self, packed: (u128, usize), key: &[u8], scan: &[Vec<u8>]) -> bool {
         // The table is at most a quarter full, so an empty slot ends every probe.
-        let mut slot = Self::slot_of(key);
+        let mut slot = Self::slot_of(packed);
         loop {
             match self.slots[slot] {
                 None => return false,
-                Some(k) if k == key => return true,
+                Some((k, place)) if k == packed => {
+                    if packs_whole(packed.1) || scan[place] == key {
+                        return true;
+                    }
+                    slot = (slot + 1) % Self::SLOTS;
+                }
                 Some(_) => slot = (slot + 1) % Self::SLOTS,
             }
         }
@@ -118,11 +134,7 @@ impl KeySet {
         keys.dedup();
         Ok(if keys.len() <= SCAN_LIMIT {
             KeySet {
-                packed: keys
-                    .iter()
-                    .map(|k| pack(k))
-                    .collect::<Option<Vec<_>>>()
-                    .map(PackedSet::new),
+                packed: Some(PackedSet::new(&keys)),
                 scan: keys,
                 hashed: HashSet::new(),
             }
@@ -139,18 +151,14 @@ impl KeySet {
     #[inline(always)]
     pub fn contains(&self, key: &[u8]) -> bool {
         match &self.packed {
-            Some(packed) => pack(key).is_some_and(|k| packed.contains(k)),
-            None => self.contains_unpacked(key),
+            Some(packed) => packed.contains(pack(key), key, &self.scan),
+            None => self.contains_hashed(key),
         }
     }
 
     #[inline(never)]
-    fn contains_unpacked(&self, key: &[u8]) -> bool {
-        if self.hashed.is_empty() {
-            self.scan.iter().any(|k| k.as_slice() == key)
-        } else {
-            self.hashed.contains(key)
-        }
+    fn contains_hashed(&self, key: &[u8]) -> bool {
+        self.hashed.contains(key)
     }
 }
 
@@ -367,6 +375,13 @@ impl Membership {
     #[inline(always)]
     pub fn passes_text(&self, text: &[u8]) -> bool {
         self.set.contains(text) != self.negate
+    }
+
+    /// Whether a `str` value that passes is thereby a non-empty `str` value: it is one of the
+    /// keys (an `isin`), none of which is empty, and a key is a valid `str` (it was parsed as
+    /// one).
+    pub fn proves_plain_text(&self) -> bool {
+        !self.negate && !self.set.contains(b"")
     }
 
     /// `passes` for an `int` value, with no key bytes: the set's integers tested directly.
@@ -624,8 +639,8 @@ mod tests {
     const AT: &str = "columns[0].checks[0]";
 
     proptest::proptest! {
-        /// Packing is exact: two keys pack alike only when they are equal, and only keys of
-        /// up to 16 bytes pack at all.
+        /// Packing is exact for keys of up to 16 bytes (two pack alike only when they are
+        /// equal); equal keys of any length pack alike.
         #[test]
         fn pack_tells_every_two_keys_apart(
             key in proptest::collection::vec(proptest::num::u8::ANY, 0..20),
@@ -638,18 +653,20 @@ mod tests {
                 *slot = byte;
             }
             let shorter = &key[..cut.min(key.len())];
-            proptest::prop_assert_eq!(pack(&key).is_some(), key.len() <= 16);
-            if key.len() <= 16 {
+            proptest::prop_assert_eq!(pack(&key), pack(&key.clone()));
+            if packs_whole(key.len()) {
                 proptest::prop_assert_eq!(pack(&key) == pack(&changed), key == changed);
                 proptest::prop_assert_eq!(pack(&key) == pack(shorter), key.as_slice() == shorter);
             }
         }
 
-        /// A set finds exactly its members, whatever its size (packed table, scan or hash).
+        /// A set finds exactly its members, whatever its size (packed table or hash), long keys
+        /// that pack alike (the same length, first and last eight bytes) included.
         #[test]
         fn a_set_finds_exactly_its_members(
-            members in proptest::collection::vec("[a-c]{0,3}|[a-z0-9]{0,18}", 1..40),
-            probe in "[a-c]{0,3}|[a-z0-9]{0,18}",
+            members in proptest::collection::vec(
+                "[a-c]{0,3}|[a-z0-9]{0,18}|ABCDEFGH[xy]{1,3}STUVWXYZ", 1..40),
+            probe in "[a-c]{0,3}|[a-z0-9]{0,18}|ABCDEFGH[xy]{1,3}STUVWXYZ",
         ) {
             let values: Vec<Json> = members.iter().map(|m| json!(m)).collect();
             let isin = compile(false, &Json::Array(values), DType::Str).expect("compiles");
