@@ -1735,7 +1735,7 @@ fn plain_inlined_halves([low, high]: [u64; 2]) -> bool {
     let within = len.min(12);
     // The value's bytes in each half.
     let low_value = u64::MAX >> (32 - 8 * within.min(4)) & !0xFFFF_FFFF;
-    let high_value = crate::rules::membership::inlined_high_bits(within);
+    let high_value = crate::rules::inlined::inlined_high_bits(within);
     let asked = |x: u64, value: u64| plain_bytes(x) | !value | !HIGH_BITS == u64::MAX;
     (len.wrapping_sub(1) < 12) & asked(low, low_value) & asked(high, high_value)
 }

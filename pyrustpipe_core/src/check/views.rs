@@ -11,6 +11,8 @@ use super::bits::RowTest;
 use super::{as_u32, plain_inlined, plain_inlined_halves, Block, Proven};
 use crate::ledger::sketch::Sketch;
 use crate::rules::fixed_pattern::{TwoWordPattern, ViewPattern};
+use crate::rules::inlined::inlined_chars;
+use crate::rules::length::Length;
 use crate::rules::membership::{Membership, ViewSet};
 use crate::rules::pattern::Pattern;
 use crate::rules::{ColumnCheck, RuleId};
@@ -63,13 +65,20 @@ impl<'a> Views<'a> {
         if len <= 12 {
             &self.bytes[16 * i + 4..16 * i + 4 + len]
         } else {
-            let (buffer, offset) = ((view >> 64) as u32 as usize, (view >> 96) as u32 as usize);
-            self.buffers
-                .get(buffer)
-                .and_then(|b| b.as_slice().get(offset..offset + len))
-                .unwrap_or_default()
+            long_text(len, (view >> 64) as u64, self.buffers)
         }
     }
+}
+
+/// The bytes of a long value (`len` bytes, not inlined) a view's high half (`buffer`,
+/// `offset`) points at; empty where that is outside the buffers (only a null's view can be).
+#[inline(always)]
+fn long_text(len: usize, high: u64, buffers: &[Buffer]) -> &[u8] {
+    let (buffer, offset) = (high as u32 as usize, (high >> 32) as usize);
+    buffers
+        .get(buffer)
+        .and_then(|b| b.as_slice().get(offset..offset + len))
+        .unwrap_or_default()
 }
 
 /// Views `start..start + 64` of `halves`, which a word form reads.
@@ -198,6 +207,37 @@ impl ByText for Membership {
     #[inline(always)]
     fn passes(&self, text: &[u8]) -> bool {
         self.passes_text(text)
+    }
+}
+
+impl ByText for Length {
+    #[inline(always)]
+    fn passes(&self, text: &[u8]) -> bool {
+        Length::passes(self, text)
+    }
+
+    /// An inlined value's characters counted in its view (`inlined_chars`); a long value decided
+    /// by its length in bytes where that can (`Length::by_bytes`), else counted from its buffer.
+    #[inline(always)]
+    fn word(&self, views: &[[u64; 2]; 64], buffers: &[Buffer]) -> Option<u64> {
+        let (mut word, mut uncounted) = (0u64, 0u64);
+        for (i, &view) in views.iter().enumerate() {
+            let bytes = view[0] as u32;
+            let (passes, counted) = match bytes {
+                ..=12 => (self.holds(inlined_chars(view)), true),
+                _ => self
+                    .by_bytes(u64::from(bytes))
+                    .map_or((false, false), |passes| (passes, true)),
+            };
+            word |= u64::from(passes) << i;
+            uncounted |= u64::from(!counted) << i;
+        }
+        for i in super::bits::set_rows(&[uncounted]) {
+            let [low, high] = views[i];
+            let text = long_text(low as u32 as usize, high, buffers);
+            word |= u64::from(Length::passes(self, text)) << i;
+        }
+        Some(word)
     }
 }
 
@@ -500,8 +540,9 @@ impl<'a> Block<'a> {
                         }
                     }
                 }
-                ColumnCheck::Length(length) => {
-                    let passes = |i: usize| length.passes(views.text(i));
+                ColumnCheck::Length(test) => {
+                    let views = &views;
+                    let passes = Matches { test, views };
                     self.fail_views(check, place, passes, failures, out);
                 }
                 _ => {
@@ -533,5 +574,37 @@ impl<'a> Block<'a> {
         let place = (index, start, views.views.len(), skipped);
         let text_of = |i: usize| Cow::Borrowed(views.text(i));
         self.fail_unless(check, place, passes, text_of, failures, out);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    use super::*;
+    use crate::spec::{CheckKind, DType};
+
+    proptest! {
+        /// A length check's word of 64 views finds what it finds on each value's bytes: values
+        /// inlined and long, ASCII and of two-, three- and four-byte characters, limits around
+        /// their lengths.
+        #[test]
+        fn a_length_word_agrees_with_each_value(
+            texts in proptest::collection::vec("[a-zé€😀]{0,30}", 64),
+            limit in 0u64..35,
+            is_min in proptest::bool::ANY,
+        ) {
+            let kind = if is_min { CheckKind::MinLength } else { CheckKind::MaxLength };
+            let length = Length::compile(1, kind, Some(&json!(limit)), DType::Str, "c")
+                .expect("compiles");
+            let array = StringViewArray::from_iter_values(&texts);
+            let views: &[u128; 64] = array.views()[..].try_into().expect("64 views");
+            let each = (0..64).fold(0u64, |word, i| {
+                word | u64::from(length.passes(texts[i].as_bytes())) << i
+            });
+            let word = ByText::word(&length, &crate::rules::view_halves(views), array.data_buffers());
+            prop_assert_eq!(word, Some(each));
+        }
     }
 }

@@ -45,12 +45,27 @@ impl Length {
     }
 
     pub fn passes(&self, text: &[u8]) -> bool {
-        let length = char_count(text);
+        self.holds(char_count(text))
+    }
+
+    /// Whether a value of `chars` characters passes.
+    #[inline(always)]
+    pub fn holds(&self, chars: u64) -> bool {
         if self.is_min {
-            length >= self.limit
+            chars >= self.limit
         } else {
-            length <= self.limit
+            chars <= self.limit
         }
+    }
+
+    /// The outcome for a `str` value of `bytes` bytes where they decide it: valid UTF-8 has at
+    /// most a character a byte and at least one in four bytes. `None`: its characters must be
+    /// counted.
+    #[inline(always)]
+    pub fn by_bytes(&self, bytes: u64) -> Option<bool> {
+        let (fewest, most) = (bytes.div_ceil(4), bytes);
+        let (at_fewest, at_most) = (self.holds(fewest), self.holds(most));
+        (at_fewest == at_most).then_some(at_most)
     }
 
     pub fn describe(&self, column: &str) -> String {
@@ -174,6 +189,22 @@ mod tests {
         let cases: &[(&str, u64)] = &[("", 0), ("a", 1), ("é", 1), ("日本", 2), ("a😀b", 3)];
         for (text, want) in cases {
             assert_eq!(char_count(text.as_bytes()), *want, "{text:?}");
+        }
+    }
+
+    proptest::proptest! {
+        /// Where a value's length in bytes decides alone, it decides as its characters do.
+        #[test]
+        fn bytes_decide_only_as_the_characters_would(
+            text in "[a-zé€😀]{0,40}",
+            limit in 0u64..45,
+            is_min in proptest::bool::ANY,
+        ) {
+            let kind = if is_min { CheckKind::MinLength } else { CheckKind::MaxLength };
+            let length = Length::compile(1, kind, Some(&json!(limit)), DType::Str, AT).expect("compiles");
+            if let Some(decided) = length.by_bytes(text.len() as u64) {
+                proptest::prop_assert_eq!(decided, length.passes(text.as_bytes()), "{:?}", text);
+            }
         }
     }
 }

@@ -4,6 +4,7 @@ use std::collections::HashSet;
 
 use serde_json::Value as Json;
 
+use super::inlined::{own_halves, own_low};
 use super::RuleId;
 use crate::error::{Error, Result};
 use crate::spec::DType;
@@ -453,31 +454,6 @@ pub enum FewKeys {
     Eight([u64; 8]),
     WideFour([(u64, u64); 4]),
     WideEight([(u64, u64); 8]),
-}
-
-/// A view's low half with the bytes past its length cleared (its length and up to 4 bytes):
-/// arithmetic, not `VIEW_BITS`' table, so that it vectorizes. A value longer than 4 bytes keeps
-/// the whole half, whose length no short key has.
-#[inline(always)]
-fn own_low([low, _]: [u64; 2]) -> u64 {
-    let len = (low as u32).min(4);
-    low & u64::MAX >> (32 - 8 * len)
-}
-
-/// A view's two halves with the bytes past its length cleared (up to 12 bytes); a longer value
-/// keeps both, and its length matches no key's.
-#[inline(always)]
-fn own_halves(view: [u64; 2]) -> (u64, u64) {
-    let len = (view[0] as u32).min(12);
-    (own_low(view), view[1] & inlined_high_bits(len))
-}
-
-/// The bits of a view's high half that hold an inlined value of `len` (at most 12) bytes: its
-/// bytes 5 to 12. No branch: a shift by 64 or more is not one, so a mask says none for a value
-/// of at most 4 bytes.
-#[inline(always)]
-pub(crate) fn inlined_high_bits(len: u32) -> u64 {
-    u64::MAX >> ((96 - 8 * len) & 63) & 0u64.wrapping_sub(u64::from(len > 4))
 }
 
 /// Whether each of 64 views (as their halves) is one of `keys` (`FewKeys`), the first in the

@@ -4,6 +4,7 @@
 pub mod compare;
 pub mod dataset;
 pub mod fixed_pattern;
+pub mod inlined;
 pub mod length;
 pub mod membership;
 pub mod multiple_of;
