@@ -422,6 +422,7 @@ struct Proven<'a> {
 
 impl Proven<'_> {
     /// Whether `start..end` of the buffer is a valid `str` value.
+    #[inline(always)]
     fn holds(self, start: usize, end: usize) -> bool {
         start >= self.from && self.clean.holds(start - self.from, end - self.from)
     }

@@ -19,7 +19,7 @@ impl<'a> CleanPrefix<'a> {
                 ascii: true,
             };
         }
-        let valid = match std::str::from_utf8(before_nul) {
+        let valid = match simdutf8::compat::from_utf8(before_nul) {
             Ok(text) => text.len(),
             Err(error) => error.valid_up_to(),
         };
@@ -36,11 +36,13 @@ impl<'a> CleanPrefix<'a> {
     }
 
     /// The prefix's length in bytes.
+    #[cfg(test)]
     pub(super) fn len(self) -> usize {
         self.bytes.len()
     }
 
     /// Whether the prefix is all ASCII.
+    #[cfg(test)]
     pub(super) fn is_ascii(self) -> bool {
         self.ascii
     }
@@ -120,5 +122,30 @@ mod tests {
         assert_eq!(prefix(b"\xc3\xa9\xff"), "\u{e9}".as_bytes());
         assert!(CleanPrefix::of(b"plain,ascii\n").ascii);
         assert!(!CleanPrefix::of("caf\u{e9}".as_bytes()).ascii);
+    }
+
+    proptest::proptest! {
+        /// Buffers long enough for the vector validation: the clean prefix ends where std's
+        /// validation and the first NUL say, whatever invalid byte lies past a long valid run.
+        #[test]
+        fn a_long_buffers_clean_prefix_ends_where_std_says(
+            text in "[a-zé€😀 ]{0,300}",
+            bad in proptest::option::of((0usize..1200, proptest::num::u8::ANY)),
+        ) {
+            let mut buf = text.into_bytes();
+            if let Some((at, byte)) = bad {
+                if let Some(slot) = buf.get_mut(at) {
+                    *slot = byte;
+                }
+            }
+            let before_nul = &buf[..memchr::memchr(0, &buf).unwrap_or(buf.len())];
+            let valid = match std::str::from_utf8(before_nul) {
+                Ok(text) => text.len(),
+                Err(error) => error.valid_up_to(),
+            };
+            let clean = CleanPrefix::of(&buf);
+            proptest::prop_assert_eq!(clean.len(), valid);
+            proptest::prop_assert_eq!(clean.is_ascii(), before_nul.is_ascii());
+        }
     }
 }

@@ -87,21 +87,6 @@ fn sixty_four(halves: &[[u64; 2]], start: usize) -> &[[u64; 2]; 64] {
     (halves[start..start + 64]).try_into().expect("64 views")
 }
 
-/// Per data buffer: the offsets `from..to` whose every byte is proven ASCII without NUL, so any
-/// long value inside them is a `str` value with no test of its own (empty: none).
-fn ascii_spans(proven: &[Proven<'_>]) -> Vec<(usize, usize)> {
-    proven
-        .iter()
-        .map(|p| {
-            if p.clean.is_ascii() {
-                (p.from, p.from + p.clean.len())
-            } else {
-                (0, 0)
-            }
-        })
-        .collect()
-}
-
 /// A test a view decides alone, with no look at its buffers.
 trait ByView {
     fn passes(&self, view: u128) -> bool;
@@ -218,24 +203,26 @@ impl ByText for Length {
 
     /// An inlined value's characters counted in its view (`inlined_chars`); a long value decided
     /// by its length in bytes where that can (`Length::by_bytes`), else counted from its buffer.
+    /// The first pass has no branch (the bounds in hand, both forms for every view), so that it
+    /// vectorizes.
     #[inline(always)]
     fn word(&self, views: &[[u64; 2]; 64], buffers: &[Buffer]) -> Option<u64> {
+        let (least, most) = self.bounds();
+        let holds = |chars: u64| (least <= chars) & (chars <= most);
         let (mut word, mut uncounted) = (0u64, 0u64);
         for (i, &view) in views.iter().enumerate() {
-            let bytes = view[0] as u32;
-            let (passes, counted) = match bytes {
-                ..=12 => (self.holds(inlined_chars(view)), true),
-                _ => self
-                    .by_bytes(u64::from(bytes))
-                    .map_or((false, false), |passes| (passes, true)),
-            };
+            let bytes = u64::from(view[0] as u32);
+            let inlined = bytes <= 12;
+            let (at_fewest, at_most) = (holds(bytes.div_ceil(4)), holds(bytes));
+            let passes = (inlined & holds(inlined_chars(view))) | (!inlined & at_most);
+            let counted = inlined | (at_fewest == at_most);
             word |= u64::from(passes) << i;
             uncounted |= u64::from(!counted) << i;
         }
         for i in super::bits::set_rows(&[uncounted]) {
             let [low, high] = views[i];
             let text = long_text(low as u32 as usize, high, buffers);
-            word |= u64::from(Length::passes(self, text)) << i;
+            word = word & !(1 << i) | u64::from(Length::passes(self, text)) << i;
         }
         Some(word)
     }
@@ -308,17 +295,17 @@ fn pattern_prover<'v, 'a>(pattern: &'v Pattern, views: &'v Views<'a>) -> Prover<
 }
 
 /// A view's value is plain (`plain_view`).
-struct Plain<'v> {
+struct Plain<'v, 'a> {
     views: &'v [u128],
     halves: &'v [[u64; 2]],
-    spans: &'v [(usize, usize)],
+    proven: &'v [Proven<'a>],
     vector_build: bool,
 }
 
-impl RowTest for Plain<'_> {
+impl RowTest for Plain<'_, '_> {
     #[inline(always)]
     fn holds(&self, i: usize) -> bool {
-        plain_view(self.views[i], self.spans)
+        plain_view(self.views[i], self.proven)
     }
 
     /// In the vector build, the inlined values four views a step (`plain_inlined_halves`), and
@@ -342,37 +329,38 @@ impl RowTest for Plain<'_> {
         if long.count_ones() > 8 {
             let mut spanned = 0u64;
             for (i, &[low, high]) in views.iter().enumerate() {
-                spanned |= u64::from(in_ascii_span(low as u32 as usize, high, self.spans)) << i;
+                spanned |= u64::from(in_proven(low as u32 as usize, high, self.proven)) << i;
             }
             return plain & !long | spanned & long;
         }
         for i in super::bits::set_rows(&[long]) {
-            plain |= u64::from(plain_view(self.views[start + i], self.spans)) << i;
+            plain |= u64::from(plain_view(self.views[start + i], self.proven)) << i;
         }
         plain
     }
 }
 
 /// Whether a view's value is a non-empty `str` value without looking further: inlined ASCII
-/// without NUL, or a long value inside its buffer's proven ASCII (`spans`).
+/// without NUL, or a long value its buffer's proof holds (`in_proven`).
 #[inline(always)]
-fn plain_view(view: u128, spans: &[(usize, usize)]) -> bool {
+fn plain_view(view: u128, proven: &[Proven<'_>]) -> bool {
     let len = view as u32 as usize;
     if len <= 12 {
         plain_inlined(view)
     } else {
-        in_ascii_span(len, (view >> 64) as u64, spans)
+        in_proven(len, (view >> 64) as u64, proven)
     }
 }
 
-/// Whether the long value of `len` bytes a view's high half (`buffer`, `offset`) points at lies
-/// inside its buffer's proven ASCII (`spans`).
+/// Whether the long value of `len` bytes a view's high half (`buffer`, `offset`) points at is a
+/// `str` value by its buffer's proof (`Proven::holds`: inside the buffer's clean bytes, both
+/// ends character boundaries — any offset of ASCII is one).
 #[inline(always)]
-fn in_ascii_span(len: usize, high: u64, spans: &[(usize, usize)]) -> bool {
+fn in_proven(len: usize, high: u64, proven: &[Proven<'_>]) -> bool {
     let (buffer, offset) = (high as u32 as usize, (high >> 32) as usize);
-    spans
+    proven
         .get(buffer)
-        .is_some_and(|&(from, to)| offset >= from && offset + len <= to)
+        .is_some_and(|p| p.holds(offset, offset + len))
 }
 
 impl<'a> Block<'a> {
@@ -424,11 +412,7 @@ impl<'a> Block<'a> {
             _ => None,
         };
         // Without a prover, a value is proven from its bytes.
-        let spans = if prover.is_none() {
-            ascii_spans(read.proven())
-        } else {
-            Vec::new()
-        };
+        let proven_buffers = if prover.is_none() { read.proven() } else { &[] };
         // Rows that are not values (nulls, texts that are not `str`s): no check sees them.
         let mut skipped = vec![0u64; rows.len().div_ceil(64)];
         // A null of a column without `not_null` is only counted: a word of rows at a time.
@@ -497,7 +481,7 @@ impl<'a> Block<'a> {
                 let plain = Plain {
                     views: views.views,
                     halves: views.halves,
-                    spans: &spans,
+                    proven: proven_buffers,
                     vector_build: views.vector_build,
                 };
                 super::bits::each_unsettled(len, plain, nulls_seen, &mut judge);

@@ -31,12 +31,16 @@ pub(crate) fn inlined_high_bits(len: u32) -> u64 {
 
 /// The characters of the value a view inlines (at most 12 bytes), counted as `char_count`
 /// counts them: its length less its bytes that continue a character (`0b10xx_xxxx`: bit 7 set,
-/// bit 6 clear; the bytes outside the value are cleared first, and no length byte has bit 7).
+/// bit 6 clear; the bytes outside the value are cleared first, and no length byte of such a
+/// value has bit 7). Of a longer value's view, a number with no meaning (no branch, so that a
+/// loop over views vectorizes).
 #[inline(always)]
 pub(crate) fn inlined_chars(view: [u64; 2]) -> u64 {
-    let continuing = |x: u64| (x & !(x << 1) & HIGH_BITS).count_ones();
+    let continuing = |x: u64| u64::from((x & !(x << 1) & HIGH_BITS).count_ones());
     let (low, high) = own_halves(view);
-    u64::from((view[0] as u32).min(12) - continuing(low) - continuing(high))
+    u64::from((view[0] as u32).min(12))
+        .wrapping_sub(continuing(low))
+        .wrapping_sub(continuing(high))
 }
 
 #[cfg(test)]

@@ -48,19 +48,27 @@ impl Length {
         self.holds(char_count(text))
     }
 
-    /// Whether a value of `chars` characters passes.
+    /// The characters a value may have to pass, `least..=most` (one bound is the type's own).
     #[inline(always)]
-    pub fn holds(&self, chars: u64) -> bool {
+    pub fn bounds(&self) -> (u64, u64) {
         if self.is_min {
-            chars >= self.limit
+            (self.limit, u64::MAX)
         } else {
-            chars <= self.limit
+            (0, self.limit)
         }
     }
 
+    /// Whether a value of `chars` characters passes.
+    #[inline(always)]
+    pub fn holds(&self, chars: u64) -> bool {
+        let (least, most) = self.bounds();
+        least <= chars && chars <= most
+    }
+
     /// The outcome for a `str` value of `bytes` bytes where they decide it: valid UTF-8 has at
-    /// most a character a byte and at least one in four bytes. `None`: its characters must be
-    /// counted.
+    /// most a character a byte and at least one in four bytes, and the bound is one-sided, so
+    /// the outcome is the same at both ends exactly when it is for every count between. `None`:
+    /// its characters must be counted.
     #[inline(always)]
     pub fn by_bytes(&self, bytes: u64) -> Option<bool> {
         let (fewest, most) = (bytes.div_ceil(4), bytes);
