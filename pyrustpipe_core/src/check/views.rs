@@ -11,8 +11,8 @@ use super::bits::RowTest;
 use super::{as_u32, plain_inlined, plain_inlined_halves, Block, Proven};
 use crate::ledger::sketch::Sketch;
 use crate::rules::fixed_pattern::{TwoWordPattern, ViewPattern};
-use crate::rules::inlined::inlined_chars;
-use crate::rules::length::Length;
+use crate::rules::inlined::{inlined_chars, long_value};
+use crate::rules::length::{self, Length};
 use crate::rules::membership::{Membership, ViewSet};
 use crate::rules::pattern::Pattern;
 use crate::rules::{ColumnCheck, RuleId};
@@ -65,20 +65,9 @@ impl<'a> Views<'a> {
         if len <= 12 {
             &self.bytes[16 * i + 4..16 * i + 4 + len]
         } else {
-            long_text(len, (view >> 64) as u64, self.buffers)
+            long_value(len, (view >> 64) as u64, self.buffers).unwrap_or_default()
         }
     }
-}
-
-/// The bytes of a long value (`len` bytes, not inlined) a view's high half (`buffer`,
-/// `offset`) points at; empty where that is outside the buffers (only a null's view can be).
-#[inline(always)]
-fn long_text(len: usize, high: u64, buffers: &[Buffer]) -> &[u8] {
-    let (buffer, offset) = (high as u32 as usize, (high >> 32) as usize);
-    buffers
-        .get(buffer)
-        .and_then(|b| b.as_slice().get(offset..offset + len))
-        .unwrap_or_default()
 }
 
 /// Views `start..start + 64` of `halves`, which a word form reads.
@@ -207,21 +196,21 @@ impl ByText for Length {
     /// vectorizes.
     #[inline(always)]
     fn word(&self, views: &[[u64; 2]; 64], buffers: &[Buffer]) -> Option<u64> {
-        let (least, most) = self.bounds();
-        let holds = |chars: u64| (least <= chars) & (chars <= most);
+        let bounds = self.bounds();
         let (mut word, mut uncounted) = (0u64, 0u64);
         for (i, &view) in views.iter().enumerate() {
             let bytes = u64::from(view[0] as u32);
             let inlined = bytes <= 12;
-            let (at_fewest, at_most) = (holds(bytes.div_ceil(4)), holds(bytes));
-            let passes = (inlined & holds(inlined_chars(view))) | (!inlined & at_most);
-            let counted = inlined | (at_fewest == at_most);
+            let (by_bytes, decided) = length::by_bytes(bounds, bytes);
+            let passes =
+                (inlined & length::within(bounds, inlined_chars(view))) | (!inlined & by_bytes);
+            let counted = inlined | decided;
             word |= u64::from(passes) << i;
             uncounted |= u64::from(!counted) << i;
         }
         for i in super::bits::set_rows(&[uncounted]) {
             let [low, high] = views[i];
-            let text = long_text(low as u32 as usize, high, buffers);
+            let text = long_value(low as u32 as usize, high, buffers).unwrap_or_default();
             word = word & !(1 << i) | u64::from(Length::passes(self, text)) << i;
         }
         Some(word)

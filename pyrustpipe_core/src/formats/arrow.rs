@@ -165,20 +165,16 @@ pub fn append_batch(
             continue;
         };
         let array = batch.column(column_of(*field));
-        let views = (typed && dtypes[column] == DType::Str)
+        // A dictionary of strings is read as the views it stands for.
+        let array = (typed && dtypes[column] == DType::Str)
             .then(|| super::typed::string_dictionary_views(array))
-            .flatten();
-        if let Some(views) = views {
+            .flatten()
+            .unwrap_or_else(|| array.clone());
+        if in_place(column, &array) {
             rows.in_place.push(InPlace {
                 column,
                 first,
-                array: views,
-            });
-        } else if in_place(column, array) {
-            rows.in_place.push(InPlace {
-                column,
-                first,
-                array: array.clone(),
+                array,
             });
         } else {
             as_text.push((column, Some(*field)));

@@ -1,8 +1,19 @@
-//! The value an Arrow string view inlines (at most 12 bytes), read by arithmetic on the view's
-//! two `u64` halves (`[low, high]`: the length and the first 4 bytes, then the other 8), with no
-//! table and no branch, so that a loop over views vectorizes.
+//! The value an Arrow string view holds, read from the view's two `u64` halves (`[low, high]`:
+//! the length and the first 4 bytes, then the other 8): one it inlines (at most 12 bytes) by
+//! arithmetic, with no table and no branch, so that a loop over views vectorizes; a longer one
+//! from the data buffer the high half points at.
+
+use arrow_buffer::Buffer;
 
 use super::fixed_pattern::HIGH_BITS;
+
+/// The bytes of a long value (`len` bytes, not inlined) a view's high half (`buffer`,
+/// `offset`) points at; `None` where that is outside the buffers (only a null's view can be).
+#[inline(always)]
+pub(crate) fn long_value(len: usize, high: u64, buffers: &[Buffer]) -> Option<&[u8]> {
+    let (buffer, offset) = (high as u32 as usize, (high >> 32) as usize);
+    (buffers.get(buffer)).and_then(|b| b.as_slice().get(offset..offset + len))
+}
 
 /// A view's low half with the bytes past its length cleared (its length and up to 4 bytes):
 /// arithmetic, not `VIEW_BITS`' table, so that it vectorizes. A value longer than 4 bytes keeps

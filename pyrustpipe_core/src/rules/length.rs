@@ -61,19 +61,15 @@ impl Length {
     /// Whether a value of `chars` characters passes.
     #[inline(always)]
     pub fn holds(&self, chars: u64) -> bool {
-        let (least, most) = self.bounds();
-        least <= chars && chars <= most
+        within(self.bounds(), chars)
     }
 
-    /// The outcome for a `str` value of `bytes` bytes where they decide it: valid UTF-8 has at
-    /// most a character a byte and at least one in four bytes, and the bound is one-sided, so
-    /// the outcome is the same at both ends exactly when it is for every count between. `None`:
-    /// its characters must be counted.
+    /// The outcome for a `str` value of `bytes` bytes where they decide it (`by_bytes`);
+    /// `None`: its characters must be counted.
     #[inline(always)]
     pub fn by_bytes(&self, bytes: u64) -> Option<bool> {
-        let (fewest, most) = (bytes.div_ceil(4), bytes);
-        let (at_fewest, at_most) = (self.holds(fewest), self.holds(most));
-        (at_fewest == at_most).then_some(at_most)
+        let (passes, decided) = by_bytes(self.bounds(), bytes);
+        decided.then_some(passes)
     }
 
     pub fn describe(&self, column: &str) -> String {
@@ -89,6 +85,23 @@ impl Length {
             format!("length {length} is more than {}", self.limit)
         }
     }
+}
+
+/// Whether `chars` lies within `Length::bounds`. No branch.
+#[inline(always)]
+pub fn within((least, most): (u64, u64), chars: u64) -> bool {
+    (least <= chars) & (chars <= most)
+}
+
+/// Of a `str` value of `bytes` bytes under `bounds` (`Length::bounds`): whether it passes with
+/// a character a byte, and whether that is its outcome whatever its characters — valid UTF-8
+/// has at most a character a byte and at least one in four bytes, and the bound is one-sided,
+/// so the outcome at both ends is every count's between when the two agree. No branch, for a
+/// loop over many values.
+#[inline(always)]
+pub fn by_bytes(bounds: (u64, u64), bytes: u64) -> (bool, bool) {
+    let (at_fewest, at_most) = (within(bounds, bytes.div_ceil(4)), within(bounds, bytes));
+    (at_most, at_fewest == at_most)
 }
 
 /// Characters in valid UTF-8: every byte that does not continue a multi-byte character.
