@@ -101,15 +101,16 @@ def customers(rows: int, seed: int = 3) -> pl.DataFrame:
 
 def failure_masks() -> dict[str, pl.Expr]:
     """Each rule's failing rows, named as pyrustpipe names the rule (a null, and the empty text,
-    which reads as one, fail only `not_null`); a Categorical is compared as its text."""
+    which reads as one, fail only `not_null`). A Categorical's `is_in` is asked directly: polars
+    then tests its categories, not every row's text (cast to `pl.String` first, 70x slower)."""
     c = pl.col
     return {
         "customer_id:pattern": ~c("customer_id").str.contains(r"^CU[0-9]{10}$"),
         "customer_id:unique": pl.len().over("customer_id") > 1,
         "name:not_null": c("name").is_null(),
         "email:max_length": c("email").str.len_chars() > 64,
-        "bank:isin": ~c("bank").cast(pl.String).is_in(BANKS),
-        "segment:isin": ~c("segment").cast(pl.String).is_in(SEGMENTS),
+        "bank:isin": ~c("bank").is_in(BANKS),
+        "segment:isin": ~c("segment").is_in(SEGMENTS),
         "country:isin": ~c("country").is_in(COUNTRIES),
         "note:min_length": (c("note").str.len_chars() < 3) & (c("note") != ""),
         "note:max_length": c("note").str.len_chars() > 40,
