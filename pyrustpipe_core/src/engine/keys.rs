@@ -54,6 +54,9 @@ impl Grouped {
             starts[p + 1] += starts[p];
         }
         let mut next = starts.clone();
+        // The fill is overwritten below, but not wasted: written in order, it brings the
+        // buffer's lines into the cache for the scatter (skipping it on a spare buffer of stale
+        // entries: 6 instructions a key fewer, 2 ms slower on the typed 1M-row frame).
         let mut grouped = spare_entries(entries.len());
         grouped.resize(entries.len(), any);
         for &entry in entries {
@@ -273,9 +276,8 @@ fn resolve_part(
         let Some(keys) = block.keys.get(index) else {
             continue;
         };
-        for entry in keys.part(p) {
-            let row = block.base + u64::from(entry.row);
-            let line = entry.line().map(|l| block.line_base + l);
+        let base = (block.base, block.line_base);
+        table.meet(keys.part(p), base, |entry, first| {
             let failure = |row, line, first| KeyFailure {
                 row,
                 line,
@@ -283,13 +285,12 @@ fn resolve_part(
                 block: crate::check::as_u32(block_index),
                 repeat: *entry,
             };
-            if let Some(first) = table.repeat_of(entry.hash, FirstSeen::new(row, line)) {
-                failures.push(failure(row, line, false));
-                if keep == Keep::None && !first.repeated() {
-                    failures.push(failure(first.row(), first.line(), true));
-                }
+            let line = entry.line().map(|l| block.line_base + l);
+            failures.push(failure(block.base + u64::from(entry.row), line, false));
+            if keep == Keep::None && !first.repeated() {
+                failures.push(failure(first.row(), first.line(), true));
             }
-        }
+        });
     }
     failures
 }
