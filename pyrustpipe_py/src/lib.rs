@@ -105,8 +105,11 @@ fn validate(
 /// Validate an in-memory table: any object with `__arrow_c_stream__` (the Arrow PyCapsule
 /// interface). Its stream is read on the engine's threads without the GIL; producers that need
 /// the GIL (streams backed by Python iterators) take it themselves.
+///
+/// `dictionaries`: columns of the table that hold dictionary keys, each with its dictionary as a
+/// one-column table (`formats::dictionary_keys`).
 #[pyfunction]
-#[pyo3(signature = (spec_json, table, name, options_json, progress = None))]
+#[pyo3(signature = (spec_json, table, name, options_json, progress = None, dictionaries = Vec::new()))]
 fn validate_arrow(
     py: Python<'_>,
     spec_json: &str,
@@ -114,16 +117,34 @@ fn validate_arrow(
     name: &str,
     options_json: &str,
     progress: Option<&Bound<'_, Progress>>,
+    dictionaries: Vec<(String, Bound<'_, PyAny>)>,
 ) -> PyResult<String> {
+    use pyrustpipe_core::formats::dictionary_keys::{one_column, KeyedDictionaries};
     let options = run_options(py, options_json, progress)?;
-    let reader = arrow_stream(table)?;
+    let mut reader: Box<dyn arrow_array::RecordBatchReader + Send> = Box::new(arrow_stream(table)?);
+    if !dictionaries.is_empty() {
+        let values = (dictionaries.iter())
+            .map(|(column, values)| {
+                Ok((
+                    column.clone(),
+                    one_column(arrow_stream(values)?).map_err(import_error)?,
+                ))
+            })
+            .collect::<PyResult<Vec<_>>>()?;
+        reader = Box::new(KeyedDictionaries::new(reader, values).map_err(import_error)?);
+    }
     let source = pyrustpipe_core::formats::arrow::ArrowSource {
         name: name.to_owned(),
-        reader: Box::new(reader),
+        reader,
     };
     run_engine(py, &options.cancel, || {
         pyrustpipe_core::validate_arrow(spec_json, source, &options).map(|r| r.to_json())
     })
+}
+
+/// A table's columns and dictionaries that do not fit together.
+fn import_error(e: impl std::fmt::Display) -> PyErr {
+    pyo3::exceptions::PyValueError::new_err(format!("cannot import the Arrow stream: {e}"))
 }
 
 /// Import the stream exported by `table.__arrow_c_stream__()`.

@@ -67,6 +67,40 @@ def _pyarrow() -> Any:
     return pa
 
 
+def _polars_categorical_keys(table: object) -> tuple[object, list[tuple[str, object]]]:
+    """A polars DataFrame whose ``Categorical`` and ``Enum`` columns are handed over as their
+    codes, each with its categories once (the engine reads them as the dictionaries they are):
+    exported as Arrow dictionaries, polars remaps every row to the categories the column uses,
+    which took longer than checking the column. Any other table as it is."""
+    polars = sys.modules.get("polars")
+    if polars is None or not isinstance(table, polars.DataFrame):
+        return table, []
+    dictionaries: list[tuple[str, object]] = []
+    for name, dtype in table.schema.items():
+        categories = _categories(polars, dtype)
+        # A Categorical's categories are all its mapping holds: where they outnumber the rows
+        # by far, polars' own remapping is the cheaper.
+        if categories is None or len(categories) > max(table.height, 1 << 16):
+            continue
+        dictionaries.append((name, categories.to_frame()))
+    if not dictionaries:
+        return table, []
+    codes = table.with_columns(polars.col(name).to_physical() for name, _ in dictionaries)
+    return codes, dictionaries
+
+
+def _categories(polars: Any, dtype: object) -> Any:
+    """The categories a column of ``dtype`` has codes into, in code order (a Series of str), or
+    None: not a Categorical or an Enum, or a polars that does not say."""
+    if isinstance(dtype, polars.Enum):
+        return dtype.categories
+    if isinstance(dtype, polars.Categorical):
+        # polars 2: a Categorical's codes index its `Categories` mapping.
+        to_series = getattr(getattr(dtype, "categories", None), "to_series", None)
+        return to_series() if callable(to_series) else None
+    return None
+
+
 def validate_table(
     table: ArrowStreamExportable,
     spec_and_text: tuple[SpecDict, str],
@@ -94,5 +128,8 @@ def validate_table(
             "external_rules": run_python_rules_on_table(spec, python_rules, gathered, name),
         }
         stream = gathered
-    text = _engine.validate_arrow(spec_text, stream, name, json.dumps(options), progress)
+    stream, dictionaries = _polars_categorical_keys(stream)
+    text = _engine.validate_arrow(
+        spec_text, stream, name, json.dumps(options), progress, dictionaries
+    )
     return Report.from_json(text)

@@ -20,7 +20,12 @@ def validate(
     spec_json: str, sources: list[str], options_json: str, progress: Progress | None = None
 ) -> str: ...
 def validate_arrow(
-    spec_json: str, table: object, name: str, options_json: str, progress: Progress | None = None
+    spec_json: str,
+    table: object,
+    name: str,
+    options_json: str,
+    progress: Progress | None = None,
+    dictionaries: list[tuple[str, object]] = ...,
 ) -> str: ...
 def profile(sources: list[str], options_json: str, profile_json: str = "{}") -> str: ...
 def expand_sources(sources: list[str], options_json: str = ...) -> list[str]: ...

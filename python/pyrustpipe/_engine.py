@@ -55,9 +55,16 @@ def validate(
 
 
 def validate_arrow(
-    spec_json: str, table: object, name: str, options_json: str, progress: Progress | None = None
+    spec_json: str,
+    table: object,
+    name: str,
+    options_json: str,
+    progress: Progress | None = None,
+    dictionaries: list[tuple[str, object]] | None = None,
 ) -> str:
-    text: str = core().validate_arrow(spec_json, table, name, options_json, progress)
+    text: str = core().validate_arrow(
+        spec_json, table, name, options_json, progress, dictionaries or []
+    )
     return text
 
 

@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pyrustpipe as pp
 import pytest
-from pyrustpipe import _arrow
+from pyrustpipe import _arrow, _engine
 
 from tests.data_gen import make_transactions
 from tests.tables import TEXT_READERS, read_pyarrow
@@ -584,3 +584,61 @@ def test_dictionary_columns_report_what_their_strings_report(threads: int) -> No
             expected.pop(volatile, None)
         assert report == expected
     assert expected["invalid_rows"] > 1000
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_polars_categoricals_are_handed_over_as_codes_and_read_as_their_strings(
+    threads: int, tmp_path: Path
+) -> None:
+    """polars' Categorical (global, and named with 8- and 16-bit codes) and Enum columns go to
+    the engine as their codes and categories once (`_arrow._polars_categorical_keys`), not
+    through polars' export, which remaps every row: the report and the quarantined rows are the
+    plain string columns', and a code no category has is an error, never a row read wrong."""
+    rng = np.random.default_rng(5)
+    rows = 30_000
+    words = [f"c{i}" for i in range(300)] + ["a category longer than a view inlines", "", "é"]
+    texts: list[str | None] = [words[i] for i in rng.integers(0, len(words), rows)]
+    for i in range(3, rows, 257):
+        texts[i] = None
+
+    class Coded(pp.Schema):
+        a: str | None = pp.Field(isin=words[:200], max_length=4)
+        b: str | None = pp.Field(pattern=r"^c[0-9]$")
+        c: str | None = pp.Field(min_length=2)
+        d: str | None = pp.Field(isin=words[100:])
+
+    plain = pl.DataFrame({"a": texts, "b": texts[::-1], "c": texts, "d": texts[::-1]})
+    # Categories seen first in another order: the global codes are not the column's order.
+    pl.Series(["zz", "yy", *words[::-1]], dtype=pl.Categorical)
+    present = sorted({t for t in texts if t is not None})
+    categorical = plain.with_columns(
+        pl.col("a").cast(pl.Categorical),
+        pl.col("b").cast(pl.Enum(present)),
+        pl.col("c").cast(pl.Categorical(pl.Categories("pp_u16", physical=pl.UInt16))),
+        pl.col("d").cast(pl.Categorical(pl.Categories("pp_u32", physical=pl.UInt32))),
+    )
+    handed, dictionaries = _arrow._polars_categorical_keys(categorical)
+    assert [name for name, _ in dictionaries] == ["a", "b", "c", "d"]
+    assert isinstance(handed, pl.DataFrame) and handed.dtypes[0] == pl.UInt32
+
+    expected = pp.validate(plain, Coded, threads=threads, quarantine=tmp_path / "plain.parquet")
+    report = pp.validate(categorical, Coded, threads=threads, quarantine=tmp_path / "coded.parquet")
+    volatile = ("duration_s", "rows_per_s", "sources", "bytes", "outputs")
+    assert {k: v for k, v in report.to_dict().items() if k not in volatile} == {
+        k: v for k, v in expected.to_dict().items() if k not in volatile
+    }
+    assert expected.invalid_rows > 1000
+    as_text = [pl.col(name).cast(pl.String) for name in "abcd"]
+    quarantined = pl.read_parquet(tmp_path / "coded.parquet").with_columns(as_text)
+    assert quarantined.equals(pl.read_parquet(tmp_path / "plain.parquet"))
+
+    # Codes past the categories (a frame that lies) stop the run with a clear error.
+    with pytest.raises(ValueError, match="key"):
+        _engine.validate_arrow(
+            Coded._engine_spec()[1],
+            pl.DataFrame({"a": pl.Series([0, 999], dtype=pl.UInt32)}),
+            _arrow.IN_MEMORY,
+            "{}",
+            None,
+            [("a", pl.DataFrame({"a": ["c1"]}))],
+        )

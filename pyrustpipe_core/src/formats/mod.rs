@@ -5,6 +5,7 @@
 //! - `ndjson` — one JSON object per line (and `.json` files holding one array of objects).
 //! - `parquet` — row groups as units of work, typed columns.
 //! - `arrow` — in-memory tables through the Arrow C stream interface; typed columns as values.
+//! - `dictionary_keys` — columns handed over as dictionary keys and their dictionary once.
 //! - `codec` — compressed text (gzip, zstd, bzip2, xz), detected by extension and magic bytes.
 //! - `typed` — typed Arrow values as the text their value means for the schema's type.
 //! - `sink` — the text outputs (valid and quarantine), written atomically.
@@ -12,6 +13,7 @@
 pub mod arrow;
 pub mod codec;
 pub mod csv;
+pub mod dictionary_keys;
 pub mod ndjson;
 pub mod parquet;
 pub mod sink;
