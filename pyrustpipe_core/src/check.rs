@@ -20,6 +20,7 @@ use clean::CleanPrefix;
 mod bits;
 mod cells;
 mod clean;
+mod dictionary;
 mod floats;
 mod ints;
 mod row_batches;
@@ -62,6 +63,9 @@ pub struct InPlace {
     pub column: usize,
     pub first: usize,
     pub array: ArrayRef,
+    /// The dictionary of strings `array`'s views were read from, if any: its checks are
+    /// decided once a value (`check/dictionary.rs`).
+    pub dictionary: Option<ArrayRef>,
 }
 
 impl Rows {
@@ -381,6 +385,8 @@ struct InPlaceRead<'a> {
     /// Found when first asked: a view column whose first check proves its values (an `isin`,
     /// a fixed pattern) never asks, and finding them reads every view and long value once.
     proven: std::cell::OnceCell<Vec<Proven<'a>>>,
+    /// A dictionary column's keys and values, found when first asked.
+    dictionary: std::cell::OnceCell<Option<dictionary::DictionaryRows>>,
 }
 
 impl<'a> InPlaceRead<'a> {
@@ -388,7 +394,14 @@ impl<'a> InPlaceRead<'a> {
         InPlaceRead {
             part,
             proven: std::cell::OnceCell::new(),
+            dictionary: std::cell::OnceCell::new(),
         }
+    }
+
+    /// The rows as keys into a dictionary of strings (none: not read from one).
+    fn dictionary(&self) -> Option<&dictionary::DictionaryRows> {
+        let of = || (self.part.dictionary.as_ref()).and_then(dictionary::DictionaryRows::of);
+        self.dictionary.get_or_init(of).as_ref()
     }
 
     /// The proven bytes of each of the array's value buffers (none: not a string array).

@@ -8,6 +8,7 @@ use arrow_array::{Array, StringViewArray};
 use arrow_buffer::Buffer;
 
 use super::bits::RowTest;
+use super::dictionary::ByKey;
 use super::{as_u32, plain_inlined, plain_inlined_halves, Block, Proven};
 use crate::ledger::sketch::Sketch;
 use crate::rules::fixed_pattern::{TwoWordPattern, ViewPattern};
@@ -257,6 +258,8 @@ enum Prover<'v, 'a> {
     TwoWords(Matches<'v, 'a, TwoWordPattern>),
     Pattern(Matches<'v, 'a, Pattern>),
     Texts(Matches<'v, 'a, Membership>),
+    /// A dictionary's rows, by their values' outcomes.
+    ByKey(ByKey<'v>),
 }
 
 impl RowTest for Prover<'_, '_> {
@@ -267,6 +270,7 @@ impl RowTest for Prover<'_, '_> {
             Prover::TwoWords(test) => test.holds(i),
             Prover::Pattern(test) => test.holds(i),
             Prover::Texts(test) => test.holds(i),
+            Prover::ByKey(test) => test.holds(i),
         }
     }
 }
@@ -400,6 +404,24 @@ impl<'a> Block<'a> {
             }
             _ => None,
         };
+        // A dictionary's rows where its values are few beside them: each check decided once a
+        // value (the prover's outcome: a `str` value its check accepts), each row reading its
+        // value's outcome by its key.
+        let by_key = read.dictionary().filter(|d| d.values() * 8 <= rows.len());
+        let part = (first_at, rows.len());
+        let prover_outcomes = match (&prover, by_key, column.checks.first()) {
+            (Some(_), Some(dictionary), Some(check)) => Some(dictionary.outcomes(|text| {
+                let null = text.is_empty() && self.plan.is_null(text);
+                !null && parser.parse(text).is_some() && check.passes(&Value::Str(text))
+            })),
+            _ => None,
+        };
+        let prover = match (by_key, &prover_outcomes) {
+            (Some(dictionary), Some(outcomes)) => {
+                Some(Prover::ByKey(dictionary.by_key(part, outcomes)))
+            }
+            _ => prover,
+        };
         // Without a prover, a value is proven from its bytes.
         let proven_buffers = if prover.is_none() { read.proven() } else { &[] };
         // Rows that are not values (nulls, texts that are not `str`s): no check sees them.
@@ -466,6 +488,9 @@ impl<'a> Block<'a> {
             Some(Prover::Texts(test)) => {
                 super::bits::each_unsettled(len, test, nulls_seen, &mut judge);
             }
+            Some(Prover::ByKey(test)) => {
+                super::bits::each_unsettled(len, test, nulls_seen, &mut judge);
+            }
             None => {
                 let plain = Plain {
                     views: views.views,
@@ -479,6 +504,12 @@ impl<'a> Block<'a> {
         let proved = usize::from(prover.is_some());
         for check in &column.checks[proved..] {
             let place = (index, rows.start, &views, &skipped[..]);
+            if let Some(dictionary) = by_key {
+                let outcomes = dictionary.outcomes(|text| check.passes(&Value::Str(text)));
+                let passes = dictionary.by_key(part, &outcomes);
+                self.fail_views(check, place, passes, failures, out);
+                continue;
+            }
             match check {
                 ColumnCheck::Membership(membership) => match membership.view_set() {
                     Some(set) => {

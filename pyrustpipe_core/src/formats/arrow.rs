@@ -164,17 +164,20 @@ pub fn append_batch(
             as_text.push((column, None));
             continue;
         };
-        let array = batch.column(column_of(*field));
-        // A dictionary of strings is read as the views it stands for.
-        let array = (typed && dtypes[column] == DType::Str)
-            .then(|| super::typed::string_dictionary_views(array))
-            .flatten()
-            .unwrap_or_else(|| array.clone());
+        let given = batch.column(column_of(*field));
+        // A dictionary of strings is read as the views it stands for, and kept: its checks are
+        // decided once a value.
+        let views = (typed && dtypes[column] == DType::Str)
+            .then(|| super::typed::string_dictionary_views(given))
+            .flatten();
+        let dictionary = views.is_some().then(|| given.clone());
+        let array = views.unwrap_or_else(|| given.clone());
         if in_place(column, &array) {
             rows.in_place.push(InPlace {
                 column,
                 first,
                 array,
+                dictionary,
             });
         } else {
             as_text.push((column, Some(*field)));
