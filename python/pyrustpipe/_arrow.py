@@ -78,8 +78,8 @@ def _polars_categorical_keys(table: object) -> tuple[object, list[tuple[str, obj
     dictionaries: list[tuple[str, object]] = []
     for name, dtype in table.schema.items():
         categories = _categories(polars, dtype)
-        # A Categorical's categories are all its mapping holds: where they outnumber the rows
-        # by far, polars' own remapping is the cheaper.
+        # A Categorical's categories are all its mapping holds (other columns' too): where they
+        # outnumber both the rows and 64K, polars' own remapping is the cheaper.
         if categories is None or len(categories) > max(table.height, 1 << 16):
             continue
         dictionaries.append((name, categories.to_frame()))

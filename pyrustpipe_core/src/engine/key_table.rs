@@ -42,7 +42,7 @@ impl KeyTable {
     /// repeated.
     ///
     /// A block at a time, with the slots and keys in hand: the probe loop a key at a time
-    /// reloaded them through the table for every key (55 instructions a new key, 30 here).
+    /// reloaded them through the table for every key (55 instructions a new key, 44 here).
     #[inline]
     pub(super) fn meet(
         &mut self,
