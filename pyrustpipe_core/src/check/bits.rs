@@ -129,12 +129,8 @@ pub(super) fn null_words(nulls: Option<&NullBuffer>, from: usize, len: usize) ->
 
 /// The rows whose bit of `words` (one word per 64 rows) is set, in order: a word's rows found
 /// by its bits.
-pub(super) fn set_rows(words: &[u64]) -> impl Iterator<Item = usize> + '_ {
-    words.iter().enumerate().flat_map(|(w, &word)| {
-        let rest = |&bits: &u64| Some(bits & (bits - 1)).filter(|&b| b != 0);
-        std::iter::successors((word != 0).then_some(word), rest)
-            .map(move |bits| 64 * w + bits.trailing_zeros() as usize)
-    })
+pub(super) fn set_rows(words: &[u64]) -> BitRows<'_, true> {
+    BitRows::new(words, 64 * words.len())
 }
 
 /// The bits of word `w` (rows `64 * w..`) that stand for rows of `0..len`.
@@ -147,36 +143,52 @@ fn word_rows(len: usize, w: usize) -> u64 {
 
 /// The rows of `0..len` whose bit of `words` (one word per 64 rows) is clear, in order: a
 /// word's rows found by its bits, not tested one by one.
-pub(super) fn clear_rows(words: &[u64], len: usize) -> ClearRows<'_> {
-    ClearRows {
-        words,
-        len,
-        word: 0,
-        clear: words.first().map_or(0, |&w| !w & word_rows(len, 0)),
+pub(super) fn clear_rows(words: &[u64], len: usize) -> BitRows<'_, false> {
+    BitRows::new(words, len)
+}
+
+/// `set_rows`' and `clear_rows`' iterator (`SET`: the rows whose bit is set, else clear): a
+/// hand-written loop over the words, where a `flat_map` of one iterator a word took half again
+/// the instructions a row.
+pub(super) struct BitRows<'w, const SET: bool> {
+    words: &'w [u64],
+    len: usize,
+    /// The word whose rows not yet given are `rows`.
+    word: usize,
+    rows: u64,
+}
+
+impl<'w, const SET: bool> BitRows<'w, SET> {
+    fn new(words: &'w [u64], len: usize) -> Self {
+        let mut bits = BitRows {
+            words,
+            len,
+            word: 0,
+            rows: 0,
+        };
+        bits.rows = bits.rows_of(0).unwrap_or(0);
+        bits
+    }
+
+    /// Word `w`'s rows to give, `None` past the last word.
+    #[inline(always)]
+    fn rows_of(&self, w: usize) -> Option<u64> {
+        let word = *self.words.get(w)?;
+        Some(if SET { word } else { !word } & word_rows(self.len, w))
     }
 }
 
-/// `clear_rows`' iterator: a hand-written loop over the words, where a `flat_map` of one
-/// iterator a word took half again the instructions a row.
-pub(super) struct ClearRows<'w> {
-    words: &'w [u64],
-    len: usize,
-    /// The word whose clear rows not yet given are `clear`.
-    word: usize,
-    clear: u64,
-}
-
-impl Iterator for ClearRows<'_> {
+impl<const SET: bool> Iterator for BitRows<'_, SET> {
     type Item = usize;
 
     #[inline(always)]
     fn next(&mut self) -> Option<usize> {
-        while self.clear == 0 {
+        while self.rows == 0 {
             self.word += 1;
-            self.clear = !*self.words.get(self.word)? & word_rows(self.len, self.word);
+            self.rows = self.rows_of(self.word)?;
         }
-        let bit = self.clear.trailing_zeros() as usize;
-        self.clear &= self.clear - 1;
+        let bit = self.rows.trailing_zeros() as usize;
+        self.rows &= self.rows - 1;
         Some(64 * self.word + bit)
     }
 }
