@@ -201,6 +201,16 @@ impl KeyEntry {
         }
     }
 
+    /// `short_text` of a row without a line, its number already a `u32`.
+    pub fn short_text_unlined(hash: u128, row: u32) -> Self {
+        KeyEntry {
+            hash,
+            row,
+            line: NO_LINE,
+            text: TEXT_IN_HASH,
+        }
+    }
+
     /// The key's text: its span of the block's `key_text`, or its hash's
     /// (`KeyEntry::short_text`).
     pub fn text_in<'t>(&self, key_text: &'t [u8]) -> std::borrow::Cow<'t, [u8]> {

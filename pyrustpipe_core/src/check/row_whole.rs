@@ -309,10 +309,13 @@ impl<'a> Block<'a> {
                 let word_views = &views[word.clone()];
                 let short = |&view: &u128| view as u32 as usize <= crate::rules::unique::SHORT_KEY;
                 if skip == 0 && word_views.iter().all(short) {
+                    // The word's rows fit a `u32` when its last one does: tested once, not a row.
                     let first = self.first_row + rows.start + word.start;
-                    out.keys[key_index].extend(word_views.iter().enumerate().map(|(i, &view)| {
+                    let first =
+                        super::as_u32(first + word_views.len()) - super::as_u32(word_views.len());
+                    out.keys[key_index].extend((first..).zip(word_views).map(|(row, &view)| {
                         let hash = crate::rules::unique::view_key_hash(view);
-                        KeyEntry::short_text(hash, first + i, None)
+                        KeyEntry::short_text_unlined(hash, row)
                     }));
                 } else {
                     let values = super::bits::clear_rows(&skipped[w..=w], word.len());
