@@ -32,7 +32,9 @@ cargo-ready:
 $(BUILD_STAMP): $(STAMP) $(RUST_SOURCES) pyproject.toml
 	@# The stamp carries the build's start time, so a source edited during the build is rebuilt.
 	touch $(BUILD_STAMP).start
-	$(VENV)/bin/maturin develop --release -q
+	@# maturin installs into $$VIRTUAL_ENV when one is set: a shell with another venv activated
+	@# would get the package and leave this one without it.
+	VIRTUAL_ENV=$(abspath $(VENV)) $(VENV)/bin/maturin develop --release -q
 	@# Bytecode, as pip writes it when it installs a wheel: the package is installed editable,
 	@# and an interpreter run with PYTHONDONTWRITEBYTECODE would otherwise compile every module
 	@# at each start (a CLI run's import 15 -> 50 ms). Python ignores a file older than its source.
