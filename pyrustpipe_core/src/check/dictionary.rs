@@ -8,6 +8,18 @@ use arrow_schema::DataType;
 
 use super::bits::RowTest;
 
+/// Rows a dictionary value at least, for its checks to be decided by value: deciding each check
+/// once a value then costs at most an eighth of a test a row.
+const ROWS_A_VALUE: usize = 8;
+
+/// The most values a dictionary's checks are decided by: those a whole slice allows.
+const MOST_VALUES: usize = super::TYPED_SLICE_ROWS / ROWS_A_VALUE;
+
+/// Whether `rows` rows are enough to decide a check once a value of a dictionary of `values`.
+pub(super) fn by_value(values: usize, rows: usize) -> bool {
+    values * ROWS_A_VALUE <= rows
+}
+
 /// The rows of a dictionary of strings as their keys into its values.
 pub(super) struct DictionaryRows {
     /// Per row of the part, its value's place in `values` (a null row's is any place).
@@ -16,7 +28,9 @@ pub(super) struct DictionaryRows {
 }
 
 impl DictionaryRows {
-    /// `array`'s keys and values, when it is a dictionary of strings with at least one value.
+    /// `array`'s keys and values, when it is a dictionary of strings with at least one value
+    /// and few enough for a slice's checks to be decided by value (`MOST_VALUES`): a larger one
+    /// is read as its views, and its keys are not copied for nothing.
     pub(super) fn of(array: &ArrayRef) -> Option<Self> {
         let DataType::Dictionary(_, value_type) = array.data_type() else {
             return None;
@@ -28,7 +42,7 @@ impl DictionaryRows {
             return None;
         }
         let dictionary = array.as_any_dictionary_opt()?;
-        if dictionary.values().is_empty() {
+        if dictionary.values().is_empty() || dictionary.values().len() > MOST_VALUES {
             return None;
         }
         let values = arrow_cast::cast(dictionary.values(), &DataType::Utf8View).ok()?;

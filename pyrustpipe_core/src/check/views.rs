@@ -407,7 +407,8 @@ impl<'a> Block<'a> {
         // A dictionary's rows where its values are few beside them: each check decided once a
         // value (the prover's outcome: a `str` value its check accepts), each row reading its
         // value's outcome by its key.
-        let by_key = read.dictionary().filter(|d| d.values() * 8 <= rows.len());
+        let by_key =
+            (read.dictionary()).filter(|d| super::dictionary::by_value(d.values(), rows.len()));
         let part = (first_at, rows.len());
         let prover_outcomes = match (&prover, by_key, column.checks.first()) {
             (Some(_), Some(dictionary), Some(check)) => Some(dictionary.outcomes(|text| {
