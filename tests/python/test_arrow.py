@@ -642,3 +642,40 @@ def test_polars_categoricals_are_handed_over_as_codes_and_read_as_their_strings(
             None,
             [("a", pl.DataFrame({"a": ["c1"]}))],
         )
+
+
+@pytest.mark.parametrize("name", PUBLIC_CSVS)
+def test_a_public_dataset_with_categories_reports_what_its_strings_report(name: str) -> None:
+    """A public dataset's string columns (vega_datasets, read by polars) given an `isin`, a
+    `max_length` or a pattern report the same as polars Categoricals and as pandas `category`
+    columns as they do as strings: counts and samples, at 1 and 2 threads."""
+    module = pytest.importorskip("vega_datasets")
+    frame = pl.read_csv(Path(module.__file__).parent / "_data" / name)
+    texts = [column for column, kind in frame.schema.items() if kind == pl.String]
+    if not texts:
+        pytest.skip(f"{name} has no string column")
+    annotations: dict[str, Any] = {}
+    fields: dict[str, Any] = {}
+    for i, column in enumerate(texts):
+        values = frame[column].drop_nulls().unique().sort().to_list()
+        lengths = sorted(len(v) for v in values) or [1]
+        annotations[f"c{i}"] = str | None
+        fields[f"c{i}"] = [
+            pp.Field(alias=column, isin=values[: max(1, len(values) // 2)]),
+            pp.Field(alias=column, max_length=lengths[len(lengths) // 2]),
+            pp.Field(alias=column, pattern=r"^[A-Z][a-z]+"),
+        ][i % 3]
+    schema: type[pp.Schema] = type(
+        "PublicCategories", (pp.Schema,), {"__annotations__": annotations, **fields}
+    )
+
+    def seen(report: pp.Report) -> dict[str, Any]:
+        rules = {r.name: (r.failed, [(s.row, s.value) for s in r.samples]) for r in report.rules}
+        return {"invalid_rows": report.invalid_rows, "rules": rules}
+
+    expected = seen(pp.validate(frame, schema))
+    assert expected["invalid_rows"] > 0
+    categorical = frame.with_columns(pl.col(column).cast(pl.Categorical) for column in texts)
+    for source in (categorical, categorical.to_pandas()):
+        for threads in (1, 2):
+            assert seen(pp.validate(source, schema, threads=threads)) == expected
