@@ -109,6 +109,8 @@ def test_a_new_currency_quarantines_exactly_its_rows(month: Any, tmp_path: Path)
     assert rule.observed["new_values"] == [{"value": "GBP", "rows": 3}]
     assert len(rule.observed["points"]) == 28
     assert [(s.row, s.value) for s in rule.samples] == [(r + 1, "GBP") for r in GBP_ROWS]
+    # Each sample names its row's line (the header is line 1).
+    assert [s.line for s in rule.samples] == [r + 2 for r in GBP_ROWS]
     assert rule.samples[0].message == "new value: not seen in the last 28 days"
     assert rule.samples[0].column == "currency"
     # The quarantine holds exactly those rows.
@@ -127,7 +129,7 @@ def test_keys_of_three_days_earlier_are_quarantined_naming_that_partition(month:
     earlier = partition(REPEATED_KEYS - 3)
     assert (rule.failed, report.invalid_rows, report.valid_rows) == (5, 5, ROWS - 5)
     assert rule.observed["earlier_partitions"] == [{"partition": earlier, "rows": 5}]
-    assert [s.row for s in rule.samples] == [r + 1 for r in REPEATED]
+    assert [(s.row, s.line) for s in rule.samples] == [(r + 1, r + 2) for r in REPEATED]
     assert rule.samples[0].value == txn(REPEATED_KEYS - 3, 0)
     assert rule.samples[0].message == f"key already seen in earlier partition {earlier}"
     # GBP was seen on the day before: not new any more.

@@ -315,7 +315,7 @@ impl<'a> Block<'a> {
                         super::as_u32(first + word_views.len()) - super::as_u32(word_views.len());
                     out.keys[key_index].extend((first..).zip(word_views).map(|(row, &view)| {
                         let hash = crate::rules::unique::view_key_hash(view);
-                        KeyEntry::short_text_unlined(hash, row)
+                        KeyEntry::short_text(hash, row)
                     }));
                 } else {
                     let values = super::bits::clear_rows(&skipped[w..=w], word.len());
@@ -358,8 +358,7 @@ impl<'a> Block<'a> {
                 // The view's own bytes hash as the text does, and the hash keeps the text.
                 KeyRow::ShortView => out.keys[key_index].push(KeyEntry::short_text(
                     crate::rules::unique::view_key_hash(view),
-                    self.first_row + row,
-                    self.rows.line(row),
+                    super::as_u32(self.first_row + row),
                 )),
                 KeyRow::Judged => {
                     let cell = self.str_cell(column, strings, at0 + i);

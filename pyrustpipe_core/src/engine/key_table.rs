@@ -7,6 +7,7 @@
 //! zeroing 32-byte slots was 71 instructions a key on the benchmark's 200K keys, a twelfth of
 //! the whole validation.
 
+use super::keys::BlockPlace;
 use crate::check::KeyEntry;
 use crate::rules::unique::FirstSeen;
 
@@ -36,10 +37,9 @@ impl KeyTable {
         }
     }
 
-    /// Meets a block's `entries` in order: a new key is kept with its first sighting (row
-    /// `base.0 + entry.row`, line `base.1 + entry.line`), a repeat goes to
-    /// `repeat(entry, first)` with its key's first sighting as it was, which is then marked
-    /// repeated.
+    /// Meets a block's `entries` in order: a new key is kept with its first sighting (its row
+    /// and line in `block`), a repeat goes to `repeat(entry, first)` with its key's first
+    /// sighting as it was, which is then marked repeated.
     ///
     /// A block at a time, with the slots and keys in hand: the probe loop a key at a time
     /// reloaded them through the table for every key (55 instructions a new key, 37 here).
@@ -47,7 +47,7 @@ impl KeyTable {
     pub(super) fn meet(
         &mut self,
         entries: &[KeyEntry],
-        (base, line_base): (u64, u64),
+        block: &BlockPlace,
         mut repeat: impl FnMut(&KeyEntry, FirstSeen),
     ) {
         if entries.is_empty() {
@@ -69,8 +69,8 @@ impl KeyTable {
             loop {
                 let place = slots[at] as usize;
                 if place == 0 {
-                    let line = entry.line().map_or(u64::MAX, |line| line_base + line);
-                    keys.push((hash, base + u64::from(entry.row), line));
+                    let line = block.line(entry).unwrap_or(u64::MAX);
+                    keys.push((hash, block.row(entry), line));
                     #[allow(clippy::cast_possible_truncation)] // tested before the loop
                     let place = keys.len() as u32;
                     slots[at] = place;
@@ -159,9 +159,14 @@ mod tests {
                 let line = (row % 3 != 0).then_some(row as u64 * 2);
                 let first = FirstSeen::new(row as u64, line);
                 // One entry a block: each block's first row and line are the entry's own.
-                let entry = KeyEntry::new(hash, 0, line.map(|_| 0), (0, 0));
+                let entry = KeyEntry::short_text(hash, 0);
+                let place = BlockPlace {
+                    base: row as u64,
+                    line_base: line.unwrap_or(0),
+                    lines: line.map_or_else(Vec::new, |_| vec![0]),
+                };
                 let mut found = None;
-                table.meet(&[entry], (row as u64, line.unwrap_or(0)), |_, seen| {
+                table.meet(&[entry], &place, |_, seen| {
                     found = Some(seen);
                 });
                 let expected = match map.get_mut(&hash) {

@@ -20,8 +20,9 @@ use crate::report::Sample;
 use crate::rules::unique::{FirstSeen, UniqueKey};
 use crate::spec::Keep;
 
-/// Occurrences logged before a fold (~700 MB with 12-byte keys): runs of up to 16M rows per key
-/// never fold, and keep no table between blocks.
+/// Occurrences logged before a fold (24 bytes each, 4 more for a row's line, plus the texts of
+/// keys longer than 12 bytes: ~400–450 MB of short keys): runs of up to 16M rows per key never
+/// fold, and keep no table between blocks.
 pub(super) const FOLD_AT: usize = 16 << 20;
 
 const PARTITION_BITS: u32 = 8;
@@ -122,11 +123,31 @@ impl Drop for Grouped {
     }
 }
 
-/// A block's keys as logged: where its rows and lines start in the run, its entries per key and
-/// the texts they point into.
+/// Where a block's rows are in the run: its first row, its first line, and each of its rows'
+/// line offsets from that line (empty: the source has no lines).
+#[derive(Debug, Default)]
+pub(super) struct BlockPlace {
+    pub(super) base: u64,
+    pub(super) line_base: u64,
+    pub(super) lines: Vec<u32>,
+}
+
+impl BlockPlace {
+    /// `entry`'s row in the run.
+    pub(super) fn row(&self, entry: &KeyEntry) -> u64 {
+        self.base + u64::from(entry.row)
+    }
+
+    /// `entry`'s line in its source, if the source has lines.
+    pub(super) fn line(&self, entry: &KeyEntry) -> Option<u64> {
+        (self.lines.get(entry.row as usize)).map(|&line| self.line_base + u64::from(line))
+    }
+}
+
+/// A block's keys as logged: where its rows are, its entries per key and the texts they point
+/// into.
 struct LoggedBlock {
-    base: u64,
-    line_base: u64,
+    place: BlockPlace,
     keys: Vec<Grouped>,
     text: Vec<u8>,
 }
@@ -170,26 +191,14 @@ impl KeyLog {
         }
     }
 
-    /// Logs a block whose first row is run-wide row `base` and whose lines count from
-    /// `line_base`; `keys` has one `Grouped` per unique key (or none at all). True when the
-    /// log is due for a fold.
-    pub(super) fn push(
-        &mut self,
-        base: u64,
-        line_base: u64,
-        keys: Vec<Grouped>,
-        text: Vec<u8>,
-    ) -> bool {
+    /// Logs a block whose rows are at `place`; `keys` has one `Grouped` per unique key (or none
+    /// at all). True when the log is due for a fold.
+    pub(super) fn push(&mut self, place: BlockPlace, keys: Vec<Grouped>, text: Vec<u8>) -> bool {
         if keys.iter().all(Grouped::is_empty) {
             return false;
         }
         self.logged += keys.iter().map(|k| k.entries.len()).sum::<usize>();
-        self.blocks.push(LoggedBlock {
-            base,
-            line_base,
-            keys,
-            text,
-        });
+        self.blocks.push(LoggedBlock { place, keys, text });
         self.logged >= self.fold_at
     }
 
@@ -276,8 +285,8 @@ fn resolve_part(
         let Some(keys) = block.keys.get(index) else {
             continue;
         };
-        let base = (block.base, block.line_base);
-        table.meet(keys.part(p), base, |entry, first| {
+        let place = &block.place;
+        table.meet(keys.part(p), place, |entry, first| {
             let failure = |row, line, first| KeyFailure {
                 row,
                 line,
@@ -285,8 +294,7 @@ fn resolve_part(
                 block: crate::check::as_u32(block_index),
                 repeat: *entry,
             };
-            let line = entry.line().map(|l| block.line_base + l);
-            failures.push(failure(block.base + u64::from(entry.row), line, false));
+            failures.push(failure(place.row(entry), place.line(entry), false));
             if keep == Keep::None && !first.repeated() {
                 failures.push(failure(first.row(), first.line(), true));
             }
@@ -341,8 +349,8 @@ mod tests {
     /// A distinct key as compared: (hash, first row, its line, repeated).
     type First = (u128, u64, Option<u64>, bool);
 
-    /// A block as logged: (first row, first line, entries, texts).
-    type Block = (u64, u64, Vec<KeyEntry>, Vec<u8>);
+    /// A block as logged: (first row, first line, its rows' line offsets, entries, texts).
+    type Block = (u64, u64, Vec<u32>, Vec<KeyEntry>, Vec<u8>);
 
     /// `keys` (one key per row) cut into blocks of `sizes` rows; a row's line is `2 * row`
     /// within its block (`None` every seventh block, as a Parquet source has no lines); every
@@ -355,22 +363,27 @@ mod tests {
             let mut text = Vec::new();
             let no_lines = blocks.len() % 7 == 6;
             let no_texts = blocks.len() % 3 == 2;
+            let lines = if no_lines {
+                Vec::new()
+            } else {
+                (0..size as u32).map(|row| 2 * row).collect()
+            };
             let entries: Vec<KeyEntry> = keys[start..start + size]
                 .iter()
                 .enumerate()
                 .map(|(row, key)| {
                     let key = format!("k{key}");
                     let hash = crate::rules::unique::key_hash(key.as_bytes());
-                    let line = (!no_lines).then_some(2 * row as u64);
                     if no_texts {
-                        return KeyEntry::short_text(hash, row, line);
+                        return KeyEntry::short_text(hash, row as u32);
                     }
-                    let at = text.len();
-                    text.extend_from_slice(key.as_bytes());
-                    KeyEntry::new(hash, row, line, (at, text.len()))
+                    let at = crate::check::key_text::append(&mut text, |text| {
+                        text.extend_from_slice(key.as_bytes());
+                    });
+                    KeyEntry::new(hash, row, at)
                 })
                 .collect();
-            blocks.push((start as u64, 10 * start as u64, entries, text));
+            blocks.push((start as u64, 10 * start as u64, lines, entries, text));
             start += size;
         }
         blocks
@@ -380,14 +393,15 @@ mod tests {
     fn one_table(blocks: &[Block], keep: Keep) -> (Vec<Seen>, Vec<First>) {
         let mut table: HashMap<u128, FirstSeen> = HashMap::new();
         let mut failures = Vec::new();
-        for (base, line_base, entries, text) in blocks {
+        for (base, line_base, lines, entries, text) in blocks {
             for entry in entries {
                 let row = base + u64::from(entry.row);
-                let line = entry.line().map(|l| line_base + l);
+                let line = (lines.get(entry.row as usize)).map(|&l| line_base + u64::from(l));
                 let text = entry.text_in(text).to_vec();
-                match table.get_mut(&entry.hash) {
+                let hash = entry.hash;
+                match table.get_mut(&hash) {
                     None => {
-                        table.insert(entry.hash, FirstSeen::new(row, line));
+                        table.insert(hash, FirstSeen::new(row, line));
                     }
                     Some(first) => {
                         failures.push((row, line, false, text.clone()));
@@ -425,7 +439,7 @@ mod tests {
             let entries: Vec<KeyEntry> = hashes
                 .iter()
                 .enumerate()
-                .map(|(row, &hash)| KeyEntry::new(hash, row, None, (0, 0)))
+                .map(|(row, &hash)| KeyEntry::short_text(hash, row as u32))
                 .collect();
             let grouped = Grouped::new(&entries);
             let mut rows = Vec::new();
@@ -457,8 +471,9 @@ mod tests {
             let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().expect("a pool");
             let mut log = KeyLog::new(fold_at);
             let mut failures = Vec::new();
-            for (base, line_base, entries, text) in blocks.clone() {
-                if log.push(base, line_base, vec![Grouped::new(&entries)], text) {
+            for (base, line_base, lines, entries, text) in blocks.clone() {
+                let place = BlockPlace { base, line_base, lines };
+                if log.push(place, vec![Grouped::new(&entries)], text) {
                     let resolved = log.resolve(None, 0, &key, false, false);
                     failures.extend(seen(&log, &resolved));
                     log.clear_blocks();
@@ -484,7 +499,7 @@ mod tests {
             line: None,
             first: false,
             block: 0,
-            repeat: KeyEntry::new(0, 0, None, (0, 0)),
+            repeat: KeyEntry::short_text(0, 0),
         };
         let mut failures: Vec<KeyFailure> = [9, 2, 7, 4, 1].into_iter().map(failure).collect();
         let rows = |f: &[KeyFailure]| f.iter().map(|f| f.row).collect::<Vec<_>>();

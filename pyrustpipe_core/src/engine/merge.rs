@@ -309,9 +309,8 @@ impl<'a> Merger<'a> {
             let column = &self.plan.columns[self.plan.history_keys[slot]];
             let plan = self.plan;
             for entry in entries {
-                let text = String::from_utf8_lossy(
-                    &findings.key_text[entry.text.0 as usize..entry.text.1 as usize],
-                );
+                let text = entry.text_in(&findings.key_text);
+                let text = String::from_utf8_lossy(&text);
                 #[allow(clippy::cast_possible_truncation)]
                 check.observe(
                     base + u64::from(entry.row),
@@ -320,7 +319,8 @@ impl<'a> Merger<'a> {
                     self.sample_size,
                     |value, message| Sample {
                         row: row_in_source + u64::from(entry.row) + 1,
-                        line: entry.line().map(|l| line_base + l),
+                        line: (findings.key_lines.get(entry.row as usize))
+                            .map(|&l| line_base + u64::from(l)),
                         source: ctx.path.clone(),
                         column: Some(column.name.clone()),
                         // A sensitive column's value is shown as its token only.
@@ -350,7 +350,12 @@ impl<'a> Merger<'a> {
         self.total_rows += findings.rows;
         if !self.plan.unique_keys.is_empty() {
             let text = std::mem::take(&mut findings.key_text);
-            if self.key_log.push(base, line_base, keys, text) {
+            let place = keys::BlockPlace {
+                base,
+                line_base,
+                lines: std::mem::take(&mut findings.key_lines),
+            };
+            if self.key_log.push(place, keys, text) {
                 self.fold_keys(None, false, false);
             }
         }

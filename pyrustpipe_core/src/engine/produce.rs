@@ -409,6 +409,9 @@ pub(super) fn check_block(
         };
         if !typed {
             check_rows(plan, layout, buf, (&rows, 0), sample_size, &mut findings);
+            if !plan.unique_keys.is_empty() || !plan.history_keys.is_empty() {
+                findings.key_lines.extend(rows.key_lines());
+            }
         }
         let keys = findings.keys.iter().map(|k| Grouped::new(k)).collect();
         KEYS.with(|cell| {
