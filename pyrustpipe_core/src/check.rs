@@ -170,8 +170,9 @@ pub struct LocalSample {
 /// text is. A run keeps every unique key's occurrences until its end, and each is written,
 /// grouped and read again on the way: the entry is 24 bytes, packed to an 8-byte alignment (a
 /// `u128` would align it to 16, and make it 32), and a row's line is the block's
-/// (`BlockFindings::key_lines`), not the entry's — a typed 1M-row frame's `unique` 16.0 → 15.0 ms
-/// (min of 40 validations, two threads) against 32-byte entries.
+/// (`BlockFindings::key_lines`), not the entry's. Against 32-byte entries: the typed 1M-row
+/// frame 350 → 340 instructions a row, ~0.5 ms of its 16 ms, 1,000 fewer page faults for a 1M-row
+/// CSV.
 #[derive(Debug, Clone, Copy)]
 #[repr(C, packed(8))]
 pub struct KeyEntry {
