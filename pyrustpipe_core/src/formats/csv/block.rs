@@ -1,6 +1,6 @@
 //! Parse one block of CSV records into `Rows` (pass 1) or record spans (pass 2).
 
-use super::parser::{strict_issue, unescape, FieldKind, FieldSpan, Parser, RecordSpan, Step};
+use super::parser::{strict_issue, unescape, FieldSpan, Parser, RecordSpan, Step};
 use crate::check::{as_u32, Broken, Rows, TextRef};
 use crate::plan::SourceLayout;
 
@@ -186,9 +186,10 @@ impl RecordSink for RowsSink<'_> {
                 None => TextRef::Absent,
                 Some(index) => {
                     let span = fields[*index];
-                    match span.kind {
-                        FieldKind::Plain => TextRef::Buf(span.start, span.end),
-                        FieldKind::Quoted => {
+                    match span.verbatim() {
+                        // A quoted field without `""` is its text between the quotes: no copy.
+                        Some((start, end)) => TextRef::Buf(start, end),
+                        None => {
                             unescape(&buf[span.start as usize..span.end as usize], quote, scratch);
                             let start = arena.len();
                             arena.extend_from_slice(scratch);

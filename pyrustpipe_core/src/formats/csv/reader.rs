@@ -6,7 +6,7 @@
 use std::fs::File;
 use std::io::Read;
 
-use super::parser::{cut_point, unescape, FieldKind, Parser, RecordSpan, Step};
+use super::parser::{cut_point, unescape, Parser, RecordSpan, Step};
 use crate::error::{Error, Position, Result};
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
@@ -167,9 +167,11 @@ impl BlockReader {
                     let mut scratch = Vec::new();
                     for (index, field) in fields.iter().enumerate() {
                         let raw = &self.pending[field.start as usize..field.end as usize];
-                        let bytes = match field.kind {
-                            FieldKind::Plain => raw.to_vec(),
-                            FieldKind::Quoted => {
+                        let bytes = match field.verbatim() {
+                            Some((start, end)) => {
+                                self.pending[start as usize..end as usize].to_vec()
+                            }
+                            None => {
                                 unescape(raw, parser.dialect.quote, &mut scratch);
                                 scratch.clone()
                             }
