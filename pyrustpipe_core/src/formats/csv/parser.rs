@@ -701,10 +701,8 @@ mod tests {
             input in proptest::collection::vec(
                 proptest::sample::select(b"ab,\"\"\"\n x".to_vec()), 0..120),
         ) {
-            let parser = Parser::new(Dialect::default());
-            let (mut fields, mut record, mut pos) = (Vec::new(), RecordSpan::default(), 0);
             let mut value = Vec::new();
-            while let Step::Record = parser.next_record(&input, pos, true, &mut fields, &mut record) {
+            for (_, fields, _) in steps(&Parser::new(Dialect::default()), &input, 0, true) {
                 for field in &fields {
                     let raw = &input[field.start as usize..field.end as usize];
                     if field.kind == FieldKind::Plain {
@@ -719,7 +717,6 @@ mod tests {
                         None => proptest::prop_assert_ne!(&raw[1..raw.len() - 1], &value[..]),
                     }
                 }
-                pos = record.next;
             }
         }
 
@@ -731,9 +728,10 @@ mod tests {
             input in proptest::collection::vec(
                 proptest::sample::select(b"abc\"\"\n\r,xyz".to_vec()), 0..200),
         ) {
-            let parser = Parser::new(Dialect::default());
-            let (mut fields, mut record, mut pos) = (Vec::new(), RecordSpan::default(), 0);
-            while let Step::Record = parser.next_record(&input, pos, true, &mut fields, &mut record) {
+            for (step, fields, record) in steps(&Parser::new(Dialect::default()), &input, 0, true) {
+                if step != Step::Record {
+                    break;
+                }
                 let mut breaks = 0;
                 for field in fields.iter().filter(|field| field.kind != FieldKind::Plain) {
                     let raw = &input[field.start as usize..field.end as usize];
@@ -752,7 +750,6 @@ mod tests {
                     proptest::prop_assert!(closing > 0, "{:?}", raw);
                 }
                 proptest::prop_assert_eq!(record.inner_line_breaks, breaks, "{:?}", &input[record.start..record.next]);
-                pos = record.next;
             }
         }
 
