@@ -273,6 +273,12 @@ impl<'a> Merger<'a> {
         let base = self.total_rows;
         let row_in_source = base - source.row_start + source.row_offset;
         let line_base = source.next_line;
+        // Where the block's keys are (their rows' lines, for their samples and first sightings).
+        let place = keys::BlockPlace {
+            base,
+            line_base,
+            lines: std::mem::take(&mut findings.key_lines),
+        };
         for (rule, samples) in findings.samples.iter().enumerate() {
             for sample in samples {
                 if self.samples[rule].len() >= self.sample_size {
@@ -313,14 +319,13 @@ impl<'a> Merger<'a> {
                 let text = String::from_utf8_lossy(&text);
                 #[allow(clippy::cast_possible_truncation)]
                 check.observe(
-                    base + u64::from(entry.row),
+                    place.row(entry),
                     entry.hash as u64,
                     &text,
                     self.sample_size,
                     |value, message| Sample {
                         row: row_in_source + u64::from(entry.row) + 1,
-                        line: (findings.key_lines.get(entry.row as usize))
-                            .map(|&l| line_base + u64::from(l)),
+                        line: place.line(entry),
                         source: ctx.path.clone(),
                         column: Some(column.name.clone()),
                         // A sensitive column's value is shown as its token only.
@@ -350,11 +355,6 @@ impl<'a> Merger<'a> {
         self.total_rows += findings.rows;
         if !self.plan.unique_keys.is_empty() {
             let text = std::mem::take(&mut findings.key_text);
-            let place = keys::BlockPlace {
-                base,
-                line_base,
-                lines: std::mem::take(&mut findings.key_lines),
-            };
             if self.key_log.push(place, keys, text) {
                 self.fold_keys(None, false, false);
             }
