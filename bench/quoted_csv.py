@@ -25,7 +25,7 @@ import pyrustpipe as pp
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 
-from typed_path import compare_cases, our_counts  # noqa: E402
+from typed_path import our_counts, run_cases  # noqa: E402
 
 COMPANIES = ["Acme", "Globex", "Initech", "Umbrella", "Hooli", "Stark", "Wayne", "Wonka"]
 CITIES = ["Nairobi", "Lagos", "Accra"]
@@ -110,11 +110,12 @@ def main() -> None:
             lambda: polars_counts(path),
         ),
     }
-    print(f"## A CSV with quoted fields: {args.rows:,} rows ({path.stat().st_size / 1e6:.0f} MB)")
-    print(f"- command: `python bench/quoted_csv.py --rows {args.rows} --repeat {args.repeat}`")
-    _, failures = compare_cases(cases, args.repeat)
-    if failures:
-        sys.exit("counts disagree: " + "; ".join(failures))
+    run_cases(
+        f"A CSV with quoted fields: {args.rows:,} rows ({path.stat().st_size / 1e6:.0f} MB)",
+        f"python bench/quoted_csv.py --rows {args.rows} --repeat {args.repeat}",
+        cases,
+        args.repeat,
+    )
 
 
 if __name__ == "__main__":

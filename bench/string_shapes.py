@@ -26,7 +26,7 @@ import pyrustpipe as pp
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 
-from typed_path import compare_cases, mask_counts, our_counts  # noqa: E402
+from typed_path import mask_counts, our_counts, run_cases  # noqa: E402
 
 BANKS = [
     "Kenya Commercial Bank",
@@ -137,11 +137,12 @@ def main() -> None:
             lambda: mask_counts(categorical.lazy(), masks),
         ),
     }
-    print(f"## String columns: {args.rows:,} customers")
-    print(f"- command: `python bench/string_shapes.py --rows {args.rows} --repeat {args.repeat}`")
-    _, failures = compare_cases(cases, args.repeat)
-    if failures:
-        sys.exit("counts disagree:\n" + "\n".join(failures))
+    run_cases(
+        f"String columns: {args.rows:,} customers",
+        f"python bench/string_shapes.py --rows {args.rows} --repeat {args.repeat}",
+        cases,
+        args.repeat,
+    )
 
 
 if __name__ == "__main__":

@@ -31,7 +31,7 @@ import pyrustpipe as pp
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 
-from typed_path import compare_cases, mask_counts, our_counts  # noqa: E402
+from typed_path import mask_counts, our_counts, run_cases  # noqa: E402
 
 MONTH = (dt.datetime(2024, 1, 1), dt.datetime(2024, 2, 1))
 VENDORS = [1, 2, 6, 7]
@@ -188,11 +188,12 @@ def main() -> None:
             lambda: mask_counts(pl.scan_parquet(pyarrow_file), failure_masks()),
         ),
     }
-    print(f"## Numeric typed sources: {args.rows:,} taxi trips")
-    print(f"- command: `python bench/trips_path.py --rows {args.rows} --repeat {args.repeat}`")
-    _, failures = compare_cases(cases, args.repeat)
-    if failures:
-        raise SystemExit("BENCHMARK FAILED: " + "; ".join(failures))
+    run_cases(
+        f"Numeric typed sources: {args.rows:,} taxi trips",
+        f"python bench/trips_path.py --rows {args.rows} --repeat {args.repeat}",
+        cases,
+        args.repeat,
+    )
 
 
 if __name__ == "__main__":

@@ -147,6 +147,15 @@ def compare_cases(cases: dict[str, Case], repeat: int) -> tuple[dict[str, float]
     return polars_times, failures
 
 
+def run_cases(title: str, command: str, cases: dict[str, Case], repeat: int) -> None:
+    """A benchmark's table under its title and command; exits failed when any counts disagree."""
+    print(f"## {title}")
+    print(f"- command: `{command}`")
+    _, failures = compare_cases(cases, repeat)
+    if failures:
+        raise SystemExit("BENCHMARK FAILED: " + "; ".join(failures))
+
+
 def read_floor(parquet: Path, repeat: int, polars_checks: float) -> None:
     """The Parquet file read whole, nothing checked, by the two fastest readers at hand."""
     readers: dict[str, Callable[[], Sized]] = {

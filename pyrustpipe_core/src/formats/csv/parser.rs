@@ -102,6 +102,16 @@ fn first_zero_byte(x: u64) -> u64 {
     x.wrapping_sub(ONES) & !x & HIGHS
 }
 
+/// Where the first CR, LF or `byte` of the eight bytes `chunk` is, if any: one word's test.
+#[inline(always)]
+fn first_break_or(byte: u8, chunk: &[u8]) -> Option<usize> {
+    let word = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
+    let found = first_zero_byte(word ^ (ONES * u64::from(byte)))
+        | first_zero_byte(word ^ (ONES * u64::from(b'\n')))
+        | first_zero_byte(word ^ (ONES * u64::from(b'\r')));
+    (found != 0).then(|| (found.trailing_zeros() / 8) as usize)
+}
+
 /// Flags exactly the zero bytes of `x` in their high bits (no byte carries into the next).
 fn zero_bytes(x: u64) -> u64 {
     !(((x & LOWS) + LOWS) | x) & HIGHS
@@ -156,14 +166,9 @@ impl Parser {
     /// setup, while a byte loop costs a table lookup and two branches per byte.
     #[inline]
     fn field_end(&self, buf: &[u8], mut pos: usize) -> usize {
-        let delimiter = ONES * u64::from(self.dialect.delimiter);
         while let Some(chunk) = buf.get(pos..pos + 8) {
-            let word = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
-            let found = first_zero_byte(word ^ delimiter)
-                | first_zero_byte(word ^ (ONES * u64::from(b'\n')))
-                | first_zero_byte(word ^ (ONES * u64::from(b'\r')));
-            if found != 0 {
-                return pos + (found.trailing_zeros() / 8) as usize;
+            if let Some(at) = first_break_or(self.dialect.delimiter, chunk) {
+                return pos + at;
             }
             pos += 8;
         }
@@ -177,18 +182,13 @@ impl Parser {
     /// 32 (a quoted field is mostly short, and a vectorised search pays its setup every time:
     /// ~100 instructions a field of the CSV with quoted names and addresses), then `memchr3`.
     fn quote_or_break(&self, buf: &[u8], pos: usize) -> Option<usize> {
-        let quote = ONES * u64::from(self.dialect.quote);
         let mut at = pos;
         while at < pos + 32 {
             let Some(chunk) = buf.get(at..at + 8) else {
                 break;
             };
-            let word = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
-            let found = first_zero_byte(word ^ quote)
-                | first_zero_byte(word ^ (ONES * u64::from(b'\n')))
-                | first_zero_byte(word ^ (ONES * u64::from(b'\r')));
-            if found != 0 {
-                return Some(at + (found.trailing_zeros() / 8) as usize);
+            if let Some(offset) = first_break_or(self.dialect.quote, chunk) {
+                return Some(at + offset);
             }
             at += 8;
         }
@@ -407,7 +407,7 @@ impl Parser {
                 // Find the closing quote, stepping over `""` escapes and counting the line
                 // breaks on the way (CRLF once) in the same search.
                 loop {
-                    match self.quote_or_break(buf, pos).map(|at| at - pos) {
+                    match self.quote_or_break(buf, pos) {
                         None => {
                             return Step::Incomplete {
                                 record_start: start,
@@ -416,16 +416,15 @@ impl Parser {
                                 blank_lines_before: blank_lines,
                             };
                         }
-                        Some(offset) if buf[pos + offset] != self.dialect.quote => {
-                            let at = pos + offset;
+                        Some(at) if buf[at] != self.dialect.quote => {
                             inner_breaks += 1;
                             pos = at + 1;
                             if buf[at] == b'\r' && buf.get(pos) == Some(&b'\n') {
                                 pos += 1;
                             }
                         }
-                        Some(offset) => {
-                            pos += offset + 1;
+                        Some(at) => {
+                            pos = at + 1;
                             if pos < len && buf[pos] == self.dialect.quote {
                                 pos += 1;
                                 escaped = true;
