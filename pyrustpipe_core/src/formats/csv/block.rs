@@ -1,6 +1,8 @@
 //! Parse one block of CSV records into `Rows` (pass 1) or record spans (pass 2).
 
-use super::parser::{strict_issue, unescape, FieldSpan, Parser, RecordSpan, Step};
+use super::parser::{
+    strict_issue, unescape, FieldSpan, Parser, RecordSpan, RunRecord, RunSink, Step,
+};
 use crate::check::{as_u32, Broken, Rows, TextRef};
 use crate::plan::SourceLayout;
 
@@ -59,22 +61,31 @@ trait RecordSink {
     /// A record and its fields; `line` is its first line's offset from the block's first line.
     fn record(&mut self, record: &RecordSpan, fields: &[FieldSpan], line: u64);
 
-    /// Take the plain records from `pos` on (see [`Parser::plain_run`]); the first is on line
+    /// Take the simple records from `pos` on (see [`Parser::plain_run`]); the first is on line
     /// `line`. A sink that needs only what [`RecordSink::record`] is given takes none.
     fn plain_run(&mut self, _parser: &Parser, _buf: &[u8], pos: usize, _line: u64) -> PlainRun {
         PlainRun {
             next: pos,
-            records: 0,
+            lines: 0,
             longest: 0,
         }
     }
 }
 
-/// What a plain run took: the records up to `next`, one line each, the longest `longest` bytes.
+/// What a plain run took: the records up to `next`, over `lines` lines, the longest `longest`
+/// bytes.
 struct PlainRun {
     next: usize,
-    records: u64,
+    lines: u64,
     longest: usize,
+}
+
+impl PlainRun {
+    /// One more record taken.
+    fn take(&mut self, record: &RunRecord) {
+        self.lines += 1 + u64::from(record.inner_breaks);
+        self.longest = self.longest.max((record.end - record.start) as usize);
+    }
 }
 
 /// Walk the records of `buf` into `sink`.
@@ -89,7 +100,7 @@ fn walk(parser: &Parser, buf: &[u8], eof: bool, sink: &mut impl RecordSink) -> B
     loop {
         let run = sink.plain_run(parser, buf, pos, lines);
         pos = run.next;
-        lines += run.records;
+        lines += run.lines;
         longest = longest.max(run.longest);
         match parser.next_record(buf, pos, eof, &mut fields, &mut record) {
             Step::Record => {
@@ -150,8 +161,8 @@ struct RowsSink<'a> {
     buf: &'a [u8],
     rows: &'a mut Rows,
     scratch: Vec<u8>,
-    /// A plain record's field spans, for a layout that is not the identity.
-    spans: Vec<(u32, u32)>,
+    /// A plain run's record's cells, for a layout that is not the identity.
+    cells: Vec<TextRef>,
 }
 
 impl RowsSink<'_> {
@@ -184,63 +195,132 @@ impl RecordSink for RowsSink<'_> {
             .texts
             .extend(self.layout.field_of.iter().map(|field| match field {
                 None => TextRef::Absent,
-                Some(index) => {
-                    let span = fields[*index];
-                    match span.verbatim() {
-                        // A quoted field without `""` is its text between the quotes: no copy.
-                        Some((start, end)) => TextRef::Buf(start, end),
-                        None => {
-                            unescape(&buf[span.start as usize..span.end as usize], quote, scratch);
-                            let start = arena.len();
-                            arena.extend_from_slice(scratch);
-                            TextRef::Arena(as_u32(start), as_u32(arena.len()))
-                        }
-                    }
-                }
+                Some(index) => text_of(fields[*index], buf, quote, scratch, arena),
             }));
     }
 
     fn plain_run(&mut self, parser: &Parser, buf: &[u8], pos: usize, line: u64) -> PlainRun {
-        // The texts out of `rows` for the run, a vector of its own: pushed through `rows`, its
-        // length was stored and reloaded for every field.
-        let mut texts = std::mem::take(&mut self.rows.texts);
+        match self.identity {
+            true => self.take_run::<true>(parser, buf, pos, line),
+            false => self.take_run::<false>(parser, buf, pos, line),
+        }
+    }
+}
+
+impl RowsSink<'_> {
+    /// A plain run's records into `rows`, cells as they come for the `IDENTITY` layout.
+    fn take_run<const IDENTITY: bool>(
+        &mut self,
+        parser: &Parser,
+        buf: &[u8],
+        pos: usize,
+        line: u64,
+    ) -> PlainRun {
+        // The texts and the arena out of `rows` for the run, vectors of their own: pushed
+        // through `rows`, the texts' length was stored and reloaded for every field.
+        let texts = std::mem::take(&mut self.rows.texts);
+        let arena = std::mem::take(&mut self.rows.arena);
         let kept = texts.len();
-        let mut taken = Taken {
-            layout: self.layout,
-            rows: &mut *self.rows,
-            kept,
-            line,
-            run: PlainRun {
-                next: pos,
-                records: 0,
-                longest: 0,
+        self.cells.clear();
+        let mut cells = RunCells::<IDENTITY> {
+            texts,
+            arena,
+            cells: &mut self.cells,
+            scratch: &mut self.scratch,
+            buf,
+            quote: self.quote,
+            taken: Taken {
+                layout: self.layout,
+                rows: &mut *self.rows,
+                kept,
+                line,
+                run: PlainRun {
+                    next: pos,
+                    lines: 0,
+                    longest: 0,
+                },
             },
         };
-        // Two closures, so the identity layout's cells are pushed as they come, unmapped.
-        let next = if self.identity {
-            parser.plain_run(buf, pos, |start, end, record| {
-                texts.push(TextRef::Buf(start, end));
-                if let Some(record_start) = record {
-                    let fields = texts.len() - taken.kept;
-                    taken.record(&mut texts, record_start, end, fields, &[]);
-                }
-            })
-        } else {
-            let spans = &mut self.spans;
-            spans.clear();
-            parser.plain_run(buf, pos, |start, end, record| {
-                spans.push((start, end));
-                if let Some(record_start) = record {
-                    taken.record(&mut texts, record_start, end, spans.len(), spans);
-                    spans.clear();
-                }
-            })
-        };
+        let next = parser.plain_run(buf, pos, &mut cells);
+        let RunCells {
+            mut texts,
+            arena,
+            taken,
+            ..
+        } = cells;
         texts.truncate(taken.kept);
         let run = taken.run;
         self.rows.texts = texts;
+        self.rows.arena = arena;
         PlainRun { next, ..run }
     }
+}
+
+/// A plain run's cells, going to `texts` (the run's, out of `rows`): as they come for the
+/// `IDENTITY` layout, through `cells` and the layout for another.
+struct RunCells<'a, const IDENTITY: bool> {
+    texts: Vec<TextRef>,
+    arena: Vec<u8>,
+    cells: &'a mut Vec<TextRef>,
+    scratch: &'a mut Vec<u8>,
+    buf: &'a [u8],
+    quote: u8,
+    taken: Taken<'a>,
+}
+
+impl<const IDENTITY: bool> RunSink for RunCells<'_, IDENTITY> {
+    #[inline(always)]
+    fn field(&mut self, field: FieldSpan, record: Option<RunRecord>) {
+        let text = text_of(field, self.buf, self.quote, self.scratch, &mut self.arena);
+        if IDENTITY {
+            self.texts.push(text);
+            if let Some(record) = record {
+                let fields = self.texts.len() - self.taken.kept;
+                self.taken.record(&mut self.texts, &record, fields, &[]);
+            }
+        } else {
+            self.cells.push(text);
+            if let Some(record) = record {
+                (self.taken).record(&mut self.texts, &record, self.cells.len(), self.cells);
+                self.cells.clear();
+            }
+        }
+    }
+}
+
+/// A field's text: where it lies in the block (a plain field, or a quoted one without `""`: no
+/// copy), or its unescaped value copied to `arena`.
+#[inline(always)]
+fn text_of(
+    field: FieldSpan,
+    buf: &[u8],
+    quote: u8,
+    scratch: &mut Vec<u8>,
+    arena: &mut Vec<u8>,
+) -> TextRef {
+    match field.verbatim() {
+        Some((start, end)) => TextRef::Buf(start, end),
+        None => unescaped(field, buf, quote, scratch, arena),
+    }
+}
+
+/// A quoted field's value copied to `arena` with its `""` unescaped (most fields need no copy).
+#[cold]
+fn unescaped(
+    field: FieldSpan,
+    buf: &[u8],
+    quote: u8,
+    scratch: &mut Vec<u8>,
+    arena: &mut Vec<u8>,
+) -> TextRef {
+    unescape(
+        &buf[field.start as usize..field.end as usize],
+        quote,
+        scratch,
+    );
+    let start = arena.len();
+    arena.extend_from_slice(scratch);
+    TextRef::Arena(as_u32(start), as_u32(arena.len()))
 }
 
 /// The rows a plain run has taken so far.
@@ -255,20 +335,18 @@ struct Taken<'a> {
 }
 
 impl Taken<'_> {
-    /// A record of `fields` fields ended at `end`: its line, its breakage, and (for a layout that
-    /// is not the identity) its cells from `spans`, in `texts` (the run's, out of `rows`).
+    /// `record`, of `fields` fields, taken: its line, its breakage, and (for a layout that is
+    /// not the identity) its cells from `cells`, in `texts` (the run's, out of `rows`).
     fn record(
         &mut self,
         texts: &mut Vec<TextRef>,
-        start: u32,
-        end: u32,
+        record: &RunRecord,
         fields: usize,
-        spans: &[(u32, u32)],
+        cells: &[TextRef],
     ) {
         let rows = &mut *self.rows;
-        rows.push_line(self.line + self.run.records);
-        self.run.records += 1;
-        self.run.longest = self.run.longest.max((end - start) as usize);
+        rows.push_line(self.line + self.run.lines);
+        self.run.take(record);
         if fields != self.layout.width {
             texts.truncate(self.kept);
             rows.break_last(Broken::FieldCount(fields));
@@ -276,10 +354,10 @@ impl Taken<'_> {
                 TextRef::Absent,
                 self.layout.field_of.len(),
             ));
-        } else if !spans.is_empty() {
+        } else if !cells.is_empty() {
             texts.extend(self.layout.field_of.iter().map(|field| match field {
                 None => TextRef::Absent,
-                Some(index) => TextRef::Buf(spans[*index].0, spans[*index].1),
+                Some(index) => cells[*index],
             }));
         }
         self.kept = texts.len();
@@ -309,7 +387,7 @@ pub fn parse_rows(
         buf,
         rows,
         scratch: Vec::new(),
-        spans: Vec::new(),
+        cells: Vec::new(),
     };
     walk(parser, buf, eof, &mut sink)
 }
@@ -327,25 +405,39 @@ impl RecordSink for RecordsSink<'_> {
     }
 
     fn plain_run(&mut self, parser: &Parser, buf: &[u8], pos: usize, _: u64) -> PlainRun {
-        let mut records = 0u64;
-        let mut longest = 0usize;
-        let next = parser.plain_run(buf, pos, |_, end, record| {
-            let Some(start) = record else { return };
-            let after = end as usize + 1;
-            let crlf = buf[end as usize] == b'\r' && buf.get(after) == Some(&b'\n');
-            self.0.push(RecordBytes {
-                start,
-                end,
-                next: end + 1 + u32::from(crlf),
-            });
-            records += 1;
-            longest = longest.max((end - start) as usize);
+        let mut bounds = RecordBounds {
+            records: &mut *self.0,
+            buf,
+            run: PlainRun {
+                next: pos,
+                lines: 0,
+                longest: 0,
+            },
+        };
+        let next = parser.plain_run(buf, pos, &mut bounds);
+        PlainRun { next, ..bounds.run }
+    }
+}
+
+/// A plain run's records' bytes.
+struct RecordBounds<'a> {
+    records: &'a mut Vec<RecordBytes>,
+    buf: &'a [u8],
+    run: PlainRun,
+}
+
+impl RunSink for RecordBounds<'_> {
+    #[inline(always)]
+    fn field(&mut self, _: FieldSpan, record: Option<RunRecord>) {
+        let Some(record) = record else { return };
+        let end = record.end as usize;
+        let crlf = self.buf[end] == b'\r' && self.buf.get(end + 1) == Some(&b'\n');
+        self.records.push(RecordBytes {
+            start: record.start,
+            end: record.end,
+            next: record.end + 1 + u32::from(crlf),
         });
-        PlainRun {
-            next,
-            records,
-            longest,
-        }
+        self.run.take(&record);
     }
 }
 
@@ -459,6 +551,71 @@ mod tests {
             }
             let fast = Parser::new(dialect).with_strict(strict);
             let general = Parser::new(dialect).general_only().with_strict(strict);
+            proptest::prop_assert_eq!(
+                everything(&fast, &layout, &input, eof),
+                everything(&general, &layout, &input, eof)
+            );
+        }
+    }
+
+    /// Records of CSV's usual field shapes (plain, quoted with delimiters and line breaks
+    /// inside, `""`, bare quotes, text after a closing quote (a quote too), long ones across
+    /// the plain run's 64-byte chunks), any terminator, cut anywhere.
+    fn shaped_records() -> impl proptest::strategy::Strategy<Value = Vec<u8>> {
+        use proptest::prelude::*;
+        let fields: [&[u8]; 15] = [
+            b"ab",
+            b"",
+            b"\"a,b\"",
+            b"\"x\ny\"",
+            b"\"\"",
+            b"\"q\"\"q\"",
+            b"\"a\r\nb\"",
+            b"5\"in",
+            b"\"ab\"cd",
+            b"\"a\"b\"",
+            // Three times: chunks without a quote after quoted fields.
+            b"a long plain field of some forty bytes",
+            b"a long plain field of some forty bytes",
+            b"a long plain field of some forty bytes",
+            b"\"a long quoted field, with a comma\nand an LF in it\"",
+            b"\"\n\"",
+        ];
+        let terminators: [&[u8]; 3] = [b"\n", b"\r\n", b"\r"];
+        let record = (
+            proptest::collection::vec(proptest::sample::select(fields.to_vec()), 1..5),
+            proptest::sample::select(terminators.to_vec()),
+        );
+        let records = proptest::collection::vec(record, 1..24);
+        (records, any::<usize>(), 0..64usize).prop_map(|(records, cut, shift)| {
+            // A first field of `shift` bytes moves the others across the chunks' edges.
+            let mut input = vec![b'x'; shift];
+            input.push(b',');
+            for (fields, terminator) in records {
+                input.extend_from_slice(&fields.join(&b','));
+                input.extend_from_slice(terminator);
+            }
+            input.truncate(cut % (input.len() + 1));
+            input
+        })
+    }
+
+    proptest::proptest! {
+        /// Plain runs read records of the usual shapes (most of them taken by the run, quoted
+        /// or not) as the general walk does: rows, lines, counts and spans.
+        #[test]
+        fn plain_runs_read_quoted_records_as_the_general_walk_does(
+            input in shaped_records(),
+            eof in proptest::bool::ANY,
+            strict in proptest::bool::ANY,
+            reordered in proptest::bool::ANY,
+        ) {
+            let (_, mut layout) = layout(&["a", "b", "c"]);
+            if reordered {
+                layout.field_of = vec![Some(2), None, Some(0)];
+            }
+            let fast = Parser::new(Dialect::default()).with_strict(strict);
+            let general = Parser::new(Dialect::default()).general_only().with_strict(strict);
             proptest::prop_assert_eq!(
                 everything(&fast, &layout, &input, eof),
                 everything(&general, &layout, &input, eof)

@@ -57,6 +57,22 @@ pub struct RecordSpan {
     pub quote_garbage: bool,
 }
 
+/// A record a plain run took: its bytes `start..end` (the terminator excluded), and the line
+/// breaks inside its quoted fields (the record spans `1 + inner_breaks` lines).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RunRecord {
+    pub start: u32,
+    pub end: u32,
+    pub inner_breaks: u32,
+}
+
+/// Where a plain run's fields go, one at a time, in order.
+pub trait RunSink {
+    /// `field`, with its record when it is the record's last. An implementation marks this
+    /// `#[inline(always)]`: the run calls it from two loops, and it belongs in both.
+    fn field(&mut self, field: FieldSpan, record: Option<RunRecord>);
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Step {
     Record,
@@ -309,78 +325,173 @@ impl Parser {
         });
     }
 
-    /// A run of plain records from the record start `start`: records with no quote byte, each
-    /// ended by LF, CRLF or CR, none of them blank. Each field is reported in order as
-    /// `on_field(start, end, record)`, where `record` is `Some(record start)` for a record's
-    /// last field. Returns where the run stopped, always a record start: a quote, a blank line,
-    /// a CR at the end of `buf`, or fewer than 64 bytes left. The general walk takes over from
-    /// there, so fields reported after the last record's end belong to a record the run did
-    /// not finish and the caller drops them.
+    /// A run of simple records from the record start `start`: records ended by LF, CRLF or CR,
+    /// none of them blank, whose fields are each unquoted with no quote byte in them, or quoted
+    /// whole (`""` escapes and line breaks inside allowed, nothing after the closing quote; a
+    /// line break inside must be an LF). Each field goes to `sink` in order, as the general walk
+    /// reads it, with its record when it is the record's last. Returns where the run stopped,
+    /// always a record start: any other record (a bare quote, text after a closing quote, a CR
+    /// inside quotes), a blank line, a CR at the end of `buf`, or fewer than 64 bytes left. The
+    /// general walk takes over from there, so fields reported after the last record's end
+    /// belong to a record the run did not finish and the caller drops them.
     ///
-    /// 64 bytes are classified at a time into two bit masks (delimiters; quotes, CRs and LFs)
-    /// whose set bits are then read in order: four SIMD compares per byte class for 64 bytes,
-    /// instead of a search for the terminator and then a second pass for the delimiters.
-    pub fn plain_run(
-        &self,
-        buf: &[u8],
-        start: usize,
-        mut on_field: impl FnMut(u32, u32, Option<u32>),
-    ) -> usize {
+    /// 64 bytes are classified at a time into bit masks (delimiters; quotes, CRs and LFs; the
+    /// quotes alone in a chunk with one): four SIMD compares per byte class for 64 bytes,
+    /// instead of a search for each field's end. In a chunk with a quote, or inside a quoted
+    /// field, the quotes' running parity marks the bytes inside quoted fields (a prefix XOR, as
+    /// simdjson finds its strings), whose delimiters and line breaks are text; a `""` inside
+    /// flips the parity twice over its own two bytes. The set bits of the rest are read in
+    /// order. A field's quotes are counted from the masks, so a record the parity could misread
+    /// (a field of neither shape) is never taken.
+    pub fn plain_run(&self, buf: &[u8], start: usize, sink: &mut impl RunSink) -> usize {
         // Every offset below fits in a u32 once the block's length does.
         if !self.plain_fast_path || is_line_break(buf.get(start)) || as_u32_checked(buf).is_none() {
             return start;
         }
         let classes = ByteClasses::new(self.dialect.delimiter, self.dialect.quote);
-        let mut record_start = start;
-        let mut field_start = start;
+        let mut run = RunState {
+            record_start: start,
+            field_start: start,
+            taken: 0,
+            inside_before: 0,
+            quotes_before: 0,
+            field_quotes: 0,
+            quoted_breaks_before: 0,
+            record_quoted_breaks: 0,
+            outside_quotes: true,
+        };
         let mut chunk = start;
-        // The LF of a CRLF whose CR ended the previous chunk: already taken.
-        let mut taken = 0u64;
         while let Some(bytes) = buf.get(chunk..chunk + 64) {
             let bytes: &[u8; 64] = bytes.try_into().expect("64 bytes");
-            let (delimiters, others) = classes.masks(bytes);
-            let others = others & !taken;
-            taken = 0;
-            let mut hits = delimiters | others;
-            while hits != 0 {
-                let offset = hits.trailing_zeros();
-                hits &= hits - 1;
-                let at = chunk + offset as usize;
-                if (delimiters >> offset) & 1 != 0 {
-                    on_field(field_start as u32, at as u32, None);
-                    field_start = at + 1;
-                    continue;
-                }
-                let byte = bytes[offset as usize & 63];
-                if byte == self.dialect.quote {
-                    return record_start;
-                }
-                let mut next = at + 1;
-                if byte == b'\r' {
-                    match buf.get(next) {
-                        Some(b'\n') => {
-                            next += 1;
-                            if offset == 63 {
-                                taken = 1;
-                            } else {
-                                hits &= !(2u64 << offset);
-                            }
-                        }
-                        // The LF may open the next block: the general walk decides.
-                        None => return record_start,
-                        Some(_) => {}
-                    }
-                }
-                on_field(field_start as u32, at as u32, Some(record_start as u32));
-                record_start = next;
-                field_start = next;
-                if next == buf.len() || is_line_break(buf.get(next)) {
-                    return next;
-                }
+            let (delimiters, others, any_quote) = classes.masks(bytes);
+            let stop = if !any_quote && run.outside_quotes {
+                let masks = (delimiters, 0, others);
+                self.take_chunk::<false>(buf, chunk, masks, &mut run, sink)
+            } else {
+                let quotes = classes.quotes(bytes);
+                let masks = (delimiters, quotes, others & !quotes);
+                self.take_chunk::<true>(buf, chunk, masks, &mut run, sink)
+            };
+            if let Some(next) = stop {
+                return next;
             }
             chunk += 64;
         }
-        record_start
+        run.record_start
+    }
+
+    /// The fields and records of the 64 bytes at `chunk`, from their `(delimiters, quotes,
+    /// breaks)` masks; `Some(next)` where the run stops. `QUOTED` is false for a chunk without a
+    /// quote that starts outside quotes (and outside a field or record with quotes in it), as
+    /// most are: its fields are all plain and its loop has nothing to count.
+    #[inline(always)]
+    fn take_chunk<const QUOTED: bool>(
+        &self,
+        buf: &[u8],
+        chunk: usize,
+        (delimiters, quotes, breaks): (u64, u64, u64),
+        run: &mut RunState,
+        sink: &mut impl RunSink,
+    ) -> Option<usize> {
+        let inside = match QUOTED {
+            true => prefix_xor(quotes) ^ run.inside_before,
+            false => 0,
+        };
+        let quoted_breaks = breaks & inside;
+        let breaks = breaks & !inside & !run.taken;
+        run.taken = 0;
+        let mut hits = (delimiters & !inside) | breaks;
+        while hits != 0 {
+            let offset = hits.trailing_zeros();
+            hits &= hits - 1;
+            let at = chunk + offset as usize;
+            let below = (1u64 << offset) - 1;
+            let kind = match QUOTED {
+                true => {
+                    let quotes_at = run.quotes_before + (quotes & below).count_ones();
+                    let quotes = quotes_at - run.field_quotes;
+                    run.field_quotes = quotes_at;
+                    match self.field_kind(&buf[run.field_start..at], quotes) {
+                        Some(kind) => kind,
+                        None => return Some(run.record_start),
+                    }
+                }
+                false => FieldKind::Plain,
+            };
+            let field = FieldSpan {
+                start: run.field_start as u32,
+                end: at as u32,
+                kind,
+            };
+            if (delimiters >> offset) & 1 != 0 {
+                sink.field(field, None);
+                run.field_start = at + 1;
+                continue;
+            }
+            let inner_breaks = match QUOTED {
+                true => {
+                    let breaks_at = run.quoted_breaks_before + (quoted_breaks & below).count_ones();
+                    let inner = breaks_at - run.record_quoted_breaks;
+                    run.record_quoted_breaks = breaks_at;
+                    inner
+                }
+                false => 0,
+            };
+            // A CR inside quotes may be half of a CRLF, counted once: the general walk's.
+            if inner_breaks != 0 && memchr(b'\r', &buf[run.record_start..at]).is_some() {
+                return Some(run.record_start);
+            }
+            let mut next = at + 1;
+            if buf[at] == b'\r' {
+                match buf.get(next) {
+                    Some(b'\n') => {
+                        next += 1;
+                        if offset == 63 {
+                            run.taken = 1;
+                        } else {
+                            hits &= !(2u64 << offset);
+                        }
+                    }
+                    // The LF may open the next block: the general walk decides.
+                    None => return Some(run.record_start),
+                    Some(_) => {}
+                }
+            }
+            let record = RunRecord {
+                start: run.record_start as u32,
+                end: at as u32,
+                inner_breaks,
+            };
+            sink.field(field, Some(record));
+            run.record_start = next;
+            run.field_start = next;
+            if next == buf.len() || is_line_break(buf.get(next)) {
+                return Some(next);
+            }
+        }
+        if QUOTED {
+            run.inside_before = 0u64.wrapping_sub(inside >> 63);
+            run.quotes_before += quotes.count_ones();
+            run.quoted_breaks_before += quoted_breaks.count_ones();
+            run.outside_quotes = run.inside_before == 0
+                && run.field_quotes == run.quotes_before
+                && run.record_quoted_breaks == run.quoted_breaks_before;
+        }
+        None
+    }
+
+    /// How the field `raw`, holding `quotes` quote bytes, is read where a plain run can take it:
+    /// without quotes, or quoted whole with nothing after its closing quote (`""` escapes
+    /// needing [`unescape`]). `None` for any other field. (`quotes` is even: a field starts
+    /// outside quotes, and an odd count would leave the byte after it inside, not a field's end.)
+    fn field_kind(&self, raw: &[u8], quotes: u32) -> Option<FieldKind> {
+        let quote = self.dialect.quote;
+        match quotes {
+            0 => Some(FieldKind::Plain),
+            _ if raw[0] != quote || raw[raw.len() - 1] != quote => None,
+            2 => Some(FieldKind::QuotedVerbatim),
+            _ => (closing_quote(raw, quote) == raw.len() - 1).then_some(FieldKind::Quoted),
+        }
     }
 
     /// Any record, field by field (quoted fields, a record cut by the end of `buf`).
@@ -519,6 +630,25 @@ impl Parser {
     }
 }
 
+/// Where a plain run stands between two chunks.
+struct RunState {
+    record_start: usize,
+    field_start: usize,
+    /// The LF of a CRLF whose CR ended the previous chunk: already taken.
+    taken: u64,
+    /// All ones when the chunk starts inside a quoted field.
+    inside_before: u64,
+    /// Quotes before the chunk, and before the field.
+    quotes_before: u32,
+    field_quotes: u32,
+    /// Line breaks inside quotes before the chunk, and before the record.
+    quoted_breaks_before: u32,
+    record_quoted_breaks: u32,
+    /// Whether the chunk starts outside quotes, in a field and a record with no quote before
+    /// it: set by a chunk with quotes, which a chunk without keeps.
+    outside_quotes: bool,
+}
+
 /// The byte classes a plain run looks for, sixteen bytes to a compare.
 struct ByteClasses {
     delimiter: u8x16,
@@ -538,21 +668,41 @@ impl ByteClasses {
     }
 
     /// Bit `i` of the first mask is set when byte `i` is the delimiter; of the second, when it
-    /// is the quote, a CR or an LF.
+    /// is the quote, a CR or an LF. The third says whether any byte is the quote.
     #[inline(always)]
-    fn masks(&self, bytes: &[u8; 64]) -> (u64, u64) {
+    fn masks(&self, bytes: &[u8; 64]) -> (u64, u64, bool) {
         let (mut delimiters, mut others) = (0u64, 0u64);
+        let mut quotes = u8x16::splat(0);
         for (lane, sixteen) in bytes.chunks_exact(16).enumerate() {
             let vector = u8x16::new(sixteen.try_into().expect("16 bytes"));
-            let found = vector.simd_eq(self.delimiter).to_bitmask() as u64;
-            let other =
-                (vector.simd_eq(self.quote) | vector.simd_eq(self.lf) | vector.simd_eq(self.cr))
-                    .to_bitmask() as u64;
-            delimiters |= found << (16 * lane);
-            others |= other << (16 * lane);
+            let quote = vector.simd_eq(self.quote);
+            let other = quote | vector.simd_eq(self.lf) | vector.simd_eq(self.cr);
+            delimiters |= (vector.simd_eq(self.delimiter).to_bitmask() as u64) << (16 * lane);
+            others |= (other.to_bitmask() as u64) << (16 * lane);
+            quotes |= quote;
         }
-        (delimiters, others)
+        (delimiters, others, quotes.to_bitmask() != 0)
     }
+
+    /// Bit `i` is set when byte `i` is the quote (asked only of a chunk with one).
+    #[inline(always)]
+    fn quotes(&self, bytes: &[u8; 64]) -> u64 {
+        let mut quotes = 0u64;
+        for (lane, sixteen) in bytes.chunks_exact(16).enumerate() {
+            let vector = u8x16::new(sixteen.try_into().expect("16 bytes"));
+            quotes |= (vector.simd_eq(self.quote).to_bitmask() as u64) << (16 * lane);
+        }
+        quotes
+    }
+}
+
+/// Bit `i` is the parity of `bits`' bits `0..=i`: with `bits` a chunk's quotes, the bytes from
+/// an opening quote up to (not including) its closing one.
+fn prefix_xor(mut bits: u64) -> u64 {
+    for shift in [1, 2, 4, 8, 16, 32] {
+        bits ^= bits << shift;
+    }
+    bits
 }
 
 fn as_u32_checked(buf: &[u8]) -> Option<u32> {
@@ -773,22 +923,58 @@ mod tests {
         }
     }
 
-    /// A field a plain run reported: its text, and whether it ended its record.
-    type RunField = (String, bool);
+    /// A field a plain run reported: its text, and for a record's last field the line breaks
+    /// inside the record's quotes.
+    type RunField = (String, Option<u32>);
+
+    /// A plain run's fields as `RunField`s, and their kinds.
+    struct Collected<'a> {
+        input: &'a [u8],
+        fields: Vec<RunField>,
+        kinds: Vec<FieldKind>,
+    }
+
+    impl RunSink for Collected<'_> {
+        fn field(&mut self, field: FieldSpan, record: Option<RunRecord>) {
+            let mut value = Vec::new();
+            match field.verbatim() {
+                Some((start, end)) => value = self.input[start as usize..end as usize].to_vec(),
+                None => unescape(
+                    &self.input[field.start as usize..field.end as usize],
+                    b'"',
+                    &mut value,
+                ),
+            }
+            let text = String::from_utf8_lossy(&value).into_owned();
+            self.fields
+                .push((text, record.map(|record| record.inner_breaks)));
+            self.kinds.push(field.kind);
+        }
+    }
 
     /// A plain run's fields, and where it stopped.
     fn plain_run(input: &[u8]) -> (Vec<RunField>, usize) {
-        let mut fields = Vec::new();
-        let next = Parser::new(Dialect::default()).plain_run(input, 0, |start, end, record| {
-            let text = String::from_utf8_lossy(&input[start as usize..end as usize]);
-            fields.push((text.into_owned(), record.is_some()));
-        });
+        let (fields, _, next) = plain_run_kinds(input);
         (fields, next)
     }
 
+    /// A plain run's fields, their kinds, and where it stopped.
+    fn plain_run_kinds(input: &[u8]) -> (Vec<RunField>, Vec<FieldKind>, usize) {
+        let mut collected = Collected {
+            input,
+            fields: Vec::new(),
+            kinds: Vec::new(),
+        };
+        let next = Parser::new(Dialect::default()).plain_run(input, 0, &mut collected);
+        (collected.fields, collected.kinds, next)
+    }
+
     #[test]
-    fn a_plain_run_takes_quote_free_records_and_stops_where_the_general_walk_must_decide() {
-        let field = |text: &str, last| (text.to_owned(), last);
+    fn a_plain_run_takes_simple_records_and_stops_where_the_general_walk_must_decide() {
+        let field = |text: &str, last: bool| (text.to_owned(), last.then_some(0));
+        let inner = |text: &str, breaks| (text.to_owned(), Some(breaks));
+        // A second record the run leaves to the general walk, and enough after it to scan.
+        let second = |record: &str| format!("one,two\n{record}\nthree{}\n", ",pad".repeat(16));
         // (input, fields reported, where the run stopped)
         let cases: Vec<(&[u8], Vec<RunField>, usize)> = vec![
             // Fewer than 64 bytes: nothing is taken.
@@ -812,15 +998,22 @@ mod tests {
                 ],
                 37,
             ),
-            // A quote stops the run at its record's start.
+            // Quoted fields are taken (`\"\"` read as a quote), the LFs inside them counted.
             (
-                b"one,two\nthree,\"four\"\nfive,six,seven,eight,nine,ten,eleven,twelve,thirteen",
+                b"one,\"two, \"\"3\"\"\"\n\"\",\"four\nfive\"\nsix,seven,eight,nine,ten,eleven,twelve,13",
                 vec![
                     field("one", false),
-                    field("two", true),
-                    field("three", false),
+                    field("two, \"3\"", true),
+                    field("", false),
+                    inner("four\nfive", 1),
+                    field("six", false),
+                    field("seven", false),
+                    field("eight", false),
+                    field("nine", false),
+                    field("ten", false),
+                    field("eleven", false),
                 ],
-                8,
+                32,
             ),
             // A blank line stops it after the record before it.
             (
@@ -890,6 +1083,44 @@ mod tests {
                 "{:?}",
                 String::from_utf8_lossy(input)
             );
+        }
+        // A quoted field across the 64-byte chunks is taken whole, read where it lies; one
+        // with `""` is unescaped.
+        let across = format!("{}, across", "x".repeat(60));
+        let input = format!("first,\"{across}\",\"a\"\"b\"\nlast{}\n", ",pad".repeat(20));
+        let (fields, kinds, _) = plain_run_kinds(input.as_bytes());
+        let expected = [
+            field("first", false),
+            field(&across, false),
+            field("a\"b", true),
+        ];
+        assert_eq!(fields[..3], expected);
+        let expected = [
+            FieldKind::Plain,
+            FieldKind::QuotedVerbatim,
+            FieldKind::Quoted,
+        ];
+        assert_eq!(kinds[..3], expected);
+        // A quoted field whose closing quote ends a chunk, its delimiter opening the next.
+        let input = format!("{},\"abc\"\nlast{}\n", "x".repeat(58), ",pad".repeat(20));
+        let (fields, _) = plain_run(input.as_bytes());
+        assert_eq!(
+            fields[..2],
+            [field(&"x".repeat(58), false), field("abc", true)]
+        );
+        // Each stops the run at its record's start: a `\"\"`, a bare quote, text after a
+        // closing quote, a CR inside quotes (reported fields of it are the caller's to drop).
+        let first = vec![field("one", false), field("two", true)];
+        let crlf_inside = [first.clone(), vec![field("a\r\nb", false)]].concat();
+        let stops = [
+            ("5\"inch,x", first.clone()),
+            ("\"ab\"cd,x", first.clone()),
+            ("\"a\"b\",x", first.clone()),
+            ("\"a\r\nb\",x", crlf_inside),
+        ];
+        for (record, fields) in stops {
+            let input = second(record);
+            assert_eq!(plain_run(input.as_bytes()), (fields, 8), "{input:?}");
         }
     }
 
