@@ -174,40 +174,7 @@ impl RowsSink<'_> {
             self.layout.field_of.len(),
         ));
     }
-}
 
-impl RecordSink for RowsSink<'_> {
-    fn record(&mut self, record: &RecordSpan, fields: &[FieldSpan], line: u64) {
-        self.rows.push_line(line);
-        if self.strict {
-            if let Some((field, issue)) = strict_issue(self.buf, fields, record, self.quote) {
-                let code = issue.code();
-                return self.push_broken(Broken::Csv { code, field });
-            }
-        }
-        if fields.len() != self.layout.width {
-            return self.push_broken(Broken::FieldCount(fields.len()));
-        }
-        // One `extend` over the layout: one capacity check per record, not one per cell.
-        let (buf, quote, scratch) = (self.buf, self.quote, &mut self.scratch);
-        let arena = &mut self.rows.arena;
-        self.rows
-            .texts
-            .extend(self.layout.field_of.iter().map(|field| match field {
-                None => TextRef::Absent,
-                Some(index) => text_of(fields[*index], buf, quote, scratch, arena),
-            }));
-    }
-
-    fn plain_run(&mut self, parser: &Parser, buf: &[u8], pos: usize, line: u64) -> PlainRun {
-        match self.identity {
-            true => self.take_run::<true>(parser, buf, pos, line),
-            false => self.take_run::<false>(parser, buf, pos, line),
-        }
-    }
-}
-
-impl RowsSink<'_> {
     /// A plain run's records into `rows`, cells as they come for the `IDENTITY` layout.
     fn take_run<const IDENTITY: bool>(
         &mut self,
@@ -256,6 +223,37 @@ impl RowsSink<'_> {
     }
 }
 
+impl RecordSink for RowsSink<'_> {
+    fn record(&mut self, record: &RecordSpan, fields: &[FieldSpan], line: u64) {
+        self.rows.push_line(line);
+        if self.strict {
+            if let Some((field, issue)) = strict_issue(self.buf, fields, record, self.quote) {
+                let code = issue.code();
+                return self.push_broken(Broken::Csv { code, field });
+            }
+        }
+        if fields.len() != self.layout.width {
+            return self.push_broken(Broken::FieldCount(fields.len()));
+        }
+        // One `extend` over the layout: one capacity check per record, not one per cell.
+        let (buf, quote, scratch) = (self.buf, self.quote, &mut self.scratch);
+        let arena = &mut self.rows.arena;
+        self.rows
+            .texts
+            .extend(self.layout.field_of.iter().map(|field| match field {
+                None => TextRef::Absent,
+                Some(index) => text_of(fields[*index], buf, quote, scratch, arena),
+            }));
+    }
+
+    fn plain_run(&mut self, parser: &Parser, buf: &[u8], pos: usize, line: u64) -> PlainRun {
+        match self.identity {
+            true => self.take_run::<true>(parser, buf, pos, line),
+            false => self.take_run::<false>(parser, buf, pos, line),
+        }
+    }
+}
+
 /// A plain run's cells, going to `texts` (the run's, out of `rows`): as they come for the
 /// `IDENTITY` layout, through `cells` and the layout for another.
 struct RunCells<'a, const IDENTITY: bool> {
@@ -281,7 +279,8 @@ impl<const IDENTITY: bool> RunSink for RunCells<'_, IDENTITY> {
         } else {
             self.cells.push(text);
             if let Some(record) = record {
-                (self.taken).record(&mut self.texts, &record, self.cells.len(), self.cells);
+                self.taken
+                    .record(&mut self.texts, &record, self.cells.len(), self.cells);
                 self.cells.clear();
             }
         }
@@ -300,24 +299,20 @@ fn text_of(
 ) -> TextRef {
     match field.verbatim() {
         Some((start, end)) => TextRef::Buf(start, end),
-        None => unescaped(field, buf, quote, scratch, arena),
+        None => unescaped(
+            &buf[field.start as usize..field.end as usize],
+            quote,
+            scratch,
+            arena,
+        ),
     }
 }
 
-/// A quoted field's value copied to `arena` with its `""` unescaped (most fields need no copy).
+/// The quoted field `raw`'s value copied to `arena`, its `""` unescaped (most fields need no
+/// copy).
 #[cold]
-fn unescaped(
-    field: FieldSpan,
-    buf: &[u8],
-    quote: u8,
-    scratch: &mut Vec<u8>,
-    arena: &mut Vec<u8>,
-) -> TextRef {
-    unescape(
-        &buf[field.start as usize..field.end as usize],
-        quote,
-        scratch,
-    );
+fn unescaped(raw: &[u8], quote: u8, scratch: &mut Vec<u8>, arena: &mut Vec<u8>) -> TextRef {
+    unescape(raw, quote, scratch);
     let start = arena.len();
     arena.extend_from_slice(scratch);
     TextRef::Arena(as_u32(start), as_u32(arena.len()))
