@@ -1,7 +1,7 @@
 //! Parse one block of CSV records into `Rows` (pass 1) or record spans (pass 2).
 
 use super::parser::{
-    strict_issue, unescape, FieldSpan, Parser, RecordSpan, RunRecord, RunSink, Step,
+    strict_issue, unescape_onto, FieldSpan, Parser, RecordSpan, RunRecord, RunSink, Step,
 };
 use crate::check::{as_u32, Broken, Rows, TextRef};
 use crate::plan::SourceLayout;
@@ -160,7 +160,6 @@ struct RowsSink<'a> {
     quote: u8,
     buf: &'a [u8],
     rows: &'a mut Rows,
-    scratch: Vec<u8>,
     /// A plain run's record's cells, for a layout that is not the identity.
     cells: Vec<TextRef>,
 }
@@ -193,7 +192,6 @@ impl RowsSink<'_> {
             texts,
             arena,
             cells: &mut self.cells,
-            scratch: &mut self.scratch,
             buf,
             quote: self.quote,
             taken: Taken {
@@ -236,13 +234,13 @@ impl RecordSink for RowsSink<'_> {
             return self.push_broken(Broken::FieldCount(fields.len()));
         }
         // One `extend` over the layout: one capacity check per record, not one per cell.
-        let (buf, quote, scratch) = (self.buf, self.quote, &mut self.scratch);
+        let (buf, quote) = (self.buf, self.quote);
         let arena = &mut self.rows.arena;
         self.rows
             .texts
             .extend(self.layout.field_of.iter().map(|field| match field {
                 None => TextRef::Absent,
-                Some(index) => text_of(fields[*index], buf, quote, scratch, arena),
+                Some(index) => text_of(fields[*index], buf, quote, arena),
             }));
     }
 
@@ -260,7 +258,6 @@ struct RunCells<'a, const IDENTITY: bool> {
     texts: Vec<TextRef>,
     arena: Vec<u8>,
     cells: &'a mut Vec<TextRef>,
-    scratch: &'a mut Vec<u8>,
     buf: &'a [u8],
     quote: u8,
     taken: Taken<'a>,
@@ -269,7 +266,7 @@ struct RunCells<'a, const IDENTITY: bool> {
 impl<const IDENTITY: bool> RunSink for RunCells<'_, IDENTITY> {
     #[inline(always)]
     fn field(&mut self, field: FieldSpan, record: Option<RunRecord>) {
-        let text = text_of(field, self.buf, self.quote, self.scratch, &mut self.arena);
+        let text = text_of(field, self.buf, self.quote, &mut self.arena);
         if IDENTITY {
             self.texts.push(text);
             if let Some(record) = record {
@@ -290,31 +287,19 @@ impl<const IDENTITY: bool> RunSink for RunCells<'_, IDENTITY> {
 /// A field's text: where it lies in the block (a plain field, or a quoted one without `""`: no
 /// copy), or its unescaped value copied to `arena`.
 #[inline(always)]
-fn text_of(
-    field: FieldSpan,
-    buf: &[u8],
-    quote: u8,
-    scratch: &mut Vec<u8>,
-    arena: &mut Vec<u8>,
-) -> TextRef {
+fn text_of(field: FieldSpan, buf: &[u8], quote: u8, arena: &mut Vec<u8>) -> TextRef {
     match field.verbatim() {
         Some((start, end)) => TextRef::Buf(start, end),
-        None => unescaped(
-            &buf[field.start as usize..field.end as usize],
-            quote,
-            scratch,
-            arena,
-        ),
+        None => unescaped(&buf[field.start as usize..field.end as usize], quote, arena),
     }
 }
 
-/// The quoted field `raw`'s value copied to `arena`, its `""` unescaped (most fields need no
+/// The quoted field `raw`'s value appended to `arena`, its `""` unescaped (most fields need no
 /// copy).
 #[cold]
-fn unescaped(raw: &[u8], quote: u8, scratch: &mut Vec<u8>, arena: &mut Vec<u8>) -> TextRef {
-    unescape(raw, quote, scratch);
+fn unescaped(raw: &[u8], quote: u8, arena: &mut Vec<u8>) -> TextRef {
     let start = arena.len();
-    arena.extend_from_slice(scratch);
+    unescape_onto(raw, quote, arena);
     TextRef::Arena(as_u32(start), as_u32(arena.len()))
 }
 
@@ -381,7 +366,6 @@ pub fn parse_rows(
         quote: parser.dialect.quote,
         buf,
         rows,
-        scratch: Vec::new(),
         cells: Vec::new(),
     };
     walk(parser, buf, eof, &mut sink)
