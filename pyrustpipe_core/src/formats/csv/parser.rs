@@ -194,21 +194,11 @@ impl Parser {
         pos
     }
 
-    /// Where the first quote, CR or LF at or after `pos` is: eight bytes at a time for the first
-    /// 32 (a quoted field is mostly short, and a vectorised search pays its setup every time:
-    /// ~100 instructions a field of the CSV with quoted names and addresses), then `memchr3`.
+    /// Where the first quote, CR or LF at or after `pos` is. Only the records a plain run leaves
+    /// (a bare quote, text after a closing quote, a CR inside quotes, a block's last bytes) get
+    /// here: one `memchr3`, no word-at-a-time prefix for them.
     fn quote_or_break(&self, buf: &[u8], pos: usize) -> Option<usize> {
-        let mut at = pos;
-        while at < pos + 32 {
-            let Some(chunk) = buf.get(at..at + 8) else {
-                break;
-            };
-            if let Some(offset) = first_break_or(self.dialect.quote, chunk) {
-                return Some(at + offset);
-            }
-            at += 8;
-        }
-        memchr3(self.dialect.quote, b'\n', b'\r', buf.get(at..)?).map(|offset| at + offset)
+        memchr3(self.dialect.quote, b'\n', b'\r', buf.get(pos..)?).map(|offset| pos + offset)
     }
 
     /// Parse the record that starts at or after `pos` (skipping blank lines). `eof` says that
@@ -882,8 +872,8 @@ mod tests {
         }
 
         /// A record's line breaks inside quotes are counted exactly (LF, CR and CRLF once each),
-        /// however long its quoted fields and wherever their breaks and quotes fall in the
-        /// eight-byte steps of the search; a quoted field ends where its closing quote does.
+        /// however long its quoted fields and wherever their breaks and quotes fall; a quoted
+        /// field ends where its closing quote does.
         #[test]
         fn line_breaks_inside_quotes_are_counted_wherever_they_fall(
             input in proptest::collection::vec(

@@ -6,7 +6,7 @@
 use std::fs::File;
 use std::io::Read;
 
-use super::parser::{cut_point, unescape, Parser, RecordSpan, Step};
+use super::parser::{cut_point, unescape_onto, Parser, RecordSpan, Step};
 use crate::error::{Error, Position, Result};
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
@@ -164,18 +164,15 @@ impl BlockReader {
                 }
                 Step::Record => {
                     let mut names = Vec::with_capacity(fields.len());
-                    let mut scratch = Vec::new();
                     for (index, field) in fields.iter().enumerate() {
                         let raw = &self.pending[field.start as usize..field.end as usize];
-                        let bytes = match field.verbatim() {
+                        let mut bytes = Vec::new();
+                        match field.verbatim() {
                             Some((start, end)) => {
-                                self.pending[start as usize..end as usize].to_vec()
+                                bytes.extend_from_slice(&self.pending[start as usize..end as usize])
                             }
-                            None => {
-                                unescape(raw, parser.dialect.quote, &mut scratch);
-                                scratch.clone()
-                            }
-                        };
+                            None => unescape_onto(raw, parser.dialect.quote, &mut bytes),
+                        }
                         let name = String::from_utf8(bytes).map_err(|_| {
                             Error::data(
                                 "header_encoding",
