@@ -74,3 +74,24 @@ def test_ndjson_counts_and_outputs(
     assert by_row[7]["_pyrustpipe_errors"] == ["amount:type"]
     assert by_row[5]["extra"] is True and by_row[5]["_pyrustpipe_errors"] == ["id:unique"]
     assert report.valid_rows + report.invalid_rows == report.rows == 7
+
+
+def test_an_escape_no_text_holds_is_a_malformed_line_not_a_crash(tmp_path: Path) -> None:
+    # `\ud800` is a valid escape in JSON's grammar but a lone surrogate, which no UTF-8 text
+    # holds: the line is broken with the parser's message, the other lines are checked.
+    path = tmp_path / "surrogates.ndjson"
+    path.write_bytes(
+        b'{"id": 1, "amount": 2, "note": "\\ud800"}\n'
+        b'{"id": 2, "amount": 3, "note": "\\ud83d\\ude00 ok"}\n'
+        b'{"id": 3, "amount": 4, "note": "\\udc00x"}\n'
+    )
+    report = pp.validate(str(path), SPEC, threads=1)
+    assert (report.rows, report.valid_rows, report.invalid_rows) == (3, 1, 2)
+    samples = report.to_dict()["rules"]
+    malformed = next(r for r in samples if r["name"] == "row:malformed")
+    assert malformed["failed"] == 2
+    assert [s["line"] for s in malformed["samples"]] == [1, 3]
+    for sample in malformed["samples"]:
+        # serde_json's words, with the place in the line (not in the string).
+        assert sample["message"].startswith("not valid JSON: "), sample
+        assert "hex escape at line 1 column 3" in sample["message"], sample

@@ -15,6 +15,8 @@ use crate::check::{as_u32, Broken, Rows, TextRef};
 use crate::formats::csv::block::{BlockEnd, BlockParse, RecordBytes};
 use crate::plan::Plan;
 
+mod flat;
+
 /// Lines of a block: `(start, end without the line break, next)`; blank lines are counted, not
 /// returned.
 pub(crate) fn lines(buf: &[u8], mut on_line: impl FnMut(usize, usize, usize, u64)) -> BlockParse {
@@ -142,71 +144,117 @@ pub fn parse_rows(
 ) -> BlockParse {
     let width = plan.columns.len();
     rows.width = width;
-    let collect_unknown = plan.unknown_columns_rule.is_some();
-    let base = buf.as_ptr() as usize;
+    let mut flat = flat::FlatLines::new(plan, buf);
     lines(buf, |start, end, _, line| {
         rows.push_line(line);
-        let text = &buf[start..end];
-        let parsed = std::str::from_utf8(text)
-            .map_err(|e| format!("not valid UTF-8: {e}"))
-            .and_then(|t| serde_json::from_str::<Members<'_>>(t).map_err(|e| e.to_string()));
-        let members = match parsed {
-            Ok(members) => members,
-            Err(err) => {
-                let reason = if text.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{') {
-                    format!("not valid JSON: {err}")
-                } else if serde_json::from_slice::<serde::de::IgnoredAny>(text).is_ok() {
-                    format!("the line is {}, not a JSON object", kind_of(text))
-                } else {
-                    format!("not valid JSON: {err}")
-                };
-                rows.break_last(Broken::Malformed(reason));
-                rows.texts
-                    .extend(std::iter::repeat_n(TextRef::Absent, width));
+        if flat.worth_trying() {
+            let texts_at = rows.texts.len();
+            let arena_at = rows.arena.len();
+            rows.texts.resize(texts_at + width, TextRef::Null);
+            let slots = &mut rows.texts[texts_at..];
+            if flat.read(start, end, slots, &mut rows.arena).is_some() {
+                for &key in flat.unknown_keys() {
+                    if !unknown.contains(key) {
+                        unknown.insert(key.to_owned());
+                    }
+                }
                 return;
             }
-        };
-        for column in &plan.columns {
-            let slot = match members.get(&column.name) {
-                None => TextRef::Null,
-                Some(value) => {
-                    let raw = value.get();
-                    let at = raw.as_ptr() as usize - base;
-                    match raw.as_bytes()[0] {
-                        b'n' => TextRef::Null,
-                        // A string without escapes is checked where it is, quotes stripped.
-                        b'"' if !raw.contains('\\') => {
-                            TextRef::Buf(as_u32(at + 1), as_u32(at + raw.len() - 1))
-                        }
-                        b'"' => {
-                            let unescaped: String =
-                                serde_json::from_str(raw).expect("a parsed JSON string");
+            rows.texts.truncate(texts_at);
+            rows.arena.truncate(arena_at);
+        }
+        read_line(plan, buf, (start, end), rows, unknown);
+    })
+}
+
+/// Whether the schema names `key`: a declared column's name, or the head of one's dotted path.
+fn names_key(plan: &Plan, key: &str) -> bool {
+    plan.columns.iter().any(|c| {
+        c.declared
+            && (c.name == key
+                || (c.name.strip_prefix(key)).is_some_and(|rest| rest.starts_with('.')))
+    })
+}
+
+/// The general reader of a line `buf[start..end]` (its row already pushed): any JSON, each
+/// column's value found by name or dotted path; a line that is not a JSON object is a broken
+/// row with the parser's message.
+fn read_line(
+    plan: &Plan,
+    buf: &[u8],
+    (start, end): (usize, usize),
+    rows: &mut Rows,
+    unknown: &mut BTreeSet<String>,
+) {
+    let width = plan.columns.len();
+    let text = &buf[start..end];
+    let parsed = std::str::from_utf8(text)
+        .map_err(|e| format!("not valid UTF-8: {e}"))
+        .and_then(|t| serde_json::from_str::<Members<'_>>(t).map_err(|e| e.to_string()));
+    let broken = |rows: &mut Rows, reason: String| {
+        rows.break_last(Broken::Malformed(reason));
+        rows.texts
+            .extend(std::iter::repeat_n(TextRef::Absent, width));
+    };
+    let members = match parsed {
+        Ok(members) => members,
+        Err(err) => {
+            let reason = if text.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{') {
+                format!("not valid JSON: {err}")
+            } else if serde_json::from_slice::<serde::de::IgnoredAny>(text).is_ok() {
+                format!("the line is {}, not a JSON object", kind_of(text))
+            } else {
+                format!("not valid JSON: {err}")
+            };
+            return broken(rows, reason);
+        }
+    };
+    let base = buf.as_ptr() as usize;
+    let texts_at = rows.texts.len();
+    for column in &plan.columns {
+        let slot = match members.get(&column.name) {
+            None => TextRef::Null,
+            Some(value) => {
+                let raw = value.get();
+                let at = raw.as_ptr() as usize - base;
+                match raw.as_bytes()[0] {
+                    b'n' => TextRef::Null,
+                    // A string without escapes is checked where it is, quotes stripped.
+                    b'"' if !raw.contains('\\') => {
+                        TextRef::Buf(as_u32(at + 1), as_u32(at + raw.len() - 1))
+                    }
+                    b'"' => match serde_json::from_str::<String>(raw) {
+                        Ok(unescaped) => {
                             let start = rows.arena.len();
                             rows.arena.extend_from_slice(unescaped.as_bytes());
                             TextRef::Arena(as_u32(start), as_u32(rows.arena.len()))
                         }
-                        // Numbers, booleans, objects and arrays: their text as written.
-                        _ => TextRef::Buf(as_u32(at), as_u32(at + raw.len())),
-                    }
-                }
-            };
-            rows.texts.push(slot);
-        }
-        if collect_unknown {
-            for (key, _) in &members.0 {
-                let named = plan.columns.iter().any(|c| {
-                    c.declared
-                        && (c.name == key.0
-                            || c.name
-                                .strip_prefix(key.0.as_ref())
-                                .is_some_and(|r| r.starts_with('.')))
-                });
-                if !named {
-                    unknown.insert(key.0.clone().into_owned());
+                        // An escape the syntax allows but no text holds (a lone surrogate,
+                        // `"\ud800"`): the line as a whole says where.
+                        Err(err) => {
+                            rows.texts.truncate(texts_at);
+                            let err = serde_json::from_str::<Json>(
+                                std::str::from_utf8(text).expect("checked above"),
+                            )
+                            .err()
+                            .map_or_else(|| err.to_string(), |e| e.to_string());
+                            return broken(rows, format!("not valid JSON: {err}"));
+                        }
+                    },
+                    // Numbers, booleans, objects and arrays: their text as written.
+                    _ => TextRef::Buf(as_u32(at), as_u32(at + raw.len())),
                 }
             }
+        };
+        rows.texts.push(slot);
+    }
+    if plan.unknown_columns_rule.is_some() {
+        for (key, _) in &members.0 {
+            if !names_key(plan, &key.0) {
+                unknown.insert(key.0.clone().into_owned());
+            }
         }
-    })
+    }
 }
 
 /// The stream of a JSON-lines source, ready for the line splitter: a leading BOM is dropped,
@@ -390,6 +438,8 @@ pub fn quarantine_line(raw: &[u8], errors: &[&str], row: u64, source: &str, out:
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
 
     #[test]
@@ -442,11 +492,211 @@ mod tests {
     }
 
     fn plan(columns: &str) -> Plan {
+        plan_with(columns, true)
+    }
+
+    fn plan_with(columns: &str, strict: bool) -> Plan {
         let spec = crate::spec::Spec::from_json(&format!(
-            r#"{{"spec_version": 1, "strict": true, "columns": [{columns}]}}"#
+            r#"{{"spec_version": 1, "strict": {strict}, "columns": [{columns}]}}"#
         ))
         .unwrap();
         Plan::compile(spec, &[]).unwrap()
+    }
+
+    /// Every slot of `rows` as what it holds: `None` for a null, `Some(None)` for a broken
+    /// row's absent cell, else the text.
+    fn cells(rows: &Rows, buf: &[u8]) -> Vec<Option<Option<Vec<u8>>>> {
+        (rows.texts.iter())
+            .map(|&slot| match slot {
+                TextRef::Null => None,
+                TextRef::Absent => Some(None),
+                TextRef::Buf(s, e) => Some(Some(buf[s as usize..e as usize].to_vec())),
+                TextRef::Arena(s, e) => Some(Some(rows.arena[s as usize..e as usize].to_vec())),
+            })
+            .collect()
+    }
+
+    /// What the general reader alone makes of `buf`: the rows' cells, each broken row's
+    /// reason, and the unknown keys.
+    type Reading = (
+        Vec<Option<Option<Vec<u8>>>>,
+        Vec<(usize, String)>,
+        BTreeSet<String>,
+    );
+
+    fn broken_rows(rows: &Rows, count: usize) -> Vec<(usize, String)> {
+        (0..count)
+            .filter_map(|row| match rows.broken(row) {
+                Some(Broken::Malformed(why)) => Some((row, why.clone())),
+                Some(other) => Some((row, format!("{other:?}"))),
+                None => None,
+            })
+            .collect()
+    }
+
+    fn general_reading(plan: &Plan, buf: &[u8]) -> (Reading, usize) {
+        let mut rows = Rows::default();
+        rows.width = plan.columns.len();
+        let mut unknown = BTreeSet::new();
+        let mut count = 0;
+        lines(buf, |start, end, _, line| {
+            rows.push_line(line);
+            count += 1;
+            read_line(plan, buf, (start, end), &mut rows, &mut unknown);
+        });
+        (
+            (cells(&rows, buf), broken_rows(&rows, count), unknown),
+            count,
+        )
+    }
+
+    /// A value nested deeper than serde_json's recursion limit (128), which skipping a value
+    /// does not count.
+    const DEEP: &str = concat!(
+        "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[",
+        "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[",
+        "{\"k\": 1}",
+        "]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]",
+        "]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]",
+    );
+
+    /// The pieces lines are made of: keys the plan names, heads of its dotted paths, unknown
+    /// keys and escaped ones; values of every JSON kind, valid and not; spaces and separators.
+    fn line_piece() -> impl Strategy<Value = &'static str> {
+        prop::sample::select(vec![
+            "\"a\":",
+            "\"b\":",
+            "\"payer.msisdn\":",
+            "\"payer\":",
+            "\"extra\":",
+            "\"a\\u0062\":",
+            "\"\":",
+            "\"pay\":",
+            "\"x\" :",
+            "\"a\"",
+            "\"1\", \"2\"",
+            "\"s\"",
+            "\"s\\\"t\"",
+            "\"\\u00e9\"",
+            "\"\\ud800\"",
+            "\"\\ud83d\\ude00\"",
+            "\"\\x\"",
+            "\"tab\there\"",
+            "\"é ü\"",
+            "\"\\\\\"",
+            "1",
+            "-0",
+            "0.5",
+            "1e400",
+            "-1.5E+3",
+            "01",
+            "1.",
+            "-",
+            "true",
+            "false",
+            "null",
+            "nul",
+            "tru",
+            "{}",
+            "[]",
+            "{\"msisdn\": \"+2547\"}",
+            "{\"msisdn\": 1, \"x\": [1, {\"y\": null}]}",
+            "[1, \"a\", [true]]",
+            "[1,]",
+            "{\"m\": }",
+            ",",
+            ",",
+            ",",
+            " ",
+            "\t",
+            "\r",
+            "{",
+            "}",
+            "]",
+            ":",
+            "\"",
+            "fals",
+            "f",
+            "fxlse",
+            "nulL",
+            DEEP,
+        ])
+    }
+
+    fn json_line() -> impl Strategy<Value = Vec<u8>> {
+        (
+            prop::collection::vec(line_piece(), 0..14),
+            prop::bool::weighted(0.8),
+            prop::sample::select(vec!["", " ", "x", "\r", "\u{1}"]),
+            prop::option::weighted(0.05, 0usize..40),
+        )
+            .prop_map(|(pieces, object, tail, cut)| {
+                let mut line = Vec::new();
+                if object {
+                    line.push(b'{');
+                }
+                line.extend(pieces.concat().bytes());
+                if object {
+                    line.push(b'}');
+                }
+                line.extend(tail.bytes());
+                if let Some(cut) = cut {
+                    // Invalid UTF-8, and a line cut short.
+                    line.truncate(cut);
+                    line.push(0xff);
+                }
+                line
+            })
+    }
+
+    fn member() -> impl Strategy<Value = String> {
+        (
+            prop::sample::select(vec!["a", "b", "payer.msisdn", "payer", "extra", "n", "a"]),
+            prop::sample::select(vec![
+                "\"x\"",
+                "\"y\\n\"",
+                "12.50",
+                "null",
+                "true",
+                "{\"msisdn\":\"+2547\"}",
+                "[1,2]",
+                "\"\\ud800\"",
+                "\"a long string value of some forty bytes!\"",
+                DEEP,
+            ]),
+            prop::sample::select(vec!["", " "]),
+        )
+            .prop_map(|(key, value, space)| format!("\"{key}\":{space}{value}"))
+    }
+
+    /// Well-formed lines, most of them taken by the fast reader.
+    fn object_line() -> impl Strategy<Value = Vec<u8>> {
+        prop::collection::vec(member(), 0..7)
+            .prop_map(|members| format!("{{{}}}", members.join(", ")).into_bytes())
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+        /// Whatever the lines, the rows read with the fast reader are the general reader's:
+        /// the same cells, broken rows with the same reasons, the same unknown keys.
+        #[test]
+        fn the_fast_reader_reads_lines_as_the_general_reader_does(
+            lines in prop::collection::vec(prop_oneof![json_line(), object_line()], 0..40),
+            strict in proptest::bool::ANY,
+        ) {
+            let plan = plan_with(
+                r#"{"name": "a", "dtype": "str"}, {"name": "b", "dtype": "str"},
+                   {"name": "payer.msisdn", "dtype": "str"}, {"name": "n", "dtype": "str"}"#,
+                strict,
+            );
+            let buf = lines.join(&b'\n');
+            let (expected, count) = general_reading(&plan, &buf);
+            let mut rows = Rows::default();
+            let mut unknown = BTreeSet::new();
+            parse_rows(&plan, &buf, &mut rows, &mut unknown);
+            let found: Reading = (cells(&rows, &buf), broken_rows(&rows, count), unknown);
+            proptest::prop_assert_eq!(found, expected);
+        }
     }
 
     #[test]
