@@ -6,6 +6,7 @@
 use std::collections::{HashMap, HashSet};
 
 use serde::de::IgnoredAny;
+use wide::u8x16;
 
 use crate::check::{as_u32, TextRef};
 use crate::plan::Plan;
@@ -37,9 +38,11 @@ pub(super) struct FlatLines<'p, 'b> {
     collect_unknown: bool,
     /// The last line's keys by position, with their meaning: a line's keys are most often the
     /// line before's, in the same order, so a key costs a comparison, not a lookup.
-    last: Vec<(&'b [u8], Meaning)>,
+    last: Vec<(KeyPrint, &'b [u8], Meaning)>,
     /// The unknown keys of the line last read.
     unknown: Vec<&'b str>,
+    /// The quotes of the line being read, 64 bytes to a mask (kept for its buffer).
+    quote_masks: Vec<u64>,
     tried: u32,
     declined: u32,
 }
@@ -62,6 +65,7 @@ impl<'p, 'b> FlatLines<'p, 'b> {
             collect_unknown: plan.unknown_columns_rule.is_some(),
             last: Vec::new(),
             unknown: Vec::new(),
+            quote_masks: Vec::new(),
             tried: 0,
             declined: 0,
         }
@@ -100,10 +104,35 @@ impl<'p, 'b> FlatLines<'p, 'b> {
         slots: &mut [TextRef],
         arena: &mut Vec<u8>,
     ) -> Option<()> {
+        let mut masks = std::mem::take(&mut self.quote_masks);
+        let read = match line_classes(self.buf, start, end, &mut masks) {
+            LineClasses::Plain { ascii } => {
+                let quotes = QuoteBits::new(&masks);
+                self.read_members(start, end, ascii, quotes, slots, arena)
+            }
+            LineClasses::Special => self.read_members(start, end, false, ByteScan, slots, arena),
+        };
+        self.quote_masks = masks;
+        read
+    }
+
+    /// The members of the object on `buf[start..end]`, its strings found by `strings`.
+    /// `ascii`: the line is known to be ASCII, so valid UTF-8.
+    #[inline(always)]
+    fn read_members(
+        &mut self,
+        start: usize,
+        end: usize,
+        ascii: bool,
+        mut strings: impl StringEnds,
+        slots: &mut [TextRef],
+        arena: &mut Vec<u8>,
+    ) -> Option<()> {
         let buf: &'b [u8] = self.buf;
         let line = &buf[start..end];
-        // Nested values and escaped strings are handed to the JSON parser as text.
-        let text = std::str::from_utf8(line).ok()?;
+        if !ascii {
+            std::str::from_utf8(line).ok()?;
+        }
         self.unknown.clear();
         let mut at = skip_space(line, 0);
         if line.get(at) != Some(&b'{') {
@@ -118,13 +147,15 @@ impl<'p, 'b> FlatLines<'p, 'b> {
                 if line.get(at) != Some(&b'"') {
                     return None;
                 }
-                let (key_end, escaped) = string_end(line, at + 1)?;
+                let (key_end, escaped) = strings.end(line, at)?;
                 if escaped {
                     return None;
                 }
-                let meaning = self.meaning_at(position, &line[at + 1..key_end]);
+                let key = &line[at + 1..key_end];
+                let print = KeyPrint::of(buf, start + at + 1, key.len());
+                let meaning = self.meaning_at(position, print, key);
                 if meaning.unknown {
-                    self.unknown.push(&text[at + 1..key_end]);
+                    self.unknown.push(std::str::from_utf8(key).ok()?);
                 }
                 position += 1;
                 at = skip_space(line, key_end + 1);
@@ -132,7 +163,7 @@ impl<'p, 'b> FlatLines<'p, 'b> {
                     return None;
                 }
                 at = skip_space(line, at + 1);
-                let (value, value_end) = value_at(text, at, meaning, arena)?;
+                let (value, value_end) = value_at(line, at, meaning, &mut strings, arena)?;
                 if let Some(column) = meaning.column {
                     slots[column as usize] = match value {
                         TextRef::Buf(from, to) => {
@@ -155,13 +186,20 @@ impl<'p, 'b> FlatLines<'p, 'b> {
         line[at..].iter().all(|&b| is_space(b)).then_some(())
     }
 
-    /// The meaning of `key`, the `position`th key of its line.
-    fn meaning_at(&mut self, position: usize, key: &'b [u8]) -> Meaning {
-        if let Some(&(known, meaning)) = self.last.get(position) {
-            if known == key {
+    /// The meaning of `key`, the `position`th key of its line, whose print is `print`.
+    #[inline(always)]
+    fn meaning_at(&mut self, position: usize, print: KeyPrint, key: &'b [u8]) -> Meaning {
+        if let Some(&(known_print, known, meaning)) = self.last.get(position) {
+            if known_print == print && (print.len <= 16 || known[16..] == key[16..]) {
                 return meaning;
             }
         }
+        self.learn(position, print, key)
+    }
+
+    /// The meaning of a key not where the last line had it.
+    #[inline(never)]
+    fn learn(&mut self, position: usize, print: KeyPrint, key: &'b [u8]) -> Meaning {
         let meaning = Meaning {
             column: self.columns.get(key).copied(),
             parent: self.parents.contains(key),
@@ -169,29 +207,70 @@ impl<'p, 'b> FlatLines<'p, 'b> {
                 && std::str::from_utf8(key).is_ok_and(|key| !super::names_key(self.plan, key)),
         };
         self.last.truncate(position);
-        self.last.push((key, meaning));
+        self.last.push((print, key, meaning));
         meaning
     }
 }
 
-/// The value starting at `text[at]` (its first byte not a space) and the index just past it.
+/// A key's first sixteen bytes (zeros past its end) and its length: the same for the same key,
+/// and for keys of up to sixteen bytes the same only for the same key — one compare, where a
+/// slice compare is a call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct KeyPrint {
+    head: u128,
+    len: usize,
+}
+
+/// `HEAD_BYTES[n]` keeps a word's first `n` bytes (a table: a 128-bit shift is a branch).
+const HEAD_BYTES: [u128; 17] = {
+    let mut masks = [u128::MAX; 17];
+    let mut n = 0;
+    while n < 16 {
+        masks[n] = (1 << (8 * n)) - 1;
+        n += 1;
+    }
+    masks
+};
+
+impl KeyPrint {
+    /// The print of the key `buf[from..from + len]`.
+    #[inline(always)]
+    fn of(buf: &[u8], from: usize, len: usize) -> Self {
+        let head = match buf.get(from..from + 16) {
+            Some(sixteen) => {
+                u128::from_le_bytes(sixteen.try_into().expect("16 bytes")) & HEAD_BYTES[len.min(16)]
+            }
+            None => {
+                let mut padded = [0u8; 16];
+                let head = len.min(16);
+                padded[..head].copy_from_slice(&buf[from..from + head]);
+                u128::from_le_bytes(padded)
+            }
+        };
+        KeyPrint { head, len }
+    }
+}
+
+/// The value starting at `line[at]` (its first byte not a space) and the index just past it.
 /// A span's offsets are in the line; an escaped string of a column is unescaped onto `arena`.
+#[inline(always)]
 fn value_at(
-    text: &str,
+    line: &[u8],
     at: usize,
     meaning: Meaning,
+    strings: &mut impl StringEnds,
     arena: &mut Vec<u8>,
 ) -> Option<(TextRef, usize)> {
-    let line = text.as_bytes();
     let span = |end: usize| Some((TextRef::Buf(as_u32(at), as_u32(end)), end));
     match *line.get(at)? {
         b'"' => {
-            let (close, escaped) = string_end(line, at + 1)?;
+            let (close, escaped) = strings.end(line, at)?;
             if !escaped {
                 return Some((TextRef::Buf(as_u32(at + 1), as_u32(close)), close + 1));
             }
             // The parser unescapes, and declines escapes it cannot (a lone surrogate).
-            let unescaped: String = serde_json::from_str(&text[at..=close]).ok()?;
+            let raw = std::str::from_utf8(&line[at..=close]).ok()?;
+            let unescaped: String = serde_json::from_str(raw).ok()?;
             if meaning.column.is_none() {
                 return Some((TextRef::Null, close + 1));
             }
@@ -203,11 +282,18 @@ fn value_at(
         b't' if line[at..].starts_with(b"true") => span(at + 4),
         b'f' if line[at..].starts_with(b"false") => span(at + 5),
         b'-' | b'0'..=b'9' => span(number_end(line, at)?),
-        b'[' => span(at + nested_len(&text[at..])?),
+        b'[' => span(nested_end(line, at, strings)?),
         // An object under a dotted path's head is looked into by the general reader.
-        b'{' if !meaning.parent => span(at + nested_len(&text[at..])?),
+        b'{' if !meaning.parent => span(nested_end(line, at, strings)?),
         _ => None,
     }
+}
+
+/// The index just past the object or array at `line[at]`, when valid JSON.
+fn nested_end(line: &[u8], at: usize, strings: &mut impl StringEnds) -> Option<usize> {
+    let end = at + nested_len(std::str::from_utf8(&line[at..]).ok()?)?;
+    strings.skip_before(end);
+    Some(end)
 }
 
 /// The length of the object or array `text` starts with, when valid JSON. Skipped as the
@@ -237,6 +323,138 @@ const HIGHS: u64 = 0x8080_8080_8080_8080;
 /// a borrow can only set bits above a byte that is below the limit.
 fn bytes_below(word: u64, limit: u8) -> u64 {
     word.wrapping_sub(ONES * u64::from(limit)) & !word & HIGHS
+}
+
+/// How a line's strings are found: each string's closing quote, given its opening one.
+trait StringEnds {
+    /// The index of the quote closing the string opened at `line[open]`, and whether the
+    /// string has escapes. `None` at a control character or an unclosed string, which JSON
+    /// forbids.
+    fn end(&mut self, line: &[u8], open: usize) -> Option<(usize, bool)>;
+
+    /// The line's bytes before `at` (a nested value's) are read: their quotes are not strings
+    /// to be asked for.
+    fn skip_before(&mut self, at: usize);
+}
+
+/// A line with backslashes or control characters: strings found by scanning their bytes.
+struct ByteScan;
+
+impl StringEnds for ByteScan {
+    #[inline(always)]
+    fn end(&mut self, line: &[u8], open: usize) -> Option<(usize, bool)> {
+        string_end(line, open + 1)
+    }
+
+    #[inline(always)]
+    fn skip_before(&mut self, _at: usize) {}
+}
+
+/// A line with neither backslashes nor control characters, whose quotes therefore pair up:
+/// each two in a row are a string's opening and closing quotes. Bit `i` of `masks[k]` is set
+/// when byte `64 k + i` of the line is a quote.
+struct QuoteBits<'m> {
+    masks: &'m [u64],
+    chunk: usize,
+    bits: u64,
+}
+
+impl<'m> QuoteBits<'m> {
+    fn new(masks: &'m [u64]) -> Self {
+        QuoteBits {
+            masks,
+            chunk: 0,
+            bits: masks.first().copied().unwrap_or(0),
+        }
+    }
+
+    #[inline(always)]
+    fn next(&mut self) -> Option<usize> {
+        while self.bits == 0 {
+            self.chunk += 1;
+            self.bits = *self.masks.get(self.chunk)?;
+        }
+        let at = self.chunk * 64 + self.bits.trailing_zeros() as usize;
+        self.bits &= self.bits - 1;
+        Some(at)
+    }
+}
+
+impl StringEnds for QuoteBits<'_> {
+    #[inline(always)]
+    fn end(&mut self, _line: &[u8], open: usize) -> Option<(usize, bool)> {
+        // The next quote is this string's opening one unless the line is not JSON (a quote
+        // where no string can start), which the general reader then says.
+        (self.next()? == open).then_some(())?;
+        Some((self.next()?, false))
+    }
+
+    fn skip_before(&mut self, at: usize) {
+        let chunk = at / 64;
+        if chunk > self.chunk {
+            self.chunk = chunk;
+            self.bits = self.masks.get(chunk).copied().unwrap_or(0);
+        }
+        if chunk == self.chunk {
+            self.bits &= u64::MAX << (at % 64);
+        }
+    }
+}
+
+/// What a first look at a line's bytes found.
+enum LineClasses {
+    /// No backslash and no control character: its quotes are in the masks. `ascii`: no byte
+    /// above 127 either.
+    Plain { ascii: bool },
+    /// A backslash or a control character.
+    Special,
+}
+
+/// Classifies the line `buf[start..end]`, sixteen bytes to a compare, and, for a plain one,
+/// writes its quotes to `masks`, 64 bytes to a mask.
+fn line_classes(buf: &[u8], start: usize, end: usize, masks: &mut Vec<u64>) -> LineClasses {
+    masks.clear();
+    let mut high = 0u64;
+    let mut at = start;
+    while at < end {
+        let (quotes, special, above) = match buf.get(at..at + 64) {
+            Some(bytes) => chunk_classes(bytes.try_into().expect("64 bytes")),
+            None => {
+                let mut padded = [b' '; 64];
+                padded[..end - at].copy_from_slice(&buf[at..end]);
+                chunk_classes(&padded)
+            }
+        };
+        // Bytes past the line's end (the next line's, or the padding) are not the line's.
+        let keep = u64::MAX >> (64 - (end - at).min(64));
+        if special & keep != 0 {
+            return LineClasses::Special;
+        }
+        masks.push(quotes & keep);
+        high |= above & keep;
+        at += 64;
+    }
+    LineClasses::Plain { ascii: high == 0 }
+}
+
+/// A chunk's quotes, backslashes and control characters, and bytes above 127: bit `i` of each
+/// mask for byte `i`.
+#[inline(always)]
+fn chunk_classes(bytes: &[u8; 64]) -> (u64, u64, u64) {
+    let quote = u8x16::splat(b'"');
+    let backslash = u8x16::splat(b'\\');
+    let last_control = u8x16::splat(0x1f);
+    let (mut quotes, mut special, mut above) = (0u64, 0u64, 0u64);
+    for (lane, sixteen) in bytes.chunks_exact(16).enumerate() {
+        let vector = u8x16::new(sixteen.try_into().expect("16 bytes"));
+        let control = vector.min(last_control).simd_eq(vector);
+        let odd = vector.simd_eq(backslash) | control;
+        quotes |= u64::from(vector.simd_eq(quote).to_bitmask()) << (16 * lane);
+        special |= u64::from(odd.to_bitmask()) << (16 * lane);
+        // The compare's mask is each byte's top bit: here, the byte's own.
+        above |= u64::from(vector.to_bitmask()) << (16 * lane);
+    }
+    (quotes, special, above)
 }
 
 /// The index of the quote closing the string whose contents start at `line[at]`, and whether
@@ -321,11 +539,14 @@ mod tests {
         )
         .unwrap();
         let plan = Plan::compile(spec, &[]).unwrap();
-        let buf = format!("\n{line}");
+        // A line before and one after, whose quotes are not this line's (and which is long
+        // enough to be in the line's last 64 bytes read).
+        let after = r#"{"a": "q", "b": "a string that reaches past the line's sixty-four bytes"}"#;
+        let buf = format!("\n{line}\n{after}");
         let mut flat = FlatLines::new(&plan, buf.as_bytes());
         let mut slots = vec![TextRef::Null; 3];
         let mut arena = Vec::new();
-        flat.read(1, buf.len(), &mut slots, &mut arena)?;
+        flat.read(1, 1 + line.len(), &mut slots, &mut arena)?;
         let text = |slot: &TextRef| match *slot {
             TextRef::Buf(s, e) => Some(buf[s as usize..e as usize].to_owned()),
             TextRef::Arena(s, e) => {
@@ -342,7 +563,7 @@ mod tests {
     #[test]
     fn the_usual_lines_are_read_and_the_others_left() {
         let cell = |text: &str| Some(text.to_owned());
-        let cases: [(&str, Option<Cells>, &[&str]); 16] = [
+        let cases: [(&str, Option<Cells>, &[&str]); 19] = [
             (
                 r#"{"a": "x", "b": 12.5}"#,
                 Some([cell("x"), cell("12.5"), None]),
@@ -381,6 +602,9 @@ mod tests {
             (r#"{"a": 1} x"#, None, &[]),
             ("{\"a\": \"\u{1}\"}", None, &[]),
             (r#"{"a": fals}"#, None, &[]),
+            (r#"{"a"#, None, &[]),
+            (r#"{"a": "x"#, None, &[]),
+            (r#"{"b": 1, "a": "x, "#, None, &[]),
             ("[1]", None, &[]),
         ];
         for (line, cells, unknown) in cases {
@@ -392,6 +616,24 @@ mod tests {
             });
             assert_eq!(read(line), expected, "{line}");
         }
+    }
+
+    #[test]
+    fn a_key_has_one_print_wherever_it_is() {
+        // Keys far from the buffer's end (read sixteen bytes at a time) and at its end (copied).
+        let buf = b"ab ac a_long_key_name_one ab ac";
+        let print = |from: usize, len: usize| KeyPrint::of(buf, from, len);
+        let end = buf.len();
+        assert_eq!(print(0, 2), print(end - 5, 2));
+        assert_eq!(print(3, 2), print(end - 2, 2));
+        assert_ne!(print(0, 2), print(end - 2, 2));
+        assert_ne!(print(0, 2), print(0, 1));
+        assert_eq!(print(6, 19).len, 19);
+        assert_eq!(print(6, 19).head, u128::from_le_bytes(*b"a_long_key_name_"));
+        assert_eq!(
+            print(end - 2, 2).head,
+            u128::from(u16::from_le_bytes(*b"ac"))
+        );
     }
 
     /// A string's closing quote and whether it has escapes.

@@ -651,10 +651,22 @@ mod tests {
 
     fn member() -> impl Strategy<Value = String> {
         (
-            prop::sample::select(vec!["a", "b", "payer.msisdn", "payer", "extra", "n", "a"]),
+            prop::sample::select(vec![
+                "a",
+                "b",
+                "payer.msisdn",
+                "payer",
+                "extra",
+                "n",
+                "a",
+                // Longer than a key's sixteen-byte print, the same up to its end.
+                "a_long_key_name_one",
+                "a_long_key_name_two",
+            ]),
             prop::sample::select(vec![
                 "\"x\"",
                 "\"y\\n\"",
+                "\"café\"",
                 "12.50",
                 "null",
                 "true",
@@ -669,10 +681,23 @@ mod tests {
             .prop_map(|(key, value, space)| format!("\"{key}\":{space}{value}"))
     }
 
-    /// Well-formed lines, most of them taken by the fast reader.
+    /// Well-formed lines, most of them taken by the fast reader; some with a byte that is not
+    /// UTF-8 inside a string (`é` cut short).
     fn object_line() -> impl Strategy<Value = Vec<u8>> {
-        prop::collection::vec(member(), 0..7)
-            .prop_map(|members| format!("{{{}}}", members.join(", ")).into_bytes())
+        (
+            prop::collection::vec(member(), 0..7),
+            prop::bool::weighted(0.1),
+        )
+            .prop_map(|(members, cut)| {
+                let mut line = format!("{{{}}}", members.join(", ")).into_bytes();
+                if let Some(at) = (cut)
+                    .then(|| line.iter().position(|&b| b == 0xa9))
+                    .flatten()
+                {
+                    line[at] = b'(';
+                }
+                line
+            })
     }
 
     proptest::proptest! {
@@ -686,7 +711,8 @@ mod tests {
         ) {
             let plan = plan_with(
                 r#"{"name": "a", "dtype": "str"}, {"name": "b", "dtype": "str"},
-                   {"name": "payer.msisdn", "dtype": "str"}, {"name": "n", "dtype": "str"}"#,
+                   {"name": "payer.msisdn", "dtype": "str"}, {"name": "n", "dtype": "str"},
+                   {"name": "a_long_key_name_one", "dtype": "str"}"#,
                 strict,
             );
             let buf = lines.join(&b'\n');
