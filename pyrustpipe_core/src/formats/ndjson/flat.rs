@@ -1,5 +1,5 @@
 //! The usual NDJSON line read in one pass over its bytes: an object whose keys have no escapes
-//! and whose values are strings, numbers, literals or short nested values. Any other line, and
+//! and whose values are strings, numbers, literals or nested values. Any other line, and
 //! any line that is not valid JSON, is left to the general reader, which alone says what such a
 //! line means and what its message is; this reader takes a line only where the two agree.
 
@@ -86,24 +86,6 @@ impl<'p, 'b> FlatLines<'p, 'b> {
         slots: &mut [TextRef],
         arena: &mut Vec<u8>,
     ) -> Option<()> {
-        self.tried += 1;
-        let read = self.read_object(start, end, slots, arena);
-        self.declined += u32::from(read.is_none());
-        read
-    }
-
-    /// The unknown keys of the line last read.
-    pub(super) fn unknown_keys(&self) -> &[&'b str] {
-        &self.unknown
-    }
-
-    fn read_object(
-        &mut self,
-        start: usize,
-        end: usize,
-        slots: &mut [TextRef],
-        arena: &mut Vec<u8>,
-    ) -> Option<()> {
         let mut masks = std::mem::take(&mut self.quote_masks);
         let read = match line_classes(self.buf, start, end, &mut masks) {
             LineClasses::Plain { ascii } => {
@@ -113,7 +95,14 @@ impl<'p, 'b> FlatLines<'p, 'b> {
             LineClasses::Special => self.read_members(start, end, false, ByteScan, slots, arena),
         };
         self.quote_masks = masks;
+        self.tried += 1;
+        self.declined += u32::from(read.is_none());
         read
+    }
+
+    /// The unknown keys of the line last read.
+    pub(super) fn unknown_keys(&self) -> &[&'b str] {
+        &self.unknown
     }
 
     /// The members of the object on `buf[start..end]`, its strings found by `strings`.
