@@ -119,6 +119,7 @@ impl<'p, 'b> FlatLines<'p, 'b> {
     ) -> Option<()> {
         let buf: &'b [u8] = self.buf;
         let line = &buf[start..end];
+        let base = as_u32(start);
         if !ascii {
             std::str::from_utf8(line).ok()?;
         }
@@ -152,14 +153,9 @@ impl<'p, 'b> FlatLines<'p, 'b> {
                     return None;
                 }
                 at = skip_space(line, at + 1);
-                let (value, value_end) = value_at(line, at, meaning, &mut strings, arena)?;
+                let (value, value_end) = value_at(line, base, at, meaning, &mut strings, arena)?;
                 if let Some(column) = meaning.column {
-                    slots[column as usize] = match value {
-                        TextRef::Buf(from, to) => {
-                            TextRef::Buf(as_u32(start) + from, as_u32(start) + to)
-                        }
-                        other => other,
-                    };
+                    slots[column as usize] = value;
                 }
                 at = skip_space(line, value_end);
                 match line.get(at) {
@@ -241,21 +237,24 @@ impl KeyPrint {
 }
 
 /// The value starting at `line[at]` (its first byte not a space) and the index just past it.
-/// A span's offsets are in the line; an escaped string of a column is unescaped onto `arena`.
+/// A span's offsets are in the block, where the line starts at `base`; an escaped string of a
+/// column is unescaped onto `arena`.
 #[inline(always)]
 fn value_at(
     line: &[u8],
+    base: u32,
     at: usize,
     meaning: Meaning,
     strings: &mut impl StringEnds,
     arena: &mut Vec<u8>,
 ) -> Option<(TextRef, usize)> {
-    let span = |end: usize| Some((TextRef::Buf(as_u32(at), as_u32(end)), end));
+    let span = |end: usize| Some((TextRef::Buf(base + as_u32(at), base + as_u32(end)), end));
     match *line.get(at)? {
         b'"' => {
             let (close, escaped) = strings.end(line, at)?;
             if !escaped {
-                return Some((TextRef::Buf(as_u32(at + 1), as_u32(close)), close + 1));
+                let text = TextRef::Buf(base + as_u32(at + 1), base + as_u32(close));
+                return Some((text, close + 1));
             }
             // The parser unescapes, and declines escapes it cannot (a lone surrogate).
             let raw = std::str::from_utf8(&line[at..=close]).ok()?;
@@ -298,7 +297,17 @@ fn is_space(byte: u8) -> bool {
     matches!(byte, b' ' | b'\t' | b'\r' | b'\n')
 }
 
-fn skip_space(line: &[u8], mut at: usize) -> usize {
+/// The index of the first byte from `at` on that is not a space (or the line's end).
+#[inline(always)]
+fn skip_space(line: &[u8], at: usize) -> usize {
+    // Most often the byte is already one: one compare.
+    match line.get(at) {
+        Some(&byte) if byte > b' ' => at,
+        _ => skip_spaces(line, at),
+    }
+}
+
+fn skip_spaces(line: &[u8], mut at: usize) -> usize {
     while line.get(at).is_some_and(|&b| is_space(b)) {
         at += 1;
     }
