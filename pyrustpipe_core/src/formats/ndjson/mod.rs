@@ -190,14 +190,17 @@ fn read_line(
     let text = &buf[start..end];
     let parsed = std::str::from_utf8(text)
         .map_err(|e| format!("not valid UTF-8: {e}"))
-        .and_then(|t| serde_json::from_str::<Members<'_>>(t).map_err(|e| e.to_string()));
+        .and_then(|line| match serde_json::from_str::<Members<'_>>(line) {
+            Ok(members) => Ok((line, members)),
+            Err(e) => Err(e.to_string()),
+        });
     let broken = |rows: &mut Rows, reason: String| {
         rows.break_last(Broken::Malformed(reason));
         rows.texts
             .extend(std::iter::repeat_n(TextRef::Absent, width));
     };
-    let members = match parsed {
-        Ok(members) => members,
+    let (line, members) = match parsed {
+        Ok(parsed) => parsed,
         Err(err) => {
             let reason = if text.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{') {
                 format!("not valid JSON: {err}")
@@ -233,11 +236,8 @@ fn read_line(
                         // `"\ud800"`): the line as a whole says where.
                         Err(err) => {
                             rows.texts.truncate(texts_at);
-                            let err = serde_json::from_str::<Json>(
-                                std::str::from_utf8(text).expect("checked above"),
-                            )
-                            .err()
-                            .map_or_else(|| err.to_string(), |e| e.to_string());
+                            let err = (serde_json::from_str::<Json>(line).err())
+                                .map_or_else(|| err.to_string(), |e| e.to_string());
                             return broken(rows, format!("not valid JSON: {err}"));
                         }
                     },
