@@ -18,6 +18,7 @@ pub mod ndjson;
 pub mod parquet;
 pub mod sink;
 pub mod typed;
+mod words;
 
 use std::io::Read;
 

@@ -8,6 +8,7 @@ use memchr::{memchr, memchr3};
 use wide::u8x16;
 
 use crate::check::as_u32;
+use crate::formats::words::{first_zero_byte, zero_bytes, ONES};
 
 /// How a field's bytes are stored in the block.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -107,17 +108,6 @@ impl Default for Dialect {
     }
 }
 
-const ONES: u64 = 0x0101_0101_0101_0101;
-const LOWS: u64 = 0x7F7F_7F7F_7F7F_7F7F;
-const HIGHS: u64 = 0x8080_8080_8080_8080;
-
-/// Flags the zero bytes of `x` in their high bits; bytes above a zero may be flagged too, but the
-/// lowest flag is always exactly the first zero byte. One operation cheaper than [`zero_bytes`]
-/// for a search that reads only the first.
-fn first_zero_byte(x: u64) -> u64 {
-    x.wrapping_sub(ONES) & !x & HIGHS
-}
-
 /// Where the first CR, LF or `byte` of the eight bytes `chunk` is, if any: one word's test.
 #[inline(always)]
 fn first_break_or(byte: u8, chunk: &[u8]) -> Option<usize> {
@@ -126,11 +116,6 @@ fn first_break_or(byte: u8, chunk: &[u8]) -> Option<usize> {
         | first_zero_byte(word ^ (ONES * u64::from(b'\n')))
         | first_zero_byte(word ^ (ONES * u64::from(b'\r')));
     (found != 0).then(|| (found.trailing_zeros() / 8) as usize)
-}
-
-/// Flags exactly the zero bytes of `x` in their high bits (no byte carries into the next).
-fn zero_bytes(x: u64) -> u64 {
-    !(((x & LOWS) + LOWS) | x) & HIGHS
 }
 
 /// Bytes that end an unquoted field.

@@ -9,6 +9,7 @@ use serde::de::IgnoredAny;
 use wide::u8x16;
 
 use crate::check::{as_u32, TextRef};
+use crate::formats::words::{bytes_below, first_zero_byte, ONES};
 use crate::plan::Plan;
 
 /// Lines the general reader took before this reader stops trying for the block, unless they
@@ -38,7 +39,7 @@ pub(super) struct FlatLines<'p, 'b> {
     collect_unknown: bool,
     /// The last line's keys by position, with their meaning: a line's keys are most often the
     /// line before's, in the same order, so a key costs a comparison, not a lookup.
-    last: Vec<(KeyPrint, &'b [u8], Meaning)>,
+    last: Vec<(KeyPrint, &'b str, Meaning)>,
     /// The unknown keys of the line last read.
     unknown: Vec<&'b str>,
     /// The quotes of the line being read, 64 bytes to a mask (kept for its buffer).
@@ -143,9 +144,9 @@ impl<'p, 'b> FlatLines<'p, 'b> {
                 }
                 let key = &line[at + 1..key_end];
                 let print = KeyPrint::of(buf, start + at + 1, key.len());
-                let meaning = self.meaning_at(position, print, key);
+                let (meaning, key) = self.meaning_at(position, print, key)?;
                 if meaning.unknown {
-                    self.unknown.push(std::str::from_utf8(key).ok()?);
+                    self.unknown.push(key);
                 }
                 position += 1;
                 at = skip_space(line, key_end + 1);
@@ -171,12 +172,18 @@ impl<'p, 'b> FlatLines<'p, 'b> {
         line[at..].iter().all(|&b| is_space(b)).then_some(())
     }
 
-    /// The meaning of `key`, the `position`th key of its line, whose print is `print`.
+    /// The meaning of `key`, the `position`th key of its line, whose print is `print`, and the
+    /// key as text (`None`: not UTF-8).
     #[inline(always)]
-    fn meaning_at(&mut self, position: usize, print: KeyPrint, key: &'b [u8]) -> Meaning {
+    fn meaning_at(
+        &mut self,
+        position: usize,
+        print: KeyPrint,
+        key: &'b [u8],
+    ) -> Option<(Meaning, &'b str)> {
         if let Some(&(known_print, known, meaning)) = self.last.get(position) {
-            if known_print == print && (print.len <= 16 || known[16..] == key[16..]) {
-                return meaning;
+            if known_print == print && (print.len <= 16 || known.as_bytes()[16..] == key[16..]) {
+                return Some((meaning, known));
             }
         }
         self.learn(position, print, key)
@@ -184,16 +191,21 @@ impl<'p, 'b> FlatLines<'p, 'b> {
 
     /// The meaning of a key not where the last line had it.
     #[inline(never)]
-    fn learn(&mut self, position: usize, print: KeyPrint, key: &'b [u8]) -> Meaning {
+    fn learn(
+        &mut self,
+        position: usize,
+        print: KeyPrint,
+        key: &'b [u8],
+    ) -> Option<(Meaning, &'b str)> {
+        let text = std::str::from_utf8(key).ok()?;
         let meaning = Meaning {
             column: self.columns.get(key).copied(),
             parent: self.parents.contains(key),
-            unknown: self.collect_unknown
-                && std::str::from_utf8(key).is_ok_and(|key| !super::names_key(self.plan, key)),
+            unknown: self.collect_unknown && !super::names_key(self.plan, text),
         };
         self.last.truncate(position);
-        self.last.push((print, key, meaning));
-        meaning
+        self.last.push((print, text, meaning));
+        Some((meaning, text))
     }
 }
 
@@ -312,15 +324,6 @@ fn skip_spaces(line: &[u8], mut at: usize) -> usize {
         at += 1;
     }
     at
-}
-
-const ONES: u64 = 0x0101_0101_0101_0101;
-const HIGHS: u64 = 0x8080_8080_8080_8080;
-
-/// The high bit of each byte of `word` below `limit` (at most 128), exact up to the lowest one:
-/// a borrow can only set bits above a byte that is below the limit.
-fn bytes_below(word: u64, limit: u8) -> u64 {
-    word.wrapping_sub(ONES * u64::from(limit)) & !word & HIGHS
 }
 
 /// How a line's strings are found: each string's closing quote, given its opening one.
@@ -464,8 +467,8 @@ fn string_end(line: &[u8], mut at: usize) -> Option<(usize, bool)> {
         // Eight bytes at a time to the first quote, backslash or control character.
         while let Some(eight) = line.get(at..at + 8) {
             let word = u64::from_le_bytes(eight.try_into().expect("8 bytes"));
-            let special = bytes_below(word ^ (ONES * u64::from(b'"')), 1)
-                | bytes_below(word ^ (ONES * u64::from(b'\\')), 1)
+            let special = first_zero_byte(word ^ (ONES * u64::from(b'"')))
+                | first_zero_byte(word ^ (ONES * u64::from(b'\\')))
                 | bytes_below(word, 0x20);
             if special != 0 {
                 at += (special.trailing_zeros() / 8) as usize;
@@ -675,25 +678,6 @@ mod tests {
         ];
         for (input, expected) in cases {
             assert_eq!(number_end(input, 0), expected, "{input:?}");
-        }
-    }
-
-    #[test]
-    fn the_lowest_flagged_byte_is_the_first_below_the_limit() {
-        for limit in [1u8, 0x20, 0x5d] {
-            for at in 0..8 {
-                for filler in [limit, 0x7f, 0xff] {
-                    let mut bytes = [filler; 8];
-                    bytes[at] = limit - 1;
-                    if at > 0 {
-                        // A byte just above the limit before it must not be flagged.
-                        bytes[at - 1] = limit;
-                    }
-                    let found = bytes_below(u64::from_le_bytes(bytes), limit);
-                    assert_eq!(found.trailing_zeros() / 8, at as u32, "{bytes:?} {limit}");
-                }
-            }
-            assert_eq!(bytes_below(u64::from_le_bytes([limit; 8]), limit), 0);
         }
     }
 }
