@@ -39,7 +39,7 @@ pub(super) struct FlatLines<'p, 'b> {
     collect_unknown: bool,
     /// The last line's keys by position, with their meaning: a line's keys are most often the
     /// line before's, in the same order, so a key costs a comparison, not a lookup.
-    last: Vec<(KeyPrint, &'b str, Meaning)>,
+    last: Vec<(KeyPrint, &'b [u8], Meaning)>,
     /// The unknown keys of the line last read.
     unknown: Vec<&'b str>,
     /// The quotes of the line being read, 64 bytes to a mask (kept for its buffer).
@@ -144,9 +144,9 @@ impl<'p, 'b> FlatLines<'p, 'b> {
                 }
                 let key = &line[at + 1..key_end];
                 let print = KeyPrint::of(buf, start + at + 1, key.len());
-                let (meaning, key) = self.meaning_at(position, print, key)?;
+                let meaning = self.meaning_at(position, print, key);
                 if meaning.unknown {
-                    self.unknown.push(key);
+                    self.unknown.push(std::str::from_utf8(key).ok()?);
                 }
                 position += 1;
                 at = skip_space(line, key_end + 1);
@@ -172,18 +172,12 @@ impl<'p, 'b> FlatLines<'p, 'b> {
         line[at..].iter().all(|&b| is_space(b)).then_some(())
     }
 
-    /// The meaning of `key`, the `position`th key of its line, whose print is `print`, and the
-    /// key as text (`None`: not UTF-8).
+    /// The meaning of `key`, the `position`th key of its line, whose print is `print`.
     #[inline(always)]
-    fn meaning_at(
-        &mut self,
-        position: usize,
-        print: KeyPrint,
-        key: &'b [u8],
-    ) -> Option<(Meaning, &'b str)> {
+    fn meaning_at(&mut self, position: usize, print: KeyPrint, key: &'b [u8]) -> Meaning {
         if let Some(&(known_print, known, meaning)) = self.last.get(position) {
-            if known_print == print && (print.len <= 16 || known.as_bytes()[16..] == key[16..]) {
-                return Some((meaning, known));
+            if known_print == print && (print.len <= 16 || known[16..] == key[16..]) {
+                return meaning;
             }
         }
         self.learn(position, print, key)
@@ -191,21 +185,16 @@ impl<'p, 'b> FlatLines<'p, 'b> {
 
     /// The meaning of a key not where the last line had it.
     #[inline(never)]
-    fn learn(
-        &mut self,
-        position: usize,
-        print: KeyPrint,
-        key: &'b [u8],
-    ) -> Option<(Meaning, &'b str)> {
-        let text = std::str::from_utf8(key).ok()?;
+    fn learn(&mut self, position: usize, print: KeyPrint, key: &'b [u8]) -> Meaning {
         let meaning = Meaning {
             column: self.columns.get(key).copied(),
             parent: self.parents.contains(key),
-            unknown: self.collect_unknown && !super::names_key(self.plan, text),
+            unknown: self.collect_unknown
+                && std::str::from_utf8(key).is_ok_and(|key| !super::names_key(self.plan, key)),
         };
         self.last.truncate(position);
-        self.last.push((print, text, meaning));
-        Some((meaning, text))
+        self.last.push((print, key, meaning));
+        meaning
     }
 }
 
