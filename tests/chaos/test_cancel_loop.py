@@ -136,7 +136,8 @@ def test_a_cancel_at_a_random_point_then_a_rerun_commits_exactly_once(
             # The engine stopped before its commit point. (A signal after it, or outside the
             # engine, raises with no such cause: then the run may have committed.)
             assert not committed, where
-        assert not any("_pyrustpipe_attempts/" in k for k in all_keys(s3_client, out)), where
+        left = [k for k in all_keys(s3_client, out) if "_pyrustpipe_attempts/" in k]
+        assert not left, f"{where} ({outcomes[-1]}) left {left}"
         assert set(s3_server.root.glob(".upload-*.json")) == open_before, where
 
         rerun = pp.validate(str(data), SPEC, storage_options=s3_server.storage_options, **outputs)

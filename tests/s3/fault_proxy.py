@@ -17,7 +17,10 @@ Faults (``add_fault``) match requests in the order they were added; each is used
   with ``before_head=True`` the headers wait too: the server has answered (a write is stored)
   while the client hears nothing — a response without a body (a PUT's) holds no client otherwise;
 - ``drop``: read the request, answer ``200 OK`` without forwarding it: a write the server says it
-  stored but did not (as when a non-atomic conditional put lets a racing write overwrite it).
+  stored but did not (as when a non-atomic conditional put lets a racing write overwrite it);
+- ``late``: read the whole request, hold it ``seconds``, then forward it, even when the client has
+  hung up meanwhile: a write the server applies after the client stopped waiting (the client's
+  next request may come first).
 
 ``path_regex`` is searched (``re.search``) in the request target, query string included, so
 ``r"uploadId="`` or ``r"partNumber=2"`` select multipart operations.
@@ -34,7 +37,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-KINDS = frozenset({"slowdown", "reset", "cut_body", "stall", "status", "drop"})
+KINDS = frozenset({"slowdown", "reset", "cut_body", "stall", "status", "drop", "late"})
 IDLE_TIMEOUT = 60.0  # seconds a connection may wait for its next request or response bytes
 MAX_HEAD = 64 * 1024
 
@@ -93,9 +96,22 @@ async def _read_head(reader: asyncio.StreamReader) -> _Head:
     return _Head(lines[0], headers)
 
 
+class _Held:
+    """A request body kept back (the ``late`` fault): the writer ``_copy_body`` copies into."""
+
+    def __init__(self) -> None:
+        self.data = bytearray()
+
+    def write(self, data: bytes) -> None:
+        self.data += data
+
+    async def drain(self) -> None:
+        return None
+
+
 async def _copy_body(
     reader: asyncio.StreamReader,
-    writer: asyncio.StreamWriter | None,
+    writer: asyncio.StreamWriter | _Held | None,
     head: _Head,
     *,
     limit: int | None = None,
@@ -327,6 +343,11 @@ class FaultProxy:
             await cwriter.drain()
             return not close
 
+        held = None
+        if fault is not None and fault.kind == "late":
+            held = _Held()
+            await _copy_body(creader, held, req)
+            await asyncio.sleep(float(fault.params.get("seconds", 1.0)))
         if conn.upstream is None or conn.upstream[0].at_eof():
             if conn.upstream is not None:
                 conn.upstream[1].close()
@@ -335,7 +356,11 @@ class FaultProxy:
             )
         ureader, uwriter = conn.upstream
         uwriter.write(req.encode(drop=frozenset({"expect"})))
-        await _copy_body(creader, uwriter, req)
+        if held is None:
+            await _copy_body(creader, uwriter, req)
+        else:
+            uwriter.write(held.data)
+            await uwriter.drain()
 
         resp = await _read_head(ureader)
         while resp.status // 100 == 1:  # interim responses

@@ -247,6 +247,61 @@ def test_a_cancel_from_another_thread_stops_the_run(
     assert all_keys(s3_client, out) == []
 
 
+def test_a_staged_put_the_server_stores_after_the_cancel_is_still_deleted(
+    s3_server: S3Server, s3_client: Any, s3_bucket: Any, fault_proxy: Any, tmp_path: Path
+) -> None:
+    """The chaos loop's finding: a put cancelled after its body was sent, stored by the server
+    only after the clean-up's delete, left its staging key behind. The write in flight now gets a
+    grace to answer, so the delete comes after it."""
+    import threading
+
+    import pyrustpipe as pp
+    from pyrustpipe import _engine
+    from pyrustpipe.api import run_validation
+
+    data = tmp_path / "data.csv"
+    write_big_csv(data, 12)  # the quarantine (~1.2 MB) goes up in one put
+    out = s3_bucket()
+    hold_s = 0.1
+    fault_proxy.add_fault(
+        "PUT", r"_pyrustpipe_attempts/[^?]*/quarantine\.csv", "late", seconds=hold_s
+    )
+    options = dict(
+        s3_server.storage_options, endpoint_url=fault_proxy.endpoint_url, multipart_threshold_mb="5"
+    )
+    handle = _engine.new_progress()
+    raised: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            run_validation(
+                str(data),
+                SPEC,
+                valid_output=f"s3://{out}/clean/",
+                quarantine=f"s3://{out}/bad/",
+                storage_options=options,
+                progress=handle,
+            )
+        except BaseException as exc:  # noqa: BLE001 - the test looks at it below
+            raised.append(exc)
+
+    before = set(open_uploads(s3_server))
+    worker = threading.Thread(target=run)
+    worker.start()
+    deadline = time.monotonic() + 120
+    while fault_proxy.pending_faults() and time.monotonic() < deadline:
+        time.sleep(0.005)
+    assert fault_proxy.pending_faults() == 0, "the run never reached the staged put"
+    time.sleep(0.03)  # the proxy holds the whole body now; the server has not seen it
+    handle.cancel()
+    worker.join(timeout=30)
+    assert not worker.is_alive()
+    assert len(raised) == 1 and isinstance(raised[0], pp.CancelledError), raised
+    time.sleep(hold_s + 0.5)  # past the moment the held put reaches the server
+    assert all_keys(s3_client, out) == []
+    assert set(open_uploads(s3_server)) == before
+
+
 def run_gc(s3_server: S3Server, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "pyrustpipe", "gc", *args, "--endpoint-url", s3_server.endpoint_url],

@@ -512,6 +512,35 @@ def test_proxy_stall_before_head_holds_a_stored_put(
     assert s3_client.get_object(Bucket=bucket, Key="k")["Body"].read() == b"v"
 
 
+def test_proxy_late_applies_a_write_after_the_client_gave_up(
+    s3_server: S3Server,
+    fault_proxy: FaultProxy,
+    s3_client: S3Client,
+    s3_bucket: Callable[[], str],
+) -> None:
+    bucket = s3_bucket()
+    client = make_client(
+        fault_proxy.endpoint_url,
+        s3_server.access_key_id,
+        s3_server.secret_access_key,
+        max_attempts=1,
+        read_timeout=0.3,
+    )
+    try:
+        fault_proxy.add_fault("PUT", r"/k$", "late", seconds=1.0)
+        with pytest.raises(botocore.exceptions.BotoCoreError):
+            client.put_object(Bucket=bucket, Key="k", Body=b"v")
+        # The client has given up and the server has not seen the write yet; then it lands.
+        assert s3_client.list_objects_v2(Bucket=bucket).get("KeyCount") == 0
+        deadline = time.monotonic() + 10
+        while s3_client.list_objects_v2(Bucket=bucket).get("KeyCount") == 0:
+            assert time.monotonic() < deadline, "the held write never reached the server"
+            time.sleep(0.05)
+        assert s3_client.get_object(Bucket=bucket, Key="k")["Body"].read() == b"v"
+    finally:
+        client.close()
+
+
 def test_proxy_rejects_unknown_fault(fault_proxy: FaultProxy) -> None:
     with pytest.raises(ValueError, match="unknown fault kind"):
         fault_proxy.add_fault(None, None, "explode")

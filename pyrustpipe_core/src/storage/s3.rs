@@ -3,8 +3,9 @@
 //! changed object is an error rather than a silent mix), uploads (multipart for large files,
 //! aborted on failure or cancel), conditional puts, copies and deletes. Every error names the
 //! operation, the object, the S3 error code and the request id — never a credential. A store
-//! carries its run's cancel switch: once set, a request in flight is dropped and no new one is
-//! sent (`without_cancel` gives the store that cleans up).
+//! carries its run's cancel switch: once set, no new request is sent and a read in flight is
+//! dropped; a write in flight gets a short grace to finish, so the clean-up that follows knows
+//! what it stored (`without_cancel` gives the store that cleans up).
 
 use std::collections::{BTreeMap, VecDeque};
 use std::future::Future;
@@ -260,6 +261,12 @@ pub struct S3Store {
 /// How often a request in flight looks at the cancel switch.
 const CANCEL_POLL: Duration = Duration::from_millis(20);
 
+/// How long a write in flight when its run is cancelled may go on. A write dropped once its body
+/// is sent can still be stored by the server after the clean-up's delete, leaving a staging key
+/// behind; waiting for its answer orders the delete after it. Short, for the 1 s cancel budget: a
+/// write still going then is dropped (what it leaves, `pyrustpipe gc` removes).
+const WRITE_GRACE: Duration = Duration::from_millis(250);
+
 /// `work`'s result, or `Error::Cancelled` as soon as `cancel` is set (dropping `work` drops its
 /// request). A set switch sends nothing at all.
 async fn until_cancelled<T>(cancel: &Cancel, work: impl Future<Output = Result<T>>) -> Result<T> {
@@ -268,6 +275,26 @@ async fn until_cancelled<T>(cancel: &Cancel, work: impl Future<Output = Result<T
         cancel.check()?;
         if let Ok(done) = tokio::time::timeout(CANCEL_POLL, work.as_mut()).await {
             return done;
+        }
+    }
+}
+
+/// As [`until_cancelled`] for a write: once begun, a cancel lets it run up to `grace` more before
+/// it is dropped; the result is `Error::Cancelled` either way.
+async fn until_cancelled_write<T>(
+    cancel: &Cancel,
+    grace: Duration,
+    work: impl Future<Output = Result<T>>,
+) -> Result<T> {
+    cancel.check()?;
+    let mut work = std::pin::pin!(work);
+    loop {
+        if let Ok(done) = tokio::time::timeout(CANCEL_POLL, work.as_mut()).await {
+            return done;
+        }
+        if let Err(cancelled) = cancel.check() {
+            let _ = tokio::time::timeout(grace, work.as_mut()).await;
+            return Err(cancelled);
         }
     }
 }
@@ -483,6 +510,13 @@ impl S3Store {
         self.runtime.block_on(until_cancelled(&self.cancel, work))
     }
 
+    /// Block on the write `work` on the I/O runtime, until it ends, or the run is cancelled and
+    /// its grace is over.
+    fn wait_write<T>(&self, work: impl Future<Output = Result<T>>) -> Result<T> {
+        let work = until_cancelled_write(&self.cancel, WRITE_GRACE, work);
+        self.runtime.block_on(work)
+    }
+
     pub fn head(&self, bucket: &str, key: &str) -> Result<Option<ObjectMeta>> {
         let request = self.client.head_object().bucket(bucket).key(key);
         self.wait(async move {
@@ -631,7 +665,7 @@ impl S3Store {
             // cancel switch just before), or a cancelled run could leave a manifest behind.
             self.runtime.block_on(put)
         } else {
-            self.wait(put)
+            self.wait_write(put)
         }
     }
 
@@ -656,6 +690,8 @@ impl S3Store {
                 .await
                 .map_err(|e| sdk_error("create multipart upload", path.clone(), &e))?;
             let upload_id = created.upload_id().unwrap_or_default().to_owned();
+            // The switch is looked at before each request: a part or the completion in flight at
+            // a cancel has its grace, and none starts after it.
             let parts = async {
                 let mut file = std::fs::File::open(&local)
                     .map_err(|e| Error::storage("open", local.display().to_string(), e))?;
@@ -671,6 +707,7 @@ impl S3Store {
                         break;
                     }
                     let last = chunk.len() < PART_SIZE;
+                    cancel.check()?;
                     let part = client
                         .upload_part()
                         .bucket(&bucket)
@@ -692,6 +729,7 @@ impl S3Store {
                         break;
                     }
                 }
+                cancel.check()?;
                 let done = client
                     .complete_multipart_upload()
                     .bucket(&bucket)
@@ -707,7 +745,7 @@ impl S3Store {
                     .map_err(|e| sdk_error("complete multipart upload", path.clone(), &e))?;
                 Ok(done.e_tag().unwrap_or_default().to_owned())
             };
-            let result: Result<String> = until_cancelled(&cancel, parts).await;
+            let result: Result<String> = until_cancelled_write(&cancel, WRITE_GRACE, parts).await;
             match result {
                 Ok(etag) => Ok(PutOutcome::Written { etag }),
                 Err(error) => {
@@ -732,7 +770,7 @@ impl S3Store {
             .copy_source(copy_source(bucket, from))
             .bucket(to_bucket)
             .key(to);
-        self.wait(async move {
+        self.wait_write(async move {
             request
                 .send()
                 .await
@@ -743,7 +781,7 @@ impl S3Store {
 
     pub fn delete(&self, bucket: &str, key: &str) -> Result<()> {
         let request = self.client.delete_object().bucket(bucket).key(key);
-        self.wait(async move {
+        self.wait_write(async move {
             request
                 .send()
                 .await
@@ -804,7 +842,7 @@ impl S3Store {
             .bucket(bucket)
             .key(key)
             .upload_id(upload_id);
-        self.wait(async move {
+        self.wait_write(async move {
             request
                 .send()
                 .await
@@ -1027,6 +1065,7 @@ async fn fetch_range(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::atomic::{AtomicBool, Ordering};
 
     #[test]
     fn operation_names_are_snake_case() {
@@ -1099,6 +1138,40 @@ mod tests {
         assert!(matches!(never, Err(Error::Cancelled)));
         let store = store(serde_json::json!({})).with_cancel(cancel);
         assert!(store.check_cancel().is_err() && store.without_cancel().check_cancel().is_ok());
+    }
+
+    #[test]
+    fn a_write_in_flight_at_a_cancel_finishes_within_its_grace_and_none_starts_after() {
+        let runtime = runtime().unwrap();
+        let cancel = Cancel::default();
+        let (setter, stored) = (cancel.clone(), Arc::new(AtomicBool::new(false)));
+        let store_flag = stored.clone();
+        let slow_put = async move {
+            setter.cancel();
+            tokio::time::sleep(Duration::from_millis(60)).await;
+            store_flag.store(true, Ordering::SeqCst);
+            Ok(())
+        };
+        let hour = Duration::from_secs(3600);
+        let outcome = runtime.block_on(until_cancelled_write(&cancel, hour, slow_put));
+        assert!(matches!(outcome, Err(Error::Cancelled)));
+        assert!(
+            stored.load(Ordering::SeqCst),
+            "the write was dropped before its answer"
+        );
+        // Past the grace, a write that never answers is dropped.
+        let stuck = std::future::pending::<Result<()>>();
+        let millisecond = Duration::from_millis(1);
+        let outcome = runtime.block_on(until_cancelled_write(&cancel, millisecond, stuck));
+        assert!(matches!(outcome, Err(Error::Cancelled)));
+        let started = Arc::new(AtomicBool::new(false));
+        let start_flag = started.clone();
+        let never = async move {
+            start_flag.store(true, Ordering::SeqCst);
+            Ok(1)
+        };
+        let outcome = runtime.block_on(until_cancelled_write(&cancel, hour, never));
+        assert!(matches!(outcome, Err(Error::Cancelled)) && !started.load(Ordering::SeqCst));
     }
 
     #[test]
