@@ -95,3 +95,46 @@ def test_an_escape_no_text_holds_is_a_malformed_line_not_a_crash(tmp_path: Path)
         # serde_json's words, with the place in the line (not in the string).
         assert sample["message"].startswith("not valid JSON: "), sample
         assert "hex escape at line 1 column 3" in sample["message"], sample
+
+
+NESTED_SPEC = {
+    "spec_version": 1,
+    "columns": [
+        {"name": "id", "dtype": "int"},
+        {
+            "name": "payer.msisdn",
+            "dtype": "str",
+            "checks": [{"type": "pattern", "pattern": "^\\+254"}],
+        },
+        {
+            "name": "geo.loc.lat",
+            "dtype": "float",
+            "nullable": True,
+            "checks": [{"type": "gt", "value": 0}],
+        },
+    ],
+}
+
+
+@pytest.mark.parametrize(("threads", "chunk_size"), [(1, None), (2, 16)])
+def test_dotted_paths_read_the_exact_key_first_then_the_last_object(
+    tmp_path: Path, threads: int, chunk_size: int | None
+) -> None:
+    path = tmp_path / "nested.ndjson"
+    path.write_bytes(
+        b'{"id": 1, "payer": {"msisdn": "+254700000001", "kyc": {"level": 2}}, "geo": {"loc": {"lat": 1.5}}}\n'
+        # The exact dotted key, even null, wins over the object.
+        b'{"id": 2, "payer.msisdn": null, "payer": {"msisdn": "+254700000002"}}\n'
+        # Only the last value of a repeated key is looked into.
+        b'{"id": 3, "payer": {"msisdn": "+254700000003"}, "payer": {"name": "x"}}\n'
+        # Any dot may split the path: `geo.loc` then `lat`.
+        b'{"id": 4, "payer": {"msisdn": "0700", "msisdn": "bad"}, "geo.loc": {"lat": -2}}\n'
+        b'{"id": 5, "payer": {"msisdn": "+254700000005"}, "geo": {"loc.lat": 3}}\n'
+    )
+    report = pp.validate(str(path), NESTED_SPEC, threads=threads, chunk_size=chunk_size)
+    assert (report.rows, report.valid_rows, report.invalid_rows) == (5, 2, 3)
+    assert rule(report, "payer.msisdn:not_null") == 2
+    assert rule(report, "payer.msisdn:pattern") == 1
+    assert rule(report, "geo.loc.lat:gt") == 1
+    pattern = next(r for r in report.to_dict()["rules"] if r["name"] == "payer.msisdn:pattern")
+    assert [(s["line"], s["value"]) for s in pattern["samples"]] == [(4, "bad")]

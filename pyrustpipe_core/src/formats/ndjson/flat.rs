@@ -1,9 +1,10 @@
 //! The usual NDJSON line read in one pass over its bytes: an object whose keys have no escapes
-//! and whose values are strings, numbers, literals or nested values. Any other line, and
-//! any line that is not valid JSON, is left to the general reader, which alone says what such a
-//! line means and what its message is; this reader takes a line only where the two agree.
+//! and whose values are strings, numbers, literals or nested values, with one level of objects
+//! looked into for dotted paths (`payer.msisdn`). Any other line, and any line that is not valid
+//! JSON, is left to the general reader, which alone says what such a line means and what its
+//! message is; this reader takes a line only where the two agree.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use serde::de::IgnoredAny;
 use wide::u8x16;
@@ -21,13 +22,32 @@ const GIVE_UP_SHARE: u32 = 8;
 /// What a key means to the plan.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Meaning {
+    /// None of what follows: the key names a column or nothing (most keys).
+    plain: bool,
     /// The column it names exactly.
     column: Option<u32>,
-    /// A column's dotted path starts with it (`payer` of `payer.msisdn`): an object under it is
-    /// looked into, which the general reader does.
-    parent: bool,
+    /// That column is also reached through an object (`payer.msisdn` under `payer`): its
+    /// exact key, when a line has it, wins.
+    dotted: bool,
+    /// Whether a column's dotted path starts with it, and how deep.
+    head: Head,
     /// Unknown to the schema, and the plan reports unknown keys.
     unknown: bool,
+}
+
+/// How a key heads columns' dotted paths. The general reader's rule for a path: its exact key,
+/// else, for each dot from the left, the object under the last key before the dot, looked into
+/// for the rest of the path. Objects one level down are read here; deeper ones are not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Head {
+    /// No dotted path starts with it.
+    None,
+    /// Every path it heads has one key after it (`payer` of `payer.msisdn`): the object under
+    /// it is read here. The number is the head's.
+    Object(u32),
+    /// A path it heads goes deeper (`geo` of `geo.loc.lat`): a line with an object under it is
+    /// the general reader's.
+    Deeper,
 }
 
 /// The fast reader of a block's lines.
@@ -35,11 +55,22 @@ pub(super) struct FlatLines<'p, 'b> {
     plan: &'p Plan,
     buf: &'b [u8],
     columns: HashMap<&'p [u8], u32>,
-    parents: HashSet<&'p [u8]>,
+    heads: HashMap<&'p [u8], Head>,
+    /// The column of each head's key inside its object (`msisdn` under `payer`).
+    inner_columns: HashMap<(u32, &'p [u8]), u32>,
+    /// Each head's columns, and all such columns.
+    head_columns: Vec<Vec<u32>>,
+    dotted: Vec<u32>,
+    /// For the line being read, by column: the value found in its head's object, and whether
+    /// the column's exact key was there.
+    found_inside: Vec<TextRef>,
+    exact: Vec<bool>,
     collect_unknown: bool,
     /// The last line's keys by position, with their meaning: a line's keys are most often the
     /// line before's, in the same order, so a key costs a comparison, not a lookup.
     last: Vec<(KeyPrint, &'b [u8], Meaning)>,
+    /// The same for the keys inside heads' objects: head, print, key, column.
+    last_inner: Vec<(u32, KeyPrint, &'b [u8], Option<u32>)>,
     /// The unknown keys of the line last read.
     unknown: Vec<&'b str>,
     /// The quotes of the line being read, 64 bytes to a mask (kept for its buffer).
@@ -50,21 +81,52 @@ pub(super) struct FlatLines<'p, 'b> {
 
 impl<'p, 'b> FlatLines<'p, 'b> {
     pub(super) fn new(plan: &'p Plan, buf: &'b [u8]) -> Self {
+        // Each dotted path's heads, those with one key after them numbered next.
+        const UNNUMBERED: u32 = u32::MAX;
         let mut columns = HashMap::new();
-        let mut parents = HashSet::new();
+        let mut heads = HashMap::new();
         for (index, column) in plan.columns.iter().enumerate() {
-            columns.insert(column.name.as_bytes(), as_u32(index));
+            let name = column.name.as_bytes();
+            columns.insert(name, as_u32(index));
             for (dot, _) in column.name.match_indices('.') {
-                parents.insert(&column.name.as_bytes()[..dot]);
+                let head = heads
+                    .entry(&name[..dot])
+                    .or_insert(Head::Object(UNNUMBERED));
+                if name[dot + 1..].contains(&b'.') {
+                    *head = Head::Deeper;
+                }
             }
+        }
+        let (mut inner_columns, mut head_columns, mut dotted) = (HashMap::new(), vec![], vec![]);
+        for (index, column) in plan.columns.iter().enumerate() {
+            let name = column.name.as_bytes();
+            let Some(dot) = name.iter().rposition(|&b| b == b'.') else {
+                continue;
+            };
+            let Some(Head::Object(id)) = heads.get_mut(&name[..dot]) else {
+                continue;
+            };
+            if *id == UNNUMBERED {
+                *id = as_u32(head_columns.len());
+                head_columns.push(Vec::new());
+            }
+            head_columns[*id as usize].push(as_u32(index));
+            inner_columns.insert((*id, &name[dot + 1..]), as_u32(index));
+            dotted.push(as_u32(index));
         }
         FlatLines {
             plan,
             buf,
             columns,
-            parents,
+            heads,
+            inner_columns,
+            head_columns,
+            dotted,
+            found_inside: vec![TextRef::Null; plan.columns.len()],
+            exact: vec![false; plan.columns.len()],
             collect_unknown: plan.unknown_columns_rule.is_some(),
             last: Vec::new(),
+            last_inner: Vec::new(),
             unknown: Vec::new(),
             quote_masks: Vec::new(),
             tried: 0,
@@ -125,51 +187,135 @@ impl<'p, 'b> FlatLines<'p, 'b> {
             std::str::from_utf8(line).ok()?;
         }
         self.unknown.clear();
-        let mut at = skip_space(line, 0);
+        for &column in &self.dotted {
+            self.found_inside[column as usize] = TextRef::Null;
+            self.exact[column as usize] = false;
+        }
+        let at = skip_space(line, 0);
         if line.get(at) != Some(&b'{') {
             return None;
         }
-        at = skip_space(line, at + 1);
-        if line.get(at) == Some(&b'}') {
-            at += 1;
-        } else {
-            let mut position = 0;
-            loop {
-                if line.get(at) != Some(&b'"') {
-                    return None;
-                }
-                let (key_end, escaped) = strings.end(line, at)?;
-                if escaped {
-                    return None;
-                }
-                let key = &line[at + 1..key_end];
-                let print = KeyPrint::of(buf, start + at + 1, key.len());
-                let meaning = self.meaning_at(position, print, key);
-                if meaning.unknown {
-                    self.unknown.push(std::str::from_utf8(key).ok()?);
-                }
-                position += 1;
-                at = skip_space(line, key_end + 1);
-                if line.get(at) != Some(&b':') {
-                    return None;
-                }
-                at = skip_space(line, at + 1);
-                let (value, value_end) = value_at(line, base, at, meaning, &mut strings, arena)?;
-                if let Some(column) = meaning.column {
-                    slots[column as usize] = value;
-                }
-                at = skip_space(line, value_end);
-                match line.get(at) {
-                    Some(b',') => at = skip_space(line, at + 1),
-                    Some(b'}') => {
-                        at += 1;
-                        break;
-                    }
-                    _ => return None,
-                }
+        let (mut position, mut inner_position) = (0, 0);
+        let end = walk_object(line, at, &mut strings, |strings, key_at, key_end, at| {
+            let key = &line[key_at + 1..key_end];
+            let print = KeyPrint::of(buf, start + key_at + 1, key.len());
+            let meaning = self.meaning_at(position, print, key);
+            position += 1;
+            if !meaning.plain {
+                let key = &buf[start + key_at + 1..start + key_end];
+                let value = (key, base, at, &mut inner_position);
+                return self.read_member(meaning, line, value, strings, slots, arena);
+            }
+            let (value, value_end) = value_at(line, base, at, meaning, strings, arena)?;
+            if let Some(column) = meaning.column {
+                slots[column as usize] = value;
+            }
+            Some(value_end)
+        })?;
+        for &column in &self.dotted {
+            if !self.exact[column as usize] {
+                slots[column as usize] = self.found_inside[column as usize];
             }
         }
-        line[at..].iter().all(|&b| is_space(b)).then_some(())
+        line[end..].iter().all(|&b| is_space(b)).then_some(())
+    }
+
+    /// Reads a member whose key is not plain (see [`Meaning`]): `key`, and its value at
+    /// `line[at]`, where the line starts at `base` in the block. The index just past the value.
+    #[inline(never)]
+    fn read_member(
+        &mut self,
+        meaning: Meaning,
+        line: &[u8],
+        (key, base, at, inner_position): (&'b [u8], u32, usize, &mut usize),
+        strings: &mut impl StringEnds,
+        slots: &mut [TextRef],
+        arena: &mut Vec<u8>,
+    ) -> Option<usize> {
+        if meaning.unknown {
+            self.unknown.push(std::str::from_utf8(key).ok()?);
+        }
+        let (value, value_end) = match meaning.head {
+            Head::Object(head) => {
+                // Only the last object under a key counts, as in the general reader.
+                for &column in &self.head_columns[head as usize] {
+                    self.found_inside[column as usize] = TextRef::Null;
+                }
+                if line.get(at) == Some(&b'{') {
+                    let end =
+                        self.read_inside(line, base, at, head, inner_position, strings, arena)?;
+                    (TextRef::Buf(base + as_u32(at), base + as_u32(end)), end)
+                } else {
+                    value_at(line, base, at, meaning, strings, arena)?
+                }
+            }
+            Head::None | Head::Deeper => value_at(line, base, at, meaning, strings, arena)?,
+        };
+        if let Some(column) = meaning.column {
+            slots[column as usize] = value;
+            self.exact[column as usize] |= meaning.dotted;
+        }
+        Some(value_end)
+    }
+
+    /// Reads the object at `line[at]` under the head numbered `head`: its keys that end a
+    /// column's dotted path go to `found_inside`. The index just past it.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn read_inside(
+        &mut self,
+        line: &[u8],
+        base: u32,
+        at: usize,
+        head: u32,
+        position: &mut usize,
+        strings: &mut impl StringEnds,
+        arena: &mut Vec<u8>,
+    ) -> Option<usize> {
+        let buf: &'b [u8] = self.buf;
+        let start = base as usize;
+        walk_object(line, at, strings, |strings, key_at, key_end, at| {
+            let key = &buf[start + key_at + 1..start + key_end];
+            let print = KeyPrint::of(buf, start + key_at + 1, key.len());
+            let column = self.inner_column_at(*position, head, print, key);
+            *position += 1;
+            let meaning = Meaning {
+                plain: true,
+                column,
+                dotted: false,
+                head: Head::None,
+                unknown: false,
+            };
+            let (value, value_end) = value_at(line, base, at, meaning, strings, arena)?;
+            if let Some(column) = column {
+                self.found_inside[column as usize] = value;
+            }
+            Some(value_end)
+        })
+    }
+
+    /// The column of `key` inside the head numbered `head`'s object, the `position`th such key
+    /// of its line.
+    #[inline(always)]
+    fn inner_column_at(
+        &mut self,
+        position: usize,
+        head: u32,
+        print: KeyPrint,
+        key: &'b [u8],
+    ) -> Option<u32> {
+        if let Some(&(known_head, known_print, known, column)) = self.last_inner.get(position) {
+            if known_head == head
+                && known_print == print
+                && (print.len <= 16 || known[16..] == key[16..])
+            {
+                return column;
+            }
+        }
+        let column = self.inner_columns.get(&(head, key)).copied();
+        self.last_inner.truncate(position);
+        self.last_inner.push((head, print, key, column));
+        column
     }
 
     /// The meaning of `key`, the `position`th key of its line, whose print is `print`.
@@ -186,11 +332,17 @@ impl<'p, 'b> FlatLines<'p, 'b> {
     /// The meaning of a key not where the last line had it.
     #[inline(never)]
     fn learn(&mut self, position: usize, print: KeyPrint, key: &'b [u8]) -> Meaning {
+        let column = self.columns.get(key).copied();
+        let dotted = column.is_some_and(|column| self.dotted.contains(&column));
+        let head = self.heads.get(key).copied().unwrap_or(Head::None);
+        let unknown = self.collect_unknown
+            && std::str::from_utf8(key).is_ok_and(|key| !super::names_key(self.plan, key));
         let meaning = Meaning {
-            column: self.columns.get(key).copied(),
-            parent: self.parents.contains(key),
-            unknown: self.collect_unknown
-                && std::str::from_utf8(key).is_ok_and(|key| !super::names_key(self.plan, key)),
+            plain: !dotted && head == Head::None && !unknown,
+            column,
+            dotted,
+            head,
+            unknown,
         };
         self.last.truncate(position);
         self.last.push((print, key, meaning));
@@ -272,9 +424,44 @@ fn value_at(
         b'f' if line[at..].starts_with(b"false") => span(at + 5),
         b'-' | b'0'..=b'9' => span(number_end(line, at)?),
         b'[' => span(nested_end(line, at, strings)?),
-        // An object under a dotted path's head is looked into by the general reader.
-        b'{' if !meaning.parent => span(nested_end(line, at, strings)?),
+        // An object under a deeper path's head is looked into by the general reader.
+        b'{' if meaning.head != Head::Deeper => span(nested_end(line, at, strings)?),
         _ => None,
+    }
+}
+
+/// Walks the object at `line[at]` (its `{`): for each member, `member(strings, key_open,
+/// key_close, value_at)` reads the value and says where it ends. The index just past the object.
+#[inline(always)]
+fn walk_object<S: StringEnds>(
+    line: &[u8],
+    at: usize,
+    strings: &mut S,
+    mut member: impl FnMut(&mut S, usize, usize, usize) -> Option<usize>,
+) -> Option<usize> {
+    let mut at = skip_space(line, at + 1);
+    if line.get(at) == Some(&b'}') {
+        return Some(at + 1);
+    }
+    loop {
+        if line.get(at) != Some(&b'"') {
+            return None;
+        }
+        let (key_end, escaped) = strings.end(line, at)?;
+        if escaped {
+            return None;
+        }
+        let colon = skip_space(line, key_end + 1);
+        if line.get(colon) != Some(&b':') {
+            return None;
+        }
+        let value_end = member(strings, at, key_end, skip_space(line, colon + 1))?;
+        at = skip_space(line, value_end);
+        match line.get(at) {
+            Some(b',') => at = skip_space(line, at + 1),
+            Some(b'}') => return Some(at + 1),
+            _ => return None,
+        }
     }
 }
 
@@ -525,7 +712,7 @@ mod tests {
         let spec = crate::spec::Spec::from_json(
             r#"{"spec_version": 1, "strict": true, "columns": [
                 {"name": "a", "dtype": "str"}, {"name": "b", "dtype": "str"},
-                {"name": "payer.msisdn", "dtype": "str"}]}"#,
+                {"name": "payer.msisdn", "dtype": "str"}, {"name": "geo.loc.lat", "dtype": "str"}]}"#,
         )
         .unwrap();
         let plan = Plan::compile(spec, &[]).unwrap();
@@ -534,7 +721,7 @@ mod tests {
         let after = r#"{"a": "q", "b": "a string that reaches past the line's sixty-four bytes"}"#;
         let buf = format!("\n{line}\n{after}");
         let mut flat = FlatLines::new(&plan, buf.as_bytes());
-        let mut slots = vec![TextRef::Null; 3];
+        let mut slots = vec![TextRef::Null; 4];
         let mut arena = Vec::new();
         flat.read(1, 1 + line.len(), &mut slots, &mut arena)?;
         let text = |slot: &TextRef| match *slot {
@@ -548,43 +735,79 @@ mod tests {
         Some((slots.iter().map(text).collect(), unknown))
     }
 
-    type Cells = [Option<String>; 3];
+    type Cells = [Option<String>; 4];
 
     #[test]
     fn the_usual_lines_are_read_and_the_others_left() {
         let cell = |text: &str| Some(text.to_owned());
-        let cases: [(&str, Option<Cells>, &[&str]); 19] = [
+        let cases: [(&str, Option<Cells>, &[&str]); 28] = [
             (
                 r#"{"a": "x", "b": 12.5}"#,
-                Some([cell("x"), cell("12.5"), None]),
+                Some([cell("x"), cell("12.5"), None, None]),
                 &[],
             ),
             (
                 r#"{"b":true,"a":null}"#,
-                Some([None, cell("true"), None]),
+                Some([None, cell("true"), None, None]),
                 &[],
             ),
             (
                 r#" { "a" : "y\"z\u00e9" , "extra" : [1, {"k": "}"}] }  "#,
-                Some([cell("y\"zé"), None, None]),
+                Some([cell("y\"zé"), None, None, None]),
                 &["extra"],
             ),
             (
                 r#"{"b": {"k": [1, 2]}, "a": -0.5e+3}"#,
-                Some([cell("-0.5e+3"), cell(r#"{"k": [1, 2]}"#), None]),
+                Some([cell("-0.5e+3"), cell(r#"{"k": [1, 2]}"#), None, None]),
                 &[],
             ),
             (
                 r#"{"payer.msisdn": "+2547", "a": "1", "a": "2"}"#,
-                Some([cell("2"), None, cell("+2547")]),
+                Some([cell("2"), None, cell("+2547"), None]),
                 &[],
             ),
-            // A dotted path's head with no object under it names nothing here.
-            (r#"{"payer": "p"}"#, Some([None, None, None]), &[]),
-            ("{}", Some([None, None, None]), &[]),
-            // Left to the general reader: an object under a dotted path's head, an escaped key,
-            // an escape no text holds, JSON's syntax errors, a line that is not an object.
-            (r#"{"payer": {"msisdn": "1"}}"#, None, &[]),
+            // A dotted path's head with no object under it names nothing.
+            (r#"{"payer": "p"}"#, Some([None, None, None, None]), &[]),
+            ("{}", Some([None, None, None, None]), &[]),
+            // One level of objects under a path's head: the last such key's object, the last
+            // key inside it; nested values inside skipped; the exact dotted key first.
+            (
+                r#"{"payer": {"msisdn": "1", "x": {"msisdn": "2"}}, "a": "z"}"#,
+                Some([cell("z"), None, cell("1"), None]),
+                &[],
+            ),
+            (
+                r#"{"payer": {"msisdn": "1", "msisdn": "2"}}"#,
+                Some([None, None, cell("2"), None]),
+                &[],
+            ),
+            (
+                r#"{"payer": {"msisdn": "1"}, "payer": {"id": 7}}"#,
+                Some([None, None, None, None]),
+                &[],
+            ),
+            (
+                r#"{"payer": {"msisdn": "1"}, "payer": null}"#,
+                Some([None, None, None, None]),
+                &[],
+            ),
+            (
+                r#"{"payer.msisdn": null, "payer": {"msisdn": "1"}}"#,
+                Some([None, None, None, None]),
+                &[],
+            ),
+            (
+                r#"{"geo.loc": {"lat": -1.5}, "geo": "g"}"#,
+                Some([None, None, None, cell("-1.5")]),
+                &[],
+            ),
+            (r#"{"payer": {}}"#, Some([None, None, None, None]), &[]),
+            // Left to the general reader: an object under a deeper path's head, an escaped key
+            // (inside a head's object too), an escape no text holds, JSON's syntax errors, a
+            // line that is not an object.
+            (r#"{"geo": {"loc": {"lat": 1}}}"#, None, &[]),
+            (r#"{"payer": {"msisdn": 1,}}"#, None, &[]),
+            (r#"{"payer": {"m\u0073isdn": "1"}}"#, None, &[]),
             (r#"{"a\u0062": 1}"#, None, &[]),
             (r#"{"a": "\ud800"}"#, None, &[]),
             (r#"{"a": 01}"#, None, &[]),
