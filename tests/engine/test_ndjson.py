@@ -122,7 +122,8 @@ def test_dotted_paths_read_the_exact_key_first_then_the_last_object(
 ) -> None:
     path = tmp_path / "nested.ndjson"
     path.write_bytes(
-        b'{"id": 1, "payer": {"msisdn": "+254700000001", "kyc": {"level": 2}}, "geo": {"loc": {"lat": 1.5}}}\n'
+        b'{"id": 1, "payer": {"msisdn": "+254700000001", "kyc": {"level": 2}}, '
+        b'"geo": {"loc": {"lat": 1.5}}}\n'
         # The exact dotted key, even null, wins over the object.
         b'{"id": 2, "payer.msisdn": null, "payer": {"msisdn": "+254700000002"}}\n'
         # Only the last value of a repeated key is looked into.
