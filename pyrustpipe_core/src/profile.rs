@@ -270,6 +270,11 @@ struct ColumnProfile {
     shape: Shape,
     /// Some value was a JSON object or array (checked as its JSON text).
     nested: bool,
+    /// JSON values that were objects, and those that were not (nulls apart).
+    objects: u64,
+    not_objects: u64,
+    /// A dotted path to a value inside an object (`payer.msisdn`), not a key of the records.
+    inside: bool,
 }
 
 impl ColumnProfile {
@@ -412,7 +417,11 @@ enum NullRule {
 
 struct Profiler {
     names: Vec<String>,
+    /// Columns by name; a path inside objects by its name after a NUL (a key may have dots).
     index: HashMap<String, usize>,
+    /// Some JSON key had a dot: a dotted path could then mean two values, so paths inside
+    /// objects are not drafted.
+    dotted_key: bool,
     columns: Vec<ColumnProfile>,
     layouts: Vec<TemporalFormat>,
     rows: u64,
@@ -429,6 +438,7 @@ impl Profiler {
         Profiler {
             names: Vec::new(),
             index: HashMap::new(),
+            dotted_key: false,
             columns: Vec::new(),
             layouts: layouts(),
             rows: 0,
@@ -447,12 +457,17 @@ impl Profiler {
     }
 
     fn column(&mut self, name: &str) -> usize {
-        if let Some(&index) = self.index.get(name) {
+        self.column_at(name, name)
+    }
+
+    /// The column of `name`, found by `key` in the index.
+    fn column_at(&mut self, key: &str, name: &str) -> usize {
+        if let Some(&index) = self.index.get(key) {
             return index;
         }
         self.names.push(name.to_owned());
         self.columns.push(ColumnProfile::new());
-        self.index.insert(name.to_owned(), self.columns.len() - 1);
+        self.index.insert(key.to_owned(), self.columns.len() - 1);
         self.columns.len() - 1
     }
 
@@ -541,17 +556,36 @@ impl Profiler {
         };
         self.rows += 1;
         for (key, value) in &object {
+            self.dotted_key |= key.contains('.');
             let column = self.column(key);
-            if value.is_null() {
-                self.value(column, None);
-                continue;
+            self.json_value(column, key, value);
+        }
+    }
+
+    /// A record's `value` at `path` (a key, or a dotted path inside objects), in `column`; the
+    /// values inside an object too, each as its own dotted path: `validate` reads a path so
+    /// when no key has a dot.
+    fn json_value(&mut self, column: usize, path: &str, value: &Json) {
+        let c = &mut self.columns[column];
+        match value {
+            Json::Null => return self.value(column, None),
+            Json::Object(_) => c.objects += 1,
+            _ => c.not_objects += 1,
+        }
+        c.nested |= value.is_object() || value.is_array();
+        let mut text = std::mem::take(&mut self.scratch);
+        text.clear();
+        crate::formats::ndjson::value_text(value, &mut text);
+        self.value(column, Some(&text));
+        self.scratch = text;
+        if let Json::Object(inner) = value {
+            for (key, value) in inner {
+                self.dotted_key |= key.contains('.');
+                let path = format!("{path}.{key}");
+                let column = self.column_at(&format!("\0{path}"), &path);
+                self.columns[column].inside = true;
+                self.json_value(column, &path, value);
             }
-            self.columns[column].nested |= value.is_object() || value.is_array();
-            let mut text = std::mem::take(&mut self.scratch);
-            text.clear();
-            crate::formats::ndjson::value_text(value, &mut text);
-            self.value(column, Some(&text));
-            self.scratch = text;
         }
     }
 
@@ -584,11 +618,26 @@ impl Profiler {
                 .chain(chosen.iter().cloned())
                 .collect(),
         };
+        // Paths inside objects are drafted when no key had a dot. An object then needs no column
+        // of its own once a path under it has one (`strict` knows its key as the path's head).
+        let inside: Vec<&str> = (self.names.iter().zip(&self.columns))
+            .filter(|(_, c)| c.inside)
+            .map(|(name, _)| name.as_str())
+            .collect();
+        let drafted = |name: &str, c: &ColumnProfile| {
+            if self.dotted_key {
+                return !c.inside;
+            }
+            let holder = c.objects > 0 && c.not_objects == 0;
+            let under = |path: &&str| path.strip_prefix(name).is_some_and(|r| r.starts_with('.'));
+            !(holder && inside.iter().any(under))
+        };
         let mut keys = Vec::new();
         let columns: Vec<Json> = self
             .names
             .iter()
             .zip(&self.columns)
+            .filter(|(name, c)| drafted(name, c))
             .map(|(name, c)| {
                 let marker_nulls: u64 = c
                     .markers
@@ -1218,8 +1267,11 @@ mod tests {
             (id["dtype"].as_str(), id["unique"].as_bool()),
             (Some("int"), Some(true))
         );
-        assert_eq!(column(&p, "a")["nested"], true);
-        assert_eq!(column(&p, "a")["null_count"], 2);
+        let a_x = column(&p, "a.x");
+        assert_eq!(
+            (a_x["dtype"].as_str(), a_x["null_count"].as_u64()),
+            (Some("int"), Some(2))
+        );
         assert_eq!(column(&p, "b")["null_count"], 2);
         let p = profile_text(
             "t.json",
@@ -1230,6 +1282,47 @@ mod tests {
             (p["rows"].as_u64(), column(&p, "id")["dtype"].as_str()),
             (Some(2), Some("float"))
         );
+    }
+
+    /// The drafted columns' names.
+    fn names(p: &Json) -> Vec<&str> {
+        (p["columns"].as_array().unwrap().iter())
+            .map(|c| c["name"].as_str().unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn values_inside_objects_are_drafted_as_dotted_paths() {
+        let options = ProfileOptions::default();
+        // An object's values at every depth; an object with paths under it needs no column.
+        let p = profile_text(
+            "t.ndjson",
+            b"{\"p\": {\"m\": \"a\", \"g\": {\"lat\": 1.5}}}\n{\"p\": null}\n{\"p\": {}}\n",
+            &options,
+        );
+        assert_eq!(names(&p), ["p.g.lat", "p.m"]);
+        let lat = column(&p, "p.g.lat");
+        assert_eq!(
+            (lat["dtype"].as_str(), lat["null_count"].as_u64()),
+            (Some("float"), Some(2))
+        );
+        // A key whose values are objects and something else keeps its column (JSON text).
+        let p = profile_text("t.ndjson", b"{\"p\": {\"m\": 1}}\n{\"p\": 7}\n", &options);
+        assert_eq!(names(&p), ["p", "p.m"]);
+        assert_eq!(column(&p, "p")["nested"], true);
+        // Only empty objects: nothing under them, the key keeps its column.
+        let p = profile_text("t.ndjson", b"{\"p\": {}}\n", &options);
+        assert_eq!(names(&p), ["p"]);
+        // A key with a dot: a path could mean two values, so no paths inside objects.
+        let cases: [(&[u8], &[&str]); 2] = [
+            (b"{\"p\": {\"m\": 1}, \"p.m\": 2}\n", &["p", "p.m"]),
+            (b"{\"p\": {\"m.n\": 1}}\n", &["p"]),
+        ];
+        for (text, drafted) in cases {
+            let p = profile_text("t.ndjson", text, &options);
+            assert_eq!(names(&p), drafted);
+            assert_eq!(column(&p, "p")["nested"], true);
+        }
     }
 
     #[test]
