@@ -31,6 +31,9 @@ const DISTINCT_LIMIT: usize = 1_000_000;
 const SHAPE_TOKENS: usize = 16;
 /// Malformed rows reported by position (all are counted).
 const MALFORMED_EXAMPLES: usize = 5;
+/// Paths inside JSON objects drafted at most; more, and the objects are maps (keys that are
+/// data, not names), kept as their JSON text.
+const INSIDE_PATHS: usize = 256;
 /// Bytes of a text source read to sniff its delimiter.
 const SNIFF_BYTES: usize = 64 * 1024;
 /// Records of the head compared when sniffing the delimiter.
@@ -419,9 +422,11 @@ struct Profiler {
     names: Vec<String>,
     /// Columns by name; a path inside objects by its name after a NUL (a key may have dots).
     index: HashMap<String, usize>,
-    /// Some JSON key had a dot: a dotted path could then mean two values, so paths inside
-    /// objects are not drafted.
+    /// Some JSON key had a dot (a dotted path could then mean two values), or the objects held
+    /// more than [`INSIDE_PATHS`] paths: paths inside objects are not drafted.
     dotted_key: bool,
+    many_paths: bool,
+    inside_paths: usize,
     columns: Vec<ColumnProfile>,
     layouts: Vec<TemporalFormat>,
     rows: u64,
@@ -439,6 +444,8 @@ impl Profiler {
             names: Vec::new(),
             index: HashMap::new(),
             dotted_key: false,
+            many_paths: false,
+            inside_paths: 0,
             columns: Vec::new(),
             layouts: layouts(),
             rows: 0,
@@ -582,7 +589,15 @@ impl Profiler {
             for (key, value) in inner {
                 self.dotted_key |= key.contains('.');
                 let path = format!("{path}.{key}");
-                let column = self.column_at(&format!("\0{path}"), &path);
+                let at = format!("\0{path}");
+                if !self.index.contains_key(&at) {
+                    self.many_paths |= self.inside_paths == INSIDE_PATHS;
+                    if self.many_paths {
+                        continue;
+                    }
+                    self.inside_paths += 1;
+                }
+                let column = self.column_at(&at, &path);
                 self.columns[column].inside = true;
                 self.json_value(column, &path, value);
             }
@@ -625,7 +640,7 @@ impl Profiler {
             .map(|(name, _)| name.as_str())
             .collect();
         let drafted = |name: &str, c: &ColumnProfile| {
-            if self.dotted_key {
+            if self.dotted_key || self.many_paths {
                 return !c.inside;
             }
             let holder = c.objects > 0 && c.not_objects == 0;
@@ -1314,7 +1329,12 @@ mod tests {
         let p = profile_text("t.ndjson", b"{\"p\": {}}\n", &options);
         assert_eq!(names(&p), ["p"]);
         // A key with a dot: a path could mean two values, so no paths inside objects.
-        let cases: [(&[u8], &[&str]); 2] = [
+        let map: String = (0..=INSIDE_PATHS)
+            .map(|n| format!("{{\"p\": {{\"{n}\": 1}}}}\n"))
+            .collect();
+        let cases: [(&[u8], &[&str]); 3] = [
+            // More paths than a schema would name: the objects are maps.
+            (map.as_bytes(), &["p"]),
             (b"{\"p\": {\"m\": 1}, \"p.m\": 2}\n", &["p", "p.m"]),
             (b"{\"p\": {\"m.n\": 1}}\n", &["p"]),
         ];

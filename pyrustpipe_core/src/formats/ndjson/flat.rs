@@ -202,7 +202,6 @@ impl<'p, 'b> FlatLines<'p, 'b> {
             let meaning = self.meaning_at(position, print, key);
             position += 1;
             if !meaning.plain {
-                let key = &buf[start + key_at + 1..start + key_end];
                 let value = (key, base, at, &mut inner_position);
                 return self.read_member(meaning, line, value, strings, slots, arena);
             }
