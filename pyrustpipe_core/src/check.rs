@@ -184,8 +184,10 @@ pub struct KeyEntry {
     text: u32,
 }
 
-/// `KeyEntry::text` of a key whose text is its hash's.
+/// `KeyEntry::text` of a key whose text is its hash's, and of an `int` key whose text is its
+/// value's decimal, the value its hash's.
 const TEXT_IN_HASH: u32 = u32::MAX;
+const INT_IN_HASH: u32 = u32::MAX - 1;
 const _: () = assert!(std::mem::size_of::<KeyEntry>() == 24);
 
 impl KeyEntry {
@@ -208,11 +210,24 @@ impl KeyEntry {
         }
     }
 
+    /// An occurrence of an `int` key written as its value's decimal (no `+`, no leading zero):
+    /// its text is its value's, and the value its hash's (`unique::int_key_text`).
+    pub fn int_text(hash: u128, row: u32) -> Self {
+        KeyEntry {
+            hash,
+            row,
+            text: INT_IN_HASH,
+        }
+    }
+
     /// The key's text: as `key_text::append` wrote it in the block's `key_text`, or its hash's
-    /// (`KeyEntry::short_text`).
+    /// (`KeyEntry::short_text`, `KeyEntry::int_text`).
     pub fn text_in<'t>(&self, key_text: &'t [u8]) -> std::borrow::Cow<'t, [u8]> {
         match self.text {
             TEXT_IN_HASH => crate::rules::unique::short_key_text(self.hash).into(),
+            INT_IN_HASH => (crate::rules::unique::int_key_text(self.hash))
+                .expect("an int key's hash")
+                .into(),
             start => key_text::at(key_text, start).into(),
         }
     }
@@ -1581,16 +1596,23 @@ impl<'a> Block<'a> {
         'a: 'c,
     {
         let columns = &self.plan.unique_keys[key_index].columns;
-        // A short `str` key's hash keeps its text (`KeyEntry::short_text`): none is written.
+        // A short `str` key's hash keeps its text (`KeyEntry::short_text`), an `int` key's its
+        // value (`KeyEntry::int_text`): none is written.
         if let [column] = columns[..] {
-            if let Cell::Ok(Value::Str(text)) = cell_of(column) {
-                if text.len() <= crate::rules::unique::SHORT_KEY {
+            let row_number = || as_u32(self.first_row + row);
+            match cell_of(column) {
+                Cell::Ok(Value::Str(text)) if text.len() <= crate::rules::unique::SHORT_KEY => {
                     // Its callers hash a key's value (`value_hash`): a `str`'s is its text's.
                     debug_assert_eq!(hash, crate::rules::unique::key_hash(text));
-                    let row_number = as_u32(self.first_row + row);
-                    out.keys[key_index].push(KeyEntry::short_text(hash, row_number));
+                    out.keys[key_index].push(KeyEntry::short_text(hash, row_number()));
                     return;
                 }
+                &Cell::Ok(Value::Int(value)) if self.int_written_as_value(row, column) => {
+                    debug_assert_eq!(hash, value_hash(&Value::Int(value)));
+                    out.keys[key_index].push(KeyEntry::int_text(hash, row_number()));
+                    return;
+                }
+                _ => {}
             }
         }
         let text = key_text::append(&mut out.key_text, |text| {
@@ -1602,6 +1624,27 @@ impl<'a> Block<'a> {
             }
         });
         out.keys[key_index].push(KeyEntry::new(hash, self.first_row + row, text));
+    }
+
+    /// Whether the `int` cell at `row`, `column` is written as its value's decimal, the text its
+    /// value alone gives back: a text of `int`'s grammar (`[+-]?[0-9]+`) without `+`, a leading
+    /// zero or `-0`; a native value read in place (written as its decimal), not a string
+    /// array's text.
+    fn int_written_as_value(&self, row: usize, column: usize) -> bool {
+        if let Some((part, _)) = self.in_place_at(column, row) {
+            let text = matches!(
+                part.array.data_type(),
+                DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
+            );
+            return !text;
+        }
+        let text = self.text(self.text_ref(row, column));
+        let digits = text.strip_prefix(b"-").unwrap_or(text);
+        match digits {
+            [b'0'] => digits.len() == text.len(),
+            [first, ..] => *first != b'0' && text[0] != b'+',
+            [] => false,
+        }
     }
 
     /// A parsed cell's text, as a key's display text.

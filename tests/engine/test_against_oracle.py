@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pyrustpipe as pp
 import pytest
 
 from tests.data_gen import make_transactions
@@ -134,3 +135,22 @@ def test_unique_samples_carry_line_and_column(transactions, tmp_path: Path) -> N
     for s in rule["samples"]:
         assert s["column"] == "txn_id"
         assert s["line"] == lines[s["row"]]
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_int_key_samples_show_the_keys_as_written(tmp_path: Path, threads: int) -> None:
+    # 7, 007 and +7 are one key, as are -0 and 0: a repeat shows its own text, a first
+    # occurrence the text of the repeat that found it.
+    path = tmp_path / "ids.csv"
+    path.write_text(
+        "id\n7\n007\n+7\n8\n-0\n0\n-12\n-12\n" + "".join(f"{n}\n" for n in range(20, 60))
+    )
+    spec = {
+        "spec_version": 1,
+        "columns": [{"name": "id", "dtype": "int", "checks": [{"type": "unique", "keep": "none"}]}],
+    }
+    report = pp.validate(str(path), spec, threads=threads, chunk_size=16, sample_size=20)
+    rule = report.to_dict()["rules"][-1]
+    assert rule["name"] == "id:unique" and rule["failed"] == 7
+    shown = [(s["line"], s["value"]) for s in rule["samples"]]
+    assert shown == [(2, "007"), (3, "007"), (4, "+7"), (6, "0"), (7, "0"), (8, "-12"), (9, "-12")]

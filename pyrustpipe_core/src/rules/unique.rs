@@ -62,6 +62,17 @@ pub fn short_key_text(hash: u128) -> Vec<u8> {
     (packed >> 32).to_le_bytes()[..len].to_vec()
 }
 
+/// The text of an `int` key from its [`key_hash`] (of its `Value::key_bytes`: the tag, then the
+/// value's eight bytes): the value's decimal. `None` for a hash of anything else.
+pub fn int_key_text(hash: u128) -> Option<Vec<u8>> {
+    let bytes = short_key_text(hash);
+    let (&[1], value) = bytes.split_at_checked(1)? else {
+        return None;
+    };
+    let value = i64::from_le_bytes(value.try_into().ok()?);
+    Some(value.to_string().into_bytes())
+}
+
 const K1: u128 = 0x9E37_79B9_7F4A_7C15_F39C_C060_5CED_C835;
 const K2: u128 = 0xD6E8_FEB8_6659_FD93_2545_F491_4F6C_DD1D;
 
@@ -210,6 +221,17 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn an_int_key_text_comes_back_from_its_hash() {
+        for value in [0, 7, -7, 1_000_000, i64::MIN, i64::MAX] {
+            let mut scratch = [0u8; 24];
+            let hash = key_hash(crate::value::Value::Int(value).key_bytes(&mut scratch));
+            assert_eq!(int_key_text(hash), Some(value.to_string().into_bytes()));
+        }
+        assert_eq!(int_key_text(key_hash(b"123456789")), None);
+        assert_eq!(int_key_text(key_hash(b"\x01abc")), None);
     }
 
     #[test]
