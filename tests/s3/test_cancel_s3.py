@@ -202,15 +202,43 @@ def test_a_sigterm_handled_in_python_aborts_the_upload_and_re_raises_its_excepti
     assert set(open_uploads(s3_server)) == before
 
 
+class RunInThread:
+    """``run_validation`` of ``source`` into ``outputs`` on a thread of its own, with a progress
+    handle to cancel it: what an orchestrator's kill hook does."""
+
+    def __init__(self, source: Path, outputs: dict[str, Any], options: dict[str, Any]) -> None:
+        import threading
+
+        from pyrustpipe import _engine
+        from pyrustpipe.api import run_validation
+
+        self.handle = _engine.new_progress()
+        self.raised: list[BaseException] = []
+
+        def run() -> None:
+            try:
+                run_validation(
+                    str(source), SPEC, storage_options=options, progress=self.handle, **outputs
+                )
+            except BaseException as exc:  # noqa: BLE001 - the test looks at it
+                self.raised.append(exc)
+
+        self.thread = threading.Thread(target=run)
+        self.thread.start()
+
+    def cancel_and_join(self) -> list[BaseException]:
+        """Cancels the run; what it raised once it has returned."""
+        self.handle.cancel()
+        self.thread.join(timeout=30)
+        assert not self.thread.is_alive()
+        return self.raised
+
+
 def test_a_cancel_from_another_thread_stops_the_run(
     s3_server: S3Server, s3_client: Any, s3_bucket: Any, fault_proxy: Any, big_csv: Path
 ) -> None:
     """What an orchestrator's kill hook does: ``Progress.cancel()`` from another thread."""
-    import threading
-
     import pyrustpipe as pp
-    from pyrustpipe import _engine
-    from pyrustpipe.api import run_validation
 
     out = s3_bucket()
     stall_second_part(fault_proxy)
@@ -219,29 +247,11 @@ def test_a_cancel_from_another_thread_stops_the_run(
         endpoint_url=fault_proxy.endpoint_url,
         multipart_threshold_mb="5",
     )
-    handle = _engine.new_progress()
-    cancelled: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            run_validation(
-                str(big_csv),
-                SPEC,
-                valid_output=f"s3://{out}/clean/",
-                storage_options=options,
-                progress=handle,
-            )
-        except BaseException as exc:  # noqa: BLE001 - the test looks at it below
-            cancelled.append(exc)
-
-    worker = threading.Thread(target=run)
-    worker.start()
+    run = RunInThread(big_csv, {"valid_output": f"s3://{out}/clean/"}, options)
     deadline = time.monotonic() + 120
     while fault_proxy.pending_faults() and time.monotonic() < deadline:
         time.sleep(0.02)
-    handle.cancel()
-    worker.join(timeout=30)
-    assert not worker.is_alive()
+    cancelled = run.cancel_and_join()
     assert len(cancelled) == 1 and isinstance(cancelled[0], pp.CancelledError)
     assert cancelled[0].code == "cancelled"  # type: ignore[attr-defined]
     assert all_keys(s3_client, out) == []
@@ -253,11 +263,7 @@ def test_a_staged_put_the_server_stores_after_the_cancel_is_still_deleted(
     """The chaos loop's finding: a put cancelled after its body was sent, stored by the server
     only after the clean-up's delete, left its staging key behind. The write in flight now gets a
     grace to answer, so the delete comes after it."""
-    import threading
-
     import pyrustpipe as pp
-    from pyrustpipe import _engine
-    from pyrustpipe.api import run_validation
 
     data = tmp_path / "data.csv"
     write_big_csv(data, 12)  # the quarantine (~1.2 MB) goes up in one put
@@ -269,33 +275,15 @@ def test_a_staged_put_the_server_stores_after_the_cancel_is_still_deleted(
     options = dict(
         s3_server.storage_options, endpoint_url=fault_proxy.endpoint_url, multipart_threshold_mb="5"
     )
-    handle = _engine.new_progress()
-    raised: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            run_validation(
-                str(data),
-                SPEC,
-                valid_output=f"s3://{out}/clean/",
-                quarantine=f"s3://{out}/bad/",
-                storage_options=options,
-                progress=handle,
-            )
-        except BaseException as exc:  # noqa: BLE001 - the test looks at it below
-            raised.append(exc)
-
     before = set(open_uploads(s3_server))
-    worker = threading.Thread(target=run)
-    worker.start()
+    outputs = {"valid_output": f"s3://{out}/clean/", "quarantine": f"s3://{out}/bad/"}
+    run = RunInThread(data, outputs, options)
     deadline = time.monotonic() + 120
     while fault_proxy.pending_faults() and time.monotonic() < deadline:
         time.sleep(0.005)
     assert fault_proxy.pending_faults() == 0, "the run never reached the staged put"
     time.sleep(0.03)  # the proxy holds the whole body now; the server has not seen it
-    handle.cancel()
-    worker.join(timeout=30)
-    assert not worker.is_alive()
+    raised = run.cancel_and_join()
     assert len(raised) == 1 and isinstance(raised[0], pp.CancelledError), raised
     time.sleep(hold_s + 0.5)  # past the moment the held put reaches the server
     assert all_keys(s3_client, out) == []
