@@ -7,6 +7,7 @@ the proxy's faults reach a real SDK the way S3's would.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import http.client
 import io
@@ -313,17 +314,23 @@ def test_get_if_match_stale_etag_is_412(s3_client: S3Client, s3_bucket: Callable
 # -- the fault proxy -------------------------------------------------------------------------
 
 
+@contextlib.contextmanager
+def through(proxy: FaultProxy, server: S3Server, **options: Any) -> Iterator[S3Client]:
+    """A boto3 client to ``server`` through ``proxy`` (``make_client``'s ``options``)."""
+    client = make_client(
+        proxy.endpoint_url, server.access_key_id, server.secret_access_key, **options
+    )
+    try:
+        yield client
+    finally:
+        client.close()
+
+
 @pytest.fixture
 def proxied(s3_server: S3Server, fault_proxy: FaultProxy) -> Iterator[S3Client]:
     """A boto3 client through the proxy: standard retries, 3 attempts, short read timeout."""
-    client = make_client(
-        fault_proxy.endpoint_url,
-        s3_server.access_key_id,
-        s3_server.secret_access_key,
-        read_timeout=2.0,
-    )
-    yield client
-    client.close()
+    with through(fault_proxy, s3_server, read_timeout=2.0) as client:
+        yield client
 
 
 def test_proxy_forwards_signed_requests_on_kept_alive_connections(
@@ -480,21 +487,13 @@ def test_proxy_stall_times_out_the_read(
 ) -> None:
     bucket = s3_bucket()
     s3_client.put_object(Bucket=bucket, Key="k", Body=b"v" * 1000)
-    client = make_client(
-        fault_proxy.endpoint_url,
-        s3_server.access_key_id,
-        s3_server.secret_access_key,
-        read_timeout=0.5,
-    )
-    try:
+    with through(fault_proxy, s3_server, read_timeout=0.5) as client:
         fault_proxy.add_fault("GET", r"/k$", "stall", seconds=3)
         got = client.get_object(Bucket=bucket, Key="k")
         started = time.monotonic()
         with pytest.raises(botocore.exceptions.BotoCoreError):
             got["Body"].read()
         assert time.monotonic() - started < 2.5
-    finally:
-        client.close()
 
 
 def test_proxy_stall_before_head_holds_a_stored_put(
@@ -519,14 +518,7 @@ def test_proxy_late_applies_a_write_after_the_client_gave_up(
     s3_bucket: Callable[[], str],
 ) -> None:
     bucket = s3_bucket()
-    client = make_client(
-        fault_proxy.endpoint_url,
-        s3_server.access_key_id,
-        s3_server.secret_access_key,
-        max_attempts=1,
-        read_timeout=0.3,
-    )
-    try:
+    with through(fault_proxy, s3_server, max_attempts=1, read_timeout=0.3) as client:
         fault_proxy.add_fault("PUT", r"/k$", "late", seconds=1.0)
         with pytest.raises(botocore.exceptions.BotoCoreError):
             client.put_object(Bucket=bucket, Key="k", Body=b"v")
@@ -537,8 +529,6 @@ def test_proxy_late_applies_a_write_after_the_client_gave_up(
             assert time.monotonic() < deadline, "the held write never reached the server"
             time.sleep(0.05)
         assert s3_client.get_object(Bucket=bucket, Key="k")["Body"].read() == b"v"
-    finally:
-        client.close()
 
 
 def test_proxy_rejects_unknown_fault(fault_proxy: FaultProxy) -> None:
