@@ -1607,7 +1607,7 @@ impl<'a> Block<'a> {
                     out.keys[key_index].push(KeyEntry::short_text(hash, row_number()));
                     return;
                 }
-                &Cell::Ok(Value::Int(value)) if self.int_written_as_value(row, column) => {
+                &Cell::Ok(Value::Int(value)) if self.int_written_as_value(row, column, value) => {
                     debug_assert_eq!(hash, value_hash(&Value::Int(value)));
                     out.keys[key_index].push(KeyEntry::int_text(hash, row_number()));
                     return;
@@ -1626,24 +1626,35 @@ impl<'a> Block<'a> {
         out.keys[key_index].push(KeyEntry::new(hash, self.first_row + row, text));
     }
 
-    /// Whether the `int` cell at `row`, `column` is written as its value's decimal, the text its
-    /// value alone gives back: a text of `int`'s grammar (`[+-]?[0-9]+`) without `+`, a leading
-    /// zero or `-0`; a native value read in place (written as its decimal), not a string
-    /// array's text.
-    fn int_written_as_value(&self, row: usize, column: usize) -> bool {
-        if let Some((part, _)) = self.in_place_at(column, row) {
-            let text = matches!(
-                part.array.data_type(),
-                DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
-            );
-            return !text;
-        }
-        let text = self.text(self.text_ref(row, column));
-        let digits = text.strip_prefix(b"-").unwrap_or(text);
-        match digits {
-            [b'0'] => digits.len() == text.len(),
-            [first, ..] => *first != b'0' && text[0] != b'+',
-            [] => false,
+    /// Whether the `int` cell `value` at `row`, `column` is written as its value's decimal, the
+    /// text its value alone gives back; a native value read in place is (a string array's text
+    /// is asked like a text source's).
+    #[inline(always)]
+    fn int_written_as_value(&self, row: usize, column: usize, value: i64) -> bool {
+        let text = match self.in_place[column].is_empty() {
+            true => self.text(self.text_ref(row, column)),
+            false => match self.int_text_in_place(row, column) {
+                Some(text) => text,
+                None => return true,
+            },
+        };
+        written_as_decimal(text, value)
+    }
+
+    /// The text of an `int` cell of a column read in place, if its array holds text (`None`: a
+    /// native value, written as its decimal).
+    #[cold]
+    #[inline(never)]
+    fn int_text_in_place(&self, row: usize, column: usize) -> Option<&'a [u8]> {
+        let Some((part, at)) = self.in_place_at(column, row) else {
+            return Some(self.text(self.text_ref(row, column)));
+        };
+        let array = &part.array;
+        match array.data_type() {
+            DataType::Utf8 => Some(array.as_string::<i32>().value(at).as_bytes()),
+            DataType::LargeUtf8 => Some(array.as_string::<i64>().value(at).as_bytes()),
+            DataType::Utf8View => Some(array.as_string_view().value(at).as_bytes()),
+            _ => None,
         }
     }
 
@@ -1862,11 +1873,60 @@ pub(crate) fn as_u32(n: usize) -> u32 {
     u32::try_from(n).expect("blocks are smaller than 4 GiB")
 }
 
+/// Whether `text`, of `int`'s grammar (`[+-]?[0-9]+`) and parsed as `value`, is `value`'s
+/// decimal. It is not exactly when it has a `+`, a leading zero or is `-0`, which is when it
+/// has more than one character after a `-` and `value` has fewer digits than that.
+#[inline(always)]
+fn written_as_decimal(text: &[u8], value: i64) -> bool {
+    // 10^(n - 1), the least magnitude of n digits, for n up to i64's 19.
+    const LEAST: [u64; 19] = {
+        let mut least = [1u64; 19];
+        let mut n = 1;
+        while n < 19 {
+            least[n] = least[n - 1] * 10;
+            n += 1;
+        }
+        least
+    };
+    let digits = text.len().saturating_sub(usize::from(value < 0));
+    digits == 1
+        || (digits.checked_sub(1).and_then(|n| LEAST.get(n)))
+            .is_some_and(|&least| value.unsigned_abs() >= least)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::formats::csv::block::parse_rows;
     use crate::formats::csv::parser::{Dialect, Parser};
+
+    /// An `int` text is its value's decimal unless it has a `+`, a leading zero or is `-0`.
+    #[test]
+    fn an_int_text_is_its_decimal_without_plus_leading_zero_or_minus_zero() {
+        let cases: &[(&str, bool)] = &[
+            ("0", true),
+            ("7", true),
+            ("-7", true),
+            ("10", true),
+            ("-10", true),
+            ("9223372036854775807", true),
+            ("-9223372036854775808", true),
+            ("-0", false),
+            ("+0", false),
+            ("00", false),
+            ("+7", false),
+            ("007", false),
+            ("-07", false),
+            ("010", false),
+            ("+9223372036854775807", false),
+            ("09223372036854775807", false),
+            ("-09223372036854775808", false),
+        ];
+        for (text, want) in cases {
+            let value = crate::parse::parse_int(text.as_bytes()).expect("an int");
+            assert_eq!(written_as_decimal(text.as_bytes(), value), *want, "{text}");
+        }
+    }
 
     /// An entry's text is the one appended where it points, or its hash's.
     #[test]
@@ -1977,6 +2037,21 @@ mod tests {
         }
         for (index, stats) in block.stats.iter().enumerate() {
             nulls[index] += stats.nulls;
+        }
+    }
+
+    proptest::proptest! {
+        /// Any text of `int`'s grammar is judged its value's decimal exactly when it is.
+        #[test]
+        fn an_int_text_is_its_decimal_exactly_when_it_prints_so(
+            text in "[+-]?0{0,3}[0-9]{1,19}",
+        ) {
+            if let Some(value) = crate::parse::parse_int(text.as_bytes()) {
+                proptest::prop_assert_eq!(
+                    written_as_decimal(text.as_bytes(), value),
+                    value.to_string() == text
+                );
+            }
         }
     }
 
