@@ -743,6 +743,9 @@ impl<'a> Block<'a> {
             && gather == Gather::Nothing
             && sketch == Sketch::Nothing
         {
+            if !row_read && self.check_one_text_check(index, chunk.clone(), failures, out) {
+                return;
+            }
             let plain = (row_read, any_broken);
             match self.parsers[index] {
                 TypeParser::Str => self.check_plain(
@@ -893,6 +896,105 @@ impl<'a> Block<'a> {
         if !(any_broken && self.rows.broken(row).is_some() || in_place) {
             let column = &self.plan.columns[index];
             self.cell(index, column, row, failures, out);
+        }
+    }
+
+    /// A `str` column's one check over text rows, by [`Block::check_spans`] with the check's
+    /// test in hand; `false` when the column is not such a column (the caller checks it).
+    fn check_one_text_check(
+        &self,
+        index: usize,
+        chunk: std::ops::Range<usize>,
+        failures: &mut Vec<(u32, RuleId)>,
+        out: &mut BlockFindings,
+    ) -> bool {
+        if !matches!(self.parsers[index], TypeParser::Str) {
+            return false;
+        }
+        let found = (failures, out);
+        match self.plan.columns[index].checks.as_slice() {
+            [ColumnCheck::Pattern(p)] if p.accepts_only_plain_text() => {
+                self.check_spans::<true>(index, chunk, found, |text| p.passes(text));
+            }
+            [ColumnCheck::Pattern(p)] => {
+                self.check_spans::<false>(index, chunk, found, |text| p.passes(text));
+            }
+            [ColumnCheck::Membership(m)] if m.proves_plain_text() => {
+                self.check_spans::<true>(index, chunk, found, |text| m.passes_text(text));
+            }
+            [ColumnCheck::Membership(m)] => {
+                self.check_spans::<false>(index, chunk, found, |text| m.passes_text(text));
+            }
+            [ColumnCheck::Length(l)] => {
+                self.check_spans::<false>(index, chunk, found, |text| l.passes(text));
+            }
+            _ => return false,
+        }
+        true
+    }
+
+    /// `check_column` for a `str` column of text rows with one check, no statistics to gather
+    /// and no row rule reading it: the check's test `passes` chosen once, not matched a cell. A
+    /// non-empty span of the block's text that is a valid `str` and passes is done; any other
+    /// cell takes the cell path (nulls, the arena, type failures, the check's failure). `PROVES`:
+    /// a text that passes is thereby a valid `str` (an `isin`, a fixed pattern), so it is tested
+    /// first and its bytes are not looked at again.
+    #[inline(always)]
+    fn check_spans<const PROVES: bool>(
+        &self,
+        index: usize,
+        chunk: std::ops::Range<usize>,
+        (failures, out): (&mut Vec<(u32, RuleId)>, &mut BlockFindings),
+        passes: impl Fn(&[u8]) -> bool,
+    ) {
+        // Locals, not reloaded through `self` for every cell (see `check_column`).
+        let (texts, width, buf, clean) = (
+            &self.rows.texts[..],
+            self.rows.width,
+            self.buf,
+            self.clean_buf,
+        );
+        let mut at = chunk.start * width + index;
+        for row in chunk {
+            let text = texts[at];
+            at += width;
+            if let TextRef::Buf(s, e) = text {
+                if s < e {
+                    let value = &buf[s as usize..e as usize];
+                    let done = match PROVES {
+                        true => passes(value),
+                        false => clean.holds_span(s, e) && passes(value),
+                    };
+                    if done {
+                        continue;
+                    }
+                }
+            }
+            self.span_cell(index, row, failures, out);
+        }
+    }
+
+    /// A cell of `check_spans` that is not a valid `str` that passes: the cell path and its
+    /// checks, unless its row is a broken record (the row pass judges it).
+    #[inline(never)]
+    fn span_cell(
+        &self,
+        index: usize,
+        row: usize,
+        failures: &mut Vec<(u32, RuleId)>,
+        out: &mut BlockFindings,
+    ) {
+        if self.any_broken && self.rows.broken(row).is_some() {
+            return;
+        }
+        let column = &self.plan.columns[index];
+        if let Cell::Ok(value) = self.cell(index, column, row, failures, out) {
+            for check in &column.checks {
+                if !check.passes(&value) {
+                    self.fail_check(check, index, row, out);
+                    failures.push((as_u32(row), check.rule()));
+                }
+            }
         }
     }
 

@@ -275,6 +275,30 @@ fn every_column_check_kind() {
     }
 }
 
+/// A `str` value with a NUL is not a `str`: it fails the type rule, and its column's one check
+/// is not asked, whether the check's pass proves a value a `str` (an `isin`, a fixed pattern)
+/// or not (a regex, a length, a `not_in`); each but the `isin` passes on the NUL's text.
+#[test]
+fn a_text_that_is_not_a_str_fails_its_type_not_its_check() {
+    let checks = [
+        ("max_length", json!({"type": "max_length", "value": 3})),
+        ("min_length", json!({"type": "min_length", "value": 1})),
+        ("not_in", json!({"type": "not_in", "values": ["x"]})),
+        ("isin", json!({"type": "isin", "values": ["ab"]})),
+        ("pattern", json!({"type": "pattern", "pattern": "^a.?$"})),
+        ("pattern", json!({"type": "pattern", "pattern": "^a(b|\0)$"})),
+        ("pattern", json!({"type": "pattern", "pattern": "^[a-z][a-z]$"})),
+    ];
+    for (kind, check) in checks {
+        let column = json!({"dtype": "str", "checks": [check]});
+        let what = format!("{column}");
+        let report = run(&column_spec(&column), &column_csv(&["ab", "a\0", "ab"])).expect(&what);
+        assert_eq!(rule(&report, "v:type").failed, 1, "{what}");
+        assert_eq!(rule(&report, &format!("v:{kind}")).failed, 0, "{what}");
+        assert_eq!(report.invalid_rows, 1, "{what}");
+    }
+}
+
 #[test]
 fn bad_column_checks_are_schema_errors() {
     let at = "invalid rule spec at columns[1] (v).checks[0]";

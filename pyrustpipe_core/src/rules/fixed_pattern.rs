@@ -24,6 +24,9 @@ pub struct FixedPattern {
     /// When every position accepts one range of ASCII bytes and the pattern is 8 to 16 long
     /// (a phone number's shape): the test as two words, no table and no loop.
     two_words: Option<TwoWordPattern>,
+    /// Every text it matches is a `str` value by itself (`matches_only_plain_text`), found once:
+    /// a column's check loop asks it every chunk.
+    only_plain: bool,
 }
 
 /// Sixteen byte lanes, each accepting `lo..=hi`, tested together in one SIMD register: a byte
@@ -278,22 +281,22 @@ impl FixedPattern {
             }
         }
         let ranges: Option<Vec<(u8, u8)>> = slots.iter().map(single_range).collect();
+        let only_plain = !slots.is_empty()
+            && (slots.iter()).all(|slot| !slot[0] && slot[0x80..].iter().all(|&ok| !ok));
         Some(FixedPattern {
             windows: ranges.as_deref().and_then(range_windows),
             view: ranges.as_deref().and_then(ViewPattern::of),
             two_words: ranges.as_deref().and_then(TwoWordPattern::of),
             slots,
+            only_plain,
         })
     }
 
     /// Whether every text it matches is a `str` value by itself: no position accepts NUL or a
     /// non-ASCII byte, and the text is not empty (the empty text can be a null).
+    #[inline]
     pub fn matches_only_plain_text(&self) -> bool {
-        !self.slots.is_empty()
-            && self
-                .slots
-                .iter()
-                .all(|slot| !slot[0] && slot[0x80..].iter().all(|&ok| !ok))
+        self.only_plain
     }
 
     /// The two-word test of a pattern too long for a view's inlined value, when it has one
