@@ -286,8 +286,14 @@ fn a_text_that_is_not_a_str_fails_its_type_not_its_check() {
         ("not_in", json!({"type": "not_in", "values": ["x"]})),
         ("isin", json!({"type": "isin", "values": ["ab"]})),
         ("pattern", json!({"type": "pattern", "pattern": "^a.?$"})),
-        ("pattern", json!({"type": "pattern", "pattern": "^a(b|\0)$"})),
-        ("pattern", json!({"type": "pattern", "pattern": "^[a-z][a-z]$"})),
+        (
+            "pattern",
+            json!({"type": "pattern", "pattern": "^a(b|\0)$"}),
+        ),
+        (
+            "pattern",
+            json!({"type": "pattern", "pattern": "^[a-z][a-z]$"}),
+        ),
     ];
     for (kind, check) in checks {
         let column = json!({"dtype": "str", "checks": [check]});
