@@ -774,6 +774,16 @@ impl<'a> Block<'a> {
                     },
                     ColumnCheck::passes_float,
                 ),
+                TypeParser::Int => self.check_plain(
+                    index,
+                    chunk,
+                    plain,
+                    (cells, failures, out),
+                    |s, e| {
+                        crate::parse::parse_int(&self.buf[s as usize..e as usize]).map(Value::Int)
+                    },
+                    ColumnCheck::passes,
+                ),
                 parser => self.check_plain(
                     index,
                     chunk,
