@@ -909,8 +909,9 @@ impl<'a> Block<'a> {
         }
     }
 
-    /// A `str` column's one check over text rows, by [`Block::check_spans`] with the check's
-    /// test in hand; `false` when the column is not such a column (the caller checks it).
+    /// A `str` column's one check (or its two lengths) over text rows, by
+    /// [`Block::check_spans`] with the test in hand; `false` when the column is not such a
+    /// column (the caller checks it).
     fn check_one_text_check(
         &self,
         index: usize,
@@ -938,15 +939,21 @@ impl<'a> Block<'a> {
             [ColumnCheck::Length(l)] => {
                 self.check_spans::<false>(index, chunk, found, |text| l.passes(text));
             }
+            // `min_length` with `max_length`, the usual pair.
+            [ColumnCheck::Length(a), ColumnCheck::Length(b)] => {
+                let passes = |text: &[u8]| a.passes(text) && b.passes(text);
+                self.check_spans::<false>(index, chunk, found, passes);
+            }
             _ => return false,
         }
         true
     }
 
-    /// `check_column` for a `str` column of text rows with one check, no statistics to gather
-    /// and no row rule reading it: the check's test `passes` chosen once, not matched a cell. A
-    /// non-empty span of the block's text that is a valid `str` and passes is done; any other
-    /// cell takes the cell path (nulls, the arena, type failures, the check's failure). `PROVES`:
+    /// `check_column` for a `str` column of text rows with one check (or two lengths), no
+    /// statistics to gather and no row rule reading it: the checks' test `passes` chosen once,
+    /// not matched a cell. A non-empty span of the block's text that is a valid `str` and passes
+    /// is done; any other cell takes the cell path (nulls, the arena, type failures, each check's
+    /// failure). `PROVES`:
     /// a text that passes is thereby a valid `str` (an `isin`, a fixed pattern), so it is tested
     /// first and its bytes are not looked at again.
     #[inline(always)]

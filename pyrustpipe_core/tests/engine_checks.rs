@@ -305,6 +305,40 @@ fn a_text_that_is_not_a_str_fails_its_type_not_its_check() {
     }
 }
 
+/// A column's `min_length` and `max_length` count their own failures, each with its sample.
+#[test]
+fn two_lengths_count_each_failure() {
+    let column = json!({"dtype": "str", "checks": [
+        {"type": "min_length", "value": 2},
+        {"type": "max_length", "value": 3},
+    ]});
+    let report = run(
+        &column_spec(&column),
+        &column_csv(&["ab", "a", "abcd", "héé"]),
+    )
+    .expect("runs");
+    let min = rule(&report, "v:min_length");
+    let max = rule(&report, "v:max_length");
+    assert_eq!((min.failed, max.failed), (1, 1));
+    assert_eq!(
+        samples(min),
+        [(
+            2,
+            Some("a".to_owned()),
+            "length 1 is less than 2".to_owned()
+        )]
+    );
+    assert_eq!(
+        samples(max),
+        [(
+            3,
+            Some("abcd".to_owned()),
+            "length 4 is more than 3".to_owned()
+        )]
+    );
+    assert_eq!(report.invalid_rows, 2);
+}
+
 #[test]
 fn bad_column_checks_are_schema_errors() {
     let at = "invalid rule spec at columns[1] (v).checks[0]";
