@@ -953,9 +953,8 @@ impl<'a> Block<'a> {
     /// statistics to gather and no row rule reading it: the checks' test `passes` chosen once,
     /// not matched a cell. A non-empty span of the block's text that is a valid `str` and passes
     /// is done; any other cell takes the cell path (nulls, the arena, type failures, each check's
-    /// failure). `PROVES`:
-    /// a text that passes is thereby a valid `str` (an `isin`, a fixed pattern), so it is tested
-    /// first and its bytes are not looked at again.
+    /// failure). `PROVES`: a text that passes is thereby a valid `str` (an `isin`, a fixed
+    /// pattern), so it is tested first and its bytes are not looked at again.
     #[inline(always)]
     fn check_spans<const PROVES: bool>(
         &self,

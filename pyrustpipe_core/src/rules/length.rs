@@ -45,7 +45,7 @@ impl Length {
     }
 
     /// Whether `text` (valid UTF-8) passes; its characters are counted only where its length
-    /// in bytes does not decide (`by_bytes`), which for ASCII under a `max_length` it always does.
+    /// in bytes does not decide (`by_bytes`): a value within a `max_length` in bytes is not.
     #[inline(always)]
     pub fn passes(&self, text: &[u8]) -> bool {
         match self.by_bytes(text.len() as u64) {
