@@ -473,6 +473,16 @@ mod tests {
         }
 
         #[test]
+        /// Decimals of many fraction digits (coordinates, measurements), near-misses included,
+        /// agree with `str::parse` to the bit.
+        fn long_decimals_agree_with_std(
+            s in "[+-]?[0-9]{0,7}[.][0-9]{1,17}|[+-]?[0-9]{0,7}[.][0-9]{0,9}[^0-9][0-9]{0,8}",
+        ) {
+            let want = s.parse::<f64>().ok().filter(|v| v.is_finite());
+            prop_assert_eq!(parse_float(s.as_bytes()).map(f64::to_bits), want.map(f64::to_bits), "{}", s);
+        }
+
+        #[test]
         fn float_agrees_with_std(s in grammar_float()) {
             let want: f64 = s.parse().unwrap();
             let got = parse_float(s.as_bytes());
