@@ -1154,7 +1154,9 @@ mod tests {
         };
         let hour = Duration::from_secs(3600);
         let outcome = runtime.block_on(until_cancelled_write(&cancel, hour, slow_put));
-        assert!(matches!(outcome, Err(Error::Cancelled)));
+        // Cancelled, or (when a loaded host stalls the thread past the write's 60 ms, so the
+        // write has answered by the next look) its own answer: never dropped before it.
+        assert!(matches!(outcome, Err(Error::Cancelled) | Ok(())));
         assert!(
             stored.load(Ordering::SeqCst),
             "the write was dropped before its answer"
