@@ -909,9 +909,10 @@ impl<'a> Block<'a> {
         }
     }
 
-    /// A `str` column's one check (or its two lengths) over text rows, by
-    /// [`Block::check_spans`] with the test in hand; `false` when the column is not such a
-    /// column (the caller checks it).
+    /// A column's one or two checks over text rows, by [`Block::check_spans`] with the test in
+    /// hand: a `str` column's `pattern`, `isin`, `not_in` or length (or `min_length` with
+    /// `max_length`); an `int` or `float` column's one or two bounds (`ge=0`, `ge=-90, le=90`).
+    /// `false` when the column is not such a column (the caller checks it).
     fn check_one_text_check(
         &self,
         index: usize,
@@ -919,42 +920,73 @@ impl<'a> Block<'a> {
         failures: &mut Vec<(u32, RuleId)>,
         out: &mut BlockFindings,
     ) -> bool {
-        if !matches!(self.parsers[index], TypeParser::Str) {
-            return false;
-        }
+        use crate::parse::{parse_float, parse_int};
+        use ColumnCheck::{Compare, Length, Membership, Pattern};
         let found = (failures, out);
-        match self.plan.columns[index].checks.as_slice() {
-            [ColumnCheck::Pattern(p)] if p.accepts_only_plain_text() => {
+        let checks = self.plan.columns[index].checks.as_slice();
+        let float = |check: &ColumnCheck| match check {
+            Compare(c) => c.float_bound(),
+            _ => None,
+        };
+        let ordinal = |check: &ColumnCheck| match check {
+            Compare(c) => c.ordinal_bound(),
+            _ => None,
+        };
+        // A number's text that parses is a value of its type: the parse is the proof.
+        match (self.parsers[index], checks) {
+            (TypeParser::Str, [Pattern(p)]) if p.accepts_only_plain_text() => {
                 self.check_spans::<true>(index, chunk, found, |text| p.passes(text));
             }
-            [ColumnCheck::Pattern(p)] => {
+            (TypeParser::Str, [Pattern(p)]) => {
                 self.check_spans::<false>(index, chunk, found, |text| p.passes(text));
             }
-            [ColumnCheck::Membership(m)] if m.proves_plain_text() => {
+            (TypeParser::Str, [Membership(m)]) if m.proves_plain_text() => {
                 self.check_spans::<true>(index, chunk, found, |text| m.passes_text(text));
             }
-            [ColumnCheck::Membership(m)] => {
+            (TypeParser::Str, [Membership(m)]) => {
                 self.check_spans::<false>(index, chunk, found, |text| m.passes_text(text));
             }
-            [ColumnCheck::Length(l)] => {
+            (TypeParser::Str, [Length(l)]) => {
                 self.check_spans::<false>(index, chunk, found, |text| l.passes(text));
             }
-            // `min_length` with `max_length`, the usual pair.
-            [ColumnCheck::Length(a), ColumnCheck::Length(b)] => {
+            (TypeParser::Str, [Length(a), Length(b)]) => {
                 let passes = |text: &[u8]| a.passes(text) && b.passes(text);
                 self.check_spans::<false>(index, chunk, found, passes);
+            }
+            (TypeParser::Float, [one]) if float(one).is_some() => {
+                let bound = float(one).expect("a float bound");
+                let passes = |text: &[u8]| parse_float(text).is_some_and(|x| bound.passes(x));
+                self.check_spans::<true>(index, chunk, found, passes);
+            }
+            (TypeParser::Float, [a, b]) if float(a).is_some() && float(b).is_some() => {
+                let (a, b) = (float(a).expect("a bound"), float(b).expect("a bound"));
+                let passes =
+                    |text: &[u8]| parse_float(text).is_some_and(|x| a.passes(x) && b.passes(x));
+                self.check_spans::<true>(index, chunk, found, passes);
+            }
+            (TypeParser::Int, [one]) if ordinal(one).is_some() => {
+                let bound = ordinal(one).expect("an int bound");
+                let passes = |text: &[u8]| parse_int(text).is_some_and(|x| bound.passes(x));
+                self.check_spans::<true>(index, chunk, found, passes);
+            }
+            (TypeParser::Int, [a, b]) if ordinal(a).is_some() && ordinal(b).is_some() => {
+                let (a, b) = (ordinal(a).expect("a bound"), ordinal(b).expect("a bound"));
+                let passes =
+                    |text: &[u8]| parse_int(text).is_some_and(|x| a.passes(x) && b.passes(x));
+                self.check_spans::<true>(index, chunk, found, passes);
             }
             _ => return false,
         }
         true
     }
 
-    /// `check_column` for a `str` column of text rows with one check (or two lengths), no
-    /// statistics to gather and no row rule reading it: the checks' test `passes` chosen once,
-    /// not matched a cell. A non-empty span of the block's text that is a valid `str` and passes
-    /// is done; any other cell takes the cell path (nulls, the arena, type failures, each check's
-    /// failure). `PROVES`: a text that passes is thereby a valid `str` (an `isin`, a fixed
-    /// pattern), so it is tested first and its bytes are not looked at again.
+    /// `check_column` for a column of text rows with one or two checks, no statistics to gather
+    /// and no row rule reading it: the checks' test `passes` chosen once, not matched a cell. A
+    /// non-empty span of the block's text that is a value of the column's type and passes is
+    /// done; any other cell takes the cell path (nulls, the arena, type failures, each check's
+    /// failure). `PROVES`: a text that passes is thereby a value of the type (a parsed number,
+    /// an `isin`'s key, a fixed pattern's text), so it is tested first and its bytes are not
+    /// looked at again; else (`str` only) the UTF-8 proof comes first.
     #[inline(always)]
     fn check_spans<const PROVES: bool>(
         &self,
