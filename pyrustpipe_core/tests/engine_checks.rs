@@ -339,6 +339,30 @@ fn two_lengths_count_each_failure() {
     assert_eq!(report.invalid_rows, 2);
 }
 
+/// An `int` or `float` column's two bounds count their own failures; a text that is not a
+/// number fails the type rule alone, and a null neither bound.
+#[test]
+fn two_bounds_count_each_failure() {
+    for dtype in ["int", "float"] {
+        let column = json!({"dtype": dtype, "nullable": true, "checks": [
+            {"type": "ge", "value": -9},
+            {"type": "lt", "value": 90},
+        ]});
+        let values = ["0", "-10", "90", "89", "x", "", "-9", "100"];
+        let report = run(&column_spec(&column), &column_csv(&values)).expect(dtype);
+        assert_eq!(rule(&report, "v:ge").failed, 1, "{dtype}");
+        assert_eq!(rule(&report, "v:lt").failed, 2, "{dtype}");
+        assert_eq!(rule(&report, "v:type").failed, 1, "{dtype}");
+        assert_eq!(report.invalid_rows, 4, "{dtype}");
+        let over: Vec<u64> = rule(&report, "v:lt")
+            .samples
+            .iter()
+            .map(|s| s.row)
+            .collect();
+        assert_eq!(over, [3, 8], "{dtype}");
+    }
+}
+
 #[test]
 fn bad_column_checks_are_schema_errors() {
     let at = "invalid rule spec at columns[1] (v).checks[0]";
