@@ -953,24 +953,32 @@ impl<'a> Block<'a> {
                 let passes = |text: &[u8]| a.passes(text) && b.passes(text);
                 self.check_spans::<false>(index, chunk, found, passes);
             }
-            (TypeParser::Float, [one]) if float(one).is_some() => {
-                let bound = float(one).expect("a float bound");
+            (TypeParser::Float, [one]) => {
+                let Some(bound) = float(one) else {
+                    return false;
+                };
                 let passes = |text: &[u8]| parse_float(text).is_some_and(|x| bound.passes(x));
                 self.check_spans::<true>(index, chunk, found, passes);
             }
-            (TypeParser::Float, [a, b]) if float(a).is_some() && float(b).is_some() => {
-                let (a, b) = (float(a).expect("a bound"), float(b).expect("a bound"));
+            (TypeParser::Float, [a, b]) => {
+                let (Some(a), Some(b)) = (float(a), float(b)) else {
+                    return false;
+                };
                 let passes =
                     |text: &[u8]| parse_float(text).is_some_and(|x| a.passes(x) && b.passes(x));
                 self.check_spans::<true>(index, chunk, found, passes);
             }
-            (TypeParser::Int, [one]) if ordinal(one).is_some() => {
-                let bound = ordinal(one).expect("an int bound");
+            (TypeParser::Int, [one]) => {
+                let Some(bound) = ordinal(one) else {
+                    return false;
+                };
                 let passes = |text: &[u8]| parse_int(text).is_some_and(|x| bound.passes(x));
                 self.check_spans::<true>(index, chunk, found, passes);
             }
-            (TypeParser::Int, [a, b]) if ordinal(a).is_some() && ordinal(b).is_some() => {
-                let (a, b) = (ordinal(a).expect("a bound"), ordinal(b).expect("a bound"));
+            (TypeParser::Int, [a, b]) => {
+                let (Some(a), Some(b)) = (ordinal(a), ordinal(b)) else {
+                    return false;
+                };
                 let passes =
                     |text: &[u8]| parse_int(text).is_some_and(|x| a.passes(x) && b.passes(x));
                 self.check_spans::<true>(index, chunk, found, passes);
