@@ -802,12 +802,7 @@ impl<'a> Block<'a> {
             }
             let cell = self.cell(index, column, row, failures, out);
             if let Cell::Ok(value) = &cell {
-                for check in &column.checks {
-                    if !check.passes(value) {
-                        self.fail_check(check, index, row, out);
-                        failures.push((as_u32(row), check.rule()));
-                    }
-                }
+                self.check_value(index, row, value, failures, out);
                 if gather != Gather::Nothing {
                     if let Some(number) = value.stat_f64() {
                         out.stats[index].add(number, gather);
@@ -953,30 +948,16 @@ impl<'a> Block<'a> {
                 let passes = |text: &[u8]| a.passes(text) && b.passes(text);
                 self.check_spans::<false>(index, chunk, found, passes);
             }
-            (TypeParser::Float, [one]) => {
-                let Some(bound) = float(one) else {
-                    return false;
-                };
-                let passes = |text: &[u8]| parse_float(text).is_some_and(|x| bound.passes(x));
-                self.check_spans::<true>(index, chunk, found, passes);
-            }
-            (TypeParser::Float, [a, b]) => {
-                let (Some(a), Some(b)) = (float(a), float(b)) else {
+            (TypeParser::Float, _) => {
+                let Some((a, b)) = bound_pair(checks, float) else {
                     return false;
                 };
                 let passes =
                     |text: &[u8]| parse_float(text).is_some_and(|x| a.passes(x) && b.passes(x));
                 self.check_spans::<true>(index, chunk, found, passes);
             }
-            (TypeParser::Int, [one]) => {
-                let Some(bound) = ordinal(one) else {
-                    return false;
-                };
-                let passes = |text: &[u8]| parse_int(text).is_some_and(|x| bound.passes(x));
-                self.check_spans::<true>(index, chunk, found, passes);
-            }
-            (TypeParser::Int, [a, b]) => {
-                let (Some(a), Some(b)) = (ordinal(a), ordinal(b)) else {
+            (TypeParser::Int, _) => {
+                let Some((a, b)) = bound_pair(checks, ordinal) else {
                     return false;
                 };
                 let passes =
@@ -1045,11 +1026,25 @@ impl<'a> Block<'a> {
         }
         let column = &self.plan.columns[index];
         if let Cell::Ok(value) = self.cell(index, column, row, failures, out) {
-            for check in &column.checks {
-                if !check.passes(&value) {
-                    self.fail_check(check, index, row, out);
-                    failures.push((as_u32(row), check.rule()));
-                }
+            self.check_value(index, row, &value, failures, out);
+        }
+    }
+
+    /// Every check of column `index` on a parsed cell `value` of `row`: each failure counted,
+    /// sampled and kept for the row pass.
+    #[inline]
+    fn check_value(
+        &self,
+        index: usize,
+        row: usize,
+        value: &Value<'a>,
+        failures: &mut Vec<(u32, RuleId)>,
+        out: &mut BlockFindings,
+    ) {
+        for check in &self.plan.columns[index].checks {
+            if !check.passes(value) {
+                self.fail_check(check, index, row, out);
+                failures.push((as_u32(row), check.rule()));
             }
         }
     }
@@ -2029,6 +2024,19 @@ fn record_failure(out: &mut BlockFindings, row: usize, rules: &[RuleId]) {
 /// and the text of one unit of work, are smaller than 4 GiB.
 pub(crate) fn as_u32(n: usize) -> u32 {
     u32::try_from(n).expect("blocks are smaller than 4 GiB")
+}
+
+/// A column's one or two bounds (`of` reads a check as one), one bound as a pair of itself so
+/// that one loop serves both; `None` when a check is not a bound or there are more.
+fn bound_pair<B: Copy>(
+    checks: &[ColumnCheck],
+    of: impl Fn(&ColumnCheck) -> Option<B>,
+) -> Option<(B, B)> {
+    match checks {
+        [one] => of(one).map(|bound| (bound, bound)),
+        [a, b] => of(a).zip(of(b)),
+        _ => None,
+    }
 }
 
 /// Whether `text`, of `int`'s grammar (`[+-]?[0-9]+`) and parsed as `value`, is `value`'s
