@@ -44,7 +44,22 @@ pub fn parse_int(s: &[u8]) -> Option<i64> {
 /// A value whose magnitude overflows to infinity (`1e400`) is rejected: the spec keeps
 /// infinities out of float columns, and a literal that overflows is no better than `inf`.
 /// Underflow to a subnormal or zero is accepted, as it is for `str::parse`.
+///
+/// Inline, so a column's loop holds the loop-free path for long decimals (a call and its
+/// saved registers cost a fifth of it); every other shape is one call away.
+#[inline(always)]
 pub fn parse_float(s: &[u8]) -> Option<f64> {
+    let (neg, body) = split_sign(s);
+    if let Some(v) = decimal_in_two_words(neg, body) {
+        return Some(v);
+    }
+    parse_float_by_loops(s)
+}
+
+/// [`parse_float`] for the shapes [`decimal_in_two_words`] leaves: short decimals by one pass,
+/// the rest by the full grammar scan.
+#[inline(never)]
+fn parse_float_by_loops(s: &[u8]) -> Option<f64> {
     plain_decimal(s).or_else(|| scanned_float(s))
 }
 
@@ -89,6 +104,94 @@ fn plain_decimal(s: &[u8]) -> Option<f64> {
     }
     // frac_len <= 19.
     clinger(m, -(frac_len as i64), neg)
+}
+
+/// `digits.digits` of 8 to 16 bytes, at most eight of them after the point (coordinates,
+/// measurements, long amounts) without a loop: the integer digits from the body's first eight
+/// bytes, the fraction's from its last eight, each tested and converted eight digits at a time.
+/// `None` for any other shape (the loops then decide it).
+#[inline]
+fn decimal_in_two_words(neg: bool, body: &[u8]) -> Option<f64> {
+    if body.len() > 16 {
+        return None;
+    }
+    let first = u64::from_le_bytes(body.first_chunk::<8>().copied()?);
+    let last = u64::from_le_bytes(body.last_chunk::<8>().copied()?);
+    let point = first_byte_equal_to(first, b'.')?;
+    let frac_len = body.len() - point - 1;
+    if point == 0 || !(1..=8).contains(&frac_len) {
+        return None;
+    }
+    // The integer's digits are the first word's low `point` bytes, the fraction's the last
+    // word's high `frac_len` bytes; every other byte is made a '0' before the digit test.
+    let int_keep = (1u64 << (8 * point)) - 1;
+    let frac_keep = u64::MAX << (8 * (8 - frac_len));
+    let int = (first & int_keep) | (ASCII_ZEROS & !int_keep);
+    let frac = (last & frac_keep) | (ASCII_ZEROS & !frac_keep);
+    if !all_ascii_digits(int, frac) {
+        return None;
+    }
+    // The integer's digits moved to the word's end: its other bytes become leading zeros.
+    let int = eight_digits((int - ASCII_ZEROS) << (8 * (8 - point)));
+    let frac = eight_digits(frac - ASCII_ZEROS);
+    let m = int * EXACT_POW10_INT[frac_len] + frac;
+    // Clinger's conditions hold by construction: at most 15 digits (m < 10^15 < 2^53, exact as
+    // a double) and 10^frac_len exact, so the one division rounds once, to the nearest double.
+    // (Not on x87, which rounds twice: see `clinger`.)
+    if cfg!(all(target_arch = "x86", not(target_feature = "sse2"))) {
+        return None;
+    }
+    // Through i64: one conversion instruction where u64's takes five (m < 2^53 either way).
+    let v = m as i64 as f64 / EXACT_POW10[frac_len];
+    Some(if neg { -v } else { v })
+}
+
+/// Eight ASCII '0' bytes.
+const ASCII_ZEROS: u64 = 0x3030_3030_3030_3030;
+
+/// 10^k as integers, k <= 8.
+const EXACT_POW10_INT: [u64; 9] = [
+    1,
+    10,
+    100,
+    1_000,
+    10_000,
+    100_000,
+    1_000_000,
+    10_000_000,
+    100_000_000,
+];
+
+/// The index of the first byte of `word` (in memory order) equal to `byte`.
+fn first_byte_equal_to(word: u64, byte: u8) -> Option<usize> {
+    let x = word ^ (u64::from(byte) * 0x0101_0101_0101_0101);
+    // The lowest set high bit marks the first zero byte exactly (borrows only run upwards).
+    let zero = x.wrapping_sub(0x0101_0101_0101_0101) & !x & 0x8080_8080_8080_8080;
+    (zero != 0).then(|| zero.trailing_zeros() as usize / 8)
+}
+
+/// Whether all sixteen bytes of two words are ASCII digits (one test, one branch).
+fn all_ascii_digits(a: u64, b: u64) -> bool {
+    // A digit's high nibble is 3, and adding 6 leaves it 3 (so the low nibble is <= 9).
+    let nibbles = |word: u64| {
+        let high = word & 0xF0F0_F0F0_F0F0_F0F0;
+        let carried = (word.wrapping_add(0x0606_0606_0606_0606) & 0xF0F0_F0F0_F0F0_F0F0) >> 4;
+        (high | carried) ^ 0x3333_3333_3333_3333
+    };
+    nibbles(a) | nibbles(b) == 0
+}
+
+/// The number written by eight digit values (0..=9 each), the first byte in memory the most
+/// significant: pairs, then quads, then the whole, by multiplies.
+fn eight_digits(digits: u64) -> u64 {
+    const MASK: u64 = 0x0000_00FF_0000_00FF;
+    const MUL1: u64 = 100 + (1_000_000 << 32);
+    const MUL2: u64 = 1 + (10_000 << 32);
+    let pairs = digits.wrapping_mul(10).wrapping_add(digits >> 8);
+    ((pairs & MASK)
+        .wrapping_mul(MUL1)
+        .wrapping_add(((pairs >> 16) & MASK).wrapping_mul(MUL2)))
+        >> 32
 }
 
 /// [`parse_float`] through the full grammar scan.
@@ -358,6 +461,68 @@ mod tests {
     }
 
     #[test]
+    fn word_helpers_table() {
+        let word = |text: &[u8; 8]| u64::from_le_bytes(*text);
+        assert_eq!(first_byte_equal_to(word(b"31.95376"), b'.'), Some(2));
+        assert_eq!(first_byte_equal_to(word(b".1.2.3.4"), b'.'), Some(0));
+        assert_eq!(first_byte_equal_to(word(b"1234567."), b'.'), Some(7));
+        assert_eq!(first_byte_equal_to(word(b"12345678"), b'.'), None);
+        // A byte one above the one sought borrows into no false first match.
+        assert_eq!(first_byte_equal_to(word(b"//////./"), b'.'), Some(6));
+        assert!(all_ascii_digits(word(b"09876543"), word(b"12345678")));
+        for bad in [
+            b"0987654/",
+            b"0987654:",
+            b"a9876543",
+            b"0987\xb65 3",
+            b"\xf9\xf9\xf9\xf9\xf9\xf9\xf9\xf9",
+        ] {
+            assert!(!all_ascii_digits(word(bad), ASCII_ZEROS), "{bad:?}");
+            assert!(!all_ascii_digits(ASCII_ZEROS, word(bad)), "{bad:?}");
+        }
+        assert_eq!(eight_digits(word(b"12345678") - ASCII_ZEROS), 12_345_678);
+        assert_eq!(eight_digits(word(b"99999999") - ASCII_ZEROS), 99_999_999);
+        assert_eq!(eight_digits(word(b"00000001") - ASCII_ZEROS), 1);
+        assert_eq!(eight_digits(0), 0);
+    }
+
+    #[test]
+    fn two_word_table() {
+        let cases: &[(&str, Option<f64>)] = &[
+            ("31.95376472", Some(31.95376472)),
+            ("104.5698933", Some(104.5698933)),
+            ("0.00000000", Some(0.0)),
+            ("1234567.12345678", Some(1234567.12345678)),
+            ("9999999.99999999", Some(9999999.99999999)),
+            ("12.34567", Some(12.34567)),
+            ("1.0000001", Some(1.0000001)),
+            ("1234567.", None),          // no fraction digits: the loops decide
+            (".1234567", None),          // no integer digits
+            ("12345678.9", None),        // the point beyond the first word
+            ("1.123456789", None),       // nine fraction digits
+            ("1234567", None),           // shorter than a word
+            ("12345678901234567", None), // longer than two
+            ("12.345e67", None),
+            ("12.34.567", None),
+            ("12.3456 ", None),
+            ("1\x01.2345678", None), // a control byte ORed with '0' would read as a digit
+            ("-12.34567", None),     // the sign is the caller's
+        ];
+        for &(text, want) in cases {
+            let got = decimal_in_two_words(false, text.as_bytes());
+            assert_eq!(got.map(f64::to_bits), want.map(f64::to_bits), "{text}");
+        }
+        assert_eq!(
+            decimal_in_two_words(true, b"0.0000000").map(f64::to_bits),
+            Some((-0.0f64).to_bits())
+        );
+        assert_eq!(
+            decimal_in_two_words(true, b"89.23450472"),
+            Some(-89.23450472)
+        );
+    }
+
+    #[test]
     fn fast_path_edges_match_std() {
         // Boundaries of the Clinger conditions: 2^53 mantissa, |k| = 22, 19 digits.
         let cases = [
@@ -469,6 +634,28 @@ mod tests {
         fn plain_decimal_agrees_with_the_full_scan(s in "[-+]?[0-9]{0,12}[.]?[0-9]{0,12}|[-+0-9.eE]{0,21}") {
             if let Some(v) = plain_decimal(s.as_bytes()) {
                 prop_assert_eq!(Some(v.to_bits()), scanned_float(s.as_bytes()).map(f64::to_bits));
+            }
+        }
+
+        #[test]
+        /// The loop-free path takes every `digits.digits` of 8 to 16 bytes with 1 to 7 integer
+        /// and 1 to 8 fraction digits, and agrees with `str::parse` to the bit on whatever it
+        /// takes (bytes out of place, a second point, any non-digit: it declines).
+        fn two_word_decimals_agree_with_std(
+            s in "[0-9]{1,8}[.][0-9]{1,9}|[0-9.]{8,16}|[0-9]{0,8}[.][0-9]{0,8}[^0-9][0-9]{0,7}|[0-9]{0,3}[^0-9][0-9]{0,3}[.][0-9]{1,8}",
+            neg in any::<bool>(),
+        ) {
+            let body = s.as_bytes();
+            let got = decimal_in_two_words(neg, body);
+            let point = s.find('.');
+            let takes = (8..=16).contains(&body.len())
+                && s.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+                && s.matches('.').count() == 1
+                && point.is_some_and(|p| (1..=7).contains(&p) && (1..=8).contains(&(body.len() - p - 1)));
+            prop_assert_eq!(got.is_some(), takes, "{}", s);
+            if let Some(v) = got {
+                let want: f64 = format!("{}{s}", if neg { "-" } else { "" }).parse().unwrap();
+                prop_assert_eq!(v.to_bits(), want.to_bits(), "{}", s);
             }
         }
 
