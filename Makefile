@@ -140,6 +140,7 @@ bench: $(BUILD_STAMP) s3-server ## peers vs pyrustpipe on 1M and 10M rows, S3 vs
 	$(PY) bench/trips_path.py --rows 3000000 --repeat 5 | tee bench/out/trips_path.md
 	$(PY) bench/string_shapes.py --rows 1000000 --repeat 5 | tee bench/out/string_shapes.md
 	$(PY) bench/quoted_csv.py --rows 1000000 --repeat 5 | tee bench/out/quoted_csv.md
+	$(PY) bench/public_csv.py --copies 300 --repeat 5 | tee bench/out/public_csv.md
 	$(PY) bench/ndjson_path.py --rows 1000000 --repeat 5 | tee bench/out/ndjson_path.md
 	$(PY) bench/compressed.py --rows 1000000 --repeat 5 | tee bench/out/compressed.md
 	$(PY) bench/ledger_overhead.py --rows 1000000 --repeat 5 --instructions | tee bench/out/ledger_overhead.md
