@@ -44,22 +44,7 @@ pub fn parse_int(s: &[u8]) -> Option<i64> {
 /// A value whose magnitude overflows to infinity (`1e400`) is rejected: the spec keeps
 /// infinities out of float columns, and a literal that overflows is no better than `inf`.
 /// Underflow to a subnormal or zero is accepted, as it is for `str::parse`.
-///
-/// Inline, so a column's loop holds the loop-free path for long decimals (a call and its
-/// saved registers cost a fifth of it); every other shape is one call away.
-#[inline(always)]
 pub fn parse_float(s: &[u8]) -> Option<f64> {
-    let (neg, body) = split_sign(s);
-    if let Some(v) = decimal_in_two_words(neg, body) {
-        return Some(v);
-    }
-    parse_float_by_loops(s)
-}
-
-/// [`parse_float`] for the shapes [`decimal_in_two_words`] leaves: short decimals by one pass,
-/// the rest by the full grammar scan.
-#[inline(never)]
-fn parse_float_by_loops(s: &[u8]) -> Option<f64> {
     plain_decimal(s).or_else(|| scanned_float(s))
 }
 
@@ -71,6 +56,11 @@ fn parse_float_by_loops(s: &[u8]) -> Option<f64> {
 /// value on the benchmark's amounts and fees).
 fn plain_decimal(s: &[u8]) -> Option<f64> {
     let (neg, body) = split_sign(s);
+    if (8..=16).contains(&body.len()) {
+        if let Some(v) = decimal_in_two_words(neg, body) {
+            return Some(v);
+        }
+    }
     if body.len() > 19 {
         return None;
     }
@@ -109,8 +99,10 @@ fn plain_decimal(s: &[u8]) -> Option<f64> {
 /// `digits.digits` of 8 to 16 bytes, at most eight of them after the point (coordinates,
 /// measurements, long amounts) without a loop: the integer digits from the body's first eight
 /// bytes, the fraction's from its last eight, each tested and converted eight digits at a time.
-/// `None` for any other shape (the loops then decide it).
-#[inline]
+/// `None` for any other shape (the loops then decide it). Not inlined: in [`plain_decimal`]
+/// its registers made every short decimal's call save more of them (+7 instructions a
+/// temperature like `12.8`).
+#[inline(never)]
 fn decimal_in_two_words(neg: bool, body: &[u8]) -> Option<f64> {
     if body.len() > 16 {
         return None;
