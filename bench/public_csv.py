@@ -31,7 +31,7 @@ import vega_datasets
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 
-from typed_path import our_counts, run_cases  # noqa: E402
+from typed_path import mask_counts, our_counts, run_cases  # noqa: E402
 
 DATA = Path(vega_datasets.__file__).parent / "_data"
 WEATHER = ["drizzle", "rain", "sun", "snow"]
@@ -85,7 +85,7 @@ def airports_polars(path: Path) -> dict[str, int]:
     }
     schema = {name: pl.String for name in ("iata", "name", "city", "state", "country")}
     schema |= {"latitude": pl.Float64, "longitude": pl.Float64}
-    return mask_counts(pl.scan_csv(path, schema=schema), masks)
+    return scan_counts(pl.scan_csv(path, schema=schema), masks)
 
 
 def weather_polars(path: Path) -> dict[str, int]:
@@ -108,24 +108,13 @@ def weather_polars(path: Path) -> dict[str, int]:
     frame = pl.scan_csv(path, schema=schema).with_columns(
         c("date").str.to_date("%Y/%m/%d", strict=False)
     )
-    return mask_counts(frame, masks)
+    return scan_counts(frame, masks)
 
 
-def mask_counts(frame: pl.LazyFrame, masks: dict[str, pl.Expr]) -> dict[str, int]:
-    """rows, invalid_rows and each mask's count of true rows (a null mask is false)."""
+def scan_counts(frame: pl.LazyFrame, masks: dict[str, pl.Expr]) -> dict[str, int]:
+    """`mask_counts` of a file's streaming scan, a null mask counted false."""
     masks = {name: mask.fill_null(False) for name, mask in masks.items()}
-    names = list(masks)
-    row = (
-        frame.select(**masks)
-        .select(
-            pl.len().alias("rows"),
-            pl.any_horizontal(names).sum().alias("invalid_rows"),
-            pl.col(names).sum(),
-        )
-        .collect(engine="streaming")
-        .row(0, named=True)
-    )
-    return {name: int(count) for name, count in row.items() if count}
+    return mask_counts(frame, masks, streaming=True)
 
 
 def copies_of(name: str, copies: int) -> Path:

@@ -25,7 +25,7 @@ import pyrustpipe as pp
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 
-from typed_path import our_counts, run_cases  # noqa: E402
+from typed_path import mask_counts, our_counts, run_cases  # noqa: E402
 
 COMPANIES = ["Acme", "Globex", "Initech", "Umbrella", "Hooli", "Stark", "Wayne", "Wonka"]
 CITIES = ["Nairobi", "Lagos", "Accra"]
@@ -78,19 +78,7 @@ def polars_counts(path: Path) -> dict[str, int]:
         "city:isin": ~c("city").is_in(CITIES),
     }
     masks = {name: mask.fill_null(False) for name, mask in masks.items()}
-    names = list(masks)
-    row = (
-        pl.scan_csv(path, infer_schema=False)
-        .select(**masks)
-        .select(
-            pl.len().alias("rows"),
-            pl.any_horizontal(names).sum().alias("invalid_rows"),
-            pl.col(names).sum(),
-        )
-        .collect(engine="streaming")
-        .row(0, named=True)
-    )
-    return {name: int(count) for name, count in row.items() if count}
+    return mask_counts(pl.scan_csv(path, infer_schema=False), masks, streaming=True)
 
 
 def main() -> None:

@@ -65,9 +65,11 @@ def polars_counts(frame: pl.LazyFrame) -> dict[str, int]:
     return mask_counts(frame, failure_masks())
 
 
-def mask_counts(frame: pl.LazyFrame, masks: dict[str, pl.Expr]) -> dict[str, int]:
+def mask_counts(
+    frame: pl.LazyFrame, masks: dict[str, pl.Expr], *, streaming: bool = False
+) -> dict[str, int]:
     """rows, invalid_rows and each mask's count of true rows, each mask evaluated once; only
-    the counts that are not zero."""
+    the counts that are not zero. `streaming` for a scan of a file (polars' streaming engine)."""
     names = list(masks)
     row = (
         frame.select(**masks)
@@ -76,7 +78,7 @@ def mask_counts(frame: pl.LazyFrame, masks: dict[str, pl.Expr]) -> dict[str, int
             pl.any_horizontal(names).sum().alias("invalid_rows"),
             pl.col(names).sum(),
         )
-        .collect()
+        .collect(engine="streaming" if streaming else "auto")
         .row(0, named=True)
     )
     return {name: int(count) for name, count in row.items() if count}
