@@ -99,12 +99,13 @@ fn plain_decimal(s: &[u8]) -> Option<f64> {
 /// `digits.digits` of 8 to 16 bytes, at most eight of them after the point (coordinates,
 /// measurements, long amounts) without a loop: the integer digits from the body's first eight
 /// bytes, the fraction's from its last eight, each tested and converted eight digits at a time.
-/// `None` for any other shape (the loops then decide it). Not inlined: in [`plain_decimal`]
-/// its registers made every short decimal's call save more of them (+7 instructions a
-/// temperature like `12.8`).
+/// `None` for any other shape (the loops then decide it). Not inlined: inside
+/// [`plain_decimal`] its registers cost every short decimal (`12.8`) 7 more instructions, out
+/// of line 4 (the length test).
 #[inline(never)]
 fn decimal_in_two_words(neg: bool, body: &[u8]) -> Option<f64> {
-    if body.len() > 16 {
+    // x87 rounds twice (see `clinger`): the loops' path decides there.
+    if cfg!(all(target_arch = "x86", not(target_feature = "sse2"))) || body.len() > 16 {
         return None;
     }
     let first = u64::from_le_bytes(body.first_chunk::<8>().copied()?);
@@ -129,10 +130,6 @@ fn decimal_in_two_words(neg: bool, body: &[u8]) -> Option<f64> {
     let m = int * EXACT_POW10_INT[frac_len] + frac;
     // Clinger's conditions hold by construction: at most 15 digits (m < 10^15 < 2^53, exact as
     // a double) and 10^frac_len exact, so the one division rounds once, to the nearest double.
-    // (Not on x87, which rounds twice: see `clinger`.)
-    if cfg!(all(target_arch = "x86", not(target_feature = "sse2"))) {
-        return None;
-    }
     // Through i64: one conversion instruction where u64's takes five (m < 2^53 either way).
     let v = m as i64 as f64 / EXACT_POW10[frac_len];
     Some(if neg { -v } else { v })
