@@ -1132,6 +1132,11 @@ impl<'a> Block<'a> {
     /// Counts and samples a value of column `index` that fails `check` (out of the hot loop).
     #[cold]
     fn fail_check(&self, check: &ColumnCheck, index: usize, row: usize, out: &mut BlockFindings) {
+        // Past the rule's samples a failure is only counted: no text to find, no message.
+        if !self.samples(out, check.rule()) {
+            out.counts[check.rule() as usize] += 1;
+            return;
+        }
         let cell = (row, self.text(self.text_ref(row, index)));
         self.fail_check_cell(check, index, cell, out);
     }
